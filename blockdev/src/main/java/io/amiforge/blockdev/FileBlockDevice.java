@@ -1,0 +1,145 @@
+package io.amiforge.blockdev;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * A device backed by a regular file (a raw disk image). Reads and writes are positional
+ * {@link FileChannel} calls; a returned write is in the page cache (it survives the process
+ * dying), and {@link #flush()} is an fsync. {@link #discard} punches a hole where the range
+ * covers whole 4 KiB pages, so discarded space is really released; partial pages are zeroed.
+ */
+public final class FileBlockDevice extends AbstractBlockDevice {
+
+    private final Path path;
+    private final FileChannel channel;
+
+    private FileBlockDevice(Path path, FileChannel channel, long size, int blockSize, boolean readOnly) {
+        super(path.getFileName() == null ? path.toString() : path.getFileName().toString(), size, blockSize, readOnly);
+        this.path = path;
+        this.channel = channel;
+    }
+
+    /** Opens an existing file; its current length is the device size. */
+    public static FileBlockDevice open(Path path, boolean readOnly) {
+        Set<StandardOpenOption> options = readOnly
+                ? EnumSet.of(StandardOpenOption.READ)
+                : EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            FileChannel channel = FileChannel.open(path, options);
+            return new FileBlockDevice(path, channel, channel.size(), 512, readOnly);
+        } catch (NoSuchFileException e) {
+            throw new BlockDeviceException(AmiforgeException.Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
+        }
+    }
+
+    /** Creates (or truncates) a sparse file of {@code size} bytes and opens it read-write. */
+    public static FileBlockDevice create(Path path, long size) {
+        try {
+            try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+                file.setLength(0);
+                file.setLength(size); // ftruncate: the file is one hole
+            }
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            return new FileBlockDevice(path, channel, size, 512, false);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(path.toString(), "cannot create", e);
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public Durability durability() {
+        return Durability.PROCESS_CRASH_SAFE;
+    }
+
+    @Override
+    protected void doRead(long offset, MemorySegment dst) {
+        ByteBuffer buffer = dst.asByteBuffer();
+        try {
+            while (buffer.hasRemaining()) {
+                int n = channel.read(buffer, offset + buffer.position());
+                if (n < 0) { // the file shrank under us: what is missing reads as zeros
+                    dst.asSlice(buffer.position()).fill((byte) 0);
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(name(), "read at offset " + offset, e);
+        }
+    }
+
+    @Override
+    protected void doWrite(long offset, MemorySegment src) {
+        ByteBuffer buffer = src.asByteBuffer();
+        try {
+            while (buffer.hasRemaining()) {
+                channel.write(buffer, offset + buffer.position());
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(name(), "write at offset " + offset, e);
+        }
+    }
+
+    @Override
+    protected void doFlush() {
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(name(), "fsync", e);
+        }
+    }
+
+    @Override
+    protected void doDiscard(long offset, long length) {
+        long pageStart = (offset + 4095) & ~4095L;
+        long pageEnd = (offset + length) & ~4095L;
+        if (pageEnd > pageStart && HolePuncher.punch(path, pageStart, pageEnd - pageStart)) {
+            zero(offset, pageStart - offset);
+            zero(pageEnd, offset + length - pageEnd);
+        } else {
+            zero(offset, length);
+        }
+    }
+
+    private void zero(long offset, long length) {
+        ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 1 << 20));
+        long done = 0;
+        try {
+            while (done < length) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), length - done));
+                done += channel.write(zeros, offset + done);
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(name(), "zeroing at offset " + offset, e);
+        }
+    }
+
+    @Override
+    protected void doClose() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(name(), "close", e);
+        }
+    }
+
+    /** Whether {@code path} exists and is a regular file. */
+    public static boolean isFile(Path path) {
+        return Files.isRegularFile(path);
+    }
+}

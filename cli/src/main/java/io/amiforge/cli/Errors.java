@@ -1,0 +1,85 @@
+package io.amiforge.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.amiforge.blockdev.AmiforgeException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+
+/**
+ * Turns a failure into the contract's one-line message ({@code amiforge: <Code>: <message>} on
+ * stderr, or {@code {"error":{...}}} on stdout with --json) and its exit code. An exception
+ * that is not an {@link AmiforgeException} is a bug: it is reported with its stack trace.
+ */
+final class Errors {
+
+    private Errors() {
+    }
+
+    static boolean jsonRequested(String[] args) {
+        for (String arg : args) {
+            if (arg.equals("--json")) {
+                return true;
+            }
+            if (arg.equals("--")) {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    static int report(Exception e, boolean json, PrintWriter out, PrintWriter err) {
+        Throwable t = e;
+        if (t instanceof UncheckedIOException u) {
+            t = u.getCause();
+        }
+        String code;
+        String message;
+        int exit;
+        switch (t) {
+            case AmiforgeException a -> {
+                code = a.code();
+                message = a.getMessage();
+                exit = a.kind().exitCode();
+            }
+            case NoSuchFileException n -> {
+                code = "FileNotFound";
+                message = n.getFile() + ": no such file or directory";
+                exit = AmiforgeException.Kind.NOT_FOUND.exitCode();
+            }
+            case AccessDeniedException d -> {
+                code = "AccessDenied";
+                message = d.getFile() + ": permission denied";
+                exit = AmiforgeException.Kind.NOT_PERMITTED.exitCode();
+            }
+            case IOException io -> {
+                code = "IOError";
+                message = io.toString();
+                exit = AmiforgeException.Kind.FAILED.exitCode();
+            }
+            default -> {
+                code = "InternalError";
+                message = "unexpected " + t + " (this is a bug in amiforge; the stack trace follows)";
+                exit = 70;
+                t.printStackTrace(err);
+            }
+        }
+        if (json) {
+            printJson(out, code, message);
+        }
+        err.println("amiforge: " + code + ": " + message);
+        err.flush();
+        return exit;
+    }
+
+    static void printJson(PrintWriter out, String code, String message) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        ObjectNode error = root.putObject("error");
+        error.put("code", code);
+        error.put("message", message);
+        out.println(Json.write(root));
+        out.flush();
+    }
+}

@@ -1,0 +1,62 @@
+package io.amiforge.cli;
+
+import io.amiforge.blockdev.AmiforgeException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * The contract's global options, accepted before or after any command: {@code --store},
+ * {@code --account}, {@code --region}, {@code --json}. Each falls back to its environment
+ * variable and then to its default.
+ */
+public final class GlobalOptions {
+
+    @Option(names = "--store", scope = ScopeType.INHERIT, paramLabel = "DIR",
+            description = "Store directory (default: $AMIFORGE_STORE, else ~/.amiforge).")
+    Path store;
+
+    @Option(names = "--account", scope = ScopeType.INHERIT, paramLabel = "ID",
+            description = "Acting account, 12 digits (default: $AMIFORGE_ACCOUNT, else 111122223333).")
+    String account;
+
+    @Option(names = "--region", scope = ScopeType.INHERIT, paramLabel = "R",
+            description = "Region (default: $AMIFORGE_REGION, else us-east-1).")
+    String region;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print JSON on stdout.")
+    boolean json;
+
+    public Path store() {
+        if (store != null) {
+            return store;
+        }
+        String env = System.getenv("AMIFORGE_STORE");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return Path.of(System.getProperty("user.home"), ".amiforge");
+    }
+
+    public String account() {
+        String value = account != null ? account : System.getenv().getOrDefault("AMIFORGE_ACCOUNT", "111122223333");
+        if (!value.matches("\\d{12}")) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "account '" + value + "' is not 12 digits");
+        }
+        return value;
+    }
+
+    public String region() {
+        String value = region != null ? region : System.getenv().getOrDefault("AMIFORGE_REGION", "us-east-1");
+        if (!value.matches("[a-z]{2}(-[a-z]+)+-\\d")) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "region '" + value + "' is not a region name such as us-east-1");
+        }
+        return value;
+    }
+
+    public boolean json() {
+        return json;
+    }
+}
