@@ -450,7 +450,9 @@ public final class SnapshotStore implements AutoCloseable {
                 if (id.equals(w.base)) {
                     VolumeState ws = state(w.name);
                     Layer target = ws.top();
-                    int gen = ws.cow() ? VolumeState.BASE_GEN : 0;
+                    // copy-on-write: merged blocks equal the lineage parent's view (BASE), unless that parent is
+                    // the snapshot going away: then they are changes relative to the new parent (current generation)
+                    int gen = !ws.cow() ? 0 : id.equals(w.parent) ? w.gen : VolumeState.BASE_GEN;
                     own.forEach((block, entry) -> {
                         if (!target.has(block)) {
                             copyBlock(own, block, target, gen, where, scratch);
