@@ -1,0 +1,3 @@
+package io.amiforge.blockdev.store;
+/** TEMPORARY STUB. */
+public record ChangedBlocks(int blockSize, long[] blocks) { }
