@@ -56,6 +56,16 @@ public final class GlobalOptions {
         return value;
     }
 
+    /** The snapshot store of the selected region: {@code STORE/regions/REGION/store}. */
+    public Path regionStore() {
+        return regionStore(region());
+    }
+
+    /** The snapshot store of {@code regionName} under the store directory. */
+    public Path regionStore(String regionName) {
+        return store().resolve("regions").resolve(regionName).resolve("store");
+    }
+
     public boolean json() {
         return json;
     }
