@@ -81,6 +81,11 @@ public final class Cloud implements AutoCloseable {
         return root;
     }
 
+    /** The cloud's own key pair and certificate ("the EC2 certificate" bundles encrypt their key to). */
+    public Ec2Credentials ec2Credentials() {
+        return Ec2Credentials.loadOrCreate(root.resolve("ec2"), "amiforge-ec2");
+    }
+
     /** The directory that holds one region's state. */
     public Path regionDir(String region) {
         return root.resolve("regions").resolve(Region.named(region).name());
