@@ -142,7 +142,7 @@ class CloudTest {
         assertThatThrownBy(() -> cloud.rebootInstance(OWNER, REGION, instance.instanceId()))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("IncorrectInstanceState"));
         Instance started = cloud.startInstance(OWNER, REGION, instance.instanceId());
-        assertThat(started.lastBoot().console()).isEqualTo("hello from changedfe");
+        assertThat(started.lastBoot().console()).isEqualTo("hello from changed");
         Instance terminated = cloud.terminateInstance(OWNER, REGION, instance.instanceId());
         assertThat(terminated.state()).isEqualTo(InstanceState.TERMINATED);
         assertThat(cloud.store(REGION).listVolumes()).noneMatch(v -> v.name().equals(rootVolume));
