@@ -24,4 +24,9 @@ public final class SnapshotStore implements AutoCloseable {
     public ChangedBlocks blocks(String id) { throw new UnsupportedOperationException(); }
     public SnapshotInfo importSnapshot(SnapshotInfo parent, BlockDevice layer, org.roaringbitmap.longlong.Roaring64Bitmap present, String description) { throw new UnsupportedOperationException(); }
     @Override public void close() { }
+    public interface Volume extends BlockDevice { String volumeName(); }
+    public record VolumeOptions() { public static VolumeOptions defaults() { return new VolumeOptions(); } }
+    public record VolumeInfo(String name, String id, long size, int blockSize, String parentSnapshotId) { }
+    public record SnapshotInfo(String id, String volumeName, String parentId, long size, int blockSize, String description, java.time.Instant createdAt, long blockCount, Map<String, String> attributes) { }
+    public record ChangedBlocks(int blockSize, long[] blocks) { }
 }

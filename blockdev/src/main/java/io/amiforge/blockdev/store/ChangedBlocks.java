@@ -1,3 +1,0 @@
-package io.amiforge.blockdev.store;
-/** TEMPORARY STUB. */
-public record ChangedBlocks(int blockSize, long[] blocks) { }

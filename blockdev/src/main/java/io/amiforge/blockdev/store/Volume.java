@@ -1,3 +1,0 @@
-package io.amiforge.blockdev.store;
-/** TEMPORARY STUB. */
-public interface Volume extends io.amiforge.blockdev.BlockDevice { String volumeName(); }
