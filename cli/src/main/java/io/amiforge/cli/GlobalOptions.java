@@ -49,11 +49,17 @@ public final class GlobalOptions {
 
     public String region() {
         String value = region != null ? region : System.getenv().getOrDefault("AMIFORGE_REGION", "us-east-1");
-        if (!value.matches("[a-z]{2}(-[a-z]+)+-\\d")) {
-            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                    "region '" + value + "' is not a region name such as us-east-1");
-        }
-        return value;
+        return io.amiforge.sim.cloud.Region.named(value).name();
+    }
+
+    /** The snapshot store of the selected region: {@code STORE/regions/REGION/store}. */
+    public Path regionStore() {
+        return regionStore(region());
+    }
+
+    /** The snapshot store of {@code regionName} under the store directory. */
+    public Path regionStore(String regionName) {
+        return store().resolve("regions").resolve(regionName).resolve("store");
     }
 
     public boolean json() {

@@ -1,0 +1,18 @@
+package io.amiforge.cli.cloud;
+
+import picocli.CommandLine.Command;
+
+/** {@code amiforge ami ...}: register, describe, share, copy and deregister machine images; bundles. */
+@Command(name = "ami", description = "Machine images (AMIs): register, describe, share, copy, bundle.",
+        mixinStandardHelpOptions = true,
+        subcommands = {
+                AmiRegisterCommand.class,
+                AmiDescribeCommand.class,
+                AmiLaunchPermissionCommand.class,
+                AmiResetLaunchPermissionCommand.class,
+                AmiCopyCommand.class,
+                AmiDeregisterCommand.class,
+                AmiCreateImageCommand.class,
+        })
+public final class AmiCommand {
+}

@@ -1,0 +1,34 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.sim.cloud.MachineImage;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ami create-image INSTANCE --name N [--no-reboot]}: snapshot an EBS-backed instance and register it. */
+@Command(name = "create-image", description = "Create an AMI from an EBS-backed instance.")
+final class AmiCreateImageCommand extends CloudCommandBase {
+
+    @Parameters(index = "0", paramLabel = "INSTANCE")
+    String instanceId;
+
+    @Option(names = "--name", required = true)
+    String name;
+
+    @Option(names = "--description")
+    String description;
+
+    @Option(names = "--no-reboot", description = "Snapshot the running instance without stopping it (crash-consistent).")
+    boolean noReboot;
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        MachineImage image = cloud.createImage(account, region, instanceId, name, description, noReboot);
+        String snapshot = image.rootMapping().map(m -> m.ebs().snapshotId()).orElse(null);
+        print(Map.of("ImageId", image.imageId(), "RootSnapshotId", snapshot == null ? "" : snapshot),
+                image.imageId() + " (root snapshot " + snapshot + ")");
+        return 0;
+    }
+}

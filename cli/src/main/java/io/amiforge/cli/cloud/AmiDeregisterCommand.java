@@ -1,0 +1,21 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.sim.cloud.Cloud;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code ami deregister AMI}: the image goes; its snapshots stay. */
+@Command(name = "deregister", description = "Deregister an image (its snapshots stay, as in EC2).")
+final class AmiDeregisterCommand extends CloudCommandBase {
+
+    @Parameters(index = "0", paramLabel = "AMI")
+    String imageId;
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        cloud.deregisterImage(account, region, imageId);
+        print(Map.of("ImageId", imageId, "Deregistered", true), imageId + " deregistered");
+        return 0;
+    }
+}

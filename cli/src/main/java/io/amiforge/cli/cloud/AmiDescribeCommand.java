@@ -1,0 +1,35 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.sim.cloud.MachineImage;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ami describe}: the images the caller can see, shaped like EC2 DescribeImages. */
+@Command(name = "describe", description = "Describe images visible to the account ({\"Images\":[...]} with --json).")
+final class AmiDescribeCommand extends CloudCommandBase {
+
+    @Option(names = "--owner", paramLabel = "self|amazon|ID", description = "Only images of these owners.")
+    List<String> owners;
+
+    @Option(names = "--executable-by", paramLabel = "self|all|ID", description = "Only images these may launch.")
+    List<String> executableBy;
+
+    @Option(names = "--image-id", paramLabel = "ami-..", description = "Only these images (a missing one is an error).")
+    List<String> imageIds;
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        List<MachineImage> images = cloud.describeImages(account, region, new Cloud.ImageFilter(owners, executableBy, imageIds));
+        StringBuilder text = new StringBuilder();
+        for (MachineImage image : images) {
+            text.append("%-21s  %-28s  %-12s  %-11s  %-14s  %-7s  %s%n".formatted(image.imageId(), image.name(),
+                    image.ownerId(), image.virtualizationType().wireName(), image.rootDeviceType().wireName(),
+                    image.architecture().wireName(), image.isPublic() ? "public" : "private"));
+        }
+        print(Map.of("Images", images), text.length() == 0 ? "(no images)" : text.toString());
+        return 0;
+    }
+}

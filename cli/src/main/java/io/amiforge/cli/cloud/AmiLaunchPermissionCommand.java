@@ -1,0 +1,43 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.sim.cloud.MachineImage;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ami launch-permission AMI --add ID|all --remove ID|all}: share an image or stop sharing it. */
+@Command(name = "launch-permission", description = "Add or remove launch permissions (account ids or 'all').")
+final class AmiLaunchPermissionCommand extends CloudCommandBase {
+
+    @Parameters(index = "0", paramLabel = "AMI")
+    String imageId;
+
+    @Option(names = "--add", paramLabel = "ID|all")
+    List<String> add = List.of();
+
+    @Option(names = "--remove", paramLabel = "ID|all")
+    List<String> remove = List.of();
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        if (add.isEmpty() && remove.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --add or --remove");
+        }
+        MachineImage image = cloud.modifyLaunchPermission(account, region, imageId, add, remove);
+        printPermissions(image);
+        return 0;
+    }
+
+    void printPermissions(MachineImage image) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("ImageId", image.imageId());
+        json.put("LaunchPermissions", image.launchPermissions());
+        String text = image.imageId() + ": " + (image.isPublic() ? "public" : "private")
+                + (image.launchPermissions().userIds().isEmpty() ? "" : ", shared with " + String.join(", ", image.launchPermissions().userIds()));
+        print(json, text);
+    }
+}

@@ -1,0 +1,69 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.sim.cloud.Architecture;
+import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.sim.cloud.MachineImage;
+import io.amiforge.sim.cloud.VirtualizationType;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ami register}: an EBS-backed image from a root snapshot, or an instance-store image from a bundle manifest. */
+@Command(name = "register", description = "Register an AMI from a root snapshot (EBS) or a bundle manifest (instance store).")
+final class AmiRegisterCommand extends CloudCommandBase {
+
+    @Option(names = "--name", required = true, description = "Image name (unique per owner and region).")
+    String name;
+
+    @Option(names = "--description", description = "Free text.")
+    String description;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    static final class Source {
+        @Option(names = "--root-snapshot", paramLabel = "SNAP", description = "Root snapshot id (EBS-backed image).")
+        String rootSnapshot;
+
+        @Option(names = "--manifest", paramLabel = "FILE", description = "Bundle manifest (instance-store-backed image).")
+        Path manifest;
+    }
+
+    @Option(names = "--virtualization", required = true, paramLabel = "hvm|paravirtual")
+    String virtualization;
+
+    @Option(names = "--architecture", paramLabel = "x86_64|i386|arm64", defaultValue = "x86_64")
+    String architecture;
+
+    @Option(names = "--kernel-id", paramLabel = "aki-..", description = "PV-GRUB kernel (paravirtual; default: the region's hd0 PV-GRUB).")
+    String kernelId;
+
+    @Option(names = "--ramdisk-id", paramLabel = "ari-..")
+    String ramdiskId;
+
+    @Option(names = "--root-device-name", paramLabel = "DEV", description = "Default /dev/xvda (hvm) or /dev/sda1 (paravirtual).")
+    String rootDeviceName;
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        VirtualizationType virt = VirtualizationType.parse(virtualization);
+        Architecture arch = Architecture.parse(architecture);
+        MachineImage image;
+        if (source.rootSnapshot != null) {
+            image = cloud.registerImage(account, region, new Cloud.RegisterRequest(name, description, source.rootSnapshot,
+                    virt, arch, kernelId, ramdiskId, rootDeviceName, List.of()));
+        } else {
+            if (rootDeviceName != null) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterCombination",
+                        "--root-device-name applies to EBS-backed images only");
+            }
+            image = cloud.registerBundle(account, region, source.manifest, name, virt, arch, kernelId);
+        }
+        print(Map.of("ImageId", image.imageId()), image.imageId());
+        return 0;
+    }
+}

@@ -1,0 +1,22 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.sim.cloud.MachineImage;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code ami reset-launch-permission AMI}: make the image private to its owner again. */
+@Command(name = "reset-launch-permission", description = "Make an image private to its owner again.")
+final class AmiResetLaunchPermissionCommand extends CloudCommandBase {
+
+    @Parameters(index = "0", paramLabel = "AMI")
+    String imageId;
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        MachineImage image = cloud.resetLaunchPermission(account, region, imageId);
+        print(Map.of("ImageId", image.imageId(), "LaunchPermissions", image.launchPermissions()), image.imageId() + ": private");
+        return 0;
+    }
+}

@@ -1,0 +1,21 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.sim.cloud.Cloud;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code instance console ID}: what the guest printed during its last boot. */
+@Command(name = "console", description = "Print the console output of the instance's last boot.")
+final class InstanceConsoleCommand extends CloudCommandBase {
+
+    @Parameters(index = "0", paramLabel = "INSTANCE")
+    String instanceId;
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        String console = cloud.console(account, region, instanceId);
+        print(Map.of("InstanceId", instanceId, "Output", console), console);
+        return 0;
+    }
+}

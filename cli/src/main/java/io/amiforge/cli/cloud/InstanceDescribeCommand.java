@@ -1,0 +1,27 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.sim.cloud.Instance;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code instance describe [ID]}: the account's instances in the region. */
+@Command(name = "describe", description = "Describe the account's instances ({\"Instances\":[...]} with --json).")
+final class InstanceDescribeCommand extends CloudCommandBase {
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "INSTANCE")
+    String instanceId;
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        List<Instance> instances = cloud.describeInstances(account, region, instanceId);
+        StringBuilder text = new StringBuilder();
+        for (Instance instance : instances) {
+            text.append(InstanceView.text(instance)).append('\n');
+        }
+        print(Map.of("Instances", instances), text.length() == 0 ? "(no instances)" : text.toString());
+        return 0;
+    }
+}

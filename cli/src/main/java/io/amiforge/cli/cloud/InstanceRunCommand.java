@@ -1,0 +1,28 @@
+package io.amiforge.cli.cloud;
+
+import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.sim.cloud.Instance;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code instance run AMI --type T [--az Z]}: launch and boot one instance. */
+@Command(name = "run", description = "Launch an instance of an AMI and boot it; prints {instanceId, state, boot}.")
+final class InstanceRunCommand extends CloudCommandBase {
+
+    @Parameters(index = "0", paramLabel = "AMI")
+    String imageId;
+
+    @Option(names = "--type", required = true, paramLabel = "T", description = "Instance type, e.g. t3.micro, m1.small.")
+    String type;
+
+    @Option(names = "--az", paramLabel = "Z", description = "Availability zone of the region (default: its first).")
+    String zone;
+
+    @Override
+    protected int run(Cloud cloud, String account, String region) {
+        Instance instance = cloud.runInstance(account, region, imageId, type, zone);
+        print(InstanceView.json(instance), InstanceView.text(instance));
+        return 0;
+    }
+}

@@ -1,0 +1,61 @@
+package io.amiforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.amiforge.blockdev.AmiforgeException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command-line contract: exit codes, the one-line error, JSON errors, sizes, global options. */
+class CliContractTest {
+
+    @TempDir
+    Path store;
+
+    @Test
+    void unknownOptionIsAUsageErrorOnOneLine() {
+        CliRunner.Run run = CliRunner.run("--bogus");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).startsWith("amiforge: InvalidParameterValue: Unknown option: '--bogus'");
+    }
+
+    @Test
+    void jsonErrorsGoToStdout() throws Exception {
+        CliRunner.Run run = CliRunner.run("--store", store.toString(), "ami", "describe", "--image-id",
+                "ami-0123456789abcdef0", "--json");
+        assertThat(run.exitCode()).isEqualTo(4);
+        JsonNode error = Json.MAPPER.readTree(run.out()).get("error");
+        assertThat(error.get("code").asText()).isEqualTo("InvalidAMIID.NotFound");
+        assertThat(error.get("message").asText()).contains("ami-0123456789abcdef0");
+        assertThat(run.err()).startsWith("amiforge: InvalidAMIID.NotFound: ");
+    }
+
+    @Test
+    void globalOptionsWorkBeforeAndAfterTheCommand() {
+        CliRunner.Run before = CliRunner.run("--store", store.toString(), "--account", "12345", "ami", "describe");
+        CliRunner.Run after = CliRunner.run("ami", "describe", "--store", store.toString(), "--account", "12345");
+        assertThat(before.exitCode()).isEqualTo(2);
+        assertThat(after.exitCode()).isEqualTo(2);
+        assertThat(before.err()).contains("account '12345' is not 12 digits");
+        assertThat(after.err()).isEqualTo(before.err());
+        CliRunner.Run region = CliRunner.run("ami", "describe", "--store", store.toString(), "--region", "mars-north-9");
+        assertThat(region.exitCode()).isEqualTo(2);
+        assertThat(region.err()).contains("unknown region 'mars-north-9'");
+    }
+
+    @Test
+    void sizesAcceptSuffixes() {
+        assertThat(Size.parse("512").bytes()).isEqualTo(512);
+        assertThat(Size.parse("4K").bytes()).isEqualTo(4096);
+        assertThat(Size.parse("64M").bytes()).isEqualTo(64L << 20);
+        assertThat(Size.parse("1G").bytes()).isEqualTo(1L << 30);
+        assertThat(Size.parse("2t").bytes()).isEqualTo(2L << 40);
+        for (String bad : new String[]{"", "K", "-1", "1X", "99999999999999999999", "9000000P"}) {
+            assertThatThrownBy(() -> Size.parse(bad)).isInstanceOf(AmiforgeException.class)
+                    .hasMessageContaining("is not a size");
+        }
+    }
+}
