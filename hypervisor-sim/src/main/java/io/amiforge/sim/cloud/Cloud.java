@@ -176,11 +176,11 @@ public final class Cloud implements AutoCloseable {
         }
         MachineImage image = newImage(caller, region, request.name(), request.description(), request.virtualization(),
                 request.architecture(), RootDeviceType.EBS, rootDevice, mappings, request.kernelId(), request.ramdiskId(), null);
+        RegionState state = load(region);
+        checkNameFree(state, caller, request.name());
         if (owner == null) {
             store.setSnapshotAttribute(snapshot.id(), "owner", caller);
         }
-        RegionState state = load(region);
-        checkNameFree(state, caller, request.name());
         state.images().add(image);
         save(region, state);
         return image;

@@ -84,7 +84,9 @@ class CloudTest {
         MachineImage pv = register("web-pv", VirtualizationType.PARAVIRTUAL);
         assertThat(pv.kernelId()).isEqualTo(PvGrubKernels.defaultFor(REGION, Architecture.X86_64));
         assertThat(pv.rootDeviceName()).isEqualTo("/dev/sda1");
-        assertThatThrownBy(() -> register("web-hvm", VirtualizationType.HVM))
+        String other = rootSnapshot("vol-other", "other");
+        assertThatThrownBy(() -> cloud.registerImage(OWNER, REGION, new Cloud.RegisterRequest("web-hvm", null, other,
+                VirtualizationType.HVM, Architecture.X86_64, null, null, null, List.of())))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("InvalidAMIName.Duplicate"));
     }
 
@@ -115,11 +117,11 @@ class CloudTest {
 
     @Test
     void instanceTypesRefuseImagesTheyCannotRun() {
-        MachineImage pv = register("pv", VirtualizationType.PARAVIRTUAL);
+        MachineImage pv = register("pv-image", VirtualizationType.PARAVIRTUAL);
         assertThatThrownBy(() -> cloud.runInstance(OWNER, REGION, pv.imageId(), "t3.micro", null))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("InvalidParameterCombination"));
         assertThat(cloud.runInstance(OWNER, REGION, pv.imageId(), "m1.small", null).state()).isEqualTo(InstanceState.RUNNING);
-        MachineImage hvm = register("hvm", VirtualizationType.HVM);
+        MachineImage hvm = register("hvm-image", VirtualizationType.HVM);
         assertThatThrownBy(() -> cloud.runInstance(OWNER, REGION, hvm.imageId(), "t4g.micro", null))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("InvalidParameterValue"));
         assertThatThrownBy(() -> cloud.runInstance(OWNER, REGION, hvm.imageId(), "t3.micro", "eu-west-1a"))
