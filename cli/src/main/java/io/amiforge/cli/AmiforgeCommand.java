@@ -9,6 +9,7 @@ import picocli.CommandLine.Mixin;
         subcommands = {
                 io.amiforge.cli.cloud.AmiCommand.class,
                 io.amiforge.cli.cloud.InstanceCommand.class,
+                io.amiforge.cli.boot.BootCommand.class,
         })
 public final class AmiforgeCommand {
 

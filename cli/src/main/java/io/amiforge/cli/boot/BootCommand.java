@@ -1,0 +1,147 @@
+package io.amiforge.cli.boot;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.FileBlockDevice;
+import io.amiforge.cli.CommandBase;
+import io.amiforge.sim.boot.BootReport;
+import io.amiforge.sim.boot.hvm.HvmBoot;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code amiforge boot IMAGE --mode hvm|pv [--max-instructions N]}: boots a disk image in the
+ * simulator and prints the boot report. Exit 0 when the boot reached a goal (kernel-handoff,
+ * halted, protected-mode), 1 when it did not (budget-exhausted, failed).
+ */
+@Command(name = "boot", description = "Simulates booting a disk image (hvm: BIOS + MBR; pv: PV-GRUB) and reports what happened.")
+public final class BootCommand extends CommandBase {
+
+    /**
+     * The PV boot path, for the integrator to wire: given the opened disk and the instruction
+     * budget (unused by PV), returns the report. Null until wired: {@code --mode pv} then fails
+     * with a clear error.
+     */
+    public static volatile BiFunction<BlockDevice, Long, BootReport> pvBooter;
+
+    /** Opens IMAGE read-only; raw files for now (the integrator plugs in qcow2 and other formats). */
+    public static volatile Function<Path, BlockDevice> imageOpener = path -> FileBlockDevice.open(path, true);
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image to boot.")
+    Path image;
+
+    @Option(names = "--mode", required = true, paramLabel = "hvm|pv", description = "Virtualization type: hvm or pv.")
+    String mode;
+
+    @Option(names = "--max-instructions", paramLabel = "N", description = "Instruction budget for HVM (default ${DEFAULT-VALUE}).",
+            defaultValue = "" + HvmBoot.Options.DEFAULT_MAX_INSTRUCTIONS)
+    long maxInstructions;
+
+    @Option(names = "--keys", paramLabel = "TEXT", description = "Keystrokes the guest reads through INT 16h (\\n is Enter).")
+    String keys;
+
+    @Option(names = "--follow-kernel", description = "Keep running a Linux kernel's real-mode setup after the hand-off.")
+    boolean followKernel;
+
+    @Override
+    protected int execute() {
+        if (!mode.equals("hvm") && !mode.equals("pv")) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--mode must be hvm or pv, was '" + mode + "'");
+        }
+        if (maxInstructions < 1) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--max-instructions must be at least 1, was " + maxInstructions);
+        }
+        BootReport report;
+        try (BlockDevice disk = imageOpener.apply(image)) {
+            if (mode.equals("pv")) {
+                BiFunction<BlockDevice, Long, BootReport> pv = pvBooter;
+                if (pv == null) {
+                    throw new AmiforgeException(AmiforgeException.Kind.FAILED, "UnsupportedOperation",
+                            "PV boot of " + image + " is not available in this build (no PV boot path wired into 'amiforge boot')");
+                }
+                report = pv.apply(disk, maxInstructions);
+            } else {
+                String script = keys == null ? "" : keys.replace("\\n", "\n");
+                report = HvmBoot.boot(disk, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions)
+                        .withKeyboard(script).withFollowKernel(followKernel));
+            }
+        }
+        print(toJson(report), toText(report));
+        return switch (report.result()) {
+            case KERNEL_HANDOFF, HALTED, PROTECTED_MODE -> 0;
+            case BUDGET_EXHAUSTED, FAILED -> 1;
+        };
+    }
+
+    /** The contract's JSON shape. */
+    public static Map<String, Object> toJson(BootReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mode", r.mode());
+        m.put("result", r.result().wireName());
+        List<Map<String, Object>> stages = new ArrayList<>();
+        for (BootReport.Stage s : r.stages()) {
+            Map<String, Object> sm = new LinkedHashMap<>();
+            sm.put("name", s.name());
+            sm.put("detail", s.detail());
+            stages.add(sm);
+        }
+        m.put("stages", stages);
+        m.put("console", r.console());
+        if (r.kernel() == null) {
+            m.put("kernel", null);
+        } else {
+            Map<String, Object> k = new LinkedHashMap<>();
+            k.put("path", r.kernel().path());
+            k.put("version", r.kernel().version());
+            k.put("cmdline", r.kernel().cmdline());
+            k.put("format", r.kernel().format());
+            k.putAll(r.kernel().attributes());
+            m.put("kernel", k);
+        }
+        m.put("instructions", r.instructions());
+        List<Map<String, Object>> reads = new ArrayList<>();
+        for (BootReport.DiskRead d : r.diskReads()) {
+            Map<String, Object> dm = new LinkedHashMap<>();
+            dm.put("lba", d.lba());
+            dm.put("sectors", d.sectors());
+            dm.put("destination", d.destination());
+            reads.add(dm);
+        }
+        m.put("diskReads", reads);
+        m.put("error", r.error());
+        if (!r.details().isEmpty()) {
+            m.put("details", r.details());
+        }
+        return m;
+    }
+
+    static String toText(BootReport r) {
+        StringBuilder b = new StringBuilder();
+        b.append("result: ").append(r.result().wireName()).append('\n');
+        if (r.error() != null) {
+            b.append("error: ").append(r.error()).append('\n');
+        }
+        b.append("instructions: ").append(r.instructions()).append('\n');
+        b.append("disk reads: ").append(r.diskReads().size()).append('\n');
+        for (BootReport.Stage s : r.stages()) {
+            b.append("stage: ").append(s.name()).append(s.detail() == null ? "" : " (" + s.detail() + ")").append('\n');
+        }
+        if (r.kernel() != null) {
+            b.append("kernel: ").append(r.kernel().version()).append('\n');
+            b.append("cmdline: ").append(r.kernel().cmdline()).append('\n');
+            b.append("boot protocol: ").append(r.kernel().attributes().get("bootProtocol")).append('\n');
+        }
+        b.append("console:\n").append(r.console());
+        return b.toString();
+    }
+}
