@@ -1,5 +1,6 @@
 package io.amiforge.cli;
 
+import io.amiforge.cli.image.ImageCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -7,6 +8,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "amiforge", mixinStandardHelpOptions = true, version = "amiforge 0.1.0",
         description = "Builds machine images and emulates how a cloud boots them.",
         subcommands = {
+                ImageCommand.class,
         })
 public final class AmiforgeCommand {
 
