@@ -37,9 +37,10 @@ public final class Qcow2Format implements ImageFormat {
 
     @Override
     public boolean probe(MemorySegment header, long fileSize) {
-        return header.byteSize() >= 8
-                && header.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 0) == Qcow2Header.MAGIC
-                && header.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 4) >= 2;
+        // The magic alone decides: a qcow (version 1) or future version then fails with a clear
+        // message instead of silently opening as raw.
+        return header.byteSize() >= 4
+                && header.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 0) == Qcow2Header.MAGIC;
     }
 
     @Override
