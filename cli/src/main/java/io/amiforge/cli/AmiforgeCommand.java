@@ -1,5 +1,6 @@
 package io.amiforge.cli;
 
+import io.amiforge.cli.image.ImageCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -10,6 +11,7 @@ import picocli.CommandLine.Mixin;
                 io.amiforge.cli.cloud.AmiCommand.class,
                 io.amiforge.cli.cloud.InstanceCommand.class,
                 io.amiforge.cli.boot.BootCommand.class,
+                ImageCommand.class,
         })
 public final class AmiforgeCommand {
 

@@ -1,0 +1,31 @@
+package io.amiforge.imagefmt.format;
+
+/**
+ * How to create an image. Every field has a sensible default ({@link #defaults()}); formats
+ * ignore what they do not support (raw ignores all of them and refuses a backing file).
+ *
+ * @param backingFile   the backing file name exactly as stored in the image (relative names
+ *                      are resolved against the new image's directory), or null
+ * @param backingFormat the backing file's format name ("qcow2", "raw"), or null to probe it
+ * @param clusterSize   qcow2 cluster size in bytes, a power of two from 512 to 2 MiB
+ * @param compat        qcow2 compatibility level: "1.1" (version 3) or "0.10" (version 2)
+ */
+public record CreateOptions(String backingFile, String backingFormat, int clusterSize, String compat) {
+
+    /** 64 KiB clusters, compat 1.1, no backing file: what {@code qemu-img create -f qcow2} does. */
+    public static CreateOptions defaults() {
+        return new CreateOptions(null, null, 65536, "1.1");
+    }
+
+    public CreateOptions withBacking(String file, String format) {
+        return new CreateOptions(file, format, clusterSize, compat);
+    }
+
+    public CreateOptions withClusterSize(int size) {
+        return new CreateOptions(backingFile, backingFormat, size, compat);
+    }
+
+    public CreateOptions withCompat(String level) {
+        return new CreateOptions(backingFile, backingFormat, clusterSize, level);
+    }
+}

@@ -1,0 +1,154 @@
+package io.amiforge.imagefmt.qcow2;
+
+import io.amiforge.blockdev.AmiforgeException.Kind;
+import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.imagefmt.format.CreateOptions;
+import io.amiforge.imagefmt.format.ImageFormatException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Lays out a new, empty qcow2 file: header cluster (header, backing format and feature name
+ * extensions, backing file name), refcount table, L1 table, refcount blocks covering all of
+ * them with 16-bit refcounts. Deterministic: the same arguments give the same bytes.
+ */
+final class Qcow2Creator {
+
+    private static final String[][] FEATURES = {
+            {"0", "0", "dirty bit"}, {"0", "1", "corrupt bit"}, {"0", "2", "external data file"},
+            {"0", "3", "compression type"}, {"0", "4", "extended L2 entries"},
+            {"1", "0", "lazy refcounts"}, {"2", "0", "bitmaps"}, {"2", "1", "raw external data"}};
+
+    private Qcow2Creator() {
+    }
+
+    static void create(Path path, long virtualSize, CreateOptions options) {
+        String name = path.toString();
+        int cs = options.clusterSize();
+        if (cs < 512 || cs > (2 << 20) || Integer.bitCount(cs) != 1) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": cluster size " + cs + " is not a power of two from 512 to 2097152");
+        }
+        int version = switch (options.compat() == null ? "1.1" : options.compat()) {
+            case "1.1", "v3" -> 3;
+            case "0.10", "v2" -> 2;
+            default -> throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": compat '" + options.compat() + "' is not 0.10 or 1.1");
+        };
+        if (virtualSize < 0) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": size " + virtualSize + " is negative");
+        }
+        int bits = Integer.numberOfTrailingZeros(cs);
+        long clusters = virtualSize == 0 ? 0 : (virtualSize - 1) / cs + 1;
+        long l2Entries = cs / 8;
+        long l1Size = clusters == 0 ? 0 : (clusters - 1) / l2Entries + 1;
+        if (l1Size * 8 > Qcow2Header.MAX_L1_BYTES) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", "%s: size %d needs an L1 table of %d bytes with %d-byte clusters, more than %d; use bigger clusters"
+                    .formatted(name, virtualSize, l1Size * 8, cs, Qcow2Header.MAX_L1_BYTES));
+        }
+        long l1Clusters = (l1Size * 8 + cs - 1) / cs;
+        long perBlock = cs / 2; // 16-bit refcounts
+        long blocks = 1;
+        long tableClusters = 1;
+        while (true) {
+            long total = 1 + tableClusters + l1Clusters + blocks;
+            long needBlocks = (total + perBlock - 1) / perBlock;
+            long needTable = (needBlocks * 8 + cs - 1) / cs;
+            if (needBlocks == blocks && needTable == tableClusters) {
+                break;
+            }
+            blocks = Math.max(blocks, needBlocks);
+            tableClusters = Math.max(tableClusters, needTable);
+        }
+        long tableOffset = cs;
+        long l1Offset = tableOffset + tableClusters * cs;
+        long blocksOffset = l1Offset + l1Clusters * cs;
+        long total = 1 + tableClusters + l1Clusters + blocks;
+
+        ByteBuffer header = headerCluster(name, options, version, bits, virtualSize, (int) l1Size, l1Offset, tableOffset,
+                (int) tableClusters);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING)) {
+            write(channel, header, 0);
+            ByteBuffer table = ByteBuffer.allocate((int) (tableClusters * cs));
+            for (int i = 0; i < blocks; i++) {
+                table.putLong(i * 8, blocksOffset + (long) i * cs);
+            }
+            write(channel, table, tableOffset);
+            ByteBuffer refs = ByteBuffer.allocate((int) (blocks * cs));
+            for (long c = 0; c < total; c++) {
+                refs.putShort((int) (c * 2), (short) 1);
+            }
+            write(channel, refs, blocksOffset);
+            channel.truncate(total * cs);
+            if (channel.size() < total * cs) {
+                write(channel, ByteBuffer.allocate(1), total * cs - 1);
+            }
+            channel.force(true);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(name, "cannot create", e);
+        }
+    }
+
+    private static void write(FileChannel channel, ByteBuffer buffer, long offset) throws IOException {
+        buffer.rewind();
+        while (buffer.hasRemaining()) {
+            channel.write(buffer, offset + buffer.position());
+        }
+    }
+
+    private static ByteBuffer headerCluster(String name, CreateOptions options, int version, int bits, long size, int l1Size,
+                                            long l1Offset, long tableOffset, int tableClusters) {
+        int cs = 1 << bits;
+        byte[] backing = options.backingFile() == null ? null : options.backingFile().getBytes(StandardCharsets.UTF_8);
+        if (backing != null && (backing.length == 0 || backing.length > 1023)) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": backing file name is " + backing.length + " bytes, expected 1 to 1023");
+        }
+        byte[] format = options.backingFormat() == null ? null : options.backingFormat().getBytes(StandardCharsets.UTF_8);
+        int headerLength = version == 3 ? Qcow2Header.V3_LENGTH : Qcow2Header.V2_LENGTH;
+        int formatExt = format == null ? 0 : 8 + ((format.length + 7) & ~7);
+        int featureExt = 8 + FEATURES.length * 48;
+        int backingLength = backing == null ? 0 : backing.length;
+        boolean withFeatures = version == 3 && headerLength + formatExt + featureExt + 8 + backingLength <= cs;
+        int extEnd = headerLength + formatExt + (withFeatures ? featureExt : 0) + 8;
+        if (extEnd + backingLength > cs) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": header, extensions and backing file name need " + (extEnd + backingLength)
+                            + " bytes, more than one " + cs + "-byte cluster");
+        }
+        ByteBuffer b = ByteBuffer.allocate(cs);
+        b.putInt(0, Qcow2Header.MAGIC).putInt(4, version);
+        if (backing != null) {
+            b.putLong(8, extEnd).putInt(16, backing.length);
+            b.put(extEnd, backing);
+        }
+        b.putInt(20, bits).putLong(24, size).putInt(32, 0).putInt(36, l1Size).putLong(40, l1Offset)
+                .putLong(48, tableOffset).putInt(56, tableClusters).putInt(60, 0).putLong(64, 0);
+        if (version == 3) {
+            b.putLong(72, 0).putLong(80, 0).putLong(88, 0).putInt(96, 4).putInt(100, headerLength);
+        }
+        int pos = headerLength;
+        if (format != null) {
+            b.putInt(pos, Qcow2Header.EXT_BACKING_FORMAT).putInt(pos + 4, format.length);
+            b.put(pos + 8, format);
+            pos += formatExt;
+        }
+        if (withFeatures) {
+            b.putInt(pos, Qcow2Header.EXT_FEATURE_TABLE).putInt(pos + 4, FEATURES.length * 48);
+            int e = pos + 8;
+            for (String[] f : FEATURES) {
+                b.put(e, (byte) Integer.parseInt(f[0])).put(e + 1, (byte) Integer.parseInt(f[1]));
+                b.put(e + 2, f[2].getBytes(StandardCharsets.US_ASCII));
+                e += 48;
+            }
+            pos += featureExt;
+        }
+        b.putInt(pos, Qcow2Header.EXT_END).putInt(pos + 4, 0);
+        return b;
+    }
+}
