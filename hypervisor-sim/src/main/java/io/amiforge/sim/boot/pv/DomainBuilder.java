@@ -12,7 +12,9 @@ import java.util.Map;
  *   <li>the kernel's PT_LOAD segments, each at {@code p_paddr - PADDR_OFFSET} (mapped at
  *       {@code VIRT_BASE} + that), its bss zeroed;</li>
  *   <li>then, page aligned: the initrd, the p2m list (one entry per page), the start_info
- *       page, the xenstore and console rings, the bootstrap page tables, the boot stack.</li>
+ *       page, the xenstore and console rings, the bootstrap page tables, the boot stack; when
+ *       the kernel has an INIT_P2M note (Linux does) the p2m list comes last instead and is
+ *       mapped at the address the note gives.</li>
  * </ol>
  * Anything that does not fit in the guest's memory is a {@link PvBootException} naming the
  * segment or region and its size. Machine frames are simulated as identical to guest frames.
@@ -140,13 +142,19 @@ public final class DomainBuilder {
                 modStart = r.virtual();
             }
         }
-        Region p2m = alloc.take("p2m list", Math.multiplyExact(nrPages, is64 ? 8L : 4L));
+        long p2mBytes = Math.multiplyExact(nrPages, is64 ? 8L : 4L);
+        Long initP2m = notes.number(XenNoteType.INIT_P2M);
+        Region p2m = initP2m == null ? alloc.take("p2m list", p2mBytes) : null;
         Region startInfoRegion = alloc.take("start_info", PAGE);
         Region store = alloc.take("xenstore ring", PAGE);
         Region console = alloc.take("console ring", PAGE);
         long ptFrames = pageTableFrames(is64, virtBase, alloc.next);
         Region pt = alloc.take("page tables", ptFrames * PAGE);
         Region stack = alloc.take("boot stack", PAGE);
+        if (initP2m != null) {
+            // INIT_P2M: the kernel wants the p2m list mapped at that address, apart from the kernel mapping.
+            p2m = alloc.take("p2m list (INIT_P2M)", p2mBytes, initP2m);
+        }
 
         byte[] cmd = StartInfo.cmdLineBytes(cmdline);
         boolean truncated = cmdline.getBytes(java.nio.charset.StandardCharsets.UTF_8).length != cmd.length;
@@ -208,13 +216,17 @@ public final class DomainBuilder {
         }
 
         Region take(String name, long bytes) {
+            return take(name, bytes, virtBase + next);
+        }
+
+        Region take(String name, long bytes, long virtual) {
             long size = roundUp(bytes);
             if (size > limit - next) {
                 throw new PvBootException("KernelDoesNotFit", null, name + " (" + bytes + " bytes, " + mib(bytes)
                         + ") does not fit: it would end at pseudo-physical 0x" + Long.toHexString(next + size)
                         + ", past the guest's " + memoryMiB + " MiB of memory");
             }
-            Region r = new Region(name, next, virtBase + next, bytes);
+            Region r = new Region(name, next, virtual, bytes);
             next += size;
             regions.add(r);
             return r;
