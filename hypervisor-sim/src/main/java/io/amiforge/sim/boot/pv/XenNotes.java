@@ -64,6 +64,11 @@ public final class XenNotes {
         }
         if (n.strings.isEmpty() && n.numbers.isEmpty() && elf.xenGuestSection() != null) {
             n.parseLegacy(elf.xenGuestSection());
+            if (n.any() && !n.numbers.containsKey(XenNoteType.ENTRY)) {
+                // Legacy kernels without VIRT_ENTRY start at e_entry, as Xen's builder assumes.
+                n.numbers.put(XenNoteType.ENTRY, elf.entry());
+                n.report.put("VIRT_ENTRY", "0x" + Long.toHexString(elf.entry()) + " (e_entry)");
+            }
         }
         return n;
     }
