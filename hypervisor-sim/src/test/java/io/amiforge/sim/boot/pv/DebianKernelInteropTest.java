@@ -78,8 +78,15 @@ class DebianKernelInteropTest {
     }
 
     private Path rootTree(String name, boolean symlinkMenu) throws IOException {
+        return rootTree(name, symlinkMenu, "(hd0)");
+    }
+
+    private Path rootTree(String name, boolean symlinkMenu, String rootDevice) throws IOException {
         Path root = Files.createDirectories(work.resolve(name).resolve("boot/grub"));
         Files.copy(vmlinuz, root.resolveSibling("vmlinuz-" + kernelRelease));
+        byte[] initrd = new byte[1_000_000];
+        new java.util.Random(7).nextBytes(initrd);
+        Files.write(root.resolveSibling("initrd.img-" + kernelRelease), initrd);
         String menu = """
                 default 0
                 fallback 1
@@ -87,9 +94,10 @@ class DebianKernelInteropTest {
                 hiddenmenu
 
                 title Debian GNU/Linux, kernel %s
-                root (hd0)
+                root %s
                 kernel /boot/vmlinuz-%s root=/dev/xvda1 ro console=hvc0
-                """.formatted(kernelRelease, kernelRelease);
+                initrd /boot/initrd.img-%s
+                """.formatted(kernelRelease, rootDevice, kernelRelease, kernelRelease);
         if (symlinkMenu) {
             Files.writeString(root.resolve("grub.conf"), menu);
             Files.createSymbolicLink(root.resolve("menu.lst"), Path.of("grub.conf"));
@@ -145,6 +153,11 @@ class DebianKernelInteropTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> si = (Map<String, Object>) r.details().get("startInfo");
         assertThat(si).containsEntry("mfn_list", notes.get("INIT_P2M"));
+        // Linux sets MOD_START_PFN, so mod_start is the initrd's page frame and SIF_MOD_START_PFN is set.
+        assertThat(notes).containsEntry("MOD_START_PFN", "0x1");
+        assertThat(si).containsEntry("flags", "0x8").containsEntry("mod_len", 1_000_000L);
+        assertThat(r.console()).containsPattern("initrd /boot/initrd.img-" + kernelRelease.replace(".", "\\.")
+                + "\n   \\[Linux-initrd @ 0x[0-9a-f]+, 0xf4240 bytes]");
     }
 
     @Test
@@ -156,6 +169,23 @@ class DebianKernelInteropTest {
         BootReport r = boot(image);
         assertDebianHandoff(r);
         assertThat(r.stages()).anySatisfy(s -> assertThat(s.detail()).contains("/boot/grub/menu.lst -> grub.conf"));
+    }
+
+    @Test
+    void partitionedVolumeBootsFromHd00() throws IOException {
+        Path root = rootTree("partitioned-ok", false, "(hd0,0)");
+        Path image = work.resolve("partitioned-ok.img");
+        long offset = 1 << 20;
+        Processes.run(List.of(Interop.tool("mke2fs").toString(), "-q", "-F", "-t", "ext4", "-d", root.toString(),
+                "-E", "offset=" + offset, image.toString(), "64M")).orFail();
+        Path debugfs = Interop.tool("debugfs");
+        BlockDevice part = new MemoryBlockDevice("partition 1", 4096);
+        try (BlockDevice disk = FileBlockDevice.open(image, true)) {
+            BootReport r = PvGrub.boot(disk, new PvBootOptions(PvBootOptions.Architecture.X86_64, 1024, d -> List.of(part),
+                    d -> new DebugfsGuestFileSystem(debugfs, image, offset)));
+            assertDebianHandoff(r);
+            assertThat(r.kernel().path()).isEqualTo("(hd0,0)/boot/vmlinuz-" + kernelRelease);
+        }
     }
 
     @Test
