@@ -12,10 +12,12 @@ import java.util.concurrent.locks.LockSupport;
  * submits one request and parks the calling thread until its completion, so a synchronous
  * front end (the simulator's INT 13h disk) shares the pipeline, and its ordering and
  * batching, with asynchronous ones (the NBD server). Failures are the device's own
- * exceptions, rethrown on the calling thread. Allocates nothing per call.
+ * exceptions, rethrown on the calling thread. Allocates nothing per call; segments confined
+ * to the calling thread go through a per-thread 1 MiB bounce buffer.
  */
 public final class PipelinedBlockDevice extends AbstractBlockDevice {
 
+    private static final int BOUNCE = 1 << 20;
     private static final ThreadLocal<Waiter> WAITERS = ThreadLocal.withInitial(Waiter::new);
 
     private final RequestPipeline pipeline;
@@ -49,16 +51,37 @@ public final class PipelinedBlockDevice extends AbstractBlockDevice {
 
     @Override
     protected void doRead(long offset, MemorySegment dst) {
-        Waiter w = WAITERS.get().arm();
-        pipeline.read(offset, dst, w, null, 0);
-        w.await();
+        Waiter w = WAITERS.get();
+        if (pipeline.canAccess(dst)) {
+            pipeline.read(offset, dst, w.arm(), null, 0);
+            w.await();
+            return;
+        }
+        // the caller's segment is confined to its thread: go through a bounce buffer
+        for (long done = 0; done < dst.byteSize(); done += BOUNCE) {
+            long n = Math.min(BOUNCE, dst.byteSize() - done);
+            MemorySegment bounce = w.bounce().asSlice(0, n);
+            pipeline.read(offset + done, bounce, w.arm(), null, 0);
+            w.await();
+            MemorySegment.copy(bounce, 0, dst, done, n);
+        }
     }
 
     @Override
     protected void doWrite(long offset, MemorySegment src) {
-        Waiter w = WAITERS.get().arm();
-        pipeline.write(offset, src, 0, w, null, 0);
-        w.await();
+        Waiter w = WAITERS.get();
+        if (pipeline.canAccess(src)) {
+            pipeline.write(offset, src, 0, w.arm(), null, 0);
+            w.await();
+            return;
+        }
+        for (long done = 0; done < src.byteSize(); done += BOUNCE) {
+            long n = Math.min(BOUNCE, src.byteSize() - done);
+            MemorySegment bounce = w.bounce().asSlice(0, n);
+            MemorySegment.copy(src, done, bounce, 0, n);
+            pipeline.write(offset + done, bounce, 0, w.arm(), null, 0);
+            w.await();
+        }
     }
 
     @Override
@@ -88,6 +111,14 @@ public final class PipelinedBlockDevice extends AbstractBlockDevice {
         private final Thread owner = Thread.currentThread();
         private volatile boolean done;
         private Throwable failure;
+        private MemorySegment bounce;
+
+        MemorySegment bounce() {
+            if (bounce == null) {
+                bounce = java.lang.foreign.Arena.ofAuto().allocate(BOUNCE, 4096);
+            }
+            return bounce;
+        }
 
         Waiter arm() {
             done = false;

@@ -157,6 +157,14 @@ public final class RequestPipeline implements AutoCloseable {
         completion.completed(view, new BlockDeviceException.Closed("request pipeline of " + device.name()));
     }
 
+    /**
+     * Whether the consumer thread may touch {@code segment}. A segment of a confined arena
+     * owned by another thread may not: copy it into a shared or global segment first.
+     */
+    public boolean canAccess(MemorySegment segment) {
+        return segment.isAccessibleBy(thread);
+    }
+
     /** Requests submitted and not yet taken by the consumer (a snapshot, for monitoring). */
     public long backlog() {
         return ring.getCursor() - processor.getSequence().get();
@@ -176,7 +184,7 @@ public final class RequestPipeline implements AutoCloseable {
             LockSupport.parkNanos(10_000);
         }
         long last = ring.getCursor();
-        while (processor.getSequence().get() < last && processor.isRunning()) {
+        while (processor.getSequence().get() < last && thread.isAlive()) {
             LockSupport.parkNanos(50_000);
         }
         processor.halt();
