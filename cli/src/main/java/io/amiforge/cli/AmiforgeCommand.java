@@ -12,6 +12,7 @@ import picocli.CommandLine.Mixin;
                 io.amiforge.cli.cloud.InstanceCommand.class,
                 io.amiforge.cli.boot.BootCommand.class,
                 ImageCommand.class,
+                io.amiforge.cli.nbd.NbdCommand.class,
         })
 public final class AmiforgeCommand {
 

@@ -1,0 +1,25 @@
+package io.amiforge.cli.nbd;
+
+import io.amiforge.blockdev.nbd.NbdExport;
+import io.amiforge.cli.GlobalOptions;
+
+/**
+ * Turns an {@code nbd serve} EXPORT argument that is not {@code NAME=PATH} (a volume or
+ * snapshot name) into an export. Installed by whoever wires the snapshot store into the
+ * command line, through {@link NbdServeCommand#exportResolver}.
+ */
+public interface ExportResolver {
+
+    /**
+     * Opens the volume or snapshot called {@code name}.
+     *
+     * @param readOnly true when --read-only was given (a snapshot is read-only regardless)
+     * @return the export (its device is flushed and closed by the command at shutdown), or
+     *         null when there is no such volume or snapshot
+     */
+    NbdExport resolve(String name, boolean readOnly, GlobalOptions global);
+
+    /** Called once when the command stops, after every resolved device was closed. */
+    default void close() {
+    }
+}

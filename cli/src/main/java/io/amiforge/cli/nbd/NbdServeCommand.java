@@ -1,0 +1,208 @@
+package io.amiforge.cli.nbd;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.FileBlockDevice;
+import io.amiforge.blockdev.nbd.NbdExport;
+import io.amiforge.blockdev.nbd.NbdServer;
+import io.amiforge.cli.CommandBase;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code amiforge nbd serve EXPORT... [--listen HOST:PORT] [--read-only]}: serves each EXPORT
+ * over NBD until SIGINT or SIGTERM, then flushes and closes every device. EXPORT is
+ * {@code NAME=PATH} (a raw image file) or a volume/snapshot name resolved by
+ * {@link #exportResolver}.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve raw files, volumes and snapshots over NBD until interrupted.")
+public final class NbdServeCommand extends CommandBase {
+
+    /**
+     * Resolves EXPORT arguments that are not {@code NAME=PATH}: volume and snapshot names of the
+     * snapshot store. Null until the store is wired in; then such names fail with
+     * {@code InvalidVolume.NotFound}.
+     */
+    public static volatile ExportResolver exportResolver;
+
+    private static volatile CountDownLatch running;
+
+    @Parameters(arity = "1..*", paramLabel = "EXPORT",
+            description = "NAME=PATH of a raw image file, or a volume or snapshot name.")
+    List<String> exports;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:10809",
+            description = "Address to listen on (default ${DEFAULT-VALUE}); IPv6 as [::1]:10809.")
+    String listen;
+
+    @Option(names = "--read-only", description = "Export everything read-only.")
+    boolean readOnly;
+
+    @Override
+    protected int execute() throws Exception {
+        HostPort address = HostPort.parse(listen);
+        ExportResolver resolver = exportResolver;
+        List<NbdExport> resolved = new ArrayList<>();
+        NbdServer server = null;
+        try {
+            for (String spec : exports) {
+                resolved.add(resolve(spec, resolver));
+            }
+            NbdServer.Builder builder = NbdServer.builder().listen(address.host(), address.port());
+            resolved.forEach(builder::export);
+            server = builder.build();
+            int port = server.start();
+            printServing(address.host(), port, resolved);
+            awaitShutdown(server, resolved, resolver);
+            return 0;
+        } catch (RuntimeException | Error e) {
+            shutdown(server, resolved, resolver);
+            throw e;
+        }
+    }
+
+    private NbdExport resolve(String spec, ExportResolver resolver) {
+        int eq = spec.indexOf('=');
+        if (eq > 0) {
+            String name = spec.substring(0, eq);
+            Path path = Path.of(spec.substring(eq + 1));
+            if (!FileBlockDevice.isFile(path)) {
+                throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "FileNotFound",
+                        "export '" + name + "': " + path + " is not a regular file");
+            }
+            return NbdExport.of(name, FileBlockDevice.open(path, readOnly), readOnly, path.toString());
+        }
+        if (eq == 0) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "export '" + spec + "' has an empty name (expected NAME=PATH or a volume/snapshot name)");
+        }
+        NbdExport export = resolver == null ? null : resolver.resolve(spec, readOnly, global());
+        if (export == null) {
+            throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "InvalidVolume.NotFound",
+                    "export '" + spec + "': no volume or snapshot of that name"
+                            + (resolver == null ? " (no store is wired in; give raw files as NAME=PATH)" : ""));
+        }
+        return export;
+    }
+
+    private void printServing(String host, int port, List<NbdExport> resolved) {
+        String shownHost = host.contains(":") ? "[" + host + "]" : host;
+        ObjectNode json = JsonNodeFactory.instance.objectNode();
+        json.put("listen", shownHost + ":" + port);
+        json.put("port", port);
+        var array = json.putArray("exports");
+        StringBuilder text = new StringBuilder("listening on " + shownHost + ":" + port + "\n");
+        for (NbdExport e : resolved) {
+            String uri = "nbd://" + shownHost + ":" + port + "/" + e.name();
+            array.addObject().put("name", e.name()).put("size", e.device().size())
+                    .put("readOnly", e.readOnly()).put("uri", uri);
+            text.append("  ").append(uri).append("  ").append(e.device().size()).append(" bytes")
+                    .append(e.readOnly() ? ", read-only" : "").append('\n');
+        }
+        print(json, text.toString());
+    }
+
+    private void awaitShutdown(NbdServer server, List<NbdExport> resolved, ExportResolver resolver)
+            throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        CountDownLatch stop = new CountDownLatch(1);
+        running = stop;
+        Thread hook = Thread.ofPlatform().name("amiforge-nbd-shutdown").unstarted(() -> {
+            stop.countDown();
+            try {
+                stopped.await(); // let the serving thread flush and close before the JVM goes
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            stop.await();
+        } finally {
+            shutdown(server, resolved, resolver);
+            stopped.countDown();
+            running = null;
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down: the hook is running
+            }
+        }
+    }
+
+    /** Stops a running {@code nbd serve} in this JVM as SIGTERM would (for tests and embedding). */
+    static void requestStop() {
+        CountDownLatch stop = running;
+        if (stop != null) {
+            stop.countDown();
+        }
+    }
+
+    private static void shutdown(NbdServer server, List<NbdExport> resolved, ExportResolver resolver) {
+        if (server != null) {
+            server.close();
+        }
+        RuntimeException first = null;
+        for (NbdExport e : resolved) {
+            try {
+                if (!e.device().isReadOnly()) {
+                    e.device().flush();
+                }
+            } catch (RuntimeException ex) {
+                first = first == null ? ex : first;
+            } finally {
+                e.device().close();
+            }
+        }
+        if (resolver != null) {
+            resolver.close();
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** A parsed {@code --listen} value. */
+    record HostPort(String host, int port) {
+        static HostPort parse(String text) {
+            String host;
+            String port;
+            if (text.startsWith("[")) {
+                int close = text.indexOf(']');
+                if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
+                    throw invalid(text);
+                }
+                host = text.substring(1, close);
+                port = text.substring(close + 2);
+            } else {
+                int colon = text.lastIndexOf(':');
+                if (colon <= 0 || text.indexOf(':') != colon) {
+                    throw invalid(text);
+                }
+                host = text.substring(0, colon);
+                port = text.substring(colon + 1);
+            }
+            try {
+                int value = Integer.parseInt(port);
+                if (value < 0 || value > 65535) {
+                    throw invalid(text);
+                }
+                return new HostPort(host, value);
+            } catch (NumberFormatException e) {
+                throw invalid(text);
+            }
+        }
+
+        private static AmiforgeException invalid(String text) {
+            return new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--listen '" + text + "' is not HOST:PORT (examples: 127.0.0.1:10809, [::1]:10809)");
+        }
+    }
+}

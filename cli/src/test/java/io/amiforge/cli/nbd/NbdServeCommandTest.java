@@ -1,0 +1,112 @@
+package io.amiforge.cli.nbd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.amiforge.cli.Main;
+import java.io.DataInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NbdServeCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void servesARawFileUntilStoppedAndPrintsWhereItListens() throws Exception {
+        Path disk = dir.resolve("disk.raw");
+        Files.write(disk, new byte[1 << 20]);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> Main.run(
+                new PrintWriter(out, true), new PrintWriter(err, true),
+                "nbd", "serve", "--json", "disk=" + disk, "--listen", "127.0.0.1:0"));
+        JsonNode printed = null;
+        for (int i = 0; i < 200 && printed == null; i++) { // bounded: 20 s
+            String text = out.toString();
+            if (text.contains("}")) {
+                printed = new ObjectMapper().readTree(text);
+            } else {
+                assertThat(serving.isDone()).as("serve ended early: " + err).isFalse();
+                Thread.sleep(100);
+            }
+        }
+        assertThat(printed).as("printed the listen address").isNotNull();
+        int port = printed.get("port").asInt();
+        assertThat(printed.get("listen").asText()).isEqualTo("127.0.0.1:" + port);
+        assertThat(printed.get("exports").get(0).get("uri").asText()).isEqualTo("nbd://127.0.0.1:" + port + "/disk");
+        assertThat(printed.get("exports").get(0).get("size").asLong()).isEqualTo(1 << 20);
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.setSoTimeout(5000);
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            assertThat(in.readLong()).as("NBDMAGIC").isEqualTo(0x4e42444d41474943L);
+        }
+        NbdServeCommand.requestStop();
+        assertThat(serving.get(20, TimeUnit.SECONDS)).isZero();
+    }
+
+    @Test
+    void missingFileIsNotFound() {
+        Run r = run("nbd", "serve", "x=" + dir.resolve("missing.raw"), "--listen", "127.0.0.1:0");
+        assertThat(r.exit()).isEqualTo(4);
+        assertThat(r.err()).contains("amiforge: FileNotFound:", "missing.raw");
+    }
+
+    @Test
+    void bareNameWithoutAStoreIsAnUnknownVolume() {
+        Run r = run("nbd", "serve", "vol-1", "--listen", "127.0.0.1:0");
+        assertThat(r.exit()).isEqualTo(4);
+        assertThat(r.err()).contains("InvalidVolume.NotFound", "vol-1", "NAME=PATH");
+    }
+
+    @Test
+    void badListenAddressIsAUsageError() throws Exception {
+        Path disk = dir.resolve("disk.raw");
+        Files.write(disk, new byte[4096]);
+        Run r = run("nbd", "serve", "d=" + disk, "--listen", "localhost");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("InvalidParameterValue", "HOST:PORT");
+    }
+
+    @Test
+    void resolverHookServesNamedExports() throws Exception {
+        var device = new io.amiforge.blockdev.MemoryBlockDevice("vol", 65536);
+        NbdServeCommand.exportResolver = (name, readOnly, global) ->
+                name.equals("vol-1") ? io.amiforge.blockdev.nbd.NbdExport.of(name, device, readOnly, "volume") : null;
+        try {
+            StringWriter out = new StringWriter();
+            CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> Main.run(
+                    new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),
+                    "nbd", "serve", "vol-1", "--read-only", "--listen", "127.0.0.1:0"));
+            for (int i = 0; i < 200 && !out.toString().contains("nbd://"); i++) {
+                Thread.sleep(100);
+            }
+            assertThat(out.toString()).contains("/vol-1", "65536 bytes, read-only");
+            NbdServeCommand.requestStop();
+            assertThat(serving.get(20, TimeUnit.SECONDS)).isZero();
+        } finally {
+            NbdServeCommand.exportResolver = null;
+        }
+    }
+}
