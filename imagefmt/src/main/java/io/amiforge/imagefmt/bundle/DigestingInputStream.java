@@ -6,7 +6,12 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
-/** Passes bytes through and keeps their SHA-1 and count (to check the manifest's image digest). */
+/**
+ * Passes bytes through and keeps their SHA-1 and count (to check the manifest's image digest).
+ * Reads fill the caller's buffer unless the end is reached: commons-compress 1.28 reads GNU
+ * sparse tar entries wrongly ("Truncated TAR archive") from a stream that returns short reads,
+ * as {@code GZIPInputStream} does.
+ */
 final class DigestingInputStream extends FilterInputStream {
 
     private final MessageDigest sha1;
@@ -33,12 +38,20 @@ final class DigestingInputStream extends FilterInputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        int n = in.read(b, off, len);
-        if (n > 0) {
-            sha1.update(b, off, n);
-            count += n;
+        int total = 0;
+        while (total < len) {
+            int n = in.read(b, off + total, len - total);
+            if (n < 0) {
+                break;
+            }
+            total += n;
         }
-        return n;
+        if (total == 0 && len > 0) {
+            return -1;
+        }
+        sha1.update(b, off, total);
+        count += total;
+        return total;
     }
 
     @Override
