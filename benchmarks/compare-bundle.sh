@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Bundle throughput: amiforge's Bundler vs `tar | pigz -p2 -6 | openssl enc -aes-128-cbc | tee >(sha1sum)
+# | split -b 10M` (and gzip -6) on the same image in the same run. Prints MiB/s and ratios.
+# Usage: benchmarks/compare-bundle.sh [SIZE_MIB=512] [ROUNDS=3] [THREADS=2]
+# Needs: JDK 25, Maven, openssl, pigz, gzip, GNU tar/split/coreutils.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../dev/jdk.sh
+source "$root/dev/jdk.sh"
+export JAVA_HOME="$AMIFORGE_JAVA_HOME"
+for tool in openssl pigz gzip tar split sha1sum; do
+  command -v "$tool" >/dev/null || { echo "compare-bundle: '$tool' is not installed" >&2; exit 1; }
+done
+cd "$root"
+cpfile="$root/benchmarks/target/bundle-bench.classpath"
+mkdir -p "$root/benchmarks/target"
+mvn -B -q -o -pl benchmarks -am -DskipTests package \
+  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$cpfile" >/dev/null \
+  || mvn -B -q -pl benchmarks -am -DskipTests package \
+  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$cpfile" >/dev/null
+work="${AMIFORGE_BENCH_DIR:-$root/benchmarks/target/bundle-bench}"
+echo "machine: $(nproc) cores, $(date -u +%FT%TZ), $(uname -r)"
+exec "$JAVA_HOME/bin/java" -cp "$root/benchmarks/target/classes:$(cat "$cpfile")" \
+  io.amiforge.bench.bundle.BundleThroughput "$work" "${1:-512}" "${2:-3}" "${3:-2}"
