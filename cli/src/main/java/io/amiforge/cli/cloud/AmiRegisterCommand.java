@@ -33,6 +33,10 @@ final class AmiRegisterCommand extends CloudCommandBase {
         Path manifest;
     }
 
+    @Option(names = "--cert", paramLabel = "FILE",
+            description = "With --manifest: the bundle owner's X.509 certificate (PEM), which verifies the manifest signature.")
+    Path certificate;
+
     @Option(names = "--virtualization", required = true, paramLabel = "hvm|paravirtual")
     String virtualization;
 
@@ -61,7 +65,11 @@ final class AmiRegisterCommand extends CloudCommandBase {
                 throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterCombination",
                         "--root-device-name applies to EBS-backed images only");
             }
-            image = cloud.registerBundle(account, region, source.manifest, name, virt, arch, kernelId);
+            if (certificate == null) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "MissingParameter",
+                        "--manifest needs --cert: the certificate of the key that signed the bundle");
+            }
+            image = cloud.registerBundle(account, region, source.manifest, certificate, name, virt, arch, kernelId);
         }
         print(Map.of("ImageId", image.imageId()), image.imageId());
         return 0;

@@ -2,10 +2,16 @@ package io.amiforge.sim.cloud;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.AmiforgeException.Kind;
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.blockdev.store.SnapshotInfo;
 import io.amiforge.blockdev.store.SnapshotStore;
 import io.amiforge.blockdev.store.Volume;
+import io.amiforge.imagefmt.bundle.BundleManifest;
+import io.amiforge.imagefmt.bundle.PemKeys;
+import io.amiforge.imagefmt.bundle.Unbundler;
 import io.amiforge.sim.boot.BootReport;
+import java.security.cert.X509Certificate;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -39,19 +45,17 @@ public final class Cloud implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final Booter booter;
-    private final BundleUnpacker bundles;
     private final Map<String, SnapshotStore> stores = new HashMap<>();
 
-    private Cloud(Path root, FileChannel lockChannel, FileLock lock, Booter booter, BundleUnpacker bundles) {
+    private Cloud(Path root, FileChannel lockChannel, FileLock lock, Booter booter) {
         this.root = root;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.booter = booter;
-        this.bundles = bundles;
     }
 
     /** Opens (creating if needed) the cloud state under {@code root} and locks it for this process. */
-    public static Cloud open(Path root, Booter booter, BundleUnpacker bundles) {
+    public static Cloud open(Path root, Booter booter) {
         try {
             Files.createDirectories(root);
             Path lockFile = root.resolve("cloud.lock");
@@ -71,7 +75,7 @@ public final class Cloud implements AutoCloseable {
             }
             channel.truncate(0);
             channel.write(java.nio.ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)), 0);
-            return new Cloud(root, channel, lock, booter, bundles);
+            return new Cloud(root, channel, lock, booter);
         } catch (IOException e) {
             throw new AmiforgeException(Kind.FAILED, "IOError", root + ": cannot open store: " + e.getMessage(), e);
         }
@@ -187,43 +191,51 @@ public final class Cloud implements AutoCloseable {
     }
 
     /**
-     * Registers an instance-store-backed image from a bundle: the manifest and its parts are
-     * copied into the region (as S3 would hold them) and the image's ImageLocation names them.
+     * Registers an instance-store-backed image from a bundle: the manifest's signature is
+     * checked against the owner's certificate (as EC2 knows each account's X.509 certificate),
+     * then the manifest, its parts and the certificate are copied into the region (as S3 would
+     * hold them) and the image's ImageLocation names them.
      */
-    public MachineImage registerBundle(String caller, String region, Path manifest, String name,
+    public MachineImage registerBundle(String caller, String region, Path manifest, Path ownerCertificate, String name,
                                        VirtualizationType virtualization, Architecture architecture, String kernelId) {
-        BundleUnpacker.BundleFacts facts = bundles.inspect(manifest);
-        long sizeGiB = Math.max(1, (facts.imageSize() + (1L << 30) - 1) >> 30);
+        BundleManifest bundle = BundleManifest.read(manifest);
+        X509Certificate certificate = PemKeys.readCertificate(ownerCertificate);
+        if (!bundle.verifySignature(certificate.getPublicKey())) {
+            throw new AmiforgeException(Kind.INVALID_INPUT, "InvalidManifest", manifest + ": the signature over "
+                    + "<machine_configuration> and <image> does not verify with the certificate " + ownerCertificate);
+        }
+        long sizeGiB = Math.max(1, (bundle.image().size() + (1L << 30) - 1) >> 30);
         checkRootSize(region, RootDeviceType.INSTANCE_STORE, sizeGiB);
+        String manifestArch = bundle.machine().architecture();
         Architecture arch = architecture != null ? architecture
-                : facts.architecture() != null ? Architecture.parse(facts.architecture()) : Architecture.X86_64;
+                : manifestArch != null ? Architecture.parse(manifestArch) : Architecture.X86_64;
         String rootDevice = defaultRootDevice(null, virtualization);
         RegionState state = load(region);
         checkNameFree(state, caller, name);
-        String imageId = Ids.next("ami");
-        Path bundleDir = regionDir(region).resolve("bundles").resolve(imageId);
+        String location = "amiforge-bundles/{imageId}/" + manifest.getFileName();
+        List<BlockDeviceMapping> mappings = List.of(new BlockDeviceMapping(rootDevice, null, "ephemeral0", null));
+        MachineImage image = newImage(caller, region, name, null, virtualization, arch, RootDeviceType.INSTANCE_STORE,
+                rootDevice, mappings, kernelId != null ? kernelId : bundle.machine().kernelId(), bundle.machine().ramdiskId(),
+                location);
+        Path bundleDir = regionDir(region).resolve("bundles").resolve(image.imageId());
         try {
             Files.createDirectories(bundleDir);
             Path source = manifest.toAbsolutePath().getParent();
-            for (String part : facts.partFiles()) {
-                Files.copy(source.resolve(part), bundleDir.resolve(part));
+            for (BundleManifest.Part part : bundle.image().parts()) {
+                Files.copy(source.resolve(part.filename()), bundleDir.resolve(part.filename()));
             }
             Files.copy(manifest, bundleDir.resolve(manifest.getFileName()));
+            Files.copy(ownerCertificate, bundleDir.resolve(OWNER_CERTIFICATE));
         } catch (IOException e) {
             throw new AmiforgeException(Kind.INVALID_INPUT, "InvalidManifest",
                     manifest + ": cannot copy the bundle: " + e.getMessage(), e);
         }
-        String location = "amiforge-bundles/" + imageId + "/" + manifest.getFileName();
-        List<BlockDeviceMapping> mappings = List.of(
-                new BlockDeviceMapping(rootDevice, null, "ephemeral0", null));
-        MachineImage image = new MachineImage(imageId, name, null, caller, null, now(), ImageState.AVAILABLE, arch,
-                virtualization, RootDeviceType.INSTANCE_STORE, rootDevice, mappings,
-                kernelId != null ? kernelId : facts.kernelId(), facts.ramdiskId(), location, List.of(),
-                virtualization == VirtualizationType.HVM ? "legacy-bios" : null, null, null, LaunchPermissions.NONE);
         state.images().add(image);
         save(region, state);
         return image;
     }
+
+    private static final String OWNER_CERTIFICATE = "owner-cert.pem";
 
     private MachineImage newImage(String caller, String region, String name, String description,
                                   VirtualizationType virtualization, Architecture architecture, RootDeviceType rootType,
@@ -239,9 +251,11 @@ public final class Cloud implements AutoCloseable {
         if (kernelId != null && !Ids.looksLike("aki", kernelId)) {
             throw new AmiforgeException(Kind.USAGE, "InvalidParameterValue", "kernel id '" + kernelId + "' is not an aki- id");
         }
-        return new MachineImage(Ids.next("ami"), name, description, caller, null, now(), ImageState.AVAILABLE,
+        String imageId = Ids.next("ami");
+        return new MachineImage(imageId, name, description, caller, null, now(), ImageState.AVAILABLE,
                 architecture == null ? Architecture.X86_64 : architecture, virtualization, rootType, rootDevice, mappings,
-                virtualization == VirtualizationType.PARAVIRTUAL ? kernelId : null, ramdiskId, location, List.of(),
+                virtualization == VirtualizationType.PARAVIRTUAL ? kernelId : null, ramdiskId,
+                location == null ? null : location.replace("{imageId}", imageId), List.of(),
                 virtualization == VirtualizationType.HVM ? "legacy-bios" : null, null, null, LaunchPermissions.NONE);
     }
 
@@ -489,14 +503,17 @@ public final class Cloud implements AutoCloseable {
                     volumes.add(new Instance.AttachedVolume(mapping.deviceName(), volumeName, false,
                             mapping.ebs().deleteOnTermination(), false));
                 } else if (image.rootDeviceType() == RootDeviceType.INSTANCE_STORE && mapping.deviceName().equals(image.rootDeviceName())) {
-                    unpackBundle(region, image, volumeName);
-                    volumes.add(new Instance.AttachedVolume(mapping.deviceName(), volumeName, true, true, false));
+                    String file = unpackBundle(region, image, instanceId);
+                    volumes.add(new Instance.AttachedVolume(mapping.deviceName(), file, true, true, false));
                 }
             }
         } catch (RuntimeException e) {
             for (Instance.AttachedVolume v : volumes) {
-                deleteQuietly(store, v.volumeName());
+                if (!v.ephemeral()) {
+                    deleteQuietly(store, v.volumeName());
+                }
             }
+            deleteInstanceStore(region, instanceId);
             throw e;
         }
         Instance instance = new Instance(instanceId, imageId, type.name(), caller, region, az, InstanceState.PENDING,
@@ -507,19 +524,47 @@ public final class Cloud implements AutoCloseable {
         return boot(region, instance, image, type, "launched");
     }
 
-    private void unpackBundle(String region, MachineImage image, String volumeName) {
+    /**
+     * Unpacks an instance-store image's bundle into the instance's own storage
+     * ({@code regions/R/instance-store/INSTANCE/}), verifying it with the owner's certificate and
+     * decrypting with the cloud's EC2 key; returns the image file, relative to the region.
+     */
+    private String unpackBundle(String region, MachineImage image, String instanceId) {
         Path bundleDir = regionDir(region).resolve("bundles").resolve(image.imageId());
         Path manifest = bundleDir.resolve(Path.of(image.imageLocation()).getFileName());
-        BundleUnpacker.BundleFacts facts = bundles.inspect(manifest);
-        SnapshotStore store = store(region);
-        try (Volume volume = store.createVolume(volumeName, roundUp(facts.imageSize(), 4096),
-                io.amiforge.blockdev.store.VolumeOptions.defaults())) {
-            bundles.unpack(manifest, bundleDir, volume);
-            volume.flush();
-        } catch (RuntimeException e) {
-            deleteQuietly(store, volumeName);
-            throw e;
+        X509Certificate owner = PemKeys.readCertificate(bundleDir.resolve(OWNER_CERTIFICATE));
+        Path target = instanceStoreDir(region, instanceId);
+        Unbundler.Result result = Unbundler.withPrivateKey(ec2Credentials().privateKey()).withSigner(owner).asEc2()
+                .unbundle(manifest, bundleDir, target);
+        return regionDir(region).relativize(result.imageFile()).toString();
+    }
+
+    private Path instanceStoreDir(String region, String instanceId) {
+        return regionDir(region).resolve("instance-store").resolve(instanceId);
+    }
+
+    private void deleteInstanceStore(String region, String instanceId) {
+        Path dir = instanceStoreDir(region, instanceId);
+        if (!Files.isDirectory(dir)) {
+            return;
         }
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new AmiforgeException(Kind.FAILED, "IOError", dir + ": cannot delete instance storage: " + e.getMessage(), e);
+        }
+    }
+
+    /** Opens the device behind an attached volume: a store volume (EBS) or a file in instance storage. */
+    public BlockDevice openAttached(String region, Instance.AttachedVolume volume) {
+        if (volume.deleted()) {
+            throw new AmiforgeException(Kind.NOT_FOUND, "InvalidVolume.NotFound", volume.volumeName() + " was deleted");
+        }
+        return volume.ephemeral()
+                ? FileBlockDevice.open(regionDir(region).resolve(volume.volumeName()), false)
+                : store(region).openVolume(volume.volumeName());
     }
 
     private static long roundUp(long value, long unit) {
@@ -536,7 +581,7 @@ public final class Cloud implements AutoCloseable {
 
     private Instance boot(String region, Instance instance, MachineImage image, InstanceType type, String reason) {
         BootReport report;
-        try (Volume root = store(region).openVolume(instance.rootVolume().volumeName())) {
+        try (BlockDevice root = openAttached(region, instance.rootVolume())) {
             report = booter.boot(root, image, type);
         }
         String kernel = report.kernel() == null ? null
@@ -595,13 +640,18 @@ public final class Cloud implements AutoCloseable {
         SnapshotStore store = store(region);
         List<Instance.AttachedVolume> after = new ArrayList<>();
         for (Instance.AttachedVolume volume : instance.blockDeviceMappings()) {
-            if (volume.ephemeral() || volume.deleteOnTermination()) {
+            if (volume.deleted()) {
+                after.add(volume);
+            } else if (volume.ephemeral()) {
+                after.add(volume.markDeleted());
+            } else if (volume.deleteOnTermination()) {
                 store.deleteVolume(volume.volumeName());
                 after.add(volume.markDeleted());
             } else {
                 after.add(volume);
             }
         }
+        deleteInstanceStore(region, instanceId);
         return update(region, instanceId, caller,
                 i -> i.withVolumes(after).with(InstanceState.TERMINATED, "User initiated (" + now() + ")"));
     }

@@ -35,7 +35,7 @@ class CloudTest {
 
     @BeforeEach
     void open() {
-        cloud = Cloud.open(dir, this::boot, null);
+        cloud = Cloud.open(dir, this::boot);
     }
 
     @AfterEach
@@ -203,7 +203,7 @@ class CloudTest {
 
     @Test
     void aSecondProcessOnTheSameStoreIsRefused() {
-        assertThatThrownBy(() -> Cloud.open(dir, this::boot, null))
+        assertThatThrownBy(() -> Cloud.open(dir, this::boot))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("StoreLocked"));
     }
 
@@ -212,7 +212,7 @@ class CloudTest {
         MachineImage image = register("durable", VirtualizationType.HVM);
         Instance instance = cloud.runInstance(OWNER, REGION, image.imageId(), "t3.micro", null);
         cloud.close();
-        cloud = Cloud.open(dir, this::boot, null);
+        cloud = Cloud.open(dir, this::boot);
         assertThat(cloud.describeImages(OWNER, REGION, new Cloud.ImageFilter(null, null, null)))
                 .extracting(MachineImage::imageId).containsExactly(image.imageId());
         assertThat(cloud.describeInstances(OWNER, REGION, instance.instanceId())).singleElement()
