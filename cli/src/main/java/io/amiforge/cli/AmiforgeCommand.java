@@ -7,6 +7,9 @@ import picocli.CommandLine.Mixin;
 @Command(name = "amiforge", mixinStandardHelpOptions = true, version = "amiforge 0.1.0",
         description = "Builds machine images and emulates how a cloud boots them.",
         subcommands = {
+                io.amiforge.cli.store.VolumeCommand.class,
+                io.amiforge.cli.store.SnapshotCommand.class,
+                io.amiforge.cli.store.StoreCommand.class,
         })
 public final class AmiforgeCommand {
 
