@@ -13,6 +13,9 @@ import picocli.CommandLine.Mixin;
                 io.amiforge.cli.boot.BootCommand.class,
                 ImageCommand.class,
                 io.amiforge.cli.nbd.NbdCommand.class,
+                io.amiforge.cli.store.VolumeCommand.class,
+                io.amiforge.cli.store.SnapshotCommand.class,
+                io.amiforge.cli.store.StoreCommand.class,
         })
 public final class AmiforgeCommand {
 

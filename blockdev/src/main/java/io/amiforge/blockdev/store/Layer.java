@@ -49,6 +49,9 @@ final class Layer {
     private final SparseLongArray index;
     private final SparseLongArray gens;
     private volatile FileChannel data;
+    /** The data file mapped read-only (reads of slots inside it are a memcpy); null until mapped. */
+    private volatile MemorySegment mapped;
+    private final List<Arena> mapArenas = new ArrayList<>();
     private FileChannel idx;
     private long idxLength;
     private long idxEntries;
@@ -163,6 +166,7 @@ final class Layer {
             if (idxEntries > 2 * index.count() + 1024) {
                 compact();
             }
+            remap();
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "open", e);
         }
@@ -251,11 +255,41 @@ final class Layer {
         return (int) crc.getValue();
     }
 
+    /**
+     * Maps the data file read-only when it has grown by half since the last mapping (journal
+     * thread, or open). Older mappings stay valid until the layer is closed, so a reader never
+     * sees a mapping disappear under it.
+     */
+    void remap() {
+        FileChannel channel = data;
+        if (channel == null) {
+            return;
+        }
+        try {
+            long size = channel.size();
+            MemorySegment current = mapped;
+            long have = current == null ? 0 : current.byteSize();
+            if (size == 0 || size < have + (have >>> 1) + blockSize) {
+                return;
+            }
+            Arena arena = Arena.ofShared();
+            mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            mapArenas.add(arena);
+        } catch (IOException | UnsupportedOperationException e) {
+            // no mapping: reads use pread
+        }
+    }
+
     /** Reads the data of a (non-zero) entry into {@code dst} (exactly one block); returns its CRC32C. */
     int readSlot(long entry, MemorySegment dst) {
         long slot = (entry >>> 32) - 1;
-        ByteBuffer buffer = dst.asByteBuffer();
         long position = slot << blockShift;
+        MemorySegment map = mapped;
+        if (map != null && position + blockSize <= map.byteSize()) {
+            MemorySegment.copy(map, position, dst, 0, blockSize);
+            return crc(dst);
+        }
+        ByteBuffer buffer = dst.asByteBuffer();
         FileChannel channel = data;
         try {
             while (buffer.hasRemaining()) {
@@ -385,6 +419,7 @@ final class Layer {
         }
         freedPendingCount = 0;
         dirty = false;
+        remap();
     }
 
     /** Bytes of storage the data file really occupies is left to the file system; this is its logical length. */
@@ -397,6 +432,11 @@ final class Layer {
     }
 
     void close() {
+        mapped = null;
+        for (Arena arena : mapArenas) {
+            arena.close();
+        }
+        mapArenas.clear();
         try {
             if (data != null) {
                 data.close();

@@ -359,8 +359,16 @@ public final class SnapshotStore implements AutoCloseable {
         });
     }
 
-    /** A new volume reading through {@code snapshotId}'s chain; nothing is copied. */
+    /** A new volume reading through {@code snapshotId}'s chain; nothing is copied. Strategies as the snapshot's volume. */
     public Volume cloneVolume(String snapshotId, String newVolumeName) {
+        return cloneVolume(snapshotId, newVolumeName, null);
+    }
+
+    /**
+     * As {@link #cloneVolume(String, String)}, with the new volume's strategies from {@code options}
+     * (its block size must be the snapshot's); null means those of the snapshot's volume.
+     */
+    public Volume cloneVolume(String snapshotId, String newVolumeName, VolumeOptions options) {
         checkName(newVolumeName);
         return run(() -> {
             Catalog.SnapshotRecord s = snapshotRecord(snapshotId);
@@ -379,8 +387,12 @@ public final class SnapshotStore implements AutoCloseable {
             v.id = newId("vol-");
             v.size = s.size;
             v.blockSize = s.blockSize;
-            v.write = source == null ? "row" : source.write;
-            v.read = source == null ? "flat" : source.read;
+            if (options != null && options.blockSize() != s.blockSize) {
+                throw StoreException.invalid("snapshot " + s.id + " has block size " + s.blockSize
+                        + "; a clone cannot have block size " + options.blockSize());
+            }
+            v.write = options != null ? options.writeStrategy() : source == null ? "row" : source.write;
+            v.read = options != null ? options.readIndex() : source == null ? "flat" : source.read;
             v.parent = s.id;
             v.base = s.id;
             v.layer = newId("lay-");
@@ -739,12 +751,17 @@ public final class SnapshotStore implements AutoCloseable {
             return;
         }
         journal.close();
-        closed = true;
-        for (Layer l : layers.values()) {
-            l.close();
-        }
-        for (VolumeState st : states.values()) {
-            st.top().close();
+        rw.writeLock().lock();
+        try {
+            closed = true;
+            for (Layer l : layers.values()) {
+                l.close();
+            }
+            for (VolumeState st : states.values()) {
+                st.top().close();
+            }
+        } finally {
+            rw.writeLock().unlock();
         }
         release(lockChannel, lock);
     }

@@ -1,0 +1,90 @@
+package io.amiforge.cli.store;
+
+import io.amiforge.blockdev.store.ChangedBlocks;
+import io.amiforge.blockdev.store.SnapshotInfo;
+import io.amiforge.blockdev.store.SnapshotStore;
+import io.amiforge.cli.CommandBase;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code amiforge snapshot ...}: immutable, incremental snapshots of volumes. */
+@Command(name = "snapshot", description = "Create, list, delete and compare snapshots.", mixinStandardHelpOptions = true,
+        subcommands = {SnapshotCommand.Create.class, SnapshotCommand.ListSnapshots.class, SnapshotCommand.Delete.class,
+                SnapshotCommand.Diff.class})
+public final class SnapshotCommand {
+
+    @Command(name = "create", description = "Snapshot a volume (O(1): nothing is copied).")
+    public static final class Create extends CommandBase {
+        @Parameters(index = "0", paramLabel = "VOLUME") String volume;
+        @Option(names = "--description", paramLabel = "S", defaultValue = "") String description;
+
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                SnapshotInfo s = store.createSnapshot(volume, description);
+                print(Map.of("snapshotId", s.id()), s.id());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", description = "List the snapshots.")
+    public static final class ListSnapshots extends CommandBase {
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                List<SnapshotInfo> snapshots = store.listSnapshots();
+                StringBuilder text = new StringBuilder();
+                for (SnapshotInfo s : snapshots) {
+                    text.append("%s\t%s\t%s\t%d blocks\t%s%n".formatted(s.id(), s.volumeName(),
+                            s.parentId() == null ? "-" : s.parentId(), s.blockCount(), s.description()));
+                }
+                print(Map.of("snapshots", snapshots.stream().map(StoreAccess::json).toList()), text.toString());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a snapshot (what later snapshots need is kept).")
+    public static final class Delete extends CommandBase {
+        @Parameters(index = "0", paramLabel = "ID") String id;
+
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                store.deleteSnapshot(id);
+            }
+            print(Map.of("deleted", id), "deleted " + id);
+            return 0;
+        }
+    }
+
+    @Command(name = "diff", description = "Blocks that changed between two snapshots of one lineage.")
+    public static final class Diff extends CommandBase {
+        @Parameters(index = "0", paramLabel = "FROM") String from;
+        @Parameters(index = "1", paramLabel = "TO") String to;
+
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                ChangedBlocks changed = store.diff(from, to);
+                long[] blocks = changed.blocks();
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("blockSize", changed.blockSize());
+                json.put("changedBlocks", blocks);
+                StringBuilder text = new StringBuilder();
+                text.append("block size ").append(changed.blockSize()).append(", ").append(blocks.length)
+                        .append(" changed blocks\n");
+                for (long b : blocks) {
+                    text.append(b).append('\n');
+                }
+                print(json, text.toString());
+            }
+            return 0;
+        }
+    }
+}

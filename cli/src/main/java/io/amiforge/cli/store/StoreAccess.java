@@ -1,0 +1,61 @@
+package io.amiforge.cli.store;
+
+import io.amiforge.blockdev.store.SnapshotInfo;
+import io.amiforge.blockdev.store.SnapshotStore;
+import io.amiforge.blockdev.store.VolumeInfo;
+import io.amiforge.cli.GlobalOptions;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Where the command line keeps a region's snapshot store ({@code <store>/regions/<region>/blocks}),
+ * and the JSON shapes of volumes and snapshots. The one place that decides the layout, so other
+ * commands (AMIs, instances) open the same store.
+ */
+public final class StoreAccess {
+
+    private StoreAccess() {
+    }
+
+    /** The snapshot-store directory of the global options' region. */
+    public static Path storeDir(GlobalOptions global) {
+        return storeDir(global.store(), global.region());
+    }
+
+    public static Path storeDir(Path store, String region) {
+        return store.resolve("regions").resolve(region).resolve("blocks");
+    }
+
+    /** Opens the region's snapshot store (creating it if absent); the caller closes it. */
+    public static SnapshotStore open(GlobalOptions global) {
+        return SnapshotStore.open(storeDir(global));
+    }
+
+    public static Map<String, Object> json(VolumeInfo v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", v.name());
+        m.put("volumeId", v.id());
+        m.put("size", v.size());
+        m.put("blockSize", v.blockSize());
+        m.put("writeStrategy", v.writeStrategy());
+        m.put("readIndex", v.readIndex());
+        m.put("snapshotId", v.parentSnapshotId());
+        m.put("createTime", v.createdAt().toString());
+        return m;
+    }
+
+    public static Map<String, Object> json(SnapshotInfo s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("snapshotId", s.id());
+        m.put("volumeName", s.volumeName());
+        m.put("parentId", s.parentId());
+        m.put("volumeSize", s.size());
+        m.put("blockSize", s.blockSize());
+        m.put("description", s.description());
+        m.put("startTime", s.createdAt().toString());
+        m.put("blockCount", s.blockCount());
+        m.put("attributes", s.attributes());
+        return m;
+    }
+}

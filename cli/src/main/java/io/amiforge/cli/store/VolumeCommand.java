@@ -1,0 +1,310 @@
+package io.amiforge.cli.store;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.FileBlockDevice;
+import io.amiforge.blockdev.store.SnapshotStore;
+import io.amiforge.blockdev.store.Volume;
+import io.amiforge.blockdev.store.VolumeInfo;
+import io.amiforge.blockdev.store.VolumeOptions;
+import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.Size;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code amiforge volume ...}: volumes of the region's snapshot store. */
+@Command(name = "volume", description = "Create, write, read, clone, roll back, export and delete volumes.",
+        mixinStandardHelpOptions = true,
+        subcommands = {VolumeCommand.Create.class, VolumeCommand.Import.class, VolumeCommand.Write.class,
+                VolumeCommand.Read.class, VolumeCommand.Clone.class, VolumeCommand.Rollback.class,
+                VolumeCommand.Delete.class, VolumeCommand.ListVolumes.class, VolumeCommand.Export.class})
+public final class VolumeCommand {
+
+    static final int COPY_CHUNK = 1 << 20;
+
+    static AmiforgeException usage(String message) {
+        return new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", message);
+    }
+
+    @Command(name = "create", description = "Create an empty (sparse) volume.")
+    public static final class Create extends CommandBase {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Option(names = "--size", required = true, paramLabel = "S") Size size;
+        @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K") Size blockSize;
+        @Option(names = "--write-strategy", paramLabel = "row|cow", defaultValue = "row") String write;
+        @Option(names = "--index", paramLabel = "walk|flat", defaultValue = "flat") String index;
+
+        @Override
+        protected int execute() {
+            if (blockSize.bytes() > Integer.MAX_VALUE) {
+                throw usage("block size " + blockSize.bytes() + " is too large");
+            }
+            VolumeOptions options = new VolumeOptions((int) blockSize.bytes(), write, index);
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                store.createVolume(name, size.bytes(), options).close();
+                VolumeInfo info = store.volume(name);
+                print(StoreAccess.json(info), info.id() + "\t" + info.name());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "import", description = "Create a volume from a raw disk image (zero blocks stay sparse).")
+    public static final class Import extends CommandBase {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "1", paramLabel = "FILE") Path file;
+        @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K") Size blockSize;
+
+        @Override
+        protected int execute() {
+            try (FileBlockDevice source = FileBlockDevice.open(file, true);
+                    SnapshotStore store = StoreAccess.open(global())) {
+                int bs = (int) blockSize.bytes();
+                long size = Math.ceilDiv(Math.max(source.size(), 1), bs) * (long) bs;
+                try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs))) {
+                    copy(source, volume, source.size());
+                    volume.flush();
+                }
+                VolumeInfo info = store.volume(name);
+                print(StoreAccess.json(info), info.id() + "\t" + info.name());
+            }
+            return 0;
+        }
+    }
+
+    /** Copies {@code length} bytes from the start of {@code from} to {@code to}, skipping all-zero blocks. */
+    static void copy(BlockDevice from, BlockDevice to, long length) {
+        try (Arena arena = Arena.ofConfined()) {
+            int bs = to.blockSize();
+            int chunk = Math.max(COPY_CHUNK, bs);
+            MemorySegment buf = arena.allocate(chunk, 4096);
+            for (long done = 0; done < length; ) {
+                int n = (int) Math.min(chunk, length - done);
+                MemorySegment slice = buf.asSlice(0, n);
+                from.read(done, slice);
+                for (int at = 0; at < n; at += bs) {
+                    int m = Math.min(bs, n - at);
+                    MemorySegment block = slice.asSlice(at, m);
+                    if (!allZero(block)) {
+                        to.write(done + at, block);
+                    }
+                }
+                done += n;
+            }
+        }
+    }
+
+    static boolean allZero(MemorySegment s) {
+        long n = s.byteSize();
+        long i = 0;
+        for (; i + 8 <= n; i += 8) {
+            if (s.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
+                return false;
+            }
+        }
+        for (; i < n; i++) {
+            if (s.get(ValueLayout.JAVA_BYTE, i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Command(name = "write", description = "Write a file's bytes into a volume at an offset.")
+    public static final class Write extends CommandBase {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Option(names = "--offset", required = true, paramLabel = "N") Size offset;
+        @Option(names = "--input", required = true, paramLabel = "FILE") Path input;
+
+        @Override
+        protected int execute() throws IOException {
+            long length = Files.size(input);
+            try (SnapshotStore store = StoreAccess.open(global()); Volume volume = store.openVolume(name);
+                    FileBlockDevice source = FileBlockDevice.open(input, true); Arena arena = Arena.ofConfined()) {
+                if (offset.bytes() > volume.size() - length) {
+                    throw usage("writing " + length + " bytes at offset " + offset.bytes() + " runs past the end of volume "
+                            + name + " (size " + volume.size() + ")");
+                }
+                MemorySegment buf = arena.allocate(COPY_CHUNK, 4096);
+                for (long done = 0; done < length; ) {
+                    int n = (int) Math.min(COPY_CHUNK, length - done);
+                    source.read(done, buf.asSlice(0, n));
+                    volume.write(offset.bytes() + done, buf.asSlice(0, n));
+                    done += n;
+                }
+                volume.flush();
+            }
+            print(Map.of("volume", name, "offset", offset.bytes(), "bytesWritten", length), null);
+            return 0;
+        }
+    }
+
+    @Command(name = "read", description = "Read bytes of a volume (to stdout, or to a file with -o).")
+    public static final class Read extends CommandBase {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Option(names = "--offset", required = true, paramLabel = "N") Size offset;
+        @Option(names = "--length", required = true, paramLabel = "N") Size length;
+        @Option(names = {"-o", "--output"}, paramLabel = "FILE") Path output;
+
+        @Override
+        protected int execute() throws IOException {
+            try (SnapshotStore store = StoreAccess.open(global()); Volume volume = store.openVolume(name);
+                    Arena arena = Arena.ofConfined()) {
+                if (offset.bytes() > volume.size() - length.bytes()) {
+                    throw usage("reading " + length.bytes() + " bytes at offset " + offset.bytes()
+                            + " runs past the end of volume " + name + " (size " + volume.size() + ")");
+                }
+                out().flush();
+                OutputStream sink = output == null ? System.out : Files.newOutputStream(output);
+                try {
+                    MemorySegment buf = arena.allocate(COPY_CHUNK, 4096);
+                    byte[] bytes = new byte[COPY_CHUNK];
+                    for (long done = 0; done < length.bytes(); ) {
+                        int n = (int) Math.min(COPY_CHUNK, length.bytes() - done);
+                        volume.read(offset.bytes() + done, buf.asSlice(0, n));
+                        MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, bytes, 0, n);
+                        sink.write(bytes, 0, n);
+                        done += n;
+                    }
+                    sink.flush();
+                } finally {
+                    if (output != null) {
+                        sink.close();
+                    }
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "clone", description = "Create a volume from a snapshot (lazy: nothing is copied).")
+    public static final class Clone extends CommandBase {
+        @Parameters(index = "0", paramLabel = "SNAPSHOT") String snapshot;
+        @Parameters(index = "1", paramLabel = "NAME") String name;
+
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                store.cloneVolume(snapshot, name).close();
+                VolumeInfo info = store.volume(name);
+                print(StoreAccess.json(info), info.id() + "\t" + info.name());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "rollback", description = "Make a volume's contents those of a snapshot.")
+    public static final class Rollback extends CommandBase {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "1", paramLabel = "SNAPSHOT") String snapshot;
+
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                store.rollback(name, snapshot);
+                VolumeInfo info = store.volume(name);
+                print(StoreAccess.json(info), "rolled back " + name + " to " + snapshot);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a volume (its snapshots stay).")
+    public static final class Delete extends CommandBase {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                store.deleteVolume(name);
+            }
+            print(Map.of("deleted", name), "deleted " + name);
+            return 0;
+        }
+    }
+
+    @Command(name = "list", description = "List the volumes.")
+    public static final class ListVolumes extends CommandBase {
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                List<VolumeInfo> volumes = store.listVolumes();
+                StringBuilder text = new StringBuilder();
+                for (VolumeInfo v : volumes) {
+                    text.append("%s\t%s\t%d\t%d\t%s/%s\t%s%n".formatted(v.id(), v.name(), v.size(), v.blockSize(),
+                            v.writeStrategy(), v.readIndex(), v.parentSnapshotId() == null ? "-" : v.parentSnapshotId()));
+                }
+                print(Map.of("volumes", volumes.stream().map(StoreAccess::json).toList()), text.toString());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "export", description = "Write a volume's or snapshot's contents to a file (raw: sparse).")
+    public static final class Export extends CommandBase {
+        @Parameters(index = "0", paramLabel = "NAME|SNAPSHOT") String source;
+        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE") Path output;
+        @Option(names = "-O", paramLabel = "FORMAT", defaultValue = "raw") String format;
+
+        @Override
+        protected int execute() throws IOException {
+            if (!format.equals("raw")) {
+                throw usage("export format '" + format + "' is not supported here (supported: raw)");
+            }
+            try (SnapshotStore store = StoreAccess.open(global())) {
+                BlockDevice device = source.startsWith("snap-") ? store.openSnapshot(source) : store.openVolume(source);
+                try (device) {
+                    exportRaw(device, output);
+                }
+                print(Map.of("source", source, "output", output.toString(), "format", format, "size", device.size()),
+                        "exported " + source + " to " + output);
+            }
+            return 0;
+        }
+    }
+
+    /** Writes a device to a raw file, leaving holes where blocks are zero. */
+    static void exportRaw(BlockDevice device, Path output) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(output.toFile(), "rw")) {
+            f.setLength(0);
+            f.setLength(device.size());
+        }
+        try (FileBlockDevice out = FileBlockDevice.open(output, false)) {
+            copyAligned(device, out);
+            out.flush();
+        }
+    }
+
+    private static void copyAligned(BlockDevice from, BlockDevice to) {
+        try (Arena arena = Arena.ofConfined()) {
+            int bs = from.blockSize();
+            int chunk = Math.max(COPY_CHUNK, bs);
+            MemorySegment buf = arena.allocate(chunk, 4096);
+            long length = from.size();
+            for (long done = 0; done < length; ) {
+                int n = (int) Math.min(chunk, length - done);
+                MemorySegment slice = buf.asSlice(0, n);
+                from.read(done, slice);
+                for (int at = 0; at < n; at += bs) {
+                    int m = Math.min(bs, n - at);
+                    MemorySegment block = slice.asSlice(at, m);
+                    if (!allZero(block)) {
+                        to.write(done + at, block);
+                    }
+                }
+                done += n;
+            }
+        }
+    }
+}
