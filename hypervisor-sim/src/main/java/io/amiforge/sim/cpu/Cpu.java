@@ -290,10 +290,13 @@ public final class Cpu {
         rep = (inf >>> 19) & 3;
         modrm = (inf >>> 22) & 0xFF;
         icount++;
+        int op = inf & 0x3FF;
         if ((inf & (1 << 21)) != 0) {
             ea();
+            if ((eaOff & 0xFFFF0000) != 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
+                fault(13);
+            }
         }
-        int op = inf & 0x3FF;
         if (op < 0x100) {
             exec1(op);
         } else {
@@ -639,9 +642,6 @@ public final class Cpu {
                 }
             }
             off += cDisp;
-            if ((off & 0xFFFF0000) != 0) {
-                fault(13);
-            }
         }
         if (segOv != 0) {
             seg = segOv - 1;
@@ -1141,6 +1141,9 @@ public final class Cpu {
                 int v = pop();
                 if (modrm < 0xC0 && a32 == 1 && (modrm & 7) == 4) {
                     ea();
+                    if ((eaOff & 0xFFFF0000) != 0) {
+                        fault(13);
+                    }
                 }
                 writeRM(1 + o32, v);
             }

@@ -178,7 +178,12 @@ public final class HvmBoot {
             if (why == StopReason.PROTECTED_MODE) {
                 stages.add(new BootReport.Stage("protected mode", detail));
                 if (kernel != null) {
-                    details.put("e820", kernelE820(kernel.base()));
+                    // Linux's protected_mode_jump holds the boot_params (zero page) address in ESI
+                    long zeroPage = cpu.reg32(Cpu.ESI) & 0xFFFFFFFFL;
+                    if (mem.read32(zeroPage + SetupHeader.MAGIC_OFFSET) == 0x53726448) {
+                        details.put("bootParams", "0x%X".formatted(zeroPage));
+                        details.put("e820", kernelE820(zeroPage));
+                    }
                 }
             }
             if (why == StopReason.HALTED) {
