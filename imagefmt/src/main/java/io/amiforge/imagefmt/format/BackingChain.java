@@ -4,6 +4,7 @@ import io.amiforge.blockdev.AmiforgeException.Kind;
 import io.amiforge.blockdev.BlockDevice;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -54,7 +55,13 @@ public final class BackingChain {
 
     /** Resolves {@code backingName}, stored in {@code image}, to a path (no checks). */
     public static Path resolve(Path image, String backingName) {
-        Path name = Path.of(backingName);
+        Path name;
+        try {
+            name = Path.of(backingName);
+        } catch (InvalidPathException e) {
+            throw ImageFormatException.corrupt(image.toString(), "backing file name '%s' is not a valid path: %s"
+                    .formatted(backingName.replace("\0", "\\0"), e.getReason()));
+        }
         if (name.isAbsolute()) {
             return name;
         }

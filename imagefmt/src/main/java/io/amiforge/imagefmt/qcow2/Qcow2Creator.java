@@ -42,6 +42,10 @@ final class Qcow2Creator {
         if (virtualSize < 0) {
             throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": size " + virtualSize + " is negative");
         }
+        if (virtualSize > Long.MAX_VALUE - 511) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": size " + virtualSize + " is too large");
+        }
+        virtualSize = (virtualSize + 511) & ~511L; // whole sectors, as qemu-img create rounds
         int bits = Integer.numberOfTrailingZeros(cs);
         long clusters = virtualSize == 0 ? 0 : (virtualSize - 1) / cs + 1;
         long l2Entries = cs / 8;

@@ -93,7 +93,7 @@ public final class Qcow2Format implements ImageFormat {
         specific.put("extendedL2", h.extendedL2());
         specific.put("compressionType", h.compressionType == 0 ? "zlib" : "zstd");
         specific.put("snapshots", Integer.toUnsignedLong(h.nbSnapshots));
-        return new ImageInfo(path.toString(), name(), h.size, RawFormat.diskUsage(path, length), h.clusterSize(),
+        return new ImageInfo(path.toString(), name(), h.size & ~511L, RawFormat.diskUsage(path, length), h.clusterSize(),
                 h.backingFile, h.backingFormat, List.of(), h.dirty(), h.corrupt(), specific);
     }
 }

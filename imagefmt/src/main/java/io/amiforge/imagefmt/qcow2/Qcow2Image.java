@@ -227,8 +227,9 @@ public final class Qcow2Image implements AutoCloseable {
         return header;
     }
 
+    /** The guest size: the header's size rounded down to whole 512-byte sectors, as qemu reads it. */
     public long virtualSize() {
-        return header.size;
+        return header.size & ~511L;
     }
 
     public int clusterSize() {
@@ -484,8 +485,8 @@ public final class Qcow2Image implements AutoCloseable {
      * and unallocated ranges as zeros (the backing file is not consulted).
      */
     public void readLayer(long offset, MemorySegment dst) {
-        if (offset < 0 || offset > header.size - dst.byteSize()) {
-            throw new BlockDeviceException.OutOfRange(file.name(), offset, dst.byteSize(), header.size);
+        if (offset < 0 || offset > virtualSize() - dst.byteSize()) {
+            throw new BlockDeviceException.OutOfRange(file.name(), offset, dst.byteSize(), virtualSize());
         }
         Mapping m = new Mapping();
         long done = 0;
@@ -513,7 +514,7 @@ public final class Qcow2Image implements AutoCloseable {
         List<Extent> extents = new ArrayList<>();
         Mapping m = new Mapping();
         long pos = 0;
-        long size = header.size;
+        long size = virtualSize();
         while (pos < size) {
             map(pos, size - pos, m);
             Extent.Kind kind = switch (m.kind) {
@@ -624,7 +625,7 @@ public final class Qcow2Image implements AutoCloseable {
         long n = Math.min(remaining, clusterSize - inCluster);
         long entry = table[index];
         long clusterStart = cluster << clusterBits;
-        long inImage = Math.min(clusterSize, header.size - clusterStart);
+        long inImage = Math.min(clusterSize, virtualSize() - clusterStart);
         if (cowBuffer == null) {
             cowBuffer = new byte[clusterSize];
         }
@@ -716,7 +717,7 @@ public final class Qcow2Image implements AutoCloseable {
         while (pos < end) {
             long inCluster = pos & clusterMask;
             long clusterStart = pos - inCluster;
-            long clusterEnd = Math.min(clusterStart + clusterSize, header.size);
+            long clusterEnd = Math.min(clusterStart + clusterSize, virtualSize());
             long n = Math.min(end, clusterStart + clusterSize) - pos;
             boolean whole = inCluster == 0 && pos + n >= clusterEnd;
             if (whole && (header.version >= 3 || !hasBelow)) {
