@@ -76,6 +76,8 @@ public final class PvGrub {
             stage("root device", partitions.isEmpty() ? "(hd0): the volume has no partition table, using it whole"
                     : "(hd0,0): first of " + partitions.size() + " partition(s)");
             details.put("bootDevice", bootDevice.toString());
+            // AWS ships two PV-GRUB AKIs per architecture: "hd0" for unpartitioned volumes, "hd00" for partitioned ones.
+            details.put("pvGrubAki", partitions.isEmpty() ? "hd0" : "hd00");
 
             GuestFileSystem bootFs = mount(bootDevice, "the volume PV-GRUB boots from", 0);
             GuestPaths.Resolved config = null;
@@ -233,10 +235,10 @@ public final class PvGrub {
             }
             kernelBytes = null;
             if (kernel.format().equals("bzImage")) {
-                console.append(String.format("   [Linux-bzImage, setup=0x%x, size=0x%x]%n", kernel.setupBytes(),
+                console.append(String.format("   [Linux-bzImage, setup=0x%x, size=0x%x]\n", kernel.setupBytes(),
                         kernel.fileSize() - kernel.setupBytes()));
             } else {
-                console.append(String.format("   [Xen-ELF%s, entry=0x%x, size=0x%x]%n", kernel.elf().is64() ? "64" : "32",
+                console.append(String.format("   [Xen-ELF%s, entry=0x%x, size=0x%x]\n", kernel.elf().is64() ? "64" : "32",
                         kernel.elf().entry(), kernel.fileSize()));
             }
             stage("kernel loaded", k.path() + " (" + kernel.format() + (kernel.compression() == PayloadCompression.NONE ? ""
@@ -268,7 +270,7 @@ public final class PvGrub {
             }
             if (initrd != null) {
                 DomainBuilder.Region r = domain.regions().stream().filter(x -> x.name().startsWith("initrd")).findFirst().orElseThrow();
-                console.append(String.format("   [Linux-initrd @ 0x%x, 0x%x bytes]%n", r.pseudoPhysical(), initrd.length));
+                console.append(String.format("   [Linux-initrd @ 0x%x, 0x%x bytes]\n", r.pseudoPhysical(), initrd.length));
                 stage("initrd loaded", initrdPath + " (" + initrd.length + " bytes)");
             }
             if (entry.saveDefault()) {

@@ -45,6 +45,9 @@ class PvBootFuzzProperties {
     static final byte[] ELF32 = TinyPvKernel.elf32("fuzz");
     static final byte[] GZ_IMAGE;
     static final byte[] XZ_IMAGE;
+    static final byte[] BZIP2_IMAGE;
+    static final byte[] LZMA_IMAGE;
+    static final byte[] ZSTD_IMAGE;
 
     static {
         try {
@@ -54,6 +57,17 @@ class PvBootFuzzProperties {
                 out.write(ELF);
             }
             XZ_IMAGE = BzImages.wrap(xz.toByteArray(), ELF.length);
+            ByteArrayOutputStream bz = new ByteArrayOutputStream();
+            try (var out = new org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream(bz)) {
+                out.write(ELF);
+            }
+            BZIP2_IMAGE = BzImages.wrap(bz.toByteArray(), ELF.length);
+            ByteArrayOutputStream lz = new ByteArrayOutputStream();
+            try (var out = new org.tukaani.xz.LZMAOutputStream(lz, new LZMA2Options(), -1)) {
+                out.write(ELF);
+            }
+            LZMA_IMAGE = BzImages.wrap(lz.toByteArray(), ELF.length);
+            ZSTD_IMAGE = BzImages.wrap(com.github.luben.zstd.Zstd.compress(ELF, 19), ELF.length);
         } catch (IOException e) {
             throw new AssertionError(e);
         }
@@ -69,6 +83,13 @@ class PvBootFuzzProperties {
                 .symlink("/boot/loop", "loop");
         return PvGrub.boot(new MemoryBlockDevice("fuzz", 4096),
                 new PvBootOptions(PvBootOptions.Architecture.X86_64, 32, d -> List.of(), d -> fs));
+    }
+
+    @net.jqwik.api.Example
+    void unmutatedKernelsBoot() {
+        for (byte[] k : List.of(ELF, GZ_IMAGE, XZ_IMAGE, BZIP2_IMAGE, LZMA_IMAGE, ZSTD_IMAGE)) {
+            assertThat(boot(MENU, k).result()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
+        }
     }
 
     static void assertIsAReport(BootReport r) {
@@ -115,7 +136,7 @@ class PvBootFuzzProperties {
 
     @Provide
     Arbitrary<byte[]> kernels() {
-        return Arbitraries.of(ELF, GZ_IMAGE, XZ_IMAGE);
+        return Arbitraries.of(ELF, GZ_IMAGE, XZ_IMAGE, BZIP2_IMAGE, LZMA_IMAGE, ZSTD_IMAGE);
     }
 
     @Provide
