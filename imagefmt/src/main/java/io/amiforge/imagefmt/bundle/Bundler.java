@@ -17,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -50,9 +51,9 @@ public final class Bundler {
 
     private static final int READ_BUFFER = 1 << 20;
 
-    private final X509Certificate userCertificate;
+    private final PublicKey userCertificate;
     private final PrivateKey userPrivateKey;
-    private final X509Certificate ec2Certificate;
+    private final PublicKey ec2Certificate;
     private final int threads;
     private final int level;
     private final long partSize;
@@ -60,7 +61,7 @@ public final class Bundler {
     private final LongConsumer progress;
     private final SecureRandom random;
 
-    private Bundler(X509Certificate userCertificate, PrivateKey userPrivateKey, X509Certificate ec2Certificate,
+    private Bundler(PublicKey userCertificate, PrivateKey userPrivateKey, PublicKey ec2Certificate,
             int threads, int level, long partSize, boolean durable, LongConsumer progress, SecureRandom random) {
         this.userCertificate = userCertificate;
         this.userPrivateKey = userPrivateKey;
@@ -81,7 +82,21 @@ public final class Bundler {
      */
     public static Bundler withKeys(X509Certificate userCertificate, PrivateKey userPrivateKey,
             X509Certificate ec2Certificate) {
-        return new Bundler(userCertificate, userPrivateKey, ec2Certificate,
+        return withKeys(userCertificate.getPublicKey(), userPrivateKey, ec2Certificate.getPublicKey());
+    }
+
+    /**
+     * As {@link #withKeys(X509Certificate, PrivateKey, X509Certificate)} with bare RSA public keys,
+     * for callers that hold key pairs rather than certificates (the simulated cloud's EC2 key).
+     */
+    public static Bundler withKeys(PublicKey userPublicKey, PrivateKey userPrivateKey, PublicKey ec2PublicKey) {
+        for (var k : new java.security.Key[] {userPublicKey, userPrivateKey, ec2PublicKey}) {
+            if (!"RSA".equals(k.getAlgorithm())) {
+                throw BundleException.invalid(BundleException.INVALID_KEY, "bundle keys must be RSA, got "
+                        + k.getAlgorithm());
+            }
+        }
+        return new Bundler(userPublicKey, userPrivateKey, ec2PublicKey,
                 Math.max(1, Runtime.getRuntime().availableProcessors()), 6, DEFAULT_PART_SIZE, true, n -> { },
                 new SecureRandom());
     }
@@ -180,10 +195,10 @@ public final class Bundler {
                 manifestParts.add(new Part(i, written.get(i).filename(), written.get(i).digest()));
             }
             Image img = new Image(name, user, "machine", "SHA1", digest, size, parts.bytesWritten(), "AES-128-CBC",
-                    BundleCrypto.encryptHexSecret(key, ec2Certificate.getPublicKey(), random),
-                    BundleCrypto.encryptHexSecret(key, userCertificate.getPublicKey(), random),
-                    BundleCrypto.encryptHexSecret(iv, ec2Certificate.getPublicKey(), random),
-                    BundleCrypto.encryptHexSecret(iv, userCertificate.getPublicKey(), random), manifestParts);
+                    BundleCrypto.encryptHexSecret(key, ec2Certificate, random),
+                    BundleCrypto.encryptHexSecret(key, userCertificate, random),
+                    BundleCrypto.encryptHexSecret(iv, ec2Certificate, random),
+                    BundleCrypto.encryptHexSecret(iv, userCertificate, random), manifestParts);
             String signed = ManifestXml.machineConfigurationXml(machine) + ManifestXml.imageXml(img);
             BundleManifest manifest = new BundleManifest(BundleManifest.VERSION, BUNDLER, machine, img,
                     BundleCrypto.sign(signed, userPrivateKey), signed);

@@ -90,6 +90,17 @@ public final class PemKeys {
         }
     }
 
+    /** Writes {@code key} as an unencrypted PKCS#8 PEM file ({@code BEGIN PRIVATE KEY}), as openssl 3 does. */
+    public static void writePrivateKey(Path file, PrivateKey key) {
+        String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getEncoded());
+        try {
+            Files.writeString(file, "-----BEGIN PRIVATE KEY-----\n" + body + "\n-----END PRIVATE KEY-----\n",
+                    StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw BundleException.io(file.toString(), e);
+        }
+    }
+
     static PrivateKey pkcs1(byte[] der, String source) throws GeneralSecurityException {
         Der seq = Der.sequence(der, source);
         BigInteger version = seq.integer("version");

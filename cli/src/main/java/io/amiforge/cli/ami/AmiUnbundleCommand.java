@@ -1,0 +1,64 @@
+package io.amiforge.cli.ami;
+
+import io.amiforge.cli.CommandBase;
+import io.amiforge.imagefmt.bundle.BundleManifest;
+import io.amiforge.imagefmt.bundle.PemKeys;
+import io.amiforge.imagefmt.bundle.Unbundler;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code amiforge ami unbundle -m MANIFEST -s DIR -d DIR --privatekey K}: the ec2-unbundle
+ * work-alike that also verifies the signature, every part and the stream digest before the
+ * image appears in the destination.
+ */
+@Command(name = "unbundle", mixinStandardHelpOptions = true,
+        description = "Verify a bundle (signature, part digests, image digest) and restore its image.")
+public final class AmiUnbundleCommand extends CommandBase {
+
+    @Option(names = {"-m", "--manifest"}, required = true, paramLabel = "FILE", description = "The bundle manifest.")
+    Path manifest;
+
+    @Option(names = {"-s", "--source"}, paramLabel = "DIR",
+            description = "Directory holding the parts (default: the manifest's directory).")
+    Path source;
+
+    @Option(names = {"-d", "--destination"}, required = true, paramLabel = "DIR",
+            description = "Directory to restore the image into (created if missing).")
+    Path destination;
+
+    @Option(names = {"-k", "--privatekey"}, required = true, paramLabel = "FILE",
+            description = "User RSA private key (PEM, PKCS#1 or PKCS#8).")
+    Path privateKey;
+
+    @Option(names = {"-c", "--cert"}, paramLabel = "FILE",
+            description = "Verify the signature with this certificate (default: the private key's public half).")
+    Path cert;
+
+    @Override
+    protected int execute() {
+        Unbundler unbundler = Unbundler.withPrivateKeyFile(privateKey);
+        if (cert != null) {
+            unbundler = unbundler.withSigner(PemKeys.readCertificate(cert));
+        }
+        Path parts = source != null ? source : manifest.toAbsolutePath().getParent();
+        long size = BundleManifest.read(manifest).image().size();
+        Unbundler.Result result;
+        try (BundleProgress progress = new BundleProgress("unbundle", size, global().json())) {
+            result = unbundler.withProgress(progress.consumer()).unbundle(manifest, parts, destination);
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("image", result.imageFile().toString());
+        json.put("size", result.size());
+        json.put("digest", result.digest());
+        json.put("parts", result.manifest().image().parts().size());
+        json.put("verified", true);
+        print(json, "Verified signature, " + result.manifest().image().parts().size()
+                + " part digest(s) and the image digest\nRestored " + result.imageFile() + " (" + result.size()
+                + " bytes)");
+        return 0;
+    }
+}

@@ -1,0 +1,53 @@
+package io.amiforge.imagefmt.bundle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.amiforge.imagefmt.bundle.BundleManifest.MachineConfiguration;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The simulated cloud's path: key pairs made in Java (no certificates, no openssl). */
+class BundleWithJdkKeysTest {
+
+    static KeyPair user;
+    static KeyPair ec2;
+
+    @BeforeAll
+    static void keys() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
+        g.initialize(2048);
+        user = g.generateKeyPair();
+        ec2 = g.generateKeyPair();
+    }
+
+    @Test
+    void bundleAndLaunchSideUnbundle(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("root.img");
+        Files.write(image, TestImages.semiCompressible(700_000, 4));
+        Bundler.Result r = Bundler.withKeys(user.getPublic(), user.getPrivate(), ec2.getPublic()).withThreads(2)
+                .withDurable(false).bundle(image, dir.resolve("b"), "ami-root", "111122223333",
+                        MachineConfiguration.of("x86_64"));
+        // user side, key written and read back as PKCS#8 PEM
+        PemKeys.writePrivateKey(dir.resolve("user.pem"), user.getPrivate());
+        Unbundler.Result u = Unbundler.withPrivateKeyFile(dir.resolve("user.pem")).unbundle(r.manifestFile(),
+                dir.resolve("b"), dir.resolve("u"));
+        assertThat(Files.mismatch(image, u.imageFile())).isEqualTo(-1L);
+        assertThat(u.imageFile().getFileName().toString()).isEqualTo("ami-root");
+        // EC2 side: its own key decrypts ec2_encrypted_key; the owner's public key checks the signature
+        Unbundler.Result e = Unbundler.withPrivateKey(ec2.getPrivate()).asEc2().withSigner(user.getPublic())
+                .unbundle(r.manifestFile(), dir.resolve("b"), dir.resolve("e"));
+        assertThat(Files.mismatch(image, e.imageFile())).isEqualTo(-1L);
+        // EC2 side with the wrong owner: refused
+        assertThatThrownBy(() -> Unbundler.withPrivateKey(ec2.getPrivate()).asEc2().withSigner(ec2.getPublic())
+                .unbundle(r.manifestFile(), dir.resolve("b"), dir.resolve("x")))
+                .isInstanceOf(BundleException.class).hasMessageContaining("does not verify");
+        assertThat(dir.resolve("x")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
+                p -> assertThat(p).isEmptyDirectory());
+    }
+}
