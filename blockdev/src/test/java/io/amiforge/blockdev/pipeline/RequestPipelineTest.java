@@ -257,8 +257,7 @@ class RequestPipelineTest {
     void independentReadsOfOneBatchRunConcurrently() throws Exception {
         // every read waits at a barrier for a second read: only concurrent execution gets past it
         java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
-        RecordingDevice device = new RecordingDevice(1 << 20) {
-        };
+        RecordingDevice device = new RecordingDevice(1 << 20);
         io.amiforge.blockdev.BlockDevice slow = new io.amiforge.blockdev.AbstractBlockDevice("slow", 1 << 20, 512, false) {
             @Override protected void doRead(long offset, MemorySegment dst) {
                 try {
