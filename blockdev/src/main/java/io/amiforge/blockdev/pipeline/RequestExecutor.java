@@ -20,10 +20,14 @@ final class RequestExecutor implements EventHandler<BlockRequest> {
     private final int mergeLimit;
     private final MemorySegment staging;
     private final MemorySegment zeros;
+    private final ReadWorkers readers;
+    private final Throwable[] failures;
     private int size;
 
-    RequestExecutor(BlockDevice device, int maxBatch, int mergeLimit) {
+    RequestExecutor(BlockDevice device, int maxBatch, int mergeLimit, int readThreads, String name) {
         this.device = device;
+        this.readers = readThreads > 0 ? new ReadWorkers(device, readThreads, name) : null;
+        this.failures = new Throwable[maxBatch];
         this.batch = new BlockRequest[maxBatch];
         this.deferred = new boolean[maxBatch];
         this.mergeLimit = mergeLimit;
@@ -59,7 +63,11 @@ final class RequestExecutor implements EventHandler<BlockRequest> {
             switch (r.op) {
                 case READ, WRITE -> {
                     int end = mergeEnd(i);
-                    if (end - i > 1) {
+                    int reads = r.op == BlockOp.READ && end - i == 1 ? readRunEnd(i) : i;
+                    if (reads - i > 1) {
+                        runParallelReads(i, reads);
+                        end = reads;
+                    } else if (end - i > 1) {
                         runMerged(i, end);
                     } else {
                         runOne(r, i);
@@ -97,6 +105,34 @@ final class RequestExecutor implements EventHandler<BlockRequest> {
         }
         if (anyDeferred) {
             completeDeferred(size, flushQuietly());
+        }
+    }
+
+    /** End (exclusive) of the run of reads starting at {@code start} (none adjacent to the next). */
+    private int readRunEnd(int start) {
+        if (readers == null) {
+            return start + 1;
+        }
+        int end = start + 1;
+        while (end < size && batch[end].op == BlockOp.READ) {
+            end++;
+        }
+        return end;
+    }
+
+    /** Reads batch[start, end) on the reader threads and the consumer together, then completes them in order. */
+    private void runParallelReads(int start, int end) {
+        readers.run(batch, failures, start, end);
+        for (int k = start; k < end; k++) {
+            Throwable failure = failures[k];
+            failures[k] = null;
+            complete(batch[k], failure);
+        }
+    }
+
+    void stop() {
+        if (readers != null) {
+            readers.stop();
         }
     }
 

@@ -28,7 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  *       {@code mergeLimit} bytes become one device call through a staging buffer. A write with
  *       {@link BlockRequest#FUA} completes only after a flush, and all FUA requests of one batch
  *       share that flush (group commit); adjacent FLUSH requests with no write between share
- *       one device flush.</li>
+ *       one device flush. A run of reads with nothing else between them may execute
+ *       concurrently on helper reader threads (they cannot conflict), so reads that wait for
+ *       the disk overlap; their completions are still called in order on the consumer.</li>
  *   <li><b>Completion.</b> Exactly once per accepted request, on the consumer thread, with
  *       the failure the device threw or null. A request submitted after {@link #close()}
  *       completes at once, on the submitting thread, with {@link BlockDeviceException.Closed}.</li>
@@ -43,6 +45,8 @@ public final class RequestPipeline implements AutoCloseable {
     public static final int DEFAULT_SLOTS = 1024;
     /** Default largest merged transfer (bytes); 0 disables merging. */
     public static final int DEFAULT_MERGE_LIMIT = 256 * 1024;
+    /** Default helper threads that run a batch's independent reads concurrently. */
+    public static final int DEFAULT_READ_THREADS = 3;
 
     private final BlockDevice device;
     private final RingBuffer<BlockRequest> ring;
@@ -51,11 +55,13 @@ public final class RequestPipeline implements AutoCloseable {
     private final AtomicInteger submitters = new AtomicInteger();
     private volatile boolean closed;
 
-    private RequestPipeline(BlockDevice device, int slots, int mergeLimit, String threadName) {
+    private final RequestExecutor executor;
+
+    private RequestPipeline(BlockDevice device, int slots, int mergeLimit, int readThreads, String threadName) {
         this.device = device;
         this.ring = RingBuffer.createMultiProducer(BlockRequest::new, slots,
                 PhasedBackoffWaitStrategy.withLock(20, 200, TimeUnit.MICROSECONDS));
-        RequestExecutor executor = new RequestExecutor(device, slots, mergeLimit);
+        this.executor = new RequestExecutor(device, slots, mergeLimit, readThreads, threadName);
         this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(slots)
                 .build(ring, ring.newBarrier(), executor);
         ring.addGatingSequences(processor.getSequence());
@@ -63,9 +69,14 @@ public final class RequestPipeline implements AutoCloseable {
         thread.start();
     }
 
-    /** Starts a pipeline with the default ring size and merge limit. */
+    /** Starts a pipeline with the default ring size, merge limit and reader threads. */
     public static RequestPipeline start(BlockDevice device) {
-        return start(device, DEFAULT_SLOTS, DEFAULT_MERGE_LIMIT);
+        return start(device, DEFAULT_SLOTS, DEFAULT_MERGE_LIMIT, DEFAULT_READ_THREADS);
+    }
+
+    /** Starts a pipeline with the default number of reader threads. */
+    public static RequestPipeline start(BlockDevice device, int slots, int mergeLimit) {
+        return start(device, slots, mergeLimit, DEFAULT_READ_THREADS);
     }
 
     /**
@@ -73,8 +84,9 @@ public final class RequestPipeline implements AutoCloseable {
      *
      * @param slots      ring size, a power of two (at least 2)
      * @param mergeLimit largest merged transfer in bytes, 0 to never merge
+     * @param readThreads helper threads for runs of independent reads (0: the consumer reads alone)
      */
-    public static RequestPipeline start(BlockDevice device, int slots, int mergeLimit) {
+    public static RequestPipeline start(BlockDevice device, int slots, int mergeLimit, int readThreads) {
         Objects.requireNonNull(device, "device");
         if (slots < 2 || Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("ring size " + slots + " is not a power of two >= 2");
@@ -82,7 +94,10 @@ public final class RequestPipeline implements AutoCloseable {
         if (mergeLimit < 0 || mergeLimit > (64 << 20)) {
             throw new IllegalArgumentException("merge limit " + mergeLimit + " is outside [0, 64 MiB]");
         }
-        return new RequestPipeline(device, slots, mergeLimit, "amiforge-pipeline-" + device.name());
+        if (readThreads < 0 || readThreads > 64) {
+            throw new IllegalArgumentException("reader threads " + readThreads + " is outside [0, 64]");
+        }
+        return new RequestPipeline(device, slots, mergeLimit, readThreads, "amiforge-pipeline-" + device.name());
     }
 
     /** The device requests run against. */
@@ -188,6 +203,7 @@ public final class RequestPipeline implements AutoCloseable {
             LockSupport.parkNanos(50_000);
         }
         processor.halt();
+        executor.stop();
         try {
             thread.join(TimeUnit.SECONDS.toMillis(10));
         } catch (InterruptedException e) {

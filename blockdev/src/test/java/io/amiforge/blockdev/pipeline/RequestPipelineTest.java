@@ -252,4 +252,37 @@ class RequestPipelineTest {
             }
         }
     }
+
+    @Test
+    void independentReadsOfOneBatchRunConcurrently() throws Exception {
+        // every read waits at a barrier for a second read: only concurrent execution gets past it
+        java.util.concurrent.CyclicBarrier barrier = new java.util.concurrent.CyclicBarrier(2);
+        RecordingDevice device = new RecordingDevice(1 << 20);
+        io.amiforge.blockdev.BlockDevice slow = new io.amiforge.blockdev.AbstractBlockDevice("slow", 1 << 20, 512, false) {
+            @Override protected void doRead(long offset, MemorySegment dst) {
+                try {
+                    barrier.await(10, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException("reads did not overlap", e);
+                }
+                device.inner.read(offset, dst);
+            }
+            @Override protected void doWrite(long offset, MemorySegment src) { device.write(offset, src); }
+            @Override protected void doFlush() { device.flush(); }
+            @Override protected void doDiscard(long offset, long length) { }
+            @Override protected void doClose() { }
+        };
+        device.gate = new CountDownLatch(1);
+        try (RequestPipeline pipeline = RequestPipeline.start(slow, 64, 0, 1)) {
+            Results results = new Results(3);
+            pipeline.flush(results, null, 100);
+            assertThat(device.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            pipeline.read(0, MemorySegment.ofArray(new byte[512]), results, null, 1);
+            pipeline.read(65536, MemorySegment.ofArray(new byte[512]), results, null, 2);
+            device.gate.countDown();
+            results.await();
+            assertThat(results.outcome.get(1L)).isSameAs(Results.OK);
+            assertThat(results.outcome.get(2L)).isSameAs(Results.OK);
+        }
+    }
 }
