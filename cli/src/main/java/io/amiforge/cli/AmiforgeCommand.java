@@ -8,6 +8,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "amiforge", mixinStandardHelpOptions = true, version = "amiforge 0.1.0",
         description = "Builds machine images and emulates how a cloud boots them.",
         subcommands = {
+                io.amiforge.cli.demo.DemoCommand.class,
                 io.amiforge.cli.cloud.AmiCommand.class,
                 io.amiforge.cli.cloud.InstanceCommand.class,
                 io.amiforge.cli.boot.BootCommand.class,

@@ -38,6 +38,15 @@ public final class GlobalOptions {
         return Path.of(System.getProperty("user.home"), ".amiforge");
     }
 
+    /** The store given by --store or $AMIFORGE_STORE, if either was; empty when the default would be used. */
+    public java.util.Optional<Path> explicitStore() {
+        if (store != null) {
+            return java.util.Optional.of(store);
+        }
+        String env = System.getenv("AMIFORGE_STORE");
+        return env == null || env.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(env));
+    }
+
     public String account() {
         String value = account != null ? account : System.getenv().getOrDefault("AMIFORGE_ACCOUNT", "111122223333");
         if (!value.matches("\\d{12}")) {
