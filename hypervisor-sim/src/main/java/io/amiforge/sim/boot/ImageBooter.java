@@ -1,6 +1,8 @@
 package io.amiforge.sim.boot;
 
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.pipeline.PipelinedBlockDevice;
+import io.amiforge.blockdev.pipeline.RequestPipeline;
 import io.amiforge.imagefmt.partition.PartitionTable;
 import io.amiforge.sim.boot.hvm.HvmBoot;
 import io.amiforge.sim.boot.pv.PvBootOptions;
@@ -17,9 +19,16 @@ public final class ImageBooter {
     private ImageBooter() {
     }
 
-    /** HVM boot of {@code disk} with an instruction budget and guest memory. */
+    /**
+     * HVM boot of {@code disk} with an instruction budget and guest memory. The BIOS's disk
+     * requests (INT 13h) go through the shared Disruptor request pipeline, as NBD's do.
+     */
     public static BootReport hvm(BlockDevice disk, long maxInstructions, long memoryBytes) {
-        return HvmBoot.boot(disk, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions).withMemoryBytes(memoryBytes));
+        try (RequestPipeline pipeline = RequestPipeline.start(disk);
+             PipelinedBlockDevice pipelined = PipelinedBlockDevice.over(pipeline)) {
+            return HvmBoot.boot(pipelined, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions)
+                    .withMemoryBytes(memoryBytes));
+        }
     }
 
     /** PV boot of {@code disk} through PV-GRUB for an instance of {@code architecture} ({@code x86_64} or {@code i386}). */
