@@ -39,8 +39,8 @@ public class ChainReadBenchmark {
     @Param({"row-flat", "row-walk", "cow-flat", "cow-walk"})
     public String strategy;
 
-    private Path dir;
     private SnapshotStore store;
+    private java.util.List<String> snapshots;
     private Volume volume;
     private FileChannel raw;
     private MemorySegment buf;
@@ -50,15 +50,13 @@ public class ChainReadBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        dir = Chains.tempDir("chain-read");
-        store = SnapshotStore.open(dir.resolve("store"));
-        SnapshotInfo base = Chains.base(store);
+        store = Chains.Shared.store();
+        SnapshotInfo base = Chains.Shared.base();
         String[] s = strategy.split("-");
         VolumeOptions options = VolumeOptions.defaults().writeStrategy(s[0]).readIndex(s[1]);
-        Chains.build(store, base, "bench", options, depth);
+        snapshots = Chains.build(store, base, "bench", options, depth);
         volume = store.openVolume("bench");
-        Path file = dir.resolve("same.raw");
-        Chains.writeRaw(file, depth);
+        Path file = Chains.Shared.raw(depth);
         raw = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         buf = Arena.ofAuto().allocate(Chains.BLOCK, 4096);
         rawBuf = buf.asByteBuffer();
@@ -80,9 +78,8 @@ public class ChainReadBenchmark {
     public void tearDown() throws IOException {
         System.out.println("\nstats " + strategy + " depth " + depth + ": " + volume.stats());
         volume.close();
-        store.close();
         raw.close();
-        Chains.delete(dir);
+        Chains.Shared.drop("bench", snapshots);
     }
 
     private long nextBlock() {

@@ -33,6 +33,56 @@ final class Chains {
     private Chains() {
     }
 
+    /** One store with the imported base, shared by every trial of a JMH fork (building it takes a while). */
+    static final class Shared {
+        private static Path dir;
+        private static SnapshotStore store;
+        private static SnapshotInfo base;
+        private static final java.util.Map<Integer, Path> RAW = new java.util.HashMap<>();
+
+        static synchronized SnapshotStore store() throws IOException {
+            if (store == null) {
+                dir = tempDir("amiforge-bench");
+                store = SnapshotStore.open(dir.resolve("store"));
+                base = Chains.base(store);
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        store.close();
+                        delete(dir);
+                    } catch (Exception ignored) {
+                        // best effort
+                    }
+                }));
+            }
+            return store;
+        }
+
+        static synchronized SnapshotInfo base() throws IOException {
+            store();
+            return base;
+        }
+
+        /** A raw file holding the contents of a chain of {@code depth}. */
+        static synchronized Path raw(int depth) throws IOException {
+            store();
+            Path file = RAW.get(depth);
+            if (file == null) {
+                file = dir.resolve("depth-" + depth + ".raw");
+                writeRaw(file, depth);
+                RAW.put(depth, file);
+            }
+            return file;
+        }
+
+        /** Deletes a volume built by {@link #build} and the snapshots it took (newest first: nothing to merge). */
+        static synchronized void drop(String volume, List<String> snapshots) {
+            store.deleteVolume(volume);
+            for (int i = snapshots.size() - 1; i >= 1; i--) {
+                store.deleteSnapshot(snapshots.get(i));
+            }
+        }
+    }
+
     static Path tempDir(String name) throws IOException {
         Path base = Path.of(System.getProperty("amiforge.bench.dir", System.getProperty("java.io.tmpdir")));
         Files.createDirectories(base);

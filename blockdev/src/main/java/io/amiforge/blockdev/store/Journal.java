@@ -69,6 +69,8 @@ final class Journal implements AutoCloseable {
     private final Map<Layer, Boolean> dirty = new IdentityHashMap<>();
     private final List<Waiter> flushWaiters = new ArrayList<>();
     private volatile Thread handlerThread;
+    /** Run at every group commit after the layers are fsynced (the store syncs a lazily committed catalog). */
+    volatile Runnable afterForce;
 
     Journal(String name) {
         disruptor = new Disruptor<>(Event::new, RING, runnable -> {
@@ -95,6 +97,10 @@ final class Journal implements AutoCloseable {
             layer.force();
         }
         dirty.clear();
+        Runnable after = afterForce;
+        if (after != null) {
+            after.run();
+        }
     }
 
     /** Forgets a layer that is being deleted (journal thread only). */

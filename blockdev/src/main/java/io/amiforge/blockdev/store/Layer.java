@@ -61,6 +61,7 @@ final class Layer {
     private long[] freedPending = new long[16];
     private int freedPendingCount;
     private boolean dirty;
+    private boolean newFiles;
     private final ByteBuffer entryBuffer = ByteBuffer.allocateDirect(ENTRY).order(ByteOrder.LITTLE_ENDIAN);
     final List<String> openDamage = new ArrayList<>();
 
@@ -395,7 +396,7 @@ final class Layer {
             data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
             idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
             idxLength = idx.size();
-            Catalog.fsyncDirectory(idxPath.getParent());
+            newFiles = true; // the directory is fsynced with the next force(), not on this write
         }
     }
 
@@ -411,6 +412,10 @@ final class Layer {
         try {
             data.force(false);
             idx.force(false);
+            if (newFiles) {
+                Catalog.fsyncDirectory(idxPath.getParent());
+                newFiles = false;
+            }
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "fsync", e);
         }

@@ -45,9 +45,11 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  *   <li>Clone is lazy: the new volume reads through the snapshot's chain.</li>
  *   <li>Deleting a snapshot keeps what later snapshots and volumes need (merged into them) and
  *       deletes its files; space really shrinks.</li>
- *   <li>Every mutation runs on the store's journal thread in order (see {@link Journal}); every
- *       metadata change is durable when the call returns; a volume write is durable after
- *       {@code flush()}.</li>
+ *   <li>Every mutation runs on the store's journal thread in order (see {@link Journal}). Every
+ *       metadata change is atomic and survives the process dying when the call returns, and is
+ *       durable (fsynced) when it returns too, except {@link #createSnapshot}, which is made
+ *       durable by the next group commit (a volume flush, another metadata change, or
+ *       {@link #close}) so that it stays O(1). A volume write is durable after {@code flush()}.</li>
  * </ul>
  * Thread-safe. One process per store directory.
  */
@@ -70,6 +72,12 @@ public final class SnapshotStore implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final MemorySegment scratch = Arena.ofAuto().allocate(VolumeOptions.MAX_BLOCK_SIZE, 4096);
     private volatile boolean closed;
+    /** The catalog was committed without fsync (a snapshot); the next group commit makes it durable. */
+    private boolean catalogUnsynced;
+    private FileChannel log;
+    private long logLength;
+    private long logAllocated;
+    private static final int LOG_CHUNK = 256 * 1024;
 
     private SnapshotStore(Path dir, FileChannel lockChannel, FileLock lock, Catalog catalog) {
         this.dir = dir;
@@ -79,6 +87,7 @@ public final class SnapshotStore implements AutoCloseable {
         this.lock = lock;
         this.catalog = catalog;
         this.journal = new Journal(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
+        this.journal.afterForce = this::syncCatalog;
     }
 
     /** Opens the store in {@code dir}, creating it if absent; fails if another process holds it. */
@@ -106,6 +115,7 @@ public final class SnapshotStore implements AutoCloseable {
             channel.force(true);
             checkFormat(dir);
             Catalog catalog = Catalog.load(dir.resolve("catalog"));
+            catalog.replayLog(logPath(dir, catalog.logGeneration));
             validate(dir, catalog);
             Files.createDirectories(dir.resolve("layers"));
             return new SnapshotStore(dir, channel, lock, catalog);
@@ -116,6 +126,10 @@ public final class SnapshotStore implements AutoCloseable {
             release(channel, lock);
             throw e;
         }
+    }
+
+    static Path logPath(Path dir, long generation) {
+        return dir.resolve("catalog." + generation + ".log");
     }
 
     private static void release(FileChannel channel, FileLock lock) {
@@ -312,7 +326,11 @@ public final class SnapshotStore implements AutoCloseable {
             }
             v.parent = s.id;
             catalog.snapshots.put(s.id, s);
-            state.stats.metadataBytesWritten.add(commit());
+            // O(1) and no fsync: the two changed records are appended to the catalog log as one
+            // checksummed batch (atomic, survives the process dying); the next flush, metadata
+            // change or close makes it durable (group commit) by saving the whole catalog
+            state.stats.metadataBytesWritten.add(appendLog(Catalog.line(v) + Catalog.line(s)));
+            catalogUnsynced = true;
             return info(s);
         });
     }
@@ -472,6 +490,21 @@ public final class SnapshotStore implements AutoCloseable {
                         }
                         return 0;
                     });
+                }
+            }
+            for (Catalog.VolumeRecord w : catalog.volumes.values()) {
+                if (id.equals(w.parent) && "cow".equals(w.write)) {
+                    // blocks a flatten or merge copied down stand for the lineage parent's view; that
+                    // parent goes away, so they become changes of the current generation
+                    VolumeState ws = state(w.name);
+                    Layer current = ws.top();
+                    current.forEach((block, entry) -> {
+                        if (current.gen(block) == VolumeState.BASE_GEN) {
+                            current.relabel(block, w.gen);
+                        }
+                        return 0;
+                    });
+                    journal.dirty(current);
                 }
             }
             if ("cow".equals(s.mode)) {
@@ -750,6 +783,11 @@ public final class SnapshotStore implements AutoCloseable {
         if (closed) {
             return;
         }
+        journal.call(() -> {
+            journal.forceAll();
+            syncCatalog();
+            return null;
+        });
         journal.close();
         rw.writeLock().lock();
         try {
@@ -762,6 +800,13 @@ public final class SnapshotStore implements AutoCloseable {
             }
         } finally {
             rw.writeLock().unlock();
+        }
+        try {
+            if (log != null) {
+                log.close();
+            }
+        } catch (IOException ignored) {
+            // everything in it was saved in the catalog above
         }
         release(lockChannel, lock);
     }
@@ -953,7 +998,83 @@ public final class SnapshotStore implements AutoCloseable {
 
     /** fsyncs every written layer, then commits the catalog atomically. Returns catalog bytes written. */
     private int commit() {
-        journal.forceAll();
-        return catalog.save(catalogPath);
+        Runnable sync = journal.afterForce;
+        journal.afterForce = null;
+        try {
+            journal.forceAll();
+        } finally {
+            journal.afterForce = sync;
+        }
+        return saveCatalog();
+    }
+
+    /** Saves the whole catalog durably, starting a fresh log; the old log is then dropped. */
+    private int saveCatalog() {
+        long oldGeneration = catalog.logGeneration;
+        catalog.logGeneration = oldGeneration + 1;
+        int bytes = catalog.save(catalogPath);
+        catalogUnsynced = false;
+        try {
+            if (log != null) {
+                log.close();
+                log = null;
+            }
+            Files.deleteIfExists(logPath(dir, oldGeneration));
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(dir.toString(), "drop catalog log", e);
+        }
+        return bytes;
+    }
+
+    /** Where the log's text ends (it is followed by pre-written zeros). */
+    private static long logEnd(FileChannel channel) throws IOException {
+        long size = channel.size();
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(size, 1 << 24));
+        while (buf.hasRemaining() && channel.read(buf, buf.position()) >= 0) {
+            // read the whole (small) log
+        }
+        for (int i = 0; i < buf.position(); i++) {
+            if (buf.get(i) == 0) {
+                return i;
+            }
+        }
+        return buf.position();
+    }
+
+    /** Appends one batch of record lines to the current catalog log (no fsync). Returns bytes written. */
+    private int appendLog(String lines) {
+        byte[] batch = Catalog.logBatch(lines);
+        try {
+            if (log == null) {
+                log = FileChannel.open(logPath(dir, catalog.logGeneration), StandardOpenOption.CREATE,
+                        StandardOpenOption.READ, StandardOpenOption.WRITE);
+                logLength = logEnd(log);
+                logAllocated = log.size();
+            }
+            if (logLength + batch.length > logAllocated) {
+                // pre-write zeros so that appends rewrite cached pages instead of growing the file
+                // (growing it takes a file-system journal handle, which waits behind other fsyncs)
+                long grow = Math.max(LOG_CHUNK, batch.length);
+                ByteBuffer zeros = ByteBuffer.allocate((int) grow);
+                while (zeros.hasRemaining()) {
+                    log.write(zeros, logAllocated + zeros.position());
+                }
+                logAllocated += grow;
+            }
+            ByteBuffer buffer = ByteBuffer.wrap(batch);
+            while (buffer.hasRemaining()) {
+                logLength += log.write(buffer, logLength);
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(dir.toString(), "append to catalog log", e);
+        }
+        return batch.length;
+    }
+
+    /** Makes a lazily committed catalog durable (journal thread, after the layers were fsynced). */
+    private void syncCatalog() {
+        if (catalogUnsynced) {
+            saveCatalog();
+        }
     }
 }

@@ -63,7 +63,11 @@ class CrashTest {
         long max = start;
         try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line = in.readLine();
-            if (line == null || !line.equals("ready")) {
+            while (line != null && !line.equals("ready")) {
+                max = Math.max(max, parse(line, start, lastFlushed));
+                line = in.readLine();
+            }
+            if (line == null) {
                 child.waitFor(10, TimeUnit.SECONDS);
                 throw new AssertionError("crash writer did not start (first line " + line + ", exit "
                         + (child.isAlive() ? "still running" : child.exitValue()) + ")");
@@ -72,23 +76,28 @@ class CrashTest {
             child.toHandle().destroyForcibly(); // SIGKILL; unlike Process.destroyForcibly it keeps our end of the pipe open
             child.waitFor(30, TimeUnit.SECONDS);
             while ((line = in.readLine()) != null) {
-                String[] parts = line.split(" ");
-                if (parts.length == 3 && parts[0].equals("flushed")) {
-                    int thread = Integer.parseInt(parts[1]);
-                    long k = Long.parseLong(parts[2]);
-                    // every write of this thread up to k was flushed
-                    for (long j = Math.max(start, k - CrashWriter.BLOCKS); j <= k; j++) {
-                        int b = (int) CrashWriter.block(thread, j);
-                        lastFlushed[b] = Math.max(lastFlushed[b], j);
-                    }
-                    max = Math.max(max, k);
-                    flushesSeen++;
-                }
+                max = Math.max(max, parse(line, start, lastFlushed));
             }
         } finally {
             child.destroyForcibly();
         }
         return max + 1000;
+    }
+
+    /** Records a "flushed t k" line: every write of thread t up to k was flushed. Returns k (or start). */
+    private static long parse(String line, long start, long[] lastFlushed) {
+        String[] parts = line.split(" ");
+        if (parts.length != 3 || !parts[0].equals("flushed")) {
+            return start;
+        }
+        int thread = Integer.parseInt(parts[1]);
+        long k = Long.parseLong(parts[2]);
+        for (long j = Math.max(start, k - CrashWriter.BLOCKS); j <= k; j++) {
+            int b = (int) CrashWriter.block(thread, j);
+            lastFlushed[b] = Math.max(lastFlushed[b], j);
+        }
+        flushesSeen++;
+        return k;
     }
 
     private static void check(Path dir, long[] lastFlushed, String context) {

@@ -27,7 +27,10 @@ public final class CrashWriter {
     static void fill(MemorySegment buf, int thread, long k) {
         buf.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, thread);
         buf.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, k);
-        long x = k * 0x9E3779B97F4A7C15L + thread;
+        long x = (k * 0x9E3779B97F4A7C15L + thread) ^ 0x5DEECE66DL; // never 0: xorshift would stay 0
+        if (x == 0) {
+            x = 1;
+        }
         for (long i = 16; i < buf.byteSize(); i += 8) {
             x ^= x << 13;
             x ^= x >>> 7;

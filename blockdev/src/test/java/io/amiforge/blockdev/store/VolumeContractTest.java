@@ -42,18 +42,4 @@ class VolumeContractTest extends BlockDeviceContractTest {
             store.close();
         }
     }
-
-    static class CowWalk extends VolumeContractTest {
-        @Override
-        protected VolumeOptions options() {
-            return VolumeOptions.defaults().writeStrategy("cow").readIndex("walk");
-        }
-    }
-
-    static class Small extends VolumeContractTest {
-        @Override
-        protected VolumeOptions options() {
-            return VolumeOptions.defaults().blockSize(512);
-        }
-    }
 }

@@ -27,7 +27,7 @@ import net.jqwik.api.constraints.IntRange;
  * combination. After every step each volume and snapshot must read exactly as the model,
  * verify must be clean, and a diff must cover every block that really differs.
  */
-class StoreModelProperties {
+class StoreModelTest {
 
     private static final String[][] COMBOS = {{"row", "walk"}, {"row", "flat"}, {"cow", "walk"}, {"cow", "flat"}};
 

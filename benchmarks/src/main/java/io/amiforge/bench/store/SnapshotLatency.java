@@ -1,0 +1,66 @@
+package io.amiforge.bench.store;
+
+import io.amiforge.blockdev.store.SnapshotStore;
+import io.amiforge.blockdev.store.Volume;
+import io.amiforge.blockdev.store.VolumeOptions;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Snapshot-create latency without JMH's per-invocation teardown: {@code n} snapshots in a row of
+ * a sparse volume (each after one 4 KiB write), printing percentiles. Args: size, write strategy, n.
+ */
+public final class SnapshotLatency {
+
+    private SnapshotLatency() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long size = Long.parseLong(args[0]);
+        String write = args[1];
+        int n = Integer.parseInt(args[2]);
+        Path dir = Chains.tempDir("snap-latency");
+        try (SnapshotStore store = SnapshotStore.open(dir.resolve("store"));
+                Volume v = store.createVolume("v", size, VolumeOptions.defaults().writeStrategy(write));
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(4096);
+            long[] nanos = new long[n];
+            for (int i = 0; i < n; i++) {
+                buf.fill((byte) i);
+                v.write((i * 7919L % (size / 4096)) * 4096, buf);
+                long t0 = System.nanoTime();
+                store.createSnapshot("v", "s" + i);
+                nanos[i] = System.nanoTime() - t0;
+            }
+            long[] trivial = new long[n];
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                store.volume("v");
+                trivial[i] = System.nanoTime() - t0;
+            }
+            report("(for comparison: a no-op journal round trip)", trivial);
+            long[] noWrite = new long[n];
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                store.createSnapshot("v", "no write " + i);
+                noWrite[i] = System.nanoTime() - t0;
+            }
+            report("without a write in between", noWrite);
+            report("all " + n + " (depth 1.." + n + ")", nanos);
+            report("first 64 (depth 1..64)", Arrays.copyOf(nanos, Math.min(64, n)));
+            report("last 64 (depth " + (n - 63) + ".." + n + ")", Arrays.copyOfRange(nanos, Math.max(0, n - 64), n));
+        } finally {
+            Chains.delete(dir);
+        }
+    }
+
+    private static void report(String what, long[] nanos) {
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        System.out.printf("snapshot create %s: p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us%n", what,
+                sorted[sorted.length / 2] / 1e3, sorted[(int) (sorted.length * 0.9)] / 1e3,
+                sorted[(int) (sorted.length * 0.99)] / 1e3, sorted[sorted.length - 1] / 1e3);
+    }
+}
