@@ -917,49 +917,307 @@ public final class Cpu {
         return res & m;
     }
 
-    private void aluForm(int op) {
-        int aop = op >>> 3;
-        switch (op & 7) {
-            case 0 -> {
-                int res = alu(aop, 0, readRM(0), reg8(regField()));
-                if (aop != 7) {
-                    writeRM(0, res);
-                }
-            }
-            case 1 -> {
-                int sz = 1 + o32;
-                int res = alu(aop, sz, readRM(sz), getReg(sz, regField()));
-                if (aop != 7) {
-                    writeRM(sz, res);
-                }
-            }
-            case 2 -> {
-                int res = alu(aop, 0, reg8(regField()), readRM(0));
-                if (aop != 7) {
-                    setReg8(regField(), res);
-                }
-            }
-            case 3 -> {
-                int sz = 1 + o32;
-                int res = alu(aop, sz, getReg(sz, regField()), readRM(sz));
-                if (aop != 7) {
-                    setReg(sz, regField(), res);
-                }
-            }
-            case 4 -> {
-                int res = alu(aop, 0, r[EAX], cImm);
-                if (aop != 7) {
-                    setReg8(0, res);
-                }
-            }
-            default -> {
-                int sz = 1 + o32;
-                int res = alu(aop, sz, r[EAX], cImm);
-                if (aop != 7) {
-                    setReg(sz, EAX, res);
-                }
-            }
+    private void aluEbGb(int aop) {
+        int res = alu(aop, 0, readRM(0), reg8(regField()));
+        if (aop != 7) {
+            writeRM(0, res);
         }
+    }
+
+    private void aluEvGv(int aop) {
+        int sz = 1 + o32;
+        int res = alu(aop, sz, readRM(sz), r[regField()]);
+        if (aop != 7) {
+            writeRM(sz, res);
+        }
+    }
+
+    private void aluGbEb(int aop) {
+        int res = alu(aop, 0, reg8(regField()), readRM(0));
+        if (aop != 7) {
+            setReg8(regField(), res);
+        }
+    }
+
+    private void aluGvEv(int aop) {
+        int sz = 1 + o32;
+        int res = alu(aop, sz, r[regField()], readRM(sz));
+        if (aop != 7) {
+            setReg(sz, regField(), res);
+        }
+    }
+
+    private void aluAlIb(int aop) {
+        int res = alu(aop, 0, r[EAX], cImm);
+        if (aop != 7) {
+            setReg8(0, res);
+        }
+    }
+
+    private void aluAxIv(int aop) {
+        int sz = 1 + o32;
+        int res = alu(aop, sz, r[EAX], cImm);
+        if (aop != 7) {
+            setReg(sz, EAX, res);
+        }
+    }
+
+    private void addEbGb() {
+        int res = alu(0, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void addEvGv() {
+        int sz = 1 + o32;
+        int res = alu(0, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void addGbEb() {
+        int res = alu(0, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void addGvEv() {
+        int sz = 1 + o32;
+        int res = alu(0, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void addAlIb() {
+        int res = alu(0, 0, r[EAX], cImm);
+        setReg8(0, res);
+    }
+
+    private void addAxIv() {
+        int sz = 1 + o32;
+        int res = alu(0, sz, r[EAX], cImm);
+        setReg(sz, EAX, res);
+    }
+
+    private void orEbGb() {
+        int res = alu(1, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void orEvGv() {
+        int sz = 1 + o32;
+        int res = alu(1, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void orGbEb() {
+        int res = alu(1, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void orGvEv() {
+        int sz = 1 + o32;
+        int res = alu(1, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void orAlIb() {
+        int res = alu(1, 0, r[EAX], cImm);
+        setReg8(0, res);
+    }
+
+    private void orAxIv() {
+        int sz = 1 + o32;
+        int res = alu(1, sz, r[EAX], cImm);
+        setReg(sz, EAX, res);
+    }
+
+    private void adcEbGb() {
+        int res = alu(2, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void adcEvGv() {
+        int sz = 1 + o32;
+        int res = alu(2, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void adcGbEb() {
+        int res = alu(2, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void adcGvEv() {
+        int sz = 1 + o32;
+        int res = alu(2, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void adcAlIb() {
+        int res = alu(2, 0, r[EAX], cImm);
+        setReg8(0, res);
+    }
+
+    private void adcAxIv() {
+        int sz = 1 + o32;
+        int res = alu(2, sz, r[EAX], cImm);
+        setReg(sz, EAX, res);
+    }
+
+    private void sbbEbGb() {
+        int res = alu(3, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void sbbEvGv() {
+        int sz = 1 + o32;
+        int res = alu(3, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void sbbGbEb() {
+        int res = alu(3, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void sbbGvEv() {
+        int sz = 1 + o32;
+        int res = alu(3, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void sbbAlIb() {
+        int res = alu(3, 0, r[EAX], cImm);
+        setReg8(0, res);
+    }
+
+    private void sbbAxIv() {
+        int sz = 1 + o32;
+        int res = alu(3, sz, r[EAX], cImm);
+        setReg(sz, EAX, res);
+    }
+
+    private void andEbGb() {
+        int res = alu(4, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void andEvGv() {
+        int sz = 1 + o32;
+        int res = alu(4, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void andGbEb() {
+        int res = alu(4, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void andGvEv() {
+        int sz = 1 + o32;
+        int res = alu(4, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void andAlIb() {
+        int res = alu(4, 0, r[EAX], cImm);
+        setReg8(0, res);
+    }
+
+    private void andAxIv() {
+        int sz = 1 + o32;
+        int res = alu(4, sz, r[EAX], cImm);
+        setReg(sz, EAX, res);
+    }
+
+    private void subEbGb() {
+        int res = alu(5, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void subEvGv() {
+        int sz = 1 + o32;
+        int res = alu(5, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void subGbEb() {
+        int res = alu(5, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void subGvEv() {
+        int sz = 1 + o32;
+        int res = alu(5, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void subAlIb() {
+        int res = alu(5, 0, r[EAX], cImm);
+        setReg8(0, res);
+    }
+
+    private void subAxIv() {
+        int sz = 1 + o32;
+        int res = alu(5, sz, r[EAX], cImm);
+        setReg(sz, EAX, res);
+    }
+
+    private void xorEbGb() {
+        int res = alu(6, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void xorEvGv() {
+        int sz = 1 + o32;
+        int res = alu(6, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void xorGbEb() {
+        int res = alu(6, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void xorGvEv() {
+        int sz = 1 + o32;
+        int res = alu(6, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void xorAlIb() {
+        int res = alu(6, 0, r[EAX], cImm);
+        setReg8(0, res);
+    }
+
+    private void xorAxIv() {
+        int sz = 1 + o32;
+        int res = alu(6, sz, r[EAX], cImm);
+        setReg(sz, EAX, res);
+    }
+
+    private void cmpEbGb() {
+        alu(7, 0, readRM(0), reg8(regField()));
+    }
+
+    private void cmpEvGv() {
+        int sz = 1 + o32;
+        alu(7, sz, readRM(sz), r[regField()]);
+    }
+
+    private void cmpGbEb() {
+        alu(7, 0, reg8(regField()), readRM(0));
+    }
+
+    private void cmpGvEv() {
+        int sz = 1 + o32;
+        alu(7, sz, r[regField()], readRM(sz));
+    }
+
+    private void cmpAlIb() {
+        alu(7, 0, r[EAX], cImm);
+    }
+
+    private void cmpAxIv() {
+        int sz = 1 + o32;
+        alu(7, sz, r[EAX], cImm);
     }
 
     private int incDec(int sz, int v, boolean dec) {
@@ -1048,10 +1306,54 @@ public final class Cpu {
 
     private void exec1(int op) {
         switch (op) {
-            case 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D,
-                    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D,
-                    0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x2D,
-                    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D -> aluForm(op);
+            case 0x00 -> addEbGb();
+            case 0x01 -> addEvGv();
+            case 0x02 -> addGbEb();
+            case 0x03 -> addGvEv();
+            case 0x04 -> addAlIb();
+            case 0x05 -> addAxIv();
+            case 0x08 -> orEbGb();
+            case 0x09 -> orEvGv();
+            case 0x0A -> orGbEb();
+            case 0x0B -> orGvEv();
+            case 0x0C -> orAlIb();
+            case 0x0D -> orAxIv();
+            case 0x10 -> adcEbGb();
+            case 0x11 -> adcEvGv();
+            case 0x12 -> adcGbEb();
+            case 0x13 -> adcGvEv();
+            case 0x14 -> adcAlIb();
+            case 0x15 -> adcAxIv();
+            case 0x18 -> sbbEbGb();
+            case 0x19 -> sbbEvGv();
+            case 0x1A -> sbbGbEb();
+            case 0x1B -> sbbGvEv();
+            case 0x1C -> sbbAlIb();
+            case 0x1D -> sbbAxIv();
+            case 0x20 -> andEbGb();
+            case 0x21 -> andEvGv();
+            case 0x22 -> andGbEb();
+            case 0x23 -> andGvEv();
+            case 0x24 -> andAlIb();
+            case 0x25 -> andAxIv();
+            case 0x28 -> subEbGb();
+            case 0x29 -> subEvGv();
+            case 0x2A -> subGbEb();
+            case 0x2B -> subGvEv();
+            case 0x2C -> subAlIb();
+            case 0x2D -> subAxIv();
+            case 0x30 -> xorEbGb();
+            case 0x31 -> xorEvGv();
+            case 0x32 -> xorGbEb();
+            case 0x33 -> xorGvEv();
+            case 0x34 -> xorAlIb();
+            case 0x35 -> xorAxIv();
+            case 0x38 -> cmpEbGb();
+            case 0x39 -> cmpEvGv();
+            case 0x3A -> cmpGbEb();
+            case 0x3B -> cmpGvEv();
+            case 0x3C -> cmpAlIb();
+            case 0x3D -> cmpAxIv();
             case 0x06 -> push(sr[ES]);
             case 0x07 -> setSeg(ES, pop());
             case 0x0E -> push(sr[CS]);
@@ -1082,7 +1384,17 @@ public final class Cpu {
                 setReg(sz, regField(), imul3(sz, readRM(sz), cImm));
             }
             case 0x6C, 0x6D, 0x6E, 0x6F -> stringIo(op);
-            case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
+            case 0x74 -> {
+                if (zfNow()) {
+                    jumpRel(cImm);
+                }
+            }
+            case 0x75 -> {
+                if (!zfNow()) {
+                    jumpRel(cImm);
+                }
+            }
+            case 0x70, 0x71, 0x72, 0x73, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
                 if (cond(op & 0xF)) {
                     jumpRel(cImm);
                 }
