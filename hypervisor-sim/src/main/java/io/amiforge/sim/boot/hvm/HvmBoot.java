@@ -123,7 +123,7 @@ public final class HvmBoot {
                 return report(BootReport.Result.FAILED, "LBA 0 of '%s' has boot signature 0x%04X at offset 510; expected 0xAA55"
                         .formatted(drive.name(), sig));
             }
-            bios.diskReads().add(new BootReport.DiskRead(0, 1, "0000:7C00"));
+            bios.recordRead(0, 1, "0000:7C00");
             mem.load(0x7C00, mbr, 0, 512);
             stages.add(new BootReport.Stage("MBR loaded", "LBA 0 -> 0000:7C00"));
             bios.onDiskRead(this::onRead);
