@@ -83,7 +83,16 @@ public final class HvmBoot {
 
     /** Boots {@code disk}; never throws for anything the guest does. */
     public static BootReport boot(BlockDevice disk, Options options) {
-        return new Run(disk, options).boot();
+        Run run = new Run(disk, options);
+        try {
+            return run.boot();
+        } catch (RuntimeException e) {
+            if (e instanceof io.amiforge.blockdev.AmiforgeException a && run.cpu.instructions() == 0) {
+                throw a; // the disk itself failed before the guest ran
+            }
+            return run.report(BootReport.Result.FAILED, "simulator error at %04X:%04X after %d instructions: %s"
+                    .formatted(run.cpu.seg(Cpu.CS), run.cpu.ip(), run.cpu.instructions(), e));
+        }
     }
 
     private static final class Run implements CpuHost {
