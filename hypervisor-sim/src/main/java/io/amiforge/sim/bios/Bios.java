@@ -427,7 +427,8 @@ public final class Bios implements CpuHost {
         return done;
     }
 
-    private void recordRead(long lba, int count, String where) {
+    /** Records a disk read (the BIOS's own boot-sector load included). */
+    public void recordRead(long lba, int count, String where) {
         diskReadCount++;
         BootReport.DiskRead read = new BootReport.DiskRead(lba, count, where);
         if (diskReads.size() < MAX_DISK_READS) {

@@ -68,7 +68,27 @@ public final class Cpu {
     private boolean biosTraps = true;
 
     // ---- current instruction ----
-    private int startIp, o32, a32, segOv, rep, modrm, cDisp, cImm, cImm2;
+    private int startIp, cur, cinf;
+
+    private int o32() {
+        return (cinf >>> 14) & 1;
+    }
+
+    private int a32() {
+        return (cinf >>> 15) & 1;
+    }
+
+    private int segOv() {
+        return (cinf >>> 16) & 7;
+    }
+
+    private int rep() {
+        return (cinf >>> 19) & 3;
+    }
+
+    private int modrm() {
+        return (cinf >>> 22) & 0xFF;
+    }
     private int eaBase, eaOff;
     private long limit;
 
@@ -279,16 +299,10 @@ public final class Cpu {
             slot = decode(phys, slot, ip0);
         }
         int inf = cinfo[slot];
-        cDisp = cdisp[slot];
-        cImm = cimm[slot];
-        cImm2 = cimm2[slot];
+        cur = slot;
+        cinf = inf;
         startIp = ip0;
         ip = (ip0 + ((inf >>> 10) & 0xF)) & 0xFFFF;
-        o32 = (inf >>> 14) & 1;
-        a32 = (inf >>> 15) & 1;
-        segOv = (inf >>> 16) & 7;
-        rep = (inf >>> 19) & 3;
-        modrm = (inf >>> 22) & 0xFF;
         icount++;
         int op = inf & 0x3FF;
         if ((inf & (1 << 21)) != 0) {
@@ -596,9 +610,9 @@ public final class Cpu {
     // =====================================================================================
 
     private void ea() {
-        int mod = modrm >>> 6, rm = modrm & 7;
+        int mod = modrm() >>> 6, rm = modrm() & 7;
         int seg = DS, off;
-        if (a32 == 0) {
+        if (a32() == 0) {
             switch (rm) {
                 case 0 -> off = r[EBX] + r[ESI];
                 case 1 -> off = r[EBX] + r[EDI];
@@ -622,10 +636,10 @@ public final class Cpu {
                 }
                 default -> off = r[EBX];
             }
-            off = (off + cDisp) & 0xFFFF;
+            off = (off + cdisp[cur]) & 0xFFFF;
         } else {
             if (rm == 4) {
-                int sib = cImm2, base = sib & 7, idx = (sib >>> 3) & 7;
+                int sib = cimm2[cur], base = sib & 7, idx = (sib >>> 3) & 7;
                 off = idx == 4 ? 0 : r[idx] << (sib >>> 6);
                 if (!(base == 5 && mod == 0)) {
                     off += r[base];
@@ -641,17 +655,17 @@ public final class Cpu {
                     seg = SS;
                 }
             }
-            off += cDisp;
+            off += cdisp[cur];
         }
-        if (segOv != 0) {
-            seg = segOv - 1;
+        if (segOv() != 0) {
+            seg = segOv() - 1;
         }
         eaBase = sb[seg];
         eaOff = off;
     }
 
     private int dataSeg() {
-        return segOv != 0 ? sb[segOv - 1] : sb[DS];
+        return segOv() != 0 ? sb[segOv() - 1] : sb[DS];
     }
 
     int rd8(int base, int off) {
@@ -732,19 +746,19 @@ public final class Cpu {
     }
 
     private int readRM(int sz) {
-        return modrm >= 0xC0 ? getReg(sz, modrm & 7) : rd(sz, eaBase, eaOff);
+        return modrm() >= 0xC0 ? getReg(sz, modrm() & 7) : rd(sz, eaBase, eaOff);
     }
 
     private void writeRM(int sz, int v) {
-        if (modrm >= 0xC0) {
-            setReg(sz, modrm & 7, v);
+        if (modrm() >= 0xC0) {
+            setReg(sz, modrm() & 7, v);
         } else {
             wr(sz, eaBase, eaOff, v);
         }
     }
 
     private int regField() {
-        return (modrm >>> 3) & 7;
+        return (modrm() >>> 3) & 7;
     }
 
     // ---- stack ----
@@ -762,7 +776,7 @@ public final class Cpu {
     }
 
     private void push(int v) {
-        if (o32 == 0) {
+        if (o32() == 0) {
             push16(v);
         } else {
             push32(v);
@@ -784,7 +798,7 @@ public final class Cpu {
     }
 
     private int pop() {
-        return o32 == 0 ? pop16() : pop32();
+        return o32() == 0 ? pop16() : pop32();
     }
 
     // =====================================================================================
@@ -917,49 +931,307 @@ public final class Cpu {
         return res & m;
     }
 
-    private void aluForm(int op) {
-        int aop = op >>> 3;
-        switch (op & 7) {
-            case 0 -> {
-                int res = alu(aop, 0, readRM(0), reg8(regField()));
-                if (aop != 7) {
-                    writeRM(0, res);
-                }
-            }
-            case 1 -> {
-                int sz = 1 + o32;
-                int res = alu(aop, sz, readRM(sz), getReg(sz, regField()));
-                if (aop != 7) {
-                    writeRM(sz, res);
-                }
-            }
-            case 2 -> {
-                int res = alu(aop, 0, reg8(regField()), readRM(0));
-                if (aop != 7) {
-                    setReg8(regField(), res);
-                }
-            }
-            case 3 -> {
-                int sz = 1 + o32;
-                int res = alu(aop, sz, getReg(sz, regField()), readRM(sz));
-                if (aop != 7) {
-                    setReg(sz, regField(), res);
-                }
-            }
-            case 4 -> {
-                int res = alu(aop, 0, r[EAX], cImm);
-                if (aop != 7) {
-                    setReg8(0, res);
-                }
-            }
-            default -> {
-                int sz = 1 + o32;
-                int res = alu(aop, sz, r[EAX], cImm);
-                if (aop != 7) {
-                    setReg(sz, EAX, res);
-                }
-            }
+    private void aluEbGb(int aop) {
+        int res = alu(aop, 0, readRM(0), reg8(regField()));
+        if (aop != 7) {
+            writeRM(0, res);
         }
+    }
+
+    private void aluEvGv(int aop) {
+        int sz = 1 + o32();
+        int res = alu(aop, sz, readRM(sz), r[regField()]);
+        if (aop != 7) {
+            writeRM(sz, res);
+        }
+    }
+
+    private void aluGbEb(int aop) {
+        int res = alu(aop, 0, reg8(regField()), readRM(0));
+        if (aop != 7) {
+            setReg8(regField(), res);
+        }
+    }
+
+    private void aluGvEv(int aop) {
+        int sz = 1 + o32();
+        int res = alu(aop, sz, r[regField()], readRM(sz));
+        if (aop != 7) {
+            setReg(sz, regField(), res);
+        }
+    }
+
+    private void aluAlIb(int aop) {
+        int res = alu(aop, 0, r[EAX], cimm[cur]);
+        if (aop != 7) {
+            setReg8(0, res);
+        }
+    }
+
+    private void aluAxIv(int aop) {
+        int sz = 1 + o32();
+        int res = alu(aop, sz, r[EAX], cimm[cur]);
+        if (aop != 7) {
+            setReg(sz, EAX, res);
+        }
+    }
+
+    private void addEbGb() {
+        int res = alu(0, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void addEvGv() {
+        int sz = 1 + o32();
+        int res = alu(0, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void addGbEb() {
+        int res = alu(0, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void addGvEv() {
+        int sz = 1 + o32();
+        int res = alu(0, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void addAlIb() {
+        int res = alu(0, 0, r[EAX], cimm[cur]);
+        setReg8(0, res);
+    }
+
+    private void addAxIv() {
+        int sz = 1 + o32();
+        int res = alu(0, sz, r[EAX], cimm[cur]);
+        setReg(sz, EAX, res);
+    }
+
+    private void orEbGb() {
+        int res = alu(1, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void orEvGv() {
+        int sz = 1 + o32();
+        int res = alu(1, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void orGbEb() {
+        int res = alu(1, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void orGvEv() {
+        int sz = 1 + o32();
+        int res = alu(1, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void orAlIb() {
+        int res = alu(1, 0, r[EAX], cimm[cur]);
+        setReg8(0, res);
+    }
+
+    private void orAxIv() {
+        int sz = 1 + o32();
+        int res = alu(1, sz, r[EAX], cimm[cur]);
+        setReg(sz, EAX, res);
+    }
+
+    private void adcEbGb() {
+        int res = alu(2, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void adcEvGv() {
+        int sz = 1 + o32();
+        int res = alu(2, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void adcGbEb() {
+        int res = alu(2, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void adcGvEv() {
+        int sz = 1 + o32();
+        int res = alu(2, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void adcAlIb() {
+        int res = alu(2, 0, r[EAX], cimm[cur]);
+        setReg8(0, res);
+    }
+
+    private void adcAxIv() {
+        int sz = 1 + o32();
+        int res = alu(2, sz, r[EAX], cimm[cur]);
+        setReg(sz, EAX, res);
+    }
+
+    private void sbbEbGb() {
+        int res = alu(3, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void sbbEvGv() {
+        int sz = 1 + o32();
+        int res = alu(3, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void sbbGbEb() {
+        int res = alu(3, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void sbbGvEv() {
+        int sz = 1 + o32();
+        int res = alu(3, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void sbbAlIb() {
+        int res = alu(3, 0, r[EAX], cimm[cur]);
+        setReg8(0, res);
+    }
+
+    private void sbbAxIv() {
+        int sz = 1 + o32();
+        int res = alu(3, sz, r[EAX], cimm[cur]);
+        setReg(sz, EAX, res);
+    }
+
+    private void andEbGb() {
+        int res = alu(4, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void andEvGv() {
+        int sz = 1 + o32();
+        int res = alu(4, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void andGbEb() {
+        int res = alu(4, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void andGvEv() {
+        int sz = 1 + o32();
+        int res = alu(4, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void andAlIb() {
+        int res = alu(4, 0, r[EAX], cimm[cur]);
+        setReg8(0, res);
+    }
+
+    private void andAxIv() {
+        int sz = 1 + o32();
+        int res = alu(4, sz, r[EAX], cimm[cur]);
+        setReg(sz, EAX, res);
+    }
+
+    private void subEbGb() {
+        int res = alu(5, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void subEvGv() {
+        int sz = 1 + o32();
+        int res = alu(5, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void subGbEb() {
+        int res = alu(5, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void subGvEv() {
+        int sz = 1 + o32();
+        int res = alu(5, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void subAlIb() {
+        int res = alu(5, 0, r[EAX], cimm[cur]);
+        setReg8(0, res);
+    }
+
+    private void subAxIv() {
+        int sz = 1 + o32();
+        int res = alu(5, sz, r[EAX], cimm[cur]);
+        setReg(sz, EAX, res);
+    }
+
+    private void xorEbGb() {
+        int res = alu(6, 0, readRM(0), reg8(regField()));
+        writeRM(0, res);
+    }
+
+    private void xorEvGv() {
+        int sz = 1 + o32();
+        int res = alu(6, sz, readRM(sz), r[regField()]);
+        writeRM(sz, res);
+    }
+
+    private void xorGbEb() {
+        int res = alu(6, 0, reg8(regField()), readRM(0));
+        setReg8(regField(), res);
+    }
+
+    private void xorGvEv() {
+        int sz = 1 + o32();
+        int res = alu(6, sz, r[regField()], readRM(sz));
+        setReg(sz, regField(), res);
+    }
+
+    private void xorAlIb() {
+        int res = alu(6, 0, r[EAX], cimm[cur]);
+        setReg8(0, res);
+    }
+
+    private void xorAxIv() {
+        int sz = 1 + o32();
+        int res = alu(6, sz, r[EAX], cimm[cur]);
+        setReg(sz, EAX, res);
+    }
+
+    private void cmpEbGb() {
+        alu(7, 0, readRM(0), reg8(regField()));
+    }
+
+    private void cmpEvGv() {
+        int sz = 1 + o32();
+        alu(7, sz, readRM(sz), r[regField()]);
+    }
+
+    private void cmpGbEb() {
+        alu(7, 0, reg8(regField()), readRM(0));
+    }
+
+    private void cmpGvEv() {
+        int sz = 1 + o32();
+        alu(7, sz, r[regField()], readRM(sz));
+    }
+
+    private void cmpAlIb() {
+        alu(7, 0, r[EAX], cimm[cur]);
+    }
+
+    private void cmpAxIv() {
+        int sz = 1 + o32();
+        alu(7, sz, r[EAX], cimm[cur]);
     }
 
     private int incDec(int sz, int v, boolean dec) {
@@ -1015,7 +1287,7 @@ public final class Cpu {
 
     private void iret() {
         int nip, ncs, nfl;
-        if (o32 == 1) {
+        if (o32() == 1) {
             nip = pop32();
             ncs = pop32() & 0xFFFF;
             nfl = pop32();
@@ -1031,7 +1303,7 @@ public final class Cpu {
     }
 
     private void biosTrap() {
-        int vec = cImm;
+        int vec = cimm[cur];
         host.bios(vec, this);
         // the stub's IRET, keeping CF and ZF as the service left them
         int keep = flagsValue() & (CF | ZF);
@@ -1048,10 +1320,54 @@ public final class Cpu {
 
     private void exec1(int op) {
         switch (op) {
-            case 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D,
-                    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D,
-                    0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x2D,
-                    0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x38, 0x39, 0x3A, 0x3B, 0x3C, 0x3D -> aluForm(op);
+            case 0x00 -> addEbGb();
+            case 0x01 -> addEvGv();
+            case 0x02 -> addGbEb();
+            case 0x03 -> addGvEv();
+            case 0x04 -> addAlIb();
+            case 0x05 -> addAxIv();
+            case 0x08 -> orEbGb();
+            case 0x09 -> orEvGv();
+            case 0x0A -> orGbEb();
+            case 0x0B -> orGvEv();
+            case 0x0C -> orAlIb();
+            case 0x0D -> orAxIv();
+            case 0x10 -> adcEbGb();
+            case 0x11 -> adcEvGv();
+            case 0x12 -> adcGbEb();
+            case 0x13 -> adcGvEv();
+            case 0x14 -> adcAlIb();
+            case 0x15 -> adcAxIv();
+            case 0x18 -> sbbEbGb();
+            case 0x19 -> sbbEvGv();
+            case 0x1A -> sbbGbEb();
+            case 0x1B -> sbbGvEv();
+            case 0x1C -> sbbAlIb();
+            case 0x1D -> sbbAxIv();
+            case 0x20 -> andEbGb();
+            case 0x21 -> andEvGv();
+            case 0x22 -> andGbEb();
+            case 0x23 -> andGvEv();
+            case 0x24 -> andAlIb();
+            case 0x25 -> andAxIv();
+            case 0x28 -> subEbGb();
+            case 0x29 -> subEvGv();
+            case 0x2A -> subGbEb();
+            case 0x2B -> subGvEv();
+            case 0x2C -> subAlIb();
+            case 0x2D -> subAxIv();
+            case 0x30 -> xorEbGb();
+            case 0x31 -> xorEvGv();
+            case 0x32 -> xorGbEb();
+            case 0x33 -> xorGvEv();
+            case 0x34 -> xorAlIb();
+            case 0x35 -> xorAxIv();
+            case 0x38 -> cmpEbGb();
+            case 0x39 -> cmpEvGv();
+            case 0x3A -> cmpGbEb();
+            case 0x3B -> cmpGvEv();
+            case 0x3C -> cmpAlIb();
+            case 0x3D -> cmpAxIv();
             case 0x06 -> push(sr[ES]);
             case 0x07 -> setSeg(ES, pop());
             case 0x0E -> push(sr[CS]);
@@ -1064,71 +1380,81 @@ public final class Cpu {
             case 0x37 -> aaa(false);
             case 0x3F -> aaa(true);
             case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47 -> {
-                int sz = 1 + o32;
+                int sz = 1 + o32();
                 setReg(sz, op & 7, incDec(sz, r[op & 7], false));
             }
             case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> {
-                int sz = 1 + o32;
+                int sz = 1 + o32();
                 setReg(sz, op & 7, incDec(sz, r[op & 7], true));
             }
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> push(r[op & 7]);
-            case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> setReg(1 + o32, op & 7, pop());
+            case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> setReg(1 + o32(), op & 7, pop());
             case 0x60 -> pusha();
             case 0x61 -> popa();
             case 0x62 -> bound();
-            case 0x68, 0x6A -> push(cImm);
+            case 0x68, 0x6A -> push(cimm[cur]);
             case 0x69, 0x6B -> {
-                int sz = 1 + o32;
-                setReg(sz, regField(), imul3(sz, readRM(sz), cImm));
+                int sz = 1 + o32();
+                setReg(sz, regField(), imul3(sz, readRM(sz), cimm[cur]));
             }
             case 0x6C, 0x6D, 0x6E, 0x6F -> stringIo(op);
-            case 0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
+            case 0x74 -> {
+                if (zfNow()) {
+                    jumpRel(cimm[cur]);
+                }
+            }
+            case 0x75 -> {
+                if (!zfNow()) {
+                    jumpRel(cimm[cur]);
+                }
+            }
+            case 0x70, 0x71, 0x72, 0x73, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
                 if (cond(op & 0xF)) {
-                    jumpRel(cImm);
+                    jumpRel(cimm[cur]);
                 }
             }
             case 0x80, 0x82 -> {
                 int aop = regField();
-                int res = alu(aop, 0, readRM(0), cImm);
+                int res = alu(aop, 0, readRM(0), cimm[cur]);
                 if (aop != 7) {
                     writeRM(0, res);
                 }
             }
             case 0x81, 0x83 -> {
-                int aop = regField(), sz = 1 + o32;
-                int res = alu(aop, sz, readRM(sz), cImm);
+                int aop = regField(), sz = 1 + o32();
+                int res = alu(aop, sz, readRM(sz), cimm[cur]);
                 if (aop != 7) {
                     writeRM(sz, res);
                 }
             }
             case 0x84 -> alu(4, 0, readRM(0), reg8(regField()));
-            case 0x85 -> alu(4, 1 + o32, readRM(1 + o32), r[regField()]);
+            case 0x85 -> alu(4, 1 + o32(), readRM(1 + o32()), r[regField()]);
             case 0x86 -> {
                 int a = readRM(0);
                 writeRM(0, reg8(regField()));
                 setReg8(regField(), a);
             }
             case 0x87 -> {
-                int sz = 1 + o32;
+                int sz = 1 + o32();
                 int a = readRM(sz);
                 writeRM(sz, getReg(sz, regField()));
                 setReg(sz, regField(), a);
             }
             case 0x88 -> writeRM(0, reg8(regField()));
-            case 0x89 -> writeRM(1 + o32, r[regField()]);
+            case 0x89 -> writeRM(1 + o32(), r[regField()]);
             case 0x8A -> setReg8(regField(), readRM(0));
-            case 0x8B -> setReg(1 + o32, regField(), readRM(1 + o32));
+            case 0x8B -> setReg(1 + o32(), regField(), readRM(1 + o32()));
             case 0x8C -> {
                 if (regField() > 5) {
                     fault(6);
                 }
-                writeRM(modrm >= 0xC0 ? 1 + o32 : 1, sr[regField()]);
+                writeRM(modrm() >= 0xC0 ? 1 + o32() : 1, sr[regField()]);
             }
             case 0x8D -> {
-                if (modrm >= 0xC0) {
+                if (modrm() >= 0xC0) {
                     fault(6);
                 }
-                setReg(1 + o32, regField(), eaOff);
+                setReg(1 + o32(), regField(), eaOff);
             }
             case 0x8E -> {
                 int s = regField();
@@ -1139,31 +1465,31 @@ public final class Cpu {
             }
             case 0x8F -> {
                 int v = pop();
-                if (modrm < 0xC0 && a32 == 1 && (modrm & 7) == 4) {
+                if (modrm() < 0xC0 && a32() == 1 && (modrm() & 7) == 4) {
                     ea();
                     if ((eaOff & 0xFFFF0000) != 0) {
                         fault(13);
                     }
                 }
-                writeRM(1 + o32, v);
+                writeRM(1 + o32(), v);
             }
             case 0x90 -> {
             }
             case 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> {
-                int sz = 1 + o32;
+                int sz = 1 + o32();
                 int a = getReg(sz, op & 7);
                 setReg(sz, op & 7, getReg(sz, EAX));
                 setReg(sz, EAX, a);
             }
             case 0x98 -> {
-                if (o32 == 1) {
+                if (o32() == 1) {
                     r[EAX] = (short) r[EAX];
                 } else {
                     setReg(1, EAX, (byte) r[EAX]);
                 }
             }
             case 0x99 -> {
-                if (o32 == 1) {
+                if (o32() == 1) {
                     r[EDX] = r[EAX] >> 31;
                 } else {
                     setReg(1, EDX, ((short) r[EAX]) >> 15);
@@ -1172,20 +1498,20 @@ public final class Cpu {
             case 0x9A -> {
                 push(sr[CS]);
                 push(ip);
-                farJump(cImm2, cImm);
+                farJump(cimm2[cur], cimm[cur]);
             }
             case 0x9B -> {
             }
             case 0x9C -> {
                 int f = flagsValue();
-                if (o32 == 1) {
+                if (o32() == 1) {
                     push32(f & 0x00FCFFFF);
                 } else {
                     push16(f);
                 }
             }
             case 0x9D -> {
-                if (o32 == 1) {
+                if (o32() == 1) {
                     setFlags((pop32() & 0x00247FD5) | (flags & 0x1A0000));
                 } else {
                     setFlags((flags & 0xFFFF0000) | pop16());
@@ -1194,46 +1520,46 @@ public final class Cpu {
             case 0x9E -> flags = (flagsValue() & ~(CF | PF | AF | ZF | SF)) | (reg8(4) & (CF | PF | AF | ZF | SF)) | 2;
             case 0x9F -> setReg8(4, (flagsValue() & 0xD5) | 2);
             case 0xA0, 0xA1, 0xA2, 0xA3 -> {
-                int sz = (op & 1) == 0 ? 0 : 1 + o32;
-                if (a32 == 1 && (cDisp & 0xFFFF0000) != 0) {
+                int sz = (op & 1) == 0 ? 0 : 1 + o32();
+                if (a32() == 1 && (cdisp[cur] & 0xFFFF0000) != 0) {
                     fault(13);
                 }
                 if (op < 0xA2) {
-                    setReg(sz, EAX, rd(sz, dataSeg(), cDisp));
+                    setReg(sz, EAX, rd(sz, dataSeg(), cdisp[cur]));
                 } else {
-                    wr(sz, dataSeg(), cDisp, r[EAX]);
+                    wr(sz, dataSeg(), cdisp[cur], r[EAX]);
                 }
             }
             case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> string(op);
-            case 0xA8 -> alu(4, 0, r[EAX], cImm);
-            case 0xA9 -> alu(4, 1 + o32, r[EAX], cImm);
-            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> setReg8(op & 7, cImm);
-            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> setReg(1 + o32, op & 7, cImm);
-            case 0xC0 -> writeRM(0, shift(regField(), 0, readRM(0), cImm));
-            case 0xC1 -> writeRM(1 + o32, shift(regField(), 1 + o32, readRM(1 + o32), cImm));
+            case 0xA8 -> alu(4, 0, r[EAX], cimm[cur]);
+            case 0xA9 -> alu(4, 1 + o32(), r[EAX], cimm[cur]);
+            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> setReg8(op & 7, cimm[cur]);
+            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> setReg(1 + o32(), op & 7, cimm[cur]);
+            case 0xC0 -> writeRM(0, shift(regField(), 0, readRM(0), cimm[cur]));
+            case 0xC1 -> writeRM(1 + o32(), shift(regField(), 1 + o32(), readRM(1 + o32()), cimm[cur]));
             case 0xC2 -> {
                 ip = pop() & 0xFFFF;
-                r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + cImm) & 0xFFFF);
+                r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + cimm[cur]) & 0xFFFF);
             }
             case 0xC3 -> ip = pop() & 0xFFFF;
             case 0xC4, 0xC5 -> loadFar(op == 0xC4 ? ES : DS);
-            case 0xC6 -> writeRM(0, cImm);
-            case 0xC7 -> writeRM(1 + o32, cImm);
+            case 0xC6 -> writeRM(0, cimm[cur]);
+            case 0xC7 -> writeRM(1 + o32(), cimm[cur]);
             case 0xC8 -> enter();
             case 0xC9 -> {
                 r[ESP] = (r[ESP] & 0xFFFF0000) | (r[EBP] & 0xFFFF);
-                setReg(1 + o32, EBP, pop());
+                setReg(1 + o32(), EBP, pop());
             }
             case 0xCA, 0xCB -> {
                 int nip = pop();
                 int ncs = pop();
                 farJump(ncs, nip);
                 if (op == 0xCA) {
-                    r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + cImm) & 0xFFFF);
+                    r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + cimm[cur]) & 0xFFFF);
                 }
             }
             case 0xCC -> interrupt(3, ip);
-            case 0xCD -> interrupt(cImm, ip);
+            case 0xCD -> interrupt(cimm[cur], ip);
             case 0xCE -> {
                 if (ofNow() != 0) {
                     interrupt(4, ip);
@@ -1241,18 +1567,18 @@ public final class Cpu {
             }
             case 0xCF -> iret();
             case 0xD0 -> writeRM(0, shift(regField(), 0, readRM(0), 1));
-            case 0xD1 -> writeRM(1 + o32, shift(regField(), 1 + o32, readRM(1 + o32), 1));
+            case 0xD1 -> writeRM(1 + o32(), shift(regField(), 1 + o32(), readRM(1 + o32()), 1));
             case 0xD2 -> writeRM(0, shift(regField(), 0, readRM(0), r[ECX] & 0xFF));
-            case 0xD3 -> writeRM(1 + o32, shift(regField(), 1 + o32, readRM(1 + o32), r[ECX] & 0xFF));
+            case 0xD3 -> writeRM(1 + o32(), shift(regField(), 1 + o32(), readRM(1 + o32()), r[ECX] & 0xFF));
             case 0xD4 -> aam();
             case 0xD5 -> {
-                int al = (reg8(0) + reg8(4) * cImm) & 0xFF;
+                int al = (reg8(0) + reg8(4) * cimm[cur]) & 0xFF;
                 setReg(1, EAX, al);
                 lazy(L_LOGIC, 0, al, 0, al);
             }
             case 0xD6 -> setReg8(0, cfNow() != 0 ? 0xFF : 0);
             case 0xD7 -> {
-                int off = a32 == 1 ? r[EBX] + reg8(0) : (r[EBX] + reg8(0)) & 0xFFFF;
+                int off = a32() == 1 ? r[EBX] + reg8(0) : (r[EBX] + reg8(0)) & 0xFFFF;
                 setReg8(0, rd8(dataSeg(), off));
             }
             case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> {
@@ -1260,28 +1586,28 @@ public final class Cpu {
             }
             case 0xE0, 0xE1, 0xE2 -> loop(op);
             case 0xE3 -> {
-                if ((a32 == 1 ? r[ECX] : r[ECX] & 0xFFFF) == 0) {
-                    jumpRel(cImm);
+                if ((a32() == 1 ? r[ECX] : r[ECX] & 0xFFFF) == 0) {
+                    jumpRel(cimm[cur]);
                 }
             }
-            case 0xE4 -> setReg8(0, host.in(cImm, 1));
-            case 0xE5 -> setReg(1 + o32, EAX, host.in(cImm, 2 + 2 * o32));
-            case 0xE6 -> host.out(cImm, 1, r[EAX] & 0xFF);
-            case 0xE7 -> host.out(cImm, 2 + 2 * o32, getReg(1 + o32, EAX));
+            case 0xE4 -> setReg8(0, host.in(cimm[cur], 1));
+            case 0xE5 -> setReg(1 + o32(), EAX, host.in(cimm[cur], 2 + 2 * o32()));
+            case 0xE6 -> host.out(cimm[cur], 1, r[EAX] & 0xFF);
+            case 0xE7 -> host.out(cimm[cur], 2 + 2 * o32(), getReg(1 + o32(), EAX));
             case 0xE8 -> {
                 push(ip);
-                jumpRel(cImm);
+                jumpRel(cimm[cur]);
             }
-            case 0xE9, 0xEB -> jumpRel(cImm);
-            case 0xEA -> farJump(cImm2, cImm);
+            case 0xE9, 0xEB -> jumpRel(cimm[cur]);
+            case 0xEA -> farJump(cimm2[cur], cimm[cur]);
             case 0xEC -> setReg8(0, host.in(r[EDX] & 0xFFFF, 1));
-            case 0xED -> setReg(1 + o32, EAX, host.in(r[EDX] & 0xFFFF, 2 + 2 * o32));
+            case 0xED -> setReg(1 + o32(), EAX, host.in(r[EDX] & 0xFFFF, 2 + 2 * o32()));
             case 0xEE -> host.out(r[EDX] & 0xFFFF, 1, r[EAX] & 0xFF);
-            case 0xEF -> host.out(r[EDX] & 0xFFFF, 2 + 2 * o32, getReg(1 + o32, EAX));
+            case 0xEF -> host.out(r[EDX] & 0xFFFF, 2 + 2 * o32(), getReg(1 + o32(), EAX));
             case 0xF4 -> hlt();
             case 0xF5 -> flags = flagsValue() ^ CF;
             case 0xF6 -> group3(0);
-            case 0xF7 -> group3(1 + o32);
+            case 0xF7 -> group3(1 + o32());
             case 0xF8 -> flags = flagsValue() & ~CF;
             case 0xF9 -> flags = flagsValue() | CF;
             case 0xFA -> flags &= ~IF;
@@ -1313,7 +1639,7 @@ public final class Cpu {
     }
 
     private void group5() {
-        int f = regField(), sz = 1 + o32;
+        int f = regField(), sz = 1 + o32();
         switch (f) {
             case 0, 1 -> writeRM(sz, incDec(sz, readRM(sz), f == 1));
             case 2 -> {
@@ -1322,11 +1648,11 @@ public final class Cpu {
                 ip = t & 0xFFFF;
             }
             case 3, 5 -> {
-                if (modrm >= 0xC0) {
+                if (modrm() >= 0xC0) {
                     fault(6);
                 }
                 int off = rd(sz, eaBase, eaOff);
-                int seg = rd16(eaBase, (eaOff + 2 + 2 * o32) & 0xFFFF);
+                int seg = rd16(eaBase, (eaOff + 2 + 2 * o32()) & 0xFFFF);
                 if (f == 3) {
                     push(sr[CS]);
                     push(ip);
@@ -1340,19 +1666,19 @@ public final class Cpu {
     }
 
     private void loadFar(int seg) {
-        if (modrm >= 0xC0) {
+        if (modrm() >= 0xC0) {
             fault(6);
         }
-        int sz = 1 + o32;
+        int sz = 1 + o32();
         int off = rd(sz, eaBase, eaOff);
-        int s = rd16(eaBase, (eaOff + 2 + 2 * o32) & 0xFFFF);
+        int s = rd16(eaBase, (eaOff + 2 + 2 * o32()) & 0xFFFF);
         setReg(sz, regField(), off);
         setSeg(seg, s);
     }
 
     private void loop(int op) {
         int cx;
-        if (a32 == 1) {
+        if (a32() == 1) {
             cx = --r[ECX];
         } else {
             cx = (r[ECX] - 1) & 0xFFFF;
@@ -1360,7 +1686,7 @@ public final class Cpu {
         }
         boolean take = cx != 0 && (op == 0xE2 || (op == 0xE1) == zfNow());
         if (take) {
-            jumpRel(cImm);
+            jumpRel(cimm[cur]);
         }
     }
 
@@ -1375,18 +1701,18 @@ public final class Cpu {
         for (int i = 7; i >= 0; i--) {
             int v = pop();
             if (i != ESP) {
-                setReg(1 + o32, i, v);
+                setReg(1 + o32(), i, v);
             }
         }
     }
 
     private void bound() {
-        if (modrm >= 0xC0) {
+        if (modrm() >= 0xC0) {
             fault(6);
         }
-        int sz = 1 + o32;
+        int sz = 1 + o32();
         int idx = getReg(sz, regField());
-        int lo = rd(sz, eaBase, eaOff), hi = rd(sz, eaBase, (eaOff + 2 + 2 * o32) & 0xFFFF);
+        int lo = rd(sz, eaBase, eaOff), hi = rd(sz, eaBase, (eaOff + 2 + 2 * o32()) & 0xFFFF);
         if (sz == 1) {
             idx = (short) idx;
             lo = (short) lo;
@@ -1398,19 +1724,19 @@ public final class Cpu {
     }
 
     private void enter() {
-        int size = cImm, level = cImm2 & 31;
+        int size = cimm[cur], level = cimm2[cur] & 31;
         push(r[EBP]);
         int frame = r[ESP] & 0xFFFF;
         if (level > 0) {
             int bp = r[EBP] & 0xFFFF;
-            int w = 2 + 2 * o32;
+            int w = 2 + 2 * o32();
             for (int i = 1; i < level; i++) {
                 bp = (bp - w) & 0xFFFF;
-                push(o32 == 1 ? rd32(sb[SS], bp) : rd16(sb[SS], bp));
+                push(o32() == 1 ? rd32(sb[SS], bp) : rd16(sb[SS], bp));
             }
             push(frame);
         }
-        setReg(1 + o32, EBP, frame);
+        setReg(1 + o32(), EBP, frame);
         r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] - size) & 0xFFFF);
     }
 
@@ -1532,7 +1858,7 @@ public final class Cpu {
     private void group3(int sz) {
         int f = regField();
         switch (f) {
-            case 0, 1 -> alu(4, sz, readRM(sz), cImm);
+            case 0, 1 -> alu(4, sz, readRM(sz), cimm[cur]);
             case 2 -> writeRM(sz, ~readRM(sz));
             case 3 -> writeRM(sz, alu(5, sz, 0, readRM(sz)));
             case 4 -> mul(sz, readRM(sz));
@@ -1658,7 +1984,7 @@ public final class Cpu {
     }
 
     private void aam() {
-        int base = cImm;
+        int base = cimm[cur];
         if (base == 0) {
             fault(0);
         }
@@ -1730,12 +2056,12 @@ public final class Cpu {
     // =====================================================================================
 
     private void string(int op) {
-        int sz = (op & 1) == 0 ? 0 : 1 + o32;
+        int sz = (op & 1) == 0 ? 0 : 1 + o32();
         int step = (1 << sz) * ((flags & DF) != 0 ? -1 : 1);
-        int amask = a32 == 1 ? 0xFFFFFFFF : 0xFFFF;
+        int amask = a32() == 1 ? 0xFFFFFFFF : 0xFFFF;
         int srcBase = dataSeg(), dstBase = sb[ES];
         boolean cmp = op == 0xA6 || op == 0xA7 || op == 0xAE || op == 0xAF;
-        if (rep == 0) {
+        if (rep() == 0) {
             stringOnce(op, sz, step, amask, srcBase, dstBase);
             return;
         }
@@ -1747,7 +2073,7 @@ public final class Cpu {
             stringOnce(op, sz, step, amask, srcBase, dstBase);
             cx = (cx - 1) & amask;
             r[ECX] = (r[ECX] & ~amask) | cx;
-            if (cmp && (zfNow() != (rep == 1))) {
+            if (cmp && (zfNow() != (rep() == 1))) {
                 return;
             }
             if (cx == 0) {
@@ -1793,12 +2119,12 @@ public final class Cpu {
     }
 
     private void stringIo(int op) {
-        int sz = (op & 1) == 0 ? 0 : 1 + o32;
+        int sz = (op & 1) == 0 ? 0 : 1 + o32();
         int step = (1 << sz) * ((flags & DF) != 0 ? -1 : 1);
-        int amask = a32 == 1 ? 0xFFFFFFFF : 0xFFFF;
+        int amask = a32() == 1 ? 0xFFFFFFFF : 0xFFFF;
         int port = r[EDX] & 0xFFFF;
         do {
-            if (rep != 0) {
+            if (rep() != 0) {
                 if ((r[ECX] & amask) == 0) {
                     return;
                 }
@@ -1811,8 +2137,8 @@ public final class Cpu {
                 host.out(port, 1 << sz, rd(sz, dataSeg(), r[ESI] & amask));
                 advance(ESI, step, amask);
             }
-        } while (rep != 0 && ++icount < limit);
-        if (rep != 0 && (r[ECX] & amask) != 0) {
+        } while (rep() != 0 && ++icount < limit);
+        if (rep() != 0 && (r[ECX] & amask) != 0) {
             ip = startIp;
         }
     }
@@ -1831,7 +2157,7 @@ public final class Cpu {
             return;
         }
         int b = op & 0xFF;
-        int sz = 1 + o32;
+        int sz = 1 + o32();
         switch (b) {
             case 0x00 -> fault(6);
             case 0x01 -> group7();
@@ -1839,7 +2165,7 @@ public final class Cpu {
             }
             case 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F -> {
             }
-            case 0x20 -> r[modrm & 7] = switch (regField()) {
+            case 0x20 -> r[modrm() & 7] = switch (regField()) {
                 case 0 -> cr0;
                 case 2 -> cr2;
                 case 3 -> cr3;
@@ -1849,8 +2175,8 @@ public final class Cpu {
                     yield 0;
                 }
             };
-            case 0x22 -> movToCr(regField(), r[modrm & 7]);
-            case 0x21 -> r[modrm & 7] = 0;
+            case 0x22 -> movToCr(regField(), r[modrm() & 7]);
+            case 0x21 -> r[modrm() & 7] = 0;
             case 0x23 -> {
             }
             case 0x30 -> {
@@ -1872,7 +2198,7 @@ public final class Cpu {
             }
             case 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F -> {
                 if (cond(b & 0xF)) {
-                    jumpRel(cImm);
+                    jumpRel(cimm[cur]);
                 }
             }
             case 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F ->
@@ -1887,11 +2213,11 @@ public final class Cpu {
                 if (regField() < 4) {
                     fault(6);
                 }
-                bitOp(regField() & 3, sz, cImm, false);
+                bitOp(regField() & 3, sz, cimm[cur], false);
             }
-            case 0xA4 -> writeRM(sz, shiftDouble(true, sz, readRM(sz), getReg(sz, regField()), cImm));
+            case 0xA4 -> writeRM(sz, shiftDouble(true, sz, readRM(sz), getReg(sz, regField()), cimm[cur]));
             case 0xA5 -> writeRM(sz, shiftDouble(true, sz, readRM(sz), getReg(sz, regField()), r[ECX]));
-            case 0xAC -> writeRM(sz, shiftDouble(false, sz, readRM(sz), getReg(sz, regField()), cImm));
+            case 0xAC -> writeRM(sz, shiftDouble(false, sz, readRM(sz), getReg(sz, regField()), cimm[cur]));
             case 0xAD -> writeRM(sz, shiftDouble(false, sz, readRM(sz), getReg(sz, regField()), r[ECX]));
             case 0xAF -> setReg(sz, regField(), imul3(sz, getReg(sz, regField()), readRM(sz)));
             case 0xB0, 0xB1 -> {
@@ -1937,14 +2263,14 @@ public final class Cpu {
         int bit;
         int v;
         int base = eaBase, off = eaOff;
-        if (modrm >= 0xC0) {
+        if (modrm() >= 0xC0) {
             bit = bitOffset & (bits - 1);
-            v = getReg(sz, modrm & 7);
+            v = getReg(sz, modrm() & 7);
         } else {
             if (fromReg) {
                 int signed = sz == 1 ? (short) bitOffset : bitOffset;
                 int words = signed >> (sz == 1 ? 4 : 5);
-                off = (off + words * (bits / 8)) & (a32 == 1 ? 0xFFFFFFFF : 0xFFFF);
+                off = (off + words * (bits / 8)) & (a32() == 1 ? 0xFFFFFFFF : 0xFFFF);
             }
             bit = bitOffset & (bits - 1);
             v = rd(sz, base, off);
@@ -1959,8 +2285,8 @@ public final class Cpu {
             case 2 -> v & ~(1 << bit);
             default -> v ^ (1 << bit);
         };
-        if (modrm >= 0xC0) {
-            setReg(sz, modrm & 7, nv);
+        if (modrm() >= 0xC0) {
+            setReg(sz, modrm() & 7, nv);
         } else {
             wr(sz, base, off, nv);
         }
@@ -1970,19 +2296,19 @@ public final class Cpu {
         int f = regField();
         switch (f) {
             case 0, 1 -> {
-                if (modrm >= 0xC0) {
+                if (modrm() >= 0xC0) {
                     fault(6);
                 }
                 wr16(eaBase, eaOff, f == 0 ? gdtLimit : idtLimit);
                 wr32(eaBase, (eaOff + 2) & 0xFFFF, f == 0 ? gdtBase : idtBase);
             }
             case 2, 3 -> {
-                if (modrm >= 0xC0) {
+                if (modrm() >= 0xC0) {
                     fault(6);
                 }
                 int lim = rd16(eaBase, eaOff);
                 int base = rd32(eaBase, (eaOff + 2) & 0xFFFF);
-                if (o32 == 0) {
+                if (o32() == 0) {
                     base &= 0xFFFFFF;
                 }
                 if (f == 2) {

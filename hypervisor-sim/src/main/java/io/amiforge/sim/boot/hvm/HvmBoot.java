@@ -83,7 +83,16 @@ public final class HvmBoot {
 
     /** Boots {@code disk}; never throws for anything the guest does. */
     public static BootReport boot(BlockDevice disk, Options options) {
-        return new Run(disk, options).boot();
+        Run run = new Run(disk, options);
+        try {
+            return run.boot();
+        } catch (RuntimeException e) {
+            if (e instanceof io.amiforge.blockdev.AmiforgeException a && run.cpu.instructions() == 0) {
+                throw a; // the disk itself failed before the guest ran
+            }
+            return run.report(BootReport.Result.FAILED, "simulator error at %04X:%04X after %d instructions: %s"
+                    .formatted(run.cpu.seg(Cpu.CS), run.cpu.ip(), run.cpu.instructions(), e));
+        }
     }
 
     private static final class Run implements CpuHost {
@@ -123,7 +132,7 @@ public final class HvmBoot {
                 return report(BootReport.Result.FAILED, "LBA 0 of '%s' has boot signature 0x%04X at offset 510; expected 0xAA55"
                         .formatted(drive.name(), sig));
             }
-            bios.diskReads().add(new BootReport.DiskRead(0, 1, "0000:7C00"));
+            bios.recordRead(0, 1, "0000:7C00");
             mem.load(0x7C00, mbr, 0, 512);
             stages.add(new BootReport.Stage("MBR loaded", "LBA 0 -> 0000:7C00"));
             bios.onDiskRead(this::onRead);

@@ -1,0 +1,93 @@
+package io.amiforge.cli.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.amiforge.blockdev.MemoryBlockDevice;
+import io.amiforge.cli.Main;
+import io.amiforge.imagefmt.build.BootPayload;
+import io.amiforge.sim.boot.hvm.AmiforgeBootChain;
+import io.amiforge.sim.boot.hvm.TinyKernel;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BootCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    Path tinyKernelImage() throws Exception {
+        MemoryBlockDevice d = new MemoryBlockDevice("img", 2L << 20);
+        byte[] k = TinyKernel.bzImage();
+        long sectors = (k.length + 511) / 512;
+        d.write(64 * 512L, MemorySegment.ofArray(Arrays.copyOf(k, (int) sectors * 512)));
+        new AmiforgeBootChain().install(d, 1, new BootPayload(List.of(new BootPayload.Extent(64, sectors)), k.length,
+                List.of(), 0, "console=ttyS0"));
+        byte[] all = new byte[(int) d.size()];
+        d.read(0, MemorySegment.ofArray(all));
+        Path img = tmp.resolve("tiny.img");
+        Files.write(img, all);
+        return img;
+    }
+
+    @Test
+    void hvmBootPrintsTheContractJson() throws Exception {
+        Run r = run("boot", tinyKernelImage().toString(), "--mode", "hvm", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("mode").asText()).isEqualTo("hvm");
+        assertThat(j.get("result").asText()).isEqualTo("halted");
+        assertThat(j.get("console").asText()).contains("command line: \"console=ttyS0\"");
+        assertThat(j.get("kernel").get("version").asText()).startsWith("amiforge-tiny");
+        assertThat(j.get("kernel").get("cmdline").asText()).isEqualTo("console=ttyS0");
+        assertThat(j.get("kernel").get("format").asText()).isEqualTo("bzImage");
+        assertThat(j.get("instructions").asLong()).isPositive();
+        assertThat(j.get("diskReads").get(0).get("lba").asLong()).isZero();
+        assertThat(j.get("stages").get(0).get("name").asText()).isEqualTo("BIOS POST");
+        assertThat(j.has("error")).isTrue();
+    }
+
+    @Test
+    void exhaustedBudgetExitsOne() throws Exception {
+        Run r = run("boot", tinyKernelImage().toString(), "--mode", "hvm", "--max-instructions", "1000");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).contains("result: budget-exhausted");
+    }
+
+    @Test
+    void pvWithoutAWiredBooterIsAClearError() throws Exception {
+        Run r = run("boot", tinyKernelImage().toString(), "--mode", "pv");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("UnsupportedOperation").contains("PV boot");
+    }
+
+    @Test
+    void badModeIsAUsageError() throws Exception {
+        Run r = run("boot", tinyKernelImage().toString(), "--mode", "xen");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("InvalidParameterValue").contains("hvm or pv");
+    }
+
+    @Test
+    void missingImageIsNotFound() {
+        Run r = run("boot", tmp.resolve("nope.img").toString(), "--mode", "hvm");
+        assertThat(r.exit()).isEqualTo(4);
+    }
+}
