@@ -27,7 +27,7 @@ class Qcow2ConcurrencyTest {
     @TempDir
     Path dir;
 
-    @RepeatedTest(3)
+    @RepeatedTest(2)
     void disjointWritersSharingClustersOverABackingFile() throws Exception {
         int block = 4096;
         int blocks = 1024; // 4 MiB, 64 clusters
@@ -48,7 +48,7 @@ class Qcow2ConcurrencyTest {
                     int thread = t;
                     futures.add(pool.submit(() -> {
                         byte[] buf = new byte[block];
-                        for (int round = 0; round < 5; round++) {
+                        for (int round = 0; round < 3; round++) {
                             for (int b = thread; b < blocks; b += 8) { // blocks 4..7 mod 8 are never written
                                 Arrays.fill(buf, (byte) (0x80 + thread * 8 + round));
                                 device.write((long) b * block, MemorySegment.ofArray(buf));
@@ -61,7 +61,11 @@ class Qcow2ConcurrencyTest {
                     for (int i = 0; i < 3000; i++) {
                         int b = 4 + 8 * (i % (blocks / 8));
                         device.read((long) b * block, MemorySegment.ofArray(buf));
-                        assertThat(buf).containsOnly((byte) b);
+                        for (byte x : buf) {
+                            if (x != (byte) b) {
+                                throw new AssertionError("block " + b + " read " + x + " while neighbours were written");
+                            }
+                        }
                     }
                 }));
                 for (Future<?> f : futures) {
@@ -73,9 +77,12 @@ class Qcow2ConcurrencyTest {
             byte[] all = new byte[block * blocks];
             device.read(0, MemorySegment.ofArray(all));
             for (int b = 0; b < blocks; b++) {
-                byte expected = b % 8 < 4 ? (byte) (0x80 + (b % 8) * 8 + 4) : (byte) b;
-                byte[] got = Arrays.copyOfRange(all, b * block, (b + 1) * block);
-                assertThat(got).as("block %d", b).containsOnly(expected);
+                byte expected = b % 8 < 4 ? (byte) (0x80 + (b % 8) * 8 + 2) : (byte) b;
+                for (int i = b * block; i < (b + 1) * block; i++) {
+                    if (all[i] != expected) {
+                        throw new AssertionError("block " + b + " byte " + i + " is " + all[i] + ", expected " + expected);
+                    }
+                }
             }
         }
         try (Qcow2Image image = Qcow2Image.open(top, true)) {
