@@ -1,6 +1,7 @@
 package io.amiforge.imagefmt.format;
 
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.imagefmt.raw.RawImageDevice;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -126,16 +127,24 @@ public final class ImageConverter {
             if (!zero && runStart < 0) {
                 runStart = i;
             } else if (zero && runStart >= 0) {
-                dst.write(pos + runStart, chunk.asSlice(runStart, i - runStart));
+                write(dst, pos + runStart, chunk.asSlice(runStart, i - runStart));
                 written += i - runStart;
                 runStart = -1;
             }
             i = end;
         }
         if (runStart >= 0) {
-            dst.write(pos + runStart, chunk.asSlice(runStart, n - runStart));
+            write(dst, pos + runStart, chunk.asSlice(runStart, n - runStart));
             written += n - runStart;
         }
         return written;
+    }
+
+    private static void write(BlockDevice dst, long offset, MemorySegment data) {
+        if (dst instanceof RawImageDevice raw) {
+            raw.writeData(offset, data); // zeros were skipped already: do not scan again
+        } else {
+            dst.write(offset, data);
+        }
     }
 }
