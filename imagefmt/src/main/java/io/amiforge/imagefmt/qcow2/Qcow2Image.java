@@ -176,9 +176,6 @@ public final class Qcow2Image implements AutoCloseable {
             throw ImageFormatException.notWritable(file.name(), "image has " + Integer.toUnsignedString(header.nbSnapshots)
                     + " internal snapshots; writing such images is not supported, open read-only");
         }
-        if (header.version >= 3 && header.refcountOrder != 4 && header.refcountOrder < 0) {
-            throw new IllegalStateException("unreachable");
-        }
     }
 
     /** Records every metadata cluster (header, L1, refcount table and blocks, L2 tables) and rejects shared ones. */
