@@ -117,6 +117,32 @@ class Qcow2WriteInteropTest {
     }
 
     @Test
+    void aProcessDyingAfterAFlushLeavesAConsistentImageWithTheFlushedData() throws Exception {
+        Path image = dir.resolve("crash.qcow2");
+        byte[] flushed = new byte[3 << 20];
+        new Random(4).nextBytes(flushed);
+        try (BlockDevice device = ImageFormats.create(image, "qcow2", SIZE, CreateOptions.defaults().withClusterSize(4096))) {
+            device.write(1 << 20, MemorySegment.ofArray(flushed));
+            device.flush();
+            byte[] later = new byte[5 << 20];
+            new Random(5).nextBytes(later);
+            device.write(9 << 20, MemorySegment.ofArray(later)); // data written, metadata still in memory
+            device.write(1 << 20, MemorySegment.ofArray(later).asSlice(0, 4096)); // in-place overwrite
+            // What the file holds now is what a kill -9 would leave: every returned write is in the page cache.
+            Path dead = dir.resolve("dead.qcow2");
+            Files.copy(image, dead);
+            var result = Qemu.img(dir, "check", dead.toString());
+            assertThat(result.exitCode()).as("qemu-img check (0 = clean, 3 = leaked clusters only):\n%s", result.output())
+                    .isIn(0, 3);
+            try (BlockDevice again = ImageFormats.open(dead, true)) {
+                byte[] back = new byte[flushed.length];
+                again.read(1 << 20, MemorySegment.ofArray(back));
+                assertThat(Arrays.copyOfRange(back, 4096, back.length)).isEqualTo(Arrays.copyOfRange(flushed, 4096, flushed.length));
+            }
+        }
+    }
+
+    @Test
     void refcountTableGrowsWhenTheImageOutgrowsIt() throws Exception {
         // 512-byte clusters: one refcount block covers 256 clusters and the first table 64 blocks,
         // so writing 20 MiB forces new refcount blocks and a bigger, relocated refcount table.
