@@ -92,7 +92,6 @@ final class Qcow2Creator {
             if (channel.size() < total * cs) {
                 write(channel, ByteBuffer.allocate(1), total * cs - 1);
             }
-            channel.force(true);
         } catch (IOException e) {
             throw new BlockDeviceException.Io(name, "cannot create", e);
         }

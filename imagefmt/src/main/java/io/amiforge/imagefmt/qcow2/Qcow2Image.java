@@ -74,7 +74,9 @@ public final class Qcow2Image implements AutoCloseable {
     // Write state, guarded by lock.
     private final Qcow2Refcounts refcounts;
     private final Set<Long> dirtyL2 = new HashSet<>();
-    private final Roaring64Bitmap metadataClusters = new Roaring64Bitmap();
+    /** Host clusters holding metadata; replaced (copy-on-write) under the lock, read without it. */
+    private volatile Roaring64Bitmap metadataClusters = new Roaring64Bitmap();
+    private volatile boolean corrupted;
     private boolean l1Dirty;
     private long headerReftableOffset;
     private int headerReftableClusters;
@@ -113,7 +115,7 @@ public final class Qcow2Image implements AutoCloseable {
         this.readOnly = ro;
         if (!ro) {
             checkWritable();
-            this.refcounts = new Qcow2Refcounts(file, header, file.size());
+            this.refcounts = new Qcow2Refcounts(file, header, file.size(), this::addMetadataCluster);
             this.headerReftableOffset = header.refcountTableOffset;
             this.headerReftableClusters = header.refcountTableClusters;
             collectMetadata();
@@ -174,9 +176,6 @@ public final class Qcow2Image implements AutoCloseable {
             throw ImageFormatException.notWritable(file.name(), "image has " + Integer.toUnsignedString(header.nbSnapshots)
                     + " internal snapshots; writing such images is not supported, open read-only");
         }
-        if (header.version >= 3 && header.refcountOrder != 4 && header.refcountOrder < 0) {
-            throw new IllegalStateException("unreachable");
-        }
     }
 
     /** Records every metadata cluster (header, L1, refcount table and blocks, L2 tables) and rejects shared ones. */
@@ -200,6 +199,13 @@ public final class Qcow2Image implements AutoCloseable {
             }
             metadataClusters.addLong(cluster);
         }
+    }
+
+    /** Records a newly allocated metadata cluster (called under the lock). */
+    private void addMetadataCluster(long offset) {
+        Roaring64Bitmap copy = metadataClusters.clone();
+        copy.addLong(offset >>> clusterBits);
+        metadataClusters = copy;
     }
 
     private void addRange(long offset, long bytes) {
@@ -619,6 +625,7 @@ public final class Qcow2Image implements AutoCloseable {
                     table[index + i] = (fresh + ((long) i << clusterBits)) | COPIED;
                 }
                 dirtyL2.add(l2Offset);
+                boundDirtyTables();
                 return (long) count * clusterSize;
             }
         }
@@ -642,7 +649,15 @@ public final class Qcow2Image implements AutoCloseable {
         table[index] = fresh | COPIED;
         dirtyL2.add(l2Offset);
         release(entry);
+        boundDirtyTables();
         return n;
+    }
+
+    /** Dirty L2 tables stay pinned in the cache; past the cache's size, write them out (a flush). */
+    private void boundDirtyTables() {
+        if (dirtyL2.size() > maxCachedTables) {
+            flush();
+        }
     }
 
     /** Fills {@code buffer} with the cluster's current content outside {@code [skipFrom, skipFrom+skipLength)}. */
@@ -696,7 +711,7 @@ public final class Qcow2Image implements AutoCloseable {
             return l2Table(l1Index, offset);
         }
         long fresh = refcounts.allocate(1);
-        metadataClusters.addLong(fresh >>> clusterBits);
+        addMetadataCluster(fresh);
         long[] table = new long[clusterSize / 8];
         l2Cache.put(fresh, table);
         dirtyL2.add(fresh);
@@ -756,10 +771,14 @@ public final class Qcow2Image implements AutoCloseable {
         if (readOnly) {
             throw new BlockDeviceException.ReadOnly(file.name());
         }
+        if (corrupted) {
+            throw ImageFormatException.notWritable(file.name(), "corruption was found earlier; further writes are refused");
+        }
     }
 
     /** Marks the image corrupt on disk, as qemu does, and fails the operation. */
     private ImageFormatException signalCorruption(String problem) {
+        corrupted = true;
         try {
             ByteBuffer bits = ByteBuffer.allocate(8).putLong(0, header.incompatibleFeatures | Qcow2Header.INCOMPAT_CORRUPT);
             if (header.version >= 3) {

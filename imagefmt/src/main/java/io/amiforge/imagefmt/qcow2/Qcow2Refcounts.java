@@ -30,13 +30,15 @@ final class Qcow2Refcounts {
     long tableOffset;
     int tableClusters;
     boolean tableDirty;
-    /** Old table clusters to free once the header points at the new table. */
     private long nextFree;
     private final Map<Long, byte[]> blocks = new HashMap<>();
     private final Set<Long> dirtyBlocks = new LinkedHashSet<>();
 
-    Qcow2Refcounts(Qcow2File file, Qcow2Header header, long fileSize) {
+    private final java.util.function.LongConsumer onMetadata;
+
+    Qcow2Refcounts(Qcow2File file, Qcow2Header header, long fileSize, java.util.function.LongConsumer onMetadata) {
         this.file = file;
+        this.onMetadata = onMetadata;
         this.clusterBits = header.clusterBits;
         this.clusterSize = header.clusterSize();
         this.order = header.refcountOrder;
@@ -142,6 +144,7 @@ final class Qcow2Refcounts {
         dirtyBlocks.add(fresh);
         table[(int) ti] = fresh;
         tableDirty = true;
+        onMetadata.accept(fresh);
         set(fresh >>> clusterBits, 1); // may land in this block or the next; terminates either way
         return block;
     }
@@ -166,6 +169,7 @@ final class Qcow2Refcounts {
         tableClusters = (int) clusters;
         tableDirty = true;
         for (long c = 0; c < clusters; c++) {
+            onMetadata.accept(fresh + c * clusterSize);
             set((fresh >>> clusterBits) + c, 1);
         }
         for (long c = 0; c < oldClusters; c++) {

@@ -92,6 +92,19 @@ public final class RawImageDevice extends AbstractBlockDevice implements Allocat
         }
     }
 
+    /**
+     * Writes {@code src} as it is, without looking for zero pages: for callers that have
+     * already skipped the zeros (image conversion), so the data is not scanned twice.
+     */
+    public void writeData(long offset, MemorySegment src) {
+        checkOpen();
+        if (isReadOnly()) {
+            throw new BlockDeviceException.ReadOnly(name());
+        }
+        checkRange(offset, src.byteSize());
+        writeBytes(offset, src);
+    }
+
     private void writeBytes(long offset, MemorySegment src) {
         ByteBuffer buffer = src.asByteBuffer();
         try {

@@ -60,6 +60,26 @@ class Qcow2ReadInteropTest {
     }
 
     @Test
+    void compressedClustersWithExtendedL2Entries() throws Exception {
+        Path image = dir.resolve("zx.qcow2");
+        Qemu.img(dir, "convert", "-c", "-O", "qcow2", "-o", "extended_l2=on,cluster_size=32k", source().toString(), image.toString()).orFail();
+        Qemu.io(dir, image, "qcow2", "write -P 0x66 100k 3k", "write -z 1M 2k").orFail();
+        assertReadsLikeQemu(image);
+    }
+
+    @Test
+    void internalSnapshotsReadTheActiveStateAndRefuseWrites() throws Exception {
+        Path image = dir.resolve("snap.qcow2");
+        Qemu.img(dir, "convert", "-O", "qcow2", source().toString(), image.toString()).orFail();
+        Qemu.img(dir, "snapshot", "-c", "before", image.toString()).orFail();
+        Qemu.io(dir, image, "qcow2", "write -P 0x99 0 3M", "write -z 5M 1M").orFail();
+        assertReadsLikeQemu(image);
+        assertThat(ImageFormats.info(image).formatSpecific()).containsEntry("snapshots", 1L);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ImageFormats.open(image, false))
+                .hasMessageContaining("internal snapshots");
+    }
+
+    @Test
     void zeroClustersOverABackingFile() throws Exception {
         Path base = dir.resolve("base.qcow2");
         Qemu.img(dir, "convert", "-O", "qcow2", source().toString(), base.toString()).orFail();
@@ -103,6 +123,25 @@ class Qcow2ReadInteropTest {
                 .containsExactly("top.qcow2", "upper.qcow2", "mid.qcow2", "base.raw");
         assertThat(info.backingChain().get(3).format()).isEqualTo("raw");
         assertThat(ImageFormats.chainFiles(top)).hasSize(4);
+
+        // qemu-img info --backing-chain agrees on every layer's format, sizes and backing names.
+        String json = Qemu.img(dir, "info", "--output=json", "--backing-chain", top.toString()).orFail().output();
+        var layers = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        assertThat(layers).hasSize(4);
+        for (int i = 0; i < 4; i++) {
+            var theirs = layers.get(i);
+            var ours = info.backingChain().get(i);
+            assertThat(ours.format()).isEqualTo(theirs.get("format").asText());
+            assertThat(ours.virtualSize()).isEqualTo(theirs.get("virtual-size").asLong());
+            assertThat(ours.actualSize()).isEqualTo(theirs.get("actual-size").asLong());
+            if (theirs.has("cluster-size")) {
+                assertThat(ours.clusterSize()).isEqualTo(theirs.get("cluster-size").asInt());
+            }
+            assertThat(ours.backingFile()).isEqualTo(theirs.has("backing-filename") ? theirs.get("backing-filename").asText() : null);
+            if (theirs.has("backing-filename-format")) {
+                assertThat(ours.backingFormat()).isEqualTo(theirs.get("backing-filename-format").asText());
+            }
+        }
     }
 
     @Test

@@ -129,6 +129,21 @@ class Qcow2RobustnessTest {
     }
 
     @Test
+    void theDefaultCapIs1024LayersAndIsEnforcedWithoutRecursion() {
+        Path chainDir = dir.resolve("deep");
+        chainDir.toFile().mkdirs();
+        CreateOptions small = CreateOptions.defaults().withClusterSize(512);
+        Qcow2Creator.create(chainDir.resolve("l0.qcow2"), 4096, small);
+        for (int i = 1; i <= 1025; i++) {
+            Qcow2Creator.create(chainDir.resolve("l" + i + ".qcow2"), 4096, small.withBacking("l" + (i - 1) + ".qcow2", "qcow2"));
+        }
+        // 1024 layers below the top are allowed, 1025 are not.
+        assertThat(ImageFormats.info(chainDir.resolve("l1024.qcow2")).backingChain()).hasSize(1025);
+        assertThatThrownBy(() -> ImageFormats.info(chainDir.resolve("l1025.qcow2")))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("deeper than the limit of 1024");
+    }
+
+    @Test
     void missingBackingFileIsNotFound() {
         Path top = dir.resolve("orphan.qcow2");
         Qcow2Writer.create(top, 1 << 20, CreateOptions.defaults().withBacking("gone.qcow2", "qcow2")).close();

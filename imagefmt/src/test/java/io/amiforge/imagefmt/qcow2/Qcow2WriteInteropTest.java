@@ -81,7 +81,7 @@ class Qcow2WriteInteropTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"refcount_bits=1", "refcount_bits=64", "compat=0.10", "cluster_size=512", "refcount_bits=8"})
+    @CsvSource({"refcount_bits=1", "refcount_bits=2", "refcount_bits=4", "refcount_bits=8", "refcount_bits=32", "refcount_bits=64", "compat=0.10", "cluster_size=512", "lazy_refcounts=on"})
     void writingIntoQemuImagesKeepsThemConsistent(String options) throws Exception {
         Path source = Qemu.patternRaw(dir.resolve("source.raw"), SIZE, 3);
         Path image = dir.resolve("theirs.qcow2");
@@ -92,6 +92,54 @@ class Qcow2WriteInteropTest {
         }
         Qemu.check(image);
         Qemu.compare(image, model);
+    }
+
+    @ParameterizedTest(name = "cluster_size={0}")
+    @CsvSource({"4096", "65536"})
+    void writingOverCompressedAndPreallocatedZeroClustersReleasesThemExactly(String clusterSize) throws Exception {
+        Path source = Qemu.patternRaw(dir.resolve("source.raw"), SIZE, 8);
+        Path image = dir.resolve("compressed.qcow2");
+        Qemu.img(dir, "convert", "-c", "-O", "qcow2", "-o", "cluster_size=" + clusterSize, source.toString(), image.toString()).orFail();
+        Qemu.io(dir, image, "qcow2", "write -P 0x21 1M 512k", "write -z 1M 256k", "write -z -u 2M 64k").orFail();
+        Path model = modelOf(image, "model.raw");
+        try (BlockDevice device = ImageFormats.open(image, false)) {
+            scribble(device, model, 123);
+            device.write(1L << 20, MemorySegment.ofArray(new byte[5000]).fill((byte) 3)); // into a preallocated zero cluster
+            try (FileChannel c = FileChannel.open(model, StandardOpenOption.WRITE)) {
+                c.write(ByteBuffer.wrap(new byte[5000]).put(0, new byte[5000]), 1L << 20);
+                byte[] threes = new byte[5000];
+                Arrays.fill(threes, (byte) 3);
+                c.write(ByteBuffer.wrap(threes), 1L << 20);
+            }
+        }
+        Qemu.check(image);
+        Qemu.compare(image, model);
+    }
+
+    @Test
+    void aProcessDyingAfterAFlushLeavesAConsistentImageWithTheFlushedData() throws Exception {
+        Path image = dir.resolve("crash.qcow2");
+        byte[] flushed = new byte[3 << 20];
+        new Random(4).nextBytes(flushed);
+        try (BlockDevice device = ImageFormats.create(image, "qcow2", SIZE, CreateOptions.defaults().withClusterSize(4096))) {
+            device.write(1 << 20, MemorySegment.ofArray(flushed));
+            device.flush();
+            byte[] later = new byte[5 << 20];
+            new Random(5).nextBytes(later);
+            device.write(9 << 20, MemorySegment.ofArray(later)); // data written, metadata still in memory
+            device.write(1 << 20, MemorySegment.ofArray(later).asSlice(0, 4096)); // in-place overwrite
+            // What the file holds now is what a kill -9 would leave: every returned write is in the page cache.
+            Path dead = dir.resolve("dead.qcow2");
+            Files.copy(image, dead);
+            var result = Qemu.img(dir, "check", dead.toString());
+            assertThat(result.exitCode()).as("qemu-img check (0 = clean, 3 = leaked clusters only):\n%s", result.output())
+                    .isIn(0, 3);
+            try (BlockDevice again = ImageFormats.open(dead, true)) {
+                byte[] back = new byte[flushed.length];
+                again.read(1 << 20, MemorySegment.ofArray(back));
+                assertThat(Arrays.copyOfRange(back, 4096, back.length)).isEqualTo(Arrays.copyOfRange(flushed, 4096, flushed.length));
+            }
+        }
     }
 
     @Test

@@ -34,7 +34,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * success, within a time limit per try; and, where qemu-img is installed and also reads the
  * mutated image, that our read equals qemu's.
  */
-class Qcow2MutationProperties {
+class Qcow2MutationTest {
 
     private static Path dir;
     private static Path base;
