@@ -7,6 +7,7 @@ import picocli.CommandLine.Mixin;
 @Command(name = "amiforge", mixinStandardHelpOptions = true, version = "amiforge 0.1.0",
         description = "Builds machine images and emulates how a cloud boots them.",
         subcommands = {
+                io.amiforge.cli.fs.FsCommand.class,
         })
 public final class AmiforgeCommand {
 
