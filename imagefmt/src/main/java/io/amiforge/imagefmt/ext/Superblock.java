@@ -65,7 +65,7 @@ public record Superblock(long inodesCount, long blocksCount, long firstDataBlock
         if (firstData != (blockSize == 1024 ? 1 : 0)) {
             throw field(device, "s_first_data_block", 0x14, firstData, blockSize == 1024 ? "1 for 1 KiB blocks" : "0");
         }
-        if (blocks <= firstData || blocks > (1L << 48)) {
+        if (blocks <= firstData || blocks > (1L << 48) || blocks > Long.MAX_VALUE / blockSize) {
             throw field(device, "s_blocks_count", 0x04, blocks, "more than s_first_data_block and at most 2^48");
         }
         long bpg = Integer.toUnsignedLong(b.getInt(0x20));
