@@ -108,6 +108,9 @@ final class ExtFixtures {
             if (skip.contains(rel)) {
                 continue;
             }
+            if (rel.startsWith("/huge/") && Math.floorMod(rel.hashCode(), 40) != 0) {
+                continue; // every name of the huge directory is compared by its listing; a sample in depth
+            }
             FileStat st = fs.lstat(rel);
             int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
             if (Files.isSymbolicLink(p)) {
