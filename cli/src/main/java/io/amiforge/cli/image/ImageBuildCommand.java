@@ -74,7 +74,13 @@ public final class ImageBuildCommand extends CommandBase {
         ImageBuilder builder = ImageBuilder.from(rootDir).partition(partition)
                 .boot(boot == null ? ImageBuilder.BootMode.NONE : boot)
                 .kernel(kernel == null ? null : read(kernel)).initrd(initrd == null ? null : read(initrd)).cmdline(cmdline);
-        ImageBuilder.Result r = builder.buildRaw(output, size.bytes());
+        ImageBuilder.Result r;
+        try {
+            r = builder.buildRaw(output, size.bytes());
+        } catch (RuntimeException e) {
+            Files.deleteIfExists(output); // no half-built image left behind
+            throw e;
+        }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("output", output.toString());
         json.put("format", "raw");
