@@ -28,6 +28,7 @@ public record Superblock(long inodesCount, long blocksCount, long firstDataBlock
     public static final int INCOMPAT_64BIT = 0x80;
     public static final int INCOMPAT_FLEX_BG = 0x200;
     public static final int INCOMPAT_DIRDATA = 0x1000;
+    public static final int INCOMPAT_LARGEDIR = 0x4000;
     public static final int INCOMPAT_INLINE_DATA = 0x8000;
     public static final int INCOMPAT_ENCRYPT = 0x10000;
     /** Incompatible features this reader understands (the rest refuse the filesystem). */
