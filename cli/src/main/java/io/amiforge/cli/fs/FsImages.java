@@ -12,7 +12,7 @@ import java.util.function.Function;
 /**
  * Opens the filesystem an {@code fs} command works on: the image (raw for now; {@link #opener}
  * is the hook through which the integrator plugs in qcow2 and other formats), then partition
- * {@code --partition N} (1-based), else the whole disk when it has no partition table, else the
+ * {@code --partition N} (1-based; 0 means the whole disk), else the whole disk when it has no partition table, else the
  * only partition or the first Linux one.
  */
 final class FsImages {
@@ -36,7 +36,9 @@ final class FsImages {
         try {
             PartitionTable table = PartitionTable.read(disk);
             BlockDevice target;
-            if (partition != null) {
+            if (partition != null && partition == 0) {
+                target = disk; // --partition 0: the whole disk, whatever table it has
+            } else if (partition != null) {
                 Partition p = table.partition(partition).orElseThrow(() -> new AmiforgeException(AmiforgeException.Kind.NOT_FOUND,
                         "PartitionNotFound", "%s: no partition %d (%s table with %s)".formatted(image, partition, table.scheme(),
                                 table.partitions().stream().map(x -> String.valueOf(x.index())).toList())));
