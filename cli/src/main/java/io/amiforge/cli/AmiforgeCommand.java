@@ -17,6 +17,7 @@ import picocli.CommandLine.Mixin;
                 io.amiforge.cli.store.VolumeCommand.class,
                 io.amiforge.cli.store.SnapshotCommand.class,
                 io.amiforge.cli.store.StoreCommand.class,
+                io.amiforge.cli.fs.FsCommand.class,
         })
 public final class AmiforgeCommand {
 

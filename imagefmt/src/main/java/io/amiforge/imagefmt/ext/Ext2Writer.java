@@ -253,7 +253,10 @@ public final class Ext2Writer {
         numbers.put(tree.root(), 2L);
         long next = FIRST_INO + 1;
         SourceTree.Node lostFound = tree.root().children.get("lost+found");
-        if (lostFound == null || lostFound.type != FileType.DIRECTORY) {
+        if (lostFound != null && lostFound.type != FileType.DIRECTORY) {
+            throw ExtErrors.usage(dev.name() + ": the source tree has a /lost+found that is not a directory");
+        }
+        if (lostFound == null) {
             lostFound = new SourceTree.Node(FileType.DIRECTORY, 0700, 0, 0, FileTime.fromMillis(now * 1000));
             tree.root().children.put("lost+found", lostFound);
         }

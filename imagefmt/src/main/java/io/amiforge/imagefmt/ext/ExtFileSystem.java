@@ -545,7 +545,7 @@ public final class ExtFileSystem {
         long offset = Math.addExact(Math.multiplyExact(table, (long) sb.blockSize()), index * sb.inodeSize());
         byte[] raw = new byte[sb.inodeSize()];
         readBytes(offset, raw, 0, raw.length, "inode " + number);
-        return new Inode(number, raw);
+        return new Inode(number, raw, sb.hasIncompat(Superblock.INCOMPAT_LARGEDIR));
     }
 
     private long inodeTable(long group) {

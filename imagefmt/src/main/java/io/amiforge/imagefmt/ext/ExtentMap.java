@@ -49,7 +49,7 @@ final class ExtentMap implements BlockMap {
                         break;
                     }
                     if (logical < first + len) {
-                        if (len == 0 || start < fs.superblock().firstDataBlock() || start + len > fs.superblock().blocksCount()) {
+                        if (len == 0 || start <= fs.superblock().firstDataBlock() || start + len > fs.superblock().blocksCount()) {
                             throw ExtErrors.corrupt(fs.name(), "inode %d: extent %d in %s maps %d blocks at block %d, outside the filesystem (%d blocks)"
                                     .formatted(inode.number, i, where(nodeBlock), len, start, fs.superblock().blocksCount()));
                         }
@@ -75,7 +75,7 @@ final class ExtentMap implements BlockMap {
             }
             int at = 12 + 12 * chosen;
             long child = Integer.toUnsignedLong(node.getInt(at + 4)) | ((long) Short.toUnsignedInt(node.getShort(at + 8)) << 32);
-            if (child < fs.superblock().firstDataBlock() || child >= fs.superblock().blocksCount()) {
+            if (child <= fs.superblock().firstDataBlock() || child >= fs.superblock().blocksCount()) {
                 throw ExtErrors.corrupt(fs.name(), "inode %d: extent index %d in %s points to block %d, outside the filesystem (%d blocks)"
                         .formatted(inode.number, chosen, where(nodeBlock), child, fs.superblock().blocksCount()));
             }

@@ -27,7 +27,15 @@ final class HostHoles {
     private static final MethodHandle CLOSE;
 
     static {
-        MethodHandle open = null;
+        MethodHandle[] handles = link();
+        OPEN = handles[0];
+        LSEEK = handles[1];
+        CLOSE = handles[2];
+    }
+
+    @SuppressWarnings("restricted") // native lseek/open/close; the jar declares Enable-Native-Access
+    private static MethodHandle[] link() {
+        MethodHandle open;
         MethodHandle lseek = null;
         MethodHandle close = null;
         try {
@@ -43,9 +51,7 @@ final class HostHoles {
         } catch (Throwable t) {
             open = null;
         }
-        OPEN = open;
-        LSEEK = lseek;
-        CLOSE = close;
+        return new MethodHandle[] {open, lseek, close};
     }
 
     private HostHoles() {

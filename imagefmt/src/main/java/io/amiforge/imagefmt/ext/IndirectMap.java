@@ -99,7 +99,7 @@ final class IndirectMap implements BlockMap {
     }
 
     private void checkPointer(long block, long logical, String where) {
-        if (block < fs.superblock().firstDataBlock() || block >= fs.superblock().blocksCount()) {
+        if (block <= fs.superblock().firstDataBlock() || block >= fs.superblock().blocksCount()) {
             throw ExtErrors.corrupt(fs.name(), "inode %d: %s (logical block %d) points to block %d, outside the filesystem (%d blocks)"
                     .formatted(inode.number, where, logical, block, fs.superblock().blocksCount()));
         }

@@ -29,14 +29,16 @@ final class Inode {
     final long fileAcl;
     final Instant mtime;
 
-    Inode(long number, byte[] raw) {
+    Inode(long number, byte[] raw, boolean largeDir) {
         this.number = number;
         this.raw = raw;
         ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
         mode = Short.toUnsignedInt(b.getShort(0x00));
         uid = Short.toUnsignedInt(b.getShort(0x02)) | ((long) Short.toUnsignedInt(b.getShort(0x78)) << 16);
         gid = Short.toUnsignedInt(b.getShort(0x18)) | ((long) Short.toUnsignedInt(b.getShort(0x7A)) << 16);
-        size = Integer.toUnsignedLong(b.getInt(0x04)) | (Integer.toUnsignedLong(b.getInt(0x6C)) << 32);
+        // i_size_high holds size bits for regular files, and for directories only with largedir (it was i_dir_acl)
+        long high = (FileType.ofMode(mode) == FileType.REGULAR || largeDir) ? Integer.toUnsignedLong(b.getInt(0x6C)) : 0;
+        size = Integer.toUnsignedLong(b.getInt(0x04)) | (high << 32);
         links = Short.toUnsignedInt(b.getShort(0x1A));
         flags = b.getInt(0x20);
         long blocks = Integer.toUnsignedLong(b.getInt(0x1C)) | ((long) Short.toUnsignedInt(b.getShort(0x74)) << 32);

@@ -28,6 +28,7 @@ public record Superblock(long inodesCount, long blocksCount, long firstDataBlock
     public static final int INCOMPAT_64BIT = 0x80;
     public static final int INCOMPAT_FLEX_BG = 0x200;
     public static final int INCOMPAT_DIRDATA = 0x1000;
+    public static final int INCOMPAT_LARGEDIR = 0x4000;
     public static final int INCOMPAT_INLINE_DATA = 0x8000;
     public static final int INCOMPAT_ENCRYPT = 0x10000;
     /** Incompatible features this reader understands (the rest refuse the filesystem). */
@@ -65,7 +66,7 @@ public record Superblock(long inodesCount, long blocksCount, long firstDataBlock
         if (firstData != (blockSize == 1024 ? 1 : 0)) {
             throw field(device, "s_first_data_block", 0x14, firstData, blockSize == 1024 ? "1 for 1 KiB blocks" : "0");
         }
-        if (blocks <= firstData || blocks > (1L << 48)) {
+        if (blocks <= firstData || blocks > (1L << 48) || blocks > Long.MAX_VALUE / blockSize) {
             throw field(device, "s_blocks_count", 0x04, blocks, "more than s_first_data_block and at most 2^48");
         }
         long bpg = Integer.toUnsignedLong(b.getInt(0x20));

@@ -38,7 +38,8 @@ class ExtReaderInteropTest {
             "ext4 -O inline_data", "ext4 -b 1024 -O ^has_journal,meta_bg,^resize_inode"})
     void mke2fsImagesReadBack(String config) throws Exception {
         Path image = dir.resolve(config.replaceAll("[^a-z0-9]", "_") + ".img");
-        List<String> cmd = new ArrayList<>(List.of("mke2fs", "-q", "-F", "-E", "root_owner=0:0", "-t"));
+        String owner = "root_owner=" + Files.getAttribute(source, "unix:uid") + ":" + Files.getAttribute(source, "unix:gid");
+        List<String> cmd = new ArrayList<>(List.of("mke2fs", "-q", "-F", "-E", owner, "-t"));
         cmd.addAll(List.of(config.split(" ")));
         cmd.addAll(List.of("-d", source.toString(), image.toString(), "96M"));
         ExtFixtures.run(cmd.toArray(String[]::new));

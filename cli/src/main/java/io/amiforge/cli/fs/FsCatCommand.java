@@ -1,0 +1,52 @@
+package io.amiforge.cli.fs;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.cli.CommandBase;
+import io.amiforge.imagefmt.ext.ExtFileSystem;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code amiforge fs cat IMAGE PATH [--partition N]}: writes the raw bytes of a regular file
+ * (symbolic links followed) to standard output, streamed in 1 MiB pieces.
+ */
+@Command(name = "cat", mixinStandardHelpOptions = true, description = "Write a file from a filesystem inside a disk image to stdout.")
+public final class FsCatCommand extends CommandBase {
+
+    /** Where the bytes go: {@code System.out} (a test may replace it). */
+    static volatile PrintStream target;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image (raw).")
+    Path image;
+
+    @Parameters(index = "1", paramLabel = "PATH", description = "File inside the filesystem.")
+    String path;
+
+    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); default: whole disk if unpartitioned, else the only or first Linux partition.")
+    Integer partition;
+
+    @Override
+    protected int execute() throws IOException {
+        OutputStream out = target != null ? target : System.out;
+        try (FsImages.Opened opened = FsImages.open(image, partition)) {
+            ExtFileSystem.ExtFile file = opened.fs().openFile(path);
+            byte[] buf = new byte[1 << 20];
+            long pos = 0;
+            while (pos < file.size()) {
+                int n = file.read(pos, buf, 0, buf.length);
+                if (n <= 0) {
+                    throw new AmiforgeException(AmiforgeException.Kind.FAILED, "IOError", image + ": " + path + ": short read at " + pos);
+                }
+                out.write(buf, 0, n);
+                pos += n;
+            }
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,99 @@
+package io.amiforge.cli.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.amiforge.cli.Main;
+import io.amiforge.cli.image.ImageBuildCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+class FsCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Command(name = "image", subcommands = ImageBuildCommand.class)
+    static final class ImageGroup {
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.newCommandLine();
+        cli.addSubcommand("image", new CommandLine(new ImageGroup()));
+        cli.registerConverter(io.amiforge.cli.Size.class, io.amiforge.cli.Size::parse); // as Main does for built-in groups
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void buildThenListAndCat() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root/etc"));
+        byte[] blob = new byte[3_000_000];
+        new Random(9).nextBytes(blob);
+        Files.write(root.resolve("blob"), blob);
+        Files.writeString(root.resolve("hostname"), "box\n");
+        Path kernel = dir.resolve("vmlinuz");
+        Files.write(kernel, new byte[] {1, 2, 3});
+        Path image = dir.resolve("disk.img");
+        for (String scheme : new String[] {"mbr", "gpt", "none"}) {
+            Run build = run("image", "build", dir.resolve("root").toString(), "-o", image.toString(), "--size", "32M",
+                    "--partition", scheme, "--boot", "pv", "--kernel", kernel.toString(), "--json");
+            assertThat(build.exit()).as(build.err()).isZero();
+            assertThat(new ObjectMapper().readTree(build.out()).get("partitionTable").asText()).isEqualTo(scheme);
+
+            Run ls = run("fs", "ls", image.toString(), "/etc", "--json");
+            assertThat(ls.exit()).as(ls.err()).isZero();
+            JsonNode entries = new ObjectMapper().readTree(ls.out()).get("entries");
+            assertThat(entries).hasSize(2);
+            assertThat(entries.get(0).get("name").asText()).isEqualTo("blob");
+            assertThat(entries.get(0).get("type").asText()).isEqualTo("file");
+            assertThat(entries.get(0).get("size").asLong()).isEqualTo(blob.length);
+            assertThat(entries.get(0).get("mode").asText()).matches("0[0-7]{3}");
+
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            FsCatCommand.target = new PrintStream(bytes);
+            try {
+                Run cat = run("fs", "cat", image.toString(), "/etc/blob");
+                assertThat(cat.exit()).as(cat.err()).isZero();
+            } finally {
+                FsCatCommand.target = null;
+            }
+            assertThat(bytes.toByteArray()).isEqualTo(blob);
+        }
+        Run text = run("fs", "ls", image.toString(), "/boot/grub");
+        assertThat(text.out()).contains("-rw-r--r--").contains("menu.lst");
+    }
+
+    @Test
+    void errorsFollowTheContract() throws Exception {
+        Path image = dir.resolve("img");
+        Files.write(image, new byte[1 << 20]);
+        Run r = run("fs", "ls", image.toString(), "/");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err()).startsWith("amiforge: InvalidFilesystem: ").contains("magic");
+        Run missing = run("fs", "cat", dir.resolve("nope").toString(), "/x");
+        assertThat(missing.exit()).isEqualTo(4);
+        Run qcow = run("image", "build", dir.toString(), "-o", dir.resolve("o").toString(), "--size", "16M", "-O", "qcow2");
+        assertThat(qcow.exit()).isEqualTo(2);
+        assertThat(qcow.err()).contains("not yet available");
+        Run noPart = run("fs", "ls", image.toString(), "/", "--partition", "3");
+        assertThat(noPart.exit()).isIn(3, 4);
+    }
+}
