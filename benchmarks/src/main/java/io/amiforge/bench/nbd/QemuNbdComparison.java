@@ -76,6 +76,9 @@ public final class QemuNbdComparison {
                     count, depth, STEP, size >> 20, uncached ? "page cache dropped before each read run" : "warm page cache");
             System.out.printf(Locale.ROOT, "%-6s %-10s %12s %12s %8s%n", "mode", "round", "amiforge/s", "qemu-nbd/s", "ratio");
             for (String mode : List.of("read", "write")) {
+                // warm-up, not recorded: lets the JIT compile amiforge's request path (qemu-nbd is native)
+                bench(mode, ourPort, Math.max(2000, count / 2), depth);
+                bench(mode, qemuPort, Math.max(500, count / 20), depth);
                 double[] ours = new double[rounds];
                 double[] theirs = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
