@@ -501,6 +501,9 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             return MemorySegment.ofArray(buf.array()).asSlice(buf.arrayOffset() + index, length);
         }
         if (buf.nioBufferCount() == 1) {
+            // nioBuffer, not internalNioBuffer: the latter may be shared by every buffer carved
+            // from one chunk (adaptive allocator), and this runs on the event loop and the
+            // pipeline thread. The two view objects are the only per-request allocation.
             return MemorySegment.ofBuffer(buf.nioBuffer(index, length));
         }
         return null;

@@ -2,7 +2,10 @@ package io.amiforge.blockdev.pipeline;
 
 import com.lmax.disruptor.BatchEventProcessor;
 import com.lmax.disruptor.BatchEventProcessorBuilder;
+import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.PhasedBackoffWaitStrategy;
+import com.lmax.disruptor.WaitStrategy;
+import com.lmax.disruptor.YieldingWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
@@ -59,14 +62,28 @@ public final class RequestPipeline implements AutoCloseable {
 
     private RequestPipeline(BlockDevice device, int slots, int mergeLimit, int readThreads, String threadName) {
         this.device = device;
-        this.ring = RingBuffer.createMultiProducer(BlockRequest::new, slots,
-                PhasedBackoffWaitStrategy.withLock(20, 200, TimeUnit.MICROSECONDS));
+        this.ring = RingBuffer.createMultiProducer(BlockRequest::new, slots, waitStrategy());
         this.executor = new RequestExecutor(device, slots, mergeLimit, readThreads, threadName);
         this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(slots)
                 .build(ring, ring.newBarrier(), executor);
         ring.addGatingSequences(processor.getSequence());
         this.thread = Thread.ofPlatform().name(threadName).daemon(true).unstarted(processor);
         thread.start();
+    }
+
+    /**
+     * How the consumer waits for work: {@code phased} (the default: spin 20 us, yield 200 us,
+     * then block on a lock, so a request arriving soon after the last is picked up without a
+     * wake-up), {@code blocking} (a lock and condition only: least CPU while busy-idle),
+     * {@code yielding} (never sleeps; only for dedicated cores).
+     * Chosen with the system property {@code amiforge.pipeline.wait}.
+     */
+    private static WaitStrategy waitStrategy() {
+        return switch (System.getProperty("amiforge.pipeline.wait", "phased")) {
+            case "blocking" -> new BlockingWaitStrategy();
+            case "yielding" -> new YieldingWaitStrategy();
+            default -> PhasedBackoffWaitStrategy.withLock(20, 200, TimeUnit.MICROSECONDS);
+        };
     }
 
     /** Starts a pipeline with the default ring size, merge limit and reader threads. */
