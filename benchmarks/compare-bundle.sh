@@ -19,6 +19,18 @@ mvn -B -q -o -pl benchmarks -am -DskipTests package \
   || mvn -B -q -pl benchmarks -am -DskipTests package \
   org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$cpfile" >/dev/null
 work="${AMIFORGE_BENCH_DIR:-$root/benchmarks/target/bundle-bench}"
-echo "machine: $(nproc) cores, $(date -u +%FT%TZ), $(uname -r)"
-exec "$JAVA_HOME/bin/java" -cp "$root/benchmarks/target/classes:$(cat "$cpfile")" \
+# Snapshot the project's own classes so that a rebuild during the run cannot pull them away.
+lib="$work/lib"; rm -rf "$lib"; mkdir -p "$lib"
+cp_entries=()
+i=0
+IFS=: read -r -a entries <<<"$root/benchmarks/target/classes:$(cat "$cpfile")"
+for entry in "${entries[@]}"; do
+  case "$entry" in
+    "$root"/*) i=$((i + 1)); cp -r "$entry" "$lib/$i-$(basename "$entry")"; cp_entries+=("$lib/$i-$(basename "$entry")") ;;
+    *) cp_entries+=("$entry") ;;
+  esac
+done
+classpath="$(IFS=:; echo "${cp_entries[*]}")"
+echo "machine: $(nproc) cores, $(date -u +%FT%TZ), $(uname -r), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+exec "$JAVA_HOME/bin/java" -cp "$classpath" \
   io.amiforge.bench.bundle.BundleThroughput "$work" "${1:-512}" "${2:-3}" "${3:-2}"

@@ -16,8 +16,9 @@ import java.util.stream.Stream;
 /**
  * Whole-bundle throughput, amiforge vs the shell pipeline, on one image in one run. Usage:
  * {@code BundleThroughput WORKDIR [SIZE_MIB=512] [ROUNDS=3] [THREADS=2]}. Each round runs every
- * contender once, in turn (so background load hits them alike); the best round of each is
- * reported as MiB of image per second, with ratios against the pigz and gzip pipelines.
+ * contender once, in turn (so background load hits them alike; {@code sync} before each run);
+ * the median round of each is reported as MiB of image per second of wall time and per second
+ * of CPU time (user + system), with ratios against the pigz and gzip pipelines.
  */
 public final class BundleThroughput {
 
@@ -51,23 +52,33 @@ public final class BundleThroughput {
         String pigz = pipe.formatted(work, "pigz -p" + threads + " -6", key, key);
         String gzip = pipe.formatted(work, "gzip -6", key, key);
 
-        double[] best = new double[4];
-        double[] bestCpu = new double[4];
+        List<List<double[]>> runs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            runs.add(new ArrayList<>());
+        }
         String[] names = {"amiforge Bundler (" + threads + " threads, no fsync)",
             "amiforge Bundler (" + threads + " threads, fsync parts)", "shell: tar | pigz -p" + threads
                 + " -6 | openssl enc | tee >(sha1sum) | split", "shell: tar | gzip -6 | openssl enc | tee >(sha1sum) | split"};
         for (int r = 0; r < rounds; r++) {
-            record(best, bestCpu, 0, timeJava(bundler, image, work.resolve("out-java"), mib));
-            record(best, bestCpu, 1, timeJava(durable, image, work.resolve("out-java"), mib));
-            record(best, bestCpu, 2, timeShell(pigz, work.resolve("out-shell"), mib));
+            // pigz and amiforge alternate, each run right after the other, so load changes hit both alike
+            runs.get(2).add(timeShell(pigz, work.resolve("out-shell"), mib));
+            runs.get(0).add(timeJava(bundler, image, work.resolve("out-java"), mib));
+            runs.get(1).add(timeJava(durable, image, work.resolve("out-java"), mib));
             if (r == 0) { // gzip -6 is single-threaded and slow: one round is enough for its figure
-                record(best, bestCpu, 3, timeShell(gzip, work.resolve("out-shell"), mib));
+                runs.get(3).add(timeShell(gzip, work.resolve("out-shell"), mib));
             }
-            System.out.printf(Locale.ROOT, "round %d: best so far amiforge %.1f / %.1f (fsync), pigz pipeline %.1f MiB/s"
-                    + " wall; per CPU-second %.1f / %.1f / %.1f%n", r + 1, best[0], best[1], best[2], bestCpu[0],
-                    bestCpu[1], bestCpu[2]);
+            System.out.printf(Locale.ROOT, "round %d: pigz pipeline %.1f, amiforge %.1f, amiforge+fsync %.1f MiB/s wall;"
+                    + " MiB per CPU-second %.1f / %.1f / %.1f (load %s)%n", r + 1, runs.get(2).get(r)[0],
+                    runs.get(0).get(r)[0], runs.get(1).get(r)[0], runs.get(2).get(r)[1], runs.get(0).get(r)[1],
+                    runs.get(1).get(r)[1], Files.readString(Path.of("/proc/loadavg")).strip());
         }
-        System.out.printf(Locale.ROOT, "%nimage: %d MiB semi-compressible, best of %d rounds%n", mib, rounds);
+        double[] best = new double[4];
+        double[] bestCpu = new double[4];
+        for (int i = 0; i < 4; i++) {
+            best[i] = median(runs.get(i), 0);
+            bestCpu[i] = median(runs.get(i), 1);
+        }
+        System.out.printf(Locale.ROOT, "%nimage: %d MiB semi-compressible, median of %d rounds%n", mib, rounds);
         System.out.printf(Locale.ROOT, "%-72s %12s %18s%n", "contender", "wall MiB/s", "MiB per CPU-second");
         for (int i = 0; i < names.length; i++) {
             System.out.printf(Locale.ROOT, "%-72s %12.1f %18.1f%n", names[i], best[i], bestCpu[i]);
@@ -78,14 +89,20 @@ public final class BundleThroughput {
                 best[0] / best[3], bestCpu[0] / bestCpu[3]);
     }
 
-    private static void record(double[] best, double[] bestCpu, int i, double[] wallAndCpu) {
-        best[i] = Math.max(best[i], wallAndCpu[0]);
-        bestCpu[i] = Math.max(bestCpu[i], wallAndCpu[1]);
+    private static double median(List<double[]> runs, int field) {
+        double[] v = runs.stream().mapToDouble(r -> r[field]).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    /** Flushes dirty pages of the previous run so that no contender pays for another's writeback. */
+    private static void settle() throws Exception {
+        run(Path.of("."), "sync");
     }
 
     /** {MiB/s wall, MiB per CPU-second (user + system of this process)}. */
     private static double[] timeJava(Bundler bundler, Path image, Path out, long mib) throws IOException {
         clean(out);
+        settle();
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean();
         long c0 = os.getProcessCpuTime();
@@ -100,6 +117,7 @@ public final class BundleThroughput {
     private static double[] timeShell(String pipeline, Path out, long mib) throws Exception {
         clean(out);
         Files.createDirectories(out);
+        settle();
         String output = run(out, "TIMEFORMAT='TIMES %R %U %S'; time ( " + pipeline + " )");
         String line = output.lines().filter(l -> l.startsWith("TIMES ")).reduce((a, b) -> b).orElseThrow();
         String[] t = line.split(" ");
