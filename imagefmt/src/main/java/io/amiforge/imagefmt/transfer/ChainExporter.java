@@ -31,7 +31,7 @@ public final class ChainExporter {
     public static long exportFlat(BlockDevice device, Path target, String format) {
         CreateOptions options = CreateOptions.defaults();
         try (BlockDevice dst = ImageFormats.create(target, format, device.size(), options)) {
-            long written = ImageConverter.copy(device, dst, Math.max(4096, device.blockSize()));
+            long written = ImageConverter.copy(device, dst, Math.max(4096, device.blockSize()), 2);
             dst.flush();
             return written;
         }
