@@ -100,7 +100,7 @@ public final class BundleThroughput {
     }
 
     /** {MiB/s wall, MiB per CPU-second (user + system of this process)}. */
-    private static double[] timeJava(Bundler bundler, Path image, Path out, long mib) throws IOException {
+    private static double[] timeJava(Bundler bundler, Path image, Path out, long mib) throws Exception {
         clean(out);
         settle();
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
