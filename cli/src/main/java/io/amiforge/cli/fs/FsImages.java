@@ -2,23 +2,19 @@ package io.amiforge.cli.fs;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.imagefmt.ext.ExtFileSystem;
+import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.partition.Partition;
 import io.amiforge.imagefmt.partition.PartitionTable;
 import java.nio.file.Path;
-import java.util.function.Function;
 
 /**
- * Opens the filesystem an {@code fs} command works on: the image (raw for now; {@link #opener}
- * is the hook through which the integrator plugs in qcow2 and other formats), then partition
+ * Opens the filesystem an {@code fs} command works on: the image (any format of the image-format
+ * SPI, probed by content), then partition
  * {@code --partition N} (1-based; 0 means the whole disk), else the whole disk when it has no partition table, else the
  * only partition or the first Linux one.
  */
 final class FsImages {
-
-    /** Opens an image file read-only as a device. Replaced by the integrator once image formats land. */
-    static volatile Function<Path, BlockDevice> opener = path -> FileBlockDevice.open(path, true);
 
     private FsImages() {
     }
@@ -32,7 +28,7 @@ final class FsImages {
     }
 
     static Opened open(Path image, Integer partition) {
-        BlockDevice disk = opener.apply(image);
+        BlockDevice disk = ImageFormats.open(image, true);
         try {
             PartitionTable table = PartitionTable.read(disk);
             BlockDevice target;

@@ -5,6 +5,12 @@ import io.amiforge.cli.CommandBase;
 import io.amiforge.cli.Size;
 import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.imagefmt.build.ImageBuilder;
+import io.amiforge.imagefmt.format.CreateOptions;
+import io.amiforge.imagefmt.format.ImageConverter;
+import io.amiforge.sim.boot.hvm.AmiforgeBootChain;
+import io.amiforge.sim.boot.hvm.TinyKernel;
+import io.amiforge.sim.boot.pv.TinyPvKernel;
+import java.nio.file.StandardCopyOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -19,9 +25,11 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code amiforge image build ROOTDIR -o FILE --size S [--partition mbr|gpt|none] [--boot hvm|pv]
  * [--kernel F] [--initrd F] [--cmdline S] [-O raw|qcow2]}: a bootable disk image from a
- * directory tree (see {@link ImageBuilder}). Without {@code --kernel}/{@code --initrd} and for
- * the HVM boot code, the defaults registered in {@code io.amiforge.imagefmt.build.BootDefaults}
- * are used. Honours SOURCE_DATE_EPOCH. The integrator adds this class to the {@code image} group.
+ * directory tree (see {@link ImageBuilder}). Without {@code --kernel}, amiforge's own guest kernel
+ * for the boot mode is installed (the tiny bzImage for HVM, the tiny Xen PV ELF for PV), so every
+ * image boots with no download; HVM images get amiforge's boot chain. The image is built next to
+ * FILE and renamed over it only when complete, so a failure leaves no half-built image and an
+ * existing FILE untouched. Honours SOURCE_DATE_EPOCH.
  */
 @Command(name = "build", mixinStandardHelpOptions = true, description = "Build a disk image from a directory tree.")
 public final class ImageBuildCommand extends CommandBase {
@@ -60,10 +68,6 @@ public final class ImageBuildCommand extends CommandBase {
         if (!format.equalsIgnoreCase("raw") && !format.equalsIgnoreCase("qcow2")) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", "-O " + format + ": expected raw or qcow2");
         }
-        if (format.equalsIgnoreCase("qcow2")) {
-            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "UnsupportedOperation",
-                    "-O qcow2 is not yet available for image build; build with -O raw and use 'image convert'");
-        }
         if ((kernel != null || initrd != null || cmdline != null) && (boot == null || boot == ImageBuilder.BootMode.NONE)) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
                     "--kernel, --initrd and --cmdline need --boot hvm or --boot pv");
@@ -71,19 +75,31 @@ public final class ImageBuildCommand extends CommandBase {
         if (!Files.isDirectory(rootDir)) {
             throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "FileNotFound", rootDir + ": no such directory");
         }
+        byte[] kernelBytes = kernel != null ? read(kernel) : boot == ImageBuilder.BootMode.HVM ? TinyKernel.bzImage()
+                : boot == ImageBuilder.BootMode.PV ? TinyPvKernel.elf("amiforge image build") : null;
         ImageBuilder builder = ImageBuilder.from(rootDir).partition(partition)
                 .boot(boot == null ? ImageBuilder.BootMode.NONE : boot)
-                .kernel(kernel == null ? null : read(kernel)).initrd(initrd == null ? null : read(initrd)).cmdline(cmdline);
+                .kernel(kernelBytes).initrd(initrd == null ? null : read(initrd)).cmdline(cmdline)
+                .bootCode(boot == ImageBuilder.BootMode.HVM ? new AmiforgeBootChain() : null);
+        boolean qcow2 = format.equalsIgnoreCase("qcow2");
+        Path partial = output.resolveSibling(output.getFileName() + ".partial");
+        Path partialRaw = qcow2 ? output.resolveSibling(output.getFileName() + ".partial.raw") : partial;
         ImageBuilder.Result r;
         try {
-            r = builder.buildRaw(output, size.bytes());
-        } catch (RuntimeException e) {
-            Files.deleteIfExists(output); // no half-built image left behind
+            r = builder.buildRaw(partialRaw, size.bytes());
+            if (qcow2) {
+                ImageConverter.convert(partialRaw, partial, "qcow2", CreateOptions.defaults());
+                Files.delete(partialRaw);
+            }
+            Files.move(partial, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (RuntimeException | IOException e) {
+            Files.deleteIfExists(partialRaw); // no half-built image left behind
+            Files.deleteIfExists(partial);
             throw e;
         }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("output", output.toString());
-        json.put("format", "raw");
+        json.put("format", qcow2 ? "qcow2" : "raw");
         json.put("virtualSize", size.bytes());
         json.put("partitionTable", partition.name().toLowerCase());
         json.put("rootPartition", Map.of("start", r.fsStartLba(), "sectors", r.fsSectors(), "filesystem", "ext2",

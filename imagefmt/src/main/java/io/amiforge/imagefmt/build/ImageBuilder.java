@@ -94,13 +94,13 @@ public final class ImageBuilder {
         return this;
     }
 
-    /** The kernel image to install; null means the {@link BootDefaults} one for the boot mode. */
+    /** The kernel image to install; required for a bootable image (the CLI supplies amiforge's own guest kernels). */
     public ImageBuilder kernel(byte[] k) {
         this.kernel = k;
         return this;
     }
 
-    /** The initrd to install; null means the {@link BootDefaults} one (if any). */
+    /** The initrd to install; null means none. */
     public ImageBuilder initrd(byte[] i) {
         this.initrd = i;
         return this;
@@ -112,7 +112,7 @@ public final class ImageBuilder {
         return this;
     }
 
-    /** The HVM boot code; null means the {@link BootDefaults} one. */
+    /** The HVM boot code; required for {@link BootMode#HVM}. */
     public ImageBuilder bootCode(BootCodeInstaller i) {
         this.installer = i;
         return this;
@@ -183,11 +183,7 @@ public final class ImageBuilder {
         String menu = null;
         if (this.boot != BootMode.NONE) {
             if (k == null) {
-                k = BootDefaults.kernel(this.boot).orElseThrow(() -> usage(
-                        "no kernel given (--kernel) and no default " + this.boot + " kernel is registered (see BootDefaults)"));
-            }
-            if (i == null) {
-                i = BootDefaults.initrd(this.boot).orElse(null);
+                throw usage("no kernel given for a " + this.boot.name().toLowerCase(java.util.Locale.ROOT) + " image");
             }
             src.putFile(KERNEL_PATH, k, 0644, 0, 0, mtime);
             if (i != null) {
@@ -207,8 +203,7 @@ public final class ImageBuilder {
         long loaderLba = scheme == PartitionScheme.GPT ? Gpt.FIRST_USABLE : 1;
         if (this.boot == BootMode.HVM) {
             if (boot == null) {
-                boot = BootDefaults.bootCodeInstaller().orElseThrow(() -> usage(
-                        "no HVM boot code is available (none given and none registered in BootDefaults)"));
+                throw usage("an HVM image needs boot code (a BootCodeInstaller) and none was given");
             }
             long limit = scheme == PartitionScheme.NONE ? 2 : PARTITION_START;
             if (loaderLba + boot.loaderSectors() > limit) {

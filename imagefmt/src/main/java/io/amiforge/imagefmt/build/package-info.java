@@ -4,7 +4,8 @@
  * sector map of the kernel, through {@link io.amiforge.imagefmt.build.BootCodeInstaller}) boot
  * needs.
  *
- * <p>Entry points: {@link io.amiforge.imagefmt.build.ImageBuilder} and the default-artifact hook
- * {@link io.amiforge.imagefmt.build.BootDefaults}.
+ * <p>Entry point: {@link io.amiforge.imagefmt.build.ImageBuilder}. The kernels and the HVM boot code
+ * are parameters; amiforge's own (the tiny guest kernels, the boot chain) live in hypervisor-sim,
+ * and the CLI passes them when no kernel is given.
  */
 package io.amiforge.imagefmt.build;
