@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.amiforge.cli.Main;
-import io.amiforge.cli.image.ImageBuildCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -16,16 +15,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 class FsCommandTest {
 
     @TempDir
     Path dir;
-
-    @Command(name = "image", subcommands = ImageBuildCommand.class)
-    static final class ImageGroup {
-    }
 
     private record Run(int exit, String out, String err) {
     }
@@ -34,8 +28,6 @@ class FsCommandTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cli = Main.newCommandLine();
-        cli.addSubcommand("image", new CommandLine(new ImageGroup()));
-        cli.registerConverter(io.amiforge.cli.Size.class, io.amiforge.cli.Size::parse); // as Main does for built-in groups
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int exit = cli.execute(args);
@@ -90,9 +82,19 @@ class FsCommandTest {
         assertThat(r.err()).startsWith("amiforge: InvalidFilesystem: ").contains("magic");
         Run missing = run("fs", "cat", dir.resolve("nope").toString(), "/x");
         assertThat(missing.exit()).isEqualTo(4);
-        Run qcow = run("image", "build", dir.toString(), "-o", dir.resolve("o").toString(), "--size", "16M", "-O", "qcow2");
-        assertThat(qcow.exit()).isEqualTo(2);
-        assertThat(qcow.err()).contains("not yet available");
+        Path src = Files.createDirectories(dir.resolve("src"));
+        Files.writeString(src.resolve("hello.txt"), "hello qcow2\n");
+        Path qcowImage = dir.resolve("o.qcow2");
+        Run qcow = run("image", "build", src.toString(), "-o", qcowImage.toString(), "--size", "16M", "-O", "qcow2");
+        assertThat(qcow.exit()).as(qcow.err()).isZero();
+        assertThat(Files.readAllBytes(qcowImage)).startsWith((byte) 'Q', (byte) 'F', (byte) 'I', (byte) 0xfb);
+        assertThat(dir.resolve("o.qcow2.partial")).doesNotExist();
+        Run catQcow = run("fs", "cat", qcowImage.toString(), "/hello.txt");
+        assertThat(catQcow.exit()).as(catQcow.err()).isZero();
+        Run badSize = run("image", "build", src.toString(), "-o", qcowImage.toString(), "--size", "1000", "-O", "qcow2");
+        assertThat(badSize.exit()).isEqualTo(2);
+        assertThat(Files.readAllBytes(qcowImage)).as("a failed build leaves the old image alone")
+                .startsWith((byte) 'Q', (byte) 'F', (byte) 'I', (byte) 0xfb);
         Run noPart = run("fs", "ls", image.toString(), "/", "--partition", "3");
         assertThat(noPart.exit()).isIn(3, 4);
     }
