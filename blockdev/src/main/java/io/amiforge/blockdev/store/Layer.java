@@ -353,6 +353,77 @@ final class Layer {
         }
     }
 
+    /**
+     * Appends many blocks to a layer that no reader sees yet (flatten, import), in large batches:
+     * the caller fills {@link #next()} with one block and calls {@link #add}; data goes out in
+     * 1 MiB writes, then the entries that point at it. Journal thread only.
+     */
+    final class Bulk implements AutoCloseable {
+        private static final int BATCH = 1 << 20;
+        private final MemorySegment buffer = Arena.ofAuto().allocate(Math.max(BATCH, blockSize), 4096);
+        private final ByteBuffer entries = ByteBuffer.allocateDirect(Math.max(BATCH, blockSize) / blockSize * ENTRY)
+                .order(ByteOrder.LITTLE_ENDIAN);
+        private final int capacity = (int) (buffer.byteSize() / blockSize);
+        private long firstSlot = -1;
+        private int count;
+
+        /** Where the caller puts the next block's data. */
+        MemorySegment next() {
+            return buffer.asSlice((long) count * blockSize, blockSize);
+        }
+
+        /** Records the block just put in {@link #next()}, with its CRC32C. */
+        void add(long block, int crc, int gen) {
+            if (freeCount > 0) {
+                throw new IllegalStateException("layer " + id + " is not fresh");
+            }
+            if (count == 0) {
+                firstSlot = nextSlot;
+            }
+            long slot = nextSlot++;
+            long value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc);
+            ByteBuffer e = entries.slice(count * ENTRY, ENTRY).order(ByteOrder.LITTLE_ENDIAN);
+            encode(e, block, value, gen);
+            index.set(block, value);
+            if (gens != null) {
+                gens.set(block, Integer.toUnsignedLong(gen) + 1);
+            }
+            count++;
+            if (count == capacity) {
+                flush();
+            }
+        }
+
+        private void flush() {
+            if (count == 0) {
+                return;
+            }
+            try {
+                ensureFiles();
+                ByteBuffer d = buffer.asSlice(0, (long) count * blockSize).asByteBuffer();
+                long position = firstSlot << blockShift;
+                while (d.hasRemaining()) {
+                    data.write(d, position + d.position());
+                }
+                entries.clear().limit(count * ENTRY);
+                while (entries.hasRemaining()) {
+                    idxLength += idx.write(entries, idxLength);
+                }
+                entries.clear();
+                idxEntries += count;
+                dirty = true;
+                count = 0;
+            } catch (IOException e) {
+                throw new BlockDeviceException.Io("layer " + id, "bulk write", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            flush();
+        }
+    }
+
     /** Re-records the generation of a block without touching its data (copy-on-write relabelling). */
     int relabel(long block, int gen) {
         long value = index.get(block);

@@ -590,14 +590,23 @@ public final class SnapshotStore implements AutoCloseable {
                 }
             } else {
                 Layer flat = Layer.empty(layersDir, newId("lay-"), v.blockSize, state.blocks, false);
-                all.forEach(block -> {
-                    int ordinal = state.resolver.find(block);
-                    Layer from = stack.layers[ordinal];
-                    if (!Layer.isZero(from.entry(block))) {
-                        copyBlock(from, block, flat, 0, where, scratch);
-                        state.stats.blocksCopied.increment();
-                    }
-                });
+                try (Layer.Bulk bulk = flat.new Bulk()) {
+                    all.forEach(block -> {
+                        int ordinal = state.resolver.find(block);
+                        Layer from = stack.layers[ordinal];
+                        long entry = from.entry(block);
+                        if (!Layer.isZero(entry)) {
+                            int crc = from.readSlot(entry, bulk.next());
+                            if (crc != Layer.crcOf(entry)) {
+                                throw new BlockDeviceException.Corrupt("%s, snapshot %s: block %d is damaged (stored CRC32C %08x, data has %08x)"
+                                        .formatted(where, stack.owners[ordinal], block, Layer.crcOf(entry), crc));
+                            }
+                            bulk.add(block, crc, 0);
+                            state.stats.blocksCopied.increment();
+                        }
+                    });
+                }
+                journal.dirty(flat);
                 Layer old = stack.top();
                 rw.writeLock().lock();
                 try {
@@ -757,18 +766,20 @@ public final class SnapshotStore implements AutoCloseable {
             s.mode = "row";
             s.materialized = true;
             Layer layer = Layer.empty(layersDir, s.layer, bs, blocks, false);
-            MemorySegment buf = scratch.asSlice(0, bs);
             final int blockSize = bs;
             var it = blocksPresent.getLongIterator();
-            while (it.hasNext()) {
-                long block = it.next();
-                if (block < 0 || block >= blocks) {
-                    layer.delete();
-                    throw StoreException.invalid("block " + block + " is outside layer " + layerContents.name()
-                            + " (" + blocks + " blocks)");
+            try (Layer.Bulk bulk = layer.new Bulk()) {
+                while (it.hasNext()) {
+                    long block = it.next();
+                    if (block < 0 || block >= blocks) {
+                        layer.delete();
+                        throw StoreException.invalid("block " + block + " is outside layer " + layerContents.name()
+                                + " (" + blocks + " blocks)");
+                    }
+                    MemorySegment buf = bulk.next();
+                    layerContents.read(block * blockSize, buf);
+                    bulk.add(block, Layer.crc(buf), 0);
                 }
-                layerContents.read(block * blockSize, buf);
-                layer.put(block, buf, 0);
             }
             layers.put(layer.id, layer);
             journal.dirty(layer);
