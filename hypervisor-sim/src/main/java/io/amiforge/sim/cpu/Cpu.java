@@ -303,9 +303,15 @@ public final class Cpu {
         icount++;
         int op = inf & 0x3FF;
         if ((inf & (1 << 21)) != 0) {
-            ea();
-            if ((eaOff & 0xFFFF0000) != 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
-                fault(13);
+            if (inf < 0) { // [disp16] with 16-bit addressing
+                int seg = (inf >>> 16) & 7;
+                eaBase = seg == 0 ? sb[DS] : sb[seg - 1];
+                eaOff = ce[slot + 2];
+            } else {
+                ea();
+                if ((eaOff & 0xFFFF0000) != 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
+                    fault(13);
+                }
             }
         }
         if (op < 0x100) {
@@ -570,7 +576,8 @@ public final class Cpu {
             ce[slot] = phys;
             markCode(phys, k);
         }
-        ce[slot + 1] = op | k << 10 | o << 14 | a << 15 | seg << 16 | rp << 19 | memop << 21 | rm << 22;
+        int direct = memop == 1 && a == 0 && (rm & 0xC7) == 0x06 ? 1 << 31 : 0;
+        ce[slot + 1] = op | k << 10 | o << 14 | a << 15 | seg << 16 | rp << 19 | memop << 21 | rm << 22 | direct;
         ce[slot + 2] = disp;
         ce[slot + 3] = imm;
         ce[slot + 4] = imm2;
@@ -1231,6 +1238,23 @@ public final class Cpu {
         alu(7, sz, r[EAX], ce[cur + 3]);
     }
 
+    /** INC/DEC of a general register; the 16-bit form inline. */
+    private void incReg(int i, boolean dec) {
+        if (o32() == 0) {
+            int v = r[i] & 0xFFFF;
+            flags = (flags & ~CF) | cfNow();
+            int res = (dec ? v - 1 : v + 1) & 0xFFFF;
+            lop = dec ? L_DEC : L_INC;
+            lmsb = 15;
+            ldst = v;
+            lsrc = 1;
+            lres = res;
+            r[i] = (r[i] & 0xFFFF0000) | res;
+        } else {
+            r[i] = incDec(2, r[i], dec);
+        }
+    }
+
     private int incDec(int sz, int v, boolean dec) {
         int cf = cfNow();
         flags = (flags & ~CF) | cf;
@@ -1374,14 +1398,8 @@ public final class Cpu {
             case 0x2F -> das();
             case 0x37 -> aaa(false);
             case 0x3F -> aaa(true);
-            case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47 -> {
-                int sz = 1 + o32();
-                setReg(sz, op & 7, incDec(sz, r[op & 7], false));
-            }
-            case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> {
-                int sz = 1 + o32();
-                setReg(sz, op & 7, incDec(sz, r[op & 7], true));
-            }
+            case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47 -> incReg(op & 7, false);
+            case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> incReg(op & 7, true);
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> push(r[op & 7]);
             case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> setReg(1 + o32(), op & 7, pop());
             case 0x60 -> pusha();
@@ -1579,7 +1597,18 @@ public final class Cpu {
             case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> {
                 // no FPU: escape opcodes do nothing
             }
-            case 0xE0, 0xE1, 0xE2 -> loop(op);
+            case 0xE2 -> {
+                if (a32() == 0) {
+                    int cx = (r[ECX] - 1) & 0xFFFF;
+                    r[ECX] = (r[ECX] & 0xFFFF0000) | cx;
+                    if (cx != 0) {
+                        ip = (ip + ce[cur + 3]) & 0xFFFF;
+                    }
+                } else {
+                    loop(op);
+                }
+            }
+            case 0xE0, 0xE1 -> loop(op);
             case 0xE3 -> {
                 if ((a32() == 1 ? r[ECX] : r[ECX] & 0xFFFF) == 0) {
                     jumpRel(ce[cur + 3]);
