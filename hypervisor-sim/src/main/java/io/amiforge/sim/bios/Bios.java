@@ -37,6 +37,7 @@ public final class Bios implements CpuHost {
     private long diskReadCount;
     private final List<Integer> postCodes = new ArrayList<>();
     private final byte[] sector = new byte[DiskDrive.SECTOR];
+    private final byte[] moveBuffer = new byte[0x10000];
     private Consumer<BootReport.DiskRead> diskReadListener = r -> { };
     private int lastStatus;
     private int comLcr, kbcCommand, portB, picMask1, picMask2, cmosIndex, crtIndex;
@@ -411,9 +412,7 @@ public final class Bios implements CpuHost {
         for (; done < count; done++) {
             long addr = dst + (long) done * DiskDrive.SECTOR;
             if (write) {
-                for (int i = 0; i < DiskDrive.SECTOR; i++) {
-                    sector[i] = (byte) mem.read8(addr + i);
-                }
+                mem.read(addr, sector, 0, DiskDrive.SECTOR);
                 if (!disk.write(lba + done, sector)) {
                     break;
                 }
@@ -554,10 +553,9 @@ public final class Bios implements CpuHost {
             return;
         }
         long src = descriptorBase(gdt + 0x10), dst = descriptorBase(gdt + 0x18);
-        long n = words * 2L;
-        for (long i = 0; i < n; i++) {
-            mem.write8(dst + i, mem.read8(src + i));
-        }
+        int n = words * 2;
+        mem.read(src, moveBuffer, 0, n);
+        mem.load(dst, moveBuffer, 0, n);
         c.setReg8(4, 0);
         c.setFlag(Cpu.CF, false);
         c.setFlag(Cpu.ZF, true);

@@ -37,6 +37,7 @@ public final class Cpu {
     private static final byte[] PARITY = new byte[256];
 
     static final int OP_INVALID = 0x200, OP_BIOS = 0x201;
+    private static final int SCRATCH = DecodeCache.SCRATCH * DecodeCache.STRIDE;
 
     static {
         for (int i = 0; i < 256; i++) {
@@ -63,7 +64,7 @@ public final class Cpu {
     private final byte[] mark;
     private int a20;
     private final DecodeCache dc;
-    private final int[] ctag, cinfo, cdisp, cimm, cimm2;
+    private final int[] ce;
     private final CpuHost host;
     private boolean biosTraps = true;
 
@@ -106,11 +107,7 @@ public final class Cpu {
         this.a20 = mem.a20Mask;
         this.dc = new DecodeCache();
         mem.cache = dc;
-        this.ctag = dc.tag;
-        this.cinfo = dc.info;
-        this.cdisp = dc.disp;
-        this.cimm = dc.imm;
-        this.cimm2 = dc.imm2;
+        this.ce = dc.e;
         this.host = host;
         this.faultBytes = new byte[16];
     }
@@ -294,11 +291,11 @@ public final class Cpu {
     private void step() {
         int ip0 = ip;
         int phys = (sb[CS] + ip0) & a20;
-        int slot = phys & (DecodeCache.SIZE - 1);
-        if (ctag[slot] != phys) {
+        int slot = (phys & (DecodeCache.SIZE - 1)) << 3;
+        if (ce[slot] != phys) {
             slot = decode(phys, slot, ip0);
         }
-        int inf = cinfo[slot];
+        int inf = ce[slot + 1];
         cur = slot;
         cinf = inf;
         startIp = ip0;
@@ -306,9 +303,15 @@ public final class Cpu {
         icount++;
         int op = inf & 0x3FF;
         if ((inf & (1 << 21)) != 0) {
-            ea();
-            if ((eaOff & 0xFFFF0000) != 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
-                fault(13);
+            if (inf < 0) { // [disp16] with 16-bit addressing
+                int seg = (inf >>> 16) & 7;
+                eaBase = seg == 0 ? sb[DS] : sb[seg - 1];
+                eaOff = ce[slot + 2];
+            } else {
+                ea();
+                if ((eaOff & 0xFFFF0000) != 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
+                    fault(13);
+                }
             }
         }
         if (op < 0x100) {
@@ -435,12 +438,12 @@ public final class Cpu {
 
     private int decode(int phys, int slot, int ip0) {
         if (ip0 > 0xFFF0) {
-            slot = DecodeCache.SCRATCH;
+            slot = SCRATCH;
         }
         if (biosTraps && ((phys & ~0xFF) == BIOS_TRAP_BASE || phys == 0xFFFF0)) {
-            ctag[slot] = slot == DecodeCache.SCRATCH ? -1 : phys;
-            cinfo[slot] = OP_BIOS | (1 << 10);
-            cimm[slot] = phys == 0xFFFF0 ? RESET_VECTOR : phys & 0xFF;
+            ce[slot] = slot == SCRATCH ? -1 : phys;
+            ce[slot + 1] = OP_BIOS | (1 << 10);
+            ce[slot + 3] = phys == 0xFFFF0 ? RESET_VECTOR : phys & 0xFF;
             return slot;
         }
         if (phys + 6 < ram.length && (phys & 0xF) == 0 && ram[phys] == (byte) 0xEB && ram[phys + 2] == 'H'
@@ -569,14 +572,15 @@ public final class Cpu {
         if (k > 15) {
             return storeInvalid(slot, phys, ip0, k);
         }
-        if (slot != DecodeCache.SCRATCH) {
-            ctag[slot] = phys;
+        if (slot != SCRATCH) {
+            ce[slot] = phys;
             markCode(phys, k);
         }
-        cinfo[slot] = op | k << 10 | o << 14 | a << 15 | seg << 16 | rp << 19 | memop << 21 | rm << 22;
-        cdisp[slot] = disp;
-        cimm[slot] = imm;
-        cimm2[slot] = imm2;
+        int direct = memop == 1 && a == 0 && (rm & 0xC7) == 0x06 ? 1 << 31 : 0;
+        ce[slot + 1] = op | k << 10 | o << 14 | a << 15 | seg << 16 | rp << 19 | memop << 21 | rm << 22 | direct;
+        ce[slot + 2] = disp;
+        ce[slot + 3] = imm;
+        ce[slot + 4] = imm2;
         return slot;
     }
 
@@ -596,12 +600,12 @@ public final class Cpu {
 
     private int storeInvalid(int slot, int phys, int ip0, int k) {
         int len = Math.min(Math.max(k, 1), 15);
-        if (slot != DecodeCache.SCRATCH) {
-            ctag[slot] = phys;
+        if (slot != SCRATCH) {
+            ce[slot] = phys;
             markCode(phys, len);
         }
-        cinfo[slot] = OP_INVALID | len << 10;
-        cimm[slot] = 0;
+        ce[slot + 1] = OP_INVALID | len << 10;
+        ce[slot + 3] = 0;
         return slot;
     }
 
@@ -636,10 +640,10 @@ public final class Cpu {
                 }
                 default -> off = r[EBX];
             }
-            off = (off + cdisp[cur]) & 0xFFFF;
+            off = (off + ce[cur + 2]) & 0xFFFF;
         } else {
             if (rm == 4) {
-                int sib = cimm2[cur], base = sib & 7, idx = (sib >>> 3) & 7;
+                int sib = ce[cur + 4], base = sib & 7, idx = (sib >>> 3) & 7;
                 off = idx == 4 ? 0 : r[idx] << (sib >>> 6);
                 if (!(base == 5 && mod == 0)) {
                     off += r[base];
@@ -655,7 +659,7 @@ public final class Cpu {
                     seg = SS;
                 }
             }
-            off += cdisp[cur];
+            off += ce[cur + 2];
         }
         if (segOv() != 0) {
             seg = segOv() - 1;
@@ -962,7 +966,7 @@ public final class Cpu {
     }
 
     private void aluAlIb(int aop) {
-        int res = alu(aop, 0, r[EAX], cimm[cur]);
+        int res = alu(aop, 0, r[EAX], ce[cur + 3]);
         if (aop != 7) {
             setReg8(0, res);
         }
@@ -970,7 +974,7 @@ public final class Cpu {
 
     private void aluAxIv(int aop) {
         int sz = 1 + o32();
-        int res = alu(aop, sz, r[EAX], cimm[cur]);
+        int res = alu(aop, sz, r[EAX], ce[cur + 3]);
         if (aop != 7) {
             setReg(sz, EAX, res);
         }
@@ -999,13 +1003,13 @@ public final class Cpu {
     }
 
     private void addAlIb() {
-        int res = alu(0, 0, r[EAX], cimm[cur]);
+        int res = alu(0, 0, r[EAX], ce[cur + 3]);
         setReg8(0, res);
     }
 
     private void addAxIv() {
         int sz = 1 + o32();
-        int res = alu(0, sz, r[EAX], cimm[cur]);
+        int res = alu(0, sz, r[EAX], ce[cur + 3]);
         setReg(sz, EAX, res);
     }
 
@@ -1032,13 +1036,13 @@ public final class Cpu {
     }
 
     private void orAlIb() {
-        int res = alu(1, 0, r[EAX], cimm[cur]);
+        int res = alu(1, 0, r[EAX], ce[cur + 3]);
         setReg8(0, res);
     }
 
     private void orAxIv() {
         int sz = 1 + o32();
-        int res = alu(1, sz, r[EAX], cimm[cur]);
+        int res = alu(1, sz, r[EAX], ce[cur + 3]);
         setReg(sz, EAX, res);
     }
 
@@ -1065,13 +1069,13 @@ public final class Cpu {
     }
 
     private void adcAlIb() {
-        int res = alu(2, 0, r[EAX], cimm[cur]);
+        int res = alu(2, 0, r[EAX], ce[cur + 3]);
         setReg8(0, res);
     }
 
     private void adcAxIv() {
         int sz = 1 + o32();
-        int res = alu(2, sz, r[EAX], cimm[cur]);
+        int res = alu(2, sz, r[EAX], ce[cur + 3]);
         setReg(sz, EAX, res);
     }
 
@@ -1098,13 +1102,13 @@ public final class Cpu {
     }
 
     private void sbbAlIb() {
-        int res = alu(3, 0, r[EAX], cimm[cur]);
+        int res = alu(3, 0, r[EAX], ce[cur + 3]);
         setReg8(0, res);
     }
 
     private void sbbAxIv() {
         int sz = 1 + o32();
-        int res = alu(3, sz, r[EAX], cimm[cur]);
+        int res = alu(3, sz, r[EAX], ce[cur + 3]);
         setReg(sz, EAX, res);
     }
 
@@ -1131,13 +1135,13 @@ public final class Cpu {
     }
 
     private void andAlIb() {
-        int res = alu(4, 0, r[EAX], cimm[cur]);
+        int res = alu(4, 0, r[EAX], ce[cur + 3]);
         setReg8(0, res);
     }
 
     private void andAxIv() {
         int sz = 1 + o32();
-        int res = alu(4, sz, r[EAX], cimm[cur]);
+        int res = alu(4, sz, r[EAX], ce[cur + 3]);
         setReg(sz, EAX, res);
     }
 
@@ -1164,13 +1168,13 @@ public final class Cpu {
     }
 
     private void subAlIb() {
-        int res = alu(5, 0, r[EAX], cimm[cur]);
+        int res = alu(5, 0, r[EAX], ce[cur + 3]);
         setReg8(0, res);
     }
 
     private void subAxIv() {
         int sz = 1 + o32();
-        int res = alu(5, sz, r[EAX], cimm[cur]);
+        int res = alu(5, sz, r[EAX], ce[cur + 3]);
         setReg(sz, EAX, res);
     }
 
@@ -1197,13 +1201,13 @@ public final class Cpu {
     }
 
     private void xorAlIb() {
-        int res = alu(6, 0, r[EAX], cimm[cur]);
+        int res = alu(6, 0, r[EAX], ce[cur + 3]);
         setReg8(0, res);
     }
 
     private void xorAxIv() {
         int sz = 1 + o32();
-        int res = alu(6, sz, r[EAX], cimm[cur]);
+        int res = alu(6, sz, r[EAX], ce[cur + 3]);
         setReg(sz, EAX, res);
     }
 
@@ -1226,12 +1230,29 @@ public final class Cpu {
     }
 
     private void cmpAlIb() {
-        alu(7, 0, r[EAX], cimm[cur]);
+        alu(7, 0, r[EAX], ce[cur + 3]);
     }
 
     private void cmpAxIv() {
         int sz = 1 + o32();
-        alu(7, sz, r[EAX], cimm[cur]);
+        alu(7, sz, r[EAX], ce[cur + 3]);
+    }
+
+    /** INC/DEC of a general register; the 16-bit form inline. */
+    private void incReg(int i, boolean dec) {
+        if (o32() == 0) {
+            int v = r[i] & 0xFFFF;
+            flags = (flags & ~CF) | cfNow();
+            int res = (dec ? v - 1 : v + 1) & 0xFFFF;
+            lop = dec ? L_DEC : L_INC;
+            lmsb = 15;
+            ldst = v;
+            lsrc = 1;
+            lres = res;
+            r[i] = (r[i] & 0xFFFF0000) | res;
+        } else {
+            r[i] = incDec(2, r[i], dec);
+        }
     }
 
     private int incDec(int sz, int v, boolean dec) {
@@ -1275,9 +1296,7 @@ public final class Cpu {
         faultIp = startIp;
         int len = 1;
         faultBytesLen = 0;
-        int phys = (sb[CS] + startIp) & a20;
-        int slot = phys & (DecodeCache.SIZE - 1);
-        int n = ctag[slot] == phys ? (cinfo[slot] >>> 10) & 0xF : Math.max(len, 1);
+        int n = Math.max((cinf >>> 10) & 0xF, len);
         for (int i = 0; i < Math.max(n, 1) && i < faultBytes.length; i++) {
             faultBytes[faultBytesLen++] = (byte) fb(startIp, i);
         }
@@ -1303,7 +1322,7 @@ public final class Cpu {
     }
 
     private void biosTrap() {
-        int vec = cimm[cur];
+        int vec = ce[cur + 3];
         host.bios(vec, this);
         // the stub's IRET, keeping CF and ZF as the service left them
         int keep = flagsValue() & (CF | ZF);
@@ -1379,50 +1398,44 @@ public final class Cpu {
             case 0x2F -> das();
             case 0x37 -> aaa(false);
             case 0x3F -> aaa(true);
-            case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47 -> {
-                int sz = 1 + o32();
-                setReg(sz, op & 7, incDec(sz, r[op & 7], false));
-            }
-            case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> {
-                int sz = 1 + o32();
-                setReg(sz, op & 7, incDec(sz, r[op & 7], true));
-            }
+            case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47 -> incReg(op & 7, false);
+            case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> incReg(op & 7, true);
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> push(r[op & 7]);
             case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> setReg(1 + o32(), op & 7, pop());
             case 0x60 -> pusha();
             case 0x61 -> popa();
             case 0x62 -> bound();
-            case 0x68, 0x6A -> push(cimm[cur]);
+            case 0x68, 0x6A -> push(ce[cur + 3]);
             case 0x69, 0x6B -> {
                 int sz = 1 + o32();
-                setReg(sz, regField(), imul3(sz, readRM(sz), cimm[cur]));
+                setReg(sz, regField(), imul3(sz, readRM(sz), ce[cur + 3]));
             }
             case 0x6C, 0x6D, 0x6E, 0x6F -> stringIo(op);
             case 0x74 -> {
                 if (zfNow()) {
-                    jumpRel(cimm[cur]);
+                    jumpRel(ce[cur + 3]);
                 }
             }
             case 0x75 -> {
                 if (!zfNow()) {
-                    jumpRel(cimm[cur]);
+                    jumpRel(ce[cur + 3]);
                 }
             }
             case 0x70, 0x71, 0x72, 0x73, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
                 if (cond(op & 0xF)) {
-                    jumpRel(cimm[cur]);
+                    jumpRel(ce[cur + 3]);
                 }
             }
             case 0x80, 0x82 -> {
                 int aop = regField();
-                int res = alu(aop, 0, readRM(0), cimm[cur]);
+                int res = alu(aop, 0, readRM(0), ce[cur + 3]);
                 if (aop != 7) {
                     writeRM(0, res);
                 }
             }
             case 0x81, 0x83 -> {
                 int aop = regField(), sz = 1 + o32();
-                int res = alu(aop, sz, readRM(sz), cimm[cur]);
+                int res = alu(aop, sz, readRM(sz), ce[cur + 3]);
                 if (aop != 7) {
                     writeRM(sz, res);
                 }
@@ -1498,7 +1511,7 @@ public final class Cpu {
             case 0x9A -> {
                 push(sr[CS]);
                 push(ip);
-                farJump(cimm2[cur], cimm[cur]);
+                farJump(ce[cur + 4], ce[cur + 3]);
             }
             case 0x9B -> {
             }
@@ -1521,30 +1534,30 @@ public final class Cpu {
             case 0x9F -> setReg8(4, (flagsValue() & 0xD5) | 2);
             case 0xA0, 0xA1, 0xA2, 0xA3 -> {
                 int sz = (op & 1) == 0 ? 0 : 1 + o32();
-                if (a32() == 1 && (cdisp[cur] & 0xFFFF0000) != 0) {
+                if (a32() == 1 && (ce[cur + 2] & 0xFFFF0000) != 0) {
                     fault(13);
                 }
                 if (op < 0xA2) {
-                    setReg(sz, EAX, rd(sz, dataSeg(), cdisp[cur]));
+                    setReg(sz, EAX, rd(sz, dataSeg(), ce[cur + 2]));
                 } else {
-                    wr(sz, dataSeg(), cdisp[cur], r[EAX]);
+                    wr(sz, dataSeg(), ce[cur + 2], r[EAX]);
                 }
             }
             case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> string(op);
-            case 0xA8 -> alu(4, 0, r[EAX], cimm[cur]);
-            case 0xA9 -> alu(4, 1 + o32(), r[EAX], cimm[cur]);
-            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> setReg8(op & 7, cimm[cur]);
-            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> setReg(1 + o32(), op & 7, cimm[cur]);
-            case 0xC0 -> writeRM(0, shift(regField(), 0, readRM(0), cimm[cur]));
-            case 0xC1 -> writeRM(1 + o32(), shift(regField(), 1 + o32(), readRM(1 + o32()), cimm[cur]));
+            case 0xA8 -> alu(4, 0, r[EAX], ce[cur + 3]);
+            case 0xA9 -> alu(4, 1 + o32(), r[EAX], ce[cur + 3]);
+            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> setReg8(op & 7, ce[cur + 3]);
+            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> setReg(1 + o32(), op & 7, ce[cur + 3]);
+            case 0xC0 -> writeRM(0, shift(regField(), 0, readRM(0), ce[cur + 3]));
+            case 0xC1 -> writeRM(1 + o32(), shift(regField(), 1 + o32(), readRM(1 + o32()), ce[cur + 3]));
             case 0xC2 -> {
                 ip = pop() & 0xFFFF;
-                r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + cimm[cur]) & 0xFFFF);
+                r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + ce[cur + 3]) & 0xFFFF);
             }
             case 0xC3 -> ip = pop() & 0xFFFF;
             case 0xC4, 0xC5 -> loadFar(op == 0xC4 ? ES : DS);
-            case 0xC6 -> writeRM(0, cimm[cur]);
-            case 0xC7 -> writeRM(1 + o32(), cimm[cur]);
+            case 0xC6 -> writeRM(0, ce[cur + 3]);
+            case 0xC7 -> writeRM(1 + o32(), ce[cur + 3]);
             case 0xC8 -> enter();
             case 0xC9 -> {
                 r[ESP] = (r[ESP] & 0xFFFF0000) | (r[EBP] & 0xFFFF);
@@ -1555,11 +1568,11 @@ public final class Cpu {
                 int ncs = pop();
                 farJump(ncs, nip);
                 if (op == 0xCA) {
-                    r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + cimm[cur]) & 0xFFFF);
+                    r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + ce[cur + 3]) & 0xFFFF);
                 }
             }
             case 0xCC -> interrupt(3, ip);
-            case 0xCD -> interrupt(cimm[cur], ip);
+            case 0xCD -> interrupt(ce[cur + 3], ip);
             case 0xCE -> {
                 if (ofNow() != 0) {
                     interrupt(4, ip);
@@ -1572,7 +1585,7 @@ public final class Cpu {
             case 0xD3 -> writeRM(1 + o32(), shift(regField(), 1 + o32(), readRM(1 + o32()), r[ECX] & 0xFF));
             case 0xD4 -> aam();
             case 0xD5 -> {
-                int al = (reg8(0) + reg8(4) * cimm[cur]) & 0xFF;
+                int al = (reg8(0) + reg8(4) * ce[cur + 3]) & 0xFF;
                 setReg(1, EAX, al);
                 lazy(L_LOGIC, 0, al, 0, al);
             }
@@ -1584,22 +1597,33 @@ public final class Cpu {
             case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> {
                 // no FPU: escape opcodes do nothing
             }
-            case 0xE0, 0xE1, 0xE2 -> loop(op);
-            case 0xE3 -> {
-                if ((a32() == 1 ? r[ECX] : r[ECX] & 0xFFFF) == 0) {
-                    jumpRel(cimm[cur]);
+            case 0xE2 -> {
+                if (a32() == 0) {
+                    int cx = (r[ECX] - 1) & 0xFFFF;
+                    r[ECX] = (r[ECX] & 0xFFFF0000) | cx;
+                    if (cx != 0) {
+                        ip = (ip + ce[cur + 3]) & 0xFFFF;
+                    }
+                } else {
+                    loop(op);
                 }
             }
-            case 0xE4 -> setReg8(0, host.in(cimm[cur], 1));
-            case 0xE5 -> setReg(1 + o32(), EAX, host.in(cimm[cur], 2 + 2 * o32()));
-            case 0xE6 -> host.out(cimm[cur], 1, r[EAX] & 0xFF);
-            case 0xE7 -> host.out(cimm[cur], 2 + 2 * o32(), getReg(1 + o32(), EAX));
+            case 0xE0, 0xE1 -> loop(op);
+            case 0xE3 -> {
+                if ((a32() == 1 ? r[ECX] : r[ECX] & 0xFFFF) == 0) {
+                    jumpRel(ce[cur + 3]);
+                }
+            }
+            case 0xE4 -> setReg8(0, host.in(ce[cur + 3], 1));
+            case 0xE5 -> setReg(1 + o32(), EAX, host.in(ce[cur + 3], 2 + 2 * o32()));
+            case 0xE6 -> host.out(ce[cur + 3], 1, r[EAX] & 0xFF);
+            case 0xE7 -> host.out(ce[cur + 3], 2 + 2 * o32(), getReg(1 + o32(), EAX));
             case 0xE8 -> {
                 push(ip);
-                jumpRel(cimm[cur]);
+                jumpRel(ce[cur + 3]);
             }
-            case 0xE9, 0xEB -> jumpRel(cimm[cur]);
-            case 0xEA -> farJump(cimm2[cur], cimm[cur]);
+            case 0xE9, 0xEB -> jumpRel(ce[cur + 3]);
+            case 0xEA -> farJump(ce[cur + 4], ce[cur + 3]);
             case 0xEC -> setReg8(0, host.in(r[EDX] & 0xFFFF, 1));
             case 0xED -> setReg(1 + o32(), EAX, host.in(r[EDX] & 0xFFFF, 2 + 2 * o32()));
             case 0xEE -> host.out(r[EDX] & 0xFFFF, 1, r[EAX] & 0xFF);
@@ -1686,7 +1710,7 @@ public final class Cpu {
         }
         boolean take = cx != 0 && (op == 0xE2 || (op == 0xE1) == zfNow());
         if (take) {
-            jumpRel(cimm[cur]);
+            jumpRel(ce[cur + 3]);
         }
     }
 
@@ -1724,7 +1748,7 @@ public final class Cpu {
     }
 
     private void enter() {
-        int size = cimm[cur], level = cimm2[cur] & 31;
+        int size = ce[cur + 3], level = ce[cur + 4] & 31;
         push(r[EBP]);
         int frame = r[ESP] & 0xFFFF;
         if (level > 0) {
@@ -1858,7 +1882,7 @@ public final class Cpu {
     private void group3(int sz) {
         int f = regField();
         switch (f) {
-            case 0, 1 -> alu(4, sz, readRM(sz), cimm[cur]);
+            case 0, 1 -> alu(4, sz, readRM(sz), ce[cur + 3]);
             case 2 -> writeRM(sz, ~readRM(sz));
             case 3 -> writeRM(sz, alu(5, sz, 0, readRM(sz)));
             case 4 -> mul(sz, readRM(sz));
@@ -1984,7 +2008,7 @@ public final class Cpu {
     }
 
     private void aam() {
-        int base = cimm[cur];
+        int base = ce[cur + 3];
         if (base == 0) {
             fault(0);
         }
@@ -2198,7 +2222,7 @@ public final class Cpu {
             }
             case 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8B, 0x8C, 0x8D, 0x8E, 0x8F -> {
                 if (cond(b & 0xF)) {
-                    jumpRel(cimm[cur]);
+                    jumpRel(ce[cur + 3]);
                 }
             }
             case 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F ->
@@ -2213,11 +2237,11 @@ public final class Cpu {
                 if (regField() < 4) {
                     fault(6);
                 }
-                bitOp(regField() & 3, sz, cimm[cur], false);
+                bitOp(regField() & 3, sz, ce[cur + 3], false);
             }
-            case 0xA4 -> writeRM(sz, shiftDouble(true, sz, readRM(sz), getReg(sz, regField()), cimm[cur]));
+            case 0xA4 -> writeRM(sz, shiftDouble(true, sz, readRM(sz), getReg(sz, regField()), ce[cur + 3]));
             case 0xA5 -> writeRM(sz, shiftDouble(true, sz, readRM(sz), getReg(sz, regField()), r[ECX]));
-            case 0xAC -> writeRM(sz, shiftDouble(false, sz, readRM(sz), getReg(sz, regField()), cimm[cur]));
+            case 0xAC -> writeRM(sz, shiftDouble(false, sz, readRM(sz), getReg(sz, regField()), ce[cur + 3]));
             case 0xAD -> writeRM(sz, shiftDouble(false, sz, readRM(sz), getReg(sz, regField()), r[ECX]));
             case 0xAF -> setReg(sz, regField(), imul3(sz, getReg(sz, regField()), readRM(sz)));
             case 0xB0, 0xB1 -> {

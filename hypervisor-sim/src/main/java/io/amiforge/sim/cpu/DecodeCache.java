@@ -1,7 +1,5 @@
 package io.amiforge.sim.cpu;
 
-import java.util.Arrays;
-
 /**
  * Decoded instructions keyed by the physical address of their first byte: a direct-mapped
  * table of 64 Ki entries (tag = physical address), each holding the opcode, length, prefixes
@@ -14,26 +12,26 @@ final class DecodeCache {
     static final int SIZE = 1 << 16;
     static final int SCRATCH = SIZE;
 
-    final int[] tag = new int[SIZE + 1];
-    final int[] info = new int[SIZE + 1];
-    final int[] disp = new int[SIZE + 1];
-    final int[] imm = new int[SIZE + 1];
-    final int[] imm2 = new int[SIZE + 1];
+    /** Entry i occupies e[8i..8i+4]: tag, info, displacement, immediate, second immediate/SIB. */
+    static final int STRIDE = 8, TAG = 0, INFO = 1, DISP = 2, IMM = 3, IMM2 = 4;
+    final int[] e = new int[(SIZE + 1) * STRIDE];
 
     DecodeCache() {
         clear();
     }
 
     void clear() {
-        Arrays.fill(tag, -1);
+        for (int i = 0; i < e.length; i += STRIDE) {
+            e[i] = -1;
+        }
     }
 
     /** Forgets every instruction that starts in [start-15, start+len). */
     void invalidateChunk(int start, int len) {
         for (int a = Math.max(0, start - 15), end = start + len; a < end; a++) {
-            int i = a & (SIZE - 1);
-            if (tag[i] == a) {
-                tag[i] = -1;
+            int i = (a & (SIZE - 1)) * STRIDE;
+            if (e[i] == a) {
+                e[i] = -1;
             }
         }
     }

@@ -121,19 +121,68 @@ public final class Memory {
         write16(addr + 2, value >>> 16);
     }
 
-    /** Copies {@code bytes} to physical address {@code addr}. */
+    /** Copies {@code len} bytes of {@code bytes} to physical address {@code addr} (bytes outside memory are dropped). */
     public void load(long addr, byte[] bytes, int off, int len) {
-        for (int i = 0; i < len; i++) {
-            write8(addr + i, bytes[off + i]);
+        int i = 0;
+        while (i < len) {
+            long a = addr + i;
+            if (a < 0 || a >= size) {
+                return;
+            }
+            if (a < LOW_LIMIT) {
+                int n = (int) Math.min(len - i, LOW_LIMIT - a);
+                int lo = (int) a;
+                for (int c = lo >>> CHUNK_SHIFT; c <= (lo + n - 1) >>> CHUNK_SHIFT; c++) {
+                    if (mark[c] == MARK_CODE) {
+                        invalidate(c << CHUNK_SHIFT);
+                    }
+                }
+                System.arraycopy(bytes, off + i, ram, lo, n);
+                i += n;
+            } else {
+                long rel = a - LOW_LIMIT;
+                int ci = (int) (rel / EXT_CHUNK), co = (int) (rel % EXT_CHUNK);
+                int n = (int) Math.min(Math.min(len - i, EXT_CHUNK - co), size - a);
+                if (ext[ci] == null) {
+                    ext[ci] = new byte[EXT_CHUNK];
+                }
+                System.arraycopy(bytes, off + i, ext[ci], co, n);
+                i += n;
+            }
+        }
+    }
+
+    /** Reads {@code len} bytes at physical address {@code addr} into {@code dst} (0xFF outside memory). */
+    public void read(long addr, byte[] dst, int off, int len) {
+        int i = 0;
+        while (i < len) {
+            long a = addr + i;
+            if (a < 0 || a >= size) {
+                java.util.Arrays.fill(dst, off + i, off + len, (byte) 0xFF);
+                return;
+            }
+            if (a < LOW_LIMIT) {
+                int n = (int) Math.min(len - i, LOW_LIMIT - a);
+                System.arraycopy(ram, (int) a, dst, off + i, n);
+                i += n;
+            } else {
+                long rel = a - LOW_LIMIT;
+                int ci = (int) (rel / EXT_CHUNK), co = (int) (rel % EXT_CHUNK);
+                int n = (int) Math.min(Math.min(len - i, EXT_CHUNK - co), size - a);
+                if (ext[ci] == null) {
+                    java.util.Arrays.fill(dst, off + i, off + i + n, (byte) 0);
+                } else {
+                    System.arraycopy(ext[ci], co, dst, off + i, n);
+                }
+                i += n;
+            }
         }
     }
 
     /** Reads {@code len} bytes from physical address {@code addr}. */
     public byte[] copyOut(long addr, int len) {
         byte[] out = new byte[len];
-        for (int i = 0; i < len; i++) {
-            out[i] = (byte) read8(addr + i);
-        }
+        read(addr, out, 0, len);
         return out;
     }
 

@@ -129,6 +129,25 @@ class RealBootCodeTest {
     }
 
     @Test
+    void grubBootImgReportsItsOwnErrorForASectorBeyondTheDisk() throws Exception {
+        Path bootImg = Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img");
+        Path img = partitionedImage("grubbad.img", true);
+        installBootImg(img, Files.readAllBytes(bootImg));
+        byte[] lba = new byte[8];
+        long beyond = 1L << 32;
+        for (int i = 0; i < 8; i++) {
+            lba[i] = (byte) (beyond >>> (8 * i));
+        }
+        writeAt(img, 0x5C, lba, 8);
+        BootReport r = boot(img);
+        // the LBA read fails (AH=04h), boot.img falls back to CHS, finds the sector outside the
+        // geometry, prints its error and calls INT 18h, as on real hardware
+        assertThat(r.console()).isEqualTo("GRUB Geom Error\nNo bootable device.\n");
+        assertThat(r.result()).isEqualTo(BootReport.Result.FAILED);
+        assertThat(r.diskReads()).extracting(BootReport.DiskRead::lba).containsExactly(0L, beyond);
+    }
+
+    @Test
     void grubCoreImgFromGrubMkimageRunsUntilItEntersProtectedMode() throws Exception {
         Path mkimage = Interop.tool("grub-mkimage");
         Path bootImg = Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img");
