@@ -356,6 +356,18 @@ class Qcow2RobustnessTest {
     }
 
     @Test
+    void convertRefusesToOverwriteItsSourceOrBackingChain() {
+        Path base = image("cbase.qcow2");
+        Path top = dir.resolve("ctop.qcow2");
+        Qcow2Writer.create(top, 16 << 20, CreateOptions.defaults().withBacking("cbase.qcow2", "qcow2")).close();
+        assertThatThrownBy(() -> io.amiforge.imagefmt.format.ImageConverter.convert(top, base, "raw", CreateOptions.defaults()))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("backing chain");
+        assertThatThrownBy(() -> io.amiforge.imagefmt.format.ImageConverter.convert(top, top, "qcow2", CreateOptions.defaults()))
+                .hasMessageContaining("the source image");
+        openAndRead(top);
+    }
+
+    @Test
     void probingIsByContentNotByName() throws Exception {
         Path qcow = image("disk.raw");
         assertThat(ImageFormats.probe(qcow).name()).isEqualTo("qcow2");
