@@ -133,8 +133,11 @@ class Qcow2MutationTest {
         if (ours != null) {
             compareWithQemu(file, ours);
         }
+        boolean cleanBefore = qemuCheckClean(file);
+        boolean wrote = false;
         try (BlockDevice device = ImageFormats.open(file, false, 8)) {
             if (!device.isReadOnly() && device.size() > 0) {
+                wrote = true;
                 byte[] data = new byte[(int) Math.min(device.size(), 10_000)];
                 random.nextBytes(data);
                 long offset = (long) (random.nextDouble() * (Math.min(device.size(), 4 << 20) - data.length));
@@ -143,7 +146,22 @@ class Qcow2MutationTest {
             }
         } catch (AmiforgeException expected) {
             // a clean failure is an acceptable outcome for a damaged image
+            wrote = false;
         }
+        if (cleanBefore && wrote) {
+            // An image qemu-img finds consistent stays consistent after our writes.
+            var qemu = Interop.findTool("qemu-img").orElseThrow();
+            Processes.Result r = Processes.run(List.of(qemu.toString(), "check", file.toString()));
+            assertThat(r.exitCode()).as("qemu-img check after our write to %s:\n%s", file.getFileName(), r.output()).isZero();
+        }
+    }
+
+    private static boolean qemuCheckClean(Path file) {
+        var qemu = Interop.findTool("qemu-img");
+        if (qemu.isEmpty()) {
+            return false;
+        }
+        return Processes.run(List.of(qemu.get().toString(), "check", file.toString())).exitCode() == 0;
     }
 
     private static void compareWithQemu(Path file, byte[] ours) {
