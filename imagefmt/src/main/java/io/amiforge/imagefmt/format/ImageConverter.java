@@ -1,6 +1,10 @@
 package io.amiforge.imagefmt.format;
 
+import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.BlockDeviceException;
+import java.io.IOException;
+import java.nio.file.Files;
 import io.amiforge.imagefmt.raw.RawImageDevice;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,6 +39,7 @@ public final class ImageConverter {
      * {@code qemu-img convert} leaves it by default.
      */
     public static long convert(Path source, Path target, String format, CreateOptions options, boolean sync) {
+        refuseOverwritingTheChain(source, target);
         try (BlockDevice src = ImageFormats.open(source, true)) {
             try (BlockDevice dst = ImageFormats.create(target, format, src.size(), options)) {
                 long written = copy(src, dst, options.clusterSize(), DEFAULT_THREADS);
@@ -42,6 +47,23 @@ public final class ImageConverter {
                     dst.flush();
                 }
                 return written;
+            }
+        }
+    }
+
+    /** Creating the target truncates it: it must not be the source or any file of its backing chain. */
+    private static void refuseOverwritingTheChain(Path source, Path target) {
+        if (!Files.exists(target)) {
+            return;
+        }
+        for (Path layer : ImageFormats.chainFiles(source)) {
+            try {
+                if (Files.isSameFile(layer, target)) {
+                    throw new ImageFormatException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                            "target " + target + " is " + (layer.equals(source) ? "the source image" : "in the source's backing chain (" + layer + ")"));
+                }
+            } catch (IOException e) {
+                throw new BlockDeviceException.Io(target.toString(), "cannot compare with " + layer, e);
             }
         }
     }

@@ -98,8 +98,8 @@ public final class Qcow2Header {
         this.compressionType = version >= 3 && headerLength > 104 ? b.get(104) & 0xff : 0;
         this.backingFileOffset = backingOffset;
         this.backingFileSize = backingSize;
-        this.featureNames = new LinkedHashMap<>();
-        this.extensionTypes = new ArrayList<>();
+        Map<Integer, String> features = new LinkedHashMap<>();
+        List<Integer> types = new ArrayList<>();
         String format = null;
         // Header extensions: from the end of the header to an end marker, all inside cluster 0.
         int limit = b.limit();
@@ -115,7 +115,7 @@ public final class Qcow2Header {
                         .formatted(type, pos, length, limit));
             }
             int data = pos + 8;
-            extensionTypes.add(type);
+            types.add(type);
             switch (type) {
                 case EXT_BACKING_FORMAT -> format = string(b, data, (int) length);
                 case EXT_FEATURE_TABLE -> {
@@ -124,7 +124,7 @@ public final class Qcow2Header {
                         int bit = b.get(e + 1) & 0xff;
                         String name = string(b, e + 2, 46);
                         int nul = name.indexOf('\0');
-                        featureNames.put(kind * 64 + bit, nul >= 0 ? name.substring(0, nul) : name);
+                        features.put(kind * 64 + bit, nul >= 0 ? name.substring(0, nul) : name);
                     }
                 }
                 default -> {
@@ -133,6 +133,8 @@ public final class Qcow2Header {
             }
             pos = Math.toIntExact(data + ((length + 7) & ~7L));
         }
+        this.featureNames = java.util.Collections.unmodifiableMap(features);
+        this.extensionTypes = List.copyOf(types);
         this.backingFormat = format;
         if (backingOffset != 0) {
             if (backingSize <= 0 || backingSize > 1023) {
@@ -319,10 +321,5 @@ public final class Qcow2Header {
             throw ImageFormatException.field(file, field, fieldOffset, "table at 0x%x (+%d bytes) lies beyond the end of the file (size 0x%x)"
                     .formatted(offset, bytes, fileSize));
         }
-    }
-
-    /** A short name for a feature bit: from the image's feature table, else ours. */
-    String featureName(int type, int bit) {
-        return featureNames.getOrDefault(type * 64 + bit, "bit " + bit);
     }
 }

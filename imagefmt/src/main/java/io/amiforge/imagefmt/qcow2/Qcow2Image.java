@@ -138,7 +138,13 @@ public final class Qcow2Image implements AutoCloseable {
         }
         try {
             Qcow2File file = new Qcow2File(path, channel);
-            return new Qcow2Image(file, readHeader(file), readOnly);
+            Qcow2Header header = readHeader(file);
+            if (!readOnly && header.dirty() && !header.corrupt()) {
+                LOG.log(System.Logger.Level.WARNING, path + ": image is marked dirty; rebuilding its refcounts before writing");
+                Qcow2RefcountRebuild.rebuild(file, header);
+                header = readHeader(file);
+            }
+            return new Qcow2Image(file, header, readOnly);
         } catch (IOException e) {
             closeQuietly(channel);
             throw new BlockDeviceException.Io(path.toString(), "cannot open", e);

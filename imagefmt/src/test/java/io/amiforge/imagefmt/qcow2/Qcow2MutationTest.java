@@ -40,6 +40,7 @@ class Qcow2MutationTest {
     private static Path base;
     private static Path top;
     private static Path qemuImage;
+    private static Path qemuNarrow;
 
     @BeforeContainer
     static void images() throws IOException {
@@ -68,6 +69,11 @@ class Qcow2MutationTest {
             qemuImage = dir.resolve("compressed.qcow2");
             Processes.run(List.of(qemu.get().toString(), "convert", "-c", "-O", "qcow2", "-o", "cluster_size=16k,extended_l2=on",
                     raw.toString(), qemuImage.toString())).orFail();
+            qemuNarrow = dir.resolve("narrow.qcow2");
+            Processes.run(List.of(qemu.get().toString(), "convert", "-O", "qcow2", "-o", "cluster_size=4k,refcount_bits=1",
+                    raw.toString(), qemuNarrow.toString())).orFail();
+            Processes.run(List.of(Interop.findTool("qemu-io").orElseThrow().toString(), "-f", "qcow2", "-c", "write -z 64k 128k",
+                    qemuNarrow.toString())).orFail();
         }
     }
 
@@ -81,18 +87,15 @@ class Qcow2MutationTest {
     @Property(tries = 150)
     void mutatedImagesFailCleanlyOrReadCorrectly(@ForAll long seed) throws Exception {
         Random random = new Random(seed);
-        Path source = switch (Math.floorMod(seed, qemuImage == null ? 2 : 3)) {
+        Path source = switch (Math.floorMod(seed, qemuImage == null ? 2 : 4)) {
             case 0 -> top;
             case 1 -> base;
+            case 2 -> qemuNarrow;
             default -> qemuImage;
         };
         Path mutated = dir.resolve("m-" + Long.toHexString(seed) + ".qcow2");
         Files.copy(source, mutated, StandardCopyOption.REPLACE_EXISTING);
-        if (source == base) { // keep the chain: the mutated base is opened as a top of its own
-            mutate(mutated, random);
-        } else {
-            mutate(mutated, random);
-        }
+        mutate(mutated, random); // a mutated copy of top still has the unmutated base below it
         try {
             assertTimeoutPreemptively(Duration.ofSeconds(20), () -> exercise(mutated, random));
         } finally {
@@ -133,8 +136,11 @@ class Qcow2MutationTest {
         if (ours != null) {
             compareWithQemu(file, ours);
         }
+        boolean cleanBefore = qemuCheckClean(file);
+        boolean wrote = false;
         try (BlockDevice device = ImageFormats.open(file, false, 8)) {
             if (!device.isReadOnly() && device.size() > 0) {
+                wrote = true;
                 byte[] data = new byte[(int) Math.min(device.size(), 10_000)];
                 random.nextBytes(data);
                 long offset = (long) (random.nextDouble() * (Math.min(device.size(), 4 << 20) - data.length));
@@ -143,7 +149,22 @@ class Qcow2MutationTest {
             }
         } catch (AmiforgeException expected) {
             // a clean failure is an acceptable outcome for a damaged image
+            wrote = false;
         }
+        if (cleanBefore && wrote) {
+            // An image qemu-img finds consistent stays consistent after our writes.
+            var qemu = Interop.findTool("qemu-img").orElseThrow();
+            Processes.Result r = Processes.run(List.of(qemu.toString(), "check", file.toString()));
+            assertThat(r.exitCode()).as("qemu-img check after our write to %s:\n%s", file.getFileName(), r.output()).isZero();
+        }
+    }
+
+    private static boolean qemuCheckClean(Path file) {
+        var qemu = Interop.findTool("qemu-img");
+        if (qemu.isEmpty()) {
+            return false;
+        }
+        return Processes.run(List.of(qemu.get().toString(), "check", file.toString())).exitCode() == 0;
     }
 
     private static void compareWithQemu(Path file, byte[] ours) {

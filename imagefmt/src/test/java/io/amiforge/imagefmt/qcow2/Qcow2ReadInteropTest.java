@@ -44,7 +44,7 @@ class Qcow2ReadInteropTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"compat=0.10", "refcount_bits=1", "refcount_bits=64", "extended_l2=on",
-            "extended_l2=on,cluster_size=2M", "compat=0.10,cluster_size=512", "lazy_refcounts=on"})
+            "extended_l2=on,cluster_size=2M", "compat=0.10,cluster_size=512", "lazy_refcounts=on", "preallocation=metadata", "preallocation=full"})
     void creationOptions(String options) throws Exception {
         Path image = dir.resolve("o.qcow2");
         Qemu.img(dir, "convert", "-O", "qcow2", "-o", options, source().toString(), image.toString()).orFail();

@@ -213,14 +213,31 @@ class Qcow2RobustnessTest {
     }
 
     @Test
-    void dirtyBitRefusesWritesButAllowsReads() throws Exception {
+    void dirtyBitRebuildsRefcountsBeforeWriting() throws Exception {
         Path file = image("dirty.qcow2");
         patchLong(file, 72, Qcow2Header.INCOMPAT_DIRTY);
+        patchLong(file, REFBLOCK, 0); // lazy refcounts never written: the counts are wrong
         openAndRead(file);
-        assertThatThrownBy(() -> ImageFormats.open(file, false)).isInstanceOf(ImageFormatException.class)
-                .hasMessageContaining("dirty").hasMessageContaining("qemu-img check -r all")
-                .extracting(e -> ((AmiforgeException) e).code()).isEqualTo("ImageNotWritable");
         assertThat(ImageFormats.info(file).dirty()).isTrue();
+        try (BlockDevice device = ImageFormats.open(file, false)) {
+            device.write(8 << 20, MemorySegment.ofArray(new byte[100_000]).fill((byte) 7));
+        }
+        assertThat(ImageFormats.info(file).dirty()).isFalse();
+        assertThat(readLong(file, 48)).as("refcount table moved to the end").isGreaterThan(FIRST_FREE);
+        try (BlockDevice device = ImageFormats.open(file, true)) {
+            byte[] back = new byte[200_000];
+            device.read(100_000, MemorySegment.ofArray(back));
+            assertThat(back).containsOnly((byte) 0x5a);
+        }
+    }
+
+    @Test
+    void dirtyImagesWithBrokenL1AreNotRebuilt() throws Exception {
+        Path file = image("dirtybroken.qcow2");
+        patchLong(file, 72, Qcow2Header.INCOMPAT_DIRTY);
+        patchLong(file, L1, (1L << 40) | Qcow2Image.COPIED);
+        assertThatThrownBy(() -> ImageFormats.open(file, false)).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("L1 entry 0").hasMessageContaining("cannot rebuild refcounts");
     }
 
     @Test
@@ -353,6 +370,18 @@ class Qcow2RobustnessTest {
                     .isInstanceOf(ImageFormatException.class).hasMessageContaining("holds metadata");
         }
         assertThat(ImageFormats.info(header).corrupt()).as("image marked corrupt").isTrue();
+    }
+
+    @Test
+    void convertRefusesToOverwriteItsSourceOrBackingChain() {
+        Path base = image("cbase.qcow2");
+        Path top = dir.resolve("ctop.qcow2");
+        Qcow2Writer.create(top, 16 << 20, CreateOptions.defaults().withBacking("cbase.qcow2", "qcow2")).close();
+        assertThatThrownBy(() -> io.amiforge.imagefmt.format.ImageConverter.convert(top, base, "raw", CreateOptions.defaults()))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("backing chain");
+        assertThatThrownBy(() -> io.amiforge.imagefmt.format.ImageConverter.convert(top, top, "qcow2", CreateOptions.defaults()))
+                .hasMessageContaining("the source image");
+        openAndRead(top);
     }
 
     @Test

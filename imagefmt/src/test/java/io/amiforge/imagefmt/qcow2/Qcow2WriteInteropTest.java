@@ -81,7 +81,7 @@ class Qcow2WriteInteropTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"refcount_bits=1", "refcount_bits=2", "refcount_bits=4", "refcount_bits=8", "refcount_bits=32", "refcount_bits=64", "compat=0.10", "cluster_size=512", "lazy_refcounts=on"})
+    @CsvSource({"refcount_bits=1", "refcount_bits=2", "refcount_bits=4", "refcount_bits=8", "refcount_bits=32", "refcount_bits=64", "compat=0.10", "cluster_size=512", "lazy_refcounts=on", "preallocation=metadata", "preallocation=falloc"})
     void writingIntoQemuImagesKeepsThemConsistent(String options) throws Exception {
         Path source = Qemu.patternRaw(dir.resolve("source.raw"), SIZE, 3);
         Path image = dir.resolve("theirs.qcow2");
@@ -140,6 +140,24 @@ class Qcow2WriteInteropTest {
                 assertThat(Arrays.copyOfRange(back, 4096, back.length)).isEqualTo(Arrays.copyOfRange(flushed, 4096, flushed.length));
             }
         }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"lazy_refcounts=on", "lazy_refcounts=on,refcount_bits=1", "lazy_refcounts=on,cluster_size=4k,refcount_bits=64"})
+    void dirtyImagesLeftByAKilledQemuAreRepairedBeforeWriting(String options) throws Exception {
+        Path source = Qemu.patternRaw(dir.resolve("source.raw"), SIZE, 17);
+        Path image = dir.resolve("dirty.qcow2");
+        Qemu.img(dir, "convert", "-c", "-O", "qcow2", "-o", options, source.toString(), image.toString()).orFail();
+        // qemu-io writes with lazy refcounts, then kills itself: the image is left dirty.
+        Qemu.io(dir, image, "qcow2", "write -P 0x44 1M 3M", "write -z 6M 1M", "write -P 0x45 12M 100k", "sigraise 9");
+        assertThat(ImageFormats.info(image).dirty()).as("dirty after the kill").isTrue();
+        Path model = modelOf(image, "model.raw");
+        try (BlockDevice device = ImageFormats.open(image, false)) {
+            scribble(device, model, 71);
+        }
+        assertThat(ImageFormats.info(image).dirty()).isFalse();
+        Qemu.check(image);
+        Qemu.compare(image, model);
     }
 
     @Test
