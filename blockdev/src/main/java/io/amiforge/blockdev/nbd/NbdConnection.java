@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -78,6 +79,12 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         ByteBuf greeting = ctx.alloc().buffer(18);
         greeting.writeLong(NBDMAGIC).writeLong(IHAVEOPT).writeShort(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES);
         ctx.writeAndFlush(greeting);
+        // a client that never finishes negotiating must not hold a connection for ever
+        ctx.executor().schedule(() -> {
+            if (phase == Phase.CLIENT_FLAGS || phase == Phase.OPTIONS) {
+                abort();
+            }
+        }, server.negotiationTimeoutMillis(), TimeUnit.MILLISECONDS);
         super.channelActive(ctx);
     }
 

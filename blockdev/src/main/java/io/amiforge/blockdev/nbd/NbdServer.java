@@ -47,6 +47,7 @@ public final class NbdServer implements AutoCloseable {
     private final String host;
     private final int requestedPort;
     private final int ioThreads;
+    private final long negotiationTimeoutMillis;
     private final Map<String, ExportState> exports = new LinkedHashMap<>();
     private final List<NbdExport> exportList;
     private final ChannelGroup channels = new DefaultChannelGroup("nbd", GlobalEventExecutor.INSTANCE);
@@ -58,6 +59,7 @@ public final class NbdServer implements AutoCloseable {
         this.host = b.host;
         this.requestedPort = b.port;
         this.ioThreads = b.ioThreads;
+        this.negotiationTimeoutMillis = b.negotiationTimeoutMillis;
         this.exportList = List.copyOf(b.exports.values());
     }
 
@@ -126,6 +128,10 @@ public final class NbdServer implements AutoCloseable {
         return channels.size();
     }
 
+    long negotiationTimeoutMillis() {
+        return negotiationTimeoutMillis;
+    }
+
     ExportState find(String name) {
         ExportState e = exports.get(name);
         if (e == null && name.isEmpty() && exports.size() == 1) {
@@ -186,6 +192,7 @@ public final class NbdServer implements AutoCloseable {
         private String host = "127.0.0.1";
         private int port = 10809;
         private int ioThreads = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
+        private long negotiationTimeoutMillis = 30_000;
         private final Map<String, NbdExport> exports = new LinkedHashMap<>();
 
         private Builder() {
@@ -208,6 +215,15 @@ public final class NbdServer implements AutoCloseable {
                 throw new IllegalArgumentException("io threads " + threads + " < 1");
             }
             this.ioThreads = threads;
+            return this;
+        }
+
+        /** Closes connections that have not finished negotiating after this long (default 30 s). */
+        public Builder negotiationTimeout(java.time.Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("negotiation timeout " + timeout + " is not positive");
+            }
+            this.negotiationTimeoutMillis = timeout.toMillis();
             return this;
         }
 

@@ -492,4 +492,22 @@ class NbdServerTest {
             assertThat(c.option(OPT_GO, NbdTestClient.infoRequest("")).getLast().type()).isEqualTo(REP_ERR_UNKNOWN);
         }
     }
+
+    @Test
+    void writesOnOneConnectionAreVisibleOnAnotherAfterFlush() throws Exception {
+        byte[] data = random(65536, 9);
+        try (NbdTestClient a = new NbdTestClient(port); NbdTestClient b = new NbdTestClient(port)) {
+            assertThat(a.go("file", true, false) & (1 << 8)).as("CAN_MULTI_CONN").isNotZero();
+            b.go("file", false, false);
+            a.request(CMD_WRITE, 0, 1, 2 << 20, data.length, data);
+            a.request(CMD_FLUSH, 0, 2, 0, 0, null);
+            assertThat(a.reply(0).error()).isZero();
+            assertThat(a.reply(0).error()).isZero();
+            b.request(CMD_READ, 0, 3, 2 << 20, data.length, null);
+            assertThat(b.reply(data.length).payload()).isEqualTo(data);
+            assertThat(server.connectionCount()).isEqualTo(2);
+        }
+        byte[] onDisk = java.nio.file.Files.readAllBytes(dir.resolve("sparse.raw"));
+        assertThat(Arrays.copyOfRange(onDisk, 2 << 20, (2 << 20) + data.length)).isEqualTo(data);
+    }
 }
