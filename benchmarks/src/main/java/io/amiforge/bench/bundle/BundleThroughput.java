@@ -59,6 +59,7 @@ public final class BundleThroughput {
         String[] names = {"amiforge Bundler (" + threads + " threads, no fsync)",
             "amiforge Bundler (" + threads + " threads, fsync parts)", "shell: tar | pigz -p" + threads
                 + " -6 | openssl enc | tee >(sha1sum) | split", "shell: tar | gzip -6 | openssl enc | tee >(sha1sum) | split"};
+        timeJava(bundler, image, work.resolve("out-java"), mib); // JIT warm-up, not counted
         for (int r = 0; r < rounds; r++) {
             // pigz and amiforge alternate, each run right after the other, so load changes hit both alike
             runs.get(2).add(timeShell(pigz, work.resolve("out-shell"), mib));
@@ -100,7 +101,7 @@ public final class BundleThroughput {
     }
 
     /** {MiB/s wall, MiB per CPU-second (user + system of this process)}. */
-    private static double[] timeJava(Bundler bundler, Path image, Path out, long mib) throws IOException {
+    private static double[] timeJava(Bundler bundler, Path image, Path out, long mib) throws Exception {
         clean(out);
         settle();
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
