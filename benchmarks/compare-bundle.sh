@@ -14,10 +14,16 @@ done
 cd "$root"
 cpfile="$root/benchmarks/target/bundle-bench.classpath"
 mkdir -p "$root/benchmarks/target"
-mvn -B -q -o -pl benchmarks -am -DskipTests package \
-  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$cpfile" >/dev/null \
-  || mvn -B -q -pl benchmarks -am -DskipTests package \
-  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$cpfile" >/dev/null
+log="$root/benchmarks/target/compare-bundle-build.log"
+build() {
+  mvn -B -q "$@" -pl benchmarks -am -DskipTests package \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$cpfile" >"$log" 2>&1
+}
+if ! build -o && ! build; then
+  echo "compare-bundle: build failed; the last lines of $log:" >&2
+  tail -n 30 "$log" >&2
+  exit 1
+fi
 work="${AMIFORGE_BENCH_DIR:-$root/benchmarks/target/bundle-bench}"
 # Snapshot the project's own classes so that a rebuild during the run cannot pull them away.
 lib="$work/lib"; rm -rf "$lib"; mkdir -p "$lib"
