@@ -61,16 +61,6 @@ public final class GlobalOptions {
         return io.amiforge.sim.cloud.Region.named(value).name();
     }
 
-    /** The snapshot store of the selected region: {@code STORE/regions/REGION/store}. */
-    public Path regionStore() {
-        return regionStore(region());
-    }
-
-    /** The snapshot store of {@code regionName} under the store directory. */
-    public Path regionStore(String regionName) {
-        return store().resolve("regions").resolve(regionName).resolve("store");
-    }
-
     public boolean json() {
         return json;
     }

@@ -5,8 +5,8 @@ import io.amiforge.cli.GlobalOptions;
 
 /**
  * Turns an {@code nbd serve} EXPORT argument that is not {@code NAME=PATH} (a volume or
- * snapshot name) into an export. Installed by whoever wires the snapshot store into the
- * command line, through {@link NbdServeCommand#exportResolver}.
+ * snapshot name) into an export ({@link StoreExportResolver} in the command line; another in tests
+ * or embedders).
  */
 public interface ExportResolver {
 

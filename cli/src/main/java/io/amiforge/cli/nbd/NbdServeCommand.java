@@ -18,19 +18,11 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code amiforge nbd serve EXPORT... [--listen HOST:PORT] [--read-only]}: serves each EXPORT
  * over NBD until SIGINT or SIGTERM, then flushes and closes every device. EXPORT is
- * {@code NAME=PATH} (a raw image file) or a volume/snapshot name resolved by
- * {@link #exportResolver}.
+ * {@code NAME=PATH} (a raw image file) or a volume/snapshot name of the region's snapshot store.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve raw files, volumes and snapshots over NBD until interrupted.")
 public final class NbdServeCommand extends CommandBase {
-
-    /**
-     * Resolves EXPORT arguments that are not {@code NAME=PATH}: volume and snapshot names of the
-     * snapshot store. Null until the store is wired in; then such names fail with
-     * {@code InvalidVolume.NotFound}.
-     */
-    public static volatile ExportResolver exportResolver;
 
     private static volatile CountDownLatch running;
 
@@ -48,7 +40,7 @@ public final class NbdServeCommand extends CommandBase {
     @Override
     protected int execute() throws Exception {
         HostPort address = HostPort.parse(listen);
-        ExportResolver resolver = exportResolver;
+        ExportResolver resolver = new StoreExportResolver();
         List<NbdExport> resolved = new ArrayList<>();
         NbdServer server = null;
         try {
@@ -83,11 +75,11 @@ public final class NbdServeCommand extends CommandBase {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
                     "export '" + spec + "' has an empty name (expected NAME=PATH or a volume/snapshot name)");
         }
-        NbdExport export = resolver == null ? null : resolver.resolve(spec, readOnly, global());
+        NbdExport export = resolver.resolve(spec, readOnly, global());
         if (export == null) {
             throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "InvalidVolume.NotFound",
-                    "export '" + spec + "': no volume or snapshot of that name"
-                            + (resolver == null ? " (no store is wired in; give raw files as NAME=PATH)" : ""));
+                    "export '" + spec + "': no volume or snapshot of that name in region " + global().region()
+                            + " (raw files are given as NAME=PATH)");
         }
         return export;
     }

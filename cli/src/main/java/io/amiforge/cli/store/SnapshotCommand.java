@@ -4,6 +4,8 @@ import io.amiforge.blockdev.store.ChangedBlocks;
 import io.amiforge.blockdev.store.SnapshotInfo;
 import io.amiforge.blockdev.store.SnapshotStore;
 import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.cloud.CloudFactory;
+import io.amiforge.sim.cloud.Cloud;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,8 +57,9 @@ public final class SnapshotCommand {
 
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
-                store.deleteSnapshot(id);
+            // through the cloud: a snapshot a registered AMI uses cannot go (InvalidSnapshot.InUse)
+            try (Cloud cloud = CloudFactory.open(global().store())) {
+                cloud.deleteSnapshot(global().account(), global().region(), id);
             }
             print(Map.of("deleted", id), "deleted " + id);
             return 0;

@@ -4,14 +4,14 @@ import io.amiforge.blockdev.store.SnapshotInfo;
 import io.amiforge.blockdev.store.SnapshotStore;
 import io.amiforge.blockdev.store.VolumeInfo;
 import io.amiforge.cli.GlobalOptions;
+import io.amiforge.sim.cloud.Cloud;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Where the command line keeps a region's snapshot store ({@code <store>/regions/<region>/blocks}),
- * and the JSON shapes of volumes and snapshots. The one place that decides the layout, so other
- * commands (AMIs, instances) open the same store.
+ * Opens a region's snapshot store where the cloud keeps it ({@link Cloud#storeDir}), and gives
+ * the JSON shapes of volumes and snapshots.
  */
 public final class StoreAccess {
 
@@ -24,7 +24,7 @@ public final class StoreAccess {
     }
 
     public static Path storeDir(Path store, String region) {
-        return store.resolve("regions").resolve(region).resolve("blocks");
+        return Cloud.storeDir(store, region);
     }
 
     /** Opens the region's snapshot store (creating it if absent); the caller closes it. */

@@ -9,9 +9,12 @@ import io.amiforge.blockdev.store.VolumeInfo;
 import io.amiforge.blockdev.store.VolumeOptions;
 import io.amiforge.cli.CommandBase;
 import io.amiforge.cli.Size;
+import io.amiforge.blockdev.store.SnapshotInfo;
+import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.transfer.ChainExporter;
+import io.amiforge.imagefmt.transfer.ChainImporter;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -60,7 +63,8 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "import", description = "Create a volume from a raw disk image (zero blocks stay sparse).")
+    @Command(name = "import", description = "Create a volume from a disk image: raw (zero blocks stay sparse), or qcow2,"
+            + " whose backing chain becomes one snapshot per layer.")
     public static final class Import extends CommandBase {
         @Parameters(index = "0", paramLabel = "NAME") String name;
         @Parameters(index = "1", paramLabel = "FILE") Path file;
@@ -68,9 +72,20 @@ public final class VolumeCommand {
 
         @Override
         protected int execute() {
+            int bs = (int) blockSize.bytes();
+            if (ImageFormats.probe(file).name().equals("qcow2")) {
+                try (SnapshotStore store = StoreAccess.open(global())) {
+                    ChainImporter.Result result = ChainImporter.importImage(store, name, file, bs);
+                    VolumeInfo info = store.volume(name);
+                    Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
+                    json.put("snapshots", result.snapshots().stream().map(StoreAccess::json).toList());
+                    print(json, info.id() + "\t" + info.name() + "\t" + result.snapshots().size() + " snapshot(s): "
+                            + String.join(" <- ", result.snapshots().stream().map(SnapshotInfo::id).toList()));
+                }
+                return 0;
+            }
             try (FileBlockDevice source = FileBlockDevice.open(file, true);
                     SnapshotStore store = StoreAccess.open(global())) {
-                int bs = (int) blockSize.bytes();
                 long size = Math.ceilDiv(Math.max(source.size(), 1), bs) * (long) bs;
                 try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs))) {
                     copy(source, volume, source.size());
@@ -251,60 +266,40 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "export", description = "Write a volume's or snapshot's contents to a file (raw: sparse).")
+    @Command(name = "export", description = "Export a volume or snapshot as a flat raw or qcow2 image; a snapshot"
+            + " exported as qcow2 becomes a backing chain, one file per snapshot of its lineage.")
     public static final class Export extends CommandBase {
         @Parameters(index = "0", paramLabel = "NAME|SNAPSHOT") String source;
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE") Path output;
         @Option(names = "-O", paramLabel = "FORMAT", defaultValue = "raw") String format;
+        @Option(names = "--flat", description = "Export a snapshot as one qcow2 file instead of a backing chain.")
+        boolean flat;
 
         @Override
         protected int execute() throws IOException {
-            if (!format.equals("raw")) {
-                throw usage("export format '" + format + "' is not supported here (supported: raw)");
+            if (!format.equals("raw") && !format.equals("qcow2")) {
+                throw usage("export format '" + format + "' is not supported (supported: raw, qcow2)");
             }
+            boolean snapshot = source.startsWith("snap-");
             try (SnapshotStore store = StoreAccess.open(global())) {
-                BlockDevice device = source.startsWith("snap-") ? store.openSnapshot(source) : store.openVolume(source);
-                try (device) {
-                    exportRaw(device, output);
+                Map<String, Object> json = new java.util.LinkedHashMap<>();
+                json.put("source", source);
+                json.put("format", format);
+                if (snapshot && format.equals("qcow2") && !flat) {
+                    List<Path> files = ChainExporter.exportChain(store, source, output);
+                    json.put("files", files.stream().map(Path::toString).toList());
+                    print(json, "exported " + source + " as a qcow2 chain of " + files.size() + " file(s): "
+                            + String.join(" <- ", files.stream().map(p -> p.getFileName().toString()).toList()));
+                    return 0;
                 }
-                print(Map.of("source", source, "output", output.toString(), "format", format, "size", device.size()),
-                        "exported " + source + " to " + output);
+                try (BlockDevice device = snapshot ? store.openSnapshot(source) : store.openVolume(source)) {
+                    ChainExporter.exportFlat(device, output, format);
+                    json.put("files", List.of(output.toString()));
+                    json.put("size", device.size());
+                }
+                print(json, "exported " + source + " to " + output);
             }
             return 0;
-        }
-    }
-
-    /** Writes a device to a raw file, leaving holes where blocks are zero. */
-    static void exportRaw(BlockDevice device, Path output) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(output.toFile(), "rw")) {
-            f.setLength(0);
-            f.setLength(device.size());
-        }
-        try (FileBlockDevice out = FileBlockDevice.open(output, false)) {
-            copyAligned(device, out);
-            out.flush();
-        }
-    }
-
-    private static void copyAligned(BlockDevice from, BlockDevice to) {
-        try (Arena arena = Arena.ofConfined()) {
-            int bs = from.blockSize();
-            int chunk = Math.max(COPY_CHUNK, bs);
-            MemorySegment buf = arena.allocate(chunk, 4096);
-            long length = from.size();
-            for (long done = 0; done < length; ) {
-                int n = (int) Math.min(chunk, length - done);
-                MemorySegment slice = buf.asSlice(0, n);
-                from.read(done, slice);
-                for (int at = 0; at < n; at += bs) {
-                    int m = Math.min(bs, n - at);
-                    MemorySegment block = slice.asSlice(at, m);
-                    if (!allZero(block)) {
-                        to.write(done + at, block);
-                    }
-                }
-                done += n;
-            }
         }
     }
 }

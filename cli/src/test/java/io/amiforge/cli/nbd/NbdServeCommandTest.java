@@ -74,8 +74,8 @@ class NbdServeCommandTest {
     }
 
     @Test
-    void bareNameWithoutAStoreIsAnUnknownVolume() {
-        Run r = run("nbd", "serve", "vol-1", "--listen", "127.0.0.1:0");
+    void anUnknownVolumeNameIsNotFound() {
+        Run r = run("nbd", "serve", "vol-1", "--listen", "127.0.0.1:0", "--store", dir.resolve("store").toString());
         assertThat(r.exit()).isEqualTo(4);
         assertThat(r.err()).contains("InvalidVolume.NotFound", "vol-1", "NAME=PATH");
     }
@@ -90,23 +90,21 @@ class NbdServeCommandTest {
     }
 
     @Test
-    void resolverHookServesNamedExports() throws Exception {
-        var device = new io.amiforge.blockdev.MemoryBlockDevice("vol", 65536);
-        NbdServeCommand.exportResolver = (name, readOnly, global) ->
-                name.equals("vol-1") ? io.amiforge.blockdev.nbd.NbdExport.of(name, device, readOnly, "volume") : null;
-        try {
-            StringWriter out = new StringWriter();
-            CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> Main.run(
-                    new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),
-                    "nbd", "serve", "vol-1", "--read-only", "--listen", "127.0.0.1:0"));
-            for (int i = 0; i < 200 && !out.toString().contains("nbd://"); i++) {
-                Thread.sleep(100);
-            }
-            assertThat(out.toString()).contains("/vol-1", "65536 bytes, read-only");
-            NbdServeCommand.requestStop();
-            assertThat(serving.get(20, TimeUnit.SECONDS)).isZero();
-        } finally {
-            NbdServeCommand.exportResolver = null;
+    void storeVolumesAndSnapshotsAreServedByName() throws Exception {
+        String store = dir.resolve("store").toString();
+        assertThat(run("volume", "create", "vol-1", "--size", "64K", "--store", store).exit()).isZero();
+        Run snapshot = run("snapshot", "create", "vol-1", "--store", store, "--json");
+        assertThat(snapshot.exit()).isZero();
+        String snapshotId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(snapshot.out()).get("snapshotId").asText();
+        StringWriter out = new StringWriter();
+        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> Main.run(
+                new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),
+                "nbd", "serve", "vol-1", snapshotId, "--listen", "127.0.0.1:0", "--store", store));
+        for (int i = 0; i < 200 && !out.toString().contains(snapshotId); i++) {
+            Thread.sleep(100);
         }
+        assertThat(out.toString()).contains("/vol-1  65536 bytes\n", "/" + snapshotId + "  65536 bytes, read-only");
+        NbdServeCommand.requestStop();
+        assertThat(serving.get(20, TimeUnit.SECONDS)).isZero();
     }
 }

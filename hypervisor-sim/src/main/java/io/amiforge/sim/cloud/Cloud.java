@@ -97,7 +97,12 @@ public final class Cloud implements AutoCloseable {
 
     /** The snapshot store of {@code region}, opened on first use and kept open until {@link #close()}. */
     public synchronized SnapshotStore store(String region) {
-        return stores.computeIfAbsent(Region.named(region).name(), r -> SnapshotStore.open(regionDir(r).resolve("store")));
+        return stores.computeIfAbsent(Region.named(region).name(), r -> SnapshotStore.open(storeDir(root, r)));
+    }
+
+    /** Where the snapshot store of {@code region} lives under a store root: {@code ROOT/regions/REGION/store}. */
+    public static Path storeDir(Path root, String region) {
+        return root.resolve("regions").resolve(Region.named(region).name()).resolve("store");
     }
 
     // ---------------------------------------------------------------- registry state

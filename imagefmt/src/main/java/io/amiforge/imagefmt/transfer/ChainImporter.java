@@ -33,7 +33,13 @@ public final class ChainImporter {
     private ChainImporter() {
     }
 
+    /** Imports with 4 KiB blocks. */
     public static Result importImage(SnapshotStore store, String volumeName, Path image) {
+        return importImage(store, volumeName, image, 4096);
+    }
+
+    /** Imports with {@code blockSize}-byte store blocks (a power of two from 512 B to 512 KiB). */
+    public static Result importImage(SnapshotStore store, String volumeName, Path image, int blockSize) {
         List<Path> chain = new ArrayList<>(ImageFormats.chainFiles(image));
         java.util.Collections.reverse(chain); // base first
         List<SnapshotInfo> snapshots = new ArrayList<>();
@@ -41,16 +47,21 @@ public final class ChainImporter {
         for (Path layerFile : chain) {
             String format = ImageFormats.probe(layerFile).name();
             try (BlockDevice view = ImageFormats.open(layerFile, true)) {
-                if (view.size() % 4096 != 0) {
+                if (view.size() % blockSize != 0) {
                     throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidParameterValue", layerFile
-                            + ": virtual size " + view.size() + " is not a multiple of 4096; the store keeps whole 4 KiB blocks");
+                            + ": virtual size " + view.size() + " is not a multiple of the block size " + blockSize);
                 }
-                int blockSize = parent != null ? parent.blockSize() : 4096;
                 Roaring64Bitmap blocks = format.equals("qcow2")
                         ? qcow2LayerBlocks(layerFile, blockSize)
                         : nonZeroBlocks(view, blockSize);
-                parent = store.importSnapshot(parent, view, blocks,
+                BlockDevice layerView = parent == null ? new BlockSizeView(view, blockSize) : view;
+                parent = store.importSnapshot(parent, layerView, blocks,
                         "imported from " + layerFile.getFileName() + " (" + format + ")");
+                if (parent.blockSize() != blockSize) {
+                    store.deleteSnapshot(parent.id());
+                    throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", "the store keeps "
+                            + image + " in " + parent.blockSize() + "-byte blocks, not " + blockSize + "; choose 4K or more");
+                }
                 snapshots.add(parent);
             }
         }

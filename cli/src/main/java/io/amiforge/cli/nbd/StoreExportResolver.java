@@ -1,0 +1,44 @@
+package io.amiforge.cli.nbd;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.nbd.NbdExport;
+import io.amiforge.blockdev.store.SnapshotStore;
+import io.amiforge.cli.GlobalOptions;
+import io.amiforge.cli.store.StoreAccess;
+
+/**
+ * Resolves {@code nbd serve} names in the region's snapshot store: a snapshot id
+ * ({@code snap-...}) is always exported read-only; a volume name read-write unless --read-only.
+ * The store is opened on first use and stays open (and locked) while the server runs.
+ */
+final class StoreExportResolver implements ExportResolver {
+
+    private SnapshotStore store;
+
+    @Override
+    public NbdExport resolve(String name, boolean readOnly, GlobalOptions global) {
+        if (store == null) {
+            store = StoreAccess.open(global);
+        }
+        try {
+            if (name.startsWith("snap-")) {
+                return NbdExport.of(name, store.openSnapshot(name), true, "snapshot " + name);
+            }
+            var volume = store.openVolume(name);
+            return NbdExport.of(name, volume, readOnly, "volume " + name);
+        } catch (AmiforgeException e) {
+            if (e.kind() == AmiforgeException.Kind.NOT_FOUND) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (store != null) {
+            store.close();
+            store = null;
+        }
+    }
+}
