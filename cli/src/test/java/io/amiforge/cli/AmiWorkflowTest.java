@@ -1,0 +1,91 @@
+package io.amiforge.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.amiforge.blockdev.testing.Interop;
+import io.amiforge.blockdev.testing.Processes;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The AMI workflow through the command line, as a user scripts it: build, import, snapshot,
+ * register, describe, share, launch, console, the snapshot-in-use rule, and a qcow2 export that
+ * qemu-img accepts.
+ */
+class AmiWorkflowTest {
+
+    @TempDir
+    Path dir;
+
+    private CliRunner.Run amiforge(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--store", dir.resolve("store").toString()));
+        return CliRunner.run(all.toArray(String[]::new));
+    }
+
+    private JsonNode json(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--json");
+        CliRunner.Run run = amiforge(all.toArray(String[]::new));
+        assertThat(run.exitCode()).as(String.join(" ", args) + ": " + run.err()).isZero();
+        return Json.MAPPER.readTree(run.out());
+    }
+
+    @Test
+    @Tag("interop")
+    void buildImportRegisterLaunchAndExport() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("rootfs/etc"));
+        Files.writeString(root.resolve("motd"), "hello from the workflow test\n");
+        Path image = dir.resolve("disk.raw");
+        json("image", "build", dir.resolve("rootfs").toString(), "-o", image.toString(), "--size", "32M",
+                "--partition", "mbr", "--boot", "hvm", "--cmdline", "console=ttyS0 workflow=1");
+
+        JsonNode boot = json("boot", image.toString(), "--mode", "hvm");
+        assertThat(boot.get("result").asText()).isEqualTo("halted");
+        assertThat(boot.get("console").asText()).contains("workflow=1");
+
+        json("volume", "import", "web", image.toString());
+        String snapshot = json("snapshot", "create", "web", "--description", "base").get("snapshotId").asText();
+        String ami = json("ami", "register", "--name", "web", "--root-snapshot", snapshot, "--virtualization", "hvm")
+                .get("ImageId").asText();
+        JsonNode images = json("ami", "describe", "--owner", "self").get("Images");
+        assertThat(images).hasSize(1);
+        assertThat(images.get(0).get("ImageId").asText()).isEqualTo(ami);
+        assertThat(images.get(0).get("BlockDeviceMappings").get(0).get("Ebs").get("SnapshotId").asText()).isEqualTo(snapshot);
+
+        CliRunner.Run stranger = amiforge("instance", "run", ami, "--type", "t3.micro", "--account", "444455556666");
+        assertThat(stranger.exitCode()).isEqualTo(5);
+        assertThat(stranger.err()).startsWith("amiforge: UnauthorizedOperation: ");
+        json("ami", "launch-permission", ami, "--add", "444455556666");
+        JsonNode run = json("instance", "run", ami, "--type", "t3.micro", "--az", "us-east-1d", "--account", "444455556666");
+        assertThat(run.get("state").asText()).isEqualTo("running");
+        assertThat(run.get("boot").get("Result").asText()).isEqualTo("halted");
+        String instance = run.get("instanceId").asText();
+        assertThat(json("instance", "console", instance, "--account", "444455556666").get("Output").asText())
+                .contains("workflow=1");
+
+        CliRunner.Run inUse = amiforge("snapshot", "delete", snapshot);
+        assertThat(inUse.exitCode()).isEqualTo(5);
+        assertThat(inUse.err()).startsWith("amiforge: InvalidSnapshot.InUse: ");
+
+        String qemuImg = Interop.tool("qemu-img").toString();
+        Path exported = dir.resolve("export/web.qcow2");
+        Files.createDirectories(exported.getParent());
+        json("volume", "export", snapshot, "-o", exported.toString(), "-O", "qcow2");
+        Processes.run(List.of(qemuImg, "check", exported.toString())).orFail();
+        Processes.run(List.of(qemuImg, "compare", "-f", "qcow2", "-F", "raw", exported.toString(), image.toString())).orFail();
+
+        Path chainTop = dir.resolve("export/web-copy.qcow2");
+        Processes.run(List.of(qemuImg, "create", "-f", "qcow2", "-b", exported.getFileName().toString(), "-F", "qcow2",
+                chainTop.toString())).orFail();
+        JsonNode imported = json("volume", "import", "web-copy", chainTop.toString());
+        assertThat(imported.get("snapshots")).hasSize(2);
+        assertThat(json("store", "verify").toString()).contains("\"ok\":true");
+    }
+}
