@@ -443,14 +443,16 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             replyNow(cookie, 0);
             return;
         }
-        ByteBuf payload = in.readRetainedSlice(length);
-        MemorySegment src = segment(payload, payload.readerIndex(), length);
+        // no slice object: keep the receive buffer itself alive (retain) until the write is done;
+        // the decoder sees the extra reference and never overwrites those bytes
+        ByteBuf payload = in.retain();
+        MemorySegment src = segment(in, in.readerIndex(), length);
         if (src == null) { // a payload spread over several buffers: make it one
-            ByteBuf copy = ctx.alloc().directBuffer(length).writeBytes(payload);
             payload.release();
-            payload = copy;
+            payload = ctx.alloc().directBuffer(length).writeBytes(in, in.readerIndex(), length);
             src = segment(payload, 0, length);
         }
+        in.skipBytes(length);
         Pending p = pending(cookie, CMD_WRITE, flags, offset, length, payload);
         export.pipeline().write(offset, src, (flags & CMD_FLAG_FUA) != 0 ? BlockRequest.FUA : 0, this, p, cookie);
     }
