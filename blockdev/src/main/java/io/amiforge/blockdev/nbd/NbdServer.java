@@ -91,7 +91,7 @@ public final class NbdServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
-                        ch.pipeline().addLast("nbd", new NbdConnection(NbdServer.this));
+                        ch.pipeline().addLast("nbd", new NbdNegotiation(NbdServer.this));
                     }
                 });
         try {
@@ -142,10 +142,6 @@ public final class NbdServer implements AutoCloseable {
 
     Collection<ExportState> exportStates() {
         return exports.values();
-    }
-
-    void connectionClosed(NbdConnection connection) {
-        // the channel group forgets closed channels by itself; kept as the hook for statistics
     }
 
     /**
