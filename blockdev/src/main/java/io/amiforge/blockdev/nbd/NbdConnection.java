@@ -17,20 +17,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One client connection: fixed newstyle negotiation, then the transmission phase. Requests are
+ * The transmission phase of one connection (after {@link NbdNegotiation}). Requests are
  * decoded on the event loop and submitted to the export's {@link io.amiforge.blockdev.pipeline.RequestPipeline};
  * completions arrive on the pipeline's thread, are queued, and one drain task per burst writes
  * every finished reply on the event loop and flushes the socket once. Replies therefore leave
  * in completion order, not request order, as the protocol allows.
  *
- * <p>A protocol violation the connection cannot recover from (bad magic, unknown client
- * flags, an oversized payload or option, an unknown export name in NBD_OPT_EXPORT_NAME) closes
- * this connection only; requests already handed to the pipeline still complete, so the
- * device never sees a half-applied request from a dropped connection.
+ * <p>A protocol violation the connection cannot recover from (bad request magic, a READ or
+ * WRITE over 32 MiB) closes this connection only; requests already handed to the pipeline
+ * still complete, so the device never sees a half-applied request from a dropped connection.
  */
 final class NbdConnection extends ByteToMessageDecoder implements BlockCompletion {
 
@@ -41,51 +39,36 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private static final int PAUSE_REQUESTS = 256;
     private static final long PAUSE_BYTES = 64L << 20;
 
-    private enum Phase { CLIENT_FLAGS, OPTIONS, TRANSMISSION, CLOSED }
-
-    private final NbdServer server;
     private final Queue<Pending> completed = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final ArrayDeque<Pending> pool = new ArrayDeque<>();
     private final Runnable drainTask = this::drain;
     private final BlockTask holeReadTask = this::holeAwareRead;
     private final BlockTask statusTask = this::blockStatus;
+    private final ExportState export;
+    private final long exportSize;
+    private final boolean structured;
+    private final boolean metaSelected;
 
     private ChannelHandlerContext ctx;
-    private Phase phase = Phase.CLIENT_FLAGS;
-    private boolean noZeroes;
-    private boolean structured;
-    private String metaExport;
-    private boolean metaSelected;
-    private int options;
-
-    private ExportState export;
-    private long exportSize;
+    private boolean closed;
     private int inflight;
     private long inflightBytes;
     private boolean paused;
     private boolean disconnecting;
     private boolean needsFlush;
 
-    NbdConnection(NbdServer server) {
-        this.server = server;
+    NbdConnection(ExportState export, boolean structured, boolean allocationContext) {
+        this.export = export;
+        this.exportSize = export.size();
+        this.structured = structured;
+        this.metaSelected = allocationContext;
     }
 
-    // ---------------------------------------------------------------- lifecycle
-
     @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         this.ctx = ctx;
-        ByteBuf greeting = ctx.alloc().buffer(18);
-        greeting.writeLong(NBDMAGIC).writeLong(IHAVEOPT).writeShort(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES);
-        ctx.writeAndFlush(greeting);
-        // a client that never finishes negotiating must not hold a connection for ever
-        ctx.executor().schedule(() -> {
-            if (phase == Phase.CLIENT_FLAGS || phase == Phase.OPTIONS) {
-                abort();
-            }
-        }, server.negotiationTimeoutMillis(), TimeUnit.MILLISECONDS);
-        super.channelActive(ctx);
+        super.handlerAdded(ctx);
     }
 
     @Override
@@ -102,246 +85,19 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         abort(); // a reset by the peer or a decoding bug: this connection only
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        phase = Phase.CLOSED;
-        server.connectionClosed(this);
-        super.channelInactive(ctx);
-    }
-
     /** Closes this connection at once; in-flight requests still complete against the device. */
     private void abort() {
-        phase = Phase.CLOSED;
-        if (ctx != null) {
-            ctx.close();
-        }
+        closed = true;
+        ctx.close();
     }
-
-    // ---------------------------------------------------------------- decoding
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        switch (phase) {
-            case CLIENT_FLAGS -> decodeClientFlags(in);
-            case OPTIONS -> decodeOption(in);
-            case TRANSMISSION -> decodeRequest(in);
-            case CLOSED -> in.skipBytes(in.readableBytes());
+        if (closed) {
+            in.skipBytes(in.readableBytes());
+        } else {
+            decodeRequest(in);
         }
-    }
-
-    private void decodeClientFlags(ByteBuf in) {
-        if (in.readableBytes() < 4) {
-            return;
-        }
-        int flags = in.readInt();
-        if ((flags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) != 0) {
-            abort(); // the protocol says: drop the connection on unknown client flags
-            return;
-        }
-        noZeroes = (flags & FLAG_C_NO_ZEROES) != 0;
-        phase = Phase.OPTIONS;
-    }
-
-    private void decodeOption(ByteBuf in) {
-        if (in.readableBytes() < 16) {
-            return;
-        }
-        int start = in.readerIndex();
-        long magic = in.getLong(start);
-        int option = in.getInt(start + 8);
-        long length = in.getUnsignedInt(start + 12);
-        if (magic != IHAVEOPT || length > MAX_OPTION_LENGTH || ++options > MAX_OPTIONS) {
-            abort();
-            return;
-        }
-        if (in.readableBytes() < 16 + length) {
-            options--; // not complete yet: counted when it is
-            return;
-        }
-        in.skipBytes(16);
-        ByteBuf data = in.readSlice((int) length);
-        handleOption(option, data);
-        ctx.flush();
-    }
-
-    private void handleOption(int option, ByteBuf data) {
-        switch (option) {
-            case OPT_EXPORT_NAME -> {
-                String name = string(data, data.readableBytes());
-                ExportState chosen = server.find(name);
-                if (chosen == null) {
-                    abort(); // no way to report an error to NBD_OPT_EXPORT_NAME
-                    return;
-                }
-                ByteBuf reply = ctx.alloc().buffer(noZeroes ? 10 : 134);
-                reply.writeLong(chosen.size()).writeShort(chosen.transmissionFlags(structured));
-                if (!noZeroes) {
-                    reply.writeZero(124);
-                }
-                ctx.write(reply);
-                enterTransmission(chosen, name);
-            }
-            case OPT_INFO, OPT_GO -> infoOrGo(option, data);
-            case OPT_LIST -> {
-                if (data.isReadable()) {
-                    optionError(option, REP_ERR_INVALID, "NBD_OPT_LIST takes no data");
-                    return;
-                }
-                for (ExportState e : server.exportStates()) {
-                    byte[] name = e.export().name().getBytes(StandardCharsets.UTF_8);
-                    byte[] description = e.export().description().getBytes(StandardCharsets.UTF_8);
-                    ByteBuf payload = ctx.alloc().buffer(4 + name.length + description.length);
-                    payload.writeInt(name.length).writeBytes(name).writeBytes(description);
-                    optionReply(option, REP_SERVER, payload);
-                }
-                optionReply(option, REP_ACK, null);
-            }
-            case OPT_ABORT -> {
-                optionReply(option, REP_ACK, null);
-                ctx.flush();
-                abort();
-            }
-            case OPT_STRUCTURED_REPLY -> {
-                if (data.isReadable()) {
-                    optionError(option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
-                    return;
-                }
-                structured = true;
-                optionReply(option, REP_ACK, null);
-            }
-            case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> metaContext(option, data);
-            default -> optionError(option, REP_ERR_UNSUP, "option " + option + " is not supported");
-        }
-    }
-
-    private void infoOrGo(int option, ByteBuf data) {
-        if (data.readableBytes() < 6) {
-            optionError(option, REP_ERR_INVALID, "option data too short: " + data.readableBytes() + " bytes");
-            return;
-        }
-        long nameLength = data.readUnsignedInt();
-        if (nameLength > MAX_STRING || nameLength + 2 > data.readableBytes()) {
-            optionError(option, REP_ERR_INVALID, "export name length " + nameLength + " does not fit the option");
-            return;
-        }
-        String name = string(data, (int) nameLength);
-        int requests = data.readUnsignedShort();
-        if (data.readableBytes() != 2 * requests) {
-            optionError(option, REP_ERR_INVALID, requests + " information requests need " + 2 * requests
-                    + " bytes, the option has " + data.readableBytes());
-            return;
-        }
-        boolean wantName = false;
-        boolean wantDescription = false;
-        for (int i = 0; i < requests; i++) {
-            int type = data.readUnsignedShort();
-            wantName |= type == INFO_NAME;
-            wantDescription |= type == INFO_DESCRIPTION;
-        }
-        ExportState chosen = server.find(name);
-        if (chosen == null) {
-            optionError(option, REP_ERR_UNKNOWN, "no export named '" + name + "'");
-            return;
-        }
-        ByteBuf info = ctx.alloc().buffer(12);
-        info.writeShort(INFO_EXPORT).writeLong(chosen.size()).writeShort(chosen.transmissionFlags(structured));
-        optionReply(option, REP_INFO, info);
-        ByteBuf sizes = ctx.alloc().buffer(14);
-        sizes.writeShort(INFO_BLOCK_SIZE).writeInt(1).writeInt(4096).writeInt(MAX_PAYLOAD);
-        optionReply(option, REP_INFO, sizes);
-        if (wantName) {
-            byte[] bytes = chosen.export().name().getBytes(StandardCharsets.UTF_8);
-            optionReply(option, REP_INFO, ctx.alloc().buffer(2 + bytes.length).writeShort(INFO_NAME).writeBytes(bytes));
-        }
-        if (wantDescription && !chosen.export().description().isEmpty()) {
-            byte[] bytes = chosen.export().description().getBytes(StandardCharsets.UTF_8);
-            optionReply(option, REP_INFO,
-                    ctx.alloc().buffer(2 + bytes.length).writeShort(INFO_DESCRIPTION).writeBytes(bytes));
-        }
-        optionReply(option, REP_ACK, null);
-        if (option == OPT_GO) {
-            enterTransmission(chosen, name);
-        }
-    }
-
-    private void metaContext(int option, ByteBuf data) {
-        if (!structured) {
-            optionError(option, REP_ERR_INVALID, "negotiate NBD_OPT_STRUCTURED_REPLY first");
-            return;
-        }
-        if (data.readableBytes() < 8) {
-            optionError(option, REP_ERR_INVALID, "option data too short: " + data.readableBytes() + " bytes");
-            return;
-        }
-        long nameLength = data.readUnsignedInt();
-        if (nameLength > MAX_STRING || nameLength + 4 > data.readableBytes()) {
-            optionError(option, REP_ERR_INVALID, "export name length " + nameLength + " does not fit the option");
-            return;
-        }
-        String name = string(data, (int) nameLength);
-        long queries = data.readUnsignedInt();
-        boolean base = queries == 0 && option == OPT_LIST_META_CONTEXT;
-        for (long q = 0; q < queries; q++) { // bounded: each query takes at least 4 of <= 64 KiB bytes
-            if (data.readableBytes() < 4) {
-                optionError(option, REP_ERR_INVALID, "query " + q + " of " + queries + " is missing");
-                return;
-            }
-            long length = data.readUnsignedInt();
-            if (length > MAX_STRING || length > data.readableBytes()) {
-                optionError(option, REP_ERR_INVALID, "query " + q + " length " + length + " does not fit the option");
-                return;
-            }
-            String query = string(data, (int) length);
-            base |= query.equals(BASE_ALLOCATION) || (option == OPT_LIST_META_CONTEXT && query.equals("base:"));
-        }
-        if (data.isReadable()) {
-            optionError(option, REP_ERR_INVALID, data.readableBytes() + " bytes after the last query");
-            return;
-        }
-        if (server.find(name) == null) {
-            optionError(option, REP_ERR_UNKNOWN, "no export named '" + name + "'");
-            return;
-        }
-        if (base) {
-            byte[] context = BASE_ALLOCATION.getBytes(StandardCharsets.UTF_8);
-            int id = option == OPT_SET_META_CONTEXT ? BASE_ALLOCATION_ID : 0;
-            optionReply(option, REP_META_CONTEXT, ctx.alloc().buffer(4 + context.length).writeInt(id).writeBytes(context));
-        }
-        if (option == OPT_SET_META_CONTEXT) {
-            metaExport = name;
-            metaSelected = base;
-        }
-        optionReply(option, REP_ACK, null);
-    }
-
-    private void enterTransmission(ExportState chosen, String requestedName) {
-        export = chosen;
-        exportSize = chosen.size();
-        if (metaExport == null || !metaExport.equals(requestedName)) {
-            metaSelected = false; // contexts were negotiated for another export
-        }
-        phase = Phase.TRANSMISSION;
-    }
-
-    private void optionReply(int option, int type, ByteBuf payload) {
-        int length = payload == null ? 0 : payload.readableBytes();
-        ByteBuf header = ctx.alloc().buffer(20);
-        header.writeLong(OPTION_REPLY_MAGIC).writeInt(option).writeInt(type).writeInt(length);
-        ctx.write(header);
-        if (payload != null) {
-            ctx.write(payload);
-        }
-    }
-
-    private void optionError(int option, int type, String message) {
-        byte[] text = message.getBytes(StandardCharsets.UTF_8);
-        optionReply(option, type, ctx.alloc().buffer(text.length).writeBytes(text));
-    }
-
-    private static String string(ByteBuf data, int length) {
-        String s = data.toString(data.readerIndex(), length, StandardCharsets.UTF_8);
-        data.skipBytes(length);
-        return s;
     }
 
     // ---------------------------------------------------------------- transmission
@@ -443,14 +199,16 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             replyNow(cookie, 0);
             return;
         }
-        ByteBuf payload = in.readRetainedSlice(length);
-        MemorySegment src = segment(payload, payload.readerIndex(), length);
+        // no slice object: keep the receive buffer itself alive (retain) until the write is done;
+        // the decoder sees the extra reference and never overwrites those bytes
+        ByteBuf payload = in.retain();
+        MemorySegment src = segment(in, in.readerIndex(), length);
         if (src == null) { // a payload spread over several buffers: make it one
-            ByteBuf copy = ctx.alloc().directBuffer(length).writeBytes(payload);
             payload.release();
-            payload = copy;
+            payload = ctx.alloc().directBuffer(length).writeBytes(in, in.readerIndex(), length);
             src = segment(payload, 0, length);
         }
+        in.skipBytes(length);
         Pending p = pending(cookie, CMD_WRITE, flags, offset, length, payload);
         export.pipeline().write(offset, src, (flags & CMD_FLAG_FUA) != 0 ? BlockRequest.FUA : 0, this, p, cookie);
     }
@@ -703,7 +461,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     }
 
     private void closeAfterFlush() {
-        phase = Phase.CLOSED;
+        closed = true;
         ctx.flush();
         ctx.close();
     }

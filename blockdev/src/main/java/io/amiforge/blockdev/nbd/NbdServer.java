@@ -50,6 +50,7 @@ public final class NbdServer implements AutoCloseable {
     private final long negotiationTimeoutMillis;
     private final Map<String, ExportState> exports = new LinkedHashMap<>();
     private final List<NbdExport> exportList;
+    private final Map<String, RequestPipeline> sharedPipelines;
     private final ChannelGroup channels = new DefaultChannelGroup("nbd", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup group;
     private Channel listener;
@@ -61,6 +62,7 @@ public final class NbdServer implements AutoCloseable {
         this.ioThreads = b.ioThreads;
         this.negotiationTimeoutMillis = b.negotiationTimeoutMillis;
         this.exportList = List.copyOf(b.exports.values());
+        this.sharedPipelines = Map.copyOf(b.pipelines);
     }
 
     public static Builder builder() {
@@ -81,7 +83,8 @@ public final class NbdServer implements AutoCloseable {
             throw new IllegalStateException("NBD server was closed");
         }
         for (NbdExport e : exportList) {
-            exports.put(e.name(), new ExportState(e, RequestPipeline.start(e.device())));
+            RequestPipeline shared = sharedPipelines.get(e.name());
+            exports.put(e.name(), new ExportState(e, shared != null ? shared : RequestPipeline.start(e.device())));
         }
         group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -91,7 +94,7 @@ public final class NbdServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         channels.add(ch);
-                        ch.pipeline().addLast("nbd", new NbdConnection(NbdServer.this));
+                        ch.pipeline().addLast("nbd", new NbdNegotiation(NbdServer.this));
                     }
                 });
         try {
@@ -144,10 +147,6 @@ public final class NbdServer implements AutoCloseable {
         return exports.values();
     }
 
-    void connectionClosed(NbdConnection connection) {
-        // the channel group forgets closed channels by itself; kept as the hook for statistics
-    }
-
     /**
      * Stops listening, closes every connection, waits for requests already in the pipelines to
      * complete, and stops the pipelines. Idempotent. Does not flush or close the devices.
@@ -167,7 +166,9 @@ public final class NbdServer implements AutoCloseable {
         }
         channels.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
         for (ExportState e : exports.values()) {
-            e.pipeline().close();
+            if (!sharedPipelines.containsKey(e.export().name())) {
+                e.pipeline().close(); // a shared pipeline belongs to whoever passed it in
+            }
             if (e.export().status() instanceof AutoCloseable c && e.export().status() != e.export().device()) {
                 try {
                     c.close();
@@ -194,6 +195,7 @@ public final class NbdServer implements AutoCloseable {
         private int ioThreads = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
         private long negotiationTimeoutMillis = 30_000;
         private final Map<String, NbdExport> exports = new LinkedHashMap<>();
+        private final Map<String, RequestPipeline> pipelines = new LinkedHashMap<>();
 
         private Builder() {
         }
@@ -238,6 +240,21 @@ public final class NbdServer implements AutoCloseable {
                 throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
                         "export name '" + export.name() + "' is given twice");
             }
+            return this;
+        }
+
+        /**
+         * Adds an export whose I/O goes through an existing pipeline (for instance one the
+         * simulator's disk also uses), so both front ends share its ordering. The pipeline must
+         * run over {@code export.device()}; the server does not close it.
+         */
+        public Builder export(NbdExport export, RequestPipeline pipeline) {
+            if (pipeline.device() != export.device()) {
+                throw new IllegalArgumentException("pipeline of " + pipeline.device().name()
+                        + " does not run over the device of export '" + export.name() + "'");
+            }
+            export(export);
+            pipelines.put(export.name(), pipeline);
             return this;
         }
 

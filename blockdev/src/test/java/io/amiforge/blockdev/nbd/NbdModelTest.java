@@ -142,4 +142,35 @@ class NbdModelTest {
             device.close();
         }
     }
+
+    @Test
+    void aSharedPipelineServesBothTheServerAndASynchronousFrontEnd() throws Exception {
+        MemoryBlockDevice device = new MemoryBlockDevice("shared", 1 << 20);
+        try (var pipeline = io.amiforge.blockdev.pipeline.RequestPipeline.start(device)) {
+            var disk = io.amiforge.blockdev.pipeline.PipelinedBlockDevice.over(pipeline);
+            try (NbdServer server = NbdServer.builder().listen("127.0.0.1", 0)
+                    .export(NbdExport.of("s", device, false, null), pipeline).build()) {
+                int port = server.start();
+                byte[] data = new byte[4096];
+                Arrays.fill(data, (byte) 0x61);
+                try (NbdTestClient c = new NbdTestClient(port)) {
+                    c.go("s", false, false);
+                    c.request(1, 0, 1, 8192, data.length, data);
+                    assertThat(c.reply(0).error()).isZero();
+                    byte[] back = new byte[4096];
+                    disk.read(8192, MemorySegment.ofArray(back)); // the simulator's view, same pipeline
+                    assertThat(back).isEqualTo(data);
+                    disk.write(0, MemorySegment.ofArray(data));
+                    c.request(0, 0, 2, 0, 4096, null);
+                    assertThat(c.reply(4096).payload()).isEqualTo(data);
+                }
+            }
+            // the server did not close the shared pipeline
+            byte[] again = new byte[16];
+            disk.read(8192, MemorySegment.ofArray(again));
+            assertThat(again).containsOnly(0x61);
+        } finally {
+            device.close();
+        }
+    }
 }

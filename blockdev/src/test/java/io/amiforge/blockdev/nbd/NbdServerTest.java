@@ -510,4 +510,33 @@ class NbdServerTest {
         byte[] onDisk = java.nio.file.Files.readAllBytes(dir.resolve("sparse.raw"));
         assertThat(Arrays.copyOfRange(onDisk, 2 << 20, (2 << 20) + data.length)).isEqualTo(data);
     }
+
+    @Test
+    void requestsSentTogetherWithGoAreServed() throws Exception {
+        mem.write(0, MemorySegment.ofArray(fill(512, 0x3c)));
+        try (NbdTestClient c = new NbdTestClient(port).greet(3)) {
+            // NBD_OPT_GO and a READ in one write: the READ must reach the transmission phase
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            DataOutputStream d = new DataOutputStream(bytes);
+            byte[] go = NbdTestClient.infoRequest("mem");
+            d.writeLong(NbdTestClient.IHAVEOPT);
+            d.writeInt(OPT_GO);
+            d.writeInt(go.length);
+            d.write(go);
+            d.writeInt(NbdTestClient.REQUEST_MAGIC);
+            d.writeShort(0);
+            d.writeShort(CMD_READ);
+            d.writeLong(77);
+            d.writeLong(0);
+            d.writeInt(512);
+            c.out.write(bytes.toByteArray());
+            c.out.flush();
+            while (c.readOptionReply().type() != 1) {
+                // NBD_REP_INFO replies until the ACK
+            }
+            NbdTestClient.Reply r = c.reply(512);
+            assertThat(r.cookie()).isEqualTo(77);
+            assertThat(r.payload()).containsOnly(0x3c);
+        }
+    }
 }

@@ -65,6 +65,22 @@ class ImageCommandTest {
     }
 
     @Test
+    void thePartitionReaderHookFillsPartitionFields() throws Exception {
+        Path top = chain();
+        var previous = ImageInfoCommand.partitionReader;
+        ImageInfoCommand.partitionReader = device -> new ImageInfoCommand.Partitions("mbr",
+                java.util.List.of(java.util.Map.of("index", 1, "sectors", device.size() / 512)));
+        try {
+            Run r = run("image", "info", top.toString(), "--json");
+            JsonNode json = new ObjectMapper().readTree(r.out());
+            assertThat(json.get("partitionTable").asText()).isEqualTo("mbr");
+            assertThat(json.get("partitions").get(0).get("sectors").asLong()).isEqualTo(8192);
+        } finally {
+            ImageInfoCommand.partitionReader = previous;
+        }
+    }
+
+    @Test
     void convertFlattensTheChainToSparseRawAndBack() throws Exception {
         Path top = chain();
         Path raw = dir.resolve("flat.raw");

@@ -27,7 +27,7 @@ public record ImageInfo(String file, String format, long virtualSize, long actua
 
     public ImageInfo {
         backingChain = List.copyOf(backingChain);
-        formatSpecific = Map.copyOf(formatSpecific);
+        formatSpecific = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(formatSpecific));
     }
 
     /** This info with {@code chain} as its backing chain. */

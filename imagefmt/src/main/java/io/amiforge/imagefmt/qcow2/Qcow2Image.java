@@ -77,6 +77,7 @@ public final class Qcow2Image implements AutoCloseable {
     /** Host clusters holding metadata; replaced (copy-on-write) under the lock, read without it. */
     private volatile Roaring64Bitmap metadataClusters = new Roaring64Bitmap();
     private volatile boolean corrupted;
+    private volatile boolean closed;
     private boolean l1Dirty;
     private long headerReftableOffset;
     private int headerReftableClusters;
@@ -842,9 +843,13 @@ public final class Qcow2Image implements AutoCloseable {
         }
     }
 
-    /** Writes dirty metadata (if writable) and closes the file. */
+    /** Writes dirty metadata (if writable) and closes the file. Idempotent. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             if (!readOnly) {
                 flush();

@@ -111,7 +111,7 @@ final class NativeFile implements AutoCloseable {
         }
     }
 
-    /** Bytes of {@code path} that are not holes (a file's "disk size"); its length if unknown. */
+    /** Bytes of {@code path} in allocated 4 KiB blocks (a file's "disk size"); its length if unknown. */
     static long allocatedBytes(Path path, long length) {
         try (NativeFile file = open(path, false)) {
             if (file == null) {
@@ -128,7 +128,8 @@ final class NativeFile implements AutoCloseable {
                 if (hole <= data) {
                     return length;
                 }
-                total += hole - data;
+                // Whole 4 KiB filesystem blocks, as st_blocks counts them (the tail block is whole too).
+                total += ((hole + 4095) & -4096L) - (data & -4096L);
                 pos = hole;
             }
             return total;

@@ -145,6 +145,21 @@ class Qcow2ReadInteropTest {
     }
 
     @Test
+    void infoMatchesQemuImgInfoForAFreshImageAndARawFile() throws Exception {
+        Path fresh = dir.resolve("fresh.qcow2");
+        Qemu.img(dir, "create", "-f", "qcow2", fresh.toString(), "64M").orFail(); // 196616 bytes, not block-aligned
+        Path raw = source();
+        for (Path file : List.of(fresh, raw)) {
+            String json = Qemu.img(dir, "info", "--output=json", file.toString()).orFail().output();
+            var theirs = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+            var ours = ImageFormats.info(file);
+            assertThat(ours.format()).isEqualTo(theirs.get("format").asText());
+            assertThat(ours.virtualSize()).isEqualTo(theirs.get("virtual-size").asLong());
+            assertThat(ours.actualSize()).as("actual size of %s", file.getFileName()).isEqualTo(theirs.get("actual-size").asLong());
+        }
+    }
+
+    @Test
     void layerAllocationMatchesQemuMap() throws Exception {
         Path base = dir.resolve("base.qcow2");
         Qemu.img(dir, "convert", "-O", "qcow2", source().toString(), base.toString()).orFail();
