@@ -1,6 +1,10 @@
 package io.amiforge.cli.image;
 
+import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.imagefmt.ext.ExtFileSystem;
+import io.amiforge.imagefmt.partition.Partition;
+import io.amiforge.imagefmt.partition.PartitionTable;
 import io.amiforge.cli.CommandBase;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
@@ -9,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -25,13 +28,6 @@ public final class ImageInfoCommand extends CommandBase {
     public record Partitions(String partitionTable, List<?> partitions) {
     }
 
-    /**
-     * TODO(integrator): set to the partition reader (MBR/GPT) so that {@code image info} fills
-     * {@code partitionTable} and {@code partitions[{index,start,sectors,type,bootable,filesystem}]}.
-     * Called with the image opened read-only through its whole backing chain; may return null.
-     */
-    public static volatile Function<BlockDevice, Partitions> partitionReader = device -> null;
-
     @Parameters(index = "0", paramLabel = "FILE", description = "The image file (format probed by content).")
     Path file;
 
@@ -40,7 +36,7 @@ public final class ImageInfoCommand extends CommandBase {
         ImageInfo info = ImageFormats.info(file);
         Partitions partitions;
         try (BlockDevice device = ImageFormats.open(file, true)) {
-            partitions = partitionReader.apply(device);
+            partitions = readPartitions(device);
         }
         Map<String, Object> json = describe(info);
         List<Object> chain = new ArrayList<>();
@@ -52,6 +48,55 @@ public final class ImageInfoCommand extends CommandBase {
         json.put("partitions", partitions == null ? null : partitions.partitions());
         print(json, text(info, partitions));
         return 0;
+    }
+
+    /**
+     * The guest's view of the disk: its partition table ({@code mbr}, {@code gpt}, or {@code none})
+     * and each partition with the filesystem found in it; an unpartitioned disk is listed as one
+     * entry (index 0) when it holds a filesystem. Table warnings are included.
+     */
+    static Partitions readPartitions(BlockDevice disk) {
+        PartitionTable table = PartitionTable.read(disk);
+        List<Map<String, Object>> entries = new ArrayList<>();
+        if (table.scheme() == PartitionTable.Scheme.NONE) {
+            String fs = filesystem(disk);
+            if (fs != null) {
+                entries.add(entry(0, 0, disk.size() / 512, null, false, fs));
+            }
+        }
+        for (Partition p : table.partitions()) {
+            String fs;
+            try (BlockDevice view = PartitionTable.open(disk, p)) {
+                fs = filesystem(view);
+            } catch (AmiforgeException e) {
+                fs = null; // a partition reaching past the disk: the table warning says so
+            }
+            entries.add(entry(p.index(), p.startLba(), p.sectors(), p.type(), p.bootable(), fs));
+        }
+        if (!table.warnings().isEmpty()) {
+            entries.forEach(e -> e.put("warnings", table.warnings()));
+        }
+        return new Partitions(table.scheme().name().toLowerCase(java.util.Locale.ROOT), entries);
+    }
+
+    private static Map<String, Object> entry(int index, long start, long sectors, String type, boolean bootable, String fs) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("index", index);
+        m.put("start", start);
+        m.put("sectors", sectors);
+        m.put("type", type);
+        m.put("bootable", bootable);
+        m.put("filesystem", fs);
+        return m;
+    }
+
+    /** "ext2", "ext3" or "ext4" when {@code device} holds one, else null. */
+    private static String filesystem(BlockDevice device) {
+        try {
+            return ExtFileSystem.probe(device) ? ExtFileSystem.open(device).superblock().kind() : null;
+        } catch (AmiforgeException e) {
+            return null; // damaged: image info reports layout, fs commands report the damage
+        }
     }
 
     private static Map<String, Object> describe(ImageInfo info) {

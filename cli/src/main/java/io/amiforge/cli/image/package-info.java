@@ -1,7 +1,7 @@
 /**
- * The {@code image} command group: {@link io.amiforge.cli.image.ImageCommand} with
- * {@code info} ({@link io.amiforge.cli.image.ImageInfoCommand}, whose
- * {@code partitionReader} hook the partition reader fills) and {@code convert}
- * ({@link io.amiforge.cli.image.ImageConvertCommand}); {@code build} joins from the image builder.
+ * The {@code image} command group: {@link io.amiforge.cli.image.ImageCommand} with {@code info}
+ * ({@link io.amiforge.cli.image.ImageInfoCommand}: format, backing chain, partitions and their
+ * filesystems), {@code convert} ({@link io.amiforge.cli.image.ImageConvertCommand}) and
+ * {@code build} ({@link io.amiforge.cli.image.ImageBuildCommand}).
  */
 package io.amiforge.cli.image;

@@ -57,27 +57,33 @@ class ImageCommandTest {
         assertThat(json.get("backingChain")).hasSize(2);
         assertThat(json.get("backingChain").get(1).get("file").asText()).endsWith("base.qcow2");
         assertThat(json.get("backingFile").asText()).isEqualTo("base.qcow2");
-        assertThat(json.has("partitionTable")).isTrue();
-        assertThat(json.get("partitions").isNull()).isTrue();
+        assertThat(json.get("partitionTable").asText()).isEqualTo("none");
+        assertThat(json.get("partitions")).isEmpty();
 
         Run text = run("image", "info", top.toString());
         assertThat(text.out()).contains("file format: qcow2", "backing file: base.qcow2", "virtual size: 4.00 MiB (4194304 bytes)");
     }
 
     @Test
-    void thePartitionReaderHookFillsPartitionFields() throws Exception {
-        Path top = chain();
-        var previous = ImageInfoCommand.partitionReader;
-        ImageInfoCommand.partitionReader = device -> new ImageInfoCommand.Partitions("mbr",
-                java.util.List.of(java.util.Map.of("index", 1, "sectors", device.size() / 512)));
-        try {
-            Run r = run("image", "info", top.toString(), "--json");
-            JsonNode json = new ObjectMapper().readTree(r.out());
-            assertThat(json.get("partitionTable").asText()).isEqualTo("mbr");
-            assertThat(json.get("partitions").get(0).get("sectors").asLong()).isEqualTo(8192);
-        } finally {
-            ImageInfoCommand.partitionReader = previous;
-        }
+    void infoListsPartitionsAndTheirFilesystems() throws Exception {
+        Path rootfs = Files.createDirectories(dir.resolve("rootfs"));
+        Files.writeString(rootfs.resolve("hello"), "hi\n");
+        Path disk = dir.resolve("disk.qcow2");
+        Run build = run("image", "build", rootfs.toString(), "-o", disk.toString(), "--size", "16M", "--partition", "mbr",
+                "--boot", "hvm", "-O", "qcow2");
+        assertThat(build.exit()).as(build.err()).isZero();
+        Run r = run("image", "info", disk.toString(), "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertThat(json.get("format").asText()).isEqualTo("qcow2");
+        assertThat(json.get("partitionTable").asText()).isEqualTo("mbr");
+        JsonNode first = json.get("partitions").get(0);
+        assertThat(first.get("index").asInt()).isEqualTo(1);
+        assertThat(first.get("start").asLong()).isEqualTo(2048);
+        assertThat(first.get("sectors").asLong()).isEqualTo(16 * 2048 - 2048);
+        assertThat(first.get("type").asText()).isEqualTo("83");
+        assertThat(first.get("bootable").asBoolean()).isTrue();
+        assertThat(first.get("filesystem").asText()).isEqualTo("ext2");
     }
 
     @Test
