@@ -40,7 +40,7 @@ public final class Bios implements CpuHost {
     private final byte[] moveBuffer = new byte[0x10000];
     private Consumer<BootReport.DiskRead> diskReadListener = r -> { };
     private int lastStatus;
-    private int comLcr, kbcCommand, portB, picMask1, picMask2, cmosIndex, crtIndex;
+    private int comLcr, kbcCommand, portB, picMask1, picMask2, cmosIndex;
     private int emptyPolls;
     private int bootstraps;
     private long unhandledInterrupts;
@@ -100,8 +100,14 @@ public final class Bios implements CpuHost {
         mem.write16(0x1D * 4L, 0xF0A4);
         mem.write16(0x1F * 4L, 0);
         mem.write16(0x1F * 4L + 2, 0);
-        mem.write16(0x41 * 4L, 0);
+        // INT 41h: fixed-disk parameter table of disk 0x80, kept in the EBDA at offset 0x3D
+        mem.write16(0x41 * 4L, 0x3D);
         mem.write16(0x41 * 4L + 2, EBDA_SEGMENT);
+        long fdpt = EBDA_SEGMENT * 16L + 0x3D;
+        mem.write16(fdpt, disk.cylinders());
+        mem.write8(fdpt + 2, disk.heads());
+        mem.write16(fdpt + 12, disk.cylinders());
+        mem.write8(fdpt + 14, disk.sectorsPerTrack());
         int[] diskette = {0xAF, 0x02, 0x25, 0x02, 0x12, 0x1B, 0xFF, 0x6C, 0xF6, 0x0F, 0x08};
         for (int i = 0; i < diskette.length; i++) {
             mem.write8(0xF0000L + DISKETTE_TABLE + i, diskette[i]);
@@ -118,7 +124,7 @@ public final class Bios implements CpuHost {
         // BIOS data area
         mem.write16(0x400, 0x3F8);
         mem.write16(0x40E, EBDA_SEGMENT);
-        mem.write16(0x410, 0x0220 | 0x0004 * 0); // 80x25 colour, one serial port
+        mem.write16(0x410, 0x0220); // 80x25 colour, one serial port
         mem.write16(0x413, BASE_MEMORY_KB);
         mem.write16(0x41A, 0x1E);
         mem.write16(0x41C, 0x1E);
@@ -135,11 +141,8 @@ public final class Bios implements CpuHost {
         mem.write8(0x487, 0x60);
         mem.write8(0x488, 0x09);
         mem.write8(0x489, 0x11);
-        // EBDA: size in KiB; fixed-disk parameter table at offset 0x3D
-        mem.write8(EBDA_SEGMENT * 16L, 1);
+        // EBDA: its first byte is its size in KiB
         mem.write16(EBDA_SEGMENT * 16L, 1);
-        mem.write16(EBDA_SEGMENT * 16L + 0x00, 1);
-        mem.write8(EBDA_SEGMENT * 16L + 0x01, 0);
     }
 
     /** Advances the BIOS tick count (0040:006C) to match {@code ticks}. */
@@ -707,7 +710,6 @@ public final class Bios implements CpuHost {
             case 0x21 -> picMask1 = value & 0xFF;
             case 0xA1 -> picMask2 = value & 0xFF;
             case 0x70 -> cmosIndex = value & 0xFF;
-            case 0x3D4 -> crtIndex = value & 0xFF;
             default -> { }
         }
     }

@@ -31,8 +31,15 @@ public final class Cpu {
     public static final int RESET_VECTOR = 0x100;
 
     private static final int ARITH = CF | PF | AF | ZF | SF | OF;
-    private static final int[] MASK = {0xFF, 0xFFFF, 0xFFFFFFFF};
-    private static final int[] MSB = {7, 15, 31};
+    /** Operand mask for size code 0 (byte), 1 (word), 2 (dword). */
+    private static int mask(int sz) {
+        return -1 >>> (32 - (8 << sz));
+    }
+
+    /** Sign-bit position for size code 0, 1, 2. */
+    private static int msb(int sz) {
+        return (8 << sz) - 1;
+    }
     private static final int L_NONE = 0, L_ADD = 1, L_SUB = 2, L_LOGIC = 3, L_INC = 4, L_DEC = 5;
     private static final byte[] PARITY = new byte[256];
 
@@ -811,10 +818,10 @@ public final class Cpu {
 
     private void lazy(int op, int sz, int d, int s, int res) {
         lop = op;
-        lmsb = MSB[sz];
+        lmsb = msb(sz);
         ldst = d;
         lsrc = s;
-        lres = res & MASK[sz];
+        lres = res & mask(sz);
     }
 
     private int cfNow() {
@@ -866,13 +873,13 @@ public final class Cpu {
 
     /** Sets the arithmetic flags from a result computed eagerly (shifts, multiplies, BCD). */
     private void setSZP(int sz, int res, int others) {
-        res &= MASK[sz];
+        res &= mask(sz);
         int f = flagsValue() & ~ARITH;
         f |= PARITY[res & 0xFF] | others;
         if (res == 0) {
             f |= ZF;
         }
-        if (((res >>> MSB[sz]) & 1) != 0) {
+        if (((res >>> msb(sz)) & 1) != 0) {
             f |= SF;
         }
         flags = f;
@@ -898,7 +905,7 @@ public final class Cpu {
 
     /** op: 0 ADD, 1 OR, 2 ADC, 3 SBB, 4 AND, 5 SUB, 6 XOR, 7 CMP. Returns the result. */
     private int alu(int op, int sz, int d, int s) {
-        int m = MASK[sz];
+        int m = mask(sz);
         d &= m;
         s &= m;
         int res;
@@ -1258,7 +1265,7 @@ public final class Cpu {
     private int incDec(int sz, int v, boolean dec) {
         int cf = cfNow();
         flags = (flags & ~CF) | cf;
-        int m = MASK[sz];
+        int m = mask(sz);
         v &= m;
         int res = dec ? v - 1 : v + 1;
         lazy(dec ? L_DEC : L_INC, sz, v, 1, res);
@@ -1402,15 +1409,6 @@ public final class Cpu {
             case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> incReg(op & 7, true);
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> push(r[op & 7]);
             case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> setReg(1 + o32(), op & 7, pop());
-            case 0x60 -> pusha();
-            case 0x61 -> popa();
-            case 0x62 -> bound();
-            case 0x68, 0x6A -> push(ce[cur + 3]);
-            case 0x69, 0x6B -> {
-                int sz = 1 + o32();
-                setReg(sz, regField(), imul3(sz, readRM(sz), ce[cur + 3]));
-            }
-            case 0x6C, 0x6D, 0x6E, 0x6F -> stringIo(op);
             case 0x74 -> {
                 if (zfNow()) {
                     jumpRel(ce[cur + 3]);
@@ -1442,27 +1440,10 @@ public final class Cpu {
             }
             case 0x84 -> alu(4, 0, readRM(0), reg8(regField()));
             case 0x85 -> alu(4, 1 + o32(), readRM(1 + o32()), r[regField()]);
-            case 0x86 -> {
-                int a = readRM(0);
-                writeRM(0, reg8(regField()));
-                setReg8(regField(), a);
-            }
-            case 0x87 -> {
-                int sz = 1 + o32();
-                int a = readRM(sz);
-                writeRM(sz, getReg(sz, regField()));
-                setReg(sz, regField(), a);
-            }
             case 0x88 -> writeRM(0, reg8(regField()));
             case 0x89 -> writeRM(1 + o32(), r[regField()]);
             case 0x8A -> setReg8(regField(), readRM(0));
             case 0x8B -> setReg(1 + o32(), regField(), readRM(1 + o32()));
-            case 0x8C -> {
-                if (regField() > 5) {
-                    fault(6);
-                }
-                writeRM(modrm() >= 0xC0 ? 1 + o32() : 1, sr[regField()]);
-            }
             case 0x8D -> {
                 if (modrm() >= 0xC0) {
                     fault(6);
@@ -1476,6 +1457,71 @@ public final class Cpu {
                 }
                 setSeg(s, readRM(1));
             }
+            case 0x90 -> {
+            }
+            case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> string(op);
+            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> setReg8(op & 7, ce[cur + 3]);
+            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> setReg(1 + o32(), op & 7, ce[cur + 3]);
+            case 0xC3 -> ip = pop() & 0xFFFF;
+            case 0xCD -> interrupt(ce[cur + 3], ip);
+            case 0xE2 -> {
+                if (a32() == 0) {
+                    int cx = (r[ECX] - 1) & 0xFFFF;
+                    r[ECX] = (r[ECX] & 0xFFFF0000) | cx;
+                    if (cx != 0) {
+                        ip = (ip + ce[cur + 3]) & 0xFFFF;
+                    }
+                } else {
+                    loop(op);
+                }
+            }
+            case 0xE8 -> {
+                push(ip);
+                jumpRel(ce[cur + 3]);
+            }
+            case 0xE9, 0xEB -> jumpRel(ce[cur + 3]);
+            case 0xF6 -> group3(0);
+            case 0xF7 -> group3(1 + o32());
+            case 0xFE -> {
+                int f = regField();
+                if (f > 1) {
+                    fault(6);
+                }
+                writeRM(0, incDec(0, readRM(0), f == 1));
+            }
+            case 0xFF -> group5();
+            default -> execRare1(op);
+        }
+    }
+
+    private void execRare1(int op) {
+        switch (op) {
+            case 0x60 -> pusha();
+            case 0x61 -> popa();
+            case 0x62 -> bound();
+            case 0x68, 0x6A -> push(ce[cur + 3]);
+            case 0x69, 0x6B -> {
+                int sz = 1 + o32();
+                setReg(sz, regField(), imul3(sz, readRM(sz), ce[cur + 3]));
+            }
+            case 0x6C, 0x6D, 0x6E, 0x6F -> stringIo(op);
+            case 0x86 -> {
+                int a = readRM(0);
+                writeRM(0, reg8(regField()));
+                setReg8(regField(), a);
+            }
+            case 0x87 -> {
+                int sz = 1 + o32();
+                int a = readRM(sz);
+                writeRM(sz, getReg(sz, regField()));
+                setReg(sz, regField(), a);
+            }
+            case 0x8C -> {
+                if (regField() > 5) {
+                    fault(6);
+                }
+                writeRM(modrm() >= 0xC0 ? 1 + o32() : 1, sr[regField()]);
+            }
             case 0x8F -> {
                 int v = pop();
                 if (modrm() < 0xC0 && a32() == 1 && (modrm() & 7) == 4) {
@@ -1485,8 +1531,6 @@ public final class Cpu {
                     }
                 }
                 writeRM(1 + o32(), v);
-            }
-            case 0x90 -> {
             }
             case 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> {
                 int sz = 1 + o32();
@@ -1543,18 +1587,14 @@ public final class Cpu {
                     wr(sz, dataSeg(), ce[cur + 2], r[EAX]);
                 }
             }
-            case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> string(op);
             case 0xA8 -> alu(4, 0, r[EAX], ce[cur + 3]);
             case 0xA9 -> alu(4, 1 + o32(), r[EAX], ce[cur + 3]);
-            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> setReg8(op & 7, ce[cur + 3]);
-            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> setReg(1 + o32(), op & 7, ce[cur + 3]);
             case 0xC0 -> writeRM(0, shift(regField(), 0, readRM(0), ce[cur + 3]));
             case 0xC1 -> writeRM(1 + o32(), shift(regField(), 1 + o32(), readRM(1 + o32()), ce[cur + 3]));
             case 0xC2 -> {
                 ip = pop() & 0xFFFF;
                 r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + ce[cur + 3]) & 0xFFFF);
             }
-            case 0xC3 -> ip = pop() & 0xFFFF;
             case 0xC4, 0xC5 -> loadFar(op == 0xC4 ? ES : DS);
             case 0xC6 -> writeRM(0, ce[cur + 3]);
             case 0xC7 -> writeRM(1 + o32(), ce[cur + 3]);
@@ -1572,7 +1612,6 @@ public final class Cpu {
                 }
             }
             case 0xCC -> interrupt(3, ip);
-            case 0xCD -> interrupt(ce[cur + 3], ip);
             case 0xCE -> {
                 if (ofNow() != 0) {
                     interrupt(4, ip);
@@ -1597,17 +1636,6 @@ public final class Cpu {
             case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> {
                 // no FPU: escape opcodes do nothing
             }
-            case 0xE2 -> {
-                if (a32() == 0) {
-                    int cx = (r[ECX] - 1) & 0xFFFF;
-                    r[ECX] = (r[ECX] & 0xFFFF0000) | cx;
-                    if (cx != 0) {
-                        ip = (ip + ce[cur + 3]) & 0xFFFF;
-                    }
-                } else {
-                    loop(op);
-                }
-            }
             case 0xE0, 0xE1 -> loop(op);
             case 0xE3 -> {
                 if ((a32() == 1 ? r[ECX] : r[ECX] & 0xFFFF) == 0) {
@@ -1618,11 +1646,6 @@ public final class Cpu {
             case 0xE5 -> setReg(1 + o32(), EAX, host.in(ce[cur + 3], 2 + 2 * o32()));
             case 0xE6 -> host.out(ce[cur + 3], 1, r[EAX] & 0xFF);
             case 0xE7 -> host.out(ce[cur + 3], 2 + 2 * o32(), getReg(1 + o32(), EAX));
-            case 0xE8 -> {
-                push(ip);
-                jumpRel(ce[cur + 3]);
-            }
-            case 0xE9, 0xEB -> jumpRel(ce[cur + 3]);
             case 0xEA -> farJump(ce[cur + 4], ce[cur + 3]);
             case 0xEC -> setReg8(0, host.in(r[EDX] & 0xFFFF, 1));
             case 0xED -> setReg(1 + o32(), EAX, host.in(r[EDX] & 0xFFFF, 2 + 2 * o32()));
@@ -1630,22 +1653,12 @@ public final class Cpu {
             case 0xEF -> host.out(r[EDX] & 0xFFFF, 2 + 2 * o32(), getReg(1 + o32(), EAX));
             case 0xF4 -> hlt();
             case 0xF5 -> flags = flagsValue() ^ CF;
-            case 0xF6 -> group3(0);
-            case 0xF7 -> group3(1 + o32());
             case 0xF8 -> flags = flagsValue() & ~CF;
             case 0xF9 -> flags = flagsValue() | CF;
             case 0xFA -> flags &= ~IF;
             case 0xFB -> flags |= IF;
             case 0xFC -> flags &= ~DF;
             case 0xFD -> flags |= DF;
-            case 0xFE -> {
-                int f = regField();
-                if (f > 1) {
-                    fault(6);
-                }
-                writeRM(0, incDec(0, readRM(0), f == 1));
-            }
-            case 0xFF -> group5();
             default -> fault(6);
         }
     }
@@ -1770,7 +1783,7 @@ public final class Cpu {
 
     private int shift(int kind, int sz, int v, int count) {
         count &= 31;
-        int m = MASK[sz], bits = MSB[sz] + 1, msb = MSB[sz];
+        int m = mask(sz), bits = msb(sz) + 1, msb = msb(sz);
         v &= m;
         if (count == 0) {
             return v;
@@ -1836,7 +1849,7 @@ public final class Cpu {
 
     private int shiftDouble(boolean left, int sz, int dst, int src, int count) {
         count &= 31;
-        int m = MASK[sz], bits = MSB[sz] + 1, msb = MSB[sz];
+        int m = mask(sz), bits = msb(sz) + 1, msb = msb(sz);
         dst &= m;
         src &= m;
         if (count == 0) {

@@ -52,6 +52,9 @@ public final class HvmBoot {
             if (maxInstructions < 1) {
                 throw new IllegalArgumentException("maxInstructions must be at least 1, was " + maxInstructions);
             }
+            if (memoryBytes < io.amiforge.sim.cpu.Memory.LOW_LIMIT || memoryBytes > (1L << 32)) {
+                throw new IllegalArgumentException("memoryBytes must be 1 MiB + 64 KiB to 4 GiB, was " + memoryBytes);
+            }
             keyboard = keyboard == null ? "" : keyboard;
         }
 

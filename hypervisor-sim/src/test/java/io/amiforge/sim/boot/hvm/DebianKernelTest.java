@@ -84,6 +84,10 @@ class DebianKernelTest {
     }
 
     static MemoryBlockDevice diskWithKernel(byte[] kernel) {
+        return diskWithKernel(kernel, CMDLINE);
+    }
+
+    static MemoryBlockDevice diskWithKernel(byte[] kernel, String cmdline) {
         long kernelSectors = (kernel.length + 511) / 512;
         long size = (2048 + kernelSectors + 2048) * 512;
         MemoryBlockDevice d = new MemoryBlockDevice("debian-kernel-disk", size);
@@ -97,7 +101,7 @@ class DebianKernelTest {
         d.write(0, MemorySegment.ofArray(s0));
         d.write(2048L * 512, MemorySegment.ofArray(Arrays.copyOf(kernel, (int) kernelSectors * 512)));
         new AmiforgeBootChain().install(d, 1, new BootPayload(List.of(new BootPayload.Extent(2048, kernelSectors)),
-                kernel.length, List.of(), 0, CMDLINE));
+                kernel.length, List.of(), 0, cmdline));
         return d;
     }
 
@@ -118,9 +122,13 @@ class DebianKernelTest {
     @SuppressWarnings("unchecked")
     void debianKernelSetupRunsUntilProtectedModeAndCollectsTheE820Map() throws IOException {
         byte[] kernel = Files.readAllBytes(vmlinuz);
-        BootReport r = HvmBoot.boot(diskWithKernel(kernel), HvmBoot.Options.defaults().withFollowKernel(true));
+        // without console=ttyS0: the setup code would echo every character to COM1 as well
+        BootReport r = HvmBoot.boot(diskWithKernel(kernel, "root=/dev/xvda1 ro"),
+                HvmBoot.Options.defaults().withFollowKernel(true));
         assertThat(r.result()).as(r.error() + "\n" + r.console() + "\n" + r.details())
                 .isEqualTo(BootReport.Result.PROTECTED_MODE);
+        // the kernel's own setup code printed through INT 10h (arch/x86/boot/edd.c)
+        assertThat(r.console()).contains("Probing EDD (edd=off to disable)... ok");
         List<Map<String, Object>> e820 = (List<Map<String, Object>>) r.details().get("e820");
         assertThat(e820).hasSize(4);
         assertThat(e820.get(0)).containsEntry("base", "0x0").containsEntry("length", "0x9FC00").containsEntry("type", 1);
