@@ -2,17 +2,16 @@ package io.amiforge.cli.boot;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.cli.CommandBase;
+import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.sim.boot.BootReport;
+import io.amiforge.sim.boot.ImageBooter;
 import io.amiforge.sim.boot.hvm.HvmBoot;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -25,15 +24,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "boot", description = "Simulates booting a disk image (hvm: BIOS + MBR; pv: PV-GRUB) and reports what happened.")
 public final class BootCommand extends CommandBase {
 
-    /**
-     * The PV boot path, for the integrator to wire: given the opened disk and the instruction
-     * budget (unused by PV), returns the report. Null until wired: {@code --mode pv} then fails
-     * with a clear error.
-     */
-    public static volatile BiFunction<BlockDevice, Long, BootReport> pvBooter;
-
-    /** Opens IMAGE read-only; raw files for now (the integrator plugs in qcow2 and other formats). */
-    public static volatile Function<Path, BlockDevice> imageOpener = path -> FileBlockDevice.open(path, true);
+    /** Memory of the PV guest, in MiB. */
+    private static final long PV_MEMORY_MIB = 1024;
 
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image to boot.")
     Path image;
@@ -47,6 +39,10 @@ public final class BootCommand extends CommandBase {
 
     @Option(names = "--keys", paramLabel = "TEXT", description = "Keystrokes the guest reads through INT 16h (\\n is Enter).")
     String keys;
+
+    @Option(names = "--architecture", paramLabel = "x86_64|i386", defaultValue = "x86_64",
+            description = "PV: the instance architecture the kernel must match (default ${DEFAULT-VALUE}).")
+    String architecture;
 
     @Option(names = "--follow-kernel", description = "Keep running a Linux kernel's real-mode setup after the hand-off.")
     boolean followKernel;
@@ -62,17 +58,12 @@ public final class BootCommand extends CommandBase {
                     "--max-instructions must be at least 1, was " + maxInstructions);
         }
         BootReport report;
-        try (BlockDevice disk = imageOpener.apply(image)) {
+        try (BlockDevice disk = ImageFormats.open(image, true)) {
             if (mode.equals("pv")) {
-                BiFunction<BlockDevice, Long, BootReport> pv = pvBooter;
-                if (pv == null) {
-                    throw new AmiforgeException(AmiforgeException.Kind.FAILED, "UnsupportedOperation",
-                            "PV boot of " + image + " is not available in this build (no PV boot path wired into 'amiforge boot')");
-                }
-                report = pv.apply(disk, maxInstructions);
+                report = ImageBooter.pv(disk, architecture, PV_MEMORY_MIB);
             } else {
                 String script = keys == null ? "" : keys.replace("\\n", "\n");
-                report = HvmBoot.boot(disk, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions)
+                report = ImageBooter.hvm(disk, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions)
                         .withKeyboard(script).withFollowKernel(followKernel));
             }
         }

@@ -72,10 +72,23 @@ class BootCommandTest {
     }
 
     @Test
-    void pvWithoutAWiredBooterIsAClearError() throws Exception {
-        Run r = run("boot", tinyKernelImage().toString(), "--mode", "pv");
-        assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("UnsupportedOperation").contains("PV boot");
+    void pvBootsWhatImageBuildMakesAndFailsClearlyWithoutAFilesystem() throws Exception {
+        Path rootfs = Files.createDirectories(tmp.resolve("pv-root"));
+        Path image = tmp.resolve("pv.qcow2");
+        Run build = run("image", "build", rootfs.toString(), "-o", image.toString(), "--size", "16M",
+                "--partition", "none", "--boot", "pv", "--cmdline", "root=/dev/xvda console=hvc0 pvtest=1", "-O", "qcow2");
+        assertThat(build.exit()).as(build.err()).isZero();
+        Run r = run("boot", image.toString(), "--mode", "pv", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("mode").asText()).isEqualTo("pv");
+        assertThat(j.get("result").asText()).isEqualTo("kernel-handoff");
+        assertThat(j.get("kernel").get("cmdline").asText()).isEqualTo("root=/dev/xvda console=hvc0 pvtest=1");
+        assertThat(j.get("console").asText()).contains("GNU GRUB", "Booting 'amiforge'");
+
+        Run hvmImageAsPv = run("boot", tinyKernelImage().toString(), "--mode", "pv");
+        assertThat(hvmImageAsPv.exit()).isEqualTo(1);
+        assertThat(hvmImageAsPv.out()).contains("result: failed").contains("Error 17: Cannot mount selected partition");
     }
 
     @Test

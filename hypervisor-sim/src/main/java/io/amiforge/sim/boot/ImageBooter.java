@@ -19,15 +19,19 @@ public final class ImageBooter {
     private ImageBooter() {
     }
 
-    /**
-     * HVM boot of {@code disk} with an instruction budget and guest memory. The BIOS's disk
-     * requests (INT 13h) go through the shared Disruptor request pipeline, as NBD's do.
-     */
+    /** HVM boot of {@code disk} with an instruction budget and guest memory (see {@link #hvm(BlockDevice, HvmBoot.Options)}). */
     public static BootReport hvm(BlockDevice disk, long maxInstructions, long memoryBytes) {
+        return hvm(disk, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions).withMemoryBytes(memoryBytes));
+    }
+
+    /**
+     * HVM boot of {@code disk}. The BIOS's disk requests (INT 13h) go through the shared
+     * Disruptor request pipeline, as NBD's do; {@code disk} stays open.
+     */
+    public static BootReport hvm(BlockDevice disk, HvmBoot.Options options) {
         try (RequestPipeline pipeline = RequestPipeline.start(disk);
              PipelinedBlockDevice pipelined = PipelinedBlockDevice.over(pipeline)) {
-            return HvmBoot.boot(pipelined, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions)
-                    .withMemoryBytes(memoryBytes));
+            return HvmBoot.boot(pipelined, options);
         }
     }
 
