@@ -283,8 +283,18 @@ final class Catalog {
         if (value == null) {
             return;
         }
-        out.append(' ').append(URLEncoder.encode(key, StandardCharsets.UTF_8)).append('=')
-                .append(URLEncoder.encode(value, StandardCharsets.UTF_8));
+        out.append(' ').append(encode(key)).append('=').append(encode(value));
+    }
+
+    /** URL-encodes, with a fast path for the common values that need no encoding (ids, numbers). */
+    private static String encode(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_')) {
+                return URLEncoder.encode(value, StandardCharsets.UTF_8);
+            }
+        }
+        return value;
     }
 
     /** Commits the catalog atomically (write new, fsync, rename, fsync dir); returns bytes written. */

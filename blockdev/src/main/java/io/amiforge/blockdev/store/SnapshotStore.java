@@ -69,7 +69,8 @@ public final class SnapshotStore implements AutoCloseable {
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     private final Map<String, Layer> layers = new HashMap<>();
     private final Map<String, VolumeState> states = new HashMap<>();
-    private final SecureRandom random = new SecureRandom();
+    /** Seeded once from SecureRandom; ids need uniqueness, not secrecy, and must be cheap. */
+    private final java.util.SplittableRandom ids = new java.util.SplittableRandom(new SecureRandom().nextLong());
     private final MemorySegment scratch = Arena.ofAuto().allocate(VolumeOptions.MAX_BLOCK_SIZE, 4096);
     private volatile boolean closed;
     /** The catalog was committed without fsync (a snapshot); the next group commit makes it durable. */
@@ -77,6 +78,8 @@ public final class SnapshotStore implements AutoCloseable {
     private FileChannel log;
     private long logLength;
     private long logAllocated;
+    private Arena logArena;
+    private MemorySegment logMap;
     private static final int LOG_CHUNK = 256 * 1024;
 
     private SnapshotStore(Path dir, FileChannel lockChannel, FileLock lock, Catalog catalog) {
@@ -813,9 +816,7 @@ public final class SnapshotStore implements AutoCloseable {
             rw.writeLock().unlock();
         }
         try {
-            if (log != null) {
-                log.close();
-            }
+            closeLog();
         } catch (IOException ignored) {
             // everything in it was saved in the catalog above
         }
@@ -830,11 +831,20 @@ public final class SnapshotStore implements AutoCloseable {
         }
     }
 
+    /** {@code prefix} + 17 lowercase hex digits (68 random bits), as EC2 ids look. */
     String newId(String prefix) {
-        long a = random.nextLong();
-        int b = random.nextInt(16);
-        return prefix + String.format("%016x%x", a, b);
+        long a = ids.nextLong();
+        int b = ids.nextInt(16);
+        char[] out = new char[prefix.length() + 17];
+        prefix.getChars(0, prefix.length(), out, 0);
+        for (int i = 0; i < 16; i++) {
+            out[prefix.length() + i] = HEX[(int) (a >>> (60 - 4 * i)) & 15];
+        }
+        out[out.length - 1] = HEX[b];
+        return new String(out);
     }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private Catalog.VolumeRecord volumeRecord(String name) {
         Catalog.VolumeRecord v = catalog.volumes.get(name);
@@ -1026,15 +1036,54 @@ public final class SnapshotStore implements AutoCloseable {
         int bytes = catalog.save(catalogPath);
         catalogUnsynced = false;
         try {
-            if (log != null) {
-                log.close();
-                log = null;
-            }
+            closeLog();
             Files.deleteIfExists(logPath(dir, oldGeneration));
+            openLog(); // created (and pre-zeroed) now, so that a snapshot only rewrites cached pages
         } catch (IOException e) {
             throw new BlockDeviceException.Io(dir.toString(), "drop catalog log", e);
         }
         return bytes;
+    }
+
+    private void openLog() throws IOException {
+        log = FileChannel.open(logPath(dir, catalog.logGeneration), StandardOpenOption.CREATE,
+                StandardOpenOption.READ, StandardOpenOption.WRITE);
+        logLength = logEnd(log);
+        logAllocated = log.size();
+        growLog(Math.max(LOG_CHUNK, logLength + LOG_CHUNK / 2));
+    }
+
+    /**
+     * Pre-writes zeros up to {@code size} and maps the log read-write: an append is then a copy
+     * into cached pages (no system call, no file-system journal handle for the size or the
+     * modification time), which is what keeps a snapshot in the tens of microseconds. A killed
+     * process leaves the pages in the page cache; a torn batch has no valid commit line.
+     */
+    private void growLog(long size) throws IOException {
+        if (size > logAllocated) {
+            ByteBuffer zeros = ByteBuffer.allocate((int) (size - logAllocated));
+            while (zeros.hasRemaining()) {
+                log.write(zeros, logAllocated + zeros.position());
+            }
+            logAllocated = size;
+        }
+        if (logArena != null) {
+            logArena.close();
+        }
+        logArena = Arena.ofShared();
+        logMap = log.map(FileChannel.MapMode.READ_WRITE, 0, logAllocated, logArena);
+    }
+
+    private void closeLog() throws IOException {
+        if (logArena != null) {
+            logArena.close();
+            logArena = null;
+            logMap = null;
+        }
+        if (log != null) {
+            log.close();
+            log = null;
+        }
     }
 
     /** Where the log's text ends (it is followed by pre-written zeros). */
@@ -1057,25 +1106,13 @@ public final class SnapshotStore implements AutoCloseable {
         byte[] batch = Catalog.logBatch(lines);
         try {
             if (log == null) {
-                log = FileChannel.open(logPath(dir, catalog.logGeneration), StandardOpenOption.CREATE,
-                        StandardOpenOption.READ, StandardOpenOption.WRITE);
-                logLength = logEnd(log);
-                logAllocated = log.size();
+                openLog();
             }
             if (logLength + batch.length > logAllocated) {
-                // pre-write zeros so that appends rewrite cached pages instead of growing the file
-                // (growing it takes a file-system journal handle, which waits behind other fsyncs)
-                long grow = Math.max(LOG_CHUNK, batch.length);
-                ByteBuffer zeros = ByteBuffer.allocate((int) grow);
-                while (zeros.hasRemaining()) {
-                    log.write(zeros, logAllocated + zeros.position());
-                }
-                logAllocated += grow;
+                growLog(logAllocated + Math.max(LOG_CHUNK, batch.length));
             }
-            ByteBuffer buffer = ByteBuffer.wrap(batch);
-            while (buffer.hasRemaining()) {
-                logLength += log.write(buffer, logLength);
-            }
+            MemorySegment.copy(batch, 0, logMap, java.lang.foreign.ValueLayout.JAVA_BYTE, logLength, batch.length);
+            logLength += batch.length;
         } catch (IOException e) {
             throw new BlockDeviceException.Io(dir.toString(), "append to catalog log", e);
         }
