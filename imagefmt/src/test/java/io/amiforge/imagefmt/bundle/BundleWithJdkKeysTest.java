@@ -50,4 +50,34 @@ class BundleWithJdkKeysTest {
         assertThat(dir.resolve("x")).satisfiesAnyOf(p -> assertThat(p).doesNotExist(),
                 p -> assertThat(p).isEmptyDirectory());
     }
+
+    @Test
+    void longPrefixUsesGnuLongNamesAndRoundTrips(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("i");
+        Files.write(image, TestImages.semiCompressible(50_000, 9));
+        String prefix = "ubuntu-" + "x".repeat(150) + ".img"; // longer than the 100-byte ustar name field
+        Bundler.Result r = Bundler.withKeys(user.getPublic(), user.getPrivate(), ec2.getPublic()).withDurable(false)
+                .bundle(image, dir.resolve("b"), prefix, "111122223333", MachineConfiguration.of("x86_64"));
+        assertThat(r.partFiles().getFirst().getFileName().toString()).isEqualTo(prefix + ".part.0");
+        Unbundler.Result u = Unbundler.withPrivateKey(user.getPrivate()).unbundle(r.manifestFile(), dir.resolve("b"),
+                dir.resolve("u"));
+        assertThat(u.imageFile().getFileName().toString()).isEqualTo(prefix);
+        assertThat(Files.mismatch(image, u.imageFile())).isEqualTo(-1L);
+    }
+
+    @Test
+    void failedBundleLeavesNothingBehind(@TempDir Path dir) throws Exception {
+        Path image = dir.resolve("i");
+        Files.write(image, TestImages.semiCompressible(50_000, 9));
+        Path dest = Files.createDirectories(dir.resolve("b"));
+        // the manifest's final name is taken by a non-empty directory: the last rename fails
+        Files.createDirectories(dest.resolve("i.manifest.xml/occupied"));
+        assertThatThrownBy(() -> Bundler.withKeys(user.getPublic(), user.getPrivate(), ec2.getPublic())
+                .withDurable(false).withPartSize(16 * 1024).bundle(image, dest, null, "1",
+                        MachineConfiguration.of("x86_64")))
+                .isInstanceOf(BundleException.class).hasMessageContaining("bundling");
+        try (var left = Files.list(dest)) {
+            assertThat(left.map(p -> p.getFileName().toString())).containsExactly("i.manifest.xml");
+        }
+    }
 }
