@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 AmiCopyCommand.class,
                 AmiDeregisterCommand.class,
                 AmiCreateImageCommand.class,
+                io.amiforge.cli.ami.AmiBundleCommand.class,
+                io.amiforge.cli.ami.AmiUnbundleCommand.class,
         })
 public final class AmiCommand {
 }

@@ -17,23 +17,15 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The two commands end to end, mounted under a stand-in {@code ami} group (the real one is the integrator's). */
+/** The two commands end to end, through the real command line. */
 @Tag("interop") // keys come from openssl
 class AmiBundleCommandTest {
-
-    @Command(name = "ami", subcommands = {AmiBundleCommand.class, AmiUnbundleCommand.class})
-    static final class AmiGroup {
-    }
 
     record Run(int exit, String out, String err) {
     }
 
     static Run run(String... args) {
-        CommandLine reference = Main.newCommandLine();
-        CommandLine cli = new CommandLine(new AmiforgeCommand());
-        cli.addSubcommand("ami", new AmiGroup());
-        cli.setExecutionExceptionHandler(reference.getExecutionExceptionHandler());
-        cli.setParameterExceptionHandler(reference.getParameterExceptionHandler());
+        CommandLine cli = Main.newCommandLine();
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cli.setOut(new PrintWriter(out, true));
