@@ -108,11 +108,17 @@ public final class FileBlockDevice extends AbstractBlockDevice {
     protected void doDiscard(long offset, long length) {
         long pageStart = (offset + 4095) & ~4095L;
         long pageEnd = (offset + length) & ~4095L;
-        if (pageEnd > pageStart && HolePuncher.punch(path, pageStart, pageEnd - pageStart)) {
+        if (pageEnd > pageStart && punch(pageStart, pageEnd - pageStart)) {
             zero(offset, pageStart - offset);
             zero(pageEnd, offset + length - pageEnd);
         } else {
             zero(offset, length);
+        }
+    }
+
+    private boolean punch(long offset, long length) {
+        try (NativeFile file = NativeFile.open(path, true)) {
+            return file != null && file.punch(offset, length);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.amiforge.imagefmt.raw;
 
+import io.amiforge.blockdev.NativeFile;
 import io.amiforge.blockdev.AmiforgeException.Kind;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;

@@ -1,5 +1,6 @@
 package io.amiforge.imagefmt.raw;
 
+import io.amiforge.blockdev.NativeFile;
 import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.imagefmt.format.AllocationStatus;

@@ -1,26 +1,31 @@
-package io.amiforge.imagefmt.raw;
+package io.amiforge.blockdev;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 
 /**
- * The few Linux file calls the JDK does not offer, through the FFM API: {@code lseek} with
- * {@code SEEK_DATA}/{@code SEEK_HOLE} (to find holes without reading them) and
- * {@code fallocate(PUNCH_HOLE)} (to make zeros holes again). Where they are unavailable
- * {@link #open} returns null and callers treat the file as fully allocated.
+ * The few Linux file calls the JDK does not offer, through the FFM API, on a descriptor of its
+ * own: {@code lseek} with {@code SEEK_DATA}/{@code SEEK_HOLE} (find holes without reading them)
+ * and {@code fallocate(PUNCH_HOLE|KEEP_SIZE)} (release space). Where they are unavailable
+ * {@link #open} returns null, and callers treat the file as fully allocated and write zeros
+ * instead of punching. One instance is safe for concurrent use.
  */
-final class NativeFile implements AutoCloseable {
+public final class NativeFile implements AutoCloseable {
 
     private static final int O_RDONLY = 0;
     private static final int O_RDWR = 2;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
+    private static final int ENXIO = 6;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
 
@@ -28,19 +33,25 @@ final class NativeFile implements AutoCloseable {
     private static final MethodHandle LSEEK;
     private static final MethodHandle FALLOCATE;
     private static final MethodHandle CLOSE;
+    private static final StructLayout CAPTURE;
+    private static final VarHandle ERRNO;
 
     static {
         MethodHandle open = null;
         MethodHandle lseek = null;
         MethodHandle fallocate = null;
         MethodHandle close = null;
+        StructLayout capture = null;
+        VarHandle errno = null;
         try {
             Linker linker = Linker.nativeLinker();
             SymbolLookup libc = linker.defaultLookup();
+            capture = Linker.Option.captureStateLayout();
+            errno = capture.varHandle(MemoryLayout.PathElement.groupElement("errno"));
             open = linker.downcallHandle(libc.find("open").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                     ValueLayout.ADDRESS, ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2));
             lseek = linker.downcallHandle(libc.find("lseek").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), Linker.Option.captureCallState("errno"));
             fallocate = linker.downcallHandle(libc.find("fallocate").orElseThrow(), FunctionDescriptor.of(
                     ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
                     ValueLayout.JAVA_LONG));
@@ -53,16 +64,21 @@ final class NativeFile implements AutoCloseable {
         LSEEK = lseek;
         FALLOCATE = fallocate;
         CLOSE = close;
+        CAPTURE = capture;
+        ERRNO = errno;
     }
 
     private final int fd;
+    private final MemorySegment callState;
+    private boolean closed;
 
     private NativeFile(int fd) {
         this.fd = fd;
+        this.callState = Arena.ofAuto().allocate(CAPTURE.byteSize(), 8);
     }
 
-    /** Opens {@code path}; null where native calls are unavailable or the open fails. */
-    static NativeFile open(Path path, boolean writable) {
+    /** Opens {@code path} (read-write if {@code writable}); null where native calls are unavailable or the open fails. */
+    public static NativeFile open(Path path, boolean writable) {
         if (OPEN == null) {
             return null;
         }
@@ -75,26 +91,47 @@ final class NativeFile implements AutoCloseable {
         }
     }
 
-    /** The first offset at or after {@code offset} that holds data, or -1 if none (or unknown: then {@code offset}). */
-    long nextData(long offset) {
+    /**
+     * The first offset at or after {@code offset} that holds data; -1 when there is none up to
+     * the end of the file. Without hole information, {@code offset} itself (all data).
+     */
+    public long nextData(long offset) {
         return seek(offset, SEEK_DATA);
     }
 
-    /** The first offset at or after {@code offset} that is a hole (the file end counts as one). */
-    long nextHole(long offset) {
+    /**
+     * The first offset at or after {@code offset} that is a hole (the end of the file counts as
+     * one); -1 when {@code offset} is past the end. Without hole information, {@link Long#MAX_VALUE}.
+     */
+    public long nextHole(long offset) {
         return seek(offset, SEEK_HOLE);
     }
 
-    private long seek(long offset, int whence) {
-        try {
-            return (long) LSEEK.invokeExact(fd, offset, whence);
-        } catch (Throwable e) {
-            return whence == SEEK_DATA ? offset : Long.MAX_VALUE;
+    private synchronized long seek(long offset, int whence) {
+        if (closed) {
+            throw new IllegalStateException("native file descriptor " + fd + " is closed");
         }
+        long r;
+        try {
+            r = (long) LSEEK.invokeExact(callState, fd, offset, whence);
+        } catch (Throwable t) {
+            r = -2;
+        }
+        if (r >= 0) {
+            return r;
+        }
+        if (r == -1 && (int) ERRNO.get(callState, 0L) == ENXIO) {
+            return -1;
+        }
+        // EINVAL (the filesystem does not track holes) and the like: everything is data
+        return whence == SEEK_DATA ? offset : Long.MAX_VALUE;
     }
 
-    /** Punches a hole over {@code [offset, offset+length)}; false if the filesystem refused. */
-    boolean punch(long offset, long length) {
+    /** Punches a hole over {@code [offset, offset+length)} keeping the size; false if the filesystem refused. */
+    public synchronized boolean punch(long offset, long length) {
+        if (closed || length <= 0) {
+            return false;
+        }
         try {
             return (int) FALLOCATE.invokeExact(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0;
         } catch (Throwable e) {
@@ -103,16 +140,20 @@ final class NativeFile implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             int ignored = (int) CLOSE.invokeExact(fd);
         } catch (Throwable e) {
-            // nothing more to do for a descriptor we only read metadata through
+            // a descriptor used only for metadata calls: nothing is lost if close fails
         }
     }
 
-    /** Bytes of {@code path} in allocated 4 KiB blocks (a file's "disk size"); its length if unknown. */
-    static long allocatedBytes(Path path, long length) {
+    /** Bytes of {@code path} in allocated 4 KiB blocks (a file's "disk size"); {@code length} if unknown. */
+    public static long allocatedBytes(Path path, long length) {
         try (NativeFile file = open(path, false)) {
             if (file == null) {
                 return length;
@@ -128,7 +169,7 @@ final class NativeFile implements AutoCloseable {
                 if (hole <= data) {
                     return length;
                 }
-                // Whole 4 KiB filesystem blocks, as st_blocks counts them (the tail block is whole too).
+                // whole 4 KiB filesystem blocks, as st_blocks counts them (the tail block is whole too)
                 total += ((hole + 4095) & -4096L) - (data & -4096L);
                 pos = hole;
             }
