@@ -593,12 +593,17 @@ public final class SnapshotStore implements AutoCloseable {
                 }
             } else {
                 Layer flat = Layer.empty(layersDir, newId("lay-"), v.blockSize, state.blocks, false);
+                // Explicit zeros (discards) stay explicit: the next snapshot's changed-block list
+                // must still name a block that held data in an earlier snapshot and is now zero.
+                Roaring64Bitmap zeros = new Roaring64Bitmap();
                 try (Layer.Bulk bulk = flat.new Bulk()) {
                     all.forEach(block -> {
                         int ordinal = state.resolver.find(block);
                         Layer from = stack.layers[ordinal];
                         long entry = from.entry(block);
-                        if (!Layer.isZero(entry)) {
+                        if (Layer.isZero(entry)) {
+                            zeros.addLong(block);
+                        } else {
                             int crc = from.readSlot(entry, bulk.next());
                             if (crc != Layer.crcOf(entry)) {
                                 throw new BlockDeviceException.Corrupt("%s, snapshot %s: block %d is damaged (stored CRC32C %08x, data has %08x)"
@@ -609,6 +614,7 @@ public final class SnapshotStore implements AutoCloseable {
                         }
                     });
                 }
+                zeros.forEach(block -> flat.put(block, null, 0));
                 journal.dirty(flat);
                 Layer old = stack.top();
                 rw.writeLock().lock();
