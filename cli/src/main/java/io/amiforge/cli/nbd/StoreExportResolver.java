@@ -1,7 +1,9 @@
 package io.amiforge.cli.nbd;
 
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.nbd.NbdExport;
+import io.amiforge.blockdev.nbd.ZeroScanBlockStatus;
 import io.amiforge.blockdev.store.SnapshotStore;
 import io.amiforge.cli.GlobalOptions;
 import io.amiforge.cli.store.StoreAccess;
@@ -9,7 +11,8 @@ import io.amiforge.cli.store.StoreAccess;
 /**
  * Resolves {@code nbd serve} names in the region's snapshot store: a snapshot id
  * ({@code snap-...}) is always exported read-only; a volume name read-write unless --read-only.
- * The store is opened on first use and stays open (and locked) while the server runs.
+ * The store is opened on first use and stays open (and locked) while the server runs. Block
+ * status (holes) comes from scanning for zero runs, not yet from the store's allocation map.
  */
 final class StoreExportResolver implements ExportResolver {
 
@@ -22,10 +25,11 @@ final class StoreExportResolver implements ExportResolver {
         }
         try {
             if (name.startsWith("snap-")) {
-                return NbdExport.of(name, store.openSnapshot(name), true, "snapshot " + name);
+                BlockDevice snapshot = store.openSnapshot(name);
+                return new NbdExport(name, snapshot, true, "snapshot " + name, new ZeroScanBlockStatus(snapshot));
             }
-            var volume = store.openVolume(name);
-            return NbdExport.of(name, volume, readOnly, "volume " + name);
+            BlockDevice volume = store.openVolume(name);
+            return new NbdExport(name, volume, readOnly, "volume " + name, new ZeroScanBlockStatus(volume));
         } catch (AmiforgeException e) {
             if (e.kind() == AmiforgeException.Kind.NOT_FOUND) {
                 return null;
