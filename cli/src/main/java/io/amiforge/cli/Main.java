@@ -33,7 +33,14 @@ public final class Main {
         cli.setExecutionExceptionHandler(Main::handleExecutionException);
         cli.setParameterExceptionHandler(Main::handleParameterException);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        addHelpOptions(cli);
         return cli;
+    }
+
+    /** Every command, group or leaf, answers {@code --help} (and {@code --version}). */
+    private static void addHelpOptions(CommandLine command) {
+        command.getCommandSpec().mixinStandardHelpOptions(true);
+        command.getSubcommands().values().forEach(Main::addHelpOptions);
     }
 
     private static int handleParameterException(CommandLine.ParameterException e, String[] args) {

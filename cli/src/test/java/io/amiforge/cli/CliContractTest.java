@@ -47,6 +47,29 @@ class CliContractTest {
     }
 
     @Test
+    void everyCommandAnswersHelp() {
+        java.util.List<String> paths = new java.util.ArrayList<>();
+        collect(Main.newCommandLine(), new java.util.ArrayList<>(), paths);
+        assertThat(paths).hasSizeGreaterThan(30).contains("volume create", "ami bundle", "instance run", "image build");
+        for (String path : paths) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(path.split(" ")));
+            args.add("--help");
+            CliRunner.Run run = CliRunner.run(args.toArray(String[]::new));
+            assertThat(run.exitCode()).as(path + " --help: " + run.err()).isZero();
+            assertThat(run.out()).as(path).startsWith("Usage: amiforge " + path);
+        }
+    }
+
+    private static void collect(picocli.CommandLine command, java.util.List<String> prefix, java.util.List<String> out) {
+        command.getSubcommands().forEach((name, sub) -> {
+            java.util.List<String> path = new java.util.ArrayList<>(prefix);
+            path.add(name);
+            out.add(String.join(" ", path));
+            collect(sub, path, out);
+        });
+    }
+
+    @Test
     void sizesAcceptSuffixes() {
         assertThat(Size.parse("512").bytes()).isEqualTo(512);
         assertThat(Size.parse("4K").bytes()).isEqualTo(4096);
