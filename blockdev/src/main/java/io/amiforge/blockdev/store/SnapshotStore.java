@@ -774,17 +774,19 @@ public final class SnapshotStore implements AutoCloseable {
             s.created = Instant.now();
             s.mode = "row";
             s.materialized = true;
+            // (the bitmap orders blocks as unsigned numbers: a negative one sorts last)
+            if (!blocksPresent.isEmpty() && (blocksPresent.first() < 0 || blocksPresent.last() < 0
+                    || blocksPresent.last() >= blocks)) {
+                long bad = blocksPresent.first() < 0 ? blocksPresent.first() : blocksPresent.last();
+                throw StoreException.invalid("block " + bad + " is outside layer " + layerContents.name()
+                        + " (" + blocks + " blocks)");
+            }
             Layer layer = Layer.empty(layersDir, s.layer, bs, blocks, false);
             final int blockSize = bs;
             var it = blocksPresent.getLongIterator();
             try (Layer.Bulk bulk = layer.new Bulk()) {
                 while (it.hasNext()) {
                     long block = it.next();
-                    if (block < 0 || block >= blocks) {
-                        layer.delete();
-                        throw StoreException.invalid("block " + block + " is outside layer " + layerContents.name()
-                                + " (" + blocks + " blocks)");
-                    }
                     MemorySegment buf = bulk.next();
                     layerContents.read(block * blockSize, buf);
                     bulk.add(block, Layer.crc(buf), 0);

@@ -237,6 +237,18 @@ class StoreFailureTest {
         }
     }
 
+    @Test
+    void importRefusesBlocksOutsideTheLayer() {
+        try (SnapshotStore store = SnapshotStore.open(dir)) {
+            MemoryBlockDevice base = new MemoryBlockDevice("base", 1 << 16, 4096);
+            Roaring64Bitmap bad = new Roaring64Bitmap();
+            bad.addLong(0);
+            bad.addLong(16);
+            assertThatThrownBy(() -> store.importSnapshot(null, base, bad, "x")).hasMessageContaining("block 16 is outside");
+            assertThat(store.listSnapshots()).isEmpty();
+        }
+    }
+
     private static long usage(Path dir) throws Exception {
         Process du = new ProcessBuilder("du", "-sk", dir.toString()).start();
         String out = new String(du.getInputStream().readAllBytes()).trim().split("\\s+")[0];
