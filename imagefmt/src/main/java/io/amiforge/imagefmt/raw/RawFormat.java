@@ -3,6 +3,7 @@ package io.amiforge.imagefmt.raw;
 import io.amiforge.blockdev.NativeFile;
 import io.amiforge.blockdev.AmiforgeException.Kind;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.imagefmt.format.BackingChain;
 import io.amiforge.imagefmt.format.CreateOptions;
@@ -12,11 +13,8 @@ import io.amiforge.imagefmt.format.ImageInfo;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 
@@ -43,15 +41,7 @@ public final class RawFormat implements ImageFormat {
 
     @Override
     public BlockDevice open(Path path, boolean readOnly, BackingChain chain) {
-        try {
-            FileChannel channel = readOnly ? FileChannel.open(path, StandardOpenOption.READ)
-                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            return new RawImageDevice(path, channel, channel.size(), readOnly);
-        } catch (NoSuchFileException e) {
-            throw new ImageFormatException(Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
-        }
+        return new RawImageDevice(FileBlockDevice.open(path, readOnly));
     }
 
     @Override

@@ -1,75 +1,58 @@
 package io.amiforge.imagefmt.raw;
 
-import io.amiforge.blockdev.NativeFile;
 import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.FileBlockDevice;
+import io.amiforge.blockdev.NativeFile;
 import io.amiforge.imagefmt.format.AllocationStatus;
 import io.amiforge.imagefmt.format.Extent;
 import io.amiforge.imagefmt.format.Zeros;
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
 /**
  * A raw image file as a device that keeps holes holes: a write of whole zero 4 KiB pages
  * punches a hole instead of storing zeros, and {@link #extentAt} reports holes (found with
- * {@code SEEK_HOLE}, never by reading) as {@link Extent.Kind#ZERO}. Reads past the end of a
- * file that shrank read as zeros.
+ * {@code SEEK_HOLE}, never by reading) as {@link Extent.Kind#ZERO}. Plain I/O, fsync and
+ * discard are those of the {@link FileBlockDevice} underneath.
  */
 public final class RawImageDevice extends AbstractBlockDevice implements AllocationStatus {
 
     private static final int PAGE = 4096;
 
-    private final Path path;
-    private final FileChannel channel;
+    private final FileBlockDevice file;
     private final NativeFile nativeFile;
 
-    RawImageDevice(Path path, FileChannel channel, long size, boolean readOnly) {
-        super(path.getFileName() == null ? path.toString() : path.getFileName().toString(), size, 512, readOnly);
-        this.path = path;
-        this.channel = channel;
-        this.nativeFile = NativeFile.open(path, !readOnly);
+    RawImageDevice(FileBlockDevice file) {
+        super(file.name(), file.size(), 512, file.isReadOnly());
+        this.file = file;
+        this.nativeFile = NativeFile.open(file.path(), !file.isReadOnly());
     }
 
     public Path path() {
-        return path;
+        return file.path();
     }
 
     @Override
     public Durability durability() {
-        return Durability.PROCESS_CRASH_SAFE;
+        return file.durability();
     }
 
     @Override
     protected void doRead(long offset, MemorySegment dst) {
-        ByteBuffer buffer = dst.asByteBuffer();
-        try {
-            while (buffer.hasRemaining()) {
-                int n = channel.read(buffer, offset + buffer.position());
-                if (n < 0) {
-                    dst.asSlice(buffer.position()).fill((byte) 0);
-                    return;
-                }
-            }
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(name(), "read at offset " + offset, e);
-        }
+        file.read(offset, dst);
     }
 
     @Override
     protected void doWrite(long offset, MemorySegment src) {
         long length = src.byteSize();
         if (nativeFile == null || length < PAGE) {
-            writeBytes(offset, src);
+            file.write(offset, src);
             return;
         }
         // Split at page boundaries: runs of whole zero pages become holes, the rest is written.
-        long done = 0;
         long dataStart = 0;
-        long firstPage = Math.min(length, (PAGE - (offset & (PAGE - 1))) & (PAGE - 1));
-        done = firstPage;
+        long done = Math.min(length, (PAGE - (offset & (PAGE - 1))) & (PAGE - 1));
         while (done + PAGE <= length) {
             long zeroEnd = done;
             while (zeroEnd + PAGE <= length && Zeros.isZero(src.asSlice(zeroEnd, PAGE))) {
@@ -77,10 +60,10 @@ public final class RawImageDevice extends AbstractBlockDevice implements Allocat
             }
             if (zeroEnd > done) {
                 if (done > dataStart) {
-                    writeBytes(offset + dataStart, src.asSlice(dataStart, done - dataStart));
+                    file.write(offset + dataStart, src.asSlice(dataStart, done - dataStart));
                 }
                 if (!nativeFile.punch(offset + done, zeroEnd - done)) {
-                    writeBytes(offset + done, src.asSlice(done, zeroEnd - done));
+                    file.write(offset + done, src.asSlice(done, zeroEnd - done));
                 }
                 dataStart = zeroEnd;
                 done = zeroEnd;
@@ -89,7 +72,7 @@ public final class RawImageDevice extends AbstractBlockDevice implements Allocat
             }
         }
         if (length > dataStart) {
-            writeBytes(offset + dataStart, src.asSlice(dataStart, length - dataStart));
+            file.write(offset + dataStart, src.asSlice(dataStart, length - dataStart));
         }
     }
 
@@ -102,49 +85,17 @@ public final class RawImageDevice extends AbstractBlockDevice implements Allocat
         if (isReadOnly()) {
             throw new BlockDeviceException.ReadOnly(name());
         }
-        checkRange(offset, src.byteSize());
-        writeBytes(offset, src);
-    }
-
-    private void writeBytes(long offset, MemorySegment src) {
-        ByteBuffer buffer = src.asByteBuffer();
-        try {
-            while (buffer.hasRemaining()) {
-                channel.write(buffer, offset + buffer.position());
-            }
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(name(), "write at offset " + offset, e);
-        }
+        file.write(offset, src);
     }
 
     @Override
     protected void doFlush() {
-        try {
-            channel.force(false);
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(name(), "fsync", e);
-        }
+        file.flush();
     }
 
     @Override
     protected void doDiscard(long offset, long length) {
-        long pageStart = (offset + PAGE - 1) & -PAGE;
-        long pageEnd = (offset + length) & -PAGE;
-        if (nativeFile != null && pageEnd > pageStart && nativeFile.punch(pageStart, pageEnd - pageStart)) {
-            writeZeros(offset, pageStart - offset);
-            writeZeros(pageEnd, offset + length - pageEnd);
-        } else {
-            writeZeros(offset, length);
-        }
-    }
-
-    private void writeZeros(long offset, long length) {
-        long done = 0;
-        while (done < length) {
-            long n = Math.min(Zeros.CHUNK, length - done);
-            writeBytes(offset + done, Zeros.SEGMENT.asSlice(0, n));
-            done += n;
-        }
+        file.discard(offset, length);
     }
 
     @Override
@@ -170,9 +121,7 @@ public final class RawImageDevice extends AbstractBlockDevice implements Allocat
     @Override
     protected void doClose() {
         try {
-            channel.close();
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(name(), "close", e);
+            file.close();
         } finally {
             if (nativeFile != null) {
                 nativeFile.close();
