@@ -525,7 +525,19 @@ public final class SnapshotStore implements AutoCloseable {
                                 successor = y.gen;
                             }
                         }
-                        v.genAlias.put(s.gen, successor);
+                        // the blocks of its generation still in the volume now belong to the successor:
+                        // relabel them in place (rather than keep an alias that every later record carries)
+                        VolumeState vs = state(v.name);
+                        Layer current = vs.top();
+                        int from = s.gen;
+                        int to = successor;
+                        current.forEach((block, entry) -> {
+                            if (vs.resolveGen(current.gen(block)) == from) {
+                                current.relabel(block, to);
+                            }
+                            return 0;
+                        });
+                        journal.dirty(current);
                     }
                 }
             }
