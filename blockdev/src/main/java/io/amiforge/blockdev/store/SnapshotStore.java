@@ -296,6 +296,7 @@ public final class SnapshotStore implements AutoCloseable {
             VolumeState state = state(volumeName);
             Catalog.VolumeRecord v = state.rec;
             Catalog.SnapshotRecord s = new Catalog.SnapshotRecord();
+            long cowBlocks = 0;
             s.id = newId("snap-");
             s.volume = v.name;
             s.volumeId = v.id;
@@ -320,6 +321,8 @@ public final class SnapshotStore implements AutoCloseable {
                 state.resolver = state.resolver.grown(grown);
             } else {
                 // copy-on-write: the current layer stays; its blocks of this generation now belong to the snapshot
+                cowBlocks = state.genBlocks;
+                state.genBlocks = 0;
                 s.mode = "cow";
                 s.layer = newId("lay-");
                 s.base = v.parent;
@@ -334,7 +337,9 @@ public final class SnapshotStore implements AutoCloseable {
             // change or close makes it durable (group commit) by saving the whole catalog
             state.stats.metadataBytesWritten.add(appendLog(Catalog.line(v) + Catalog.line(s)));
             catalogUnsynced = true;
-            return info(s);
+            long count = "row".equals(s.mode) ? layerOf(s).blockCount() : cowBlocks;
+            return new SnapshotInfo(s.id, s.volume, s.parent, s.size, s.blockSize, s.description, s.created, count,
+                    Map.of());
         });
     }
 
@@ -508,6 +513,7 @@ public final class SnapshotStore implements AutoCloseable {
                         return 0;
                     });
                     journal.dirty(current);
+                    ws.recount();
                 }
             }
             if ("cow".equals(s.mode)) {
@@ -519,7 +525,19 @@ public final class SnapshotStore implements AutoCloseable {
                                 successor = y.gen;
                             }
                         }
-                        v.genAlias.put(s.gen, successor);
+                        // the blocks of its generation still in the volume now belong to the successor:
+                        // relabel them in place (rather than keep an alias that every later record carries)
+                        VolumeState vs = state(v.name);
+                        Layer current = vs.top();
+                        int from = s.gen;
+                        int to = successor;
+                        current.forEach((block, entry) -> {
+                            if (vs.resolveGen(current.gen(block)) == from) {
+                                current.relabel(block, to);
+                            }
+                            return 0;
+                        });
+                        journal.dirty(current);
                     }
                 }
             }
@@ -545,6 +563,8 @@ public final class SnapshotStore implements AutoCloseable {
                 for (VolumeState st : states.values()) {
                     if (st.stack().contains(own)) {
                         st.rebuild();
+                    } else {
+                        st.recount(); // generations may have been re-aliased
                     }
                 }
                 commit();

@@ -27,6 +27,8 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
     final VolumeStats stats = new VolumeStats();
     volatile ReadIndex.Resolver resolver;
     volatile boolean deleted;
+    /** Copy-on-write: blocks of the current layer written in the current generation (journal thread). */
+    long genBlocks;
     private final MemorySegment scratch;
     private final MemorySegment copyScratch;
 
@@ -40,6 +42,23 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
         this.resolver = readIndex.build(stack);
         this.scratch = Arena.ofAuto().allocate(blockSize, 4096);
         this.copyScratch = Arena.ofAuto().allocate(blockSize, 4096);
+        recount();
+    }
+
+    /** Recounts {@link #genBlocks} (after open and after operations that relabel blocks). */
+    void recount() {
+        if (!cow()) {
+            return;
+        }
+        Layer current = top();
+        long[] n = {0};
+        current.forEach((block, entry) -> {
+            if (resolveGen(current.gen(block)) == rec.gen) {
+                n[0]++;
+            }
+            return 0;
+        });
+        genBlocks = n[0];
     }
 
     boolean cow() {
@@ -93,6 +112,9 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
             return; // zeroing a block nobody holds: it already reads as zeros
         }
         write.beforeOverwrite(this, block);
+        if (cow() && (!top.has(block) || resolveGen(top.gen(block)) != rec.gen)) {
+            genBlocks++;
+        }
         int meta = top.put(block, full, rec.gen);
         store.journal.dirty(top);
         resolver.written(block, stack.depth() - 1);
@@ -145,5 +167,6 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
     /** Rebuilds the stack and resolver from the record (after rollback, flatten, merges). */
     void rebuild() {
         resolver = readIndex.build(store.volumeStack(rec));
+        recount();
     }
 }

@@ -97,6 +97,8 @@ class StoreModelTest {
                     snaps.put(info.id(), new SnapModel(volumes.get(vol).clone(), vol, volumeParent.get(vol)));
                     volumeParent.put(vol, info.id());
                     assertThat(info.parentId()).isEqualTo(snaps.get(info.id()).parent());
+                    assertThat(info.blockCount()).as("block count at creation, after:\n%s", String.join("\n", log))
+                            .isEqualTo(store.snapshot(info.id()).blockCount());
                 } else if (op < 63 && snap != null) {
                     String name = "v" + next++;
                     log.add("clone " + snap + " -> " + name);
