@@ -57,8 +57,10 @@ public final class DemoCommand extends CommandBase {
         Path store = freshStore();
         Path work = store.resolve("demo-files");
         Files.createDirectories(work);
-        DemoSteps steps = new DemoSteps(out(), 11);
-        out().println("amiforge demo: a fresh store at " + store);
+        // with --json, stdout carries only the JSON summary; the walk-through goes to stderr
+        java.io.PrintWriter narration = global().json() ? err() : out();
+        DemoSteps steps = new DemoSteps(narration, 11);
+        narration.println("amiforge demo: a fresh store at " + store);
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("store", store.toString());
 
@@ -157,6 +159,8 @@ public final class DemoCommand extends CommandBase {
                     derivedSnapshot);
             steps.say("changed blocks %s -> %s: %s (block size %d)", hvmSnapshot, derivedSnapshot,
                     java.util.Arrays.toString(diff.blocks()), diff.blockSize());
+            summary.put("createdImage", Map.of("imageId", derived.imageId(), "rootSnapshot", derivedSnapshot,
+                    "changedBlocks", diff.blocks()));
 
             steps.step("Copy the AMIs to " + OTHER_REGION + " (incrementally)");
             Cloud.CopyResult first = cloud.copyImage(OWNER, REGION, hvmAmi.imageId(), OTHER_REGION, null);
@@ -164,6 +168,10 @@ public final class DemoCommand extends CommandBase {
             Cloud.CopyResult second = cloud.copyImage(OWNER, REGION, derived.imageId(), OTHER_REGION, null);
             steps.say("%s -> %s: %d blocks copied, %d already in %s", derived.imageId(), second.image().imageId(),
                     second.blocksCopied(), second.blocksAlreadyPresent(), OTHER_REGION);
+            summary.put("copies", List.of(
+                    Map.of("imageId", first.image().imageId(), "blocksCopied", first.blocksCopied()),
+                    Map.of("imageId", second.image().imageId(), "blocksCopied", second.blocksCopied(),
+                            "blocksAlreadyPresent", second.blocksAlreadyPresent())));
             Instance west = cloud.runInstance(OWNER, OTHER_REGION, second.image().imageId(), "m5.large", OTHER_REGION + "b");
             steps.say("launched %s in %s: %s", west.instanceId(), west.availabilityZone(), west.lastBoot().result());
 
@@ -188,6 +196,11 @@ public final class DemoCommand extends CommandBase {
             Instance ephemeral = cloud.runInstance(OWNER, REGION, storeAmi.imageId(), "m1.small", REGION + "d");
             steps.say("%s from the bundle: %s, boot %s (%s)", ephemeral.instanceId(), ephemeral.state().wireName(),
                     ephemeral.lastBoot().result(), ephemeral.lastBoot().kernel());
+            summary.put("bundle", Map.of("manifest", bundle.manifestFile().toString(), "parts", bundle.partFiles().size(),
+                    "instanceStoreImage", storeAmi.imageId()));
+            summary.put("boots", Map.of(web.instanceId(), web.lastBoot().result(), legacy.instanceId(),
+                    legacy.lastBoot().result(), friends.instanceId(), friends.lastBoot().result(), west.instanceId(),
+                    west.lastBoot().result(), ephemeral.instanceId(), ephemeral.lastBoot().result()));
 
             steps.step("Lifecycles: stop/start keeps EBS data; instance store cannot stop; terminate");
             Instance stopped = cloud.stopInstance(OWNER, REGION, web.instanceId());
@@ -223,6 +236,7 @@ public final class DemoCommand extends CommandBase {
             for (String region : List.of(REGION, OTHER_REGION)) {
                 VerifyReport report = cloud.store(region).verify();
                 steps.say("%s: store verify %s", region, report.ok() ? "clean" : "FOUND DAMAGE " + report.damage());
+                summary.put("verify-" + region, report.ok() ? "clean" : "damaged");
                 if (!report.ok()) {
                     throw new AmiforgeException(AmiforgeException.Kind.FAILED, "CorruptData", "store verify found damage in " + region);
                 }
@@ -233,7 +247,7 @@ public final class DemoCommand extends CommandBase {
             steps.say("try:       ./amiforge --store %s ami describe", store);
             steps.say("           ./amiforge --store %s instance console %s", store, started.instanceId());
             steps.say("           ./amiforge --store %s snapshot diff %s %s", store, hvmSnapshot, derivedSnapshot);
-            out().printf("%namiforge demo finished in %.1f s%n", steps.seconds());
+            narration.printf("%namiforge demo finished in %.1f s%n", steps.seconds());
             summary.put("seconds", steps.seconds());
         }
         if (global().json()) {
