@@ -10,6 +10,7 @@ import io.amiforge.blockdev.store.Volume;
 import io.amiforge.imagefmt.bundle.BundleManifest;
 import io.amiforge.imagefmt.bundle.PemKeys;
 import io.amiforge.imagefmt.bundle.Unbundler;
+import io.amiforge.imagefmt.partition.PartitionTable;
 import io.amiforge.sim.boot.BootReport;
 import java.security.cert.X509Certificate;
 import java.io.IOException;
@@ -183,8 +184,18 @@ public final class Cloud implements AutoCloseable {
         if (request.extraMappings() != null) {
             mappings.addAll(request.extraMappings());
         }
+        String kernelId = request.kernelId();
+        if (request.virtualization() == VirtualizationType.PARAVIRTUAL && kernelId == null) {
+            // as EC2's documentation advises: the hd00 PV-GRUB for a partitioned root, hd0 otherwise
+            boolean partitioned;
+            try (BlockDevice root = store.openSnapshot(snapshot.id())) {
+                partitioned = !PartitionTable.read(root).partitions().isEmpty();
+            }
+            kernelId = PvGrubKernels.id(region, request.architecture() == null ? Architecture.X86_64 : request.architecture(),
+                    partitioned ? PvGrubKernels.Flavour.HD00 : PvGrubKernels.Flavour.HD0);
+        }
         MachineImage image = newImage(caller, region, request.name(), request.description(), request.virtualization(),
-                request.architecture(), RootDeviceType.EBS, rootDevice, mappings, request.kernelId(), request.ramdiskId(), null);
+                request.architecture(), RootDeviceType.EBS, rootDevice, mappings, kernelId, request.ramdiskId(), null);
         RegionState state = load(region);
         checkNameFree(state, caller, request.name());
         if (owner == null) {

@@ -45,6 +45,17 @@ public final class PvGrubKernels {
         return Optional.empty();
     }
 
+    /** Which PV-GRUB flavour {@code kernelId} is, in whichever region it belongs to. */
+    public static Optional<Flavour> flavourOf(String kernelId, Architecture architecture) {
+        for (Region region : Region.all()) {
+            Optional<Flavour> flavour = flavourOf(kernelId, region.name(), architecture);
+            if (flavour.isPresent()) {
+                return flavour;
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The same PV-GRUB flavour in another region (AKIs are regional); unknown kernels keep their id. */
     public static String equivalentIn(String kernelId, String destRegion, Architecture architecture) {
         for (Region region : Region.all()) {
