@@ -603,16 +603,8 @@ public final class Cloud implements AutoCloseable {
         String kernel = report.kernel() == null ? null
                 : (report.kernel().version() != null ? report.kernel().version() : report.kernel().path());
         Instance.BootSummary summary = new Instance.BootSummary(report.result().wireName(), kernel, report.error(), report.console());
-        lastBoot = report;
         return update(region, instance.instanceId(), instance.ownerId(),
                 i -> i.with(InstanceState.RUNNING, reason).withBoot(summary));
-    }
-
-    private BootReport lastBoot;
-
-    /** The full report of the last boot this process ran (launch, start or reboot), or null. */
-    public BootReport lastBootReport() {
-        return lastBoot;
     }
 
     /** Stops an EBS-backed instance: its volumes stay; instance-store instances cannot stop. */

@@ -7,6 +7,7 @@ import io.amiforge.blockdev.store.SnapshotStore;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.format.Zeros;
 import io.amiforge.imagefmt.qcow2.Qcow2Writer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -72,10 +73,11 @@ public final class ChainExporter {
                         long offset = block * blockSize;
                         MemorySegment data = buf.asSlice(0, Math.min(blockSize, layer.size() - offset));
                         view.read(offset, data);
-                        if (ChainImporter.isZero(data) && previous == null) {
+                        boolean zero = Zeros.isZero(data);
+                        if (zero && previous == null) {
                             continue; // zeros at the base are what an unallocated cluster reads anyway
                         }
-                        if (ChainImporter.isZero(data)) {
+                        if (zero) {
                             writer.writeZeroCluster(offset);
                         } else {
                             writer.writeCluster(offset, data);

@@ -8,10 +8,10 @@ import io.amiforge.blockdev.store.Volume;
 import io.amiforge.imagefmt.format.AllocationStatus;
 import io.amiforge.imagefmt.format.Extent;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.format.Zeros;
 import io.amiforge.imagefmt.qcow2.Qcow2Image;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,22 +109,12 @@ public final class ChainImporter {
                     }
                 }
                 device.read(offset, buf);
-                if (!isZero(buf)) {
+                if (!Zeros.isZero(buf)) {
                     blocks.addLong(block);
                 }
                 block++;
             }
         }
         return blocks;
-    }
-
-    static boolean isZero(MemorySegment buf) {
-        long n = buf.byteSize();
-        for (long i = 0; i < n; i += 8) {
-            if (buf.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 }
