@@ -30,6 +30,17 @@ final class Errors {
         return false;
     }
 
+    /** The command-line contract's exit code for a kind of failure (README, "Exit codes"). */
+    static int exitCode(AmiforgeException.Kind kind) {
+        return switch (kind) {
+            case FAILED -> 1;
+            case USAGE -> 2;
+            case INVALID_INPUT -> 3;
+            case NOT_FOUND -> 4;
+            case NOT_PERMITTED -> 5;
+        };
+    }
+
     static int report(Exception e, boolean json, PrintWriter out, PrintWriter err) {
         Throwable t = e;
         if (t instanceof UncheckedIOException u) {
@@ -42,22 +53,22 @@ final class Errors {
             case AmiforgeException a -> {
                 code = a.code();
                 message = a.getMessage();
-                exit = a.kind().exitCode();
+                exit = exitCode(a.kind());
             }
             case NoSuchFileException n -> {
                 code = "FileNotFound";
                 message = n.getFile() + ": no such file or directory";
-                exit = AmiforgeException.Kind.NOT_FOUND.exitCode();
+                exit = exitCode(AmiforgeException.Kind.NOT_FOUND);
             }
             case AccessDeniedException d -> {
                 code = "AccessDenied";
                 message = d.getFile() + ": permission denied";
-                exit = AmiforgeException.Kind.NOT_PERMITTED.exitCode();
+                exit = exitCode(AmiforgeException.Kind.NOT_PERMITTED);
             }
             case IOException io -> {
                 code = "IOError";
                 message = io.toString();
-                exit = AmiforgeException.Kind.FAILED.exitCode();
+                exit = exitCode(AmiforgeException.Kind.FAILED);
             }
             default -> {
                 code = "InternalError";

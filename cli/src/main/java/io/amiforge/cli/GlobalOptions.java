@@ -58,7 +58,7 @@ public final class GlobalOptions {
 
     public String region() {
         String value = region != null ? region : System.getenv().getOrDefault("AMIFORGE_REGION", "us-east-1");
-        return io.amiforge.sim.cloud.Region.named(value).name();
+        return io.amiforge.cloud.Region.named(value).name();
     }
 
     public boolean json() {

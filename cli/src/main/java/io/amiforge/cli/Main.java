@@ -50,7 +50,7 @@ public final class Main {
         }
         cli.getErr().println("amiforge: InvalidParameterValue: " + e.getMessage());
         cli.getErr().println("amiforge: see '" + cli.getCommandSpec().qualifiedName() + " --help'");
-        return AmiforgeException.Kind.USAGE.exitCode();
+        return Errors.exitCode(AmiforgeException.Kind.USAGE);
     }
 
     private static int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parse) {

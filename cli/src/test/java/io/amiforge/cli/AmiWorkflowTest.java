@@ -3,8 +3,8 @@ package io.amiforge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.amiforge.blockdev.testing.Interop;
-import io.amiforge.blockdev.testing.Processes;
+import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

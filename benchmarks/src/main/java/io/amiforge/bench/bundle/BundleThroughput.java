@@ -1,7 +1,7 @@
 package io.amiforge.bench.bundle;
 
-import io.amiforge.imagefmt.bundle.BundleManifest.MachineConfiguration;
-import io.amiforge.imagefmt.bundle.Bundler;
+import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
+import io.amiforge.cloud.bundle.Bundler;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;

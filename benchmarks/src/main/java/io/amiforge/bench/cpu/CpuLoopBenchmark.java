@@ -1,8 +1,8 @@
 package io.amiforge.bench.cpu;
 
-import io.amiforge.sim.cpu.Cpu;
-import io.amiforge.sim.cpu.CpuHost;
-import io.amiforge.sim.cpu.Memory;
+import io.amiforge.x86.cpu.Cpu;
+import io.amiforge.x86.cpu.CpuHost;
+import io.amiforge.x86.cpu.Memory;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

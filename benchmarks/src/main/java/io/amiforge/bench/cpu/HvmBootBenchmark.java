@@ -2,10 +2,10 @@ package io.amiforge.bench.cpu;
 
 import io.amiforge.blockdev.MemoryBlockDevice;
 import io.amiforge.imagefmt.build.BootPayload;
-import io.amiforge.sim.boot.BootReport;
-import io.amiforge.sim.boot.hvm.AmiforgeBootChain;
-import io.amiforge.sim.boot.hvm.HvmBoot;
-import io.amiforge.sim.boot.hvm.TinyKernel;
+import io.amiforge.boot.BootReport;
+import io.amiforge.boot.hvm.AmiforgeBootChain;
+import io.amiforge.boot.hvm.HvmBoot;
+import io.amiforge.boot.hvm.TinyKernel;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

@@ -2,10 +2,10 @@ package io.amiforge.bench.nbd;
 
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.FileBlockDevice;
-import io.amiforge.blockdev.pipeline.BlockCompletion;
-import io.amiforge.blockdev.pipeline.BlockRequest;
-import io.amiforge.blockdev.pipeline.PipelinedBlockDevice;
-import io.amiforge.blockdev.pipeline.RequestPipeline;
+import io.amiforge.pipeline.BlockCompletion;
+import io.amiforge.pipeline.BlockRequest;
+import io.amiforge.pipeline.PipelinedBlockDevice;
+import io.amiforge.pipeline.RequestPipeline;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,7 +1,7 @@
 package io.amiforge.bench.nbd;
 
 import io.amiforge.blockdev.FileBlockDevice;
-import io.amiforge.blockdev.nbd.NbdServer;
+import io.amiforge.nbd.NbdServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

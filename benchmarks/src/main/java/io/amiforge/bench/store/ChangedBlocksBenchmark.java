@@ -1,8 +1,8 @@
 package io.amiforge.bench.store;
 
-import io.amiforge.blockdev.store.ChangedBlocks;
-import io.amiforge.blockdev.store.SnapshotStore;
-import io.amiforge.blockdev.store.VolumeOptions;
+import io.amiforge.store.ChangedBlocks;
+import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.VolumeOptions;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

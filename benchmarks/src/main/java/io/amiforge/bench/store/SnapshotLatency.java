@@ -1,8 +1,8 @@
 package io.amiforge.bench.store;
 
-import io.amiforge.blockdev.store.SnapshotStore;
-import io.amiforge.blockdev.store.Volume;
-import io.amiforge.blockdev.store.VolumeOptions;
+import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.Volume;
+import io.amiforge.store.VolumeOptions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;

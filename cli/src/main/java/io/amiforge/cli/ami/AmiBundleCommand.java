@@ -2,9 +2,9 @@ package io.amiforge.cli.ami;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.CommandBase;
-import io.amiforge.imagefmt.bundle.BundleManifest;
-import io.amiforge.imagefmt.bundle.BundleManifest.MachineConfiguration;
-import io.amiforge.imagefmt.bundle.Bundler;
+import io.amiforge.cloud.bundle.BundleManifest;
+import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
+import io.amiforge.cloud.bundle.Bundler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

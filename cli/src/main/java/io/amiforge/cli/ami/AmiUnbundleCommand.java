@@ -1,9 +1,9 @@
 package io.amiforge.cli.ami;
 
 import io.amiforge.cli.CommandBase;
-import io.amiforge.imagefmt.bundle.BundleManifest;
-import io.amiforge.imagefmt.bundle.PemKeys;
-import io.amiforge.imagefmt.bundle.Unbundler;
+import io.amiforge.cloud.bundle.BundleManifest;
+import io.amiforge.cloud.bundle.PemKeys;
+import io.amiforge.cloud.bundle.Unbundler;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

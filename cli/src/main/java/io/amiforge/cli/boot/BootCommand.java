@@ -1,12 +1,13 @@
 package io.amiforge.cli.boot;
 
+import io.amiforge.x86.bios.DiskRead;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.cli.CommandBase;
 import io.amiforge.imagefmt.format.ImageFormats;
-import io.amiforge.sim.boot.BootReport;
-import io.amiforge.sim.boot.ImageBooter;
-import io.amiforge.sim.boot.hvm.HvmBoot;
+import io.amiforge.boot.BootReport;
+import io.amiforge.boot.image.ImageBooter;
+import io.amiforge.boot.hvm.HvmBoot;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -101,7 +102,7 @@ public final class BootCommand extends CommandBase {
         }
         m.put("instructions", r.instructions());
         List<Map<String, Object>> reads = new ArrayList<>();
-        for (BootReport.DiskRead d : r.diskReads()) {
+        for (DiskRead d : r.diskReads()) {
             Map<String, Object> dm = new LinkedHashMap<>();
             dm.put("lba", d.lba());
             dm.put("sectors", d.sectors());

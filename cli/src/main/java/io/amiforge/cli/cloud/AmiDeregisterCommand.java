@@ -1,6 +1,6 @@
 package io.amiforge.cli.cloud;
 
-import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.cloud.Cloud;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

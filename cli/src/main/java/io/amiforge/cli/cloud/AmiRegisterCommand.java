@@ -1,10 +1,10 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.blockdev.AmiforgeException;
-import io.amiforge.sim.cloud.Architecture;
-import io.amiforge.sim.cloud.Cloud;
-import io.amiforge.sim.cloud.MachineImage;
-import io.amiforge.sim.cloud.VirtualizationType;
+import io.amiforge.cloud.Architecture;
+import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.MachineImage;
+import io.amiforge.cloud.VirtualizationType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

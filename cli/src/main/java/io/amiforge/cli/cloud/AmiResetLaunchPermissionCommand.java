@@ -1,7 +1,7 @@
 package io.amiforge.cli.cloud;
 
-import io.amiforge.sim.cloud.Cloud;
-import io.amiforge.sim.cloud.MachineImage;
+import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.MachineImage;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

@@ -1,7 +1,7 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.cli.CommandBase;
-import io.amiforge.sim.cloud.Cloud;
+import io.amiforge.cloud.Cloud;
 
 /** A command that acts on the simulated cloud in the store: opens it, runs, closes it. */
 abstract class CloudCommandBase extends CommandBase {

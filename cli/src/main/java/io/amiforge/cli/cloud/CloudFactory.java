@@ -1,7 +1,7 @@
 package io.amiforge.cli.cloud;
 
-import io.amiforge.sim.cloud.Cloud;
-import io.amiforge.sim.cloud.SimulatorBooter;
+import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.SimulatorBooter;
 import java.nio.file.Path;
 
 /** Opens the cloud of a store directory with the simulator's boot paths wired in. */

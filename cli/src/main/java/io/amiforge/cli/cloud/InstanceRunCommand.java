@@ -1,7 +1,7 @@
 package io.amiforge.cli.cloud;
 
-import io.amiforge.sim.cloud.Cloud;
-import io.amiforge.sim.cloud.Instance;
+import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Instance;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -1,6 +1,6 @@
 package io.amiforge.cli.cloud;
 
-import io.amiforge.sim.cloud.Instance;
+import io.amiforge.cloud.Instance;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,6 +1,6 @@
 package io.amiforge.cli.nbd;
 
-import io.amiforge.blockdev.nbd.NbdExport;
+import io.amiforge.nbd.NbdExport;
 import io.amiforge.cli.GlobalOptions;
 
 /**

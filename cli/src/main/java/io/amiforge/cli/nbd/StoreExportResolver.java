@@ -2,9 +2,9 @@ package io.amiforge.cli.nbd;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.blockdev.nbd.NbdExport;
-import io.amiforge.blockdev.nbd.ZeroScanBlockStatus;
-import io.amiforge.blockdev.store.SnapshotStore;
+import io.amiforge.nbd.NbdExport;
+import io.amiforge.nbd.ZeroScanBlockStatus;
+import io.amiforge.store.SnapshotStore;
 import io.amiforge.cli.GlobalOptions;
 import io.amiforge.cli.store.StoreAccess;
 

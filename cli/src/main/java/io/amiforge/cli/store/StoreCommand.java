@@ -1,7 +1,7 @@
 package io.amiforge.cli.store;
 
-import io.amiforge.blockdev.store.SnapshotStore;
-import io.amiforge.blockdev.store.VerifyReport;
+import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.VerifyReport;
 import io.amiforge.cli.CommandBase;
 import java.util.LinkedHashMap;
 import java.util.Map;

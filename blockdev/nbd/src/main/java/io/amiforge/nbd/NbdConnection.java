@@ -1,0 +1,480 @@
+package io.amiforge.nbd;
+
+import static io.amiforge.nbd.NbdProtocol.*;
+
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.pipeline.BlockCompletion;
+import io.amiforge.pipeline.BlockOp;
+import io.amiforge.pipeline.BlockRequest;
+import io.amiforge.pipeline.BlockTask;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.internal.PlatformDependent;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The transmission phase of one connection (after {@link NbdNegotiation}). Requests are
+ * decoded on the event loop and submitted to the export's {@link io.amiforge.pipeline.RequestPipeline};
+ * completions arrive on the pipeline's thread, are queued, and one drain task per burst writes
+ * every finished reply on the event loop and flushes the socket once. Replies therefore leave
+ * in completion order, not request order, as the protocol allows.
+ *
+ * <p>A protocol violation the connection cannot recover from (bad request magic, a READ or
+ * WRITE over 32 MiB) closes this connection only; requests already handed to the pipeline
+ * still complete, so the device never sees a half-applied request from a dropped connection.
+ */
+final class NbdConnection extends ByteToMessageDecoder implements BlockCompletion {
+
+    /** Reads at least this long, on exports with a status source, send holes as OFFSET_HOLE chunks. */
+    static final int HOLE_READ_MIN = 64 * 1024;
+    private static final int MAX_READ_CHUNKS = 64;
+    private static final int MAX_STATUS_EXTENTS = 256;
+    private static final int PAUSE_REQUESTS = 256;
+    private static final long PAUSE_BYTES = 64L << 20;
+
+    private final Queue<Pending> completed = PlatformDependent.newMpscQueue();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final ArrayDeque<Pending> pool = new ArrayDeque<>();
+    private final Runnable drainTask = this::drain;
+    private final BlockTask holeReadTask = this::holeAwareRead;
+    private final BlockTask statusTask = this::blockStatus;
+    private final ExportState export;
+    private final long exportSize;
+    private final boolean structured;
+    private final boolean metaSelected;
+
+    private ChannelHandlerContext ctx;
+    private boolean closed;
+    private int inflight;
+    private long inflightBytes;
+    private boolean paused;
+    private boolean disconnecting;
+    private boolean needsFlush;
+
+    NbdConnection(ExportState export, boolean structured, boolean allocationContext) {
+        this.export = export;
+        this.exportSize = export.size();
+        this.structured = structured;
+        this.metaSelected = allocationContext;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        super.handlerAdded(ctx);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        super.channelReadComplete(ctx);
+        if (needsFlush) {
+            needsFlush = false;
+            ctx.flush();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        abort(); // a reset by the peer or a decoding bug: this connection only
+    }
+
+    /** Closes this connection at once; in-flight requests still complete against the device. */
+    private void abort() {
+        closed = true;
+        ctx.close();
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (closed) {
+            in.skipBytes(in.readableBytes());
+        } else {
+            decodeRequest(in);
+        }
+    }
+
+    // ---------------------------------------------------------------- transmission
+
+    private void decodeRequest(ByteBuf in) {
+        if (disconnecting) {
+            in.skipBytes(in.readableBytes()); // nothing may follow NBD_CMD_DISC
+            return;
+        }
+        if (in.readableBytes() < REQUEST_HEADER) {
+            return;
+        }
+        int start = in.readerIndex();
+        int magic = in.getInt(start);
+        int flags = in.getUnsignedShort(start + 4);
+        int command = in.getUnsignedShort(start + 6);
+        long length = in.getUnsignedInt(start + 24);
+        if (magic != REQUEST_MAGIC
+                || ((command == CMD_READ || command == CMD_WRITE) && length > MAX_PAYLOAD)) {
+            abort();
+            return;
+        }
+        if (command == CMD_WRITE && in.readableBytes() < REQUEST_HEADER + length) {
+            return; // wait for the payload
+        }
+        long cookie = in.getLong(start + 8);
+        long offset = in.getLong(start + 16);
+        in.skipBytes(REQUEST_HEADER);
+        boolean inRange = offset >= 0 && offset <= exportSize - length; // offset is unsigned on the wire
+        switch (command) {
+            case CMD_READ -> read(cookie, flags, offset, (int) length, inRange);
+            case CMD_WRITE -> write(in, cookie, flags, offset, (int) length, inRange);
+            case CMD_FLUSH -> submitSimple(BlockOp.FLUSH, cookie, 0, 0, 0);
+            case CMD_TRIM, CMD_WRITE_ZEROES -> {
+                if (export.export().readOnly()) {
+                    replyNow(cookie, EPERM);
+                } else if (!inRange) {
+                    replyNow(cookie, EINVAL);
+                } else if (length == 0) {
+                    replyNow(cookie, 0);
+                } else {
+                    int pipelineFlags = (flags & CMD_FLAG_FUA) != 0 ? BlockRequest.FUA : 0;
+                    if (command == CMD_WRITE_ZEROES && (flags & CMD_FLAG_NO_HOLE) != 0) {
+                        pipelineFlags |= BlockRequest.NO_HOLE;
+                    }
+                    submitSimple(command == CMD_TRIM ? BlockOp.DISCARD : BlockOp.WRITE_ZEROES,
+                            cookie, offset, length, pipelineFlags);
+                }
+            }
+            case CMD_BLOCK_STATUS -> blockStatusRequest(cookie, flags, offset, length, inRange);
+            case CMD_DISC -> {
+                disconnecting = true;
+                in.skipBytes(in.readableBytes());
+                if (inflight == 0) {
+                    closeAfterFlush();
+                }
+            }
+            default -> replyNow(cookie, EINVAL);
+        }
+    }
+
+    private void read(long cookie, int flags, long offset, int length, boolean inRange) {
+        if (!inRange) {
+            replyError(cookie, EINVAL, "read [" + offset + ", +" + length + ") is outside the export (size "
+                    + exportSize + ")");
+            return;
+        }
+        if (length == 0) {
+            replyError(cookie, 0, null); // a NONE chunk when structured
+            return;
+        }
+        BlockStatusSource status = export.export().status();
+        if (structured && status != null && length >= HOLE_READ_MIN && (flags & CMD_FLAG_DF) == 0) {
+            ByteBuf buf = ctx.alloc().directBuffer(length + MAX_READ_CHUNKS * (CHUNK_HEADER + 12));
+            Pending p = pending(cookie, CMD_READ, flags, offset, length, buf);
+            export.pipeline().task(holeReadTask, offset, length, null, this, p, cookie);
+            return;
+        }
+        int header = structured ? CHUNK_HEADER + 8 : SIMPLE_HEADER;
+        ByteBuf buf = ctx.alloc().directBuffer(header + length);
+        if (structured) {
+            buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_OFFSET_DATA)
+                    .writeLong(cookie).writeInt(8 + length).writeLong(offset);
+        } else {
+            buf.writeInt(SIMPLE_REPLY_MAGIC).writeInt(0).writeLong(cookie);
+        }
+        buf.writerIndex(header + length);
+        Pending p = pending(cookie, CMD_READ, flags, offset, length, buf);
+        export.pipeline().read(offset, segment(buf, header, length), this, p, cookie);
+    }
+
+    private void write(ByteBuf in, long cookie, int flags, long offset, int length, boolean inRange) {
+        if (export.export().readOnly() || !inRange) {
+            in.skipBytes(length);
+            replyNow(cookie, export.export().readOnly() ? EPERM : EINVAL);
+            return;
+        }
+        if (length == 0) {
+            replyNow(cookie, 0);
+            return;
+        }
+        // no slice object: keep the receive buffer itself alive (retain) until the write is done;
+        // the decoder sees the extra reference and never overwrites those bytes
+        ByteBuf payload = in.retain();
+        MemorySegment src = segment(in, in.readerIndex(), length);
+        if (src == null) { // a payload spread over several buffers: make it one
+            payload.release();
+            payload = ctx.alloc().directBuffer(length).writeBytes(in, in.readerIndex(), length);
+            src = segment(payload, 0, length);
+        }
+        in.skipBytes(length);
+        Pending p = pending(cookie, CMD_WRITE, flags, offset, length, payload);
+        export.pipeline().write(offset, src, (flags & CMD_FLAG_FUA) != 0 ? BlockRequest.FUA : 0, this, p, cookie);
+    }
+
+    private void submitSimple(BlockOp op, long cookie, long offset, long length, int pipelineFlags) {
+        Pending p = pending(cookie, -1, 0, offset, 0, null);
+        export.pipeline().submit(op, offset, length, null, pipelineFlags, null, this, p, cookie);
+    }
+
+    private void blockStatusRequest(long cookie, int flags, long offset, long length, boolean inRange) {
+        if (!structured || !metaSelected) {
+            replyNow(cookie, EINVAL); // no metadata context was negotiated
+            return;
+        }
+        if (!inRange || length == 0) {
+            replyError(cookie, EINVAL, "block status [" + offset + ", +" + length + ") is outside the export (size "
+                    + exportSize + ")");
+            return;
+        }
+        int max = (flags & CMD_FLAG_REQ_ONE) != 0 ? 1 : MAX_STATUS_EXTENTS;
+        ByteBuf buf = ctx.alloc().directBuffer(CHUNK_HEADER + 4 + 8 * max);
+        Pending p = pending(cookie, CMD_BLOCK_STATUS, flags, offset, length, buf);
+        if (export.export().status() == null) { // everything is data: no I/O, answer now
+            writeStatusChunk(p, List.of(new BlockStatusSource.Extent(offset, length, 0)), max);
+            completedOnLoop(p);
+            return;
+        }
+        export.pipeline().task(statusTask, offset, length, null, this, p, cookie);
+    }
+
+    private Pending pending(long cookie, int command, int flags, long offset, long length, ByteBuf buf) {
+        Pending p = pool.pollFirst();
+        if (p == null) {
+            p = new Pending();
+            p.connection = this;
+        }
+        p.cookie = cookie;
+        p.command = command;
+        p.flags = flags;
+        p.offset = offset;
+        p.length = length;
+        p.buf = buf;
+        inflight++;
+        inflightBytes += length;
+        if (!paused && (inflight >= PAUSE_REQUESTS || inflightBytes >= PAUSE_BYTES)) {
+            paused = true;
+            ctx.channel().config().setAutoRead(false);
+        }
+        return p;
+    }
+
+    /** A view of {@code length} bytes of {@code buf} at {@code index}, or null if it is not one contiguous region. */
+    private static MemorySegment segment(ByteBuf buf, int index, int length) {
+        if (buf.hasArray()) {
+            return MemorySegment.ofArray(buf.array()).asSlice(buf.arrayOffset() + index, length);
+        }
+        if (buf.nioBufferCount() == 1) {
+            // nioBuffer, not internalNioBuffer: the latter may be shared by every buffer carved
+            // from one chunk (adaptive allocator), and this runs on the event loop and the
+            // pipeline thread. The two view objects are the only per-request allocation.
+            return MemorySegment.ofBuffer(buf.nioBuffer(index, length));
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- pipeline side
+
+    /** Runs on the pipeline's consumer thread. */
+    @Override
+    public void completed(BlockRequest request, Throwable failure) {
+        Pending p = (Pending) request.attachment();
+        if (failure != null) {
+            p.error = errno(failure);
+            p.message = failure.getMessage();
+        }
+        completed.offer(p);
+        if (drainScheduled.compareAndSet(false, true)) {
+            ctx.executor().execute(drainTask);
+        }
+    }
+
+    private void completedOnLoop(Pending p) {
+        completed.offer(p);
+        if (drainScheduled.compareAndSet(false, true)) {
+            ctx.executor().execute(drainTask);
+        }
+    }
+
+    /** Task on the consumer thread: a structured read that sends holes as OFFSET_HOLE chunks. */
+    private void holeAwareRead(BlockDevice device, BlockRequest request) {
+        Pending p = (Pending) request.attachment();
+        ByteBuf buf = p.buf;
+        BlockStatusSource status = export.export().status();
+        long offset = p.offset;
+        long end = offset + p.length;
+        int lastChunk = -1;
+        int chunks = 0;
+        long pos = offset;
+        while (pos < end) {
+            long runEnd = end;
+            boolean hole = false;
+            if (chunks < MAX_READ_CHUNKS - 1) {
+                List<BlockStatusSource.Extent> extents = status.status(pos, end - pos, 1);
+                BlockStatusSource.Extent e = extents.getFirst();
+                runEnd = Math.min(end, pos + e.length());
+                hole = e.isZero();
+                // let following extents of the same kind join this chunk
+                while (runEnd < end && chunks < MAX_READ_CHUNKS - 1) {
+                    BlockStatusSource.Extent next = status.status(runEnd, end - runEnd, 1).getFirst();
+                    if (next.isZero() != hole) {
+                        break;
+                    }
+                    runEnd = Math.min(end, runEnd + next.length());
+                }
+            }
+            int n = (int) (runEnd - pos);
+            lastChunk = buf.writerIndex();
+            if (hole) {
+                buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(0).writeShort(REPLY_TYPE_OFFSET_HOLE)
+                        .writeLong(p.cookie).writeInt(12).writeLong(pos).writeInt(n);
+            } else {
+                buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(0).writeShort(REPLY_TYPE_OFFSET_DATA)
+                        .writeLong(p.cookie).writeInt(8 + n).writeLong(pos);
+                int at = buf.writerIndex();
+                buf.writerIndex(at + n);
+                device.read(pos, segment(buf, at, n));
+            }
+            chunks++;
+            pos = runEnd;
+        }
+        buf.setShort(lastChunk + 4, REPLY_FLAG_DONE);
+    }
+
+    /** Task on the consumer thread: answers NBD_CMD_BLOCK_STATUS from the export's status source. */
+    private void blockStatus(BlockDevice device, BlockRequest request) {
+        Pending p = (Pending) request.attachment();
+        int max = (p.flags & CMD_FLAG_REQ_ONE) != 0 ? 1 : MAX_STATUS_EXTENTS;
+        List<BlockStatusSource.Extent> extents = export.export().status().status(p.offset, p.length, max);
+        writeStatusChunk(p, extents, max);
+    }
+
+    private static void writeStatusChunk(Pending p, List<BlockStatusSource.Extent> extents, int max) {
+        ByteBuf buf = p.buf;
+        int start = buf.writerIndex();
+        buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_BLOCK_STATUS)
+                .writeLong(p.cookie).writeInt(0).writeInt(BASE_ALLOCATION_ID);
+        int count = 0;
+        long covered = 0;
+        int lastFlags = -1;
+        for (BlockStatusSource.Extent e : extents) {
+            long length = Math.min(e.length(), p.length - covered);
+            if (length <= 0) {
+                break;
+            }
+            if (e.flags() == lastFlags) { // merge with the previous descriptor
+                int at = buf.writerIndex() - 8;
+                buf.setInt(at, (int) (buf.getUnsignedInt(at) + length));
+            } else {
+                if (count == max) {
+                    break;
+                }
+                buf.writeInt((int) length).writeInt(e.flags());
+                count++;
+                lastFlags = e.flags();
+            }
+            covered += length;
+        }
+        buf.setInt(start + 16, 4 + 8 * count);
+    }
+
+    // ---------------------------------------------------------------- replies (event loop)
+
+    private void drain() {
+        drainScheduled.set(false);
+        ByteBuf small = null;
+        int written = 0;
+        Pending p;
+        while ((p = completed.poll()) != null) {
+            small = reply(p, small);
+            inflight--;
+            inflightBytes -= p.length;
+            p.reset();
+            pool.addFirst(p);
+            written++;
+        }
+        if (small != null) {
+            ctx.write(small, ctx.voidPromise());
+        }
+        if (written > 0) {
+            ctx.flush();
+        }
+        if (paused && inflight < PAUSE_REQUESTS / 2 && inflightBytes < PAUSE_BYTES / 2) {
+            paused = false;
+            ctx.channel().config().setAutoRead(true);
+        }
+        if (disconnecting && inflight == 0) {
+            closeAfterFlush();
+        }
+    }
+
+    /** Writes the reply of {@code p}; small replies are appended to {@code small}, which is returned. */
+    private ByteBuf reply(Pending p, ByteBuf small) {
+        switch (p.command) {
+            case CMD_READ, CMD_BLOCK_STATUS -> {
+                if (p.error == 0) {
+                    ctx.write(p.buf, ctx.voidPromise());
+                    return small;
+                }
+                p.buf.release();
+                return appendError(small, p.cookie, p.error, p.message, structured);
+            }
+            case CMD_WRITE -> p.buf.release();
+            default -> { }
+        }
+        return appendError(small, p.cookie, p.error, p.message, false);
+    }
+
+    private ByteBuf appendError(ByteBuf small, long cookie, int error, String message, boolean chunk) {
+        if (small == null) {
+            small = ctx.alloc().directBuffer(512);
+        }
+        if (!chunk || error == 0) {
+            if (chunk) {
+                small.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_NONE)
+                        .writeLong(cookie).writeInt(0);
+            } else {
+                small.writeInt(SIMPLE_REPLY_MAGIC).writeInt(error).writeLong(cookie);
+            }
+            return small;
+        }
+        byte[] text = message == null ? new byte[0] : message.getBytes(StandardCharsets.UTF_8);
+        int n = Math.min(text.length, 1024);
+        small.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_ERROR)
+                .writeLong(cookie).writeInt(6 + n).writeInt(error).writeShort(n).writeBytes(text, 0, n);
+        return small;
+    }
+
+    /** Replies at once on the event loop (validation failures, empty requests). */
+    private void replyNow(long cookie, int error) {
+        ByteBuf buf = appendError(null, cookie, error, null, false);
+        ctx.write(buf, ctx.voidPromise());
+        needsFlush = true;
+    }
+
+    /** Like {@link #replyNow} for READ and BLOCK_STATUS, which need a structured error when negotiated. */
+    private void replyError(long cookie, int error, String message) {
+        ByteBuf buf = appendError(null, cookie, error, message, structured);
+        ctx.write(buf, ctx.voidPromise());
+        needsFlush = true;
+    }
+
+    private void closeAfterFlush() {
+        closed = true;
+        ctx.flush();
+        ctx.close();
+    }
+
+    /** The errno an NBD client sees for a device failure. */
+    static int errno(Throwable failure) {
+        return switch (failure) {
+            case BlockDeviceException.ReadOnly r -> EPERM;
+            case BlockDeviceException.OutOfRange o -> EINVAL;
+            case BlockDeviceException.Closed c -> ESHUTDOWN;
+            case IllegalArgumentException i -> EINVAL;
+            case OutOfMemoryError o -> ENOMEM;
+            default -> EIO;
+        };
+    }
+}

@@ -1,0 +1,269 @@
+package io.amiforge.nbd;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.pipeline.RequestPipeline;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An NBD server (fixed newstyle protocol) exporting {@link BlockDevice}s by name, built on
+ * Netty. Each export gets one {@link RequestPipeline}; every connection to it submits its
+ * requests there, so device I/O never runs on an event loop, and FLUSH on any connection
+ * covers writes completed on all of them (the server advertises NBD_FLAG_CAN_MULTI_CONN).
+ *
+ * <pre>{@code
+ * NbdServer server = NbdServer.builder().listen("127.0.0.1", 0)
+ *         .export("disk", device, false, "root volume").build();
+ * int port = server.start();
+ * ...
+ * server.close();
+ * }</pre>
+ *
+ * The server does not own the devices: {@link #close()} stops serving and drains in-flight
+ * requests, and the caller flushes and closes the devices. Status sources the server found
+ * itself (see {@link BlockStatusSource#forDevice}) are closed with it.
+ */
+public final class NbdServer implements AutoCloseable {
+
+    private final String host;
+    private final int requestedPort;
+    private final int ioThreads;
+    private final long negotiationTimeoutMillis;
+    private final Map<String, ExportState> exports = new LinkedHashMap<>();
+    private final List<NbdExport> exportList;
+    private final Map<String, RequestPipeline> sharedPipelines;
+    private final ChannelGroup channels = new DefaultChannelGroup("nbd", GlobalEventExecutor.INSTANCE);
+    private EventLoopGroup group;
+    private Channel listener;
+    private volatile boolean closed;
+
+    private NbdServer(Builder b) {
+        this.host = b.host;
+        this.requestedPort = b.port;
+        this.ioThreads = b.ioThreads;
+        this.negotiationTimeoutMillis = b.negotiationTimeoutMillis;
+        this.exportList = List.copyOf(b.exports.values());
+        this.sharedPipelines = Map.copyOf(b.pipelines);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Starts the pipelines and binds the listening socket.
+     *
+     * @return the bound TCP port (useful when the builder asked for port 0)
+     * @throws AmiforgeException {@code AddressInUse} / {@code InvalidParameterValue} if it cannot listen
+     */
+    public synchronized int start() {
+        if (listener != null) {
+            return port();
+        }
+        if (closed) {
+            throw new IllegalStateException("NBD server was closed");
+        }
+        for (NbdExport e : exportList) {
+            RequestPipeline shared = sharedPipelines.get(e.name());
+            exports.put(e.name(), new ExportState(e, shared != null ? shared : RequestPipeline.start(e.device())));
+        }
+        group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
+        ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        channels.add(ch);
+                        ch.pipeline().addLast("nbd", new NbdNegotiation(NbdServer.this));
+                    }
+                });
+        try {
+            listener = bootstrap.bind(host, requestedPort).syncUninterruptibly().channel();
+        } catch (Exception e) {
+            shutdown();
+            String what = e instanceof java.net.BindException ? "AddressInUse" : "InvalidParameterValue";
+            throw new AmiforgeException(AmiforgeException.Kind.FAILED, what,
+                    "cannot listen on " + host + ":" + requestedPort + ": " + e.getMessage(), e);
+        }
+        return port();
+    }
+
+    /** The bound port; only after {@link #start()}. */
+    public int port() {
+        return localAddress().getPort();
+    }
+
+    /** The bound address; only after {@link #start()}. */
+    public InetSocketAddress localAddress() {
+        if (listener == null) {
+            throw new IllegalStateException("NBD server is not started");
+        }
+        return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** The exports, in the order they were added. */
+    public List<NbdExport> exports() {
+        return exportList;
+    }
+
+    /** Open client connections right now. */
+    public int connectionCount() {
+        return channels.size();
+    }
+
+    long negotiationTimeoutMillis() {
+        return negotiationTimeoutMillis;
+    }
+
+    ExportState find(String name) {
+        ExportState e = exports.get(name);
+        if (e == null && name.isEmpty() && exports.size() == 1) {
+            return exports.values().iterator().next(); // the "default" export
+        }
+        return closed ? null : e;
+    }
+
+    Collection<ExportState> exportStates() {
+        return exports.values();
+    }
+
+    /**
+     * Stops listening, closes every connection, waits for requests already in the pipelines to
+     * complete, and stops the pipelines. Idempotent. Does not flush or close the devices.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        shutdown();
+    }
+
+    private void shutdown() {
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+        channels.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+        for (ExportState e : exports.values()) {
+            if (!sharedPipelines.containsKey(e.export().name())) {
+                e.pipeline().close(); // a shared pipeline belongs to whoever passed it in
+            }
+            if (e.export().status() instanceof AutoCloseable c && e.export().status() != e.export().device()) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // only a descriptor for lseek
+                }
+            }
+        }
+        if (group != null) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NbdServer(" + host + ":" + (listener == null ? requestedPort : port()) + ", exports "
+                + exports.keySet() + ")";
+    }
+
+    /** Collects the listen address and the exports. */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 10809;
+        private int ioThreads = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
+        private long negotiationTimeoutMillis = 30_000;
+        private final Map<String, NbdExport> exports = new LinkedHashMap<>();
+        private final Map<String, RequestPipeline> pipelines = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        /** Address to listen on (default 127.0.0.1:10809); port 0 picks a free port. */
+        public Builder listen(String host, int port) {
+            if (port < 0 || port > 65535) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                        "port " + port + " is outside 0..65535");
+            }
+            this.host = Objects.requireNonNull(host, "host");
+            this.port = port;
+            return this;
+        }
+
+        /** Event-loop threads (default: up to 2). */
+        public Builder ioThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("io threads " + threads + " < 1");
+            }
+            this.ioThreads = threads;
+            return this;
+        }
+
+        /** Closes connections that have not finished negotiating after this long (default 30 s). */
+        public Builder negotiationTimeout(java.time.Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("negotiation timeout " + timeout + " is not positive");
+            }
+            this.negotiationTimeoutMillis = timeout.toMillis();
+            return this;
+        }
+
+        /** Adds an export; allocation status comes from {@link BlockStatusSource#forDevice}. */
+        public Builder export(String name, BlockDevice device, boolean readOnly, String description) {
+            return export(NbdExport.of(name, device, readOnly, description));
+        }
+
+        /** Adds an export with an explicit (possibly null) status source. */
+        public Builder export(NbdExport export) {
+            if (exports.putIfAbsent(export.name(), export) != null) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                        "export name '" + export.name() + "' is given twice");
+            }
+            return this;
+        }
+
+        /**
+         * Adds an export whose I/O goes through an existing pipeline (for instance one the
+         * simulator's disk also uses), so both front ends share its ordering. The pipeline must
+         * run over {@code export.device()}; the server does not close it.
+         */
+        public Builder export(NbdExport export, RequestPipeline pipeline) {
+            if (pipeline.device() != export.device()) {
+                throw new IllegalArgumentException("pipeline of " + pipeline.device().name()
+                        + " does not run over the device of export '" + export.name() + "'");
+            }
+            export(export);
+            pipelines.put(export.name(), pipeline);
+            return this;
+        }
+
+        public NbdServer build() {
+            if (exports.isEmpty()) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                        "an NBD server needs at least one export");
+            }
+            return new NbdServer(this);
+        }
+    }
+}

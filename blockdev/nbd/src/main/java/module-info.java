@@ -1,0 +1,12 @@
+/** A fixed-newstyle NBD server on Netty that serves any {@link io.amiforge.blockdev.BlockDevice}. */
+module io.amiforge.nbd {
+    requires transitive io.amiforge.blockdev;
+    requires io.amiforge.pipeline;
+    requires io.netty.buffer;
+    requires io.netty.codec;
+    requires io.netty.common;
+    requires io.netty.handler;
+    requires io.netty.transport;
+
+    exports io.amiforge.nbd;
+}

@@ -1,8 +1,0 @@
-package io.amiforge.blockdev.store;
-
-import java.time.Instant;
-
-/** What the store knows about one volume; {@code parentSnapshotId} is null for a volume created empty and never snapshotted. */
-public record VolumeInfo(String name, String id, long size, int blockSize, String writeStrategy, String readIndex,
-        String parentSnapshotId, Instant createdAt) {
-}

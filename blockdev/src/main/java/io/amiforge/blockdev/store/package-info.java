@@ -1,7 +1,0 @@
-/**
- * The snapshot store: persistent volumes over chains of immutable, incremental snapshots, like
- * EBS snapshots or qcow2 backing chains. Entry point: {@link io.amiforge.blockdev.store.SnapshotStore#open}.
- * Volumes are {@link io.amiforge.blockdev.store.Volume}s (block devices); strategies live in
- * {@code io.amiforge.blockdev.store.strategy}.
- */
-package io.amiforge.blockdev.store;

@@ -1,9 +1,0 @@
-package io.amiforge.blockdev.store;
-
-/** The block-device contract for volumes of 512-byte blocks (cow, flat). */
-class SmallBlockVolumeContractTest extends VolumeContractTest {
-    @Override
-    protected VolumeOptions options() {
-        return VolumeOptions.defaults().blockSize(512).writeStrategy("cow");
-    }
-}

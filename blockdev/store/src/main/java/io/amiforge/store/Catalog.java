@@ -1,0 +1,343 @@
+package io.amiforge.store;
+
+import io.amiforge.blockdev.BlockDeviceException;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.zip.CRC32C;
+
+/**
+ * The store's metadata: every volume and snapshot record. Persisted as one text file
+ * {@code catalog} ({@code amiforge-catalog 1}, one line per object of {@code key=value} fields,
+ * URL-encoded, and a last line {@code crc <crc32c>} over everything before it). Every change is
+ * committed atomically: write {@code catalog.tmp}, fsync, rename over {@code catalog}, fsync the
+ * directory; a crash leaves the old or the new catalog, never a mix.
+ */
+final class Catalog {
+
+    static final String HEADER = "amiforge-catalog 1";
+
+    /** A volume: its current (top) layer, the snapshot under it (base), its lineage parent. */
+    static final class VolumeRecord {
+        String name;
+        String id;
+        long size;
+        int blockSize;
+        String write;
+        String read;
+        String parent;
+        String base;
+        String layer;
+        int gen;
+        Instant created;
+        final Map<Integer, Integer> genAlias = new TreeMap<>();
+    }
+
+    /** A snapshot: its own layer, the snapshot its view falls through to (base), its lineage parent. */
+    static final class SnapshotRecord {
+        String id;
+        String volume;
+        String volumeId;
+        String parent;
+        String base;
+        String layer;
+        long size;
+        int blockSize;
+        String description;
+        Instant created;
+        String mode;
+        int gen;
+        boolean materialized;
+        final Map<String, String> attributes = new TreeMap<>();
+    }
+
+    /** The generation of the log ({@code catalog.<gen>.log}) holding changes made after this catalog was saved. */
+    long logGeneration;
+    final Map<String, VolumeRecord> volumes = new LinkedHashMap<>();
+    final Map<String, SnapshotRecord> snapshots = new LinkedHashMap<>();
+
+    static Catalog load(Path file) {
+        Catalog catalog = new Catalog();
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return catalog;
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(file.toString(), "read", e);
+        }
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        int crcLine = text.lastIndexOf("crc ");
+        if (!text.startsWith(HEADER + "\n") || crcLine < 0) {
+            throw StoreException.corrupt(file + ": not an amiforge catalog (expected first line '" + HEADER
+                    + "' and a last line 'crc ...')");
+        }
+        String body = text.substring(0, crcLine);
+        String stored = text.substring(crcLine + 4).trim();
+        String actual = crcOf(body);
+        if (!actual.equals(stored)) {
+            throw StoreException.corrupt(file + ": checksum mismatch (stored " + stored + ", computed " + actual + ")");
+        }
+        String[] lines = body.split("\n");
+        for (int i = 1; i < lines.length; i++) {
+            catalog.apply(file, i + 1, lines[i]);
+        }
+        return catalog;
+    }
+
+
+    /** Applies one record line (an upsert by name or id), from the catalog or its log. */
+    void apply(Path file, int lineNumber, String line) {
+        if (line.isBlank()) {
+            return;
+        }
+        Map<String, String> f = parse(line);
+        String kind = line.substring(0, line.indexOf(' ') < 0 ? line.length() : line.indexOf(' '));
+        Catalog catalog = this;
+        int i = lineNumber - 1;
+        try {
+            switch (kind) {
+                case "log" -> catalog.logGeneration = Long.parseLong(f.get("gen"));
+                case "volume" -> {
+                    VolumeRecord v = new VolumeRecord();
+                    v.name = f.get("name");
+                    v.id = f.get("id");
+                    v.size = Long.parseLong(f.get("size"));
+                    v.blockSize = Integer.parseInt(f.get("bs"));
+                    v.write = f.get("write");
+                    v.read = f.get("read");
+                    v.parent = f.get("parent");
+                    v.base = f.get("base");
+                    v.layer = f.get("layer");
+                    v.gen = Integer.parseInt(f.get("gen"));
+                    v.created = Instant.parse(f.get("created"));
+                    String alias = f.get("alias");
+                    if (alias != null && !alias.isEmpty()) {
+                        for (String pair : alias.split(",")) {
+                            String[] kv = pair.split(":");
+                            v.genAlias.put(Integer.parseInt(kv[0]), Integer.parseInt(kv[1]));
+                        }
+                    }
+                    catalog.volumes.put(v.name, v);
+                }
+                case "snapshot" -> {
+                    SnapshotRecord s = new SnapshotRecord();
+                    s.id = f.get("id");
+                    s.volume = f.get("volume");
+                    s.volumeId = f.get("volumeId");
+                    s.parent = f.get("parent");
+                    s.base = f.get("base");
+                    s.layer = f.get("layer");
+                    s.size = Long.parseLong(f.get("size"));
+                    s.blockSize = Integer.parseInt(f.get("bs"));
+                    s.description = f.getOrDefault("desc", "");
+                    s.created = Instant.parse(f.get("created"));
+                    s.mode = f.get("mode");
+                    s.gen = Integer.parseInt(f.get("gen"));
+                    s.materialized = Boolean.parseBoolean(f.get("materialized"));
+                    f.forEach((k, val) -> {
+                        if (k.startsWith("attr.")) {
+                            s.attributes.put(k.substring(5), val);
+                        }
+                    });
+                    catalog.snapshots.put(s.id, s);
+                }
+                default -> throw StoreException.corrupt(file + ": line " + (i + 1) + ": unknown record '" + kind + "'");
+            }
+        } catch (RuntimeException e) {
+            if (e instanceof StoreException) {
+                throw e;
+            }
+            throw StoreException.corrupt(file + ": line " + (i + 1) + ": malformed record (" + e + ")");
+        }
+    }
+
+    private static Map<String, String> parse(String line) {
+        Map<String, String> fields = new HashMap<>();
+        for (String token : line.split(" ")) {
+            int eq = token.indexOf('=');
+            if (eq > 0) {
+                fields.put(URLDecoder.decode(token.substring(0, eq), StandardCharsets.UTF_8),
+                        URLDecoder.decode(token.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return fields;
+    }
+
+    static String crcOf(String body) {
+        CRC32C crc = new CRC32C();
+        crc.update(body.getBytes(StandardCharsets.UTF_8));
+        return String.format("%08x", crc.getValue());
+    }
+
+    String serialize() {
+        StringBuilder out = new StringBuilder(HEADER).append('\n');
+        out.append("log gen=").append(logGeneration).append('\n');
+        for (VolumeRecord v : volumes.values()) {
+            out.append(line(v));
+        }
+        for (SnapshotRecord s : snapshots.values()) {
+            out.append(line(s));
+        }
+        return out.toString();
+    }
+
+    static String line(VolumeRecord v) {
+        StringBuilder out = new StringBuilder("volume");
+        field(out, "name", v.name);
+        field(out, "id", v.id);
+        field(out, "size", Long.toString(v.size));
+        field(out, "bs", Integer.toString(v.blockSize));
+        field(out, "write", v.write);
+        field(out, "read", v.read);
+        field(out, "parent", v.parent);
+        field(out, "base", v.base);
+        field(out, "layer", v.layer);
+        field(out, "gen", Integer.toString(v.gen));
+        field(out, "created", v.created.toString());
+        StringBuilder alias = new StringBuilder();
+        v.genAlias.forEach((k, val) -> alias.append(alias.isEmpty() ? "" : ",").append(k).append(':').append(val));
+        field(out, "alias", alias.toString());
+        return out.append('\n').toString();
+    }
+
+    static String line(SnapshotRecord s) {
+        StringBuilder out = new StringBuilder("snapshot");
+        field(out, "id", s.id);
+        field(out, "volume", s.volume);
+        field(out, "volumeId", s.volumeId);
+        field(out, "parent", s.parent);
+        field(out, "base", s.base);
+        field(out, "layer", s.layer);
+        field(out, "size", Long.toString(s.size));
+        field(out, "bs", Integer.toString(s.blockSize));
+        field(out, "desc", s.description);
+        field(out, "created", s.created.toString());
+        field(out, "mode", s.mode);
+        field(out, "gen", Integer.toString(s.gen));
+        field(out, "materialized", Boolean.toString(s.materialized));
+        s.attributes.forEach((k, val) -> field(out, "attr." + k, val));
+        return out.append('\n').toString();
+    }
+
+    /**
+     * Replays the catalog log ({@code catalog.log}): batches of record lines, each closed by
+     * {@code commit <crc32c of the batch>}. A batch without an intact commit line (a torn append)
+     * is ignored; records of a valid batch replace those of the same name or id.
+     */
+    void replayLog(Path log) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(log);
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(log.toString(), "read", e);
+        }
+        int length = 0;
+        while (length < bytes.length && bytes[length] != 0) {
+            length++; // the log is followed by pre-written zeros
+        }
+        String text = new String(bytes, 0, length, StandardCharsets.UTF_8);
+        int start = 0;
+        int lineNumber = 1;
+        while (true) {
+            int commit = text.indexOf("commit ", start);
+            if (commit < 0) {
+                return;
+            }
+            int end = text.indexOf('\n', commit);
+            if (end < 0) {
+                return;
+            }
+            String batch = text.substring(start, commit);
+            if (!crcOf(batch).equals(text.substring(commit + 7, end).trim())) {
+                return; // torn or damaged batch: it (and anything after it) never committed
+            }
+            for (String l : batch.split("\n")) {
+                apply(log, lineNumber++, l);
+            }
+            start = end + 1;
+        }
+    }
+
+    /** One batch for the log: the lines and their commit line. */
+    static byte[] logBatch(String lines) {
+        return (lines + "commit " + crcOf(lines) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void field(StringBuilder out, String key, String value) {
+        if (value == null) {
+            return;
+        }
+        out.append(' ').append(encode(key)).append('=').append(encode(value));
+    }
+
+    /** URL-encodes, with a fast path for the common values that need no encoding (ids, numbers). */
+    private static String encode(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_')) {
+                return URLEncoder.encode(value, StandardCharsets.UTF_8);
+            }
+        }
+        return value;
+    }
+
+    /** Commits the catalog atomically (write new, fsync, rename, fsync dir); returns bytes written. */
+    int save(Path file) {
+        return save(file, true);
+    }
+
+    /**
+     * Commits the catalog atomically. {@code durable} false skips the fsyncs: the rename is still
+     * atomic and survives the process dying (it is in the page cache), but not a power loss until
+     * a later durable save.
+     */
+    int save(Path file, boolean durable) {
+        String body = serialize();
+        byte[] bytes = (body + "crc " + crcOf(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                if (durable) {
+                    out.force(true);
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (durable) {
+                fsyncDirectory(file.getParent());
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(file.toString(), "commit", e);
+        }
+        return bytes.length;
+    }
+
+    /** fsyncs a directory so a rename or a new file in it is durable. */
+    static void fsyncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(dir.toString(), "fsync of directory", e);
+        }
+    }
+}

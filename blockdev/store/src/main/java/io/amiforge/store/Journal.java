@@ -1,0 +1,271 @@
+package io.amiforge.store;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The store's single writer: every mutation (block writes, flushes, snapshots and every other
+ * metadata change) is an event on an LMAX Disruptor ring, applied in order by one thread.
+ * Event slots are pre-allocated and carry a block-sized buffer, so a write allocates nothing.
+ *
+ * <p>Group commit: a flush only marks its batch; when the handler reaches the end of a batch
+ * ({@code endOfBatch}) it fsyncs every layer written since the last fsync once, then releases
+ * every flush of the batch. A write returns when it is applied (in the page cache: it survives
+ * the process dying); a flush returns when it is on disk.
+ */
+final class Journal implements AutoCloseable {
+
+    static final int WRITE = 1;
+    static final int ZERO = 2;
+    static final int FLUSH = 3;
+    static final int OP = 4;
+    private static final int RING = 1024;
+
+    /** One pre-allocated ring slot. */
+    static final class Event {
+        int kind;
+        VolumeState volume;
+        long block;
+        int offset;
+        int length;
+        MemorySegment buffer;
+        Waiter waiter;
+        boolean last;
+        Callable<?> op;
+        CompletableFuture<Object> future;
+
+        void clear() {
+            volume = null;
+            waiter = null;
+            op = null;
+            future = null;
+        }
+    }
+
+    /** A thread waiting for its request (reused per thread: nothing allocated per write). */
+    static final class Waiter {
+        final Thread thread = Thread.currentThread();
+        volatile boolean done;
+        volatile RuntimeException error;
+    }
+
+    private static final ThreadLocal<Waiter> WAITERS = ThreadLocal.withInitial(Waiter::new);
+
+    private final Disruptor<Event> disruptor;
+    private final RingBuffer<Event> ring;
+    private final Map<Layer, Boolean> dirty = new IdentityHashMap<>();
+    private final List<Waiter> flushWaiters = new ArrayList<>();
+    private volatile Thread handlerThread;
+    /** Run at every group commit after the layers are fsynced (the store syncs a lazily committed catalog). */
+    volatile Runnable afterForce;
+
+    Journal(String name) {
+        disruptor = new Disruptor<>(Event::new, RING, runnable -> {
+            Thread t = new Thread(runnable, "amiforge-journal " + name);
+            t.setDaemon(true);
+            return t;
+        }, ProducerType.MULTI, new BlockingWaitStrategy());
+        disruptor.handleEventsWith((EventHandler<Event>) this::onEvent);
+        ring = disruptor.start();
+    }
+
+    boolean onJournalThread() {
+        return Thread.currentThread() == handlerThread;
+    }
+
+    /** Records that {@code layer} has data not yet fsynced (journal thread only). */
+    void dirty(Layer layer) {
+        dirty.put(layer, Boolean.TRUE);
+    }
+
+    /** fsyncs every dirty layer (journal thread only). */
+    void forceAll() {
+        for (Layer layer : dirty.keySet()) {
+            layer.force();
+        }
+        dirty.clear();
+        Runnable after = afterForce;
+        if (after != null) {
+            after.run();
+        }
+    }
+
+    /** Forgets a layer that is being deleted (journal thread only). */
+    void forget(Layer layer) {
+        dirty.remove(layer);
+    }
+
+    private void onEvent(Event e, long sequence, boolean endOfBatch) {
+        if (handlerThread == null) {
+            handlerThread = Thread.currentThread();
+        }
+        try {
+            switch (e.kind) {
+                case WRITE, ZERO -> {
+                    Waiter w = e.waiter;
+                    try {
+                        if (w.error == null) {
+                            e.volume.apply(e.block, e.offset, e.length, e.kind == ZERO ? null : e.buffer);
+                        }
+                    } catch (RuntimeException x) {
+                        w.error = x;
+                    }
+                    if (e.last) {
+                        w.done = true;
+                        LockSupport.unpark(w.thread);
+                    }
+                }
+                case FLUSH -> flushWaiters.add(e.waiter);
+                case OP -> {
+                    CompletableFuture<Object> future = e.future;
+                    try {
+                        future.complete(e.op.call());
+                    } catch (Throwable x) {
+                        future.completeExceptionally(x);
+                    }
+                }
+                default -> throw new IllegalStateException("unknown journal event " + e.kind);
+            }
+        } finally {
+            e.clear();
+        }
+        if (endOfBatch && !flushWaiters.isEmpty()) {
+            RuntimeException failure = null;
+            try {
+                forceAll(); // group commit: one fsync per dirty file for the whole batch
+            } catch (RuntimeException x) {
+                failure = x;
+            }
+            for (Waiter w : flushWaiters) {
+                if (failure != null) {
+                    w.error = failure;
+                }
+                w.done = true;
+                LockSupport.unpark(w.thread);
+            }
+            flushWaiters.clear();
+        }
+    }
+
+    /** Writes {@code src} at byte {@code offset} of {@code volume}, one event per block; waits until applied. */
+    void write(VolumeState volume, long offset, long length, MemorySegment src) {
+        boolean zero = src == null;
+        int bs = volume.blockSize;
+        int shift = Integer.numberOfTrailingZeros(bs);
+        Waiter w = WAITERS.get();
+        w.done = false;
+        w.error = null;
+        long done = 0;
+        while (done < length) {
+            long pos = offset + done;
+            long block = pos >>> shift;
+            int within = (int) (pos & (bs - 1));
+            int n = (int) Math.min(bs - within, length - done);
+            long seq = ring.next();
+            Event e = ring.get(seq);
+            e.kind = zero ? ZERO : WRITE;
+            e.volume = volume;
+            e.block = block;
+            e.offset = within;
+            e.length = n;
+            e.waiter = w;
+            e.last = done + n >= length;
+            if (!zero) {
+                if (e.buffer == null || e.buffer.byteSize() < bs) {
+                    e.buffer = Arena.ofAuto().allocate(Math.max(bs, 4096), 4096);
+                }
+                MemorySegment.copy(src, done, e.buffer, 0, n);
+            }
+            ring.publish(seq);
+            done += n;
+        }
+        await(w);
+    }
+
+    /** Publishes a flush and waits until the batch it lands in has been fsynced. */
+    void flush() {
+        Waiter w = WAITERS.get();
+        w.done = false;
+        w.error = null;
+        long seq = ring.next();
+        Event e = ring.get(seq);
+        e.kind = FLUSH;
+        e.waiter = w;
+        ring.publish(seq);
+        await(w);
+    }
+
+    /** Runs {@code op} on the journal thread, in order with every write, and returns its result. */
+    @SuppressWarnings("unchecked")
+    <T> T call(Callable<T> op) {
+        if (onJournalThread()) {
+            try {
+                return op.call();
+            } catch (RuntimeException x) {
+                throw x;
+            } catch (Exception x) {
+                throw new IllegalStateException(x);
+            }
+        }
+        CompletableFuture<Object> future = new CompletableFuture<>();
+        long seq = ring.next();
+        Event e = ring.get(seq);
+        e.kind = OP;
+        e.op = op;
+        e.future = future;
+        ring.publish(seq);
+        try {
+            return (T) future.get();
+        } catch (ExecutionException x) {
+            Throwable cause = x.getCause();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the store journal", x);
+        }
+    }
+
+    private static void await(Waiter w) {
+        int spins = 0;
+        while (!w.done) {
+            if (spins++ < 200) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(w);
+            }
+        }
+        RuntimeException error = w.error;
+        if (error != null) {
+            w.error = null;
+            throw error;
+        }
+    }
+
+    @Override
+    public void close() {
+        call(() -> {
+            forceAll();
+            return null;
+        });
+        disruptor.shutdown();
+    }
+}

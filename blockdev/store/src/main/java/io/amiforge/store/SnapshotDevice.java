@@ -1,0 +1,73 @@
+package io.amiforge.store;
+
+import io.amiforge.blockdev.AbstractBlockDevice;
+import io.amiforge.store.strategy.FlatIndex;
+import io.amiforge.store.strategy.ReadIndex;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A read-only device over one snapshot's full contents (its layer and every layer under it),
+ * resolved through a flat index. Valid while the snapshots of its chain exist.
+ */
+final class SnapshotDevice extends AbstractBlockDevice implements BlockReads.Source {
+
+    private final SnapshotStore store;
+    private final ReadIndex.Resolver resolver;
+    private final String snapshotId;
+
+    SnapshotDevice(SnapshotStore store, String snapshotId, long size, int blockSize, Stack stack) {
+        super("snapshot " + snapshotId, size, blockSize, true);
+        this.store = store;
+        this.snapshotId = snapshotId;
+        this.resolver = new FlatIndex().build(stack);
+    }
+
+    @Override
+    public ReadIndex.Resolver resolver() {
+        return resolver;
+    }
+
+    @Override
+    public String describe(Stack stack, int ordinal) {
+        return "snapshot " + stack.owners[ordinal];
+    }
+
+    @Override
+    public VolumeStats stats() {
+        return null;
+    }
+
+    @Override
+    protected void doRead(long offset, MemorySegment dst) {
+        store.checkOpen();
+        var lock = store.readLock();
+        lock.lock();
+        try {
+            BlockReads.read(this, blockSize(), offset, dst);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    protected void doWrite(long offset, MemorySegment src) {
+        throw new IllegalStateException("read-only");
+    }
+
+    @Override
+    protected void doFlush() {
+    }
+
+    @Override
+    protected void doDiscard(long offset, long length) {
+        throw new IllegalStateException("read-only");
+    }
+
+    @Override
+    protected void doClose() {
+    }
+
+    String snapshotId() {
+        return snapshotId;
+    }
+}

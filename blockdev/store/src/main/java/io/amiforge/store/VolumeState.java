@@ -1,0 +1,172 @@
+package io.amiforge.store;
+
+import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.strategy.ReadIndex;
+import io.amiforge.store.strategy.Strategies;
+import io.amiforge.store.strategy.WriteStrategy;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The shared state of one volume inside an open store (all {@link StoreVolume} handles of the
+ * volume use it): its record, its layer stack (the snapshots under it plus its current layer on
+ * top), the read resolver, the strategies and the statistics. Mutated only on the journal thread;
+ * read by any thread through the volatile {@link #resolver}.
+ */
+final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutContext {
+
+    /** Generation of blocks in a copy-on-write current layer that no snapshot owns (copied down by flatten or merge). */
+    static final int BASE_GEN = 0x7FFF_FFFE;
+
+    final SnapshotStore store;
+    final Catalog.VolumeRecord rec;
+    final int blockSize;
+    final long blocks;
+    final WriteStrategy write;
+    final ReadIndex readIndex;
+    final VolumeStats stats = new VolumeStats();
+    volatile ReadIndex.Resolver resolver;
+    volatile boolean deleted;
+    /** Copy-on-write: blocks of the current layer written in the current generation (journal thread). */
+    long genBlocks;
+    private final MemorySegment scratch;
+    private final MemorySegment copyScratch;
+
+    VolumeState(SnapshotStore store, Catalog.VolumeRecord rec, Stack stack) {
+        this.store = store;
+        this.rec = rec;
+        this.blockSize = rec.blockSize;
+        this.blocks = rec.size / rec.blockSize;
+        this.write = Strategies.write(rec.write);
+        this.readIndex = Strategies.read(rec.read);
+        this.resolver = readIndex.build(stack);
+        this.scratch = Arena.ofAuto().allocate(blockSize, 4096);
+        this.copyScratch = Arena.ofAuto().allocate(blockSize, 4096);
+        recount();
+    }
+
+    /** Recounts {@link #genBlocks} (after open and after operations that relabel blocks). */
+    void recount() {
+        if (!cow()) {
+            return;
+        }
+        Layer current = top();
+        long[] n = {0};
+        current.forEach((block, entry) -> {
+            if (resolveGen(current.gen(block)) == rec.gen) {
+                n[0]++;
+            }
+            return 0;
+        });
+        genBlocks = n[0];
+    }
+
+    boolean cow() {
+        return !write.freezesOnSnapshot();
+    }
+
+    Stack stack() {
+        return (Stack) resolver.stack();
+    }
+
+    Layer top() {
+        return stack().top();
+    }
+
+    @Override
+    public ReadIndex.Resolver resolver() {
+        return resolver;
+    }
+
+    @Override
+    public String describe(Stack stack, int ordinal) {
+        String owner = stack.owners[ordinal];
+        return owner == null ? "volume " + rec.name : "volume " + rec.name + ", snapshot " + owner;
+    }
+
+    @Override
+    public VolumeStats stats() {
+        return stats;
+    }
+
+    /** Applies one block write (journal thread). {@code data} null means zeros (discard). */
+    void apply(long block, int offset, int length, MemorySegment data) {
+        if (deleted) {
+            throw new BlockDeviceException.Closed("volume " + rec.name + " (deleted)");
+        }
+        MemorySegment full;
+        if (length == blockSize) {
+            full = data == null ? null : data.asSlice(0, blockSize);
+        } else {
+            BlockReads.readBlock(this, block, scratch);
+            if (data == null) {
+                scratch.asSlice(offset, length).fill((byte) 0);
+            } else {
+                MemorySegment.copy(data, 0, scratch, offset, length);
+            }
+            full = scratch;
+        }
+        Stack stack = stack();
+        Layer top = stack.top();
+        if (full == null && !top.has(block) && resolver.find(block) < 0) {
+            return; // zeroing a block nobody holds: it already reads as zeros
+        }
+        write.beforeOverwrite(this, block);
+        if (cow() && (!top.has(block) || resolveGen(top.gen(block)) != rec.gen)) {
+            genBlocks++;
+        }
+        int meta = top.put(block, full, rec.gen);
+        store.journal.dirty(top);
+        resolver.written(block, stack.depth() - 1);
+        stats.metadataBytesWritten.add(meta);
+        if (full != null) {
+            stats.dataBytesWritten.add(blockSize);
+        }
+    }
+
+    // ---- copy-on-write -------------------------------------------------------------------
+
+    int resolveGen(int gen) {
+        int g = gen;
+        for (int i = 0; i <= rec.genAlias.size(); i++) {
+            Integer next = rec.genAlias.get(g);
+            if (next == null) {
+                return g;
+            }
+            g = next;
+        }
+        return g;
+    }
+
+    @Override
+    public String ownerSnapshot(long block) {
+        Layer current = top();
+        int gen = current.gen(block);
+        if (gen < 0 || !current.has(block)) {
+            return null;
+        }
+        int g = resolveGen(gen);
+        if (g == rec.gen || g == BASE_GEN) {
+            return null;
+        }
+        Catalog.SnapshotRecord owner = store.cowSnapshotOf(rec.id, g);
+        if (owner == null || store.layerOf(owner).has(block)) {
+            return null;
+        }
+        return owner.id;
+    }
+
+    @Override
+    public void copyOut(long block, String snapshotId) {
+        Catalog.SnapshotRecord s = store.catalog.snapshots.get(snapshotId);
+        Layer target = store.layerOf(s);
+        store.copyBlock(top(), block, target, 0, "volume " + rec.name, copyScratch);
+        stats.blocksCopied.increment();
+    }
+
+    /** Rebuilds the stack and resolver from the record (after rollback, flatten, merges). */
+    void rebuild() {
+        resolver = readIndex.build(store.volumeStack(rec));
+        recount();
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * The snapshot store: persistent volumes over chains of immutable, incremental snapshots, like
+ * EBS snapshots or qcow2 backing chains. Entry point: {@link io.amiforge.store.SnapshotStore#open}.
+ * Volumes are {@link io.amiforge.store.Volume}s (block devices); strategies live in
+ * {@code io.amiforge.store.strategy}.
+ */
+package io.amiforge.store;

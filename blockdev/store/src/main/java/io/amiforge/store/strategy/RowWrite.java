@@ -1,0 +1,19 @@
+package io.amiforge.store.strategy;
+
+/** Redirect-on-write: new data always goes to the newest layer; nothing is ever copied. */
+public final class RowWrite implements WriteStrategy {
+
+    @Override
+    public String name() {
+        return "row";
+    }
+
+    @Override
+    public boolean freezesOnSnapshot() {
+        return true;
+    }
+
+    @Override
+    public void beforeOverwrite(CopyOutContext context, long block) {
+    }
+}

@@ -1,0 +1,42 @@
+package io.amiforge.store.strategy;
+
+/** Chain walk: asks each layer from the top down; a read at depth d costs up to d lookups. Keeps no state. */
+public final class WalkIndex implements ReadIndex {
+
+    @Override
+    public String name() {
+        return "walk";
+    }
+
+    @Override
+    public Resolver build(LayerStack stack) {
+        return new Walk(stack);
+    }
+
+    private record Walk(LayerStack stack) implements Resolver {
+
+        @Override
+        public int find(long block) {
+            for (int i = stack.depth() - 1; i >= 0; i--) {
+                if (stack.has(i, block)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public int visited(int found) {
+            return found < 0 ? stack.depth() : stack.depth() - found;
+        }
+
+        @Override
+        public void written(long block, int ordinal) {
+        }
+
+        @Override
+        public Resolver grown(LayerStack grown) {
+            return new Walk(grown);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.amiforge.blockdev;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.amiforge.testkit.BlockDeviceContractTest;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileBlockDeviceTest extends BlockDeviceContractTest {
+
+    @TempDir
+    Path dir;
+
+    private int counter;
+
+    @Override
+    protected BlockDevice newDevice(long size) {
+        return FileBlockDevice.create(dir.resolve("disk" + counter++ + ".raw"), size);
+    }
+
+    @Override
+    protected BlockDevice reopen(BlockDevice device) {
+        Path path = ((FileBlockDevice) device).path();
+        device.close();
+        return FileBlockDevice.open(path, false);
+    }
+
+    @Test
+    void createdFilesAreSparseAndDiscardPunchesHoles() throws Exception {
+        Path file = dir.resolve("sparse.raw");
+        try (FileBlockDevice device = FileBlockDevice.create(file, 64L << 20)) {
+            assertThat(allocatedBytes(file)).isLessThan(64 * 1024);
+            byte[] data = new byte[8 << 20];
+            java.util.Arrays.fill(data, (byte) 5);
+            device.write(0, MemorySegment.ofArray(data));
+            device.flush();
+            long full = allocatedBytes(file);
+            assertThat(full).isGreaterThanOrEqualTo(8L << 20);
+            device.discard(0, 8 << 20);
+            device.flush();
+            assertThat(allocatedBytes(file)).isLessThan(full / 2);
+            assertThat(read(device, 4 << 20, 4096)).containsOnly(0);
+        }
+    }
+
+    @Test
+    void readOnlyDeviceRefusesWrites() {
+        Path file = dir.resolve("ro.raw");
+        FileBlockDevice.create(file, 4096).close();
+        try (FileBlockDevice device = FileBlockDevice.open(file, true)) {
+            assertThatThrownBy(() -> device.write(0, MemorySegment.ofArray(new byte[1])))
+                    .isInstanceOf(BlockDeviceException.ReadOnly.class);
+        }
+    }
+
+    @Test
+    void missingFileIsAClearError() {
+        assertThatThrownBy(() -> FileBlockDevice.open(dir.resolve("nope.raw"), true))
+                .hasMessageContaining("nope.raw").hasMessageContaining("no such file");
+    }
+
+    private static long allocatedBytes(Path file) throws Exception {
+        Process stat = new ProcessBuilder("stat", "--format=%b %B", file.toString()).start();
+        String[] out = new String(stat.getInputStream().readAllBytes()).trim().split(" ");
+        stat.waitFor();
+        return Long.parseLong(out[0]) * Long.parseLong(out[1]);
+    }
+}

@@ -1,0 +1,19 @@
+/** The {@code amiforge} command line (picocli): the only place that knows exit codes. */
+module io.amiforge.cli {
+    requires io.amiforge.cloud;
+    requires io.amiforge.transfer;
+    requires io.amiforge.nbd;
+    requires info.picocli;
+    requires me.tongfei.progressbar;
+    requires com.fasterxml.jackson.databind;
+
+    opens io.amiforge.cli to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.ami to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.boot to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.cloud to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.demo to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.fs to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.image to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.nbd to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.store to info.picocli, com.fasterxml.jackson.databind;
+}

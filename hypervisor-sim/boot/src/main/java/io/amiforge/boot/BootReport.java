@@ -1,0 +1,66 @@
+package io.amiforge.boot;
+
+import io.amiforge.x86.bios.DiskRead;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one simulated boot did, as {@code amiforge boot --json} prints it: the mode ({@code hvm}
+ * or {@code pv}), the result, the stages passed in order, the console text the guest printed,
+ * the kernel it reached (if any), the instruction count (0 for PV), every disk read, and the
+ * error that stopped it (null unless the result is {@code failed} or the boot stopped early
+ * for a reason worth naming). A guest failure is always a report, never a host exception.
+ */
+public record BootReport(
+        String mode,
+        Result result,
+        List<Stage> stages,
+        String console,
+        Kernel kernel,
+        long instructions,
+        List<DiskRead> diskReads,
+        String error,
+        Map<String, Object> details) {
+
+    public BootReport {
+        stages = List.copyOf(stages);
+        diskReads = List.copyOf(diskReads);
+        details = details == null ? Map.of() : Map.copyOf(details);
+    }
+
+    /** How a boot ended; {@link #wireName()} is the contract's spelling. */
+    public enum Result {
+        KERNEL_HANDOFF("kernel-handoff"),
+        HALTED("halted"),
+        PROTECTED_MODE("protected-mode"),
+        BUDGET_EXHAUSTED("budget-exhausted"),
+        FAILED("failed");
+
+        private final String wireName;
+
+        Result(String wireName) {
+            this.wireName = wireName;
+        }
+
+        public String wireName() {
+            return wireName;
+        }
+    }
+
+    /** One step of the boot chain ("BIOS POST", "MBR loaded", "VBR loaded", "menu.lst read", ...). */
+    public record Stage(String name, String detail) {
+    }
+
+    /**
+     * The kernel the boot handed off to: its path (if known), version string, command line,
+     * and format ({@code bzImage}, {@code elf64}, {@code elf32}, ...), plus format-specific facts
+     * (boot-protocol version, entry point, Xen notes) in {@code attributes}.
+     */
+    public record Kernel(String path, String version, String cmdline, String format, Map<String, Object> attributes) {
+        public Kernel {
+            attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
+        }
+    }
+
+}

@@ -1,0 +1,51 @@
+package io.amiforge.boot.image;
+
+import io.amiforge.boot.BootReport;
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.pipeline.PipelinedBlockDevice;
+import io.amiforge.pipeline.RequestPipeline;
+import io.amiforge.imagefmt.partition.PartitionTable;
+import io.amiforge.boot.hvm.HvmBoot;
+import io.amiforge.boot.pv.PvBootOptions;
+import io.amiforge.boot.pv.PvGrub;
+import java.util.List;
+
+/**
+ * Boots a disk the way a cloud would for its virtualization type: {@link #hvm} runs the BIOS
+ * and the master boot record on the x86 interpreter; {@link #pv} runs PV-GRUB over the disk's
+ * partitions (imagefmt's partition tables) and ext filesystem (imagefmt's reader).
+ */
+public final class ImageBooter {
+
+    private ImageBooter() {
+    }
+
+    /** HVM boot of {@code disk} with an instruction budget and guest memory (see {@link #hvm(BlockDevice, HvmBoot.Options)}). */
+    public static BootReport hvm(BlockDevice disk, long maxInstructions, long memoryBytes) {
+        return hvm(disk, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions).withMemoryBytes(memoryBytes));
+    }
+
+    /**
+     * HVM boot of {@code disk}. The BIOS's disk requests (INT 13h) go through the shared
+     * Disruptor request pipeline, as NBD's do; {@code disk} stays open.
+     */
+    public static BootReport hvm(BlockDevice disk, HvmBoot.Options options) {
+        try (RequestPipeline pipeline = RequestPipeline.start(disk);
+             PipelinedBlockDevice pipelined = PipelinedBlockDevice.over(pipeline)) {
+            return HvmBoot.boot(pipelined, options);
+        }
+    }
+
+    /** PV boot of {@code disk} through PV-GRUB for an instance of {@code architecture} ({@code x86_64} or {@code i386}). */
+    public static BootReport pv(BlockDevice disk, String architecture, long memoryMiB) {
+        PvBootOptions options = new PvBootOptions(PvBootOptions.Architecture.of(architecture), memoryMiB,
+                ImageBooter::partitions, ExtGuestFileSystem::open);
+        return PvGrub.boot(disk, options);
+    }
+
+    /** The partitions of {@code disk} in table order; empty when it has no partition table. */
+    public static List<BlockDevice> partitions(BlockDevice disk) {
+        PartitionTable table = PartitionTable.read(disk);
+        return table.partitions().stream().map(p -> PartitionTable.open(disk, p)).toList();
+    }
+}

@@ -1,0 +1,191 @@
+package io.amiforge.boot.hvm;
+
+import io.amiforge.x86.bios.DiskRead;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.amiforge.blockdev.FileBlockDevice;
+import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
+import io.amiforge.boot.BootReport;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Debian's real boot code (syslinux mbr.bin, GRUB boot.img/core.img) running in the simulator. */
+@Tag("interop")
+class RealBootCodeTest {
+
+    static final Path SYSLINUX_MBR = Path.of("/usr/lib/syslinux/mbr/mbr.bin");
+    static final Path GRUB_DIR = Path.of("/usr/lib/grub/i386-pc");
+
+    @TempDir
+    Path tmp;
+
+    static final String VBR = """
+            bits 16
+            org 0x7c00
+                xor ax, ax
+                mov ds, ax
+                mov si, msg
+            p:  lodsb
+                or al, al
+                jz h
+                mov ah, 0x0e
+                int 0x10
+                jmp p
+            h:  cli
+                hlt
+            msg: db "VBR from the active partition, DL=", 0
+            times 510 - ($ - $$) db 0
+            dw 0xaa55
+            """;
+
+    Path partitionedImage(String name, boolean active) throws Exception {
+        Path sfdisk = Interop.tool("sfdisk");
+        Path img = tmp.resolve(name);
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(8L << 20);
+        }
+        String script = "label: dos\nlabel-id: 0x1234abcd\nstart=2048, size=8192, type=83" + (active ? ", bootable" : "")
+                + "\nstart=10240, type=83\n";
+        Path scriptFile = tmp.resolve(name + ".sfdisk");
+        Files.writeString(scriptFile, script);
+        Process p = new ProcessBuilder(sfdisk.toString(), "--no-reread", "--no-tell-kernel", img.toString())
+                .redirectInput(scriptFile.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as("sfdisk: " + out).isZero();
+        return img;
+    }
+
+    static void writeAt(Path img, long offset, byte[] bytes, int len) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            f.seek(offset);
+            f.write(bytes, 0, len);
+        }
+    }
+
+    static BootReport boot(Path img) {
+        try (FileBlockDevice d = FileBlockDevice.open(img, true)) {
+            return HvmBoot.boot(d, HvmBoot.Options.defaults().withMaxInstructions(50_000_000));
+        }
+    }
+
+    @Test
+    void syslinuxMbrChainsToTheActivePartitionsVbr() throws Exception {
+        Interop.file(SYSLINUX_MBR, "syslinux-common's mbr.bin");
+        Path img = partitionedImage("active.img", true);
+        writeAt(img, 0, Files.readAllBytes(SYSLINUX_MBR), 440);
+        writeAt(img, 2048L * 512, Nasm.assemble(tmp, "vbr", VBR), 512);
+        BootReport r = boot(img);
+        assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.HALTED);
+        assertThat(r.console()).isEqualTo("VBR from the active partition, DL=");
+        assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, 2048L);
+        assertThat(r.stages()).extracting(BootReport.Stage::name).contains("VBR loaded");
+    }
+
+    @Test
+    void syslinuxMbrWithoutActivePartitionPrintsItsOwnError() throws Exception {
+        Interop.file(SYSLINUX_MBR, "syslinux-common's mbr.bin");
+        Path img = partitionedImage("inactive.img", false);
+        writeAt(img, 0, Files.readAllBytes(SYSLINUX_MBR), 440);
+        BootReport r = boot(img);
+        assertThat(r.result()).isEqualTo(BootReport.Result.FAILED);
+        assertThat(r.console()).startsWith("Missing operating system.");
+        assertThat(r.error()).contains("INT 18h");
+    }
+
+    @Test
+    void grubBootImgLoadsTheNextStageFromLba1() throws Exception {
+        Path bootImg = Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img");
+        Path img = partitionedImage("grub.img", true);
+        installBootImg(img, Files.readAllBytes(bootImg));
+        byte[] stage = Nasm.assemble(tmp, "stage", """
+                bits 16
+                org 0x8000
+                    xor ax, ax
+                    mov ds, ax
+                    mov si, msg
+                p:  lodsb
+                    or al, al
+                    jz h
+                    mov ah, 0x0e
+                    int 0x10
+                    jmp p
+                h:  cli
+                    hlt
+                msg: db "next stage from LBA 1 running", 0
+                times 512 - ($ - $$) db 0
+                """);
+        writeAt(img, 512, stage, 512);
+        BootReport r = boot(img);
+        assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.HALTED);
+        assertThat(r.console()).endsWith("next stage from LBA 1 running");
+        assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, 1L);
+    }
+
+    @Test
+    void grubBootImgReportsItsOwnErrorForASectorBeyondTheDisk() throws Exception {
+        Path bootImg = Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img");
+        Path img = partitionedImage("grubbad.img", true);
+        installBootImg(img, Files.readAllBytes(bootImg));
+        byte[] lba = new byte[8];
+        long beyond = 1L << 32;
+        for (int i = 0; i < 8; i++) {
+            lba[i] = (byte) (beyond >>> (8 * i));
+        }
+        writeAt(img, 0x5C, lba, 8);
+        BootReport r = boot(img);
+        // the LBA read fails (AH=04h), boot.img falls back to CHS, finds the sector outside the
+        // geometry, prints its error and calls INT 18h, as on real hardware
+        assertThat(r.console()).isEqualTo("GRUB Geom Error\nNo bootable device.\n");
+        assertThat(r.result()).isEqualTo(BootReport.Result.FAILED);
+        assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, beyond);
+    }
+
+    @Test
+    void grubCoreImgFromGrubMkimageRunsUntilItEntersProtectedMode() throws Exception {
+        Path mkimage = Interop.tool("grub-mkimage");
+        Path bootImg = Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img");
+        Path core = tmp.resolve("core.img");
+        Processes.run(List.of(mkimage.toString(), "-O", "i386-pc", "-d", GRUB_DIR.toString(), "-o", core.toString(),
+                "-p", "(hd0,msdos1)/boot/grub", "biosdisk", "part_msdos", "ext2", "echo", "minicmd")).orFail();
+        byte[] coreBytes = Files.readAllBytes(core);
+        assertThat(coreBytes.length).isLessThan(2047 * 512);
+        // as grub-bios-setup: the blocklist in diskboot.img (core.img's first sector) starts at LBA 2
+        long start = 2;
+        for (int i = 0; i < 8; i++) {
+            coreBytes[0x1F4 + i] = (byte) (start >>> (8 * i));
+        }
+        Path img = partitionedImage("grubcore.img", true);
+        installBootImg(img, Files.readAllBytes(bootImg));
+        writeAt(img, 512, coreBytes, coreBytes.length);
+        BootReport r = boot(img);
+        assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.PROTECTED_MODE);
+        assertThat(r.console()).startsWith("GRUB ");
+        int sectors = (coreBytes.length + 511) / 512;
+        assertThat(r.diskReads().stream().mapToLong(DiskRead::sectors).sum() - 1)
+                .as("boot.img + diskboot.img read all of core.img").isEqualTo(sectors);
+    }
+
+    /** As grub-bios-setup: boot.img's code, the disk's own partition table, kernel sector = LBA 1. */
+    static void installBootImg(Path img, byte[] bootImg) throws IOException {
+        byte[] s0 = new byte[512];
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            f.readFully(s0);
+            byte[] merged = bootImg.clone();
+            System.arraycopy(s0, 0x1B8, merged, 0x1B8, 512 - 0x1B8);
+            for (int i = 0; i < 8; i++) {
+                merged[0x5C + i] = (byte) (i == 0 ? 1 : 0);
+            }
+            merged[0x64] = (byte) 0xFF;
+            f.seek(0);
+            f.write(merged);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.amiforge.cloud;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.amiforge.blockdev.AmiforgeException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Durable JSON documents: written to a temporary file, fsynced, renamed over the old one, and
+ * the directory fsynced, so a reader sees the old document or the new one, never a mix, and a
+ * returned {@link #write} survives a crash.
+ */
+final class AtomicFiles {
+
+    static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private AtomicFiles() {
+    }
+
+    static void write(Path file, Object value) {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            byte[] bytes = MAPPER.writeValueAsBytes(value);
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                channel.force(true);
+            }
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+                dir.force(true);
+            }
+        } catch (IOException e) {
+            throw new AmiforgeException(AmiforgeException.Kind.FAILED, "IOError", file + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /** The document in {@code file}, or null if there is none yet; a damaged one is a clear error. */
+    static <T> T read(Path file, Class<T> type) {
+        try {
+            return MAPPER.readValue(Files.readAllBytes(file), type);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "CorruptData",
+                    file + ": cannot be read as amiforge state: " + e.getMessage(), e);
+        }
+    }
+}

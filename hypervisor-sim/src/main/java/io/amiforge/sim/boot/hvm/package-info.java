@@ -1,7 +1,0 @@
-/**
- * HVM boot: {@link io.amiforge.sim.boot.hvm.HvmBoot} runs a disk's master boot record on the
- * real-mode CPU and BIOS and reports what happened; {@link io.amiforge.sim.boot.hvm.AmiforgeBootChain}
- * is the project's own MBR + loader for Linux bzImages; {@link io.amiforge.sim.boot.hvm.TinyKernel}
- * is a tiny bzImage-format guest kernel for end-to-end demos and tests.
- */
-package io.amiforge.sim.boot.hvm;

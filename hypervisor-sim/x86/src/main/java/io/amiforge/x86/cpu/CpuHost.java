@@ -1,0 +1,30 @@
+package io.amiforge.x86.cpu;
+
+/**
+ * What the CPU asks of the machine around it: I/O ports, BIOS services (an interrupt vector
+ * whose IVT entry still points at the BIOS stub), and notice of events the machine may want to
+ * stop on. Any callback may end the run with {@link Cpu#stop(StopReason, String)}.
+ */
+public interface CpuHost {
+
+    /** IN from {@code port}; {@code size} is 1, 2 or 4 bytes. */
+    int in(int port, int size);
+
+    /** OUT to {@code port}. */
+    void out(int port, int size, int value);
+
+    /**
+     * The guest reached the BIOS stub of {@code vector} (through INT n, a fault, or a far call
+     * into the stub); on return the CPU performs the stub's IRET, keeping CF and ZF as the
+     * service left them. A vector of {@link Cpu#RESET_VECTOR} means a jump to the reset vector.
+     */
+    void bios(int vector, Cpu cpu);
+
+    /**
+     * The CPU is about to run code at physical address {@code phys} that is the entry of a
+     * Linux real-mode setup (a jump over a setup header whose "HdrS" magic sits two bytes on).
+     * Called once per decode of that address.
+     */
+    default void kernelEntry(int phys, Cpu cpu) {
+    }
+}

@@ -1,0 +1,211 @@
+package io.amiforge.x86.cpu;
+
+import java.util.Arrays;
+
+/**
+ * The guest's physical memory: the first megabyte plus the high memory area (64 KiB above
+ * 1 MiB, reachable from real mode only with the A20 gate open), and optional extended memory
+ * above that, reachable only through physical accessors (the BIOS block move, loaders). The
+ * BIOS ROM area (0xF0000-0xFFFFF) ignores guest writes. Extended memory is allocated in 64 KiB
+ * chunks on first write, so a large configured size costs nothing until used; every size is
+ * bounded by the constructor argument.
+ *
+ * <p>Writes into memory that holds decoded instructions invalidate the CPU's decode cache for
+ * that 128-byte chunk (self-modifying and relocated code stay exact).
+ */
+public final class Memory {
+
+    /** First byte above the high memory area (1 MiB + 64 KiB). */
+    public static final int LOW_LIMIT = 0x110000;
+    /** First byte of the read-only BIOS ROM. */
+    public static final int ROM_BASE = 0xF0000;
+    static final int CHUNK_SHIFT = 7;
+    static final byte MARK_CODE = 1;
+    static final byte MARK_ROM = 2;
+    private static final int EXT_CHUNK = 1 << 16;
+
+    final byte[] ram = new byte[LOW_LIMIT + 16];
+    final byte[] mark = new byte[(LOW_LIMIT >>> CHUNK_SHIFT) + 1];
+    int a20Mask = 0xFFFFF;
+    private final long size;
+    private final byte[][] ext;
+    DecodeCache cache;
+
+    /** Memory of {@code size} bytes in total (at least 1 MiB + 64 KiB; at most 4 GiB). */
+    public Memory(long size) {
+        if (size < LOW_LIMIT || size > (1L << 32)) {
+            throw new IllegalArgumentException("memory size " + size + " outside [" + LOW_LIMIT + ", 4 GiB]");
+        }
+        this.size = size;
+        this.ext = new byte[(int) ((size - LOW_LIMIT + EXT_CHUNK - 1) / EXT_CHUNK)][];
+        for (int a = ROM_BASE; a < 0x100000; a += 1 << CHUNK_SHIFT) {
+            mark[a >>> CHUNK_SHIFT] = MARK_ROM;
+        }
+    }
+
+    /** Makes the BIOS ROM area writable by the guest (bare CPU tests) or read-only again. */
+    public void setRomWritable(boolean writable) {
+        for (int a = ROM_BASE; a < 0x100000; a += 1 << CHUNK_SHIFT) {
+            mark[a >>> CHUNK_SHIFT] = writable ? 0 : MARK_ROM;
+        }
+        if (cache != null) {
+            cache.clear();
+        }
+    }
+
+    /** Total size in bytes. */
+    public long size() {
+        return size;
+    }
+
+    /** Whether the A20 gate is open (addresses at and above 1 MiB do not wrap). */
+    public boolean a20() {
+        return a20Mask != 0xFFFFF;
+    }
+
+    public void setA20(boolean enabled) {
+        a20Mask = enabled ? 0x1FFFFF : 0xFFFFF;
+    }
+
+    /** Reads a byte at a physical address (0xFF outside memory). */
+    public int read8(long addr) {
+        if (addr >= 0 && addr < LOW_LIMIT) {
+            return ram[(int) addr] & 0xFF;
+        }
+        if (addr < LOW_LIMIT || addr >= size) {
+            return 0xFF;
+        }
+        byte[] c = ext[(int) ((addr - LOW_LIMIT) / EXT_CHUNK)];
+        return c == null ? 0 : c[(int) ((addr - LOW_LIMIT) % EXT_CHUNK)] & 0xFF;
+    }
+
+    public int read16(long addr) {
+        return read8(addr) | read8(addr + 1) << 8;
+    }
+
+    public int read32(long addr) {
+        return read16(addr) | read16(addr + 2) << 16;
+    }
+
+    /** Writes a byte at a physical address as the loader/BIOS (ROM included; ignored outside memory). */
+    public void write8(long addr, int value) {
+        if (addr >= 0 && addr < LOW_LIMIT) {
+            int a = (int) addr;
+            if (mark[a >>> CHUNK_SHIFT] == MARK_CODE) {
+                invalidate(a);
+            }
+            ram[a] = (byte) value;
+            return;
+        }
+        if (addr < LOW_LIMIT || addr >= size) {
+            return;
+        }
+        int ci = (int) ((addr - LOW_LIMIT) / EXT_CHUNK);
+        byte[] c = ext[ci];
+        if (c == null) {
+            if (value == 0) {
+                return;
+            }
+            c = ext[ci] = new byte[EXT_CHUNK];
+        }
+        c[(int) ((addr - LOW_LIMIT) % EXT_CHUNK)] = (byte) value;
+    }
+
+    public void write16(long addr, int value) {
+        write8(addr, value);
+        write8(addr + 1, value >>> 8);
+    }
+
+    public void write32(long addr, int value) {
+        write16(addr, value);
+        write16(addr + 2, value >>> 16);
+    }
+
+    /** Copies {@code len} bytes of {@code bytes} to physical address {@code addr} (bytes outside memory are dropped). */
+    public void load(long addr, byte[] bytes, int off, int len) {
+        int i = 0;
+        while (i < len) {
+            long a = addr + i;
+            if (a < 0 || a >= size) {
+                return;
+            }
+            if (a < LOW_LIMIT) {
+                int n = (int) Math.min(len - i, LOW_LIMIT - a);
+                int lo = (int) a;
+                for (int c = lo >>> CHUNK_SHIFT; c <= (lo + n - 1) >>> CHUNK_SHIFT; c++) {
+                    if (mark[c] == MARK_CODE) {
+                        invalidate(c << CHUNK_SHIFT);
+                    }
+                }
+                System.arraycopy(bytes, off + i, ram, lo, n);
+                i += n;
+            } else {
+                long rel = a - LOW_LIMIT;
+                int ci = (int) (rel / EXT_CHUNK), co = (int) (rel % EXT_CHUNK);
+                int n = (int) Math.min(Math.min(len - i, EXT_CHUNK - co), size - a);
+                if (ext[ci] == null) {
+                    ext[ci] = new byte[EXT_CHUNK];
+                }
+                System.arraycopy(bytes, off + i, ext[ci], co, n);
+                i += n;
+            }
+        }
+    }
+
+    /** Reads {@code len} bytes at physical address {@code addr} into {@code dst} (0xFF outside memory). */
+    public void read(long addr, byte[] dst, int off, int len) {
+        int i = 0;
+        while (i < len) {
+            long a = addr + i;
+            if (a < 0 || a >= size) {
+                java.util.Arrays.fill(dst, off + i, off + len, (byte) 0xFF);
+                return;
+            }
+            if (a < LOW_LIMIT) {
+                int n = (int) Math.min(len - i, LOW_LIMIT - a);
+                System.arraycopy(ram, (int) a, dst, off + i, n);
+                i += n;
+            } else {
+                long rel = a - LOW_LIMIT;
+                int ci = (int) (rel / EXT_CHUNK), co = (int) (rel % EXT_CHUNK);
+                int n = (int) Math.min(Math.min(len - i, EXT_CHUNK - co), size - a);
+                if (ext[ci] == null) {
+                    java.util.Arrays.fill(dst, off + i, off + i + n, (byte) 0);
+                } else {
+                    System.arraycopy(ext[ci], co, dst, off + i, n);
+                }
+                i += n;
+            }
+        }
+    }
+
+    /** Reads {@code len} bytes from physical address {@code addr}. */
+    public byte[] copyOut(long addr, int len) {
+        byte[] out = new byte[len];
+        read(addr, out, 0, len);
+        return out;
+    }
+
+    /** Zeroes all memory and forgets decoded code (the ROM protection stays). */
+    public void clear() {
+        Arrays.fill(ram, (byte) 0);
+        Arrays.fill(ext, null);
+        for (int i = 0; i < mark.length; i++) {
+            if (mark[i] == MARK_CODE) {
+                mark[i] = 0;
+            }
+        }
+        if (cache != null) {
+            cache.clear();
+        }
+    }
+
+    /** Guest write path's slow case: the chunk holds decoded code. */
+    void invalidate(int a) {
+        int chunk = a >>> CHUNK_SHIFT;
+        mark[chunk] = 0;
+        if (cache != null) {
+            cache.invalidateChunk(chunk << CHUNK_SHIFT, 1 << CHUNK_SHIFT);
+        }
+    }
+}

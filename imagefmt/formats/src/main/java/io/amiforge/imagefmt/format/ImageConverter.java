@@ -1,0 +1,173 @@
+package io.amiforge.imagefmt.format;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.AllocationStatus;
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.Extent;
+import io.amiforge.blockdev.BlockDeviceException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Copies an image (with its whole backing chain, flattened) into a new image of any format,
+ * like {@code qemu-img convert}. What reads as zeros is not written: ranges the source reports
+ * as zero or unallocated are skipped without reading, and data blocks that turn out to be all
+ * zeros are skipped too, so a raw target stays sparse and a qcow2 target leaves them unallocated.
+ */
+public final class ImageConverter {
+
+    /** Bytes read per step. */
+    private static final int CHUNK = 2 << 20;
+
+    private ImageConverter() {
+    }
+
+    /** Converts {@code source} to {@code target} in {@code format}, fsyncing the result; returns the bytes of data written. */
+    public static long convert(Path source, Path target, String format, CreateOptions options) {
+        return convert(source, target, format, options, true);
+    }
+
+    /**
+     * Converts {@code source} to {@code target} in {@code format}; returns the bytes of data
+     * written. With {@code sync} false the result is left in the page cache, as
+     * {@code qemu-img convert} leaves it by default.
+     */
+    public static long convert(Path source, Path target, String format, CreateOptions options, boolean sync) {
+        refuseOverwritingTheChain(source, target);
+        try (BlockDevice src = ImageFormats.open(source, true)) {
+            try (BlockDevice dst = ImageFormats.create(target, format, src.size(), options)) {
+                long written = copy(src, dst, options.clusterSize(), DEFAULT_THREADS);
+                if (sync) {
+                    dst.flush();
+                }
+                return written;
+            }
+        }
+    }
+
+    /** Creating the target truncates it: it must not be the source or any file of its backing chain. */
+    private static void refuseOverwritingTheChain(Path source, Path target) {
+        if (!Files.exists(target)) {
+            return;
+        }
+        for (Path layer : ImageFormats.chainFiles(source)) {
+            try {
+                if (Files.isSameFile(layer, target)) {
+                    throw new ImageFormatException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                            "target " + target + " is " + (layer.equals(source) ? "the source image" : "in the source's backing chain (" + layer + ")"));
+                }
+            } catch (IOException e) {
+                throw new BlockDeviceException.Io(target.toString(), "cannot compare with " + layer, e);
+            }
+        }
+    }
+
+    /** Workers per copy: two, so that reading, zero detection and writing overlap. */
+    public static final int DEFAULT_THREADS = 2;
+
+    /**
+     * Copies every non-zero block of {@code src} into {@code dst} (same size, zero-filled), testing
+     * for zeros in units of {@code zeroBlock} bytes (a power of two), with {@code threads} workers
+     * taking {@value #CHUNK}-byte pieces in turn. Returns the bytes written.
+     */
+    public static long copy(BlockDevice src, BlockDevice dst, int zeroBlock, int threads) {
+        long size = src.size();
+        int unit = Math.max(4096, Math.min(zeroBlock, CHUNK));
+        AtomicLong next = new AtomicLong();
+        AtomicLong written = new AtomicLong();
+        Runnable worker = () -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment buffer = arena.allocate(CHUNK, 4096);
+                long piece;
+                while ((piece = next.getAndAdd(CHUNK)) < size) {
+                    long end = Math.min(size, piece + CHUNK);
+                    long pos = piece;
+                    while (pos < end) {
+                        Extent extent = src instanceof AllocationStatus status ? status.extentAt(pos, end - pos)
+                                : new Extent(pos, end - pos, Extent.Kind.DATA);
+                        long n = extent.length();
+                        if (extent.kind() == Extent.Kind.DATA) {
+                            MemorySegment chunk = buffer.asSlice(0, n);
+                            src.read(pos, chunk);
+                            written.addAndGet(writeNonZero(dst, pos, chunk, unit));
+                        }
+                        pos += n;
+                    }
+                }
+            }
+        };
+        if (threads <= 1 || size <= CHUNK) {
+            worker.run();
+            return written.get();
+        }
+        List<Thread> started = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int i = 0; i < threads; i++) {
+            Thread t = Thread.ofPlatform().name("convert-" + i).start(() -> {
+                try {
+                    worker.run();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                    next.set(Long.MAX_VALUE / 2); // stop the other workers
+                }
+            });
+            started.add(t);
+        }
+        for (Thread t : started) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while converting", e);
+            }
+        }
+        Throwable e = failure.get();
+        if (e instanceof RuntimeException r) {
+            throw r;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        return written.get();
+    }
+
+    private static long writeNonZero(BlockDevice dst, long pos, MemorySegment chunk, int unit) {
+        long n = chunk.byteSize();
+        long written = 0;
+        long runStart = -1;
+        long i = 0;
+        while (i < n) {
+            // Units are aligned to the guest offset so that whole target clusters are skipped or written.
+            long end = Math.min(n, ((pos + i) & -(long) unit) + unit - pos);
+            boolean zero = Zeros.isZero(chunk.asSlice(i, end - i));
+            if (!zero && runStart < 0) {
+                runStart = i;
+            } else if (zero && runStart >= 0) {
+                write(dst, pos + runStart, chunk.asSlice(runStart, i - runStart));
+                written += i - runStart;
+                runStart = -1;
+            }
+            i = end;
+        }
+        if (runStart >= 0) {
+            write(dst, pos + runStart, chunk.asSlice(runStart, n - runStart));
+            written += n - runStart;
+        }
+        return written;
+    }
+
+    private static void write(BlockDevice dst, long offset, MemorySegment data) {
+        if (dst instanceof PrescannedWrites raw) {
+            raw.writeData(offset, data); // zeros were skipped already: do not scan again
+        } else {
+            dst.write(offset, data);
+        }
+    }
+}

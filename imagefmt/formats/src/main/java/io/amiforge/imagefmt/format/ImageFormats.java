@@ -1,0 +1,146 @@
+package io.amiforge.imagefmt.format;
+
+import io.amiforge.blockdev.AmiforgeException.Kind;
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.BlockDeviceException;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceLoader;
+
+/**
+ * The registry of image formats and the entry point for opening images: the format of a file
+ * is decided by its content, never by its name, and {@link #open(Path, boolean)} follows the
+ * whole backing chain.
+ */
+public final class ImageFormats {
+
+    /** Bytes read from the start of a file to probe its format. */
+    public static final int PROBE_BYTES = 4096;
+
+    /**
+     * Every format on the module or class path (built-in and plug-in), in probe order: formats
+     * with a signature first, by name, then those that accept anything (raw).
+     */
+    private static final List<ImageFormat> FORMATS = ServiceLoader.load(ImageFormat.class, ImageFormat.class.getClassLoader())
+            .stream().map(ServiceLoader.Provider::get)
+            .sorted(Comparator.comparing(ImageFormat::acceptsAnything).thenComparing(ImageFormat::name))
+            .toList();
+
+    private ImageFormats() {
+    }
+
+    /** Every registered format, in probe order. */
+    public static List<ImageFormat> all() {
+        return FORMATS;
+    }
+
+    /** The format called {@code name} (case-insensitive). */
+    public static ImageFormat byName(String name) {
+        for (ImageFormat format : FORMATS) {
+            if (format.name().equalsIgnoreCase(name)) {
+                return format;
+            }
+        }
+        throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                "unknown image format '" + name + "' (supported: " + names() + ")");
+    }
+
+    private static String names() {
+        List<String> names = new ArrayList<>();
+        FORMATS.forEach(f -> names.add(f.name()));
+        return String.join(", ", names);
+    }
+
+    /** The format of {@code path}, decided by its first bytes. */
+    public static ImageFormat probe(Path path) {
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            ByteBuffer header = ByteBuffer.allocate((int) Math.min(PROBE_BYTES, size));
+            while (header.hasRemaining() && channel.read(header, header.position()) > 0) {
+                // read until full or EOF
+            }
+            MemorySegment bytes = MemorySegment.ofArray(header.array()).asSlice(0, header.position());
+            for (ImageFormat format : FORMATS) {
+                if (format.probe(bytes, size)) {
+                    return format;
+                }
+            }
+            throw ImageFormatException.corrupt(path.toString(), "no image format recognises this file");
+        } catch (NoSuchFileException e) {
+            throw notFound(path);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(path.toString(), "cannot read to probe the format", e);
+        }
+    }
+
+    /** Opens {@code path} in the format its content shows, with its backing chain (default depth cap). */
+    public static BlockDevice open(Path path, boolean readOnly) {
+        return open(path, readOnly, BackingChain.DEFAULT_MAX_DEPTH);
+    }
+
+    /** Opens {@code path} with its backing chain, allowing at most {@code maxChainDepth} backing layers. */
+    public static BlockDevice open(Path path, boolean readOnly, int maxChainDepth) {
+        requireExists(path);
+        return probe(path).open(path, readOnly, BackingChain.startingAt(path, maxChainDepth));
+    }
+
+    /** Creates {@code path} in {@code format} and returns it opened read-write. */
+    public static BlockDevice create(Path path, String format, long virtualSize, CreateOptions options) {
+        return byName(format.toLowerCase(Locale.ROOT)).create(path, virtualSize, options);
+    }
+
+    /**
+     * Describes {@code path} and, in {@link ImageInfo#backingChain()}, every image of its backing
+     * chain, top first (like {@code qemu-img info --backing-chain}).
+     */
+    public static ImageInfo info(Path path) {
+        return info(path, BackingChain.DEFAULT_MAX_DEPTH);
+    }
+
+    /** {@link #info(Path)} with an explicit cap on chain depth. */
+    public static ImageInfo info(Path path, int maxChainDepth) {
+        requireExists(path);
+        BackingChain chain = BackingChain.startingAt(path, maxChainDepth);
+        List<ImageInfo> layers = new ArrayList<>();
+        Path current = path;
+        ImageInfo info = probe(current).info(current);
+        layers.add(info);
+        while (info.backingFile() != null) {
+            Path next = chain.enter(current, info.backingFile());
+            ImageFormat format = info.backingFormat() == null ? probe(next) : byName(info.backingFormat());
+            current = next;
+            info = format.info(current);
+            layers.add(info);
+        }
+        return layers.get(0).withBackingChain(layers);
+    }
+
+    /** The files of {@code path}'s backing chain, top first, base last. */
+    public static List<Path> chainFiles(Path path) {
+        List<Path> files = new ArrayList<>();
+        for (ImageInfo layer : info(path).backingChain()) {
+            files.add(Path.of(layer.file()));
+        }
+        return files;
+    }
+
+    private static void requireExists(Path path) {
+        if (!Files.exists(path)) {
+            throw notFound(path);
+        }
+    }
+
+    private static ImageFormatException notFound(Path path) {
+        return new ImageFormatException(Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
+    }
+}

@@ -1,0 +1,35 @@
+package io.amiforge.imagefmt.qcow2;
+
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.testkit.BlockDeviceContractTest;
+import io.amiforge.imagefmt.format.CreateOptions;
+import io.amiforge.imagefmt.format.ImageFormats;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The BlockDevice contract on a fresh qcow2 image (4 KiB clusters, so requests cross many clusters). */
+class Qcow2DeviceContractTest extends BlockDeviceContractTest {
+
+    @TempDir
+    Path dir;
+
+    private final Map<BlockDevice, Path> files = new HashMap<>();
+
+    @Override
+    protected BlockDevice newDevice(long size) throws Exception {
+        Path file = Files.createTempFile(dir, "contract", ".qcow2");
+        BlockDevice device = ImageFormats.create(file, "qcow2", size, CreateOptions.defaults().withClusterSize(4096));
+        files.put(device, file);
+        return device;
+    }
+
+    @Override
+    protected BlockDevice reopen(BlockDevice device) {
+        device.flush();
+        device.close();
+        return ImageFormats.open(files.get(device), false);
+    }
+}

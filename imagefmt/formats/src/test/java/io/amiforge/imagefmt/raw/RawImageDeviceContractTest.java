@@ -1,0 +1,34 @@
+package io.amiforge.imagefmt.raw;
+
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.testkit.BlockDeviceContractTest;
+import io.amiforge.imagefmt.format.CreateOptions;
+import io.amiforge.imagefmt.format.ImageFormats;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The BlockDevice contract on a sparse raw image. */
+class RawImageDeviceContractTest extends BlockDeviceContractTest {
+
+    @TempDir
+    Path dir;
+
+    private final Map<BlockDevice, Path> files = new HashMap<>();
+
+    @Override
+    protected BlockDevice newDevice(long size) throws Exception {
+        Path file = Files.createTempFile(dir, "contract", ".img");
+        BlockDevice device = ImageFormats.create(file, "raw", size, CreateOptions.defaults());
+        files.put(device, file);
+        return device;
+    }
+
+    @Override
+    protected BlockDevice reopen(BlockDevice device) {
+        device.close();
+        return ImageFormats.open(files.get(device), false);
+    }
+}
