@@ -16,8 +16,10 @@ final class CpuFaults {
 
     static void fault(Cpu c, String what) {
         if (c.faultVector() < 0) {
-            c.stop(StopReason.FAILED, what + " (software interrupt; returns to " + hex(c.seg(Cpu.CS)) + ":"
-                    + hex(c.ip()) + ")");
+            // CS:IP is the BIOS stub; the INT's return address is the frame on the stack
+            long frame = (c.seg(Cpu.SS) << 4) + (long) c.reg16(Cpu.ESP);
+            c.stop(StopReason.FAILED, what + " (software interrupt; returns to " + hex(c.memory().read16(frame + 2))
+                    + ":" + hex(c.memory().read16(frame)) + ")");
         }
         StringBuilder bytes = new StringBuilder();
         for (byte b : c.faultBytes()) {

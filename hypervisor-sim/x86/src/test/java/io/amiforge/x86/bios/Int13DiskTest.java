@@ -132,7 +132,7 @@ class Int13DiskTest {
         Machine m = new Machine(256, 20 * RunBudget.SECTOR_COST, "");
         packet(m, 100, 0);
         m.cpu.setReg8(4, 0x42);
-        StopReason why = m.run((byte) 0xCD, (byte) 0x13, (byte) 0xF4); // int 13h; hlt
+        StopReason why = m.run(0xCD, 0x13, 0xF4); // int 13h; hlt
         assertThat(why).isEqualTo(StopReason.BUDGET);
         assertThat(m.budget.state()).isEqualTo(RunBudget.State.INSTRUCTIONS_SPENT);
         // INT 13h and its stub leave 20 * 256 - 2 for sectors: 19 sectors move, the 20th's charge ends the run

@@ -47,9 +47,13 @@ final class Machine {
         return (cpu.flags() & Cpu.CF) != 0;
     }
 
-    /** Runs {@code code} at 0000:7C00 within the budget. */
-    StopReason run(byte... code) {
-        mem.load(CODE, code, 0, code.length);
+    /** Runs {@code code} (bytes, as ints for brevity) at 0000:7C00 within the budget. */
+    StopReason run(int... code) {
+        byte[] bytes = new byte[code.length];
+        for (int i = 0; i < code.length; i++) {
+            bytes[i] = (byte) code[i];
+        }
+        mem.load(CODE, bytes, 0, bytes.length);
         cpu.setSeg(Cpu.CS, 0);
         cpu.setIp(CODE);
         return cpu.run(budget.nextSlice(cpu.instructions()));
