@@ -18,7 +18,8 @@ final class PowerOnSelfTest {
     private static final int DISKETTE_TABLE = 0xEFC7;
     private static final int VIDEO_PARAMETERS = 0xF0A4;
     private static final int[] DISKETTE = {0xAF, 0x02, 0x25, 0x02, 0x12, 0x1B, 0xFF, 0x6C, 0xF6, 0x0F, 0x08};
-    // length 8, model FCh, submodel 00h, revision 01h, features: EBDA, INT 16h 09h, INT 15h C2h, ...
+    // length 8, model FCh (AT), submodel 00h, revision 01h; feature bytes: second PIC, RTC, INT 15h
+    // AH=4Fh keyboard intercept, EBDA allocated (74h); INT 16h AH=09h supported (40h)
     private static final int[] CONFIG = {0x08, 0x00, 0xFC, 0x00, 0x01, 0x74, 0x40, 0x00, 0x00, 0x00};
     private static final int IRET = 0xCF;
     private static final int JMP_FAR = 0xEA;
