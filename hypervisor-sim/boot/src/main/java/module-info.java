@@ -5,7 +5,6 @@
 module io.amiforge.boot {
     requires transitive io.amiforge.x86;
     requires transitive io.amiforge.imagefmt;
-    requires io.amiforge.pipeline;
     requires org.apache.commons.compress;
     requires org.tukaani.xz;
     requires com.github.luben.zstd_jni;

@@ -1,16 +1,20 @@
 package io.amiforge.boot.hvm;
 
-import io.amiforge.x86.bios.DiskRead;
+import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.boot.BootReport;
 import io.amiforge.x86.bios.Bios;
 import io.amiforge.x86.bios.Console;
 import io.amiforge.x86.bios.DiskDrive;
+import io.amiforge.x86.bios.DiskGeometry;
+import io.amiforge.x86.bios.DiskRead;
 import io.amiforge.x86.bios.Keyboard;
-import io.amiforge.boot.BootReport;
+import io.amiforge.x86.bios.RunBudget;
 import io.amiforge.x86.cpu.Cpu;
 import io.amiforge.x86.cpu.CpuHost;
 import io.amiforge.x86.cpu.Memory;
 import io.amiforge.x86.cpu.StopReason;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,17 +25,19 @@ import java.util.Map;
  * 0x55AA signature is required), DL=80h, and run. The boot ends with HLT with interrupts off
  * ({@code halted}), CR0.PE being set ({@code protected-mode}), the jump into a Linux kernel's
  * real-mode setup ({@code kernel-handoff}, with version string, boot protocol and command
- * line), the instruction budget ({@code budget-exhausted}) or a fault the BIOS cannot handle
- * ({@code failed}, with the reason). The project's own {@link TinyKernel} is always followed
- * into; other kernels only with {@link Options#followKernel()}.
+ * line), the instruction budget or the wall-clock limit ({@code budget-exhausted}) or a fault
+ * the BIOS cannot handle ({@code failed}, with the reason). The project's own
+ * {@link TinyKernel} is always followed into; other kernels only with
+ * {@link Options#followKernel()}.
  *
- * <p>A guest cannot harm the host: memory is bounded by {@link Options#memoryBytes()}, time by
- * the instruction budget, guest disk writes go to an in-memory overlay, and every failure is a
- * report.
+ * <p>A guest cannot harm the host: memory is bounded by {@link Options#memoryBytes()}; work by
+ * the instruction budget, which the BIOS's disk transfers draw on too
+ * ({@link RunBudget#SECTOR_COST} instructions a sector); time by {@link Options#timeLimit()},
+ * checked between slices of {@link RunBudget#SLICE} instructions; guest disk writes go to an
+ * in-memory overlay; every failure is a report. The disk is read directly and synchronously,
+ * on the calling thread.
  */
 public final class HvmBoot {
-
-    private static final long SLICE = 1_000_000L;
 
     private HvmBoot() {
     }
@@ -39,44 +45,55 @@ public final class HvmBoot {
     /**
      * Boot options.
      *
-     * @param maxInstructions instruction budget (at least 1)
+     * @param maxInstructions instruction budget (at least 1), drawn on by the CPU and by BIOS work
      * @param keyboard        keys INT 16h returns, in order ("" for none)
      * @param followKernel    keep executing a foreign kernel's setup code after the hand-off
      * @param memoryBytes     guest memory (1 MiB + 64 KiB to 4 GiB)
+     * @param timeLimit       wall-clock limit of the run (positive)
      */
-    public record Options(long maxInstructions, String keyboard, boolean followKernel, long memoryBytes) {
+    public record Options(long maxInstructions, String keyboard, boolean followKernel, long memoryBytes,
+            Duration timeLimit) {
 
         public static final long DEFAULT_MAX_INSTRUCTIONS = 500_000_000L;
         public static final long DEFAULT_MEMORY = 256L << 20;
+        /** Default wall-clock limit: several times what the default budget takes on a slow host. */
+        public static final Duration DEFAULT_TIME_LIMIT = Duration.ofSeconds(30);
 
         public Options {
             if (maxInstructions < 1) {
                 throw new IllegalArgumentException("maxInstructions must be at least 1, was " + maxInstructions);
             }
-            if (memoryBytes < io.amiforge.x86.cpu.Memory.LOW_LIMIT || memoryBytes > (1L << 32)) {
+            if (memoryBytes < Memory.LOW_LIMIT || memoryBytes > (1L << 32)) {
                 throw new IllegalArgumentException("memoryBytes must be 1 MiB + 64 KiB to 4 GiB, was " + memoryBytes);
+            }
+            if (timeLimit == null || timeLimit.isNegative() || timeLimit.isZero()) {
+                throw new IllegalArgumentException("timeLimit must be positive, was " + timeLimit);
             }
             keyboard = keyboard == null ? "" : keyboard;
         }
 
         public static Options defaults() {
-            return new Options(DEFAULT_MAX_INSTRUCTIONS, "", false, DEFAULT_MEMORY);
+            return new Options(DEFAULT_MAX_INSTRUCTIONS, "", false, DEFAULT_MEMORY, DEFAULT_TIME_LIMIT);
         }
 
         public Options withMaxInstructions(long n) {
-            return new Options(n, keyboard, followKernel, memoryBytes);
+            return new Options(n, keyboard, followKernel, memoryBytes, timeLimit);
         }
 
         public Options withKeyboard(String keys) {
-            return new Options(maxInstructions, keys, followKernel, memoryBytes);
+            return new Options(maxInstructions, keys, followKernel, memoryBytes, timeLimit);
         }
 
         public Options withFollowKernel(boolean follow) {
-            return new Options(maxInstructions, keyboard, follow, memoryBytes);
+            return new Options(maxInstructions, keyboard, follow, memoryBytes, timeLimit);
         }
 
         public Options withMemoryBytes(long bytes) {
-            return new Options(maxInstructions, keyboard, followKernel, bytes);
+            return new Options(maxInstructions, keyboard, followKernel, bytes, timeLimit);
+        }
+
+        public Options withTimeLimit(Duration limit) {
+            return new Options(maxInstructions, keyboard, followKernel, memoryBytes, limit);
         }
     }
 
@@ -91,7 +108,7 @@ public final class HvmBoot {
         try {
             return run.boot();
         } catch (RuntimeException e) {
-            if (e instanceof io.amiforge.blockdev.AmiforgeException a && run.cpu.instructions() == 0) {
+            if (e instanceof AmiforgeException a && run.cpu.instructions() == 0) {
                 throw a; // the disk itself failed before the guest ran
             }
             return run.report(BootReport.Result.FAILED, "simulator error at %04X:%04X after %d instructions: %s"
@@ -104,6 +121,7 @@ public final class HvmBoot {
         private final Memory mem;
         private final DiskDrive drive;
         private final Console console = new Console();
+        private final RunBudget budget;
         private final Bios bios;
         private final Cpu cpu;
         private final List<BootReport.Stage> stages = new ArrayList<>();
@@ -115,15 +133,17 @@ public final class HvmBoot {
             this.options = options;
             this.mem = new Memory(options.memoryBytes());
             this.drive = new DiskDrive(disk);
-            this.bios = new Bios(mem, drive, new Keyboard(options.keyboard()), console);
+            this.budget = new RunBudget(options.maxInstructions(), options.timeLimit());
+            this.bios = new Bios(mem, drive, new Keyboard(options.keyboard()), console, budget);
             this.cpu = new Cpu(mem, this);
         }
 
         BootReport boot() {
             bios.install(cpu);
+            DiskGeometry g = drive.geometry();
             stages.add(new BootReport.Stage("BIOS POST", "%d MiB memory; disk 0x80 '%s': %d sectors, CHS %d/%d/%d"
-                    .formatted(mem.size() >> 20, drive.name(), drive.sectors(), drive.cylinders(), drive.heads(),
-                            drive.sectorsPerTrack())));
+                    .formatted(mem.size() >> 20, drive.name(), g.sectors(), g.cylinders(), g.heads(),
+                            g.sectorsPerTrack())));
             byte[] mbr = new byte[512];
             if (!drive.read(0, mbr)) {
                 console.print("No bootable device.\n");
@@ -149,19 +169,22 @@ public final class HvmBoot {
             cpu.setIp(0x7C00);
             cpu.setFlags(Cpu.IF);
             cpu.setA20(true);
+            return finish(run());
+        }
+
+        // slices of the budget; the wall clock is read once per slice, never per instruction
+        private StopReason run() {
+            budget.start();
             StopReason why = StopReason.BUDGET;
-            long left = options.maxInstructions();
-            while (left > 0) {
-                long slice = Math.min(left, SLICE);
-                long before = cpu.instructions();
+            long slice;
+            while ((slice = budget.nextSlice(cpu.instructions())) > 0) {
                 why = cpu.run(slice);
-                left -= cpu.instructions() - before;
-                bios.setTicks(cpu.instructions() / 1_000_000L);
-                if (why != StopReason.BUDGET) {
+                bios.syncClock();
+                if (why != StopReason.BUDGET || budget.checkClock()) {
                     break;
                 }
             }
-            return finish(why);
+            return why;
         }
 
         private void onRead(DiskRead read) {
@@ -185,8 +208,7 @@ public final class HvmBoot {
                 case FAILED -> BootReport.Result.FAILED;
             };
             if (why == StopReason.BUDGET) {
-                detail = "instruction budget of " + options.maxInstructions() + " exhausted at "
-                        + "%04X:%04X".formatted(cpu.seg(Cpu.CS), cpu.ip());
+                detail = budget.exhausted(cpu);
             }
             if (why == StopReason.PROTECTED_MODE) {
                 stages.add(new BootReport.Stage("protected mode", detail));
@@ -242,6 +264,9 @@ public final class HvmBoot {
                 k = new BootReport.Kernel(null, kernel.kernelVersion(), kernel.cmdline(), "bzImage", attrs);
             }
             details.put("diskReadCount", bios.diskReadCount());
+            if (bios.diskState().sectorsRead() > 0) {
+                details.put("sectorsRead", bios.diskState().sectorsRead());
+            }
             if (!bios.postCodes().isEmpty()) {
                 details.put("postCodes", List.copyOf(bios.postCodes()));
             }

@@ -2,8 +2,6 @@ package io.amiforge.boot.image;
 
 import io.amiforge.boot.BootReport;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.pipeline.PipelinedBlockDevice;
-import io.amiforge.pipeline.RequestPipeline;
 import io.amiforge.imagefmt.partition.PartitionTable;
 import io.amiforge.boot.hvm.HvmBoot;
 import io.amiforge.boot.pv.PvBootOptions;
@@ -26,14 +24,12 @@ public final class ImageBooter {
     }
 
     /**
-     * HVM boot of {@code disk}. The BIOS's disk requests (INT 13h) go through the shared
-     * Disruptor request pipeline, as NBD's do; {@code disk} stays open.
+     * HVM boot of {@code disk}. The BIOS reads the disk directly and synchronously (an INT 13h
+     * read blocks the guest until it is done, so a queue in front would only add threads);
+     * {@code disk} stays open.
      */
     public static BootReport hvm(BlockDevice disk, HvmBoot.Options options) {
-        try (RequestPipeline pipeline = RequestPipeline.start(disk);
-             PipelinedBlockDevice pipelined = PipelinedBlockDevice.over(pipeline)) {
-            return HvmBoot.boot(pipelined, options);
-        }
+        return HvmBoot.boot(disk, options);
     }
 
     /** PV boot of {@code disk} through PV-GRUB for an instance of {@code architecture} ({@code x86_64} or {@code i386}). */

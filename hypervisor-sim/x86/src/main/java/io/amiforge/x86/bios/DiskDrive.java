@@ -3,14 +3,15 @@ package io.amiforge.x86.bios;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * BIOS drive 0x80 over a {@link BlockDevice}: 512-byte sectors, a CHS geometry as a BIOS would
- * translate it (16 heads x 63 sectors below 504 MiB, else 255 x 63, at most 1024 cylinders),
- * and a copy-on-write overlay so guest writes never reach the device (bounded to
- * {@link #MAX_OVERLAY_SECTORS}).
+ * BIOS drive 0x80 over a {@link BlockDevice}, called directly and synchronously (a BIOS disk
+ * read blocks the CPU until it is done): 512-byte sectors, the translated CHS
+ * {@link DiskGeometry}, and a copy-on-write overlay so guest writes never reach the device
+ * (bounded to {@link #MAX_OVERLAY_SECTORS}).
  */
 public final class DiskDrive {
 
@@ -18,51 +19,47 @@ public final class DiskDrive {
     public static final int MAX_OVERLAY_SECTORS = 65536;
 
     private final BlockDevice device;
-    private final long sectors;
-    private final int heads;
-    private final int spt = 63;
-    private final int cylinders;
+    private final DiskGeometry geometry;
     private final Map<Long, byte[]> overlay = new HashMap<>();
 
     public DiskDrive(BlockDevice device) {
         this.device = device;
-        this.sectors = device.size() / SECTOR;
-        this.heads = sectors < 1024L * 16 * 63 ? 16 : 255;
-        this.cylinders = (int) Math.max(1, Math.min(1024, sectors / ((long) heads * spt)));
+        this.geometry = DiskGeometry.of(device.size() / SECTOR);
     }
 
+    public DiskGeometry geometry() {
+        return geometry;
+    }
+
+    /** Whole sectors of the device (a partial last sector is not addressable). */
     public long sectors() {
-        return sectors;
-    }
-
-    public int heads() {
-        return heads;
-    }
-
-    public int sectorsPerTrack() {
-        return spt;
-    }
-
-    public int cylinders() {
-        return cylinders;
+        return geometry.sectors();
     }
 
     public String name() {
         return device.name();
     }
 
-    /** Reads one sector into {@code dst} (512 bytes); false when the sector does not exist. */
+    /** Reads one sector into the first 512 bytes of {@code dst}; false when the sector does not exist or the device fails. */
     public boolean read(long lba, byte[] dst) {
-        if (lba < 0 || lba >= sectors) {
+        return read(lba, dst, MemorySegment.ofArray(dst));
+    }
+
+    /**
+     * As {@link #read(long, byte[])}, with {@code dstSegment} a segment over {@code dst} the
+     * caller keeps, so a read allocates nothing.
+     */
+    boolean read(long lba, byte[] dst, MemorySegment dstSegment) {
+        if (lba < 0 || lba >= geometry.sectors()) {
             return false;
         }
-        byte[] o = overlay.get(lba);
+        byte[] o = overlay.isEmpty() ? null : overlay.get(lba);
         if (o != null) {
             System.arraycopy(o, 0, dst, 0, SECTOR);
             return true;
         }
         try {
-            device.read(lba * SECTOR, MemorySegment.ofArray(dst).asSlice(0, SECTOR));
+            device.read(lba * SECTOR, dstSegment.byteSize() == SECTOR ? dstSegment : dstSegment.asSlice(0, SECTOR));
             return true;
         } catch (AmiforgeException e) {
             return false;
@@ -71,10 +68,11 @@ public final class DiskDrive {
 
     /** Writes one sector to the overlay; false when it does not exist or the overlay is full. */
     public boolean write(long lba, byte[] src) {
-        if (lba < 0 || lba >= sectors || (overlay.size() >= MAX_OVERLAY_SECTORS && !overlay.containsKey(lba))) {
+        if (lba < 0 || lba >= geometry.sectors()
+                || (overlay.size() >= MAX_OVERLAY_SECTORS && !overlay.containsKey(lba))) {
             return false;
         }
-        overlay.put(lba, java.util.Arrays.copyOf(src, SECTOR));
+        overlay.put(lba, Arrays.copyOf(src, SECTOR));
         return true;
     }
 

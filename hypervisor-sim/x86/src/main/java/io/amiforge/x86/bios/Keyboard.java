@@ -5,7 +5,8 @@ import java.util.ArrayDeque;
 /**
  * A scripted keyboard for INT 16h: the keys of a script string in order ('\n' is Enter,
  * '\b' Backspace, '\t' Tab, '\u001b' Escape), each with its PC scan code. An empty script
- * means no key is ever pressed.
+ * means no key is ever pressed. It also counts the polls (INT 16h AH=01h) that found no key
+ * since the last key, so a guest waiting for a key that will never come can be stopped.
  */
 public final class Keyboard {
 
@@ -19,6 +20,7 @@ public final class Keyboard {
     private static final String SHIFT4 = "|ZXCVBNM<>?";
 
     private final ArrayDeque<Integer> keys = new ArrayDeque<>();
+    private long emptyPolls;
 
     public Keyboard(String script) {
         if (script != null) {
@@ -43,6 +45,16 @@ public final class Keyboard {
     public int take() {
         Integer k = keys.poll();
         return k == null ? -1 : k;
+    }
+
+    /** Polls that found no key since a key was last seen. */
+    public long emptyPolls() {
+        return emptyPolls;
+    }
+
+    /** Notes a poll: one more empty one, or, when a key was there, none since. */
+    void notePoll(boolean found) {
+        emptyPolls = found ? 0 : emptyPolls + 1;
     }
 
     /** Puts a key at the end (INT 16h AH=05h). */
