@@ -2,8 +2,10 @@ package io.amiforge.nbd;
 
 import static io.amiforge.nbd.NbdProtocol.*;
 
+import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.Extent;
 import io.amiforge.pipeline.BlockCompletion;
 import io.amiforge.pipeline.BlockOp;
 import io.amiforge.pipeline.BlockRequest;
@@ -32,7 +34,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class NbdConnection extends ByteToMessageDecoder implements BlockCompletion {
 
-    /** Reads at least this long, on exports with a status source, send holes as OFFSET_HOLE chunks. */
+    /** Reads at least this long, on exports with allocation status, send holes as OFFSET_HOLE chunks. */
     static final int HOLE_READ_MIN = 64 * 1024;
     private static final int MAX_READ_CHUNKS = 64;
     private static final int MAX_STATUS_EXTENTS = 256;
@@ -169,8 +171,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             replyError(cookie, 0, null); // a NONE chunk when structured
             return;
         }
-        BlockStatusSource status = export.export().status();
-        if (structured && status != null && length >= HOLE_READ_MIN && (flags & CMD_FLAG_DF) == 0) {
+        if (structured && export.allocation() != null && length >= HOLE_READ_MIN && (flags & CMD_FLAG_DF) == 0) {
             ByteBuf buf = ctx.alloc().directBuffer(length + MAX_READ_CHUNKS * (CHUNK_HEADER + 12));
             Pending p = pending(cookie, CMD_READ, flags, offset, length, buf);
             export.pipeline().task(holeReadTask, offset, length, null, this, p, cookie);
@@ -231,8 +232,9 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         int max = (flags & CMD_FLAG_REQ_ONE) != 0 ? 1 : MAX_STATUS_EXTENTS;
         ByteBuf buf = ctx.alloc().directBuffer(CHUNK_HEADER + 4 + 8 * max);
         Pending p = pending(cookie, CMD_BLOCK_STATUS, flags, offset, length, buf);
-        if (export.export().status() == null) { // everything is data: no I/O, answer now
-            writeStatusChunk(p, List.of(new BlockStatusSource.Extent(offset, length, 0)), max);
+        if (export.allocation() == null) { // everything is data: no I/O, answer now
+            p.buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_BLOCK_STATUS)
+                    .writeLong(cookie).writeInt(12).writeInt(BASE_ALLOCATION_ID).writeInt((int) length).writeInt(0);
             completedOnLoop(p);
             return;
         }
@@ -301,27 +303,27 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private void holeAwareRead(BlockDevice device, BlockRequest request) {
         Pending p = (Pending) request.attachment();
         ByteBuf buf = p.buf;
-        BlockStatusSource status = export.export().status();
-        long offset = p.offset;
-        long end = offset + p.length;
+        AllocationStatus allocation = export.allocation();
+        long end = p.offset + p.length;
         int lastChunk = -1;
         int chunks = 0;
-        long pos = offset;
+        long pos = p.offset;
+        Extent next = null; // the extent after the current run, already asked for
         while (pos < end) {
             long runEnd = end;
             boolean hole = false;
-            if (chunks < MAX_READ_CHUNKS - 1) {
-                List<BlockStatusSource.Extent> extents = status.status(pos, end - pos, 1);
-                BlockStatusSource.Extent e = extents.getFirst();
-                runEnd = Math.min(end, pos + e.length());
-                hole = e.isZero();
-                // let following extents of the same kind join this chunk
-                while (runEnd < end && chunks < MAX_READ_CHUNKS - 1) {
-                    BlockStatusSource.Extent next = status.status(runEnd, end - runEnd, 1).getFirst();
-                    if (next.isZero() != hole) {
+            if (chunks < MAX_READ_CHUNKS - 1) { // the last chunk takes the rest as data
+                Extent e = next != null ? next : allocation.extentAt(pos, end - pos);
+                hole = e.kind() != Extent.Kind.DATA;
+                runEnd = e.end();
+                next = null;
+                while (runEnd < end) { // let following extents of the same kind join this chunk
+                    next = allocation.extentAt(runEnd, end - runEnd);
+                    if ((next.kind() != Extent.Kind.DATA) != hole) {
                         break;
                     }
-                    runEnd = Math.min(end, runEnd + next.length());
+                    runEnd = next.end();
+                    next = null;
                 }
             }
             int n = (int) (runEnd - pos);
@@ -342,39 +344,38 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         buf.setShort(lastChunk + 4, REPLY_FLAG_DONE);
     }
 
-    /** Task on the consumer thread: answers NBD_CMD_BLOCK_STATUS from the export's status source. */
+    /**
+     * Task on the consumer thread: answers NBD_CMD_BLOCK_STATUS from the device's allocation
+     * status (DATA: 0, ZERO: HOLE|ZERO), merging adjacent extents of the same kind, at most
+     * {@code max} descriptors; the reply may cover less than the request, as the protocol allows.
+     */
     private void blockStatus(BlockDevice device, BlockRequest request) {
         Pending p = (Pending) request.attachment();
         int max = (p.flags & CMD_FLAG_REQ_ONE) != 0 ? 1 : MAX_STATUS_EXTENTS;
-        List<BlockStatusSource.Extent> extents = export.export().status().status(p.offset, p.length, max);
-        writeStatusChunk(p, extents, max);
-    }
-
-    private static void writeStatusChunk(Pending p, List<BlockStatusSource.Extent> extents, int max) {
+        AllocationStatus allocation = export.allocation();
         ByteBuf buf = p.buf;
         int start = buf.writerIndex();
         buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_BLOCK_STATUS)
                 .writeLong(p.cookie).writeInt(0).writeInt(BASE_ALLOCATION_ID);
+        long end = p.offset + p.length;
+        long pos = p.offset;
         int count = 0;
-        long covered = 0;
         int lastFlags = -1;
-        for (BlockStatusSource.Extent e : extents) {
-            long length = Math.min(e.length(), p.length - covered);
-            if (length <= 0) {
-                break;
-            }
-            if (e.flags() == lastFlags) { // merge with the previous descriptor
+        while (pos < end) {
+            Extent e = allocation.extentAt(pos, end - pos);
+            int flags = e.kind() == Extent.Kind.DATA ? 0 : STATE_HOLE | STATE_ZERO;
+            if (flags == lastFlags) { // lengths fit: together at most the request's 32-bit length
                 int at = buf.writerIndex() - 8;
-                buf.setInt(at, (int) (buf.getUnsignedInt(at) + length));
+                buf.setInt(at, (int) (buf.getUnsignedInt(at) + e.length()));
             } else {
                 if (count == max) {
                     break;
                 }
-                buf.writeInt((int) length).writeInt(e.flags());
+                buf.writeInt((int) e.length()).writeInt(flags);
                 count++;
-                lastFlags = e.flags();
+                lastFlags = flags;
             }
-            covered += length;
+            pos = e.end();
         }
         buf.setInt(start + 16, 4 + 8 * count);
     }

@@ -39,8 +39,7 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * The server does not own the devices: {@link #close()} stops serving and drains in-flight
- * requests, and the caller flushes and closes the devices. Status sources the server found
- * itself (see {@link BlockStatusSource#forDevice}) are closed with it.
+ * requests, and the caller flushes and closes the devices.
  */
 public final class NbdServer implements AutoCloseable {
 
@@ -169,13 +168,6 @@ public final class NbdServer implements AutoCloseable {
             if (!sharedPipelines.containsKey(e.export().name())) {
                 e.pipeline().close(); // a shared pipeline belongs to whoever passed it in
             }
-            if (e.export().status() instanceof AutoCloseable c && e.export().status() != e.export().device()) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // only a descriptor for lseek
-                }
-            }
         }
         if (group != null) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
@@ -229,12 +221,12 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
-        /** Adds an export; allocation status comes from {@link BlockStatusSource#forDevice}. */
+        /** Adds an export (see {@link NbdExport}). */
         public Builder export(String name, BlockDevice device, boolean readOnly, String description) {
-            return export(NbdExport.of(name, device, readOnly, description));
+            return export(new NbdExport(name, device, readOnly, description));
         }
 
-        /** Adds an export with an explicit (possibly null) status source. */
+        /** Adds an export; its name must be new. */
         public Builder export(NbdExport export) {
             if (exports.putIfAbsent(export.name(), export) != null) {
                 throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",

@@ -69,7 +69,7 @@ public final class NbdServeCommand extends CommandBase {
                 throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "FileNotFound",
                         "export '" + name + "': " + path + " is not a regular file");
             }
-            return NbdExport.of(name, FileBlockDevice.open(path, readOnly), readOnly, path.toString());
+            return new NbdExport(name, FileBlockDevice.open(path, readOnly), readOnly, path.toString());
         }
         if (eq == 0) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
