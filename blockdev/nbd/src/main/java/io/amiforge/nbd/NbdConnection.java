@@ -11,8 +11,12 @@ import io.amiforge.pipeline.BlockOp;
 import io.amiforge.pipeline.BlockRequest;
 import io.amiforge.pipeline.BlockTask;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -28,9 +32,21 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * every finished reply on the event loop and flushes the socket once. Replies therefore leave
  * in completion order, not request order, as the protocol allows.
  *
- * <p>A protocol violation the connection cannot recover from (bad request magic, a READ or
- * WRITE over 32 MiB) closes this connection only; requests already handed to the pipeline
- * still complete, so the device never sees a half-applied request from a dropped connection.
+ * <p>A protocol violation the connection cannot recover from (bad request magic; a READ or
+ * WRITE over 32 MiB, answered EINVAL first) closes this connection only; requests already
+ * handed to the pipeline still complete, so the device never sees a half-applied request from
+ * a dropped connection.
+ *
+ * <h2>Bounded memory</h2>
+ * The connection's <em>buffered bytes</em> are what it holds on the client's behalf: request
+ * bytes received but not yet decoded, write payloads and reply buffers of requests in flight,
+ * and replies queued for a client that is not reading them. Before decoding a request it checks
+ * that the request fits under the server's per-connection limit (a request is always admitted
+ * when nothing else is held, so one request of up to 32 MiB is always possible); otherwise it
+ * stops decoding and stops reading from the socket (auto-read off, so TCP pushes back on the
+ * client) until completions and the client's reading bring the total under half the limit.
+ * At most {@value #MAX_INFLIGHT} requests are in flight. With nothing in flight, a connection
+ * from which nothing was read for the idle timeout is closed.
  */
 final class NbdConnection extends ByteToMessageDecoder implements BlockCompletion {
 
@@ -38,16 +54,23 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     static final int HOLE_READ_MIN = 64 * 1024;
     private static final int MAX_READ_CHUNKS = 64;
     private static final int MAX_STATUS_EXTENTS = 256;
-    private static final int PAUSE_REQUESTS = 256;
-    private static final long PAUSE_BYTES = 64L << 20;
+    /** Requests in flight per connection before it stops decoding. */
+    static final int MAX_INFLIGHT = 256;
 
     private final Queue<Pending> completed = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final ArrayDeque<Pending> pool = new ArrayDeque<>();
     private final Runnable drainTask = this::drain;
+    private final Runnable redecodeTask = this::redecode;
+    private final ChannelFutureListener outboundDrained = f -> {
+        outboundWatched = false;
+        updateFlow();
+    };
     private final BlockTask holeReadTask = this::holeAwareRead;
     private final BlockTask statusTask = this::blockStatus;
+    private final NbdServer server;
     private final ExportState export;
+    private final long bufferLimit;
     private final long exportSize;
     private final boolean structured;
     private final boolean metaSelected;
@@ -57,10 +80,14 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private int inflight;
     private long inflightBytes;
     private boolean paused;
+    private boolean outboundWatched;
+    private long reported;
     private boolean disconnecting;
     private boolean needsFlush;
 
-    NbdConnection(ExportState export, boolean structured, boolean allocationContext) {
+    NbdConnection(NbdServer server, ExportState export, boolean structured, boolean allocationContext) {
+        this.server = server;
+        this.bufferLimit = server.connectionBufferLimit();
         this.export = export;
         this.exportSize = export.size();
         this.structured = structured;
@@ -73,18 +100,40 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         super.handlerAdded(ctx);
     }
 
+    /**
+     * Not the decoder's own: with auto-read off and no message decoded, ByteToMessageDecoder
+     * asks the socket for more data, which would defeat the pause.
+     */
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-        super.channelReadComplete(ctx);
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        discardSomeReadBytes();
         if (needsFlush) {
             needsFlush = false;
             ctx.flush();
         }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         abort(); // a reset by the peer or a decoding bug: this connection only
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent) {
+            if (inflight == 0) {
+                abort(); // nothing read for the idle timeout and nothing left to answer
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        closed = true;
+        report(); // the decoder has released what it had not decoded
     }
 
     /** Closes this connection at once; in-flight requests still complete against the device. */
@@ -97,9 +146,13 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (closed) {
             in.skipBytes(in.readableBytes());
-        } else {
-            decodeRequest(in);
+            return;
         }
+        decodeRequest(in);
+        if (!paused && held() > 0 && held() + in.readableBytes() >= bufferLimit) {
+            pause(); // a partial request is arriving while others are held: stop reading
+        }
+        report();
     }
 
     // ---------------------------------------------------------------- transmission
@@ -117,10 +170,18 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         int flags = in.getUnsignedShort(start + 4);
         int command = in.getUnsignedShort(start + 6);
         long length = in.getUnsignedInt(start + 24);
-        if (magic != REQUEST_MAGIC
-                || ((command == CMD_READ || command == CMD_WRITE) && length > MAX_PAYLOAD)) {
+        if (magic != REQUEST_MAGIC) {
             abort();
             return;
+        }
+        if ((command == CMD_READ || command == CMD_WRITE) && length > MAX_PAYLOAD) {
+            refuseOversized(in, command, in.getLong(start + 8), length);
+            return;
+        }
+        long cost = command == CMD_READ ? length : 0; // a write's payload is already buffered
+        if (paused || inflight >= MAX_INFLIGHT || (held() > 0 && held() + in.readableBytes() + cost > bufferLimit)) {
+            pause();
+            return; // decoded when completions (or the client reading replies) free room
         }
         if (command == CMD_WRITE && in.readableBytes() < REQUEST_HEADER + length) {
             return; // wait for the payload
@@ -159,6 +220,16 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             }
             default -> replyNow(cookie, EINVAL);
         }
+    }
+
+    /** A READ or WRITE over 32 MiB: EINVAL, then the connection closes (a write's payload is not read). */
+    private void refuseOversized(ByteBuf in, int command, long cookie, long length) {
+        closed = true;
+        in.skipBytes(in.readableBytes());
+        String message = (command == CMD_READ ? "read" : "write") + " of " + length
+                + " bytes is over the 32 MiB maximum (NBD_INFO_BLOCK_SIZE)";
+        ByteBuf reply = appendError(null, cookie, EINVAL, message, structured && command == CMD_READ);
+        ctx.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void read(long cookie, int flags, long offset, int length, boolean inRange) {
@@ -253,12 +324,9 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         p.offset = offset;
         p.length = length;
         p.buf = buf;
+        p.bytes = command == CMD_WRITE ? length : buf == null ? 0 : buf.capacity();
         inflight++;
-        inflightBytes += length;
-        if (!paused && (inflight >= PAUSE_REQUESTS || inflightBytes >= PAUSE_BYTES)) {
-            paused = true;
-            ctx.channel().config().setAutoRead(false);
-        }
+        inflightBytes += p.bytes;
         return p;
     }
 
@@ -390,7 +458,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         while ((p = completed.poll()) != null) {
             small = reply(p, small);
             inflight--;
-            inflightBytes -= p.length;
+            inflightBytes -= p.bytes;
             p.reset();
             pool.addFirst(p);
             written++;
@@ -401,12 +469,82 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         if (written > 0) {
             ctx.flush();
         }
-        if (paused && inflight < PAUSE_REQUESTS / 2 && inflightBytes < PAUSE_BYTES / 2) {
-            paused = false;
-            ctx.channel().config().setAutoRead(true);
-        }
+        updateFlow();
         if (disconnecting && inflight == 0) {
             closeAfterFlush();
+        }
+    }
+
+    // ---------------------------------------------------------------- flow control (event loop)
+
+    /** Bytes held for requests in flight and for replies the client has not read yet. */
+    private long held() {
+        ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
+        return inflightBytes + (outbound == null ? 0 : outbound.totalPendingWriteBytes());
+    }
+
+    /** Everything this connection buffers: {@link #held()} plus request bytes not decoded yet. */
+    private long buffered() {
+        return held() + (closed ? 0 : internalBuffer().readableBytes());
+    }
+
+    /** Stops decoding and reading from the socket until {@link #updateFlow} finds room again. */
+    private void pause() {
+        if (!paused) {
+            paused = true;
+            ctx.channel().config().setAutoRead(false);
+        }
+        watchOutbound();
+    }
+
+    /** While paused with replies queued, asks to be told when the socket has taken them all. */
+    private void watchOutbound() {
+        ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
+        if (!outboundWatched && outbound != null && outbound.totalPendingWriteBytes() > 0) {
+            outboundWatched = true;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(outboundDrained); // completes after every earlier write
+        }
+    }
+
+    /** After completions or a drained socket: resumes a paused connection when there is room. */
+    private void updateFlow() {
+        report();
+        if (!paused || closed) {
+            return;
+        }
+        long held = held();
+        if (inflight < MAX_INFLIGHT / 2 && (held == 0 || held + internalBuffer().readableBytes() < bufferLimit / 2)) {
+            paused = false;
+            ctx.channel().config().setAutoRead(true);
+            ctx.executor().execute(redecodeTask); // requests already received wait in the decoder
+        } else {
+            watchOutbound();
+        }
+    }
+
+    /** Decodes what arrived before the pause (a task, never from inside a decode or a flush). */
+    private void redecode() {
+        if (closed || paused) {
+            return;
+        }
+        try {
+            channelRead(ctx, Unpooled.EMPTY_BUFFER);
+        } catch (Exception e) {
+            abort();
+            return;
+        }
+        if (needsFlush) {
+            needsFlush = false;
+            ctx.flush();
+        }
+    }
+
+    /** Tells the server how much this connection buffers now. */
+    private void report() {
+        long now = closed ? inflightBytes : buffered();
+        if (now != reported) {
+            server.buffered(now - reported, now);
+            reported = now;
         }
     }
 

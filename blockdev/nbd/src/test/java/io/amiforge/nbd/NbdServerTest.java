@@ -472,8 +472,11 @@ class NbdServerTest {
                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28});
             bad.out.flush();
             assertThat(bad.closedByServer()).isTrue();
-            // a write announcing 64 MiB of payload
+            // a write announcing 64 MiB of payload: EINVAL, then the server closes
             big.request(CMD_WRITE, 0, 1, 0, 64 << 20, fill(1000, 0x66));
+            NbdTestClient.Reply refused = big.reply(0);
+            assertThat(refused.cookie()).isEqualTo(1);
+            assertThat(refused.error()).isEqualTo(22);
             assertThat(big.closedByServer()).isTrue();
             good.request(CMD_READ, 0, 1, 0, 4096, null);
             NbdTestClient.Reply r = good.reply(0);
