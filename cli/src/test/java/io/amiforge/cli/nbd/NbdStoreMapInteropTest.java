@@ -2,8 +2,6 @@ package io.amiforge.cli.nbd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.amiforge.cli.Main;
 import io.amiforge.cli.store.StoreAccess;
 import io.amiforge.store.SnapshotStore;
@@ -56,7 +54,7 @@ class NbdStoreMapInteropTest {
                 new PrintWriter(out, true), new PrintWriter(err, true), "nbd", "serve", "web", snapshotId,
                 "--listen", "127.0.0.1:0", "--json", "--store", store.toString(), "--region", "us-east-1"));
         try {
-            int port = awaitPort(out, err, serving);
+            int port = NbdServeCommandTest.awaitPort(out, err, serving);
             assertThat(map(nbdinfo, "nbd://127.0.0.1:" + port + "/web")).containsExactly(
                     "0 1048576 3 hole,zero",
                     "1048576 262144 0 data",
@@ -80,20 +78,6 @@ class NbdStoreMapInteropTest {
     private static List<String> map(Path nbdinfo, String uri) {
         Processes.Result result = Processes.run(List.of(nbdinfo.toString(), "--map", uri)).orFail();
         return result.output().lines().map(String::trim).map(l -> l.replaceAll("\\s+", " ")).toList();
-    }
-
-    private static int awaitPort(StringWriter out, StringWriter err, CompletableFuture<Integer> serving)
-            throws Exception {
-        for (int i = 0; i < 200; i++) { // bounded: 20 s
-            String text = out.toString();
-            if (text.contains("}")) {
-                JsonNode printed = new ObjectMapper().readTree(text);
-                return printed.get("port").asInt();
-            }
-            assertThat(serving.isDone()).as("serve ended early: " + err).isFalse();
-            Thread.sleep(100);
-        }
-        throw new AssertionError("nbd serve printed no address: " + out + err);
     }
 
     private static byte[] filled(int n, int value) {
