@@ -342,6 +342,25 @@ class NbdServerTest {
         }
     }
 
+    @Test
+    void aDeviceWithoutAllocationStatusIsAllData() throws Exception {
+        GatedDevice plain = new GatedDevice(SIZE); // not an AllocationStatus
+        plain.open();
+        try (plain; NbdServer other = NbdServer.builder().listen("127.0.0.1", 0).export("plain", plain, false, null)
+                .build()) {
+            try (NbdTestClient c = new NbdTestClient(other.start())) {
+                c.go("plain", true, true);
+                c.request(CMD_STATUS, 0, 1, 4096, SIZE - 4096, null);
+                assertThat(descriptors(c.reply(0))).containsExactly(SIZE - 4096, 0);
+                c.request(CMD_READ, 0, 2, 0, 1 << 20, null); // no holes to send: one data chunk
+                NbdTestClient.Reply r = c.reply(0);
+                assertThat(r.type()).isEqualTo(1);
+                assertThat(r.done()).isTrue();
+                assertThat(r.payload().length).isEqualTo(8 + (1 << 20));
+            }
+        }
+    }
+
     /** The (length, flags) pairs of a BLOCK_STATUS chunk, after its context id. */
     static long[] descriptors(NbdTestClient.Reply reply) {
         assertThat(reply.type()).isEqualTo(5);
