@@ -39,6 +39,15 @@ public abstract class AbstractBlockDevice implements BlockDevice {
         }
     }
 
+    /** Fails unless the device is open and {@code [offset, offset+length)} is a non-empty range inside it. */
+    protected final void checkExtentQuery(long offset, long length) {
+        checkOpen();
+        if (length < 1) {
+            throw new BlockDeviceException.OutOfRange(name, offset, length, size);
+        }
+        checkRange(offset, length);
+    }
+
     protected final void checkOpen() {
         if (closed) {
             throw new BlockDeviceException.Closed(name);

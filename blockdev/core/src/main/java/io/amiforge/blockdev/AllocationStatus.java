@@ -2,14 +2,29 @@ package io.amiforge.blockdev;
 
 /**
  * Implemented by devices that know where their data is, so that copies can skip what reads
- * as zeros without reading it (qcow2 unallocated and zero clusters, holes in sparse files).
+ * as zeros without reading it and the NBD server can report holes: qcow2 unallocated and zero
+ * clusters, holes in sparse files, unwritten chunks of a memory device, blocks a snapshot
+ * chain never stored. A device that does not implement it is all {@link Extent.Kind#DATA};
+ * callers test with {@code device instanceof AllocationStatus}.
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li>The answer starts exactly at {@code offset} and is between 1 and {@code maxLength}
+ *       bytes long. It may stop before the run of equal status ends (callers ask again from
+ *       its end), so adjacent extents may have the same kind.</li>
+ *   <li>{@code [offset, offset+maxLength)} must lie inside the device and {@code maxLength}
+ *       must be at least 1; otherwise {@link BlockDeviceException.OutOfRange}. A closed device
+ *       fails with {@link BlockDeviceException.Closed}.</li>
+ *   <li>The answer reflects every write and discard that returned before the call. It never
+ *       reports {@link Extent.Kind#ZERO} for bytes that do not read as zeros; {@link
+ *       Extent.Kind#DATA} may still read as zeros.</li>
+ *   <li>A whole-device view answers only {@link Extent.Kind#DATA} or {@link Extent.Kind#ZERO};
+ *       {@link Extent.Kind#UNALLOCATED} is for one layer of a backing chain.</li>
+ *   <li>Safe to call concurrently with reads and writes; it never reads device data.</li>
+ * </ul>
  */
 public interface AllocationStatus {
 
-    /**
-     * The run of bytes starting at {@code offset} (inside the device) with one status, at most
-     * {@code maxLength} long. A whole-device view answers only {@link Extent.Kind#DATA} or
-     * {@link Extent.Kind#ZERO}; DATA may still contain zeros.
-     */
+    /** The run of bytes starting at {@code offset} with one status, at most {@code maxLength} long. */
     Extent extentAt(long offset, long maxLength);
 }

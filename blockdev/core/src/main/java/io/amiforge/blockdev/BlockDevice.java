@@ -30,6 +30,9 @@ import java.lang.foreign.MemorySegment;
  *   <li><b>Read-only</b> devices fail {@code write} and {@code discard} with
  *       {@link BlockDeviceException.ReadOnly}.</li>
  * </ul>
+ *
+ * <p>A device that knows where its data is (holes, unwritten blocks) also implements
+ * {@link AllocationStatus}; that interface, not this one, is the one way to ask.
  */
 public interface BlockDevice extends AutoCloseable {
 

@@ -17,16 +17,22 @@ import java.util.Set;
  * {@link FileChannel} calls; a returned write is in the page cache (it survives the process
  * dying), and {@link #flush()} is an fsync. {@link #discard} punches a hole where the range
  * covers whole 4 KiB pages, so discarded space is really released; partial pages are zeroed.
+ * Allocation status comes from {@code lseek(SEEK_DATA/SEEK_HOLE)} ({@link NativeFile}): holes
+ * are {@link Extent.Kind#ZERO}, the rest {@link Extent.Kind#DATA}; where the calls are
+ * unavailable, or the file system does not track holes, everything is data.
  */
-public final class FileBlockDevice extends AbstractBlockDevice {
+public final class FileBlockDevice extends AbstractBlockDevice implements AllocationStatus {
 
     private final Path path;
     private final FileChannel channel;
+    /** A descriptor of our own for lseek and fallocate; null where the native calls are unavailable. */
+    private final NativeFile nativeFile;
 
     private FileBlockDevice(Path path, FileChannel channel, long size, int blockSize, boolean readOnly) {
         super(path.getFileName() == null ? path.toString() : path.getFileName().toString(), size, blockSize, readOnly);
         this.path = path;
         this.channel = channel;
+        this.nativeFile = NativeFile.open(path, !readOnly);
     }
 
     /** Opens an existing file; its current length is the device size. */
@@ -117,9 +123,26 @@ public final class FileBlockDevice extends AbstractBlockDevice {
     }
 
     private boolean punch(long offset, long length) {
-        try (NativeFile file = NativeFile.open(path, true)) {
-            return file != null && file.punch(offset, length);
+        return nativeFile != null && nativeFile.punch(offset, length);
+    }
+
+    @Override
+    public Extent extentAt(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        long end = offset + maxLength;
+        if (nativeFile == null) {
+            return new Extent(offset, maxLength, Extent.Kind.DATA);
         }
+        long data = nativeFile.nextData(offset);
+        if (data < 0 || data >= end) { // a hole (or the file's end) up to the end of the query
+            return new Extent(offset, maxLength, Extent.Kind.ZERO);
+        }
+        if (data > offset) {
+            return new Extent(offset, data - offset, Extent.Kind.ZERO);
+        }
+        long hole = nativeFile.nextHole(offset);
+        long stop = hole <= offset ? end : Math.min(hole, end); // no answer (file changed under us): data
+        return new Extent(offset, stop - offset, Extent.Kind.DATA);
     }
 
     private void zero(long offset, long length) {
@@ -141,6 +164,10 @@ public final class FileBlockDevice extends AbstractBlockDevice {
             channel.close();
         } catch (IOException e) {
             throw new BlockDeviceException.Io(name(), "close", e);
+        } finally {
+            if (nativeFile != null) {
+                nativeFile.close();
+            }
         }
     }
 

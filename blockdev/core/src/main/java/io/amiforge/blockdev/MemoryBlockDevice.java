@@ -7,9 +7,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * A sparse in-memory device: memory is allocated in 64 KiB chunks on first write, so a
  * 1 TiB device that is mostly empty costs little. Writes are visible at once and lost with
- * the process; {@link #flush()} does nothing.
+ * the process; {@link #flush()} does nothing. Its allocation status comes from the chunk map:
+ * a chunk never written (or wholly discarded) is {@link Extent.Kind#ZERO}, any other chunk
+ * {@link Extent.Kind#DATA}, without reading either.
  */
-public final class MemoryBlockDevice extends AbstractBlockDevice {
+public final class MemoryBlockDevice extends AbstractBlockDevice implements AllocationStatus {
 
     private static final int CHUNK_SHIFT = 16;
     private static final int CHUNK = 1 << CHUNK_SHIFT;
@@ -97,6 +99,18 @@ public final class MemoryBlockDevice extends AbstractBlockDevice {
             }
             done += n;
         }
+    }
+
+    @Override
+    public Extent extentAt(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        long end = offset + maxLength;
+        boolean data = chunks.get((int) (offset >>> CHUNK_SHIFT)) != null;
+        long next = ((offset >>> CHUNK_SHIFT) + 1) << CHUNK_SHIFT; // start of the following chunk
+        while (next < end && (chunks.get((int) (next >>> CHUNK_SHIFT)) != null) == data) {
+            next += CHUNK;
+        }
+        return new Extent(offset, Math.min(next, end) - offset, data ? Extent.Kind.DATA : Extent.Kind.ZERO);
     }
 
     @Override

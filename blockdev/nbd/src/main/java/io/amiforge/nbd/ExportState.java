@@ -1,9 +1,18 @@
 package io.amiforge.nbd;
 
+import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.pipeline.RequestPipeline;
 
-/** A started export: its description, the pipeline all its connections share, and its flags. */
-record ExportState(NbdExport export, RequestPipeline pipeline) {
+/**
+ * A started export: its description, the pipeline all its connections share, and its
+ * allocation status (the device itself when it implements {@link AllocationStatus}, else null:
+ * all data).
+ */
+record ExportState(NbdExport export, RequestPipeline pipeline, AllocationStatus allocation) {
+
+    ExportState(NbdExport export, RequestPipeline pipeline) {
+        this(export, pipeline, export.device() instanceof AllocationStatus a ? a : null);
+    }
 
     /** Transmission flags for a connection; {@code structured} adds the DF flag. */
     int transmissionFlags(boolean structured) {

@@ -2,15 +2,21 @@ package io.amiforge.nbd;
 
 import static io.amiforge.nbd.NbdProtocol.*;
 
+import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.Extent;
 import io.amiforge.pipeline.BlockCompletion;
 import io.amiforge.pipeline.BlockOp;
 import io.amiforge.pipeline.BlockRequest;
 import io.amiforge.pipeline.BlockTask;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -26,26 +32,45 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * every finished reply on the event loop and flushes the socket once. Replies therefore leave
  * in completion order, not request order, as the protocol allows.
  *
- * <p>A protocol violation the connection cannot recover from (bad request magic, a READ or
- * WRITE over 32 MiB) closes this connection only; requests already handed to the pipeline
- * still complete, so the device never sees a half-applied request from a dropped connection.
+ * <p>A protocol violation the connection cannot recover from (bad request magic; a READ or
+ * WRITE over 32 MiB, answered EINVAL first) closes this connection only; requests already
+ * handed to the pipeline still complete, so the device never sees a half-applied request from
+ * a dropped connection.
+ *
+ * <h2>Bounded memory</h2>
+ * The connection's <em>buffered bytes</em> are what it holds on the client's behalf: request
+ * bytes received but not yet decoded, write payloads and reply buffers of requests in flight,
+ * and replies queued for a client that is not reading them. Before decoding a request it checks
+ * that the request fits under the server's per-connection limit (a request is always admitted
+ * when nothing else is held, so one request of up to 32 MiB is always possible); otherwise it
+ * stops decoding and stops reading from the socket (auto-read off, so TCP pushes back on the
+ * client) until completions and the client's reading bring the total under half the limit.
+ * At most {@value #MAX_INFLIGHT} requests are in flight. With nothing in flight, a connection
+ * from which nothing was read for the idle timeout is closed.
  */
 final class NbdConnection extends ByteToMessageDecoder implements BlockCompletion {
 
-    /** Reads at least this long, on exports with a status source, send holes as OFFSET_HOLE chunks. */
+    /** Reads at least this long, on exports with allocation status, send holes as OFFSET_HOLE chunks. */
     static final int HOLE_READ_MIN = 64 * 1024;
     private static final int MAX_READ_CHUNKS = 64;
     private static final int MAX_STATUS_EXTENTS = 256;
-    private static final int PAUSE_REQUESTS = 256;
-    private static final long PAUSE_BYTES = 64L << 20;
+    /** Requests in flight per connection before it stops decoding. */
+    static final int MAX_INFLIGHT = 256;
 
     private final Queue<Pending> completed = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final ArrayDeque<Pending> pool = new ArrayDeque<>();
     private final Runnable drainTask = this::drain;
+    private final Runnable redecodeTask = this::redecode;
+    private final ChannelFutureListener outboundDrained = f -> {
+        outboundWatched = false;
+        updateFlow();
+    };
     private final BlockTask holeReadTask = this::holeAwareRead;
     private final BlockTask statusTask = this::blockStatus;
+    private final NbdServer server;
     private final ExportState export;
+    private final long bufferLimit;
     private final long exportSize;
     private final boolean structured;
     private final boolean metaSelected;
@@ -55,10 +80,14 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private int inflight;
     private long inflightBytes;
     private boolean paused;
+    private boolean outboundWatched;
+    private long reported;
     private boolean disconnecting;
     private boolean needsFlush;
 
-    NbdConnection(ExportState export, boolean structured, boolean allocationContext) {
+    NbdConnection(NbdServer server, ExportState export, boolean structured, boolean allocationContext) {
+        this.server = server;
+        this.bufferLimit = server.connectionBufferLimit();
         this.export = export;
         this.exportSize = export.size();
         this.structured = structured;
@@ -71,18 +100,40 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         super.handlerAdded(ctx);
     }
 
+    /**
+     * Not the decoder's own: with auto-read off and no message decoded, ByteToMessageDecoder
+     * asks the socket for more data, which would defeat the pause.
+     */
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-        super.channelReadComplete(ctx);
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        discardSomeReadBytes();
         if (needsFlush) {
             needsFlush = false;
             ctx.flush();
         }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         abort(); // a reset by the peer or a decoding bug: this connection only
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent) {
+            if (inflight == 0) {
+                abort(); // nothing read for the idle timeout and nothing left to answer
+            }
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        closed = true;
+        report(); // the decoder has released what it had not decoded
     }
 
     /** Closes this connection at once; in-flight requests still complete against the device. */
@@ -95,9 +146,13 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (closed) {
             in.skipBytes(in.readableBytes());
-        } else {
-            decodeRequest(in);
+            return;
         }
+        decodeRequest(in);
+        if (!paused && held() > 0 && held() + in.readableBytes() >= bufferLimit) {
+            pause(); // a partial request is arriving while others are held: stop reading
+        }
+        report();
     }
 
     // ---------------------------------------------------------------- transmission
@@ -115,10 +170,18 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         int flags = in.getUnsignedShort(start + 4);
         int command = in.getUnsignedShort(start + 6);
         long length = in.getUnsignedInt(start + 24);
-        if (magic != REQUEST_MAGIC
-                || ((command == CMD_READ || command == CMD_WRITE) && length > MAX_PAYLOAD)) {
+        if (magic != REQUEST_MAGIC) {
             abort();
             return;
+        }
+        if ((command == CMD_READ || command == CMD_WRITE) && length > MAX_PAYLOAD) {
+            refuseOversized(in, command, in.getLong(start + 8), length);
+            return;
+        }
+        long cost = command == CMD_READ ? length : 0; // a write's payload is already buffered
+        if (paused || inflight >= MAX_INFLIGHT || (held() > 0 && held() + in.readableBytes() + cost > bufferLimit)) {
+            pause();
+            return; // decoded when completions (or the client reading replies) free room
         }
         if (command == CMD_WRITE && in.readableBytes() < REQUEST_HEADER + length) {
             return; // wait for the payload
@@ -159,6 +222,16 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         }
     }
 
+    /** A READ or WRITE over 32 MiB: EINVAL, then the connection closes (a write's payload is not read). */
+    private void refuseOversized(ByteBuf in, int command, long cookie, long length) {
+        closed = true;
+        in.skipBytes(in.readableBytes());
+        String message = (command == CMD_READ ? "read" : "write") + " of " + length
+                + " bytes is over the 32 MiB maximum (NBD_INFO_BLOCK_SIZE)";
+        ByteBuf reply = appendError(null, cookie, EINVAL, message, structured && command == CMD_READ);
+        ctx.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
+    }
+
     private void read(long cookie, int flags, long offset, int length, boolean inRange) {
         if (!inRange) {
             replyError(cookie, EINVAL, "read [" + offset + ", +" + length + ") is outside the export (size "
@@ -169,8 +242,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             replyError(cookie, 0, null); // a NONE chunk when structured
             return;
         }
-        BlockStatusSource status = export.export().status();
-        if (structured && status != null && length >= HOLE_READ_MIN && (flags & CMD_FLAG_DF) == 0) {
+        if (structured && export.allocation() != null && length >= HOLE_READ_MIN && (flags & CMD_FLAG_DF) == 0) {
             ByteBuf buf = ctx.alloc().directBuffer(length + MAX_READ_CHUNKS * (CHUNK_HEADER + 12));
             Pending p = pending(cookie, CMD_READ, flags, offset, length, buf);
             export.pipeline().task(holeReadTask, offset, length, null, this, p, cookie);
@@ -231,8 +303,9 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         int max = (flags & CMD_FLAG_REQ_ONE) != 0 ? 1 : MAX_STATUS_EXTENTS;
         ByteBuf buf = ctx.alloc().directBuffer(CHUNK_HEADER + 4 + 8 * max);
         Pending p = pending(cookie, CMD_BLOCK_STATUS, flags, offset, length, buf);
-        if (export.export().status() == null) { // everything is data: no I/O, answer now
-            writeStatusChunk(p, List.of(new BlockStatusSource.Extent(offset, length, 0)), max);
+        if (export.allocation() == null) { // everything is data: no I/O, answer now
+            p.buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_BLOCK_STATUS)
+                    .writeLong(cookie).writeInt(12).writeInt(BASE_ALLOCATION_ID).writeInt((int) length).writeInt(0);
             completedOnLoop(p);
             return;
         }
@@ -251,12 +324,9 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         p.offset = offset;
         p.length = length;
         p.buf = buf;
+        p.bytes = command == CMD_WRITE ? length : buf == null ? 0 : buf.capacity();
         inflight++;
-        inflightBytes += length;
-        if (!paused && (inflight >= PAUSE_REQUESTS || inflightBytes >= PAUSE_BYTES)) {
-            paused = true;
-            ctx.channel().config().setAutoRead(false);
-        }
+        inflightBytes += p.bytes;
         return p;
     }
 
@@ -301,27 +371,27 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private void holeAwareRead(BlockDevice device, BlockRequest request) {
         Pending p = (Pending) request.attachment();
         ByteBuf buf = p.buf;
-        BlockStatusSource status = export.export().status();
-        long offset = p.offset;
-        long end = offset + p.length;
+        AllocationStatus allocation = export.allocation();
+        long end = p.offset + p.length;
         int lastChunk = -1;
         int chunks = 0;
-        long pos = offset;
+        long pos = p.offset;
+        Extent next = null; // the extent after the current run, already asked for
         while (pos < end) {
             long runEnd = end;
             boolean hole = false;
-            if (chunks < MAX_READ_CHUNKS - 1) {
-                List<BlockStatusSource.Extent> extents = status.status(pos, end - pos, 1);
-                BlockStatusSource.Extent e = extents.getFirst();
-                runEnd = Math.min(end, pos + e.length());
-                hole = e.isZero();
-                // let following extents of the same kind join this chunk
-                while (runEnd < end && chunks < MAX_READ_CHUNKS - 1) {
-                    BlockStatusSource.Extent next = status.status(runEnd, end - runEnd, 1).getFirst();
-                    if (next.isZero() != hole) {
+            if (chunks < MAX_READ_CHUNKS - 1) { // the last chunk takes the rest as data
+                Extent e = next != null ? next : allocation.extentAt(pos, end - pos);
+                hole = e.kind() != Extent.Kind.DATA;
+                runEnd = e.end();
+                next = null;
+                while (runEnd < end) { // let following extents of the same kind join this chunk
+                    next = allocation.extentAt(runEnd, end - runEnd);
+                    if ((next.kind() != Extent.Kind.DATA) != hole) {
                         break;
                     }
-                    runEnd = Math.min(end, runEnd + next.length());
+                    runEnd = next.end();
+                    next = null;
                 }
             }
             int n = (int) (runEnd - pos);
@@ -342,39 +412,38 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         buf.setShort(lastChunk + 4, REPLY_FLAG_DONE);
     }
 
-    /** Task on the consumer thread: answers NBD_CMD_BLOCK_STATUS from the export's status source. */
+    /**
+     * Task on the consumer thread: answers NBD_CMD_BLOCK_STATUS from the device's allocation
+     * status (DATA: 0, ZERO: HOLE|ZERO), merging adjacent extents of the same kind, at most
+     * {@code max} descriptors; the reply may cover less than the request, as the protocol allows.
+     */
     private void blockStatus(BlockDevice device, BlockRequest request) {
         Pending p = (Pending) request.attachment();
         int max = (p.flags & CMD_FLAG_REQ_ONE) != 0 ? 1 : MAX_STATUS_EXTENTS;
-        List<BlockStatusSource.Extent> extents = export.export().status().status(p.offset, p.length, max);
-        writeStatusChunk(p, extents, max);
-    }
-
-    private static void writeStatusChunk(Pending p, List<BlockStatusSource.Extent> extents, int max) {
+        AllocationStatus allocation = export.allocation();
         ByteBuf buf = p.buf;
         int start = buf.writerIndex();
         buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(REPLY_FLAG_DONE).writeShort(REPLY_TYPE_BLOCK_STATUS)
                 .writeLong(p.cookie).writeInt(0).writeInt(BASE_ALLOCATION_ID);
+        long end = p.offset + p.length;
+        long pos = p.offset;
         int count = 0;
-        long covered = 0;
         int lastFlags = -1;
-        for (BlockStatusSource.Extent e : extents) {
-            long length = Math.min(e.length(), p.length - covered);
-            if (length <= 0) {
-                break;
-            }
-            if (e.flags() == lastFlags) { // merge with the previous descriptor
+        while (pos < end) {
+            Extent e = allocation.extentAt(pos, end - pos);
+            int flags = e.kind() == Extent.Kind.DATA ? 0 : STATE_HOLE | STATE_ZERO;
+            if (flags == lastFlags) { // lengths fit: together at most the request's 32-bit length
                 int at = buf.writerIndex() - 8;
-                buf.setInt(at, (int) (buf.getUnsignedInt(at) + length));
+                buf.setInt(at, (int) (buf.getUnsignedInt(at) + e.length()));
             } else {
                 if (count == max) {
                     break;
                 }
-                buf.writeInt((int) length).writeInt(e.flags());
+                buf.writeInt((int) e.length()).writeInt(flags);
                 count++;
-                lastFlags = e.flags();
+                lastFlags = flags;
             }
-            covered += length;
+            pos = e.end();
         }
         buf.setInt(start + 16, 4 + 8 * count);
     }
@@ -389,7 +458,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         while ((p = completed.poll()) != null) {
             small = reply(p, small);
             inflight--;
-            inflightBytes -= p.length;
+            inflightBytes -= p.bytes;
             p.reset();
             pool.addFirst(p);
             written++;
@@ -400,12 +469,82 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         if (written > 0) {
             ctx.flush();
         }
-        if (paused && inflight < PAUSE_REQUESTS / 2 && inflightBytes < PAUSE_BYTES / 2) {
-            paused = false;
-            ctx.channel().config().setAutoRead(true);
-        }
+        updateFlow();
         if (disconnecting && inflight == 0) {
             closeAfterFlush();
+        }
+    }
+
+    // ---------------------------------------------------------------- flow control (event loop)
+
+    /** Bytes held for requests in flight and for replies the client has not read yet. */
+    private long held() {
+        ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
+        return inflightBytes + (outbound == null ? 0 : outbound.totalPendingWriteBytes());
+    }
+
+    /** Everything this connection buffers: {@link #held()} plus request bytes not decoded yet. */
+    private long buffered() {
+        return held() + (closed ? 0 : internalBuffer().readableBytes());
+    }
+
+    /** Stops decoding and reading from the socket until {@link #updateFlow} finds room again. */
+    private void pause() {
+        if (!paused) {
+            paused = true;
+            ctx.channel().config().setAutoRead(false);
+        }
+        watchOutbound();
+    }
+
+    /** While paused with replies queued, asks to be told when the socket has taken them all. */
+    private void watchOutbound() {
+        ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
+        if (!outboundWatched && outbound != null && outbound.totalPendingWriteBytes() > 0) {
+            outboundWatched = true;
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(outboundDrained); // completes after every earlier write
+        }
+    }
+
+    /** After completions or a drained socket: resumes a paused connection when there is room. */
+    private void updateFlow() {
+        report();
+        if (!paused || closed) {
+            return;
+        }
+        long held = held();
+        if (inflight < MAX_INFLIGHT / 2 && (held == 0 || held + internalBuffer().readableBytes() < bufferLimit / 2)) {
+            paused = false;
+            ctx.channel().config().setAutoRead(true);
+            ctx.executor().execute(redecodeTask); // requests already received wait in the decoder
+        } else {
+            watchOutbound();
+        }
+    }
+
+    /** Decodes what arrived before the pause (a task, never from inside a decode or a flush). */
+    private void redecode() {
+        if (closed || paused) {
+            return;
+        }
+        try {
+            channelRead(ctx, Unpooled.EMPTY_BUFFER);
+        } catch (Exception e) {
+            abort();
+            return;
+        }
+        if (needsFlush) {
+            needsFlush = false;
+            ctx.flush();
+        }
+    }
+
+    /** Tells the server how much this connection buffers now. */
+    private void report() {
+        long now = closed ? inflightBytes : buffered();
+        if (now != reported) {
+            server.buffered(now - reported, now);
+            reported = now;
         }
     }
 

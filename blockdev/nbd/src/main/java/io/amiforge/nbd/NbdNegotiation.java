@@ -56,6 +56,15 @@ final class NbdNegotiation extends ByteToMessageDecoder {
         abort();
     }
 
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof io.netty.handler.timeout.IdleStateEvent) {
+            abort(); // idle while negotiating
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
     private void abort() {
         phase = Phase.DONE;
         ctx.close();
@@ -262,7 +271,7 @@ final class NbdNegotiation extends ByteToMessageDecoder {
         boolean allocation = metaSelected && metaExport != null && metaExport.equals(requestedName);
         phase = Phase.DONE;
         ctx.flush();
-        ctx.pipeline().replace(this, "nbd", new NbdConnection(chosen, structured, allocation));
+        ctx.pipeline().replace(this, "nbd", new NbdConnection(server, chosen, structured, allocation));
     }
 
     private void optionReply(int option, int type, ByteBuf payload) {

@@ -80,6 +80,10 @@ final class NbdProtocol {
     static final int REPLY_TYPE_BLOCK_STATUS = 5;
     static final int REPLY_TYPE_ERROR = (1 << 15) + 1;
 
+    // base:allocation block status flags
+    static final int STATE_HOLE = 1;
+    static final int STATE_ZERO = 2;
+
     // errno values on the wire
     static final int EPERM = 1;
     static final int EIO = 5;

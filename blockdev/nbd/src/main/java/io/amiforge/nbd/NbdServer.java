@@ -14,6 +14,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -23,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An NBD server (fixed newstyle protocol) exporting {@link BlockDevice}s by name, built on
@@ -39,8 +42,15 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * The server does not own the devices: {@link #close()} stops serving and drains in-flight
- * requests, and the caller flushes and closes the devices. Status sources the server found
- * itself (see {@link BlockStatusSource#forDevice}) are closed with it.
+ * requests, and the caller flushes and closes the devices.
+ *
+ * <p>Hostile clients are bounded: READ and WRITE carry at most 32 MiB (more is EINVAL, then the
+ * connection closes); each connection buffers at most about {@link Builder#connectionBufferLimit}
+ * bytes (or one 32 MiB request) before it stops reading from its socket; at most
+ * {@link Builder#maxConnections} connections are open (more are closed as soon as they are
+ * accepted); a connection with nothing in flight from which nothing was read for
+ * {@link Builder#idleTimeout} is closed. So the memory the server holds for clients is at most
+ * about {@code maxConnections * max(connectionBufferLimit, 32 MiB)}.
  */
 public final class NbdServer implements AutoCloseable {
 
@@ -48,6 +58,13 @@ public final class NbdServer implements AutoCloseable {
     private final int requestedPort;
     private final int ioThreads;
     private final long negotiationTimeoutMillis;
+    private final int maxConnections;
+    private final long idleTimeoutMillis;
+    private final long connectionBufferLimit;
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong buffered = new AtomicLong();
+    private final AtomicLong peakBuffered = new AtomicLong();
     private final Map<String, ExportState> exports = new LinkedHashMap<>();
     private final List<NbdExport> exportList;
     private final Map<String, RequestPipeline> sharedPipelines;
@@ -61,6 +78,9 @@ public final class NbdServer implements AutoCloseable {
         this.requestedPort = b.port;
         this.ioThreads = b.ioThreads;
         this.negotiationTimeoutMillis = b.negotiationTimeoutMillis;
+        this.maxConnections = b.maxConnections;
+        this.idleTimeoutMillis = b.idleTimeoutMillis;
+        this.connectionBufferLimit = b.connectionBufferLimit;
         this.exportList = List.copyOf(b.exports.values());
         this.sharedPipelines = Map.copyOf(b.pipelines);
     }
@@ -93,7 +113,18 @@ public final class NbdServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (open.incrementAndGet() > maxConnections) {
+                            open.decrementAndGet();
+                            refused.incrementAndGet();
+                            ch.close(); // at once, before the greeting: the client sees end of stream
+                            return;
+                        }
+                        ch.closeFuture().addListener(f -> open.decrementAndGet());
                         channels.add(ch);
+                        if (idleTimeoutMillis > 0) {
+                            ch.pipeline().addLast("idle",
+                                    new IdleStateHandler(idleTimeoutMillis, 0, 0, TimeUnit.MILLISECONDS));
+                        }
                         ch.pipeline().addLast("nbd", new NbdNegotiation(NbdServer.this));
                     }
                 });
@@ -131,8 +162,38 @@ public final class NbdServer implements AutoCloseable {
         return channels.size();
     }
 
+    /** Connections refused because {@link Builder#maxConnections} were open. */
+    public long refusedConnections() {
+        return refused.get();
+    }
+
+    /**
+     * Bytes all connections buffer right now: request bytes received and not yet decoded,
+     * payloads and reply buffers of requests in flight, replies not yet taken by the socket.
+     */
+    public long bufferedBytes() {
+        return buffered.get();
+    }
+
+    /** The most any one connection has buffered at once since the server started. */
+    public long peakConnectionBufferedBytes() {
+        return peakBuffered.get();
+    }
+
     long negotiationTimeoutMillis() {
         return negotiationTimeoutMillis;
+    }
+
+    long connectionBufferLimit() {
+        return connectionBufferLimit;
+    }
+
+    /** A connection's buffered bytes changed by {@code delta} to {@code now}. */
+    void buffered(long delta, long now) {
+        buffered.addAndGet(delta);
+        if (now > peakBuffered.get()) {
+            peakBuffered.accumulateAndGet(now, Math::max);
+        }
     }
 
     ExportState find(String name) {
@@ -169,13 +230,6 @@ public final class NbdServer implements AutoCloseable {
             if (!sharedPipelines.containsKey(e.export().name())) {
                 e.pipeline().close(); // a shared pipeline belongs to whoever passed it in
             }
-            if (e.export().status() instanceof AutoCloseable c && e.export().status() != e.export().device()) {
-                try {
-                    c.close();
-                } catch (Exception ignored) {
-                    // only a descriptor for lseek
-                }
-            }
         }
         if (group != null) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
@@ -194,6 +248,9 @@ public final class NbdServer implements AutoCloseable {
         private int port = 10809;
         private int ioThreads = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
         private long negotiationTimeoutMillis = 30_000;
+        private int maxConnections = 64;
+        private long idleTimeoutMillis = 300_000;
+        private long connectionBufferLimit = 32L << 20;
         private final Map<String, NbdExport> exports = new LinkedHashMap<>();
         private final Map<String, RequestPipeline> pipelines = new LinkedHashMap<>();
 
@@ -229,12 +286,49 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
-        /** Adds an export; allocation status comes from {@link BlockStatusSource#forDevice}. */
-        public Builder export(String name, BlockDevice device, boolean readOnly, String description) {
-            return export(NbdExport.of(name, device, readOnly, description));
+        /** At most this many open connections (default 64); more are closed as soon as they are accepted. */
+        public Builder maxConnections(int connections) {
+            if (connections < 1) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                        "maximum connections " + connections + " is not at least 1");
+            }
+            this.maxConnections = connections;
+            return this;
         }
 
-        /** Adds an export with an explicit (possibly null) status source. */
+        /**
+         * Closes a connection with nothing in flight from which nothing was read for this long
+         * (default 300 s); {@link java.time.Duration#ZERO} never closes idle connections.
+         */
+        public Builder idleTimeout(java.time.Duration timeout) {
+            if (timeout.isNegative()) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                        "idle timeout " + timeout + " is negative");
+            }
+            this.idleTimeoutMillis = timeout.toMillis();
+            return this;
+        }
+
+        /**
+         * Bytes one connection may buffer (received requests, in-flight payloads and reply
+         * buffers, unread replies) before it stops reading from its socket (default 32 MiB). A
+         * single request is admitted whenever nothing else is held, so a 32 MiB READ or WRITE
+         * works under any limit.
+         */
+        public Builder connectionBufferLimit(long bytes) {
+            if (bytes < 4096) {
+                throw new IllegalArgumentException("connection buffer limit " + bytes + " is under 4096 bytes");
+            }
+            this.connectionBufferLimit = bytes;
+            return this;
+        }
+
+        /** Adds an export (see {@link NbdExport}). */
+        public Builder export(String name, BlockDevice device, boolean readOnly, String description) {
+            return export(new NbdExport(name, device, readOnly, description));
+        }
+
+        /** Adds an export; its name must be new. */
         public Builder export(NbdExport export) {
             if (exports.putIfAbsent(export.name(), export) != null) {
                 throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",

@@ -14,6 +14,8 @@ final class Pending {
     int flags;
     long offset;
     long length;
+    /** Bytes this request holds while in flight (write payload, reply buffer), for flow control. */
+    long bytes;
     /** READ / BLOCK_STATUS: the reply being built; WRITE: the payload. */
     ByteBuf buf;
     int error;

@@ -5,8 +5,7 @@
  * {@link io.amiforge.pipeline.RequestPipeline}.
  *
  * <p>Entry points: {@link io.amiforge.nbd.NbdServer} (builder, start, close),
- * {@link io.amiforge.nbd.NbdExport} (a device under a name), and
- * {@link io.amiforge.nbd.BlockStatusSource} (optional allocation information a device
- * can offer so clients see its holes).
+ * {@link io.amiforge.nbd.NbdExport} (a device under a name). Clients see a device's holes
+ * when it implements {@link io.amiforge.blockdev.AllocationStatus}.
  */
 package io.amiforge.nbd;

@@ -149,7 +149,7 @@ class NbdModelTest {
         try (var pipeline = io.amiforge.pipeline.RequestPipeline.start(device)) {
             var disk = io.amiforge.pipeline.PipelinedBlockDevice.over(pipeline);
             try (NbdServer server = NbdServer.builder().listen("127.0.0.1", 0)
-                    .export(NbdExport.of("s", device, false, null), pipeline).build()) {
+                    .export(new NbdExport("s", device, false, null), pipeline).build()) {
                 int port = server.start();
                 byte[] data = new byte[4096];
                 Arrays.fill(data, (byte) 0x61);

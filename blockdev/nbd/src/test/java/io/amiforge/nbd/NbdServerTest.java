@@ -327,16 +327,50 @@ class NbdServerTest {
     }
 
     @Test
-    void blockStatusOfAMemoryDeviceFindsZeroRanges() throws Exception {
+    void blockStatusOfAMemoryDeviceFollowsItsChunkMap() throws Exception {
         mem.write(2 << 20, MemorySegment.ofArray(fill(100, 1)));
+        mem.write(3 << 20, MemorySegment.ofArray(new byte[100])); // zeros written: stored, so data
         try (NbdTestClient c = new NbdTestClient(port)) {
             c.go("mem", true, true);
             c.request(CMD_STATUS, 0, 1, 0, 4 << 20, null);
-            ByteBuffer b = ByteBuffer.wrap(c.reply(0).payload());
-            b.getInt();
-            assertThat(new long[] {b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt()})
-                    .containsExactly(2 << 20, 3, 64 * 1024, 0, (2 << 20) - 64 * 1024, 3);
+            assertThat(descriptors(c.reply(0))).containsExactly(
+                    2 << 20, 3, 64 * 1024, 0, (1 << 20) - 64 * 1024, 3, 64 * 1024, 0, (1 << 20) - 64 * 1024, 3);
+            c.request(CMD_TRIM, 0, 2, 3 << 20, 64 * 1024, null);
+            assertThat(c.reply(0).error()).isZero();
+            c.request(CMD_STATUS, 0, 3, 0, 4 << 20, null);
+            assertThat(descriptors(c.reply(0))).containsExactly(2 << 20, 3, 64 * 1024, 0, (2 << 20) - 64 * 1024, 3);
         }
+    }
+
+    @Test
+    void aDeviceWithoutAllocationStatusIsAllData() throws Exception {
+        GatedDevice plain = new GatedDevice(SIZE); // not an AllocationStatus
+        plain.open();
+        try (plain; NbdServer other = NbdServer.builder().listen("127.0.0.1", 0).export("plain", plain, false, null)
+                .build()) {
+            try (NbdTestClient c = new NbdTestClient(other.start())) {
+                c.go("plain", true, true);
+                c.request(CMD_STATUS, 0, 1, 4096, SIZE - 4096, null);
+                assertThat(descriptors(c.reply(0))).containsExactly(SIZE - 4096, 0);
+                c.request(CMD_READ, 0, 2, 0, 1 << 20, null); // no holes to send: one data chunk
+                NbdTestClient.Reply r = c.reply(0);
+                assertThat(r.type()).isEqualTo(1);
+                assertThat(r.done()).isTrue();
+                assertThat(r.payload().length).isEqualTo(8 + (1 << 20));
+            }
+        }
+    }
+
+    /** The (length, flags) pairs of a BLOCK_STATUS chunk, after its context id. */
+    static long[] descriptors(NbdTestClient.Reply reply) {
+        assertThat(reply.type()).isEqualTo(5);
+        ByteBuffer b = ByteBuffer.wrap(reply.payload());
+        assertThat(b.getInt()).isNotZero();
+        long[] out = new long[b.remaining() / 4];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = b.getInt() & 0xffffffffL;
+        }
+        return out;
     }
 
     @Test
@@ -457,8 +491,11 @@ class NbdServerTest {
                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28});
             bad.out.flush();
             assertThat(bad.closedByServer()).isTrue();
-            // a write announcing 64 MiB of payload
+            // a write announcing 64 MiB of payload: EINVAL, then the server closes
             big.request(CMD_WRITE, 0, 1, 0, 64 << 20, fill(1000, 0x66));
+            NbdTestClient.Reply refused = big.reply(0);
+            assertThat(refused.cookie()).isEqualTo(1);
+            assertThat(refused.error()).isEqualTo(22);
             assertThat(big.closedByServer()).isTrue();
             good.request(CMD_READ, 0, 1, 0, 4096, null);
             NbdTestClient.Reply r = good.reply(0);

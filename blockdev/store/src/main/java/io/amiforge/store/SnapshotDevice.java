@@ -1,15 +1,18 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.AbstractBlockDevice;
+import io.amiforge.blockdev.AllocationStatus;
+import io.amiforge.blockdev.Extent;
 import io.amiforge.store.strategy.FlatIndex;
 import io.amiforge.store.strategy.ReadIndex;
 import java.lang.foreign.MemorySegment;
 
 /**
  * A read-only device over one snapshot's full contents (its layer and every layer under it),
- * resolved through a flat index. Valid while the snapshots of its chain exist.
+ * resolved through a flat index. Valid while the snapshots of its chain exist. Its allocation
+ * status is the store's map of that chain ({@link StoreAllocation}).
  */
-final class SnapshotDevice extends AbstractBlockDevice implements BlockReads.Source {
+final class SnapshotDevice extends AbstractBlockDevice implements BlockReads.Source, AllocationStatus {
 
     private final SnapshotStore store;
     private final ReadIndex.Resolver resolver;
@@ -44,6 +47,19 @@ final class SnapshotDevice extends AbstractBlockDevice implements BlockReads.Sou
         lock.lock();
         try {
             BlockReads.read(this, blockSize(), offset, dst);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Extent extentAt(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        store.checkOpen();
+        var lock = store.readLock();
+        lock.lock();
+        try {
+            return StoreAllocation.extentAt(this, blockSize(), offset, maxLength);
         } finally {
             lock.unlock();
         }

@@ -1,10 +1,15 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.AbstractBlockDevice;
+import io.amiforge.blockdev.AllocationStatus;
+import io.amiforge.blockdev.Extent;
 import java.lang.foreign.MemorySegment;
 
-/** A handle on a volume of an open store; closing it leaves the volume and the store as they are. */
-final class StoreVolume extends AbstractBlockDevice implements Volume {
+/**
+ * A handle on a volume of an open store; closing it leaves the volume and the store as they are.
+ * Its allocation status is the store's map of the chain ({@link StoreAllocation}).
+ */
+final class StoreVolume extends AbstractBlockDevice implements Volume, AllocationStatus {
 
     private final VolumeState state;
 
@@ -42,6 +47,19 @@ final class StoreVolume extends AbstractBlockDevice implements Volume {
         lock.lock();
         try {
             BlockReads.read(state, state.blockSize, offset, dst);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public Extent extentAt(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        live();
+        var lock = state.store.readLock();
+        lock.lock();
+        try {
+            return StoreAllocation.extentAt(state, state.blockSize, offset, maxLength);
         } finally {
             lock.unlock();
         }

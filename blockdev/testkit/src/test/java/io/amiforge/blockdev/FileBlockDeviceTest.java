@@ -68,4 +68,37 @@ class FileBlockDeviceTest extends BlockDeviceContractTest {
         stat.waitFor();
         return Long.parseLong(out[0]) * Long.parseLong(out[1]);
     }
+
+    @Test
+    void allocationReportsTheHolesOfTheFile() {
+        Path file = dir.resolve("map.raw");
+        long mib = 1 << 20;
+        try (FileBlockDevice device = FileBlockDevice.create(file, 16 * mib)) {
+            assertThat(MemoryBlockDeviceTest.map(device, device.size()))
+                    .containsExactly(new Extent(0, 16 * mib, Extent.Kind.ZERO));
+            byte[] data = new byte[(int) mib];
+            java.util.Arrays.fill(data, (byte) 9);
+            device.write(2 * mib, MemorySegment.ofArray(data));
+            device.write(8 * mib, MemorySegment.ofArray(data));
+            device.write(9 * mib, MemorySegment.ofArray(data));
+            assertThat(MemoryBlockDeviceTest.map(device, device.size())).containsExactly(
+                    new Extent(0, 2 * mib, Extent.Kind.ZERO),
+                    new Extent(2 * mib, mib, Extent.Kind.DATA),
+                    new Extent(3 * mib, 5 * mib, Extent.Kind.ZERO),
+                    new Extent(8 * mib, 2 * mib, Extent.Kind.DATA),
+                    new Extent(10 * mib, 6 * mib, Extent.Kind.ZERO));
+
+            device.discard(8 * mib, mib); // punched: a hole again
+            assertThat(MemoryBlockDeviceTest.map(device, device.size())).containsExactly(
+                    new Extent(0, 2 * mib, Extent.Kind.ZERO),
+                    new Extent(2 * mib, mib, Extent.Kind.DATA),
+                    new Extent(3 * mib, 6 * mib, Extent.Kind.ZERO),
+                    new Extent(9 * mib, mib, Extent.Kind.DATA),
+                    new Extent(10 * mib, 6 * mib, Extent.Kind.ZERO));
+            assertThat(device.extentAt(2 * mib + 10, 20)).isEqualTo(new Extent(2 * mib + 10, 20, Extent.Kind.DATA));
+        }
+        try (FileBlockDevice reopened = FileBlockDevice.open(file, true)) { // read-only: lseek still answers
+            assertThat(reopened.extentAt(0, 16 * mib)).isEqualTo(new Extent(0, 2 * mib, Extent.Kind.ZERO));
+        }
+    }
 }

@@ -8,6 +8,7 @@ import io.amiforge.nbd.NbdExport;
 import io.amiforge.nbd.NbdServer;
 import io.amiforge.cli.CommandBase;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -16,9 +17,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code amiforge nbd serve EXPORT... [--listen HOST:PORT] [--read-only]}: serves each EXPORT
- * over NBD until SIGINT or SIGTERM, then flushes and closes every device. EXPORT is
- * {@code NAME=PATH} (a raw image file) or a volume/snapshot name of the region's snapshot store.
+ * {@code amiforge nbd serve EXPORT... [--listen HOST:PORT] [--read-only] [--max-connections N]
+ * [--idle-timeout SECONDS]}: serves each EXPORT over NBD until SIGINT or SIGTERM, then flushes
+ * and closes every device. EXPORT is {@code NAME=PATH} (a raw image file) or a volume/snapshot
+ * name of the region's snapshot store.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve raw files, volumes and snapshots over NBD until interrupted.")
@@ -37,9 +39,19 @@ public final class NbdServeCommand extends CommandBase {
     @Option(names = "--read-only", description = "Export everything read-only.")
     boolean readOnly;
 
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "64",
+            description = "Open connections at most (default ${DEFAULT-VALUE}); more are closed at once.")
+    int maxConnections;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "Close connections idle this long with nothing in flight (default ${DEFAULT-VALUE}; 0: never).")
+    long idleTimeoutSeconds;
+
     @Override
     protected int execute() throws Exception {
         HostPort address = HostPort.parse(listen);
+        NbdServer.Builder builder = NbdServer.builder().listen(address.host(), address.port())
+                .maxConnections(maxConnections).idleTimeout(idleTimeout(idleTimeoutSeconds));
         ExportResolver resolver = new StoreExportResolver();
         List<NbdExport> resolved = new ArrayList<>();
         NbdServer server = null;
@@ -47,7 +59,6 @@ public final class NbdServeCommand extends CommandBase {
             for (String spec : exports) {
                 resolved.add(resolve(spec, resolver));
             }
-            NbdServer.Builder builder = NbdServer.builder().listen(address.host(), address.port());
             resolved.forEach(builder::export);
             server = builder.build();
             int port = server.start();
@@ -60,6 +71,14 @@ public final class NbdServeCommand extends CommandBase {
         }
     }
 
+    private static Duration idleTimeout(long seconds) {
+        if (seconds < 0 || seconds > Duration.ofDays(365).toSeconds()) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--idle-timeout " + seconds + " is not 0 (never) or 1 to 31536000 seconds");
+        }
+        return Duration.ofSeconds(seconds);
+    }
+
     private NbdExport resolve(String spec, ExportResolver resolver) {
         int eq = spec.indexOf('=');
         if (eq > 0) {
@@ -69,7 +88,7 @@ public final class NbdServeCommand extends CommandBase {
                 throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "FileNotFound",
                         "export '" + name + "': " + path + " is not a regular file");
             }
-            return NbdExport.of(name, FileBlockDevice.open(path, readOnly), readOnly, path.toString());
+            return new NbdExport(name, FileBlockDevice.open(path, readOnly), readOnly, path.toString());
         }
         if (eq == 0) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",

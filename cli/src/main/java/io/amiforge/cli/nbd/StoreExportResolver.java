@@ -3,7 +3,6 @@ package io.amiforge.cli.nbd;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.nbd.NbdExport;
-import io.amiforge.nbd.ZeroScanBlockStatus;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.cli.GlobalOptions;
 import io.amiforge.cli.store.StoreAccess;
@@ -12,7 +11,8 @@ import io.amiforge.cli.store.StoreAccess;
  * Resolves {@code nbd serve} names in the region's snapshot store: a snapshot id
  * ({@code snap-...}) is always exported read-only; a volume name read-write unless --read-only.
  * The store is opened on first use and stays open (and locked) while the server runs. Block
- * status (holes) comes from scanning for zero runs, not yet from the store's allocation map.
+ * status (holes) comes from the store's own allocation map: blocks never written in the chain,
+ * or discarded, are holes.
  */
 final class StoreExportResolver implements ExportResolver {
 
@@ -26,10 +26,10 @@ final class StoreExportResolver implements ExportResolver {
         try {
             if (name.startsWith("snap-")) {
                 BlockDevice snapshot = store.openSnapshot(name);
-                return new NbdExport(name, snapshot, true, "snapshot " + name, new ZeroScanBlockStatus(snapshot));
+                return new NbdExport(name, snapshot, true, "snapshot " + name);
             }
             BlockDevice volume = store.openVolume(name);
-            return new NbdExport(name, volume, readOnly, "volume " + name, new ZeroScanBlockStatus(volume));
+            return new NbdExport(name, volume, readOnly, "volume " + name);
         } catch (AmiforgeException e) {
             if (e.kind() == AmiforgeException.Kind.NOT_FOUND) {
                 return null;

@@ -67,6 +67,65 @@ class NbdServeCommandTest {
     }
 
     @Test
+    void connectionLimitAndIdleTimeoutComeFromTheCommandLine() throws Exception {
+        Path disk = dir.resolve("disk.raw");
+        Files.write(disk, new byte[1 << 20]);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> Main.run(
+                new PrintWriter(out, true), new PrintWriter(err, true), "nbd", "serve", "--json", "disk=" + disk,
+                "--listen", "127.0.0.1:0", "--max-connections", "1", "--idle-timeout", "2"));
+        try {
+            int port = awaitPort(out, err, serving);
+            try (Socket first = connect(port)) {
+                DataInputStream in = new DataInputStream(first.getInputStream());
+                assertThat(in.readLong()).as("NBDMAGIC").isEqualTo(0x4e42444d41474943L); // counted now
+                in.skipNBytes(10); // rest of the greeting
+                first.getOutputStream().write(new byte[] {0, 0, 0, 3}); // client flags: not idle yet
+                try (Socket second = connect(port)) {
+                    assertThat(second.getInputStream().read()).as("over the limit: closed at once").isEqualTo(-1);
+                }
+                assertThat(in.read()).as("idle for the timeout: closed").isEqualTo(-1);
+            }
+        } finally {
+            NbdServeCommand.requestStop();
+            assertThat(serving.get(20, TimeUnit.SECONDS)).isZero();
+        }
+    }
+
+    @Test
+    void badLimitsAreUsageErrors() throws Exception {
+        Path disk = dir.resolve("disk.raw");
+        Files.write(disk, new byte[4096]);
+        Run connections = run("nbd", "serve", "d=" + disk, "--listen", "127.0.0.1:0", "--max-connections", "0");
+        assertThat(connections.exit()).isEqualTo(2);
+        assertThat(connections.err()).contains("InvalidParameterValue", "maximum connections 0");
+        Run idle = run("nbd", "serve", "d=" + disk, "--listen", "127.0.0.1:0", "--idle-timeout", "-5");
+        assertThat(idle.exit()).isEqualTo(2);
+        assertThat(idle.err()).contains("InvalidParameterValue", "--idle-timeout -5");
+    }
+
+    private static Socket connect(int port) throws Exception {
+        Socket socket = new Socket();
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        socket.setSoTimeout(10_000);
+        return socket;
+    }
+
+    static int awaitPort(StringWriter out, StringWriter err, CompletableFuture<Integer> serving)
+            throws Exception {
+        for (int i = 0; i < 200; i++) { // bounded: 20 s
+            String text = out.toString();
+            if (text.contains("}")) {
+                return new ObjectMapper().readTree(text).get("port").asInt();
+            }
+            assertThat(serving.isDone()).as("serve ended early: " + err).isFalse();
+            Thread.sleep(100);
+        }
+        throw new AssertionError("nbd serve printed no address: " + out + err);
+    }
+
+    @Test
     void missingFileIsNotFound() {
         Run r = run("nbd", "serve", "x=" + dir.resolve("missing.raw"), "--listen", "127.0.0.1:0");
         assertThat(r.exit()).isEqualTo(4);

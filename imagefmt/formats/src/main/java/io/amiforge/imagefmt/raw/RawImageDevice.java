@@ -103,21 +103,7 @@ public final class RawImageDevice extends AbstractBlockDevice implements Allocat
     @Override
     public Extent extentAt(long offset, long maxLength) {
         checkOpen();
-        checkRange(offset, maxLength);
-        long end = offset + maxLength;
-        if (nativeFile == null) {
-            return new Extent(offset, maxLength, Extent.Kind.DATA);
-        }
-        long data = nativeFile.nextData(offset);
-        if (data < 0 || data >= end) { // a hole (or past the file's end) up to the end of the request
-            return new Extent(offset, maxLength, Extent.Kind.ZERO);
-        }
-        if (data > offset) {
-            return new Extent(offset, data - offset, Extent.Kind.ZERO);
-        }
-        long hole = nativeFile.nextHole(offset);
-        long stop = hole <= offset ? end : Math.min(hole, end);
-        return new Extent(offset, stop - offset, Extent.Kind.DATA);
+        return file.extentAt(offset, maxLength); // SEEK_DATA/SEEK_HOLE on the file underneath
     }
 
     @Override
