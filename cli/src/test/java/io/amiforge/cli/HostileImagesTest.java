@@ -60,18 +60,10 @@ class HostileImagesTest {
         return image;
     }
 
-    /**
-     * A raw guest disk that starts with a whole qcow2 image (header, tables) naming the secret as
-     * its backing file, as a guest can write to its own disk; random bytes after it.
-     */
+    /** A raw guest disk that starts with a qcow2 image naming the secret as its backing file. */
     private Path guestDisk() throws Exception {
-        Path header = evilImage(secret.toString());
-        byte[] disk = new byte[2 << 20];
-        new Random(7).nextBytes(disk);
-        byte[] first = Files.readAllBytes(header);
-        System.arraycopy(first, 0, disk, 0, first.length);
-        Path raw = dir.resolve("images").resolve("guest.raw");
-        Files.write(raw, disk);
+        Path raw = Files.createDirectories(dir.resolve("images")).resolve("guest.raw");
+        GuestDisks.withQcow2Header(raw, secret.toString());
         return raw;
     }
 
