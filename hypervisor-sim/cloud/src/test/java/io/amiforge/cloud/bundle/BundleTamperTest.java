@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.AmiforgeException;
-import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,41 +11,12 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every way a bundle can be wrong gives a clear error and leaves nothing in the destination. */
 @Tag("interop") // keys come from openssl
-class BundleTamperTest {
-
-    @TempDir
-    static Path keyDir;
-    static BundleKeys keys;
-
-    @TempDir
-    Path dir;
-    Path bundleDir;
-    Path dest;
-    Bundler.Result bundle;
-
-    @BeforeAll
-    static void keys() {
-        keys = BundleKeys.create(keyDir);
-    }
-
-    @BeforeEach
-    void bundle() throws Exception {
-        Path image = dir.resolve("img.raw");
-        TestImages.writeSemiCompressible(image, 1_500_000, 3);
-        bundleDir = dir.resolve("bundle");
-        dest = dir.resolve("dest");
-        bundle = keys.bundler().withPartSize(128 * 1024).bundle(image, bundleDir, null, "111122223333",
-                MachineConfiguration.of("x86_64"));
-        assertThat(bundle.partFiles()).hasSizeGreaterThan(3);
-    }
+class BundleTamperTest extends SmallBundleFixture {
 
     private void expectFailure(ThrowingCallable call, String code, String... messageParts) throws Exception {
         assertThatThrownBy(call).isInstanceOf(AmiforgeException.class)

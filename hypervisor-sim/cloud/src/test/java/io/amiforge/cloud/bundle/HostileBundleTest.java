@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.cloud.VirtualizationType;
-import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,11 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bundles handed over by an attacker, through both doors: {@code Unbundler.unbundle} and
@@ -28,33 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * writes only the manifest's image name and never over an existing file.
  */
 @Tag("interop") // keys come from openssl
-class HostileBundleTest {
-
-    @TempDir
-    static Path keyDir;
-    static BundleKeys keys;
-
-    @TempDir
-    Path dir;
-    Path bundleDir;
-    Path dest;
-    Bundler.Result bundle;
-
-    @BeforeAll
-    static void keys() {
-        keys = BundleKeys.create(keyDir);
-    }
-
-    @BeforeEach
-    void bundle() throws Exception {
-        Path image = dir.resolve("img.raw");
-        TestImages.writeSemiCompressible(image, 1_500_000, 3);
-        bundleDir = dir.resolve("bundle");
-        dest = dir.resolve("dest");
-        bundle = keys.bundler().withPartSize(128 * 1024).bundle(image, bundleDir, null, "111122223333",
-                MachineConfiguration.of("x86_64"));
-        assertThat(bundle.partFiles()).hasSizeGreaterThan(3);
-    }
+class HostileBundleTest extends SmallBundleFixture {
 
     private ThrowingCallable unbundle(Path manifest) {
         return () -> Unbundler.withPrivateKey(keys.userPrivate()).unbundle(manifest, manifest.getParent(), dest);
