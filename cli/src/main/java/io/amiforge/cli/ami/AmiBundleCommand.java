@@ -6,6 +6,7 @@ import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
 import io.amiforge.cloud.bundle.Bundler;
 import java.nio.file.Files;
+import io.amiforge.imagefmt.format.ImageFormats;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,8 +27,12 @@ import picocli.CommandLine.Parameters;
                 + "AES-128-CBC, 10 MiB parts and a signed manifest.")
 public final class AmiBundleCommand extends CommandBase {
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Raw image file to bundle.")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Raw image file to bundle (its bytes, never probed).")
     Path image;
+
+    @Option(names = {"-f", "--format"}, paramLabel = "FMT",
+            description = "The image's format; only raw can be bundled (convert others with image convert -O raw).")
+    String format;
 
     @Option(names = {"-d", "--destination"}, required = true, paramLabel = "DIR",
             description = "Directory for the parts and the manifest (created if missing).")
@@ -68,6 +73,10 @@ public final class AmiBundleCommand extends CommandBase {
 
     @Override
     protected int execute() {
+        if (format != null && !ImageFormats.byName(format).name().equals("raw")) {
+            throw usage("ami bundle bundles the bytes of a raw image, not " + format
+                    + ": convert it first with 'image convert " + image + " OUT -O raw'");
+        }
         if (!arch.matches("i386|x86_64|arm64")) {
             throw usage("--arch '" + arch + "' is not one of i386, x86_64, arm64");
         }

@@ -4,6 +4,7 @@ import io.amiforge.x86.bios.DiskRead;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.ImageOptions;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.boot.BootReport;
 import io.amiforge.boot.image.ImageBooter;
@@ -14,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,8 +30,12 @@ public final class BootCommand extends CommandBase {
     /** Memory of the PV guest, in MiB. */
     private static final long PV_MEMORY_MIB = 1024;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image to boot.")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image to boot (probed by content unless -f names it).")
     Path image;
+
+    @Mixin
+    ImageOptions imageOptions = new ImageOptions();
+
 
     @Option(names = "--mode", required = true, paramLabel = "hvm|pv", description = "Virtualization type: hvm or pv.")
     String mode;
@@ -59,7 +65,7 @@ public final class BootCommand extends CommandBase {
                     "--max-instructions must be at least 1, was " + maxInstructions);
         }
         BootReport report;
-        try (BlockDevice disk = ImageFormats.open(image, true)) {
+        try (BlockDevice disk = ImageFormats.open(imageOptions.source(image), true)) {
             if (mode.equals("pv")) {
                 report = ImageBooter.pv(disk, architecture, PV_MEMORY_MIB);
             } else {

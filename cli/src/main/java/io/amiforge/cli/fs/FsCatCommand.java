@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import io.amiforge.cli.ImageOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -21,8 +23,12 @@ public final class FsCatCommand extends CommandBase {
     /** Where the bytes go: {@code System.out} (a test may replace it). */
     static volatile PrintStream target;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image (raw).")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image (raw or qcow2; probed by content unless -f names it).")
     Path image;
+
+    @Mixin
+    ImageOptions imageOptions = new ImageOptions();
+
 
     @Parameters(index = "1", paramLabel = "PATH", description = "File inside the filesystem.")
     String path;
@@ -33,7 +39,7 @@ public final class FsCatCommand extends CommandBase {
     @Override
     protected int execute() throws IOException {
         OutputStream out = target != null ? target : System.out;
-        try (FsImages.Opened opened = FsImages.open(image, partition)) {
+        try (FsImages.Opened opened = FsImages.open(imageOptions.source(image), partition)) {
             ExtFileSystem.ExtFile file = opened.fs().openFile(path);
             byte[] buf = new byte[1 << 20];
             long pos = 0;

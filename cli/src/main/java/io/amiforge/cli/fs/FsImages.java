@@ -4,6 +4,7 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.imagefmt.ext.ExtFileSystem;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.imagefmt.partition.Partition;
 import io.amiforge.imagefmt.partition.PartitionTable;
 import java.nio.file.Path;
@@ -27,8 +28,9 @@ final class FsImages {
         }
     }
 
-    static Opened open(Path image, Integer partition) {
-        BlockDevice disk = ImageFormats.open(image, true);
+    static Opened open(ImageSource source, Integer partition) {
+        Path image = source.file();
+        BlockDevice disk = ImageFormats.open(source, true);
         try {
             PartitionTable table = PartitionTable.read(disk);
             BlockDevice target;

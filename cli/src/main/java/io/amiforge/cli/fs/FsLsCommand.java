@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.amiforge.cli.ImageOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -21,8 +23,12 @@ import picocli.CommandLine.Parameters;
 @Command(name = "ls", mixinStandardHelpOptions = true, description = "List a directory in a filesystem inside a disk image.")
 public final class FsLsCommand extends CommandBase {
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image (raw).")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image (raw or qcow2; probed by content unless -f names it).")
     Path image;
+
+    @Mixin
+    ImageOptions imageOptions = new ImageOptions();
+
 
     @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/", description = "Path inside the filesystem (default /).")
     String path;
@@ -32,7 +38,7 @@ public final class FsLsCommand extends CommandBase {
 
     @Override
     protected int execute() {
-        try (FsImages.Opened opened = FsImages.open(image, partition)) {
+        try (FsImages.Opened opened = FsImages.open(imageOptions.source(image), partition)) {
             FileStat st = opened.fs().stat(path);
             List<DirEntry> entries = st.type() == FileType.DIRECTORY ? opened.fs().list(path)
                     : List.of(new DirEntry(path.substring(path.lastIndexOf('/') + 1), st));

@@ -2,6 +2,9 @@ package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.ImageOptions;
+import io.amiforge.cli.OutputPaths;
+import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.cli.Size;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -23,10 +27,14 @@ import picocli.CommandLine.Parameters;
         description = "Convert a disk image (with its backing chain, flattened) to raw or qcow2.")
 public final class ImageConvertCommand extends CommandBase {
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "Source image (format probed by content).")
+    @Parameters(index = "0", paramLabel = "SRC", description = "Source image (format probed by content unless -f names it).")
     Path source;
 
-    @Parameters(index = "1", paramLabel = "DST", description = "Target file (replaced).")
+    @Mixin
+    ImageOptions imageOptions = new ImageOptions();
+
+
+    @Parameters(index = "1", paramLabel = "DST", description = "Target file (replaced once the copy is complete; never inside the store).")
     Path target;
 
     @Option(names = "-O", required = true, paramLabel = "FORMAT", description = "Target format: raw or qcow2.")
@@ -56,8 +64,10 @@ public final class ImageConvertCommand extends CommandBase {
         if (compat != null) {
             options = options.withCompat(compat);
         }
-        ImageInfo info = ImageFormats.info(source);
-        long data = ImageConverter.convert(source, target, format, options);
+        OutputPaths.refuseInsideStore(target, global().store());
+        ImageSource src = imageOptions.source(source);
+        ImageInfo info = ImageFormats.info(src);
+        long data = ImageConverter.convert(src, target, format, options);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("source", source.toString());
         json.put("sourceFormat", info.format());

@@ -6,6 +6,8 @@ import io.amiforge.imagefmt.ext.ExtFileSystem;
 import io.amiforge.imagefmt.partition.Partition;
 import io.amiforge.imagefmt.partition.PartitionTable;
 import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.ImageOptions;
+import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
 import java.nio.file.Path;
@@ -14,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -28,14 +31,19 @@ public final class ImageInfoCommand extends CommandBase {
     public record Partitions(String partitionTable, List<?> partitions) {
     }
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "The image file (format probed by content).")
+    @Parameters(index = "0", paramLabel = "FILE", description = "The image file (format probed by content unless -f names it).")
     Path file;
+
+    @Mixin
+    ImageOptions imageOptions = new ImageOptions();
+
 
     @Override
     protected int execute() {
-        ImageInfo info = ImageFormats.info(file);
+        ImageSource source = imageOptions.source(file);
+        ImageInfo info = ImageFormats.info(source);
         Partitions partitions;
-        try (BlockDevice device = ImageFormats.open(file, true)) {
+        try (BlockDevice device = ImageFormats.open(source, true)) {
             partitions = readPartitions(device);
         }
         Map<String, Object> json = describe(info);

@@ -8,6 +8,9 @@ import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeInfo;
 import io.amiforge.store.VolumeOptions;
 import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.ImageOptions;
+import io.amiforge.cli.OutputPaths;
+import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.cli.Size;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.imagefmt.format.ImageFormats;
@@ -23,6 +26,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -69,13 +73,15 @@ public final class VolumeCommand {
         @Parameters(index = "0", paramLabel = "NAME") String name;
         @Parameters(index = "1", paramLabel = "FILE") Path file;
         @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K") Size blockSize;
+        @Mixin ImageOptions imageOptions = new ImageOptions();
 
         @Override
         protected int execute() {
             int bs = (int) blockSize.bytes();
-            if (ImageFormats.probe(file).name().equals("qcow2")) {
+            ImageSource image = imageOptions.source(file);
+            if (ImageFormats.formatOf(image).name().equals("qcow2")) {
                 try (SnapshotStore store = StoreAccess.open(global())) {
-                    ChainImporter.Result result = ChainImporter.importImage(store, name, file, bs);
+                    ChainImporter.Result result = ChainImporter.importImage(store, name, image, bs);
                     VolumeInfo info = store.volume(name);
                     Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
                     json.put("snapshots", result.snapshots().stream().map(StoreAccess::json).toList());
@@ -280,6 +286,7 @@ public final class VolumeCommand {
             if (!format.equals("raw") && !format.equals("qcow2")) {
                 throw usage("export format '" + format + "' is not supported (supported: raw, qcow2)");
             }
+            OutputPaths.refuseInsideStore(output, global().store());
             boolean snapshot = source.startsWith("snap-");
             try (SnapshotStore store = StoreAccess.open(global())) {
                 Map<String, Object> json = new java.util.LinkedHashMap<>();

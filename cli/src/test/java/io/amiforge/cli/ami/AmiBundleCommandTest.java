@@ -92,5 +92,13 @@ class AmiBundleCommandTest {
                 dir.resolve("ec2.crt").toString(), "--arch", "sparc");
         assertThat(badArch.exit()).isEqualTo(2);
         assertThat(badArch.err()).contains("sparc");
+
+        // -f names the format (nothing is probed): only raw bytes are bundled.
+        Run qcow2 = run("ami", "bundle", image.toString(), "-f", "qcow2", "-d", dir.resolve("q").toString(), "--user", "1",
+                "--cert", dir.resolve("user.crt").toString(), "--privatekey", dir.resolve("user.key").toString(),
+                "--ec2cert", dir.resolve("ec2.crt").toString());
+        assertThat(qcow2.exit()).isEqualTo(2);
+        assertThat(qcow2.err()).contains("bundles the bytes of a raw image", "image convert");
+        assertThat(dir.resolve("q")).doesNotExist();
     }
 }

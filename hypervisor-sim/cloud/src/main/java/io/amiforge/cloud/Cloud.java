@@ -8,6 +8,7 @@ import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.cloud.bundle.BundleManifest;
+import io.amiforge.cloud.bundle.BundleParts;
 import io.amiforge.cloud.bundle.PemKeys;
 import io.amiforge.cloud.bundle.Unbundler;
 import io.amiforge.imagefmt.partition.PartitionTable;
@@ -236,13 +237,15 @@ public final class Cloud implements AutoCloseable {
         Path bundleDir = regionDir(region).resolve("bundles").resolve(image.imageId());
         try {
             Files.createDirectories(bundleDir);
-            Path source = manifest.toAbsolutePath().getParent();
-            for (BundleManifest.Part part : bundle.image().parts()) {
-                Files.copy(source.resolve(part.filename()), bundleDir.resolve(part.filename()));
-            }
+            // Each part must be a regular file beside the manifest matching its digest before it is copied in.
+            BundleParts.copyVerified(bundle, manifest.toAbsolutePath().getParent(), bundleDir, manifest.toString());
             Files.copy(manifest, bundleDir.resolve(manifest.getFileName()));
             Files.copy(ownerCertificate, bundleDir.resolve(OWNER_CERTIFICATE));
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            deleteTree(bundleDir);
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
             throw new AmiforgeException(Kind.INVALID_INPUT, "InvalidManifest",
                     manifest + ": cannot copy the bundle: " + e.getMessage(), e);
         }
@@ -560,7 +563,11 @@ public final class Cloud implements AutoCloseable {
     }
 
     private void deleteInstanceStore(String region, String instanceId) {
-        Path dir = instanceStoreDir(region, instanceId);
+        deleteTree(instanceStoreDir(region, instanceId));
+    }
+
+    /** Deletes {@code dir} and everything in it, if it exists. */
+    private static void deleteTree(Path dir) {
         if (!Files.isDirectory(dir)) {
             return;
         }
@@ -569,7 +576,7 @@ public final class Cloud implements AutoCloseable {
                 Files.delete(p);
             }
         } catch (IOException e) {
-            throw new AmiforgeException(Kind.FAILED, "IOError", dir + ": cannot delete instance storage: " + e.getMessage(), e);
+            throw new AmiforgeException(Kind.FAILED, "IOError", dir + ": cannot delete: " + e.getMessage(), e);
         }
     }
 

@@ -7,6 +7,7 @@ import io.amiforge.store.SnapshotStore;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.format.OutputFile;
 import io.amiforge.imagefmt.format.Zeros;
 import io.amiforge.imagefmt.qcow2.Qcow2Writer;
 import java.lang.foreign.Arena;
@@ -28,20 +29,29 @@ public final class ChainExporter {
     private ChainExporter() {
     }
 
-    /** Writes {@code device} flat as {@code format} ("raw" or "qcow2"); holes stay holes. Returns data bytes written. */
+    /**
+     * Writes {@code device} flat as {@code format} ("raw" or "qcow2"); holes stay holes. The
+     * bytes are the device's, whatever they look like (a guest's disk that starts with an image
+     * header exports as those bytes). The file is written beside {@code target} under a
+     * temporary name and renamed at the end ({@link OutputFile}). Returns data bytes written.
+     */
     public static long exportFlat(BlockDevice device, Path target, String format) {
+        ImageFormats.byName(format);
         CreateOptions options = CreateOptions.defaults();
-        try (BlockDevice dst = ImageFormats.create(target, format, device.size(), options)) {
-            long written = ImageConverter.copy(device, dst, Math.max(4096, device.blockSize()), 2);
-            dst.flush();
-            return written;
-        }
+        return OutputFile.write(target, temp -> {
+            try (BlockDevice dst = ImageFormats.create(temp, format, device.size(), options)) {
+                long written = ImageConverter.copy(device, dst, Math.max(4096, device.blockSize()), 2);
+                dst.flush();
+                return written;
+            }
+        });
     }
 
     /**
      * Writes the lineage of {@code snapshotId} as a qcow2 backing chain next to {@code top}: the
      * top file is {@code top} itself, its backing files are named after it with {@code -1},
-     * {@code -2}, ... (base first), referenced by relative names. Returns the files, base first.
+     * {@code -2}, ... (base first), referenced by relative names. Each file is written under a
+     * temporary name and renamed when complete. Returns the files, base first.
      */
     public static List<Path> exportChain(SnapshotStore store, String snapshotId, Path top) {
         Deque<SnapshotInfo> lineage = new ArrayDeque<>();
@@ -67,29 +77,40 @@ public final class ChainExporter {
                 if (previous != null) {
                     options = options.withBacking(previous.getFileName().toString(), "qcow2");
                 }
-                try (Qcow2Writer writer = Qcow2Writer.create(file, layer.size(), options);
-                     BlockDevice view = store.openSnapshot(layer.id())) {
-                    for (long block : store.blocks(layer.id()).blocks()) {
-                        long offset = block * blockSize;
-                        MemorySegment data = buf.asSlice(0, Math.min(blockSize, layer.size() - offset));
-                        view.read(offset, data);
-                        boolean zero = Zeros.isZero(data);
-                        if (zero && previous == null) {
-                            continue; // zeros at the base are what an unallocated cluster reads anyway
-                        }
-                        if (zero) {
-                            writer.writeZeroCluster(offset);
-                        } else {
-                            writer.writeCluster(offset, data);
-                        }
-                    }
-                    writer.flush();
-                }
+                CreateOptions layerOptions = options;
+                boolean base = previous == null;
+                OutputFile.write(file, temp -> {
+                    writeLayer(store, layer, temp, layerOptions, buf, blockSize, base);
+                    return null;
+                });
                 files.add(file);
                 previous = file;
                 index++;
             }
         }
         return files;
+    }
+
+    /** Writes the blocks {@code layer} stored into a new qcow2 {@code file}; {@code base}: it has no backing file. */
+    private static void writeLayer(SnapshotStore store, SnapshotInfo layer, Path file, CreateOptions options,
+                                   MemorySegment buf, int blockSize, boolean base) {
+        try (Qcow2Writer writer = Qcow2Writer.create(file, layer.size(), options);
+             BlockDevice view = store.openSnapshot(layer.id())) {
+            for (long block : store.blocks(layer.id()).blocks()) {
+                long offset = block * blockSize;
+                MemorySegment data = buf.asSlice(0, Math.min(blockSize, layer.size() - offset));
+                view.read(offset, data);
+                boolean zero = Zeros.isZero(data);
+                if (zero && base) {
+                    continue; // zeros at the base are what an unallocated cluster reads anyway
+                }
+                if (zero) {
+                    writer.writeZeroCluster(offset);
+                } else {
+                    writer.writeCluster(offset, data);
+                }
+            }
+            writer.flush();
+        }
     }
 }

@@ -8,6 +8,8 @@ import io.amiforge.store.Volume;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.Extent;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.format.ImageInfo;
+import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.imagefmt.format.Zeros;
 import io.amiforge.imagefmt.qcow2.Qcow2Image;
 import java.lang.foreign.Arena;
@@ -40,13 +42,25 @@ public final class ChainImporter {
 
     /** Imports with {@code blockSize}-byte store blocks (a power of two from 512 B to 512 KiB). */
     public static Result importImage(SnapshotStore store, String volumeName, Path image, int blockSize) {
-        List<Path> chain = new ArrayList<>(ImageFormats.chainFiles(image));
+        return importImage(store, volumeName, ImageSource.of(image), blockSize);
+    }
+
+    /**
+     * Imports {@code source} (its format named or probed; its backing files followed under
+     * {@link io.amiforge.imagefmt.format.BackingChain}'s rule) with {@code blockSize}-byte blocks.
+     */
+    public static Result importImage(SnapshotStore store, String volumeName, ImageSource source, int blockSize) {
+        Path image = source.file();
+        List<ImageInfo> chain = new ArrayList<>(ImageFormats.info(source).backingChain());
         java.util.Collections.reverse(chain); // base first
         List<SnapshotInfo> snapshots = new ArrayList<>();
         SnapshotInfo parent = null;
-        for (Path layerFile : chain) {
-            String format = ImageFormats.probe(layerFile).name();
-            try (BlockDevice view = ImageFormats.open(layerFile, true)) {
+        for (ImageInfo layer : chain) {
+            Path layerFile = Path.of(layer.file());
+            String format = layer.format();
+            // Each layer is opened as the format the chain walk found, under the same backing rule.
+            ImageSource layerSource = new ImageSource(layerFile, format, source.backingDir(), source.maxChainDepth());
+            try (BlockDevice view = ImageFormats.open(layerSource, true)) {
                 if (view.size() % blockSize != 0) {
                     throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidParameterValue", layerFile
                             + ": virtual size " + view.size() + " is not a multiple of the block size " + blockSize);

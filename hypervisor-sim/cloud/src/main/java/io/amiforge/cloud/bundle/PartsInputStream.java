@@ -5,39 +5,36 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.List;
 
 /**
- * The concatenation of a bundle's parts, in manifest order, each checked against its SHA-1 when
- * its last byte has been read: a mismatch throws a {@link BundleException} naming the part
- * before any byte after it is returned. A missing part fails when it is reached.
+ * The concatenation of a bundle's parts, in manifest order, read through {@link BundleParts}:
+ * each part is checked (regular file, plain name) and its SHA-1 verified before its first byte
+ * is returned, and exactly the size it had when the parts were checked is read, no further.
+ * Its SHA-1 is computed again while it streams, so a part changed in place between the two
+ * reads fails at its end.
  */
 final class PartsInputStream extends InputStream {
 
     private final Path directory;
     private final List<Part> parts;
+    private final long[] sizes;
     private final String manifest;
-    private final MessageDigest sha1;
+    private final MessageDigest sha1 = BundleParts.sha1();
     private int index = -1;
     private FileChannel channel;
     private long partBytes;
     private long total;
     private ByteBuffer wrapped = ByteBuffer.allocate(0);
 
-    PartsInputStream(Path directory, List<Part> parts, String manifest) {
+    /** Streams {@code image}'s parts from {@code directory}; their files are checked first ({@link BundleParts#checkFiles}). */
+    PartsInputStream(Path directory, BundleManifest.Image image, String manifest) {
         this.directory = directory;
-        this.parts = parts;
+        this.parts = image.parts();
         this.manifest = manifest;
-        try {
-            sha1 = MessageDigest.getInstance("SHA-1");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-1 is always available", e);
-        }
+        this.sizes = BundleParts.checkFiles(directory, image, manifest);
     }
 
     @Override
@@ -56,16 +53,25 @@ final class PartsInputStream extends InputStream {
             if (channel == null && !next()) {
                 return -1;
             }
-            if (wrapped.array() != b) {
-                wrapped = ByteBuffer.wrap(b);
-            }
-            wrapped.limit(off + len).position(off);
-            int n = channel.read(wrapped);
-            if (n > 0) {
-                sha1.update(b, off, n);
-                partBytes += n;
-                total += n;
-                return n;
+            long left = sizes[index] - partBytes;
+            if (left > 0) {
+                if (wrapped.array() != b) {
+                    wrapped = ByteBuffer.wrap(b);
+                }
+                wrapped.limit(off + (int) Math.min(len, left)).position(off);
+                int n = channel.read(wrapped);
+                if (n > 0) {
+                    sha1.update(b, off, n);
+                    partBytes += n;
+                    total += n;
+                    return n;
+                }
+                if (n < 0) {
+                    throw BundleException.invalid(BundleException.INVALID_PART, manifest + ": part " + index + " ("
+                            + parts.get(index).filename() + ") ended after " + partBytes + " of " + sizes[index]
+                            + " bytes (changed while read)");
+                }
+                continue;
             }
             finishPart();
         }
@@ -76,14 +82,7 @@ final class PartsInputStream extends InputStream {
             return false;
         }
         index++;
-        Part part = parts.get(index);
-        Path file = directory.resolve(part.filename());
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (NoSuchFileException e) {
-            throw BundleException.invalid(BundleException.INVALID_PART, manifest + ": part " + index + " ("
-                    + part.filename() + ") is missing: no such file " + file);
-        }
+        channel = BundleParts.openVerified(directory, parts.get(index), sizes[index], manifest);
         partBytes = 0;
         sha1.reset();
         return true;
@@ -92,13 +91,7 @@ final class PartsInputStream extends InputStream {
     private void finishPart() throws IOException {
         channel.close();
         channel = null;
-        Part part = parts.get(index);
-        String actual = BundleCrypto.HEX.formatHex(sha1.digest());
-        if (!actual.equals(part.digest())) {
-            throw BundleException.invalid(BundleException.INVALID_PART, manifest + ": part " + index + " ("
-                    + part.filename() + ", " + partBytes + " bytes) has SHA-1 " + actual + ", the manifest says "
-                    + part.digest() + " (tampered or damaged part)");
-        }
+        BundleParts.checkDigest(parts.get(index), sha1, partBytes, manifest);
     }
 
     /** Bytes read over all parts so far. */

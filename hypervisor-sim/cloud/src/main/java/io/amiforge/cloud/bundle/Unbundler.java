@@ -1,24 +1,22 @@
 package io.amiforge.cloud.bundle;
 
 import io.amiforge.blockdev.AmiforgeException.Kind;
-import io.amiforge.cloud.bundle.BundleManifest.Part;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
-import java.util.List;
 import java.util.function.LongConsumer;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
@@ -31,10 +29,11 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * text in the file), every part's SHA-1 (a first pass over the parts, then again while
  * streaming), the total bundled size, the AES padding, the gzip CRC, the tar entry (exactly one
  * regular file with a plain name: no absolute path, no {@code ..}, no link or device), the
- * image size and the SHA-1 of the whole tar stream. The image is written (sparsely: all-zero
- * 4 KiB blocks become holes) to a temporary file in the destination directory and renamed to
- * the tar entry's name only when every check passed; on any failure the temporary file is
- * deleted.
+ * image size and the SHA-1 of the whole tar stream. Each part is a regular file in the source
+ * directory whose SHA-1 is checked before any of its bytes are used ({@link BundleParts}). The
+ * image is written (sparsely: all-zero 4 KiB blocks become holes) to a temporary file in the
+ * destination directory and given the manifest's {@code <image><name>} only when every check
+ * passed, never replacing an existing file; on any failure the temporary file is deleted.
  *
  * <p>Keys: by default the user's private key decrypts {@code user_encrypted_key/iv}, and the
  * signature is checked with the public half of that same key. The cloud side (launching an
@@ -94,7 +93,8 @@ public final class Unbundler {
 
     /**
      * Verifies and unbundles: parts are read from {@code sourceDirectory}, the image is written
-     * into {@code destinationDirectory} (created if missing) under the tar entry's name.
+     * into {@code destinationDirectory} (created if missing) under the name the manifest gives
+     * ({@code <image><name>}), never a name from the tar stream, and never over an existing file.
      */
     public Result unbundle(Path manifestFile, Path sourceDirectory, Path destinationDirectory) {
         BundleManifest manifest = BundleManifest.read(manifestFile);
@@ -119,8 +119,9 @@ public final class Unbundler {
                     : "given certificate") + " (manifest altered, or signed by another key)");
         }
 
-        checkParts(sourceDirectory, image.parts(), image.bundledSize(), source);
-
+        String imageName = plainName(image.name(), source + ": <image><name> '" + image.name() + "'");
+        Path target = destinationDirectory.resolve(imageName);
+        refuseExisting(target, source);
         try {
             Files.createDirectories(destinationDirectory);
         } catch (IOException e) {
@@ -129,7 +130,7 @@ public final class Unbundler {
         String token = BundleCrypto.HEX.formatHex(BundleCrypto.random16(new SecureRandom()), 0, 6);
         Path temp = destinationDirectory.resolve(".unbundle." + token + ".tmp");
         boolean ok = false;
-        try (PartsInputStream parts = new PartsInputStream(sourceDirectory, image.parts(), source)) {
+        try (PartsInputStream parts = new PartsInputStream(sourceDirectory, image, source)) {
             AesCbcInputStream plain = new AesCbcInputStream(parts, key, iv, source);
             GZIPInputStream gunzip;
             try {
@@ -168,8 +169,7 @@ public final class Unbundler {
                         + image.digest());
             }
             // GZIPInputStream checked CRC and length at the end of the member, the cipher the padding.
-            Path target = destinationDirectory.resolve(name);
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            publish(temp, target, source);
             ok = true;
             return new Result(target, size, digest, manifest);
         } catch (InterruptedIOException e) {
@@ -199,32 +199,40 @@ public final class Unbundler {
         }
     }
 
-    /** First pass: every part present, total size as the manifest says, every SHA-1 right. */
-    private static void checkParts(Path directory, List<Part> parts, long bundledSize, String source) {
-        long total = 0;
-        for (Part p : parts) {
-            Path file = directory.resolve(p.filename());
-            try {
-                total = Math.addExact(total, Files.size(file));
-            } catch (NoSuchFileException e) {
-                throw BundleException.invalid(BundleException.INVALID_PART, source + ": part " + p.index() + " ("
-                        + p.filename() + ") is missing: no such file " + file);
-            } catch (IOException e) {
-                throw BundleException.io(file.toString(), e);
-            }
+    /** Refuses to unbundle over an existing file (checked first, and again when the image is published). */
+    private static void refuseExisting(Path target, String source) {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new BundleException(Kind.USAGE, "InvalidParameterValue", source + ": the destination " + target
+                    + " already exists; unbundle does not overwrite files");
         }
-        if (total != bundledSize) {
-            throw BundleException.invalid(BundleException.INVALID_PART, source + ": the " + parts.size()
-                    + " parts hold " + total + " bytes, <image><bundled_size> says " + bundledSize);
+    }
+
+    /**
+     * Gives the finished temporary file its name without ever replacing a file: a hard link
+     * (which fails if the name is taken) then removal of the temporary name.
+     */
+    private static void publish(Path temp, Path target, String source) throws IOException {
+        try {
+            Files.createLink(target, temp);
+        } catch (FileAlreadyExistsException e) {
+            refuseExisting(target, source);
+            throw e;
+        } catch (UnsupportedOperationException e) {
+            refuseExisting(target, source);
+            Files.move(temp, target);
+            return;
         }
-        byte[] buffer = new byte[BUFFER];
-        try (PartsInputStream in = new PartsInputStream(directory, parts, source)) {
-            while (in.read(buffer, 0, buffer.length) >= 0) {
-                // digests are checked part by part
-            }
-        } catch (IOException e) {
-            throw BundleException.io("reading the parts of " + source, e);
+        Files.delete(temp);
+    }
+
+    /** {@code name} when it is a plain file name (no separator, not . or .., no NUL), else an error saying {@code what}. */
+    private static String plainName(String name, String what) {
+        if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals(".") || name.equals("..")
+                || name.indexOf('\0') >= 0) {
+            throw BundleException.invalid(BundleException.INVALID_MANIFEST, what
+                    + " is not a plain file name; unbundle writes only that one file in the destination");
         }
+        return name;
     }
 
     private static String checkEntry(TarArchiveEntry entry, String source) {

@@ -4,58 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.AmiforgeException;
-import io.amiforge.cloud.bundle.BundleManifest.Image;
-import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
-import io.amiforge.cloud.bundle.BundleManifest.Part;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
-import java.util.zip.GZIPOutputStream;
-import javax.crypto.Cipher;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every way a bundle can be wrong gives a clear error and leaves nothing in the destination. */
 @Tag("interop") // keys come from openssl
-class BundleTamperTest {
-
-    @TempDir
-    static Path keyDir;
-    static BundleKeys keys;
-
-    @TempDir
-    Path dir;
-    Path bundleDir;
-    Path dest;
-    Bundler.Result bundle;
-
-    @BeforeAll
-    static void keys() {
-        keys = BundleKeys.create(keyDir);
-    }
-
-    @BeforeEach
-    void bundle() throws Exception {
-        Path image = dir.resolve("img.raw");
-        TestImages.writeSemiCompressible(image, 1_500_000, 3);
-        bundleDir = dir.resolve("bundle");
-        dest = dir.resolve("dest");
-        bundle = keys.bundler().withPartSize(128 * 1024).bundle(image, bundleDir, null, "111122223333",
-                MachineConfiguration.of("x86_64"));
-        assertThat(bundle.partFiles()).hasSizeGreaterThan(3);
-    }
+class BundleTamperTest extends SmallBundleFixture {
 
     private void expectFailure(ThrowingCallable call, String code, String... messageParts) throws Exception {
         assertThatThrownBy(call).isInstanceOf(AmiforgeException.class)
@@ -197,38 +158,6 @@ class BundleTamperTest {
     /** A validly signed one-part bundle around an arbitrary tar entry (for what our Bundler never writes). */
     private Path craft(java.util.function.Function<Void, TarArchiveEntry> entry, byte[] data, long declaredSize,
             String digestOverride) throws Exception {
-        ByteArrayOutputStream tarBytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(tarBytes)) {
-            tar.putArchiveEntry(entry.apply(null));
-            tar.write(data);
-            tar.closeArchiveEntry();
-        }
-        byte[] tarStream = tarBytes.toByteArray();
-        ByteArrayOutputStream gz = new ByteArrayOutputStream();
-        try (GZIPOutputStream g = new GZIPOutputStream(gz)) {
-            g.write(tarStream);
-        }
-        SecureRandom random = new SecureRandom();
-        byte[] key = BundleCrypto.random16(random);
-        byte[] iv = BundleCrypto.random16(random);
-        byte[] enc = BundleCrypto.aes(Cipher.ENCRYPT_MODE, key, iv).doFinal(gz.toByteArray());
-        Path craftDir = Files.createDirectories(dir.resolve("crafted-" + System.nanoTime()));
-        Files.write(craftDir.resolve("c.part.0"), enc);
-        HexFormat hex = HexFormat.of();
-        String digest = digestOverride != null ? digestOverride
-                : hex.formatHex(MessageDigest.getInstance("SHA-1").digest(tarStream));
-        var userPub = keys.userCertificate().getPublicKey();
-        Image img = new Image("c", "111122223333", "machine", "SHA1", digest, declaredSize, enc.length, "AES-128-CBC",
-                BundleCrypto.encryptHexSecret(key, userPub, random), BundleCrypto.encryptHexSecret(key, userPub, random),
-                BundleCrypto.encryptHexSecret(iv, userPub, random), BundleCrypto.encryptHexSecret(iv, userPub, random),
-                List.of(new Part(0, "c.part.0", hex.formatHex(MessageDigest.getInstance("SHA-1").digest(enc)))));
-        MachineConfiguration mc = MachineConfiguration.of("x86_64");
-        String signed = ManifestXml.machineConfigurationXml(mc) + ManifestXml.imageXml(img);
-        BundleManifest manifest = new BundleManifest(BundleManifest.VERSION, Bundler.BUNDLER, mc, img,
-                BundleCrypto.sign(signed, keys.userPrivate()), signed);
-        Path m = craftDir.resolve("c.manifest.xml");
-        Files.writeString(m, manifest.toXml(), StandardCharsets.ISO_8859_1);
-        return m;
+        return CraftedBundles.craft(keys, dir, entry.apply(null), data, declaredSize, digestOverride, "c.part.0");
     }
-
 }

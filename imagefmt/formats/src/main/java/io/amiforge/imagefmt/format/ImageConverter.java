@@ -31,29 +31,44 @@ public final class ImageConverter {
 
     /** Converts {@code source} to {@code target} in {@code format}, fsyncing the result; returns the bytes of data written. */
     public static long convert(Path source, Path target, String format, CreateOptions options) {
+        return convert(ImageSource.of(source), target, format, options, true);
+    }
+
+    /** Converts {@code source} (format probed unless it names one) to {@code target}, fsyncing the result. */
+    public static long convert(ImageSource source, Path target, String format, CreateOptions options) {
         return convert(source, target, format, options, true);
     }
 
     /**
      * Converts {@code source} to {@code target} in {@code format}; returns the bytes of data
      * written. With {@code sync} false the result is left in the page cache, as
-     * {@code qemu-img convert} leaves it by default.
+     * {@code qemu-img convert} leaves it by default. The result is written to a temporary file
+     * beside {@code target} and renamed over it at the end ({@link OutputFile}): a failure
+     * leaves {@code target} as it was.
      */
     public static long convert(Path source, Path target, String format, CreateOptions options, boolean sync) {
+        return convert(ImageSource.of(source), target, format, options, sync);
+    }
+
+    /** {@link #convert(Path, Path, String, CreateOptions, boolean)} of {@code source}. */
+    public static long convert(ImageSource source, Path target, String format, CreateOptions options, boolean sync) {
+        ImageFormats.byName(format);
         refuseOverwritingTheChain(source, target);
         try (BlockDevice src = ImageFormats.open(source, true)) {
-            try (BlockDevice dst = ImageFormats.create(target, format, src.size(), options)) {
-                long written = copy(src, dst, options.clusterSize(), DEFAULT_THREADS);
-                if (sync) {
-                    dst.flush();
+            return OutputFile.write(target, temp -> {
+                try (BlockDevice dst = ImageFormats.create(temp, format, src.size(), options)) {
+                    long written = copy(src, dst, options.clusterSize(), DEFAULT_THREADS);
+                    if (sync) {
+                        dst.flush();
+                    }
+                    return written;
                 }
-                return written;
-            }
+            });
         }
     }
 
     /** Creating the target truncates it: it must not be the source or any file of its backing chain. */
-    private static void refuseOverwritingTheChain(Path source, Path target) {
+    private static void refuseOverwritingTheChain(ImageSource source, Path target) {
         if (!Files.exists(target)) {
             return;
         }
@@ -61,7 +76,7 @@ public final class ImageConverter {
             try {
                 if (Files.isSameFile(layer, target)) {
                     throw new ImageFormatException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                            "target " + target + " is " + (layer.equals(source) ? "the source image" : "in the source's backing chain (" + layer + ")"));
+                            "target " + target + " is " + (layer.equals(source.file()) ? "the source image" : "in the source's backing chain (" + layer + ")"));
                 }
             } catch (IOException e) {
                 throw new BlockDeviceException.Io(target.toString(), "cannot compare with " + layer, e);

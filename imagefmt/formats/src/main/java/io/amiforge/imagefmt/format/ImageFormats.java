@@ -19,8 +19,9 @@ import java.util.ServiceLoader;
 
 /**
  * The registry of image formats and the entry point for opening images: the format of a file
- * is decided by its content, never by its name, and {@link #open(Path, boolean)} follows the
- * whole backing chain.
+ * is the one the caller names ({@link ImageSource#format()}) or else decided by its content,
+ * never by its name, and {@link #open(ImageSource, boolean)} follows the whole backing chain
+ * under {@link BackingChain}'s rule.
  */
 public final class ImageFormats {
 
@@ -85,13 +86,23 @@ public final class ImageFormats {
 
     /** Opens {@code path} in the format its content shows, with its backing chain (default depth cap). */
     public static BlockDevice open(Path path, boolean readOnly) {
-        return open(path, readOnly, BackingChain.DEFAULT_MAX_DEPTH);
+        return open(ImageSource.of(path), readOnly);
     }
 
     /** Opens {@code path} with its backing chain, allowing at most {@code maxChainDepth} backing layers. */
     public static BlockDevice open(Path path, boolean readOnly, int maxChainDepth) {
-        requireExists(path);
-        return probe(path).open(path, readOnly, BackingChain.startingAt(path, maxChainDepth));
+        return open(ImageSource.of(path).withMaxChainDepth(maxChainDepth), readOnly);
+    }
+
+    /** Opens {@code source} with its backing chain, in its named format or the one its content shows. */
+    public static BlockDevice open(ImageSource source, boolean readOnly) {
+        requireExists(source.file());
+        return formatOf(source).open(source.file(), readOnly, source.chain());
+    }
+
+    /** The format {@code source} names, or, when it names none, the one its content shows. */
+    public static ImageFormat formatOf(ImageSource source) {
+        return source.format() == null ? probe(source.file()) : byName(source.format());
     }
 
     /** Creates {@code path} in {@code format} and returns it opened read-write. */
@@ -104,16 +115,25 @@ public final class ImageFormats {
      * chain, top first (like {@code qemu-img info --backing-chain}).
      */
     public static ImageInfo info(Path path) {
-        return info(path, BackingChain.DEFAULT_MAX_DEPTH);
+        return info(ImageSource.of(path));
     }
 
     /** {@link #info(Path)} with an explicit cap on chain depth. */
     public static ImageInfo info(Path path, int maxChainDepth) {
+        return info(ImageSource.of(path).withMaxChainDepth(maxChainDepth));
+    }
+
+    /**
+     * Describes {@code source} and every image of its backing chain, top first; each entry's
+     * {@link ImageInfo#file()} is the file that was read (for backing files, its real path).
+     */
+    public static ImageInfo info(ImageSource source) {
+        Path path = source.file();
         requireExists(path);
-        BackingChain chain = BackingChain.startingAt(path, maxChainDepth);
+        BackingChain chain = source.chain();
         List<ImageInfo> layers = new ArrayList<>();
         Path current = path;
-        ImageInfo info = probe(current).info(current);
+        ImageInfo info = formatOf(source).info(current);
         layers.add(info);
         while (info.backingFile() != null) {
             Path next = chain.enter(current, info.backingFile());
@@ -127,8 +147,13 @@ public final class ImageFormats {
 
     /** The files of {@code path}'s backing chain, top first, base last. */
     public static List<Path> chainFiles(Path path) {
+        return chainFiles(ImageSource.of(path));
+    }
+
+    /** The files of {@code source}'s backing chain, top first, base last. */
+    public static List<Path> chainFiles(ImageSource source) {
         List<Path> files = new ArrayList<>();
-        for (ImageInfo layer : info(path).backingChain()) {
+        for (ImageInfo layer : info(source).backingChain()) {
             files.add(Path.of(layer.file()));
         }
         return files;

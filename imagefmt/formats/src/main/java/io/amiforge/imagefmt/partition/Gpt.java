@@ -27,8 +27,11 @@ public final class Gpt {
     public static final int ENTRIES = 128;
     static final int ENTRY_SIZE = 128;
     static final int ENTRY_SECTORS = ENTRIES * ENTRY_SIZE / Sectors.SIZE;
-    /** The largest entry array we accept on read: 1 MiB. */
-    static final long MAX_ARRAY_BYTES = 1 << 20;
+    /**
+     * The largest entry array we accept on read: 32 MiB (262,144 entries of 128 bytes). It is
+     * read in pieces of {@code 512 * entry size} bytes, never whole.
+     */
+    static final long MAX_ARRAY_BYTES = 32L << 20;
     /** The first LBA after the primary entry array in tables we write. */
     public static final long FIRST_USABLE = 2 + ENTRY_SECTORS;
     /** Attribute bit 2: legacy BIOS bootable. */
@@ -45,32 +48,29 @@ public final class Gpt {
     /** Reads the GPT of {@code disk} (sector 0 already known to hold a protective MBR). */
     static PartitionTable read(BlockDevice disk) {
         long diskSectors = Sectors.count(disk);
-        List<String> warnings = new ArrayList<>();
+        Warnings warnings = new Warnings();
         Header primary = null;
         String primaryProblem;
-        ByteBuffer primaryEntries = null;
         try {
             primary = header(disk, 1, diskSectors);
-            primaryEntries = entries(disk, primary, "primary");
+            checkEntries(disk, primary, "primary");
             primaryProblem = null;
         } catch (GptProblem e) {
             primaryProblem = e.getMessage();
             primary = null;
         }
         Header use = primary;
-        ByteBuffer array = primaryEntries;
         long backupLba = diskSectors - 1;
         if (primary != null && primary.alternateLba() > 1 && primary.alternateLba() < diskSectors) {
             backupLba = primary.alternateLba();
         }
         try {
             Header backup = header(disk, backupLba, diskSectors);
-            ByteBuffer backupEntries = entries(disk, backup, "backup");
+            checkEntries(disk, backup, "backup");
             if (use == null) {
                 warnings.add("%s: primary GPT is damaged (%s); using the backup header at LBA %d"
                         .formatted(disk.name(), primaryProblem, backupLba));
                 use = backup;
-                array = backupEntries;
             }
         } catch (GptProblem e) {
             if (use == null) {
@@ -80,8 +80,13 @@ public final class Gpt {
             warnings.add("%s: backup GPT is damaged (%s); the primary is used".formatted(disk.name(), e.getMessage()));
         }
         List<Partition> parts = new ArrayList<>();
+        int perChunk = PIECE_ENTRIES;
+        ByteBuffer array = null;
         for (int i = 0; i < use.entryCount(); i++) {
-            int at = i * use.entrySize();
+            if (i % perChunk == 0) {
+                array = chunk(disk, use, i, perChunk);
+            }
+            int at = (i % perChunk) * use.entrySize();
             if (Guids.isZero(array, at)) {
                 continue;
             }
@@ -105,7 +110,7 @@ public final class Gpt {
             }
         }
         PartitionTable.check(disk.name(), parts, 1, diskSectors, true, warnings);
-        return new PartitionTable(PartitionTable.Scheme.GPT, use.diskGuid(), parts, warnings);
+        return new PartitionTable(PartitionTable.Scheme.GPT, use.diskGuid(), parts, warnings.list());
     }
 
     private static final class GptProblem extends Exception {
@@ -150,7 +155,8 @@ public final class Gpt {
             throw new GptProblem("header at LBA %d: entry size %d is not a multiple of 8 in [128, 4096]".formatted(lba, entrySize));
         }
         if (count * entrySize > MAX_ARRAY_BYTES) {
-            throw new GptProblem("header at LBA %d: %d entries of %d bytes exceed the 1 MiB limit".formatted(lba, count, entrySize));
+            throw new GptProblem("header at LBA %d: %d entries of %d bytes exceed the %d MiB limit"
+                    .formatted(lba, count, entrySize, MAX_ARRAY_BYTES >> 20));
         }
         long arraySectors = (count * entrySize + Sectors.SIZE - 1) / Sectors.SIZE;
         if (entriesLba < 1 || entriesLba > diskSectors - arraySectors) {
@@ -161,16 +167,34 @@ public final class Gpt {
                 (int) count, (int) entrySize, b.getInt(88));
     }
 
-    private static ByteBuffer entries(BlockDevice disk, Header h, String which) throws GptProblem {
-        int bytes = h.entryCount() * h.entrySize();
-        int sectors = (bytes + Sectors.SIZE - 1) / Sectors.SIZE;
-        ByteBuffer b = Sectors.read(disk, h.entriesLba(), sectors);
-        int crc = crc(b.array(), 0, bytes);
-        if (crc != h.entriesCrc()) {
-            throw new GptProblem("%s entry array at LBA %d: CRC32 0x%08x does not match the computed 0x%08x"
-                    .formatted(which, h.entriesLba(), h.entriesCrc(), crc));
+    /**
+     * Entries per piece of the array read at once: 512, so a piece is {@code entrySize} whole
+     * sectors (at most 2 MiB) whatever the entry size.
+     */
+    private static final int PIECE_ENTRIES = Sectors.SIZE;
+
+    /** The piece of {@code h}'s entry array that starts at entry {@code first}: up to {@code perChunk} entries. */
+    private static ByteBuffer chunk(BlockDevice disk, Header h, int first, int perChunk) {
+        int entries = Math.min(perChunk, h.entryCount() - first);
+        // perChunk entries fill entrySize whole sectors, so every piece starts on a sector.
+        long lba = h.entriesLba() + (long) first / perChunk * h.entrySize();
+        int sectors = (entries * h.entrySize() + Sectors.SIZE - 1) / Sectors.SIZE;
+        return Sectors.read(disk, lba, sectors);
+    }
+
+    /** Checks the CRC32 of {@code h}'s entry array, reading it a piece at a time. */
+    private static void checkEntries(BlockDevice disk, Header h, String which) throws GptProblem {
+        CRC32 crc = new CRC32();
+        int perChunk = PIECE_ENTRIES;
+        for (int first = 0; first < h.entryCount(); first += perChunk) {
+            ByteBuffer piece = chunk(disk, h, first, perChunk);
+            crc.update(piece.array(), 0, Math.min(perChunk, h.entryCount() - first) * h.entrySize());
         }
-        return b;
+        int computed = (int) crc.getValue();
+        if (computed != h.entriesCrc()) {
+            throw new GptProblem("%s entry array at LBA %d: CRC32 0x%08x does not match the computed 0x%08x"
+                    .formatted(which, h.entriesLba(), h.entriesCrc(), computed));
+        }
     }
 
     private static String utf16z(ByteBuffer b, int at, int maxBytes) {
@@ -199,10 +223,10 @@ public final class Gpt {
         if (lastUsable < FIRST_USABLE) {
             throw PartitionErrors.badRequest(disk.name() + ": a disk of " + disk.size() + " bytes is too small for a GPT");
         }
-        List<String> problems = new ArrayList<>();
+        Warnings problems = new Warnings();
         PartitionTable.check(disk.name(), partitions, FIRST_USABLE, lastUsable + 1, false, problems);
         if (!problems.isEmpty()) {
-            throw PartitionErrors.badRequest(String.join("; ", problems));
+            throw PartitionErrors.badRequest(String.join("; ", problems.list()));
         }
         ByteBuffer array = ByteBuffer.allocate(ENTRIES * ENTRY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         Set<Integer> used = new HashSet<>();

@@ -2,7 +2,6 @@ package io.amiforge.imagefmt.partition;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Locale;
 import java.util.UUID;
 
 /** GUIDs in GPT's mixed-endian layout: the first three fields little-endian, the rest big-endian. */
@@ -11,21 +10,27 @@ public final class Guids {
     private Guids() {
     }
 
-    /** Decodes the 16 bytes at {@code offset} as an upper-case GUID string. */
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+    /** Byte offsets in text order (the first three fields little-endian), -1 for a dash. */
+    private static final int[] BYTE_ORDER = {3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11, 12, 13, 14, 15};
+
+    /**
+     * Decodes the 16 bytes at {@code offset} as an upper-case GUID string. Plain table lookups:
+     * a table of 128K entries decodes 128K GUIDs.
+     */
     public static String decode(ByteBuffer buffer, int offset) {
-        ByteBuffer b = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        long d1 = Integer.toUnsignedLong(b.getInt(offset));
-        int d2 = Short.toUnsignedInt(b.getShort(offset + 4));
-        int d3 = Short.toUnsignedInt(b.getShort(offset + 6));
-        StringBuilder s = new StringBuilder(36);
-        s.append(String.format(Locale.ROOT, "%08X-%04X-%04X-", d1, d2, d3));
-        for (int i = 8; i < 16; i++) {
-            if (i == 10) {
-                s.append('-');
+        char[] s = new char[36];
+        int at = 0;
+        for (int i : BYTE_ORDER) {
+            if (i < 0) {
+                s[at++] = '-';
+            } else {
+                int v = buffer.get(offset + i) & 0xff;
+                s[at++] = HEX[v >>> 4];
+                s[at++] = HEX[v & 0xf];
             }
-            s.append(String.format(Locale.ROOT, "%02X", b.get(offset + i)));
         }
-        return s.toString();
+        return new String(s);
     }
 
     /** Encodes {@code guid} at {@code offset}. */

@@ -39,7 +39,7 @@ public final class Mbr {
     static PartitionTable read(BlockDevice disk, ByteBuffer sector0) {
         long diskSectors = Sectors.count(disk);
         List<Partition> parts = new ArrayList<>();
-        List<String> warnings = new ArrayList<>();
+        Warnings warnings = new Warnings();
         long extendedStart = -1;
         long extendedEnd = -1;
         for (int slot = 0; slot < 4; slot++) {
@@ -71,11 +71,11 @@ public final class Mbr {
         long signature = Integer.toUnsignedLong(sector0.getInt(SIGNATURE_OFFSET));
         String id = "0x%08x".formatted(signature);
         PartitionTable.check(disk.name(), parts, 1, diskSectors, true, warnings);
-        return new PartitionTable(PartitionTable.Scheme.MBR, id, parts, warnings);
+        return new PartitionTable(PartitionTable.Scheme.MBR, id, parts, warnings.list());
     }
 
     private static void readLogicals(BlockDevice disk, long extStart, long extEnd, long diskSectors,
-                                     List<Partition> parts, List<String> warnings) {
+                                     List<Partition> parts, Warnings warnings) {
         Set<Long> seen = new HashSet<>();
         long ebr = extStart;
         int index = 5;
@@ -87,6 +87,11 @@ public final class Mbr {
             }
             if (seen.size() > MAX_LOGICALS) {
                 warnings.add("%s: more than %d logical partitions; the rest are ignored".formatted(disk.name(), MAX_LOGICALS));
+                return;
+            }
+            if (ebr >= extEnd) {
+                warnings.add("%s: EBR at LBA %d lies outside its extended partition [%d, %d); logical chain ends there"
+                        .formatted(disk.name(), ebr, extStart, extEnd));
                 return;
             }
             if (ebr >= diskSectors) {
@@ -135,10 +140,10 @@ public final class Mbr {
         if (diskSectors < 2) {
             throw PartitionErrors.badRequest(disk.name() + ": a disk of " + disk.size() + " bytes is too small for a partition table");
         }
-        List<String> problems = new ArrayList<>();
+        Warnings problems = new Warnings();
         PartitionTable.check(disk.name(), primaries, 1, diskSectors, false, problems);
         if (!problems.isEmpty()) {
-            throw PartitionErrors.badRequest(String.join("; ", problems));
+            throw PartitionErrors.badRequest(String.join("; ", problems.list()));
         }
         ByteBuffer sector = Sectors.read(disk, 0, 1);
         for (int at = SIGNATURE_OFFSET; at < 512; at++) {

@@ -107,10 +107,13 @@ public final class PartitionTable {
     }
 
     /**
-     * Appends a message to {@code out} for each partition outside {@code [firstLba, endLba)} and
-     * each overlapping pair (a logical partition inside its extended one is no overlap).
+     * Adds a message to {@code out} for each partition that is empty or outside
+     * {@code [firstLba, endLba)}, and for each partition that overlaps one starting before it (a
+     * logical partition inside its extended one is no overlap). One sort and one sweep:
+     * O(n log n) for any table, however crafted, naming for each overlapping partition the
+     * earlier one that reaches furthest into it.
      */
-    static void check(String disk, List<Partition> parts, long firstLba, long endLba, boolean reading, List<String> out) {
+    static void check(String disk, List<Partition> parts, long firstLba, long endLba, boolean reading, Warnings out) {
         for (Partition p : parts) {
             if (p.sectors() == 0) {
                 out.add("%s: partition %d is empty".formatted(disk, p.index()));
@@ -119,22 +122,43 @@ public final class PartitionTable {
                         p.startLba(), p.endLba(), reading ? "disk" : "usable area", firstLba, endLba));
             }
         }
-        List<Partition> sorted = new ArrayList<>(parts);
-        sorted.sort(Comparator.comparingLong(Partition::startLba));
-        for (int i = 0; i < sorted.size(); i++) {
-            for (int j = i + 1; j < sorted.size(); j++) {
-                Partition a = sorted.get(i);
-                Partition b = sorted.get(j);
-                if (b.startLba() >= a.endLba()) {
-                    break;
-                }
-                boolean nested = (Mbr.isExtended(hexType(a)) && b.index() > 4) || (Mbr.isExtended(hexType(b)) && a.index() > 4);
-                if (!nested) {
-                    out.add("%s: partitions %d [%d, %d) and %d [%d, %d) overlap".formatted(disk,
-                            a.index(), a.startLba(), a.endLba(), b.index(), b.startLba(), b.endLba()));
+        // Extended partitions are containers: logicals nest in them. They are primaries (at most
+        // four), so they are checked pairwise against the other primaries; the rest are swept.
+        List<Partition> containers = new ArrayList<>();
+        List<Partition> sorted = new ArrayList<>(parts.size());
+        for (Partition p : parts) {
+            if (p.sectors() == 0) {
+                continue;
+            }
+            (Mbr.isExtended(hexType(p)) ? containers : sorted).add(p);
+        }
+        for (Partition extended : containers) {
+            for (Partition p : parts) {
+                if (p != extended && p.index() <= 4 && p.sectors() > 0 && overlap(extended, p)
+                        && (extended.index() < p.index() || !containers.contains(p))) {
+                    out.add(overlapMessage(disk, extended, p));
                 }
             }
         }
+        sorted.sort(Comparator.comparingLong(Partition::startLba).thenComparingInt(Partition::index));
+        Partition reach = null; // of the partitions seen so far, the one ending last
+        for (Partition p : sorted) {
+            if (reach != null && p.startLba() < reach.endLba()) {
+                out.add(overlapMessage(disk, reach, p));
+            }
+            if (reach == null || p.endLba() > reach.endLba()) {
+                reach = p;
+            }
+        }
+    }
+
+    private static boolean overlap(Partition a, Partition b) {
+        return a.startLba() < b.endLba() && b.startLba() < a.endLba();
+    }
+
+    private static String overlapMessage(String disk, Partition a, Partition b) {
+        return "%s: partitions %d [%d, %d) and %d [%d, %d) overlap".formatted(disk,
+                a.index(), a.startLba(), a.endLba(), b.index(), b.startLba(), b.endLba());
     }
 
     private static int hexType(Partition p) {

@@ -7,7 +7,8 @@
  * {@link io.amiforge.imagefmt.partition.Gpt#write} to lay one out, and
  * {@link io.amiforge.imagefmt.partition.PartitionTable#open} for a {@code BlockDevice} view of
  * one partition. Problems real tools only warn about (overlaps, a partition past the end of the
- * disk, a damaged primary GPT) are {@link io.amiforge.imagefmt.partition.PartitionTable#warnings()};
+ * disk, a damaged primary GPT) are {@link io.amiforge.imagefmt.partition.PartitionTable#warnings()}
+ * (the first ten, then a count; checks are O(n log n) however the table is crafted);
  * what makes a table unusable is an {@code AmiforgeException} with code
  * {@code InvalidPartitionTable}.
  */

@@ -9,6 +9,8 @@ import io.amiforge.imagefmt.format.ImageFormat;
 import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
+import io.amiforge.imagefmt.format.ImageSource;
+import java.nio.file.Files;
 import io.amiforge.blockdev.NativeFile;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -62,16 +64,20 @@ public final class Qcow2Format implements ImageFormat {
     @Override
     public BlockDevice create(Path path, long virtualSize, CreateOptions options) {
         long size = virtualSize;
+        // The creator named the backing file: its directory is allowed when the new image is opened.
+        Path backingDir = options.backingFile() == null ? null
+                : BackingChain.resolve(path, options.backingFile()).toAbsolutePath().getParent();
         if (size < 0) {
             if (options.backingFile() == null) {
                 throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
                         path + ": a size is needed when there is no backing file");
             }
             Path backing = BackingChain.resolve(path, options.backingFile());
-            size = ImageFormats.info(backing).virtualSize();
+            size = ImageFormats.info(ImageSource.of(backing).withFormat(options.backingFormat())).virtualSize();
         }
         Qcow2Creator.create(path, size, options);
-        return open(path, false, BackingChain.startingAt(path, BackingChain.DEFAULT_MAX_DEPTH));
+        return open(path, false, BackingChain.startingAt(path, BackingChain.DEFAULT_MAX_DEPTH,
+                backingDir != null && Files.isDirectory(backingDir) ? backingDir : null));
     }
 
     @Override

@@ -1,9 +1,12 @@
 package io.amiforge.imagefmt.qcow2;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.format.ImageSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +26,11 @@ class Qcow2ReadInteropTest {
     Path dir;
 
     private void assertReadsLikeQemu(Path image) throws Exception {
-        Path expected = Qemu.qemuRaw(image);
+        assertReadsLikeQemu(ImageSource.of(image));
+    }
+
+    private void assertReadsLikeQemu(ImageSource image) throws Exception {
+        Path expected = Qemu.qemuRaw(image.file());
         try (BlockDevice device = ImageFormats.open(image, true)) {
             Qemu.assertSameContent(device, expected);
         }
@@ -117,12 +124,16 @@ class Qcow2ReadInteropTest {
         Path top = dir.resolve("top.qcow2");
         Qemu.img(dir, "create", "-f", "qcow2", "-o", "compat=0.10", "-b", "upper.qcow2", "-F", "qcow2", top.toString()).orFail();
         Qemu.io(dir, top, "qcow2", "write -P 0x45 100 5000", "write -P 0x46 7M 3M").orFail();
-        assertReadsLikeQemu(top);
-        var info = ImageFormats.info(top);
+        // upper.qcow2 names mid.qcow2 by an absolute path: followed only inside a named backing directory.
+        assertThatThrownBy(() -> ImageFormats.info(top)).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("upper.qcow2").hasMessageContaining("is an absolute path");
+        ImageSource withDir = ImageSource.of(top).withBackingDir(dir);
+        assertReadsLikeQemu(withDir);
+        var info = ImageFormats.info(withDir);
         assertThat(info.backingChain()).extracting(i -> Path.of(i.file()).getFileName().toString())
                 .containsExactly("top.qcow2", "upper.qcow2", "mid.qcow2", "base.raw");
         assertThat(info.backingChain().get(3).format()).isEqualTo("raw");
-        assertThat(ImageFormats.chainFiles(top)).hasSize(4);
+        assertThat(ImageFormats.chainFiles(withDir)).hasSize(4);
 
         // qemu-img info --backing-chain agrees on every layer's format, sizes and backing names.
         String json = Qemu.img(dir, "info", "--output=json", "--backing-chain", top.toString()).orFail().output();
@@ -133,7 +144,11 @@ class Qcow2ReadInteropTest {
             var ours = info.backingChain().get(i);
             assertThat(ours.format()).isEqualTo(theirs.get("format").asText());
             assertThat(ours.virtualSize()).isEqualTo(theirs.get("virtual-size").asLong());
-            assertThat(ours.actualSize()).isEqualTo(theirs.get("actual-size").asLong());
+            // qemu counts st_blocks, which gains the filesystem's extent-tree blocks once the
+            // written layers reach the disk (ext4 writes back when it likes); we count data
+            // extents. Equal before writeback, a block or two apart after it.
+            assertThat(theirs.get("actual-size").asLong()).as("actual size of layer %d", i)
+                    .isBetween(ours.actualSize(), ours.actualSize() + 2 * 4096);
             if (theirs.has("cluster-size")) {
                 assertThat(ours.clusterSize()).isEqualTo(theirs.get("cluster-size").asInt());
             }

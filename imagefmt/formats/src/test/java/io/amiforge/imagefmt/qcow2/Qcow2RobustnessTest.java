@@ -10,6 +10,7 @@ import io.amiforge.imagefmt.format.BackingChain;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.format.ImageSource;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -104,7 +105,7 @@ class Qcow2RobustnessTest {
         Qcow2Writer.create(a, 1 << 20, CreateOptions.defaults().withBacking("b.qcow2", null)).close();
         Qcow2Writer.create(b, 1 << 20, CreateOptions.defaults().withBacking(c.toAbsolutePath().toString(), null)).close();
         Qcow2Writer.create(c, 1 << 20, CreateOptions.defaults().withBacking("./a.qcow2", "qcow2")).close();
-        assertThatThrownBy(() -> ImageFormats.open(a, true))
+        assertThatThrownBy(() -> ImageFormats.open(ImageSource.of(a).withBackingDir(dir), true))
                 .isInstanceOf(ImageFormatException.class)
                 .hasMessageContaining("backing loop").hasMessageContaining("a.qcow2 -> ");
     }
