@@ -20,7 +20,7 @@ class ProcessesTest {
     }
 
     @Test
-    @Timeout(90) // a reader that drains one stream at a time hangs here forever; fail instead
+    @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a one-stream-at-a-time reader hangs forever
     void largeOutputOnBothStreamsDoesNotDeadlock() {
         // 8 MiB to stderr before anything to stdout: a reader that drained stdout first would
         // block the tool on a full stderr pipe forever.
