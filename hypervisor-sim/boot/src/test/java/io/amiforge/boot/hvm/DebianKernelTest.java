@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real Debian kernel (the pinned {@link DebianKernelFixture}, an unsigned cloud kernel) on a
+ * A real Debian kernel (the pinned {@link DebianKernelFixture#CLOUD} kernel) on a
  * disk laid out by hand, booted through the project's boot chain: the hand-off reports the
  * kernel's own version string, boot protocol and command line; with followKernel the kernel's
  * real setup code runs until it enters protected mode and the E820 map it collected is reported.
@@ -36,7 +36,7 @@ class DebianKernelTest {
 
     @BeforeAll
     static void unpackKernel() throws IOException {
-        vmlinuz = DebianKernelFixture.vmlinuz(work);
+        vmlinuz = DebianKernelFixture.vmlinuz(DebianKernelFixture.CLOUD, work);
     }
 
     static MemoryBlockDevice diskWithKernel(byte[] kernel) {

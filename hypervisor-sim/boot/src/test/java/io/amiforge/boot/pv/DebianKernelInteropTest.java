@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * PV-boots a real Debian kernel (the pinned {@link DebianKernelFixture}, a cloud kernel built
- * with {@code CONFIG_XEN_PV}) from an ext4 image made by {@code mke2fs -d}, read back through
- * {@code debugfs}: the way an AWS PV AMI carries its kernel. Debian 6.1's bzImage payload is
- * xz with the x86 BCJ filter; its Xen notes are only visible after decompression.
+ * PV-boots a real Debian kernel (the pinned {@link DebianKernelFixture#GENERIC} kernel) from an
+ * ext4 image made by {@code mke2fs -d}, read back through {@code debugfs}: the way an AWS PV AMI
+ * carries its kernel. Debian 6.1's generic bzImage payload is xz with the x86 BCJ filter; its Xen
+ * notes are only visible after decompression.
  */
 @Tag("interop")
 class DebianKernelInteropTest {
@@ -37,7 +37,7 @@ class DebianKernelInteropTest {
     static void unpackKernel() throws IOException {
         Interop.tool("mke2fs");
         Interop.tool("debugfs");
-        vmlinuz = DebianKernelFixture.vmlinuz(work);
+        vmlinuz = DebianKernelFixture.vmlinuz(DebianKernelFixture.GENERIC, work);
         kernelRelease = DebianKernelFixture.release(vmlinuz);
     }
 
