@@ -226,6 +226,16 @@ public final class Processes {
             return process.pid();
         }
 
+        /** True while the process runs (false once it exited by itself or was killed). */
+        public boolean isAlive() {
+            return process.isAlive();
+        }
+
+        /** The exit code, once the process has ended (a SIGKILLed process reports 137). */
+        public int exitValue() {
+            return process.exitValue();
+        }
+
         /** The next line of standard output, or null at its end; fails if the deadline killed the process. */
         public String readLine() {
             String line;
