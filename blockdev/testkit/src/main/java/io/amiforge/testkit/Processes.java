@@ -133,8 +133,9 @@ public final class Processes {
          */
         public Result run() {
             Process process = launch();
-            Drain out = Drain.start(process.getInputStream(), toolName(command) + " stdout");
-            Drain err = Drain.start(process.getErrorStream(), toolName(command) + " stderr");
+            ByteArrayOutputStream merged = new ByteArrayOutputStream();
+            Drain out = Drain.start(process.getInputStream(), merged, toolName(command) + " stdout");
+            Drain err = Drain.start(process.getErrorStream(), merged, toolName(command) + " stderr");
             boolean finished;
             try {
                 finished = process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS);
@@ -151,7 +152,11 @@ public final class Processes {
             }
             out.await();
             err.await();
-            return new Result(toolName(command), process.exitValue(), out.snapshot(), err.snapshot());
+            String output;
+            synchronized (merged) {
+                output = merged.toString(StandardCharsets.UTF_8);
+            }
+            return new Result(toolName(command), process.exitValue(), out.snapshot(), err.snapshot(), output);
         }
 
         /**
@@ -171,13 +176,10 @@ public final class Processes {
      * @param exitCode its exit code
      * @param stdout everything it wrote to standard output
      * @param stderr everything it wrote to standard error
+     * @param output both streams as text, interleaved in the order their chunks arrived (as a
+     *     terminal would show them)
      */
-    public record Result(String tool, int exitCode, byte[] stdout, byte[] stderr) {
-
-        /** Standard output then standard error, as text. */
-        public String output() {
-            return new String(stdout, StandardCharsets.UTF_8) + new String(stderr, StandardCharsets.UTF_8);
-        }
+    public record Result(String tool, int exitCode, byte[] stdout, byte[] stderr, String output) {
 
         /** Standard output as text. */
         public String stdoutText() {
@@ -208,7 +210,7 @@ public final class Processes {
             this.process = process;
             this.deadline = deadline;
             this.stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            this.stderr = Drain.start(process.getErrorStream(), toolName(command) + " stderr");
+            this.stderr = Drain.start(process.getErrorStream(), new ByteArrayOutputStream(), toolName(command) + " stderr");
             this.watchdog = Thread.ofPlatform().daemon().name(toolName(command) + " watchdog").start(() -> {
                 try {
                     if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -317,18 +319,24 @@ public final class Processes {
                 StandardCharsets.UTF_8);
     }
 
-    /** Copies one stream into memory on its own thread, so the other stream never waits for it. */
+    /**
+     * Copies one stream into memory on its own thread, so the other stream never waits for it;
+     * each chunk also goes to {@code merged}, shared with the other stream's drain.
+     */
     private static final class Drain {
         private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         private final Thread thread;
 
-        private Drain(InputStream in, String name) {
+        private Drain(InputStream in, ByteArrayOutputStream merged, String name) {
             this.thread = Thread.ofPlatform().daemon().name(name).start(() -> {
                 byte[] chunk = new byte[65536];
                 try (in) {
                     for (int n; (n = in.read(chunk)) >= 0; ) {
                         synchronized (buffer) {
                             buffer.write(chunk, 0, n);
+                        }
+                        synchronized (merged) {
+                            merged.write(chunk, 0, n);
                         }
                     }
                 } catch (IOException e) {
@@ -337,8 +345,8 @@ public final class Processes {
             });
         }
 
-        static Drain start(InputStream in, String name) {
-            return new Drain(in, name);
+        static Drain start(InputStream in, ByteArrayOutputStream merged, String name) {
+            return new Drain(in, merged, name);
         }
 
         /** Waits until the stream ends (bounded: a killed tree closes its pipes at once). */
