@@ -233,11 +233,6 @@ public final class Processes {
             return process.isAlive();
         }
 
-        /** The exit code, once the process has ended (a SIGKILLed process reports 137). */
-        public int exitValue() {
-            return process.exitValue();
-        }
-
         /** The next line of standard output, or null at its end; fails if the deadline killed the process. */
         public String readLine() {
             String line;
@@ -263,21 +258,6 @@ public final class Processes {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }
-
-        /** Waits for the process to exit by itself within the deadline and returns its exit code. */
-        public int waitFor() {
-            try {
-                watchdog.join();
-                process.waitFor();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + toolName(command), e);
-            }
-            if (timedOut) {
-                throw new AssertionError(timeoutMessage(command, deadline, new byte[0], stderr.snapshot()));
-            }
-            return process.exitValue();
         }
 
         /** The tail of what the process wrote to standard error so far. */
