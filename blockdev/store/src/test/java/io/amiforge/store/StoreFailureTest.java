@@ -7,16 +7,14 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.blockdev.MemoryBlockDevice;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
 import java.io.RandomAccessFile;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
@@ -113,17 +111,13 @@ class StoreFailureTest {
     @Test
     void secondProcessGetsStoreLockedWithThePid() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process holder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), StoreHolder.class.getName(), dir.toString())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8))) {
-            assertThat(in.readLine()).isEqualTo("holding");
+        try (Processes.Child holder = Processes.command(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), StoreHolder.class.getName(), dir.toString()).start()) {
+            assertThat(holder.readLine()).as("lock holder's first line; its stderr:\n%s", holder.stderrTail())
+                    .isEqualTo("holding");
             assertThatThrownBy(() -> SnapshotStore.open(dir))
                     .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("StoreLocked"))
                     .hasMessageContaining("process " + holder.pid());
-        } finally {
-            holder.toHandle().destroyForcibly();
-            holder.waitFor(10, TimeUnit.SECONDS);
         }
         SnapshotStore.open(dir).close(); // the lock died with its holder
     }
@@ -250,9 +244,8 @@ class StoreFailureTest {
     }
 
     private static long usage(Path dir) throws Exception {
-        Process du = new ProcessBuilder("du", "-sk", dir.toString()).start();
-        String out = new String(du.getInputStream().readAllBytes()).trim().split("\\s+")[0];
-        du.waitFor();
+        String out = Processes.run(List.of(Interop.tool("du").toString(), "-sk", dir.toString())).orFail().stdoutText()
+                .trim().split("\\s+")[0];
         return Long.parseLong(out) * 1024;
     }
 }

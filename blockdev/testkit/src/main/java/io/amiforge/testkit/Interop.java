@@ -8,9 +8,11 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * Gate for tests that need something from outside the repository: a Debian tool
- * ({@code qemu-img}, {@code e2fsck}, {@code nasm}, ...) or a fixture in {@code ../shared/fixtures}.
- * Such a test skips with a message when the thing is missing, and fails instead when the
- * environment variable {@code AMIFORGE_REQUIRE_INTEROP=1} is set (as CI does).
+ * ({@code qemu-img}, {@code e2fsck}, {@code nasm}, ...), a pinned download in the fixture cache
+ * ({@link #pinnedFixture}, fetched by {@code dev/fetch-fixtures}) or a fixture in
+ * {@code ../shared/fixtures}. Such a test skips with a message naming what is missing, and fails
+ * instead when the environment variable {@code AMIFORGE_REQUIRE_INTEROP=1} is set (as CI does).
+ * A test never downloads anything itself.
  */
 public final class Interop {
 
@@ -45,15 +47,29 @@ public final class Interop {
 
     /** Skips (or fails, when required) with {@code reason} unless {@code condition} holds. */
     public static void unless(boolean condition, String reason) {
+        unless(condition, reason, required());
+    }
+
+    static void unless(boolean condition, String reason, boolean required) {
         if (condition) {
             return;
         }
-        if (required()) {
+        if (required) {
             throw new AssertionError("interop prerequisite missing and AMIFORGE_REQUIRE_INTEROP=1: " + reason);
         }
         Assumptions.abort("skipped: " + reason);
     }
 
+    /**
+     * The cached file of the fixture {@code name} pinned in {@code dev/fixtures.properties}, after
+     * checking its SHA-256; skips (or fails, when required) when it is missing or its hash differs,
+     * saying to run {@code dev/fetch-fixtures}.
+     */
+    public static Path pinnedFixture(String name) {
+        return PinnedFixtures.load(PinnedFixtures.pinFile()).verified(name, PinnedFixtures.cacheDir());
+    }
+
+    /** The tool on the PATH (or in /usr/sbin, /sbin, /usr/bin), if installed. */
     public static Optional<Path> findTool(String tool) {
         String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/sbin:/usr/bin";
         for (String dir : List.of(path.split(":"))) {

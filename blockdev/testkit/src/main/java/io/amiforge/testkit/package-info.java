@@ -1,6 +1,8 @@
 /**
  * Test support shared by every module: the {@code BlockDevice} contract test that every
- * implementation runs, {@code Interop} (outside tools and fixtures: skip with a message, or fail
- * under {@code AMIFORGE_REQUIRE_INTEROP=1}), and process helpers.
+ * implementation runs, {@code Interop} (outside tools and fixtures, including the downloads pinned
+ * in {@code dev/fixtures.properties}: skip with a message, or fail under
+ * {@code AMIFORGE_REQUIRE_INTEROP=1}), and {@code Processes} (outside tools and child JVMs with
+ * concurrent output draining and a deadline that kills the process tree).
  */
 package io.amiforge.testkit;

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.testkit.BlockDeviceContractTest;
+import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,10 +65,9 @@ class FileBlockDeviceTest extends BlockDeviceContractTest {
                 .hasMessageContaining("nope.raw").hasMessageContaining("no such file");
     }
 
-    private static long allocatedBytes(Path file) throws Exception {
-        Process stat = new ProcessBuilder("stat", "--format=%b %B", file.toString()).start();
-        String[] out = new String(stat.getInputStream().readAllBytes()).trim().split(" ");
-        stat.waitFor();
+    private static long allocatedBytes(Path file) {
+        String[] out = Processes.run(List.of(Interop.tool("stat").toString(), "--format=%b %B", file.toString())).orFail()
+                .stdoutText().trim().split(" ");
         return Long.parseLong(out[0]) * Long.parseLong(out[1]);
     }
 

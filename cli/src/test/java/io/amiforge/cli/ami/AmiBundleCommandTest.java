@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.cli.AmiforgeCommand;
 import io.amiforge.cli.Main;
+import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,16 +35,10 @@ class AmiBundleCommandTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
-    static void openssl(Path dir, String... args) throws Exception {
-        Process p;
-        try {
-            p = new ProcessBuilder(List.of(args)).directory(dir.toFile()).redirectErrorStream(true).start();
-        } catch (java.io.IOException e) {
-            Assumptions.abort("openssl is not installed");
-            return;
-        }
-        p.getInputStream().readAllBytes();
-        assertThat(p.waitFor()).isZero();
+    static void openssl(Path dir, String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(args));
+        command.set(0, Interop.tool("openssl").toString());
+        Processes.run(dir, command).orFail();
     }
 
     @Test

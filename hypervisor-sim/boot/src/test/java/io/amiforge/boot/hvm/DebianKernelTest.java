@@ -4,29 +4,26 @@ import io.amiforge.x86.bios.DiskRead;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.MemoryBlockDevice;
-import io.amiforge.testkit.Interop;
-import io.amiforge.testkit.Processes;
 import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.boot.BootReport;
+import io.amiforge.boot.DebianKernelFixture;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real Debian kernel ({@code apt-get download linux-image-*-amd64}, the unsigned cloud
- * flavour when offered) on a disk laid out by hand, booted through the project's boot chain:
- * the hand-off reports the kernel's own version string, boot protocol and command line; with
- * followKernel the kernel's real setup code runs until it enters protected mode and the E820
- * map it collected is reported. The download is cached in java.io.tmpdir.
+ * A real Debian kernel (the pinned {@link DebianKernelFixture#CLOUD} kernel) on a
+ * disk laid out by hand, booted through the project's boot chain: the hand-off reports the
+ * kernel's own version string, boot protocol and command line; with followKernel the kernel's
+ * real setup code runs until it enters protected mode and the E820 map it collected is reported.
  */
 @Tag("interop")
 class DebianKernelTest {
@@ -34,54 +31,12 @@ class DebianKernelTest {
     static final String CMDLINE = "root=/dev/xvda1 ro console=ttyS0,115200 earlyprintk=serial";
     static Path vmlinuz;
 
+    @TempDir
+    static Path work;
+
     @BeforeAll
-    static void fetchKernel() throws IOException {
-        Path aptGet = Interop.tool("apt-get");
-        Path aptCache = Interop.tool("apt-cache");
-        Path dpkgDeb = Interop.tool("dpkg-deb");
-        Path cache = Path.of(System.getProperty("java.io.tmpdir"), "amiforge-interop-kernels");
-        Files.createDirectories(cache);
-        Path found = findVmlinuz(cache);
-        if (found == null) {
-            Processes.Result search = Processes.run(List.of(aptCache.toString(), "search", "--names-only",
-                    "^linux-image-[0-9.]+-[0-9]+-(cloud-)?amd64(-unsigned)?$"));
-            List<String> names = search.output().lines().map(l -> l.split(" ")[0]).toList();
-            String pkg = pick(names);
-            Interop.unless(pkg != null, "no linux-image-*-amd64 package offered by apt-cache: " + search.output());
-            Processes.Result dl = Processes.run(cache, List.of(aptGet.toString(), "download", pkg));
-            Interop.unless(dl.exitCode() == 0, "apt-get download " + pkg + " failed: " + dl.output());
-            Path deb;
-            try (Stream<Path> s = Files.list(cache)) {
-                deb = s.filter(p -> p.getFileName().toString().endsWith(".deb")).findFirst().orElseThrow();
-            }
-            Processes.run(List.of(dpkgDeb.toString(), "-x", deb.toString(), cache.resolve("root").toString())).orFail();
-            found = findVmlinuz(cache);
-        }
-        Interop.unless(found != null, "no boot/vmlinuz-* in the downloaded kernel package");
-        vmlinuz = found;
-    }
-
-    static String pick(List<String> names) {
-        for (String suffix : List.of("-cloud-amd64-unsigned", "-amd64-unsigned", "-amd64")) {
-            String best = names.stream().filter(n -> n.endsWith(suffix) && !n.contains("-rt-"))
-                    .filter(n -> !(suffix.equals("-amd64-unsigned") && n.contains("cloud")))
-                    .filter(n -> !(suffix.equals("-amd64") && n.contains("cloud")))
-                    .max(Comparator.naturalOrder()).orElse(null);
-            if (best != null) {
-                return best;
-            }
-        }
-        return null;
-    }
-
-    static Path findVmlinuz(Path cache) throws IOException {
-        Path boot = cache.resolve("root/boot");
-        if (!Files.isDirectory(boot)) {
-            return null;
-        }
-        try (Stream<Path> s = Files.list(boot)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("vmlinuz-")).findFirst().orElse(null);
-        }
+    static void unpackKernel() throws IOException {
+        vmlinuz = DebianKernelFixture.vmlinuz(DebianKernelFixture.CLOUD, work);
     }
 
     static MemoryBlockDevice diskWithKernel(byte[] kernel) {
@@ -109,7 +64,7 @@ class DebianKernelTest {
     @Test
     void debianKernelHandOffReportsItsVersionProtocolAndCommandLine() throws IOException {
         byte[] kernel = Files.readAllBytes(vmlinuz);
-        String release = vmlinuz.getFileName().toString().substring("vmlinuz-".length());
+        String release = DebianKernelFixture.release(vmlinuz);
         BootReport r = HvmBoot.boot(diskWithKernel(kernel));
         assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
         assertThat(r.kernel().version()).startsWith(release + " (").contains("Debian");

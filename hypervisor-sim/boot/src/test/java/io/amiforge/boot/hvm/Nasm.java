@@ -1,10 +1,12 @@
 package io.amiforge.boot.hvm;
 
 import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Assembles NASM source in a temp directory (skips/fails through {@link Interop} without nasm). */
 final class Nasm {
@@ -21,12 +23,7 @@ final class Nasm {
     }
 
     static byte[] assembleFile(Path nasm, Path src, Path out) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(nasm.toString(), "-f", "bin", "-o", out.toString(), src.toString())
-                .redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
-            throw new AssertionError("nasm failed for " + src + ":\n" + log);
-        }
+        Processes.run(List.of(nasm.toString(), "-f", "bin", "-o", out.toString(), src.toString())).orFail();
         return Files.readAllBytes(out);
     }
 }

@@ -9,7 +9,6 @@ import io.amiforge.testkit.Processes;
 import io.amiforge.boot.BootReport;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,10 +55,8 @@ class RealBootCodeTest {
                 + "\nstart=10240, type=83\n";
         Path scriptFile = tmp.resolve(name + ".sfdisk");
         Files.writeString(scriptFile, script);
-        Process p = new ProcessBuilder(sfdisk.toString(), "--no-reread", "--no-tell-kernel", img.toString())
-                .redirectInput(scriptFile.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as("sfdisk: " + out).isZero();
+        Processes.command(sfdisk.toString(), "--no-reread", "--no-tell-kernel", img.toString()).input(scriptFile).run()
+                .orFail();
         return img;
     }
 

@@ -8,23 +8,22 @@ import io.amiforge.blockdev.MemoryBlockDevice;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
 import io.amiforge.boot.BootReport;
+import io.amiforge.boot.DebianKernelFixture;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * PV-boots a real Debian kernel (fetched with {@code apt-get download}, unpacked with
- * {@code dpkg-deb -x}) from an ext4 image made by {@code mke2fs -d}, read back through
- * {@code debugfs}: the way an AWS PV AMI carries its kernel. Debian 6.1's bzImage payload is
- * xz with the x86 BCJ filter; its Xen notes are only visible after decompression.
+ * PV-boots a real Debian kernel (the pinned {@link DebianKernelFixture#GENERIC} kernel) from an
+ * ext4 image made by {@code mke2fs -d}, read back through {@code debugfs}: the way an AWS PV AMI
+ * carries its kernel. Debian 6.1's generic bzImage payload is xz with the x86 BCJ filter; its Xen
+ * notes are only visible after decompression.
  */
 @Tag("interop")
 class DebianKernelInteropTest {
@@ -35,46 +34,11 @@ class DebianKernelInteropTest {
     static String kernelRelease;
 
     @BeforeAll
-    static void fetchKernel() throws IOException {
-        Interop.tool("apt-get");
-        Interop.tool("apt-cache");
-        Interop.tool("dpkg-deb");
+    static void unpackKernel() throws IOException {
         Interop.tool("mke2fs");
         Interop.tool("debugfs");
-        String pkg = newest("^linux-image-6\\.1\\.0-[0-9]+-amd64-unsigned$");
-        if (pkg == null) {
-            pkg = newest("^linux-image-[0-9].*-amd64-unsigned$");
-        }
-        Interop.unless(pkg != null, "apt-cache knows no linux-image-*-amd64-unsigned package");
-        Path debs = Files.createDirectories(work.resolve("debs"));
-        Processes.Result dl = Processes.run(debs, List.of("apt-get", "download", pkg));
-        Path deb;
-        try (Stream<Path> s = Files.list(debs)) {
-            deb = s.filter(p -> p.toString().endsWith(".deb")).findFirst().orElse(null);
-        }
-        Interop.unless(dl.exitCode() == 0 && deb != null, "apt-get download " + pkg + " failed: " + dl.output());
-        Path x = work.resolve("x");
-        Processes.run(List.of("dpkg-deb", "-x", deb.toString(), x.toString())).orFail();
-        try (Stream<Path> s = Files.list(x.resolve("boot"))) {
-            vmlinuz = s.filter(p -> p.getFileName().toString().startsWith("vmlinuz-")).findFirst().orElseThrow();
-        }
-        kernelRelease = vmlinuz.getFileName().toString().substring("vmlinuz-".length());
-    }
-
-    private static String newest(String regex) {
-        Processes.Result r = Processes.run(List.of("apt-cache", "search", "--names-only", regex));
-        return r.output().lines().map(l -> l.split(" ")[0]).filter(n -> n.startsWith("linux-image-"))
-                .max(Comparator.comparing(DebianKernelInteropTest::versionKey)).orElse(null);
-    }
-
-    private static String versionKey(String name) {
-        StringBuilder sb = new StringBuilder();
-        for (String part : name.split("[^0-9]+")) {
-            if (!part.isEmpty()) {
-                sb.append(String.format("%08d", Long.parseLong(part.length() > 8 ? part.substring(0, 8) : part)));
-            }
-        }
-        return sb.toString();
+        vmlinuz = DebianKernelFixture.vmlinuz(DebianKernelFixture.GENERIC, work);
+        kernelRelease = DebianKernelFixture.release(vmlinuz);
     }
 
     private Path rootTree(String name, boolean symlinkMenu) throws IOException {

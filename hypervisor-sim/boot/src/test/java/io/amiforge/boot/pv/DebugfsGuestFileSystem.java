@@ -1,12 +1,11 @@
 package io.amiforge.boot.pv;
 
 import io.amiforge.blockdev.AmiforgeException;
-import java.io.IOException;
+import io.amiforge.testkit.Processes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,27 +30,8 @@ final class DebugfsGuestFileSystem implements GuestFileSystem {
     }
 
     private byte[] run(String request, boolean stdoutOnly) {
-        try {
-            ProcessBuilder pb = new ProcessBuilder(List.of(debugfs.toString(), "-R", request, image));
-            if (stdoutOnly) {
-                pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-            } else {
-                pb.redirectErrorStream(true);
-            }
-            Process p = pb.start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(2, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new AssertionError("debugfs timed out: " + request);
-            }
-            return out;
-        } catch (IOException e) {
-            throw new AmiforgeException(AmiforgeException.Kind.FAILED, "DebugfsFailed", e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        Processes.Result r = Processes.run(List.of(debugfs.toString(), "-R", request, image));
+        return stdoutOnly ? r.stdout() : r.output().getBytes(StandardCharsets.UTF_8);
     }
 
     private String stat(String path) {

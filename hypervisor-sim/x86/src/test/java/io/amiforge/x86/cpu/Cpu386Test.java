@@ -3,9 +3,11 @@ package io.amiforge.x86.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -178,10 +180,7 @@ class Cpu386Test {
         Path nasm = Interop.tool("nasm");
         Path in = tmp.resolve(name + ".asm"), out = tmp.resolve(name + ".bin");
         Files.writeString(in, src, StandardCharsets.UTF_8);
-        Process p = new ProcessBuilder(nasm.toString(), "-f", "bin", "-o", out.toString(), in.toString())
-                .redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor()).as(log).isZero();
+        Processes.run(List.of(nasm.toString(), "-f", "bin", "-o", out.toString(), in.toString())).orFail();
         return Files.readAllBytes(out);
     }
 

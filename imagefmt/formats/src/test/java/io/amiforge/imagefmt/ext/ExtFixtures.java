@@ -90,7 +90,7 @@ final class ExtFixtures {
     static String output(String... command) {
         List<String> c = new ArrayList<>(Arrays.asList(command));
         c.set(0, Interop.tool(command[0]).toString());
-        return Processes.run(c).orFail().output();
+        return Processes.run(c).orFail().stdoutText();
     }
 
     /** Checks that every entry under {@code source} reads back from {@code fs} identically. */

@@ -28,7 +28,6 @@ class Qcow2DeviceContractTest extends BlockDeviceContractTest {
 
     @Override
     protected BlockDevice reopen(BlockDevice device) {
-        device.flush();
         device.close();
         return ImageFormats.open(files.get(device), false);
     }
