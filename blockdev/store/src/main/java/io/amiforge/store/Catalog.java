@@ -12,10 +12,13 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
@@ -234,16 +237,26 @@ final class Catalog {
     }
 
     /**
-     * Replays the catalog log ({@code catalog.log}): batches of record lines, each closed by
-     * {@code commit <crc32c of the batch>}. A batch without an intact commit line (a torn append)
-     * is ignored; records of a valid batch replace those of the same name or id.
+     * Replays the catalog log ({@code catalog.<gen>.log}) from byte {@code from}: batches of
+     * record lines, each closed by {@code commit <crc32c of the batch>}. A batch without an intact
+     * commit line (a torn append) is ignored, and so is anything after it; records of a valid
+     * batch replace those of the same name or id. Returns the byte just after the last valid
+     * batch (where the next batch goes), or {@code from} if the log does not exist.
      */
-    void replayLog(Path log) {
+    long replayLog(Path log, long from) {
         byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(log);
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size - from > Integer.MAX_VALUE - 8) {
+                throw StoreException.corrupt(log + ": catalog log of " + size + " bytes is too large");
+            }
+            ByteBuffer buffer = ByteBuffer.allocate((int) Math.max(0, size - from));
+            while (buffer.hasRemaining() && channel.read(buffer, from + buffer.position()) >= 0) {
+                // read the rest of the (small) log
+            }
+            bytes = buffer.array();
         } catch (NoSuchFileException e) {
-            return;
+            return from;
         } catch (IOException e) {
             throw new BlockDeviceException.Io(log.toString(), "read", e);
         }
@@ -256,16 +269,14 @@ final class Catalog {
         int lineNumber = 1;
         while (true) {
             int commit = text.indexOf("commit ", start);
-            if (commit < 0) {
-                return;
-            }
-            int end = text.indexOf('\n', commit);
+            int end = commit < 0 ? -1 : text.indexOf('\n', commit);
             if (end < 0) {
-                return;
+                return from + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
             }
             String batch = text.substring(start, commit);
             if (!crcOf(batch).equals(text.substring(commit + 7, end).trim())) {
-                return; // torn or damaged batch: it (and anything after it) never committed
+                // torn or damaged batch: it (and anything after it) never committed
+                return from + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
             }
             for (String l : batch.split("\n")) {
                 apply(log, lineNumber++, l);
@@ -273,6 +284,126 @@ final class Catalog {
             start = end + 1;
         }
     }
+
+    /** The log generation a saved catalog file names (its second line), or -1 if there is no catalog yet. */
+    static long savedGeneration(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(128);
+            while (head.hasRemaining() && channel.read(head, head.position()) > 0) {
+                // the header and the log line fit in 128 bytes
+            }
+            String text = new String(head.array(), 0, head.position(), StandardCharsets.UTF_8);
+            int at = text.indexOf("\nlog gen=");
+            int end = at < 0 ? -1 : text.indexOf('\n', at + 1);
+            if (end < 0) {
+                throw StoreException.corrupt(file + ": not an amiforge catalog (no 'log gen=' second line)");
+            }
+            return Long.parseLong(text.substring(at + 9, end).trim());
+        } catch (NoSuchFileException e) {
+            return -1;
+        } catch (NumberFormatException e) {
+            throw StoreException.corrupt(file + ": malformed 'log gen=' line (" + e.getMessage() + ")");
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(file.toString(), "read", e);
+        }
+    }
+
+    /**
+     * Takes over everything {@code fresh} (just read from disk) holds, keeping the record objects
+     * of {@code kept} volumes: this process holds their locks, so its records of them are the
+     * newest and the volume states that point at them stay valid.
+     */
+    void replaceWith(Catalog fresh, Set<String> kept) {
+        Map<String, VolumeRecord> mine = new HashMap<>(volumes);
+        logGeneration = fresh.logGeneration;
+        volumes.clear();
+        volumes.putAll(fresh.volumes);
+        for (String name : kept) {
+            VolumeRecord v = mine.get(name);
+            if (v != null) {
+                volumes.put(name, v);
+            }
+        }
+        snapshots.clear();
+        snapshots.putAll(fresh.snapshots);
+    }
+
+    // ---- lookups ------------------------------------------------------------------------------
+
+    VolumeRecord volume(String name) {
+        VolumeRecord v = volumes.get(name);
+        if (v == null) {
+            throw StoreException.volumeNotFound(name);
+        }
+        return v;
+    }
+
+    SnapshotRecord snapshot(String id) {
+        SnapshotRecord s = id == null ? null : snapshots.get(id);
+        if (s == null) {
+            throw StoreException.snapshotNotFound(id);
+        }
+        return s;
+    }
+
+    /** The volume whose id is {@code volumeId}, or null (it was deleted, or the snapshot was imported). */
+    VolumeRecord volumeById(String volumeId) {
+        for (VolumeRecord v : volumes.values()) {
+            if (v.id.equals(volumeId)) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    /** The copy-on-write snapshot of volume {@code volumeId} that owns generation {@code gen}, or null. */
+    SnapshotRecord cowSnapshotOf(String volumeId, int gen) {
+        for (SnapshotRecord s : snapshots.values()) {
+            if (s.gen == gen && "cow".equals(s.mode) && volumeId.equals(s.volumeId)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Fails with {@code CorruptData} if a record names a parent snapshot the catalog lacks. */
+    void validate(Path dir) {
+        for (SnapshotRecord s : snapshots.values()) {
+            for (String ref : new String[] {s.parent, s.base}) {
+                if (ref != null && !snapshots.containsKey(ref)) {
+                    throw StoreException.corrupt("store " + dir + ": snapshot " + s.id + " names parent " + ref
+                            + ", which is missing from the catalog");
+                }
+            }
+        }
+        for (VolumeRecord v : volumes.values()) {
+            for (String ref : new String[] {v.parent, v.base}) {
+                if (ref != null && !snapshots.containsKey(ref)) {
+                    throw StoreException.corrupt("store " + dir + ": volume " + v.name + " names parent snapshot " + ref
+                            + ", which is missing from the catalog");
+                }
+            }
+        }
+    }
+
+    /** {@code prefix} + 17 lowercase hex digits (68 random bits), as EC2 ids look. */
+    static String newId(String prefix) {
+        SplittableRandom ids = IDS.get();
+        long a = ids.nextLong();
+        int b = ids.nextInt(16);
+        char[] out = new char[prefix.length() + 17];
+        prefix.getChars(0, prefix.length(), out, 0);
+        for (int i = 0; i < 16; i++) {
+            out[prefix.length() + i] = HEX[(int) (a >>> (60 - 4 * i)) & 15];
+        }
+        out[out.length - 1] = HEX[b];
+        return new String(out);
+    }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    /** Seeded from SecureRandom per thread; ids need uniqueness (across processes too), not secrecy, and must be cheap. */
+    private static final ThreadLocal<SplittableRandom> IDS =
+            ThreadLocal.withInitial(() -> new SplittableRandom(new SecureRandom().nextLong()));
 
     /** One batch for the log: the lines and their commit line. */
     static byte[] logBatch(String lines) {

@@ -81,16 +81,22 @@ final class Layer {
         return new Layer(dir, id, blockSize, blocks, withGens);
     }
 
-    /** Opens a layer's files (if they exist), replays its index and cuts a torn tail entry. */
-    static Layer open(Path dir, String id, int blockSize, long blocks, boolean withGens) {
+    /**
+     * Opens a layer's files (if they exist) and replays its index. With {@code repair} (only the
+     * holder of a volume's lock, for the volume's own layer) a torn tail entry and data past the
+     * last live slot are cut off and a mostly dead index is compacted; without it the files are
+     * left as they are (another process may be reading them), a torn tail entry is skipped and
+     * the next entry written overwrites it.
+     */
+    static Layer open(Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair) {
         Layer layer = new Layer(dir, id, blockSize, blocks, withGens);
         if (Files.exists(layer.idxPath)) {
-            layer.load(blocks);
+            layer.load(blocks, repair);
         }
         return layer;
     }
 
-    private void load(long blocks) {
+    private void load(long blocks, boolean repair) {
         try {
             idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
             data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE,
@@ -142,7 +148,7 @@ final class Layer {
                 }
                 pos += n;
             }
-            if (valid < length && openDamage.isEmpty()) {
+            if (repair && valid < length && openDamage.isEmpty()) {
                 idx.truncate(valid);
             }
             idxLength = valid;
@@ -162,10 +168,10 @@ final class Layer {
                     pushFree(s);
                 }
             }
-            if (data.size() > nextSlot << blockShift) {
+            if (repair && data.size() > nextSlot << blockShift) {
                 data.truncate(nextSlot << blockShift); // data of writes whose entry never made it
             }
-            if (idxEntries > 2 * index.count() + 1024) {
+            if (repair && idxEntries > 2 * index.count() + 1024) {
                 compact();
             }
             remap();

@@ -3,7 +3,7 @@ package io.amiforge.store;
 import io.amiforge.blockdev.AbstractBlockDevice;
 import java.lang.foreign.MemorySegment;
 
-/** A handle on a volume of an open store; closing it leaves the volume and the store as they are. */
+/** A handle on a volume of an open store; closing the last handle of a volume releases its lock. */
 final class StoreVolume extends AbstractBlockDevice implements Volume {
 
     private final VolumeState state;
@@ -83,5 +83,6 @@ final class StoreVolume extends AbstractBlockDevice implements Volume {
 
     @Override
     protected void doClose() {
+        state.store.volumeClosed(state); // the last handle gives the volume's lock back
     }
 }
