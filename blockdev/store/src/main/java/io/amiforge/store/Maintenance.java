@@ -321,6 +321,7 @@ final class Maintenance {
      */
     VerifyReport verify() {
         List<VerifyReport.Damage> damage = new ArrayList<>();
+        List<String> notChecked = new ArrayList<>();
         long[] checked = {0};
         for (Catalog.SnapshotRecord s : catalog.snapshots.values()) {
             checkLayer(chains.layerOf(s), s.id, null, damage, checked);
@@ -328,13 +329,12 @@ final class Maintenance {
         for (Catalog.VolumeRecord v : List.copyOf(catalog.volumes.values())) {
             VolumeState st = volumes.stateIfFree(v.name);
             if (st == null) {
-                damage.add(new VerifyReport.Damage(null, v.name, -1,
-                        "not checked: the volume is open in another process (verify again when it is closed)"));
+                notChecked.add(v.name);
             } else {
                 checkLayer(st.top(), null, v.name, damage, checked);
             }
         }
-        return new VerifyReport(checked[0], List.copyOf(damage));
+        return new VerifyReport(checked[0], List.copyOf(damage), List.copyOf(notChecked));
     }
 
     private void checkLayer(Layer layer, String snapshotId, String volume, List<VerifyReport.Damage> damage, long[] checked) {

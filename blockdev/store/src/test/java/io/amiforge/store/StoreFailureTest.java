@@ -131,6 +131,9 @@ class StoreFailureTest {
                 String snap = store.createSnapshot("other", "beside the held volume").id();
                 assertThat(store.listVolumes()).extracting(VolumeInfo::name).containsExactlyInAnyOrder("disk", "other");
                 assertThat(store.listSnapshots()).extracting(SnapshotInfo::id).containsExactly(snap);
+                VerifyReport report = store.verify();
+                assertThat(report.ok()).isTrue();
+                assertThat(report.notChecked()).containsExactly("disk");
             }
         } finally {
             holder.toHandle().destroyForcibly();
