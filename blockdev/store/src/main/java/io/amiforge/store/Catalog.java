@@ -2,8 +2,6 @@ package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
 import java.io.IOException;
-import java.net.URLDecoder;
-import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.zip.CRC32C;
 
 /**
  * The store's metadata: every volume and snapshot record. Persisted as one text file
@@ -90,7 +87,7 @@ final class Catalog {
         }
         String body = text.substring(0, crcLine);
         String stored = text.substring(crcLine + 4).trim();
-        String actual = crcOf(body);
+        String actual = CatalogFormat.crcOf(body);
         if (!actual.equals(stored)) {
             throw StoreException.corrupt(file + ": checksum mismatch (stored " + stored + ", computed " + actual + ")");
         }
@@ -107,133 +104,38 @@ final class Catalog {
         if (line.isBlank()) {
             return;
         }
-        Map<String, String> f = parse(line);
         String kind = line.substring(0, line.indexOf(' ') < 0 ? line.length() : line.indexOf(' '));
-        Catalog catalog = this;
-        int i = lineNumber - 1;
         try {
+            Map<String, String> f = CatalogFormat.parse(line);
             switch (kind) {
-                case "log" -> catalog.logGeneration = Long.parseLong(f.get("gen"));
+                case "log" -> logGeneration = Long.parseLong(f.get("gen"));
                 case "volume" -> {
-                    VolumeRecord v = new VolumeRecord();
-                    v.name = f.get("name");
-                    v.id = f.get("id");
-                    v.size = Long.parseLong(f.get("size"));
-                    v.blockSize = Integer.parseInt(f.get("bs"));
-                    v.write = f.get("write");
-                    v.read = f.get("read");
-                    v.parent = f.get("parent");
-                    v.base = f.get("base");
-                    v.layer = f.get("layer");
-                    v.gen = Integer.parseInt(f.get("gen"));
-                    v.created = Instant.parse(f.get("created"));
-                    String alias = f.get("alias");
-                    if (alias != null && !alias.isEmpty()) {
-                        for (String pair : alias.split(",")) {
-                            String[] kv = pair.split(":");
-                            v.genAlias.put(Integer.parseInt(kv[0]), Integer.parseInt(kv[1]));
-                        }
-                    }
-                    catalog.volumes.put(v.name, v);
+                    VolumeRecord v = CatalogFormat.volume(f);
+                    volumes.put(v.name, v);
                 }
                 case "snapshot" -> {
-                    SnapshotRecord s = new SnapshotRecord();
-                    s.id = f.get("id");
-                    s.volume = f.get("volume");
-                    s.volumeId = f.get("volumeId");
-                    s.parent = f.get("parent");
-                    s.base = f.get("base");
-                    s.layer = f.get("layer");
-                    s.size = Long.parseLong(f.get("size"));
-                    s.blockSize = Integer.parseInt(f.get("bs"));
-                    s.description = f.getOrDefault("desc", "");
-                    s.created = Instant.parse(f.get("created"));
-                    s.mode = f.get("mode");
-                    s.gen = Integer.parseInt(f.get("gen"));
-                    s.materialized = Boolean.parseBoolean(f.get("materialized"));
-                    f.forEach((k, val) -> {
-                        if (k.startsWith("attr.")) {
-                            s.attributes.put(k.substring(5), val);
-                        }
-                    });
-                    catalog.snapshots.put(s.id, s);
+                    SnapshotRecord s = CatalogFormat.snapshot(f);
+                    snapshots.put(s.id, s);
                 }
-                default -> throw StoreException.corrupt(file + ": line " + (i + 1) + ": unknown record '" + kind + "'");
+                default -> throw StoreException.corrupt(file + ": line " + lineNumber + ": unknown record '" + kind + "'");
             }
+        } catch (StoreException e) {
+            throw e;
         } catch (RuntimeException e) {
-            if (e instanceof StoreException) {
-                throw e;
-            }
-            throw StoreException.corrupt(file + ": line " + (i + 1) + ": malformed record (" + e + ")");
+            throw StoreException.corrupt(file + ": line " + lineNumber + ": malformed record (" + e + ")");
         }
-    }
-
-    private static Map<String, String> parse(String line) {
-        Map<String, String> fields = new HashMap<>();
-        for (String token : line.split(" ")) {
-            int eq = token.indexOf('=');
-            if (eq > 0) {
-                fields.put(URLDecoder.decode(token.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(token.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return fields;
-    }
-
-    static String crcOf(String body) {
-        CRC32C crc = new CRC32C();
-        crc.update(body.getBytes(StandardCharsets.UTF_8));
-        return String.format("%08x", crc.getValue());
     }
 
     String serialize() {
         StringBuilder out = new StringBuilder(HEADER).append('\n');
         out.append("log gen=").append(logGeneration).append('\n');
         for (VolumeRecord v : volumes.values()) {
-            out.append(line(v));
+            out.append(CatalogFormat.line(v));
         }
         for (SnapshotRecord s : snapshots.values()) {
-            out.append(line(s));
+            out.append(CatalogFormat.line(s));
         }
         return out.toString();
-    }
-
-    static String line(VolumeRecord v) {
-        StringBuilder out = new StringBuilder("volume");
-        field(out, "name", v.name);
-        field(out, "id", v.id);
-        field(out, "size", Long.toString(v.size));
-        field(out, "bs", Integer.toString(v.blockSize));
-        field(out, "write", v.write);
-        field(out, "read", v.read);
-        field(out, "parent", v.parent);
-        field(out, "base", v.base);
-        field(out, "layer", v.layer);
-        field(out, "gen", Integer.toString(v.gen));
-        field(out, "created", v.created.toString());
-        StringBuilder alias = new StringBuilder();
-        v.genAlias.forEach((k, val) -> alias.append(alias.isEmpty() ? "" : ",").append(k).append(':').append(val));
-        field(out, "alias", alias.toString());
-        return out.append('\n').toString();
-    }
-
-    static String line(SnapshotRecord s) {
-        StringBuilder out = new StringBuilder("snapshot");
-        field(out, "id", s.id);
-        field(out, "volume", s.volume);
-        field(out, "volumeId", s.volumeId);
-        field(out, "parent", s.parent);
-        field(out, "base", s.base);
-        field(out, "layer", s.layer);
-        field(out, "size", Long.toString(s.size));
-        field(out, "bs", Integer.toString(s.blockSize));
-        field(out, "desc", s.description);
-        field(out, "created", s.created.toString());
-        field(out, "mode", s.mode);
-        field(out, "gen", Integer.toString(s.gen));
-        field(out, "materialized", Boolean.toString(s.materialized));
-        s.attributes.forEach((k, val) -> field(out, "attr." + k, val));
-        return out.append('\n').toString();
     }
 
     /**
@@ -274,7 +176,7 @@ final class Catalog {
                 return from + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
             }
             String batch = text.substring(start, commit);
-            if (!crcOf(batch).equals(text.substring(commit + 7, end).trim())) {
+            if (!CatalogFormat.crcOf(batch).equals(text.substring(commit + 7, end).trim())) {
                 // torn or damaged batch: it (and anything after it) never committed
                 return from + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
             }
@@ -405,29 +307,6 @@ final class Catalog {
     private static final ThreadLocal<SplittableRandom> IDS =
             ThreadLocal.withInitial(() -> new SplittableRandom(new SecureRandom().nextLong()));
 
-    /** One batch for the log: the lines and their commit line. */
-    static byte[] logBatch(String lines) {
-        return (lines + "commit " + crcOf(lines) + "\n").getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static void field(StringBuilder out, String key, String value) {
-        if (value == null) {
-            return;
-        }
-        out.append(' ').append(encode(key)).append('=').append(encode(value));
-    }
-
-    /** URL-encodes, with a fast path for the common values that need no encoding (ids, numbers). */
-    private static String encode(String value) {
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_')) {
-                return URLEncoder.encode(value, StandardCharsets.UTF_8);
-            }
-        }
-        return value;
-    }
-
     /** Commits the catalog atomically (write new, fsync, rename, fsync dir); returns bytes written. */
     int save(Path file) {
         return save(file, true);
@@ -440,7 +319,7 @@ final class Catalog {
      */
     int save(Path file, boolean durable) {
         String body = serialize();
-        byte[] bytes = (body + "crc " + crcOf(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = (body + "crc " + CatalogFormat.crcOf(body) + "\n").getBytes(StandardCharsets.UTF_8);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

@@ -214,7 +214,7 @@ final class CatalogLog {
      */
     int append(String lines) {
         assert depth > 0 : "catalog log appended without its lock";
-        byte[] batch = Catalog.logBatch(lines);
+        byte[] batch = CatalogFormat.logBatch(lines);
         try {
             if (log == null) {
                 openLog(logLength);

@@ -5,7 +5,6 @@ import io.amiforge.blockdev.BlockDeviceException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -57,10 +56,7 @@ final class Layer {
     private long idxLength;
     private long idxEntries;
     private long nextSlot;
-    private long[] free = new long[16];
-    private int freeCount;
-    private long[] freedPending = new long[16];
-    private int freedPendingCount;
+    private final SlotAllocator slots = new SlotAllocator();
     private boolean dirty;
     private boolean newFiles;
     private final ByteBuffer entryBuffer = ByteBuffer.allocateDirect(ENTRY).order(ByteOrder.LITTLE_ENDIAN);
@@ -165,7 +161,7 @@ final class Layer {
             nextSlot = max[0] + 1;
             for (long s = 0; s < nextSlot; s++) {
                 if (!live.contains((int) s)) {
-                    pushFree(s);
+                    slots.free(s);
                 }
             }
             if (repair && data.size() > nextSlot << blockShift) {
@@ -348,10 +344,7 @@ final class Layer {
                 gens.set(block, Integer.toUnsignedLong(gen) + 1);
             }
             if (old != 0 && !isZero(old)) {
-                if (freedPendingCount == freedPending.length) {
-                    freedPending = java.util.Arrays.copyOf(freedPending, freedPendingCount * 2);
-                }
-                freedPending[freedPendingCount++] = (old >>> 32) - 1;
+                slots.freeAfterSync((old >>> 32) - 1);
             }
             dirty = true;
             return ENTRY;
@@ -381,7 +374,7 @@ final class Layer {
 
         /** Records the block just put in {@link #next()}, with its CRC32C. */
         void add(long block, int crc, int gen) {
-            if (freeCount > 0) {
+            if (slots.hasFree()) {
                 throw new IllegalStateException("layer " + id + " is not fresh");
             }
             if (count == 0) {
@@ -452,20 +445,14 @@ final class Layer {
     }
 
     private long allocateSlot() {
-        if (freeCount > 0) {
-            return free[--freeCount];
+        long slot = slots.take();
+        if (slot >= 0) {
+            return slot;
         }
         if (nextSlot >= 0xFFFF_FFFEL) {
             throw new BlockDeviceException("layer " + id + ": more than 2^32-2 block slots");
         }
         return nextSlot++;
-    }
-
-    private void pushFree(long slot) {
-        if (freeCount == free.length) {
-            free = java.util.Arrays.copyOf(free, freeCount * 2);
-        }
-        free[freeCount++] = slot;
     }
 
     private void ensureFiles() throws IOException {
@@ -476,10 +463,6 @@ final class Layer {
             idxLength = idx.size();
             newFiles = true; // the directory is fsynced with the next force(), not on this write
         }
-    }
-
-    boolean isDirty() {
-        return dirty;
     }
 
     /** fsyncs data then index (so a durable entry never points at data that is not); recycles freed slots. */
@@ -497,21 +480,9 @@ final class Layer {
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "fsync", e);
         }
-        for (int i = 0; i < freedPendingCount; i++) {
-            pushFree(freedPending[i]);
-        }
-        freedPendingCount = 0;
+        slots.synced();
         dirty = false;
         remap();
-    }
-
-    /** Bytes of storage the data file really occupies is left to the file system; this is its logical length. */
-    long dataFileLength() {
-        try {
-            return data == null ? 0 : data.size();
-        } catch (IOException e) {
-            return 0;
-        }
     }
 
     void close() {
@@ -541,23 +512,5 @@ final class Layer {
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "delete", e);
         }
-    }
-
-    Path dataPath() {
-        return dataPath;
-    }
-
-    static MemorySegment allocateBlock(int blockSize) {
-        return Arena.ofAuto().allocate(blockSize, 4096);
-    }
-
-    static boolean allZero(MemorySegment block) {
-        long n = block.byteSize();
-        for (long i = 0; i < n; i += 8) {
-            if (block.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -261,7 +261,7 @@ final class VolumeWriter {
         // O(1) and no fsync: the two changed records are appended to the catalog log as one
         // checksummed batch (atomic, survives the process dying); the next flush, metadata
         // change or close makes it durable (group commit) by saving the whole catalog
-        state.stats.metadataBytesWritten.add(store.log.append(Catalog.line(v) + Catalog.line(s)));
+        state.stats.metadataBytesWritten.add(store.log.append(CatalogFormat.line(v) + CatalogFormat.line(s)));
         long count = "row".equals(s.mode) ? store.chains.layerOf(s).blockCount() : cowBlocks;
         return new SnapshotInfo(s.id, s.volume, s.parent, s.size, s.blockSize, s.description, s.created, count, Map.of());
     }
