@@ -35,10 +35,8 @@ import org.roaringbitmap.RoaringBitmap;
  */
 final class Layer {
 
-    static final int ENTRY = 32;
-    static final int MAGIC = 0x41464958; // "AFIX"
+    static final int ENTRY = IndexEntry.SIZE;
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
-    private static final int FLAG_ZERO = 1;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
 
     final String id;
@@ -114,14 +112,8 @@ final class Layer {
                 buf.flip();
                 while (buf.remaining() >= ENTRY) {
                     int at = buf.position();
-                    int magic = buf.getInt(at);
-                    crc.reset();
-                    buf.limit(at + 28).position(at);
-                    crc.update(buf);
-                    buf.limit((int) n);
-                    int stored = buf.getInt(at + 28);
-                    long block = buf.getLong(at + 8);
-                    if (magic != MAGIC || (int) crc.getValue() != stored || block < 0 || block >= blocks) {
+                    long block = IndexEntry.block(buf, at);
+                    if (!IndexEntry.intact(buf, at, crc) || block < 0 || block >= blocks) {
                         if (pos + at + ENTRY >= length) {
                             break; // a torn last entry: the write it belonged to never returned
                         }
@@ -129,11 +121,8 @@ final class Layer {
                         buf.position(at + ENTRY);
                         continue;
                     }
-                    int flags = buf.getInt(at + 4);
-                    long slot = Integer.toUnsignedLong(buf.getInt(at + 16));
-                    int dataCrc = buf.getInt(at + 20);
-                    int gen = buf.getInt(at + 24);
-                    long value = (flags & FLAG_ZERO) != 0 ? (ZERO_SLOT << 32) : ((slot + 1) << 32) | Integer.toUnsignedLong(dataCrc);
+                    long value = IndexEntry.value(buf, at);
+                    int gen = IndexEntry.gen(buf, at);
                     index.set(block, value);
                     if (gens != null) {
                         gens.set(block, Integer.toUnsignedLong(gen) + 1);
@@ -186,7 +175,7 @@ final class Layer {
             IOException[] failure = {null};
             index.forEach((block, value) -> {
                 try {
-                    encode(e, block, value, gens == null ? 0 : (int) (gens.get(block) - 1));
+                    IndexEntry.encode(e, block, value, gens == null ? 0 : (int) (gens.get(block) - 1));
                     while (e.hasRemaining()) {
                         pos[0] += out.write(e, pos[0]);
                     }
@@ -206,24 +195,6 @@ final class Layer {
         Catalog.fsyncDirectory(idxPath.getParent());
         idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
         idxEntries = index.count();
-    }
-
-    private static void encode(ByteBuffer e, long block, long value, int gen) {
-        long slotPlus1 = value >>> 32;
-        boolean zero = slotPlus1 == ZERO_SLOT;
-        e.clear();
-        e.putInt(0, MAGIC);
-        e.putInt(4, zero ? FLAG_ZERO : 0);
-        e.putLong(8, block);
-        e.putInt(16, zero ? 0 : (int) (slotPlus1 - 1));
-        e.putInt(20, zero ? 0 : (int) value);
-        e.putInt(24, gen);
-        CRC32C crc = CRC.get();
-        crc.reset();
-        e.limit(28);
-        crc.update(e);
-        e.clear();
-        e.putInt(28, (int) crc.getValue());
     }
 
     /** The packed entry of {@code block} in this layer, 0 if absent. */
@@ -334,7 +305,7 @@ final class Layer {
                 }
                 value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc(data));
             }
-            encode(entryBuffer, block, value, gen);
+            IndexEntry.encode(entryBuffer, block, value, gen);
             while (entryBuffer.hasRemaining()) {
                 idxLength += idx.write(entryBuffer, idxLength);
             }
@@ -354,73 +325,38 @@ final class Layer {
     }
 
     /**
-     * Appends many blocks to a layer that no reader sees yet (flatten, import), in large batches:
-     * the caller fills {@link #next()} with one block and calls {@link #add}; data goes out in
-     * 1 MiB writes, then the entries that point at it. Journal thread only.
+     * Records {@code block} in the next fresh slot for a {@link LayerBulk} load and encodes its
+     * index entry into {@code entry}; returns the slot. The layer must have no free slots.
      */
-    final class Bulk implements AutoCloseable {
-        private static final int BATCH = 1 << 20;
-        private final MemorySegment buffer = Arena.ofAuto().allocate(Math.max(BATCH, blockSize), 4096);
-        private final ByteBuffer entries = ByteBuffer.allocateDirect(Math.max(BATCH, blockSize) / blockSize * ENTRY)
-                .order(ByteOrder.LITTLE_ENDIAN);
-        private final int capacity = (int) (buffer.byteSize() / blockSize);
-        private long firstSlot = -1;
-        private int count;
-
-        /** Where the caller puts the next block's data. */
-        MemorySegment next() {
-            return buffer.asSlice((long) count * blockSize, blockSize);
+    long bulkSlot(long block, int crc, int gen, ByteBuffer entry) {
+        if (slots.hasFree()) {
+            throw new IllegalStateException("layer " + id + " is not fresh");
         }
-
-        /** Records the block just put in {@link #next()}, with its CRC32C. */
-        void add(long block, int crc, int gen) {
-            if (slots.hasFree()) {
-                throw new IllegalStateException("layer " + id + " is not fresh");
-            }
-            if (count == 0) {
-                firstSlot = nextSlot;
-            }
-            long slot = nextSlot++;
-            long value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc);
-            ByteBuffer e = entries.slice(count * ENTRY, ENTRY).order(ByteOrder.LITTLE_ENDIAN);
-            encode(e, block, value, gen);
-            index.set(block, value);
-            if (gens != null) {
-                gens.set(block, Integer.toUnsignedLong(gen) + 1);
-            }
-            count++;
-            if (count == capacity) {
-                flush();
-            }
+        long slot = nextSlot++;
+        long value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc);
+        IndexEntry.encode(entry, block, value, gen);
+        index.set(block, value);
+        if (gens != null) {
+            gens.set(block, Integer.toUnsignedLong(gen) + 1);
         }
+        return slot;
+    }
 
-        private void flush() {
-            if (count == 0) {
-                return;
+    /** Writes a {@link LayerBulk} batch: the data of slots from {@code firstSlot} on, then their {@code count} entries. */
+    void bulkWrite(ByteBuffer blocks, long firstSlot, ByteBuffer entries, int count) {
+        try {
+            ensureFiles();
+            long position = firstSlot << blockShift;
+            while (blocks.hasRemaining()) {
+                data.write(blocks, position + blocks.position());
             }
-            try {
-                ensureFiles();
-                ByteBuffer d = buffer.asSlice(0, (long) count * blockSize).asByteBuffer();
-                long position = firstSlot << blockShift;
-                while (d.hasRemaining()) {
-                    data.write(d, position + d.position());
-                }
-                entries.clear().limit(count * ENTRY);
-                while (entries.hasRemaining()) {
-                    idxLength += idx.write(entries, idxLength);
-                }
-                entries.clear();
-                idxEntries += count;
-                dirty = true;
-                count = 0;
-            } catch (IOException e) {
-                throw new BlockDeviceException.Io("layer " + id, "bulk write", e);
+            while (entries.hasRemaining()) {
+                idxLength += idx.write(entries, idxLength);
             }
-        }
-
-        @Override
-        public void close() {
-            flush();
+            idxEntries += count;
+            dirty = true;
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("layer " + id, "bulk write", e);
         }
     }
 
@@ -431,7 +367,7 @@ final class Layer {
             return 0;
         }
         try {
-            encode(entryBuffer, block, value, gen);
+            IndexEntry.encode(entryBuffer, block, value, gen);
             while (entryBuffer.hasRemaining()) {
                 idxLength += idx.write(entryBuffer, idxLength);
             }

@@ -225,7 +225,7 @@ final class Maintenance {
         // Explicit zeros (discards) stay explicit: the next snapshot's changed-block list
         // must still name a block that held data in an earlier snapshot and is now zero.
         Roaring64Bitmap zeros = new Roaring64Bitmap();
-        try (Layer.Bulk bulk = flat.new Bulk()) {
+        try (LayerBulk bulk = new LayerBulk(flat)) {
             all.forEach(block -> {
                 int ordinal = state.resolver.find(block);
                 Layer from = stack.layers[ordinal];

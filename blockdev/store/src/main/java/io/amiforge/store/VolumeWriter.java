@@ -315,7 +315,7 @@ final class VolumeWriter {
         Layer layer = Layer.empty(store.chains.layersDir(), s.layer, bs, blocks, false);
         long blockSize = bs;
         var it = blocksPresent.getLongIterator();
-        try (Layer.Bulk bulk = layer.new Bulk()) {
+        try (LayerBulk bulk = new LayerBulk(layer)) {
             while (it.hasNext()) {
                 long block = it.next();
                 MemorySegment buf = bulk.next();
