@@ -41,8 +41,12 @@ final class CatalogLog {
     private final Consumer<Set<String>> changedLayers;
     private StoreLock lock;
     private int depth;
-    /** A batch was appended without fsync (a snapshot); the next group commit saves the catalog. */
+    /** A batch was appended without fsync (a snapshot); the next group commit fsyncs the log. */
     private boolean unsynced;
+    /** Batches were appended since the catalog was last saved; closing the store saves it. */
+    private boolean appended;
+    /** The directory entry of the current log was fsynced (once per log generation). */
+    private boolean logEntrySynced;
     private FileChannel log;
     /** Where the next batch goes: the end of the last valid batch. */
     private long logLength;
@@ -198,6 +202,7 @@ final class CatalogLog {
         catalog.logGeneration = Math.max(oldGeneration, 0) + 1;
         int bytes = catalog.save(catalogPath);
         unsynced = false;
+        appended = false;
         try {
             closeLog();
             Files.deleteIfExists(logPath(dir, oldGeneration));
@@ -228,12 +233,35 @@ final class CatalogLog {
             throw new BlockDeviceException.Io(dir.toString(), "append to catalog log", e);
         }
         unsynced = true;
+        appended = true;
         return batch.length;
     }
 
-    /** Makes a lazily committed catalog durable (journal thread, after the layers were fsynced). */
+    /**
+     * Makes lazily committed batches durable (journal thread, at a group commit, after the
+     * layers were fsynced): fsyncs the log (and, once per generation, its directory entry). Takes
+     * no lock: an fsync changes nothing another process could see, so a flush never waits for
+     * another process's catalog commit.
+     */
     void syncIfUnsynced() {
-        if (unsynced) {
+        if (!unsynced || log == null) {
+            return;
+        }
+        try {
+            log.force(false);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(dir.toString(), "fsync catalog log", e);
+        }
+        if (!logEntrySynced) {
+            Catalog.fsyncDirectory(dir);
+            logEntrySynced = true;
+        }
+        unsynced = false;
+    }
+
+    /** Folds this process's log batches into a saved catalog (store close), so a closed store has an empty log. */
+    void saveIfAppended() {
+        if (appended) {
             locked(() -> {
                 save();
                 return null;
@@ -244,6 +272,7 @@ final class CatalogLog {
     private void openLog(long validEnd) throws IOException {
         log = FileChannel.open(logPath(dir, catalog.logGeneration), StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
+        logEntrySynced = false;
         logLength = validEnd;
         growLog(Math.max(LOG_CHUNK, logLength + LOG_CHUNK / 2));
     }

@@ -37,8 +37,8 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  *   <li>Every mutation runs on the store's journal thread in order (see {@link Journal}). Every
  *       metadata change is atomic and survives the process dying when the call returns, and is
  *       durable (fsynced) when it returns too, except {@link #createSnapshot}, which is made
- *       durable by the next group commit (a volume flush, another metadata change, or
- *       {@link #close}) so that it stays O(1). A volume write is durable after {@code flush()}.</li>
+ *       durable by the next group commit (a volume flush fsyncs the catalog log; another metadata
+ *       change or {@link #close} saves the whole catalog) so that it stays O(1). A volume write is durable after {@code flush()}.</li>
  * </ul>
  *
  * <h2>Processes</h2>
@@ -345,7 +345,7 @@ public final class SnapshotStore implements AutoCloseable {
         closing = true;
         journal.call(() -> {
             journal.forceAll();
-            log.syncIfUnsynced();
+            log.saveIfAppended();
             return null;
         });
         journal.close();
