@@ -55,13 +55,18 @@ class MultiProcessTest {
                 stdin.write("go\n".getBytes(StandardCharsets.UTF_8));
                 stdin.flush();
             }
-            List<List<String>> lines = new ArrayList<>();
-            for (int i = 0; i < children.size(); i++) {
+            List<List<String>> lines = new ArrayList<>(List.of(List.of(), List.of(), List.of()));
+            for (int i : new int[] {1, 2, 0}) {
+                if (i == 0) { // the writer holds A until the others are done
+                    OutputStream stdin = children.get(0).getOutputStream();
+                    stdin.write("stop\n".getBytes(StandardCharsets.UTF_8));
+                    stdin.flush();
+                }
                 List<String> got = outputs.get(i).lines().toList();
                 assertThat(children.get(i).waitFor(5, TimeUnit.MINUTES)).isTrue();
                 assertThat(children.get(i).exitValue()).as("exit of worker %d; its output: %s", i, got).isZero();
                 assertThat(got).as("worker %d finished", i).endsWith("done");
-                lines.add(got);
+                lines.set(i, got);
             }
             List<String> refusals = lines.get(2).stream().filter(l -> l.startsWith("refused ")).toList();
             assertThat(refusals).hasSize(N / 25);

@@ -12,8 +12,8 @@ import java.util.Random;
 
 /**
  * A child JVM of {@link MultiProcessTest}, one role per process, all on one store at once.
- * {@code writer V N}: holds volume V open, writes block k % 16 with {@link #value}(k) and takes
- * snapshot "V-k", N times. {@code snapshotter V N}: takes snapshot "V-k" of volume V (not held
+ * {@code writer V N}: opens volume V before it says "ready", writes block k % 16 with
+ * {@link #value}(k) and takes snapshot "V-k", N times, then keeps V open until "stop" on stdin. {@code snapshotter V N}: takes snapshot "V-k" of volume V (not held
  * between snapshots) and creates volume "V-vol-k" every tenth time. {@code reader V N HELD}: like
  * snapshotter, and also reads snapshots of volume HELD (another process's) and tries to open
  * HELD for writing, printing {@code refused MESSAGE}. Each waits for "go" on stdin first and
@@ -38,14 +38,16 @@ public final class StoreWorker {
         String volume = args[2];
         int n = Integer.parseInt(args[3]);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (SnapshotStore store = SnapshotStore.open(dir)) {
+        try (SnapshotStore store = SnapshotStore.open(dir);
+                Volume held = role.equals("writer") ? store.openVolume(volume) : null) {
             System.out.println("ready");
             System.out.flush();
-            if (!"go".equals(in.readLine())) {
-                throw new IllegalStateException("expected 'go'");
-            }
+            expect(in, "go");
             switch (role) {
-                case "writer" -> write(store, volume, n);
+                case "writer" -> {
+                    write(store, held, volume, n);
+                    expect(in, "stop"); // the others have finished: nobody may take the volume before
+                }
                 case "snapshotter" -> snapshot(store, volume, n, null);
                 case "reader" -> snapshot(store, volume, n, args[4]);
                 default -> throw new IllegalArgumentException(role);
@@ -55,17 +57,22 @@ public final class StoreWorker {
         System.out.flush();
     }
 
-    private static void write(SnapshotStore store, String volume, int n) {
+    private static void expect(BufferedReader in, String word) throws java.io.IOException {
+        String line = in.readLine();
+        if (!word.equals(line)) {
+            throw new IllegalStateException("expected '" + word + "' on stdin, got " + line);
+        }
+    }
+
+    private static void write(SnapshotStore store, Volume v, String volume, int n) {
         byte[] data = new byte[BLOCK];
-        try (Volume v = store.openVolume(volume)) {
-            for (int k = 0; k < n; k++) {
-                java.util.Arrays.fill(data, value(k));
-                v.write((long) (k % BLOCKS) * BLOCK, MemorySegment.ofArray(data));
-                if (k % 7 == 0) {
-                    v.flush();
-                }
-                store.createSnapshot(volume, volume + "-" + k);
+        for (int k = 0; k < n; k++) {
+            java.util.Arrays.fill(data, value(k));
+            v.write((long) (k % BLOCKS) * BLOCK, MemorySegment.ofArray(data));
+            if (k % 7 == 0) {
+                v.flush();
             }
+            store.createSnapshot(volume, volume + "-" + k);
         }
     }
 
