@@ -2,8 +2,6 @@ package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
 import java.io.IOException;
-import java.net.URLDecoder;
-import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -12,12 +10,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.zip.CRC32C;
 
 /**
  * The store's metadata: every volume and snapshot record. Persisted as one text file
@@ -87,7 +87,7 @@ final class Catalog {
         }
         String body = text.substring(0, crcLine);
         String stored = text.substring(crcLine + 4).trim();
-        String actual = crcOf(body);
+        String actual = CatalogFormat.crcOf(body);
         if (!actual.equals(stored)) {
             throw StoreException.corrupt(file + ": checksum mismatch (stored " + stored + ", computed " + actual + ")");
         }
@@ -104,146 +104,61 @@ final class Catalog {
         if (line.isBlank()) {
             return;
         }
-        Map<String, String> f = parse(line);
         String kind = line.substring(0, line.indexOf(' ') < 0 ? line.length() : line.indexOf(' '));
-        Catalog catalog = this;
-        int i = lineNumber - 1;
         try {
+            Map<String, String> f = CatalogFormat.parse(line);
             switch (kind) {
-                case "log" -> catalog.logGeneration = Long.parseLong(f.get("gen"));
+                case "log" -> logGeneration = Long.parseLong(f.get("gen"));
                 case "volume" -> {
-                    VolumeRecord v = new VolumeRecord();
-                    v.name = f.get("name");
-                    v.id = f.get("id");
-                    v.size = Long.parseLong(f.get("size"));
-                    v.blockSize = Integer.parseInt(f.get("bs"));
-                    v.write = f.get("write");
-                    v.read = f.get("read");
-                    v.parent = f.get("parent");
-                    v.base = f.get("base");
-                    v.layer = f.get("layer");
-                    v.gen = Integer.parseInt(f.get("gen"));
-                    v.created = Instant.parse(f.get("created"));
-                    String alias = f.get("alias");
-                    if (alias != null && !alias.isEmpty()) {
-                        for (String pair : alias.split(",")) {
-                            String[] kv = pair.split(":");
-                            v.genAlias.put(Integer.parseInt(kv[0]), Integer.parseInt(kv[1]));
-                        }
-                    }
-                    catalog.volumes.put(v.name, v);
+                    VolumeRecord v = CatalogFormat.volume(f);
+                    volumes.put(v.name, v);
                 }
                 case "snapshot" -> {
-                    SnapshotRecord s = new SnapshotRecord();
-                    s.id = f.get("id");
-                    s.volume = f.get("volume");
-                    s.volumeId = f.get("volumeId");
-                    s.parent = f.get("parent");
-                    s.base = f.get("base");
-                    s.layer = f.get("layer");
-                    s.size = Long.parseLong(f.get("size"));
-                    s.blockSize = Integer.parseInt(f.get("bs"));
-                    s.description = f.getOrDefault("desc", "");
-                    s.created = Instant.parse(f.get("created"));
-                    s.mode = f.get("mode");
-                    s.gen = Integer.parseInt(f.get("gen"));
-                    s.materialized = Boolean.parseBoolean(f.get("materialized"));
-                    f.forEach((k, val) -> {
-                        if (k.startsWith("attr.")) {
-                            s.attributes.put(k.substring(5), val);
-                        }
-                    });
-                    catalog.snapshots.put(s.id, s);
+                    SnapshotRecord s = CatalogFormat.snapshot(f);
+                    snapshots.put(s.id, s);
                 }
-                default -> throw StoreException.corrupt(file + ": line " + (i + 1) + ": unknown record '" + kind + "'");
+                default -> throw StoreException.corrupt(file + ": line " + lineNumber + ": unknown record '" + kind + "'");
             }
+        } catch (StoreException e) {
+            throw e;
         } catch (RuntimeException e) {
-            if (e instanceof StoreException) {
-                throw e;
-            }
-            throw StoreException.corrupt(file + ": line " + (i + 1) + ": malformed record (" + e + ")");
+            throw StoreException.corrupt(file + ": line " + lineNumber + ": malformed record (" + e + ")");
         }
-    }
-
-    private static Map<String, String> parse(String line) {
-        Map<String, String> fields = new HashMap<>();
-        for (String token : line.split(" ")) {
-            int eq = token.indexOf('=');
-            if (eq > 0) {
-                fields.put(URLDecoder.decode(token.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(token.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return fields;
-    }
-
-    static String crcOf(String body) {
-        CRC32C crc = new CRC32C();
-        crc.update(body.getBytes(StandardCharsets.UTF_8));
-        return String.format("%08x", crc.getValue());
     }
 
     String serialize() {
         StringBuilder out = new StringBuilder(HEADER).append('\n');
         out.append("log gen=").append(logGeneration).append('\n');
         for (VolumeRecord v : volumes.values()) {
-            out.append(line(v));
+            out.append(CatalogFormat.line(v));
         }
         for (SnapshotRecord s : snapshots.values()) {
-            out.append(line(s));
+            out.append(CatalogFormat.line(s));
         }
         return out.toString();
     }
 
-    static String line(VolumeRecord v) {
-        StringBuilder out = new StringBuilder("volume");
-        field(out, "name", v.name);
-        field(out, "id", v.id);
-        field(out, "size", Long.toString(v.size));
-        field(out, "bs", Integer.toString(v.blockSize));
-        field(out, "write", v.write);
-        field(out, "read", v.read);
-        field(out, "parent", v.parent);
-        field(out, "base", v.base);
-        field(out, "layer", v.layer);
-        field(out, "gen", Integer.toString(v.gen));
-        field(out, "created", v.created.toString());
-        StringBuilder alias = new StringBuilder();
-        v.genAlias.forEach((k, val) -> alias.append(alias.isEmpty() ? "" : ",").append(k).append(':').append(val));
-        field(out, "alias", alias.toString());
-        return out.append('\n').toString();
-    }
-
-    static String line(SnapshotRecord s) {
-        StringBuilder out = new StringBuilder("snapshot");
-        field(out, "id", s.id);
-        field(out, "volume", s.volume);
-        field(out, "volumeId", s.volumeId);
-        field(out, "parent", s.parent);
-        field(out, "base", s.base);
-        field(out, "layer", s.layer);
-        field(out, "size", Long.toString(s.size));
-        field(out, "bs", Integer.toString(s.blockSize));
-        field(out, "desc", s.description);
-        field(out, "created", s.created.toString());
-        field(out, "mode", s.mode);
-        field(out, "gen", Integer.toString(s.gen));
-        field(out, "materialized", Boolean.toString(s.materialized));
-        s.attributes.forEach((k, val) -> field(out, "attr." + k, val));
-        return out.append('\n').toString();
-    }
-
     /**
-     * Replays the catalog log ({@code catalog.log}): batches of record lines, each closed by
-     * {@code commit <crc32c of the batch>}. A batch without an intact commit line (a torn append)
-     * is ignored; records of a valid batch replace those of the same name or id.
+     * Replays the catalog log ({@code catalog.<gen>.log}) from byte {@code from}: batches of
+     * record lines, each closed by {@code commit <crc32c of the batch>}. A batch without an intact
+     * commit line (a torn append) is ignored, and so is anything after it; records of a valid
+     * batch replace those of the same name or id. Returns the byte just after the last valid
+     * batch (where the next batch goes), or {@code from} if the log does not exist.
      */
-    void replayLog(Path log) {
+    long replayLog(Path log, long from) {
         byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(log);
+        try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size - from > Integer.MAX_VALUE - 8) {
+                throw StoreException.corrupt(log + ": catalog log of " + size + " bytes is too large");
+            }
+            ByteBuffer buffer = ByteBuffer.allocate((int) Math.max(0, size - from));
+            while (buffer.hasRemaining() && channel.read(buffer, from + buffer.position()) >= 0) {
+                // read the rest of the (small) log
+            }
+            bytes = buffer.array();
         } catch (NoSuchFileException e) {
-            return;
+            return from;
         } catch (IOException e) {
             throw new BlockDeviceException.Io(log.toString(), "read", e);
         }
@@ -256,16 +171,14 @@ final class Catalog {
         int lineNumber = 1;
         while (true) {
             int commit = text.indexOf("commit ", start);
-            if (commit < 0) {
-                return;
-            }
-            int end = text.indexOf('\n', commit);
+            int end = commit < 0 ? -1 : text.indexOf('\n', commit);
             if (end < 0) {
-                return;
+                return from + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
             }
             String batch = text.substring(start, commit);
-            if (!crcOf(batch).equals(text.substring(commit + 7, end).trim())) {
-                return; // torn or damaged batch: it (and anything after it) never committed
+            if (!CatalogFormat.crcOf(batch).equals(text.substring(commit + 7, end).trim())) {
+                // torn or damaged batch: it (and anything after it) never committed
+                return from + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
             }
             for (String l : batch.split("\n")) {
                 apply(log, lineNumber++, l);
@@ -274,28 +187,125 @@ final class Catalog {
         }
     }
 
-    /** One batch for the log: the lines and their commit line. */
-    static byte[] logBatch(String lines) {
-        return (lines + "commit " + crcOf(lines) + "\n").getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static void field(StringBuilder out, String key, String value) {
-        if (value == null) {
-            return;
+    /** The log generation a saved catalog file names (its second line), or -1 if there is no catalog yet. */
+    static long savedGeneration(Path file) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(128);
+            while (head.hasRemaining() && channel.read(head, head.position()) > 0) {
+                // the header and the log line fit in 128 bytes
+            }
+            String text = new String(head.array(), 0, head.position(), StandardCharsets.UTF_8);
+            int at = text.indexOf("\nlog gen=");
+            int end = at < 0 ? -1 : text.indexOf('\n', at + 1);
+            if (end < 0) {
+                throw StoreException.corrupt(file + ": not an amiforge catalog (no 'log gen=' second line)");
+            }
+            return Long.parseLong(text.substring(at + 9, end).trim());
+        } catch (NoSuchFileException e) {
+            return -1;
+        } catch (NumberFormatException e) {
+            throw StoreException.corrupt(file + ": malformed 'log gen=' line (" + e.getMessage() + ")");
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(file.toString(), "read", e);
         }
-        out.append(' ').append(encode(key)).append('=').append(encode(value));
     }
 
-    /** URL-encodes, with a fast path for the common values that need no encoding (ids, numbers). */
-    private static String encode(String value) {
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_')) {
-                return URLEncoder.encode(value, StandardCharsets.UTF_8);
+    /**
+     * Takes over everything {@code fresh} (just read from disk) holds, keeping the record objects
+     * of {@code kept} volumes: this process holds their locks, so its records of them are the
+     * newest and the volume states that point at them stay valid.
+     */
+    void replaceWith(Catalog fresh, Set<String> kept) {
+        Map<String, VolumeRecord> mine = new HashMap<>(volumes);
+        logGeneration = fresh.logGeneration;
+        volumes.clear();
+        volumes.putAll(fresh.volumes);
+        for (String name : kept) {
+            VolumeRecord v = mine.get(name);
+            if (v != null) {
+                volumes.put(name, v);
             }
         }
-        return value;
+        snapshots.clear();
+        snapshots.putAll(fresh.snapshots);
     }
+
+    // ---- lookups ------------------------------------------------------------------------------
+
+    VolumeRecord volume(String name) {
+        VolumeRecord v = volumes.get(name);
+        if (v == null) {
+            throw StoreException.volumeNotFound(name);
+        }
+        return v;
+    }
+
+    SnapshotRecord snapshot(String id) {
+        SnapshotRecord s = id == null ? null : snapshots.get(id);
+        if (s == null) {
+            throw StoreException.snapshotNotFound(id);
+        }
+        return s;
+    }
+
+    /** The volume whose id is {@code volumeId}, or null (it was deleted, or the snapshot was imported). */
+    VolumeRecord volumeById(String volumeId) {
+        for (VolumeRecord v : volumes.values()) {
+            if (v.id.equals(volumeId)) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    /** The copy-on-write snapshot of volume {@code volumeId} that owns generation {@code gen}, or null. */
+    SnapshotRecord cowSnapshotOf(String volumeId, int gen) {
+        for (SnapshotRecord s : snapshots.values()) {
+            if (s.gen == gen && "cow".equals(s.mode) && volumeId.equals(s.volumeId)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Fails with {@code CorruptData} if a record names a parent snapshot the catalog lacks. */
+    void validate(Path dir) {
+        for (SnapshotRecord s : snapshots.values()) {
+            for (String ref : new String[] {s.parent, s.base}) {
+                if (ref != null && !snapshots.containsKey(ref)) {
+                    throw StoreException.corrupt("store " + dir + ": snapshot " + s.id + " names parent " + ref
+                            + ", which is missing from the catalog");
+                }
+            }
+        }
+        for (VolumeRecord v : volumes.values()) {
+            for (String ref : new String[] {v.parent, v.base}) {
+                if (ref != null && !snapshots.containsKey(ref)) {
+                    throw StoreException.corrupt("store " + dir + ": volume " + v.name + " names parent snapshot " + ref
+                            + ", which is missing from the catalog");
+                }
+            }
+        }
+    }
+
+    /** {@code prefix} + 17 lowercase hex digits (68 random bits), as EC2 ids look. */
+    static String newId(String prefix) {
+        SplittableRandom ids = IDS.get();
+        long a = ids.nextLong();
+        int b = ids.nextInt(16);
+        char[] out = new char[prefix.length() + 17];
+        prefix.getChars(0, prefix.length(), out, 0);
+        for (int i = 0; i < 16; i++) {
+            out[prefix.length() + i] = HEX[(int) (a >>> (60 - 4 * i)) & 15];
+        }
+        out[out.length - 1] = HEX[b];
+        return new String(out);
+    }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    /** Seeded from SecureRandom per thread; ids need uniqueness (across processes too), not secrecy, and must be cheap. */
+    private static final ThreadLocal<SplittableRandom> IDS =
+            ThreadLocal.withInitial(() -> new SplittableRandom(new SecureRandom().nextLong()));
 
     /** Commits the catalog atomically (write new, fsync, rename, fsync dir); returns bytes written. */
     int save(Path file) {
@@ -309,7 +319,7 @@ final class Catalog {
      */
     int save(Path file, boolean durable) {
         String body = serialize();
-        byte[] bytes = (body + "crc " + crcOf(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = (body + "crc " + CatalogFormat.crcOf(body) + "\n").getBytes(StandardCharsets.UTF_8);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

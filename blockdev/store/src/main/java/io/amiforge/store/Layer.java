@@ -5,7 +5,6 @@ import io.amiforge.blockdev.BlockDeviceException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -36,10 +35,8 @@ import org.roaringbitmap.RoaringBitmap;
  */
 final class Layer {
 
-    static final int ENTRY = 32;
-    static final int MAGIC = 0x41464958; // "AFIX"
+    static final int ENTRY = IndexEntry.SIZE;
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
-    private static final int FLAG_ZERO = 1;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
 
     final String id;
@@ -57,10 +54,7 @@ final class Layer {
     private long idxLength;
     private long idxEntries;
     private long nextSlot;
-    private long[] free = new long[16];
-    private int freeCount;
-    private long[] freedPending = new long[16];
-    private int freedPendingCount;
+    private final SlotAllocator slots = new SlotAllocator();
     private boolean dirty;
     private boolean newFiles;
     private final ByteBuffer entryBuffer = ByteBuffer.allocateDirect(ENTRY).order(ByteOrder.LITTLE_ENDIAN);
@@ -81,16 +75,22 @@ final class Layer {
         return new Layer(dir, id, blockSize, blocks, withGens);
     }
 
-    /** Opens a layer's files (if they exist), replays its index and cuts a torn tail entry. */
-    static Layer open(Path dir, String id, int blockSize, long blocks, boolean withGens) {
+    /**
+     * Opens a layer's files (if they exist) and replays its index. With {@code repair} (only the
+     * holder of a volume's lock, for the volume's own layer) a torn tail entry and data past the
+     * last live slot are cut off and a mostly dead index is compacted; without it the files are
+     * left as they are (another process may be reading them), a torn tail entry is skipped and
+     * the next entry written overwrites it.
+     */
+    static Layer open(Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair) {
         Layer layer = new Layer(dir, id, blockSize, blocks, withGens);
         if (Files.exists(layer.idxPath)) {
-            layer.load(blocks);
+            layer.load(blocks, repair);
         }
         return layer;
     }
 
-    private void load(long blocks) {
+    private void load(long blocks, boolean repair) {
         try {
             idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
             data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE,
@@ -112,14 +112,8 @@ final class Layer {
                 buf.flip();
                 while (buf.remaining() >= ENTRY) {
                     int at = buf.position();
-                    int magic = buf.getInt(at);
-                    crc.reset();
-                    buf.limit(at + 28).position(at);
-                    crc.update(buf);
-                    buf.limit((int) n);
-                    int stored = buf.getInt(at + 28);
-                    long block = buf.getLong(at + 8);
-                    if (magic != MAGIC || (int) crc.getValue() != stored || block < 0 || block >= blocks) {
+                    long block = IndexEntry.block(buf, at);
+                    if (!IndexEntry.intact(buf, at, crc) || block < 0 || block >= blocks) {
                         if (pos + at + ENTRY >= length) {
                             break; // a torn last entry: the write it belonged to never returned
                         }
@@ -127,11 +121,8 @@ final class Layer {
                         buf.position(at + ENTRY);
                         continue;
                     }
-                    int flags = buf.getInt(at + 4);
-                    long slot = Integer.toUnsignedLong(buf.getInt(at + 16));
-                    int dataCrc = buf.getInt(at + 20);
-                    int gen = buf.getInt(at + 24);
-                    long value = (flags & FLAG_ZERO) != 0 ? (ZERO_SLOT << 32) : ((slot + 1) << 32) | Integer.toUnsignedLong(dataCrc);
+                    long value = IndexEntry.value(buf, at);
+                    int gen = IndexEntry.gen(buf, at);
                     index.set(block, value);
                     if (gens != null) {
                         gens.set(block, Integer.toUnsignedLong(gen) + 1);
@@ -142,7 +133,7 @@ final class Layer {
                 }
                 pos += n;
             }
-            if (valid < length && openDamage.isEmpty()) {
+            if (repair && valid < length && openDamage.isEmpty()) {
                 idx.truncate(valid);
             }
             idxLength = valid;
@@ -159,13 +150,13 @@ final class Layer {
             nextSlot = max[0] + 1;
             for (long s = 0; s < nextSlot; s++) {
                 if (!live.contains((int) s)) {
-                    pushFree(s);
+                    slots.free(s);
                 }
             }
-            if (data.size() > nextSlot << blockShift) {
+            if (repair && data.size() > nextSlot << blockShift) {
                 data.truncate(nextSlot << blockShift); // data of writes whose entry never made it
             }
-            if (idxEntries > 2 * index.count() + 1024) {
+            if (repair && idxEntries > 2 * index.count() + 1024) {
                 compact();
             }
             remap();
@@ -184,7 +175,7 @@ final class Layer {
             IOException[] failure = {null};
             index.forEach((block, value) -> {
                 try {
-                    encode(e, block, value, gens == null ? 0 : (int) (gens.get(block) - 1));
+                    IndexEntry.encode(e, block, value, gens == null ? 0 : (int) (gens.get(block) - 1));
                     while (e.hasRemaining()) {
                         pos[0] += out.write(e, pos[0]);
                     }
@@ -204,24 +195,6 @@ final class Layer {
         Catalog.fsyncDirectory(idxPath.getParent());
         idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
         idxEntries = index.count();
-    }
-
-    private static void encode(ByteBuffer e, long block, long value, int gen) {
-        long slotPlus1 = value >>> 32;
-        boolean zero = slotPlus1 == ZERO_SLOT;
-        e.clear();
-        e.putInt(0, MAGIC);
-        e.putInt(4, zero ? FLAG_ZERO : 0);
-        e.putLong(8, block);
-        e.putInt(16, zero ? 0 : (int) (slotPlus1 - 1));
-        e.putInt(20, zero ? 0 : (int) value);
-        e.putInt(24, gen);
-        CRC32C crc = CRC.get();
-        crc.reset();
-        e.limit(28);
-        crc.update(e);
-        e.clear();
-        e.putInt(28, (int) crc.getValue());
     }
 
     /** The packed entry of {@code block} in this layer, 0 if absent. */
@@ -332,7 +305,7 @@ final class Layer {
                 }
                 value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc(data));
             }
-            encode(entryBuffer, block, value, gen);
+            IndexEntry.encode(entryBuffer, block, value, gen);
             while (entryBuffer.hasRemaining()) {
                 idxLength += idx.write(entryBuffer, idxLength);
             }
@@ -342,10 +315,7 @@ final class Layer {
                 gens.set(block, Integer.toUnsignedLong(gen) + 1);
             }
             if (old != 0 && !isZero(old)) {
-                if (freedPendingCount == freedPending.length) {
-                    freedPending = java.util.Arrays.copyOf(freedPending, freedPendingCount * 2);
-                }
-                freedPending[freedPendingCount++] = (old >>> 32) - 1;
+                slots.freeAfterSync((old >>> 32) - 1);
             }
             dirty = true;
             return ENTRY;
@@ -355,73 +325,38 @@ final class Layer {
     }
 
     /**
-     * Appends many blocks to a layer that no reader sees yet (flatten, import), in large batches:
-     * the caller fills {@link #next()} with one block and calls {@link #add}; data goes out in
-     * 1 MiB writes, then the entries that point at it. Journal thread only.
+     * Records {@code block} in the next fresh slot for a {@link LayerBulk} load and encodes its
+     * index entry into {@code entry}; returns the slot. The layer must have no free slots.
      */
-    final class Bulk implements AutoCloseable {
-        private static final int BATCH = 1 << 20;
-        private final MemorySegment buffer = Arena.ofAuto().allocate(Math.max(BATCH, blockSize), 4096);
-        private final ByteBuffer entries = ByteBuffer.allocateDirect(Math.max(BATCH, blockSize) / blockSize * ENTRY)
-                .order(ByteOrder.LITTLE_ENDIAN);
-        private final int capacity = (int) (buffer.byteSize() / blockSize);
-        private long firstSlot = -1;
-        private int count;
-
-        /** Where the caller puts the next block's data. */
-        MemorySegment next() {
-            return buffer.asSlice((long) count * blockSize, blockSize);
+    long bulkSlot(long block, int crc, int gen, ByteBuffer entry) {
+        if (slots.hasFree()) {
+            throw new IllegalStateException("layer " + id + " is not fresh");
         }
-
-        /** Records the block just put in {@link #next()}, with its CRC32C. */
-        void add(long block, int crc, int gen) {
-            if (freeCount > 0) {
-                throw new IllegalStateException("layer " + id + " is not fresh");
-            }
-            if (count == 0) {
-                firstSlot = nextSlot;
-            }
-            long slot = nextSlot++;
-            long value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc);
-            ByteBuffer e = entries.slice(count * ENTRY, ENTRY).order(ByteOrder.LITTLE_ENDIAN);
-            encode(e, block, value, gen);
-            index.set(block, value);
-            if (gens != null) {
-                gens.set(block, Integer.toUnsignedLong(gen) + 1);
-            }
-            count++;
-            if (count == capacity) {
-                flush();
-            }
+        long slot = nextSlot++;
+        long value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc);
+        IndexEntry.encode(entry, block, value, gen);
+        index.set(block, value);
+        if (gens != null) {
+            gens.set(block, Integer.toUnsignedLong(gen) + 1);
         }
+        return slot;
+    }
 
-        private void flush() {
-            if (count == 0) {
-                return;
+    /** Writes a {@link LayerBulk} batch: the data of slots from {@code firstSlot} on, then their {@code count} entries. */
+    void bulkWrite(ByteBuffer blocks, long firstSlot, ByteBuffer entries, int count) {
+        try {
+            ensureFiles();
+            long position = firstSlot << blockShift;
+            while (blocks.hasRemaining()) {
+                data.write(blocks, position + blocks.position());
             }
-            try {
-                ensureFiles();
-                ByteBuffer d = buffer.asSlice(0, (long) count * blockSize).asByteBuffer();
-                long position = firstSlot << blockShift;
-                while (d.hasRemaining()) {
-                    data.write(d, position + d.position());
-                }
-                entries.clear().limit(count * ENTRY);
-                while (entries.hasRemaining()) {
-                    idxLength += idx.write(entries, idxLength);
-                }
-                entries.clear();
-                idxEntries += count;
-                dirty = true;
-                count = 0;
-            } catch (IOException e) {
-                throw new BlockDeviceException.Io("layer " + id, "bulk write", e);
+            while (entries.hasRemaining()) {
+                idxLength += idx.write(entries, idxLength);
             }
-        }
-
-        @Override
-        public void close() {
-            flush();
+            idxEntries += count;
+            dirty = true;
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("layer " + id, "bulk write", e);
         }
     }
 
@@ -432,7 +367,7 @@ final class Layer {
             return 0;
         }
         try {
-            encode(entryBuffer, block, value, gen);
+            IndexEntry.encode(entryBuffer, block, value, gen);
             while (entryBuffer.hasRemaining()) {
                 idxLength += idx.write(entryBuffer, idxLength);
             }
@@ -446,20 +381,14 @@ final class Layer {
     }
 
     private long allocateSlot() {
-        if (freeCount > 0) {
-            return free[--freeCount];
+        long slot = slots.take();
+        if (slot >= 0) {
+            return slot;
         }
         if (nextSlot >= 0xFFFF_FFFEL) {
             throw new BlockDeviceException("layer " + id + ": more than 2^32-2 block slots");
         }
         return nextSlot++;
-    }
-
-    private void pushFree(long slot) {
-        if (freeCount == free.length) {
-            free = java.util.Arrays.copyOf(free, freeCount * 2);
-        }
-        free[freeCount++] = slot;
     }
 
     private void ensureFiles() throws IOException {
@@ -470,10 +399,6 @@ final class Layer {
             idxLength = idx.size();
             newFiles = true; // the directory is fsynced with the next force(), not on this write
         }
-    }
-
-    boolean isDirty() {
-        return dirty;
     }
 
     /** fsyncs data then index (so a durable entry never points at data that is not); recycles freed slots. */
@@ -491,21 +416,9 @@ final class Layer {
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "fsync", e);
         }
-        for (int i = 0; i < freedPendingCount; i++) {
-            pushFree(freedPending[i]);
-        }
-        freedPendingCount = 0;
+        slots.synced();
         dirty = false;
         remap();
-    }
-
-    /** Bytes of storage the data file really occupies is left to the file system; this is its logical length. */
-    long dataFileLength() {
-        try {
-            return data == null ? 0 : data.size();
-        } catch (IOException e) {
-            return 0;
-        }
     }
 
     void close() {
@@ -535,23 +448,5 @@ final class Layer {
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "delete", e);
         }
-    }
-
-    Path dataPath() {
-        return dataPath;
-    }
-
-    static MemorySegment allocateBlock(int blockSize) {
-        return Arena.ofAuto().allocate(blockSize, 4096);
-    }
-
-    static boolean allZero(MemorySegment block) {
-        long n = block.byteSize();
-        for (long i = 0; i < n; i += 8) {
-            if (block.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 }

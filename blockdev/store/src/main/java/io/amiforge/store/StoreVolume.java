@@ -6,7 +6,7 @@ import io.amiforge.blockdev.Extent;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A handle on a volume of an open store; closing it leaves the volume and the store as they are.
+ * A handle on a volume of an open store; closing the last handle of a volume releases its lock.
  * Its allocation status is the store's map of the chain ({@link StoreAllocation}).
  */
 final class StoreVolume extends AbstractBlockDevice implements Volume, AllocationStatus {
@@ -101,5 +101,6 @@ final class StoreVolume extends AbstractBlockDevice implements Volume, Allocatio
 
     @Override
     protected void doClose() {
+        state.store.volumeClosed(state); // the last handle gives the volume's lock back
     }
 }

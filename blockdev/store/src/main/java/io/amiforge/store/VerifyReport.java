@@ -2,8 +2,12 @@ package io.amiforge.store;
 
 import java.util.List;
 
-/** The result of {@link SnapshotStore#verify()}: every damaged block found, or none. */
-public record VerifyReport(long blocksChecked, List<Damage> damage) {
+/**
+ * The result of {@link SnapshotStore#verify()}: every damaged block found, or none, and the
+ * volumes that could not be checked because another process has them open for writing (their
+ * current data is changing under that process; verify again when it has closed them).
+ */
+public record VerifyReport(long blocksChecked, List<Damage> damage, List<String> notChecked) {
 
     /**
      * One damaged block: {@code snapshotId} (or null when the damage is in a volume's current
@@ -12,6 +16,12 @@ public record VerifyReport(long blocksChecked, List<Damage> damage) {
     public record Damage(String snapshotId, String volume, long block, String detail) {
     }
 
+    /** A report in which every volume was checked. */
+    public VerifyReport(long blocksChecked, List<Damage> damage) {
+        this(blocksChecked, damage, List.of());
+    }
+
+    /** No damage was found (volumes in {@link #notChecked} were not looked at). */
     public boolean ok() {
         return damage.isEmpty();
     }

@@ -29,12 +29,17 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
     volatile boolean deleted;
     /** Copy-on-write: blocks of the current layer written in the current generation (journal thread). */
     long genBlocks;
+    /** This process's lock on the volume (see {@link VolumeWriter}). */
+    final StoreLock lock;
+    /** Open {@link Volume} handles (journal thread); the lock is given back when none is left. */
+    int handles;
     private final MemorySegment scratch;
     private final MemorySegment copyScratch;
 
-    VolumeState(SnapshotStore store, Catalog.VolumeRecord rec, Stack stack) {
+    VolumeState(SnapshotStore store, Catalog.VolumeRecord rec, Stack stack, StoreLock lock) {
         this.store = store;
         this.rec = rec;
+        this.lock = lock;
         this.blockSize = rec.blockSize;
         this.blocks = rec.size / rec.blockSize;
         this.write = Strategies.write(rec.write);
@@ -127,6 +132,11 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
     // ---- copy-on-write -------------------------------------------------------------------
 
     int resolveGen(int gen) {
+        return resolveGen(rec, gen);
+    }
+
+    /** The generation {@code gen} of volume {@code rec} stands for now (following its aliases). */
+    static int resolveGen(Catalog.VolumeRecord rec, int gen) {
         int g = gen;
         for (int i = 0; i <= rec.genAlias.size(); i++) {
             Integer next = rec.genAlias.get(g);
@@ -149,8 +159,8 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
         if (g == rec.gen || g == BASE_GEN) {
             return null;
         }
-        Catalog.SnapshotRecord owner = store.cowSnapshotOf(rec.id, g);
-        if (owner == null || store.layerOf(owner).has(block)) {
+        Catalog.SnapshotRecord owner = store.catalog.cowSnapshotOf(rec.id, g);
+        if (owner == null || store.chains.layerOf(owner).has(block)) {
             return null;
         }
         return owner.id;
@@ -159,14 +169,14 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
     @Override
     public void copyOut(long block, String snapshotId) {
         Catalog.SnapshotRecord s = store.catalog.snapshots.get(snapshotId);
-        Layer target = store.layerOf(s);
-        store.copyBlock(top(), block, target, 0, "volume " + rec.name, copyScratch);
+        Layer target = store.chains.layerOf(s);
+        store.chains.copyBlock(top(), block, target, 0, "volume " + rec.name, copyScratch);
         stats.blocksCopied.increment();
     }
 
     /** Rebuilds the stack and resolver from the record (after rollback, flatten, merges). */
     void rebuild() {
-        resolver = readIndex.build(store.volumeStack(rec));
+        resolver = readIndex.build(store.chains.volumeStack(rec, this));
         recount();
     }
 }

@@ -109,23 +109,43 @@ class StoreFailureTest {
     }
 
     @Test
-    void secondProcessGetsStoreLockedWithThePid() throws Exception {
+    void secondWriterOfAVolumeGetsStoreLockedWithThePidWhileOthersWork() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         try (Processes.Child holder = Processes.command(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), StoreHolder.class.getName(), dir.toString()).start()) {
             assertThat(holder.readLine()).as("lock holder's first line; its stderr:\n%s", holder.stderrTail())
                     .isEqualTo("holding");
-            assertThatThrownBy(() -> SnapshotStore.open(dir))
-                    .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("StoreLocked"))
-                    .hasMessageContaining("process " + holder.pid());
+            try (SnapshotStore store = SnapshotStore.open(dir)) {
+                assertThatThrownBy(() -> store.openVolume("disk"))
+                        .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("StoreLocked"))
+                        .hasMessageContaining("volume disk").hasMessageContaining("process " + holder.pid());
+                assertThatThrownBy(() -> store.createSnapshot("disk", "while held"))
+                        .hasMessageContaining("volume disk").hasMessageContaining("process " + holder.pid());
+                // everything else works while the other process writes "disk"
+                try (Volume other = store.createVolume("other", 1 << 16, VolumeOptions.defaults())) {
+                    other.write(0, filled(4096, 3));
+                }
+                String snap = store.createSnapshot("other", "beside the held volume").id();
+                assertThat(store.listVolumes()).extracting(VolumeInfo::name).containsExactlyInAnyOrder("disk", "other");
+                assertThat(store.listSnapshots()).extracting(SnapshotInfo::id).containsExactly(snap);
+                VerifyReport report = store.verify();
+                assertThat(report.ok()).isTrue();
+                assertThat(report.notChecked()).containsExactly("disk");
+            }
         }
-        SnapshotStore.open(dir).close(); // the lock died with its holder
+        try (SnapshotStore store = SnapshotStore.open(dir)) {
+            store.openVolume("disk").close(); // the lock died with its holder
+        }
     }
 
     @Test
-    void secondOpenInOneProcessIsLockedToo() {
-        try (SnapshotStore store = SnapshotStore.open(dir)) {
-            assertThatThrownBy(() -> SnapshotStore.open(dir)).hasMessageContaining("in use by process " + ProcessHandle.current().pid());
+    void secondWriterInOneProcessIsLockedToo() {
+        try (SnapshotStore store = SnapshotStore.open(dir); SnapshotStore again = SnapshotStore.open(dir);
+                Volume disk = store.createVolume("disk", 1 << 16, VolumeOptions.defaults())) {
+            assertThatThrownBy(() -> again.openVolume("disk"))
+                    .hasMessageContaining("volume disk").hasMessageContaining("in use by process " + ProcessHandle.current().pid());
+            disk.close(); // the last handle gives the lock back
+            again.openVolume("disk").close();
         }
     }
 

@@ -10,7 +10,9 @@ import io.amiforge.cli.store.StoreAccess;
 /**
  * Resolves {@code nbd serve} names in the region's snapshot store: a snapshot id
  * ({@code snap-...}) is always exported read-only; a volume name read-write unless --read-only.
- * The store is opened on first use and stays open (and locked) while the server runs. Block
+ * The store is opened on first use and stays open while the server runs; it is not locked as a
+ * whole: an exported volume's lock is held until the server stops (another process writing it
+ * gets {@code StoreLocked}), while other processes may snapshot, list, create and read. Block
  * status (holes) comes from the store's own allocation map: blocks never written in the chain,
  * or discarded, are holes.
  */

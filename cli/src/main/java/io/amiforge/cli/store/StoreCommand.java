@@ -29,7 +29,11 @@ public final class StoreCommand {
                     m.put("detail", d.detail());
                     return m;
                 }).toList());
+                json.put("notChecked", report.notChecked());
                 StringBuilder text = new StringBuilder();
+                for (String volume : report.notChecked()) {
+                    text.append("not checked: volume ").append(volume).append(" (open for writing in another process)\n");
+                }
                 for (VerifyReport.Damage d : report.damage()) {
                     text.append("damaged: ").append(d.snapshotId() != null ? "snapshot " + d.snapshotId() : "volume " + d.volume())
                             .append(" block ").append(d.block()).append(": ").append(d.detail()).append('\n');

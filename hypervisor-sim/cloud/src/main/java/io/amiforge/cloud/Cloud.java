@@ -6,6 +6,7 @@ import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.StoreLock;
 import io.amiforge.store.Volume;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.BundleParts;
@@ -15,19 +16,15 @@ import io.amiforge.imagefmt.partition.PartitionTable;
 import io.amiforge.boot.BootReport;
 import java.security.cert.X509Certificate;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -37,50 +34,32 @@ import java.util.function.UnaryOperator;
  * device limits, and the lifecycle of each root-device type. A method that returns has made
  * its change durable.
  *
- * <p>Layout: {@code ROOT/cloud.lock}, and per region {@code ROOT/regions/NAME/store/} (the
- * snapshot store), {@code ROOT/regions/NAME/registry.json}, {@code ROOT/regions/NAME/bundles/}.
- * One process at a time: a second {@link #open} of the same root fails with {@code StoreLocked}.
+ * <p>Layout: per region {@code ROOT/regions/NAME/store/} (the snapshot store),
+ * {@code ROOT/regions/NAME/registry.json} (images and instances) with its lock
+ * {@code registry.lock}, {@code ROOT/regions/NAME/bundles/}. Several processes may use one root
+ * at once: every registry change re-reads the registry and saves it under the registry lock,
+ * held only for that read-modify-write; volumes are locked by the snapshot store (a volume in use
+ * by another process fails with {@code StoreLocked} naming it and the holder's pid).
  */
 public final class Cloud implements AutoCloseable {
 
     private final Path root;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
     private final Booter booter;
     private final Map<String, SnapshotStore> stores = new HashMap<>();
 
-    private Cloud(Path root, FileChannel lockChannel, FileLock lock, Booter booter) {
+    private Cloud(Path root, Booter booter) {
         this.root = root;
-        this.lockChannel = lockChannel;
-        this.lock = lock;
         this.booter = booter;
     }
 
-    /** Opens (creating if needed) the cloud state under {@code root} and locks it for this process. */
+    /** Opens (creating if needed) the cloud state under {@code root}; other processes may have it open too. */
     public static Cloud open(Path root, Booter booter) {
         try {
             Files.createDirectories(root);
-            Path lockFile = root.resolve("cloud.lock");
-            FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE);
-            FileLock lock;
-            try {
-                lock = channel.tryLock();
-            } catch (OverlappingFileLockException e) {
-                lock = null;
-            }
-            if (lock == null) {
-                String holder = Files.readString(lockFile, StandardCharsets.UTF_8).trim();
-                channel.close();
-                throw new AmiforgeException(Kind.FAILED, "StoreLocked", "store " + root + " is in use by another amiforge process"
-                        + (holder.isEmpty() ? "" : " (pid " + holder + ")") + "; wait for it to finish");
-            }
-            channel.truncate(0);
-            channel.write(java.nio.ByteBuffer.wrap(Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)), 0);
-            return new Cloud(root, channel, lock, booter);
         } catch (IOException e) {
             throw new AmiforgeException(Kind.FAILED, "IOError", root + ": cannot open store: " + e.getMessage(), e);
         }
+        return new Cloud(root, booter);
     }
 
     public Path root() {
@@ -120,6 +99,21 @@ public final class Cloud implements AutoCloseable {
                     + state.formatVersion() + " is not supported (this amiforge reads version " + RegionState.FORMAT_VERSION + ")");
         }
         return state;
+    }
+
+    /**
+     * Read-modify-write of a region's registry: under the registry lock (waiting for another
+     * process's change to finish), reads it, applies {@code change} and saves it. Keep
+     * {@code change} short: it holds every other process's registry change up.
+     */
+    private <T> T mutate(String region, Function<RegionState, T> change) {
+        Path dir = regionDir(region);
+        try (StoreLock ignored = StoreLock.acquire(dir.resolve("registry.lock"), "registry of region " + region)) {
+            RegionState state = load(region);
+            T result = change.apply(state);
+            save(region, state);
+            return result;
+        }
     }
 
     private void save(String region, RegionState state) {
@@ -197,14 +191,14 @@ public final class Cloud implements AutoCloseable {
         }
         MachineImage image = newImage(caller, region, request.name(), request.description(), request.virtualization(),
                 request.architecture(), RootDeviceType.EBS, rootDevice, mappings, kernelId, request.ramdiskId(), null);
-        RegionState state = load(region);
-        checkNameFree(state, caller, request.name());
-        if (owner == null) {
-            store.setSnapshotAttribute(snapshot.id(), "owner", caller);
-        }
-        state.images().add(image);
-        save(region, state);
-        return image;
+        return mutate(region, state -> {
+            checkNameFree(state, caller, request.name());
+            if (owner == null) {
+                store.setSnapshotAttribute(snapshot.id(), "owner", caller);
+            }
+            state.images().add(image);
+            return image;
+        });
     }
 
     /**
@@ -227,8 +221,7 @@ public final class Cloud implements AutoCloseable {
         Architecture arch = architecture != null ? architecture
                 : manifestArch != null ? Architecture.parse(manifestArch) : Architecture.X86_64;
         String rootDevice = defaultRootDevice(null, virtualization);
-        RegionState state = load(region);
-        checkNameFree(state, caller, name);
+        checkNameFree(load(region), caller, name); // fail before copying; checked again when it is added
         String location = "amiforge-bundles/{imageId}/" + manifest.getFileName();
         List<BlockDeviceMapping> mappings = List.of(new BlockDeviceMapping(rootDevice, null, "ephemeral0", null));
         MachineImage image = newImage(caller, region, name, null, virtualization, arch, RootDeviceType.INSTANCE_STORE,
@@ -249,9 +242,11 @@ public final class Cloud implements AutoCloseable {
             throw new AmiforgeException(Kind.INVALID_INPUT, "InvalidManifest",
                     manifest + ": cannot copy the bundle: " + e.getMessage(), e);
         }
-        state.images().add(image);
-        save(region, state);
-        return image;
+        return mutate(region, state -> {
+            checkNameFree(state, caller, name);
+            state.images().add(image);
+            return image;
+        });
     }
 
     private static final String OWNER_CERTIFICATE = "owner-cert.pem";
@@ -361,29 +356,29 @@ public final class Cloud implements AutoCloseable {
 
     /** Adds and removes launch permissions (account ids or {@code all}); only the owner may. */
     public MachineImage modifyLaunchPermission(String caller, String region, String imageId, List<String> add, List<String> remove) {
-        RegionState state = load(region);
-        MachineImage image = owned(state, imageId, caller, region, "modify launch permissions of");
-        LaunchPermissions permissions = image.launchPermissions();
-        for (String who : add) {
-            permissions = permissions.add(checkPrincipal(who));
-        }
-        for (String who : remove) {
-            permissions = permissions.remove(checkPrincipal(who));
-        }
-        MachineImage updated = image.withLaunchPermissions(permissions);
-        replaceImage(state, updated);
-        save(region, state);
-        return updated;
+        return mutate(region, state -> {
+            MachineImage image = owned(state, imageId, caller, region, "modify launch permissions of");
+            LaunchPermissions permissions = image.launchPermissions();
+            for (String who : add) {
+                permissions = permissions.add(checkPrincipal(who));
+            }
+            for (String who : remove) {
+                permissions = permissions.remove(checkPrincipal(who));
+            }
+            MachineImage updated = image.withLaunchPermissions(permissions);
+            replaceImage(state, updated);
+            return updated;
+        });
     }
 
     /** Makes the image private again: only the owner may launch it. */
     public MachineImage resetLaunchPermission(String caller, String region, String imageId) {
-        RegionState state = load(region);
-        MachineImage image = owned(state, imageId, caller, region, "reset launch permissions of");
-        MachineImage updated = image.withLaunchPermissions(LaunchPermissions.NONE);
-        replaceImage(state, updated);
-        save(region, state);
-        return updated;
+        return mutate(region, state -> {
+            MachineImage image = owned(state, imageId, caller, region, "reset launch permissions of");
+            MachineImage updated = image.withLaunchPermissions(LaunchPermissions.NONE);
+            replaceImage(state, updated);
+            return updated;
+        });
     }
 
     private static String checkPrincipal(String who) {
@@ -396,10 +391,10 @@ public final class Cloud implements AutoCloseable {
 
     /** Deregisters an image; its snapshots stay, as in EC2. Only the owner may. */
     public void deregisterImage(String caller, String region, String imageId) {
-        RegionState state = load(region);
-        owned(state, imageId, caller, region, "deregister");
-        state.images().removeIf(i -> i.imageId().equals(imageId));
-        save(region, state);
+        mutate(region, state -> {
+            owned(state, imageId, caller, region, "deregister");
+            return state.images().removeIf(i -> i.imageId().equals(imageId));
+        });
     }
 
     /** Deletes a snapshot unless a registered image still uses it ({@code InvalidSnapshot.InUse}). */
@@ -463,10 +458,10 @@ public final class Cloud implements AutoCloseable {
                 null, now(), ImageState.AVAILABLE, image.architecture(), image.virtualizationType(), image.rootDeviceType(),
                 image.rootDeviceName(), mappings, kernelId, image.ramdiskId(), null, image.productCodes(), image.bootMode(),
                 imageId, sourceRegion, LaunchPermissions.NONE);
-        RegionState dest = load(destRegion);
-        checkNameFree(dest, caller, copy.name());
-        dest.images().add(copy);
-        save(destRegion, dest);
+        mutate(destRegion, dest -> {
+            checkNameFree(dest, caller, copy.name());
+            return dest.images().add(copy);
+        });
         return new CopyResult(copy, copier.blocksCopied(), copier.blocksSkipped(), copier.blockSize());
     }
 
@@ -483,12 +478,11 @@ public final class Cloud implements AutoCloseable {
     }
 
     private Instance update(String region, String instanceId, String caller, UnaryOperator<Instance> change) {
-        RegionState state = load(region);
-        Instance instance = findInstance(state, instanceId, caller, region);
-        Instance updated = change.apply(instance);
-        state.instances().replaceAll(i -> i.instanceId().equals(instanceId) ? updated : i);
-        save(region, state);
-        return updated;
+        return mutate(region, state -> {
+            Instance updated = change.apply(findInstance(state, instanceId, caller, region));
+            state.instances().replaceAll(i -> i.instanceId().equals(instanceId) ? updated : i);
+            return updated;
+        });
     }
 
     /**
@@ -538,8 +532,7 @@ public final class Cloud implements AutoCloseable {
         Instance instance = new Instance(instanceId, imageId, type.name(), caller, region, az, InstanceState.PENDING,
                 null, now(), image.architecture(), image.virtualizationType(), image.rootDeviceType(),
                 image.rootDeviceName(), volumes, null);
-        state.instances().add(instance);
-        save(region, state);
+        mutate(region, s -> s.instances().add(instance));
         return boot(region, instance, image, type, "launched");
     }
 
@@ -716,10 +709,10 @@ public final class Cloud implements AutoCloseable {
         MachineImage image = newImage(caller, region, name, description, instance.virtualizationType(),
                 instance.architecture(), RootDeviceType.EBS, instance.rootDeviceName(), mappings, source.kernelId(),
                 source.ramdiskId(), null);
-        RegionState state = load(region);
-        checkNameFree(state, caller, name);
-        state.images().add(image);
-        save(region, state);
+        mutate(region, state -> {
+            checkNameFree(state, caller, name);
+            return state.images().add(image);
+        });
         if (restart) {
             startInstance(caller, region, instanceId);
         }
@@ -751,12 +744,6 @@ public final class Cloud implements AutoCloseable {
             }
         }
         stores.clear();
-        try {
-            lock.release();
-            lockChannel.close();
-        } catch (IOException e) {
-            failure = new AmiforgeException(Kind.FAILED, "IOError", root + ": cannot release lock: " + e.getMessage(), e);
-        }
         if (failure != null) {
             throw failure;
         }

@@ -202,9 +202,25 @@ class CloudTest {
     }
 
     @Test
-    void aSecondProcessOnTheSameStoreIsRefused() {
-        assertThatThrownBy(() -> Cloud.open(dir, this::boot))
-                .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("StoreLocked"));
+    void twoCloudsOnOneStoreKeepEachOthersChangesAndVolumeLocksStillHold() {
+        MachineImage first = register("first", VirtualizationType.HVM);
+        try (Cloud other = Cloud.open(dir, this::boot)) {
+            // each registry change re-reads the registry under its lock: neither loses the other's image
+            MachineImage second = other.registerImage(OWNER, REGION, new Cloud.RegisterRequest("second", null,
+                    rootSnapshot("vol-second", "second"), VirtualizationType.HVM, Architecture.X86_64, null, null, null, List.of()));
+            MachineImage third = register("third", VirtualizationType.HVM);
+            for (Cloud c : List.of(cloud, other)) {
+                assertThat(c.describeImages(OWNER, REGION, new Cloud.ImageFilter(List.of("self"), null, null)))
+                        .extracting(MachineImage::imageId)
+                        .containsExactlyInAnyOrder(first.imageId(), second.imageId(), third.imageId());
+            }
+            // a volume one cloud has open for writing is refused to the other, naming it
+            try (Volume held = cloud.store(REGION).openVolume("vol-first")) {
+                assertThatThrownBy(() -> other.store(REGION).openVolume("vol-first"))
+                        .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("StoreLocked"))
+                        .hasMessageContaining("volume vol-first");
+            }
+        }
     }
 
     @Test

@@ -1,0 +1,228 @@
+package io.amiforge.store;
+
+import io.amiforge.blockdev.BlockDeviceException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.roaringbitmap.longlong.Roaring64Bitmap;
+
+/**
+ * The read resolver: which layers a volume or a snapshot reads through ({@link Stack}s), the
+ * open snapshot layers, and the completion of copy-on-write snapshots (copying their blocks
+ * still in the volume into their own layer). Journal thread only.
+ *
+ * <p>Snapshot layers are opened once and kept. When another process changes a snapshot's layer
+ * (a merge by a snapshot delete) or deletes it, the {@link CatalogLog} reports it and the open
+ * layer is retired: devices already reading through it keep their open files (the old contents
+ * stay readable), new stacks open the layer again. Retired layers are closed with the store.
+ */
+final class ChainResolver {
+
+    private final SnapshotStore store;
+    private final Path layersDir;
+    private final Map<String, Layer> layers = new HashMap<>();
+    private final List<Layer> retired = new ArrayList<>();
+    private final MemorySegment scratch = Arena.ofAuto().allocate(VolumeOptions.MAX_BLOCK_SIZE, 4096);
+
+    ChainResolver(SnapshotStore store, Path layersDir) {
+        this.store = store;
+        this.layersDir = layersDir;
+    }
+
+    Path layersDir() {
+        return layersDir;
+    }
+
+    /** A block-sized scratch buffer of the journal thread. */
+    MemorySegment scratch() {
+        return scratch;
+    }
+
+    /** The layers a volume reads through: its base snapshot's chain and its own layer on top (the volume's lock is held). */
+    Stack volumeStack(Catalog.VolumeRecord v, VolumeState existing) {
+        Stack below = v.base == null ? new Stack(new Layer[0], new String[0], v.size / v.blockSize) : snapshotStack(v.base);
+        Layer top;
+        if (existing != null && existing.top().id.equals(v.layer)) {
+            top = existing.top();
+        } else {
+            top = layers.remove(v.layer);
+            if (top == null) {
+                top = Layer.open(layersDir, v.layer, v.blockSize, v.size / v.blockSize, "cow".equals(v.write), true);
+            }
+        }
+        return below.push(top, null);
+    }
+
+    /** The layers of a snapshot's full view, bottom first; copy-on-write snapshots in it are completed first. */
+    Stack snapshotStack(String id) {
+        Catalog catalog = store.catalog;
+        List<Catalog.SnapshotRecord> chain = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        String cur = id;
+        while (cur != null) {
+            if (!seen.add(cur)) {
+                throw StoreException.corrupt("store " + store.directory() + ": snapshot chain of " + id + " loops at " + cur);
+            }
+            Catalog.SnapshotRecord s = catalog.snapshots.get(cur);
+            if (s == null) {
+                throw StoreException.corrupt("store " + store.directory() + ": snapshot " + id + " needs parent " + cur
+                        + ", which is missing");
+            }
+            chain.add(s);
+            cur = s.base;
+        }
+        Layer[] ls = new Layer[chain.size()];
+        String[] owners = new String[chain.size()];
+        for (int i = 0; i < chain.size(); i++) {
+            Catalog.SnapshotRecord s = chain.get(chain.size() - 1 - i);
+            materialize(s);
+            ls[i] = layerOf(s);
+            owners[i] = s.id;
+        }
+        Catalog.SnapshotRecord head = chain.getFirst();
+        return new Stack(ls, owners, head.size / head.blockSize);
+    }
+
+    /** The (open) layer of a snapshot. */
+    Layer layerOf(Catalog.SnapshotRecord s) {
+        Layer l = layers.get(s.layer);
+        if (l == null) {
+            l = Layer.open(layersDir, s.layer, s.blockSize, s.size / s.blockSize, false, false);
+            layers.put(s.layer, l);
+        }
+        return l;
+    }
+
+    /** Keeps {@code layer} open as a snapshot's layer (a frozen volume layer, an imported one). */
+    void adopt(Layer layer) {
+        layers.put(layer.id, layer);
+    }
+
+    /** Forgets the open layer of a volume that became the top of a volume again (rebuild after flatten). */
+    void release(Layer layer) {
+        layers.remove(layer.id);
+    }
+
+    /** Another process changed or deleted these snapshot layers: the open ones are stale for new stacks. */
+    void retire(Set<String> layerIds) {
+        for (String id : layerIds) {
+            Layer l = layers.remove(id);
+            if (l != null) {
+                store.journal.forget(l);
+                retired.add(l);
+            }
+        }
+    }
+
+    /**
+     * The blocks of a copy-on-write snapshot still living in its volume's current layer. When
+     * another process holds the volume, its current layer is read as it is on disk now.
+     */
+    Roaring64Bitmap pending(Catalog.SnapshotRecord s) {
+        Roaring64Bitmap out = new Roaring64Bitmap();
+        Catalog.VolumeRecord v = owner(s);
+        if (v == null) {
+            return out;
+        }
+        VolumeState st = store.volumes.stateIfFree(v.name);
+        Layer current = st != null ? st.top()
+                : Layer.open(layersDir, v.layer, v.blockSize, v.size / v.blockSize, true, false);
+        try {
+            Layer own = layerOf(s);
+            current.forEach((block, entry) -> {
+                if (VolumeState.resolveGen(v, current.gen(block)) == s.gen && !own.has(block)) {
+                    out.addLong(block);
+                }
+                return 0;
+            });
+        } finally {
+            if (st == null) {
+                current.close();
+            }
+        }
+        return out;
+    }
+
+    /** The volume whose current layer still holds blocks of copy-on-write snapshot {@code s}, or null. */
+    private Catalog.VolumeRecord owner(Catalog.SnapshotRecord s) {
+        if (!"cow".equals(s.mode) || s.materialized) {
+            return null;
+        }
+        return store.catalog.volumeById(s.volumeId);
+    }
+
+    /**
+     * Copies a copy-on-write snapshot's blocks still in its volume's current layer into its own
+     * layer. Needs the volume: fails with {@code StoreLocked} if another process has it open.
+     */
+    void materialize(Catalog.SnapshotRecord s) {
+        if (s.materialized) {
+            return;
+        }
+        Catalog.VolumeRecord v = owner(s);
+        if (v != null) {
+            VolumeState st = store.volumes.state(v.name);
+            Layer own = layerOf(s);
+            Layer current = st.top();
+            pending(s).forEach(block -> {
+                copyBlock(current, block, own, 0, "volume " + st.rec.name, scratch);
+                st.stats.blocksCopied.increment();
+            });
+        }
+        s.materialized = true;
+    }
+
+    /** Completes every copy-on-write snapshot of volume {@code v}. */
+    void materializeAllOf(Catalog.VolumeRecord v) {
+        for (Catalog.SnapshotRecord s : store.catalog.snapshots.values()) {
+            if (v.id.equals(s.volumeId)) {
+                materialize(s);
+            }
+        }
+    }
+
+    /** Copies one block (data or explicit zero) from one layer to another, checking its CRC. */
+    void copyBlock(Layer from, long block, Layer to, int gen, String where, MemorySegment buffer) {
+        long entry = from.entry(block);
+        if (entry == 0) {
+            return;
+        }
+        if (Layer.isZero(entry)) {
+            to.put(block, null, gen);
+        } else {
+            MemorySegment buf = buffer.asSlice(0, from.blockSize);
+            int crc = from.readSlot(entry, buf);
+            if (crc != Layer.crcOf(entry)) {
+                throw new BlockDeviceException.Corrupt("%s: block %d is damaged (stored CRC32C %08x, data has %08x)"
+                        .formatted(where, block, Layer.crcOf(entry), crc));
+            }
+            to.put(block, buf, gen);
+        }
+        store.journal.dirty(to);
+    }
+
+    /** Deletes a layer's files (its snapshot or volume is gone). */
+    void dropLayer(Layer layer) {
+        store.journal.forget(layer);
+        layers.remove(layer.id);
+        layer.delete();
+    }
+
+    /** Closes every open snapshot layer (store close). */
+    void closeAll() {
+        for (Layer l : layers.values()) {
+            l.close();
+        }
+        for (Layer l : retired) {
+            l.close();
+        }
+        layers.clear();
+        retired.clear();
+    }
+}
