@@ -2,7 +2,7 @@ package io.amiforge.store;
 
 import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.store.strategy.FlatIndex;
-import io.amiforge.store.strategy.ReadIndex;
+import io.amiforge.store.spi.ReadIndex;
 import java.lang.foreign.MemorySegment;
 
 /**

@@ -417,8 +417,8 @@ public final class SnapshotStore implements AutoCloseable {
                 throw StoreException.invalid("snapshot " + s.id + " has block size " + s.blockSize
                         + "; a clone cannot have block size " + options.blockSize());
             }
-            v.write = options != null ? options.writeStrategy() : source == null ? "row" : source.write;
-            v.read = options != null ? options.readIndex() : source == null ? "flat" : source.read;
+            v.write = options != null ? options.writeStrategy() : source == null ? VolumeOptions.DEFAULT_WRITE_STRATEGY : source.write;
+            v.read = options != null ? options.readIndex() : source == null ? VolumeOptions.DEFAULT_READ_INDEX : source.read;
             v.parent = s.id;
             v.base = s.id;
             v.layer = newId("lay-");
@@ -501,7 +501,7 @@ public final class SnapshotStore implements AutoCloseable {
                 }
             }
             for (Catalog.VolumeRecord w : catalog.volumes.values()) {
-                if (id.equals(w.parent) && "cow".equals(w.write)) {
+                if (id.equals(w.parent) && VolumeStrategies.inPlace(w)) {
                     // blocks a flatten or merge copied down stand for the lineage parent's view; that
                     // parent goes away, so they become changes of the current generation
                     VolumeState ws = state(w.name);
@@ -910,7 +910,7 @@ public final class SnapshotStore implements AutoCloseable {
         } else {
             top = layers.remove(v.layer);
             if (top == null) {
-                top = Layer.open(layersDir, v.layer, v.blockSize, v.size / v.blockSize, "cow".equals(v.write));
+                top = Layer.open(layersDir, v.layer, v.blockSize, v.size / v.blockSize, VolumeStrategies.inPlace(v));
             }
         }
         return below.push(top, null);
