@@ -51,7 +51,7 @@ public final class GlobalOptions {
                 ImageFormats.register(loader);
             }
         } catch (AmiforgeException | java.io.UncheckedIOException e) {
-            throw new CommandLine.ParameterException(mixee.commandLine(), "--plugin-path: " + e.getMessage(), e);
+            throw new CommandLine.ParameterException(mixee.commandLine(), "--plugin-path (or $" + Plugins.ENV + "): " + e.getMessage(), e);
         }
         pluginPath = path;
     }

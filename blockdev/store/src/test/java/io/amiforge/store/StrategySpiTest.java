@@ -116,12 +116,17 @@ class StrategySpiTest {
     }
 
     @Test
-    void aPlugInPathEntryThatDoesNotExistIsAUsageError() {
+    void aPlugInPathEntryThatDoesNotExistOrIsNotAJarIsRefused() throws Exception {
         assertThatThrownBy(() -> Plugins.load(Plugins.parse(dir.resolve("nope") + ":")))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.kind()).isEqualTo(AmiforgeException.Kind.USAGE))
                 .hasMessageContaining("nope").hasMessageContaining("no such file");
         assertThat(Plugins.parse(" a : :b.jar")).containsExactly(Path.of("a"), Path.of("b.jar"));
         assertThat(Plugins.load(List.of(dir))).hasSize(1); // a directory without jars adds nothing
+        Path bad = Files.createDirectories(dir.resolve("bad"));
+        Files.writeString(bad.resolve("broken.jar"), "not a zip");
+        assertThatThrownBy(() -> Plugins.load(List.of(bad)))
+                .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("InvalidPlugin"))
+                .hasMessageContaining("broken.jar");
     }
 
     private void register(Class<? extends WriteStrategyProvider> provider) throws Exception {

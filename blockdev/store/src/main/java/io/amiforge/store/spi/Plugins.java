@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 /**
@@ -82,8 +83,21 @@ public final class Plugins {
         return loaders;
     }
 
-    /** The jars of one plug-in path entry, sorted by name. */
+    /** The jars of one plug-in path entry, sorted by name, each checked to be a readable jar. */
     private static List<Path> jars(Path entry) {
+        List<Path> jars = candidates(entry);
+        for (Path jar : jars) {
+            try (JarFile ignored = new JarFile(jar.toFile())) {
+                // opened: a readable zip with a central directory
+            } catch (IOException e) {
+                throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidPlugin",
+                        "plug-in jar " + jar + " cannot be read as a jar (" + e.getMessage() + ")", e);
+            }
+        }
+        return jars;
+    }
+
+    private static List<Path> candidates(Path entry) {
         if (Files.isDirectory(entry)) {
             try (Stream<Path> files = Files.list(entry)) {
                 return files.filter(f -> f.getFileName().toString().endsWith(".jar") && Files.isRegularFile(f)).sorted().toList();
