@@ -25,11 +25,11 @@ public final class CountingCowWrite implements WriteStrategy {
 
     @Override
     public void beforeOverwrite(CopyOutContext context, long block) {
-        writes.lazySet(writes.get() + 1);
+        writes.setRelease(writes.get() + 1);
         String owner = context.ownerSnapshot(block);
         if (owner != null) {
             context.copyOut(block, owner);
-            copyOuts.lazySet(copyOuts.get() + 1);
+            copyOuts.setRelease(copyOuts.get() + 1);
         }
     }
 
