@@ -1,16 +1,25 @@
 package io.amiforge.cli;
 
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.store.spi.Plugins;
 import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
 
 /**
  * The contract's global options, accepted before or after any command: {@code --store},
- * {@code --account}, {@code --region}, {@code --json}. Each falls back to its environment
- * variable and then to its default.
+ * {@code --account}, {@code --region}, {@code --json}, {@code --plugin-path}. Each falls back to
+ * its environment variable and then to its default. The plug-in path is loaded as soon as it is
+ * parsed, so that help texts, name checks and the command itself see the plug-ins.
  */
 public final class GlobalOptions {
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
 
     @Option(names = "--store", scope = ScopeType.INHERIT, paramLabel = "DIR",
             description = "Store directory (default: $AMIFORGE_STORE, else ~/.amiforge).")
@@ -26,6 +35,26 @@ public final class GlobalOptions {
 
     @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print JSON on stdout.")
     boolean json;
+
+    private String pluginPath;
+
+    @Option(names = "--plugin-path", scope = ScopeType.INHERIT, paramLabel = "DIR[:DIR...]",
+            defaultValue = "${env:" + Plugins.ENV + "}",
+            description = "Plug-in jars (directories of jars, or jars, ':'-separated): their snapshot-store strategies"
+                    + " and image formats are registered (default: $" + Plugins.ENV + "). See 'amiforge store strategies'.")
+    void pluginPath(String path) {
+        if (path == null || path.equals(pluginPath)) {
+            return;
+        }
+        try {
+            for (ClassLoader loader : Plugins.load(Plugins.parse(path))) {
+                ImageFormats.register(loader);
+            }
+        } catch (AmiforgeException | java.io.UncheckedIOException e) {
+            throw new CommandLine.ParameterException(mixee.commandLine(), "--plugin-path (or $" + Plugins.ENV + "): " + e.getMessage(), e);
+        }
+        pluginPath = path;
+    }
 
     public Path store() {
         if (store != null) {

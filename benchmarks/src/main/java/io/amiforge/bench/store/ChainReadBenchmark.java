@@ -27,6 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * Random 4 KiB reads and writes of a 1 GiB volume at chain depths 1, 8, 32, 64 (each layer
  * rewrote 1% of random blocks), for every strategy, and the raw FileChannel read of the same
  * data (a raw file with the volume's contents) in the same run. Everything is in the page cache.
+ * {@code strategy} is WRITE-READ by registered name; a plug-in's is given with {@code -p} (see
+ * {@link StrategyParams}). The tear-down prints the volume's statistics, strategy counters included.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -52,8 +54,7 @@ public class ChainReadBenchmark {
     public void setUp() throws IOException {
         store = Chains.Shared.store();
         SnapshotInfo base = Chains.Shared.base();
-        String[] s = strategy.split("-");
-        VolumeOptions options = VolumeOptions.defaults().writeStrategy(s[0]).readIndex(s[1]);
+        VolumeOptions options = StrategyParams.options(strategy);
         snapshots = Chains.build(store, base, "bench", options, depth);
         volume = store.openVolume("bench");
         Path file = Chains.Shared.raw(depth);

@@ -4,6 +4,8 @@ import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
+import io.amiforge.store.spi.StrategyProvider;
+import io.amiforge.store.spi.Strategies;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,7 +23,7 @@ import java.util.stream.LongStream;
  * ({@code base.raw}, 1 GiB) and the block list of each layer ({@code layer-N.txt}) so that
  * qemu-img builds the same chains; {@code measure DIR} builds the chains in a store and prints
  * {@code key value} lines: a read of every block in order (4 KiB, one thread) at depth 1 and 64
- * for each read index, flatten and export of the 64-deep chain, snapshot create at depth 64.
+ * for each registered read index, flatten and export of the 64-deep chain, snapshot create at depth 64.
  */
 public final class CompareRunner {
 
@@ -58,10 +60,18 @@ public final class CompareRunner {
         }
     }
 
+    /** Every registered read index (plug-ins included, see {@link StrategyParams}), flat first. */
+    private static List<String> readIndexes() {
+        StrategyParams.loadPlugins();
+        List<String> names = new java.util.ArrayList<>(Strategies.names(StrategyProvider.Kind.READ_INDEX));
+        names.sort(java.util.Comparator.comparing(name -> !name.equals("flat")));
+        return names;
+    }
+
     private static void measure(Path dir) throws Exception {
         try (SnapshotStore store = SnapshotStore.open(dir.resolve("store"))) {
             SnapshotInfo base = Chains.base(store);
-            for (String index : List.of("flat", "walk")) {
+            for (String index : readIndexes()) {
                 for (int depth : new int[] {1, 64}) {
                     String name = "d" + depth + index;
                     List<String> snaps = Chains.build(store, base, name, VolumeOptions.defaults().readIndex(index), depth);

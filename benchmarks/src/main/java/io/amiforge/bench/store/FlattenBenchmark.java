@@ -2,7 +2,6 @@ package io.amiforge.bench.store;
 
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
-import io.amiforge.store.VolumeOptions;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -27,7 +26,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Flatten of a 64-deep 1 GiB chain (into the volume's own layer) and export of it to a raw file
  * (1 MiB reads through the chain, positional writes); one shot per iteration, a fresh chain
- * each time. MiB/s = 1024 / seconds.
+ * each time. MiB/s = 1024 / seconds. {@code strategy} is WRITE-READ by registered name (see
+ * {@link StrategyParams} for plug-ins).
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -44,8 +44,7 @@ public class FlattenBenchmark {
     @Setup(Level.Iteration)
     public void setUp() throws IOException {
         store = Chains.Shared.store();
-        String[] s = strategy.split("-");
-        snapshots = Chains.build(store, Chains.Shared.base(), "flat", VolumeOptions.defaults().writeStrategy(s[0]).readIndex(s[1]), 64);
+        snapshots = Chains.build(store, Chains.Shared.base(), "flat", StrategyParams.options(strategy), 64);
         out = Chains.tempDir("export").resolve("export.raw");
     }
 

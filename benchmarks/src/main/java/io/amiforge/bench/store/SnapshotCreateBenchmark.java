@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * earlier layer wrote a few blocks). Every created snapshot is deleted again after the
  * invocation, so the depth stays what the parameter says. The latency includes the durable
  * catalog commit (fsync of the written layer, write + fsync + rename of the catalog, fsync of
- * the directory).
+ * the directory). {@code write} is a registered write strategy (see {@link StrategyParams} for
+ * plug-ins).
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -50,6 +51,7 @@ public class SnapshotCreateBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
+        StrategyParams.loadPlugins();
         dir = Chains.tempDir("snapshot-create");
         store = SnapshotStore.open(dir.resolve("store"));
         try (Volume v = store.createVolume("sparse", size, VolumeOptions.defaults().writeStrategy(write));

@@ -10,7 +10,8 @@ import java.util.Arrays;
 
 /**
  * Snapshot-create latency without JMH's per-invocation teardown: {@code n} snapshots in a row of
- * a sparse volume (each after one 4 KiB write), printing percentiles. Args: size, write strategy, n.
+ * a sparse volume (each after one 4 KiB write), printing percentiles. Args: size, write strategy (any registered name; plug-ins as in
+ * {@link StrategyParams}), n.
  */
 public final class SnapshotLatency {
 
@@ -21,6 +22,7 @@ public final class SnapshotLatency {
         long size = Long.parseLong(args[0]);
         String write = args[1];
         int n = Integer.parseInt(args[2]);
+        StrategyParams.loadPlugins();
         Path dir = Chains.tempDir("snap-latency");
         try (SnapshotStore store = SnapshotStore.open(dir.resolve("store"));
                 Volume v = store.createVolume("v", size, VolumeOptions.defaults().writeStrategy(write));

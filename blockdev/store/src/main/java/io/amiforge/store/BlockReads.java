@@ -1,7 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
-import io.amiforge.store.strategy.ReadIndex;
+import io.amiforge.store.spi.ReadIndex;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 

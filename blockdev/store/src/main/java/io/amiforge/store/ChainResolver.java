@@ -53,7 +53,7 @@ final class ChainResolver {
         } else {
             top = layers.remove(v.layer);
             if (top == null) {
-                top = Layer.open(layersDir, v.layer, v.blockSize, v.size / v.blockSize, "cow".equals(v.write), true);
+                top = Layer.open(layersDir, v.layer, v.blockSize, v.size / v.blockSize, VolumeStrategies.inPlace(v), true);
             }
         }
         return below.push(top, null);

@@ -114,7 +114,7 @@ final class Maintenance {
             }
         }
         for (Catalog.VolumeRecord w : catalog.volumes.values()) {
-            if (id.equals(w.parent) && "cow".equals(w.write)) {
+            if (id.equals(w.parent) && VolumeStrategies.inPlace(w)) {
                 // blocks a flatten or merge copied down stand for the lineage parent's view; that
                 // parent goes away, so they become changes of the current generation
                 VolumeState ws = volumes.state(w.name);

@@ -4,7 +4,7 @@ import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.Extent;
 import io.amiforge.store.strategy.FlatIndex;
-import io.amiforge.store.strategy.ReadIndex;
+import io.amiforge.store.spi.ReadIndex;
 import java.lang.foreign.MemorySegment;
 
 /**

@@ -1,6 +1,6 @@
 package io.amiforge.store;
 
-import io.amiforge.store.strategy.LayerStack;
+import io.amiforge.store.spi.LayerStack;
 import java.util.Arrays;
 import java.util.function.LongConsumer;
 

@@ -1,7 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.Extent;
-import io.amiforge.store.strategy.ReadIndex;
+import io.amiforge.store.spi.ReadIndex;
 
 /**
  * Allocation status of a volume or snapshot from the store's own map, resolved the way

@@ -1,33 +1,32 @@
 package io.amiforge.store;
 
-import java.util.List;
+import io.amiforge.store.spi.Strategies;
 
 /**
  * How a volume is created: block size (a power of two from 512 B to 512 KiB, default 4 KiB),
- * write strategy ({@code row} redirect-on-write, the default, or {@code cow} copy-on-write) and
- * read index ({@code flat}, the default, O(1) at any depth, or {@code walk}). Immutable.
+ * write strategy and read index, each by the name a provider registered with
+ * {@link Strategies} (built-in: write {@code row} redirect-on-write, the default, or {@code cow}
+ * copy-on-write; read {@code flat}, the default, one lookup at any depth, or {@code walk}). The
+ * volume keeps the names; opening it later needs providers of those names. Immutable.
  */
 public record VolumeOptions(int blockSize, String writeStrategy, String readIndex) {
 
     public static final int MIN_BLOCK_SIZE = 512;
     public static final int MAX_BLOCK_SIZE = 512 * 1024;
-    public static final List<String> WRITE_STRATEGIES = List.of("row", "cow");
-    public static final List<String> READ_INDEXES = List.of("walk", "flat");
+    public static final String DEFAULT_WRITE_STRATEGY = "row";
+    public static final String DEFAULT_READ_INDEX = "flat";
 
+    /** Checks the block size and that both strategies are registered (an unknown name lists the known ones). */
     public VolumeOptions {
         if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE || Integer.bitCount(blockSize) != 1) {
             throw StoreException.invalid("block size " + blockSize + " is not a power of two from 512 to 524288");
         }
-        if (!WRITE_STRATEGIES.contains(writeStrategy)) {
-            throw StoreException.invalid("write strategy '" + writeStrategy + "' is not one of " + WRITE_STRATEGIES);
-        }
-        if (!READ_INDEXES.contains(readIndex)) {
-            throw StoreException.invalid("read index '" + readIndex + "' is not one of " + READ_INDEXES);
-        }
+        Strategies.writeStrategy(writeStrategy);
+        Strategies.readIndex(readIndex);
     }
 
     public static VolumeOptions defaults() {
-        return new VolumeOptions(4096, "row", "flat");
+        return new VolumeOptions(4096, DEFAULT_WRITE_STRATEGY, DEFAULT_READ_INDEX);
     }
 
     public VolumeOptions blockSize(int size) {

@@ -1,9 +1,8 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
-import io.amiforge.store.strategy.ReadIndex;
-import io.amiforge.store.strategy.Strategies;
-import io.amiforge.store.strategy.WriteStrategy;
+import io.amiforge.store.spi.ReadIndex;
+import io.amiforge.store.spi.WriteStrategy;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -24,7 +23,7 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
     final long blocks;
     final WriteStrategy write;
     final ReadIndex readIndex;
-    final VolumeStats stats = new VolumeStats();
+    final VolumeStats stats;
     volatile ReadIndex.Resolver resolver;
     volatile boolean deleted;
     /** Copy-on-write: blocks of the current layer written in the current generation (journal thread). */
@@ -42,9 +41,10 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
         this.lock = lock;
         this.blockSize = rec.blockSize;
         this.blocks = rec.size / rec.blockSize;
-        this.write = Strategies.write(rec.write);
-        this.readIndex = Strategies.read(rec.read);
+        this.write = VolumeStrategies.write(rec);
+        this.readIndex = VolumeStrategies.read(rec);
         this.resolver = readIndex.build(stack);
+        this.stats = new VolumeStats(rec.write, write, rec.read, () -> resolver);
         this.scratch = Arena.ofAuto().allocate(blockSize, 4096);
         this.copyScratch = Arena.ofAuto().allocate(blockSize, 4096);
         recount();

@@ -189,8 +189,8 @@ final class VolumeWriter {
         v.id = Catalog.newId("vol-");
         v.size = s.size;
         v.blockSize = s.blockSize;
-        v.write = options != null ? options.writeStrategy() : source == null ? "row" : source.write;
-        v.read = options != null ? options.readIndex() : source == null ? "flat" : source.read;
+        v.write = options != null ? options.writeStrategy() : source == null ? VolumeOptions.DEFAULT_WRITE_STRATEGY : source.write;
+        v.read = options != null ? options.readIndex() : source == null ? VolumeOptions.DEFAULT_READ_INDEX : source.read;
         v.parent = s.id;
         v.base = s.id;
         v.layer = Catalog.newId("lay-");

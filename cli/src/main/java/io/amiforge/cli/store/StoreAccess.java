@@ -3,6 +3,9 @@ package io.amiforge.cli.store;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.VolumeInfo;
+import io.amiforge.store.VolumeStats;
+import io.amiforge.store.spi.StrategyProvider;
+import io.amiforge.store.spi.Strategies;
 import io.amiforge.cli.GlobalOptions;
 import io.amiforge.cloud.Cloud;
 import java.nio.file.Path;
@@ -42,6 +45,28 @@ public final class StoreAccess {
         m.put("readIndex", v.readIndex());
         m.put("snapshotId", v.parentSnapshotId());
         m.put("createTime", v.createdAt().toString());
+        return m;
+    }
+
+    /** A volume's counters, with what its strategies report under {@code strategyCounters}. */
+    public static Map<String, Object> json(VolumeStats stats) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("dataBytesWritten", stats.dataBytesWritten());
+        m.put("metadataBytesWritten", stats.metadataBytesWritten());
+        m.put("blocksCopied", stats.blocksCopied());
+        m.put("blocksRead", stats.blocksRead());
+        m.put("layersVisited", stats.layersVisited());
+        m.put("strategyCounters", stats.strategyCounters());
+        return m;
+    }
+
+    /** A strategy provider: name, kind, description and origin ("built-in" or its jar). */
+    public static Map<String, Object> json(StrategyProvider p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("kind", p.kind().label());
+        m.put("description", p.description());
+        m.put("origin", Strategies.origin(p));
         return m;
     }
 

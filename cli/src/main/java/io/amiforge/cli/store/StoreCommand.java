@@ -8,8 +8,8 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 
 /** {@code amiforge store ...}: the snapshot store as a whole. */
-@Command(name = "store", description = "Check the snapshot store.", mixinStandardHelpOptions = true,
-        subcommands = {StoreCommand.Verify.class})
+@Command(name = "store", description = "Check the snapshot store; list its strategies.", mixinStandardHelpOptions = true,
+        subcommands = {StoreCommand.Verify.class, StrategiesCommand.class})
 public final class StoreCommand {
 
     @Command(name = "verify", description = "Check every stored block's checksum; exit 1 on damage.")

@@ -7,6 +7,7 @@ import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeInfo;
 import io.amiforge.store.VolumeOptions;
+import io.amiforge.store.spi.Strategies;
 import io.amiforge.cli.CommandBase;
 import io.amiforge.cli.ImageOptions;
 import io.amiforge.cli.OutputPaths;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         subcommands = {VolumeCommand.Create.class, VolumeCommand.Import.class, VolumeCommand.Write.class,
                 VolumeCommand.Read.class, VolumeCommand.Clone.class, VolumeCommand.Rollback.class,
-                VolumeCommand.Delete.class, VolumeCommand.ListVolumes.class, VolumeCommand.Export.class})
+                VolumeCommand.Delete.class, VolumeCommand.ListVolumes.class, VolumeCommand.Export.class,
+                VolumeCommand.Info.class})
 public final class VolumeCommand {
 
     static final int COPY_CHUNK = 1 << 20;
@@ -49,8 +51,14 @@ public final class VolumeCommand {
         @Parameters(index = "0", paramLabel = "NAME") String name;
         @Option(names = "--size", required = true, paramLabel = "S") Size size;
         @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K") Size blockSize;
-        @Option(names = "--write-strategy", paramLabel = "row|cow", defaultValue = "row") String write;
-        @Option(names = "--index", paramLabel = "walk|flat", defaultValue = "flat") String index;
+        @Option(names = "--write-strategy", paramLabel = "NAME", defaultValue = VolumeOptions.DEFAULT_WRITE_STRATEGY,
+                completionCandidates = StrategyNames.Write.class,
+                description = "Write strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; plug-ins: --plugin-path).")
+        String write;
+        @Option(names = "--index", paramLabel = "NAME", defaultValue = VolumeOptions.DEFAULT_READ_INDEX,
+                completionCandidates = StrategyNames.Read.class,
+                description = "Read index: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; plug-ins: --plugin-path).")
+        String index;
 
         @Override
         protected int execute() {
@@ -151,6 +159,7 @@ public final class VolumeCommand {
         @Override
         protected int execute() throws IOException {
             long length = Files.size(input);
+            Map<String, Object> stats;
             try (SnapshotStore store = StoreAccess.open(global()); Volume volume = store.openVolume(name);
                     FileBlockDevice source = FileBlockDevice.open(input, true); Arena arena = Arena.ofConfined()) {
                 if (offset.bytes() > volume.size() - length) {
@@ -165,8 +174,40 @@ public final class VolumeCommand {
                     done += n;
                 }
                 volume.flush();
+                stats = StoreAccess.json(volume.stats());
             }
-            print(Map.of("volume", name, "offset", offset.bytes(), "bytesWritten", length), null);
+            Map<String, Object> json = new java.util.LinkedHashMap<>();
+            json.put("volume", name);
+            json.put("offset", offset.bytes());
+            json.put("bytesWritten", length);
+            json.put("stats", stats);
+            print(json, null);
+            return 0;
+        }
+    }
+
+    @Command(name = "info", description = "Show a volume, its strategies (with where they come from) and the counters"
+            + " they report, read when the volume is opened.")
+    public static final class Info extends CommandBase {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+
+        @Override
+        protected int execute() {
+            try (SnapshotStore store = StoreAccess.open(global()); Volume volume = store.openVolume(name)) {
+                VolumeInfo info = store.volume(name);
+                Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
+                json.put("strategies", List.of(StoreAccess.json(Strategies.writeStrategy(info.writeStrategy())),
+                        StoreAccess.json(Strategies.readIndex(info.readIndex()))));
+                json.put("stats", StoreAccess.json(volume.stats()));
+                StringBuilder text = new StringBuilder();
+                text.append("%s\t%s\tsize %d\tblock %d\tparent %s%n".formatted(info.id(), info.name(), info.size(),
+                        info.blockSize(), info.parentSnapshotId() == null ? "-" : info.parentSnapshotId()));
+                text.append("write-strategy %s (%s)%n".formatted(info.writeStrategy(),
+                        Strategies.origin(Strategies.writeStrategy(info.writeStrategy()))));
+                text.append("read-index %s (%s)%n".formatted(info.readIndex(), Strategies.origin(Strategies.readIndex(info.readIndex()))));
+                volume.stats().strategyCounters().forEach((counter, value) -> text.append(counter).append(' ').append(value).append('\n'));
+                print(json, text.toString());
+            }
             return 0;
         }
     }

@@ -1,19 +1,18 @@
 package io.amiforge.store.strategy;
 
-import io.amiforge.store.strategy.SparseLongArray;
+import io.amiforge.store.spi.LayerStack;
+import io.amiforge.store.spi.ReadIndex;
+import io.amiforge.store.spi.ReadIndexProvider;
+import io.amiforge.store.spi.StrategyStats;
 
 /**
  * Flattened index: one sparse array maps every block to the ordinal of the top-most layer
  * holding it, so a read costs one lookup (plus the layer's own) at any depth. Built in one pass
  * over the stack (bottom up, O(blocks stored)); a snapshot reuses it unchanged, because taking a
- * snapshot only adds an empty layer on top and ordinals are stable.
+ * snapshot only adds an empty layer on top and ordinals are stable. Reports its entries and the
+ * bytes of memory they take.
  */
 public final class FlatIndex implements ReadIndex {
-
-    @Override
-    public String name() {
-        return "flat";
-    }
 
     @Override
     public Resolver build(LayerStack stack) {
@@ -45,6 +44,33 @@ public final class FlatIndex implements ReadIndex {
         @Override
         public Resolver grown(LayerStack grown) {
             return new Flat(grown, map);
+        }
+
+        @Override
+        public StrategyStats stats() {
+            return sink -> {
+                sink.accept("entries", map.count());
+                sink.accept("memoryBytes", map.allocatedBytes());
+            };
+        }
+    }
+
+    /** Registers {@code flat}. */
+    public static final class Provider implements ReadIndexProvider {
+
+        @Override
+        public String name() {
+            return "flat";
+        }
+
+        @Override
+        public String description() {
+            return "flattened index: one lookup at any chain depth; 8 bytes of memory per block of the chain";
+        }
+
+        @Override
+        public ReadIndex create() {
+            return new FlatIndex();
         }
     }
 }

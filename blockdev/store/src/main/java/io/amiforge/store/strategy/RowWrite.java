@@ -1,12 +1,10 @@
 package io.amiforge.store.strategy;
 
+import io.amiforge.store.spi.WriteStrategy;
+import io.amiforge.store.spi.WriteStrategyProvider;
+
 /** Redirect-on-write: new data always goes to the newest layer; nothing is ever copied. */
 public final class RowWrite implements WriteStrategy {
-
-    @Override
-    public String name() {
-        return "row";
-    }
 
     @Override
     public boolean freezesOnSnapshot() {
@@ -15,5 +13,24 @@ public final class RowWrite implements WriteStrategy {
 
     @Override
     public void beforeOverwrite(CopyOutContext context, long block) {
+    }
+
+    /** Registers {@code row}. */
+    public static final class Provider implements WriteStrategyProvider {
+
+        @Override
+        public String name() {
+            return "row";
+        }
+
+        @Override
+        public String description() {
+            return "redirect-on-write: a snapshot freezes the top layer, writes go to a new one; nothing is copied";
+        }
+
+        @Override
+        public WriteStrategy create() {
+            return new RowWrite();
+        }
     }
 }

@@ -17,6 +17,8 @@ public final class SparseLongArray {
 
     private final long[][][] top;
     private long count;
+    /** Pages and middle tables allocated so far (each 4096 references or longs). */
+    private long tables;
 
     public SparseLongArray(long capacity) {
         long tops = (capacity + ((long) PAGE * MID) - 1) >>> (PAGE_SHIFT + MID_SHIFT);
@@ -42,6 +44,7 @@ public final class SparseLongArray {
             }
             mid = new long[MID][];
             top[t] = mid;
+            tables++;
         }
         int m = (int) (index >>> PAGE_SHIFT) & (MID - 1);
         long[] page = mid[m];
@@ -51,6 +54,7 @@ public final class SparseLongArray {
             }
             page = new long[PAGE];
             mid[m] = page;
+            tables++;
         }
         int p = (int) index & (PAGE - 1);
         long old = page[p];
@@ -66,6 +70,11 @@ public final class SparseLongArray {
     /** Number of non-zero entries. */
     public long count() {
         return count;
+    }
+
+    /** About the bytes of memory the tables take (8 per slot of each allocated page and middle table, and of the top table). */
+    public long allocatedBytes() {
+        return 8L * top.length + tables * 8L * PAGE;
     }
 
     /** Calls {@code action(index, value)} for every non-zero entry in ascending index order. */

@@ -1,12 +1,11 @@
 package io.amiforge.store.strategy;
 
+import io.amiforge.store.spi.LayerStack;
+import io.amiforge.store.spi.ReadIndex;
+import io.amiforge.store.spi.ReadIndexProvider;
+
 /** Chain walk: asks each layer from the top down; a read at depth d costs up to d lookups. Keeps no state. */
 public final class WalkIndex implements ReadIndex {
-
-    @Override
-    public String name() {
-        return "walk";
-    }
 
     @Override
     public Resolver build(LayerStack stack) {
@@ -37,6 +36,25 @@ public final class WalkIndex implements ReadIndex {
         @Override
         public Resolver grown(LayerStack grown) {
             return new Walk(grown);
+        }
+    }
+
+    /** Registers {@code walk}. */
+    public static final class Provider implements ReadIndexProvider {
+
+        @Override
+        public String name() {
+            return "walk";
+        }
+
+        @Override
+        public String description() {
+            return "chain walk: asks each layer from the top down; no memory, a read costs up to one lookup per layer";
+        }
+
+        @Override
+        public ReadIndex create() {
+            return new WalkIndex();
         }
     }
 }

@@ -1,6 +1,10 @@
 /**
- * The snapshot store's pluggable strategies: {@link io.amiforge.store.strategy.WriteStrategy}
- * (row, cow) and {@link io.amiforge.store.strategy.ReadIndex} (walk, flat), each over the
- * {@link io.amiforge.store.strategy.LayerStack} contract.
+ * The built-in strategies, registered through the {@code io.amiforge.store.spi} SPI like any
+ * plug-in: write strategies {@link io.amiforge.store.strategy.RowWrite} ({@code row}) and
+ * {@link io.amiforge.store.strategy.CowWrite} ({@code cow}), read indexes
+ * {@link io.amiforge.store.strategy.WalkIndex} ({@code walk}) and
+ * {@link io.amiforge.store.strategy.FlatIndex} ({@code flat}); each has a nested
+ * {@code Provider}. {@link io.amiforge.store.strategy.SparseLongArray} is the flat index's
+ * (and the layers') sparse block map.
  */
 package io.amiforge.store.strategy;

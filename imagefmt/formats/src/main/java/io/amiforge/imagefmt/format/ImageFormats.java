@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
 /**
@@ -28,26 +29,70 @@ public final class ImageFormats {
     /** Bytes read from the start of a file to probe its format. */
     public static final int PROBE_BYTES = 4096;
 
+    /** Probe order: formats with a signature first, by name, then those that accept anything (raw). */
+    private static final Comparator<ImageFormat> PROBE_ORDER =
+            Comparator.comparing(ImageFormat::acceptsAnything).thenComparing(ImageFormat::name);
+
     /**
-     * Every format on the module or class path (built-in and plug-in), in probe order: formats
-     * with a signature first, by name, then those that accept anything (raw).
+     * Every format on the module or class path (built-in and plug-in), then those added with
+     * {@link #register(ClassLoader)}, in probe order; replaced whole, never mutated.
      */
-    private static final List<ImageFormat> FORMATS = ServiceLoader.load(ImageFormat.class, ImageFormat.class.getClassLoader())
-            .stream().map(ServiceLoader.Provider::get)
-            .sorted(Comparator.comparing(ImageFormat::acceptsAnything).thenComparing(ImageFormat::name))
-            .toList();
+    private static volatile List<ImageFormat> formats = discover(ImageFormat.class.getClassLoader(), List.of());
 
     private ImageFormats() {
     }
 
     /** Every registered format, in probe order. */
     public static List<ImageFormat> all() {
-        return FORMATS;
+        return formats;
+    }
+
+    /**
+     * Registers the formats {@code loader} finds with {@link ServiceLoader} that are not
+     * registered yet (those its parents already give are skipped): how plug-in jars loaded in
+     * their own class loader add formats. A format whose name is taken fails the whole call.
+     *
+     * @return the formats added
+     */
+    public static synchronized List<ImageFormat> register(ClassLoader loader) {
+        List<ImageFormat> current = formats;
+        List<ImageFormat> added = new ArrayList<>();
+        for (ImageFormat format : discover(loader, current)) {
+            for (List<ImageFormat> list : List.of(current, added)) {
+                for (ImageFormat other : list) {
+                    if (other.name().equalsIgnoreCase(format.name())) {
+                        throw new ImageFormatException(Kind.INVALID_INPUT, "InvalidPlugin", "image format '" + format.name()
+                                + "' of " + format.getClass().getName() + " is already provided by " + other.getClass().getName());
+                    }
+                }
+            }
+            added.add(format);
+        }
+        if (!added.isEmpty()) {
+            List<ImageFormat> next = new ArrayList<>(current);
+            next.addAll(added);
+            formats = next.stream().sorted(PROBE_ORDER).toList();
+        }
+        return added;
+    }
+
+    /** The formats {@code loader} finds, without those whose class is in {@code known}, in probe order. */
+    private static List<ImageFormat> discover(ClassLoader loader, List<ImageFormat> known) {
+        try {
+            return ServiceLoader.load(ImageFormat.class, loader).stream()
+                    .filter(p -> known.stream().noneMatch(f -> f.getClass() == p.type()))
+                    .map(ServiceLoader.Provider::get)
+                    .sorted(PROBE_ORDER)
+                    .toList();
+        } catch (ServiceConfigurationError e) {
+            throw new ImageFormatException(Kind.INVALID_INPUT, "InvalidPlugin", "cannot load an image format from "
+                    + (loader.getName() != null ? loader.getName() : loader.toString()) + ": " + e.getMessage(), e);
+        }
     }
 
     /** The format called {@code name} (case-insensitive). */
     public static ImageFormat byName(String name) {
-        for (ImageFormat format : FORMATS) {
+        for (ImageFormat format : formats) {
             if (format.name().equalsIgnoreCase(name)) {
                 return format;
             }
@@ -58,7 +103,7 @@ public final class ImageFormats {
 
     private static String names() {
         List<String> names = new ArrayList<>();
-        FORMATS.forEach(f -> names.add(f.name()));
+        formats.forEach(f -> names.add(f.name()));
         return String.join(", ", names);
     }
 
@@ -71,7 +116,7 @@ public final class ImageFormats {
                 // read until full or EOF
             }
             MemorySegment bytes = MemorySegment.ofArray(header.array()).asSlice(0, header.position());
-            for (ImageFormat format : FORMATS) {
+            for (ImageFormat format : formats) {
                 if (format.probe(bytes, size)) {
                     return format;
                 }

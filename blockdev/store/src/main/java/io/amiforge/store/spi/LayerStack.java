@@ -1,4 +1,6 @@
-package io.amiforge.store.strategy;
+package io.amiforge.store.spi;
+
+import java.util.function.LongConsumer;
 
 /**
  * The layers a volume (or snapshot) reads through, by ordinal: 0 is the bottom (the oldest
@@ -7,13 +9,14 @@ package io.amiforge.store.strategy;
  */
 public interface LayerStack {
 
+    /** Number of layers; 0 for a stack with no layer at all. */
     int depth();
 
     /** Whether the layer at {@code ordinal} holds {@code block} (data or an explicit zero). */
     boolean has(int ordinal, long block);
 
     /** Calls {@code action} with every block the layer at {@code ordinal} holds, ascending. */
-    void forEachBlock(int ordinal, java.util.function.LongConsumer action);
+    void forEachBlock(int ordinal, LongConsumer action);
 
     /** Number of blocks the volume has (its size / block size). */
     long blocks();

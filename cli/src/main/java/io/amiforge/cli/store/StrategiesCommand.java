@@ -1,0 +1,46 @@
+package io.amiforge.cli.store;
+
+import io.amiforge.cli.CommandBase;
+import io.amiforge.imagefmt.format.ImageFormat;
+import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.store.spi.Plugins;
+import io.amiforge.store.spi.StrategyProvider;
+import io.amiforge.store.spi.Strategies;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code amiforge store strategies}: every registered write strategy, read index and image
+ * format, with its kind, one-line description and origin ("built-in" or the plug-in jar).
+ */
+@Command(name = "strategies", description = "List the write strategies, read indexes and image formats, built-in"
+        + " and from the plug-in path (--plugin-path), with where each comes from.")
+public final class StrategiesCommand extends CommandBase {
+
+    @Override
+    protected int execute() {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (StrategyProvider p : Strategies.all()) {
+            rows.add(StoreAccess.json(p));
+        }
+        for (ImageFormat f : ImageFormats.all()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", f.name());
+            m.put("kind", "image-format");
+            m.put("description", f.acceptsAnything() ? "disk image format that accepts any content (probed last)"
+                    : "disk image format recognised by its signature");
+            m.put("origin", Plugins.origin(f.getClass()));
+            rows.add(m);
+        }
+        StringBuilder text = new StringBuilder("KIND\tNAME\tORIGIN\tDESCRIPTION\n");
+        for (Map<String, Object> row : rows) {
+            text.append(row.get("kind")).append('\t').append(row.get("name")).append('\t').append(row.get("origin"))
+                    .append('\t').append(row.get("description")).append('\n');
+        }
+        print(Map.of("providers", rows), text.toString());
+        return 0;
+    }
+}
