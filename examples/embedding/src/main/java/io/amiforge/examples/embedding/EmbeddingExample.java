@@ -50,9 +50,12 @@ public final class EmbeddingExample {
 
         try (SnapshotStore store = SnapshotStore.open(work.resolve("store"))) {
             ChainImporter.Result imported = ChainImporter.importImage(store, "web", image);
-            out.println("imported as volume " + imported.volumeName() + " over " + imported.snapshots().getLast().id());
+            SnapshotInfo base = imported.snapshots().getLast();
+            out.println("imported as volume " + imported.volumeName() + " over " + base.id() + " (" + base.blockCount()
+                    + " blocks of " + base.blockSize() + " bytes stored, the rest is sparse)");
             SnapshotInfo snapshot = store.createSnapshot(imported.volumeName(), "embedding example");
-            out.println("snapshot " + snapshot.id() + ": " + snapshot.blockCount() + " blocks");
+            out.println("snapshot " + snapshot.id() + " of " + snapshot.volumeName() + ", parent " + snapshot.parentId()
+                    + ", " + snapshot.blockCount() + " blocks changed since");
 
             BootReport boot;
             try (BlockDevice disk = store.openSnapshot(snapshot.id())) {
