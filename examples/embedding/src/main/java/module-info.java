@@ -1,7 +1,7 @@
 /** The embedding example: amiforge used as a library, on the module path like any embedder. */
 module io.amiforge.examples.embedding {
-    requires io.amiforge.transfer;
-    requires io.amiforge.boot;
+    requires transitive io.amiforge.transfer; // Outcome names SnapshotInfo
+    requires transitive io.amiforge.boot;     // and BootReport
 
     exports io.amiforge.examples.embedding;
 }

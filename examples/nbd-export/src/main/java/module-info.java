@@ -1,6 +1,6 @@
 /** The NBD export example: a computed block device served by amiforge's NBD server. */
 module io.amiforge.examples.nbdexport {
-    requires io.amiforge.nbd;
+    requires transitive io.amiforge.nbd; // the API hands out NbdServer and a BlockDevice
 
     exports io.amiforge.examples.nbdexport;
 }

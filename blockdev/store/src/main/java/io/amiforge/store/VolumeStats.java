@@ -15,6 +15,9 @@ public final class VolumeStats {
     final LongAdder blocksRead = new LongAdder();
     final LongAdder layersVisited = new LongAdder();
 
+    VolumeStats() {
+    }
+
     public long blocksCopied() {
         return blocksCopied.sum();
     }

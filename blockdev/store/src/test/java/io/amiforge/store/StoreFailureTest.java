@@ -130,7 +130,7 @@ class StoreFailureTest {
 
     @Test
     void secondOpenInOneProcessIsLockedToo() {
-        try (SnapshotStore store = SnapshotStore.open(dir)) {
+        try (SnapshotStore _ = SnapshotStore.open(dir)) {
             assertThatThrownBy(() -> SnapshotStore.open(dir)).hasMessageContaining("in use by process " + ProcessHandle.current().pid());
         }
     }

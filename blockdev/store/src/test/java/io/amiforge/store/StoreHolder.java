@@ -9,7 +9,7 @@ public final class StoreHolder {
     }
 
     public static void main(String[] args) throws Exception {
-        try (SnapshotStore store = SnapshotStore.open(Path.of(args[0]))) {
+        try (SnapshotStore _ = SnapshotStore.open(Path.of(args[0]))) {
             System.out.println("holding");
             System.out.flush();
             Thread.sleep(60_000);

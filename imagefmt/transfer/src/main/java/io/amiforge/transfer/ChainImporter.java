@@ -68,7 +68,7 @@ public final class ChainImporter {
         if (parent == null) {
             throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidImageFormat", image + ": no layers to import");
         }
-        try (Volume ignored = store.cloneVolume(parent.id(), volumeName)) {
+        try (Volume _ = store.cloneVolume(parent.id(), volumeName)) {
             return new Result(volumeName, snapshots);
         }
     }

@@ -10,6 +10,10 @@ import io.amiforge.store.strategy.SparseLongArray;
  */
 public final class FlatIndex implements ReadIndex {
 
+    /** The flat read index. */
+    public FlatIndex() {
+    }
+
     @Override
     public String name() {
         return "flat";

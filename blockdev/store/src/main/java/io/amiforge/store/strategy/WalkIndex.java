@@ -3,6 +3,10 @@ package io.amiforge.store.strategy;
 /** Chain walk: asks each layer from the top down; a read at depth d costs up to d lookups. Keeps no state. */
 public final class WalkIndex implements ReadIndex {
 
+    /** The chain-walk read index (stateless). */
+    public WalkIndex() {
+    }
+
     @Override
     public String name() {
         return "walk";
