@@ -27,7 +27,8 @@ public final class FsCatCommand extends CommandBase {
     @Parameters(index = "1", paramLabel = "PATH", description = "File inside the filesystem.")
     String path;
 
-    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); default: whole disk if unpartitioned, else the only or first Linux partition.")
+    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); "
+            + "default: whole disk if unpartitioned, else the only or first Linux partition.")
     Integer partition;
 
     @Override

@@ -2,11 +2,11 @@ package io.amiforge.cli.nbd;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.cli.GlobalOptions;
+import io.amiforge.cli.store.StoreAccess;
 import io.amiforge.nbd.NbdExport;
 import io.amiforge.nbd.ZeroScanBlockStatus;
 import io.amiforge.store.SnapshotStore;
-import io.amiforge.cli.GlobalOptions;
-import io.amiforge.cli.store.StoreAccess;
 
 /**
  * Resolves {@code nbd serve} names in the region's snapshot store: a snapshot id

@@ -1,15 +1,15 @@
 package io.amiforge.transfer;
 
+import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.store.SnapshotInfo;
-import io.amiforge.store.SnapshotStore;
-import io.amiforge.store.Volume;
-import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.Extent;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.Zeros;
 import io.amiforge.imagefmt.qcow2.Qcow2Image;
+import io.amiforge.store.SnapshotInfo;
+import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.Volume;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;

@@ -1,7 +1,5 @@
 package io.amiforge.store.strategy;
 
-import io.amiforge.store.strategy.SparseLongArray;
-
 /**
  * Flattened index: one sparse array maps every block to the ordinal of the top-most layer
  * holding it, so a read costs one lookup (plus the layer's own) at any depth. Built in one pass

@@ -1,12 +1,12 @@
 package io.amiforge.boot.hvm;
 
-import io.amiforge.x86.bios.DiskRead;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.boot.BootReport;
 import io.amiforge.x86.bios.Bios;
 import io.amiforge.x86.bios.Console;
 import io.amiforge.x86.bios.DiskDrive;
+import io.amiforge.x86.bios.DiskRead;
 import io.amiforge.x86.bios.Keyboard;
-import io.amiforge.boot.BootReport;
 import io.amiforge.x86.cpu.Cpu;
 import io.amiforge.x86.cpu.CpuHost;
 import io.amiforge.x86.cpu.Memory;

@@ -1,13 +1,13 @@
 package io.amiforge.boot.hvm;
 
-import io.amiforge.x86.bios.DiskRead;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.MemoryBlockDevice;
+import io.amiforge.boot.BootReport;
+import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
-import io.amiforge.imagefmt.build.BootPayload;
-import io.amiforge.boot.BootReport;
+import io.amiforge.x86.bios.DiskRead;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
