@@ -1,7 +1,7 @@
 /** A fixed-newstyle NBD server on Netty that serves any {@link io.amiforge.blockdev.BlockDevice}. */
 module io.amiforge.nbd {
     requires transitive io.amiforge.blockdev;
-    requires io.amiforge.pipeline;
+    requires transitive io.amiforge.pipeline; // NbdServer.Builder.export(NbdExport, RequestPipeline)
     requires io.netty.buffer;
     requires io.netty.codec;
     requires io.netty.common;

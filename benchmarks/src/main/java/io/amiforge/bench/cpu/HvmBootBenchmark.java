@@ -1,11 +1,11 @@
 package io.amiforge.bench.cpu;
 
 import io.amiforge.blockdev.MemoryBlockDevice;
-import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.boot.BootReport;
 import io.amiforge.boot.hvm.AmiforgeBootChain;
 import io.amiforge.boot.hvm.HvmBoot;
 import io.amiforge.boot.hvm.TinyKernel;
+import io.amiforge.imagefmt.build.BootPayload;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

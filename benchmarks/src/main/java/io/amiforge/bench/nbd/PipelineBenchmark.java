@@ -1,6 +1,5 @@
 package io.amiforge.bench.nbd;
 
-import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.pipeline.BlockCompletion;
 import io.amiforge.pipeline.BlockRequest;

@@ -96,7 +96,8 @@ public final class Qcow2VersusQemu {
                 oursRead = Math.min(oursRead, (System.nanoTime() - t0) / 1e9);
             }
         }
-        System.out.printf(Locale.ROOT, "4 KiB reads x %d (depth 1, stride %d): amiforge %.3f s (%.0f reads/s), qemu-img bench %.3f s (%.0f reads/s), ratio %.2fx%n",
+        System.out.printf(Locale.ROOT,
+                "4 KiB reads x %d (depth 1, stride %d): amiforge %.3f s (%.0f reads/s), qemu-img bench %.3f s (%.0f reads/s), ratio %.2fx%n",
                 count, step, oursRead, count / oursRead, theirsRead, count / theirsRead, theirsRead / oursRead);
 
         // qemu-img bench at its default queue depth (64, Linux AIO thread pool) against our
@@ -127,7 +128,8 @@ public final class Qcow2VersusQemu {
                 oursParallel = Math.min(oursParallel, (System.nanoTime() - t0) / 1e9);
             }
         }
-        System.out.printf(Locale.ROOT, "4 KiB reads x %d (qemu depth 64 / amiforge 2 threads): amiforge %.3f s (%.0f reads/s), qemu-img bench %.3f s (%.0f reads/s), ratio %.2fx%n",
+        System.out.printf(Locale.ROOT, "4 KiB reads x %d (qemu depth 64 / amiforge 2 threads): amiforge %.3f s (%.0f reads/s), "
+                + "qemu-img bench %.3f s (%.0f reads/s), ratio %.2fx%n",
                 count, oursParallel, count / oursParallel, theirsDeep, count / theirsDeep, theirsDeep / oursParallel);
     }
 

@@ -4,8 +4,8 @@ import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
-import io.amiforge.store.spi.StrategyProvider;
 import io.amiforge.store.spi.Strategies;
+import io.amiforge.store.spi.StrategyProvider;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -92,7 +92,7 @@ public final class CompareRunner {
                     }
                     if (depth == 64 && index.equals("flat")) {
                         long t0;
-                        try (Volume held = store.openVolume(name)) { // as a writer snapshots its own volume
+                        try (Volume _ = store.openVolume(name)) { // as a writer snapshots its own volume
                             t0 = System.nanoTime();
                             store.createSnapshot(name, "timed");
                             System.out.printf("snapshot_create_depth64_us %.1f%n", (System.nanoTime() - t0) / 1e3);

@@ -2,8 +2,8 @@ package io.amiforge.bench.store;
 
 import io.amiforge.store.VolumeOptions;
 import io.amiforge.store.spi.Plugins;
-import io.amiforge.store.spi.StrategyProvider;
 import io.amiforge.store.spi.Strategies;
+import io.amiforge.store.spi.StrategyProvider;
 import java.util.ArrayList;
 import java.util.List;
 

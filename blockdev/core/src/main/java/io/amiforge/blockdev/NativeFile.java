@@ -19,6 +19,7 @@ import java.nio.file.Path;
  * {@link #open} returns null, and callers treat the file as fully allocated and write zeros
  * instead of punching. One instance is safe for concurrent use.
  */
+@SuppressWarnings("restricted") // binding libc through FFM is this class's job; run with --enable-native-access
 public final class NativeFile implements AutoCloseable {
 
     private static final int O_RDONLY = 0;

@@ -1,7 +1,7 @@
 package io.amiforge.store;
 
-import io.amiforge.store.strategy.SparseLongArray;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.strategy.SparseLongArray;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -3,8 +3,8 @@ package io.amiforge.store;
 import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.Extent;
-import io.amiforge.store.strategy.FlatIndex;
 import io.amiforge.store.spi.ReadIndex;
+import io.amiforge.store.strategy.FlatIndex;
 import java.lang.foreign.MemorySegment;
 
 /**

@@ -2,8 +2,8 @@ package io.amiforge.store;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.store.spi.ReadIndex;
-import io.amiforge.store.spi.StrategyProvider;
 import io.amiforge.store.spi.Strategies;
+import io.amiforge.store.spi.StrategyProvider;
 import io.amiforge.store.spi.WriteStrategy;
 
 /**

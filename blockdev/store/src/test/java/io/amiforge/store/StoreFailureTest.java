@@ -140,11 +140,11 @@ class StoreFailureTest {
 
     @Test
     void secondWriterInOneProcessIsLockedToo() {
-        try (SnapshotStore store = SnapshotStore.open(dir); SnapshotStore again = SnapshotStore.open(dir);
-                Volume disk = store.createVolume("disk", 1 << 16, VolumeOptions.defaults())) {
-            assertThatThrownBy(() -> again.openVolume("disk"))
-                    .hasMessageContaining("volume disk").hasMessageContaining("in use by process " + ProcessHandle.current().pid());
-            disk.close(); // the last handle gives the lock back
+        try (SnapshotStore store = SnapshotStore.open(dir); SnapshotStore again = SnapshotStore.open(dir)) {
+            try (Volume _ = store.createVolume("disk", 1 << 16, VolumeOptions.defaults())) {
+                assertThatThrownBy(() -> again.openVolume("disk"))
+                        .hasMessageContaining("volume disk").hasMessageContaining("in use by process " + ProcessHandle.current().pid());
+            } // closing the last handle gives the lock back
             again.openVolume("disk").close();
         }
     }

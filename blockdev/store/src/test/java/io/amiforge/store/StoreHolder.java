@@ -10,7 +10,7 @@ public final class StoreHolder {
 
     public static void main(String[] args) throws Exception {
         try (SnapshotStore store = SnapshotStore.open(Path.of(args[0]));
-                Volume disk = store.listVolumes().stream().anyMatch(v -> v.name().equals("disk"))
+                Volume _ = store.listVolumes().stream().anyMatch(v -> v.name().equals("disk"))
                         ? store.openVolume("disk") : store.createVolume("disk", 1 << 16, VolumeOptions.defaults())) {
             System.out.println("holding");
             System.out.flush();

@@ -13,7 +13,8 @@ import java.util.Random;
 /**
  * A child JVM of {@link MultiProcessTest}, one role per process, all on one store at once.
  * {@code writer V N}: opens volume V before it says "ready", writes block k % 16 with
- * {@link #value}(k) and takes snapshot "V-k", N times, then keeps V open until "stop" on stdin. {@code snapshotter V N}: takes snapshot "V-k" of volume V (not held
+ * {@link #value}(k) and takes snapshot "V-k", N times, then keeps V open until "stop" on stdin.
+ * {@code snapshotter V N}: takes snapshot "V-k" of volume V (not held
  * between snapshots) and creates volume "V-vol-k" every tenth time. {@code reader V N HELD}: like
  * snapshotter, and also reads snapshots of volume HELD (another process's) and tries to open
  * HELD for writing, printing {@code refused MESSAGE}. Each waits for "go" on stdin first and
@@ -103,7 +104,7 @@ public final class StoreWorker {
                 }
             }
             if (k % 25 == 0) {
-                try (Volume v = store.openVolume(held)) {
+                try (Volume _ = store.openVolume(held)) {
                     throw new AssertionError("opened " + held + " for writing while another process writes it");
                 } catch (AmiforgeException e) {
                     System.out.println("refused " + e.code() + " " + e.getMessage());

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.store.spi.Plugins;
+import io.amiforge.store.spi.Strategies;
 import io.amiforge.store.spi.StrategyProvider;
 import io.amiforge.store.spi.StrategyStats;
-import io.amiforge.store.spi.Strategies;
 import io.amiforge.store.spi.WriteStrategy;
 import io.amiforge.store.spi.WriteStrategyProvider;
 import io.amiforge.store.strategy.CowWrite;

@@ -59,7 +59,8 @@ class MemoryBlockDeviceTest extends BlockDeviceContractTest {
     @Test
     void allocationQueriesStartAtTheOffsetAndStopAtTheLimit() {
         long chunk = 64 * 1024;
-        try (MemoryBlockDevice device = new MemoryBlockDevice("mem", 8 * chunk)) {
+        MemoryBlockDevice device = new MemoryBlockDevice("mem", 8 * chunk);
+        try {
             device.write(2 * chunk, MemorySegment.ofArray(new byte[(int) chunk]));
             assertThat(device.extentAt(100, 10)).isEqualTo(new Extent(100, 10, Extent.Kind.ZERO));
             assertThat(device.extentAt(chunk + 5, 4 * chunk)).isEqualTo(new Extent(chunk + 5, chunk - 5, Extent.Kind.ZERO));
@@ -67,9 +68,10 @@ class MemoryBlockDeviceTest extends BlockDeviceContractTest {
             assertThatThrownBy(() -> device.extentAt(7 * chunk, 2 * chunk))
                     .isInstanceOf(BlockDeviceException.OutOfRange.class);
             assertThatThrownBy(() -> device.extentAt(0, 0)).isInstanceOf(BlockDeviceException.OutOfRange.class);
+        } finally {
             device.close();
-            assertThatThrownBy(() -> device.extentAt(0, 1)).isInstanceOf(BlockDeviceException.Closed.class);
         }
+        assertThatThrownBy(() -> device.extentAt(0, 1)).isInstanceOf(BlockDeviceException.Closed.class);
     }
 
     /** The whole device as extents, merging adjacent answers of the same kind. */

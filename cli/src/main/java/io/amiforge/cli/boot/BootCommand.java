@@ -1,14 +1,14 @@
 package io.amiforge.cli.boot;
 
-import io.amiforge.x86.bios.DiskRead;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.boot.BootReport;
+import io.amiforge.boot.hvm.HvmBoot;
+import io.amiforge.boot.image.ImageBooter;
 import io.amiforge.cli.CommandBase;
 import io.amiforge.cli.ImageOptions;
 import io.amiforge.imagefmt.format.ImageFormats;
-import io.amiforge.boot.BootReport;
-import io.amiforge.boot.image.ImageBooter;
-import io.amiforge.boot.hvm.HvmBoot;
+import io.amiforge.x86.bios.DiskRead;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -2,12 +2,12 @@ package io.amiforge.cli.fs;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.ImageOptions;
 import io.amiforge.imagefmt.ext.ExtFileSystem;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import io.amiforge.cli.ImageOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,7 +33,8 @@ public final class FsCatCommand extends CommandBase {
     @Parameters(index = "1", paramLabel = "PATH", description = "File inside the filesystem.")
     String path;
 
-    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); default: whole disk if unpartitioned, else the only or first Linux partition.")
+    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); "
+            + "default: whole disk if unpartitioned, else the only or first Linux partition.")
     Integer partition;
 
     @Override

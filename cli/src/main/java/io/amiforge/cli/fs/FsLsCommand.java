@@ -1,6 +1,7 @@
 package io.amiforge.cli.fs;
 
 import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.ImageOptions;
 import io.amiforge.imagefmt.ext.DirEntry;
 import io.amiforge.imagefmt.ext.FileStat;
 import io.amiforge.imagefmt.ext.FileType;
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import io.amiforge.cli.ImageOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,7 +33,8 @@ public final class FsLsCommand extends CommandBase {
     @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/", description = "Path inside the filesystem (default /).")
     String path;
 
-    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); default: whole disk if unpartitioned, else the only or first Linux partition.")
+    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); "
+            + "default: whole disk if unpartitioned, else the only or first Linux partition.")
     Integer partition;
 
     @Override

@@ -1,20 +1,20 @@
 package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.boot.hvm.AmiforgeBootChain;
+import io.amiforge.boot.hvm.TinyKernel;
+import io.amiforge.boot.pv.TinyPvKernel;
 import io.amiforge.cli.CommandBase;
 import io.amiforge.cli.Size;
 import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.imagefmt.build.ImageBuilder;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
-import io.amiforge.boot.hvm.AmiforgeBootChain;
-import io.amiforge.boot.hvm.TinyKernel;
-import io.amiforge.boot.pv.TinyPvKernel;
-import java.nio.file.StandardCopyOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

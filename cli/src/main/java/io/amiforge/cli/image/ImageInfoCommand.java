@@ -2,14 +2,14 @@ package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.imagefmt.ext.ExtFileSystem;
-import io.amiforge.imagefmt.partition.Partition;
-import io.amiforge.imagefmt.partition.PartitionTable;
 import io.amiforge.cli.CommandBase;
 import io.amiforge.cli.ImageOptions;
-import io.amiforge.imagefmt.format.ImageSource;
+import io.amiforge.imagefmt.ext.ExtFileSystem;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
+import io.amiforge.imagefmt.format.ImageSource;
+import io.amiforge.imagefmt.partition.Partition;
+import io.amiforge.imagefmt.partition.PartitionTable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

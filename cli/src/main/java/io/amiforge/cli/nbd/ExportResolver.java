@@ -1,7 +1,7 @@
 package io.amiforge.cli.nbd;
 
-import io.amiforge.nbd.NbdExport;
 import io.amiforge.cli.GlobalOptions;
+import io.amiforge.nbd.NbdExport;
 
 /**
  * Turns an {@code nbd serve} EXPORT argument that is not {@code NAME=PATH} (a volume or

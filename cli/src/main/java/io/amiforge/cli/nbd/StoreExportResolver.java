@@ -2,10 +2,10 @@ package io.amiforge.cli.nbd;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.nbd.NbdExport;
-import io.amiforge.store.SnapshotStore;
 import io.amiforge.cli.GlobalOptions;
 import io.amiforge.cli.store.StoreAccess;
+import io.amiforge.nbd.NbdExport;
+import io.amiforge.store.SnapshotStore;
 
 /**
  * Resolves {@code nbd serve} names in the region's snapshot store: a snapshot id

@@ -1,11 +1,11 @@
 package io.amiforge.cli.store;
 
-import io.amiforge.store.ChangedBlocks;
-import io.amiforge.store.SnapshotInfo;
-import io.amiforge.store.SnapshotStore;
 import io.amiforge.cli.CommandBase;
 import io.amiforge.cli.cloud.CloudFactory;
 import io.amiforge.cloud.Cloud;
+import io.amiforge.store.ChangedBlocks;
+import io.amiforge.store.SnapshotInfo;
+import io.amiforge.store.SnapshotStore;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

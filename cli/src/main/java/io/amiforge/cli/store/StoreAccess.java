@@ -1,13 +1,13 @@
 package io.amiforge.cli.store;
 
+import io.amiforge.cli.GlobalOptions;
+import io.amiforge.cloud.Cloud;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.VolumeInfo;
 import io.amiforge.store.VolumeStats;
-import io.amiforge.store.spi.StrategyProvider;
 import io.amiforge.store.spi.Strategies;
-import io.amiforge.cli.GlobalOptions;
-import io.amiforge.cloud.Cloud;
+import io.amiforge.store.spi.StrategyProvider;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

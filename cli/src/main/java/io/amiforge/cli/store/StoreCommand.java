@@ -1,8 +1,8 @@
 package io.amiforge.cli.store;
 
+import io.amiforge.cli.CommandBase;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.VerifyReport;
-import io.amiforge.cli.CommandBase;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 package io.amiforge.cli.store;
 
-import io.amiforge.store.spi.StrategyProvider;
 import io.amiforge.store.spi.Strategies;
+import io.amiforge.store.spi.StrategyProvider;
 import java.util.Iterator;
 
 /**

@@ -2,7 +2,6 @@ package io.amiforge.cli.ami;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.amiforge.cli.AmiforgeCommand;
 import io.amiforge.cli.Main;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 /** The two commands end to end, through the real command line. */
 @Tag("interop") // keys come from openssl

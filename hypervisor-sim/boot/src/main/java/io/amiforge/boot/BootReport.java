@@ -1,7 +1,6 @@
 package io.amiforge.boot;
 
 import io.amiforge.x86.bios.DiskRead;
-
 import java.util.List;
 import java.util.Map;
 

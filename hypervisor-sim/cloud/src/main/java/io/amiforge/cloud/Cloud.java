@@ -4,20 +4,19 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.AmiforgeException.Kind;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.FileBlockDevice;
-import io.amiforge.store.SnapshotInfo;
-import io.amiforge.store.SnapshotStore;
-import io.amiforge.store.StoreLock;
-import io.amiforge.store.Volume;
+import io.amiforge.boot.BootReport;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.BundleParts;
 import io.amiforge.cloud.bundle.PemKeys;
 import io.amiforge.cloud.bundle.Unbundler;
 import io.amiforge.imagefmt.partition.PartitionTable;
-import io.amiforge.boot.BootReport;
-import java.security.cert.X509Certificate;
+import io.amiforge.store.SnapshotInfo;
+import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.StoreLock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -108,7 +107,7 @@ public final class Cloud implements AutoCloseable {
      */
     private <T> T mutate(String region, Function<RegionState, T> change) {
         Path dir = regionDir(region);
-        try (StoreLock ignored = StoreLock.acquire(dir.resolve("registry.lock"), "registry of region " + region)) {
+        try (StoreLock _ = StoreLock.acquire(dir.resolve("registry.lock"), "registry of region " + region)) {
             RegionState state = load(region);
             T result = change.apply(state);
             save(region, state);

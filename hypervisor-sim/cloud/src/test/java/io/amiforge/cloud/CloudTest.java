@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.boot.BootReport;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
-import io.amiforge.boot.BootReport;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -215,7 +215,7 @@ class CloudTest {
                         .containsExactlyInAnyOrder(first.imageId(), second.imageId(), third.imageId());
             }
             // a volume one cloud has open for writing is refused to the other, naming it
-            try (Volume held = cloud.store(REGION).openVolume("vol-first")) {
+            try (Volume _ = cloud.store(REGION).openVolume("vol-first")) {
                 assertThatThrownBy(() -> other.store(REGION).openVolume("vol-first"))
                         .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("StoreLocked"))
                         .hasMessageContaining("volume vol-first");

@@ -2,12 +2,12 @@ package io.amiforge.cloud;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.amiforge.store.SnapshotInfo;
-import io.amiforge.imagefmt.build.ImageBuilder;
-import io.amiforge.transfer.ChainImporter;
 import io.amiforge.boot.hvm.AmiforgeBootChain;
 import io.amiforge.boot.hvm.TinyKernel;
 import io.amiforge.boot.pv.TinyPvKernel;
+import io.amiforge.imagefmt.build.ImageBuilder;
+import io.amiforge.store.SnapshotInfo;
+import io.amiforge.transfer.ChainImporter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

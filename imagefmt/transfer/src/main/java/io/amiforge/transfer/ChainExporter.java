@@ -2,14 +2,14 @@ package io.amiforge.transfer;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.store.SnapshotInfo;
-import io.amiforge.store.SnapshotStore;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.OutputFile;
 import io.amiforge.imagefmt.format.Zeros;
 import io.amiforge.imagefmt.qcow2.Qcow2Writer;
+import io.amiforge.store.SnapshotInfo;
+import io.amiforge.store.SnapshotStore;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;

@@ -1,17 +1,17 @@
 package io.amiforge.transfer;
 
+import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.store.SnapshotInfo;
-import io.amiforge.store.SnapshotStore;
-import io.amiforge.store.Volume;
-import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.Extent;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.imagefmt.format.Zeros;
 import io.amiforge.imagefmt.qcow2.Qcow2Image;
+import io.amiforge.store.SnapshotInfo;
+import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.Volume;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -82,7 +82,7 @@ public final class ChainImporter {
         if (parent == null) {
             throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidImageFormat", image + ": no layers to import");
         }
-        try (Volume ignored = store.cloneVolume(parent.id(), volumeName)) {
+        try (Volume _ = store.cloneVolume(parent.id(), volumeName)) {
             return new Result(volumeName, snapshots);
         }
     }

@@ -87,7 +87,7 @@ public final class Plugins {
     private static List<Path> jars(Path entry) {
         List<Path> jars = candidates(entry);
         for (Path jar : jars) {
-            try (JarFile ignored = new JarFile(jar.toFile())) {
+            try (JarFile _ = new JarFile(jar.toFile())) {
                 // opened: a readable zip with a central directory
             } catch (IOException e) {
                 throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidPlugin",

@@ -6,6 +6,10 @@ import io.amiforge.store.spi.WriteStrategyProvider;
 /** Copy-on-write: before the first overwrite of a block a snapshot still needs, copy it into that snapshot. */
 public final class CowWrite implements WriteStrategy {
 
+    /** The copy-on-write strategy (stateless). */
+    public CowWrite() {
+    }
+
     @Override
     public boolean freezesOnSnapshot() {
         return false;
@@ -21,6 +25,10 @@ public final class CowWrite implements WriteStrategy {
 
     /** Registers {@code cow}. */
     public static final class Provider implements WriteStrategyProvider {
+
+        /** Used by {@link java.util.ServiceLoader}. */
+        public Provider() {
+        }
 
         @Override
         public String name() {

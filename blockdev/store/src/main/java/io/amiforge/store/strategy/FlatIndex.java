@@ -14,6 +14,10 @@ import io.amiforge.store.spi.StrategyStats;
  */
 public final class FlatIndex implements ReadIndex {
 
+    /** The flat read index. */
+    public FlatIndex() {
+    }
+
     @Override
     public Resolver build(LayerStack stack) {
         SparseLongArray map = new SparseLongArray(stack.blocks());
@@ -57,6 +61,10 @@ public final class FlatIndex implements ReadIndex {
 
     /** Registers {@code flat}. */
     public static final class Provider implements ReadIndexProvider {
+
+        /** Used by {@link java.util.ServiceLoader}. */
+        public Provider() {
+        }
 
         @Override
         public String name() {

@@ -6,6 +6,10 @@ import io.amiforge.store.spi.WriteStrategyProvider;
 /** Redirect-on-write: new data always goes to the newest layer; nothing is ever copied. */
 public final class RowWrite implements WriteStrategy {
 
+    /** The redirect-on-write strategy (stateless). */
+    public RowWrite() {
+    }
+
     @Override
     public boolean freezesOnSnapshot() {
         return true;
@@ -17,6 +21,10 @@ public final class RowWrite implements WriteStrategy {
 
     /** Registers {@code row}. */
     public static final class Provider implements WriteStrategyProvider {
+
+        /** Used by {@link java.util.ServiceLoader}. */
+        public Provider() {
+        }
 
         @Override
         public String name() {

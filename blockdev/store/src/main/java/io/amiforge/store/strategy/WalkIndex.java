@@ -7,6 +7,10 @@ import io.amiforge.store.spi.ReadIndexProvider;
 /** Chain walk: asks each layer from the top down; a read at depth d costs up to d lookups. Keeps no state. */
 public final class WalkIndex implements ReadIndex {
 
+    /** The chain-walk read index (stateless). */
+    public WalkIndex() {
+    }
+
     @Override
     public Resolver build(LayerStack stack) {
         return new Walk(stack);
@@ -41,6 +45,10 @@ public final class WalkIndex implements ReadIndex {
 
     /** Registers {@code walk}. */
     public static final class Provider implements ReadIndexProvider {
+
+        /** Used by {@link java.util.ServiceLoader}. */
+        public Provider() {
+        }
 
         @Override
         public String name() {

@@ -32,6 +32,10 @@ public final class AmiforgeBootChain implements BootCodeInstaller {
     static final int LDR_KERNEL_SIZE = 0x18, LDR_INITRD_SIZE = 0x1C, LDR_KERNEL_EXTENTS = 0x20,
             LDR_INITRD_EXTENTS = 0x22, LDR_CMDLINE_LEN = 0x24, LDR_CMDLINE = 0x800, LDR_EXTENTS = 0x1000;
 
+    /** An installer of amiforge's MBR and loader (stateless). */
+    public AmiforgeBootChain() {
+    }
+
     /** The assembled MBR code (440 bytes, unpatched). */
     public static byte[] mbrCode() {
         return TinyKernel.resource("mbr.bin");

@@ -2,9 +2,9 @@ package io.amiforge.boot.image;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.boot.pv.GuestFileSystem;
 import io.amiforge.imagefmt.ext.ExtFileSystem;
 import io.amiforge.imagefmt.ext.FileStat;
-import io.amiforge.boot.pv.GuestFileSystem;
 import java.util.Optional;
 
 /** PV-GRUB's view ({@link GuestFileSystem}) of an ext2/3/4 filesystem read by imagefmt's {@link ExtFileSystem}. */

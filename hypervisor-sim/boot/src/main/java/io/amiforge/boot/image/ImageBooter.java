@@ -1,11 +1,11 @@
 package io.amiforge.boot.image;
 
-import io.amiforge.boot.BootReport;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.imagefmt.partition.PartitionTable;
+import io.amiforge.boot.BootReport;
 import io.amiforge.boot.hvm.HvmBoot;
 import io.amiforge.boot.pv.PvBootOptions;
 import io.amiforge.boot.pv.PvGrub;
+import io.amiforge.imagefmt.partition.PartitionTable;
 import java.util.List;
 
 /**

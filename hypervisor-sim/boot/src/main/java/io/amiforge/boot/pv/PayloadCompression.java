@@ -93,7 +93,7 @@ public enum PayloadCompression {
             case GZIP -> GzipCompressorInputStream.builder().setInputStream(raw).setDecompressConcatenated(false).get();
             case BZIP2 -> new BZip2CompressorInputStream(raw, false);
             case XZ -> new SingleXZInputStream(raw, 256 * 1024);
-            case LZMA -> new LZMACompressorInputStream(raw, 256 * 1024);
+            case LZMA -> LZMACompressorInputStream.builder().setInputStream(raw).setMemoryLimitKiB(256 * 1024).get();
             case LZ4 -> new Lz4LegacyInputStream(data, offset, length);
             case ZSTD -> openZstd(data, offset, length, where);
             default -> throw new IllegalStateException(name());

@@ -1,13 +1,13 @@
 package io.amiforge.boot.hvm;
 
-import io.amiforge.x86.bios.DiskRead;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.MemoryBlockDevice;
-import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.boot.BootReport;
+import io.amiforge.imagefmt.build.BootPayload;
+import io.amiforge.x86.bios.DiskRead;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.amiforge.testkit.Interop;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The committed boot-code resources are exactly what nasm makes of the sources beside them. */
 @Tag("interop")

@@ -1,12 +1,12 @@
 package io.amiforge.boot.hvm;
 
-import io.amiforge.x86.bios.DiskRead;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.MemoryBlockDevice;
-import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.boot.BootReport;
 import io.amiforge.boot.DebianKernelFixture;
+import io.amiforge.imagefmt.build.BootPayload;
+import io.amiforge.x86.bios.DiskRead;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;

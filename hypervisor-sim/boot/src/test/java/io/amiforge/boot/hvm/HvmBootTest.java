@@ -1,10 +1,10 @@
 package io.amiforge.boot.hvm;
 
-import io.amiforge.x86.bios.DiskRead;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.MemoryBlockDevice;
 import io.amiforge.boot.BootReport;
+import io.amiforge.x86.bios.DiskRead;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Tag;

@@ -1,12 +1,12 @@
 package io.amiforge.boot.hvm;
 
-import io.amiforge.x86.bios.DiskRead;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.FileBlockDevice;
+import io.amiforge.boot.BootReport;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
-import io.amiforge.boot.BootReport;
+import io.amiforge.x86.bios.DiskRead;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

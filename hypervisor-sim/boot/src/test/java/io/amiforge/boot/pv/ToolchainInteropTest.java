@@ -3,9 +3,9 @@ package io.amiforge.boot.pv;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.MemoryBlockDevice;
+import io.amiforge.boot.BootReport;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
-import io.amiforge.boot.BootReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,10 +2,10 @@ package io.amiforge.cloud.bundle;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import javax.crypto.Cipher;
-import javax.crypto.ShortBufferException;
-import javax.crypto.IllegalBlockSizeException;
 import javax.crypto.BadPaddingException;
+import javax.crypto.Cipher;
+import javax.crypto.IllegalBlockSizeException;
+import javax.crypto.ShortBufferException;
 
 /**
  * Encrypts everything written with AES-128-CBC and PKCS#5 padding into {@code out}, exactly as

@@ -2,9 +2,9 @@ package io.amiforge.cloud.bundle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
-import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

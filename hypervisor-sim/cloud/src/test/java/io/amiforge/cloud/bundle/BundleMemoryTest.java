@@ -3,8 +3,8 @@ package io.amiforge.cloud.bundle;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.FileBlockDevice;
-import io.amiforge.testkit.Processes;
 import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
+import io.amiforge.testkit.Processes;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;

@@ -12,6 +12,10 @@ public final class Console {
     private final StringBuilder text = new StringBuilder();
     private boolean truncated;
 
+    /** An empty console. */
+    public Console() {
+    }
+
     /** Appends one character the guest printed (CR and BEL are dropped; NUL ignored). */
     public void put(int ch) {
         ch &= 0xFF;

@@ -11,6 +11,10 @@ import java.util.List;
  */
 public final class Int13State {
 
+    /** A fresh, empty state. */
+    public Int13State() {
+    }
+
     /** Most reads kept in {@link #reads()}; {@link #readCount()} keeps counting. */
     public static final int MAX_RECORDED_READS = 10_000;
 

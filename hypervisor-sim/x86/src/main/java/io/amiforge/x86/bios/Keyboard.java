@@ -35,7 +35,7 @@ public final class Keyboard {
         return !keys.isEmpty();
     }
 
-    /** The next key as scan code << 8 | ASCII without removing it, or -1. */
+    /** The next key as {@code scanCode << 8 | ascii} without removing it, or -1. */
     public int peek() {
         Integer k = keys.peek();
         return k == null ? -1 : k;

@@ -11,6 +11,10 @@ import java.util.List;
  */
 public final class PortState {
 
+    /** A fresh, empty state. */
+    public PortState() {
+    }
+
     /** Most POST codes kept. */
     public static final int MAX_POST_CODES = 4096;
 

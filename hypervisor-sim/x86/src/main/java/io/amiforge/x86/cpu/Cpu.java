@@ -1857,7 +1857,7 @@ public final class Cpu {
         }
         int res, cf;
         if (left) {
-            long wide = ((long) (dst & 0xFFFFFFFFL) << bits) | (src & 0xFFFFFFFFL);
+            long wide = ((dst & 0xFFFFFFFFL) << bits) | (src & 0xFFFFFFFFL);
             if (bits == 16) {
                 wide = (wide << 16) | (dst & 0xFFFFL); // 16-bit counts above 16 rotate through dst again
             }
@@ -1866,7 +1866,7 @@ public final class Cpu {
             res = (int) (shifted >>> (total - bits)) & m;
             cf = (int) (wide >>> (total - count)) & 1;
         } else {
-            long wide = ((long) (src & 0xFFFFFFFFL) << bits) | (dst & 0xFFFFFFFFL);
+            long wide = ((src & 0xFFFFFFFFL) << bits) | (dst & 0xFFFFFFFFL);
             res = (int) (wide >>> count) & m;
             cf = (int) (wide >>> (count - 1)) & 1;
         }

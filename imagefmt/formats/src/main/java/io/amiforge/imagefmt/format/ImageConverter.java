@@ -1,14 +1,14 @@
 package io.amiforge.imagefmt.format;
 
-import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.AllocationStatus;
+import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.blockdev.Extent;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.Extent;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

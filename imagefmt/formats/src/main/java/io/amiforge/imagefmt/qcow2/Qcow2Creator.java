@@ -51,7 +51,8 @@ final class Qcow2Creator {
         long l2Entries = cs / 8;
         long l1Size = clusters == 0 ? 0 : (clusters - 1) / l2Entries + 1;
         if (l1Size * 8 > Qcow2Header.MAX_L1_BYTES) {
-            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", "%s: size %d needs an L1 table of %d bytes with %d-byte clusters, more than %d; use bigger clusters"
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    "%s: size %d needs an L1 table of %d bytes with %d-byte clusters, more than %d; use bigger clusters"
                     .formatted(name, virtualSize, l1Size * 8, cs, Qcow2Header.MAX_L1_BYTES));
         }
         long l1Clusters = (l1Size * 8 + cs - 1) / cs;

@@ -1,8 +1,8 @@
 package io.amiforge.imagefmt.qcow2;
 
 import io.amiforge.blockdev.AbstractBlockDevice;
-import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.AllocationStatus;
+import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.Extent;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

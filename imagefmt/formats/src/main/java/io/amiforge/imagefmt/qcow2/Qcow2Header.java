@@ -111,7 +111,8 @@ public final class Qcow2Header {
                 break;
             }
             if (length > limit - pos - 8) {
-                throw ImageFormatException.corrupt(file, "header extension 0x%08x at file offset %d has length %d, past the end of the header cluster (%d bytes)"
+                throw ImageFormatException.corrupt(file,
+                        "header extension 0x%08x at file offset %d has length %d, past the end of the header cluster (%d bytes)"
                         .formatted(type, pos, length, limit));
             }
             int data = pos + 8;

@@ -118,7 +118,8 @@ final class Qcow2Refcounts {
         byte[] block = blocks.get(offset);
         if (block == null) {
             if (offset < 0 || offset > file.size() - clusterSize) {
-                throw ImageFormatException.corrupt(file.name(), "refcount table entry %d (file offset 0x%x): refcount block at 0x%x lies beyond the end of the file (size 0x%x)"
+                throw ImageFormatException.corrupt(file.name(),
+                        "refcount table entry %d (file offset 0x%x): refcount block at 0x%x lies beyond the end of the file (size 0x%x)"
                         .formatted(ti, tableOffset + ti * 8, offset, file.size()));
             }
             block = file.readMetadata(offset, clusterSize, "refcount block").array();

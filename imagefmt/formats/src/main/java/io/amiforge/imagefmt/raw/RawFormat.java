@@ -1,10 +1,10 @@
 package io.amiforge.imagefmt.raw;
 
-import io.amiforge.blockdev.NativeFile;
 import io.amiforge.blockdev.AmiforgeException.Kind;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.FileBlockDevice;
+import io.amiforge.blockdev.NativeFile;
 import io.amiforge.imagefmt.format.BackingChain;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageFormat;

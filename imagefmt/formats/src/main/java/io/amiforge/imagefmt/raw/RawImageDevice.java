@@ -1,12 +1,12 @@
 package io.amiforge.imagefmt.raw;
 
 import io.amiforge.blockdev.AbstractBlockDevice;
+import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.Extent;
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.blockdev.NativeFile;
-import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.imagefmt.format.PrescannedWrites;
-import io.amiforge.blockdev.Extent;
 import io.amiforge.imagefmt.format.Zeros;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;

@@ -1,7 +1,6 @@
 package io.amiforge.imagefmt.ext;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.amiforge.blockdev.AmiforgeException;
@@ -18,14 +17,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.Tag;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.Example;
 import net.jqwik.api.statistics.Statistics;
-import net.jqwik.api.Tag;
 
 /**
  * Damaged images: every outcome is a clean {@link AmiforgeException} or a successful read, never

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.testkit.Interop;
-import io.amiforge.testkit.Processes;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;

@@ -3,8 +3,8 @@ package io.amiforge.imagefmt.qcow2;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.blockdev.Extent;
+import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.raw.RawFormat;
@@ -81,7 +81,8 @@ class Qcow2WriteInteropTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"refcount_bits=1", "refcount_bits=2", "refcount_bits=4", "refcount_bits=8", "refcount_bits=32", "refcount_bits=64", "compat=0.10", "cluster_size=512", "lazy_refcounts=on", "preallocation=metadata", "preallocation=falloc"})
+    @CsvSource({"refcount_bits=1", "refcount_bits=2", "refcount_bits=4", "refcount_bits=8", "refcount_bits=32", "refcount_bits=64",
+            "compat=0.10", "cluster_size=512", "lazy_refcounts=on", "preallocation=metadata", "preallocation=falloc"})
     void writingIntoQemuImagesKeepsThemConsistent(String options) throws Exception {
         Path source = Qemu.patternRaw(dir.resolve("source.raw"), SIZE, 3);
         Path image = dir.resolve("theirs.qcow2");

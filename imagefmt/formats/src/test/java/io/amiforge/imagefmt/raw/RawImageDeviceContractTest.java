@@ -1,9 +1,9 @@
 package io.amiforge.imagefmt.raw;
 
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.testkit.BlockDeviceContractTest;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.testkit.BlockDeviceContractTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
