@@ -1,0 +1,81 @@
+package io.amiforge.x86.cpu;
+
+import static io.amiforge.x86.cpu.Cpu.*;
+import static io.amiforge.x86.cpu.CpuState.*;
+
+/**
+ * Bcd
+ */
+final class Bcd {
+
+    private Bcd() {
+    }
+
+    static void aam(Exec x) {
+        int base = x.imm();
+        if (base == 0) {
+            x.fault(0);
+        }
+        int al = x.s.reg8(0);
+        int nal = al % base;
+        x.s.setReg(1, EAX, nal | (al / base) << 8);
+        x.s.lazy(L_LOGIC, 0, nal, 0, nal);
+    }
+
+    static void daa(Exec x) {
+        int f = x.s.flagsValue();
+        int al = x.s.reg8(0), oldAl = al;
+        boolean oldCf = (f & CF) != 0;
+        int nf = f & ~(CF | AF);
+        if ((al & 0xF) > 9 || (f & AF) != 0) {
+            al += 6;
+            nf |= AF;
+        }
+        if (oldAl > 0x99 || oldCf) {
+            al += 0x60;
+            nf |= CF;
+        }
+        al &= 0xFF;
+        x.s.setReg8(0, al);
+        x.s.flags = nf;
+        x.s.setSZP(0, al, nf & (CF | AF));
+    }
+
+    static void das(Exec x) {
+        int f = x.s.flagsValue();
+        int al = x.s.reg8(0), oldAl = al;
+        boolean oldCf = (f & CF) != 0;
+        int nf = f & ~(CF | AF);
+        if ((al & 0xF) > 9 || (f & AF) != 0) {
+            al -= 6;
+            nf |= AF;
+        }
+        if (oldAl > 0x99 || oldCf) {
+            al -= 0x60;
+            nf |= CF;
+        }
+        al &= 0xFF;
+        x.s.setReg8(0, al);
+        x.s.flags = nf;
+        x.s.setSZP(0, al, nf & (CF | AF));
+    }
+
+    static void aaa(Exec x, boolean sub) {
+        int f = x.s.flagsValue();
+        int al = x.s.reg8(0);
+        if ((al & 0xF) > 9 || (f & AF) != 0) {
+            int ax = x.r[EAX] & 0xFFFF;
+            ax = sub ? ax - 6 : ax + 0x106;
+            if (sub) {
+                ax = (ax & 0xFF) | ((((ax >>> 8) - 1) & 0xFF) << 8);
+            }
+            x.s.setReg(1, EAX, ax);
+            f |= AF | CF;
+        } else {
+            f &= ~(AF | CF);
+        }
+        x.s.setReg8(0, x.s.reg8(0) & 0xF);
+        x.s.flags = f;
+        x.s.setSZP(0, x.s.reg8(0), f & (AF | CF));
+    }
+}

@@ -1,0 +1,47 @@
+package io.amiforge.x86.cpu;
+
+import static io.amiforge.x86.cpu.Cpu.*;
+import static io.amiforge.x86.cpu.CpuState.*;
+
+/**
+ * Bits
+ */
+final class Bits {
+
+    private Bits() {
+    }
+
+    static void bitOp(Exec x, int kind, int sz, int bitOffset, boolean fromReg) {
+        int bits = sz == 1 ? 16 : 32;
+        int bit;
+        int v;
+        int base = x.eaBase, off = x.eaOff;
+        if (x.modrm() >= 0xC0) {
+            bit = bitOffset & (bits - 1);
+            v = x.s.getReg(sz, x.modrm() & 7);
+        } else {
+            if (fromReg) {
+                int signed = sz == 1 ? (short) bitOffset : bitOffset;
+                int words = signed >> (sz == 1 ? 4 : 5);
+                off = (off + words * (bits / 8)) & (x.a32() == 1 ? 0xFFFFFFFF : 0xFFFF);
+            }
+            bit = bitOffset & (bits - 1);
+            v = x.bus.rd(sz, base, off);
+        }
+        int cf = (v >>> bit) & 1;
+        x.s.flags = (x.s.flagsValue() & ~CF) | cf;
+        if (kind == 0) {
+            return;
+        }
+        int nv = switch (kind) {
+            case 1 -> v | (1 << bit);
+            case 2 -> v & ~(1 << bit);
+            default -> v ^ (1 << bit);
+        };
+        if (x.modrm() >= 0xC0) {
+            x.s.setReg(sz, x.modrm() & 7, nv);
+        } else {
+            x.bus.wr(sz, base, off, nv);
+        }
+    }
+}

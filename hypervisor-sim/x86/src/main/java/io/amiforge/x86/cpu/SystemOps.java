@@ -1,0 +1,102 @@
+package io.amiforge.x86.cpu;
+
+import static io.amiforge.x86.cpu.Cpu.*;
+import static io.amiforge.x86.cpu.CpuState.*;
+
+/**
+ * SystemOps
+ */
+final class SystemOps {
+
+    private SystemOps() {
+    }
+
+    static void hlt(Exec x) {
+        if ((x.s.flags & IF) == 0) {
+            x.stop(StopReason.HALTED, "HLT with interrupts disabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp));
+        }
+        x.stop(StopReason.HALTED, "HLT with interrupts enabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
+                + " and no interrupt source (waits forever)");
+    }
+
+    static String hex4(int v) {
+        return String.format("%04X", v & 0xFFFF);
+    }
+
+    static void group7(Exec x) {
+        int f = x.regField();
+        switch (f) {
+            case 0, 1 -> {
+                if (x.modrm() >= 0xC0) {
+                    x.fault(6);
+                }
+                x.bus.wr16(x.eaBase, x.eaOff, f == 0 ? x.s.gdtLimit : x.s.idtLimit);
+                x.bus.wr32(x.eaBase, (x.eaOff + 2) & 0xFFFF, f == 0 ? x.s.gdtBase : x.s.idtBase);
+            }
+            case 2, 3 -> {
+                if (x.modrm() >= 0xC0) {
+                    x.fault(6);
+                }
+                int lim = x.bus.rd16(x.eaBase, x.eaOff);
+                int base = x.bus.rd32(x.eaBase, (x.eaOff + 2) & 0xFFFF);
+                if (x.o32() == 0) {
+                    base &= 0xFFFFFF;
+                }
+                if (f == 2) {
+                    x.s.gdtLimit = lim;
+                    x.s.gdtBase = base;
+                } else {
+                    x.s.idtLimit = lim;
+                    x.s.idtBase = base;
+                }
+            }
+            case 4 -> x.writeRM(1, x.s.cr0);
+            case 6 -> movToCr(x, 0, (x.s.cr0 & ~0xF) | (x.readRM(1) & 0xF) | (x.s.cr0 & 1));
+            case 7 -> {
+            }
+            default -> x.fault(6);
+        }
+    }
+
+    static void movToCr(Exec x, int n, int v) {
+        switch (n) {
+            case 0 -> {
+                x.s.cr0 = v;
+                if ((v & 1) != 0) {
+                    x.stop(StopReason.PROTECTED_MODE, "CR0.PE set at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
+                            + String.format(" (CR0=%08X, GDT base %08X limit %04X)", v, x.s.gdtBase, x.s.gdtLimit));
+                }
+            }
+            case 2 -> x.s.cr2 = v;
+            case 3 -> x.s.cr3 = v;
+            case 4 -> x.s.cr4 = v;
+            default -> x.fault(6);
+        }
+    }
+
+    static void cpuid(Exec x) {
+        int leaf = x.r[EAX];
+        int a = 0, b = 0, c = 0, d = 0;
+        switch (leaf) {
+            case 0 -> {
+                a = 1;
+                b = 0x756E6547; // "Genu"
+                d = 0x49656E69; // "ineI"
+                c = 0x6C65746E; // "ntel"
+            }
+            case 1 -> {
+                a = 0x00000633;
+                // FPU TSC MSR PAE CX8 PGE CMOV FXSR SSE SSE2 PSE
+                d = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15) | (1 << 24)
+                        | (1 << 25) | (1 << 26);
+            }
+            case 0x80000000 -> a = 0x80000001;
+            case 0x80000001 -> d = (1 << 29) | (1 << 20); // LM, NX
+            default -> { }
+        }
+        x.r[EAX] = a;
+        x.r[EBX] = b;
+        x.r[ECX] = c;
+        x.r[EDX] = d;
+    }
+}
