@@ -50,49 +50,262 @@ final class Alu {
         return res & m;
     }
 
-    static void aluEbGb(Exec x, int aop) {
-        int res = alu(x, aop, 0, x.readRM(0), x.s.reg8(x.regField()));
-        if (aop != 7) {
-            x.writeRM(0, res);
-        }
+    static void addEbGb(Exec x) {
+        int res = alu(x, 0, 0, x.readRM(0), x.s.reg8(x.regField()));
+        x.writeRM(0, res);
     }
 
-    static void aluEvGv(Exec x, int aop) {
+    static void addEvGv(Exec x) {
         int sz = 1 + x.o32();
-        int res = alu(x, aop, sz, x.readRM(sz), x.r[x.regField()]);
-        if (aop != 7) {
-            x.writeRM(sz, res);
-        }
+        int res = alu(x, 0, sz, x.readRM(sz), x.r[x.regField()]);
+        x.writeRM(sz, res);
     }
 
-    static void aluGbEb(Exec x, int aop) {
-        int res = alu(x, aop, 0, x.s.reg8(x.regField()), x.readRM(0));
-        if (aop != 7) {
-            x.s.setReg8(x.regField(), res);
-        }
+    static void addGbEb(Exec x) {
+        int res = alu(x, 0, 0, x.s.reg8(x.regField()), x.readRM(0));
+        x.s.setReg8(x.regField(), res);
     }
 
-    static void aluGvEv(Exec x, int aop) {
+    static void addGvEv(Exec x) {
         int sz = 1 + x.o32();
-        int res = alu(x, aop, sz, x.r[x.regField()], x.readRM(sz));
-        if (aop != 7) {
-            x.s.setReg(sz, x.regField(), res);
-        }
+        int res = alu(x, 0, sz, x.r[x.regField()], x.readRM(sz));
+        x.s.setReg(sz, x.regField(), res);
     }
 
-    static void aluAlIb(Exec x, int aop) {
-        int res = alu(x, aop, 0, x.r[EAX], x.imm());
-        if (aop != 7) {
-            x.s.setReg8(0, res);
-        }
+    static void addAlIb(Exec x) {
+        int res = alu(x, 0, 0, x.r[EAX], x.imm());
+        x.s.setReg8(0, res);
     }
 
-    static void aluAxIv(Exec x, int aop) {
+    static void addAxIv(Exec x) {
         int sz = 1 + x.o32();
-        int res = alu(x, aop, sz, x.r[EAX], x.imm());
-        if (aop != 7) {
-            x.s.setReg(sz, EAX, res);
-        }
+        int res = alu(x, 0, sz, x.r[EAX], x.imm());
+        x.s.setReg(sz, EAX, res);
+    }
+
+    static void orEbGb(Exec x) {
+        int res = alu(x, 1, 0, x.readRM(0), x.s.reg8(x.regField()));
+        x.writeRM(0, res);
+    }
+
+    static void orEvGv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 1, sz, x.readRM(sz), x.r[x.regField()]);
+        x.writeRM(sz, res);
+    }
+
+    static void orGbEb(Exec x) {
+        int res = alu(x, 1, 0, x.s.reg8(x.regField()), x.readRM(0));
+        x.s.setReg8(x.regField(), res);
+    }
+
+    static void orGvEv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 1, sz, x.r[x.regField()], x.readRM(sz));
+        x.s.setReg(sz, x.regField(), res);
+    }
+
+    static void orAlIb(Exec x) {
+        int res = alu(x, 1, 0, x.r[EAX], x.imm());
+        x.s.setReg8(0, res);
+    }
+
+    static void orAxIv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 1, sz, x.r[EAX], x.imm());
+        x.s.setReg(sz, EAX, res);
+    }
+
+    static void adcEbGb(Exec x) {
+        int res = alu(x, 2, 0, x.readRM(0), x.s.reg8(x.regField()));
+        x.writeRM(0, res);
+    }
+
+    static void adcEvGv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 2, sz, x.readRM(sz), x.r[x.regField()]);
+        x.writeRM(sz, res);
+    }
+
+    static void adcGbEb(Exec x) {
+        int res = alu(x, 2, 0, x.s.reg8(x.regField()), x.readRM(0));
+        x.s.setReg8(x.regField(), res);
+    }
+
+    static void adcGvEv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 2, sz, x.r[x.regField()], x.readRM(sz));
+        x.s.setReg(sz, x.regField(), res);
+    }
+
+    static void adcAlIb(Exec x) {
+        int res = alu(x, 2, 0, x.r[EAX], x.imm());
+        x.s.setReg8(0, res);
+    }
+
+    static void adcAxIv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 2, sz, x.r[EAX], x.imm());
+        x.s.setReg(sz, EAX, res);
+    }
+
+    static void sbbEbGb(Exec x) {
+        int res = alu(x, 3, 0, x.readRM(0), x.s.reg8(x.regField()));
+        x.writeRM(0, res);
+    }
+
+    static void sbbEvGv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 3, sz, x.readRM(sz), x.r[x.regField()]);
+        x.writeRM(sz, res);
+    }
+
+    static void sbbGbEb(Exec x) {
+        int res = alu(x, 3, 0, x.s.reg8(x.regField()), x.readRM(0));
+        x.s.setReg8(x.regField(), res);
+    }
+
+    static void sbbGvEv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 3, sz, x.r[x.regField()], x.readRM(sz));
+        x.s.setReg(sz, x.regField(), res);
+    }
+
+    static void sbbAlIb(Exec x) {
+        int res = alu(x, 3, 0, x.r[EAX], x.imm());
+        x.s.setReg8(0, res);
+    }
+
+    static void sbbAxIv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 3, sz, x.r[EAX], x.imm());
+        x.s.setReg(sz, EAX, res);
+    }
+
+    static void andEbGb(Exec x) {
+        int res = alu(x, 4, 0, x.readRM(0), x.s.reg8(x.regField()));
+        x.writeRM(0, res);
+    }
+
+    static void andEvGv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 4, sz, x.readRM(sz), x.r[x.regField()]);
+        x.writeRM(sz, res);
+    }
+
+    static void andGbEb(Exec x) {
+        int res = alu(x, 4, 0, x.s.reg8(x.regField()), x.readRM(0));
+        x.s.setReg8(x.regField(), res);
+    }
+
+    static void andGvEv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 4, sz, x.r[x.regField()], x.readRM(sz));
+        x.s.setReg(sz, x.regField(), res);
+    }
+
+    static void andAlIb(Exec x) {
+        int res = alu(x, 4, 0, x.r[EAX], x.imm());
+        x.s.setReg8(0, res);
+    }
+
+    static void andAxIv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 4, sz, x.r[EAX], x.imm());
+        x.s.setReg(sz, EAX, res);
+    }
+
+    static void subEbGb(Exec x) {
+        int res = alu(x, 5, 0, x.readRM(0), x.s.reg8(x.regField()));
+        x.writeRM(0, res);
+    }
+
+    static void subEvGv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 5, sz, x.readRM(sz), x.r[x.regField()]);
+        x.writeRM(sz, res);
+    }
+
+    static void subGbEb(Exec x) {
+        int res = alu(x, 5, 0, x.s.reg8(x.regField()), x.readRM(0));
+        x.s.setReg8(x.regField(), res);
+    }
+
+    static void subGvEv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 5, sz, x.r[x.regField()], x.readRM(sz));
+        x.s.setReg(sz, x.regField(), res);
+    }
+
+    static void subAlIb(Exec x) {
+        int res = alu(x, 5, 0, x.r[EAX], x.imm());
+        x.s.setReg8(0, res);
+    }
+
+    static void subAxIv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 5, sz, x.r[EAX], x.imm());
+        x.s.setReg(sz, EAX, res);
+    }
+
+    static void xorEbGb(Exec x) {
+        int res = alu(x, 6, 0, x.readRM(0), x.s.reg8(x.regField()));
+        x.writeRM(0, res);
+    }
+
+    static void xorEvGv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 6, sz, x.readRM(sz), x.r[x.regField()]);
+        x.writeRM(sz, res);
+    }
+
+    static void xorGbEb(Exec x) {
+        int res = alu(x, 6, 0, x.s.reg8(x.regField()), x.readRM(0));
+        x.s.setReg8(x.regField(), res);
+    }
+
+    static void xorGvEv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 6, sz, x.r[x.regField()], x.readRM(sz));
+        x.s.setReg(sz, x.regField(), res);
+    }
+
+    static void xorAlIb(Exec x) {
+        int res = alu(x, 6, 0, x.r[EAX], x.imm());
+        x.s.setReg8(0, res);
+    }
+
+    static void xorAxIv(Exec x) {
+        int sz = 1 + x.o32();
+        int res = alu(x, 6, sz, x.r[EAX], x.imm());
+        x.s.setReg(sz, EAX, res);
+    }
+
+    static void cmpEbGb(Exec x) {
+        alu(x, 7, 0, x.readRM(0), x.s.reg8(x.regField()));
+    }
+
+    static void cmpEvGv(Exec x) {
+        int sz = 1 + x.o32();
+        alu(x, 7, sz, x.readRM(sz), x.r[x.regField()]);
+    }
+
+    static void cmpGbEb(Exec x) {
+        alu(x, 7, 0, x.s.reg8(x.regField()), x.readRM(0));
+    }
+
+    static void cmpGvEv(Exec x) {
+        int sz = 1 + x.o32();
+        alu(x, 7, sz, x.r[x.regField()], x.readRM(sz));
+    }
+
+    static void cmpAlIb(Exec x) {
+        alu(x, 7, 0, x.r[EAX], x.imm());
+    }
+
+    static void cmpAxIv(Exec x) {
+        int sz = 1 + x.o32();
+        alu(x, 7, sz, x.r[EAX], x.imm());
     }
 
     /** INC/DEC of a general register; the 16-bit form inline. */
