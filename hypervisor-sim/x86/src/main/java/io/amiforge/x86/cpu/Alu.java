@@ -4,7 +4,12 @@ import static io.amiforge.x86.cpu.Cpu.*;
 import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * ALU
+ * The arithmetic and logic group: ADD OR ADC SBB AND SUB XOR CMP in all six operand forms,
+ * INC/DEC, CMPXCHG and XADD. Results set the flags lazily ({@link CpuState#lazy}).
+ *
+ * <p>One small handler per opcode form ({@code addEvGv}, {@code xorEvGv}, ...) rather than one
+ * taking the operation as an argument: the JIT compiles each with its operation constant, and
+ * when the dispatch switch does not inline a handler it still calls a specialised body.
  */
 final class Alu {
 
@@ -333,5 +338,25 @@ final class Alu {
         int res = dec ? v - 1 : v + 1;
         x.s.lazy(dec ? L_DEC : L_INC, sz, v, 1, res);
         return res & m;
+    }
+
+    /** CMPXCHG Eb,Gb / Ev,Gv ({@code sz} 0 or 1 + o32). */
+    static void cmpxchg(Exec x, int sz) {
+        int d = x.readRM(sz);
+        alu(x, 7, sz, x.r[EAX], d);
+        if (x.s.zfNow()) {
+            x.writeRM(sz, x.s.getReg(sz, x.regField()));
+        } else {
+            x.writeRM(sz, d);
+            x.s.setReg(sz, EAX, d);
+        }
+    }
+
+    /** XADD Eb,Gb / Ev,Gv. */
+    static void xadd(Exec x, int sz) {
+        int d = x.readRM(sz), src = x.s.getReg(sz, x.regField());
+        int res = alu(x, 0, sz, d, src);
+        x.s.setReg(sz, x.regField(), d);
+        x.writeRM(sz, res);
     }
 }

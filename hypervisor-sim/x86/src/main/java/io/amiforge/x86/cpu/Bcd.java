@@ -4,7 +4,8 @@ import static io.amiforge.x86.cpu.Cpu.*;
 import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * Bcd
+ * Decimal adjustment: DAA, DAS, AAA/AAS, AAM and AAD, with the flags a 386 leaves (which differ
+ * from the 8086 for DAA/DAS with AL 9A-9F and for AAA/AAS carrying into AH).
  */
 final class Bcd {
 
@@ -77,5 +78,12 @@ final class Bcd {
         x.s.setReg8(0, x.s.reg8(0) & 0xF);
         x.s.flags = f;
         x.s.setSZP(0, x.s.reg8(0), f & (AF | CF));
+    }
+
+    /** AAD imm8: AL = AL + AH * base, AH = 0. */
+    static void aad(Exec x) {
+        int al = (x.s.reg8(0) + x.s.reg8(4) * x.imm()) & 0xFF;
+        x.s.setReg(1, EAX, al);
+        x.s.lazy(L_LOGIC, 0, al, 0, al);
     }
 }

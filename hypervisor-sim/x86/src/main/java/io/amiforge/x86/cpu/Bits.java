@@ -1,10 +1,10 @@
 package io.amiforge.x86.cpu;
 
 import static io.amiforge.x86.cpu.Cpu.*;
-import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * Bits
+ * Bit instructions: BT/BTS/BTR/BTC (a register bit offset addresses memory beyond the operand,
+ * signed, as on the 386) and BSF/BSR.
  */
 final class Bits {
 
@@ -42,6 +42,20 @@ final class Bits {
             x.s.setReg(sz, x.modrm() & 7, nv);
         } else {
             x.bus.wr(sz, base, off, nv);
+        }
+    }
+
+    /** BSF ({@code forward}) / BSR: ZF set and destination unchanged for a zero source. */
+    static void scan(Exec x, boolean forward) {
+        int sz = 1 + x.o32();
+        int v = x.readRM(sz);
+        int f = x.s.flagsValue();
+        if (v == 0) {
+            x.s.flags = f | ZF;
+        } else {
+            x.s.flags = f & ~ZF;
+            int bit = forward ? Integer.numberOfTrailingZeros(v) : 31 - Integer.numberOfLeadingZeros(v);
+            x.s.setReg(sz, x.regField(), bit);
         }
     }
 }

@@ -4,7 +4,9 @@ import static io.amiforge.x86.cpu.Cpu.*;
 import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * Control
+ * Control transfer: relative and far jumps, CALL/RET near and far, LOOP/JCXZ, ENTER/LEAVE,
+ * group 5 (INC/DEC/CALL/JMP/PUSH Ev), BOUND, software interrupts and IRET, and the BIOS trap
+ * that hands a stub's vector to {@link CpuHost#bios} and then performs the stub's IRET.
  */
 final class Control {
 
@@ -134,5 +136,38 @@ final class Control {
         }
         x.s.setReg(1 + x.o32(), EBP, frame);
         x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] - size) & 0xFFFF);
+    }
+
+    /** CALL ptr16:16/32. */
+    static void callFar(Exec x) {
+        x.push(x.sr[CS]);
+        x.push(x.s.ip);
+        farJump(x, x.imm2(), x.imm());
+    }
+
+    /** RET imm16: pops IP, then releases {@code popBytes} of arguments. */
+    static void retNear(Exec x, int popBytes) {
+        x.s.ip = x.pop() & 0xFFFF;
+        x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] + popBytes) & 0xFFFF);
+    }
+
+    /** RETF [imm16]: pops IP and CS, then releases {@code popBytes} of arguments. */
+    static void retFar(Exec x, int popBytes) {
+        int nip = x.pop();
+        int ncs = x.pop();
+        farJump(x, ncs, nip);
+        x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] + popBytes) & 0xFFFF);
+    }
+
+    static void leave(Exec x) {
+        x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | (x.r[EBP] & 0xFFFF);
+        x.s.setReg(1 + x.o32(), EBP, x.pop());
+    }
+
+    /** JCXZ / JECXZ. */
+    static void jcxz(Exec x) {
+        if ((x.a32() == 1 ? x.r[ECX] : x.r[ECX] & 0xFFFF) == 0) {
+            jumpRel(x, x.imm());
+        }
     }
 }

@@ -21,8 +21,9 @@ package io.amiforge.x86.cpu;
  * ModR/M, immediates into the {@link DecodeCache}), {@link Bus} (segmented memory access),
  * {@link Exec} (the current instruction's operands, stack, faults), and the instruction groups
  * {@link Alu}, {@link Shifts}, {@link Bits}, {@link MulDiv}, {@link Bcd}, {@link DataMove},
- * {@link Strings}, {@link Control} and {@link SystemOps}, reached from the opcode switches in
- * {@link OneByte} and {@link TwoByte}. This class is the loop and the public face.
+ * {@link Strings}, {@link Control}, {@link FlagOps} and {@link SystemOps}, reached from the
+ * opcode switches in {@link OneByte} and {@link TwoByte}. This class is the fetch-dispatch loop
+ * and the public face.
  */
 public final class Cpu {
 

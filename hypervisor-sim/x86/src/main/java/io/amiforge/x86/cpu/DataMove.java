@@ -1,10 +1,10 @@
 package io.amiforge.x86.cpu;
 
 import static io.amiforge.x86.cpu.Cpu.*;
-import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * DataMove
+ * Data movement that is more than a one-line MOV: XCHG, MOV to/from a segment register or a
+ * direct offset, POP Ev, CBW/CWD, XLAT, LDS/LES/LSS/LFS/LGS, PUSHA/POPA.
  */
 final class DataMove {
 
@@ -36,5 +36,77 @@ final class DataMove {
                 x.s.setReg(1 + x.o32(), i, v);
             }
         }
+    }
+
+    /** XCHG Eb,Gb / Ev,Gv. */
+    static void xchgRM(Exec x, int sz) {
+        int a = x.readRM(sz);
+        x.writeRM(sz, x.s.getReg(sz, x.regField()));
+        x.s.setReg(sz, x.regField(), a);
+    }
+
+    /** XCHG eAX with general register {@code reg}. */
+    static void xchgAx(Exec x, int reg) {
+        int sz = 1 + x.o32();
+        int a = x.s.getReg(sz, reg);
+        x.s.setReg(sz, reg, x.s.getReg(sz, EAX));
+        x.s.setReg(sz, EAX, a);
+    }
+
+    /** MOV Ev,Sreg: a register destination takes the operand size, memory always a word. */
+    static void movFromSeg(Exec x) {
+        if (x.regField() > 5) {
+            x.fault(6);
+        }
+        x.writeRM(x.modrm() >= 0xC0 ? 1 + x.o32() : 1, x.sr[x.regField()]);
+    }
+
+    /** POP Ev: an ESP-based address is computed after the pop, as the 386 does. */
+    static void popRM(Exec x) {
+        int v = x.pop();
+        if (x.modrm() < 0xC0 && x.a32() == 1 && (x.modrm() & 7) == 4) {
+            x.ea();
+            if ((x.eaOff & 0xFFFF0000) != 0) {
+                x.fault(13);
+            }
+        }
+        x.writeRM(1 + x.o32(), v);
+    }
+
+    /** CBW / CWDE. */
+    static void cbw(Exec x) {
+        if (x.o32() == 1) {
+            x.r[EAX] = (short) x.r[EAX];
+        } else {
+            x.s.setReg(1, EAX, (byte) x.r[EAX]);
+        }
+    }
+
+    /** CWD / CDQ. */
+    static void cwd(Exec x) {
+        if (x.o32() == 1) {
+            x.r[EDX] = x.r[EAX] >> 31;
+        } else {
+            x.s.setReg(1, EDX, ((short) x.r[EAX]) >> 15);
+        }
+    }
+
+    /** MOV AL/eAX to or from a direct offset (A0-A3). */
+    static void movMoffs(Exec x, int op) {
+        int sz = (op & 1) == 0 ? 0 : 1 + x.o32();
+        if (x.a32() == 1 && (x.disp() & 0xFFFF0000) != 0) {
+            x.fault(13);
+        }
+        if (op < 0xA2) {
+            x.s.setReg(sz, EAX, x.bus.rd(sz, x.dataSeg(), x.disp()));
+        } else {
+            x.bus.wr(sz, x.dataSeg(), x.disp(), x.r[EAX]);
+        }
+    }
+
+    /** XLAT: AL = [seg:eBX + AL]. */
+    static void xlat(Exec x) {
+        int off = x.a32() == 1 ? x.r[EBX] + x.s.reg8(0) : (x.r[EBX] + x.s.reg8(0)) & 0xFFFF;
+        x.s.setReg8(0, x.bus.rd8(x.dataSeg(), off));
     }
 }

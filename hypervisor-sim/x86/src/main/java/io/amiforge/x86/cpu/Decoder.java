@@ -164,8 +164,9 @@ final class Decoder {
             ce[slot + 3] = phys == 0xFFFF0 ? RESET_VECTOR : phys & 0xFF;
             return slot;
         }
-        if (phys + 6 < bus.ram.length && (phys & 0xF) == 0 && bus.ram[phys] == (byte) 0xEB && bus.ram[phys + 2] == 'H'
-                && bus.ram[phys + 3] == 'd' && bus.ram[phys + 4] == 'r' && bus.ram[phys + 5] == 'S') {
+        byte[] ram = bus.ram;
+        if (phys + 6 < ram.length && (phys & 0xF) == 0 && ram[phys] == (byte) 0xEB && ram[phys + 2] == 'H'
+                && ram[phys + 3] == 'd' && ram[phys + 4] == 'r' && ram[phys + 5] == 'S') {
             host.kernelEntry(phys, cpu);
         }
         int k = 0, o = 0, a = 0, seg = 0, rp = 0, b;

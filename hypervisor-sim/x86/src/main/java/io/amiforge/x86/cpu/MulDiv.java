@@ -1,10 +1,11 @@
 package io.amiforge.x86.cpu;
 
 import static io.amiforge.x86.cpu.Cpu.*;
-import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * MulDiv
+ * Multiplication and division: group 3 (TEST/NOT/NEG/MUL/IMUL/DIV/IDIV Ev), the two- and
+ * three-operand IMUL. Division by zero or a quotient that does not fit raises INT 0 with the
+ * faulting instruction's address pushed.
  */
 final class MulDiv {
 

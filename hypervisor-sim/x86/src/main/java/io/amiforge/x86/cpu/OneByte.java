@@ -1,10 +1,11 @@
 package io.amiforge.x86.cpu;
 
 import static io.amiforge.x86.cpu.Cpu.*;
-import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * OneByte
+ * Dispatch of the one-byte opcodes to their handlers. {@link #exec} holds the opcodes boot code
+ * runs in loops (ALU forms, Jcc, MOV, PUSH/POP, INC/DEC, LOOP, CALL/JMP, strings) so the JIT
+ * compiles it as one small-enough switch; {@link #execRare} has the rest.
  */
 final class OneByte {
 
@@ -161,6 +162,7 @@ final class OneByte {
         }
     }
 
+    /** The one-byte opcodes a loop rarely runs, kept apart so the hot switch stays small. */
     static void execRare(Exec x, int op) {
         switch (op) {
             case 0x60 -> DataMove.pusha(x);
@@ -172,112 +174,32 @@ final class OneByte {
                 x.s.setReg(sz, x.regField(), MulDiv.imul3(x, sz, x.readRM(sz), x.imm()));
             }
             case 0x6C, 0x6D, 0x6E, 0x6F -> Strings.stringIo(x, op);
-            case 0x86 -> {
-                int a = x.readRM(0);
-                x.writeRM(0, x.s.reg8(x.regField()));
-                x.s.setReg8(x.regField(), a);
-            }
-            case 0x87 -> {
-                int sz = 1 + x.o32();
-                int a = x.readRM(sz);
-                x.writeRM(sz, x.s.getReg(sz, x.regField()));
-                x.s.setReg(sz, x.regField(), a);
-            }
-            case 0x8C -> {
-                if (x.regField() > 5) {
-                    x.fault(6);
-                }
-                x.writeRM(x.modrm() >= 0xC0 ? 1 + x.o32() : 1, x.sr[x.regField()]);
-            }
-            case 0x8F -> {
-                int v = x.pop();
-                if (x.modrm() < 0xC0 && x.a32() == 1 && (x.modrm() & 7) == 4) {
-                    x.ea();
-                    if ((x.eaOff & 0xFFFF0000) != 0) {
-                        x.fault(13);
-                    }
-                }
-                x.writeRM(1 + x.o32(), v);
-            }
-            case 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> {
-                int sz = 1 + x.o32();
-                int a = x.s.getReg(sz, op & 7);
-                x.s.setReg(sz, op & 7, x.s.getReg(sz, EAX));
-                x.s.setReg(sz, EAX, a);
-            }
-            case 0x98 -> {
-                if (x.o32() == 1) {
-                    x.r[EAX] = (short) x.r[EAX];
-                } else {
-                    x.s.setReg(1, EAX, (byte) x.r[EAX]);
-                }
-            }
-            case 0x99 -> {
-                if (x.o32() == 1) {
-                    x.r[EDX] = x.r[EAX] >> 31;
-                } else {
-                    x.s.setReg(1, EDX, ((short) x.r[EAX]) >> 15);
-                }
-            }
-            case 0x9A -> {
-                x.push(x.sr[CS]);
-                x.push(x.s.ip);
-                Control.farJump(x, x.imm2(), x.imm());
-            }
+            case 0x86 -> DataMove.xchgRM(x, 0);
+            case 0x87 -> DataMove.xchgRM(x, 1 + x.o32());
+            case 0x8C -> DataMove.movFromSeg(x);
+            case 0x8F -> DataMove.popRM(x);
+            case 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97 -> DataMove.xchgAx(x, op & 7);
+            case 0x98 -> DataMove.cbw(x);
+            case 0x99 -> DataMove.cwd(x);
+            case 0x9A -> Control.callFar(x);
             case 0x9B -> {
             }
-            case 0x9C -> {
-                int f = x.s.flagsValue();
-                if (x.o32() == 1) {
-                    x.push32(f & 0x00FCFFFF);
-                } else {
-                    x.push16(f);
-                }
-            }
-            case 0x9D -> {
-                if (x.o32() == 1) {
-                    x.s.setFlags((x.pop32() & 0x00247FD5) | (x.s.flags & 0x1A0000));
-                } else {
-                    x.s.setFlags((x.s.flags & 0xFFFF0000) | x.pop16());
-                }
-            }
-            case 0x9E -> x.s.flags = (x.s.flagsValue() & ~(CF | PF | AF | ZF | SF)) | (x.s.reg8(4) & (CF | PF | AF | ZF | SF)) | 2;
-            case 0x9F -> x.s.setReg8(4, (x.s.flagsValue() & 0xD5) | 2);
-            case 0xA0, 0xA1, 0xA2, 0xA3 -> {
-                int sz = (op & 1) == 0 ? 0 : 1 + x.o32();
-                if (x.a32() == 1 && (x.disp() & 0xFFFF0000) != 0) {
-                    x.fault(13);
-                }
-                if (op < 0xA2) {
-                    x.s.setReg(sz, EAX, x.bus.rd(sz, x.dataSeg(), x.disp()));
-                } else {
-                    x.bus.wr(sz, x.dataSeg(), x.disp(), x.r[EAX]);
-                }
-            }
+            case 0x9C -> FlagOps.pushf(x);
+            case 0x9D -> FlagOps.popf(x);
+            case 0x9E -> FlagOps.sahf(x);
+            case 0x9F -> FlagOps.lahf(x);
+            case 0xA0, 0xA1, 0xA2, 0xA3 -> DataMove.movMoffs(x, op);
             case 0xA8 -> Alu.alu(x, 4, 0, x.r[EAX], x.imm());
             case 0xA9 -> Alu.alu(x, 4, 1 + x.o32(), x.r[EAX], x.imm());
-            case 0xC0 -> x.writeRM(0, Shifts.shift(x, x.regField(), 0, x.readRM(0), x.imm()));
-            case 0xC1 -> x.writeRM(1 + x.o32(), Shifts.shift(x, x.regField(), 1 + x.o32(), x.readRM(1 + x.o32()), x.imm()));
-            case 0xC2 -> {
-                x.s.ip = x.pop() & 0xFFFF;
-                x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] + x.imm()) & 0xFFFF);
-            }
+            case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> Shifts.group2(x, op);
+            case 0xC2 -> Control.retNear(x, x.imm());
             case 0xC4, 0xC5 -> DataMove.loadFar(x, op == 0xC4 ? ES : DS);
             case 0xC6 -> x.writeRM(0, x.imm());
             case 0xC7 -> x.writeRM(1 + x.o32(), x.imm());
             case 0xC8 -> Control.enter(x);
-            case 0xC9 -> {
-                x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | (x.r[EBP] & 0xFFFF);
-                x.s.setReg(1 + x.o32(), EBP, x.pop());
-            }
-            case 0xCA, 0xCB -> {
-                int nip = x.pop();
-                int ncs = x.pop();
-                Control.farJump(x, ncs, nip);
-                if (op == 0xCA) {
-                    x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] + x.imm()) & 0xFFFF);
-                }
-            }
+            case 0xC9 -> Control.leave(x);
+            case 0xCA -> Control.retFar(x, x.imm());
+            case 0xCB -> Control.retFar(x, 0);
             case 0xCC -> Control.interrupt(x, 3, x.s.ip);
             case 0xCE -> {
                 if (x.s.ofNow() != 0) {
@@ -285,47 +207,22 @@ final class OneByte {
                 }
             }
             case 0xCF -> Control.iret(x);
-            case 0xD0 -> x.writeRM(0, Shifts.shift(x, x.regField(), 0, x.readRM(0), 1));
-            case 0xD1 -> x.writeRM(1 + x.o32(), Shifts.shift(x, x.regField(), 1 + x.o32(), x.readRM(1 + x.o32()), 1));
-            case 0xD2 -> x.writeRM(0, Shifts.shift(x, x.regField(), 0, x.readRM(0), x.r[ECX] & 0xFF));
-            case 0xD3 -> x.writeRM(1 + x.o32(), Shifts.shift(x, x.regField(), 1 + x.o32(), x.readRM(1 + x.o32()), x.r[ECX] & 0xFF));
             case 0xD4 -> Bcd.aam(x);
-            case 0xD5 -> {
-                int al = (x.s.reg8(0) + x.s.reg8(4) * x.imm()) & 0xFF;
-                x.s.setReg(1, EAX, al);
-                x.s.lazy(L_LOGIC, 0, al, 0, al);
-            }
-            case 0xD6 -> x.s.setReg8(0, x.s.cfNow() != 0 ? 0xFF : 0);
-            case 0xD7 -> {
-                int off = x.a32() == 1 ? x.r[EBX] + x.s.reg8(0) : (x.r[EBX] + x.s.reg8(0)) & 0xFFFF;
-                x.s.setReg8(0, x.bus.rd8(x.dataSeg(), off));
-            }
+            case 0xD5 -> Bcd.aad(x);
+            case 0xD6 -> FlagOps.salc(x);
+            case 0xD7 -> DataMove.xlat(x);
             case 0xD8, 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF -> {
                 // no FPU: escape opcodes do nothing
             }
             case 0xE0, 0xE1 -> Control.loop(x, op);
-            case 0xE3 -> {
-                if ((x.a32() == 1 ? x.r[ECX] : x.r[ECX] & 0xFFFF) == 0) {
-                    Control.jumpRel(x, x.imm());
-                }
-            }
-            case 0xE4 -> x.s.setReg8(0, x.host.in(x.imm(), 1));
-            case 0xE5 -> x.s.setReg(1 + x.o32(), EAX, x.host.in(x.imm(), 2 + 2 * x.o32()));
-            case 0xE6 -> x.host.out(x.imm(), 1, x.r[EAX] & 0xFF);
-            case 0xE7 -> x.host.out(x.imm(), 2 + 2 * x.o32(), x.s.getReg(1 + x.o32(), EAX));
+            case 0xE3 -> Control.jcxz(x);
+            case 0xE4, 0xE5 -> SystemOps.in(x, x.imm(), op & 1);
+            case 0xE6, 0xE7 -> SystemOps.out(x, x.imm(), op & 1);
             case 0xEA -> Control.farJump(x, x.imm2(), x.imm());
-            case 0xEC -> x.s.setReg8(0, x.host.in(x.r[EDX] & 0xFFFF, 1));
-            case 0xED -> x.s.setReg(1 + x.o32(), EAX, x.host.in(x.r[EDX] & 0xFFFF, 2 + 2 * x.o32()));
-            case 0xEE -> x.host.out(x.r[EDX] & 0xFFFF, 1, x.r[EAX] & 0xFF);
-            case 0xEF -> x.host.out(x.r[EDX] & 0xFFFF, 2 + 2 * x.o32(), x.s.getReg(1 + x.o32(), EAX));
+            case 0xEC, 0xED -> SystemOps.in(x, x.r[EDX] & 0xFFFF, op & 1);
+            case 0xEE, 0xEF -> SystemOps.out(x, x.r[EDX] & 0xFFFF, op & 1);
             case 0xF4 -> SystemOps.hlt(x);
-            case 0xF5 -> x.s.flags = x.s.flagsValue() ^ CF;
-            case 0xF8 -> x.s.flags = x.s.flagsValue() & ~CF;
-            case 0xF9 -> x.s.flags = x.s.flagsValue() | CF;
-            case 0xFA -> x.s.flags &= ~IF;
-            case 0xFB -> x.s.flags |= IF;
-            case 0xFC -> x.s.flags &= ~DF;
-            case 0xFD -> x.s.flags |= DF;
+            case 0xF5, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD -> FlagOps.setClear(x, op);
             default -> x.fault(6);
         }
     }

@@ -4,7 +4,8 @@ import static io.amiforge.x86.cpu.Cpu.*;
 import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * Shifts
+ * Rotates and shifts: group 2 (ROL ROR RCL RCR SHL SHR SAR by 1, CL or imm8; counts masked to 5
+ * bits as on the 386) and SHLD/SHRD. Flags are computed eagerly.
  */
 final class Shifts {
 
@@ -103,5 +104,19 @@ final class Shifts {
         int of = (((res ^ dst) >>> msb) & 1);
         x.s.setSZP(sz, res, cf | (of << 11));
         return res;
+    }
+
+    /** Group 2 (C0/C1 by imm8, D0/D1 by 1, D2/D3 by CL): the rotate or shift in ModR/M.reg. */
+    static void group2(Exec x, int op) {
+        int sz = (op & 1) == 0 ? 0 : 1 + x.o32();
+        int count = op < 0xD0 ? x.imm() : op < 0xD2 ? 1 : x.r[ECX] & 0xFF;
+        x.writeRM(sz, shift(x, x.regField(), sz, x.readRM(sz), count));
+    }
+
+    /** SHLD/SHRD Ev,Gv by imm8 ({@code byCl} false) or CL. */
+    static void doubleRM(Exec x, boolean left, boolean byCl) {
+        int sz = 1 + x.o32();
+        int count = byCl ? x.r[ECX] : x.imm();
+        x.writeRM(sz, shiftDouble(x, left, sz, x.readRM(sz), x.s.getReg(sz, x.regField()), count));
     }
 }

@@ -1,10 +1,11 @@
 package io.amiforge.x86.cpu;
 
 import static io.amiforge.x86.cpu.Cpu.*;
-import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * Strings
+ * String instructions: MOVS CMPS STOS LODS SCAS and INS/OUTS, with REP/REPE/REPNE. A REP loop
+ * counts each iteration as an instruction; when the run's budget ends mid-loop, IP is left at
+ * the instruction so the next run resumes it.
  */
 final class Strings {
 

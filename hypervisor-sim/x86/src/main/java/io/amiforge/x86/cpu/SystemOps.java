@@ -1,10 +1,11 @@
 package io.amiforge.x86.cpu;
 
 import static io.amiforge.x86.cpu.Cpu.*;
-import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * SystemOps
+ * System instructions: port I/O, HLT (which stops the run: nothing would wake it), MOV to and
+ * from control registers (setting CR0.PE stops the run with {@link StopReason#PROTECTED_MODE}),
+ * SGDT/SIDT/LGDT/LIDT/SMSW/LMSW, CPUID (a family-6 Intel part that advertises long mode and NX), RDTSC and RDMSR.
  */
 final class SystemOps {
 
@@ -98,5 +99,50 @@ final class SystemOps {
         x.r[EBX] = b;
         x.r[ECX] = c;
         x.r[EDX] = d;
+    }
+
+    /** IN AL ({@code wide} 0) or AX/EAX ({@code wide} 1) from {@code port}. */
+    static void in(Exec x, int port, int wide) {
+        if (wide == 0) {
+            x.s.setReg8(0, x.host.in(port, 1));
+        } else {
+            x.s.setReg(1 + x.o32(), EAX, x.host.in(port, 2 + 2 * x.o32()));
+        }
+    }
+
+    /** OUT AL ({@code wide} 0) or AX/EAX ({@code wide} 1) to {@code port}. */
+    static void out(Exec x, int port, int wide) {
+        if (wide == 0) {
+            x.host.out(port, 1, x.r[EAX] & 0xFF);
+        } else {
+            x.host.out(port, 2 + 2 * x.o32(), x.s.getReg(1 + x.o32(), EAX));
+        }
+    }
+
+    /** MOV r32,CRn (CR0, CR2-CR4; others #UD). */
+    static void movFromCr(Exec x) {
+        x.r[x.modrm() & 7] = switch (x.regField()) {
+            case 0 -> x.s.cr0;
+            case 2 -> x.s.cr2;
+            case 3 -> x.s.cr3;
+            case 4 -> x.s.cr4;
+            default -> {
+                x.fault(6);
+                yield 0;
+            }
+        };
+    }
+
+    /** RDTSC: a time-stamp counter of three cycles per instruction. */
+    static void rdtsc(Exec x) {
+        long tsc = x.s.icount * 3;
+        x.r[EAX] = (int) tsc;
+        x.r[EDX] = (int) (tsc >>> 32);
+    }
+
+    /** RDMSR: every model-specific register reads 0. */
+    static void rdmsr(Exec x) {
+        x.r[EAX] = 0;
+        x.r[EDX] = 0;
     }
 }

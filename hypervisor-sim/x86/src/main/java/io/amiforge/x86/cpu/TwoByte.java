@@ -1,10 +1,10 @@
 package io.amiforge.x86.cpu;
 
 import static io.amiforge.x86.cpu.Cpu.*;
-import static io.amiforge.x86.cpu.CpuState.*;
 
 /**
- * TwoByte
+ * Dispatch of the two-byte (0F xx) opcodes, and of the decoder's pseudo-opcodes
+ * ({@link Decoder#OP_BIOS}, {@link Decoder#OP_INVALID}).
  */
 final class TwoByte {
 
@@ -29,31 +29,15 @@ final class TwoByte {
             }
             case 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F -> {
             }
-            case 0x20 -> x.r[x.modrm() & 7] = switch (x.regField()) {
-                case 0 -> x.s.cr0;
-                case 2 -> x.s.cr2;
-                case 3 -> x.s.cr3;
-                case 4 -> x.s.cr4;
-                default -> {
-                    x.fault(6);
-                    yield 0;
-                }
-            };
+            case 0x20 -> SystemOps.movFromCr(x);
             case 0x22 -> SystemOps.movToCr(x, x.regField(), x.r[x.modrm() & 7]);
             case 0x21 -> x.r[x.modrm() & 7] = 0;
             case 0x23 -> {
             }
             case 0x30 -> {
             }
-            case 0x31 -> {
-                long tsc = x.s.icount * 3;
-                x.r[EAX] = (int) tsc;
-                x.r[EDX] = (int) (tsc >>> 32);
-            }
-            case 0x32 -> {
-                x.r[EAX] = 0;
-                x.r[EDX] = 0;
-            }
+            case 0x31 -> SystemOps.rdtsc(x);
+            case 0x32 -> SystemOps.rdmsr(x);
             case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> {
                 int v = x.readRM(sz);
                 if (x.s.cond(b & 0xF)) {
@@ -79,44 +63,16 @@ final class TwoByte {
                 }
                 Bits.bitOp(x, x.regField() & 3, sz, x.imm(), false);
             }
-            case 0xA4 -> x.writeRM(sz, Shifts.shiftDouble(x, true, sz, x.readRM(sz), x.s.getReg(sz, x.regField()), x.imm()));
-            case 0xA5 -> x.writeRM(sz, Shifts.shiftDouble(x, true, sz, x.readRM(sz), x.s.getReg(sz, x.regField()), x.r[ECX]));
-            case 0xAC -> x.writeRM(sz, Shifts.shiftDouble(x, false, sz, x.readRM(sz), x.s.getReg(sz, x.regField()), x.imm()));
-            case 0xAD -> x.writeRM(sz, Shifts.shiftDouble(x, false, sz, x.readRM(sz), x.s.getReg(sz, x.regField()), x.r[ECX]));
+            case 0xA4, 0xA5, 0xAC, 0xAD -> Shifts.doubleRM(x, b < 0xA8, (b & 1) != 0);
             case 0xAF -> x.s.setReg(sz, x.regField(), MulDiv.imul3(x, sz, x.s.getReg(sz, x.regField()), x.readRM(sz)));
-            case 0xB0, 0xB1 -> {
-                int s = b == 0xB0 ? 0 : sz;
-                int d = x.readRM(s);
-                Alu.alu(x, 7, s, x.r[EAX], d);
-                if (x.s.zfNow()) {
-                    x.writeRM(s, x.s.getReg(s, x.regField()));
-                } else {
-                    x.writeRM(s, d);
-                    x.s.setReg(s, EAX, d);
-                }
-            }
+            case 0xB0, 0xB1 -> Alu.cmpxchg(x, b == 0xB0 ? 0 : sz);
             case 0xB2, 0xB4, 0xB5 -> DataMove.loadFar(x, b == 0xB2 ? SS : b == 0xB4 ? FS : GS);
             case 0xB6 -> x.s.setReg(sz, x.regField(), x.readRM(0));
             case 0xB7 -> x.s.setReg(sz, x.regField(), x.readRM(1));
             case 0xBE -> x.s.setReg(sz, x.regField(), (byte) x.readRM(0));
             case 0xBF -> x.s.setReg(sz, x.regField(), (short) x.readRM(1));
-            case 0xBC, 0xBD -> {
-                int v = x.readRM(sz);
-                int f = x.s.flagsValue();
-                if (v == 0) {
-                    x.s.flags = f | ZF;
-                } else {
-                    x.s.flags = f & ~ZF;
-                    x.s.setReg(sz, x.regField(), b == 0xBC ? Integer.numberOfTrailingZeros(v) : 31 - Integer.numberOfLeadingZeros(v));
-                }
-            }
-            case 0xC0, 0xC1 -> {
-                int s = b == 0xC0 ? 0 : sz;
-                int d = x.readRM(s), src = x.s.getReg(s, x.regField());
-                int res = Alu.alu(x, 0, s, d, src);
-                x.s.setReg(s, x.regField(), d);
-                x.writeRM(s, res);
-            }
+            case 0xBC, 0xBD -> Bits.scan(x, b == 0xBC);
+            case 0xC0, 0xC1 -> Alu.xadd(x, b == 0xC0 ? 0 : sz);
             case 0xC8, 0xC9, 0xCA, 0xCB, 0xCC, 0xCD, 0xCE, 0xCF -> x.r[b & 7] = Integer.reverseBytes(x.r[b & 7]);
             default -> x.fault(6);
         }
