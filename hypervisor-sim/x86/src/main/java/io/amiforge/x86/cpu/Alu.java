@@ -25,38 +25,38 @@ final class Alu {
         switch (op) {
             case 0 -> {
                 res = d + s;
-                x.s.lazy(L_ADD, sz, d, s, res);
+                x.lazy(L_ADD, sz, d, s, res);
             }
             case 1 -> {
                 res = d | s;
-                x.s.lazy(L_LOGIC, sz, d, s, res);
+                x.lazy(L_LOGIC, sz, d, s, res);
             }
             case 2 -> {
-                res = d + s + x.s.cfNow();
-                x.s.lazy(L_ADD, sz, d, s, res);
+                res = d + s + x.cfNow();
+                x.lazy(L_ADD, sz, d, s, res);
             }
             case 3 -> {
-                res = d - s - x.s.cfNow();
-                x.s.lazy(L_SUB, sz, d, s, res);
+                res = d - s - x.cfNow();
+                x.lazy(L_SUB, sz, d, s, res);
             }
             case 4 -> {
                 res = d & s;
-                x.s.lazy(L_LOGIC, sz, d, s, res);
+                x.lazy(L_LOGIC, sz, d, s, res);
             }
             case 6 -> {
                 res = d ^ s;
-                x.s.lazy(L_LOGIC, sz, d, s, res);
+                x.lazy(L_LOGIC, sz, d, s, res);
             }
             default -> {
                 res = d - s;
-                x.s.lazy(L_SUB, sz, d, s, res);
+                x.lazy(L_SUB, sz, d, s, res);
             }
         }
         return res & m;
     }
 
     static void addEbGb(Exec x) {
-        int res = alu(x, 0, 0, x.readRM(0), x.s.reg8(x.regField()));
+        int res = alu(x, 0, 0, x.readRM(0), x.reg8(x.regField()));
         x.writeRM(0, res);
     }
 
@@ -67,29 +67,29 @@ final class Alu {
     }
 
     static void addGbEb(Exec x) {
-        int res = alu(x, 0, 0, x.s.reg8(x.regField()), x.readRM(0));
-        x.s.setReg8(x.regField(), res);
+        int res = alu(x, 0, 0, x.reg8(x.regField()), x.readRM(0));
+        x.setReg8(x.regField(), res);
     }
 
     static void addGvEv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 0, sz, x.r[x.regField()], x.readRM(sz));
-        x.s.setReg(sz, x.regField(), res);
+        x.setReg(sz, x.regField(), res);
     }
 
     static void addAlIb(Exec x) {
         int res = alu(x, 0, 0, x.r[EAX], x.imm());
-        x.s.setReg8(0, res);
+        x.setReg8(0, res);
     }
 
     static void addAxIv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 0, sz, x.r[EAX], x.imm());
-        x.s.setReg(sz, EAX, res);
+        x.setReg(sz, EAX, res);
     }
 
     static void orEbGb(Exec x) {
-        int res = alu(x, 1, 0, x.readRM(0), x.s.reg8(x.regField()));
+        int res = alu(x, 1, 0, x.readRM(0), x.reg8(x.regField()));
         x.writeRM(0, res);
     }
 
@@ -100,29 +100,29 @@ final class Alu {
     }
 
     static void orGbEb(Exec x) {
-        int res = alu(x, 1, 0, x.s.reg8(x.regField()), x.readRM(0));
-        x.s.setReg8(x.regField(), res);
+        int res = alu(x, 1, 0, x.reg8(x.regField()), x.readRM(0));
+        x.setReg8(x.regField(), res);
     }
 
     static void orGvEv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 1, sz, x.r[x.regField()], x.readRM(sz));
-        x.s.setReg(sz, x.regField(), res);
+        x.setReg(sz, x.regField(), res);
     }
 
     static void orAlIb(Exec x) {
         int res = alu(x, 1, 0, x.r[EAX], x.imm());
-        x.s.setReg8(0, res);
+        x.setReg8(0, res);
     }
 
     static void orAxIv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 1, sz, x.r[EAX], x.imm());
-        x.s.setReg(sz, EAX, res);
+        x.setReg(sz, EAX, res);
     }
 
     static void adcEbGb(Exec x) {
-        int res = alu(x, 2, 0, x.readRM(0), x.s.reg8(x.regField()));
+        int res = alu(x, 2, 0, x.readRM(0), x.reg8(x.regField()));
         x.writeRM(0, res);
     }
 
@@ -133,29 +133,29 @@ final class Alu {
     }
 
     static void adcGbEb(Exec x) {
-        int res = alu(x, 2, 0, x.s.reg8(x.regField()), x.readRM(0));
-        x.s.setReg8(x.regField(), res);
+        int res = alu(x, 2, 0, x.reg8(x.regField()), x.readRM(0));
+        x.setReg8(x.regField(), res);
     }
 
     static void adcGvEv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 2, sz, x.r[x.regField()], x.readRM(sz));
-        x.s.setReg(sz, x.regField(), res);
+        x.setReg(sz, x.regField(), res);
     }
 
     static void adcAlIb(Exec x) {
         int res = alu(x, 2, 0, x.r[EAX], x.imm());
-        x.s.setReg8(0, res);
+        x.setReg8(0, res);
     }
 
     static void adcAxIv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 2, sz, x.r[EAX], x.imm());
-        x.s.setReg(sz, EAX, res);
+        x.setReg(sz, EAX, res);
     }
 
     static void sbbEbGb(Exec x) {
-        int res = alu(x, 3, 0, x.readRM(0), x.s.reg8(x.regField()));
+        int res = alu(x, 3, 0, x.readRM(0), x.reg8(x.regField()));
         x.writeRM(0, res);
     }
 
@@ -166,29 +166,29 @@ final class Alu {
     }
 
     static void sbbGbEb(Exec x) {
-        int res = alu(x, 3, 0, x.s.reg8(x.regField()), x.readRM(0));
-        x.s.setReg8(x.regField(), res);
+        int res = alu(x, 3, 0, x.reg8(x.regField()), x.readRM(0));
+        x.setReg8(x.regField(), res);
     }
 
     static void sbbGvEv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 3, sz, x.r[x.regField()], x.readRM(sz));
-        x.s.setReg(sz, x.regField(), res);
+        x.setReg(sz, x.regField(), res);
     }
 
     static void sbbAlIb(Exec x) {
         int res = alu(x, 3, 0, x.r[EAX], x.imm());
-        x.s.setReg8(0, res);
+        x.setReg8(0, res);
     }
 
     static void sbbAxIv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 3, sz, x.r[EAX], x.imm());
-        x.s.setReg(sz, EAX, res);
+        x.setReg(sz, EAX, res);
     }
 
     static void andEbGb(Exec x) {
-        int res = alu(x, 4, 0, x.readRM(0), x.s.reg8(x.regField()));
+        int res = alu(x, 4, 0, x.readRM(0), x.reg8(x.regField()));
         x.writeRM(0, res);
     }
 
@@ -199,29 +199,29 @@ final class Alu {
     }
 
     static void andGbEb(Exec x) {
-        int res = alu(x, 4, 0, x.s.reg8(x.regField()), x.readRM(0));
-        x.s.setReg8(x.regField(), res);
+        int res = alu(x, 4, 0, x.reg8(x.regField()), x.readRM(0));
+        x.setReg8(x.regField(), res);
     }
 
     static void andGvEv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 4, sz, x.r[x.regField()], x.readRM(sz));
-        x.s.setReg(sz, x.regField(), res);
+        x.setReg(sz, x.regField(), res);
     }
 
     static void andAlIb(Exec x) {
         int res = alu(x, 4, 0, x.r[EAX], x.imm());
-        x.s.setReg8(0, res);
+        x.setReg8(0, res);
     }
 
     static void andAxIv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 4, sz, x.r[EAX], x.imm());
-        x.s.setReg(sz, EAX, res);
+        x.setReg(sz, EAX, res);
     }
 
     static void subEbGb(Exec x) {
-        int res = alu(x, 5, 0, x.readRM(0), x.s.reg8(x.regField()));
+        int res = alu(x, 5, 0, x.readRM(0), x.reg8(x.regField()));
         x.writeRM(0, res);
     }
 
@@ -232,29 +232,29 @@ final class Alu {
     }
 
     static void subGbEb(Exec x) {
-        int res = alu(x, 5, 0, x.s.reg8(x.regField()), x.readRM(0));
-        x.s.setReg8(x.regField(), res);
+        int res = alu(x, 5, 0, x.reg8(x.regField()), x.readRM(0));
+        x.setReg8(x.regField(), res);
     }
 
     static void subGvEv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 5, sz, x.r[x.regField()], x.readRM(sz));
-        x.s.setReg(sz, x.regField(), res);
+        x.setReg(sz, x.regField(), res);
     }
 
     static void subAlIb(Exec x) {
         int res = alu(x, 5, 0, x.r[EAX], x.imm());
-        x.s.setReg8(0, res);
+        x.setReg8(0, res);
     }
 
     static void subAxIv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 5, sz, x.r[EAX], x.imm());
-        x.s.setReg(sz, EAX, res);
+        x.setReg(sz, EAX, res);
     }
 
     static void xorEbGb(Exec x) {
-        int res = alu(x, 6, 0, x.readRM(0), x.s.reg8(x.regField()));
+        int res = alu(x, 6, 0, x.readRM(0), x.reg8(x.regField()));
         x.writeRM(0, res);
     }
 
@@ -265,29 +265,29 @@ final class Alu {
     }
 
     static void xorGbEb(Exec x) {
-        int res = alu(x, 6, 0, x.s.reg8(x.regField()), x.readRM(0));
-        x.s.setReg8(x.regField(), res);
+        int res = alu(x, 6, 0, x.reg8(x.regField()), x.readRM(0));
+        x.setReg8(x.regField(), res);
     }
 
     static void xorGvEv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 6, sz, x.r[x.regField()], x.readRM(sz));
-        x.s.setReg(sz, x.regField(), res);
+        x.setReg(sz, x.regField(), res);
     }
 
     static void xorAlIb(Exec x) {
         int res = alu(x, 6, 0, x.r[EAX], x.imm());
-        x.s.setReg8(0, res);
+        x.setReg8(0, res);
     }
 
     static void xorAxIv(Exec x) {
         int sz = 1 + x.o32();
         int res = alu(x, 6, sz, x.r[EAX], x.imm());
-        x.s.setReg(sz, EAX, res);
+        x.setReg(sz, EAX, res);
     }
 
     static void cmpEbGb(Exec x) {
-        alu(x, 7, 0, x.readRM(0), x.s.reg8(x.regField()));
+        alu(x, 7, 0, x.readRM(0), x.reg8(x.regField()));
     }
 
     static void cmpEvGv(Exec x) {
@@ -296,7 +296,7 @@ final class Alu {
     }
 
     static void cmpGbEb(Exec x) {
-        alu(x, 7, 0, x.s.reg8(x.regField()), x.readRM(0));
+        alu(x, 7, 0, x.reg8(x.regField()), x.readRM(0));
     }
 
     static void cmpGvEv(Exec x) {
@@ -317,13 +317,13 @@ final class Alu {
     static void incReg(Exec x, int i, boolean dec) {
         if (x.o32() == 0) {
             int v = x.r[i] & 0xFFFF;
-            x.s.flags = (x.s.flags & ~CF) | x.s.cfNow();
+            x.flags = (x.flags & ~CF) | x.cfNow();
             int res = (dec ? v - 1 : v + 1) & 0xFFFF;
-            x.s.lop = dec ? L_DEC : L_INC;
-            x.s.lmsb = 15;
-            x.s.ldst = v;
-            x.s.lsrc = 1;
-            x.s.lres = res;
+            x.lop = dec ? L_DEC : L_INC;
+            x.lmsb = 15;
+            x.ldst = v;
+            x.lsrc = 1;
+            x.lres = res;
             x.r[i] = (x.r[i] & 0xFFFF0000) | res;
         } else {
             x.r[i] = incDec(x, 2, x.r[i], dec);
@@ -331,12 +331,12 @@ final class Alu {
     }
 
     static int incDec(Exec x, int sz, int v, boolean dec) {
-        int cf = x.s.cfNow();
-        x.s.flags = (x.s.flags & ~CF) | cf;
+        int cf = x.cfNow();
+        x.flags = (x.flags & ~CF) | cf;
         int m = mask(sz);
         v &= m;
         int res = dec ? v - 1 : v + 1;
-        x.s.lazy(dec ? L_DEC : L_INC, sz, v, 1, res);
+        x.lazy(dec ? L_DEC : L_INC, sz, v, 1, res);
         return res & m;
     }
 
@@ -344,19 +344,19 @@ final class Alu {
     static void cmpxchg(Exec x, int sz) {
         int d = x.readRM(sz);
         alu(x, 7, sz, x.r[EAX], d);
-        if (x.s.zfNow()) {
-            x.writeRM(sz, x.s.getReg(sz, x.regField()));
+        if (x.zfNow()) {
+            x.writeRM(sz, x.getReg(sz, x.regField()));
         } else {
             x.writeRM(sz, d);
-            x.s.setReg(sz, EAX, d);
+            x.setReg(sz, EAX, d);
         }
     }
 
     /** XADD Eb,Gb / Ev,Gv. */
     static void xadd(Exec x, int sz) {
-        int d = x.readRM(sz), src = x.s.getReg(sz, x.regField());
+        int d = x.readRM(sz), src = x.getReg(sz, x.regField());
         int res = alu(x, 0, sz, d, src);
-        x.s.setReg(sz, x.regField(), d);
+        x.setReg(sz, x.regField(), d);
         x.writeRM(sz, res);
     }
 }

@@ -17,15 +17,15 @@ final class Bcd {
         if (base == 0) {
             x.fault(0);
         }
-        int al = x.s.reg8(0);
+        int al = x.reg8(0);
         int nal = al % base;
-        x.s.setReg(1, EAX, nal | (al / base) << 8);
-        x.s.lazy(L_LOGIC, 0, nal, 0, nal);
+        x.setReg(1, EAX, nal | (al / base) << 8);
+        x.lazy(L_LOGIC, 0, nal, 0, nal);
     }
 
     static void daa(Exec x) {
-        int f = x.s.flagsValue();
-        int al = x.s.reg8(0), oldAl = al;
+        int f = x.flagsValue();
+        int al = x.reg8(0), oldAl = al;
         boolean oldCf = (f & CF) != 0;
         int nf = f & ~(CF | AF);
         if ((al & 0xF) > 9 || (f & AF) != 0) {
@@ -37,14 +37,14 @@ final class Bcd {
             nf |= CF;
         }
         al &= 0xFF;
-        x.s.setReg8(0, al);
-        x.s.flags = nf;
-        x.s.setSZP(0, al, nf & (CF | AF));
+        x.setReg8(0, al);
+        x.flags = nf;
+        x.setSZP(0, al, nf & (CF | AF));
     }
 
     static void das(Exec x) {
-        int f = x.s.flagsValue();
-        int al = x.s.reg8(0), oldAl = al;
+        int f = x.flagsValue();
+        int al = x.reg8(0), oldAl = al;
         boolean oldCf = (f & CF) != 0;
         int nf = f & ~(CF | AF);
         if ((al & 0xF) > 9 || (f & AF) != 0) {
@@ -56,34 +56,34 @@ final class Bcd {
             nf |= CF;
         }
         al &= 0xFF;
-        x.s.setReg8(0, al);
-        x.s.flags = nf;
-        x.s.setSZP(0, al, nf & (CF | AF));
+        x.setReg8(0, al);
+        x.flags = nf;
+        x.setSZP(0, al, nf & (CF | AF));
     }
 
     static void aaa(Exec x, boolean sub) {
-        int f = x.s.flagsValue();
-        int al = x.s.reg8(0);
+        int f = x.flagsValue();
+        int al = x.reg8(0);
         if ((al & 0xF) > 9 || (f & AF) != 0) {
             int ax = x.r[EAX] & 0xFFFF;
             ax = sub ? ax - 6 : ax + 0x106;
             if (sub) {
                 ax = (ax & 0xFF) | ((((ax >>> 8) - 1) & 0xFF) << 8);
             }
-            x.s.setReg(1, EAX, ax);
+            x.setReg(1, EAX, ax);
             f |= AF | CF;
         } else {
             f &= ~(AF | CF);
         }
-        x.s.setReg8(0, x.s.reg8(0) & 0xF);
-        x.s.flags = f;
-        x.s.setSZP(0, x.s.reg8(0), f & (AF | CF));
+        x.setReg8(0, x.reg8(0) & 0xF);
+        x.flags = f;
+        x.setSZP(0, x.reg8(0), f & (AF | CF));
     }
 
     /** AAD imm8: AL = AL + AH * base, AH = 0. */
     static void aad(Exec x) {
-        int al = (x.s.reg8(0) + x.s.reg8(4) * x.imm()) & 0xFF;
-        x.s.setReg(1, EAX, al);
-        x.s.lazy(L_LOGIC, 0, al, 0, al);
+        int al = (x.reg8(0) + x.reg8(4) * x.imm()) & 0xFF;
+        x.setReg(1, EAX, al);
+        x.lazy(L_LOGIC, 0, al, 0, al);
     }
 }

@@ -18,7 +18,7 @@ final class Bits {
         int base = x.eaBase, off = x.eaOff;
         if (x.modrm() >= 0xC0) {
             bit = bitOffset & (bits - 1);
-            v = x.s.getReg(sz, x.modrm() & 7);
+            v = x.getReg(sz, x.modrm() & 7);
         } else {
             if (fromReg) {
                 int signed = sz == 1 ? (short) bitOffset : bitOffset;
@@ -26,10 +26,10 @@ final class Bits {
                 off = (off + words * (bits / 8)) & (x.a32() == 1 ? 0xFFFFFFFF : 0xFFFF);
             }
             bit = bitOffset & (bits - 1);
-            v = x.bus.rd(sz, base, off);
+            v = Bus.rd(x, sz, base, off);
         }
         int cf = (v >>> bit) & 1;
-        x.s.flags = (x.s.flagsValue() & ~CF) | cf;
+        x.flags = (x.flagsValue() & ~CF) | cf;
         if (kind == 0) {
             return;
         }
@@ -39,9 +39,9 @@ final class Bits {
             default -> v ^ (1 << bit);
         };
         if (x.modrm() >= 0xC0) {
-            x.s.setReg(sz, x.modrm() & 7, nv);
+            x.setReg(sz, x.modrm() & 7, nv);
         } else {
-            x.bus.wr(sz, base, off, nv);
+            Bus.wr(x, sz, base, off, nv);
         }
     }
 
@@ -49,13 +49,13 @@ final class Bits {
     static void scan(Exec x, boolean forward) {
         int sz = 1 + x.o32();
         int v = x.readRM(sz);
-        int f = x.s.flagsValue();
+        int f = x.flagsValue();
         if (v == 0) {
-            x.s.flags = f | ZF;
+            x.flags = f | ZF;
         } else {
-            x.s.flags = f & ~ZF;
+            x.flags = f & ~ZF;
             int bit = forward ? Integer.numberOfTrailingZeros(v) : 31 - Integer.numberOfLeadingZeros(v);
-            x.s.setReg(sz, x.regField(), bit);
+            x.setReg(sz, x.regField(), bit);
         }
     }
 }

@@ -14,23 +14,23 @@ final class Control {
     }
 
     static void jumpRel(Exec x, int rel) {
-        x.s.ip = (x.s.ip + rel) & 0xFFFF;
+        x.ip = (x.ip + rel) & 0xFFFF;
     }
 
     static void farJump(Exec x, int seg, int off) {
-        x.s.setSeg(CS, seg);
-        x.s.ip = off & 0xFFFF;
+        x.setSeg(CS, seg);
+        x.ip = off & 0xFFFF;
     }
 
     /** Delivers interrupt {@code vec} through the IVT with return address {@code retIp}. */
     static void interrupt(Exec x, int vec, int retIp) {
-        x.push16(x.s.flagsValue());
+        x.push16(x.flagsValue());
         x.push16(x.sr[CS]);
         x.push16(retIp);
-        x.s.flags &= ~(IF | TF | 0x40000);
+        x.flags &= ~(IF | TF | 0x40000);
         int a = (vec & 0xFF) * 4;
-        int off = x.bus.rd16(0, a);
-        int seg = x.bus.rd16(0, a + 2);
+        int off = Bus.rd16(x, 0, a);
+        int seg = Bus.rd16(x, 0, a + 2);
         farJump(x, seg, off);
     }
 
@@ -40,14 +40,14 @@ final class Control {
             nip = x.pop32();
             ncs = x.pop32() & 0xFFFF;
             nfl = x.pop32();
-            x.s.flags = (x.s.flags & 0x1A0000) | (nfl & 0x00257FD5) | 2;
+            x.flags = (x.flags & 0x1A0000) | (nfl & 0x00257FD5) | 2;
         } else {
             nip = x.pop16();
             ncs = x.pop16();
             nfl = x.pop16();
-            x.s.flags = (x.s.flags & 0xFFFF0000) | (nfl & 0x7FD5) | 2;
+            x.flags = (x.flags & 0xFFFF0000) | (nfl & 0x7FD5) | 2;
         }
-        x.s.lop = L_NONE;
+        x.lop = L_NONE;
         farJump(x, ncs, nip);
     }
 
@@ -55,11 +55,11 @@ final class Control {
         int vec = x.imm();
         x.host.bios(vec, x.cpu);
         // the stub's IRET, keeping CF and ZF as the service left them
-        int keep = x.s.flagsValue() & (CF | ZF);
+        int keep = x.flagsValue() & (CF | ZF);
         int nip = x.pop16();
         int ncs = x.pop16();
         int nfl = x.pop16();
-        x.s.flags = (x.s.flags & 0xFFFF0000) | (nfl & 0x7FD5 & ~(CF | ZF)) | keep | 2;
+        x.flags = (x.flags & 0xFFFF0000) | (nfl & 0x7FD5 & ~(CF | ZF)) | keep | 2;
         farJump(x, ncs, nip);
     }
 
@@ -69,22 +69,22 @@ final class Control {
             case 0, 1 -> x.writeRM(sz, Alu.incDec(x, sz, x.readRM(sz), f == 1));
             case 2 -> {
                 int t = x.readRM(sz);
-                x.push(x.s.ip);
-                x.s.ip = t & 0xFFFF;
+                x.push(x.ip);
+                x.ip = t & 0xFFFF;
             }
             case 3, 5 -> {
                 if (x.modrm() >= 0xC0) {
                     x.fault(6);
                 }
-                int off = x.bus.rd(sz, x.eaBase, x.eaOff);
-                int seg = x.bus.rd16(x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
+                int off = Bus.rd(x, sz, x.eaBase, x.eaOff);
+                int seg = Bus.rd16(x, x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
                 if (f == 3) {
                     x.push(x.sr[CS]);
-                    x.push(x.s.ip);
+                    x.push(x.ip);
                 }
                 farJump(x, seg, off);
             }
-            case 4 -> x.s.ip = x.readRM(sz) & 0xFFFF;
+            case 4 -> x.ip = x.readRM(sz) & 0xFFFF;
             case 6 -> x.push(x.readRM(sz));
             default -> x.fault(6);
         }
@@ -98,7 +98,7 @@ final class Control {
             cx = (x.r[ECX] - 1) & 0xFFFF;
             x.r[ECX] = (x.r[ECX] & 0xFFFF0000) | cx;
         }
-        boolean take = cx != 0 && (op == 0xE2 || (op == 0xE1) == x.s.zfNow());
+        boolean take = cx != 0 && (op == 0xE2 || (op == 0xE1) == x.zfNow());
         if (take) {
             jumpRel(x, x.imm());
         }
@@ -109,8 +109,8 @@ final class Control {
             x.fault(6);
         }
         int sz = 1 + x.o32();
-        int idx = x.s.getReg(sz, x.regField());
-        int lo = x.bus.rd(sz, x.eaBase, x.eaOff), hi = x.bus.rd(sz, x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
+        int idx = x.getReg(sz, x.regField());
+        int lo = Bus.rd(x, sz, x.eaBase, x.eaOff), hi = Bus.rd(x, sz, x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
         if (sz == 1) {
             idx = (short) idx;
             lo = (short) lo;
@@ -130,24 +130,24 @@ final class Control {
             int w = 2 + 2 * x.o32();
             for (int i = 1; i < level; i++) {
                 bp = (bp - w) & 0xFFFF;
-                x.push(x.o32() == 1 ? x.bus.rd32(x.sb[SS], bp) : x.bus.rd16(x.sb[SS], bp));
+                x.push(x.o32() == 1 ? Bus.rd32(x, x.sb[SS], bp) : Bus.rd16(x, x.sb[SS], bp));
             }
             x.push(frame);
         }
-        x.s.setReg(1 + x.o32(), EBP, frame);
+        x.setReg(1 + x.o32(), EBP, frame);
         x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] - size) & 0xFFFF);
     }
 
     /** CALL ptr16:16/32. */
     static void callFar(Exec x) {
         x.push(x.sr[CS]);
-        x.push(x.s.ip);
+        x.push(x.ip);
         farJump(x, x.imm2(), x.imm());
     }
 
     /** RET imm16: pops IP, then releases {@code popBytes} of arguments. */
     static void retNear(Exec x, int popBytes) {
-        x.s.ip = x.pop() & 0xFFFF;
+        x.ip = x.pop() & 0xFFFF;
         x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] + popBytes) & 0xFFFF);
     }
 
@@ -161,7 +161,7 @@ final class Control {
 
     static void leave(Exec x) {
         x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | (x.r[EBP] & 0xFFFF);
-        x.s.setReg(1 + x.o32(), EBP, x.pop());
+        x.setReg(1 + x.o32(), EBP, x.pop());
     }
 
     /** JCXZ / JECXZ. */

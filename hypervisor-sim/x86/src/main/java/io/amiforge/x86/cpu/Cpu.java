@@ -39,7 +39,6 @@ public final class Cpu {
     public static final int RESET_VECTOR = 0x100;
 
     private final CpuState s;
-    private final Bus bus;
     private final DecodeCache dc;
     private final Decoder decoder;
     private final Exec x;
@@ -47,12 +46,11 @@ public final class Cpu {
     private final int[] ce, sb;
 
     public Cpu(Memory mem, CpuHost host) {
-        this.s = new CpuState();
-        this.bus = new Bus(mem);
         this.dc = new DecodeCache();
         mem.cache = dc;
-        this.decoder = new Decoder(bus, dc, s, host, this);
-        this.x = new Exec(s, bus, dc, host, this);
+        this.x = new Exec(mem, dc, host, this);
+        this.s = x;
+        this.decoder = new Decoder(x, dc, host, this);
         this.ce = dc.e;
         this.sb = s.sb;
     }
@@ -62,7 +60,7 @@ public final class Cpu {
     // =====================================================================================
 
     public Memory memory() {
-        return bus.mem;
+        return x.mem;
     }
 
     /** Whether code at the BIOS stubs traps to {@link CpuHost#bios} (default true; off for bare CPU tests). */
@@ -73,11 +71,12 @@ public final class Cpu {
 
     /** Opens or closes the A20 gate. */
     public void setA20(boolean on) {
-        bus.setA20(on);
+        x.mem.setA20(on);
+        x.a20 = x.mem.a20Mask;
     }
 
     public boolean a20() {
-        return bus.mem.a20();
+        return x.mem.a20();
     }
 
     /** Runs until a stop or until {@code maxInstructions} more instructions have executed. */
@@ -88,7 +87,7 @@ public final class Cpu {
         while (true) {
             try {
                 long limit = x.limit;
-                while (s.icount < limit) {
+                while (x.icount < limit) {
                     step();
                 }
                 return StopReason.BUDGET;
@@ -213,12 +212,12 @@ public final class Cpu {
 
     /** Linear address of CS:IP. */
     public int linearIp() {
-        return (sb[CS] + s.ip) & bus.a20;
+        return (sb[CS] + s.ip) & x.a20;
     }
 
     /** Reads guest memory at segment base + offset as the CPU would (A20 applies). */
     public int readLinear8(int linear) {
-        return bus.ram[linear & bus.a20] & 0xFF;
+        return x.ram[linear & x.a20] & 0xFF;
     }
 
     /** Delivers interrupt {@code vec} through the IVT with return address {@code retIp}. */
@@ -232,19 +231,19 @@ public final class Cpu {
 
     /** Fetches (from the decode cache, decoding on a miss), computes the operand address, dispatches. */
     private void step() {
-        int ip0 = s.ip;
-        int phys = (sb[CS] + ip0) & bus.a20;
+        Exec x = this.x;
+        int ip0 = x.ip;
+        int phys = (sb[CS] + ip0) & x.a20;
         int slot = (phys & (DecodeCache.SIZE - 1)) << 3;
         if (ce[slot] != phys) {
             slot = decoder.decode(phys, slot, ip0);
         }
         int inf = ce[slot + 1];
-        Exec x = this.x;
         x.cur = slot;
         x.cinf = inf;
         x.startIp = ip0;
-        s.ip = (ip0 + ((inf >>> 10) & 0xF)) & 0xFFFF;
-        s.icount++;
+        x.ip = (ip0 + ((inf >>> 10) & 0xF)) & 0xFFFF;
+        x.icount++;
         int op = inf & 0x3FF;
         if ((inf & (1 << 21)) != 0) {
             if (inf < 0) { // [disp16] with 16-bit addressing

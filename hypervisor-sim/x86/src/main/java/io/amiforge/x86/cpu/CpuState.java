@@ -17,7 +17,7 @@ import static io.amiforge.x86.cpu.Cpu.ZF;
  * <p>Size codes are 0 (byte), 1 (word), 2 (dword); registers are numbered as x86 encodes them
  * ({@link Cpu#EAX}..{@link Cpu#EDI}, byte registers AL CL DL BL AH CH DH BH).
  */
-final class CpuState {
+abstract sealed class CpuState permits Exec {
 
     /** Lazy-flag operations: what produced the last result. */
     static final int L_NONE = 0, L_ADD = 1, L_SUB = 2, L_LOGIC = 3, L_INC = 4, L_DEC = 5;

@@ -16,10 +16,10 @@ final class DataMove {
             x.fault(6);
         }
         int sz = 1 + x.o32();
-        int off = x.bus.rd(sz, x.eaBase, x.eaOff);
-        int s = x.bus.rd16(x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
-        x.s.setReg(sz, x.regField(), off);
-        x.s.setSeg(seg, s);
+        int off = Bus.rd(x, sz, x.eaBase, x.eaOff);
+        int s = Bus.rd16(x, x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
+        x.setReg(sz, x.regField(), off);
+        x.setSeg(seg, s);
     }
 
     static void pusha(Exec x) {
@@ -33,7 +33,7 @@ final class DataMove {
         for (int i = 7; i >= 0; i--) {
             int v = x.pop();
             if (i != ESP) {
-                x.s.setReg(1 + x.o32(), i, v);
+                x.setReg(1 + x.o32(), i, v);
             }
         }
     }
@@ -41,16 +41,16 @@ final class DataMove {
     /** XCHG Eb,Gb / Ev,Gv. */
     static void xchgRM(Exec x, int sz) {
         int a = x.readRM(sz);
-        x.writeRM(sz, x.s.getReg(sz, x.regField()));
-        x.s.setReg(sz, x.regField(), a);
+        x.writeRM(sz, x.getReg(sz, x.regField()));
+        x.setReg(sz, x.regField(), a);
     }
 
     /** XCHG eAX with general register {@code reg}. */
     static void xchgAx(Exec x, int reg) {
         int sz = 1 + x.o32();
-        int a = x.s.getReg(sz, reg);
-        x.s.setReg(sz, reg, x.s.getReg(sz, EAX));
-        x.s.setReg(sz, EAX, a);
+        int a = x.getReg(sz, reg);
+        x.setReg(sz, reg, x.getReg(sz, EAX));
+        x.setReg(sz, EAX, a);
     }
 
     /** MOV Ev,Sreg: a register destination takes the operand size, memory always a word. */
@@ -78,7 +78,7 @@ final class DataMove {
         if (x.o32() == 1) {
             x.r[EAX] = (short) x.r[EAX];
         } else {
-            x.s.setReg(1, EAX, (byte) x.r[EAX]);
+            x.setReg(1, EAX, (byte) x.r[EAX]);
         }
     }
 
@@ -87,7 +87,7 @@ final class DataMove {
         if (x.o32() == 1) {
             x.r[EDX] = x.r[EAX] >> 31;
         } else {
-            x.s.setReg(1, EDX, ((short) x.r[EAX]) >> 15);
+            x.setReg(1, EDX, ((short) x.r[EAX]) >> 15);
         }
     }
 
@@ -98,15 +98,15 @@ final class DataMove {
             x.fault(13);
         }
         if (op < 0xA2) {
-            x.s.setReg(sz, EAX, x.bus.rd(sz, x.dataSeg(), x.disp()));
+            x.setReg(sz, EAX, Bus.rd(x, sz, x.dataSeg(), x.disp()));
         } else {
-            x.bus.wr(sz, x.dataSeg(), x.disp(), x.r[EAX]);
+            Bus.wr(x, sz, x.dataSeg(), x.disp(), x.r[EAX]);
         }
     }
 
     /** XLAT: AL = [seg:eBX + AL]. */
     static void xlat(Exec x) {
-        int off = x.a32() == 1 ? x.r[EBX] + x.s.reg8(0) : (x.r[EBX] + x.s.reg8(0)) & 0xFFFF;
-        x.s.setReg8(0, x.bus.rd8(x.dataSeg(), off));
+        int off = x.a32() == 1 ? x.r[EBX] + x.reg8(0) : (x.r[EBX] + x.reg8(0)) & 0xFFFF;
+        x.setReg8(0, Bus.rd8(x, x.dataSeg(), off));
     }
 }

@@ -130,24 +130,24 @@ final class Decoder {
         }
     }
 
-    private final Bus bus;
+    private final Exec x;
     private final int[] ce, sb;
     private final CpuHost host;
     private final Cpu cpu;
     /** Whether the BIOS stubs trap to the host (off for bare CPU tests). */
     boolean biosTraps = true;
 
-    Decoder(Bus bus, DecodeCache dc, CpuState s, CpuHost host, Cpu cpu) {
-        this.bus = bus;
+    Decoder(Exec x, DecodeCache dc, CpuHost host, Cpu cpu) {
+        this.x = x;
         this.ce = dc.e;
-        this.sb = s.sb;
+        this.sb = x.sb;
         this.host = host;
         this.cpu = cpu;
     }
 
     /** Code byte {@code k} of the instruction at CS:{@code ip0} (IP wraps within the segment). */
     private int fb(int ip0, int k) {
-        return bus.ram[(sb[CS] + ((ip0 + k) & 0xFFFF)) & bus.a20] & 0xFF;
+        return x.ram[(sb[CS] + ((ip0 + k) & 0xFFFF)) & x.a20] & 0xFF;
     }
 
     /**
@@ -164,7 +164,7 @@ final class Decoder {
             ce[slot + 3] = phys == 0xFFFF0 ? RESET_VECTOR : phys & 0xFF;
             return slot;
         }
-        byte[] ram = bus.ram;
+        byte[] ram = x.ram;
         if (phys + 6 < ram.length && (phys & 0xF) == 0 && ram[phys] == (byte) 0xEB && ram[phys + 2] == 'H'
                 && ram[phys + 3] == 'd' && ram[phys + 4] == 'r' && ram[phys + 5] == 'S') {
             host.kernelEntry(phys, cpu);
@@ -293,7 +293,7 @@ final class Decoder {
         }
         if (slot != SCRATCH) {
             ce[slot] = phys;
-            bus.markCode(phys, k);
+            Bus.markCode(x, phys, k);
         }
         int direct = memop == 1 && a == 0 && (rm & 0xC7) == 0x06 ? 1 << 31 : 0;
         ce[slot + 1] = op | k << 10 | o << 14 | a << 15 | seg << 16 | rp << 19 | memop << 21 | rm << 22 | direct;
@@ -311,7 +311,7 @@ final class Decoder {
         int len = Math.min(Math.max(k, 1), 15);
         if (slot != SCRATCH) {
             ce[slot] = phys;
-            bus.markCode(phys, len);
+            Bus.markCode(x, phys, len);
         }
         ce[slot + 1] = OP_INVALID | len << 10;
         ce[slot + 3] = 0;

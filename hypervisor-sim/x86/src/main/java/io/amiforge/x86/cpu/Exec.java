@@ -11,7 +11,7 @@ import static io.amiforge.x86.cpu.Cpu.SS;
 
 /**
  * The instruction being executed and everything its handler reaches: the architectural state
- * ({@link #s}, with its register arrays mirrored in final fields), the {@link Bus}, the host,
+ * (inherited from {@link CpuState}), guest memory for {@link Bus}, the host,
  * and the current decode-cache entry with its prefixes, ModR/M byte, displacement, immediates
  * and effective address. Every instruction group ({@link Alu}, {@link Control}, ...) is a final
  * class of static methods taking an {@code Exec}, so the interpreter's dispatch is a plain
@@ -20,11 +20,12 @@ import static io.amiforge.x86.cpu.Cpu.SS;
  * <p>Also the one place that raises a fault ({@link #fault}) or stops the run ({@link #stop}):
  * both unwind with a pre-allocated {@link CpuSignal}.
  */
-final class Exec {
+final class Exec extends CpuState {
 
-    final CpuState s;
-    final int[] r, sr, sb;
-    final Bus bus;
+    /** Guest RAM, its chunk marks and the A20 mask as {@link Bus} uses them. */
+    final Memory mem;
+    final byte[] ram, mark;
+    int a20;
     final int[] ce;
     final CpuHost host;
     final Cpu cpu;
@@ -42,12 +43,11 @@ final class Exec {
     final byte[] faultBytes = new byte[16];
     int faultBytesLen;
 
-    Exec(CpuState s, Bus bus, DecodeCache dc, CpuHost host, Cpu cpu) {
-        this.s = s;
-        this.r = s.r;
-        this.sr = s.sr;
-        this.sb = s.sb;
-        this.bus = bus;
+    Exec(Memory mem, DecodeCache dc, CpuHost host, Cpu cpu) {
+        this.mem = mem;
+        this.ram = mem.ram;
+        this.mark = mem.mark;
+        this.a20 = mem.a20Mask;
         this.ce = dc.e;
         this.host = host;
         this.cpu = cpu;
@@ -161,14 +161,14 @@ final class Exec {
     }
 
     int readRM(int sz) {
-        return modrm() >= 0xC0 ? s.getReg(sz, modrm() & 7) : bus.rd(sz, eaBase, eaOff);
+        return modrm() >= 0xC0 ? getReg(sz, modrm() & 7) : Bus.rd(this, sz, eaBase, eaOff);
     }
 
     void writeRM(int sz, int v) {
         if (modrm() >= 0xC0) {
-            s.setReg(sz, modrm() & 7, v);
+            setReg(sz, modrm() & 7, v);
         } else {
-            bus.wr(sz, eaBase, eaOff, v);
+            Bus.wr(this, sz, eaBase, eaOff, v);
         }
     }
 
@@ -176,13 +176,13 @@ final class Exec {
 
     void push16(int v) {
         int sp = (r[ESP] - 2) & 0xFFFF;
-        bus.wr16(sb[SS], sp, v);
+        Bus.wr16(this, sb[SS], sp, v);
         r[ESP] = (r[ESP] & 0xFFFF0000) | sp;
     }
 
     void push32(int v) {
         int sp = (r[ESP] - 4) & 0xFFFF;
-        bus.wr32(sb[SS], sp, v);
+        Bus.wr32(this, sb[SS], sp, v);
         r[ESP] = (r[ESP] & 0xFFFF0000) | sp;
     }
 
@@ -197,14 +197,14 @@ final class Exec {
 
     int pop16() {
         int sp = r[ESP] & 0xFFFF;
-        int v = bus.rd16(sb[SS], sp);
+        int v = Bus.rd16(this, sb[SS], sp);
         r[ESP] = (r[ESP] & 0xFFFF0000) | ((sp + 2) & 0xFFFF);
         return v;
     }
 
     int pop32() {
         int sp = r[ESP] & 0xFFFF;
-        int v = bus.rd32(sb[SS], sp);
+        int v = Bus.rd32(this, sb[SS], sp);
         r[ESP] = (r[ESP] & 0xFFFF0000) | ((sp + 4) & 0xFFFF);
         return v;
     }
@@ -226,7 +226,7 @@ final class Exec {
         faultBytesLen = 0;
         int n = Math.max(length(), 1);
         for (int i = 0; i < n && i < faultBytes.length; i++) {
-            faultBytes[faultBytesLen++] = (byte) bus.rd8(sb[CS], (startIp + i) & 0xFFFF);
+            faultBytes[faultBytesLen++] = (byte) Bus.rd8(this, sb[CS], (startIp + i) & 0xFFFF);
         }
         Control.interrupt(this, vec, startIp);
         throw CpuSignal.UNWIND;

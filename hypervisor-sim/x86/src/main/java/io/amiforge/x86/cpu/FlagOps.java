@@ -21,7 +21,7 @@ final class FlagOps {
     }
 
     static void pushf(Exec x) {
-        int f = x.s.flagsValue();
+        int f = x.flagsValue();
         if (x.o32() == 1) {
             x.push32(f & 0x00FCFFFF);
         } else {
@@ -31,35 +31,35 @@ final class FlagOps {
 
     static void popf(Exec x) {
         if (x.o32() == 1) {
-            x.s.setFlags((x.pop32() & 0x00247FD5) | (x.s.flags & 0x1A0000));
+            x.setFlags((x.pop32() & 0x00247FD5) | (x.flags & 0x1A0000));
         } else {
-            x.s.setFlags((x.s.flags & 0xFFFF0000) | x.pop16());
+            x.setFlags((x.flags & 0xFFFF0000) | x.pop16());
         }
     }
 
     static void sahf(Exec x) {
-        x.s.flags = (x.s.flagsValue() & ~LOW_ARITH) | (x.s.reg8(4) & LOW_ARITH) | 2;
+        x.flags = (x.flagsValue() & ~LOW_ARITH) | (x.reg8(4) & LOW_ARITH) | 2;
     }
 
     static void lahf(Exec x) {
-        x.s.setReg8(4, (x.s.flagsValue() & 0xD5) | 2);
+        x.setReg8(4, (x.flagsValue() & 0xD5) | 2);
     }
 
     /** SALC (undocumented): AL = CF ? 0xFF : 0. */
     static void salc(Exec x) {
-        x.s.setReg8(0, x.s.cfNow() != 0 ? 0xFF : 0);
+        x.setReg8(0, x.cfNow() != 0 ? 0xFF : 0);
     }
 
     /** CMC F5, CLC F8, STC F9, CLI FA, STI FB, CLD FC, STD FD. */
     static void setClear(Exec x, int op) {
         switch (op) {
-            case 0xF5 -> x.s.flags = x.s.flagsValue() ^ CF;
-            case 0xF8 -> x.s.flags = x.s.flagsValue() & ~CF;
-            case 0xF9 -> x.s.flags = x.s.flagsValue() | CF;
-            case 0xFA -> x.s.flags &= ~IF;
-            case 0xFB -> x.s.flags |= IF;
-            case 0xFC -> x.s.flags &= ~DF;
-            default -> x.s.flags |= DF;
+            case 0xF5 -> x.flags = x.flagsValue() ^ CF;
+            case 0xF8 -> x.flags = x.flagsValue() & ~CF;
+            case 0xF9 -> x.flags = x.flagsValue() | CF;
+            case 0xFA -> x.flags &= ~IF;
+            case 0xFB -> x.flags |= IF;
+            case 0xFC -> x.flags &= ~DF;
+            default -> x.flags |= DF;
         }
     }
 }

@@ -25,7 +25,7 @@ final class MulDiv {
             res = (int) p;
             overflow = p != (int) p;
         }
-        x.s.setSZP(sz, res, overflow ? CF | OF : 0);
+        x.setSZP(sz, res, overflow ? CF | OF : 0);
         return res;
     }
 
@@ -46,20 +46,20 @@ final class MulDiv {
         switch (sz) {
             case 0 -> {
                 int p = (x.r[EAX] & 0xFF) * (s & 0xFF);
-                x.s.setReg(1, EAX, p);
-                x.s.setSZP(0, p, (p >>> 8) != 0 ? CF | OF : 0);
+                x.setReg(1, EAX, p);
+                x.setSZP(0, p, (p >>> 8) != 0 ? CF | OF : 0);
             }
             case 1 -> {
                 int p = (x.r[EAX] & 0xFFFF) * (s & 0xFFFF);
-                x.s.setReg(1, EAX, p);
-                x.s.setReg(1, EDX, p >>> 16);
-                x.s.setSZP(1, p, (p >>> 16) != 0 ? CF | OF : 0);
+                x.setReg(1, EAX, p);
+                x.setReg(1, EDX, p >>> 16);
+                x.setSZP(1, p, (p >>> 16) != 0 ? CF | OF : 0);
             }
             default -> {
                 long p = (x.r[EAX] & 0xFFFFFFFFL) * (s & 0xFFFFFFFFL);
                 x.r[EAX] = (int) p;
                 x.r[EDX] = (int) (p >>> 32);
-                x.s.setSZP(2, (int) p, x.r[EDX] != 0 ? CF | OF : 0);
+                x.setSZP(2, (int) p, x.r[EDX] != 0 ? CF | OF : 0);
             }
         }
     }
@@ -68,20 +68,20 @@ final class MulDiv {
         switch (sz) {
             case 0 -> {
                 int p = (byte) x.r[EAX] * (byte) s;
-                x.s.setReg(1, EAX, p);
-                x.s.setSZP(0, p, p != (byte) p ? CF | OF : 0);
+                x.setReg(1, EAX, p);
+                x.setSZP(0, p, p != (byte) p ? CF | OF : 0);
             }
             case 1 -> {
                 int p = (short) x.r[EAX] * (short) s;
-                x.s.setReg(1, EAX, p);
-                x.s.setReg(1, EDX, p >>> 16);
-                x.s.setSZP(1, p, p != (short) p ? CF | OF : 0);
+                x.setReg(1, EAX, p);
+                x.setReg(1, EDX, p >>> 16);
+                x.setSZP(1, p, p != (short) p ? CF | OF : 0);
             }
             default -> {
                 long p = (long) x.r[EAX] * (long) s;
                 x.r[EAX] = (int) p;
                 x.r[EDX] = (int) (p >>> 32);
-                x.s.setSZP(2, (int) p, p != (int) p ? CF | OF : 0);
+                x.setSZP(2, (int) p, p != (int) p ? CF | OF : 0);
             }
         }
     }
@@ -93,7 +93,7 @@ final class MulDiv {
                 if (d == 0 || n / d > 0xFF) {
                     x.fault(0);
                 }
-                x.s.setReg(1, EAX, (n / d) | (n % d) << 8);
+                x.setReg(1, EAX, (n / d) | (n % d) << 8);
             }
             case 1 -> {
                 int d = s & 0xFFFF;
@@ -101,8 +101,8 @@ final class MulDiv {
                 if (d == 0 || n / d > 0xFFFF) {
                     x.fault(0);
                 }
-                x.s.setReg(1, EAX, (int) (n / d));
-                x.s.setReg(1, EDX, (int) (n % d));
+                x.setReg(1, EAX, (int) (n / d));
+                x.setReg(1, EDX, (int) (n % d));
             }
             default -> {
                 long d = s & 0xFFFFFFFFL;
@@ -128,7 +128,7 @@ final class MulDiv {
                 if (q > 127 || q < -128) {
                     x.fault(0);
                 }
-                x.s.setReg(1, EAX, (q & 0xFF) | ((n % d) & 0xFF) << 8);
+                x.setReg(1, EAX, (q & 0xFF) | ((n % d) & 0xFF) << 8);
             }
             case 1 -> {
                 int d = (short) s, n = (x.r[EDX] << 16) | (x.r[EAX] & 0xFFFF);
@@ -139,8 +139,8 @@ final class MulDiv {
                 if (q > 32767 || q < -32768) {
                     x.fault(0);
                 }
-                x.s.setReg(1, EAX, (int) q);
-                x.s.setReg(1, EDX, (int) ((long) n % d));
+                x.setReg(1, EAX, (int) q);
+                x.setReg(1, EDX, (int) ((long) n % d));
             }
             default -> {
                 long d = s, n = ((long) x.r[EDX] << 32) | (x.r[EAX] & 0xFFFFFFFFL);

@@ -63,12 +63,12 @@ final class OneByte {
             case 0x3C -> Alu.cmpAlIb(x);
             case 0x3D -> Alu.cmpAxIv(x);
             case 0x06 -> x.push(x.sr[ES]);
-            case 0x07 -> x.s.setSeg(ES, x.pop());
+            case 0x07 -> x.setSeg(ES, x.pop());
             case 0x0E -> x.push(x.sr[CS]);
             case 0x16 -> x.push(x.sr[SS]);
-            case 0x17 -> x.s.setSeg(SS, x.pop());
+            case 0x17 -> x.setSeg(SS, x.pop());
             case 0x1E -> x.push(x.sr[DS]);
-            case 0x1F -> x.s.setSeg(DS, x.pop());
+            case 0x1F -> x.setSeg(DS, x.pop());
             case 0x27 -> Bcd.daa(x);
             case 0x2F -> Bcd.das(x);
             case 0x37 -> Bcd.aaa(x, false);
@@ -76,19 +76,19 @@ final class OneByte {
             case 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47 -> Alu.incReg(x, op & 7, false);
             case 0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F -> Alu.incReg(x, op & 7, true);
             case 0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57 -> x.push(x.r[op & 7]);
-            case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> x.s.setReg(1 + x.o32(), op & 7, x.pop());
+            case 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F -> x.setReg(1 + x.o32(), op & 7, x.pop());
             case 0x74 -> {
-                if (x.s.zfNow()) {
+                if (x.zfNow()) {
                     Control.jumpRel(x, x.imm());
                 }
             }
             case 0x75 -> {
-                if (!x.s.zfNow()) {
+                if (!x.zfNow()) {
                     Control.jumpRel(x, x.imm());
                 }
             }
             case 0x70, 0x71, 0x72, 0x73, 0x76, 0x77, 0x78, 0x79, 0x7A, 0x7B, 0x7C, 0x7D, 0x7E, 0x7F -> {
-                if (x.s.cond(op & 0xF)) {
+                if (x.cond(op & 0xF)) {
                     Control.jumpRel(x, x.imm());
                 }
             }
@@ -106,45 +106,45 @@ final class OneByte {
                     x.writeRM(sz, res);
                 }
             }
-            case 0x84 -> Alu.alu(x, 4, 0, x.readRM(0), x.s.reg8(x.regField()));
+            case 0x84 -> Alu.alu(x, 4, 0, x.readRM(0), x.reg8(x.regField()));
             case 0x85 -> Alu.alu(x, 4, 1 + x.o32(), x.readRM(1 + x.o32()), x.r[x.regField()]);
-            case 0x88 -> x.writeRM(0, x.s.reg8(x.regField()));
+            case 0x88 -> x.writeRM(0, x.reg8(x.regField()));
             case 0x89 -> x.writeRM(1 + x.o32(), x.r[x.regField()]);
-            case 0x8A -> x.s.setReg8(x.regField(), x.readRM(0));
-            case 0x8B -> x.s.setReg(1 + x.o32(), x.regField(), x.readRM(1 + x.o32()));
+            case 0x8A -> x.setReg8(x.regField(), x.readRM(0));
+            case 0x8B -> x.setReg(1 + x.o32(), x.regField(), x.readRM(1 + x.o32()));
             case 0x8D -> {
                 if (x.modrm() >= 0xC0) {
                     x.fault(6);
                 }
-                x.s.setReg(1 + x.o32(), x.regField(), x.eaOff);
+                x.setReg(1 + x.o32(), x.regField(), x.eaOff);
             }
             case 0x8E -> {
                 int s = x.regField();
                 if (s == CS || s > 5) {
                     x.fault(6);
                 }
-                x.s.setSeg(s, x.readRM(1));
+                x.setSeg(s, x.readRM(1));
             }
             case 0x90 -> {
             }
             case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> Strings.string(x, op);
-            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> x.s.setReg8(op & 7, x.imm());
-            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> x.s.setReg(1 + x.o32(), op & 7, x.imm());
-            case 0xC3 -> x.s.ip = x.pop() & 0xFFFF;
-            case 0xCD -> Control.interrupt(x, x.imm(), x.s.ip);
+            case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> x.setReg8(op & 7, x.imm());
+            case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> x.setReg(1 + x.o32(), op & 7, x.imm());
+            case 0xC3 -> x.ip = x.pop() & 0xFFFF;
+            case 0xCD -> Control.interrupt(x, x.imm(), x.ip);
             case 0xE2 -> {
                 if (x.a32() == 0) {
                     int cx = (x.r[ECX] - 1) & 0xFFFF;
                     x.r[ECX] = (x.r[ECX] & 0xFFFF0000) | cx;
                     if (cx != 0) {
-                        x.s.ip = (x.s.ip + x.imm()) & 0xFFFF;
+                        x.ip = (x.ip + x.imm()) & 0xFFFF;
                     }
                 } else {
                     Control.loop(x, op);
                 }
             }
             case 0xE8 -> {
-                x.push(x.s.ip);
+                x.push(x.ip);
                 Control.jumpRel(x, x.imm());
             }
             case 0xE9, 0xEB -> Control.jumpRel(x, x.imm());
@@ -171,7 +171,7 @@ final class OneByte {
             case 0x68, 0x6A -> x.push(x.imm());
             case 0x69, 0x6B -> {
                 int sz = 1 + x.o32();
-                x.s.setReg(sz, x.regField(), MulDiv.imul3(x, sz, x.readRM(sz), x.imm()));
+                x.setReg(sz, x.regField(), MulDiv.imul3(x, sz, x.readRM(sz), x.imm()));
             }
             case 0x6C, 0x6D, 0x6E, 0x6F -> Strings.stringIo(x, op);
             case 0x86 -> DataMove.xchgRM(x, 0);
@@ -200,10 +200,10 @@ final class OneByte {
             case 0xC9 -> Control.leave(x);
             case 0xCA -> Control.retFar(x, x.imm());
             case 0xCB -> Control.retFar(x, 0);
-            case 0xCC -> Control.interrupt(x, 3, x.s.ip);
+            case 0xCC -> Control.interrupt(x, 3, x.ip);
             case 0xCE -> {
-                if (x.s.ofNow() != 0) {
-                    Control.interrupt(x, 4, x.s.ip);
+                if (x.ofNow() != 0) {
+                    Control.interrupt(x, 4, x.ip);
                 }
             }
             case 0xCF -> Control.iret(x);

@@ -26,18 +26,18 @@ final class Shifts {
                 if (kind == 0) {
                     res = n == 0 ? v : ((v << n) | (v >>> (bits - n))) & m;
                     int cf = res & 1;
-                    x.s.flags = (x.s.flagsValue() & ~(CF | OF)) | cf | ((((res >>> msb) & 1) ^ cf) << 11);
+                    x.flags = (x.flagsValue() & ~(CF | OF)) | cf | ((((res >>> msb) & 1) ^ cf) << 11);
                 } else {
                     res = n == 0 ? v : ((v >>> n) | (v << (bits - n))) & m;
                     int cf = (res >>> msb) & 1;
                     int of = cf ^ ((res >>> (msb - 1)) & 1);
-                    x.s.flags = (x.s.flagsValue() & ~(CF | OF)) | cf | (of << 11);
+                    x.flags = (x.flagsValue() & ~(CF | OF)) | cf | (of << 11);
                 }
                 return res;
             }
             case 2, 3 -> { // RCL, RCR
                 int n = count % (bits + 1);
-                int f = x.s.flagsValue();
+                int f = x.flagsValue();
                 long wide = ((long) (f & CF) << bits) | (v & 0xFFFFFFFFL);
                 long wm = (1L << (bits + 1)) - 1;
                 if (n != 0) {
@@ -50,7 +50,7 @@ final class Shifts {
                 res = (int) wide & m;
                 int cf = (int) (wide >>> bits) & 1;
                 int of = kind == 2 ? ((res >>> msb) & 1) ^ cf : ((res >>> msb) ^ (res >>> (msb - 1))) & 1;
-                x.s.flags = (f & ~(CF | OF)) | cf | (of << 11);
+                x.flags = (f & ~(CF | OF)) | cf | (of << 11);
                 return res;
             }
             case 4, 6 -> { // SHL/SAL
@@ -58,21 +58,21 @@ final class Shifts {
                 res = (int) wide & m;
                 int cf = (int) (wide >>> bits) & 1;
                 int of = ((res >>> msb) & 1) ^ cf;
-                x.s.setSZP(sz, res, cf | (of << 11));
+                x.setSZP(sz, res, cf | (of << 11));
                 return res;
             }
             case 5 -> { // SHR
                 res = count >= 32 ? 0 : v >>> count;
                 int cf = (v >>> (count - 1)) & 1;
                 int of = (v >>> msb) & 1;
-                x.s.setSZP(sz, res, cf | (of << 11));
+                x.setSZP(sz, res, cf | (of << 11));
                 return res;
             }
             default -> { // SAR
                 int sx = (v << (31 - msb)) >> (31 - msb);
                 res = (sx >> Math.min(count, 31)) & m;
                 int cf = (sx >> Math.min(count - 1, 31)) & 1;
-                x.s.setSZP(sz, res, cf);
+                x.setSZP(sz, res, cf);
                 return res;
             }
         }
@@ -102,7 +102,7 @@ final class Shifts {
             cf = (int) (wide >>> (count - 1)) & 1;
         }
         int of = (((res ^ dst) >>> msb) & 1);
-        x.s.setSZP(sz, res, cf | (of << 11));
+        x.setSZP(sz, res, cf | (of << 11));
         return res;
     }
 
@@ -117,6 +117,6 @@ final class Shifts {
     static void doubleRM(Exec x, boolean left, boolean byCl) {
         int sz = 1 + x.o32();
         int count = byCl ? x.r[ECX] : x.imm();
-        x.writeRM(sz, shiftDouble(x, left, sz, x.readRM(sz), x.s.getReg(sz, x.regField()), count));
+        x.writeRM(sz, shiftDouble(x, left, sz, x.readRM(sz), x.getReg(sz, x.regField()), count));
     }
 }

@@ -14,7 +14,7 @@ final class Strings {
 
     static void string(Exec x, int op) {
         int sz = (op & 1) == 0 ? 0 : 1 + x.o32();
-        int step = (1 << sz) * ((x.s.flags & DF) != 0 ? -1 : 1);
+        int step = (1 << sz) * ((x.flags & DF) != 0 ? -1 : 1);
         int amask = x.a32() == 1 ? 0xFFFFFFFF : 0xFFFF;
         int srcBase = x.dataSeg(), dstBase = x.sb[ES];
         boolean cmp = op == 0xA6 || op == 0xA7 || op == 0xAE || op == 0xAF;
@@ -30,14 +30,14 @@ final class Strings {
             stringOnce(x, op, sz, step, amask, srcBase, dstBase);
             cx = (cx - 1) & amask;
             x.r[ECX] = (x.r[ECX] & ~amask) | cx;
-            if (cmp && (x.s.zfNow() != (x.rep() == 1))) {
+            if (cmp && (x.zfNow() != (x.rep() == 1))) {
                 return;
             }
             if (cx == 0) {
                 return;
             }
-            if (++x.s.icount >= x.limit) {
-                x.s.ip = x.startIp; // resume the rest on the next run
+            if (++x.icount >= x.limit) {
+                x.ip = x.startIp; // resume the rest on the next run
                 return;
             }
         }
@@ -47,25 +47,25 @@ final class Strings {
         int si = x.r[ESI] & amask, di = x.r[EDI] & amask;
         switch (op) {
             case 0xA4, 0xA5 -> {
-                x.bus.wr(sz, dstBase, di, x.bus.rd(sz, srcBase, si));
+                Bus.wr(x, sz, dstBase, di, Bus.rd(x, sz, srcBase, si));
                 advance(x, ESI, step, amask);
                 advance(x, EDI, step, amask);
             }
             case 0xA6, 0xA7 -> {
-                Alu.alu(x, 7, sz, x.bus.rd(sz, srcBase, si), x.bus.rd(sz, dstBase, di));
+                Alu.alu(x, 7, sz, Bus.rd(x, sz, srcBase, si), Bus.rd(x, sz, dstBase, di));
                 advance(x, ESI, step, amask);
                 advance(x, EDI, step, amask);
             }
             case 0xAA, 0xAB -> {
-                x.bus.wr(sz, dstBase, di, x.r[EAX]);
+                Bus.wr(x, sz, dstBase, di, x.r[EAX]);
                 advance(x, EDI, step, amask);
             }
             case 0xAC, 0xAD -> {
-                x.s.setReg(sz, EAX, x.bus.rd(sz, srcBase, si));
+                x.setReg(sz, EAX, Bus.rd(x, sz, srcBase, si));
                 advance(x, ESI, step, amask);
             }
             default -> {
-                Alu.alu(x, 7, sz, x.r[EAX], x.bus.rd(sz, dstBase, di));
+                Alu.alu(x, 7, sz, x.r[EAX], Bus.rd(x, sz, dstBase, di));
                 advance(x, EDI, step, amask);
             }
         }
@@ -77,7 +77,7 @@ final class Strings {
 
     static void stringIo(Exec x, int op) {
         int sz = (op & 1) == 0 ? 0 : 1 + x.o32();
-        int step = (1 << sz) * ((x.s.flags & DF) != 0 ? -1 : 1);
+        int step = (1 << sz) * ((x.flags & DF) != 0 ? -1 : 1);
         int amask = x.a32() == 1 ? 0xFFFFFFFF : 0xFFFF;
         int port = x.r[EDX] & 0xFFFF;
         do {
@@ -88,15 +88,15 @@ final class Strings {
                 x.r[ECX] = (x.r[ECX] & ~amask) | ((x.r[ECX] - 1) & amask);
             }
             if (op < 0x6E) {
-                x.bus.wr(sz, x.sb[ES], x.r[EDI] & amask, x.host.in(port, 1 << sz));
+                Bus.wr(x, sz, x.sb[ES], x.r[EDI] & amask, x.host.in(port, 1 << sz));
                 advance(x, EDI, step, amask);
             } else {
-                x.host.out(port, 1 << sz, x.bus.rd(sz, x.dataSeg(), x.r[ESI] & amask));
+                x.host.out(port, 1 << sz, Bus.rd(x, sz, x.dataSeg(), x.r[ESI] & amask));
                 advance(x, ESI, step, amask);
             }
-        } while (x.rep() != 0 && ++x.s.icount < x.limit);
+        } while (x.rep() != 0 && ++x.icount < x.limit);
         if (x.rep() != 0 && (x.r[ECX] & amask) != 0) {
-            x.s.ip = x.startIp;
+            x.ip = x.startIp;
         }
     }
 }

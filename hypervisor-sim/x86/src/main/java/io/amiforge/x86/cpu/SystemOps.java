@@ -13,7 +13,7 @@ final class SystemOps {
     }
 
     static void hlt(Exec x) {
-        if ((x.s.flags & IF) == 0) {
+        if ((x.flags & IF) == 0) {
             x.stop(StopReason.HALTED, "HLT with interrupts disabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp));
         }
         x.stop(StopReason.HALTED, "HLT with interrupts enabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
@@ -31,28 +31,28 @@ final class SystemOps {
                 if (x.modrm() >= 0xC0) {
                     x.fault(6);
                 }
-                x.bus.wr16(x.eaBase, x.eaOff, f == 0 ? x.s.gdtLimit : x.s.idtLimit);
-                x.bus.wr32(x.eaBase, (x.eaOff + 2) & 0xFFFF, f == 0 ? x.s.gdtBase : x.s.idtBase);
+                Bus.wr16(x, x.eaBase, x.eaOff, f == 0 ? x.gdtLimit : x.idtLimit);
+                Bus.wr32(x, x.eaBase, (x.eaOff + 2) & 0xFFFF, f == 0 ? x.gdtBase : x.idtBase);
             }
             case 2, 3 -> {
                 if (x.modrm() >= 0xC0) {
                     x.fault(6);
                 }
-                int lim = x.bus.rd16(x.eaBase, x.eaOff);
-                int base = x.bus.rd32(x.eaBase, (x.eaOff + 2) & 0xFFFF);
+                int lim = Bus.rd16(x, x.eaBase, x.eaOff);
+                int base = Bus.rd32(x, x.eaBase, (x.eaOff + 2) & 0xFFFF);
                 if (x.o32() == 0) {
                     base &= 0xFFFFFF;
                 }
                 if (f == 2) {
-                    x.s.gdtLimit = lim;
-                    x.s.gdtBase = base;
+                    x.gdtLimit = lim;
+                    x.gdtBase = base;
                 } else {
-                    x.s.idtLimit = lim;
-                    x.s.idtBase = base;
+                    x.idtLimit = lim;
+                    x.idtBase = base;
                 }
             }
-            case 4 -> x.writeRM(1, x.s.cr0);
-            case 6 -> movToCr(x, 0, (x.s.cr0 & ~0xF) | (x.readRM(1) & 0xF) | (x.s.cr0 & 1));
+            case 4 -> x.writeRM(1, x.cr0);
+            case 6 -> movToCr(x, 0, (x.cr0 & ~0xF) | (x.readRM(1) & 0xF) | (x.cr0 & 1));
             case 7 -> {
             }
             default -> x.fault(6);
@@ -62,15 +62,15 @@ final class SystemOps {
     static void movToCr(Exec x, int n, int v) {
         switch (n) {
             case 0 -> {
-                x.s.cr0 = v;
+                x.cr0 = v;
                 if ((v & 1) != 0) {
                     x.stop(StopReason.PROTECTED_MODE, "CR0.PE set at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
-                            + String.format(" (CR0=%08X, GDT base %08X limit %04X)", v, x.s.gdtBase, x.s.gdtLimit));
+                            + String.format(" (CR0=%08X, GDT base %08X limit %04X)", v, x.gdtBase, x.gdtLimit));
                 }
             }
-            case 2 -> x.s.cr2 = v;
-            case 3 -> x.s.cr3 = v;
-            case 4 -> x.s.cr4 = v;
+            case 2 -> x.cr2 = v;
+            case 3 -> x.cr3 = v;
+            case 4 -> x.cr4 = v;
             default -> x.fault(6);
         }
     }
@@ -104,9 +104,9 @@ final class SystemOps {
     /** IN AL ({@code wide} 0) or AX/EAX ({@code wide} 1) from {@code port}. */
     static void in(Exec x, int port, int wide) {
         if (wide == 0) {
-            x.s.setReg8(0, x.host.in(port, 1));
+            x.setReg8(0, x.host.in(port, 1));
         } else {
-            x.s.setReg(1 + x.o32(), EAX, x.host.in(port, 2 + 2 * x.o32()));
+            x.setReg(1 + x.o32(), EAX, x.host.in(port, 2 + 2 * x.o32()));
         }
     }
 
@@ -115,17 +115,17 @@ final class SystemOps {
         if (wide == 0) {
             x.host.out(port, 1, x.r[EAX] & 0xFF);
         } else {
-            x.host.out(port, 2 + 2 * x.o32(), x.s.getReg(1 + x.o32(), EAX));
+            x.host.out(port, 2 + 2 * x.o32(), x.getReg(1 + x.o32(), EAX));
         }
     }
 
     /** MOV r32,CRn (CR0, CR2-CR4; others #UD). */
     static void movFromCr(Exec x) {
         x.r[x.modrm() & 7] = switch (x.regField()) {
-            case 0 -> x.s.cr0;
-            case 2 -> x.s.cr2;
-            case 3 -> x.s.cr3;
-            case 4 -> x.s.cr4;
+            case 0 -> x.cr0;
+            case 2 -> x.cr2;
+            case 3 -> x.cr3;
+            case 4 -> x.cr4;
             default -> {
                 x.fault(6);
                 yield 0;
@@ -135,7 +135,7 @@ final class SystemOps {
 
     /** RDTSC: a time-stamp counter of three cycles per instruction. */
     static void rdtsc(Exec x) {
-        long tsc = x.s.icount * 3;
+        long tsc = x.icount * 3;
         x.r[EAX] = (int) tsc;
         x.r[EDX] = (int) (tsc >>> 32);
     }
