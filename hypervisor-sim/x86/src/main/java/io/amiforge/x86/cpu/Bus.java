@@ -7,10 +7,10 @@ package io.amiforge.x86.cpu;
  * dropped; writes into a chunk holding decoded code forget those instructions
  * ({@link Memory#invalidate}).
  *
- * <p>Unchecked fast path: {@code (base + off) & x.a20} is always below {@link Memory#x.ram}'s
- * length (the A20 mask keeps it within 1 MiB + HMA), so the byte array is indexed directly. The
- * accessors are static over the fields {@link Exec} holds, so a handler reaches memory without
- * another indirection.
+ * <p>Unchecked fast path: {@code (base + off) & a20} is always below the RAM array's length
+ * (the A20 mask keeps it within 1 MiB + HMA), so the array is indexed directly. The accessors
+ * are static over the RAM, marks and A20 mask that {@link Exec} holds, so a handler reaches
+ * memory without another object in between.
  */
 final class Bus {
 

@@ -38,11 +38,12 @@ public final class Cpu {
     /** Pseudo-vector passed to {@link CpuHost#bios} when the guest jumps to the reset vector. */
     public static final int RESET_VECTOR = 0x100;
 
+    /** The architectural state, the same object as {@link #x} seen as state only. */
     private final CpuState s;
     private final DecodeCache dc;
     private final Decoder decoder;
     private final Exec x;
-    // mirrors of final arrays for the loop
+    /** The decode-cache entries and segment bases, read by the loop on every instruction. */
     private final int[] ce, sb;
 
     public Cpu(Memory mem, CpuHost host) {

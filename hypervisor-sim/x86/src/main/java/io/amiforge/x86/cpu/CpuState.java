@@ -16,6 +16,9 @@ import static io.amiforge.x86.cpu.Cpu.ZF;
  *
  * <p>Size codes are 0 (byte), 1 (word), 2 (dword); registers are numbered as x86 encodes them
  * ({@link Cpu#EAX}..{@link Cpu#EDI}, byte registers AL CL DL BL AH CH DH BH).
+ *
+ * <p>Sealed, extended only by {@link Exec}, so the interpreter's hot path works on one object
+ * while the state and its flag logic stay a type of their own.
  */
 abstract sealed class CpuState permits Exec {
 
