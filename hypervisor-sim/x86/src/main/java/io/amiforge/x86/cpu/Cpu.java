@@ -85,11 +85,15 @@ public final class Cpu {
         x.limit = maxInstructions >= Long.MAX_VALUE - s.icount ? Long.MAX_VALUE : s.icount + maxInstructions;
         x.stopReason = null;
         x.stopDetail = null;
+        // the loop's operands in locals: they stay in registers across the dispatch calls
+        Exec x = this.x;
+        Decoder decoder = this.decoder;
+        int[] ce = this.ce, sb = this.sb;
         while (true) {
             try {
                 long limit = x.limit;
                 while (x.icount < limit) {
-                    step();
+                    step(x, decoder, ce, sb);
                 }
                 return StopReason.BUDGET;
             } catch (CpuSignal signal) {
@@ -108,7 +112,7 @@ public final class Cpu {
         x.limit = Long.MAX_VALUE;
         x.stopReason = null;
         try {
-            step();
+            step(x, decoder, ce, sb);
         } catch (CpuSignal signal) {
             if (signal == CpuSignal.STOP) {
                 return x.stopReason;
@@ -231,8 +235,7 @@ public final class Cpu {
     // =====================================================================================
 
     /** Fetches (from the decode cache, decoding on a miss), computes the operand address, dispatches. */
-    private void step() {
-        Exec x = this.x;
+    private static void step(Exec x, Decoder decoder, int[] ce, int[] sb) {
         int ip0 = x.ip;
         int phys = (sb[CS] + ip0) & x.a20;
         int slot = (phys & (DecodeCache.SIZE - 1)) << 3;
