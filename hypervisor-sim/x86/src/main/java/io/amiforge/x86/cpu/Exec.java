@@ -1,0 +1,245 @@
+package io.amiforge.x86.cpu;
+
+import static io.amiforge.x86.cpu.Cpu.CS;
+import static io.amiforge.x86.cpu.Cpu.DS;
+import static io.amiforge.x86.cpu.Cpu.EBP;
+import static io.amiforge.x86.cpu.Cpu.EBX;
+import static io.amiforge.x86.cpu.Cpu.EDI;
+import static io.amiforge.x86.cpu.Cpu.ESI;
+import static io.amiforge.x86.cpu.Cpu.ESP;
+import static io.amiforge.x86.cpu.Cpu.SS;
+
+/**
+ * The instruction being executed and everything its handler reaches: the architectural state
+ * (inherited from {@link CpuState}), guest memory for {@link Bus}, the host, and the current
+ * decode-cache entry with its prefixes, ModR/M byte, displacement, immediates and effective
+ * address. Every instruction group ({@link Alu}, {@link Control}, ...) is a final class of
+ * static methods taking an {@code Exec}, so the interpreter's dispatch is a plain
+ * {@code switch} over static calls the JIT can inline, and nothing is allocated per instruction.
+ *
+ * <p>State, memory and instruction are one object on purpose: handlers then reach registers,
+ * lazy flags and RAM with one load from the {@code Exec} they are given. Holding the state and
+ * the memory in separate objects cost about 10% of the interpreter's speed.
+ *
+ * <p>Also the one place that raises a fault ({@link #fault}) or stops the run ({@link #stop}):
+ * both unwind with a pre-allocated {@link CpuSignal}.
+ */
+final class Exec extends CpuState {
+
+    /** Guest RAM, its chunk marks and the A20 mask as {@link Bus} uses them. */
+    final Memory mem;
+    final byte[] ram, mark;
+    int a20;
+    final int[] ce;
+    final CpuHost host;
+    final Cpu cpu;
+
+    /** Index of the current entry in {@link #ce}, its info word, and the IP it started at. */
+    int cur, cinf, startIp;
+    /** Effective address of the memory operand: segment base and offset. */
+    int eaBase, eaOff;
+    /** Instruction count at which the current run ends (REP loops check it). */
+    long limit;
+
+    StopReason stopReason;
+    String stopDetail;
+    int faultCs = -1, faultIp, faultVector = -1;
+    final byte[] faultBytes = new byte[16];
+    int faultBytesLen;
+
+    Exec(Memory mem, DecodeCache dc, CpuHost host, Cpu cpu) {
+        this.mem = mem;
+        this.ram = mem.ram;
+        this.mark = mem.mark;
+        this.a20 = mem.a20Mask;
+        this.ce = dc.e;
+        this.host = host;
+        this.cpu = cpu;
+    }
+
+    // ---- the decoded instruction (layout in Decoder#decode) ----
+
+    int o32() {
+        return (cinf >>> 14) & 1;
+    }
+
+    int a32() {
+        return (cinf >>> 15) & 1;
+    }
+
+    /** Segment override: 0 none, else segment register + 1. */
+    int segOv() {
+        return (cinf >>> 16) & 7;
+    }
+
+    /** 0 none, 1 REP/REPE, 2 REPNE. */
+    int rep() {
+        return (cinf >>> 19) & 3;
+    }
+
+    int modrm() {
+        return (cinf >>> 22) & 0xFF;
+    }
+
+    int regField() {
+        return (modrm() >>> 3) & 7;
+    }
+
+    int length() {
+        return (cinf >>> 10) & 0xF;
+    }
+
+    int disp() {
+        return ce[cur + DecodeCache.DISP];
+    }
+
+    int imm() {
+        return ce[cur + DecodeCache.IMM];
+    }
+
+    int imm2() {
+        return ce[cur + DecodeCache.IMM2];
+    }
+
+    // ---- operands ----
+
+    /** Computes the ModR/M memory operand's address into {@link #eaBase}/{@link #eaOff}. */
+    void ea() {
+        int mod = modrm() >>> 6, rm = modrm() & 7;
+        int seg = DS, off;
+        if (a32() == 0) {
+            switch (rm) {
+                case 0 -> off = r[EBX] + r[ESI];
+                case 1 -> off = r[EBX] + r[EDI];
+                case 2 -> {
+                    off = r[EBP] + r[ESI];
+                    seg = SS;
+                }
+                case 3 -> {
+                    off = r[EBP] + r[EDI];
+                    seg = SS;
+                }
+                case 4 -> off = r[ESI];
+                case 5 -> off = r[EDI];
+                case 6 -> {
+                    if (mod == 0) {
+                        off = 0;
+                    } else {
+                        off = r[EBP];
+                        seg = SS;
+                    }
+                }
+                default -> off = r[EBX];
+            }
+            off = (off + disp()) & 0xFFFF;
+        } else {
+            if (rm == 4) {
+                int sib = imm2(), base = sib & 7, idx = (sib >>> 3) & 7;
+                off = idx == 4 ? 0 : r[idx] << (sib >>> 6);
+                if (!(base == 5 && mod == 0)) {
+                    off += r[base];
+                    if (base == ESP || base == EBP) {
+                        seg = SS;
+                    }
+                }
+            } else if (rm == 5 && mod == 0) {
+                off = 0;
+            } else {
+                off = r[rm];
+                if (rm == EBP) {
+                    seg = SS;
+                }
+            }
+            off += disp();
+        }
+        if (segOv() != 0) {
+            seg = segOv() - 1;
+        }
+        eaBase = sb[seg];
+        eaOff = off;
+    }
+
+    /** Base of the data segment: DS unless overridden. */
+    int dataSeg() {
+        return segOv() != 0 ? sb[segOv() - 1] : sb[DS];
+    }
+
+    int readRM(int sz) {
+        return modrm() >= 0xC0 ? getReg(sz, modrm() & 7) : Bus.rd(this, sz, eaBase, eaOff);
+    }
+
+    void writeRM(int sz, int v) {
+        if (modrm() >= 0xC0) {
+            setReg(sz, modrm() & 7, v);
+        } else {
+            Bus.wr(this, sz, eaBase, eaOff, v);
+        }
+    }
+
+    // ---- stack (SS:SP, 16-bit stack pointer) ----
+
+    void push16(int v) {
+        int sp = (r[ESP] - 2) & 0xFFFF;
+        Bus.wr16(this, sb[SS], sp, v);
+        r[ESP] = (r[ESP] & 0xFFFF0000) | sp;
+    }
+
+    void push32(int v) {
+        int sp = (r[ESP] - 4) & 0xFFFF;
+        Bus.wr32(this, sb[SS], sp, v);
+        r[ESP] = (r[ESP] & 0xFFFF0000) | sp;
+    }
+
+    /** Pushes a word or, with the 0x66 prefix, a dword. */
+    void push(int v) {
+        if (o32() == 0) {
+            push16(v);
+        } else {
+            push32(v);
+        }
+    }
+
+    int pop16() {
+        int sp = r[ESP] & 0xFFFF;
+        int v = Bus.rd16(this, sb[SS], sp);
+        r[ESP] = (r[ESP] & 0xFFFF0000) | ((sp + 2) & 0xFFFF);
+        return v;
+    }
+
+    int pop32() {
+        int sp = r[ESP] & 0xFFFF;
+        int v = Bus.rd32(this, sb[SS], sp);
+        r[ESP] = (r[ESP] & 0xFFFF0000) | ((sp + 4) & 0xFFFF);
+        return v;
+    }
+
+    int pop() {
+        return o32() == 0 ? pop16() : pop32();
+    }
+
+    // ---- leaving the instruction early ----
+
+    /**
+     * Delivers fault {@code vec} for the current instruction (the pushed return address is the
+     * instruction's own), records vector, CS:IP and bytes for reports, and unwinds.
+     */
+    void fault(int vec) {
+        faultVector = vec;
+        faultCs = sr[CS];
+        faultIp = startIp;
+        faultBytesLen = 0;
+        int n = Math.max(length(), 1);
+        for (int i = 0; i < n && i < faultBytes.length; i++) {
+            faultBytes[faultBytesLen++] = (byte) Bus.rd8(this, sb[CS], (startIp + i) & 0xFFFF);
+        }
+        Control.interrupt(this, vec, startIp);
+        throw CpuSignal.UNWIND;
+    }
+
+    /** Ends the current run with {@code reason}. */
+    void stop(StopReason reason, String detail) {
+        stopReason = reason;
+        stopDetail = detail;
+        throw CpuSignal.STOP;
+    }
+}

@@ -1,0 +1,148 @@
+package io.amiforge.x86.cpu;
+
+import static io.amiforge.x86.cpu.Cpu.*;
+
+/**
+ * System instructions: port I/O, HLT (which stops the run: nothing would wake it), MOV to and
+ * from control registers (setting CR0.PE stops the run with {@link StopReason#PROTECTED_MODE}),
+ * SGDT/SIDT/LGDT/LIDT/SMSW/LMSW, CPUID (a family-6 Intel part that advertises long mode and NX), RDTSC and RDMSR.
+ */
+final class SystemOps {
+
+    private SystemOps() {
+    }
+
+    static void hlt(Exec x) {
+        if ((x.flags & IF) == 0) {
+            x.stop(StopReason.HALTED, "HLT with interrupts disabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp));
+        }
+        x.stop(StopReason.HALTED, "HLT with interrupts enabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
+                + " and no interrupt source (waits forever)");
+    }
+
+    static String hex4(int v) {
+        return String.format("%04X", v & 0xFFFF);
+    }
+
+    static void group7(Exec x) {
+        int f = x.regField();
+        switch (f) {
+            case 0, 1 -> {
+                if (x.modrm() >= 0xC0) {
+                    x.fault(6);
+                }
+                Bus.wr16(x, x.eaBase, x.eaOff, f == 0 ? x.gdtLimit : x.idtLimit);
+                Bus.wr32(x, x.eaBase, (x.eaOff + 2) & 0xFFFF, f == 0 ? x.gdtBase : x.idtBase);
+            }
+            case 2, 3 -> {
+                if (x.modrm() >= 0xC0) {
+                    x.fault(6);
+                }
+                int lim = Bus.rd16(x, x.eaBase, x.eaOff);
+                int base = Bus.rd32(x, x.eaBase, (x.eaOff + 2) & 0xFFFF);
+                if (x.o32() == 0) {
+                    base &= 0xFFFFFF;
+                }
+                if (f == 2) {
+                    x.gdtLimit = lim;
+                    x.gdtBase = base;
+                } else {
+                    x.idtLimit = lim;
+                    x.idtBase = base;
+                }
+            }
+            case 4 -> x.writeRM(1, x.cr0);
+            case 6 -> movToCr(x, 0, (x.cr0 & ~0xF) | (x.readRM(1) & 0xF) | (x.cr0 & 1));
+            case 7 -> {
+            }
+            default -> x.fault(6);
+        }
+    }
+
+    static void movToCr(Exec x, int n, int v) {
+        switch (n) {
+            case 0 -> {
+                x.cr0 = v;
+                if ((v & 1) != 0) {
+                    x.stop(StopReason.PROTECTED_MODE, "CR0.PE set at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
+                            + String.format(" (CR0=%08X, GDT base %08X limit %04X)", v, x.gdtBase, x.gdtLimit));
+                }
+            }
+            case 2 -> x.cr2 = v;
+            case 3 -> x.cr3 = v;
+            case 4 -> x.cr4 = v;
+            default -> x.fault(6);
+        }
+    }
+
+    static void cpuid(Exec x) {
+        int leaf = x.r[EAX];
+        int a = 0, b = 0, c = 0, d = 0;
+        switch (leaf) {
+            case 0 -> {
+                a = 1;
+                b = 0x756E6547; // "Genu"
+                d = 0x49656E69; // "ineI"
+                c = 0x6C65746E; // "ntel"
+            }
+            case 1 -> {
+                a = 0x00000633;
+                // FPU TSC MSR PAE CX8 PGE CMOV FXSR SSE SSE2 PSE
+                d = 1 | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 13) | (1 << 15) | (1 << 24)
+                        | (1 << 25) | (1 << 26);
+            }
+            case 0x80000000 -> a = 0x80000001;
+            case 0x80000001 -> d = (1 << 29) | (1 << 20); // LM, NX
+            default -> { }
+        }
+        x.r[EAX] = a;
+        x.r[EBX] = b;
+        x.r[ECX] = c;
+        x.r[EDX] = d;
+    }
+
+    /** IN AL ({@code wide} 0) or AX/EAX ({@code wide} 1) from {@code port}. */
+    static void in(Exec x, int port, int wide) {
+        if (wide == 0) {
+            x.setReg8(0, x.host.in(port, 1));
+        } else {
+            x.setReg(1 + x.o32(), EAX, x.host.in(port, 2 + 2 * x.o32()));
+        }
+    }
+
+    /** OUT AL ({@code wide} 0) or AX/EAX ({@code wide} 1) to {@code port}. */
+    static void out(Exec x, int port, int wide) {
+        if (wide == 0) {
+            x.host.out(port, 1, x.r[EAX] & 0xFF);
+        } else {
+            x.host.out(port, 2 + 2 * x.o32(), x.getReg(1 + x.o32(), EAX));
+        }
+    }
+
+    /** MOV r32,CRn (CR0, CR2-CR4; others #UD). */
+    static void movFromCr(Exec x) {
+        x.r[x.modrm() & 7] = switch (x.regField()) {
+            case 0 -> x.cr0;
+            case 2 -> x.cr2;
+            case 3 -> x.cr3;
+            case 4 -> x.cr4;
+            default -> {
+                x.fault(6);
+                yield 0;
+            }
+        };
+    }
+
+    /** RDTSC: a time-stamp counter of three cycles per instruction. */
+    static void rdtsc(Exec x) {
+        long tsc = x.icount * 3;
+        x.r[EAX] = (int) tsc;
+        x.r[EDX] = (int) (tsc >>> 32);
+    }
+
+    /** RDMSR: every model-specific register reads 0. */
+    static void rdmsr(Exec x) {
+        x.r[EAX] = 0;
+        x.r[EDX] = 0;
+    }
+}
