@@ -9,6 +9,7 @@ module io.amiforge.cli {
 
     opens io.amiforge.cli to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.ami to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.common to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.boot to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.cloud to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.demo to info.picocli, com.fasterxml.jackson.databind;

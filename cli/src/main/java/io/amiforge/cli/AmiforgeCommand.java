@@ -1,5 +1,7 @@
 package io.amiforge.cli;
 
+import io.amiforge.cli.common.GlobalOptions;
+import io.amiforge.cli.common.RootCommand;
 import io.amiforge.cli.image.ImageCommand;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,8 +21,13 @@ import picocli.CommandLine.Mixin;
                 io.amiforge.cli.store.StoreCommand.class,
                 io.amiforge.cli.fs.FsCommand.class,
         })
-public final class AmiforgeCommand {
+public final class AmiforgeCommand implements RootCommand {
 
     @Mixin
     GlobalOptions global;
+
+    @Override
+    public GlobalOptions globalOptions() {
+        return global;
+    }
 }

@@ -2,6 +2,7 @@ package io.amiforge.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.cli.common.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

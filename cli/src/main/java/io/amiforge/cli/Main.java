@@ -1,6 +1,7 @@
 package io.amiforge.cli;
 
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.cli.common.Size;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 

@@ -3,6 +3,7 @@ package io.amiforge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.amiforge.cli.common.Json;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package io.amiforge.cli.ami;
 
 import io.amiforge.blockdev.AmiforgeException;
-import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
 import io.amiforge.cloud.bundle.Bundler;

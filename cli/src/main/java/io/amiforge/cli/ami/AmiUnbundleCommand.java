@@ -1,6 +1,6 @@
 package io.amiforge.cli.ami;
 
-import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.PemKeys;
 import io.amiforge.cloud.bundle.Unbundler;

@@ -1,6 +1,6 @@
 package io.amiforge.cli.cloud;
 
-import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cloud.Cloud;
 
 /** A command that acts on the simulated cloud in the store: opens it, runs, closes it. */

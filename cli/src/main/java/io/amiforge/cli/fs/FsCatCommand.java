@@ -1,8 +1,8 @@
 package io.amiforge.cli.fs;
 
 import io.amiforge.blockdev.AmiforgeException;
-import io.amiforge.cli.CommandBase;
-import io.amiforge.cli.ImageOptions;
+import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.ImageOptions;
 import io.amiforge.imagefmt.ext.ExtFileSystem;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,7 +1,7 @@
 package io.amiforge.cli.fs;
 
-import io.amiforge.cli.CommandBase;
-import io.amiforge.cli.ImageOptions;
+import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.ImageOptions;
 import io.amiforge.imagefmt.ext.DirEntry;
 import io.amiforge.imagefmt.ext.FileStat;
 import io.amiforge.imagefmt.ext.FileType;

@@ -1,10 +1,10 @@
 package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
-import io.amiforge.cli.CommandBase;
-import io.amiforge.cli.ImageOptions;
-import io.amiforge.cli.OutputPaths;
-import io.amiforge.cli.Size;
+import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.ImageOptions;
+import io.amiforge.cli.common.OutputPaths;
+import io.amiforge.cli.common.Size;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
 import io.amiforge.imagefmt.format.ImageFormats;

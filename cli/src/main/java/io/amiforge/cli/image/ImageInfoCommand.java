@@ -2,8 +2,8 @@ package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.cli.CommandBase;
-import io.amiforge.cli.ImageOptions;
+import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.ImageOptions;
 import io.amiforge.imagefmt.ext.ExtFileSystem;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;

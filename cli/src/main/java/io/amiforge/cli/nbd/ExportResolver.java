@@ -1,6 +1,6 @@
 package io.amiforge.cli.nbd;
 
-import io.amiforge.cli.GlobalOptions;
+import io.amiforge.cli.common.GlobalOptions;
 import io.amiforge.nbd.NbdExport;
 
 /**

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.FileBlockDevice;
-import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.common.CommandBase;
 import io.amiforge.nbd.NbdExport;
 import io.amiforge.nbd.NbdServer;
 import java.nio.file.Path;

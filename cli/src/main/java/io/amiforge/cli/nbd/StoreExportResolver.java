@@ -2,7 +2,7 @@ package io.amiforge.cli.nbd;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.cli.GlobalOptions;
+import io.amiforge.cli.common.GlobalOptions;
 import io.amiforge.cli.store.StoreAccess;
 import io.amiforge.nbd.NbdExport;
 import io.amiforge.store.SnapshotStore;

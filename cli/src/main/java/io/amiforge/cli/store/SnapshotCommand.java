@@ -1,7 +1,7 @@
 package io.amiforge.cli.store;
 
-import io.amiforge.cli.CommandBase;
 import io.amiforge.cli.cloud.CloudFactory;
+import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.store.ChangedBlocks;
 import io.amiforge.store.SnapshotInfo;

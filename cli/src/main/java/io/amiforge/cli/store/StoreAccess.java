@@ -1,6 +1,6 @@
 package io.amiforge.cli.store;
 
-import io.amiforge.cli.GlobalOptions;
+import io.amiforge.cli.common.GlobalOptions;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;

@@ -1,6 +1,6 @@
 package io.amiforge.cli.store;
 
-import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.common.CommandBase;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.VerifyReport;
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package io.amiforge.cli.store;
 
-import io.amiforge.cli.CommandBase;
+import io.amiforge.cli.common.CommandBase;
 import io.amiforge.imagefmt.format.ImageFormat;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.store.spi.Plugins;

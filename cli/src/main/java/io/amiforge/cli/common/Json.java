@@ -1,4 +1,4 @@
-package io.amiforge.cli;
+package io.amiforge.cli.common;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

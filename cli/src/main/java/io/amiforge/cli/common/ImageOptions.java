@@ -1,4 +1,4 @@
-package io.amiforge.cli;
+package io.amiforge.cli.common;
 
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageSource;

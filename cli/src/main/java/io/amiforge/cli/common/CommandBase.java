@@ -1,4 +1,4 @@
-package io.amiforge.cli;
+package io.amiforge.cli.common;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -16,7 +16,7 @@ public abstract class CommandBase implements Callable<Integer> {
     protected CommandSpec spec;
 
     protected final GlobalOptions global() {
-        return ((AmiforgeCommand) spec.root().userObject()).global;
+        return ((RootCommand) spec.root().userObject()).globalOptions();
     }
 
     protected final PrintWriter out() {
