@@ -89,7 +89,7 @@ public final class BiosDataArea {
         mem.write8(VIDEO_MODE, mode);
     }
 
-    /** Cursor of display page {@code page} (0-7) as row << 8 | column. */
+    /** Cursor of display page {@code page} (0-7) as {@code row << 8 | column}. */
     public int cursor(int page) {
         return mem.read16(CURSOR + 2L * (page & 7));
     }
