@@ -3,7 +3,11 @@ package io.amiforge.cli;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.common.Size;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** Entry point of the {@code amiforge} command: runs one command and exits with its code. */
 public final class Main {
@@ -21,7 +25,7 @@ public final class Main {
     }
 
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cli = newCommandLine();
+        CommandLine cli = newCommandLine(args);
         cli.setOut(out);
         cli.setErr(err);
         return cli.execute(args);
@@ -29,13 +33,62 @@ public final class Main {
 
     /** The full command tree with amiforge's error handling, exit codes and converters. */
     public static CommandLine newCommandLine() {
-        CommandLine cli = new CommandLine(new AmiforgeCommand());
+        return withSubcommands(new CommandLine(new AmiforgeCommand()), AmiforgeCommand.COMMANDS);
+    }
+
+    /**
+     * The part of the command tree that {@code args} can reach: when only global options come
+     * before a known top-level command, the root with that one command (and all of its
+     * subcommands); otherwise (no command, {@code --help} or {@code --version} before it, an
+     * unknown word or option) the full tree, so that help, suggestions and errors stay the
+     * same. Picocli builds a tree eagerly and reflectively, and building all of it was most of
+     * a one-shot command's start-up time.
+     */
+    static CommandLine newCommandLine(String... args) {
+        CommandLine root = new CommandLine(new AmiforgeCommand());
+        Class<?> named = commandNamed(root.getCommandSpec(), args);
+        return withSubcommands(root, named == null ? AmiforgeCommand.COMMANDS : List.of(named));
+    }
+
+    private static CommandLine withSubcommands(CommandLine cli, List<Class<?>> commands) {
+        for (Class<?> command : commands) {
+            cli.addSubcommand(new CommandLine(command));
+        }
         cli.registerConverter(Size.class, Size::parse);
         cli.setExecutionExceptionHandler(Main::handleExecutionException);
         cli.setParameterExceptionHandler(Main::handleParameterException);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         addHelpOptions(cli);
         return cli;
+    }
+
+    /** The top-level command {@code args} name after nothing but the root's global options, or null. */
+    private static Class<?> commandNamed(CommandSpec root, String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("-")) {
+                return topLevelCommand(arg);
+            }
+            int equals = arg.indexOf('=');
+            OptionSpec option = root.findOption(equals < 0 ? arg : arg.substring(0, equals));
+            if (option == null || option.usageHelp() || option.versionHelp()) {
+                return null;
+            }
+            if (equals < 0 && option.arity().min() > 0) {
+                i++; // the option's value, which may look like a command name
+            }
+        }
+        return null;
+    }
+
+    private static Class<?> topLevelCommand(String name) {
+        for (Class<?> command : AmiforgeCommand.COMMANDS) {
+            Command annotation = command.getAnnotation(Command.class);
+            if (annotation.name().equals(name) || List.of(annotation.aliases()).contains(name)) {
+                return command;
+            }
+        }
+        return null;
     }
 
     /** Every command, group or leaf, answers {@code --help} (and {@code --version}). */
