@@ -48,6 +48,12 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * change holds the catalog lock only around re-reading and committing the catalog, so commits of
  * all processes are kept and a reader never sees half of one (see docs/snapshot-store.md).
  *
+ * <h2>Ownership</h2>
+ * Every volume and snapshot has an owner account. The methods of this class are the trusted,
+ * in-process API: they see everything, and what they create is owned by
+ * {@link AccountId#DEFAULT}. Whatever a tenant asks goes through {@link #as}, which checks
+ * ownership in the same catalog step as the operation (see {@link TenantStore}).
+ *
  * <p>This class is the facade; the work is done by {@link VolumeWriter} (volumes, snapshots,
  * volume locks), {@link ChainResolver} (what each volume and snapshot reads through),
  * {@link Maintenance} (delete snapshot, flatten, rollback, diff, verify) and {@link CatalogLog}
@@ -402,10 +408,12 @@ public final class SnapshotStore implements AutoCloseable {
         }
         return run(() -> {
             Catalog.SnapshotRecord s = ownSnapshot(caller, id);
-            s.permissions.addAll(add);
-            s.permissions.removeAll(remove);
-            s.permissions.remove(s.owner);
-            commit();
+            if (!add.isEmpty() || !remove.isEmpty()) {
+                s.permissions.addAll(add);
+                s.permissions.removeAll(remove);
+                s.permissions.remove(s.owner);
+                commit();
+            }
             return info(s);
         });
     }
