@@ -243,7 +243,8 @@ final class Catalog {
 
     /**
      * The catalog format upgrade to owners: gives every record without an owner (written before
-     * owners existed) the default account. Returns true if one changed; the caller commits.
+     * owners existed) the default account, or for a snapshot the account its {@code owner}
+     * attribute names (as the cloud recorded it then). Returns true if one changed; the caller commits.
      */
     boolean assignDefaultOwner() {
         boolean changed = false;
@@ -255,7 +256,9 @@ final class Catalog {
         }
         for (SnapshotRecord s : snapshots.values()) {
             if (s.owner == null) {
-                s.owner = AccountId.DEFAULT.value();
+                // the cloud used to record an image snapshot's account as the attribute "owner"
+                String recorded = s.attributes.remove("owner");
+                s.owner = AccountId.isValid(recorded) ? recorded : AccountId.DEFAULT.value();
                 changed = true;
             }
         }

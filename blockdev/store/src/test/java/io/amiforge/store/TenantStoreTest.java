@@ -184,23 +184,30 @@ class TenantStoreTest {
     @Test
     void catalogWrittenBeforeOwnersGetsTheDefaultOwnerOnceAndDurably() throws Exception {
         String snap;
+        String imageSnap;
         try (SnapshotStore store = SnapshotStore.open(dir); Volume v = store.createVolume("old", 1 << 20, VolumeOptions.defaults())) {
             v.write(0, filled(4096, 5));
             snap = store.createSnapshot("old", "from before").id();
+            imageSnap = store.createSnapshot("old", "an image's, owner recorded by the cloud of then").id();
+            store.setSnapshotAttribute(imageSnap, "owner", "444455556666");
         }
         // rewrite the catalog as the previous format wrote it: header 1, no owner fields
         Path catalog = dir.resolve("catalog");
         String text = Files.readString(catalog, StandardCharsets.UTF_8);
         String body = text.substring(0, text.lastIndexOf("crc "))
                 .replace(Catalog.HEADER + "\n", Catalog.HEADER_V1 + "\n").replaceAll(" owner=\\d+", "");
+        assertThat(body).contains("attr.owner=444455556666");
         Files.writeString(catalog, body + "crc " + CatalogFormat.crcOf(body) + "\n", StandardCharsets.UTF_8);
-        assertThat(Files.readString(catalog)).doesNotContain("owner=").startsWith(Catalog.HEADER_V1);
+        assertThat(Files.readString(catalog)).doesNotContain(" owner=").startsWith(Catalog.HEADER_V1);
 
         try (SnapshotStore store = SnapshotStore.open(dir)) {
             // committed by open itself, before any operation
             String upgraded = Files.readString(catalog);
             assertThat(upgraded).startsWith(Catalog.HEADER + "\n");
             assertThat(upgraded.split("owner=111122223333", -1)).hasSize(3);
+            assertThat(upgraded).contains(" owner=444455556666").doesNotContain("attr.owner");
+            assertThat(store.as(AccountId.of("444455556666")).snapshot(imageSnap).attributes()).doesNotContainKey("owner");
+            assertThatThrownBy(() -> store.as(AccountId.DEFAULT).snapshot(imageSnap)).isInstanceOf(StoreException.class);
             assertThat(store.as(AccountId.DEFAULT).volume("old").ownerId()).isEqualTo("111122223333");
             assertThat(store.as(AccountId.DEFAULT).snapshot(snap).ownerId()).isEqualTo("111122223333");
             assertThatThrownBy(() -> store.as(MALLORY).openVolume("old")).isInstanceOf(StoreException.class);
