@@ -165,7 +165,6 @@ public final class VolumeCommand {
             Map<String, Object> stats;
             try (StoreAccess.Session session = StoreAccess.open(global()); Volume volume = session.store().openVolume(name);
                     FileBlockDevice source = FileBlockDevice.open(input, true); Arena arena = Arena.ofConfined()) {
-                TenantStore store = session.store();
                 if (offset.bytes() > volume.size() - length) {
                     throw usage("writing " + length + " bytes at offset " + offset.bytes() + " runs past the end of volume "
                             + name + " (size " + volume.size() + ")");
@@ -228,7 +227,6 @@ public final class VolumeCommand {
         protected int execute() throws IOException {
             try (StoreAccess.Session session = StoreAccess.open(global()); Volume volume = session.store().openVolume(name);
                     Arena arena = Arena.ofConfined()) {
-                TenantStore store = session.store();
                 if (offset.bytes() > volume.size() - length.bytes()) {
                     throw usage("reading " + length.bytes() + " bytes at offset " + offset.bytes()
                             + " runs past the end of volume " + name + " (size " + volume.size() + ")");
