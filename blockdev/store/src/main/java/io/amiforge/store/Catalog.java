@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The store's metadata: every volume and snapshot record. Persisted as one text file
@@ -28,7 +29,9 @@ import java.util.TreeMap;
  */
 final class Catalog {
 
-    static final String HEADER = "amiforge-catalog 1";
+    static final String HEADER = "amiforge-catalog 2";
+    /** The header of catalogs written before records had owners; upgraded on open (see {@link #assignDefaultOwner}). */
+    static final String HEADER_V1 = "amiforge-catalog 1";
 
     /** A volume: its current (top) layer, the snapshot under it (base), its lineage parent. */
     static final class VolumeRecord {
@@ -43,6 +46,10 @@ final class Catalog {
         String layer;
         int gen;
         Instant created;
+        /** The owning account (12 digits); null only in a catalog written before owners existed. */
+        String owner;
+        /** The instance the volume is attached to (the cloud sets it), or null. */
+        String attachedTo;
         final Map<Integer, Integer> genAlias = new TreeMap<>();
     }
 
@@ -61,6 +68,10 @@ final class Catalog {
         String mode;
         int gen;
         boolean materialized;
+        /** The owning account (12 digits); null only in a catalog written before owners existed. */
+        String owner;
+        /** Accounts besides the owner that may create volumes from it (or {@code all}), as EC2's createVolumePermission. */
+        final Set<String> permissions = new TreeSet<>();
         final Map<String, String> attributes = new TreeMap<>();
     }
 
@@ -81,7 +92,7 @@ final class Catalog {
         }
         String text = new String(bytes, StandardCharsets.UTF_8);
         int crcLine = text.lastIndexOf("crc ");
-        if (!text.startsWith(HEADER + "\n") || crcLine < 0) {
+        if (!(text.startsWith(HEADER + "\n") || text.startsWith(HEADER_V1 + "\n")) || crcLine < 0) {
             throw StoreException.corrupt(file + ": not an amiforge catalog (expected first line '" + HEADER
                     + "' and a last line 'crc ...')");
         }
@@ -228,6 +239,30 @@ final class Catalog {
         }
         snapshots.clear();
         snapshots.putAll(fresh.snapshots);
+    }
+
+    /**
+     * The catalog format upgrade to owners: gives every record without an owner (written before
+     * owners existed) the default account, or for a snapshot the account its {@code owner}
+     * attribute names (as the cloud recorded it then). Returns true if one changed; the caller commits.
+     */
+    boolean assignDefaultOwner() {
+        boolean changed = false;
+        for (VolumeRecord v : volumes.values()) {
+            if (v.owner == null) {
+                v.owner = AccountId.DEFAULT.value();
+                changed = true;
+            }
+        }
+        for (SnapshotRecord s : snapshots.values()) {
+            if (s.owner == null) {
+                // the cloud used to record an image snapshot's account as the attribute "owner"
+                String recorded = s.attributes.remove("owner");
+                s.owner = AccountId.isValid(recorded) ? recorded : AccountId.DEFAULT.value();
+                changed = true;
+            }
+        }
+        return changed;
     }
 
     // ---- lookups ------------------------------------------------------------------------------

@@ -34,6 +34,8 @@ final class CatalogFormat {
         v.layer = f.get("layer");
         v.gen = Integer.parseInt(f.get("gen"));
         v.created = Instant.parse(f.get("created"));
+        v.owner = owner(f);
+        v.attachedTo = f.get("attached");
         String alias = f.get("alias");
         if (alias != null && !alias.isEmpty()) {
             for (String pair : alias.split(",")) {
@@ -60,12 +62,31 @@ final class CatalogFormat {
         s.mode = f.get("mode");
         s.gen = Integer.parseInt(f.get("gen"));
         s.materialized = Boolean.parseBoolean(f.get("materialized"));
+        s.owner = owner(f);
+        String perm = f.get("perm");
+        if (perm != null && !perm.isEmpty()) {
+            for (String who : perm.split(",")) {
+                if (!who.equals("all") && !AccountId.isValid(who)) {
+                    throw new IllegalArgumentException("permission '" + who + "' is neither 12 digits nor 'all'");
+                }
+                s.permissions.add(who);
+            }
+        }
         f.forEach((k, val) -> {
             if (k.startsWith("attr.")) {
                 s.attributes.put(k.substring(5), val);
             }
         });
         return s;
+    }
+
+    /** The record's owner: null if absent (an old catalog), else 12 digits. */
+    private static String owner(Map<String, String> f) {
+        String owner = f.get("owner");
+        if (owner != null && !AccountId.isValid(owner)) {
+            throw new IllegalArgumentException("owner '" + owner + "' is not 12 digits");
+        }
+        return owner;
     }
 
     /** The {@code key=value} fields of one record line (URL-decoded). */
@@ -102,6 +123,8 @@ final class CatalogFormat {
         field(out, "layer", v.layer);
         field(out, "gen", Integer.toString(v.gen));
         field(out, "created", v.created.toString());
+        field(out, "owner", v.owner);
+        field(out, "attached", v.attachedTo);
         StringBuilder alias = new StringBuilder();
         v.genAlias.forEach((k, val) -> alias.append(alias.isEmpty() ? "" : ",").append(k).append(':').append(val));
         field(out, "alias", alias.toString());
@@ -124,6 +147,10 @@ final class CatalogFormat {
         field(out, "mode", s.mode);
         field(out, "gen", Integer.toString(s.gen));
         field(out, "materialized", Boolean.toString(s.materialized));
+        field(out, "owner", s.owner);
+        if (!s.permissions.isEmpty()) {
+            field(out, "perm", String.join(",", s.permissions));
+        }
         s.attributes.forEach((k, val) -> field(out, "attr." + k, val));
         return out.append('\n').toString();
     }

@@ -48,6 +48,12 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * change holds the catalog lock only around re-reading and committing the catalog, so commits of
  * all processes are kept and a reader never sees half of one (see docs/snapshot-store.md).
  *
+ * <h2>Ownership</h2>
+ * Every volume and snapshot has an owner account. The methods of this class are the trusted,
+ * in-process API: they see everything, and what they create is owned by
+ * {@link AccountId#DEFAULT}. Whatever a tenant asks goes through {@link #as}, which checks
+ * ownership in the same catalog step as the operation (see {@link TenantStore}).
+ *
  * <p>This class is the facade; the work is done by {@link VolumeWriter} (volumes, snapshots,
  * volume locks), {@link ChainResolver} (what each volume and snapshot reads through),
  * {@link Maintenance} (delete snapshot, flatten, rollback, diff, verify) and {@link CatalogLog}
@@ -92,6 +98,9 @@ public final class SnapshotStore implements AutoCloseable {
                 checkFormat(dir);
                 store.catalog.validate(dir);
                 store.log.createIfAbsent();
+                if (store.catalog.assignDefaultOwner()) {
+                    store.commit(); // the owner upgrade of an old catalog: committed once, durably
+                }
                 return null;
             }));
             return store;
@@ -140,6 +149,51 @@ public final class SnapshotStore implements AutoCloseable {
         }
         Files.move(tmp, format, StandardCopyOption.ATOMIC_MOVE);
         Catalog.fsyncDirectory(dir);
+    }
+
+    /**
+     * The store as {@code account} sees it: only its own volumes and snapshots (and snapshots
+     * shared with it), everything it creates owned by it. Everything a tenant asks for goes
+     * through this view; the methods of this class itself are the trusted, in-process API.
+     */
+    public TenantStore as(AccountId account) {
+        return new TenantStore(this, account);
+    }
+
+    // ---- ownership checks (journal thread, catalog locked; a null caller is the trusted API) --
+
+    private Catalog.VolumeRecord ownVolume(AccountId caller, String name) {
+        Catalog.VolumeRecord v = catalog.volume(name);
+        if (caller != null && !caller.value().equals(v.owner)) {
+            throw StoreException.volumeNotFound(name); // the same answer as for a missing volume
+        }
+        return v;
+    }
+
+    private Catalog.SnapshotRecord ownSnapshot(AccountId caller, String id) {
+        Catalog.SnapshotRecord s = catalog.snapshot(id);
+        if (caller != null && !caller.value().equals(s.owner)) {
+            throw StoreException.snapshotNotFound(id);
+        }
+        return s;
+    }
+
+    /** The snapshot if {@code caller} owns it or has create-volume permission on it. */
+    private Catalog.SnapshotRecord usableSnapshot(AccountId caller, String id) {
+        Catalog.SnapshotRecord s = catalog.snapshot(id);
+        if (caller != null && !caller.value().equals(s.owner) && !s.permissions.contains("all")
+                && !s.permissions.contains(caller.value())) {
+            throw StoreException.snapshotNotFound(id);
+        }
+        return s;
+    }
+
+    private static void checkNotAttached(Catalog.VolumeRecord v, String action) {
+        if (v.attachedTo != null) {
+            throw new StoreException(AmiforgeException.Kind.NOT_PERMITTED, "VolumeInUse",
+                    "volume " + v.name + " (" + v.id + ") is attached to instance " + v.attachedTo + "; cannot " + action
+                            + " it until the instance is terminated");
+        }
     }
 
     /** The store directory. */
@@ -205,31 +259,71 @@ public final class SnapshotStore implements AutoCloseable {
 
     /** Creates a volume and opens it for writing (the handle holds the volume's lock until closed). */
     public Volume createVolume(String name, long sizeBytes, VolumeOptions options) {
+        return createVolume(AccountId.DEFAULT, name, sizeBytes, options);
+    }
+
+    Volume createVolume(AccountId owner, String name, long sizeBytes, VolumeOptions options) {
         VolumeWriter.checkName(name);
         VolumeOptions opts = options == null ? VolumeOptions.defaults() : options;
         VolumeWriter.checkSize(sizeBytes, opts);
-        return run(() -> volumes.createVolume(name, sizeBytes, opts));
+        return run(() -> volumes.createVolume(name, sizeBytes, opts, owner));
     }
 
     /** Opens a volume for writing; fails with {@code StoreLocked} while another process has it open. */
     public Volume openVolume(String name) {
-        return run(() -> volumes.handle(volumes.state(name)));
+        return openVolume(null, name);
+    }
+
+    Volume openVolume(AccountId caller, String name) {
+        return run(() -> {
+            ownVolume(caller, name);
+            return volumes.handle(volumes.state(name));
+        });
     }
 
     public List<VolumeInfo> listVolumes() {
-        return run(() -> catalog.volumes.values().stream().map(SnapshotStore::info).toList());
+        return listVolumes(null);
+    }
+
+    List<VolumeInfo> listVolumes(AccountId caller) {
+        return run(() -> catalog.volumes.values().stream()
+                .filter(v -> caller == null || caller.value().equals(v.owner)).map(SnapshotStore::info).toList());
     }
 
     public VolumeInfo volume(String name) {
-        return run(() -> info(catalog.volume(name)));
+        return volume(null, name);
+    }
+
+    VolumeInfo volume(AccountId caller, String name) {
+        return run(() -> info(ownVolume(caller, name)));
     }
 
     private static VolumeInfo info(Catalog.VolumeRecord v) {
-        return new VolumeInfo(v.name, v.id, v.size, v.blockSize, v.write, v.read, v.parent, v.created);
+        return new VolumeInfo(v.name, v.id, v.size, v.blockSize, v.write, v.read, v.parent, v.created, v.owner, v.attachedTo);
     }
 
+    /** Deletes a volume; {@code VolumeInUse} while it is attached to an instance. */
     public void deleteVolume(String name) {
-        runVoid(() -> volumes.deleteVolume(name));
+        deleteVolume(null, name);
+    }
+
+    void deleteVolume(AccountId caller, String name) {
+        runVoid(() -> {
+            checkNotAttached(ownVolume(caller, name), "delete");
+            volumes.deleteVolume(name);
+        });
+    }
+
+    /**
+     * Records that the volume is attached to {@code instanceId} (null: detached). While attached
+     * it cannot be deleted or rolled back ({@code VolumeInUse}).
+     */
+    void attach(AccountId caller, String name, String instanceId) {
+        runVoid(() -> {
+            ownVolume(caller, name);
+            volumes.state(name).rec.attachedTo = instanceId; // the volume's lock is held, so its record is the newest
+            commit();
+        });
     }
 
     /** A new volume reading through {@code snapshotId}'s chain; nothing is copied. Strategies as the snapshot's volume. */
@@ -242,22 +336,54 @@ public final class SnapshotStore implements AutoCloseable {
      * (its block size must be the snapshot's); null means those of the snapshot's volume.
      */
     public Volume cloneVolume(String snapshotId, String newVolumeName, VolumeOptions options) {
+        return cloneVolume(null, null, snapshotId, newVolumeName, options);
+    }
+
+    /**
+     * Clones for {@code owner} (the new volume is its) a snapshot {@code authority} may use (owns
+     * or has permission on); a null authority is the trusted API, a null owner the snapshot's.
+     */
+    Volume cloneVolume(AccountId authority, AccountId owner, String snapshotId, String newVolumeName, VolumeOptions options) {
         VolumeWriter.checkName(newVolumeName);
-        return run(() -> volumes.cloneVolume(snapshotId, newVolumeName, options));
+        return run(() -> {
+            Catalog.SnapshotRecord s = usableSnapshot(authority, snapshotId);
+            AccountId newOwner = owner != null ? owner : s.owner == null ? AccountId.DEFAULT : AccountId.of(s.owner);
+            return volumes.cloneVolume(snapshotId, newVolumeName, options, newOwner);
+        });
     }
 
     // ---- snapshots ---------------------------------------------------------------------------
 
     public SnapshotInfo createSnapshot(String volumeName, String description) {
-        return run(() -> volumes.createSnapshot(volumeName, description));
+        return createSnapshot(null, volumeName, description);
+    }
+
+    /** The snapshot is owned by the volume's owner (in the same log batch as the snapshot itself). */
+    SnapshotInfo createSnapshot(AccountId caller, String volumeName, String description) {
+        return run(() -> {
+            ownVolume(caller, volumeName);
+            return volumes.createSnapshot(volumeName, description);
+        });
     }
 
     public List<SnapshotInfo> listSnapshots() {
-        return run(() -> catalog.snapshots.values().stream().map(this::info).toList());
+        return listSnapshots(null);
+    }
+
+    /** The snapshots {@code caller} owns or may create volumes from. */
+    List<SnapshotInfo> listSnapshots(AccountId caller) {
+        return run(() -> catalog.snapshots.values().stream()
+                .filter(s -> caller == null || caller.value().equals(s.owner) || s.permissions.contains("all")
+                        || s.permissions.contains(caller.value()))
+                .map(this::info).toList());
     }
 
     public SnapshotInfo snapshot(String id) {
-        return run(() -> info(catalog.snapshot(id)));
+        return snapshot(null, id);
+    }
+
+    SnapshotInfo snapshot(AccountId caller, String id) {
+        return run(() -> info(usableSnapshot(caller, id)));
     }
 
     SnapshotInfo info(Catalog.SnapshotRecord s) {
@@ -266,15 +392,48 @@ public final class SnapshotStore implements AutoCloseable {
             count = chains.pending(s).getLongCardinality() + count;
         }
         return new SnapshotInfo(s.id, s.volume, s.parent, s.size, s.blockSize, s.description, s.created, count,
-                Collections.unmodifiableMap(new LinkedHashMap<>(s.attributes)));
+                Collections.unmodifiableMap(new LinkedHashMap<>(s.attributes)), s.owner, List.copyOf(s.permissions));
+    }
+
+    /**
+     * Adds and removes create-volume permissions of a snapshot (12-digit accounts or
+     * {@code all}); only its owner may. Returns the snapshot as it is afterwards.
+     */
+    SnapshotInfo modifyPermission(AccountId caller, String id, List<String> add, List<String> remove) {
+        for (String who : add) {
+            checkGrantee(who);
+        }
+        for (String who : remove) {
+            checkGrantee(who);
+        }
+        return run(() -> {
+            Catalog.SnapshotRecord s = ownSnapshot(caller, id);
+            if (!add.isEmpty() || !remove.isEmpty()) {
+                s.permissions.addAll(add);
+                s.permissions.removeAll(remove);
+                s.permissions.remove(s.owner);
+                commit();
+            }
+            return info(s);
+        });
+    }
+
+    private static void checkGrantee(String who) {
+        if (!"all".equals(who) && !AccountId.isValid(who)) {
+            throw StoreException.invalid("create-volume permission '" + who + "' is neither a 12-digit account id nor 'all'");
+        }
     }
 
     public void setSnapshotAttribute(String id, String key, String value) {
+        setSnapshotAttribute(null, id, key, value);
+    }
+
+    void setSnapshotAttribute(AccountId caller, String id, String key, String value) {
         if (key == null || key.isEmpty()) {
             throw StoreException.invalid("attribute key must not be empty");
         }
         runVoid(() -> {
-            Catalog.SnapshotRecord s = catalog.snapshot(id);
+            Catalog.SnapshotRecord s = ownSnapshot(caller, id);
             if (value == null) {
                 s.attributes.remove(key);
             } else {
@@ -286,8 +445,12 @@ public final class SnapshotStore implements AutoCloseable {
 
     /** A read-only device of the snapshot's full contents. */
     public BlockDevice openSnapshot(String id) {
+        return openSnapshot(null, id);
+    }
+
+    BlockDevice openSnapshot(AccountId caller, String id) {
         return run(() -> {
-            Catalog.SnapshotRecord s = catalog.snapshot(id);
+            Catalog.SnapshotRecord s = ownSnapshot(caller, id);
             Stack stack = chains.snapshotStack(id);
             return new SnapshotDevice(this, id, s.size, s.blockSize, stack);
         });
@@ -299,14 +462,35 @@ public final class SnapshotStore implements AutoCloseable {
      */
     public SnapshotInfo importSnapshot(SnapshotInfo parentInThisStore, BlockDevice layerContents,
             Roaring64Bitmap blocksPresent, String description) {
-        return run(() -> volumes.importSnapshot(parentInThisStore, layerContents, blocksPresent, description));
+        return importSnapshot(null, parentInThisStore, layerContents, blocksPresent, description);
+    }
+
+    /** As the public method; the new snapshot is {@code caller}'s and so must its parent be (null: trusted, the parent's owner). */
+    SnapshotInfo importSnapshot(AccountId caller, SnapshotInfo parentInThisStore, BlockDevice layerContents,
+            Roaring64Bitmap blocksPresent, String description) {
+        return run(() -> {
+            AccountId owner = caller;
+            if (owner == null) {
+                Catalog.SnapshotRecord parent = parentInThisStore == null ? null : catalog.snapshots.get(parentInThisStore.id());
+                owner = parent == null || parent.owner == null ? AccountId.DEFAULT : AccountId.of(parent.owner);
+            }
+            return volumes.importSnapshot(parentInThisStore, layerContents, blocksPresent, description, owner);
+        });
     }
 
     // ---- maintenance -------------------------------------------------------------------------
 
     /** Makes the volume's contents those of {@code snapshotId} (its current data is discarded). */
     public void rollback(String volumeName, String snapshotId) {
-        runVoid(() -> maintenance.rollback(volumeName, snapshotId));
+        rollback(null, volumeName, snapshotId);
+    }
+
+    void rollback(AccountId caller, String volumeName, String snapshotId) {
+        runVoid(() -> {
+            checkNotAttached(ownVolume(caller, volumeName), "roll back");
+            ownSnapshot(caller, snapshotId);
+            maintenance.rollback(volumeName, snapshotId);
+        });
     }
 
     /**
@@ -314,22 +498,51 @@ public final class SnapshotStore implements AutoCloseable {
      * need are merged into them; the rest is released with the snapshot's files.
      */
     public void deleteSnapshot(String id) {
-        runVoid(() -> maintenance.deleteSnapshot(id));
+        deleteSnapshot(null, id);
+    }
+
+    void deleteSnapshot(AccountId caller, String id) {
+        runVoid(() -> {
+            ownSnapshot(caller, id);
+            maintenance.deleteSnapshot(id);
+        });
     }
 
     /** Collapses the volume's chain into its own layer: afterwards its reads touch one layer. */
     public void flatten(String volumeName) {
-        runVoid(() -> maintenance.flatten(volumeName));
+        flatten(null, volumeName);
+    }
+
+    void flatten(AccountId caller, String volumeName) {
+        runVoid(() -> {
+            ownVolume(caller, volumeName);
+            maintenance.flatten(volumeName);
+        });
     }
 
     /** Blocks that differ between two snapshots of one lineage (either may be the older one). */
     public ChangedBlocks diff(String fromSnapshotId, String toSnapshotId) {
-        return run(() -> maintenance.diff(fromSnapshotId, toSnapshotId));
+        return diff(null, fromSnapshotId, toSnapshotId);
+    }
+
+    ChangedBlocks diff(AccountId caller, String fromSnapshotId, String toSnapshotId) {
+        return run(() -> {
+            ownSnapshot(caller, fromSnapshotId);
+            ownSnapshot(caller, toSnapshotId);
+            return maintenance.diff(fromSnapshotId, toSnapshotId);
+        });
     }
 
     /** The blocks stored in that one snapshot's layer (written since its parent). */
     public ChangedBlocks blocks(String snapshotId) {
-        return run(() -> maintenance.blocks(snapshotId));
+        return blocks(null, snapshotId);
+    }
+
+    ChangedBlocks blocks(AccountId caller, String snapshotId) {
+        return run(() -> {
+            ownSnapshot(caller, snapshotId);
+            return maintenance.blocks(snapshotId);
+        });
     }
 
     /** Reads every stored block and checks its CRC32C; reports each damaged snapshot/volume block. */

@@ -6,7 +6,7 @@ import io.amiforge.blockdev.AmiforgeException;
  * A failure of the snapshot store a user can act on. Codes: {@code InvalidVolume.NotFound},
  * {@code InvalidSnapshot.NotFound}, {@code InvalidVolume.Duplicate}, {@code StoreLocked},
  * {@code UnsupportedStoreVersion}, {@code CorruptData}, {@code InvalidParameterValue},
- * {@code IncorrectState}.
+ * {@code IncorrectState}, {@code VolumeInUse}.
  */
 public final class StoreException extends AmiforgeException {
 

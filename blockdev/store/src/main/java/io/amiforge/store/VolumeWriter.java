@@ -138,7 +138,7 @@ final class VolumeWriter {
         }
     }
 
-    Volume createVolume(String name, long sizeBytes, VolumeOptions opts) {
+    Volume createVolume(String name, long sizeBytes, VolumeOptions opts, AccountId owner) {
         Catalog catalog = store.catalog;
         if (catalog.volumes.containsKey(name)) {
             throw StoreException.duplicateVolume(name);
@@ -152,6 +152,7 @@ final class VolumeWriter {
         v.read = opts.readIndex();
         v.layer = Catalog.newId("lay-");
         v.created = Instant.now();
+        v.owner = owner.value();
         return add(v);
     }
 
@@ -172,7 +173,7 @@ final class VolumeWriter {
         return handle(st);
     }
 
-    Volume cloneVolume(String snapshotId, String newVolumeName, VolumeOptions options) {
+    Volume cloneVolume(String snapshotId, String newVolumeName, VolumeOptions options, AccountId owner) {
         Catalog catalog = store.catalog;
         Catalog.SnapshotRecord s = catalog.snapshot(snapshotId);
         if (catalog.volumes.containsKey(newVolumeName)) {
@@ -195,6 +196,7 @@ final class VolumeWriter {
         v.base = s.id;
         v.layer = Catalog.newId("lay-");
         v.created = Instant.now();
+        v.owner = owner.value();
         return add(v);
     }
 
@@ -231,6 +233,7 @@ final class VolumeWriter {
         s.description = description == null ? "" : description;
         s.created = Instant.now();
         s.parent = v.parent;
+        s.owner = v.owner;
         if (state.write.freezesOnSnapshot()) {
             // redirect-on-write: the current layer becomes the snapshot's, a new empty one goes on top
             Stack stack = state.stack();
@@ -263,16 +266,17 @@ final class VolumeWriter {
         // change or close makes it durable (group commit) by saving the whole catalog
         state.stats.metadataBytesWritten.add(store.log.append(CatalogFormat.line(v) + CatalogFormat.line(s)));
         long count = "row".equals(s.mode) ? store.chains.layerOf(s).blockCount() : cowBlocks;
-        return new SnapshotInfo(s.id, s.volume, s.parent, s.size, s.blockSize, s.description, s.created, count, Map.of());
+        return new SnapshotInfo(s.id, s.volume, s.parent, s.size, s.blockSize, s.description, s.created, count, Map.of(),
+                s.owner, List.of());
     }
 
     /** See {@link SnapshotStore#importSnapshot}. */
     SnapshotInfo importSnapshot(SnapshotInfo parentInThisStore, BlockDevice layerContents, Roaring64Bitmap blocksPresent,
-            String description) {
+            String description, AccountId owner) {
         Catalog.SnapshotRecord parent = null;
         if (parentInThisStore != null) {
             parent = store.catalog.snapshots.get(parentInThisStore.id());
-            if (parent == null) {
+            if (parent == null || !owner.value().equals(parent.owner)) {
                 throw new StoreException(AmiforgeException.Kind.NOT_FOUND, "InvalidSnapshot.NotFound",
                         "parent snapshot " + parentInThisStore.id() + " is not in store " + store.directory());
             }
@@ -312,6 +316,7 @@ final class VolumeWriter {
         s.created = Instant.now();
         s.mode = "row";
         s.materialized = true;
+        s.owner = owner.value();
         Layer layer = Layer.empty(store.chains.layersDir(), s.layer, bs, blocks, false);
         long blockSize = bs;
         var it = blocksPresent.getLongIterator();

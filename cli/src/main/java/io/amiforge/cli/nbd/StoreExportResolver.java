@@ -5,7 +5,7 @@ import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.cli.common.GlobalOptions;
 import io.amiforge.cli.store.StoreAccess;
 import io.amiforge.nbd.NbdExport;
-import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.TenantStore;
 
 /**
  * Resolves {@code nbd serve} names in the region's snapshot store: a snapshot id
@@ -14,17 +14,19 @@ import io.amiforge.store.SnapshotStore;
  * whole: an exported volume's lock is held until the server stops (another process writing it
  * gets {@code StoreLocked}), while other processes may snapshot, list, create and read. Block
  * status (holes) comes from the store's own allocation map: blocks never written in the chain,
- * or discarded, are holes.
+ * or discarded, are holes. Names resolve in the acting account's view (--account): another
+ * account's volume or snapshot is not found, exactly as a missing one.
  */
 final class StoreExportResolver implements ExportResolver {
 
-    private SnapshotStore store;
+    private StoreAccess.Session session;
 
     @Override
     public NbdExport resolve(String name, boolean readOnly, GlobalOptions global) {
-        if (store == null) {
-            store = StoreAccess.open(global);
+        if (session == null) {
+            session = StoreAccess.open(global);
         }
+        TenantStore store = session.store(); // the acting account's: another account's name is not found
         try {
             if (name.startsWith("snap-")) {
                 BlockDevice snapshot = store.openSnapshot(name);
@@ -42,9 +44,9 @@ final class StoreExportResolver implements ExportResolver {
 
     @Override
     public void close() {
-        if (store != null) {
-            store.close();
-            store = null;
+        if (session != null) {
+            session.close();
+            session = null;
         }
     }
 }

@@ -5,7 +5,7 @@ import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.store.ChangedBlocks;
 import io.amiforge.store.SnapshotInfo;
-import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.TenantStore;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 /** {@code amiforge snapshot ...}: immutable, incremental snapshots of volumes. */
 @Command(name = "snapshot", description = "Create, list, delete and compare snapshots.", mixinStandardHelpOptions = true,
         subcommands = {SnapshotCommand.Create.class, SnapshotCommand.ListSnapshots.class, SnapshotCommand.Delete.class,
-                SnapshotCommand.Diff.class})
+                SnapshotCommand.Diff.class, SnapshotCommand.Permission.class})
 public final class SnapshotCommand {
 
     @Command(name = "create", description = "Snapshot a volume (O(1): nothing is copied).")
@@ -26,7 +26,8 @@ public final class SnapshotCommand {
 
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 SnapshotInfo s = store.createSnapshot(volume, description);
                 print(Map.of("snapshotId", s.id()), s.id());
             }
@@ -38,16 +39,51 @@ public final class SnapshotCommand {
     public static final class ListSnapshots extends CommandBase {
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 List<SnapshotInfo> snapshots = store.listSnapshots();
                 StringBuilder text = new StringBuilder();
                 for (SnapshotInfo s : snapshots) {
-                    text.append("%s\t%s\t%s\t%d blocks\t%s%n".formatted(s.id(), s.volumeName(),
-                            s.parentId() == null ? "-" : s.parentId(), s.blockCount(), s.description()));
+                    text.append("%s\t%s\t%s\t%d blocks\t%s\t%s%n".formatted(s.id(), s.volumeName(),
+                            s.parentId() == null ? "-" : s.parentId(), s.blockCount(), sharing(s, store), s.description()));
                 }
                 print(Map.of("snapshots", snapshots.stream().map(StoreAccess::json).toList()), text.toString());
             }
             return 0;
+        }
+    }
+
+    /** How a listed snapshot is shared, as its viewer may know it: the owner sees with whom. */
+    private static String sharing(SnapshotInfo s, TenantStore viewer) {
+        if (!s.ownerId().equals(viewer.account().value())) {
+            return "shared by " + s.ownerId();
+        }
+        return s.createVolumePermission().isEmpty() ? "private" : "shared with " + String.join(",", s.createVolumePermission());
+    }
+
+    @Command(name = "permission", description = "Share a snapshot: who besides its owner may create volumes (and register AMIs) from it.")
+    public static final class Permission extends CommandBase {
+        @Parameters(index = "0", paramLabel = "SNAPSHOT") String id;
+        @Option(names = "--add", paramLabel = "ID|all", description = "Grant an account (12 digits) or everyone.") List<String> add;
+        @Option(names = "--remove", paramLabel = "ID|all", description = "Revoke an account or everyone.") List<String> remove;
+
+        @Override
+        protected int execute() {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
+                SnapshotInfo s = (add == null && remove == null) ? ownSnapshot(store, id)
+                        : store.modifyCreateVolumePermission(id, add, remove);
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("snapshotId", s.id());
+                json.put("createVolumePermission", s.createVolumePermission());
+                print(json, s.id() + "\t" + sharing(s, store));
+            }
+            return 0;
+        }
+
+        /** Showing the permissions is the owner's business too: a shared snapshot is NotFound here. */
+        private static SnapshotInfo ownSnapshot(TenantStore store, String id) {
+            return store.modifyCreateVolumePermission(id, List.of(), List.of());
         }
     }
 
@@ -73,7 +109,8 @@ public final class SnapshotCommand {
 
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 ChangedBlocks changed = store.diff(from, to);
                 long[] blocks = changed.blocks();
                 Map<String, Object> json = new LinkedHashMap<>();

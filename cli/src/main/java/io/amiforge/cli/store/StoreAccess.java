@@ -2,8 +2,10 @@ package io.amiforge.cli.store;
 
 import io.amiforge.cli.common.GlobalOptions;
 import io.amiforge.cloud.Cloud;
+import io.amiforge.store.AccountId;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.TenantStore;
 import io.amiforge.store.VolumeInfo;
 import io.amiforge.store.VolumeStats;
 import io.amiforge.store.spi.Strategies;
@@ -30,9 +32,23 @@ public final class StoreAccess {
         return Cloud.storeDir(store, region);
     }
 
-    /** Opens the region's snapshot store (creating it if absent); the caller closes it. */
-    public static SnapshotStore open(GlobalOptions global) {
-        return SnapshotStore.open(storeDir(global));
+    /**
+     * The region's snapshot store, open, and the view of it the acting account (--account) has:
+     * every tenant request goes through {@link #store()}; {@link #raw()} is for the few reads the
+     * CLI does on the account's behalf after the view has checked ownership. Closing closes the store.
+     */
+    public record Session(SnapshotStore raw, TenantStore store) implements AutoCloseable {
+        @Override
+        public void close() {
+            raw.close();
+        }
+    }
+
+    /** Opens the region's snapshot store (creating it if absent) as the acting account; the caller closes it. */
+    public static Session open(GlobalOptions global) {
+        AccountId account = AccountId.of(global.account());
+        SnapshotStore store = SnapshotStore.open(storeDir(global));
+        return new Session(store, store.as(account));
     }
 
     public static Map<String, Object> json(VolumeInfo v) {
@@ -45,6 +61,8 @@ public final class StoreAccess {
         m.put("readIndex", v.readIndex());
         m.put("snapshotId", v.parentSnapshotId());
         m.put("createTime", v.createdAt().toString());
+        m.put("ownerId", v.ownerId());
+        m.put("attachedTo", v.attachedTo());
         return m;
     }
 
@@ -81,6 +99,8 @@ public final class StoreAccess {
         m.put("startTime", s.createdAt().toString());
         m.put("blockCount", s.blockCount());
         m.put("attributes", s.attributes());
+        m.put("ownerId", s.ownerId());
+        m.put("createVolumePermission", s.createVolumePermission());
         return m;
     }
 }

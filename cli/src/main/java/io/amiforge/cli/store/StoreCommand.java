@@ -1,10 +1,13 @@
 package io.amiforge.cli.store;
 
 import io.amiforge.cli.common.CommandBase;
-import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.TenantStore;
 import io.amiforge.store.VerifyReport;
+import io.amiforge.store.VolumeInfo;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine.Command;
 
 /** {@code amiforge store ...}: the snapshot store as a whole. */
@@ -16,8 +19,17 @@ public final class StoreCommand {
     public static final class Verify extends CommandBase {
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
-                VerifyReport report = store.verify();
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
+                // the whole store is checked (damage anywhere is the host's business), but an account
+                // is told only about its own volumes and snapshots
+                Set<String> mine = new HashSet<>(store.listVolumes().stream().map(VolumeInfo::name).toList());
+                store.listSnapshots().stream().filter(s -> s.ownerId().equals(store.account().value()))
+                        .forEach(s -> mine.add(s.id()));
+                VerifyReport all = session.raw().verify();
+                VerifyReport report = new VerifyReport(all.blocksChecked(),
+                        all.damage().stream().filter(d -> mine.contains(d.snapshotId() != null ? d.snapshotId() : d.volume())).toList(),
+                        all.notChecked().stream().filter(mine::contains).toList());
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("ok", report.ok());
                 json.put("blocksChecked", report.blocksChecked());

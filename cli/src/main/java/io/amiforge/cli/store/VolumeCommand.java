@@ -10,7 +10,7 @@ import io.amiforge.cli.common.Size;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.store.SnapshotInfo;
-import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.TenantStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeInfo;
 import io.amiforge.store.VolumeOptions;
@@ -66,7 +66,8 @@ public final class VolumeCommand {
                 throw usage("block size " + blockSize.bytes() + " is too large");
             }
             VolumeOptions options = new VolumeOptions((int) blockSize.bytes(), write, index);
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 store.createVolume(name, size.bytes(), options).close();
                 VolumeInfo info = store.volume(name);
                 print(StoreAccess.json(info), info.id() + "\t" + info.name());
@@ -88,7 +89,8 @@ public final class VolumeCommand {
             int bs = (int) blockSize.bytes();
             ImageSource image = imageOptions.source(file);
             if (ImageFormats.formatOf(image).name().equals("qcow2")) {
-                try (SnapshotStore store = StoreAccess.open(global())) {
+                try (StoreAccess.Session session = StoreAccess.open(global())) {
+                    TenantStore store = session.store();
                     ChainImporter.Result result = ChainImporter.importImage(store, name, image, bs);
                     VolumeInfo info = store.volume(name);
                     Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
@@ -99,7 +101,8 @@ public final class VolumeCommand {
                 return 0;
             }
             try (FileBlockDevice source = FileBlockDevice.open(file, true);
-                    SnapshotStore store = StoreAccess.open(global())) {
+                    StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 long size = Math.ceilDiv(Math.max(source.size(), 1), bs) * (long) bs;
                 try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs))) {
                     copy(source, volume, source.size());
@@ -160,7 +163,7 @@ public final class VolumeCommand {
         protected int execute() throws IOException {
             long length = Files.size(input);
             Map<String, Object> stats;
-            try (SnapshotStore store = StoreAccess.open(global()); Volume volume = store.openVolume(name);
+            try (StoreAccess.Session session = StoreAccess.open(global()); Volume volume = session.store().openVolume(name);
                     FileBlockDevice source = FileBlockDevice.open(input, true); Arena arena = Arena.ofConfined()) {
                 if (offset.bytes() > volume.size() - length) {
                     throw usage("writing " + length + " bytes at offset " + offset.bytes() + " runs past the end of volume "
@@ -193,7 +196,8 @@ public final class VolumeCommand {
 
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global()); Volume volume = store.openVolume(name)) {
+            try (StoreAccess.Session session = StoreAccess.open(global()); Volume volume = session.store().openVolume(name)) {
+                TenantStore store = session.store();
                 VolumeInfo info = store.volume(name);
                 Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
                 json.put("strategies", List.of(StoreAccess.json(Strategies.writeStrategy(info.writeStrategy())),
@@ -221,7 +225,7 @@ public final class VolumeCommand {
 
         @Override
         protected int execute() throws IOException {
-            try (SnapshotStore store = StoreAccess.open(global()); Volume volume = store.openVolume(name);
+            try (StoreAccess.Session session = StoreAccess.open(global()); Volume volume = session.store().openVolume(name);
                     Arena arena = Arena.ofConfined()) {
                 if (offset.bytes() > volume.size() - length.bytes()) {
                     throw usage("reading " + length.bytes() + " bytes at offset " + offset.bytes()
@@ -257,7 +261,8 @@ public final class VolumeCommand {
 
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 store.cloneVolume(snapshot, name).close();
                 VolumeInfo info = store.volume(name);
                 print(StoreAccess.json(info), info.id() + "\t" + info.name());
@@ -273,7 +278,8 @@ public final class VolumeCommand {
 
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 store.rollback(name, snapshot);
                 VolumeInfo info = store.volume(name);
                 print(StoreAccess.json(info), "rolled back " + name + " to " + snapshot);
@@ -288,7 +294,8 @@ public final class VolumeCommand {
 
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 store.deleteVolume(name);
             }
             print(Map.of("deleted", name), "deleted " + name);
@@ -300,7 +307,8 @@ public final class VolumeCommand {
     public static final class ListVolumes extends CommandBase {
         @Override
         protected int execute() {
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 List<VolumeInfo> volumes = store.listVolumes();
                 StringBuilder text = new StringBuilder();
                 for (VolumeInfo v : volumes) {
@@ -329,12 +337,14 @@ public final class VolumeCommand {
             }
             OutputPaths.refuseInsideStore(output, global().store());
             boolean snapshot = source.startsWith("snap-");
-            try (SnapshotStore store = StoreAccess.open(global())) {
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
                 Map<String, Object> json = new java.util.LinkedHashMap<>();
                 json.put("source", source);
                 json.put("format", format);
                 if (snapshot && format.equals("qcow2") && !flat) {
-                    List<Path> files = ChainExporter.exportChain(store, source, output);
+                    store.openSnapshot(source).close(); // only the owner may read a snapshot: else InvalidSnapshot.NotFound
+                    List<Path> files = ChainExporter.exportChain(session.raw(), source, output);
                     json.put("files", files.stream().map(Path::toString).toList());
                     print(json, "exported " + source + " as a qcow2 chain of " + files.size() + " file(s): "
                             + String.join(" <- ", files.stream().map(p -> p.getFileName().toString()).toList()));

@@ -10,9 +10,12 @@ import io.amiforge.cloud.bundle.BundleParts;
 import io.amiforge.cloud.bundle.PemKeys;
 import io.amiforge.cloud.bundle.Unbundler;
 import io.amiforge.imagefmt.partition.PartitionTable;
+import io.amiforge.store.AccountId;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.StoreException;
 import io.amiforge.store.StoreLock;
+import io.amiforge.store.TenantStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,6 +81,47 @@ public final class Cloud implements AutoCloseable {
     /** The snapshot store of {@code region}, opened on first use and kept open until {@link #close()}. */
     public synchronized SnapshotStore store(String region) {
         return stores.computeIfAbsent(Region.named(region).name(), r -> SnapshotStore.open(storeDir(root, r)));
+    }
+
+    /**
+     * The region's snapshot store as {@code account} sees it: everything a tenant asks of the
+     * store goes through this view, so another account's volumes and snapshots do not exist for it.
+     */
+    public TenantStore store(String region, String account) {
+        return store(region).as(AccountId.of(account));
+    }
+
+    /**
+     * The account on whose authority {@code caller} may use {@code snapshotId}, a snapshot of an
+     * image it may launch: itself if it owns the snapshot or the snapshot is shared with it, else
+     * the image's owner if that account owns the snapshot (sharing an image shares its owner's
+     * data). An image registered from a snapshot shared with its owner does not pass that share
+     * on: {@code UnauthorizedOperation}.
+     */
+    private AccountId authority(String region, MachineImage image, String caller, String snapshotId) {
+        SnapshotInfo snapshot;
+        try {
+            snapshot = store(region, caller).snapshot(snapshotId);
+            return AccountId.of(caller);
+        } catch (StoreException e) {
+            if (e.kind() != Kind.NOT_FOUND) {
+                throw e;
+            }
+        }
+        try {
+            snapshot = store(region, image.ownerId()).snapshot(snapshotId);
+        } catch (StoreException e) {
+            if (e.kind() != Kind.NOT_FOUND) {
+                throw e;
+            }
+            snapshot = null;
+        }
+        if (snapshot == null || !snapshot.ownerId().equals(image.ownerId())) {
+            throw new AmiforgeException(Kind.NOT_PERMITTED, "UnauthorizedOperation", "account " + caller
+                    + " is not authorized to use snapshot " + snapshotId + " of image " + image.imageId()
+                    + " (it is not shared with the account, and the image's owner does not own it)");
+        }
+        return AccountId.of(image.ownerId());
     }
 
     /** Where the snapshot store of {@code region} lives under a store root: {@code ROOT/regions/REGION/store}. */
@@ -163,12 +207,17 @@ public final class Cloud implements AutoCloseable {
 
     /** Registers an EBS-backed image whose root device is made from {@code rootSnapshotId}. */
     public MachineImage registerImage(String caller, String region, RegisterRequest request) {
-        SnapshotStore store = store(region);
-        SnapshotInfo snapshot = store.snapshot(request.rootSnapshotId());
-        String owner = snapshot.attributes().get("owner");
-        if (owner != null && !owner.equals(caller)) {
-            throw new AmiforgeException(Kind.NOT_PERMITTED, "UnauthorizedOperation",
-                    "snapshot " + snapshot.id() + " belongs to account " + owner + ", not " + caller);
+        SnapshotInfo snapshot;
+        try {
+            snapshot = store(region, caller).snapshot(request.rootSnapshotId());
+        } catch (StoreException e) {
+            if (e.kind() != Kind.NOT_FOUND) {
+                throw e;
+            }
+            // the same answer whether the snapshot is missing or another account's: nothing is revealed
+            throw new AmiforgeException(Kind.NOT_PERMITTED, "UnauthorizedOperation", "account " + caller
+                    + " is not authorized to use snapshot " + request.rootSnapshotId()
+                    + " (it does not exist, or is neither the account's nor shared with it)", e);
         }
         long sizeGiB = Math.max(1, (snapshot.size() + (1L << 30) - 1) >> 30);
         checkRootSize(region, RootDeviceType.EBS, sizeGiB);
@@ -182,7 +231,8 @@ public final class Cloud implements AutoCloseable {
         if (request.virtualization() == VirtualizationType.PARAVIRTUAL && kernelId == null) {
             // as EC2's documentation advises: the hd00 PV-GRUB for a partitioned root, hd0 otherwise
             boolean partitioned;
-            try (BlockDevice root = store.openSnapshot(snapshot.id())) {
+            // the cloud's own read (a permitted account may not read a shared snapshot itself)
+            try (BlockDevice root = store(region).openSnapshot(snapshot.id())) {
                 partitioned = !PartitionTable.read(root).partitions().isEmpty();
             }
             kernelId = PvGrubKernels.id(region, request.architecture() == null ? Architecture.X86_64 : request.architecture(),
@@ -192,9 +242,6 @@ public final class Cloud implements AutoCloseable {
                 request.architecture(), RootDeviceType.EBS, rootDevice, mappings, kernelId, request.ramdiskId(), null);
         return mutate(region, state -> {
             checkNameFree(state, caller, request.name());
-            if (owner == null) {
-                store.setSnapshotAttribute(snapshot.id(), "owner", caller);
-            }
             state.images().add(image);
             return image;
         });
@@ -398,12 +445,10 @@ public final class Cloud implements AutoCloseable {
 
     /** Deletes a snapshot unless a registered image still uses it ({@code InvalidSnapshot.InUse}). */
     public void deleteSnapshot(String caller, String region, String snapshotId) {
-        SnapshotStore store = store(region);
+        TenantStore store = store(region, caller);
         SnapshotInfo snapshot = store.snapshot(snapshotId);
-        String owner = snapshot.attributes().get("owner");
-        if (owner != null && !owner.equals(caller)) {
-            throw new AmiforgeException(Kind.NOT_PERMITTED, "UnauthorizedOperation",
-                    "snapshot " + snapshotId + " belongs to account " + owner + ", not " + caller);
+        if (!snapshot.ownerId().equals(caller)) {
+            store.deleteSnapshot(snapshotId); // a shared snapshot: the store answers NotFound, as for a missing one
         }
         for (MachineImage image : load(region).images()) {
             for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
@@ -438,14 +483,19 @@ public final class Cloud implements AutoCloseable {
             throw new AmiforgeException(Kind.USAGE, "InvalidParameterValue",
                     "copy of instance-store image " + imageId + " is not supported; copy its bundle and register it");
         }
-        SnapshotCopier copier = new SnapshotCopier(store(sourceRegion), sourceRegion, store(destRegion));
+        for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
+            if (mapping.ebs() != null) {
+                authority(sourceRegion, image, caller, mapping.ebs().snapshotId()); // before anything is copied
+            }
+        }
+        SnapshotCopier copier = new SnapshotCopier(store(sourceRegion), sourceRegion, store(destRegion, caller));
         List<BlockDeviceMapping> mappings = new ArrayList<>();
         for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
             if (mapping.ebs() == null) {
                 mappings.add(mapping);
                 continue;
             }
-            String copied = copier.copy(mapping.ebs().snapshotId(), caller);
+            String copied = copier.copy(mapping.ebs().snapshotId());
             BlockDeviceMapping.Ebs ebs = mapping.ebs();
             mappings.add(new BlockDeviceMapping(mapping.deviceName(),
                     new BlockDeviceMapping.Ebs(copied, ebs.volumeSize(), ebs.volumeType(), ebs.deleteOnTermination(), ebs.encrypted()),
@@ -505,13 +555,15 @@ public final class Cloud implements AutoCloseable {
         type.checkCanRun(image);
         String az = Region.named(region).zone(zone);
         String instanceId = Ids.next("i");
-        SnapshotStore store = store(region);
+        TenantStore store = store(region, caller);
         List<Instance.AttachedVolume> volumes = new ArrayList<>();
         try {
             for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
                 String volumeName = instanceId + "-" + mapping.deviceName().substring("/dev/".length());
                 if (mapping.ebs() != null) {
-                    store.cloneVolume(mapping.ebs().snapshotId(), volumeName).close();
+                    AccountId grantor = authority(region, image, caller, mapping.ebs().snapshotId());
+                    store.cloneGranted(grantor, mapping.ebs().snapshotId(), volumeName).close(); // the caller's volume
+                    store.attach(volumeName, instanceId);
                     volumes.add(new Instance.AttachedVolume(mapping.deviceName(), volumeName, false,
                             mapping.ebs().deleteOnTermination(), false));
                 } else if (image.rootDeviceType() == RootDeviceType.INSTANCE_STORE && mapping.deviceName().equals(image.rootDeviceName())) {
@@ -586,8 +638,9 @@ public final class Cloud implements AutoCloseable {
         return Math.ceilDiv(Math.max(value, 1), unit) * unit;
     }
 
-    private static void deleteQuietly(SnapshotStore store, String volumeName) {
+    private static void deleteQuietly(TenantStore store, String volumeName) {
         try {
+            store.attach(volumeName, null);
             store.deleteVolume(volumeName);
         } catch (RuntimeException ignored) {
             // best effort clean-up of a failed launch; the original error is what the user needs
@@ -644,18 +697,21 @@ public final class Cloud implements AutoCloseable {
             return instance;
         }
         update(region, instanceId, caller, i -> i.with(InstanceState.SHUTTING_DOWN, "User initiated (" + now() + ")"));
-        SnapshotStore store = store(region);
+        TenantStore store = store(region, caller);
         List<Instance.AttachedVolume> after = new ArrayList<>();
         for (Instance.AttachedVolume volume : instance.blockDeviceMappings()) {
             if (volume.deleted()) {
                 after.add(volume);
             } else if (volume.ephemeral()) {
                 after.add(volume.markDeleted());
-            } else if (volume.deleteOnTermination()) {
-                store.deleteVolume(volume.volumeName());
-                after.add(volume.markDeleted());
             } else {
-                after.add(volume);
+                store.attach(volume.volumeName(), null); // detached: the volume may now be deleted or rolled back
+                if (volume.deleteOnTermination()) {
+                    store.deleteVolume(volume.volumeName());
+                    after.add(volume.markDeleted());
+                } else {
+                    after.add(volume);
+                }
             }
         }
         deleteInstanceStore(region, instanceId);
@@ -693,7 +749,7 @@ public final class Cloud implements AutoCloseable {
             stopInstance(caller, region, instanceId);
         }
         MachineImage source = imageOf(region, instance);
-        SnapshotStore store = store(region);
+        TenantStore store = store(region, caller);
         List<BlockDeviceMapping> mappings = new ArrayList<>();
         for (Instance.AttachedVolume volume : instance.blockDeviceMappings()) {
             if (volume.ephemeral() || volume.deleted()) {
@@ -701,7 +757,6 @@ public final class Cloud implements AutoCloseable {
             }
             SnapshotInfo snapshot = store.createSnapshot(volume.volumeName(),
                     "Created by CreateImage(" + instanceId + ") for " + name);
-            store.setSnapshotAttribute(snapshot.id(), "owner", caller);
             long sizeGiB = Math.max(1, (snapshot.size() + (1L << 30) - 1) >> 30);
             mappings.add(BlockDeviceMapping.ebs(volume.deviceName(), snapshot.id(), sizeGiB, volume.deleteOnTermination()));
         }

@@ -94,10 +94,13 @@ public record MachineImage(
                 ramdiskId, imageLocation, productCodes, bootMode, sourceImageId, sourceRegion, permissions);
     }
 
-    /** The same image as it shows to {@code viewer}: the owner alias is {@code self} for the owner. */
+    /**
+     * The same image as it shows to {@code viewer}: the owner alias is {@code self} for the owner;
+     * only the owner sees who else may launch it, everyone sees whether it is public.
+     */
     public MachineImage asSeenBy(String viewer) {
         String alias = imageOwnerAlias != null ? imageOwnerAlias : (ownerId.equals(viewer) ? "self" : null);
-        LaunchPermissions shown = ownerId.equals(viewer) ? launchPermissions : null;
+        LaunchPermissions shown = ownerId.equals(viewer) ? launchPermissions : new LaunchPermissions(List.of(), launchPermissions.isPublic());
         return new MachineImage(imageId, name, description, ownerId, alias, creationDate, state,
                 architecture, virtualizationType, rootDeviceType, rootDeviceName, blockDeviceMappings, kernelId,
                 ramdiskId, imageLocation, productCodes, bootMode, sourceImageId, sourceRegion, shown);

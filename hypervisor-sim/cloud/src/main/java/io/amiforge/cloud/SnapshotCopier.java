@@ -3,6 +3,7 @@ package io.amiforge.cloud;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.TenantStore;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
@@ -12,6 +13,10 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * layer is copied once, as a layer of its own (only the blocks that layer holds), and its copy
  * is remembered on the destination snapshot ({@code copiedFrom} = region/snapshot). A later
  * copy of a descendant reuses the copied ancestors and moves only the new layers' blocks.
+ *
+ * <p>The source is read with the trusted store API (the cloud has checked the caller's authority
+ * over the image's snapshots); everything is written through the caller's view of the
+ * destination, so the copies are the caller's, and only the caller's earlier copies are reused.
  */
 final class SnapshotCopier {
 
@@ -19,19 +24,19 @@ final class SnapshotCopier {
 
     private final SnapshotStore source;
     private final String sourceRegion;
-    private final SnapshotStore destination;
+    private final TenantStore destination;
     private long blocksCopied;
     private long blocksSkipped;
     private int blockSize;
 
-    SnapshotCopier(SnapshotStore source, String sourceRegion, SnapshotStore destination) {
+    SnapshotCopier(SnapshotStore source, String sourceRegion, TenantStore destination) {
         this.source = source;
         this.sourceRegion = sourceRegion;
         this.destination = destination;
     }
 
     /** Copies {@code snapshotId} (and whatever of its ancestry is missing); returns the destination id. */
-    String copy(String snapshotId, String owner) {
+    String copy(String snapshotId) {
         Deque<SnapshotInfo> chain = new ArrayDeque<>();
         for (SnapshotInfo s = source.snapshot(snapshotId); s != null; s = s.parentId() == null ? null : source.snapshot(s.parentId())) {
             chain.push(s);
@@ -56,7 +61,6 @@ final class SnapshotCopier {
                                 : layer.description() + " [copied from " + sourceRegion + "/" + layer.id() + "]");
             }
             destination.setSnapshotAttribute(parentCopy.id(), COPIED_FROM, sourceRegion + "/" + layer.id());
-            destination.setSnapshotAttribute(parentCopy.id(), "owner", owner);
             blocksCopied += present.getLongCardinality();
         }
         return parentCopy.id();
@@ -64,8 +68,9 @@ final class SnapshotCopier {
 
     private SnapshotInfo existingCopy(String sourceId) {
         String key = sourceRegion + "/" + sourceId;
+        String owner = destination.account().value();
         return destination.listSnapshots().stream()
-                .filter(s -> key.equals(s.attributes().get(COPIED_FROM))).findFirst().orElse(null);
+                .filter(s -> owner.equals(s.ownerId()) && key.equals(s.attributes().get(COPIED_FROM))).findFirst().orElse(null);
     }
 
     long blocksCopied() {

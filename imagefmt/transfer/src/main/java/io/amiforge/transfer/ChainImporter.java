@@ -9,8 +9,10 @@ import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.imagefmt.format.Zeros;
 import io.amiforge.imagefmt.qcow2.Qcow2Image;
+import io.amiforge.store.AccountId;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.TenantStore;
 import io.amiforge.store.Volume;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -50,6 +52,11 @@ public final class ChainImporter {
      * {@link io.amiforge.imagefmt.format.BackingChain}'s rule) with {@code blockSize}-byte blocks.
      */
     public static Result importImage(SnapshotStore store, String volumeName, ImageSource source, int blockSize) {
+        return importImage(store.as(AccountId.DEFAULT), volumeName, source, blockSize);
+    }
+
+    /** As {@link #importImage(SnapshotStore, String, ImageSource, int)}, for one account: the volume and snapshots are its. */
+    public static Result importImage(TenantStore store, String volumeName, ImageSource source, int blockSize) {
         Path image = source.file();
         List<ImageInfo> chain = new ArrayList<>(ImageFormats.info(source).backingChain());
         java.util.Collections.reverse(chain); // base first
