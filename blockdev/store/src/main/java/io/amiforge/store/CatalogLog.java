@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.FileOps;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -53,7 +54,12 @@ final class CatalogLog {
     private Arena logArena;
     private MemorySegment logMap;
 
-    CatalogLog(Path dir, Catalog catalog, Supplier<Set<String>> heldVolumes, Consumer<Set<String>> changedLayers) {
+    private final FileOps io;
+    /** A failure after a commit point, thrown when the outermost {@link #locked} command ends. */
+    private RuntimeException deferred;
+
+    CatalogLog(FileOps io, Path dir, Catalog catalog, Supplier<Set<String>> heldVolumes, Consumer<Set<String>> changedLayers) {
+        this.io = io;
         this.dir = dir;
         this.catalogPath = dir.resolve("catalog");
         this.lockPath = dir.resolve("catalog.lock");
@@ -67,7 +73,29 @@ final class CatalogLog {
         return dir.resolve("catalog." + generation + ".log");
     }
 
-    /** Runs {@code op} holding the catalog lock, the catalog brought up to date first. Nests. */
+    /** Keeps a failure that came after a commit point, to be thrown when the outermost locked command ends. */
+    private void defer(RuntimeException e) {
+        if (deferred == null) {
+            deferred = e;
+        } else {
+            deferred.addSuppressed(e);
+        }
+    }
+
+    private void closeLogQuietly() {
+        try {
+            closeLog();
+        } catch (IOException | RuntimeException ignored) {
+            log = null; // reopened by the next append
+        }
+    }
+
+    /**
+     * Runs {@code op} holding the catalog lock, the catalog brought up to date first. Nests. A
+     * failure after a commit point inside {@code op} (an fsync of the directory after the rename)
+     * is thrown when the outermost {@code op} has returned: the change is committed and its
+     * post-commit work done, but it may not survive a power loss.
+     */
     <T> T locked(Callable<T> op) {
         boolean outer = depth == 0;
         if (outer) {
@@ -81,6 +109,11 @@ final class CatalogLog {
             }
             T result = op.call();
             ok = true;
+            if (outer && deferred != null) {
+                RuntimeException e = deferred;
+                deferred = null;
+                throw e;
+            }
             return result;
         } catch (RuntimeException e) {
             throw e;
@@ -89,6 +122,7 @@ final class CatalogLog {
         } finally {
             depth--;
             if (outer) {
+                deferred = null;
                 if (!ok) {
                     catalog.logGeneration = -1; // a failed change may have left memory ahead of disk: reload next time
                 }
@@ -200,15 +234,29 @@ final class CatalogLog {
         assert depth > 0 : "catalog saved without its lock";
         long oldGeneration = catalog.logGeneration;
         catalog.logGeneration = Math.max(oldGeneration, 0) + 1;
-        int bytes = catalog.save(catalogPath);
+        int bytes;
+        try {
+            bytes = catalog.commit(io, catalogPath, true);
+        } catch (RuntimeException | Error e) {
+            catalog.logGeneration = oldGeneration; // not committed: the old catalog and its log stand
+            throw e;
+        }
+        // committed (renamed): what fails from here on is reported when the command has finished
+        // its own post-commit work (dropping deleted layers), so that nothing is left half done
         unsynced = false;
         appended = false;
+        try {
+            Catalog.fsyncDirectory(io, dir);
+        } catch (RuntimeException e) {
+            defer(e);
+        }
         try {
             closeLog();
             Files.deleteIfExists(logPath(dir, oldGeneration));
             openLog(0); // created (and pre-zeroed) now, so that a snapshot only rewrites cached pages
         } catch (IOException e) {
-            throw new BlockDeviceException.Io(dir.toString(), "drop catalog log", e);
+            closeLogQuietly(); // the next append reopens it
+            defer(new BlockDeviceException.Io(dir.toString(), "drop catalog log", e));
         }
         return bytes;
     }
@@ -227,6 +275,7 @@ final class CatalogLog {
             if (logLength + batch.length > logMap.byteSize()) {
                 growLog(logLength + Math.max(LOG_CHUNK, batch.length));
             }
+            io.before(FileOps.Op.WRITE, logPath(dir, catalog.logGeneration));
             MemorySegment.copy(batch, 0, logMap, ValueLayout.JAVA_BYTE, logLength, batch.length);
             logLength += batch.length;
         } catch (IOException e) {
@@ -248,12 +297,13 @@ final class CatalogLog {
             return;
         }
         try {
+            io.before(FileOps.Op.FSYNC, logPath(dir, catalog.logGeneration));
             log.force(false);
         } catch (IOException e) {
             throw new BlockDeviceException.Io(dir.toString(), "fsync catalog log", e);
         }
         if (!logEntrySynced) {
-            Catalog.fsyncDirectory(dir);
+            Catalog.fsyncDirectory(io, dir);
             logEntrySynced = true;
         }
         unsynced = false;
@@ -270,6 +320,7 @@ final class CatalogLog {
     }
 
     private void openLog(long validEnd) throws IOException {
+        io.before(FileOps.Op.CREATE, logPath(dir, catalog.logGeneration));
         log = FileChannel.open(logPath(dir, catalog.logGeneration), StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         logEntrySynced = false;
@@ -288,6 +339,7 @@ final class CatalogLog {
         long allocated = log.size(); // another process may have grown it: never zero what it wrote
         if (size > allocated) {
             ByteBuffer zeros = ByteBuffer.allocate((int) (size - allocated));
+            io.before(FileOps.Op.WRITE, logPath(dir, catalog.logGeneration));
             while (zeros.hasRemaining()) {
                 log.write(zeros, allocated + zeros.position());
             }

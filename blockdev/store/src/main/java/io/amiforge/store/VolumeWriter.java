@@ -240,7 +240,7 @@ final class VolumeWriter {
             s.base = v.base;
             s.materialized = true;
             store.chains.adopt(frozen);
-            Layer fresh = Layer.empty(store.chains.layersDir(), Catalog.newId("lay-"), v.blockSize, state.blocks, false);
+            Layer fresh = Layer.empty(store.fileOps, store.chains.layersDir(), Catalog.newId("lay-"), v.blockSize, state.blocks, false);
             Stack grown = stack.withTopOwner(s.id).push(fresh, null);
             v.layer = fresh.id;
             v.base = s.id;
@@ -312,7 +312,7 @@ final class VolumeWriter {
         s.created = Instant.now();
         s.mode = "row";
         s.materialized = true;
-        Layer layer = Layer.empty(store.chains.layersDir(), s.layer, bs, blocks, false);
+        Layer layer = Layer.empty(store.fileOps, store.chains.layersDir(), s.layer, bs, blocks, false);
         long blockSize = bs;
         var it = blocksPresent.getLongIterator();
         try (LayerBulk bulk = new LayerBulk(layer)) {
