@@ -357,21 +357,50 @@ public final class SnapshotStore implements AutoCloseable {
             return;
         }
         closing = true;
-        journal.call(() -> {
-            journal.forceAll();
-            log.saveIfAppended();
-            return null;
-        });
-        journal.close();
-        exclusive(() -> {
-            closed = true;
-            chains.closeAll();
-            volumes.closeAll();
-        });
+        Throwable failure = null;
+        try {
+            journal.call(() -> {
+                journal.forceAll();
+                log.saveIfAppended();
+                return null;
+            });
+        } catch (RuntimeException | Error e) {
+            failure = e; // still release files and locks: what was committed stays, nothing half is added
+        }
+        try {
+            journal.close();
+        } catch (RuntimeException | Error e) {
+            failure = first(failure, e);
+        }
+        try {
+            exclusive(() -> {
+                closed = true;
+                chains.closeAll();
+                volumes.closeAll();
+            });
+        } catch (RuntimeException | Error e) {
+            failure = first(failure, e);
+        }
         try {
             log.closeLog();
         } catch (IOException ignored) {
             // everything in it was saved in the catalog above
         }
+        switch (failure) {
+            case null -> { }
+            case RuntimeException r -> throw r;
+            case Error e -> throw e;
+            default -> throw new IllegalStateException(failure);
+        }
+    }
+
+    private static Throwable first(Throwable failure, Throwable next) {
+        if (failure == null) {
+            return next;
+        }
+        if (failure != next && next.getCause() != failure) {
+            failure.addSuppressed(next);
+        }
+        return failure;
     }
 }
