@@ -85,6 +85,21 @@ final class Errors {
         return exit;
     }
 
+    /**
+     * Reports an {@link Error} a command died of (an OutOfMemoryError, say) in one line, without
+     * a stack trace, and returns the exit code of an internal error. The stores are unchanged by
+     * anything half done: their commits are atomic.
+     */
+    static int fatal(Error e, boolean json, PrintWriter out, PrintWriter err) {
+        String message = "fatal " + e + "; the command is stopped (nothing half-committed is kept)";
+        if (json) {
+            printJson(out, "InternalError", message);
+        }
+        err.println("amiforge: InternalError: " + message);
+        err.flush();
+        return Shutdown.FATAL_EXIT;
+    }
+
     static void printJson(PrintWriter out, String code, String message) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         ObjectNode error = root.putObject("error");

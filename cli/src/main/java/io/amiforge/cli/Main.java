@@ -11,6 +11,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        Shutdown.install(System.err);
         System.exit(run(args));
     }
 
@@ -23,7 +24,11 @@ public final class Main {
         CommandLine cli = newCommandLine();
         cli.setOut(out);
         cli.setErr(err);
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (Error e) {
+            return Errors.fatal(e, Errors.jsonRequested(args), out, err);
+        }
     }
 
     /** The full command tree with amiforge's error handling, exit codes and converters. */

@@ -1,6 +1,7 @@
 package io.amiforge.cli.store;
 
 import io.amiforge.cli.GlobalOptions;
+import io.amiforge.cli.Shutdown;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
@@ -30,9 +31,9 @@ public final class StoreAccess {
         return Cloud.storeDir(store, region);
     }
 
-    /** Opens the region's snapshot store (creating it if absent); the caller closes it. */
+    /** Opens the region's snapshot store (creating it if absent); the caller closes it (or the shutdown hook does, on SIGTERM). */
     public static SnapshotStore open(GlobalOptions global) {
-        return SnapshotStore.open(storeDir(global));
+        return Shutdown.closeOnExit(SnapshotStore.open(storeDir(global)));
     }
 
     public static Map<String, Object> json(VolumeInfo v) {
