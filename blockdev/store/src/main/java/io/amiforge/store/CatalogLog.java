@@ -55,8 +55,11 @@ final class CatalogLog {
     private MemorySegment logMap;
 
     private final FileOps io;
-    /** A failure after a commit point, thrown when the outermost {@link #locked} command ends. */
-    private RuntimeException deferred;
+    /**
+     * The directory fsync after a catalog commit failed: the commit stands (it was renamed into
+     * place) and the next group commit or close fsyncs the directory again, failing that flush.
+     */
+    private boolean directoryUnsynced;
 
     CatalogLog(FileOps io, Path dir, Catalog catalog, Supplier<Set<String>> heldVolumes, Consumer<Set<String>> changedLayers) {
         this.io = io;
@@ -73,15 +76,6 @@ final class CatalogLog {
         return dir.resolve("catalog." + generation + ".log");
     }
 
-    /** Keeps a failure that came after a commit point, to be thrown when the outermost locked command ends. */
-    private void defer(RuntimeException e) {
-        if (deferred == null) {
-            deferred = e;
-        } else {
-            deferred.addSuppressed(e);
-        }
-    }
-
     private void closeLogQuietly() {
         try {
             closeLog();
@@ -90,12 +84,7 @@ final class CatalogLog {
         }
     }
 
-    /**
-     * Runs {@code op} holding the catalog lock, the catalog brought up to date first. Nests. A
-     * failure after a commit point inside {@code op} (an fsync of the directory after the rename)
-     * is thrown when the outermost {@code op} has returned: the change is committed and its
-     * post-commit work done, but it may not survive a power loss.
-     */
+    /** Runs {@code op} holding the catalog lock, the catalog brought up to date first. Nests. */
     <T> T locked(Callable<T> op) {
         boolean outer = depth == 0;
         if (outer) {
@@ -109,11 +98,6 @@ final class CatalogLog {
             }
             T result = op.call();
             ok = true;
-            if (outer && deferred != null) {
-                RuntimeException e = deferred;
-                deferred = null;
-                throw e;
-            }
             return result;
         } catch (RuntimeException e) {
             throw e;
@@ -122,7 +106,6 @@ final class CatalogLog {
         } finally {
             depth--;
             if (outer) {
-                deferred = null;
                 if (!ok) {
                     catalog.logGeneration = -1; // a failed change may have left memory ahead of disk: reload next time
                 }
@@ -241,22 +224,25 @@ final class CatalogLog {
             catalog.logGeneration = oldGeneration; // not committed: the old catalog and its log stand
             throw e;
         }
-        // committed (renamed): what fails from here on is reported when the command has finished
-        // its own post-commit work (dropping deleted layers), so that nothing is left half done
+        // Committed (renamed into place): the command has happened, so nothing from here on fails
+        // it (that would report a failure for a change that stands, and skip its post-commit work
+        // such as deleting dropped layers). A failed directory fsync is retried by the next group
+        // commit or close, which report it; a log that could not be reopened is reopened by the next append.
         unsynced = false;
         appended = false;
         try {
             Catalog.fsyncDirectory(io, dir);
+            directoryUnsynced = false;
         } catch (RuntimeException e) {
-            defer(e);
+            directoryUnsynced = true;
         }
         try {
             closeLog();
             Files.deleteIfExists(logPath(dir, oldGeneration));
             openLog(0); // created (and pre-zeroed) now, so that a snapshot only rewrites cached pages
-        } catch (IOException e) {
-            closeLogQuietly(); // the next append reopens it
-            defer(new BlockDeviceException.Io(dir.toString(), "drop catalog log", e));
+        } catch (IOException | RuntimeException e) {
+            closeLogQuietly();
+            logLength = 0; // the new generation's log starts empty
         }
         return bytes;
     }
@@ -293,6 +279,10 @@ final class CatalogLog {
      * another process's catalog commit.
      */
     void syncIfUnsynced() {
+        if (directoryUnsynced) {
+            Catalog.fsyncDirectory(io, dir);
+            directoryUnsynced = false;
+        }
         if (!unsynced || log == null) {
             return;
         }
