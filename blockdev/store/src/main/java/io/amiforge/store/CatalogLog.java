@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.Set;
@@ -55,6 +56,9 @@ final class CatalogLog {
     private MemorySegment logMap;
 
     private final FileOps io;
+    /** Space kept for a catalog commit on a full disk (see {@link #commitCatalog}). */
+    static final int RESERVE = 1 << 20;
+    private final Path reservePath;
     /**
      * The directory fsync after a catalog commit failed: the commit stands (it was renamed into
      * place) and the next group commit or close fsyncs the directory again, failing that flush.
@@ -66,6 +70,7 @@ final class CatalogLog {
         this.dir = dir;
         this.catalogPath = dir.resolve("catalog");
         this.lockPath = dir.resolve("catalog.lock");
+        this.reservePath = dir.resolve("catalog.reserve");
         this.catalog = catalog;
         this.heldVolumes = heldVolumes;
         this.changedLayers = changedLayers;
@@ -219,7 +224,7 @@ final class CatalogLog {
         catalog.logGeneration = Math.max(oldGeneration, 0) + 1;
         int bytes;
         try {
-            bytes = catalog.commit(io, catalogPath, true);
+            bytes = commitCatalog();
         } catch (RuntimeException | Error e) {
             catalog.logGeneration = oldGeneration; // not committed: the old catalog and its log stand
             throw e;
@@ -244,7 +249,69 @@ final class CatalogLog {
             closeLogQuietly();
             logLength = 0; // the new generation's log starts empty
         }
+        keepReserve();
         return bytes;
+    }
+
+    /**
+     * Commits the catalog; if the file system is full, gives up the space reserve and tries once
+     * more, so that a delete (which needs a catalog rewrite before it frees anything) works on a
+     * full disk.
+     */
+    private int commitCatalog() {
+        try {
+            return catalog.commit(io, catalogPath, true);
+        } catch (BlockDeviceException.Io e) {
+            if (!noSpace(e) || !releaseReserve()) {
+                throw e;
+            }
+            return catalog.commit(io, catalogPath, true);
+        }
+    }
+
+    private static boolean noSpace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean releaseReserve() {
+        try {
+            return Files.deleteIfExists(reservePath);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Makes sure {@code catalog.reserve} ({@value #RESERVE} bytes of real zeros, not a sparse
+     * file) exists, best effort: on a full disk it is left absent and tried again after the next
+     * commit.
+     */
+    void keepReserve() {
+        if (Files.exists(reservePath)) {
+            return;
+        }
+        Path tmp = reservePath.resolveSibling("catalog.reserve.tmp");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer zeros = ByteBuffer.allocate(RESERVE);
+            while (zeros.hasRemaining()) {
+                out.write(zeros);
+            }
+            out.force(false);
+        } catch (IOException e) {
+            Catalog.deleteQuietly(tmp);
+            return;
+        }
+        try {
+            Files.move(tmp, reservePath, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Catalog.deleteQuietly(tmp);
+        }
     }
 
     /**

@@ -38,7 +38,7 @@ public final class FaultInjection {
     private final AtomicLong seen = new AtomicLong();
     private volatile boolean fired;
     private volatile Function<String, Throwable> failure =
-            message -> new IOException(message + " (No space left on device, injected)");
+            message -> new IOException(message + " (injected I/O error)");
 
     private FaultInjection(Op kind, long n) {
         this.kind = kind;
