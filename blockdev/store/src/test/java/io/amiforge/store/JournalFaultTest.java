@@ -15,9 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An Error in the journal thread (injected through the file-operation hook) wakes the waiting
  * caller with it and fails every later request instead of leaving callers waiting forever; what
- * was committed before stays and the reopened store verifies clean.
+ * was committed before stays and the reopened store verifies clean. (Before the fix the first
+ * write never returned: the timeout runs in a separate thread because a parked caller ignores interrupts.)
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class JournalFaultTest {
 
     @TempDir
