@@ -3,6 +3,7 @@ package io.amiforge.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.common.Json;
+import io.amiforge.cli.common.Shutdown;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -84,6 +85,21 @@ final class Errors {
         err.println("amiforge: " + code + ": " + message);
         err.flush();
         return exit;
+    }
+
+    /**
+     * Reports an {@link Error} a command died of (an OutOfMemoryError, say) in one line, without
+     * a stack trace, and returns the exit code of an internal error. The stores are unchanged by
+     * anything half done: their commits are atomic.
+     */
+    static int fatal(Error e, boolean json, PrintWriter out, PrintWriter err) {
+        String message = "fatal " + e + "; the command is stopped (nothing half-committed is kept)";
+        if (json) {
+            printJson(out, "InternalError", message);
+        }
+        err.println("amiforge: InternalError: " + message);
+        err.flush();
+        return Shutdown.FATAL_EXIT;
     }
 
     static void printJson(PrintWriter out, String code, String message) {

@@ -1,6 +1,7 @@
 package io.amiforge.cli;
 
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.cli.common.Shutdown;
 import io.amiforge.cli.common.Size;
 import java.io.PrintWriter;
 import java.util.List;
@@ -16,6 +17,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        Shutdown.install(System.err);
         System.exit(run(args));
     }
 
@@ -28,7 +30,11 @@ public final class Main {
         CommandLine cli = newCommandLine(args);
         cli.setOut(out);
         cli.setErr(err);
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (Error e) {
+            return Errors.fatal(e, Errors.jsonRequested(args), out, err);
+        }
     }
 
     /** The full command tree with amiforge's error handling, exit codes and converters. */

@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.FileOps;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -344,7 +345,7 @@ final class Catalog {
 
     /** Commits the catalog atomically (write new, fsync, rename, fsync dir); returns bytes written. */
     int save(Path file) {
-        return save(file, true);
+        return save(FileOps.REAL, file, true);
     }
 
     /**
@@ -352,26 +353,41 @@ final class Catalog {
      * atomic and survives the process dying (it is in the page cache), but not a power loss until
      * a later durable save.
      */
-    int save(Path file, boolean durable) {
+    int save(FileOps io, Path file, boolean durable) {
+        int bytes = commit(io, file, durable);
+        if (durable) {
+            fsyncDirectory(io, file.getParent());
+        }
+        return bytes;
+    }
+
+    /**
+     * Writes the catalog to a temporary file, fsyncs it if {@code durable}, and renames it over
+     * {@code file}: the rename is the commit point. A failure before it leaves {@code file} as it
+     * was (and removes the temporary file); the directory is not fsynced (see {@link #save}).
+     */
+    int commit(FileOps io, Path file, boolean durable) {
         String body = serialize();
         byte[] bytes = (body + "crc " + CatalogFormat.crcOf(body) + "\n").getBytes(StandardCharsets.UTF_8);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
+            io.before(FileOps.Op.CREATE, tmp);
             try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                io.before(FileOps.Op.WRITE, tmp);
                 while (buffer.hasRemaining()) {
                     out.write(buffer);
                 }
                 if (durable) {
+                    io.before(FileOps.Op.FSYNC, tmp);
                     out.force(true);
                 }
             }
+            io.before(FileOps.Op.RENAME, file);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            if (durable) {
-                fsyncDirectory(file.getParent());
-            }
         } catch (IOException e) {
+            deleteQuietly(tmp);
             throw new BlockDeviceException.Io(file.toString(), "commit", e);
         }
         return bytes.length;
@@ -379,7 +395,22 @@ final class Catalog {
 
     /** fsyncs a directory so a rename or a new file in it is durable. */
     static void fsyncDirectory(Path dir) {
+        fsyncDirectory(FileOps.REAL, dir);
+    }
+
+    /** Removes a temporary file a failed commit left (a full disk gets its space back); errors are moot. */
+    static void deleteQuietly(Path tmp) {
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // the next commit truncates and reuses it
+        }
+    }
+
+    /** fsyncs a directory so a rename or a new file in it is durable, reporting it to {@code io} first. */
+    static void fsyncDirectory(FileOps io, Path dir) {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            io.before(FileOps.Op.FSYNC, dir);
             channel.force(true);
         } catch (IOException e) {
             throw new BlockDeviceException.Io(dir.toString(), "fsync of directory", e);

@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.FileOps;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.Set;
@@ -53,10 +55,22 @@ final class CatalogLog {
     private Arena logArena;
     private MemorySegment logMap;
 
-    CatalogLog(Path dir, Catalog catalog, Supplier<Set<String>> heldVolumes, Consumer<Set<String>> changedLayers) {
+    private final FileOps io;
+    /** Space kept for a catalog commit on a full disk (see {@link #commitCatalog}). */
+    static final int RESERVE = 1 << 20;
+    private final Path reservePath;
+    /**
+     * The directory fsync after a catalog commit failed: the commit stands (it was renamed into
+     * place) and the next group commit or close fsyncs the directory again, failing that flush.
+     */
+    private boolean directoryUnsynced;
+
+    CatalogLog(FileOps io, Path dir, Catalog catalog, Supplier<Set<String>> heldVolumes, Consumer<Set<String>> changedLayers) {
+        this.io = io;
         this.dir = dir;
         this.catalogPath = dir.resolve("catalog");
         this.lockPath = dir.resolve("catalog.lock");
+        this.reservePath = dir.resolve("catalog.reserve");
         this.catalog = catalog;
         this.heldVolumes = heldVolumes;
         this.changedLayers = changedLayers;
@@ -65,6 +79,14 @@ final class CatalogLog {
 
     static Path logPath(Path dir, long generation) {
         return dir.resolve("catalog." + generation + ".log");
+    }
+
+    private void closeLogQuietly() {
+        try {
+            closeLog();
+        } catch (IOException | RuntimeException ignored) {
+            log = null; // reopened by the next append
+        }
     }
 
     /** Runs {@code op} holding the catalog lock, the catalog brought up to date first. Nests. */
@@ -200,17 +222,96 @@ final class CatalogLog {
         assert depth > 0 : "catalog saved without its lock";
         long oldGeneration = catalog.logGeneration;
         catalog.logGeneration = Math.max(oldGeneration, 0) + 1;
-        int bytes = catalog.save(catalogPath);
+        int bytes;
+        try {
+            bytes = commitCatalog();
+        } catch (RuntimeException | Error e) {
+            catalog.logGeneration = oldGeneration; // not committed: the old catalog and its log stand
+            throw e;
+        }
+        // Committed (renamed into place): the command has happened, so nothing from here on fails
+        // it (that would report a failure for a change that stands, and skip its post-commit work
+        // such as deleting dropped layers). A failed directory fsync is retried by the next group
+        // commit or close, which report it; a log that could not be reopened is reopened by the next append.
         unsynced = false;
         appended = false;
+        try {
+            Catalog.fsyncDirectory(io, dir);
+            directoryUnsynced = false;
+        } catch (RuntimeException e) {
+            directoryUnsynced = true;
+        }
         try {
             closeLog();
             Files.deleteIfExists(logPath(dir, oldGeneration));
             openLog(0); // created (and pre-zeroed) now, so that a snapshot only rewrites cached pages
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(dir.toString(), "drop catalog log", e);
+        } catch (IOException | RuntimeException e) {
+            closeLogQuietly();
+            logLength = 0; // the new generation's log starts empty
         }
+        keepReserve();
         return bytes;
+    }
+
+    /**
+     * Commits the catalog; if the file system is full, gives up the space reserve and tries once
+     * more, so that a delete (which needs a catalog rewrite before it frees anything) works on a
+     * full disk.
+     */
+    private int commitCatalog() {
+        try {
+            return catalog.commit(io, catalogPath, true);
+        } catch (BlockDeviceException.Io e) {
+            if (!noSpace(e) || !releaseReserve()) {
+                throw e;
+            }
+            return catalog.commit(io, catalogPath, true);
+        }
+    }
+
+    private static boolean noSpace(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean releaseReserve() {
+        try {
+            return Files.deleteIfExists(reservePath);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Makes sure {@code catalog.reserve} ({@value #RESERVE} bytes of real zeros, not a sparse
+     * file) exists, best effort: on a full disk it is left absent and tried again after the next
+     * commit.
+     */
+    void keepReserve() {
+        if (Files.exists(reservePath)) {
+            return;
+        }
+        Path tmp = reservePath.resolveSibling("catalog.reserve.tmp");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer zeros = ByteBuffer.allocate(RESERVE);
+            while (zeros.hasRemaining()) {
+                out.write(zeros);
+            }
+            out.force(false);
+        } catch (IOException e) {
+            Catalog.deleteQuietly(tmp);
+            return;
+        }
+        try {
+            Files.move(tmp, reservePath, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            Catalog.deleteQuietly(tmp);
+        }
     }
 
     /**
@@ -227,6 +328,7 @@ final class CatalogLog {
             if (logLength + batch.length > logMap.byteSize()) {
                 growLog(logLength + Math.max(LOG_CHUNK, batch.length));
             }
+            io.before(FileOps.Op.WRITE, logPath(dir, catalog.logGeneration));
             MemorySegment.copy(batch, 0, logMap, ValueLayout.JAVA_BYTE, logLength, batch.length);
             logLength += batch.length;
         } catch (IOException e) {
@@ -244,16 +346,21 @@ final class CatalogLog {
      * another process's catalog commit.
      */
     void syncIfUnsynced() {
+        if (directoryUnsynced) {
+            Catalog.fsyncDirectory(io, dir);
+            directoryUnsynced = false;
+        }
         if (!unsynced || log == null) {
             return;
         }
         try {
+            io.before(FileOps.Op.FSYNC, logPath(dir, catalog.logGeneration));
             log.force(false);
         } catch (IOException e) {
             throw new BlockDeviceException.Io(dir.toString(), "fsync catalog log", e);
         }
         if (!logEntrySynced) {
-            Catalog.fsyncDirectory(dir);
+            Catalog.fsyncDirectory(io, dir);
             logEntrySynced = true;
         }
         unsynced = false;
@@ -270,6 +377,7 @@ final class CatalogLog {
     }
 
     private void openLog(long validEnd) throws IOException {
+        io.before(FileOps.Op.CREATE, logPath(dir, catalog.logGeneration));
         log = FileChannel.open(logPath(dir, catalog.logGeneration), StandardOpenOption.CREATE,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
         logEntrySynced = false;
@@ -288,6 +396,7 @@ final class CatalogLog {
         long allocated = log.size(); // another process may have grown it: never zero what it wrote
         if (size > allocated) {
             ByteBuffer zeros = ByteBuffer.allocate((int) (size - allocated));
+            io.before(FileOps.Op.WRITE, logPath(dir, catalog.logGeneration));
             while (zeros.hasRemaining()) {
                 log.write(zeros, allocated + zeros.position());
             }

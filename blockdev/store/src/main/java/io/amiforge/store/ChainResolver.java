@@ -53,7 +53,7 @@ final class ChainResolver {
         } else {
             top = layers.remove(v.layer);
             if (top == null) {
-                top = Layer.open(layersDir, v.layer, v.blockSize, v.size / v.blockSize, VolumeStrategies.inPlace(v), true);
+                top = Layer.open(store.fileOps, layersDir, v.layer, v.blockSize, v.size / v.blockSize, VolumeStrategies.inPlace(v), true);
             }
         }
         return below.push(top, null);
@@ -93,7 +93,7 @@ final class ChainResolver {
     Layer layerOf(Catalog.SnapshotRecord s) {
         Layer l = layers.get(s.layer);
         if (l == null) {
-            l = Layer.open(layersDir, s.layer, s.blockSize, s.size / s.blockSize, false, false);
+            l = Layer.open(store.fileOps, layersDir, s.layer, s.blockSize, s.size / s.blockSize, false, false);
             layers.put(s.layer, l);
         }
         return l;
@@ -132,7 +132,7 @@ final class ChainResolver {
         }
         VolumeState st = store.volumes.stateIfFree(v.name);
         Layer current = st != null ? st.top()
-                : Layer.open(layersDir, v.layer, v.blockSize, v.size / v.blockSize, true, false);
+                : Layer.open(store.fileOps, layersDir, v.layer, v.blockSize, v.size / v.blockSize, true, false);
         try {
             Layer own = layerOf(s);
             current.forEach((block, entry) -> {

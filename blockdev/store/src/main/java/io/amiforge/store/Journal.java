@@ -2,9 +2,11 @@ package io.amiforge.store;
 
 import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.ExceptionHandler;
 import com.lmax.disruptor.RingBuffer;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
+import io.amiforge.blockdev.AmiforgeException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -25,6 +27,11 @@ import java.util.concurrent.locks.LockSupport;
  * ({@code endOfBatch}) it fsyncs every layer written since the last fsync once, then releases
  * every flush of the batch. A write returns when it is applied (in the page cache: it survives
  * the process dying); a flush returns when it is on disk.
+ *
+ * <p>Failures: a runtime exception fails only its own request. An {@link Error} (say an
+ * OutOfMemoryError) in the journal thread fails its request with that Error and stops the journal:
+ * every pending and later request fails with {@code StoreFailed} instead of waiting forever, and
+ * nothing more is committed.
  */
 final class Journal implements AutoCloseable {
 
@@ -59,7 +66,7 @@ final class Journal implements AutoCloseable {
     static final class Waiter {
         final Thread thread = Thread.currentThread();
         volatile boolean done;
-        volatile RuntimeException error;
+        volatile Throwable error;
     }
 
     private static final ThreadLocal<Waiter> WAITERS = ThreadLocal.withInitial(Waiter::new);
@@ -69,16 +76,21 @@ final class Journal implements AutoCloseable {
     private final Map<Layer, Boolean> dirty = new IdentityHashMap<>();
     private final List<Waiter> flushWaiters = new ArrayList<>();
     private volatile Thread handlerThread;
+    private final String name;
+    /** The first Error the journal thread met; from then on every request fails with it. */
+    private volatile Throwable fatal;
     /** Run at every group commit after the layers are fsynced (the store syncs a lazily committed catalog). */
     volatile Runnable afterForce;
 
     Journal(String name) {
+        this.name = name;
         disruptor = new Disruptor<>(Event::new, RING, runnable -> {
             Thread t = new Thread(runnable, "amiforge-journal " + name);
             t.setDaemon(true);
             return t;
         }, ProducerType.MULTI, new BlockingWaitStrategy());
         disruptor.handleEventsWith((EventHandler<Event>) this::onEvent);
+        disruptor.setDefaultExceptionHandler(new Failing());
         ring = disruptor.start();
     }
 
@@ -118,10 +130,11 @@ final class Journal implements AutoCloseable {
                     Waiter w = e.waiter;
                     try {
                         if (w.error == null) {
+                            checkNotFailed();
                             e.volume.apply(e.block, e.offset, e.length, e.kind == ZERO ? null : e.buffer);
                         }
-                    } catch (RuntimeException x) {
-                        w.error = x;
+                    } catch (Throwable x) {
+                        w.error = failWith(x);
                     }
                     if (e.last) {
                         w.done = true;
@@ -132,9 +145,10 @@ final class Journal implements AutoCloseable {
                 case OP -> {
                     CompletableFuture<Object> future = e.future;
                     try {
+                        checkNotFailed();
                         future.complete(e.op.call());
                     } catch (Throwable x) {
-                        future.completeExceptionally(x);
+                        future.completeExceptionally(failWith(x));
                     }
                 }
                 default -> throw new IllegalStateException("unknown journal event " + e.kind);
@@ -143,11 +157,12 @@ final class Journal implements AutoCloseable {
             e.clear();
         }
         if (endOfBatch && !flushWaiters.isEmpty()) {
-            RuntimeException failure = null;
+            Throwable failure = null;
             try {
+                checkNotFailed();
                 forceAll(); // group commit: one fsync per dirty file for the whole batch
-            } catch (RuntimeException x) {
-                failure = x;
+            } catch (Throwable x) {
+                failure = failWith(x);
             }
             for (Waiter w : flushWaiters) {
                 if (failure != null) {
@@ -160,8 +175,63 @@ final class Journal implements AutoCloseable {
         }
     }
 
+    /**
+     * Records {@code x} if it is an {@link Error} (the journal fails every request from then on);
+     * returns it. Runtime exceptions fail only their own request.
+     */
+    private Throwable failWith(Throwable x) {
+        if (!(x instanceof RuntimeException) && fatal == null) {
+            fatal = x;
+        }
+        return x;
+    }
+
+    /** Throws if the journal thread met an Error: nothing more is applied (a half-done change is never committed). */
+    void checkNotFailed() {
+        Throwable f = fatal;
+        if (f != null) {
+            throw new StoreException(AmiforgeException.Kind.FAILED, "StoreFailed",
+                    "store " + name + " stopped after a fatal error in its journal thread: " + f, f);
+        }
+    }
+
+    /** Anything escaping the handler: recorded as fatal, and the waiter of its event is woken with it. */
+    private final class Failing implements ExceptionHandler<Event> {
+        @Override
+        public void handleEventException(Throwable x, long sequence, Event event) {
+            fatal = fatal == null ? x : fatal;
+            Waiter w = event.waiter;
+            if (w != null) {
+                w.error = x;
+                w.done = true;
+                LockSupport.unpark(w.thread);
+            }
+            if (event.future != null) {
+                event.future.completeExceptionally(x);
+            }
+            for (Waiter f : flushWaiters) {
+                f.error = x;
+                f.done = true;
+                LockSupport.unpark(f.thread);
+            }
+            flushWaiters.clear();
+            event.clear();
+        }
+
+        @Override
+        public void handleOnStartException(Throwable x) {
+            fatal = x;
+        }
+
+        @Override
+        public void handleOnShutdownException(Throwable x) {
+            // the journal is stopping: nothing is waiting any more
+        }
+    }
+
     /** Writes {@code src} at byte {@code offset} of {@code volume}, one event per block; waits until applied. */
     void write(VolumeState volume, long offset, long length, MemorySegment src) {
+        checkNotFailed();
         boolean zero = src == null;
         int bs = volume.blockSize;
         int shift = Integer.numberOfTrailingZeros(bs);
@@ -197,6 +267,7 @@ final class Journal implements AutoCloseable {
 
     /** Publishes a flush and waits until the batch it lands in has been fsynced. */
     void flush() {
+        checkNotFailed();
         Waiter w = WAITERS.get();
         w.done = false;
         w.error = null;
@@ -220,6 +291,7 @@ final class Journal implements AutoCloseable {
                 throw new IllegalStateException(x);
             }
         }
+        checkNotFailed();
         CompletableFuture<Object> future = new CompletableFuture<>();
         long seq = ring.next();
         Event e = ring.get(seq);
@@ -239,6 +311,7 @@ final class Journal implements AutoCloseable {
             }
             throw new IllegalStateException(cause);
         } catch (InterruptedException x) {
+            future.cancel(false);
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted waiting for the store journal", x);
         }
@@ -253,19 +326,25 @@ final class Journal implements AutoCloseable {
                 LockSupport.park(w);
             }
         }
-        RuntimeException error = w.error;
+        Throwable error = w.error;
         if (error != null) {
             w.error = null;
-            throw error;
+            if (error instanceof Error err) {
+                throw err;
+            }
+            throw (RuntimeException) error;
         }
     }
 
     @Override
     public void close() {
-        call(() -> {
-            forceAll();
-            return null;
-        });
-        disruptor.shutdown();
+        try {
+            call(() -> {
+                forceAll();
+                return null;
+            });
+        } finally {
+            disruptor.shutdown();
+        }
     }
 }

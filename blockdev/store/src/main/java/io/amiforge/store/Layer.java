@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.FileOps;
 import io.amiforge.store.strategy.SparseLongArray;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -60,7 +61,10 @@ final class Layer {
     private final ByteBuffer entryBuffer = ByteBuffer.allocateDirect(ENTRY).order(ByteOrder.LITTLE_ENDIAN);
     final List<String> openDamage = new ArrayList<>();
 
-    private Layer(Path dir, String id, int blockSize, long blocks, boolean withGens) {
+    private final FileOps io;
+
+    private Layer(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens) {
+        this.io = io;
         this.id = id;
         this.blockSize = blockSize;
         this.blockShift = Integer.numberOfTrailingZeros(blockSize);
@@ -71,8 +75,8 @@ final class Layer {
     }
 
     /** A layer with no files yet: they are created on the first write. */
-    static Layer empty(Path dir, String id, int blockSize, long blocks, boolean withGens) {
-        return new Layer(dir, id, blockSize, blocks, withGens);
+    static Layer empty(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens) {
+        return new Layer(io, dir, id, blockSize, blocks, withGens);
     }
 
     /**
@@ -82,8 +86,8 @@ final class Layer {
      * left as they are (another process may be reading them), a torn tail entry is skipped and
      * the next entry written overwrites it.
      */
-    static Layer open(Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair) {
-        Layer layer = new Layer(dir, id, blockSize, blocks, withGens);
+    static Layer open(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair) {
+        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens);
         if (Files.exists(layer.idxPath)) {
             layer.load(blocks, repair);
         }
@@ -168,6 +172,8 @@ final class Layer {
     /** Rewrites the index log with only the live entries (write new, fsync, rename). */
     private void compact() throws IOException {
         Path tmp = idxPath.resolveSibling(id + ".idx.tmp");
+        io.before(FileOps.Op.CREATE, tmp);
+        io.before(FileOps.Op.WRITE, tmp);
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
             ByteBuffer e = ByteBuffer.allocateDirect(ENTRY).order(ByteOrder.LITTLE_ENDIAN);
@@ -187,12 +193,14 @@ final class Layer {
             if (failure[0] != null) {
                 throw failure[0];
             }
+            io.before(FileOps.Op.FSYNC, tmp);
             out.force(true);
             idxLength = pos[0];
         }
         idx.close();
+        io.before(FileOps.Op.RENAME, idxPath);
         Files.move(tmp, idxPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        Catalog.fsyncDirectory(idxPath.getParent());
+        Catalog.fsyncDirectory(io, idxPath.getParent());
         idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
         idxEntries = index.count();
     }
@@ -300,12 +308,14 @@ final class Layer {
                 long slot = allocateSlot();
                 ByteBuffer buffer = data.asByteBuffer();
                 long position = slot << blockShift;
+                io.before(FileOps.Op.WRITE, dataPath);
                 while (buffer.hasRemaining()) {
                     this.data.write(buffer, position + buffer.position());
                 }
                 value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc(data));
             }
             IndexEntry.encode(entryBuffer, block, value, gen);
+            io.before(FileOps.Op.WRITE, idxPath);
             while (entryBuffer.hasRemaining()) {
                 idxLength += idx.write(entryBuffer, idxLength);
             }
@@ -347,9 +357,11 @@ final class Layer {
         try {
             ensureFiles();
             long position = firstSlot << blockShift;
+            io.before(FileOps.Op.WRITE, dataPath);
             while (blocks.hasRemaining()) {
                 data.write(blocks, position + blocks.position());
             }
+            io.before(FileOps.Op.WRITE, idxPath);
             while (entries.hasRemaining()) {
                 idxLength += idx.write(entries, idxLength);
             }
@@ -368,6 +380,7 @@ final class Layer {
         }
         try {
             IndexEntry.encode(entryBuffer, block, value, gen);
+            io.before(FileOps.Op.WRITE, idxPath);
             while (entryBuffer.hasRemaining()) {
                 idxLength += idx.write(entryBuffer, idxLength);
             }
@@ -394,7 +407,9 @@ final class Layer {
     private void ensureFiles() throws IOException {
         if (idx == null) {
             Files.createDirectories(idxPath.getParent());
+            io.before(FileOps.Op.CREATE, dataPath);
             data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+            io.before(FileOps.Op.CREATE, idxPath);
             idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
             idxLength = idx.size();
             newFiles = true; // the directory is fsynced with the next force(), not on this write
@@ -407,10 +422,12 @@ final class Layer {
             return;
         }
         try {
+            io.before(FileOps.Op.FSYNC, dataPath);
             data.force(false);
+            io.before(FileOps.Op.FSYNC, idxPath);
             idx.force(false);
             if (newFiles) {
-                Catalog.fsyncDirectory(idxPath.getParent());
+                Catalog.fsyncDirectory(io, idxPath.getParent());
                 newFiles = false;
             }
         } catch (IOException e) {

@@ -221,7 +221,7 @@ final class Maintenance {
             });
             return;
         }
-        Layer flat = Layer.empty(chains.layersDir(), Catalog.newId("lay-"), v.blockSize, state.blocks, false);
+        Layer flat = Layer.empty(store.fileOps, chains.layersDir(), Catalog.newId("lay-"), v.blockSize, state.blocks, false);
         // Explicit zeros (discards) stay explicit: the next snapshot's changed-block list
         // must still name a block that held data in an earlier snapshot and is now zero.
         Roaring64Bitmap zeros = new Roaring64Bitmap();

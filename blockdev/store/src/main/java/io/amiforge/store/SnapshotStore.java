@@ -3,6 +3,7 @@ package io.amiforge.store;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.FileOps;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -75,24 +76,37 @@ public final class SnapshotStore implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean closing;
 
-    private SnapshotStore(Path dir) {
+    /** The file-operation hook (the real file system unless a test injects faults). */
+    final FileOps fileOps;
+
+    private SnapshotStore(Path dir, FileOps fileOps) {
         this.dir = dir;
+        this.fileOps = fileOps;
         this.journal = new Journal(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
         this.chains = new ChainResolver(this, dir.resolve("layers"));
         this.volumes = new VolumeWriter(this);
-        this.log = new CatalogLog(dir, catalog, volumes::held, chains::retire);
+        this.log = new CatalogLog(fileOps, dir, catalog, volumes::held, chains::retire);
         this.maintenance = new Maintenance(this);
         this.journal.afterForce = log::syncIfUnsynced;
     }
 
     /** Opens the store in {@code dir}, creating it if absent. Other processes may have it open too. */
     public static SnapshotStore open(Path dir) {
+        return open(dir, FileOps.REAL);
+    }
+
+    /**
+     * Opens the store in {@code dir} with every file create, write, fsync and rename reported to
+     * {@code fileOps} first (a test injects faults this way; {@link FileOps#REAL} is the default).
+     */
+    public static SnapshotStore open(Path dir, FileOps fileOps) {
+        java.util.Objects.requireNonNull(fileOps, "fileOps");
         try {
             Files.createDirectories(dir.resolve("layers"));
         } catch (IOException e) {
             throw new BlockDeviceException.Io(dir.toString(), "open store", e);
         }
-        SnapshotStore store = new SnapshotStore(dir);
+        SnapshotStore store = new SnapshotStore(dir, fileOps);
         try {
             store.journal.call(() -> store.log.locked(() -> {
                 checkFormat(dir);
@@ -556,21 +570,50 @@ public final class SnapshotStore implements AutoCloseable {
             return;
         }
         closing = true;
-        journal.call(() -> {
-            journal.forceAll();
-            log.saveIfAppended();
-            return null;
-        });
-        journal.close();
-        exclusive(() -> {
-            closed = true;
-            chains.closeAll();
-            volumes.closeAll();
-        });
+        Throwable failure = null;
+        try {
+            journal.call(() -> {
+                journal.forceAll();
+                log.saveIfAppended();
+                return null;
+            });
+        } catch (RuntimeException | Error e) {
+            failure = e; // still release files and locks: what was committed stays, nothing half is added
+        }
+        try {
+            journal.close();
+        } catch (RuntimeException | Error e) {
+            failure = first(failure, e);
+        }
+        try {
+            exclusive(() -> {
+                closed = true;
+                chains.closeAll();
+                volumes.closeAll();
+            });
+        } catch (RuntimeException | Error e) {
+            failure = first(failure, e);
+        }
         try {
             log.closeLog();
         } catch (IOException ignored) {
             // everything in it was saved in the catalog above
         }
+        switch (failure) {
+            case null -> { }
+            case RuntimeException r -> throw r;
+            case Error e -> throw e;
+            default -> throw new IllegalStateException(failure);
+        }
+    }
+
+    private static Throwable first(Throwable failure, Throwable next) {
+        if (failure == null) {
+            return next;
+        }
+        if (failure != next && next.getCause() != failure) {
+            failure.addSuppressed(next);
+        }
+        return failure;
     }
 }

@@ -243,7 +243,7 @@ final class VolumeWriter {
             s.base = v.base;
             s.materialized = true;
             store.chains.adopt(frozen);
-            Layer fresh = Layer.empty(store.chains.layersDir(), Catalog.newId("lay-"), v.blockSize, state.blocks, false);
+            Layer fresh = Layer.empty(store.fileOps, store.chains.layersDir(), Catalog.newId("lay-"), v.blockSize, state.blocks, false);
             Stack grown = stack.withTopOwner(s.id).push(fresh, null);
             v.layer = fresh.id;
             v.base = s.id;
@@ -317,21 +317,32 @@ final class VolumeWriter {
         s.mode = "row";
         s.materialized = true;
         s.owner = owner.value();
-        Layer layer = Layer.empty(store.chains.layersDir(), s.layer, bs, blocks, false);
+        Layer layer = Layer.empty(store.fileOps, store.chains.layersDir(), s.layer, bs, blocks, false);
         long blockSize = bs;
         var it = blocksPresent.getLongIterator();
-        try (LayerBulk bulk = new LayerBulk(layer)) {
-            while (it.hasNext()) {
-                long block = it.next();
-                MemorySegment buf = bulk.next();
-                layerContents.read(block * blockSize, buf);
-                bulk.add(block, Layer.crc(buf), 0);
+        try {
+            try (LayerBulk bulk = new LayerBulk(layer)) {
+                while (it.hasNext()) {
+                    long block = it.next();
+                    MemorySegment buf = bulk.next();
+                    layerContents.read(block * blockSize, buf);
+                    bulk.add(block, Layer.crc(buf), 0);
+                }
             }
+            store.chains.adopt(layer);
+            store.journal.dirty(layer);
+            store.catalog.snapshots.put(s.id, s);
+            store.commit(); // throws only if the catalog was not committed (later failures are deferred)
+        } catch (RuntimeException | Error e) {
+            // not committed: the layer's files go too, so a failed import leaves nothing behind
+            store.catalog.snapshots.remove(s.id);
+            try {
+                store.chains.dropLayer(layer);
+            } catch (RuntimeException | Error x) {
+                e.addSuppressed(x);
+            }
+            throw e;
         }
-        store.chains.adopt(layer);
-        store.journal.dirty(layer);
-        store.catalog.snapshots.put(s.id, s);
-        store.commit();
         return store.info(s);
     }
 }

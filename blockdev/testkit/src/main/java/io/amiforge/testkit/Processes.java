@@ -260,6 +260,20 @@ public final class Processes {
             }
         }
 
+        /**
+         * Asks the process to stop (SIGTERM) and waits up to {@code timeout} for it to exit;
+         * returns its exit code, or -1 if it is still running then.
+         */
+        public int terminate(Duration timeout) {
+            process.destroy();
+            try {
+                return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1;
+            }
+        }
+
         /** The tail of what the process wrote to standard error so far. */
         public String stderrTail() {
             return tail(stderr.snapshot());

@@ -3,6 +3,7 @@
  * implementation runs, {@code Interop} (outside tools and fixtures, including the downloads pinned
  * in {@code dev/fixtures.properties}: skip with a message, or fail under
  * {@code AMIFORGE_REQUIRE_INTEROP=1}), and {@code Processes} (outside tools and child JVMs with
- * concurrent output draining and a deadline that kills the process tree).
+ * concurrent output draining and a deadline that kills the process tree), and {@code FaultInjection}
+ * (fail the Nth file create, write, fsync or rename, like QEMU's blkdebug).
  */
 package io.amiforge.testkit;

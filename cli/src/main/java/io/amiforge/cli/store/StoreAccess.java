@@ -1,6 +1,7 @@
 package io.amiforge.cli.store;
 
 import io.amiforge.cli.common.GlobalOptions;
+import io.amiforge.cli.common.Shutdown;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.store.AccountId;
 import io.amiforge.store.SnapshotInfo;
@@ -44,10 +45,11 @@ public final class StoreAccess {
         }
     }
 
-    /** Opens the region's snapshot store (creating it if absent) as the acting account; the caller closes it. */
+    /** Opens the region's snapshot store (creating it if absent) as the acting account; the caller closes it
+     * (or the shutdown hook does, on SIGTERM). */
     public static Session open(GlobalOptions global) {
         AccountId account = AccountId.of(global.account());
-        SnapshotStore store = SnapshotStore.open(storeDir(global));
+        SnapshotStore store = Shutdown.closeOnExit(SnapshotStore.open(storeDir(global)));
         return new Session(store, store.as(account));
     }
 

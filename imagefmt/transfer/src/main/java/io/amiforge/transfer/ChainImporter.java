@@ -57,10 +57,55 @@ public final class ChainImporter {
 
     /** As {@link #importImage(SnapshotStore, String, ImageSource, int)}, for one account: the volume and snapshots are its. */
     public static Result importImage(TenantStore store, String volumeName, ImageSource source, int blockSize) {
-        Path image = source.file();
         List<ImageInfo> chain = new ArrayList<>(ImageFormats.info(source).backingChain());
         java.util.Collections.reverse(chain); // base first
+        if (exists(store, volumeName)) {
+            throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidVolume.Duplicate",
+                    "volume '" + volumeName + "' already exists");
+        }
         List<SnapshotInfo> snapshots = new ArrayList<>();
+        try {
+            return importChain(store, volumeName, source, blockSize, chain, snapshots);
+        } catch (RuntimeException | Error e) {
+            if (!committed(store, volumeName, e)) {
+                undo(store, snapshots, e);
+            }
+            throw e;
+        }
+    }
+
+    private static boolean exists(TenantStore store, String volumeName) {
+        return store.listVolumes().stream().anyMatch(v -> v.name().equals(volumeName));
+    }
+
+    /** Whether the final clone committed (a failure after its commit point): the import then stands. */
+    private static boolean committed(TenantStore store, String volumeName, Throwable failure) {
+        try {
+            return exists(store, volumeName);
+        } catch (RuntimeException | Error e) {
+            failure.addSuppressed(e);
+            return false;
+        }
+    }
+
+    /**
+     * Deletes the snapshots a failed import made, newest first, so that a failed import leaves
+     * nothing behind (the volume itself is only created by the last step, one atomic clone).
+     */
+    private static void undo(TenantStore store, List<SnapshotInfo> snapshots, Throwable failure) {
+        for (int i = snapshots.size() - 1; i >= 0; i--) {
+            try {
+                store.deleteSnapshot(snapshots.get(i).id());
+            } catch (RuntimeException | Error e) {
+                failure.addSuppressed(e);
+                return; // the store is failing: later snapshots are kept rather than a chain broken
+            }
+        }
+    }
+
+    private static Result importChain(TenantStore store, String volumeName, ImageSource source, int blockSize,
+            List<ImageInfo> chain, List<SnapshotInfo> snapshots) {
+        Path image = source.file();
         SnapshotInfo parent = null;
         for (ImageInfo layer : chain) {
             Path layerFile = Path.of(layer.file());
@@ -78,12 +123,11 @@ public final class ChainImporter {
                 BlockDevice layerView = parent == null ? new BlockSizeView(view, blockSize) : view;
                 parent = store.importSnapshot(parent, layerView, blocks,
                         "imported from " + layerFile.getFileName() + " (" + format + ")");
+                snapshots.add(parent);
                 if (parent.blockSize() != blockSize) {
-                    store.deleteSnapshot(parent.id());
                     throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", "the store keeps "
                             + image + " in " + parent.blockSize() + "-byte blocks, not " + blockSize + "; choose 4K or more");
                 }
-                snapshots.add(parent);
             }
         }
         if (parent == null) {
