@@ -28,6 +28,11 @@ import java.util.UUID;
  * <p>Deterministic: the UUID and hash seed are derived from the tree's metadata, the size and the
  * label; with {@code sourceDateEpoch} set, file times are clamped to it and the filesystem times
  * are it, so the same inputs give the same bytes.
+ *
+ * <p>This class walks the tree and wires the parts: {@code Ext2Layout} (groups and tables),
+ * {@code InodeNumbering}, {@code BlockAllocator}, {@code BlockBatch}, {@code FileDataWriter},
+ * {@code DirectoryWriter}, {@code IndirectBlocks}, {@code InodeRecords}, {@code Ext2Identity}
+ * and {@code GroupMetadataWriter} (bitmaps, inode tables, superblocks).
  */
 public final class Ext2Writer {
 

@@ -78,9 +78,7 @@ final class L2Tables {
         if (table != null) {
             return table;
         }
-        if ((offset & clusterMask) != 0 || offset > file.size() - clusterSize) {
-            throw badL1(l1Index, offset);
-        }
+        checkTableOffset(l1Index, offset);
         table = new long[clusterSize / 8];
         file.readMetadata(offset, clusterSize, "L2 table").asLongBuffer().get(table);
         lock.lock();
@@ -156,7 +154,14 @@ final class L2Tables {
         return l2Bits + clusterBits;
     }
 
-    ImageFormatException badL1(int index, long offset) {
+    /** Fails unless the L2 table offset {@code offset} of L1 entry {@code l1Index} is a whole cluster inside the file. */
+    void checkTableOffset(int l1Index, long offset) {
+        if ((offset & clusterMask) != 0 || offset > file.size() - clusterSize) {
+            throw badL1(l1Index, offset);
+        }
+    }
+
+    private ImageFormatException badL1(int index, long offset) {
         String problem = (offset & clusterMask) != 0 ? "is not cluster-aligned"
                 : "lies beyond the end of the file (size 0x%x)".formatted(file.size());
         return ImageFormatException.corrupt(file.name(), "L1 entry %d (file offset 0x%x): L2 table offset 0x%x %s"

@@ -28,19 +28,16 @@ final class MetadataClusters {
      */
     void collect(Qcow2Header header, Qcow2Refcounts refcounts, L2Tables tables) {
         Roaring64Bitmap set = clusters;
-        int clusterSize = (int) clusterMask + 1;
         set.addLong(0);
         addRange(set, header.l1TableOffset, (long) tables.l1Length() * 8);
-        addRange(set, refcounts.tableOffset, (long) refcounts.tableClusters * clusterSize);
+        addRange(set, refcounts.tableOffset, (long) refcounts.tableClusters << clusterBits);
         refcounts.forEachBlock(offset -> set.addLong(offset >>> clusterBits));
         for (int i = 0; i < tables.l1Length(); i++) {
             long offset = tables.l1Entry(i) & Qcow2Image.OFFSET_MASK;
             if (offset == 0) {
                 continue;
             }
-            if ((offset & clusterMask) != 0 || offset > file.size() - clusterSize) {
-                throw tables.badL1(i, offset);
-            }
+            tables.checkTableOffset(i, offset);
             long cluster = offset >>> clusterBits;
             if (set.contains(cluster)) {
                 throw ImageFormatException.corrupt(file.name(), "L1 entry %d (file offset 0x%x): L2 table at 0x%x overlaps other metadata (a cluster loop)"

@@ -32,6 +32,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * Data is written at once; metadata (L2 tables, L1, refcounts, header) is kept dirty in memory
  * and written by {@link #flush()} in this order: fsync data, refcounts, fsync, L2 tables and
  * L1, header, fsync. A crash before a flush can leak clusters, never point at unwritten data.
+ *
+ * <p>This class wires the parts: {@code L2Tables} (L1 and cached L2 tables),
+ * {@code ClusterLookup} (entries to mappings), {@code CompressedClusters}, {@code ClusterWriter}
+ * (in-place and copy-on-write writes, discard), {@code MetadataClusters} (overlap checks),
+ * {@code HeaderUpdates} and {@code MetadataWriteBack} (the flush order).
  */
 public final class Qcow2Image implements AutoCloseable {
 
