@@ -45,10 +45,14 @@ public final class ExtFileSystem {
     private final BlockDevice device;
     private final Superblock sb;
     private final Map<Long, Long> inodeTables = new HashMap<>();
+    private final DirectoryReader directories;
+    private final PathResolver paths;
 
     private ExtFileSystem(BlockDevice device, Superblock sb) {
         this.device = device;
         this.sb = sb;
+        this.directories = new DirectoryReader(this, sb);
+        this.paths = new PathResolver(this, directories);
     }
 
     /** Opens the filesystem on {@code device} (read-only use; the device is not closed by this object). */
@@ -239,7 +243,7 @@ public final class ExtFileSystem {
         ExtFile(Inode inode) {
             this.inode = inode;
             checkSize(inode);
-            this.inline = inode.has(Inode.FLAG_INLINE_DATA) ? inlineData(inode) : null;
+            this.inline = inode.has(Inode.FLAG_INLINE_DATA) ? InlineData.of(inode, name()) : null;
             this.map = inline != null ? null : mapOf(inode);
         }
 
@@ -311,7 +315,7 @@ public final class ExtFileSystem {
         }
     }
 
-    private void checkSize(Inode inode) {
+    void checkSize(Inode inode) {
         long max = (1L << 32) * sb.blockSize();
         if (inode.size < 0 || inode.size > max) {
             throw ExtErrors.corrupt(name(), "inode %d: size %d is larger than the format allows (%d)"
@@ -319,18 +323,19 @@ public final class ExtFileSystem {
         }
     }
 
-    private BlockMap mapOf(Inode inode) {
+    BlockMap mapOf(Inode inode) {
         return inode.has(Inode.FLAG_EXTENTS) ? new ExtentMap(this, inode) : new IndirectMap(this, inode);
     }
 
-    private byte[] linkTarget(Inode inode) {
+    /** The target bytes of symbolic link {@code inode} (in i_block, inline data or a data block). */
+    byte[] linkTarget(Inode inode) {
         if (inode.size > sb.blockSize() || inode.size > 4096) {
             throw ExtErrors.corrupt(name(), "symbolic link inode %d: length %d exceeds %d".formatted(inode.number, inode.size,
                     Math.min(4096, sb.blockSize())));
         }
         int size = (int) inode.size;
         if (inode.has(Inode.FLAG_INLINE_DATA)) {
-            byte[] data = inlineData(inode);
+            byte[] data = InlineData.of(inode, name());
             return Arrays.copyOf(data, Math.min(size, data.length));
         }
         long eaBlocks = inode.fileAcl != 0 ? sb.blockSize() / 512 : 0;
@@ -346,191 +351,19 @@ public final class ExtFileSystem {
         return out;
     }
 
-    /** i_block's 60 bytes followed by the value of the in-inode attribute "system.data". */
-    private byte[] inlineData(Inode inode) {
-        byte[] head = Arrays.copyOfRange(inode.raw, Inode.I_BLOCK, Inode.I_BLOCK + Inode.I_BLOCK_SIZE);
-        byte[] rest = systemData(inode);
-        byte[] all = Arrays.copyOf(head, head.length + rest.length);
-        System.arraycopy(rest, 0, all, head.length, rest.length);
-        return all;
-    }
-
-    private byte[] systemData(Inode inode) {
-        int start = 128 + inode.extraIsize();
-        byte[] raw = inode.raw;
-        if (raw.length <= 128 || start + 4 > raw.length) {
-            return new byte[0];
-        }
-        ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-        if (b.getInt(start) != 0xEA020000) {
-            return new byte[0];
-        }
-        int first = start + 4;
-        int at = first;
-        while (at + 16 <= raw.length && b.getInt(at) != 0) {
-            int nameLen = raw[at] & 0xFF;
-            int index = raw[at + 1] & 0xFF;
-            int valueOffs = Short.toUnsignedInt(b.getShort(at + 2));
-            long valueSize = Integer.toUnsignedLong(b.getInt(at + 8));
-            if (at + 16 + nameLen > raw.length) {
-                break;
-            }
-            if (index == 7 && nameLen == 4 && new String(raw, at + 16, 4, StandardCharsets.US_ASCII).equals("data")) {
-                if (first + valueOffs + valueSize > raw.length) {
-                    throw ExtErrors.corrupt(name(), "inode %d: inline data attribute [%d, +%d) runs past the inode (%d bytes)"
-                            .formatted(inode.number, valueOffs, valueSize, raw.length));
-                }
-                return Arrays.copyOfRange(raw, first + valueOffs, (int) (first + valueOffs + valueSize));
-            }
-            at += (16 + nameLen + 3) & ~3;
-        }
-        return new byte[0];
-    }
-
     // ---------------------------------------------------------------- directories
-
-    /** Called for each live entry; return false to stop. */
-    @FunctionalInterface
-    interface EntryVisitor {
-        boolean visit(byte[] buf, int nameOffset, int nameLength, long inode, int fileType);
-    }
 
     private static boolean isDotOrDotDot(byte[] buf, int off, int len) {
         return (len == 1 && buf[off] == '.') || (len == 2 && buf[off] == '.' && buf[off + 1] == '.');
     }
 
-    void forEachEntry(Inode dir, EntryVisitor visitor) {
-        checkSize(dir);
-        if (dir.has(Inode.FLAG_INLINE_DATA)) {
-            byte[] data = inlineData(dir);
-            long parent = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).getInt(0) & 0xFFFFFFFFL;
-            byte[] dots = "...".getBytes(StandardCharsets.US_ASCII);
-            if (!visitor.visit(dots, 0, 1, dir.number, 2) || !visitor.visit(dots, 0, 2, parent, 2)) {
-                return;
-            }
-            if (!parseEntries(dir, -1, data, 4, Inode.I_BLOCK_SIZE, visitor)) {
-                return;
-            }
-            if (data.length > Inode.I_BLOCK_SIZE) {
-                parseEntries(dir, -1, data, Inode.I_BLOCK_SIZE, data.length, visitor);
-            }
-            return;
-        }
-        int bs = sb.blockSize();
-        long blocks = (dir.size + bs - 1) / bs;
-        BlockMap map = mapOf(dir);
-        long logical = 0;
-        long read = 0;
-        while (logical < blocks) {
-            Run run = map.map(logical, blocks);
-            long n = Math.min(run.length(), blocks - logical);
-            if (!run.isHole()) {
-                for (long i = 0; i < n; i++) {
-                    if (++read > sb.blocksCount()) {
-                        throw ExtErrors.corrupt(name(), "directory inode %d maps more blocks than the filesystem has".formatted(dir.number));
-                    }
-                    byte[] block = readBlock(run.physical() + i, "directory block of inode " + dir.number);
-                    if (!parseEntries(dir, run.physical() + i, block, 0, bs, visitor)) {
-                        return;
-                    }
-                }
-            }
-            logical += n;
-        }
-    }
-
-    private boolean parseEntries(Inode dir, long block, byte[] buf, int from, int to, EntryVisitor visitor) {
-        boolean fileType = sb.hasIncompat(Superblock.INCOMPAT_FILETYPE);
-        int off = from;
-        while (off < to) {
-            String where = block < 0 ? "inline data" : "block " + block;
-            if (off + 8 > to) {
-                throw ExtErrors.corrupt(name(), "directory inode %d, %s, offset %d: entry header runs past the end (%d)"
-                        .formatted(dir.number, where, off - from, to - from));
-            }
-            long ino = (buf[off] & 0xFF) | (buf[off + 1] & 0xFF) << 8 | (buf[off + 2] & 0xFF) << 16 | (long) (buf[off + 3] & 0xFF) << 24;
-            int rec = (buf[off + 4] & 0xFF) | (buf[off + 5] & 0xFF) << 8;
-            int nameLen = fileType ? buf[off + 6] & 0xFF : (buf[off + 6] & 0xFF) | (buf[off + 7] & 0xFF) << 8;
-            int ft = fileType ? buf[off + 7] & 0xFF : 0;
-            if (block >= 0 && rec == 0 && sb.blockSize() == 65536 && off == from) {
-                rec = 65536; // rec_len 0 encodes 64 KiB in 64 KiB blocks
-            }
-            if (rec < 8 || rec % 4 != 0 || off + rec > to || nameLen + 8 > rec) {
-                throw ExtErrors.corrupt(name(), "directory inode %d, %s, offset %d: bad entry (rec_len %d, name_len %d, room %d)"
-                        .formatted(dir.number, where, off - from, rec, nameLen, to - off));
-            }
-            if (ino != 0 && nameLen > 0) {
-                if (ino > sb.inodesCount()) {
-                    throw ExtErrors.corrupt(name(), "directory inode %d, %s, offset %d: entry names inode %d, past s_inodes_count %d"
-                            .formatted(dir.number, where, off - from, ino, sb.inodesCount()));
-                }
-                if (!visitor.visit(buf, off + 8, nameLen, ino, ft)) {
-                    return false;
-                }
-            }
-            off += rec;
-        }
-        return true;
-    }
-
-    /** The inode named {@code component} in directory {@code dir}, or -1. */
-    private long find(Inode dir, byte[] component) {
-        long[] found = {-1};
-        forEachEntry(dir, (buf, off, len, ino, ft) -> {
-            if (len == component.length && Arrays.equals(buf, off, off + len, component, 0, len)) {
-                found[0] = ino;
-                return false;
-            }
-            return true;
-        });
-        return found[0];
+    /** Calls {@code visitor} for each live entry of directory {@code dir} (see {@link DirectoryReader}). */
+    void forEachEntry(Inode dir, DirectoryReader.EntryVisitor visitor) {
+        directories.forEachEntry(dir, visitor);
     }
 
     private Inode resolve(String path, boolean followLast) {
-        Deque<String> parts = new ArrayDeque<>();
-        split(path, parts, false);
-        Inode current = inode(ROOT);
-        int links = 0;
-        StringBuilder walked = new StringBuilder();
-        while (!parts.isEmpty()) {
-            String part = parts.pollFirst();
-            if (part.isEmpty() || part.equals(".")) {
-                continue;
-            }
-            if (current.type() != FileType.DIRECTORY) {
-                throw ExtErrors.notDirectory(name(), walked.isEmpty() ? "/" : walked.toString());
-            }
-            long child = find(current, part.getBytes(StandardCharsets.UTF_8));
-            walked.append('/').append(part);
-            if (child < 0) {
-                throw ExtErrors.notFound(name(), walked.toString());
-            }
-            Inode next = inode(child);
-            if (next.type() == FileType.SYMLINK && (followLast || !parts.isEmpty())) {
-                if (++links > MAX_SYMLINKS) {
-                    throw ExtErrors.loop(name(), path, MAX_SYMLINKS);
-                }
-                String target = new String(linkTarget(next), StandardCharsets.UTF_8);
-                if (target.startsWith("/")) {
-                    current = inode(ROOT);
-                }
-                split(target, parts, true);
-                continue;
-            }
-            current = next;
-        }
-        return current;
-    }
-
-    private static void split(String path, Deque<String> into, boolean front) {
-        String[] items = path.split("/");
-        if (front) {
-            for (int i = items.length - 1; i >= 0; i--) {
-                into.addFirst(items[i]);
-            }
-        } else {
-            into.addAll(Arrays.asList(items));
-        }
+        return paths.resolve(path, followLast);
     }
 
     // ---------------------------------------------------------------- blocks and inodes

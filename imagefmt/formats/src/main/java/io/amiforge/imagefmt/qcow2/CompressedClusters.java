@@ -1,0 +1,112 @@
+package io.amiforge.imagefmt.qcow2;
+
+import io.amiforge.imagefmt.format.ImageFormatException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+
+/**
+ * Compressed clusters of one qcow2 file: decoding the L2 descriptor (host offset and sector
+ * count, whose widths depend on the cluster size) and inflating the raw deflate data. Each
+ * thread keeps its own buffers and inflater and remembers the last cluster it inflated, so
+ * sequential reads of one compressed cluster inflate it once and reads allocate nothing.
+ */
+final class CompressedClusters {
+
+    private final Qcow2File file;
+    private final int clusterSize;
+    private final long clusterMask;
+    private final int csizeShift;
+    private final long csizeMask;
+    private final long coffsetMask;
+    private final ThreadLocal<Scratch> scratch;
+
+    CompressedClusters(Qcow2File file, Qcow2Header header) {
+        this.file = file;
+        int clusterBits = header.clusterBits;
+        this.clusterSize = header.clusterSize();
+        this.clusterMask = clusterSize - 1;
+        this.csizeShift = 62 - (clusterBits - 8);
+        this.csizeMask = (1L << (clusterBits - 8)) - 1;
+        this.coffsetMask = (1L << csizeShift) - 1;
+        int cs = clusterSize;
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(cs));
+    }
+
+    /** Reads {@code dst.byteSize()} bytes at {@code inCluster} of the compressed cluster {@code descriptor}. */
+    void read(long descriptor, long inCluster, MemorySegment dst) {
+        Scratch s = scratch.get();
+        if (s.descriptor != descriptor || !s.valid) {
+            inflate(descriptor, s);
+        }
+        MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
+    }
+
+    /** The first host cluster holding compressed data of {@code descriptor}. */
+    long firstHostCluster(long descriptor) {
+        return (descriptor & coffsetMask) & ~clusterMask;
+    }
+
+    /** The end (exclusive) of the compressed data of {@code descriptor} in the file. */
+    long dataEnd(long descriptor) {
+        long offset = descriptor & coffsetMask;
+        return offset + sectors(descriptor) * 512 - (offset & 511);
+    }
+
+    private long sectors(long descriptor) {
+        return ((descriptor >>> csizeShift) & csizeMask) + 1;
+    }
+
+    private void inflate(long descriptor, Scratch s) {
+        s.valid = false;
+        long offset = descriptor & coffsetMask;
+        long size = sectors(descriptor) * 512 - (offset & 511);
+        long fileSize = file.size();
+        if (offset >= fileSize) {
+            throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x lies beyond the end of the file (size 0x%x)"
+                    .formatted(offset, fileSize));
+        }
+        int length = (int) Math.min(size, fileSize - offset);
+        ByteBuffer in = ByteBuffer.wrap(s.in, 0, length);
+        file.read(offset, in);
+        Inflater inflater = s.inflater;
+        inflater.reset();
+        inflater.setInput(s.in, 0, length);
+        int produced = 0;
+        try {
+            while (produced < clusterSize) {
+                int n = inflater.inflate(s.out, produced, clusterSize - produced);
+                if (n == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
+                    break;
+                }
+                produced += n;
+            }
+        } catch (DataFormatException e) {
+            throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x (%d bytes) is not valid deflate data: %s"
+                    .formatted(offset, length, e.getMessage()));
+        }
+        if (produced < clusterSize) {
+            throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x decompresses to %d bytes, expected %d"
+                    .formatted(offset, produced, clusterSize));
+        }
+        s.descriptor = descriptor;
+        s.valid = true;
+    }
+
+    /** Per-thread buffers for decompression, so reads allocate nothing. */
+    private static final class Scratch {
+        final byte[] in;
+        final byte[] out;
+        final MemorySegment outSegment;
+        final Inflater inflater = new Inflater(true);
+        long descriptor;
+        boolean valid;
+
+        Scratch(int clusterSize) {
+            in = new byte[2 * clusterSize + 512];
+            out = new byte[clusterSize];
+            outSegment = MemorySegment.ofArray(out);
+        }
+    }
+}
