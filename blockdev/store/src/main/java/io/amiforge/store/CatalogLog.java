@@ -64,6 +64,7 @@ final class CatalogLog {
      * place) and the next group commit or close fsyncs the directory again, failing that flush.
      */
     private boolean directoryUnsynced;
+    private FileChannel lockChannel;
 
     CatalogLog(FileOps io, Path dir, Catalog catalog, Supplier<Set<String>> heldVolumes, Consumer<Set<String>> changedLayers) {
         this.io = io;
@@ -93,7 +94,7 @@ final class CatalogLog {
     <T> T locked(Callable<T> op) {
         boolean outer = depth == 0;
         if (outer) {
-            lock = StoreLock.acquire(lockPath, "catalog of store " + dir);
+            lock = StoreLock.acquireThrough(lockChannel(), lockPath);
         }
         depth++;
         boolean ok = false;
@@ -407,6 +408,27 @@ final class CatalogLog {
         }
         logArena = Arena.ofShared();
         logMap = log.map(FileChannel.MapMode.READ_WRITE, 0, allocated, logArena);
+    }
+
+    /** The catalog lock file, open for the life of this store (so a commit does not reopen it). */
+    private synchronized FileChannel lockChannel() {
+        if (lockChannel == null) {
+            try {
+                lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                throw new BlockDeviceException.Io(lockPath.toString(), "open catalog lock", e);
+            }
+        }
+        return lockChannel;
+    }
+
+    /** Closes the catalog lock file (store close; no hold may be in progress). */
+    synchronized void closeLockFile() throws IOException {
+        if (lockChannel != null) {
+            lockChannel.close();
+            lockChannel = null;
+        }
     }
 
     void closeLog() throws IOException {

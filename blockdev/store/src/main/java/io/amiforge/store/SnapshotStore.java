@@ -122,6 +122,7 @@ public final class SnapshotStore implements AutoCloseable {
             store.journal.close();
             try {
                 store.log.closeLog();
+                store.log.closeLockFile();
             } catch (IOException ignored) {
                 // the store was not opened
             }
@@ -596,8 +597,9 @@ public final class SnapshotStore implements AutoCloseable {
         }
         try {
             log.closeLog();
+            log.closeLockFile();
         } catch (IOException ignored) {
-            // everything in it was saved in the catalog above
+            // everything in it was saved in the catalog above; the lock file holds no data
         }
         switch (failure) {
             case null -> { }

@@ -37,13 +37,16 @@ public final class StoreLock implements AutoCloseable {
     private final Semaphore local;
     private final FileChannel channel;
     private final FileLock lock;
+    /** Whether {@link #close()} closes the channel (false when the caller keeps it for many holds). */
+    private final boolean ownsChannel;
     private boolean released;
 
-    private StoreLock(Path file, Semaphore local, FileChannel channel, FileLock lock) {
+    private StoreLock(Path file, Semaphore local, FileChannel channel, FileLock lock, boolean ownsChannel) {
         this.file = file;
         this.local = local;
         this.channel = channel;
         this.lock = lock;
+        this.ownsChannel = ownsChannel;
     }
 
     /**
@@ -63,6 +66,25 @@ public final class StoreLock implements AutoCloseable {
         Semaphore local = local(file);
         local.acquireUninterruptibly();
         return lock(file, what, local, true);
+    }
+
+    /**
+     * As {@link #acquire}, through {@code channel}: an open read-write channel on {@code file}
+     * that the caller keeps open across many short holds and closes itself, so a hold costs a
+     * lock and an unlock, not an open and a close (the catalog lock of every store call).
+     */
+    static StoreLock acquireThrough(FileChannel channel, Path file) {
+        Semaphore local = local(file);
+        local.acquireUninterruptibly();
+        try {
+            return new StoreLock(file, local, channel, channel.lock(), false);
+        } catch (IOException e) {
+            local.release();
+            throw new BlockDeviceException.Io(file.toString(), "lock", e);
+        } catch (RuntimeException e) {
+            local.release();
+            throw e;
+        }
     }
 
     private static Semaphore local(Path file) {
@@ -93,7 +115,7 @@ public final class StoreLock implements AutoCloseable {
                 // rewrite makes ext4 flush the file on close). A waiting lock is never refused.
                 channel.write(ByteBuffer.wrap(PID.getBytes(StandardCharsets.UTF_8)), 0);
             }
-            return new StoreLock(file, local, channel, lock);
+            return new StoreLock(file, local, channel, lock, true);
         } catch (IOException e) {
             undo(channel, local);
             throw new BlockDeviceException.Io(file.toString(), "lock", e);
@@ -134,7 +156,9 @@ public final class StoreLock implements AutoCloseable {
         released = true;
         try {
             lock.release();
-            channel.close();
+            if (ownsChannel) {
+                channel.close();
+            }
         } catch (IOException e) {
             throw new BlockDeviceException.Io(file.toString(), "unlock", e);
         } finally {
