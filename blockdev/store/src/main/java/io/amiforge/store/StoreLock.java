@@ -79,10 +79,10 @@ public final class StoreLock implements AutoCloseable {
         try {
             return new StoreLock(file, local, channel, channel.lock(), false);
         } catch (IOException e) {
-            local.release();
+            undo(null, local); // the caller's channel stays open
             throw new BlockDeviceException.Io(file.toString(), "lock", e);
         } catch (RuntimeException e) {
-            local.release();
+            undo(null, local);
             throw e;
         }
     }
