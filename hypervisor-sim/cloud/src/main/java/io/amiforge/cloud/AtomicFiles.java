@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.store.spi.FileOps;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -27,20 +28,26 @@ final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    static void write(Path file, Object value) {
+    /** Writes {@code value} as {@code file}, reporting each file operation to {@code fileOps} first. */
+    static void write(Path file, Object value, FileOps fileOps) {
         Path temp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
             byte[] bytes = MAPPER.writeValueAsBytes(value);
+            fileOps.before(FileOps.Op.CREATE, temp);
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
+                fileOps.before(FileOps.Op.WRITE, temp);
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
                 }
+                fileOps.before(FileOps.Op.FSYNC, temp);
                 channel.force(true);
             }
+            fileOps.before(FileOps.Op.RENAME, file);
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
+                fileOps.before(FileOps.Op.FSYNC, file.getParent());
                 dir.force(true);
             }
         } catch (IOException e) {
