@@ -24,7 +24,8 @@ import java.util.Map;
  * <p>This class is the facade; the work is done by one collaborator per concept: the
  * registry's persistence ({@link RegionRegistry}), images ({@link ImageRegistry}), launch
  * permissions and snapshot authority ({@link ImagePermissions}), CopyImage ({@link ImageCopy}),
- * the instance lifecycle ({@link InstanceLifecycle}) and CreateImage ({@link ImageCapture}).
+ * the instance lifecycle ({@link InstanceLifecycle}), the ending of interrupted launches
+ * ({@link LaunchRecovery}) and CreateImage ({@link ImageCapture}).
  *
  * <p>Layout: per region {@code ROOT/regions/NAME/store/} (the snapshot store),
  * {@code ROOT/regions/NAME/registry.json} (images and instances) with its lock
@@ -52,11 +53,18 @@ public final class Cloud implements AutoCloseable {
         this.images = new ImageRegistry(this, registry);
         this.permissions = new ImagePermissions(this, registry);
         this.copies = new ImageCopy(this, registry, images, permissions);
-        this.instances = new InstanceLifecycle(this, registry, images, permissions, booter);
+        LaunchRecovery recovery = new LaunchRecovery(this, registry);
+        registry.onFirstUse(recovery::recover);
+        this.instances = new InstanceLifecycle(this, registry, images, permissions, recovery, booter);
         this.captures = new ImageCapture(this, images, instances);
     }
 
-    /** Opens (creating if needed) the cloud state under {@code root}; other processes may have it open too. */
+    /**
+     * Opens (creating if needed) the cloud state under {@code root}; other processes may have it
+     * open too. The first use of each region ends the launches and starts there whose process
+     * died before they finished ({@code pending} instances become {@code terminated}, their
+     * volumes released, or {@code stopped} again after a start).
+     */
     public static Cloud open(Path root, Booter booter) {
         return open(root, booter, FileOps.REAL);
     }

@@ -12,7 +12,9 @@ import io.amiforge.store.TenantStore;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
@@ -26,10 +28,12 @@ final class InstanceLifecycle {
     private final RegionRegistry registry;
     private final ImageRegistry images;
     private final ImagePermissions permissions;
+    private final LaunchRecovery recovery;
     private final Booter booter;
 
     InstanceLifecycle(Cloud cloud, RegionRegistry registry, ImageRegistry images, ImagePermissions permissions,
-                      Booter booter) {
+                      LaunchRecovery recovery, Booter booter) {
+        this.recovery = recovery;
         this.cloud = cloud;
         this.registry = registry;
         this.images = images;
@@ -63,36 +67,60 @@ final class InstanceLifecycle {
         type.checkCanRun(image);
         String az = Region.named(region).zone(zone);
         String instanceId = Ids.next("i");
-        TenantStore store = cloud.store(region, caller);
-        List<Instance.AttachedVolume> volumes = new ArrayList<>();
+        // Authority over every snapshot is checked before anything is written.
+        Map<String, AccountId> grantors = new HashMap<>();
+        List<Instance.AttachedVolume> planned = new ArrayList<>();
+        for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
+            if (mapping.ebs() != null) {
+                grantors.put(mapping.deviceName(), permissions.authority(region, image, caller, mapping.ebs().snapshotId()));
+                planned.add(new Instance.AttachedVolume(mapping.deviceName(), volumeName(instanceId, mapping), false,
+                        mapping.ebs().deleteOnTermination(), false));
+            }
+        }
+        // The instance is recorded pending, with the volumes it will have, before any is made:
+        // a launch that fails or whose process dies is ended by LaunchRecovery, never left pending.
+        Instance pending = new Instance(instanceId, imageId, type.name(), caller, region, az, InstanceState.PENDING,
+                null, Timestamps.now(), image.architecture(), image.virtualizationType(), image.rootDeviceType(),
+                image.rootDeviceName(), planned, null);
+        registry.mutate(region, s -> {
+            s.instances().add(pending);
+            s.begin(instanceId, InFlight.Operation.LAUNCH);
+            return null;
+        });
+        Instance launched;
         try {
+            TenantStore store = cloud.store(region, caller);
+            List<Instance.AttachedVolume> volumes = new ArrayList<>(planned);
             for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
-                String volumeName = instanceId + "-" + mapping.deviceName().substring("/dev/".length());
                 if (mapping.ebs() != null) {
-                    AccountId grantor = permissions.authority(region, image, caller, mapping.ebs().snapshotId());
-                    store.cloneGranted(grantor, mapping.ebs().snapshotId(), volumeName).close(); // the caller's volume
+                    String volumeName = volumeName(instanceId, mapping);
+                    store.cloneGranted(grantors.get(mapping.deviceName()), mapping.ebs().snapshotId(), volumeName)
+                            .close(); // the caller's volume
                     store.attach(volumeName, instanceId);
-                    volumes.add(new Instance.AttachedVolume(mapping.deviceName(), volumeName, false,
-                            mapping.ebs().deleteOnTermination(), false));
-                } else if (image.rootDeviceType() == RootDeviceType.INSTANCE_STORE && mapping.deviceName().equals(image.rootDeviceName())) {
+                } else if (image.rootDeviceType() == RootDeviceType.INSTANCE_STORE
+                        && mapping.deviceName().equals(image.rootDeviceName())) {
                     String file = unpackBundle(region, image, instanceId);
                     volumes.add(new Instance.AttachedVolume(mapping.deviceName(), file, true, true, false));
                 }
             }
+            launched = pending.withVolumes(volumes);
         } catch (RuntimeException e) {
-            for (Instance.AttachedVolume v : volumes) {
-                if (!v.ephemeral()) {
-                    deleteQuietly(store, v.volumeName());
-                }
-            }
-            DirectoryTrees.delete(instanceStoreDir(region, instanceId));
+            abandonLaunch(region, pending, e);
             throw e;
         }
-        Instance instance = new Instance(instanceId, imageId, type.name(), caller, region, az, InstanceState.PENDING,
-                null, Timestamps.now(), image.architecture(), image.virtualizationType(), image.rootDeviceType(),
-                image.rootDeviceName(), volumes, null);
-        registry.mutate(region, s -> s.instances().add(instance));
-        return boot(region, instance, image, type, "launched");
+        return boot(region, launched, image, type, "launched");
+    }
+
+    private static String volumeName(String instanceId, BlockDeviceMapping mapping) {
+        return instanceId + "-" + mapping.deviceName().substring("/dev/".length());
+    }
+
+    private void abandonLaunch(String region, Instance pending, RuntimeException cause) {
+        try {
+            recovery.endLaunch(region, pending, "Server.InternalError: the launch failed: " + cause.getMessage());
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e); // ended by the first open of the region after this process has gone
+        }
     }
 
     /**
@@ -104,14 +132,10 @@ final class InstanceLifecycle {
         Path bundleDir = images.bundleDir(region, image.imageId());
         Path manifest = bundleDir.resolve(Path.of(image.imageLocation()).getFileName());
         X509Certificate owner = PemKeys.readCertificate(bundleDir.resolve(ImageRegistry.OWNER_CERTIFICATE));
-        Path target = instanceStoreDir(region, instanceId);
+        Path target = registry.instanceStoreDir(region, instanceId);
         Unbundler.Result result = Unbundler.withPrivateKey(cloud.ec2Credentials().privateKey()).withSigner(owner).asEc2()
                 .unbundle(manifest, bundleDir, target);
         return registry.regionDir(region).relativize(result.imageFile()).toString();
-    }
-
-    private Path instanceStoreDir(String region, String instanceId) {
-        return registry.regionDir(region).resolve("instance-store").resolve(instanceId);
     }
 
     BlockDevice openAttached(String region, Instance.AttachedVolume volume) {
@@ -123,25 +147,39 @@ final class InstanceLifecycle {
                 : cloud.store(region).openVolume(volume.volumeName());
     }
 
-    private static void deleteQuietly(TenantStore store, String volumeName) {
-        try {
-            store.attach(volumeName, null);
-            store.deleteVolume(volumeName);
-        } catch (RuntimeException ignored) {
-            // best effort clean-up of a failed launch; the original error is what the user needs
-        }
-    }
-
+    /**
+     * Boots the pending {@code instance} and records it running with the boot's outcome (its
+     * operation in progress finished in the same change). If booting throws, a launch is ended
+     * ({@code terminated}, volumes released) and a start goes back to {@code stopped}.
+     */
     private Instance boot(String region, Instance instance, MachineImage image, InstanceType type, String reason) {
         BootReport report;
         try (BlockDevice root = openAttached(region, instance.rootVolume())) {
             report = booter.boot(root, image, type);
+        } catch (RuntimeException e) {
+            String why = "Server.InternalError: the boot failed: " + e.getMessage();
+            try {
+                if (reason.equals("launched")) {
+                    recovery.endLaunch(region, instance, why);
+                } else {
+                    recovery.endStart(region, instance, why);
+                }
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         }
         String kernel = report.kernel() == null ? null
                 : (report.kernel().version() != null ? report.kernel().version() : report.kernel().path());
         Instance.BootSummary summary = new Instance.BootSummary(report.result().wireName(), kernel, report.error(), report.console());
-        return update(region, instance.instanceId(), instance.ownerId(),
-                i -> i.with(InstanceState.RUNNING, reason).withBoot(summary));
+        String id = instance.instanceId();
+        return registry.mutate(region, state -> {
+            Instance updated = state.instance(id, instance.ownerId(), region).withVolumes(instance.blockDeviceMappings())
+                    .with(InstanceState.RUNNING, reason).withBoot(summary);
+            state.replace(updated);
+            state.finish(id);
+            return updated;
+        });
     }
 
     Instance stop(String caller, String region, String instanceId) {
@@ -159,7 +197,12 @@ final class InstanceLifecycle {
         if (instance.state() == InstanceState.RUNNING) {
             return instance;
         }
-        Instance pending = update(region, instanceId, caller, i -> i.with(InstanceState.PENDING, null));
+        Instance pending = registry.mutate(region, state -> {
+            Instance updated = state.instance(instanceId, caller, region).with(InstanceState.PENDING, null);
+            state.replace(updated);
+            state.begin(instanceId, InFlight.Operation.START);
+            return updated;
+        });
         return boot(region, pending, imageOf(region, pending), InstanceType.named(pending.instanceType()), "started");
     }
 
@@ -192,7 +235,7 @@ final class InstanceLifecycle {
                 }
             }
         }
-        DirectoryTrees.delete(instanceStoreDir(region, instanceId));
+        DirectoryTrees.delete(registry.instanceStoreDir(region, instanceId));
         return update(region, instanceId, caller,
                 i -> i.withVolumes(after).with(InstanceState.TERMINATED, "User initiated (" + Timestamps.now() + ")"));
     }

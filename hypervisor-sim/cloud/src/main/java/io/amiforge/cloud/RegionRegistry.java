@@ -7,6 +7,9 @@ import io.amiforge.store.spi.FileOps;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -19,10 +22,37 @@ final class RegionRegistry {
 
     private final Path root;
     private final FileOps fileOps;
+    private final Set<String> used = ConcurrentHashMap.newKeySet();
+    private volatile Consumer<String> onFirstUse = region -> { };
 
     RegionRegistry(Path root, FileOps fileOps) {
         this.root = root;
         this.fileOps = fileOps;
+    }
+
+    /**
+     * Runs {@code action} once per region, before this registry first reads or changes it (the
+     * cloud recovers interrupted launches there). If it fails, the next use runs it again.
+     */
+    void onFirstUse(Consumer<String> action) {
+        this.onFirstUse = action;
+    }
+
+    private void firstUse(String region) {
+        String name = Region.named(region).name();
+        if (used.add(name)) {
+            try {
+                onFirstUse.accept(name);
+            } catch (RuntimeException | Error e) {
+                used.remove(name);
+                throw e;
+            }
+        }
+    }
+
+    /** Where an instance's instance-store volumes live: {@code regions/R/instance-store/INSTANCE/}. */
+    Path instanceStoreDir(String region, String instanceId) {
+        return regionDir(region).resolve("instance-store").resolve(instanceId);
     }
 
     /** The directory that holds one region's state. */
@@ -32,6 +62,7 @@ final class RegionRegistry {
 
     /** The region's images and instances as last saved (empty if nothing was saved yet). */
     RegionState load(String region) {
+        firstUse(region);
         Path file = regionDir(region).resolve("registry.json");
         RegionState state = AtomicFiles.read(file, RegionState.class);
         if (state == null) {
@@ -51,6 +82,7 @@ final class RegionRegistry {
      * {@code change} throws, nothing is saved.
      */
     <T> T mutate(String region, Function<RegionState, T> change) {
+        firstUse(region);
         Path dir = regionDir(region);
         try {
             Files.createDirectories(dir);

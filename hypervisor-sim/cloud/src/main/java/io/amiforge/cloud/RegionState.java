@@ -8,22 +8,35 @@ import java.util.List;
 
 /**
  * What a region's registry persists in one document ({@code regions/NAME/registry.json}): its
- * images and instances, and the format version. Images and instances are updated together,
- * atomically.
+ * images and instances, the launches and starts in progress ({@link InFlight}), and the format
+ * version. All of them are updated together, atomically. ({@code inFlight} is absent in
+ * documents written before it existed: none in progress.)
  */
 record RegionState(@JsonProperty("formatVersion") int formatVersion,
                    @JsonProperty("images") List<MachineImage> images,
-                   @JsonProperty("instances") List<Instance> instances) {
+                   @JsonProperty("instances") List<Instance> instances,
+                   @JsonProperty("inFlight") List<InFlight> inFlight) {
 
     static final int FORMAT_VERSION = 1;
 
     RegionState {
         images = images == null ? new ArrayList<>() : new ArrayList<>(images);
         instances = instances == null ? new ArrayList<>() : new ArrayList<>(instances);
+        inFlight = inFlight == null ? new ArrayList<>() : new ArrayList<>(inFlight);
     }
 
     static RegionState empty() {
-        return new RegionState(FORMAT_VERSION, List.of(), List.of());
+        return new RegionState(FORMAT_VERSION, List.of(), List.of(), List.of());
+    }
+
+    /** Records that this process is doing {@code operation} on {@code instanceId}. */
+    void begin(String instanceId, InFlight.Operation operation) {
+        inFlight.add(InFlight.byThisProcess(instanceId, operation));
+    }
+
+    /** Forgets the operation in progress on {@code instanceId}, if any. */
+    void finish(String instanceId) {
+        inFlight.removeIf(f -> f.instanceId().equals(instanceId));
     }
 
     /** The image {@code imageId}, whoever owns it; {@code InvalidAMIID.NotFound} if there is none. */
