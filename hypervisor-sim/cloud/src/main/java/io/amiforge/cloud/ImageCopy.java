@@ -42,25 +42,38 @@ final class ImageCopy {
             }
         }
         SnapshotCopier copier = new SnapshotCopier(cloud.store(sourceRegion), sourceRegion, cloud.store(destRegion, caller));
-        List<BlockDeviceMapping> mappings = new ArrayList<>();
-        for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
-            if (mapping.ebs() == null) {
-                mappings.add(mapping);
-                continue;
+        String copyId = Ids.next("ami");
+        MachineImage copy;
+        try {
+            List<BlockDeviceMapping> mappings = new ArrayList<>();
+            for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
+                if (mapping.ebs() == null) {
+                    mappings.add(mapping);
+                    continue;
+                }
+                String copied = copier.copy(mapping.ebs().snapshotId());
+                BlockDeviceMapping.Ebs ebs = mapping.ebs();
+                mappings.add(new BlockDeviceMapping(mapping.deviceName(),
+                        new BlockDeviceMapping.Ebs(copied, ebs.volumeSize(), ebs.volumeType(), ebs.deleteOnTermination(), ebs.encrypted()),
+                        null, null));
             }
-            String copied = copier.copy(mapping.ebs().snapshotId());
-            BlockDeviceMapping.Ebs ebs = mapping.ebs();
-            mappings.add(new BlockDeviceMapping(mapping.deviceName(),
-                    new BlockDeviceMapping.Ebs(copied, ebs.volumeSize(), ebs.volumeType(), ebs.deleteOnTermination(), ebs.encrypted()),
-                    null, null));
+            String kernelId = image.virtualizationType() == VirtualizationType.PARAVIRTUAL
+                    ? PvGrubKernels.equivalentIn(image.kernelId(), destRegion, image.architecture()) : null;
+            copy = new MachineImage(copyId, name != null ? name : image.name(), image.description(), caller,
+                    null, Timestamps.now(), ImageState.AVAILABLE, image.architecture(), image.virtualizationType(),
+                    image.rootDeviceType(), image.rootDeviceName(), mappings, kernelId, image.ramdiskId(), null,
+                    image.productCodes(), image.bootMode(), imageId, sourceRegion, LaunchPermissions.NONE);
+            images.add(destRegion, copy);
+        } catch (RuntimeException e) {
+            // nothing of a copy that is not registered stays; one that is (only a late fsync failed) keeps its snapshots
+            if (!images.isRegistered(destRegion, copyId)) {
+                RuntimeException undo = copier.undo();
+                if (undo != null) {
+                    e.addSuppressed(undo);
+                }
+            }
+            throw e;
         }
-        String kernelId = image.virtualizationType() == VirtualizationType.PARAVIRTUAL
-                ? PvGrubKernels.equivalentIn(image.kernelId(), destRegion, image.architecture()) : null;
-        MachineImage copy = new MachineImage(Ids.next("ami"), name != null ? name : image.name(), image.description(), caller,
-                null, Timestamps.now(), ImageState.AVAILABLE, image.architecture(), image.virtualizationType(),
-                image.rootDeviceType(), image.rootDeviceName(), mappings, kernelId, image.ramdiskId(), null,
-                image.productCodes(), image.bootMode(), imageId, sourceRegion, LaunchPermissions.NONE);
-        images.add(destRegion, copy);
         return new Cloud.CopyResult(copy, copier.blocksCopied(), copier.blocksSkipped(), copier.blockSize());
     }
 }

@@ -82,13 +82,13 @@ final class InstanceLifecycle {
         Instance pending = new Instance(instanceId, imageId, type.name(), caller, region, az, InstanceState.PENDING,
                 null, Timestamps.now(), image.architecture(), image.virtualizationType(), image.rootDeviceType(),
                 image.rootDeviceName(), planned, null);
-        registry.mutate(region, s -> {
-            s.instances().add(pending);
-            s.begin(instanceId, InFlight.Operation.LAUNCH);
-            return null;
-        });
         Instance launched;
         try {
+            registry.mutate(region, s -> {
+                s.instances().add(pending);
+                s.begin(instanceId, InFlight.Operation.LAUNCH);
+                return null;
+            });
             TenantStore store = cloud.store(region, caller);
             List<Instance.AttachedVolume> volumes = new ArrayList<>(planned);
             for (BlockDeviceMapping mapping : image.blockDeviceMappings()) {
@@ -105,7 +105,7 @@ final class InstanceLifecycle {
             }
             launched = pending.withVolumes(volumes);
         } catch (RuntimeException e) {
-            abandonLaunch(region, pending, e);
+            endFailed(region, pending, InFlight.Operation.LAUNCH, "launch", e);
             throw e;
         }
         return boot(region, launched, image, type, "launched");
@@ -115,11 +115,22 @@ final class InstanceLifecycle {
         return instanceId + "-" + mapping.deviceName().substring("/dev/".length());
     }
 
-    private void abandonLaunch(String region, Instance pending, RuntimeException cause) {
+    /**
+     * Ends a launch or start that failed in this process (terminated with its volumes released,
+     * or stopped again), with {@code cause} as the state reason. If that fails too, the failure is
+     * added to {@code cause}; the first use of the region after this process has gone ends it.
+     */
+    private void endFailed(String region, Instance instance, InFlight.Operation operation, String step,
+                           RuntimeException cause) {
+        String reason = "Server.InternalError: the " + step + " failed: " + cause.getMessage();
         try {
-            recovery.endLaunch(region, pending, "Server.InternalError: the launch failed: " + cause.getMessage());
+            if (operation == InFlight.Operation.LAUNCH) {
+                recovery.endLaunch(region, instance, reason);
+            } else {
+                recovery.endStart(region, instance, reason);
+            }
         } catch (RuntimeException e) {
-            cause.addSuppressed(e); // ended by the first open of the region after this process has gone
+            cause.addSuppressed(e);
         }
     }
 
@@ -149,37 +160,33 @@ final class InstanceLifecycle {
 
     /**
      * Boots the pending {@code instance} and records it running with the boot's outcome (its
-     * operation in progress finished in the same change). If booting throws, a launch is ended
-     * ({@code terminated}, volumes released) and a start goes back to {@code stopped}.
+     * operation in progress finished in the same change). If booting or that change fails, a
+     * launch is ended ({@code terminated}, volumes released) and a start goes back to
+     * {@code stopped} (neither is touched if the change stood after all).
      */
     private Instance boot(String region, Instance instance, MachineImage image, InstanceType type, String reason) {
-        BootReport report;
-        try (BlockDevice root = openAttached(region, instance.rootVolume())) {
-            report = booter.boot(root, image, type);
-        } catch (RuntimeException e) {
-            String why = "Server.InternalError: the boot failed: " + e.getMessage();
-            try {
-                if (reason.equals("launched")) {
-                    recovery.endLaunch(region, instance, why);
-                } else {
-                    recovery.endStart(region, instance, why);
-                }
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
+        try {
+            BootReport report;
+            try (BlockDevice root = openAttached(region, instance.rootVolume())) {
+                report = booter.boot(root, image, type);
             }
+            String kernel = report.kernel() == null ? null
+                    : (report.kernel().version() != null ? report.kernel().version() : report.kernel().path());
+            Instance.BootSummary summary = new Instance.BootSummary(report.result().wireName(), kernel, report.error(),
+                    report.console());
+            String id = instance.instanceId();
+            return registry.mutate(region, state -> {
+                Instance updated = state.instance(id, instance.ownerId(), region).withVolumes(instance.blockDeviceMappings())
+                        .with(InstanceState.RUNNING, reason).withBoot(summary);
+                state.replace(updated);
+                state.finish(id);
+                return updated;
+            });
+        } catch (RuntimeException e) {
+            endFailed(region, instance, reason.equals("launched") ? InFlight.Operation.LAUNCH : InFlight.Operation.START,
+                    "boot", e);
             throw e;
         }
-        String kernel = report.kernel() == null ? null
-                : (report.kernel().version() != null ? report.kernel().version() : report.kernel().path());
-        Instance.BootSummary summary = new Instance.BootSummary(report.result().wireName(), kernel, report.error(), report.console());
-        String id = instance.instanceId();
-        return registry.mutate(region, state -> {
-            Instance updated = state.instance(id, instance.ownerId(), region).withVolumes(instance.blockDeviceMappings())
-                    .with(InstanceState.RUNNING, reason).withBoot(summary);
-            state.replace(updated);
-            state.finish(id);
-            return updated;
-        });
     }
 
     Instance stop(String caller, String region, String instanceId) {
@@ -197,12 +204,19 @@ final class InstanceLifecycle {
         if (instance.state() == InstanceState.RUNNING) {
             return instance;
         }
-        Instance pending = registry.mutate(region, state -> {
-            Instance updated = state.instance(instanceId, caller, region).with(InstanceState.PENDING, null);
-            state.replace(updated);
-            state.begin(instanceId, InFlight.Operation.START);
-            return updated;
-        });
+        Instance pending;
+        try {
+            pending = registry.mutate(region, state -> {
+                Instance updated = state.instance(instanceId, caller, region).with(InstanceState.PENDING, null);
+                state.replace(updated);
+                state.begin(instanceId, InFlight.Operation.START);
+                return updated;
+            });
+        } catch (RuntimeException e) {
+            // the change may stand even so (only the directory fsync after the rename failed)
+            endFailed(region, instance, InFlight.Operation.START, "start", e);
+            throw e;
+        }
         return boot(region, pending, imageOf(region, pending), InstanceType.named(pending.instanceType()), "started");
     }
 

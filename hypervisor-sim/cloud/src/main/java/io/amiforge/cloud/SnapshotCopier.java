@@ -5,7 +5,9 @@ import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.TenantStore;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
 
 /**
@@ -25,6 +27,7 @@ final class SnapshotCopier {
     private final SnapshotStore source;
     private final String sourceRegion;
     private final TenantStore destination;
+    private final List<String> created = new ArrayList<>();
     private long blocksCopied;
     private long blocksSkipped;
     private int blockSize;
@@ -60,6 +63,7 @@ final class SnapshotCopier {
                         layer.description() == null ? "Copied from " + sourceRegion + "/" + layer.id()
                                 : layer.description() + " [copied from " + sourceRegion + "/" + layer.id() + "]");
             }
+            created.add(parentCopy.id());
             destination.setSnapshotAttribute(parentCopy.id(), COPIED_FROM, sourceRegion + "/" + layer.id());
             blocksCopied += present.getLongCardinality();
         }
@@ -71,6 +75,23 @@ final class SnapshotCopier {
         String owner = destination.account().value();
         return destination.listSnapshots().stream()
                 .filter(s -> owner.equals(s.ownerId()) && key.equals(s.attributes().get(COPIED_FROM))).findFirst().orElse(null);
+    }
+
+    /**
+     * Deletes the snapshots this copier made, newest first (a copy that will not be registered
+     * leaves nothing behind); earlier copies it reused stay. Returns the first failure, or null.
+     */
+    RuntimeException undo() {
+        RuntimeException failure = null;
+        for (int i = created.size() - 1; i >= 0; i--) {
+            try {
+                destination.deleteSnapshot(created.get(i));
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        created.clear();
+        return failure;
     }
 
     long blocksCopied() {
