@@ -104,9 +104,14 @@ public final class VolumeCommand {
                     StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
                 long size = Math.ceilDiv(Math.max(source.size(), 1), bs) * (long) bs;
-                try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs))) {
-                    copy(source, volume, source.size());
-                    volume.flush();
+                // all or nothing: a failed or killed import leaves no volume of that name (ImportGuard)
+                try (ImportGuard guard = ImportGuard.begin(session.raw(), name)) {
+                    try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs))) {
+                        guard.created(store.volume(name).id());
+                        copy(source, volume, source.size());
+                        volume.flush();
+                    }
+                    guard.commit();
                 }
                 VolumeInfo info = store.volume(name);
                 print(StoreAccess.json(info), info.id() + "\t" + info.name());
