@@ -3,11 +3,14 @@ package io.amiforge.cli.fs;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cli.common.ImageOptions;
+import io.amiforge.cli.common.JsonBytes;
 import io.amiforge.imagefmt.ext.ExtFileSystem;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,7 +18,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code amiforge fs cat IMAGE PATH [--partition N]}: writes the raw bytes of a regular file
- * (symbolic links followed) to standard output, streamed in 1 MiB pieces.
+ * (symbolic links followed) to standard output, streamed in 1 MiB pieces; with {@code --json},
+ * one JSON document with the bytes in base64 ({@link JsonBytes}).
  */
 @Command(name = "cat", mixinStandardHelpOptions = true, description = "Write a file from a filesystem inside a disk image to stdout.")
 public final class FsCatCommand extends CommandBase {
@@ -39,21 +43,35 @@ public final class FsCatCommand extends CommandBase {
 
     @Override
     protected int execute() throws IOException {
-        OutputStream out = target != null ? target : System.out;
         try (FsImages.Opened opened = FsImages.open(imageOptions.source(image), partition)) {
             ExtFileSystem.ExtFile file = opened.fs().openFile(path);
-            byte[] buf = new byte[1 << 20];
-            long pos = 0;
-            while (pos < file.size()) {
-                int n = file.read(pos, buf, 0, buf.length);
-                if (n <= 0) {
-                    throw new AmiforgeException(AmiforgeException.Kind.FAILED, "IOError", image + ": " + path + ": short read at " + pos);
+            if (global().json()) { // one JSON document: the file's bytes in base64, never raw bytes beside it
+                Map<String, Object> fields = new LinkedHashMap<>();
+                fields.put("image", image.toString());
+                fields.put("path", path);
+                fields.put("size", file.size());
+                try (JsonBytes json = JsonBytes.begin(out(), fields)) {
+                    copy(file, json.content());
                 }
-                out.write(buf, 0, n);
-                pos += n;
+                return 0;
             }
-            out.flush();
+            OutputStream out = target != null ? target : System.out;
+            copy(file, out);
         }
         return 0;
+    }
+
+    private void copy(ExtFileSystem.ExtFile file, OutputStream out) throws IOException {
+        byte[] buf = new byte[1 << 20];
+        long pos = 0;
+        while (pos < file.size()) {
+            int n = file.read(pos, buf, 0, buf.length);
+            if (n <= 0) {
+                throw new AmiforgeException(AmiforgeException.Kind.FAILED, "IOError", image + ": " + path + ": short read at " + pos);
+            }
+            out.write(buf, 0, n);
+            pos += n;
+        }
+        out.flush();
     }
 }

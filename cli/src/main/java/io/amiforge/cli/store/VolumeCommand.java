@@ -5,6 +5,7 @@ import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cli.common.ImageOptions;
+import io.amiforge.cli.common.JsonBytes;
 import io.amiforge.cli.common.OutputPaths;
 import io.amiforge.cli.common.Size;
 import io.amiforge.imagefmt.format.ImageFormats;
@@ -237,7 +238,13 @@ public final class VolumeCommand {
                             + " runs past the end of volume " + name + " (size " + volume.size() + ")");
                 }
                 out().flush();
-                OutputStream sink = output == null ? System.out : Files.newOutputStream(output);
+                Map<String, Object> fields = new java.util.LinkedHashMap<>();
+                fields.put("name", name);
+                fields.put("offset", offset.bytes());
+                fields.put("length", length.bytes());
+                // with --json and no -o: one JSON document with the bytes in base64, never raw bytes beside it
+                JsonBytes json = global().json() && output == null ? JsonBytes.begin(out(), fields) : null;
+                OutputStream sink = json != null ? json.content() : output == null ? System.out : Files.newOutputStream(output);
                 try {
                     MemorySegment buf = arena.allocate(COPY_CHUNK, 4096);
                     byte[] bytes = new byte[COPY_CHUNK];
@@ -250,9 +257,15 @@ public final class VolumeCommand {
                     }
                     sink.flush();
                 } finally {
-                    if (output != null) {
+                    if (json != null) {
+                        json.close();
+                    } else if (output != null) {
                         sink.close();
                     }
+                }
+                if (global().json() && output != null) {
+                    fields.put("output", output.toString());
+                    print(fields, null);
                 }
             }
             return 0;
