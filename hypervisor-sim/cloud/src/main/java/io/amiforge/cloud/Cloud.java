@@ -25,7 +25,7 @@ import java.util.Map;
  * registry's persistence ({@link RegionRegistry}), images ({@link ImageRegistry}), launch
  * permissions and snapshot authority ({@link ImagePermissions}), CopyImage ({@link ImageCopy}),
  * the instance lifecycle ({@link InstanceLifecycle}), the ending of interrupted launches
- * ({@link LaunchRecovery}) and CreateImage ({@link ImageCapture}).
+ * ({@link InstanceRecovery}) and CreateImage ({@link ImageCapture}).
  *
  * <p>Layout: per region {@code ROOT/regions/NAME/store/} (the snapshot store),
  * {@code ROOT/regions/NAME/registry.json} (images and instances) with its lock
@@ -53,7 +53,7 @@ public final class Cloud implements AutoCloseable {
         this.images = new ImageRegistry(this, registry);
         this.permissions = new ImagePermissions(this, registry);
         this.copies = new ImageCopy(this, registry, images, permissions);
-        LaunchRecovery recovery = new LaunchRecovery(this, registry);
+        InstanceRecovery recovery = new InstanceRecovery(this, registry);
         registry.onFirstUse(recovery::recover);
         this.instances = new InstanceLifecycle(this, registry, images, permissions, recovery, booter);
         this.captures = new ImageCapture(this, images, instances);

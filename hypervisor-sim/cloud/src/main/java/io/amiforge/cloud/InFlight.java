@@ -5,10 +5,11 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * A launch or start in progress, recorded in the registry in the same change that puts its
- * instance in {@code pending} and removed in the change that takes it out. It names the process
+ * A launch, start or terminate in progress, recorded in the registry in the same change that
+ * puts its instance in {@code pending} (or {@code shutting-down}) and removed in the change that
+ * takes it out. It names the process
  * doing it (pid and start time, so a reused pid is not mistaken for it): when that process is
- * gone, the operation was interrupted and {@link LaunchRecovery} finishes it.
+ * gone, the operation was interrupted and {@link InstanceRecovery} ends it.
  */
 record InFlight(@JsonProperty("instanceId") String instanceId,
                 @JsonProperty("operation") Operation operation,
@@ -20,7 +21,9 @@ record InFlight(@JsonProperty("instanceId") String instanceId,
         /** RunInstances: the instance's volumes are being made and it is booting for the first time. */
         LAUNCH,
         /** StartInstances: a stopped instance is booting again from its kept volumes. */
-        START
+        START,
+        /** TerminateInstances: the instance is shutting down and its volumes are being released. */
+        TERMINATE
     }
 
     /** {@code operation} on {@code instanceId}, by this process. */

@@ -28,11 +28,11 @@ final class InstanceLifecycle {
     private final RegionRegistry registry;
     private final ImageRegistry images;
     private final ImagePermissions permissions;
-    private final LaunchRecovery recovery;
+    private final InstanceRecovery recovery;
     private final Booter booter;
 
     InstanceLifecycle(Cloud cloud, RegionRegistry registry, ImageRegistry images, ImagePermissions permissions,
-                      LaunchRecovery recovery, Booter booter) {
+                      InstanceRecovery recovery, Booter booter) {
         this.recovery = recovery;
         this.cloud = cloud;
         this.registry = registry;
@@ -78,7 +78,7 @@ final class InstanceLifecycle {
             }
         }
         // The instance is recorded pending, with the volumes it will have, before any is made:
-        // a launch that fails or whose process dies is ended by LaunchRecovery, never left pending.
+        // a launch that fails or whose process dies is ended by InstanceRecovery, never left pending.
         Instance pending = new Instance(instanceId, imageId, type.name(), caller, region, az, InstanceState.PENDING,
                 null, Timestamps.now(), image.architecture(), image.virtualizationType(), image.rootDeviceType(),
                 image.rootDeviceName(), planned, null);
@@ -231,27 +231,16 @@ final class InstanceLifecycle {
         if (instance.state() == InstanceState.TERMINATED) {
             return instance;
         }
-        update(region, instanceId, caller, i -> i.with(InstanceState.SHUTTING_DOWN, "User initiated (" + Timestamps.now() + ")"));
-        TenantStore store = cloud.store(region, caller);
-        List<Instance.AttachedVolume> after = new ArrayList<>();
-        for (Instance.AttachedVolume volume : instance.blockDeviceMappings()) {
-            if (volume.deleted()) {
-                after.add(volume);
-            } else if (volume.ephemeral()) {
-                after.add(volume.markDeleted());
-            } else {
-                store.attach(volume.volumeName(), null); // detached: the volume may now be deleted or rolled back
-                if (volume.deleteOnTermination()) {
-                    store.deleteVolume(volume.volumeName());
-                    after.add(volume.markDeleted());
-                } else {
-                    after.add(volume);
-                }
-            }
-        }
-        DirectoryTrees.delete(registry.instanceStoreDir(region, instanceId));
-        return update(region, instanceId, caller,
-                i -> i.withVolumes(after).with(InstanceState.TERMINATED, "User initiated (" + Timestamps.now() + ")"));
+        // recorded in progress first: a terminate that dies part way is finished by InstanceRecovery
+        Instance shuttingDown = registry.mutate(region, state -> {
+            Instance updated = state.instance(instanceId, caller, region)
+                    .with(InstanceState.SHUTTING_DOWN, "User initiated (" + Timestamps.now() + ")");
+            state.replace(updated);
+            state.finish(instanceId);
+            state.begin(instanceId, InFlight.Operation.TERMINATE);
+            return updated;
+        });
+        return recovery.finishTermination(region, shuttingDown);
     }
 
     List<Instance> describe(String caller, String region, String instanceId) {

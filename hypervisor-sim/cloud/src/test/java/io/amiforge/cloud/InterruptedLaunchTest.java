@@ -24,11 +24,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A launch killed part way (a child JVM that dies as by {@code kill -9} before its Nth file
+ * A launch or a terminate killed part way (a child JVM that dies as by {@code kill -9} before its Nth file
  * operation, for every N, or is killed while it boots) leaves no instance {@code pending} and no
  * volume behind once the cloud is opened again: the instance is {@code terminated} with a
  * {@code Server.InternalError} reason and its clone deleted; a killed start leaves it
- * {@code stopped} with its volume. A launch that fails in process ends the same way at once.
+ * {@code stopped} with its volume; a killed terminate is finished. A launch that fails in
+ * process ends the same way at once.
  */
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 class InterruptedLaunchTest {
@@ -66,6 +67,44 @@ class InterruptedLaunchTest {
         assertThat(kills).as("kill points exercised").isGreaterThan(10);
         assertThat(killedPending).as("kills that left a pending instance to recover").isGreaterThan(0);
         assertThat(killedWithACloneMade).as("kills that left a pending instance's clone volume to release").isGreaterThan(0);
+    }
+
+    @Test
+    void aTerminateKilledAtEachFileOperationIsFinishedOnTheNextOpen() throws Exception {
+        String image = registerImage();
+        int kills = 0;
+        int leftShuttingDown = 0;
+        for (int n = 1; ; n++) {
+            assertThat(n).as("file operations of one terminate").isLessThan(300);
+            String instance;
+            try (Cloud cloud = Cloud.open(root, InterruptedLaunchTest::boot)) {
+                instance = cloud.runInstance(OWNER, REGION, image, "t3.micro", null).instanceId();
+            }
+            Processes.Result result = child("terminate", instance, n, false).run();
+            boolean killed = result.exitCode() == 137;
+            assertThat(killed || result.exitCode() == 0).as("child exit %d at N=%d:\n%s", result.exitCode(), n,
+                    result.output()).isTrue();
+            leftShuttingDown += (int) RegistryView.read(root).state().instances().stream()
+                    .filter(i -> i.state() == InstanceState.SHUTTING_DOWN).count();
+            checkInvariants("terminate killed at file operation " + n);
+            try (Cloud cloud = Cloud.open(root, InterruptedLaunchTest::boot)) {
+                Instance after = cloud.describeInstances(OWNER, REGION, instance).getFirst();
+                if (after.state() == InstanceState.RUNNING) { // killed before the terminate began
+                    assertThat(killed).isTrue();
+                    cloud.terminateInstance(OWNER, REGION, instance);
+                } else {
+                    assertThat(after.stateTransitionReason()).as("N=%d", n).startsWith("User initiated (");
+                }
+            }
+            if (!killed) {
+                break;
+            }
+            kills++;
+        }
+        System.out.printf("terminate killed at %d file operations; %d left an instance shutting down%n", kills,
+                leftShuttingDown);
+        assertThat(kills).as("kill points exercised").isGreaterThan(3);
+        assertThat(leftShuttingDown).as("kills that left an instance shutting down to finish").isGreaterThan(0);
     }
 
     @Test
@@ -177,7 +216,8 @@ class InterruptedLaunchTest {
                 assertThat(instance.state()).as(where + ": " + instance.instanceId())
                         .isIn(InstanceState.RUNNING, InstanceState.TERMINATED);
                 if (instance.state() == InstanceState.TERMINATED) {
-                    assertThat(instance.stateTransitionReason()).as(where).startsWith("Server.InternalError: ");
+                    assertThat(instance.stateTransitionReason()).as(where)
+                            .matches("(Server.InternalError: |User initiated \\().*");
                     assertThat(instance.blockDeviceMappings()).as(where).allMatch(Instance.AttachedVolume::deleted);
                 } else {
                     for (Instance.AttachedVolume v : instance.blockDeviceMappings()) {

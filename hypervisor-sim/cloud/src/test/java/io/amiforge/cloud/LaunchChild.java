@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * A child JVM for {@link InterruptedLaunchTest}: {@code ROOT ACCOUNT run IMAGE N} launches the
  * image, dying as by {@code kill -9} ({@link Runtime#halt}) just before its Nth file operation
- * (0: never); {@code ROOT ACCOUNT start INSTANCE 0} starts a stopped instance. With
+ * (0: never); {@code start INSTANCE} starts a stopped instance and {@code terminate INSTANCE}
+ * terminates one, likewise. With
  * {@code hang} as a sixth argument the boot prints {@code booting} and waits to be killed.
  * Prints {@code done ID} when the operation returned.
  */
@@ -30,9 +31,12 @@ public final class LaunchChild {
         });
         try (Cloud cloud = Cloud.open(root, (device, image, type) -> boot(device, image, hang),
                 (op, path) -> faults.before(op.name(), path))) {
-            Instance instance = args[2].equals("run")
-                    ? cloud.runInstance(account, InterruptedLaunchTest.REGION, args[3], "t3.micro", null)
-                    : cloud.startInstance(account, InterruptedLaunchTest.REGION, args[3]);
+            Instance instance = switch (args[2]) {
+                case "run" -> cloud.runInstance(account, InterruptedLaunchTest.REGION, args[3], "t3.micro", null);
+                case "start" -> cloud.startInstance(account, InterruptedLaunchTest.REGION, args[3]);
+                case "terminate" -> cloud.terminateInstance(account, InterruptedLaunchTest.REGION, args[3]);
+                default -> throw new IllegalArgumentException("unknown operation " + args[2]);
+            };
             System.out.println("done " + instance.instanceId() + " after " + faults.count() + " file operations");
         }
     }

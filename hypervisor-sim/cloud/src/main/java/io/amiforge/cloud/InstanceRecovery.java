@@ -7,34 +7,38 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Ends launches and starts that will never finish, so no instance stays {@code pending} and no
- * volume made for it is left behind. A launch that failed, or whose process died (found when a
- * region is first used by a {@link Cloud}: an {@link InFlight} whose process is gone), releases
- * the volumes it made (detached and deleted, its instance storage removed) and ends
- * {@code terminated}; an interrupted start keeps the volumes and ends {@code stopped}. Either way
- * the state reason says why ({@code Server.InternalError: ...}), as EC2 reports a launch that
- * failed.
+ * Ends instance operations that will never finish, so no instance stays {@code pending} or
+ * {@code shutting-down} and no volume made for it is left behind. A launch that failed, or whose
+ * process died (found when a region is first used by a {@link Cloud}: an {@link InFlight} whose
+ * process is gone), releases the volumes it made (detached and deleted, its instance storage
+ * removed) and ends {@code terminated}; an interrupted start keeps the volumes and ends
+ * {@code stopped}, both with a state reason saying why ({@code Server.InternalError: ...}), as
+ * EC2 reports a launch that failed. An interrupted terminate is finished: it is idempotent.
  */
-final class LaunchRecovery {
+final class InstanceRecovery {
 
     private final Cloud cloud;
     private final RegionRegistry registry;
 
-    LaunchRecovery(Cloud cloud, RegionRegistry registry) {
+    InstanceRecovery(Cloud cloud, RegionRegistry registry) {
         this.cloud = cloud;
         this.registry = registry;
     }
 
-    /** Ends every pending instance of {@code region} whose launching or starting process has died. */
+    /** Ends every pending or shutting-down instance of {@code region} whose process has died. */
     void recover(String region) {
         RegionState state = registry.load(region);
         for (Instance instance : state.instances()) {
-            if (instance.state() != InstanceState.PENDING) {
+            if (instance.state() != InstanceState.PENDING && instance.state() != InstanceState.SHUTTING_DOWN) {
                 continue;
             }
             InFlight op = state.inFlight().stream().filter(f -> f.instanceId().equals(instance.instanceId()))
                     .findFirst().orElse(null);
             if (op != null && op.processAlive()) {
+                continue;
+            }
+            if (instance.state() == InstanceState.SHUTTING_DOWN) {
+                finishTermination(region, instance);
                 continue;
             }
             String who = op == null ? "a process of an earlier amiforge" : "process " + op.pid();
@@ -66,6 +70,40 @@ final class LaunchRecovery {
         end(region, instance, i -> i.withVolumes(released).with(InstanceState.TERMINATED, reason));
     }
 
+    /**
+     * Terminates a {@code shutting-down} instance: instance-store volumes are gone, EBS volumes
+     * are detached and deleted when their DeleteOnTermination is set; then {@code terminated},
+     * keeping the shutdown's reason. Idempotent, so an interrupted termination is finished by
+     * running it again.
+     */
+    Instance finishTermination(String region, Instance instance) {
+        TenantStore store = cloud.store(region, instance.ownerId());
+        List<Instance.AttachedVolume> after = new ArrayList<>();
+        for (Instance.AttachedVolume volume : instance.blockDeviceMappings()) {
+            if (volume.deleted()) {
+                after.add(volume);
+            } else if (volume.ephemeral()) {
+                after.add(volume.markDeleted());
+            } else if (volume.deleteOnTermination()) {
+                deleteIfPresent(store, volume.volumeName());
+                after.add(volume.markDeleted());
+            } else {
+                detachIfPresent(store, volume.volumeName()); // the volume may now be deleted or rolled back
+                after.add(volume);
+            }
+        }
+        DirectoryTrees.delete(registry.instanceStoreDir(region, instance.instanceId()));
+        String id = instance.instanceId();
+        return registry.mutate(region, state -> {
+            Instance current = state.instance(id, instance.ownerId(), region);
+            Instance ended = current.state() == InstanceState.TERMINATED ? current
+                    : current.withVolumes(after).with(InstanceState.TERMINATED, current.stateTransitionReason());
+            state.replace(ended);
+            state.finish(id);
+            return ended;
+        });
+    }
+
     /** Ends a start that will not finish: the instance is {@code stopped} again, with {@code reason}, its volumes kept. */
     void endStart(String region, Instance instance, String reason) {
         end(region, instance, i -> i.with(InstanceState.STOPPED, reason));
@@ -82,13 +120,21 @@ final class LaunchRecovery {
     }
 
     private static void deleteIfPresent(TenantStore store, String volumeName) {
+        if (detachIfPresent(store, volumeName)) {
+            store.deleteVolume(volumeName);
+        }
+    }
+
+    /** Detaches the volume; false if it does not exist. */
+    private static boolean detachIfPresent(TenantStore store, String volumeName) {
         try {
             store.attach(volumeName, null);
-            store.deleteVolume(volumeName);
+            return true;
         } catch (StoreException e) {
             if (e.kind() != Kind.NOT_FOUND) {
                 throw e;
             }
+            return false;
         }
     }
 }
