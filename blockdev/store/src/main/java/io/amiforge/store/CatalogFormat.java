@@ -13,9 +13,15 @@ import java.util.zip.CRC32C;
 /**
  * The catalog's text format: one line per record, {@code volume|snapshot key=value ...} with
  * URL-encoded keys and values; a saved catalog ends with {@code crc <crc32c>} over everything
- * before it, and each batch of the log with {@code commit <crc32c of the batch>}.
+ * before it, and each batch of the log with {@code commit <crc32c of the batch>}. The log also
+ * holds deletions, {@code delete-volume name=N} and {@code delete-snapshot id=I} (store format 2).
  */
 final class CatalogFormat {
+
+    /** The log record of a deleted volume ({@code name=}). */
+    static final String DELETE_VOLUME = "delete-volume";
+    /** The log record of a deleted snapshot ({@code id=}). */
+    static final String DELETE_SNAPSHOT = "delete-snapshot";
 
     private CatalogFormat() {
     }
@@ -104,9 +110,27 @@ final class CatalogFormat {
 
     /** CRC32C of {@code body} as 8 hex digits. */
     static String crcOf(String body) {
+        return String.format("%08x", crc(body));
+    }
+
+    /** CRC32C of {@code body}. */
+    static int crc(String body) {
         CRC32C crc = new CRC32C();
         crc.update(body.getBytes(StandardCharsets.UTF_8));
-        return String.format("%08x", crc.getValue());
+        return (int) crc.getValue();
+    }
+
+    /** The checksum of a chained log batch: CRC32C over the previous batch's checksum and the batch. */
+    static int chainCrc(int previous, String batch) {
+        CRC32C crc = new CRC32C();
+        crc.update(new byte[] {(byte) (previous >>> 24), (byte) (previous >>> 16), (byte) (previous >>> 8), (byte) previous});
+        crc.update(batch.getBytes(StandardCharsets.UTF_8));
+        return (int) crc.getValue();
+    }
+
+    /** What the first batch of log {@code generation} chains on (so a batch of another generation never fits). */
+    static int chainSeed(long generation) {
+        return crc("catalog." + generation + ".log");
     }
 
     /** The record line of a volume. */
@@ -155,9 +179,9 @@ final class CatalogFormat {
         return out.append('\n').toString();
     }
 
-    /** One batch for the log: the lines and their commit line. */
-    static byte[] logBatch(String lines) {
-        return (lines + "commit " + crcOf(lines) + "\n").getBytes(StandardCharsets.UTF_8);
+    /** One batch for a chained log: the lines and their commit line, whose checksum is {@link #chainCrc}. */
+    static byte[] logBatch(String lines, int checksum) {
+        return (lines + "commit " + String.format("%08x", checksum) + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
     private static void field(StringBuilder out, String key, String value) {
@@ -168,7 +192,7 @@ final class CatalogFormat {
     }
 
     /** URL-encodes, with a fast path for the common values that need no encoding (ids, numbers). */
-    private static String encode(String value) {
+    static String encode(String value) {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_')) {
