@@ -65,8 +65,10 @@ final class CatalogLog {
     private MemorySegment logMap;
     /** The size of the base this process last read or wrote. */
     private long baseBytes;
-    /** A log at least this long and longer than the base is compacted by the next commit (tests lower it). */
+    /** A log longer than this and than {@link #baseRatio} times the base is compacted by the next durable commit (tests lower it). */
     long minCompactBytes = MIN_COMPACT_BYTES;
+    /** See {@link #minCompactBytes}; 0 in tests compacts at every commit. */
+    double baseRatio = 1;
 
     private final FileOps io;
     /** Space kept for a catalog commit on a full disk (see {@link #commitCatalog}). */
@@ -225,7 +227,7 @@ final class CatalogLog {
             } else {
                 bytes = appendBatch(lines, true);
             }
-            bytes += compactIfLarge(journal);
+            bytes += compactIfLarge(journal, 1);
         }
         keepReserve();
         return bytes;
@@ -240,7 +242,9 @@ final class CatalogLog {
         if (!catalog.chainedLog) {
             return commit(journal);
         }
-        return appendBatch(catalog.pendingLines(), false) + compactIfLarge(journal);
+        // a snapshot compacts only at four times the threshold (a durable commit, which pays for
+        // fsyncs anyway, usually compacts first), so that snapshot latency keeps no compaction in its p99
+        return appendBatch(catalog.pendingLines(), false) + compactIfLarge(journal, 4);
     }
 
     /** Writes the whole catalog as a new base now (locked; an upgrade), durably. Returns bytes written. */
@@ -261,12 +265,13 @@ final class CatalogLog {
     }
 
     /**
-     * Compacts when the log is longer than the base and than {@link #minCompactBytes} (so the
-     * amortised cost of a commit stays O(change)). The commits before stand whatever happens: a
-     * failed compaction leaves the log as it was, and the next commit tries again.
+     * Compacts when the log is longer than {@code factor} times both {@link #minCompactBytes} and
+     * the base (times {@link #baseRatio}), so the amortised cost of a commit stays O(change). The
+     * commits before stand whatever happens: a failed compaction leaves the log as it was, and the
+     * next commit tries again.
      */
-    private int compactIfLarge(Journal journal) {
-        if (logEnd.offset() <= Math.max(minCompactBytes, baseBytes)) {
+    private int compactIfLarge(Journal journal, int factor) {
+        if (logEnd.offset() <= factor * Math.max(minCompactBytes, (long) (baseRatio * baseBytes))) {
             return 0;
         }
         try {
@@ -489,7 +494,7 @@ final class CatalogLog {
      */
     void closing(Journal journal) {
         if (appended) {
-            locked(() -> compactIfLarge(journal));
+            locked(() -> compactIfLarge(journal, 1));
         }
     }
 
