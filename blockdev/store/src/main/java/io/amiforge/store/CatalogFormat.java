@@ -7,6 +7,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.zip.CRC32C;
 
@@ -122,9 +123,14 @@ final class CatalogFormat {
 
     /** The checksum of a chained log batch: CRC32C over the previous batch's checksum and the batch. */
     static int chainCrc(int previous, String batch) {
+        return chainCrc(previous, batch.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** As {@link #chainCrc(int, String)}, over the batch's UTF-8 bytes. */
+    static int chainCrc(int previous, byte[] batch) {
         CRC32C crc = new CRC32C();
         crc.update(new byte[] {(byte) (previous >>> 24), (byte) (previous >>> 16), (byte) (previous >>> 8), (byte) previous});
-        crc.update(batch.getBytes(StandardCharsets.UTF_8));
+        crc.update(batch);
         return (int) crc.getValue();
     }
 
@@ -181,8 +187,21 @@ final class CatalogFormat {
 
     /** One batch for a chained log: the lines and their commit line, whose checksum is {@link #chainCrc}. */
     static byte[] logBatch(String lines, int checksum) {
-        return (lines + "commit " + String.format("%08x", checksum) + "\n").getBytes(StandardCharsets.UTF_8);
+        return logBatch(lines.getBytes(StandardCharsets.UTF_8), checksum);
     }
+
+    /** As {@link #logBatch(String, int)}, from the lines' UTF-8 bytes. */
+    static byte[] logBatch(byte[] lines, int checksum) {
+        byte[] out = new byte[lines.length + COMMIT.length + 9];
+        System.arraycopy(lines, 0, out, 0, lines.length);
+        System.arraycopy(COMMIT, 0, out, lines.length, COMMIT.length);
+        byte[] hex = HexFormat.of().toHexDigits(checksum).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(hex, 0, out, lines.length + COMMIT.length, 8);
+        out[out.length - 1] = '\n';
+        return out;
+    }
+
+    private static final byte[] COMMIT = "commit ".getBytes(StandardCharsets.US_ASCII);
 
     private static void field(StringBuilder out, String key, String value) {
         if (value == null) {

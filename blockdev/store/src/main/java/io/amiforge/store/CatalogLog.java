@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -289,8 +290,9 @@ final class CatalogLog {
     private int appendBatch(String lines, boolean durable) {
         assert depth > 0 : "catalog log appended without its lock";
         long start = logEnd.offset();
-        int chain = CatalogFormat.chainCrc(logEnd.chain(), lines);
-        byte[] batch = CatalogFormat.logBatch(lines, chain);
+        byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
+        int chain = CatalogFormat.chainCrc(logEnd.chain(), bytes);
+        byte[] batch = CatalogFormat.logBatch(bytes, chain);
         try {
             if (log == null) {
                 openLog();
