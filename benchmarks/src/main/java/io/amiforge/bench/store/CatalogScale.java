@@ -60,12 +60,12 @@ public final class CatalogScale {
             for (Volume v : open) {
                 v.close();
             }
-            report("snapshot create, all " + n, create);
-            report("snapshot create, first 1000", Arrays.copyOf(create, Math.min(1000, n)));
-            report("snapshot create, last 1000 (" + (n - Math.min(1000, n)) + ".." + n + " snapshots in the store)",
+            Latencies.report("snapshot create, all " + n, create);
+            Latencies.report("snapshot create, first 1000", Arrays.copyOf(create, Math.min(1000, n)));
+            Latencies.report("snapshot create, last 1000 (" + (n - Math.min(1000, n)) + ".." + n + " snapshots in the store)",
                     Arrays.copyOfRange(create, Math.max(0, n - 1000), n));
             if (durable > 0) {
-                report("durable commit (set attribute, fsync) with " + n + " snapshots", commit);
+                Latencies.report("durable commit (set attribute, fsync) with " + n + " snapshots", commit);
             }
             try (Stream<Path> files = Files.list(storeDir)) {
                 files.filter(p -> p.getFileName().toString().startsWith("catalog")).sorted().forEach(p -> {
@@ -79,13 +79,5 @@ public final class CatalogScale {
         } finally {
             Chains.delete(dir);
         }
-    }
-
-    private static void report(String what, long[] nanos) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        System.out.printf("%s: p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us%n", what,
-                sorted[sorted.length / 2] / 1e3, sorted[(int) (sorted.length * 0.99)] / 1e3,
-                sorted[(int) (sorted.length * 0.999)] / 1e3, sorted[sorted.length - 1] / 1e3);
     }
 }

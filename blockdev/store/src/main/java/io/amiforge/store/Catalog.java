@@ -28,11 +28,13 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The store's metadata: every volume and snapshot record. Persisted as one text file
- * {@code catalog} ({@code amiforge-catalog 1}, one line per object of {@code key=value} fields,
- * URL-encoded, and a last line {@code crc <crc32c>} over everything before it). Every change is
- * committed atomically: write {@code catalog.tmp}, fsync, rename over {@code catalog}, fsync the
- * directory; a crash leaves the old or the new catalog, never a mix.
+ * The store's metadata: every volume and snapshot record, and the changes made to them since
+ * the last commit ({@link #touch}, {@link #removeVolume}, {@link #removeSnapshot}: what the next
+ * commit writes). Persisted as a base, the text file {@code catalog} ({@code amiforge-catalog 3},
+ * one line per object of {@code key=value} fields, URL-encoded, and a last line
+ * {@code crc <crc32c>} over everything before it), written atomically (write
+ * {@code catalog.tmp}, fsync, rename over {@code catalog}, fsync the directory), plus the log of
+ * changes since (see {@link #replayLog} and {@link CatalogLog}).
  */
 final class Catalog {
 

@@ -24,8 +24,8 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * writable block devices over chains of immutable, incremental snapshots.
  *
  * <h2>On disk</h2>
- * {@code FORMAT} (format version), {@code catalog} (every volume and snapshot record, committed
- * atomically) with its log, {@code catalog.lock}, {@code locks/<volume>.lock},
+ * {@code FORMAT} (format version), {@code catalog} (every volume and snapshot record) with its
+ * log of changes (see {@link CatalogLog}), {@code catalog.lock}, {@code catalog.seq}, {@code locks/<volume>.lock},
  * {@code layers/<id>.dat|.idx} (block data with a CRC32C per block; see {@link Layer}).
  *
  * <h2>Semantics</h2>
@@ -38,8 +38,9 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  *   <li>Every mutation runs on the store's journal thread in order (see {@link Journal}). Every
  *       metadata change is atomic and survives the process dying when the call returns, and is
  *       durable (fsynced) when it returns too, except {@link #createSnapshot}, which is made
- *       durable by the next group commit (a volume flush fsyncs the catalog log; another metadata
- *       change or {@link #close} saves the whole catalog) so that it stays O(1). A volume write is durable after {@code flush()}.</li>
+ *       durable by the next group commit (a volume flush, another metadata change or
+ *       {@link #close} fsyncs the catalog log) so that it stays O(1). A metadata change costs
+ *       O(records it changes), not O(catalog). A volume write is durable after {@code flush()}.</li>
  * </ul>
  *
  * <h2>Processes</h2>
