@@ -42,27 +42,19 @@ public final class SnapshotLatency {
                 store.volume("v");
                 trivial[i] = System.nanoTime() - t0;
             }
-            report("(for comparison: a no-op journal round trip)", trivial);
+            Latencies.report("snapshot create (for comparison: a no-op journal round trip)", trivial);
             long[] noWrite = new long[n];
             for (int i = 0; i < n; i++) {
                 long t0 = System.nanoTime();
                 store.createSnapshot("v", "no write " + i);
                 noWrite[i] = System.nanoTime() - t0;
             }
-            report("without a write in between", noWrite);
-            report("all " + n + " (depth 1.." + n + ")", nanos);
-            report("first 64 (depth 1..64)", Arrays.copyOf(nanos, Math.min(64, n)));
-            report("last 64 (depth " + (n - 63) + ".." + n + ")", Arrays.copyOfRange(nanos, Math.max(0, n - 64), n));
+            Latencies.report("snapshot create without a write in between", noWrite);
+            Latencies.report("snapshot create all " + n + " (depth 1.." + n + ")", nanos);
+            Latencies.report("snapshot create first 64 (depth 1..64)", Arrays.copyOf(nanos, Math.min(64, n)));
+            Latencies.report("snapshot create last 64 (depth " + (n - 63) + ".." + n + ")", Arrays.copyOfRange(nanos, Math.max(0, n - 64), n));
         } finally {
             Chains.delete(dir);
         }
-    }
-
-    private static void report(String what, long[] nanos) {
-        long[] sorted = nanos.clone();
-        Arrays.sort(sorted);
-        System.out.printf("snapshot create %s: p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us%n", what,
-                sorted[sorted.length / 2] / 1e3, sorted[(int) (sorted.length * 0.9)] / 1e3,
-                sorted[(int) (sorted.length * 0.99)] / 1e3, sorted[sorted.length - 1] / 1e3);
     }
 }

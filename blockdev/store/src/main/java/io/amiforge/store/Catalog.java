@@ -13,24 +13,35 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The store's metadata: every volume and snapshot record. Persisted as one text file
- * {@code catalog} ({@code amiforge-catalog 1}, one line per object of {@code key=value} fields,
- * URL-encoded, and a last line {@code crc <crc32c>} over everything before it). Every change is
- * committed atomically: write {@code catalog.tmp}, fsync, rename over {@code catalog}, fsync the
- * directory; a crash leaves the old or the new catalog, never a mix.
+ * The store's metadata: every volume and snapshot record, and the changes made to them since
+ * the last commit ({@link #touch}, {@link #removeVolume}, {@link #removeSnapshot}: what the next
+ * commit writes). Persisted as a base, the text file {@code catalog} ({@code amiforge-catalog 3},
+ * one line per object of {@code key=value} fields, URL-encoded, and a last line
+ * {@code crc <crc32c>} over everything before it), written atomically (write
+ * {@code catalog.tmp}, fsync, rename over {@code catalog}, fsync the directory), plus the log of
+ * changes since (see {@link #replayLog} and {@link CatalogLog}).
  */
 final class Catalog {
 
-    static final String HEADER = "amiforge-catalog 2";
+    /** The header of a catalog whose log batches are chained (each commit line covers the one before). */
+    static final String HEADER = "amiforge-catalog 3";
+    /** The header of catalogs written before the chained log; upgraded on open (see {@code SnapshotStore}). */
+    static final String HEADER_V2 = "amiforge-catalog 2";
     /** The header of catalogs written before records had owners; upgraded on open (see {@link #assignDefaultOwner}). */
     static final String HEADER_V1 = "amiforge-catalog 1";
 
@@ -78,8 +89,24 @@ final class Catalog {
 
     /** The generation of the log ({@code catalog.<gen>.log}) holding changes made after this catalog was saved. */
     long logGeneration;
+    /** Whether this catalog's log is chained (format 3); false for a catalog read from an older format. */
+    boolean chainedLog = true;
+
+    /** Where a log's valid batches end, and the checksum the next batch chains on. */
+    record LogEnd(long offset, int chain) {
+
+        /** The start of an empty log of {@code generation}. */
+        static LogEnd start(long generation) {
+            return new LogEnd(0, CatalogFormat.chainSeed(generation));
+        }
+    }
     final Map<String, VolumeRecord> volumes = new LinkedHashMap<>();
     final Map<String, SnapshotRecord> snapshots = new LinkedHashMap<>();
+    /** Records changed since the last commit (identity: a record replaced since is not written). */
+    private final Set<VolumeRecord> touchedVolumes = new LinkedHashSet<>();
+    private final Set<SnapshotRecord> touchedSnapshots = new LinkedHashSet<>();
+    private final Set<String> deletedVolumes = new LinkedHashSet<>();
+    private final Set<String> deletedSnapshots = new LinkedHashSet<>();
 
     static Catalog load(Path file) {
         Catalog catalog = new Catalog();
@@ -93,7 +120,8 @@ final class Catalog {
         }
         String text = new String(bytes, StandardCharsets.UTF_8);
         int crcLine = text.lastIndexOf("crc ");
-        if (!(text.startsWith(HEADER + "\n") || text.startsWith(HEADER_V1 + "\n")) || crcLine < 0) {
+        catalog.chainedLog = text.startsWith(HEADER + "\n");
+        if (!(catalog.chainedLog || text.startsWith(HEADER_V2 + "\n") || text.startsWith(HEADER_V1 + "\n")) || crcLine < 0) {
             throw StoreException.corrupt(file + ": not an amiforge catalog (expected first line '" + HEADER
                     + "' and a last line 'crc ...')");
         }
@@ -111,8 +139,19 @@ final class Catalog {
     }
 
 
-    /** Applies one record line (an upsert by name or id), from the catalog or its log. */
+    /** Applies one record line of a saved catalog (an upsert by name or id). */
     void apply(Path file, int lineNumber, String line) {
+        apply(file, lineNumber, line, Set.of(), new HashSet<>());
+    }
+
+    /**
+     * Applies one record line, from the catalog or its log: an upsert by name or id, or a
+     * {@code delete-volume} / {@code delete-snapshot}. Records of the volumes in {@code held} are
+     * left alone (this process holds their locks, so its records are the newest and the volume
+     * states that point at them stay valid). The layer of a snapshot whose contents change or that
+     * goes away is added to {@code changedLayers}.
+     */
+    void apply(Path file, int lineNumber, String line, Set<String> held, Set<String> changedLayers) {
         if (line.isBlank()) {
             return;
         }
@@ -123,11 +162,28 @@ final class Catalog {
                 case "log" -> logGeneration = Long.parseLong(f.get("gen"));
                 case "volume" -> {
                     VolumeRecord v = CatalogFormat.volume(f);
-                    volumes.put(v.name, v);
+                    if (!held.contains(v.name)) {
+                        volumes.put(v.name, v);
+                    }
                 }
                 case "snapshot" -> {
                     SnapshotRecord s = CatalogFormat.snapshot(f);
-                    snapshots.put(s.id, s);
+                    SnapshotRecord before = snapshots.put(s.id, s);
+                    if (before != null && !layerKey(before).equals(layerKey(s))) {
+                        changedLayers.add(before.layer);
+                    }
+                }
+                case CatalogFormat.DELETE_VOLUME -> {
+                    String name = Objects.requireNonNull(f.get("name"), "name");
+                    if (!held.contains(name)) {
+                        volumes.remove(name);
+                    }
+                }
+                case CatalogFormat.DELETE_SNAPSHOT -> {
+                    SnapshotRecord before = snapshots.remove(Objects.requireNonNull(f.get("id"), "id"));
+                    if (before != null) {
+                        changedLayers.add(before.layer);
+                    }
                 }
                 default -> throw StoreException.corrupt(file + ": line " + lineNumber + ": unknown record '" + kind + "'");
             }
@@ -136,6 +192,78 @@ final class Catalog {
         } catch (RuntimeException e) {
             throw StoreException.corrupt(file + ": line " + lineNumber + ": malformed record (" + e + ")");
         }
+    }
+
+    /** What decides the contents of a snapshot's layer and the chain under it. */
+    static String layerKey(SnapshotRecord s) {
+        return s.layer + ' ' + s.base + ' ' + s.materialized;
+    }
+
+    // ---- changes not yet committed --------------------------------------------------------------
+
+    /** Marks a volume record added or changed: the next commit writes it. */
+    void touch(VolumeRecord v) {
+        touchedVolumes.add(v);
+    }
+
+    /** Marks a snapshot record added or changed: the next commit writes it. */
+    void touch(SnapshotRecord s) {
+        touchedSnapshots.add(s);
+    }
+
+    /** Removes a volume record; the next commit records the deletion. */
+    void removeVolume(String name) {
+        volumes.remove(name);
+        deletedVolumes.add(name);
+    }
+
+    /** Removes a snapshot record; the next commit records the deletion. */
+    void removeSnapshot(String id) {
+        snapshots.remove(id);
+        deletedSnapshots.add(id);
+    }
+
+    /**
+     * The record lines of every change since the last commit: deletions first, then the touched
+     * records still in the catalog (so a name deleted and created again ends up created). Empty
+     * if nothing changed. O(changes).
+     */
+    String pendingLines() {
+        StringBuilder out = new StringBuilder();
+        for (String name : deletedVolumes) {
+            out.append(CatalogFormat.DELETE_VOLUME).append(' ').append("name=").append(CatalogFormat.encode(name)).append('\n');
+        }
+        for (String id : deletedSnapshots) {
+            out.append(CatalogFormat.DELETE_SNAPSHOT).append(' ').append("id=").append(CatalogFormat.encode(id)).append('\n');
+        }
+        for (VolumeRecord v : touchedVolumes) {
+            if (volumes.get(v.name) == v) {
+                out.append(CatalogFormat.line(v));
+            }
+        }
+        for (SnapshotRecord s : touchedSnapshots) {
+            if (snapshots.get(s.id) == s) {
+                out.append(CatalogFormat.line(s));
+            }
+        }
+        return out.toString();
+    }
+
+    /** The changes are committed (or the whole catalog was saved or reloaded). */
+    void clearPending() {
+        touchedVolumes.clear();
+        touchedSnapshots.clear();
+        deletedVolumes.clear();
+        deletedSnapshots.clear();
+    }
+
+    /** Every record line, sorted (to compare two catalogs' contents whatever their order). */
+    List<String> sortedLines() {
+        List<String> lines = new ArrayList<>();
+        volumes.values().forEach(v -> lines.add(CatalogFormat.line(v)));
+        snapshots.values().forEach(s -> lines.add(CatalogFormat.line(s)));
+        Collections.sort(lines);
+        return lines;
     }
 
     String serialize() {
@@ -151,22 +279,25 @@ final class Catalog {
     }
 
     /**
-     * Replays the catalog log ({@code catalog.<gen>.log}) from byte {@code from}: batches of
-     * record lines, each closed by {@code commit <crc32c of the batch>}. A batch without an intact
-     * commit line (a torn append) is ignored, and so is anything after it; records of a valid
-     * batch replace those of the same name or id. Returns the byte just after the last valid
-     * batch (where the next batch goes), or {@code from} if the log does not exist.
+     * Replays the catalog log ({@code catalog.<gen>.log}) from {@code from}: batches of record
+     * lines, each closed by {@code commit <crc32c>}; in a chained log (format 3) the checksum
+     * covers the previous batch's checksum and the batch, so a batch counts only right after the
+     * one it was written after. A batch without an intact commit line (a torn append) is ignored,
+     * and so is anything after it (even a stale batch a shorter later one left uncovered). Records
+     * of a valid batch are applied in order (see {@link #apply(Path, int, String, Set, Set)} for
+     * {@code held} and {@code changedLayers}). Returns where the valid batches end (where the next
+     * batch goes), or {@code from} if the log does not exist.
      */
-    long replayLog(Path log, long from) {
+    LogEnd replayLog(Path log, LogEnd from, Set<String> held, Set<String> changedLayers) {
         byte[] bytes;
         try (FileChannel channel = FileChannel.open(log, StandardOpenOption.READ)) {
             long size = channel.size();
-            if (size - from > Integer.MAX_VALUE - 8) {
+            if (size - from.offset() > Integer.MAX_VALUE - 8) {
                 throw StoreException.corrupt(log + ": catalog log of " + size + " bytes is too large");
             }
-            ByteBuffer buffer = ByteBuffer.allocate((int) Math.max(0, size - from));
-            while (buffer.hasRemaining() && channel.read(buffer, from + buffer.position()) >= 0) {
-                // read the rest of the (small) log
+            ByteBuffer buffer = ByteBuffer.allocate((int) Math.max(0, size - from.offset()));
+            while (buffer.hasRemaining() && channel.read(buffer, from.offset() + buffer.position()) >= 0) {
+                // read the rest of the log
             }
             bytes = buffer.array();
         } catch (NoSuchFileException e) {
@@ -180,23 +311,26 @@ final class Catalog {
         }
         String text = new String(bytes, 0, length, StandardCharsets.UTF_8);
         int start = 0;
+        int chain = from.chain();
         int lineNumber = 1;
         while (true) {
             int commit = text.indexOf("commit ", start);
             int end = commit < 0 ? -1 : text.indexOf('\n', commit);
             if (end < 0) {
-                return from + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
+                break;
             }
             String batch = text.substring(start, commit);
-            if (!CatalogFormat.crcOf(batch).equals(text.substring(commit + 7, end).trim())) {
-                // torn or damaged batch: it (and anything after it) never committed
-                return from + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
+            int crc = chainedLog ? CatalogFormat.chainCrc(chain, batch) : CatalogFormat.crc(batch);
+            if (!String.format("%08x", crc).equals(text.substring(commit + 7, end).trim())) {
+                break; // torn or damaged batch: it (and anything after it) never committed
             }
             for (String l : batch.split("\n")) {
-                apply(log, lineNumber++, l);
+                apply(log, lineNumber++, l, held, changedLayers);
             }
+            chain = crc;
             start = end + 1;
         }
+        return new LogEnd(from.offset() + text.substring(0, start).getBytes(StandardCharsets.UTF_8).length, chain);
     }
 
     /** The log generation a saved catalog file names (its second line), or -1 if there is no catalog yet. */

@@ -7,15 +7,22 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.zip.CRC32C;
 
 /**
  * The catalog's text format: one line per record, {@code volume|snapshot key=value ...} with
  * URL-encoded keys and values; a saved catalog ends with {@code crc <crc32c>} over everything
- * before it, and each batch of the log with {@code commit <crc32c of the batch>}.
+ * before it, and each batch of the log with {@code commit <crc32c of the batch>}. The log also
+ * holds deletions, {@code delete-volume name=N} and {@code delete-snapshot id=I} (store format 2).
  */
 final class CatalogFormat {
+
+    /** The log record of a deleted volume ({@code name=}). */
+    static final String DELETE_VOLUME = "delete-volume";
+    /** The log record of a deleted snapshot ({@code id=}). */
+    static final String DELETE_SNAPSHOT = "delete-snapshot";
 
     private CatalogFormat() {
     }
@@ -104,9 +111,32 @@ final class CatalogFormat {
 
     /** CRC32C of {@code body} as 8 hex digits. */
     static String crcOf(String body) {
+        return String.format("%08x", crc(body));
+    }
+
+    /** CRC32C of {@code body}. */
+    static int crc(String body) {
         CRC32C crc = new CRC32C();
         crc.update(body.getBytes(StandardCharsets.UTF_8));
-        return String.format("%08x", crc.getValue());
+        return (int) crc.getValue();
+    }
+
+    /** The checksum of a chained log batch: CRC32C over the previous batch's checksum and the batch. */
+    static int chainCrc(int previous, String batch) {
+        return chainCrc(previous, batch.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** As {@link #chainCrc(int, String)}, over the batch's UTF-8 bytes. */
+    static int chainCrc(int previous, byte[] batch) {
+        CRC32C crc = new CRC32C();
+        crc.update(new byte[] {(byte) (previous >>> 24), (byte) (previous >>> 16), (byte) (previous >>> 8), (byte) previous});
+        crc.update(batch);
+        return (int) crc.getValue();
+    }
+
+    /** What the first batch of log {@code generation} chains on (so a batch of another generation never fits). */
+    static int chainSeed(long generation) {
+        return crc("catalog." + generation + ".log");
     }
 
     /** The record line of a volume. */
@@ -155,10 +185,23 @@ final class CatalogFormat {
         return out.append('\n').toString();
     }
 
-    /** One batch for the log: the lines and their commit line. */
-    static byte[] logBatch(String lines) {
-        return (lines + "commit " + crcOf(lines) + "\n").getBytes(StandardCharsets.UTF_8);
+    /** One batch for a chained log: the lines and their commit line, whose checksum is {@link #chainCrc}. */
+    static byte[] logBatch(String lines, int checksum) {
+        return logBatch(lines.getBytes(StandardCharsets.UTF_8), checksum);
     }
+
+    /** As {@link #logBatch(String, int)}, from the lines' UTF-8 bytes. */
+    static byte[] logBatch(byte[] lines, int checksum) {
+        byte[] out = new byte[lines.length + COMMIT.length + 9];
+        System.arraycopy(lines, 0, out, 0, lines.length);
+        System.arraycopy(COMMIT, 0, out, lines.length, COMMIT.length);
+        byte[] hex = HexFormat.of().toHexDigits(checksum).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(hex, 0, out, lines.length + COMMIT.length, 8);
+        out[out.length - 1] = '\n';
+        return out;
+    }
+
+    private static final byte[] COMMIT = "commit ".getBytes(StandardCharsets.US_ASCII);
 
     private static void field(StringBuilder out, String key, String value) {
         if (value == null) {
@@ -168,7 +211,7 @@ final class CatalogFormat {
     }
 
     /** URL-encodes, with a fast path for the common values that need no encoding (ids, numbers). */
-    private static String encode(String value) {
+    static String encode(String value) {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_')) {

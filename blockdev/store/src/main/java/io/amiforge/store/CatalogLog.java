@@ -8,30 +8,40 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The catalog on disk and how it is shared between processes: the saved {@code catalog} file,
- * the checksummed log of batches appended since ({@code catalog.<gen>.log}), and the catalog
- * lock ({@code catalog.lock}) that every commit holds.
+ * The catalog on disk and how it is shared between processes: the saved {@code catalog} file
+ * (the base), the chained, checksummed log of batches appended since ({@code catalog.<gen>.log}),
+ * the catalog lock ({@code catalog.lock}) that every commit holds, and the change counter
+ * ({@code catalog.seq}, see {@link CommitCounter}).
  *
  * <p>Every change follows one rule: take the catalog lock, bring the in-memory {@link Catalog}
- * up to date with what other processes committed (a new saved generation is reloaded, new log
- * batches are replayed), change it, commit (append one batch, or save the whole catalog), release.
- * So no process ever loses another's commit, and a reader sees a commit whole or not at all.
- * Journal thread only (the lock depth and the log position are not synchronised).
+ * up to date with what other processes committed (nothing to do if the change counter is where
+ * this process left it; else a new base is reloaded, or the new log batches are replayed), change
+ * it, commit, release. A commit appends one batch holding only the records that changed (the
+ * catalog's pending changes), so it costs O(change); a durable one then fsyncs the log. When the
+ * log has grown past the base (and at least {@link #minCompactBytes}), a commit also compacts:
+ * the whole catalog is written to a new base (write, fsync, rename, fsync the directory) naming a
+ * fresh log generation. So no process ever loses another's commit, and a reader sees a commit
+ * whole or not at all. Journal thread only (the lock depth and the log position are not synchronised).
  */
 final class CatalogLog {
 
     private static final int LOG_CHUNK = 256 * 1024;
+    /** The default {@link #minCompactBytes}. */
+    static final long MIN_COMPACT_BYTES = 4L << 20;
 
     private final Path dir;
     private final Path catalogPath;
@@ -45,15 +55,21 @@ final class CatalogLog {
     private int depth;
     /** A batch was appended without fsync (a snapshot); the next group commit fsyncs the log. */
     private boolean unsynced;
-    /** Batches were appended since the catalog was last saved; closing the store saves it. */
+    /** This process appended since it opened the store (closing it compacts if the log is large). */
     private boolean appended;
     /** The directory entry of the current log was fsynced (once per log generation). */
     private boolean logEntrySynced;
     private FileChannel log;
-    /** Where the next batch goes: the end of the last valid batch. */
-    private long logLength;
+    /** Where the next batch goes (the end of the last valid batch) and the checksum it chains on. */
+    private Catalog.LogEnd logEnd = new Catalog.LogEnd(0, 0);
     private Arena logArena;
     private MemorySegment logMap;
+    /** The size of the base this process last read or wrote. */
+    private long baseBytes;
+    /** A log longer than this and than {@link #baseRatio} times the base is compacted by the next durable commit (tests lower it). */
+    long minCompactBytes = MIN_COMPACT_BYTES;
+    /** See {@link #minCompactBytes}; 0 in tests compacts at every commit. */
+    double baseRatio = 1;
 
     private final FileOps io;
     /** Space kept for a catalog commit on a full disk (see {@link #commitCatalog}). */
@@ -65,6 +81,9 @@ final class CatalogLog {
      */
     private boolean directoryUnsynced;
     private FileChannel lockChannel;
+    private CommitCounter counter;
+    /** The change counter as this process last left it (in sync with the disk), or -1. */
+    private long seen = -1;
 
     CatalogLog(FileOps io, Path dir, Catalog catalog, Supplier<Set<String>> heldVolumes, Consumer<Set<String>> changedLayers) {
         this.io = io;
@@ -80,6 +99,10 @@ final class CatalogLog {
 
     static Path logPath(Path dir, long generation) {
         return dir.resolve("catalog." + generation + ".log");
+    }
+
+    private Path logPath() {
+        return logPath(dir, catalog.logGeneration);
     }
 
     private void closeLogQuietly() {
@@ -128,86 +151,111 @@ final class CatalogLog {
         }
     }
 
-    /** Reads what other processes committed since this process last looked (locked). */
+    /**
+     * Reads what other processes committed since this process last looked (locked). The common
+     * case, nobody committed, costs one read of the shared change counter.
+     */
     private void refresh() {
+        long now = counter().get();
+        if (now == seen && catalog.logGeneration >= 0) {
+            return;
+        }
         long saved = Catalog.savedGeneration(catalogPath);
         if (saved != catalog.logGeneration || saved < 0) {
             reload();
-            return;
+        } else {
+            Set<String> changed = new HashSet<>();
+            logEnd = catalog.replayLog(logPath(), logEnd, heldVolumes.get(), changed);
+            changedLayers.accept(changed);
         }
-        if (!logGrown()) {
-            return;
-        }
-        Catalog tail = new Catalog();
-        long end = tail.replayLog(logPath(dir, catalog.logGeneration), logLength);
-        if (end == logLength) {
-            return; // only a torn batch (a process died while appending): the next batch overwrites it
-        }
-        logLength = end;
-        Set<String> held = heldVolumes.get();
-        tail.volumes.forEach((name, v) -> {
-            if (!held.contains(name)) {
-                catalog.volumes.put(name, v);
-            }
-        });
-        Set<String> changed = new HashSet<>();
-        tail.snapshots.forEach((id, s) -> {
-            Catalog.SnapshotRecord before = catalog.snapshots.put(id, s);
-            if (before != null && !layerKey(before).equals(layerKey(s))) {
-                changed.add(before.layer);
-            }
-        });
-        changedLayers.accept(changed);
-    }
-
-    /** Is there anything after our end of the log? (One byte of the shared mapping, or the file size.) */
-    private boolean logGrown() {
-        try {
-            if (log == null) {
-                return Files.exists(logPath(dir, catalog.logGeneration));
-            }
-            if (logMap != null && logLength < logMap.byteSize()) {
-                return logMap.get(ValueLayout.JAVA_BYTE, logLength) != 0;
-            }
-            return log.size() > logLength;
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(dir.toString(), "read catalog log", e);
-        }
+        seen = now;
     }
 
     private void reload() {
         Catalog fresh = Catalog.load(catalogPath);
-        long end = fresh.replayLog(logPath(dir, fresh.logGeneration), 0);
+        Catalog.LogEnd end = fresh.replayLog(logPath(dir, fresh.logGeneration), Catalog.LogEnd.start(fresh.logGeneration),
+                Set.of(), new HashSet<>());
         Set<String> changed = new HashSet<>();
         catalog.snapshots.forEach((id, s) -> {
             Catalog.SnapshotRecord now = fresh.snapshots.get(id);
-            if (now == null || !layerKey(now).equals(layerKey(s))) {
+            if (now == null || !Catalog.layerKey(now).equals(Catalog.layerKey(s))) {
                 changed.add(s.layer);
             }
         });
-        catalog.replaceWith(fresh, heldVolumes.get());
+        Set<String> held = heldVolumes.get();
+        catalog.replaceWith(fresh, held);
+        catalog.chainedLog = fresh.chainedLog;
+        catalog.clearPending();
+        for (String name : held) {
+            // kept from memory, which is newest: the next commit writes them (as a whole-catalog save did)
+            Catalog.VolumeRecord v = catalog.volumes.get(name);
+            if (v != null) {
+                catalog.touch(v);
+            }
+        }
         changedLayers.accept(changed);
         try {
+            baseBytes = Files.size(catalogPath);
+        } catch (IOException e) {
+            baseBytes = 0; // no base yet (a new store)
+        }
+        try {
             closeLog();
-            logLength = end;
-            if (Files.exists(logPath(dir, catalog.logGeneration))) {
-                openLog(end);
+            logEnd = end;
+            if (Files.exists(logPath())) {
+                openLog();
             }
         } catch (IOException e) {
             throw new BlockDeviceException.Io(dir.toString(), "open catalog log", e);
         }
     }
 
-    /** What decides the contents of a snapshot's layer and the chain under it. */
-    private static String layerKey(Catalog.SnapshotRecord s) {
-        return s.layer + ' ' + s.base + ' ' + s.materialized;
+    /**
+     * Commits the pending changes durably (locked): fsyncs every written layer, appends one batch
+     * of the changed records to the log and fsyncs it; compacts if the log has grown large.
+     * Returns catalog bytes written. Throws only if the change was not committed.
+     */
+    int commit(Journal journal) {
+        forceLayers(journal);
+        int bytes;
+        if (!catalog.chainedLog) {
+            bytes = save(); // an older format's base: the first commit writes a format-3 base
+        } else {
+            String lines = catalog.pendingLines();
+            if (lines.isEmpty()) {
+                syncIfUnsynced();
+                bytes = 0;
+            } else {
+                bytes = appendBatch(lines, true);
+            }
+            bytes += compactIfLarge(journal, 1);
+        }
+        keepReserve();
+        return bytes;
     }
 
     /**
-     * Commits a change durably (locked): fsyncs every written layer, then saves the whole catalog
-     * atomically and starts a fresh log. Returns catalog bytes written.
+     * Appends the pending changes as one batch (locked; no fsync): atomic (a checksummed batch),
+     * survives the process dying, made durable by the next group commit. O(change), except that
+     * about once per base size of log it compacts. Returns bytes written.
      */
-    int commit(Journal journal) {
+    int append(Journal journal) {
+        if (!catalog.chainedLog) {
+            return commit(journal);
+        }
+        // a snapshot compacts only at four times the threshold (a durable commit, which pays for
+        // fsyncs anyway, usually compacts first), so that snapshot latency keeps no compaction in its p99
+        return appendBatch(catalog.pendingLines(), false) + compactIfLarge(journal, 4);
+    }
+
+    /** Writes the whole catalog as a new base now (locked; an upgrade), durably. Returns bytes written. */
+    int compact(Journal journal) {
+        forceLayers(journal);
+        return save();
+    }
+
+    /** fsyncs every written layer without the log's group commit (a commit follows). */
+    private static void forceLayers(Journal journal) {
         Runnable sync = journal.afterForce;
         journal.afterForce = null;
         try {
@@ -215,16 +263,123 @@ final class CatalogLog {
         } finally {
             journal.afterForce = sync;
         }
-        return save();
     }
 
-    /** Saves the whole catalog durably (locked), starting a fresh log; the old log is then dropped. */
+    /**
+     * Compacts when the log is longer than {@code factor} times both {@link #minCompactBytes} and
+     * the base (times {@link #baseRatio}), so the amortised cost of a commit stays O(change). The
+     * commits before stand whatever happens: a failed compaction leaves the log as it was, and the
+     * next commit tries again.
+     */
+    private int compactIfLarge(Journal journal, int factor) {
+        if (logEnd.offset() <= factor * Math.max(minCompactBytes, (long) (baseRatio * baseBytes))) {
+            return 0;
+        }
+        try {
+            return compact(journal);
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Appends {@code lines} as one batch; {@code durable}: fsyncs the log (and, once per
+     * generation, its directory entry), and a failed fsync takes the batch back (zeroes it:
+     * nobody else has read it, as the lock is held) so the change counts as not committed.
+     */
+    private int appendBatch(String lines, boolean durable) {
+        assert depth > 0 : "catalog log appended without its lock";
+        long start = logEnd.offset();
+        byte[] bytes = lines.getBytes(StandardCharsets.UTF_8);
+        int chain = CatalogFormat.chainCrc(logEnd.chain(), bytes);
+        byte[] batch = CatalogFormat.logBatch(bytes, chain);
+        try {
+            if (log == null) {
+                openLog();
+            }
+            if (start + batch.length > logMap.byteSize()) {
+                growForAppend(start + Math.max(LOG_CHUNK, batch.length));
+            }
+            io.before(FileOps.Op.WRITE, logPath());
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(dir.toString(), "append to catalog log", e);
+        }
+        Catalog.LogEnd before = logEnd;
+        seen = counter().bump(); // before the batch is visible: see CommitCounter
+        MemorySegment.copy(batch, 0, logMap, ValueLayout.JAVA_BYTE, start, batch.length);
+        logEnd = new Catalog.LogEnd(start + batch.length, chain);
+        appended = true;
+        if (durable) {
+            try {
+                syncLog();
+            } catch (RuntimeException | Error e) {
+                logMap.asSlice(start, batch.length).fill((byte) 0);
+                logEnd = before;
+                throw e;
+            }
+        } else {
+            unsynced = true;
+        }
+        catalog.clearPending();
+        assert matchesDisk();
+        return batch.length;
+    }
+
+    /** Grows the log for an append; on a full disk gives up the space reserve and tries once more. */
+    private void growForAppend(long size) throws IOException {
+        try {
+            growLog(size);
+        } catch (IOException e) {
+            if (!noSpace(e) || !releaseReserve()) {
+                throw e;
+            }
+            growLog(size);
+        }
+    }
+
+    private void syncLog() {
+        try {
+            io.before(FileOps.Op.FSYNC, logPath());
+            log.force(false);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(dir.toString(), "fsync catalog log", e);
+        }
+        if (!logEntrySynced) {
+            Catalog.fsyncDirectory(io, dir);
+            logEntrySynced = true;
+        }
+        unsynced = false;
+    }
+
+    /**
+     * Whether the catalog in memory is what the disk holds (base and log replayed): a check, run
+     * with assertions on, that every change was marked ({@link Catalog#touch}), since an unmarked
+     * one would be lost at the next open.
+     */
+    private boolean matchesDisk() {
+        Catalog disk = Catalog.load(catalogPath);
+        disk.replayLog(logPath(dir, disk.logGeneration), Catalog.LogEnd.start(disk.logGeneration), Set.of(), new HashSet<>());
+        List<String> want = catalog.sortedLines();
+        List<String> got = disk.sortedLines();
+        if (!want.equals(got)) {
+            List<String> missing = new ArrayList<>(want);
+            missing.removeAll(got);
+            List<String> stale = new ArrayList<>(got);
+            stale.removeAll(want);
+            throw new AssertionError("catalog in memory differs from disk after a commit (a change was not marked):\n"
+                    + "in memory only: " + missing + "\non disk only: " + stale);
+        }
+        return true;
+    }
+
+    /** Saves the whole catalog durably (locked) as a new base naming a fresh log; the old log is then dropped. */
     private int save() {
         assert depth > 0 : "catalog saved without its lock";
         long oldGeneration = catalog.logGeneration;
         catalog.logGeneration = Math.max(oldGeneration, 0) + 1;
         int bytes;
         try {
+            seen = counter().bump(); // before the new base is visible: see CommitCounter
             bytes = commitCatalog();
         } catch (RuntimeException | Error e) {
             catalog.logGeneration = oldGeneration; // not committed: the old catalog and its log stand
@@ -234,21 +389,23 @@ final class CatalogLog {
         // it (that would report a failure for a change that stands, and skip its post-commit work
         // such as deleting dropped layers). A failed directory fsync is retried by the next group
         // commit or close, which report it; a log that could not be reopened is reopened by the next append.
+        catalog.chainedLog = true;
+        catalog.clearPending();
+        baseBytes = bytes;
         unsynced = false;
-        appended = false;
         try {
             Catalog.fsyncDirectory(io, dir);
             directoryUnsynced = false;
         } catch (RuntimeException e) {
             directoryUnsynced = true;
         }
+        logEnd = Catalog.LogEnd.start(catalog.logGeneration);
         try {
             closeLog();
             Files.deleteIfExists(logPath(dir, oldGeneration));
-            openLog(0); // created (and pre-zeroed) now, so that a snapshot only rewrites cached pages
+            openLog(); // created (and pre-zeroed) now, so that a snapshot only rewrites cached pages
         } catch (IOException | RuntimeException e) {
             closeLogQuietly();
-            logLength = 0; // the new generation's log starts empty
         }
         keepReserve();
         return bytes;
@@ -316,31 +473,6 @@ final class CatalogLog {
     }
 
     /**
-     * Appends one batch of record lines to the log (locked; no fsync): atomic (a checksummed
-     * batch), survives the process dying, made durable by the next group commit. Returns bytes written.
-     */
-    int append(String lines) {
-        assert depth > 0 : "catalog log appended without its lock";
-        byte[] batch = CatalogFormat.logBatch(lines);
-        try {
-            if (log == null) {
-                openLog(logLength);
-            }
-            if (logLength + batch.length > logMap.byteSize()) {
-                growLog(logLength + Math.max(LOG_CHUNK, batch.length));
-            }
-            io.before(FileOps.Op.WRITE, logPath(dir, catalog.logGeneration));
-            MemorySegment.copy(batch, 0, logMap, ValueLayout.JAVA_BYTE, logLength, batch.length);
-            logLength += batch.length;
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(dir.toString(), "append to catalog log", e);
-        }
-        unsynced = true;
-        appended = true;
-        return batch.length;
-    }
-
-    /**
      * Makes lazily committed batches durable (journal thread, at a group commit, after the
      * layers were fsynced): fsyncs the log (and, once per generation, its directory entry). Takes
      * no lock: an fsync changes nothing another process could see, so a flush never waits for
@@ -354,36 +486,25 @@ final class CatalogLog {
         if (!unsynced || log == null) {
             return;
         }
-        try {
-            io.before(FileOps.Op.FSYNC, logPath(dir, catalog.logGeneration));
-            log.force(false);
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(dir.toString(), "fsync catalog log", e);
-        }
-        if (!logEntrySynced) {
-            Catalog.fsyncDirectory(io, dir);
-            logEntrySynced = true;
-        }
-        unsynced = false;
+        syncLog();
     }
 
-    /** Folds this process's log batches into a saved catalog (store close), so a closed store has an empty log. */
-    void saveIfAppended() {
+    /**
+     * At store close (the layers and the log were just fsynced): if this process appended and the
+     * log has grown large, compacts it, so a store used only by short-lived processes (the CLI)
+     * still compacts. A small log stays: the next open replays it.
+     */
+    void closing(Journal journal) {
         if (appended) {
-            locked(() -> {
-                save();
-                return null;
-            });
+            locked(() -> compactIfLarge(journal, 1));
         }
     }
 
-    private void openLog(long validEnd) throws IOException {
-        io.before(FileOps.Op.CREATE, logPath(dir, catalog.logGeneration));
-        log = FileChannel.open(logPath(dir, catalog.logGeneration), StandardOpenOption.CREATE,
-                StandardOpenOption.READ, StandardOpenOption.WRITE);
+    private void openLog() throws IOException {
+        io.before(FileOps.Op.CREATE, logPath());
+        log = FileChannel.open(logPath(), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         logEntrySynced = false;
-        logLength = validEnd;
-        growLog(Math.max(LOG_CHUNK, logLength + LOG_CHUNK / 2));
+        growLog(Math.max(LOG_CHUNK, logEnd.offset() + LOG_CHUNK / 2));
     }
 
     /**
@@ -397,7 +518,7 @@ final class CatalogLog {
         long allocated = log.size(); // another process may have grown it: never zero what it wrote
         if (size > allocated) {
             ByteBuffer zeros = ByteBuffer.allocate((int) (size - allocated));
-            io.before(FileOps.Op.WRITE, logPath(dir, catalog.logGeneration));
+            io.before(FileOps.Op.WRITE, logPath());
             while (zeros.hasRemaining()) {
                 log.write(zeros, allocated + zeros.position());
             }
@@ -423,8 +544,20 @@ final class CatalogLog {
         return lockChannel;
     }
 
-    /** Closes the catalog lock file (store close; no hold may be in progress). */
-    synchronized void closeLockFile() throws IOException {
+    /** The change counter, mapped for the life of this store. */
+    private synchronized CommitCounter counter() {
+        if (counter == null) {
+            counter = CommitCounter.open(io, dir.resolve("catalog.seq"));
+        }
+        return counter;
+    }
+
+    /** Closes the catalog lock file and the change counter (store close; no hold may be in progress). */
+    synchronized void closeShared() throws IOException {
+        if (counter != null) {
+            counter.close();
+            counter = null;
+        }
         if (lockChannel != null) {
             lockChannel.close();
             lockChannel = null;

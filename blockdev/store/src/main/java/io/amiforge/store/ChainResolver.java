@@ -176,6 +176,7 @@ final class ChainResolver {
             });
         }
         s.materialized = true;
+        store.catalog.touch(s);
     }
 
     /** Completes every copy-on-write snapshot of volume {@code v}. */

@@ -48,6 +48,7 @@ final class Maintenance {
             v.layer = Catalog.newId("lay-");
             v.base = s.id;
             v.parent = s.id;
+            catalog.touch(v);
             if (state.cow()) {
                 v.gen++;
             }
@@ -138,20 +139,24 @@ final class Maintenance {
         for (Catalog.SnapshotRecord x : catalog.snapshots.values()) {
             if (id.equals(x.base)) {
                 x.base = s.base;
+                catalog.touch(x);
             }
             if (id.equals(x.parent)) {
                 x.parent = s.parent;
+                catalog.touch(x);
             }
         }
         for (Catalog.VolumeRecord w : catalog.volumes.values()) {
             if (id.equals(w.base)) {
                 w.base = s.base;
+                catalog.touch(w);
             }
             if (id.equals(w.parent)) {
                 w.parent = s.parent;
+                catalog.touch(w);
             }
         }
-        catalog.snapshots.remove(id);
+        catalog.removeSnapshot(id);
         store.exclusive(() -> {
             for (VolumeState st : volumes.all()) {
                 if (st.stack().contains(own)) {
@@ -216,6 +221,7 @@ final class Maintenance {
             });
             store.exclusive(() -> {
                 v.base = null;
+                catalog.touch(v);
                 state.rebuild();
                 store.commit();
             });
@@ -250,6 +256,7 @@ final class Maintenance {
             chains.adopt(flat);
             v.layer = flat.id;
             v.base = null;
+            catalog.touch(v);
             state.rebuild();
             chains.release(flat);
             store.commit();

@@ -24,8 +24,8 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * writable block devices over chains of immutable, incremental snapshots.
  *
  * <h2>On disk</h2>
- * {@code FORMAT} (format version), {@code catalog} (every volume and snapshot record, committed
- * atomically) with its log, {@code catalog.lock}, {@code locks/<volume>.lock},
+ * {@code FORMAT} (format version), {@code catalog} (every volume and snapshot record) with its
+ * log of changes (see {@link CatalogLog}), {@code catalog.lock}, {@code catalog.seq}, {@code locks/<volume>.lock},
  * {@code layers/<id>.dat|.idx} (block data with a CRC32C per block; see {@link Layer}).
  *
  * <h2>Semantics</h2>
@@ -38,8 +38,9 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  *   <li>Every mutation runs on the store's journal thread in order (see {@link Journal}). Every
  *       metadata change is atomic and survives the process dying when the call returns, and is
  *       durable (fsynced) when it returns too, except {@link #createSnapshot}, which is made
- *       durable by the next group commit (a volume flush fsyncs the catalog log; another metadata
- *       change or {@link #close} saves the whole catalog) so that it stays O(1). A volume write is durable after {@code flush()}.</li>
+ *       durable by the next group commit (a volume flush, another metadata change or
+ *       {@link #close} fsyncs the catalog log) so that it stays O(1). A metadata change costs
+ *       O(records it changes), not O(catalog). A volume write is durable after {@code flush()}.</li>
  * </ul>
  *
  * <h2>Processes</h2>
@@ -63,7 +64,8 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
 public final class SnapshotStore implements AutoCloseable {
 
     static final String FORMAT_NAME = "amiforge-snapshot-store";
-    static final int FORMAT_VERSION = 1;
+    /** 2: a chained catalog log with deletions (format-3 catalog); a version-1 store is upgraded on open. */
+    static final int FORMAT_VERSION = 2;
 
     private final Path dir;
     final Catalog catalog = new Catalog();
@@ -112,8 +114,10 @@ public final class SnapshotStore implements AutoCloseable {
                 checkFormat(dir);
                 store.catalog.validate(dir);
                 store.log.createIfAbsent();
-                if (store.catalog.assignDefaultOwner()) {
-                    store.commit(); // the owner upgrade of an old catalog: committed once, durably
+                boolean owners = store.catalog.assignDefaultOwner();
+                if (owners || !store.catalog.chainedLog) {
+                    // the upgrade of an older catalog (owners, chained log): a new base, once, durably
+                    store.log.compact(store.journal);
                 }
                 return null;
             }));
@@ -122,7 +126,7 @@ public final class SnapshotStore implements AutoCloseable {
             store.journal.close();
             try {
                 store.log.closeLog();
-                store.log.closeLockFile();
+                store.log.closeShared();
             } catch (IOException ignored) {
                 // the store was not opened
             }
@@ -146,6 +150,12 @@ public final class SnapshotStore implements AutoCloseable {
             } catch (NumberFormatException e) {
                 version = -1;
             }
+            if (version == 1) {
+                // FORMAT first: from here an older amiforge refuses the store by its version; the
+                // catalog (base and log) is rewritten in the new format right after (see open)
+                writeFormat(dir);
+                return;
+            }
             if (version != FORMAT_VERSION) {
                 throw new StoreException(AmiforgeException.Kind.INVALID_INPUT, "UnsupportedStoreVersion",
                         "store " + dir + " has format version " + parts[1] + "; this amiforge reads version "
@@ -157,6 +167,12 @@ public final class SnapshotStore implements AutoCloseable {
             throw new StoreException(AmiforgeException.Kind.INVALID_INPUT, "UnsupportedStoreVersion",
                     "store " + dir + " has a catalog but no FORMAT file (expected '" + FORMAT_NAME + " " + FORMAT_VERSION + "')");
         }
+        writeFormat(dir);
+    }
+
+    /** Writes {@code FORMAT} (this version) durably: temporary file, fsync, rename, fsync the directory. */
+    private static void writeFormat(Path dir) throws IOException {
+        Path format = dir.resolve("FORMAT");
         Path tmp = dir.resolve("FORMAT.tmp");
         Files.writeString(tmp, FORMAT_NAME + " " + FORMAT_VERSION + "\n", StandardCharsets.UTF_8);
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
@@ -336,7 +352,9 @@ public final class SnapshotStore implements AutoCloseable {
     void attach(AccountId caller, String name, String instanceId) {
         runVoid(() -> {
             ownVolume(caller, name);
-            volumes.state(name).rec.attachedTo = instanceId; // the volume's lock is held, so its record is the newest
+            Catalog.VolumeRecord v = volumes.state(name).rec;
+            v.attachedTo = instanceId; // the volume's lock is held, so its record is the newest
+            catalog.touch(v);
             commit();
         });
     }
@@ -427,6 +445,7 @@ public final class SnapshotStore implements AutoCloseable {
                 s.permissions.addAll(add);
                 s.permissions.removeAll(remove);
                 s.permissions.remove(s.owner);
+                catalog.touch(s);
                 commit();
             }
             return info(s);
@@ -454,6 +473,7 @@ public final class SnapshotStore implements AutoCloseable {
             } else {
                 s.attributes.put(key, value);
             }
+            catalog.touch(s);
             commit();
         });
     }
@@ -575,7 +595,7 @@ public final class SnapshotStore implements AutoCloseable {
         try {
             journal.call(() -> {
                 journal.forceAll();
-                log.saveIfAppended();
+                log.closing(journal);
                 return null;
             });
         } catch (RuntimeException | Error e) {
@@ -597,7 +617,7 @@ public final class SnapshotStore implements AutoCloseable {
         }
         try {
             log.closeLog();
-            log.closeLockFile();
+            log.closeShared();
         } catch (IOException ignored) {
             // everything in it was saved in the catalog above; the lock file holds no data
         }

@@ -162,6 +162,7 @@ final class VolumeWriter {
         VolumeState st;
         try {
             store.catalog.volumes.put(v.name, v);
+            store.catalog.touch(v);
             st = new VolumeState(store, v, store.chains.volumeStack(v, null), lock);
             store.commit();
         } catch (RuntimeException e) {
@@ -210,7 +211,7 @@ final class VolumeWriter {
         store.exclusive(() -> {
             state.deleted = true;
             states.remove(name);
-            store.catalog.volumes.remove(name);
+            store.catalog.removeVolume(name);
             try {
                 store.commit();
                 store.chains.dropLayer(top);
@@ -261,10 +262,12 @@ final class VolumeWriter {
         }
         v.parent = s.id;
         store.catalog.snapshots.put(s.id, s);
+        store.catalog.touch(v);
+        store.catalog.touch(s);
         // O(1) and no fsync: the two changed records are appended to the catalog log as one
         // checksummed batch (atomic, survives the process dying); the next flush, metadata
-        // change or close makes it durable (group commit) by saving the whole catalog
-        state.stats.metadataBytesWritten.add(store.log.append(CatalogFormat.line(v) + CatalogFormat.line(s)));
+        // change or close makes it durable (group commit) by fsyncing the log
+        state.stats.metadataBytesWritten.add(store.log.append(store.journal));
         long count = "row".equals(s.mode) ? store.chains.layerOf(s).blockCount() : cowBlocks;
         return new SnapshotInfo(s.id, s.volume, s.parent, s.size, s.blockSize, s.description, s.created, count, Map.of(),
                 s.owner, List.of());
@@ -332,6 +335,7 @@ final class VolumeWriter {
             store.chains.adopt(layer);
             store.journal.dirty(layer);
             store.catalog.snapshots.put(s.id, s);
+            store.catalog.touch(s);
             store.commit(); // throws only if the catalog was not committed (later failures are deferred)
         } catch (RuntimeException | Error e) {
             // not committed: the layer's files go too, so a failed import leaves nothing behind

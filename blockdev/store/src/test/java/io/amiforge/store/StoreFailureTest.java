@@ -77,7 +77,7 @@ class StoreFailureTest {
         Files.writeString(dir.resolve("FORMAT"), "amiforge-snapshot-store 7\n");
         assertThatThrownBy(() -> SnapshotStore.open(dir))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("UnsupportedStoreVersion"))
-                .hasMessageContaining("version 7").hasMessageContaining("reads version 1");
+                .hasMessageContaining("version 7").hasMessageContaining("reads version 2");
     }
 
     @Test
@@ -90,7 +90,7 @@ class StoreFailureTest {
             store.createSnapshot("disk", "child");
         }
         // remove the base snapshot's record behind the store's back (with a valid checksum)
-        Catalog catalog = Catalog.load(dir.resolve("catalog"));
+        Catalog catalog = CatalogFiles.fold(dir);
         catalog.snapshots.remove(base);
         catalog.save(dir.resolve("catalog"));
         assertThatThrownBy(() -> SnapshotStore.open(dir))
@@ -103,6 +103,7 @@ class StoreFailureTest {
         try (SnapshotStore store = SnapshotStore.open(dir)) {
             store.createVolume("disk", 1 << 16, VolumeOptions.defaults()).close();
         }
+        CatalogFiles.fold(dir);
         String text = Files.readString(dir.resolve("catalog")).replace("disk", "dusk");
         Files.writeString(dir.resolve("catalog"), text);
         assertThatThrownBy(() -> SnapshotStore.open(dir)).hasMessageContaining("checksum mismatch");

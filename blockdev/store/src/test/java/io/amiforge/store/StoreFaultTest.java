@@ -43,6 +43,28 @@ class StoreFaultTest {
     }
 
     @Test
+    void createSnapshotThatCompactsCommitsOrNothing() throws Exception {
+        everyFault(StoreFaultTest::volumeWithData, s -> {
+            compactAlways(s);
+            s.createSnapshot("disk", "new");
+        });
+    }
+
+    @Test
+    void deleteSnapshotThatCompactsCommitsOrNothing() throws Exception {
+        everyFault(StoreFaultTest::volumeWithSnapshots, s -> {
+            compactAlways(s);
+            s.deleteSnapshot(byDescription(s, "first"));
+        });
+    }
+
+    /** Every commit of {@code s} from now on also compacts the catalog into a new base. */
+    private static void compactAlways(SnapshotStore s) {
+        s.log.minCompactBytes = 0;
+        s.log.baseRatio = 0;
+    }
+
+    @Test
     void createVolumeCommitsOrNothing() throws Exception {
         everyFault(StoreFaultTest::volumeWithData, s -> s.createVolume("fresh", 1 << 20, VolumeOptions.defaults()).close());
     }

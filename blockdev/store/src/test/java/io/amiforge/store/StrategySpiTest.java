@@ -52,12 +52,12 @@ class StrategySpiTest {
     }
 
     @Test
-    void aVolumeWhoseStrategyIsGoneFailsNamingTheVolumeAndTheStrategy() {
+    void aVolumeWhoseStrategyIsGoneFailsNamingTheVolumeAndTheStrategy() throws Exception {
         try (SnapshotStore store = SnapshotStore.open(dir)) {
             store.createVolume("disk", 1 << 16, VolumeOptions.defaults()).close();
         }
         // the volume was made with a plug-in that is no longer on the path
-        Catalog catalog = Catalog.load(dir.resolve("catalog"));
+        Catalog catalog = CatalogFiles.fold(dir);
         catalog.volumes.get("disk").write = "vanished";
         catalog.save(dir.resolve("catalog"));
         try (SnapshotStore store = SnapshotStore.open(dir)) {

@@ -192,6 +192,7 @@ class TenantStoreTest {
             store.setSnapshotAttribute(imageSnap, "owner", "444455556666");
         }
         // rewrite the catalog as the previous format wrote it: header 1, no owner fields
+        CatalogFiles.fold(dir);
         Path catalog = dir.resolve("catalog");
         String text = Files.readString(catalog, StandardCharsets.UTF_8);
         String body = text.substring(0, text.lastIndexOf("crc "))
