@@ -338,7 +338,7 @@ final class Maintenance {
     }
 
     private void checkLayer(Layer layer, String snapshotId, String volume, List<VerifyReport.Damage> damage, long[] checked) {
-        for (String problem : layer.openDamage) {
+        for (String problem : layer.damage()) {
             damage.add(new VerifyReport.Damage(snapshotId, volume, -1, problem));
         }
         MemorySegment buf = chains.scratch().asSlice(0, layer.blockSize);

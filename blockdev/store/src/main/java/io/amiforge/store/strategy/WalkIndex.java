@@ -34,7 +34,7 @@ public final class WalkIndex implements ReadIndex {
         }
 
         @Override
-        public void written(long block, int ordinal) {
+        public void written(long block, int ordinal, long entry) {
         }
 
         @Override

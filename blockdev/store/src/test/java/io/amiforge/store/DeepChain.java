@@ -1,0 +1,112 @@
+package io.amiforge.store;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+
+/**
+ * The chain of issue 13's memory target: a 16 GiB volume ({@code 4 KiB} blocks) under
+ * {@value #DEPTH} snapshots that each wrote 1 MiB ({@value #PER_LAYER} blocks) spread over the
+ * whole volume, every block written once, except the first block of each layer, which the next
+ * layer overwrites (so shadowing is checked too). Its {@link #main} is the child JVM of
+ * {@link DeepChainMemoryTest}: it opens the store and the volume and reads every written block.
+ */
+final class DeepChain {
+
+    static final int BLOCK = 4096;
+    static final long SIZE = 16L << 30;
+    static final long BLOCKS = SIZE / BLOCK;
+    static final int DEPTH = 1000;
+    static final int PER_LAYER = 256;
+    static final String VOLUME = "deep";
+    /** Odd, so k -> k * SPREAD mod BLOCKS is a bijection: every (layer, i) gets its own block, all over the volume. */
+    private static final long SPREAD = 0x9E37_79B9L | 1;
+
+    private DeepChain() {
+    }
+
+    /** The block that the {@code i}-th write of layer {@code layer} (0-based) goes to. */
+    static long block(int layer, int i) {
+        return ((long) layer * PER_LAYER + i) * SPREAD & (BLOCKS - 1);
+    }
+
+    /** The layer whose data block {@code block(layer, i)} holds at the end. */
+    static int lastWriter(int layer, int i) {
+        return i == 0 && layer < DEPTH - 1 ? layer + 1 : layer;
+    }
+
+    /** Fills {@code buf} with what {@code layer} writes into {@code block}: the block number, the layer, then a fill byte. */
+    static void fill(MemorySegment buf, int layer, long block) {
+        buf.fill((byte) (block * 31 + layer));
+        buf.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, block);
+        buf.set(ValueLayout.JAVA_INT_UNALIGNED, 8, layer);
+    }
+
+    /** Writes the chain into a new store in {@code dir}: {@value #DEPTH} layers, a snapshot after each. */
+    static void build(Path dir) {
+        try (SnapshotStore store = SnapshotStore.open(dir);
+                Volume v = store.createVolume(VOLUME, SIZE, VolumeOptions.defaults());
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(BLOCK, 4096);
+            for (int layer = 0; layer < DEPTH; layer++) {
+                for (int i = 0; i < PER_LAYER; i++) {
+                    long b = block(layer, i);
+                    fill(buf, layer, b);
+                    v.write(b * BLOCK, buf);
+                }
+                if (layer > 0) {
+                    long b = block(layer - 1, 0);
+                    fill(buf, layer, b);
+                    v.write(b * BLOCK, buf);
+                }
+                v.flush();
+                store.createSnapshot(VOLUME, "layer " + layer);
+            }
+        }
+    }
+
+    /**
+     * Child JVM: opens the store and the volume (timed), reads every written block and some
+     * never written, and checks each; prints the open time, the heap in use and the flat index's
+     * counters. Exits 1 with a message on a wrong block.
+     */
+    public static void main(String[] args) {
+        Path dir = Path.of(args[0]);
+        long start = System.nanoTime();
+        try (SnapshotStore store = SnapshotStore.open(dir); Volume v = store.openVolume(VOLUME);
+                Arena arena = Arena.ofConfined()) {
+            long opened = System.nanoTime();
+            MemorySegment buf = arena.allocate(BLOCK, 4096);
+            MemorySegment expected = arena.allocate(BLOCK, 4096);
+            for (int layer = 0; layer < DEPTH; layer++) {
+                for (int i = 0; i < PER_LAYER; i++) {
+                    long b = block(layer, i);
+                    v.read(b * BLOCK, buf);
+                    fill(expected, lastWriter(layer, i), b);
+                    if (buf.mismatch(expected) != -1) {
+                        System.out.println("block " + b + " (layer " + layer + ", write " + i + ") reads wrong: layer field "
+                                + buf.get(ValueLayout.JAVA_INT_UNALIGNED, 8) + ", expected " + lastWriter(layer, i));
+                        System.exit(1);
+                    }
+                }
+            }
+            expected.fill((byte) 0);
+            for (long b = 1; b < BLOCKS; b += BLOCKS / 64) {
+                long unwritten = b;
+                v.read(unwritten * BLOCK, buf);
+                if (buf.mismatch(expected) != -1 && buf.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) != unwritten) {
+                    System.out.println("block " + unwritten + " reads neither zeros nor its own data");
+                    System.exit(1);
+                }
+            }
+            long read = System.nanoTime();
+            Runtime rt = Runtime.getRuntime();
+            System.gc();
+            System.out.printf("open %d ms, read %d blocks in %d ms, heap used %d MiB of max %d MiB, %s%n",
+                    (opened - start) / 1_000_000, (long) DEPTH * PER_LAYER, (read - opened) / 1_000_000,
+                    (rt.totalMemory() - rt.freeMemory()) >> 20, rt.maxMemory() >> 20, v.stats().strategyCounters());
+        }
+        System.out.println("ok");
+    }
+}
