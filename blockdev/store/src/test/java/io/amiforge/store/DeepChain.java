@@ -10,7 +10,8 @@ import java.nio.file.Path;
  * {@value #DEPTH} snapshots that each wrote 1 MiB ({@value #PER_LAYER} blocks) spread over the
  * whole volume, every block written once, except the first block of each layer, which the next
  * layer overwrites (so shadowing is checked too). Its {@link #main} is the child JVM of
- * {@link DeepChainMemoryTest}: it opens the store and the volume and reads every written block.
+ * {@link DeepChainMemoryTest}: it opens the store and the volume and reads every written block
+ * ({@code DeepChain DIR build} writes the chain into {@code DIR} instead).
  */
 final class DeepChain {
 
@@ -73,9 +74,24 @@ final class DeepChain {
      */
     public static void main(String[] args) {
         Path dir = Path.of(args[0]);
+        if (args.length > 1 && args[1].equals("build")) {
+            build(dir);
+            return;
+        }
         long start = System.nanoTime();
-        try (SnapshotStore store = SnapshotStore.open(dir); Volume v = store.openVolume(VOLUME);
-                Arena arena = Arena.ofConfined()) {
+        try (SnapshotStore store = SnapshotStore.open(dir)) {
+            long storeOpened = System.nanoTime();
+            try (Volume v = store.openVolume(VOLUME)) {
+                System.out.printf("store open %d ms, volume open %d ms%n", (storeOpened - start) / 1_000_000,
+                        (System.nanoTime() - storeOpened) / 1_000_000);
+                check(v, start);
+            }
+        }
+        System.out.println("ok");
+    }
+
+    private static void check(Volume v, long start) {
+        try (Arena arena = Arena.ofConfined()) {
             long opened = System.nanoTime();
             MemorySegment buf = arena.allocate(BLOCK, 4096);
             MemorySegment expected = arena.allocate(BLOCK, 4096);
@@ -107,6 +123,5 @@ final class DeepChain {
                     (opened - start) / 1_000_000, (long) DEPTH * PER_LAYER, (read - opened) / 1_000_000,
                     (rt.totalMemory() - rt.freeMemory()) >> 20, rt.maxMemory() >> 20, v.stats().strategyCounters());
         }
-        System.out.println("ok");
     }
 }

@@ -36,7 +36,10 @@ public final class BlockMap {
 
         /** The first slot to probe for {@code block}: its group (hashed) and its place in the group. */
         int home(long block) {
-            long group = ((block >>> GROUP_SHIFT) * 0x9E37_79B9_7F4A_7C15L) >>> shift;
+            long x = block >>> GROUP_SHIFT; // the murmur3 finalizer: block numbers are often strided
+            x = (x ^ (x >>> 33)) * 0xFF51_AFD7_ED55_8CCDL;
+            x = (x ^ (x >>> 33)) * 0xC4CE_B9FE_1A85_EC53L;
+            long group = (x ^ (x >>> 33)) >>> shift;
             return (int) ((group << GROUP_SHIFT) | (block & ((1 << GROUP_SHIFT) - 1)));
         }
 
