@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -182,11 +183,10 @@ final class Layer {
             m.forEachUnordered((block, value, tag) -> action.accept(block, value));
             return;
         }
-        if (!Files.exists(idxPath)) {
-            return;
-        }
         try (FileChannel channel = FileChannel.open(idxPath, StandardOpenOption.READ)) {
             scan(channel, (block, value, gen) -> action.accept(block, value), null);
+        } catch (NoSuchFileException e) {
+            return; // never written
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "read of the index", e);
         }
@@ -268,7 +268,7 @@ final class Layer {
         }
         try (FileChannel channel = FileChannel.open(dataPath, StandardOpenOption.READ)) {
             map(channel);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             // no data yet
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "open of the data file", e);

@@ -96,20 +96,23 @@ public final class BlockMap {
             throw new IllegalArgumentException("block " + block + ": a value of 0 means absent");
         }
         Table t = table;
-        int i = t.slotOf(block);
-        if (i >= 0) {
-            long old = t.values[i];
-            t.values[i] = value;
-            t.tags[i] = tag;
-            return old;
+        long key = block + 1;
+        int j = t.home(block);
+        for (long k = t.keys[j]; k != 0; k = t.keys[j]) { // the writer's own table: plain reads
+            if (k == key) {
+                long old = t.values[j];
+                t.values[j] = value;
+                t.tags[j] = tag;
+                return old;
+            }
+            j = (j + 1) & t.mask;
         }
         if ((count + 1) * 4 > (long) t.keys.length * 3) {
             t = grow(t);
-        }
-        long key = block + 1;
-        int j = t.home(block);
-        while (t.keys[j] != 0) {
-            j = (j + 1) & t.mask;
+            j = t.home(block);
+            while (t.keys[j] != 0) {
+                j = (j + 1) & t.mask;
+            }
         }
         t.values[j] = value;
         t.tags[j] = tag;
