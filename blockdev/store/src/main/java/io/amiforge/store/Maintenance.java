@@ -2,6 +2,7 @@ package io.amiforge.store;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.Location;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -198,10 +199,7 @@ final class Maintenance {
         }
         Roaring64Bitmap all = new Roaring64Bitmap();
         for (Layer l : stack.layers) {
-            l.forEach((block, entry) -> {
-                all.addLong(block);
-                return 0;
-            });
+            l.replay((block, entry) -> all.addLong(block)); // no per-layer table is built for this
         }
         String where = "volume " + v.name;
         if (state.cow()) {
@@ -225,11 +223,13 @@ final class Maintenance {
         // Explicit zeros (discards) stay explicit: the next snapshot's changed-block list
         // must still name a block that held data in an earlier snapshot and is now zero.
         Roaring64Bitmap zeros = new Roaring64Bitmap();
+        Location found = new Location();
         try (LayerBulk bulk = new LayerBulk(flat)) {
             all.forEach(block -> {
-                int ordinal = state.resolver.find(block);
+                state.resolver.locate(block, found); // the writer is this thread: nothing races
+                int ordinal = found.ordinal();
                 Layer from = stack.layers[ordinal];
-                long entry = from.entry(block);
+                long entry = found.entry();
                 if (Layer.isZero(entry)) {
                     zeros.addLong(block);
                 } else {
