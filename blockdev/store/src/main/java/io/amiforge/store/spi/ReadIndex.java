@@ -46,9 +46,18 @@ public interface ReadIndex {
 
         /**
          * Told (by the one writer) that {@code block} was just stored in layer {@code ordinal},
-         * where its entry now is {@code entry}.
+         * where its entry now is {@code entry}. The default tells {@link #written(long, int)}.
          */
-        void written(long block, int ordinal, long entry);
+        default void written(long block, int ordinal, long entry) {
+            written(block, ordinal);
+        }
+
+        /**
+         * The same news without the entry, for an index that keeps only ordinals (the form of this
+         * SPI before entries, still called for such plug-ins). Does nothing by default.
+         */
+        default void written(long block, int ordinal) {
+        }
 
         /**
          * The same resolver over {@code grown}, which is this stack with one new, empty layer on
