@@ -27,6 +27,22 @@ final class DeepChain {
     private DeepChain() {
     }
 
+    /** File descriptors the reading JVM may hold: the JVM's own, the store's, the top layer's; not one per layer. */
+    static final int MAX_OPEN_FILES = 200;
+
+    /** Open file descriptors of this process (Linux {@code /proc/self/fd}), or -1 where that is not known. */
+    private static long openFiles() {
+        Path fd = Path.of("/proc/self/fd");
+        if (!java.nio.file.Files.isDirectory(fd)) {
+            return -1;
+        }
+        try (var list = java.nio.file.Files.list(fd)) {
+            return list.count();
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
     /** The block that the {@code i}-th write of layer {@code layer} (0-based) goes to. */
     static long block(int layer, int i) {
         return ((long) layer * PER_LAYER + i) * SPREAD & (BLOCKS - 1);
@@ -69,8 +85,9 @@ final class DeepChain {
 
     /**
      * Child JVM: opens the store and the volume (timed), reads every written block and some
-     * never written, and checks each; prints the open time, the heap in use and the flat index's
-     * counters. Exits 1 with a message on a wrong block.
+     * never written, and checks each; prints the open time, the open files, the heap in use and
+     * the flat index's counters. Exits 1 with a message on a wrong block or when the process
+     * holds more than {@link #MAX_OPEN_FILES} open files.
      */
     public static void main(String[] args) {
         Path dir = Path.of(args[0]);
@@ -117,6 +134,13 @@ final class DeepChain {
                 }
             }
             long read = System.nanoTime();
+            long fds = openFiles();
+            if (fds > MAX_OPEN_FILES) {
+                System.out.println(fds + " open files after reading through " + DEPTH + " layers (at most "
+                        + MAX_OPEN_FILES + " expected: a layer that is only read keeps none open)");
+                System.exit(1);
+            }
+            System.out.println("open files of the process: " + fds);
             Runtime rt = Runtime.getRuntime();
             System.gc();
             System.out.printf("open %d ms, read %d blocks in %d ms, heap used %d MiB of max %d MiB, %s%n",

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 13's memory bound: a {@value DeepChain#DEPTH}-deep chain on a 16 GiB volume with 1 MiB
  * per layer opens and reads correctly in a child JVM limited to a 128 MiB heap (the code before
  * the compact index needed gigabytes: a 32 KiB page per touched 16 MiB per layer). The heap
- * limit is the assertion; the open time is printed, not asserted.
+ * limit is the assertion (with the child's own checks of every block and of its open files:
+ * a layer that is only read keeps no file open); the open time is printed, not asserted.
  */
 class DeepChainMemoryTest {
 
