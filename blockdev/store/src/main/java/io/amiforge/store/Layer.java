@@ -17,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongBinaryOperator;
 import java.util.zip.CRC32C;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -424,9 +425,17 @@ final class Layer {
         return data;
     }
 
-    /** Calls {@code action(block, entry)} for every block in this layer, ascending. */
-    void forEach(java.util.function.LongBinaryOperator action) {
+    /**
+     * Calls {@code action(block, entry)} for every block in this layer, ascending (sorts a copy
+     * of the block numbers: 8 bytes a block for the call; the action may add blocks to any layer).
+     */
+    void forEach(LongBinaryOperator action) {
         table().forEach(action);
+    }
+
+    /** Calls {@code action(block, entry)} for every block in this layer, in no order, copying nothing; the action must not add blocks to this layer. */
+    void forEachUnordered(LongBinaryOperator action) {
+        table().forEachUnordered((block, value, tag) -> action.applyAsLong(block, value));
     }
 
     /**

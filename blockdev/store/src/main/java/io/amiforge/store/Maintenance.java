@@ -120,7 +120,7 @@ final class Maintenance {
                 // parent goes away, so they become changes of the current generation
                 VolumeState ws = volumes.state(w.name);
                 Layer current = ws.top();
-                current.forEach((block, entry) -> {
+                current.forEachUnordered((block, entry) -> {
                     if (current.gen(block) == VolumeState.BASE_GEN) {
                         current.relabel(block, w.gen);
                     }
@@ -181,7 +181,7 @@ final class Maintenance {
         Layer current = vs.top();
         int from = s.gen;
         int to = successor;
-        current.forEach((block, entry) -> {
+        current.forEachUnordered((block, entry) -> {
             if (vs.resolveGen(current.gen(block)) == from) {
                 current.relabel(block, to);
             }
@@ -276,10 +276,7 @@ final class Maintenance {
         }
         for (Catalog.SnapshotRecord s : path) {
             chains.materialize(s);
-            chains.layerOf(s).forEach((block, entry) -> {
-                changed.addLong(block);
-                return 0;
-            });
+            chains.layerOf(s).replay((block, entry) -> changed.addLong(block));
         }
         return new ChangedBlocks(from.blockSize, changed);
     }
@@ -308,10 +305,7 @@ final class Maintenance {
         Catalog.SnapshotRecord s = catalog.snapshot(snapshotId);
         chains.materialize(s);
         Roaring64Bitmap bitmap = new Roaring64Bitmap();
-        chains.layerOf(s).forEach((block, entry) -> {
-            bitmap.addLong(block);
-            return 0;
-        });
+        chains.layerOf(s).replay((block, entry) -> bitmap.addLong(block));
         return new ChangedBlocks(s.blockSize, bitmap);
     }
 
@@ -342,7 +336,7 @@ final class Maintenance {
             damage.add(new VerifyReport.Damage(snapshotId, volume, -1, problem));
         }
         MemorySegment buf = chains.scratch().asSlice(0, layer.blockSize);
-        layer.forEach((block, entry) -> {
+        layer.forEachUnordered((block, entry) -> {
             if (!Layer.isZero(entry)) {
                 checked[0]++;
                 int crc = layer.readSlot(entry, buf);

@@ -57,7 +57,7 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
         }
         Layer current = top();
         long[] n = {0};
-        current.forEach((block, entry) -> {
+        current.forEachUnordered((block, entry) -> {
             if (resolveGen(current.gen(block)) == rec.gen) {
                 n[0]++;
             }

@@ -11,7 +11,8 @@ import java.util.function.LongBinaryOperator;
  * addressing with linear probing: memory follows the entries (20 bytes a slot, at most twice as
  * many slots as entries once grown past 16, so 20-40 bytes an entry), not the span of block
  * numbers they cover. Blocks are hashed in groups of eight consecutive numbers, so that
- * neighbouring blocks share a cache line. Entries are never removed.
+ * neighbouring blocks share a cache line. Entries are never removed. At most 3 * 2^28 entries
+ * (805,306,368: 2^30 slots at 3/4 load).
  *
  * <p>One writer at a time; readers may race with it and see the old or the new value of an
  * entry. The table a reader probes is never changed in a way that hides a present entry: a new
@@ -134,7 +135,8 @@ public final class BlockMap {
 
     private Table grow(Table old) {
         if (old.keys.length >= 1 << 30) {
-            throw new IllegalStateException("block map full: " + count + " entries");
+            throw new IllegalStateException("block map full: " + count + " entries, the most one table holds"
+                    + " (2^30 slots at 3/4 load)");
         }
         Table t = Table.of(old.keys.length << 1);
         for (int i = 0; i < old.keys.length; i++) {
