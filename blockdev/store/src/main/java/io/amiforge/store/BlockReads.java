@@ -1,13 +1,14 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.Location;
 import io.amiforge.store.spi.ReadIndex;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The one read path of volumes and snapshots: resolve the block through the read index, read
- * its slot, check its CRC32C. A CRC mismatch while the entry changed under us (a concurrent
+ * The one read path of volumes and snapshots: locate the block through the read index (one
+ * lookup with the flat index: layer and entry together), read its slot, check its CRC32C. A CRC mismatch while the entry changed under us (a concurrent
  * overwrite recycled the slot) is retried; a mismatch on a stable entry is damage, reported with
  * the snapshot (or volume) and block.
  */
@@ -23,18 +24,24 @@ final class BlockReads {
         VolumeStats stats();
     }
 
-    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+    /** What one reading thread reuses: a block-sized scratch buffer and the lookup's answer. */
+    private static final class PerThread {
+        MemorySegment scratch;
+        final Location where = new Location();
+    }
+
+    private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
     private static final int RETRIES = 16;
 
     private BlockReads() {
     }
 
     static MemorySegment scratch(int blockSize) {
-        MemorySegment[] holder = SCRATCH.get();
-        if (holder[0] == null || holder[0].byteSize() < blockSize) {
-            holder[0] = Arena.ofAuto().allocate(blockSize, 4096);
+        PerThread t = PER_THREAD.get();
+        if (t.scratch == null || t.scratch.byteSize() < blockSize) {
+            t.scratch = Arena.ofAuto().allocate(blockSize, 4096);
         }
-        return holder[0].asSlice(0, blockSize);
+        return t.scratch.asSlice(0, blockSize);
     }
 
     /** Reads {@code dst.byteSize()} bytes at {@code offset} (already range-checked). */
@@ -61,10 +68,13 @@ final class BlockReads {
     /** Reads one whole block into {@code dst} (exactly one block long). */
     static void readBlock(Source source, long block, MemorySegment dst) {
         VolumeStats stats = source.stats();
+        Location where = PER_THREAD.get().where;
         for (int attempt = 0; ; attempt++) {
             ReadIndex.Resolver resolver = source.resolver();
             Stack stack = (Stack) resolver.stack();
-            int ordinal = resolver.find(block);
+            resolver.locate(block, where);
+            int ordinal = where.ordinal();
+            long entry = where.entry();
             if (ordinal >= stack.layers.length) {
                 continue; // the flat index already knows a layer pushed after we read the resolver
             }
@@ -72,21 +82,18 @@ final class BlockReads {
                 stats.blocksRead.increment();
                 stats.layersVisited.add(resolver.visited(ordinal));
             }
-            if (ordinal < 0) {
+            if (ordinal < 0 || entry == 0 || Layer.isZero(entry)) {
                 dst.fill((byte) 0);
                 return;
             }
             Layer layer = stack.layers[ordinal];
-            long entry = layer.entry(block);
-            if (entry == 0 || Layer.isZero(entry)) {
-                dst.fill((byte) 0);
-                return;
-            }
             int crc = layer.readSlot(entry, dst);
             if (crc == Layer.crcOf(entry)) {
                 return;
             }
-            if (layer.entry(block) == entry && source.resolver() == resolver && attempt >= 2) {
+            resolver.locate(block, where);
+            boolean stable = where.ordinal() == ordinal && where.entry() == entry && source.resolver() == resolver;
+            if (stable && attempt >= 2) {
                 throw new BlockDeviceException.Corrupt("%s: block %d is damaged (stored CRC32C %08x, data has %08x)"
                         .formatted(source.describe(stack, ordinal), block, Layer.crcOf(entry), crc));
             }

@@ -135,7 +135,7 @@ final class ChainResolver {
                 : Layer.open(store.fileOps, layersDir, v.layer, v.blockSize, v.size / v.blockSize, true, false);
         try {
             Layer own = layerOf(s);
-            current.forEach((block, entry) -> {
+            current.forEachUnordered((block, entry) -> {
                 if (VolumeState.resolveGen(v, current.gen(block)) == s.gen && !own.has(block)) {
                     out.addLong(block);
                 }

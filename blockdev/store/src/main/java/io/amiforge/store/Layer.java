@@ -2,7 +2,8 @@ package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.store.spi.FileOps;
-import io.amiforge.store.strategy.SparseLongArray;
+import io.amiforge.store.spi.LayerStack;
+import io.amiforge.store.strategy.BlockMap;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,11 +11,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongBinaryOperator;
 import java.util.zip.CRC32C;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -30,36 +33,47 @@ import org.roaringbitmap.RoaringBitmap;
  * A slot freed by an overwrite is reused only after the next fsync, so a power loss cannot
  * leave a durable entry pointing at recycled data.
  *
- * <p>In memory, a {@link SparseLongArray} maps block to {@code (slot+1) << 32 | crc}; the slot
- * value {@link #ZERO_SLOT} marks a block explicitly zeroed (it shadows lower layers). Only the
- * store's journal thread writes; readers read concurrently and check the CRC of what they read.
+ * <p>In memory, a {@link BlockMap} maps block to its entry {@code (slot+1) << 32 | crc} (and, in
+ * copy-on-write layers, its generation as the tag); the slot value {@link #ZERO_SLOT} marks a
+ * block explicitly zeroed (it shadows lower layers). The table is built on first use
+ * ({@link #replay} streams the index file without building it, which is all a flat index needs),
+ * so a layer that is only read through a flat index keeps no table. Data is read through a
+ * read-only mapping of the data file made when the layer's entries are first read; a layer
+ * that is only read holds no open file. Only the store's journal thread writes; readers read
+ * concurrently and check the CRC of what they read.
  */
 final class Layer {
 
     static final int ENTRY = IndexEntry.SIZE;
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
+    /** The buffer a thread reads index files through (shared by every layer that thread opens). */
+    private static final ThreadLocal<ByteBuffer> SCAN = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(64 << 10).order(ByteOrder.LITTLE_ENDIAN));
 
     final String id;
     final int blockSize;
     private final int blockShift;
+    private final long blocks;
+    private final boolean withGens;
     private final Path dataPath;
     private final Path idxPath;
-    private final SparseLongArray index;
-    private final SparseLongArray gens;
+    /** Block to entry (tag: generation); null until first used. */
+    private volatile BlockMap index;
     private volatile FileChannel data;
     /** The data file mapped read-only (reads of slots inside it are a memcpy); null until mapped. */
     private volatile MemorySegment mapped;
     private final List<Arena> mapArenas = new ArrayList<>();
     private FileChannel idx;
+    private FileChannel readOnlyData;
     private long idxLength;
     private long idxEntries;
     private long nextSlot;
     private final SlotAllocator slots = new SlotAllocator();
     private boolean dirty;
     private boolean newFiles;
-    private final ByteBuffer entryBuffer = ByteBuffer.allocateDirect(ENTRY).order(ByteOrder.LITTLE_ENDIAN);
-    final List<String> openDamage = new ArrayList<>();
+    private ByteBuffer entryBuffer;
+    private final List<String> openDamage = new ArrayList<>();
 
     private final FileOps io;
 
@@ -68,88 +82,157 @@ final class Layer {
         this.id = id;
         this.blockSize = blockSize;
         this.blockShift = Integer.numberOfTrailingZeros(blockSize);
+        this.blocks = blocks;
+        this.withGens = withGens;
         this.dataPath = dir.resolve(id + ".dat");
         this.idxPath = dir.resolve(id + ".idx");
-        this.index = new SparseLongArray(blocks);
-        this.gens = withGens ? new SparseLongArray(blocks) : null;
     }
 
     /** A layer with no files yet: they are created on the first write. */
     static Layer empty(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens) {
-        return new Layer(io, dir, id, blockSize, blocks, withGens);
+        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens);
+        layer.index = new BlockMap();
+        return layer;
     }
 
     /**
-     * Opens a layer's files (if they exist) and replays its index. With {@code repair} (only the
-     * holder of a volume's lock, for the volume's own layer) a torn tail entry and data past the
-     * last live slot are cut off and a mostly dead index is compacted; without it the files are
-     * left as they are (another process may be reading them), a torn tail entry is skipped and
-     * the next entry written overwrites it.
+     * A layer over existing files (if any). With {@code repair} (only the holder of a volume's
+     * lock, for the volume's own layer) its index is replayed now, a torn tail entry and data
+     * past the last live slot are cut off and a mostly dead index is compacted; without it
+     * nothing is read until the layer is used, the files are left as they are (another process
+     * may be reading them), a torn tail entry is skipped and the next entry written overwrites it.
      */
     static Layer open(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair) {
         Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens);
-        if (Files.exists(layer.idxPath)) {
-            layer.load(blocks, repair);
+        if (repair) {
+            layer.load(true);
         }
         return layer;
     }
 
-    private void load(long blocks, boolean repair) {
-        try {
-            idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    StandardOpenOption.CREATE);
-            long length = idx.size();
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            long pos = 0;
-            long valid = 0;
-            CRC32C crc = new CRC32C();
-            while (pos + ENTRY <= length) {
-                buf.clear();
-                long n = Math.min(buf.capacity(), (length - pos) / ENTRY * ENTRY);
-                buf.limit((int) n);
-                while (buf.hasRemaining()) {
-                    if (idx.read(buf, pos + buf.position()) < 0) {
-                        break;
-                    }
+    /** The layer's table, replaying its index file on first use. */
+    private BlockMap table() {
+        BlockMap m = index;
+        return m != null ? m : load(false);
+    }
+
+    /** Problems found replaying the index file (damaged entries), for verify. */
+    List<String> damage() {
+        table();
+        return openDamage;
+    }
+
+    /**
+     * Reads the index file, oldest entry first, and gives {@code sink} each intact entry (block,
+     * packed value, generation). Damaged entries are reported to {@code damage} (when not null),
+     * except a torn last entry, which is skipped. Returns the length of the intact prefix.
+     */
+    private long scan(FileChannel channel, EntrySink sink, List<String> damage) throws IOException {
+        long length = channel.size();
+        ByteBuffer buf = SCAN.get();
+        long pos = 0;
+        long valid = 0;
+        CRC32C crc = CRC.get();
+        while (pos + ENTRY <= length) {
+            buf.clear();
+            long n = Math.min(buf.capacity(), (length - pos) / ENTRY * ENTRY);
+            buf.limit((int) n);
+            while (buf.hasRemaining()) {
+                if (channel.read(buf, pos + buf.position()) < 0) {
+                    break;
                 }
-                buf.flip();
-                while (buf.remaining() >= ENTRY) {
-                    int at = buf.position();
-                    long block = IndexEntry.block(buf, at);
-                    if (!IndexEntry.intact(buf, at, crc) || block < 0 || block >= blocks) {
-                        if (pos + at + ENTRY >= length) {
-                            break; // a torn last entry: the write it belonged to never returned
-                        }
-                        openDamage.add("index entry at byte " + (pos + at) + " is damaged (checksum or magic)");
-                        buf.position(at + ENTRY);
-                        continue;
+            }
+            buf.flip();
+            while (buf.remaining() >= ENTRY) {
+                int at = buf.position();
+                long block = IndexEntry.block(buf, at);
+                if (!IndexEntry.intact(buf, at, crc) || block < 0 || block >= blocks) {
+                    if (pos + at + ENTRY >= length) {
+                        break; // a torn last entry: the write it belonged to never returned
                     }
-                    long value = IndexEntry.value(buf, at);
-                    int gen = IndexEntry.gen(buf, at);
-                    index.set(block, value);
-                    if (gens != null) {
-                        gens.set(block, Integer.toUnsignedLong(gen) + 1);
+                    if (damage != null) {
+                        damage.add("index entry at byte " + (pos + at) + " is damaged (checksum or magic)");
                     }
-                    idxEntries++;
-                    valid = pos + at + ENTRY;
                     buf.position(at + ENTRY);
+                    continue;
                 }
-                pos += n;
+                sink.accept(block, IndexEntry.value(buf, at), IndexEntry.gen(buf, at));
+                valid = pos + at + ENTRY;
+                buf.position(at + ENTRY);
             }
-            if (repair && valid < length && openDamage.isEmpty()) {
-                idx.truncate(valid);
+            if (n == 0) {
+                break;
             }
+            pos += n;
+        }
+        return valid;
+    }
+
+    /** Receives one intact entry of {@link #scan}. */
+    @FunctionalInterface
+    private interface EntrySink {
+        void accept(long block, long value, int gen);
+    }
+
+    /**
+     * Calls {@code action(block, entry)} for the layer's entries as recorded (a block may come
+     * more than once; the last one counts), without building the layer's table when it has none.
+     */
+    void replay(LayerStack.EntryVisitor action) {
+        BlockMap m = index;
+        if (m != null) {
+            m.forEachUnordered((block, value, tag) -> action.accept(block, value));
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(idxPath, StandardOpenOption.READ)) {
+            scan(channel, (block, value, gen) -> action.accept(block, value), null);
+        } catch (NoSuchFileException e) {
+            return; // never written
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("layer " + id, "read of the index", e);
+        }
+        mapForRead();
+    }
+
+    private synchronized BlockMap load(boolean repair) {
+        if (index != null) {
+            return index;
+        }
+        BlockMap table = new BlockMap();
+        if (!Files.exists(idxPath)) {
+            index = table;
+            return table;
+        }
+        try {
+            FileChannel channel = repair ? FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                    : FileChannel.open(idxPath, StandardOpenOption.READ);
+            long[] entries = {0};
+            long valid;
+            try {
+                valid = scan(channel, (block, value, gen) -> {
+                    table.put(block, value, withGens ? gen : 0);
+                    entries[0]++;
+                }, openDamage);
+                if (repair && valid < channel.size() && openDamage.isEmpty()) {
+                    channel.truncate(valid);
+                }
+            } finally {
+                if (repair) {
+                    idx = channel;
+                } else {
+                    channel.close();
+                }
+            }
+            idxEntries = entries[0];
             idxLength = valid;
             RoaringBitmap live = new RoaringBitmap();
             long[] max = {-1};
-            index.forEach((block, value) -> {
+            table.forEachUnordered((block, value, tag) -> {
                 long s = value >>> 32;
                 if (s != ZERO_SLOT) {
                     live.add((int) (s - 1));
                     max[0] = Math.max(max[0], s - 1);
                 }
-                return 0;
             });
             nextSlot = max[0] + 1;
             for (long s = 0; s < nextSlot; s++) {
@@ -157,38 +240,61 @@ final class Layer {
                     slots.free(s);
                 }
             }
-            if (repair && data.size() > nextSlot << blockShift) {
-                data.truncate(nextSlot << blockShift); // data of writes whose entry never made it
+            if (repair) {
+                data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                        StandardOpenOption.CREATE);
+                if (data.size() > nextSlot << blockShift) {
+                    data.truncate(nextSlot << blockShift); // data of writes whose entry never made it
+                }
+                if (idxEntries > 2 * table.count() + 1024) {
+                    compact(table);
+                }
             }
-            if (repair && idxEntries > 2 * index.count() + 1024) {
-                compact();
-            }
-            remap();
+            index = table;
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "open", e);
+        }
+        mapForRead();
+        return table;
+    }
+
+    /** Maps the data file at first read if nothing is mapped yet (the file is opened for the mapping only). */
+    private synchronized void mapForRead() {
+        if (mapped != null) {
+            return;
+        }
+        if (data != null) {
+            remap();
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(dataPath, StandardOpenOption.READ)) {
+            map(channel);
+        } catch (NoSuchFileException e) {
+            // no data yet
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("layer " + id, "open of the data file", e);
         }
     }
 
     /** Rewrites the index log with only the live entries (write new, fsync, rename). */
-    private void compact() throws IOException {
+    private void compact(BlockMap table) throws IOException {
         Path tmp = idxPath.resolveSibling(id + ".idx.tmp");
         io.before(FileOps.Op.CREATE, tmp);
         io.before(FileOps.Op.WRITE, tmp);
         try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            ByteBuffer e = ByteBuffer.allocateDirect(ENTRY).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer e = entryBuffer();
             long[] pos = {0};
             IOException[] failure = {null};
-            index.forEach((block, value) -> {
+            table.forEachUnordered((block, value, tag) -> {
                 try {
-                    IndexEntry.encode(e, block, value, gens == null ? 0 : (int) (gens.get(block) - 1));
+                    IndexEntry.encode(e, block, value, tag);
                     while (e.hasRemaining()) {
                         pos[0] += out.write(e, pos[0]);
                     }
                 } catch (IOException x) {
                     failure[0] = x;
                 }
-                return 0;
             });
             if (failure[0] != null) {
                 throw failure[0];
@@ -202,25 +308,32 @@ final class Layer {
         Files.move(tmp, idxPath, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         Catalog.fsyncDirectory(io, idxPath.getParent());
         idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        idxEntries = index.count();
+        idxEntries = table.count();
+    }
+
+    private ByteBuffer entryBuffer() {
+        if (entryBuffer == null) {
+            entryBuffer = ByteBuffer.allocateDirect(ENTRY).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return entryBuffer;
     }
 
     /** The packed entry of {@code block} in this layer, 0 if absent. */
     long entry(long block) {
-        return index.get(block);
+        return table().get(block);
     }
 
     boolean has(long block) {
-        return index.get(block) != 0;
+        return table().get(block) != 0;
     }
 
     /** The generation recorded with the block (copy-on-write live layers), or -1. */
     int gen(long block) {
-        return gens == null ? -1 : (int) (gens.get(block) - 1);
+        return withGens ? table().tag(block, -1) : -1;
     }
 
     long blockCount() {
-        return index.count();
+        return table().count();
     }
 
     static boolean isZero(long entry) {
@@ -243,11 +356,14 @@ final class Layer {
      * thread, or open). Older mappings stay valid until the layer is closed, so a reader never
      * sees a mapping disappear under it.
      */
-    void remap() {
+    synchronized void remap() {
         FileChannel channel = data;
-        if (channel == null) {
-            return;
+        if (channel != null) {
+            map(channel);
         }
+    }
+
+    private void map(FileChannel channel) {
         try {
             long size = channel.size();
             MemorySegment current = mapped;
@@ -273,7 +389,7 @@ final class Layer {
             return crc(dst);
         }
         ByteBuffer buffer = dst.asByteBuffer();
-        FileChannel channel = data;
+        FileChannel channel = readChannel();
         try {
             while (buffer.hasRemaining()) {
                 if (channel.read(buffer, position + buffer.position()) < 0) {
@@ -289,16 +405,45 @@ final class Layer {
         return crc(dst);
     }
 
-    /** Calls {@code action(block, entry)} for every block in this layer, ascending. */
-    void forEach(java.util.function.LongBinaryOperator action) {
-        index.forEach(action);
+    /**
+     * The channel a read outside the mapping goes through: the writer's, or one opened for reads
+     * (only when the data file could not be mapped, or grew since: kept until the layer closes).
+     */
+    private FileChannel readChannel() {
+        FileChannel channel = data;
+        return channel != null ? channel : openForRead();
+    }
+
+    private synchronized FileChannel openForRead() {
+        if (data == null) {
+            try {
+                data = FileChannel.open(dataPath, StandardOpenOption.READ);
+            } catch (IOException e) {
+                throw new BlockDeviceException.Io("layer " + id, "open of the data file", e);
+            }
+        }
+        return data;
+    }
+
+    /**
+     * Calls {@code action(block, entry)} for every block in this layer, ascending (sorts a copy
+     * of the block numbers: 8 bytes a block for the call; the action may add blocks to any layer).
+     */
+    void forEach(LongBinaryOperator action) {
+        table().forEach(action);
+    }
+
+    /** Calls {@code action(block, entry)} for every block in this layer, in no order, copying nothing; the action must not add blocks to this layer. */
+    void forEachUnordered(LongBinaryOperator action) {
+        table().forEachUnordered((block, value, tag) -> action.applyAsLong(block, value));
     }
 
     /**
      * Stores one block (journal thread only). {@code data} is exactly one block, or null for an
-     * explicit zero block. Returns the number of metadata bytes written.
+     * explicit zero block. Returns the block's new entry; {@link #ENTRY} bytes of metadata were written.
      */
-    int put(long block, MemorySegment data, int gen) {
+    long put(long block, MemorySegment data, int gen) {
+        BlockMap table = table();
         try {
             ensureFiles();
             long value;
@@ -314,21 +459,19 @@ final class Layer {
                 }
                 value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc(data));
             }
-            IndexEntry.encode(entryBuffer, block, value, gen);
+            ByteBuffer e = entryBuffer;
+            IndexEntry.encode(e, block, value, gen);
             io.before(FileOps.Op.WRITE, idxPath);
-            while (entryBuffer.hasRemaining()) {
-                idxLength += idx.write(entryBuffer, idxLength);
+            while (e.hasRemaining()) {
+                idxLength += idx.write(e, idxLength);
             }
             idxEntries++;
-            long old = index.set(block, value);
-            if (gens != null) {
-                gens.set(block, Integer.toUnsignedLong(gen) + 1);
-            }
+            long old = table.put(block, value, withGens ? gen : 0);
             if (old != 0 && !isZero(old)) {
                 slots.freeAfterSync((old >>> 32) - 1);
             }
             dirty = true;
-            return ENTRY;
+            return value;
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "write of block " + block, e);
         }
@@ -339,16 +482,14 @@ final class Layer {
      * index entry into {@code entry}; returns the slot. The layer must have no free slots.
      */
     long bulkSlot(long block, int crc, int gen, ByteBuffer entry) {
+        BlockMap table = table();
         if (slots.hasFree()) {
             throw new IllegalStateException("layer " + id + " is not fresh");
         }
         long slot = nextSlot++;
         long value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc);
         IndexEntry.encode(entry, block, value, gen);
-        index.set(block, value);
-        if (gens != null) {
-            gens.set(block, Integer.toUnsignedLong(gen) + 1);
-        }
+        table.put(block, value, withGens ? gen : 0);
         return slot;
     }
 
@@ -374,18 +515,21 @@ final class Layer {
 
     /** Re-records the generation of a block without touching its data (copy-on-write relabelling). */
     int relabel(long block, int gen) {
-        long value = index.get(block);
+        BlockMap table = table();
+        long value = table.get(block);
         if (value == 0) {
             return 0;
         }
         try {
-            IndexEntry.encode(entryBuffer, block, value, gen);
+            ensureFiles();
+            ByteBuffer e = entryBuffer;
+            IndexEntry.encode(e, block, value, gen);
             io.before(FileOps.Op.WRITE, idxPath);
-            while (entryBuffer.hasRemaining()) {
-                idxLength += idx.write(entryBuffer, idxLength);
+            while (e.hasRemaining()) {
+                idxLength += idx.write(e, idxLength);
             }
             idxEntries++;
-            gens.set(block, Integer.toUnsignedLong(gen) + 1);
+            table.retag(block, gen);
             dirty = true;
             return ENTRY;
         } catch (IOException e) {
@@ -404,15 +548,22 @@ final class Layer {
         return nextSlot++;
     }
 
+    /** Opens the files for writing (creating them if new); the table is loaded, so {@link #idxLength} is known. */
     private void ensureFiles() throws IOException {
+        entryBuffer();
         if (idx == null) {
+            boolean existed = Files.exists(idxPath);
             Files.createDirectories(idxPath.getParent());
             io.before(FileOps.Op.CREATE, dataPath);
-            data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+            FileChannel d = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.CREATE);
+            readOnlyData = data; // a channel of openForRead, maybe in use by a reader: closed with the layer
+            data = d;
             io.before(FileOps.Op.CREATE, idxPath);
             idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-            idxLength = idx.size();
-            newFiles = true; // the directory is fsynced with the next force(), not on this write
+            if (!existed) {
+                newFiles = true; // the directory is fsynced with the next force(), not on this write
+            }
         }
     }
 
@@ -438,7 +589,7 @@ final class Layer {
         remap();
     }
 
-    void close() {
+    synchronized void close() {
         mapped = null;
         for (Arena arena : mapArenas) {
             arena.close();
@@ -450,6 +601,9 @@ final class Layer {
             }
             if (idx != null) {
                 idx.close();
+            }
+            if (readOnlyData != null) {
+                readOnlyData.close();
             }
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "close", e);

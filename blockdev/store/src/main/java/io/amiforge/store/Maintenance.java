@@ -2,6 +2,7 @@ package io.amiforge.store;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.Location;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -120,7 +121,7 @@ final class Maintenance {
                 // parent goes away, so they become changes of the current generation
                 VolumeState ws = volumes.state(w.name);
                 Layer current = ws.top();
-                current.forEach((block, entry) -> {
+                current.forEachUnordered((block, entry) -> {
                     if (current.gen(block) == VolumeState.BASE_GEN) {
                         current.relabel(block, w.gen);
                     }
@@ -185,7 +186,7 @@ final class Maintenance {
         Layer current = vs.top();
         int from = s.gen;
         int to = successor;
-        current.forEach((block, entry) -> {
+        current.forEachUnordered((block, entry) -> {
             if (vs.resolveGen(current.gen(block)) == from) {
                 current.relabel(block, to);
             }
@@ -203,10 +204,7 @@ final class Maintenance {
         }
         Roaring64Bitmap all = new Roaring64Bitmap();
         for (Layer l : stack.layers) {
-            l.forEach((block, entry) -> {
-                all.addLong(block);
-                return 0;
-            });
+            l.replay((block, entry) -> all.addLong(block)); // no per-layer table is built for this
         }
         String where = "volume " + v.name;
         if (state.cow()) {
@@ -231,11 +229,13 @@ final class Maintenance {
         // Explicit zeros (discards) stay explicit: the next snapshot's changed-block list
         // must still name a block that held data in an earlier snapshot and is now zero.
         Roaring64Bitmap zeros = new Roaring64Bitmap();
+        Location found = new Location();
         try (LayerBulk bulk = new LayerBulk(flat)) {
             all.forEach(block -> {
-                int ordinal = state.resolver.find(block);
+                state.resolver.locate(block, found); // the writer is this thread: nothing races
+                int ordinal = found.ordinal();
                 Layer from = stack.layers[ordinal];
-                long entry = from.entry(block);
+                long entry = found.entry();
                 if (Layer.isZero(entry)) {
                     zeros.addLong(block);
                 } else {
@@ -283,10 +283,7 @@ final class Maintenance {
         }
         for (Catalog.SnapshotRecord s : path) {
             chains.materialize(s);
-            chains.layerOf(s).forEach((block, entry) -> {
-                changed.addLong(block);
-                return 0;
-            });
+            chains.layerOf(s).replay((block, entry) -> changed.addLong(block));
         }
         return new ChangedBlocks(from.blockSize, changed);
     }
@@ -315,10 +312,7 @@ final class Maintenance {
         Catalog.SnapshotRecord s = catalog.snapshot(snapshotId);
         chains.materialize(s);
         Roaring64Bitmap bitmap = new Roaring64Bitmap();
-        chains.layerOf(s).forEach((block, entry) -> {
-            bitmap.addLong(block);
-            return 0;
-        });
+        chains.layerOf(s).replay((block, entry) -> bitmap.addLong(block));
         return new ChangedBlocks(s.blockSize, bitmap);
     }
 
@@ -345,11 +339,11 @@ final class Maintenance {
     }
 
     private void checkLayer(Layer layer, String snapshotId, String volume, List<VerifyReport.Damage> damage, long[] checked) {
-        for (String problem : layer.openDamage) {
+        for (String problem : layer.damage()) {
             damage.add(new VerifyReport.Damage(snapshotId, volume, -1, problem));
         }
         MemorySegment buf = chains.scratch().asSlice(0, layer.blockSize);
-        layer.forEach((block, entry) -> {
+        layer.forEachUnordered((block, entry) -> {
             if (!Layer.isZero(entry)) {
                 checked[0]++;
                 int crc = layer.readSlot(entry, buf);

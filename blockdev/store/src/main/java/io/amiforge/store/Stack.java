@@ -2,7 +2,6 @@ package io.amiforge.store;
 
 import io.amiforge.store.spi.LayerStack;
 import java.util.Arrays;
-import java.util.function.LongConsumer;
 
 /**
  * An immutable list of layers, bottom (ordinal 0) to top, with the snapshot id that owns each
@@ -46,16 +45,21 @@ final class Stack implements LayerStack {
     }
 
     @Override
-    public boolean has(int ordinal, long block) {
-        return layers[ordinal].has(block);
+    public long entry(int ordinal, long block) {
+        return layers[ordinal].entry(block);
     }
 
     @Override
-    public void forEachBlock(int ordinal, LongConsumer action) {
+    public void forEachEntry(int ordinal, EntryVisitor action) {
         layers[ordinal].forEach((block, entry) -> {
-            action.accept(block);
+            action.accept(block, entry);
             return 0;
         });
+    }
+
+    @Override
+    public void replay(int ordinal, EntryVisitor action) {
+        layers[ordinal].replay(action);
     }
 
     @Override

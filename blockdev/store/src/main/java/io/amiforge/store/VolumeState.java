@@ -57,7 +57,7 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
         }
         Layer current = top();
         long[] n = {0};
-        current.forEach((block, entry) -> {
+        current.forEachUnordered((block, entry) -> {
             if (resolveGen(current.gen(block)) == rec.gen) {
                 n[0]++;
             }
@@ -120,10 +120,10 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
         if (cow() && (!top.has(block) || resolveGen(top.gen(block)) != rec.gen)) {
             genBlocks++;
         }
-        int meta = top.put(block, full, rec.gen);
+        long entry = top.put(block, full, rec.gen);
         store.journal.dirty(top);
-        resolver.written(block, stack.depth() - 1);
-        stats.metadataBytesWritten.add(meta);
+        resolver.written(block, stack.depth() - 1, entry);
+        stats.metadataBytesWritten.add(Layer.ENTRY);
         if (full != null) {
             stats.dataBytesWritten.add(blockSize);
         }

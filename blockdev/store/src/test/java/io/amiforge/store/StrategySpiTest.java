@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.store.spi.LayerStack;
 import io.amiforge.store.spi.Plugins;
+import io.amiforge.store.spi.ReadIndex;
+import io.amiforge.store.spi.ReadIndexProvider;
 import io.amiforge.store.spi.Strategies;
 import io.amiforge.store.spi.StrategyProvider;
 import io.amiforge.store.spi.StrategyStats;
@@ -17,6 +20,8 @@ import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,6 +112,36 @@ class StrategySpiTest {
     }
 
     @Test
+    void aReadIndexPlugInThatKeepsOnlyOrdinalsStillResolvesThroughTheLayers() throws Exception {
+        Strategies.register(loaderListing(ReadIndexProvider.class, OrdinalIndex.Provider.class));
+        MemorySegment one = MemorySegment.ofArray(new byte[4096]).fill((byte) 1);
+        MemorySegment two = MemorySegment.ofArray(new byte[4096]).fill((byte) 2);
+        MemorySegment zeros = MemorySegment.ofArray(new byte[4096]);
+        MemorySegment buf = MemorySegment.ofArray(new byte[4096]);
+        try (SnapshotStore store = SnapshotStore.open(dir);
+                Volume v = store.createVolume("disk", 1 << 20, VolumeOptions.defaults().readIndex("test_ordinals"))) {
+            v.write(0, one);
+            v.write(4096, one);
+            store.createSnapshot("disk", "ones");
+            v.write(0, two);
+            v.discard(4096, 4096);
+            v.read(0, buf);
+            assertThat(buf.mismatch(two)).isEqualTo(-1);
+            v.read(4096, buf);
+            assertThat(buf.mismatch(zeros)).isEqualTo(-1);
+            assertThat(v.stats().strategyCounters()).containsEntry("test_ordinals.told", 4L);
+        }
+        try (SnapshotStore store = SnapshotStore.open(dir); Volume v = store.openVolume("disk")) {
+            v.read(0, buf);
+            assertThat(buf.mismatch(two)).isEqualTo(-1);
+            v.read(4096, buf);
+            assertThat(buf.mismatch(zeros)).isEqualTo(-1);
+            v.read(8192, buf);
+            assertThat(buf.mismatch(zeros)).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void aPlugInWhoseNameIsTakenIsRefusedNamingBothProviders() throws Exception {
         assertThatThrownBy(() -> register(FakeRow.class))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("InvalidPlugin"))
@@ -135,8 +170,13 @@ class StrategySpiTest {
 
     /** A class loader whose services file lists {@code provider} (a class of the test class path). */
     private URLClassLoader loaderListing(Class<?> provider) throws Exception {
+        return loaderListing(WriteStrategyProvider.class, provider);
+    }
+
+    /** A class loader whose services file of {@code service} lists {@code provider}. */
+    private URLClassLoader loaderListing(Class<?> service, Class<?> provider) throws Exception {
         Path root = Files.createTempDirectory(dir, "plugin");
-        Path services = root.resolve("META-INF/services/" + WriteStrategyProvider.class.getName());
+        Path services = root.resolve("META-INF/services/" + service.getName());
         Files.createDirectories(services.getParent());
         Files.writeString(services, provider.getName() + "\n");
         return new URLClassLoader(new URL[] {root.toUri().toURL()}, getClass().getClassLoader());
@@ -179,6 +219,70 @@ class StrategySpiTest {
             @Override
             public WriteStrategy create() {
                 return new CountingWrite();
+            }
+        }
+    }
+
+    /**
+     * A read index written against the SPI before entries: it keeps ordinals only, implements
+     * {@code find} and the two-argument {@code written}, and leaves {@code locate} to the default
+     * (ordinal, then the layer's entry).
+     */
+    public static final class OrdinalIndex implements ReadIndex {
+
+        @Override
+        public Resolver build(LayerStack stack) {
+            Map<Long, Integer> top = new ConcurrentHashMap<>();
+            for (int ordinal = 0; ordinal < stack.depth(); ordinal++) {
+                int o = ordinal;
+                stack.forEachBlock(ordinal, block -> top.put(block, o));
+            }
+            return new Ordinals(stack, top, new AtomicLong());
+        }
+
+        private record Ordinals(LayerStack stack, Map<Long, Integer> top, AtomicLong told) implements Resolver {
+            @Override
+            public int find(long block) {
+                return top.getOrDefault(block, -1);
+            }
+
+            @Override
+            public int visited(int found) {
+                return 1;
+            }
+
+            @Override
+            public void written(long block, int ordinal) {
+                told.incrementAndGet();
+                top.put(block, ordinal);
+            }
+
+            @Override
+            public Resolver grown(LayerStack grown) {
+                return new Ordinals(grown, top, told);
+            }
+
+            @Override
+            public StrategyStats stats() {
+                return sink -> sink.accept("told", told.get());
+            }
+        }
+
+        /** Registers {@code test_ordinals}. */
+        public static final class Provider implements ReadIndexProvider {
+            @Override
+            public String name() {
+                return "test_ordinals";
+            }
+
+            @Override
+            public String description() {
+                return "block to ordinal only (the SPI before entries)";
+            }
+
+            @Override
+            public ReadIndex create() {
+                return new OrdinalIndex();
             }
         }
     }

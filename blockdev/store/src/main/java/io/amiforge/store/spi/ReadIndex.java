@@ -1,34 +1,63 @@
 package io.amiforge.store.spi;
 
 /**
- * Read resolution: which layer of a {@link LayerStack} answers for a block. One instance per
- * open volume, made by its {@link ReadIndexProvider}; it builds a {@link Resolver} whenever the
- * volume's stack is rebuilt (open, clone, rollback, flatten, merges).
+ * Read resolution: which layer of a {@link LayerStack} answers for a block, and with which
+ * entry. One instance per open volume, made by its {@link ReadIndexProvider}; it builds a
+ * {@link Resolver} whenever the volume's stack is rebuilt (open, clone, rollback, flatten,
+ * merges).
  */
 public interface ReadIndex {
 
     /** Builds a resolver for {@code stack} from scratch. */
     Resolver build(LayerStack stack);
 
-    /** Resolves blocks of one stack; {@link #find} may run concurrently with one writer. */
+    /**
+     * Resolves blocks of one stack; {@link #find} and {@link #locate} may run concurrently with
+     * one writer.
+     */
     interface Resolver {
 
         /** The stack this resolver answers for. */
         LayerStack stack();
 
         /**
-         * The ordinal of the top-most layer holding {@code block}, or -1 (zeros). On the read
-         * path: must not allocate. May return an ordinal at or above {@code stack().depth()} when
-         * a racing writer already recorded a block in a layer pushed after this resolver; the
-         * reader then retries with the volume's newer resolver.
+         * The ordinal of the top-most layer holding {@code block}, or -1 (zeros). Must not
+         * allocate. May return an ordinal at or above {@code stack().depth()} when a racing
+         * writer already recorded a block in a layer pushed after this resolver; the reader then
+         * retries with the volume's newer resolver.
          */
         int find(long block);
+
+        /**
+         * The read path: the top-most layer holding {@code block} and its entry, into {@code into}
+         * ({@code -1, 0} for zeros). Must not allocate. An index that keeps entries answers in one
+         * lookup; the default asks {@link #find}, then the layer. Racing a writer, the ordinal and
+         * the entry may come from either side of one write: the reader checks what it reads
+         * against the entry's checksum and retries.
+         */
+        default void locate(long block, Location into) {
+            int ordinal = find(block);
+            LayerStack stack = stack();
+            into.set(ordinal, ordinal < 0 || ordinal >= stack.depth() ? 0 : stack.entry(ordinal, block));
+        }
 
         /** Layers looked at by a {@link #find} that returned {@code found} (the store's lookup statistics). */
         int visited(int found);
 
-        /** Told (by the one writer) that {@code block} was just stored in layer {@code ordinal}. */
-        void written(long block, int ordinal);
+        /**
+         * Told (by the one writer) that {@code block} was just stored in layer {@code ordinal},
+         * where its entry now is {@code entry}. The default tells {@link #written(long, int)}.
+         */
+        default void written(long block, int ordinal, long entry) {
+            written(block, ordinal);
+        }
+
+        /**
+         * The same news without the entry, for an index that keeps only ordinals (the form of this
+         * SPI before entries, still called for such plug-ins). Does nothing by default.
+         */
+        default void written(long block, int ordinal) {
+        }
 
         /**
          * The same resolver over {@code grown}, which is this stack with one new, empty layer on

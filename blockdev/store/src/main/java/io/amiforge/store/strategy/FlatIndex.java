@@ -1,16 +1,20 @@
 package io.amiforge.store.strategy;
 
 import io.amiforge.store.spi.LayerStack;
+import io.amiforge.store.spi.Location;
 import io.amiforge.store.spi.ReadIndex;
 import io.amiforge.store.spi.ReadIndexProvider;
 import io.amiforge.store.spi.StrategyStats;
 
 /**
- * Flattened index: one sparse array maps every block to the ordinal of the top-most layer
- * holding it, so a read costs one lookup (plus the layer's own) at any depth. Built in one pass
- * over the stack (bottom up, O(blocks stored)); a snapshot reuses it unchanged, because taking a
- * snapshot only adds an empty layer on top and ordinals are stable. Reports its entries and the
- * bytes of memory they take.
+ * Flattened index: one hash table maps every block of the chain straight to where it is, the
+ * ordinal of the top-most layer holding it and that layer's entry (data slot and checksum), so a
+ * read costs one lookup at any depth and never asks the layer. Built in one pass over the
+ * layers' recorded entries, bottom up ({@link LayerStack#replay}: O(blocks stored), without
+ * building the layers' own tables); a snapshot reuses it unchanged, because taking a snapshot
+ * only adds an empty layer on top and ordinals are stable. Memory follows the blocks stored
+ * ({@link BlockMap}: 20-40 bytes each), not the chain's depth or the volume's size. Reports its
+ * entries and the bytes of memory they take.
  */
 public final class FlatIndex implements ReadIndex {
 
@@ -20,19 +24,24 @@ public final class FlatIndex implements ReadIndex {
 
     @Override
     public Resolver build(LayerStack stack) {
-        SparseLongArray map = new SparseLongArray(stack.blocks());
+        BlockMap map = new BlockMap();
         for (int ordinal = 0; ordinal < stack.depth(); ordinal++) {
-            long value = ordinal + 1L;
-            stack.forEachBlock(ordinal, block -> map.set(block, value));
+            int tag = ordinal;
+            stack.replay(ordinal, (block, entry) -> map.put(block, entry, tag));
         }
         return new Flat(stack, map);
     }
 
-    private record Flat(LayerStack stack, SparseLongArray map) implements Resolver {
+    private record Flat(LayerStack stack, BlockMap map) implements Resolver {
 
         @Override
         public int find(long block) {
-            return (int) map.get(block) - 1;
+            return map.tag(block, -1);
+        }
+
+        @Override
+        public void locate(long block, Location into) {
+            map.lookup(block, into);
         }
 
         @Override
@@ -41,8 +50,8 @@ public final class FlatIndex implements ReadIndex {
         }
 
         @Override
-        public void written(long block, int ordinal) {
-            map.set(block, ordinal + 1L);
+        public void written(long block, int ordinal, long entry) {
+            map.put(block, entry, ordinal);
         }
 
         @Override
@@ -73,7 +82,7 @@ public final class FlatIndex implements ReadIndex {
 
         @Override
         public String description() {
-            return "flattened index: one lookup at any chain depth; 8 bytes of memory per block of the chain";
+            return "flattened index: one lookup at any chain depth; 20-40 bytes of memory per block of the chain";
         }
 
         @Override

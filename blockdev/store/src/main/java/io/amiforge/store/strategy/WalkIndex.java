@@ -34,10 +34,6 @@ public final class WalkIndex implements ReadIndex {
         }
 
         @Override
-        public void written(long block, int ordinal) {
-        }
-
-        @Override
         public Resolver grown(LayerStack grown) {
             return new Walk(grown);
         }

@@ -4,7 +4,7 @@
  * {@link io.amiforge.store.strategy.CowWrite} ({@code cow}), read indexes
  * {@link io.amiforge.store.strategy.WalkIndex} ({@code walk}) and
  * {@link io.amiforge.store.strategy.FlatIndex} ({@code flat}); each has a nested
- * {@code Provider}. {@link io.amiforge.store.strategy.SparseLongArray} is the flat index's
- * (and the layers') sparse block map.
+ * {@code Provider}. {@link io.amiforge.store.strategy.BlockMap} is the flat index's
+ * (and the layers') block table.
  */
 package io.amiforge.store.strategy;

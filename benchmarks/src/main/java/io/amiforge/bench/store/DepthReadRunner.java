@@ -1,0 +1,181 @@
+package io.amiforge.bench.store;
+
+import io.amiforge.store.SnapshotInfo;
+import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.Volume;
+import io.amiforge.store.VolumeOptions;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.roaringbitmap.longlong.Roaring64Bitmap;
+
+/**
+ * Issue 13's depth benchmark, one JVM, same run for every depth: a base of {@code SIZE} (every
+ * 4 KiB block written, default 256 MiB), then 999 layers that each write 1 MiB (256 random
+ * blocks) and are snapshotted; volumes are clones of the snapshots at depth 1, 64, 256 and 1000
+ * (with the {@code flat} index unless {@code -Damiforge.bench.index=NAME}). Measures, in rounds
+ * that alternate the depths: the volume open time (a fresh store instance, {@code openVolume});
+ * then, with the four volumes open in one store, random 4 KiB reads (seeded offsets over the
+ * whole volume) and two ordered passes (every block in order), one thread. Each is timed by the
+ * wall clock and by the reading thread's CPU time (on a machine shared with other work, the
+ * CPU-time rates move least). Prints, per depth, the median and the spread of the rounds and
+ * the index's memory. Usage: {@code DepthReadRunner DIR [rounds]} (the store in {@code DIR/store}
+ * is built once and reused when it exists).
+ */
+public final class DepthReadRunner {
+
+    private static final int BLOCK = 4096;
+    private static final long SIZE = Long.getLong("amiforge.bench.size", 256L << 20);
+    private static final long BLOCKS = SIZE / BLOCK;
+    private static final int[] DEPTHS = {1, 64, 256, 1000};
+    private static final int PER_LAYER = 256;
+    private static final int RANDOM_READS = 1 << 18;
+    private static final String INDEX = System.getProperty("amiforge.bench.index", "flat");
+    private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
+    /** The open runs on the store's journal thread: its cost is the process's CPU time. */
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
+    private DepthReadRunner() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        Files.createDirectories(dir);
+        Path storeDir = dir.resolve("store");
+        long t0 = System.nanoTime();
+        if (!Files.exists(storeDir)) {
+            build(storeDir);
+        }
+        System.out.printf("built the 1000-deep chain (%d MiB base, %d x 1 MiB layers) in %.1f s%n",
+                SIZE >> 20, DEPTHS[DEPTHS.length - 1] - 1, (System.nanoTime() - t0) / 1e9);
+
+        long[] random = new long[RANDOM_READS];
+        SplittableRandom rnd = new SplittableRandom(13);
+        for (int i = 0; i < random.length; i++) {
+            random[i] = rnd.nextLong(BLOCKS);
+        }
+        int n = DEPTHS.length;
+        double[][] openWall = new double[n][rounds];
+        double[][] openCpu = new double[n][rounds];
+        for (int round = -1; round < rounds; round++) { // round -1: warm-up, not recorded
+            for (int d = 0; d < n; d++) {
+                try (SnapshotStore store = SnapshotStore.open(storeDir)) {
+                    long w0 = System.nanoTime();
+                    long c0 = PROCESS.getProcessCpuTime();
+                    Volume v = store.openVolume("d" + DEPTHS[d]);
+                    if (round >= 0) {
+                        openCpu[d][round] = (PROCESS.getProcessCpuTime() - c0) / 1e6;
+                        openWall[d][round] = (System.nanoTime() - w0) / 1e6;
+                    }
+                    v.close();
+                }
+            }
+        }
+        double[][] randWall = new double[n][rounds];
+        double[][] randCpu = new double[n][rounds];
+        double[][] seqWall = new double[n][rounds];
+        double[][] seqCpu = new double[n][rounds];
+        long[] memory = new long[n];
+        try (SnapshotStore store = SnapshotStore.open(storeDir); Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(BLOCK, 4096);
+            Volume[] volumes = new Volume[n];
+            for (int d = 0; d < n; d++) {
+                volumes[d] = store.openVolume("d" + DEPTHS[d]);
+                memory[d] = volumes[d].stats().strategyCounters().getOrDefault(INDEX + ".memoryBytes", -1L);
+            }
+            for (int round = -1; round < rounds; round++) { // alternating depths; round -1 warms up
+                for (int d = 0; d < n; d++) {
+                    Volume v = volumes[d];
+                    long w0 = System.nanoTime();
+                    long c0 = CPU.getCurrentThreadCpuTime();
+                    for (long b : random) {
+                        v.read(b * BLOCK, buf);
+                    }
+                    long c1 = CPU.getCurrentThreadCpuTime();
+                    long w1 = System.nanoTime();
+                    for (int pass = 0; pass < 2; pass++) {
+                        for (long b = 0; b < BLOCKS; b++) {
+                            v.read(b * BLOCK, buf);
+                        }
+                    }
+                    long c2 = CPU.getCurrentThreadCpuTime();
+                    long w2 = System.nanoTime();
+                    if (round >= 0) {
+                        randWall[d][round] = random.length / ((w1 - w0) / 1e9);
+                        randCpu[d][round] = random.length / ((c1 - c0) / 1e9);
+                        seqWall[d][round] = 2 * BLOCKS / ((w2 - w1) / 1e9);
+                        seqCpu[d][round] = 2 * BLOCKS / ((c2 - c1) / 1e9);
+                    }
+                }
+            }
+            for (Volume v : volumes) {
+                v.close();
+            }
+        }
+        System.out.printf("index %s, %d rounds alternating the depths, median [min-max]; ratio = median / median at depth 1%n",
+                INDEX, rounds);
+        System.out.println("reads/s per CPU-second of the reading thread, open in CPU ms of the process (what a shared"
+                + " machine distorts least):");
+        table(randCpu, seqCpu, openCpu, memory, "open, process CPU ms");
+        System.out.println("reads/s of wall-clock time:");
+        table(randWall, seqWall, openWall, memory, "open wall ms");
+    }
+
+    private static void table(double[][] rand, double[][] seq, double[][] open, long[] memory, String openName) {
+        System.out.println("| depth | " + openName + " | random 4 KiB reads/s | ratio | ordered 4 KiB reads/s | ratio | index memory |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
+        for (int d = 0; d < DEPTHS.length; d++) {
+            System.out.printf("| %d | %s | %s | %.2f | %s | %.2f | %s |%n", DEPTHS[d], spread(open[d], "%.1f"),
+                    spread(rand[d], "%,.0f"), median(rand[d]) / median(rand[0]), spread(seq[d], "%,.0f"),
+                    median(seq[d]) / median(seq[0]), memory[d] < 0 ? "-" : (memory[d] >> 10) + " KiB");
+        }
+    }
+
+    /** The base snapshot (imported: every block), 999 one-MiB layers on a volume, and a clone at each measured depth. */
+    private static void build(Path storeDir) {
+        try (SnapshotStore store = SnapshotStore.open(storeDir); Arena arena = Arena.ofConfined()) {
+            Roaring64Bitmap all = new Roaring64Bitmap();
+            all.addRange(0, BLOCKS);
+            SnapshotInfo base = store.importSnapshot(null, new PatternDevice(SIZE, BLOCK, 1), all, "base");
+            List<String> snaps = new ArrayList<>(List.of(base.id()));
+            MemorySegment buf = arena.allocate(BLOCK, 4096);
+            SplittableRandom rnd = new SplittableRandom(1000);
+            try (Volume v = store.cloneVolume(base.id(), "chain", VolumeOptions.defaults())) {
+                for (int layer = 1; layer < DEPTHS[DEPTHS.length - 1]; layer++) {
+                    PatternDevice data = new PatternDevice(SIZE, BLOCK, 1000 + layer);
+                    for (int i = 0; i < PER_LAYER; i++) {
+                        long b = rnd.nextLong(BLOCKS);
+                        data.read(b * BLOCK, buf);
+                        v.write(b * BLOCK, buf);
+                    }
+                    snaps.add(store.createSnapshot("chain", "layer " + layer).id());
+                }
+                v.flush();
+            }
+            for (int depth : DEPTHS) {
+                store.cloneVolume(snaps.get(depth - 1), "d" + depth, VolumeOptions.defaults().readIndex(INDEX)).close();
+            }
+        }
+    }
+
+    private static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static String spread(double[] xs, String format) {
+        double min = Arrays.stream(xs).min().orElse(0);
+        double max = Arrays.stream(xs).max().orElse(0);
+        return format.formatted(median(xs)) + " [" + format.formatted(min) + "-" + format.formatted(max) + "]";
+    }
+}
