@@ -1,5 +1,5 @@
 /**
- * Image formats (raw, qcow2) behind one SPI, partition tables (MBR, GPT), ext filesystems,
+ * Image formats (raw, qcow2, VHD, VMDK) behind one SPI, partition tables (MBR, GPT), ext filesystems,
  * and the image builder. Formats only: no store, no simulator.
  */
 module io.amiforge.imagefmt {
@@ -9,11 +9,13 @@ module io.amiforge.imagefmt {
     exports io.amiforge.imagefmt.format;
     exports io.amiforge.imagefmt.raw;
     exports io.amiforge.imagefmt.qcow2;
+    exports io.amiforge.imagefmt.vhd;
     exports io.amiforge.imagefmt.partition;
     exports io.amiforge.imagefmt.ext;
     exports io.amiforge.imagefmt.build;
 
     uses io.amiforge.imagefmt.format.ImageFormat;
     provides io.amiforge.imagefmt.format.ImageFormat
-            with io.amiforge.imagefmt.qcow2.Qcow2Format, io.amiforge.imagefmt.raw.RawFormat;
+            with io.amiforge.imagefmt.qcow2.Qcow2Format, io.amiforge.imagefmt.raw.RawFormat,
+                    io.amiforge.imagefmt.vhd.VhdFormat;
 }
