@@ -10,6 +10,7 @@ module io.amiforge.imagefmt {
     exports io.amiforge.imagefmt.raw;
     exports io.amiforge.imagefmt.qcow2;
     exports io.amiforge.imagefmt.vhd;
+    exports io.amiforge.imagefmt.vmdk;
     exports io.amiforge.imagefmt.partition;
     exports io.amiforge.imagefmt.ext;
     exports io.amiforge.imagefmt.build;
@@ -17,5 +18,5 @@ module io.amiforge.imagefmt {
     uses io.amiforge.imagefmt.format.ImageFormat;
     provides io.amiforge.imagefmt.format.ImageFormat
             with io.amiforge.imagefmt.qcow2.Qcow2Format, io.amiforge.imagefmt.raw.RawFormat,
-                    io.amiforge.imagefmt.vhd.VhdFormat;
+                    io.amiforge.imagefmt.vhd.VhdFormat, io.amiforge.imagefmt.vmdk.VmdkFormat;
 }
