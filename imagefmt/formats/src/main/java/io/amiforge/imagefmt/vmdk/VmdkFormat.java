@@ -102,7 +102,8 @@ public final class VmdkFormat implements ImageFormat {
         if (gd == VmdkSparseHeader.GD_AT_END) {
             long at = file.size() - 1024;
             VmdkSparseHeader footer = VmdkSparseHeader.parse(file.name(),
-                    file.readStructure(at, VmdkSparseHeader.SIZE, "VMDK stream footer", ByteOrder.LITTLE_ENDIAN), at);
+                    file.readStructure(at, VmdkSparseHeader.SIZE, "VMDK stream footer", ByteOrder.LITTLE_ENDIAN), at,
+                    "VMDK stream footer");
             gd = footer.gdOffset();
             if (gd == VmdkSparseHeader.GD_AT_END) {
                 throw ImageFormatException.field(file.name(), "VMDK stream footer gdOffset", at + 56, "still says 'at the end'");

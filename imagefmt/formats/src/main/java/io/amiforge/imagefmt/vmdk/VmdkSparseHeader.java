@@ -39,9 +39,14 @@ public record VmdkSparseHeader(int flags, long capacity, long grainSize, long de
 
     /** Parses and checks the header in {@code b} read at file offset {@code at} of {@code file}. */
     static VmdkSparseHeader parse(String file, ByteBuffer b, long at) {
+        return parse(file, b, at, "VMDK sparse header");
+    }
+
+    /** {@link #parse(String, ByteBuffer, long)} of the structure called {@code what} (a stream's footer is a header too). */
+    static VmdkSparseHeader parse(String file, ByteBuffer b, long at, String what) {
         b.order(ByteOrder.LITTLE_ENDIAN);
         if (b.getInt(0) != MAGIC) {
-            throw ImageFormatException.corrupt(file, "VMDK sparse header at file offset " + at + " has no 'KDMV' magic");
+            throw ImageFormatException.corrupt(file, what + " at file offset " + at + " has no 'KDMV' magic");
         }
         int version = b.getInt(4);
         if (version < 1 || version > 3) {
