@@ -5,6 +5,7 @@
 module io.amiforge.imagefmt {
     requires transitive io.amiforge.blockdev;
     requires roaringbitmap;
+    requires com.github.luben.zstd_jni;
 
     exports io.amiforge.imagefmt.format;
     exports io.amiforge.imagefmt.raw;
