@@ -49,6 +49,12 @@ final class CompressedClusters {
         MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
     }
 
+    /** The L2 entry of a compressed cluster of {@code length} bytes at host offset {@code offset}. */
+    long descriptor(long offset, int length) {
+        long extraSectors = ((offset + length - 1) >> 9) - (offset >> 9);
+        return Qcow2Image.COMPRESSED | (extraSectors << csizeShift) | offset;
+    }
+
     /** The first host cluster holding compressed data of {@code descriptor}. */
     long firstHostCluster(long descriptor) {
         return (descriptor & coffsetMask) & ~clusterMask;

@@ -8,6 +8,7 @@ import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
 import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.testkit.Processes;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -44,6 +45,33 @@ class Qcow2ZstdInteropTest {
         Path flat = dir.resolve("flat.raw");
         ImageConverter.convert(image, flat, "raw", CreateOptions.defaults());
         Qemu.compare(flat, raw);
+    }
+
+    @ParameterizedTest(name = "{0}, cluster {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"zstd,65536", "zstd,4096", "zlib,65536", "zstd,2097152"})
+    void compressedImagesWeWritePassCheckAndCompare(String type, int clusterSize) throws Exception {
+        Path raw = Qemu.patternRaw(dir.resolve("src.raw"), SIZE + 4096, clusterSize + 1);
+        Path image = dir.resolve("ours.qcow2");
+        ImageConverter.convert(raw, image, "qcow2", CreateOptions.defaults().withClusterSize(clusterSize)
+                .withCompressionType(type).withCompressed(true));
+        Qemu.check(image);
+        Qemu.compare(image, raw);
+        Processes.Result info = Qemu.img(dir, "info", image.toString());
+        assertThat(info.output()).contains("compression type: " + type);
+        Path plain = dir.resolve("plain.qcow2");
+        ImageConverter.convert(raw, plain, "qcow2", CreateOptions.defaults().withClusterSize(clusterSize));
+        assertThat(Files.size(image)).as("compressed image size").isLessThan(Files.size(plain));
+        try (BlockDevice device = ImageFormats.open(image, true)) {
+            Qemu.assertSameContent(device, raw);
+        }
+    }
+
+    @Test
+    void compressionIsRefusedForFormatsWithoutIt() throws Exception {
+        Path raw = Qemu.patternRaw(dir.resolve("src.raw"), SIZE, 1);
+        assertThatThrownBy(() -> ImageConverter.convert(raw, dir.resolve("x.vhd"), "vpc", CreateOptions.defaults().withCompressed(true)))
+                .isInstanceOf(ImageFormatException.class).hasMessageContaining("compress");
+        assertThat(dir.resolve("x.vhd")).doesNotExist();
     }
 
     @Test
