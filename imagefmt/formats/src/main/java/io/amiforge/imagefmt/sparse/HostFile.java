@@ -10,18 +10,23 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 
 /**
  * Positional I/O on one image file, with its size tracked so that offsets taken from metadata
  * are checked against it without a system call. Reads past the end return zeros; metadata
  * reads ({@link #readStructure}) must lie wholly inside the file and fail naming the structure
- * and its offset otherwise.
+ * and its offset otherwise. A read-only view may carry replayed pages ({@link #withPages}):
+ * 4 KiB pages that reads see instead of the file's bytes (a VHDX log replayed in memory).
  */
 public final class HostFile implements AutoCloseable {
 
     private final Path path;
     private final String name;
     private final FileChannel channel;
+    private final NavigableMap<Long, byte[]> pages;
     private volatile long size;
 
     private HostFile(Path path, FileChannel channel) throws IOException {
@@ -29,6 +34,24 @@ public final class HostFile implements AutoCloseable {
         this.name = path.toString();
         this.channel = channel;
         this.size = channel.size();
+        this.pages = null;
+    }
+
+    private HostFile(HostFile file, NavigableMap<Long, byte[]> pages, long size) {
+        this.path = file.path;
+        this.name = file.name;
+        this.channel = file.channel;
+        this.size = size;
+        this.pages = pages;
+    }
+
+    /**
+     * A read-only view of this file (sharing its channel: close one of the two) in which each
+     * 4 KiB page of {@code replayed}, keyed by its 4 KiB-aligned file offset, replaces the file's
+     * bytes, and which is at least {@code minSize} bytes long.
+     */
+    public HostFile withPages(NavigableMap<Long, byte[]> replayed, long minSize) {
+        return new HostFile(this, new TreeMap<>(replayed), Math.max(size, minSize));
     }
 
     /** Opens {@code path} for reading, and for writing unless {@code readOnly}. */
@@ -76,6 +99,21 @@ public final class HostFile implements AutoCloseable {
     /** Reads the buffer's remaining bytes at {@code offset}; bytes past the end of the file read as zeros. */
     public void read(long offset, ByteBuffer buffer) {
         int start = buffer.position();
+        int length = buffer.remaining();
+        readFile(offset, buffer);
+        if (pages != null) {
+            for (Map.Entry<Long, byte[]> page : pages.subMap(offset & ~4095L, true, offset + length, false).entrySet()) {
+                long from = Math.max(offset, page.getKey());
+                long to = Math.min(offset + length, page.getKey() + page.getValue().length);
+                if (from < to) {
+                    buffer.put(start + (int) (from - offset), page.getValue(), (int) (from - page.getKey()), (int) (to - from));
+                }
+            }
+        }
+    }
+
+    private void readFile(long offset, ByteBuffer buffer) {
+        int start = buffer.position();
         try {
             while (buffer.hasRemaining()) {
                 int n = channel.read(buffer, offset + buffer.position() - start);
@@ -110,6 +148,9 @@ public final class HostFile implements AutoCloseable {
     }
 
     public void write(long offset, ByteBuffer buffer) {
+        if (pages != null) {
+            throw new IllegalStateException(name + ": a view with replayed pages is read-only");
+        }
         int start = buffer.position();
         try {
             while (buffer.hasRemaining()) {
