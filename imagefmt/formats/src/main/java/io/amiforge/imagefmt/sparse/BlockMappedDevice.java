@@ -3,7 +3,9 @@ package io.amiforge.imagefmt.sparse;
 import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.blockdev.Extent;
+import io.amiforge.imagefmt.format.PrescannedWrites;
 import io.amiforge.imagefmt.format.Zeros;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.locks.ReentrantLock;
@@ -20,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * override {@link #readStored} and {@link #writeStored} for blocks whose bytes are not stored
  * as they are (sector bitmaps, compressed grains).
  */
-public abstract class BlockMappedDevice extends AbstractBlockDevice implements AllocationStatus {
+public abstract class BlockMappedDevice extends AbstractBlockDevice implements AllocationStatus, PrescannedWrites {
 
     /** {@link #lookup}: the block is not in this image (parent's data, or zeros). */
     public static final long UNALLOCATED = -1;
@@ -61,6 +63,15 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
     /** Writes changed tables and trailers to the file (called under {@link #lock}). */
     protected abstract void writeMetadata();
 
+    /**
+     * Whether every stored block holds its guest bytes as they are at its host offset (so that
+     * blocks stored one after the other are read and written with one call); false when
+     * {@link #readStored} or {@link #writeStored} do more (bitmaps, compression).
+     */
+    protected boolean storedAsIs() {
+        return true;
+    }
+
     /** Reads {@code dst} at {@code inBlock} of stored {@code block} at {@code host}: as stored, by default. */
     protected void readStored(long block, long host, int inBlock, MemorySegment dst) {
         file.read(host + inBlock, dst);
@@ -95,14 +106,19 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
             long block = pos >>> blockShift;
             int inBlock = (int) (pos & (blockBytes - 1));
             long n = Math.min(length - done, blockBytes - inBlock);
-            MemorySegment part = dst.asSlice(done, n);
             long host = lookup(block);
-            if (host >= 0) {
-                readStored(block, host, inBlock, part);
+            if (host >= 0 && storedAsIs()) {
+                // Blocks stored one after the other on the host are read with one call.
+                for (long next = block + 1; done + n < length && lookup(next) == host + (next - block) * blockBytes; next++) {
+                    n = Math.min(length - done, n + blockBytes);
+                }
+                file.read(host + inBlock, dst.asSlice(done, n));
+            } else if (host >= 0) {
+                readStored(block, host, inBlock, dst.asSlice(done, n));
             } else if (host == UNALLOCATED && parent != null) {
-                readParent(pos, part);
+                readParent(pos, dst.asSlice(done, n));
             } else {
-                part.fill((byte) 0);
+                dst.asSlice(done, n).fill((byte) 0);
             }
             done += n;
         }
@@ -121,6 +137,22 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
 
     @Override
     protected void doWrite(long offset, MemorySegment src) {
+        write(offset, src, true);
+    }
+
+    /** Writes {@code src} as it is: the caller already skipped the zeros (image conversion). */
+    @Override
+    public void writeData(long offset, MemorySegment src) {
+        checkOpen();
+        if (isReadOnly()) {
+            throw new BlockDeviceException.ReadOnly(name());
+        }
+        checkRange(offset, src.byteSize());
+        write(offset, src, false);
+    }
+
+    /** Writes {@code src}; with {@code skipZeros}, all-zero parts of blocks that read as zeros are not stored. */
+    private void write(long offset, MemorySegment src, boolean skipZeros) {
         long done = 0;
         long length = src.byteSize();
         while (done < length) {
@@ -130,10 +162,42 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
             long n = Math.min(length - done, blockBytes - inBlock);
             MemorySegment part = src.asSlice(done, n);
             long host = lookup(block);
-            if (host >= 0 || !Zeros.isZero(part) || (host == UNALLOCATED && parent != null)) {
-                writeStored(block, host, inBlock, part);
+            boolean fromParent = host == UNALLOCATED && parent != null;
+            if (host < 0 && !fromParent && skipZeros && Zeros.isZero(part)) {
+                done += n;
+                continue;
             }
+            if (!storedAsIs() || fromParent) {
+                writeStored(block, host, inBlock, part);
+                done += n;
+                continue;
+            }
+            host = host >= 0 ? host : stored(block);
+            // Following whole blocks that are (or get) stored right after this one are written with one call.
+            for (long next = block + 1; done + n < length; next++) {
+                long m = Math.min(length - done - n, blockBytes);
+                long h = lookup(next);
+                if (h < 0 && (h == UNALLOCATED && parent != null || skipZeros && Zeros.isZero(src.asSlice(done + n, m)))) {
+                    break;
+                }
+                if ((h < 0 ? stored(next) : h) != host + (next - block) * blockBytes) {
+                    break;
+                }
+                n += m;
+            }
+            file.write(host + inBlock, src.asSlice(done, n));
             done += n;
+        }
+    }
+
+    /** The host offset of {@code block}, allocating it under the lock if it is not stored. */
+    private long stored(long block) {
+        lock.lock();
+        try {
+            long host = lookup(block);
+            return host >= 0 ? host : allocate(block);
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -107,6 +107,11 @@ final class VhdDevice extends BlockMappedDevice {
     }
 
     @Override
+    protected boolean storedAsIs() {
+        return !differencing;
+    }
+
+    @Override
     protected void readStored(long block, long host, int inBlock, MemorySegment dst) {
         if (!differencing) {
             file.read(host + inBlock, dst);

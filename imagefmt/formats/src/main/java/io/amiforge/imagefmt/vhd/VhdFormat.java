@@ -9,6 +9,7 @@ import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.raw.RawFormat;
+import io.amiforge.imagefmt.sparse.FileRegionDevice;
 import io.amiforge.imagefmt.sparse.HostFile;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -85,7 +86,7 @@ public final class VhdFormat implements ImageFormat {
                     throw ImageFormatException.field(file.name(), "VHD footer current size", file.size() - VhdFooter.SIZE + 48,
                             "%d bytes, but the fixed disk's file holds only %d".formatted(size, file.size() - VhdFooter.SIZE));
                 }
-                return new VhdFixedDevice(file, size, readOnly);
+                return new FileRegionDevice(file, 0, size, readOnly);
             }
             VhdDynamicHeader header = dynamicHeader(file, footer);
             BlockDevice parent = null;

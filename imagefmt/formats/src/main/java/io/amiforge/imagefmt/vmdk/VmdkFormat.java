@@ -8,6 +8,7 @@ import io.amiforge.imagefmt.format.ImageFormat;
 import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.raw.RawFormat;
+import io.amiforge.imagefmt.sparse.FileRegionDevice;
 import io.amiforge.imagefmt.sparse.HostFile;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -148,7 +149,7 @@ public final class VmdkFormat implements ImageFormat {
                     case "ZERO" -> null;
                     case "FLAT", "VMFS" -> {
                         HostFile file = HostFile.open(extentRule.enter(path, extent.file()), extentReadOnly);
-                        yield new VmdkFlatExtent(file, Math.multiplyExact(extent.offset(), 512), sizes[i], extentReadOnly);
+                        yield new FileRegionDevice(file, Math.multiplyExact(extent.offset(), 512), sizes[i], extentReadOnly);
                     }
                     case "SPARSE" -> {
                         HostFile file = HostFile.open(extentRule.enter(path, extent.file()), extentReadOnly);

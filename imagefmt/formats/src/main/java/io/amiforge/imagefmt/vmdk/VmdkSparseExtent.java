@@ -153,6 +153,11 @@ final class VmdkSparseExtent extends BlockMappedDevice {
     }
 
     @Override
+    protected boolean storedAsIs() {
+        return !header.compressed();
+    }
+
+    @Override
     protected void readStored(long block, long host, int inBlock, MemorySegment dst) {
         if (!header.compressed()) {
             file.read(host + inBlock, dst);
