@@ -169,14 +169,20 @@ final class VhdDevice extends BlockMappedDevice {
         }
     }
 
+    /** The block's bitmap, read under the lock on first use so that a writer's bits are never replaced by a fresh copy. */
     private byte[] bitmap(long block, long host) {
-        byte[] bitmap = bitmaps[(int) block];
-        if (bitmap == null) {
-            bitmap = new byte[bitmapBytes];
-            file.read(host - bitmapBytes, ByteBuffer.wrap(bitmap));
-            bitmaps[(int) block] = bitmap;
+        lock.lock();
+        try {
+            byte[] bitmap = bitmaps[(int) block];
+            if (bitmap == null) {
+                bitmap = new byte[bitmapBytes];
+                file.read(host - bitmapBytes, ByteBuffer.wrap(bitmap));
+                bitmaps[(int) block] = bitmap;
+            }
+            return bitmap;
+        } finally {
+            lock.unlock();
         }
-        return bitmap;
     }
 
     private static boolean bit(byte[] bitmap, int sector) {

@@ -11,8 +11,8 @@ import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.raw.RawFormat;
 import io.amiforge.imagefmt.sparse.FileRegionDevice;
 import io.amiforge.imagefmt.sparse.HostFile;
+import io.amiforge.imagefmt.sparse.Signature;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +36,7 @@ public final class VhdFormat implements ImageFormat {
     static final int BLOCK_SIZE = 2 << 20;
     private static final long EPOCH_2000 = 946_684_800L;
     private static final String CREATOR = "amif";
+    private static final Signature COOKIE = new Signature("conectix");
 
     /** For {@link java.util.ServiceLoader}. */
     public VhdFormat() {
@@ -48,15 +49,7 @@ public final class VhdFormat implements ImageFormat {
 
     @Override
     public boolean probe(MemorySegment header, long fileSize) {
-        if (header.byteSize() < VhdFooter.SIZE) {
-            return false;
-        }
-        for (int i = 0; i < VhdFooter.COOKIE.length; i++) {
-            if (header.get(ValueLayout.JAVA_BYTE, i) != VhdFooter.COOKIE[i]) {
-                return false;
-            }
-        }
-        return true;
+        return header.byteSize() >= VhdFooter.SIZE && COOKIE.startsOf(header);
     }
 
     /** The footer at the end of the file or, when that one is missing (a truncated copy), the copy at 0. */

@@ -9,9 +9,8 @@ import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.raw.RawFormat;
 import io.amiforge.imagefmt.sparse.HostFile;
+import io.amiforge.imagefmt.sparse.Signature;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +24,7 @@ import java.util.Map;
  */
 public final class VhdxFormat implements ImageFormat {
 
-    private static final byte[] SIGNATURE = "vhdxfile".getBytes(StandardCharsets.US_ASCII);
+    private static final Signature SIGNATURE = new Signature("vhdxfile");
 
     /** For {@link java.util.ServiceLoader}. */
     public VhdxFormat() {
@@ -38,15 +37,7 @@ public final class VhdxFormat implements ImageFormat {
 
     @Override
     public boolean probe(MemorySegment header, long fileSize) {
-        if (header.byteSize() < SIGNATURE.length) {
-            return false;
-        }
-        for (int i = 0; i < SIGNATURE.length; i++) {
-            if (header.get(ValueLayout.JAVA_BYTE, i) != SIGNATURE[i]) {
-                return false;
-            }
-        }
-        return true;
+        return SIGNATURE.startsOf(header);
     }
 
     @Override
@@ -68,7 +59,7 @@ public final class VhdxFormat implements ImageFormat {
     private static VhdxHeader check(HostFile file) {
         byte[] id = new byte[8];
         file.read(0, java.nio.ByteBuffer.wrap(id));
-        if (!java.util.Arrays.equals(id, SIGNATURE)) {
+        if (!java.util.Arrays.equals(id, SIGNATURE.bytes())) {
             throw ImageFormatException.corrupt(file.name(), "VHDX file type identifier at file offset 0 is not 'vhdxfile'");
         }
         return VhdxHeader.current(file);

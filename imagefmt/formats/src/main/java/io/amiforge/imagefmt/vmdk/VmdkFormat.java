@@ -10,6 +10,7 @@ import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.raw.RawFormat;
 import io.amiforge.imagefmt.sparse.FileRegionDevice;
 import io.amiforge.imagefmt.sparse.HostFile;
+import io.amiforge.imagefmt.sparse.Signature;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -33,8 +34,8 @@ import java.util.regex.Pattern;
  */
 public final class VmdkFormat implements ImageFormat {
 
-    private static final byte[] DESCRIPTOR_SIGNATURE = "# Disk DescriptorFile".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] DESCRIPTOR_SIGNATURE2 = "# Disk Descriptor File".getBytes(StandardCharsets.US_ASCII);
+    private static final Signature DESCRIPTOR_SIGNATURE = new Signature("# Disk DescriptorFile");
+    private static final Signature DESCRIPTOR_SIGNATURE2 = new Signature("# Disk Descriptor File");
     private static final long GRAIN_SECTORS = 128;
     private static final int GTES_PER_GT = 512;
     private static final long DESCRIPTOR_SECTORS = 20;
@@ -58,19 +59,7 @@ public final class VmdkFormat implements ImageFormat {
                 == VmdkSparseHeader.MAGIC) {
             return true;
         }
-        return startsWith(header, DESCRIPTOR_SIGNATURE) || startsWith(header, DESCRIPTOR_SIGNATURE2);
-    }
-
-    private static boolean startsWith(MemorySegment header, byte[] signature) {
-        if (header.byteSize() < signature.length) {
-            return false;
-        }
-        for (int i = 0; i < signature.length; i++) {
-            if (header.get(ValueLayout.JAVA_BYTE, i) != signature[i]) {
-                return false;
-            }
-        }
-        return true;
+        return DESCRIPTOR_SIGNATURE.startsOf(header) || DESCRIPTOR_SIGNATURE2.startsOf(header);
     }
 
     @Override

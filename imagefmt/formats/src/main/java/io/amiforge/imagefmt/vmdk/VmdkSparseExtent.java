@@ -6,6 +6,7 @@ import io.amiforge.imagefmt.sparse.HostFile;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
@@ -33,7 +34,8 @@ final class VmdkSparseExtent extends BlockMappedDevice {
     private final VmdkSparseHeader header;
     private final long gdOffset;
     private final int[] directory;
-    private final int[][] tables;
+    /** Grain tables once read, by directory index; installed under the lock, read without it. */
+    private final AtomicReferenceArray<int[]> tables;
     private final boolean[] tableDirty;
     private final int gtBytes;
     private final ThreadLocal<Scratch> scratch;
@@ -61,7 +63,7 @@ final class VmdkSparseExtent extends BlockMappedDevice {
         this.gtBytes = 4 * header.gtesPerGt();
         this.directory = directory;
         int entries = directory.length;
-        this.tables = new int[entries][];
+        this.tables = new AtomicReferenceArray<>(entries);
         this.tableDirty = new boolean[entries];
         int grain = blockBytes;
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(grain));
@@ -97,24 +99,38 @@ final class VmdkSparseExtent extends BlockMappedDevice {
     }
 
     private int[] table(int index) {
-        int[] table = tables[index];
-        if (table == null) {
-            table = new int[header.gtesPerGt()];
-            int sector = directory[index];
-            if (sector != 0) {
-                long at = (sector & 0xffffffffL) * 512;
-                ByteBuffer b = file.readStructure(at, gtBytes, "VMDK grain table " + index, ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < table.length; i++) {
-                    int entry = b.getInt(4 * i);
-                    if ((entry & 0xffffffffL) * 512 >= file.size() && !(entry == 1 && header.zeroedGrains())) {
-                        throw ImageFormatException.corrupt(file.name(),
-                                "VMDK grain table %d entry %d (file offset 0x%x) points to sector %d, beyond the end of the file (size 0x%x)"
-                                        .formatted(index, i, at + 4L * i, entry & 0xffffffffL, file.size()));
-                    }
-                    table[i] = entry;
-                }
+        int[] table = tables.get(index);
+        if (table != null) {
+            return table;
+        }
+        lock.lock(); // one reader loads it, so a table a writer is changing is never replaced by a fresh copy
+        try {
+            table = tables.get(index);
+            if (table == null) {
+                table = loadTable(index);
+                tables.set(index, table);
             }
-            tables[index] = table;
+            return table;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int[] loadTable(int index) {
+        int[] table = new int[header.gtesPerGt()];
+        int sector = directory[index];
+        if (sector != 0) {
+            long at = (sector & 0xffffffffL) * 512;
+            ByteBuffer b = file.readStructure(at, gtBytes, "VMDK grain table " + index, ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < table.length; i++) {
+                int entry = b.getInt(4 * i);
+                if ((entry & 0xffffffffL) * 512 >= file.size() && !(entry == 1 && header.zeroedGrains())) {
+                    throw ImageFormatException.corrupt(file.name(),
+                            "VMDK grain table %d entry %d (file offset 0x%x) points to sector %d, beyond the end of the file (size 0x%x)"
+                                    .formatted(index, i, at + 4L * i, entry & 0xffffffffL, file.size()));
+                }
+                table[i] = entry;
+            }
         }
         return table;
     }
@@ -259,9 +275,9 @@ final class VmdkSparseExtent extends BlockMappedDevice {
         if (header.compressed()) {
             writeStreamTrailer();
         } else {
-            for (int i = 0; i < tables.length; i++) {
+            for (int i = 0; i < tables.length(); i++) {
                 if (tableDirty[i]) {
-                    file.write((directory[i] & 0xffffffffL) * 512, encode(tables[i], gtBytes));
+                    file.write((directory[i] & 0xffffffffL) * 512, encode(tables.get(i), gtBytes));
                     tableDirty[i] = false;
                 }
             }
@@ -278,8 +294,8 @@ final class VmdkSparseExtent extends BlockMappedDevice {
         long pos = nextFree;
         int gtSectors = (gtBytes + 511) / 512;
         int[] gd = new int[directory.length];
-        for (int i = 0; i < tables.length; i++) {
-            int[] table = tables[i] != null ? tables[i] : directory[i] != 0 ? table(i) : null;
+        for (int i = 0; i < tables.length(); i++) {
+            int[] table = tables.get(i) != null ? tables.get(i) : directory[i] != 0 ? table(i) : null;
             if (table == null || isEmpty(table)) {
                 continue;
             }

@@ -98,6 +98,31 @@ public final class QemuImg {
         }
     }
 
+    /**
+     * Applies 60 seeded random writes (some of several MiB, some discards) to {@code device} and
+     * the same bytes to the raw file {@code model}, so that both must read the same afterwards.
+     */
+    public static void scribble(BlockDevice device, Path model, long seed) throws IOException {
+        Random random = new Random(seed);
+        long size = device.size();
+        try (FileChannel c = FileChannel.open(model, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            c.truncate(0);
+            c.write(ByteBuffer.wrap(new byte[1]), size - 1);
+            for (int i = 0; i < 60; i++) {
+                byte[] data = new byte[1 + random.nextInt(i % 8 == 0 ? 3 << 20 : 70_000)];
+                random.nextBytes(data);
+                long offset = (long) (random.nextDouble() * (size - data.length));
+                if (i % 6 == 5) {
+                    device.discard(offset, data.length);
+                    data = new byte[data.length];
+                } else {
+                    device.write(offset, MemorySegment.ofArray(data));
+                }
+                c.write(ByteBuffer.wrap(data), offset);
+            }
+        }
+    }
+
     /** Overwrites {@code bytes} at {@code offset} of {@code file}. */
     public static void poke(Path file, long offset, byte... bytes) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
