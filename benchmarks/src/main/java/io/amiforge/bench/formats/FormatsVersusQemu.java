@@ -22,7 +22,8 @@ import java.util.Random;
  * convert}, then converts qemu-img's image back to raw with both, alternating the two tools
  * round by round after one warm-up round each. Prints median, fastest and slowest seconds and
  * the ratio of medians (qemu / ours: above 1 means amiforge is faster), and checks every result
- * with {@code qemu-img compare}. Neither tool fsyncs (qemu-img convert does not by default).
+ * with {@code qemu-img compare}. Neither tool fsyncs (qemu-img convert does not by default);
+ * every output is deleted before each timed step, untimed.
  *
  * <p>Workload: {@code sizeMiB} of raw, in 1 MiB runs: a quarter holes, a quarter random bytes,
  * half compressible text-like data (a few words repeated with random variations), fixed seed.
@@ -58,7 +59,7 @@ public final class FormatsVersusQemu {
             Path theirsImage = dir.resolve("theirs." + t.format());
             if (t.weWrite()) {
                 Path oursImage = dir.resolve("ours." + t.format());
-                double[][] s = alternate(runs,
+                double[][] s = alternate(runs, oursImage, theirsImage,
                         () -> ImageConverter.convert(ImageSource.of(raw).withFormat("raw"), oursImage, t.format(), t.options(), false),
                         () -> qemu(concat(List.of("convert", "-f", "raw", "-O", t.format()), t.qemuOptions(),
                                 List.of(raw.toString(), theirsImage.toString()))));
@@ -69,7 +70,7 @@ public final class FormatsVersusQemu {
             }
             Path oursRaw = dir.resolve("ours-back.raw");
             Path theirsRaw = dir.resolve("theirs-back.raw");
-            double[][] s = alternate(runs,
+            double[][] s = alternate(runs, oursRaw, theirsRaw,
                     () -> ImageConverter.convert(ImageSource.of(theirsImage).withFormat(t.format()), oursRaw, "raw", CreateOptions.defaults(), false),
                     () -> qemu(List.of("convert", "-f", t.format(), "-O", "raw", theirsImage.toString(), theirsRaw.toString())));
             qemu(List.of("compare", "-f", "raw", "-F", "raw", oursRaw.toString(), raw.toString()));
@@ -78,10 +79,14 @@ public final class FormatsVersusQemu {
     }
 
     /** Seconds of {@code ours} and {@code theirs}, run alternately, after one untimed round of each. */
-    private static double[][] alternate(int runs, Step ours, Step theirs) throws Exception {
+    private static double[][] alternate(int runs, Path ourOutput, Path theirOutput, Step ours, Step theirs) throws Exception {
         double[] a = new double[runs];
         double[] b = new double[runs];
         for (int i = -1; i < runs; i++) {
+            // Outputs are removed first (untimed): replacing a big file costs ext4 an early writeback
+            // of the new one (auto_da_alloc) for amiforge's rename and qemu-img's O_TRUNC alike.
+            Files.deleteIfExists(ourOutput);
+            Files.deleteIfExists(theirOutput);
             long t0 = System.nanoTime();
             ours.run();
             long t1 = System.nanoTime();

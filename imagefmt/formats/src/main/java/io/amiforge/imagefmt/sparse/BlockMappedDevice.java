@@ -172,15 +172,22 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
                 done += n;
                 continue;
             }
-            host = host >= 0 ? host : stored(block);
-            // Following whole blocks that are (or get) stored right after this one are written with one call.
+            if (host < 0) {
+                // Allocate this block and the following unstored ones the request fills in one go, so
+                // that they lie one after the other even while other threads allocate too.
+                long count = 1;
+                while (done + n + count * blockBytes - blockBytes < length && lookup(block + count) == UNALLOCATED
+                        && (!skipZeros || !Zeros.isZero(src.asSlice(done + n + (count - 1) * blockBytes,
+                                Math.min(blockBytes, length - done - n - (count - 1) * blockBytes))))) {
+                    count++;
+                }
+                host = stored(block, count);
+            }
+            // Following blocks stored right after this one are written with the same call.
             for (long next = block + 1; done + n < length; next++) {
                 long m = Math.min(length - done - n, blockBytes);
                 long h = lookup(next);
-                if (h < 0 && (h == UNALLOCATED && parent != null || skipZeros && Zeros.isZero(src.asSlice(done + n, m)))) {
-                    break;
-                }
-                if ((h < 0 ? stored(next) : h) != host + (next - block) * blockBytes) {
+                if (h != host + (next - block) * blockBytes) {
                     break;
                 }
                 n += m;
@@ -190,12 +197,24 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
         }
     }
 
-    /** The host offset of {@code block}, allocating it under the lock if it is not stored. */
-    private long stored(long block) {
+    /**
+     * The host offset of {@code block}, allocating it under the lock if it is not stored, and with
+     * it those of the {@code count - 1} blocks after it that are not stored either.
+     */
+    private long stored(long block, long count) {
         lock.lock();
         try {
             long host = lookup(block);
-            return host >= 0 ? host : allocate(block);
+            if (host >= 0) {
+                return host;
+            }
+            host = allocate(block);
+            for (long next = block + 1; next < block + count; next++) {
+                if (lookup(next) == UNALLOCATED) {
+                    allocate(next);
+                }
+            }
+            return host;
         } finally {
             lock.unlock();
         }

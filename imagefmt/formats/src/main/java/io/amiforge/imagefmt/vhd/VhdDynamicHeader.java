@@ -21,7 +21,7 @@ import java.util.UUID;
  * @param parentName      the parent's file name (UTF-16 in the file), or empty
  * @param locators        the parent locators whose platform code names a relative or absolute path
  */
-public record VhdDynamicHeader(long tableOffset, int maxTableEntries, int blockSize, UUID parentId, String parentName,
+record VhdDynamicHeader(long tableOffset, int maxTableEntries, int blockSize, UUID parentId, String parentName,
                                List<Locator> locators) {
 
     public static final int SIZE = 1024;
@@ -41,7 +41,7 @@ public record VhdDynamicHeader(long tableOffset, int maxTableEntries, int blockS
      * @param length bytes of the path
      * @param offset file offset of the path
      */
-    public record Locator(int code, int space, int length, long offset) {
+    record Locator(int code, int space, int length, long offset) {
     }
 
     /** Reads and checks the header at {@code at} of {@code file}. */

@@ -20,7 +20,7 @@ import java.util.UUID;
  * @param diskType     {@link #FIXED}, {@link #DYNAMIC} or {@link #DIFFERENCING}
  * @param uniqueId     the disk's identity (a differencing child records its parent's)
  */
-public record VhdFooter(long dataOffset, int timestamp, String creatorApp, long originalSize, long currentSize,
+record VhdFooter(long dataOffset, int timestamp, String creatorApp, long originalSize, long currentSize,
                         int geometry, int diskType, UUID uniqueId) {
 
     public static final int SIZE = 512;

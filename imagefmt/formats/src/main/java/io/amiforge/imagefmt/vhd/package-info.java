@@ -5,8 +5,8 @@
  *
  * <p>Entry point: {@link io.amiforge.imagefmt.vhd.VhdFormat} (the SPI: probe, open with the
  * parent chain, create with {@code subformat} "dynamic" or "fixed", info). The structures are
- * {@link io.amiforge.imagefmt.vhd.VhdFooter} and {@link io.amiforge.imagefmt.vhd.VhdDynamicHeader};
- * a differencing disk's parent is a backing file, found through its parent locators and
- * followed only under {@link io.amiforge.imagefmt.format.BackingChain}'s rule.
+ * {@code VhdFooter} and {@code VhdDynamicHeader}; a differencing disk's parent is a backing
+ * file, found through its parent locators and followed only under {@link
+ * io.amiforge.imagefmt.format.BackingChain}'s rule.
  */
 package io.amiforge.imagefmt.vhd;

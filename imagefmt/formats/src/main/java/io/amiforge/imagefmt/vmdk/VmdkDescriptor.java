@@ -15,7 +15,7 @@ import java.util.Map;
  * @param values  every {@code key=value} line, quotes removed, in order
  * @param extents the extent lines, in guest order
  */
-public record VmdkDescriptor(Map<String, String> values, List<Extent> extents) {
+record VmdkDescriptor(Map<String, String> values, List<Extent> extents) {
 
     /** The most bytes of descriptor text read. */
     static final int MAX_BYTES = 1 << 20;
@@ -29,7 +29,7 @@ public record VmdkDescriptor(Map<String, String> values, List<Extent> extents) {
      * @param file    the extent file's name as written, or null (ZERO)
      * @param offset  FLAT: sectors to skip at the start of the file
      */
-    public record Extent(String access, long sectors, String type, String file, long offset) {
+    record Extent(String access, long sectors, String type, String file, long offset) {
     }
 
     /** The descriptor's {@code createType} ("monolithicSparse", ...), or null. */

@@ -21,7 +21,7 @@ import java.nio.ByteOrder;
  * @param overhead        sectors before the first grain
  * @param compressAlgorithm 0 none, 1 deflate
  */
-public record VmdkSparseHeader(int flags, long capacity, long grainSize, long descriptorOffset, long descriptorSize,
+record VmdkSparseHeader(int flags, long capacity, long grainSize, long descriptorOffset, long descriptorSize,
                                int gtesPerGt, long rgdOffset, long gdOffset, long overhead, int compressAlgorithm) {
 
     public static final int SIZE = 512;
