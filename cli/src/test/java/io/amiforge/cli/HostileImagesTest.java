@@ -126,9 +126,9 @@ class HostileImagesTest {
         assertThat(convert.exitCode()).as(convert.err()).isZero();
         assertThat(Files.readAllBytes(copy)).isEqualTo(Files.readAllBytes(disk));
 
-        CliRunner.Run unknown = run("image", "info", "-f", "vmdk", disk.toString());
+        CliRunner.Run unknown = run("image", "info", "-f", "vdi", disk.toString());
         assertThat(unknown.exitCode()).isEqualTo(2);
-        assertThat(unknown.err()).contains("unknown image format 'vmdk'");
+        assertThat(unknown.err()).contains("unknown image format 'vdi'");
     }
 
     @Test

@@ -89,7 +89,7 @@ public final class VolumeCommand {
         protected int execute() {
             int bs = (int) blockSize.bytes();
             ImageSource image = imageOptions.source(file);
-            if (ImageFormats.formatOf(image).name().equals("qcow2")) {
+            if (!ImageFormats.formatOf(image).name().equals("raw")) { // qcow2, vpc, vmdk, vhdx: read through the format
                 try (StoreAccess.Session session = StoreAccess.open(global())) {
                     TenantStore store = session.store();
                     ChainImporter.Result result = ChainImporter.importImage(store, name, image, bs);

@@ -57,7 +57,11 @@ public final class ImageConverter {
         try (BlockDevice src = ImageFormats.open(source, true)) {
             return OutputFile.write(target, temp -> {
                 try (BlockDevice dst = ImageFormats.create(temp, format, src.size(), options)) {
-                    long written = copy(src, dst, options.clusterSize(), DEFAULT_THREADS);
+                    if (options.compressed() && !(dst instanceof CompressedWrites)) {
+                        throw new ImageFormatException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                                "format " + format + " has no compressed clusters: compression is for qcow2");
+                    }
+                    long written = copy(src, dst, options.clusterSize(), DEFAULT_THREADS, options.compressed());
                     if (sync) {
                         dst.flush();
                     }
@@ -93,8 +97,17 @@ public final class ImageConverter {
      * taking {@value #CHUNK}-byte pieces in turn. Returns the bytes written.
      */
     public static long copy(BlockDevice src, BlockDevice dst, int zeroBlock, int threads) {
+        return copy(src, dst, zeroBlock, threads, false);
+    }
+
+    /**
+     * {@link #copy(BlockDevice, BlockDevice, int, int)}, storing every non-zero cluster
+     * compressed when {@code compress} is true and {@code dst} is {@link CompressedWrites}.
+     */
+    public static long copy(BlockDevice src, BlockDevice dst, int zeroBlock, int threads, boolean compress) {
         long size = src.size();
-        int unit = Math.max(4096, Math.min(zeroBlock, CHUNK));
+        CompressedWrites compressor = compress && dst instanceof CompressedWrites c ? c : null;
+        int unit = compressor != null ? compressor.compressionUnit() : Math.max(4096, Math.min(zeroBlock, CHUNK));
         AtomicLong next = new AtomicLong();
         AtomicLong written = new AtomicLong();
         Runnable worker = () -> {
@@ -108,7 +121,16 @@ public final class ImageConverter {
                         Extent extent = src instanceof AllocationStatus status ? status.extentAt(pos, end - pos)
                                 : new Extent(pos, end - pos, Extent.Kind.DATA);
                         long n = extent.length();
-                        if (extent.kind() == Extent.Kind.DATA) {
+                        if (extent.kind() == Extent.Kind.DATA && compressor != null) {
+                            // Whole clusters: widen the run to cluster edges (pieces are cluster-aligned, and
+                            // the cluster before pos was not written if pos is inside one).
+                            long from = pos & -(long) unit;
+                            long to = Math.min(end, (pos + n + unit - 1) & -(long) unit);
+                            MemorySegment chunk = buffer.asSlice(0, to - from);
+                            src.read(from, chunk);
+                            written.addAndGet(writeCompressed(compressor, from, chunk, unit));
+                            n = to - pos;
+                        } else if (extent.kind() == Extent.Kind.DATA) {
                             MemorySegment chunk = buffer.asSlice(0, n);
                             src.read(pos, chunk);
                             written.addAndGet(writeNonZero(dst, pos, chunk, unit));
@@ -151,6 +173,20 @@ public final class ImageConverter {
             throw err;
         }
         return written.get();
+    }
+
+    /** Writes each non-zero cluster of {@code chunk} (whole clusters from the cluster-aligned {@code pos}) compressed. */
+    private static long writeCompressed(CompressedWrites dst, long pos, MemorySegment chunk, int unit) {
+        long n = chunk.byteSize();
+        long written = 0;
+        for (long i = 0; i < n; i += unit) {
+            MemorySegment part = chunk.asSlice(i, Math.min(unit, n - i));
+            if (!Zeros.isZero(part)) {
+                dst.writeCompressed(pos + i, part);
+                written += part.byteSize();
+            }
+        }
+        return written;
     }
 
     private static long writeNonZero(BlockDevice dst, long pos, MemorySegment chunk, int unit) {

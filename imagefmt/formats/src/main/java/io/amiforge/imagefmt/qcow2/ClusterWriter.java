@@ -36,6 +36,9 @@ final class ClusterWriter {
     private final int l2Entries;
     private final long virtualSize;
     private volatile boolean corrupted;
+    /** The host cluster compressed clusters are being packed into (0: none yet) and its bytes used; guarded by the lock. */
+    private long packCluster;
+    private int packUsed;
     /** One cluster for copy-on-write, guarded by the lock. */
     private byte[] cowBuffer;
 
@@ -81,6 +84,42 @@ final class ClusterWriter {
             } finally {
                 lock.unlock();
             }
+        }
+    }
+
+    /**
+     * Stores {@code length} bytes of compressed data in {@code data} as the compressed cluster at
+     * guest offset {@code pos} (cluster-aligned). Compressed clusters are packed one after the
+     * other into a host cluster while they fit, each adding one to its refcount; none spans two
+     * host clusters.
+     */
+    void writeCompressed(long pos, byte[] data, int length) {
+        requireNotCorrupted();
+        lock.lock();
+        try {
+            long cluster = pos >>> clusterBits;
+            int l1Index = (int) (cluster >>> l2Bits);
+            long[] table = tableForWrite(l1Index);
+            int index = (int) (cluster & (l2Entries - 1));
+            long l2Offset = tables.l1Entry(l1Index) & Qcow2Image.OFFSET_MASK;
+            long at;
+            if (packCluster != 0 && packUsed + length <= clusterSize) {
+                at = packCluster + packUsed;
+                refcounts.add(packCluster, 1);
+            } else {
+                packCluster = refcounts.allocate(1);
+                packUsed = 0;
+                at = packCluster;
+            }
+            packUsed += length;
+            file.write(at, java.nio.ByteBuffer.wrap(data, 0, length));
+            long entry = table[index];
+            table[index] = compressed.descriptor(at, length);
+            tables.markDirty(l2Offset);
+            release(entry);
+            boundDirtyTables();
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -1,5 +1,8 @@
 package io.amiforge.imagefmt.qcow2;
 
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
 import io.amiforge.imagefmt.format.ImageFormatException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -8,7 +11,8 @@ import java.util.zip.Inflater;
 
 /**
  * Compressed clusters of one qcow2 file: decoding the L2 descriptor (host offset and sector
- * count, whose widths depend on the cluster size) and inflating the raw deflate data. Each
+ * count, whose widths depend on the cluster size) and decompressing the data, raw deflate or,
+ * with compression type 1, one zstd frame (the sector-rounded size may run past its end). Each
  * thread keeps its own buffers and inflater and remembers the last cluster it inflated, so
  * sequential reads of one compressed cluster inflate it once and reads allocate nothing.
  */
@@ -21,6 +25,7 @@ final class CompressedClusters {
     private final long csizeMask;
     private final long coffsetMask;
     private final ThreadLocal<Scratch> scratch;
+    private final boolean zstd;
 
     CompressedClusters(Qcow2File file, Qcow2Header header) {
         this.file = file;
@@ -30,6 +35,7 @@ final class CompressedClusters {
         this.csizeShift = 62 - (clusterBits - 8);
         this.csizeMask = (1L << (clusterBits - 8)) - 1;
         this.coffsetMask = (1L << csizeShift) - 1;
+        this.zstd = header.compressionType == 1;
         int cs = clusterSize;
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(cs));
     }
@@ -38,9 +44,15 @@ final class CompressedClusters {
     void read(long descriptor, long inCluster, MemorySegment dst) {
         Scratch s = scratch.get();
         if (s.descriptor != descriptor || !s.valid) {
-            inflate(descriptor, s);
+            decompress(descriptor, s);
         }
         MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
+    }
+
+    /** The L2 entry of a compressed cluster of {@code length} bytes at host offset {@code offset}. */
+    long descriptor(long offset, int length) {
+        long extraSectors = ((offset + length - 1) >> 9) - (offset >> 9);
+        return Qcow2Image.COMPRESSED | (extraSectors << csizeShift) | offset;
     }
 
     /** The first host cluster holding compressed data of {@code descriptor}. */
@@ -58,7 +70,7 @@ final class CompressedClusters {
         return ((descriptor >>> csizeShift) & csizeMask) + 1;
     }
 
-    private void inflate(long descriptor, Scratch s) {
+    private void decompress(long descriptor, Scratch s) {
         s.valid = false;
         long offset = descriptor & coffsetMask;
         long size = sectors(descriptor) * 512 - (offset & 511);
@@ -70,6 +82,30 @@ final class CompressedClusters {
         int length = (int) Math.min(size, fileSize - offset);
         ByteBuffer in = ByteBuffer.wrap(s.in, 0, length);
         file.read(offset, in);
+        int produced = zstd ? unzstd(s, offset, length) : inflate(s, offset, length);
+        if (produced < clusterSize) {
+            throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x decompresses to %d bytes, expected %d"
+                    .formatted(offset, produced, clusterSize));
+        }
+        s.descriptor = descriptor;
+        s.valid = true;
+    }
+
+    private int unzstd(Scratch s, long offset, int length) {
+        try {
+            // The sector-rounded size can run past the frame: decompress exactly the one frame.
+            long frame = Zstd.findFrameCompressedSize(s.in, 0, length);
+            if (Zstd.isError(frame)) {
+                throw new ZstdException(frame);
+            }
+            return s.zstd().decompressByteArray(s.out, 0, clusterSize, s.in, 0, (int) frame);
+        } catch (ZstdException e) {
+            throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x (%d bytes) is not valid zstd data: %s"
+                    .formatted(offset, length, e.getMessage()));
+        }
+    }
+
+    private int inflate(Scratch s, long offset, int length) {
         Inflater inflater = s.inflater;
         inflater.reset();
         inflater.setInput(s.in, 0, length);
@@ -86,12 +122,7 @@ final class CompressedClusters {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x (%d bytes) is not valid deflate data: %s"
                     .formatted(offset, length, e.getMessage()));
         }
-        if (produced < clusterSize) {
-            throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x decompresses to %d bytes, expected %d"
-                    .formatted(offset, produced, clusterSize));
-        }
-        s.descriptor = descriptor;
-        s.valid = true;
+        return produced;
     }
 
     /** Per-thread buffers for decompression, so reads allocate nothing. */
@@ -100,8 +131,17 @@ final class CompressedClusters {
         final byte[] out;
         final MemorySegment outSegment;
         final Inflater inflater = new Inflater(true);
+        private ZstdDecompressCtx zstd;
         long descriptor;
         boolean valid;
+
+        /** The thread's zstd context, made on first use (zlib images never load the native library). */
+        ZstdDecompressCtx zstd() {
+            if (zstd == null) {
+                zstd = new ZstdDecompressCtx();
+            }
+            return zstd;
+        }
 
         Scratch(int clusterSize) {
             in = new byte[2 * clusterSize + 512];

@@ -23,6 +23,9 @@ final class Qcow2Creator {
             {"0", "3", "compression type"}, {"0", "4", "extended L2 entries"},
             {"1", "0", "lazy refcounts"}, {"2", "0", "bitmaps"}, {"2", "1", "raw external data"}};
 
+    /** Header length with the compression type field (byte 104), padded to 8 as qemu writes it. */
+    private static final int ZSTD_HEADER_LENGTH = 112;
+
     private Qcow2Creator() {
     }
 
@@ -39,6 +42,7 @@ final class Qcow2Creator {
             default -> throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
                     name + ": compat '" + options.compat() + "' is not 0.10 or 1.1");
         };
+        boolean zstd = zstd(name, options, version);
         if (virtualSize < 0) {
             throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": size " + virtualSize + " is negative");
         }
@@ -76,6 +80,10 @@ final class Qcow2Creator {
 
         ByteBuffer header = headerCluster(name, options, version, bits, virtualSize, (int) l1Size, l1Offset, tableOffset,
                 (int) tableClusters);
+        if (zstd) {
+            // compression_type 1 at byte 104: the header grows to 112 bytes and sets incompatible bit 3.
+            header.putLong(72, Qcow2Header.INCOMPAT_COMPRESSION).put(104, (byte) 1);
+        }
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING)) {
             write(channel, header, 0);
@@ -98,6 +106,23 @@ final class Qcow2Creator {
         }
     }
 
+    /** Whether {@code options} ask for zstd compressed clusters; zlib is the default. */
+    private static boolean zstd(String name, CreateOptions options, int version) {
+        String type = options.compressionType() == null ? "zlib" : options.compressionType().toLowerCase(java.util.Locale.ROOT);
+        return switch (type) {
+            case "zlib", "deflate" -> false;
+            case "zstd" -> {
+                if (version != 3) {
+                    throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                            name + ": compression type zstd needs compat 1.1 (qcow2 version 3)");
+                }
+                yield true;
+            }
+            default -> throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": compression type '" + options.compressionType() + "' is not zlib or zstd");
+        };
+    }
+
     private static void write(FileChannel channel, ByteBuffer buffer, long offset) throws IOException {
         buffer.rewind();
         while (buffer.hasRemaining()) {
@@ -114,7 +139,8 @@ final class Qcow2Creator {
                     name + ": backing file name is " + backing.length + " bytes, expected 1 to 1023");
         }
         byte[] format = options.backingFormat() == null ? null : options.backingFormat().getBytes(StandardCharsets.UTF_8);
-        int headerLength = version == 3 ? Qcow2Header.V3_LENGTH : Qcow2Header.V2_LENGTH;
+        boolean zstd = "zstd".equalsIgnoreCase(options.compressionType());
+        int headerLength = version == 3 ? (zstd ? ZSTD_HEADER_LENGTH : Qcow2Header.V3_LENGTH) : Qcow2Header.V2_LENGTH;
         int formatExt = format == null ? 0 : 8 + ((format.length + 7) & ~7);
         int featureExt = 8 + FEATURES.length * 48;
         int backingLength = backing == null ? 0 : backing.length;

@@ -4,6 +4,7 @@ import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.Extent;
+import io.amiforge.imagefmt.format.CompressedWrites;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,12 +17,15 @@ import java.util.List;
  * permitted depth costs no stack.
  *
  * <p>Writes go to the top image only (copy-on-write from the chain below for partial
- * clusters); every lower layer is opened read-only. {@link #close()} writes the top image's
+ * clusters), or whole clusters compressed through {@link #writeCompressed}; every lower layer
+ * is opened read-only. {@link #close()} writes the top image's
  * metadata and closes every layer.
  */
-public final class Qcow2Device extends AbstractBlockDevice implements AllocationStatus {
+public final class Qcow2Device extends AbstractBlockDevice implements AllocationStatus, CompressedWrites {
 
     private final Qcow2Image[] images;
+    /** One cluster per thread to gather a compressed write in. */
+    private final ThreadLocal<byte[]> compressBuffer;
     private final BlockDevice base;
 
     private Qcow2Device(Qcow2Image top, Qcow2Image[] images, BlockDevice base) {
@@ -29,6 +33,8 @@ public final class Qcow2Device extends AbstractBlockDevice implements Allocation
                 top.virtualSize(), 512, top.isReadOnly());
         this.images = images;
         this.base = base;
+        int cs = top.clusterSize();
+        this.compressBuffer = ThreadLocal.withInitial(() -> new byte[cs]);
     }
 
     /** The device over {@code top} and, below it, {@code backing} (null for none). Takes ownership of both. */
@@ -114,6 +120,28 @@ public final class Qcow2Device extends AbstractBlockDevice implements Allocation
     @Override
     protected void doWrite(long offset, MemorySegment src) {
         images[0].write(offset, src, (pos, dst) -> readFrom(1, pos, dst));
+    }
+
+    @Override
+    public int compressionUnit() {
+        return images[0].clusterSize();
+    }
+
+    @Override
+    public void writeCompressed(long offset, MemorySegment cluster) {
+        checkOpen();
+        checkRange(offset, cluster.byteSize());
+        int cs = images[0].clusterSize();
+        if ((offset & (cs - 1)) != 0 || (cluster.byteSize() != cs && offset + cluster.byteSize() != size())) {
+            throw new IllegalArgumentException(name() + ": compressed write of " + cluster.byteSize() + " bytes at " + offset
+                    + " is not one whole " + cs + "-byte cluster");
+        }
+        byte[] whole = compressBuffer.get();
+        MemorySegment.copy(cluster, 0, MemorySegment.ofArray(whole), 0, cluster.byteSize());
+        if (cluster.byteSize() < cs) {
+            java.util.Arrays.fill(whole, (int) cluster.byteSize(), cs, (byte) 0);
+        }
+        images[0].writeCompressed(offset, whole);
     }
 
     @Override

@@ -270,8 +270,10 @@ public final class Qcow2Header {
                 throw ImageFormatException.field(file, "compression_type", 104, compressionType
                         + " does not match incompatible feature bit 3 (compression type)");
             }
-            throw ImageFormatException.unsupported(file, "header field compression_type (file offset 104): "
-                    + (compressionType == 1 ? "zstd" : String.valueOf(compressionType)) + " is not supported (only zlib/deflate)");
+            if (compressionType != 1) {
+                throw ImageFormatException.unsupported(file, "header field compression_type (file offset 104): "
+                        + compressionType + " is not supported (only 0 zlib and 1 zstd)");
+            }
         }
         if (extendedL2() && clusterBits < 14) {
             throw ImageFormatException.field(file, "cluster_bits", 20, clusterBits

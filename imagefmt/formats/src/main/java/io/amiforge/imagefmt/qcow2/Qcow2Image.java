@@ -64,6 +64,7 @@ public final class Qcow2Image implements AutoCloseable {
     private final MetadataWriteBack writeBack;
     /** Null when read-only. */
     private final ClusterWriter writer;
+    private final ClusterCompressor compressor;
     private volatile boolean closed;
 
     private Qcow2Image(Qcow2File file, Qcow2Header header, boolean readOnly) {
@@ -76,6 +77,7 @@ public final class Qcow2Image implements AutoCloseable {
         L2Tables tables = new L2Tables(file, header, lock);
         this.lookup = new ClusterLookup(file, header, tables);
         this.compressed = new CompressedClusters(file, header);
+        this.compressor = new ClusterCompressor(header);
         boolean ro = readOnly;
         if (!ro && header.corrupt()) {
             String warning = file.name() + ": image is marked corrupt (incompatible feature bit 1); opened read-only";
@@ -287,6 +289,25 @@ public final class Qcow2Image implements AutoCloseable {
      */
     void discard(long offset, long length, boolean hasBelow, Below below) {
         writer().discard(offset, length, hasBelow, below);
+    }
+
+    /**
+     * Stores the whole cluster at {@code offset} (cluster-aligned; {@code cluster} one cluster
+     * long, zero-padded past the end of the image) compressed in the image's compression type,
+     * or as it is when compression does not make it smaller. Nothing is read from below: the
+     * whole cluster is replaced.
+     */
+    void writeCompressed(long offset, byte[] cluster) {
+        ClusterWriter w = writer();
+        byte[] packed = compressor.compress(cluster);
+        if (packed == null) {
+            long inImage = Math.min(clusterSize(), virtualSize() - offset);
+            w.write(offset, MemorySegment.ofArray(cluster).asSlice(0, inImage), (pos, dst) -> {
+                throw new IllegalStateException("a whole-cluster write never reads below");
+            });
+        } else {
+            w.writeCompressed(offset, packed, compressor.length());
+        }
     }
 
     private ClusterWriter writer() {

@@ -6,10 +6,8 @@ import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -76,27 +74,7 @@ final class Qemu {
 
     /** Asserts that {@code device} reads exactly the bytes of raw file {@code expected}. */
     static void assertSameContent(BlockDevice device, Path expected) throws IOException {
-        long size = Files.size(expected);
-        assertThat(device.size()).as("virtual size").isEqualTo(size);
-        int chunk = 1 << 20;
-        byte[] ours = new byte[chunk];
-        ByteBuffer theirs = ByteBuffer.allocate(chunk);
-        try (FileChannel channel = FileChannel.open(expected)) {
-            for (long pos = 0; pos < size; pos += chunk) {
-                int n = (int) Math.min(chunk, size - pos);
-                device.read(pos, MemorySegment.ofArray(ours).asSlice(0, n));
-                theirs.clear().limit(n);
-                while (theirs.hasRemaining() && channel.read(theirs, pos + theirs.position()) > 0) {
-                    // fill
-                }
-                int mismatch = Arrays.mismatch(ours, 0, n, theirs.array(), 0, n);
-                if (mismatch >= 0) {
-                    throw new AssertionError("content differs from qemu's at guest offset " + (pos + mismatch)
-                            + ": ours 0x" + Integer.toHexString(ours[mismatch] & 0xff)
-                            + ", qemu 0x" + Integer.toHexString(theirs.get(mismatch) & 0xff));
-                }
-            }
-        }
+        io.amiforge.imagefmt.sparse.QemuImg.assertSameContent(device, expected);
     }
 
     static void check(Path image) {

@@ -1,0 +1,314 @@
+package io.amiforge.imagefmt.sparse;
+
+import io.amiforge.blockdev.AbstractBlockDevice;
+import io.amiforge.blockdev.AllocationStatus;
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.Extent;
+import io.amiforge.imagefmt.format.PrescannedWrites;
+import io.amiforge.imagefmt.format.Zeros;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * An image whose guest space is cut into equal power-of-two blocks that a table maps to host
+ * offsets (VHD's BAT, VMDK's grain tables, VHDX's BAT). A block is {@link #UNALLOCATED} (read
+ * from the parent image, or zeros without one), {@link #ZERO} (reads as zeros), or stored at a
+ * host offset. The first write to a block allocates it through {@link #allocate} under one
+ * lock; the data itself is read and written outside the lock. Table changes are kept in memory
+ * and written by {@link #writeMetadata} on {@link #flush()} and {@link #close()}.
+ *
+ * <p>Subclasses answer {@link #lookup}, {@link #allocate} and {@link #writeMetadata}, and may
+ * override {@link #readStored} and {@link #writeStored} for blocks whose bytes are not stored
+ * as they are (sector bitmaps, compressed grains).
+ */
+public abstract class BlockMappedDevice extends AbstractBlockDevice implements AllocationStatus, PrescannedWrites {
+
+    /** {@link #lookup}: the block is not in this image (parent's data, or zeros). */
+    public static final long UNALLOCATED = -1;
+    /** {@link #lookup}: the block reads as zeros. */
+    public static final long ZERO = -2;
+
+    /** The image file. */
+    protected final HostFile file;
+    /** The parent image (differencing images), or null. */
+    protected final BlockDevice parent;
+    /** Guest bytes per block, a power of two. */
+    protected final int blockBytes;
+    private final int blockShift;
+    /** Held around allocation and around {@link #writeMetadata}. */
+    protected final ReentrantLock lock = new ReentrantLock();
+
+    protected BlockMappedDevice(HostFile file, long size, int blockBytes, boolean readOnly, BlockDevice parent) {
+        super(file.name(), size, 512, readOnly);
+        if (Integer.bitCount(blockBytes) != 1 || blockBytes < 512) {
+            throw new IllegalArgumentException(file.name() + ": block size " + blockBytes + " is not a power of two >= 512");
+        }
+        this.file = file;
+        this.parent = parent;
+        this.blockBytes = blockBytes;
+        this.blockShift = Integer.numberOfTrailingZeros(blockBytes);
+    }
+
+    /** Host offset of {@code block}'s first byte, or {@link #UNALLOCATED} or {@link #ZERO}. */
+    protected abstract long lookup(long block);
+
+    /**
+     * Allocates {@code block} (called under {@link #lock}, only for a block that is not stored)
+     * and returns its host offset. The new block must read as zeros (space past the end of the
+     * file does). Only the in-memory table changes; {@link #writeMetadata} stores it.
+     */
+    protected abstract long allocate(long block);
+
+    /** Writes changed tables and trailers to the file (called under {@link #lock}). */
+    protected abstract void writeMetadata();
+
+    /**
+     * Whether every stored block holds its guest bytes as they are at its host offset (so that
+     * blocks stored one after the other are read and written with one call); false when
+     * {@link #readStored} or {@link #writeStored} do more (bitmaps, compression).
+     */
+    protected boolean storedAsIs() {
+        return true;
+    }
+
+    /** Reads {@code dst} at {@code inBlock} of stored {@code block} at {@code host}: as stored, by default. */
+    protected void readStored(long block, long host, int inBlock, MemorySegment dst) {
+        file.read(host + inBlock, dst);
+    }
+
+    /**
+     * Writes {@code src} at {@code inBlock} of {@code block}, whose host offset is {@code host}
+     * or which is not stored when {@code host} is negative: allocates it then, by default.
+     */
+    protected void writeStored(long block, long host, int inBlock, MemorySegment src) {
+        long at = host;
+        if (at < 0) {
+            lock.lock();
+            try {
+                at = lookup(block);
+                if (at < 0) {
+                    at = allocate(block);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        file.write(at + inBlock, src);
+    }
+
+    @Override
+    protected void doRead(long offset, MemorySegment dst) {
+        long done = 0;
+        long length = dst.byteSize();
+        while (done < length) {
+            long pos = offset + done;
+            long block = pos >>> blockShift;
+            int inBlock = (int) (pos & (blockBytes - 1));
+            long n = Math.min(length - done, blockBytes - inBlock);
+            long host = lookup(block);
+            if (host >= 0 && storedAsIs()) {
+                // Blocks stored one after the other on the host are read with one call.
+                for (long next = block + 1; done + n < length && lookup(next) == host + (next - block) * blockBytes; next++) {
+                    n = Math.min(length - done, n + blockBytes);
+                }
+                file.read(host + inBlock, dst.asSlice(done, n));
+            } else if (host >= 0) {
+                readStored(block, host, inBlock, dst.asSlice(done, n));
+            } else if (host == UNALLOCATED && parent != null) {
+                readParent(pos, dst.asSlice(done, n));
+            } else {
+                dst.asSlice(done, n).fill((byte) 0);
+            }
+            done += n;
+        }
+    }
+
+    /** Reads {@code dst} at guest offset {@code pos} from the parent (zeros past its end). */
+    protected final void readParent(long pos, MemorySegment dst) {
+        long inParent = Math.max(0, Math.min(dst.byteSize(), parent.size() - pos));
+        if (inParent > 0) {
+            parent.read(pos, dst.asSlice(0, inParent));
+        }
+        if (inParent < dst.byteSize()) {
+            dst.asSlice(inParent).fill((byte) 0);
+        }
+    }
+
+    @Override
+    protected void doWrite(long offset, MemorySegment src) {
+        write(offset, src, true);
+    }
+
+    /** Writes {@code src} as it is: the caller already skipped the zeros (image conversion). */
+    @Override
+    public void writeData(long offset, MemorySegment src) {
+        checkOpen();
+        if (isReadOnly()) {
+            throw new BlockDeviceException.ReadOnly(name());
+        }
+        checkRange(offset, src.byteSize());
+        write(offset, src, false);
+    }
+
+    /** Writes {@code src}; with {@code skipZeros}, all-zero parts of blocks that read as zeros are not stored. */
+    private void write(long offset, MemorySegment src, boolean skipZeros) {
+        long done = 0;
+        long length = src.byteSize();
+        while (done < length) {
+            long pos = offset + done;
+            long block = pos >>> blockShift;
+            int inBlock = (int) (pos & (blockBytes - 1));
+            long n = Math.min(length - done, blockBytes - inBlock);
+            MemorySegment part = src.asSlice(done, n);
+            long host = lookup(block);
+            boolean fromParent = host == UNALLOCATED && parent != null;
+            if (host < 0 && !fromParent && skipZeros && Zeros.isZero(part)) {
+                done += n;
+                continue;
+            }
+            if (!storedAsIs() || fromParent) {
+                writeStored(block, host, inBlock, part);
+                done += n;
+                continue;
+            }
+            if (host < 0) {
+                // Allocate this block and the following unstored ones the request fills in one go, so
+                // that they lie one after the other even while other threads allocate too.
+                long count = 1;
+                while (done + n + count * blockBytes - blockBytes < length && lookup(block + count) == UNALLOCATED
+                        && (!skipZeros || !Zeros.isZero(src.asSlice(done + n + (count - 1) * blockBytes,
+                                Math.min(blockBytes, length - done - n - (count - 1) * blockBytes))))) {
+                    count++;
+                }
+                host = stored(block, count);
+            }
+            // Following blocks stored right after this one are written with the same call.
+            for (long next = block + 1; done + n < length; next++) {
+                long m = Math.min(length - done - n, blockBytes);
+                long h = lookup(next);
+                if (h != host + (next - block) * blockBytes) {
+                    break;
+                }
+                n += m;
+            }
+            file.write(host + inBlock, src.asSlice(done, n));
+            done += n;
+        }
+    }
+
+    /**
+     * The host offset of {@code block}, allocating it under the lock if it is not stored, and with
+     * it those of the {@code count - 1} blocks after it that are not stored either.
+     */
+    private long stored(long block, long count) {
+        lock.lock();
+        try {
+            long host = lookup(block);
+            if (host >= 0) {
+                return host;
+            }
+            host = allocate(block);
+            for (long next = block + 1; next < block + count; next++) {
+                if (lookup(next) == UNALLOCATED) {
+                    allocate(next);
+                }
+            }
+            return host;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    protected void doDiscard(long offset, long length) {
+        long done = 0;
+        while (done < length) {
+            long pos = offset + done;
+            long block = pos >>> blockShift;
+            long n = Math.min(length - done, blockBytes - (pos & (blockBytes - 1)));
+            if (lookup(block) >= 0) {
+                long z = 0;
+                while (z < n) {
+                    long m = Math.min(n - z, Zeros.CHUNK);
+                    writeStored(block, lookup(block), (int) ((pos + z) & (blockBytes - 1)), Zeros.SEGMENT.asSlice(0, m));
+                    z += m;
+                }
+            }
+            done += n;
+        }
+    }
+
+    @Override
+    public Extent extentAt(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        long end = offset + maxLength;
+        Extent.Kind kind = null;
+        long pos = offset;
+        while (pos < end) {
+            long block = pos >>> blockShift;
+            long blockEnd = Math.min(end, (block + 1) << blockShift);
+            long host = lookup(block);
+            Extent.Kind here;
+            long stop = blockEnd;
+            if (host >= 0) {
+                here = Extent.Kind.DATA;
+            } else if (host == UNALLOCATED && parent != null) {
+                if (pos >= parent.size()) {
+                    here = Extent.Kind.ZERO;
+                } else if (parent instanceof AllocationStatus status) {
+                    Extent e = status.extentAt(pos, Math.min(blockEnd, parent.size()) - pos);
+                    here = e.kind() == Extent.Kind.DATA ? Extent.Kind.DATA : Extent.Kind.ZERO;
+                    stop = e.end();
+                } else {
+                    here = Extent.Kind.DATA;
+                    stop = Math.min(blockEnd, parent.size());
+                }
+            } else {
+                here = Extent.Kind.ZERO;
+            }
+            if (kind == null) {
+                kind = here;
+            } else if (kind != here) {
+                break;
+            }
+            pos = stop;
+        }
+        return new Extent(offset, pos - offset, kind);
+    }
+
+    @Override
+    protected void doFlush() {
+        if (!isReadOnly()) {
+            lock.lock();
+            try {
+                writeMetadata();
+            } finally {
+                lock.unlock();
+            }
+            file.force();
+        }
+    }
+
+    @Override
+    protected void doClose() {
+        try {
+            if (!isReadOnly()) {
+                lock.lock();
+                try {
+                    writeMetadata();
+                } finally {
+                    lock.unlock();
+                }
+            }
+        } finally {
+            try {
+                file.close();
+            } finally {
+                if (parent != null) {
+                    parent.close();
+                }
+            }
+        }
+    }
+}
