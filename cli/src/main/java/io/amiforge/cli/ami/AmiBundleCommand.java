@@ -2,6 +2,8 @@ package io.amiforge.cli.ami;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.Progress;
+import io.amiforge.cli.common.ProgressOptions;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
 import io.amiforge.cloud.bundle.Bundler;
@@ -15,6 +17,7 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -26,6 +29,9 @@ import picocli.CommandLine.Parameters;
         description = "Bundle a raw image for an instance-store AMI (ec2-bundle-image format): tar, gzip, "
                 + "AES-128-CBC, 10 MiB parts and a signed manifest.")
 public final class AmiBundleCommand extends CommandBase {
+
+    @Mixin
+    ProgressOptions progressOptions = new ProgressOptions();
 
     @Parameters(index = "0", paramLabel = "IMAGE", description = "Raw image file to bundle (its bytes, never probed).")
     Path image;
@@ -99,8 +105,8 @@ public final class AmiBundleCommand extends CommandBase {
             size = 0;
         }
         Bundler.Result result;
-        try (BundleProgress progress = new BundleProgress("bundle", size, global().json())) {
-            result = bundler.withProgress(progress.consumer()).bundle(image, destination, prefix, user, machine);
+        try (Progress progress = progress("bundle", size, progressOptions.requested(), true)) {
+            result = bundler.withProgress(progress).bundle(image, destination, prefix, user, machine);
         }
         BundleManifest.Image img = result.manifest().image();
         List<String> parts = new ArrayList<>();

@@ -1,6 +1,8 @@
 package io.amiforge.cli.ami;
 
 import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.Progress;
+import io.amiforge.cli.common.ProgressOptions;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.PemKeys;
 import io.amiforge.cloud.bundle.Unbundler;
@@ -8,6 +10,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,6 +21,9 @@ import picocli.CommandLine.Option;
 @Command(name = "unbundle", mixinStandardHelpOptions = true,
         description = "Verify a bundle (signature, part digests, image digest) and restore its image.")
 public final class AmiUnbundleCommand extends CommandBase {
+
+    @Mixin
+    ProgressOptions progressOptions = new ProgressOptions();
 
     @Option(names = {"-m", "--manifest"}, required = true, paramLabel = "FILE", description = "The bundle manifest.")
     Path manifest;
@@ -47,8 +53,8 @@ public final class AmiUnbundleCommand extends CommandBase {
         Path parts = source != null ? source : manifest.toAbsolutePath().getParent();
         long size = BundleManifest.read(manifest).image().size();
         Unbundler.Result result;
-        try (BundleProgress progress = new BundleProgress("unbundle", size, global().json())) {
-            result = unbundler.withProgress(progress.consumer()).unbundle(manifest, parts, destination);
+        try (Progress progress = progress("unbundle", size, progressOptions.requested(), true)) {
+            result = unbundler.withProgress(progress).unbundle(manifest, parts, destination);
         }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("image", result.imageFile().toString());
