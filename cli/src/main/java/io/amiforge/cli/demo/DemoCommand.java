@@ -46,7 +46,8 @@ import picocli.CommandLine.Mixin;
  * from it and list the changed blocks, copy it to another region incrementally, bundle and
  * unbundle an instance-store AMI and launch it, and walk the lifecycles to termination.
  */
-@Command(name = "demo", description = "End-to-end walk-through on a fresh store (build, snapshot, register, share, launch, boot, copy, bundle).")
+@Command(name = "demo", description = {"End-to-end walk-through on a fresh store (build, snapshot, register, share, launch, boot, copy, bundle).",
+        "Example: amiforge demo --store /tmp/demo-store"})
 public final class DemoCommand extends CommandBase {
 
     @Mixin
