@@ -8,6 +8,9 @@ import picocli.CommandLine.Command;
                 ImageInfoCommand.class,
                 ImageConvertCommand.class,
                 ImageBuildCommand.class,
+                ImageCreateCommand.class,
+                ImageCompareCommand.class,
+                ImageMapCommand.class,
         })
 public final class ImageCommand {
 }

@@ -49,7 +49,7 @@ public final class ImageInfoCommand extends ImageCommandBase {
         json.put("backingChain", chain);
         json.put("partitionTable", partitions == null ? null : partitions.partitionTable());
         json.put("partitions", partitions == null ? null : partitions.partitions());
-        print(json, text(info, partitions));
+        print(json, text(info, ChainNames.of(file, info), partitions));
         return 0;
     }
 
@@ -117,13 +117,14 @@ public final class ImageInfoCommand extends ImageCommandBase {
         return m;
     }
 
-    private static String text(ImageInfo info, Partitions partitions) {
+    private static String text(ImageInfo info, List<String> names, Partitions partitions) {
         StringBuilder out = new StringBuilder();
-        for (ImageInfo layer : info.backingChain()) {
+        for (int i = 0; i < info.backingChain().size(); i++) {
+            ImageInfo layer = info.backingChain().get(i);
             if (!out.isEmpty()) {
                 out.append('\n');
             }
-            out.append("image: ").append(layer.file()).append('\n');
+            out.append("image: ").append(names.get(i)).append('\n');
             out.append("file format: ").append(layer.format()).append('\n');
             out.append("virtual size: ").append(HumanSize.of(layer.virtualSize())).append(" (").append(layer.virtualSize()).append(" bytes)\n");
             out.append("disk size: ").append(HumanSize.of(layer.actualSize())).append('\n');
@@ -138,20 +139,40 @@ public final class ImageInfoCommand extends ImageCommandBase {
             }
             if (!layer.formatSpecific().isEmpty() || layer.corrupt()) {
                 out.append("Format specific information:\n");
-                layer.formatSpecific().forEach((key, value) -> out.append("    ").append(words(key)).append(": ").append(value).append('\n'));
-                out.append("    corrupt: ").append(layer.corrupt()).append('\n');
+                formatSpecific(layer, out);
             }
             if (layer.dirty()) {
                 out.append("dirty flag: true\n");
             }
         }
-        if (partitions != null && partitions.partitionTable() != null) {
+        if (partitions != null && partitions.partitionTable() != null
+                && !(partitions.partitionTable().equals("none") && partitions.partitions().isEmpty())) {
             out.append("partition table: ").append(partitions.partitionTable()).append('\n');
             for (Object p : partitions.partitions()) {
                 out.append("    ").append(partitionLine((Map<?, ?>) p)).append('\n');
             }
         }
         return out.toString();
+    }
+
+    /** qemu-img's order of the qcow2 details it prints; other details follow in the format's order. */
+    private static final List<String> QEMU_ORDER = List.of("compat", "compressionType", "lazyRefcounts", "refcountBits", "corrupt", "extendedL2");
+
+    /** The "Format specific information" lines of {@code layer}, in qemu-img's order, corrupt included. */
+    private static void formatSpecific(ImageInfo layer, StringBuilder out) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        for (String key : QEMU_ORDER) {
+            if (key.equals("corrupt")) {
+                details.put(key, layer.corrupt());
+            } else if (layer.formatSpecific().containsKey(key)) {
+                details.put(key, layer.formatSpecific().get(key));
+            }
+        }
+        layer.formatSpecific().forEach(details::putIfAbsent);
+        if (Long.valueOf(0).equals(details.get("snapshots"))) {
+            details.remove("snapshots"); // qemu-img lists snapshots in their own section, and none when there are none
+        }
+        details.forEach((key, value) -> out.append("    ").append(words(key)).append(": ").append(value).append('\n'));
     }
 
     /** One partition as a line: {@code 1: start 2048, 8192 sectors (4 MiB), type 0x83, bootable, ext2}. */
