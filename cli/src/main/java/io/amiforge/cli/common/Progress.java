@@ -105,7 +105,7 @@ public final class Progress implements LongConsumer, AutoCloseable {
                     long tenth = Math.min(10, now * 10 / total);
                     long before = printedTenth.get();
                     if (tenth > before && tenth < 10 && printedTenth.compareAndSet(before, tenth)) {
-                        line(tenth * 10 + "%");
+                        line(Math.min(99, now * 100 / total) + "%");
                     }
                 }
             }

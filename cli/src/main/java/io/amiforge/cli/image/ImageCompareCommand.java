@@ -66,7 +66,9 @@ public final class ImageCompareCommand extends ImageCommandBase {
         if (strict && result.sizeMismatch) {
             text = "Strict mode: Image size mismatch!";
         } else if (result.mismatch >= 0) {
-            text = (result.sizeMismatch ? "Warning: Image size mismatch!\n" : "") + "Content mismatch at offset " + result.mismatch + "!";
+            // as qemu-img: the size warning comes only once the common part compared equal
+            boolean pastCommon = result.mismatch >= result.commonSize;
+            text = (pastCommon ? "Warning: Image size mismatch!\n" : "") + "Content mismatch at offset " + result.mismatch + "!";
         } else {
             text = (result.sizeMismatch ? "Warning: Image size mismatch!\n" : "") + "Images are identical.";
         }
@@ -74,8 +76,8 @@ public final class ImageCompareCommand extends ImageCommandBase {
         return Boolean.TRUE.equals(json.get("identical")) ? 0 : 1;
     }
 
-    /** The first differing sector's offset (-1: none) and whether the sizes differ. */
-    private record Result(long mismatch, boolean sizeMismatch) {
+    /** The first differing sector's offset (-1: none), the size both images have, and whether the sizes differ. */
+    private record Result(long mismatch, long commonSize, boolean sizeMismatch) {
     }
 
     private static Result compare(BlockDevice left, BlockDevice right, long common, Progress progress) {
@@ -97,14 +99,14 @@ public final class ImageCompareCommand extends ImageCommandBase {
                 right.read(pos, rs);
                 long at = ls.mismatch(rs);
                 if (at >= 0) {
-                    return new Result(sectorOf(pos + at), left.size() != right.size());
+                    return new Result(sectorOf(pos + at), common, left.size() != right.size());
                 }
                 pos += n;
                 progress.stepTo(pos);
             }
             BlockDevice larger = left.size() > right.size() ? left : right;
             long nonZero = firstNonZero(larger, common, l, r.fill((byte) 0));
-            return new Result(nonZero < 0 ? -1 : sectorOf(nonZero), left.size() != right.size());
+            return new Result(nonZero < 0 ? -1 : sectorOf(nonZero), common, left.size() != right.size());
         }
     }
 

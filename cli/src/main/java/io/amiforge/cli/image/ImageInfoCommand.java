@@ -132,7 +132,11 @@ public final class ImageInfoCommand extends ImageCommandBase {
                 out.append("cluster_size: ").append(layer.clusterSize()).append('\n');
             }
             if (layer.backingFile() != null) {
-                out.append("backing file: ").append(layer.backingFile()).append('\n');
+                out.append("backing file: ").append(layer.backingFile());
+                if (i + 1 < names.size() && !names.get(i + 1).equals(layer.backingFile())) {
+                    out.append(" (actual path: ").append(names.get(i + 1)).append(')');
+                }
+                out.append('\n');
             }
             if (layer.backingFormat() != null) {
                 out.append("backing file format: ").append(layer.backingFormat()).append('\n');
