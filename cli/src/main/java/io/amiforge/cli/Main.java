@@ -3,6 +3,7 @@ package io.amiforge.cli;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.common.Shutdown;
 import io.amiforge.cli.common.Size;
+import io.amiforge.cli.common.WholeTree;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine;
@@ -45,7 +46,7 @@ public final class Main {
     /**
      * The part of the command tree that {@code args} can reach: when only global options come
      * before a known top-level command, the root with that one command (and all of its
-     * subcommands); otherwise (no command, {@code --help} or {@code --version} before it, an
+     * subcommands), unless that command describes the whole tree ({@link WholeTree}); otherwise (no command, {@code --help} or {@code --version} before it, an
      * unknown word or option) the full tree, so that help, suggestions and errors stay the
      * same. Picocli builds a tree eagerly and reflectively, and building all of it was most of
      * a one-shot command's start-up time.
@@ -53,7 +54,8 @@ public final class Main {
     static CommandLine newCommandLine(String... args) {
         CommandLine root = new CommandLine(new AmiforgeCommand());
         Class<?> named = commandNamed(root.getCommandSpec(), args);
-        return withSubcommands(root, named == null ? AmiforgeCommand.COMMANDS : List.of(named));
+        boolean whole = named == null || WholeTree.class.isAssignableFrom(named);
+        return withSubcommands(root, whole ? AmiforgeCommand.COMMANDS : List.of(named));
     }
 
     private static CommandLine withSubcommands(CommandLine cli, List<Class<?>> commands) {
