@@ -31,6 +31,11 @@ public class ProgressDevice implements BlockDevice {
         return device instanceof AllocationStatus ? new WithStatus(device, progress) : new ProgressDevice(device, progress, true);
     }
 
+    /** {@code device} reporting the bytes read to {@code progress}, for a copy that reads everything (its allocation status hidden). */
+    public static BlockDevice countingReads(BlockDevice device, Progress progress) {
+        return progress.mode() == Progress.Mode.OFF ? device : new ProgressDevice(device, progress, true);
+    }
+
     @Override
     public long size() {
         return device.size();

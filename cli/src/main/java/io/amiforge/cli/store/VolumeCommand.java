@@ -6,6 +6,9 @@ import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cli.common.ImageOptions;
 import io.amiforge.cli.common.OutputPaths;
+import io.amiforge.cli.common.Progress;
+import io.amiforge.cli.common.ProgressDevice;
+import io.amiforge.cli.common.ProgressOptions;
 import io.amiforge.cli.common.Size;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageSource;
@@ -87,6 +90,7 @@ public final class VolumeCommand {
         @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K", description = {"Block size of the volume (default 4K), a power of two.",
                 "Example: --block-size 64K"}) Size blockSize;
         @Mixin ImageOptions imageOptions = new ImageOptions();
+        @Mixin ProgressOptions progressOptions = new ProgressOptions();
 
         @Override
         protected int execute() {
@@ -108,8 +112,9 @@ public final class VolumeCommand {
                     StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
                 long size = Math.ceilDiv(Math.max(source.size(), 1), bs) * (long) bs;
-                try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs))) {
-                    copy(source, volume, source.size());
+                try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs));
+                        Progress progress = progress("import", source.size(), progressOptions.requested(), true)) {
+                    copy(ProgressDevice.countingReads(source, progress), volume, source.size());
                     volume.flush();
                 }
                 VolumeInfo info = store.volume(name);
@@ -341,6 +346,7 @@ public final class VolumeCommand {
             + " exported as qcow2 becomes a backing chain, one file per snapshot of its lineage.",
                     "Example: amiforge volume export snap-0123456789abcdef0 web.qcow2 -O qcow2"})
     public static final class Export extends CommandBase {
+        @Mixin ProgressOptions progressOptions = new ProgressOptions();
         @Parameters(index = "0", paramLabel = "NAME|SNAPSHOT", description = {"The volume or snapshot (snap-...) to export.",
                 "Example: web-root"}) String source;
         @Parameters(index = "1", arity = "0..1", paramLabel = "FILE",
@@ -379,8 +385,9 @@ public final class VolumeCommand {
                             + String.join(" <- ", files.stream().map(p -> p.getFileName().toString()).toList()));
                     return 0;
                 }
-                try (BlockDevice device = snapshot ? store.openSnapshot(source) : store.openVolume(source)) {
-                    ChainExporter.exportFlat(device, output, format);
+                try (BlockDevice device = snapshot ? store.openSnapshot(source) : store.openVolume(source);
+                        Progress progress = progress("export", device.size(), progressOptions.requested(), true)) {
+                    ChainExporter.exportFlat(ProgressDevice.wrap(device, progress), output, format);
                     json.put("files", List.of(output.toString()));
                     json.put("size", device.size());
                 }
