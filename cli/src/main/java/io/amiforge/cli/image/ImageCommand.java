@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 ImageCreateCommand.class,
                 ImageCompareCommand.class,
                 ImageMapCommand.class,
+                ImageMeasureCommand.class,
         })
 public final class ImageCommand {
 }

@@ -124,4 +124,29 @@ class QemuImgParityTest {
             assertThat(run.out()).as(String.join(" ", args)).isEqualTo(qemu.stdoutText());
         }
     }
+
+    @Test
+    void measureGivesQemuImgsSizes() throws Exception {
+        chain();
+        ObjectMapper mapper = new ObjectMapper();
+        List<List<String>> cases = List.of(
+                List.of("-O", "qcow2", "base.raw"),
+                List.of("-O", "qcow2", "top.qcow2"),
+                List.of("-O", "raw", "top.qcow2"),
+                List.of("-O", "qcow2", "--size", "10G"),
+                List.of("-O", "qcow2", "-o", "cluster_size=4K", "top.qcow2"),
+                List.of("-O", "qcow2", "-o", "cluster_size=2M", "base.raw"));
+        for (List<String> args : cases) {
+            List<String> ours = new ArrayList<>(List.of("image", "measure", "--output=json"));
+            ours.addAll(args.stream().map(a -> a.endsWith(".raw") || a.endsWith(".qcow2") ? file(a).toString() : a).toList());
+            List<String> theirs = new ArrayList<>(List.of("measure", "--output=json"));
+            theirs.addAll(args);
+            Run run = amiforge(ours.toArray(String[]::new));
+            assertThat(run.exitCode()).as(run.err()).isZero();
+            JsonNode mine = mapper.readTree(run.out());
+            JsonNode qemu = mapper.readTree(qemu(qemuImg, theirs.toArray(String[]::new)).orFail().stdoutText());
+            assertThat(mine.get("required")).as(String.join(" ", args)).isEqualTo(qemu.get("required"));
+            assertThat(mine.get("fully-allocated")).as(String.join(" ", args)).isEqualTo(qemu.get("fully-allocated"));
+        }
+    }
 }
