@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
                 ImageCompareCommand.class,
                 ImageMapCommand.class,
                 ImageMeasureCommand.class,
+                ImageCommitCommand.class,
         })
 public final class ImageCommand {
 }

@@ -149,4 +149,26 @@ class QemuImgParityTest {
             assertThat(mine.get("fully-allocated")).as(String.join(" ", args)).isEqualTo(qemu.get("fully-allocated"));
         }
     }
+
+    @Test
+    void commitWritesWhatQemuImgCommitWrites() {
+        qemu(qemuImg, "create", "-f", "qcow2", "base.qcow2", "16M").orFail();
+        qemu(qemuIo, "-c", "write -P 0x11 0 4M", "-c", "write -P 0x22 12M 1M", "base.qcow2").orFail();
+        Run create = amiforge("image", "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", file("top.qcow2").toString());
+        assertThat(create.exitCode()).as(create.err()).isZero();
+        qemu(qemuIo, "-c", "write -P 0x55 1M 100K", "-c", "write -z 12M 64K", "-c", "write -P 0x66 15M 4K", "top.qcow2").orFail();
+        for (String name : List.of("base.qcow2", "top.qcow2")) {
+            qemu(Path.of("/bin/cp"), name, "qemu-" + name).orFail();
+        }
+        qemu(qemuImg, "rebase", "-u", "-b", "qemu-base.qcow2", "-F", "qcow2", "qemu-top.qcow2").orFail();
+        qemu(qemuImg, "commit", "-d", "qemu-top.qcow2").orFail();
+        Run without = amiforge("image", "commit", file("top.qcow2").toString());
+        assertThat(without.exitCode()).as("qemu-img would empty the top: -d is required").isEqualTo(2);
+        Run commit = amiforge("image", "commit", "-d", file("top.qcow2").toString());
+        assertThat(commit.exitCode()).as(commit.err()).isZero();
+        assertThat(commit.out()).isEqualTo("Image committed.\n");
+        assertThat(qemu(qemuImg, "check", "base.qcow2").exitCode()).isZero();
+        assertThat(qemu(qemuImg, "compare", "base.qcow2", "qemu-base.qcow2").orFail().stdoutText()).isEqualTo("Images are identical.\n");
+        assertThat(qemu(qemuImg, "compare", "base.qcow2", "top.qcow2").orFail().stdoutText()).isEqualTo("Images are identical.\n");
+    }
 }
