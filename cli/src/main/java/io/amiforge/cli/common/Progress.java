@@ -70,11 +70,6 @@ public final class Progress implements LongConsumer, AutoCloseable {
         return new Progress(mode, task, totalBytes, "MiB", 1 << 20, err);
     }
 
-    /** Progress that shows nothing (library calls that take a reporter where none is wanted). */
-    public static Progress none() {
-        return new Progress(Mode.OFF, "", 0, "", 1, null);
-    }
-
     /** How this progress shows. */
     public Mode mode() {
         return mode;
@@ -115,7 +110,7 @@ public final class Progress implements LongConsumer, AutoCloseable {
 
     private void line(String what) {
         synchronized (lines) {
-            lines.println("amiforge: " + task + ": " + what + " (" + amount(position.get()) + (total > 0 ? " of " + amount(total) : "") + ")");
+            lines.println("amiforge: " + task.strip() + ": " + what + " (" + amount(position.get()) + (total > 0 ? " of " + amount(total) : "") + ")");
             lines.flush();
         }
     }
