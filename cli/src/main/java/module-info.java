@@ -17,4 +17,5 @@ module io.amiforge.cli {
     opens io.amiforge.cli.image to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.nbd to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.store to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.reference to info.picocli, com.fasterxml.jackson.databind;
 }

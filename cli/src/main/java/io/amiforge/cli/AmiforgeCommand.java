@@ -28,7 +28,9 @@ public final class AmiforgeCommand implements RootCommand {
             io.amiforge.cli.store.VolumeCommand.class,
             io.amiforge.cli.store.SnapshotCommand.class,
             io.amiforge.cli.store.StoreCommand.class,
-            io.amiforge.cli.fs.FsCommand.class);
+            io.amiforge.cli.fs.FsCommand.class,
+            io.amiforge.cli.reference.ManCommand.class,
+            io.amiforge.cli.reference.CompletionCommand.class);
 
     @Mixin
     GlobalOptions global;

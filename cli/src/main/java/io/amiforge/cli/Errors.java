@@ -21,8 +21,10 @@ final class Errors {
     }
 
     static boolean jsonRequested(String[] args) {
-        for (String arg : args) {
-            if (arg.equals("--json")) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--json") || arg.equalsIgnoreCase("--output=json")
+                    || arg.equals("--output") && i + 1 < args.length && args[i + 1].equalsIgnoreCase("json")) {
                 return true;
             }
             if (arg.equals("--")) {

@@ -3,6 +3,7 @@ package io.amiforge.cli;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.common.Shutdown;
 import io.amiforge.cli.common.Size;
+import io.amiforge.cli.common.WholeTree;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine;
@@ -45,7 +46,7 @@ public final class Main {
     /**
      * The part of the command tree that {@code args} can reach: when only global options come
      * before a known top-level command, the root with that one command (and all of its
-     * subcommands); otherwise (no command, {@code --help} or {@code --version} before it, an
+     * subcommands), unless that command describes the whole tree ({@link WholeTree}); otherwise (no command, {@code --help} or {@code --version} before it, an
      * unknown word or option) the full tree, so that help, suggestions and errors stay the
      * same. Picocli builds a tree eagerly and reflectively, and building all of it was most of
      * a one-shot command's start-up time.
@@ -53,19 +54,29 @@ public final class Main {
     static CommandLine newCommandLine(String... args) {
         CommandLine root = new CommandLine(new AmiforgeCommand());
         Class<?> named = commandNamed(root.getCommandSpec(), args);
-        return withSubcommands(root, named == null ? AmiforgeCommand.COMMANDS : List.of(named));
+        boolean whole = named == null || WholeTree.class.isAssignableFrom(named);
+        return withSubcommands(root, whole ? AmiforgeCommand.COMMANDS : List.of(named));
     }
 
     private static CommandLine withSubcommands(CommandLine cli, List<Class<?>> commands) {
         for (Class<?> command : commands) {
             cli.addSubcommand(new CommandLine(command));
         }
-        cli.registerConverter(Size.class, Size::parse);
+        cli.registerConverter(Size.class, Main::size);
         cli.setExecutionExceptionHandler(Main::handleExecutionException);
         cli.setParameterExceptionHandler(Main::handleParameterException);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         addHelpOptions(cli);
         return cli;
+    }
+
+    /** A size argument; a bad one is reported by picocli with the option's name and the examples. */
+    private static Size size(String text) {
+        try {
+            return Size.parse(text);
+        } catch (AmiforgeException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
+        }
     }
 
     /** The top-level command {@code args} name after nothing but the root's global options, or null. */
@@ -105,16 +116,41 @@ public final class Main {
 
     private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
         CommandLine cli = e.getCommandLine();
-        if (Errors.jsonRequested(args)) {
-            Errors.printJson(cli.getOut(), "InvalidParameterValue", e.getMessage());
+        String code = usageCode(e);
+        String message = e.getMessage();
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            message += " (did you mean " + String.join(" or ", u.getSuggestions().stream().limit(3).toList()) + "?)";
         }
-        cli.getErr().println("amiforge: InvalidParameterValue: " + e.getMessage());
-        cli.getErr().println("amiforge: see '" + cli.getCommandSpec().qualifiedName() + " --help'");
+        if (Errors.jsonRequested(args)) {
+            Errors.printJson(cli.getOut(), code, message);
+        }
+        cli.getErr().println("amiforge: " + code + ": " + message);
+        cli.getErr().println(hint(cli));
         return Errors.exitCode(AmiforgeException.Kind.USAGE);
+    }
+
+    /** EC2's code for a command line that does not parse: a missing, unknown or invalid parameter, or a bad combination. */
+    static String usageCode(CommandLine.ParameterException e) {
+        return switch (e) {
+            case CommandLine.MissingParameterException m -> "MissingParameter";
+            case CommandLine.UnmatchedArgumentException u -> "UnknownParameter";
+            case CommandLine.MutuallyExclusiveArgsException x -> "InvalidParameterCombination";
+            default -> "InvalidParameterValue";
+        };
+    }
+
+    /** The second line of every usage error: where the command's help is. */
+    private static String hint(CommandLine cli) {
+        return "amiforge: see '" + cli.getCommandSpec().qualifiedName() + " --help'";
     }
 
     private static int handleExecutionException(Exception e, CommandLine cli, CommandLine.ParseResult parse) {
         boolean json = Errors.jsonRequested(parse.originalArgs().toArray(String[]::new));
-        return Errors.report(e, json, cli.getOut(), cli.getErr());
+        int exit = Errors.report(e, json, cli.getOut(), cli.getErr());
+        if (exit == Errors.exitCode(AmiforgeException.Kind.USAGE)) {
+            cli.getErr().println(hint(cli));
+            cli.getErr().flush();
+        }
+        return exit;
     }
 }

@@ -21,7 +21,7 @@ class CliContractTest {
     void unknownOptionIsAUsageErrorOnOneLine() {
         CliRunner.Run run = CliRunner.run("--bogus");
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.err()).startsWith("amiforge: InvalidParameterValue: Unknown option: '--bogus'");
+        assertThat(run.err()).startsWith("amiforge: UnknownParameter: Unknown option: '--bogus'\namiforge: see 'amiforge --help'");
     }
 
     @Test

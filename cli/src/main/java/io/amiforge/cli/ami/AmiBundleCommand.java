@@ -2,6 +2,7 @@ package io.amiforge.cli.ami;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.Progress;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.BundleManifest.MachineConfiguration;
 import io.amiforge.cloud.bundle.Bundler;
@@ -23,52 +24,53 @@ import picocli.CommandLine.Parameters;
  * ec2-bundle-image work-alike. Writes {@code PREFIX.part.N} and {@code PREFIX.manifest.xml}.
  */
 @Command(name = "bundle", mixinStandardHelpOptions = true,
-        description = "Bundle a raw image for an instance-store AMI (ec2-bundle-image format): tar, gzip, "
-                + "AES-128-CBC, 10 MiB parts and a signed manifest.")
+        description = {"Bundle a raw image for an instance-store AMI (ec2-bundle-image format): tar, gzip, "
+                + "AES-128-CBC, 10 MiB parts and a signed manifest.",
+                        "Example: amiforge ami bundle disk.raw -d bundle/ -u 111122223333 -c cert.pem -k pk.pem --ec2cert ec2.pem"})
 public final class AmiBundleCommand extends CommandBase {
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Raw image file to bundle (its bytes, never probed).")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = {"Raw image file to bundle (its bytes, never probed).", "Example: disk.raw"})
     Path image;
 
     @Option(names = {"-f", "--format"}, paramLabel = "FMT",
-            description = "The image's format; only raw can be bundled (convert others with image convert -O raw).")
+            description = {"The image's format; only raw can be bundled (convert others with image convert -O raw).", "Example: -f raw"})
     String format;
 
     @Option(names = {"-d", "--destination"}, required = true, paramLabel = "DIR",
-            description = "Directory for the parts and the manifest (created if missing).")
+            description = {"Directory for the parts and the manifest (created if missing).", "Example: -d bundle/"})
     Path destination;
 
-    @Option(names = {"-u", "--user"}, required = true, paramLabel = "ID", description = "Owner account id.")
+    @Option(names = {"-u", "--user"}, required = true, paramLabel = "ID", description = {"Owner account id.", "Example: -u 111122223333"})
     String user;
 
-    @Option(names = {"-c", "--cert"}, required = true, paramLabel = "FILE", description = "User X.509 certificate (PEM).")
+    @Option(names = {"-c", "--cert"}, required = true, paramLabel = "FILE", description = {"User X.509 certificate (PEM).", "Example: -c cert.pem"})
     Path cert;
 
     @Option(names = {"-k", "--privatekey"}, required = true, paramLabel = "FILE",
-            description = "User RSA private key (PEM, PKCS#1 or PKCS#8).")
+            description = {"User RSA private key (PEM, PKCS#1 or PKCS#8).", "Example: -k pk.pem"})
     Path privateKey;
 
-    @Option(names = "--ec2cert", required = true, paramLabel = "FILE", description = "EC2 X.509 certificate (PEM).")
+    @Option(names = "--ec2cert", required = true, paramLabel = "FILE", description = {"EC2 X.509 certificate (PEM).", "Example: --ec2cert ec2.pem"})
     Path ec2Cert;
 
-    @Option(names = {"-p", "--prefix"}, paramLabel = "P", description = "Bundle name (default: the image file name).")
+    @Option(names = {"-p", "--prefix"}, paramLabel = "P", description = {"Bundle name (default: the image file name).", "Example: -p web-server"})
     String prefix;
 
     @Option(names = {"-r", "--arch"}, paramLabel = "A", defaultValue = "x86_64",
-            description = "Architecture: i386, x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
+            description = {"Architecture: i386, x86_64 or arm64 (default: ${DEFAULT-VALUE}).", "Example: -r i386"})
     String arch;
 
-    @Option(names = "--kernel-id", paramLabel = "aki-..", description = "Default kernel id.")
+    @Option(names = "--kernel-id", paramLabel = "aki-..", description = {"Default kernel id.", "Example: --kernel-id aki-919dcaf8"})
     String kernelId;
 
-    @Option(names = "--ramdisk-id", paramLabel = "ari-..", description = "Default ramdisk id.")
+    @Option(names = "--ramdisk-id", paramLabel = "ari-..", description = {"Default ramdisk id.", "Example: --ramdisk-id ari-12345678"})
     String ramdiskId;
 
     @Option(names = {"-B", "--block-device-mapping"}, paramLabel = "MAP",
-            description = "virtual=device pairs, comma separated, e.g. ami=sda1,root=/dev/sda1,ephemeral0=sdb.")
+            description = {"virtual=device pairs, comma separated, e.g. ami=sda1,root=/dev/sda1,ephemeral0=sdb.", "Example: -B ami=sda1,root=/dev/sda1"})
     String blockDeviceMapping;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Compression threads (default: processors).")
+    @Option(names = "--threads", paramLabel = "N", description = {"Compression threads (default: processors).", "Example: --threads 2"})
     Integer threads;
 
     @Override
@@ -99,8 +101,8 @@ public final class AmiBundleCommand extends CommandBase {
             size = 0;
         }
         Bundler.Result result;
-        try (BundleProgress progress = new BundleProgress("bundle", size, global().json())) {
-            result = bundler.withProgress(progress.consumer()).bundle(image, destination, prefix, user, machine);
+        try (Progress progress = progress("bundle", size, false, true)) {
+            result = bundler.withProgress(progress).bundle(image, destination, prefix, user, machine);
         }
         BundleManifest.Image img = result.manifest().image();
         List<String> parts = new ArrayList<>();

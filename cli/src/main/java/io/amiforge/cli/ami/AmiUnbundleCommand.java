@@ -1,6 +1,7 @@
 package io.amiforge.cli.ami;
 
 import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.Progress;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.PemKeys;
 import io.amiforge.cloud.bundle.Unbundler;
@@ -16,26 +17,28 @@ import picocli.CommandLine.Option;
  * image appears in the destination.
  */
 @Command(name = "unbundle", mixinStandardHelpOptions = true,
-        description = "Verify a bundle (signature, part digests, image digest) and restore its image.")
+        description = {"Verify a bundle (signature, part digests, image digest) and restore its image.",
+                "Example: amiforge ami unbundle -m bundle/disk.raw.manifest.xml -d restored/ -k pk.pem"})
 public final class AmiUnbundleCommand extends CommandBase {
 
-    @Option(names = {"-m", "--manifest"}, required = true, paramLabel = "FILE", description = "The bundle manifest.")
+    @Option(names = {"-m", "--manifest"}, required = true, paramLabel = "FILE", description = {"The bundle manifest.",
+            "Example: -m bundle/disk.raw.manifest.xml"})
     Path manifest;
 
     @Option(names = {"-s", "--source"}, paramLabel = "DIR",
-            description = "Directory holding the parts (default: the manifest's directory).")
+            description = {"Directory holding the parts (default: the manifest's directory).", "Example: -s bundle/"})
     Path source;
 
     @Option(names = {"-d", "--destination"}, required = true, paramLabel = "DIR",
-            description = "Directory to restore the image into (created if missing).")
+            description = {"Directory to restore the image into (created if missing).", "Example: -d restored/"})
     Path destination;
 
     @Option(names = {"-k", "--privatekey"}, required = true, paramLabel = "FILE",
-            description = "User RSA private key (PEM, PKCS#1 or PKCS#8).")
+            description = {"User RSA private key (PEM, PKCS#1 or PKCS#8).", "Example: -k pk.pem"})
     Path privateKey;
 
     @Option(names = {"-c", "--cert"}, paramLabel = "FILE",
-            description = "Verify the signature with this certificate (default: the private key's public half).")
+            description = {"Verify the signature with this certificate (default: the private key's public half).", "Example: -c cert.pem"})
     Path cert;
 
     @Override
@@ -47,8 +50,8 @@ public final class AmiUnbundleCommand extends CommandBase {
         Path parts = source != null ? source : manifest.toAbsolutePath().getParent();
         long size = BundleManifest.read(manifest).image().size();
         Unbundler.Result result;
-        try (BundleProgress progress = new BundleProgress("unbundle", size, global().json())) {
-            result = unbundler.withProgress(progress.consumer()).unbundle(manifest, parts, destination);
+        try (Progress progress = progress("unbundle", size, false, true)) {
+            result = unbundler.withProgress(progress).unbundle(manifest, parts, destination);
         }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("image", result.imageFile().toString());

@@ -20,45 +20,65 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code amiforge boot IMAGE --mode hvm|pv [--max-instructions N]}: boots a disk image in the
+ * {@code amiforge boot IMAGE --virtualization hvm|pv [--max-instructions N]} (old spelling {@code --mode}): boots a disk image in the
  * simulator and prints the boot report. Exit 0 when the boot reached a goal (kernel-handoff,
  * halted, protected-mode), 1 when it did not (budget-exhausted, failed).
  */
-@Command(name = "boot", description = "Simulates booting a disk image (hvm: BIOS + MBR; pv: PV-GRUB) and reports what happened.")
+@Command(name = "boot", description = {"Simulates booting a disk image (hvm: BIOS + MBR; pv: PV-GRUB) and reports what happened.",
+        "Example: amiforge boot disk.raw --virtualization hvm --json"})
 public final class BootCommand extends CommandBase {
 
     /** Memory of the PV guest, in MiB. */
     private static final long PV_MEMORY_MIB = 1024;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image to boot (probed by content unless -f names it).")
+    @Parameters(index = "0", paramLabel = "IMAGE",
+            description = {"Disk image to boot (probed by content unless -f names it).", "Example: disk.qcow2"})
     Path image;
 
     @Mixin
     ImageOptions imageOptions = new ImageOptions();
 
 
-    @Option(names = "--mode", required = true, paramLabel = "hvm|pv", description = "Virtualization type: hvm or pv.")
+    @Option(names = "--virtualization", paramLabel = "hvm|pv",
+            description = {"How to boot: hvm (BIOS, MBR) or pv (PV-GRUB); 'paravirtual' is accepted for pv. Required.",
+                "Example: --virtualization pv"})
     String mode;
 
-    @Option(names = "--max-instructions", paramLabel = "N", description = "Instruction budget for HVM (default ${DEFAULT-VALUE}).",
+    @Option(names = "--mode", hidden = true, paramLabel = "hvm|pv",
+            description = {"Old spelling of --virtualization.", "Example: --mode hvm"})
+    void mode(String value) {
+        mode = value;
+    }
+
+    @Option(names = "--max-instructions", paramLabel = "N", description = {"Instruction budget for HVM (default ${DEFAULT-VALUE}).",
+            "Example: --max-instructions 50000000"},
             defaultValue = "" + HvmBoot.Options.DEFAULT_MAX_INSTRUCTIONS)
     long maxInstructions;
 
-    @Option(names = "--keys", paramLabel = "TEXT", description = "Keystrokes the guest reads through INT 16h (\\n is Enter).")
+    @Option(names = "--keys", paramLabel = "TEXT", description = {"Keystrokes the guest reads through INT 16h (\\n is Enter).",
+            "Example: --keys 'linux single\\n'"})
     String keys;
 
     @Option(names = "--architecture", paramLabel = "x86_64|i386", defaultValue = "x86_64",
-            description = "PV: the instance architecture the kernel must match (default ${DEFAULT-VALUE}).")
+            description = {"PV: the instance architecture the kernel must match (default ${DEFAULT-VALUE}).", "Example: --architecture i386"})
     String architecture;
 
-    @Option(names = "--follow-kernel", description = "Keep running a Linux kernel's real-mode setup after the hand-off.")
+    @Option(names = "--follow-kernel",
+            description = {"Keep running a Linux kernel's real-mode setup after the hand-off.", "Example: --follow-kernel"})
     boolean followKernel;
 
     @Override
     protected int execute() {
+        if (mode == null) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "MissingParameter",
+                    "missing --virtualization hvm|pv (example: amiforge boot disk.raw --virtualization hvm)");
+        }
+        if (mode.equalsIgnoreCase("paravirtual")) {
+            mode = "pv";
+        }
         if (!mode.equals("hvm") && !mode.equals("pv")) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                    "--mode must be hvm or pv, was '" + mode + "'");
+                    "--virtualization must be hvm or pv, was '" + mode + "'");
         }
         if (maxInstructions < 1) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",

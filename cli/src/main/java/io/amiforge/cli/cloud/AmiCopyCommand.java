@@ -8,16 +8,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ami copy AMI --to-region R}: copies an image and its snapshots, incrementally. */
-@Command(name = "copy", description = "Copy an image (and its snapshots, incrementally) to another region.")
+@Command(name = "copy", description = {"Copy an image (and its snapshots, incrementally) to another region.",
+        "Example: amiforge ami copy ami-0123456789abcdef0 --to-region us-west-2"})
 final class AmiCopyCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", paramLabel = "AMI")
+    @Parameters(index = "0", paramLabel = "AMI", description = {"The image to copy.", "Example: ami-0123456789abcdef0"})
     String imageId;
 
-    @Option(names = "--to-region", required = true, paramLabel = "R")
+    @Option(names = "--to-region", required = true, paramLabel = "R", description = {"Region to copy the image into.", "Example: --to-region eu-west-1"})
     String toRegion;
 
-    @Option(names = "--name", description = "Name of the copy (default: the source's name).")
+    @Option(names = "--name", description = {"Name of the copy (default: the source's name).", "Example: --name web-copy"})
     String name;
 
     @Override

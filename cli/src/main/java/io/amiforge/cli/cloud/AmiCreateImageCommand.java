@@ -8,19 +8,21 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ami create-image INSTANCE --name N [--no-reboot]}: snapshot an EBS-backed instance and register it. */
-@Command(name = "create-image", description = "Create an AMI from an EBS-backed instance.")
+@Command(name = "create-image", description = {"Create an AMI from an EBS-backed instance.",
+        "Example: amiforge ami create-image i-0123456789abcdef0 --name web-v2"})
 final class AmiCreateImageCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", paramLabel = "INSTANCE")
+    @Parameters(index = "0", paramLabel = "INSTANCE", description = {"The EBS-backed instance whose root volume becomes the image.",
+            "Example: i-0123456789abcdef0"})
     String instanceId;
 
-    @Option(names = "--name", required = true)
+    @Option(names = "--name", required = true, description = {"Name of the new image (unique per owner and region).", "Example: --name web-v2"})
     String name;
 
-    @Option(names = "--description")
+    @Option(names = "--description", description = {"Free text describing the image.", "Example: --description 'web server, patched'"})
     String description;
 
-    @Option(names = "--no-reboot", description = "Snapshot the running instance without stopping it (crash-consistent).")
+    @Option(names = "--no-reboot", description = {"Snapshot the running instance without stopping it (crash-consistent).", "Example: --no-reboot"})
     boolean noReboot;
 
     @Override

@@ -6,10 +6,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code ami deregister AMI}: the image goes; its snapshots stay. */
-@Command(name = "deregister", description = "Deregister an image (its snapshots stay, as in EC2).")
+@Command(name = "deregister", description = {"Deregister an image (its snapshots stay, as in EC2).", "Example: amiforge ami deregister ami-0123456789abcdef0"})
 final class AmiDeregisterCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", paramLabel = "AMI")
+    @Parameters(index = "0", paramLabel = "AMI", description = {"The image to deregister.", "Example: ami-0123456789abcdef0"})
     String imageId;
 
     @Override

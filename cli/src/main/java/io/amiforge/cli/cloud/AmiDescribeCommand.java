@@ -8,16 +8,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code ami describe}: the images the caller can see, shaped like EC2 DescribeImages. */
-@Command(name = "describe", description = "Describe images visible to the account ({\"Images\":[...]} with --json).")
+@Command(name = "describe", description = {"Describe images visible to the account ({\"Images\":[...]} with --json).",
+        "Example: amiforge ami describe --owner self --json"})
 final class AmiDescribeCommand extends CloudCommandBase {
 
-    @Option(names = "--owner", paramLabel = "self|amazon|ID", description = "Only images of these owners.")
+    @Option(names = "--owner", paramLabel = "self|amazon|ID", description = {"Only images of these owners.", "Example: --owner self"})
     List<String> owners;
 
-    @Option(names = "--executable-by", paramLabel = "self|all|ID", description = "Only images these may launch.")
+    @Option(names = "--executable-by", paramLabel = "self|all|ID", description = {"Only images these may launch.", "Example: --executable-by all"})
     List<String> executableBy;
 
-    @Option(names = "--image-id", paramLabel = "ami-..", description = "Only these images (a missing one is an error).")
+    @Option(names = "--image-id", paramLabel = "ami-..", description = {"Only these images (a missing one is an error).",
+            "Example: --image-id ami-0123456789abcdef0"})
     List<String> imageIds;
 
     @Override

@@ -10,16 +10,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ami launch-permission AMI --add ID|all --remove ID|all}: share an image or stop sharing it. */
-@Command(name = "launch-permission", description = "Add or remove launch permissions (account ids or 'all').")
+@Command(name = "launch-permission", description = {"Add or remove launch permissions (account ids or 'all').",
+        "Example: amiforge ami launch-permission ami-0123456789abcdef0 --add 444455556666"})
 final class AmiLaunchPermissionCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", paramLabel = "AMI")
+    @Parameters(index = "0", paramLabel = "AMI", description = {"The image whose launch permissions change.", "Example: ami-0123456789abcdef0"})
     String imageId;
 
-    @Option(names = "--add", paramLabel = "ID|all")
+    @Option(names = "--add", paramLabel = "ID|all", description = {"Grant launch permission to an account (12 digits) or to everyone (all).",
+            "Example: --add all"})
     List<String> add = List.of();
 
-    @Option(names = "--remove", paramLabel = "ID|all")
+    @Option(names = "--remove", paramLabel = "ID|all", description = {"Revoke launch permission from an account or from everyone (all).",
+            "Example: --remove 444455556666"})
     List<String> remove = List.of();
 
     @Override

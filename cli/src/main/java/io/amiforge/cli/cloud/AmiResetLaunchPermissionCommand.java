@@ -7,10 +7,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code ami reset-launch-permission AMI}: make the image private to its owner again. */
-@Command(name = "reset-launch-permission", description = "Make an image private to its owner again.")
+@Command(name = "reset-launch-permission", description = {"Make an image private to its owner again.",
+        "Example: amiforge ami reset-launch-permission ami-0123456789abcdef0"})
 final class AmiResetLaunchPermissionCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", paramLabel = "AMI")
+    @Parameters(index = "0", paramLabel = "AMI", description = {"The image to make private.", "Example: ami-0123456789abcdef0"})
     String imageId;
 
     @Override

@@ -6,10 +6,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code instance console ID}: what the guest printed during its last boot. */
-@Command(name = "console", description = "Print the console output of the instance's last boot.")
+@Command(name = "console", description = {"Print the console output of the instance's last boot.", "Example: amiforge instance console i-0123456789abcdef0"})
 final class InstanceConsoleCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", paramLabel = "INSTANCE")
+    @Parameters(index = "0", paramLabel = "INSTANCE", description = {"The instance.", "Example: i-0123456789abcdef0"})
     String instanceId;
 
     @Override

@@ -8,10 +8,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code instance describe [ID]}: the account's instances in the region. */
-@Command(name = "describe", description = "Describe the account's instances ({\"Instances\":[...]} with --json).")
+@Command(name = "describe", description = {"Describe the account's instances ({\"Instances\":[...]} with --json).",
+        "Example: amiforge instance describe --json"})
 final class InstanceDescribeCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "INSTANCE")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "INSTANCE", description = {"Only this instance (default: all of the account's instances).",
+            "Example: i-0123456789abcdef0"})
     String instanceId;
 
     @Override

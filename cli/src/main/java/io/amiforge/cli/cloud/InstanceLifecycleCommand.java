@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 /** {@code instance stop|start|reboot|terminate ID}: one lifecycle step, EC2's rules per root-device type. */
 abstract class InstanceLifecycleCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", paramLabel = "INSTANCE")
+    @Parameters(index = "0", paramLabel = "INSTANCE", description = {"The instance.", "Example: i-0123456789abcdef0"})
     String instanceId;
 
     @Override
@@ -20,7 +20,7 @@ abstract class InstanceLifecycleCommand extends CloudCommandBase {
 
     abstract Instance apply(Cloud cloud, String account, String region);
 
-    @Command(name = "stop", description = "Stop an EBS-backed instance (its volumes stay).")
+    @Command(name = "stop", description = {"Stop an EBS-backed instance (its volumes stay).", "Example: amiforge instance stop i-0123456789abcdef0"})
     static final class Stop extends InstanceLifecycleCommand {
         @Override
         Instance apply(Cloud cloud, String account, String region) {
@@ -28,7 +28,8 @@ abstract class InstanceLifecycleCommand extends CloudCommandBase {
         }
     }
 
-    @Command(name = "start", description = "Start a stopped instance (boots again from its root volume).")
+    @Command(name = "start", description = {"Start a stopped instance (boots again from its root volume).",
+            "Example: amiforge instance start i-0123456789abcdef0"})
     static final class Start extends InstanceLifecycleCommand {
         @Override
         Instance apply(Cloud cloud, String account, String region) {
@@ -36,7 +37,7 @@ abstract class InstanceLifecycleCommand extends CloudCommandBase {
         }
     }
 
-    @Command(name = "reboot", description = "Reboot a running instance (all data kept).")
+    @Command(name = "reboot", description = {"Reboot a running instance (all data kept).", "Example: amiforge instance reboot i-0123456789abcdef0"})
     static final class Reboot extends InstanceLifecycleCommand {
         @Override
         Instance apply(Cloud cloud, String account, String region) {
@@ -44,7 +45,8 @@ abstract class InstanceLifecycleCommand extends CloudCommandBase {
         }
     }
 
-    @Command(name = "terminate", description = "Terminate an instance (instance store and DeleteOnTermination volumes go).")
+    @Command(name = "terminate", description = {"Terminate an instance (instance store and DeleteOnTermination volumes go).",
+            "Example: amiforge instance terminate i-0123456789abcdef0"})
     static final class Terminate extends InstanceLifecycleCommand {
         @Override
         Instance apply(Cloud cloud, String account, String region) {

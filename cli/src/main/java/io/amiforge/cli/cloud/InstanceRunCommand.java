@@ -7,16 +7,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code instance run AMI --type T [--az Z]}: launch and boot one instance. */
-@Command(name = "run", description = "Launch an instance of an AMI and boot it; prints {instanceId, state, boot}.")
+@Command(name = "run", description = {"Launch an instance of an AMI and boot it; prints {instanceId, state, boot}.",
+        "Example: amiforge instance run ami-0123456789abcdef0 --type t3.micro --az us-east-1b"})
 final class InstanceRunCommand extends CloudCommandBase {
 
-    @Parameters(index = "0", paramLabel = "AMI")
+    @Parameters(index = "0", paramLabel = "AMI", description = {"The image to launch.", "Example: ami-0123456789abcdef0"})
     String imageId;
 
-    @Option(names = "--type", required = true, paramLabel = "T", description = "Instance type, e.g. t3.micro, m1.small.")
+    @Option(names = "--type", required = true, paramLabel = "T", description = {"Instance type, e.g. t3.micro, m1.small.", "Example: --type t3.micro"})
     String type;
 
-    @Option(names = "--az", paramLabel = "Z", description = "Availability zone of the region (default: its first).")
+    @Option(names = "--az", paramLabel = "Z", description = {"Availability zone of the region (default: its first).", "Example: --az us-east-1b"})
     String zone;
 
     @Override

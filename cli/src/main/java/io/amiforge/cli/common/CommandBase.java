@@ -27,14 +27,29 @@ public abstract class CommandBase implements Callable<Integer> {
         return spec.commandLine().getErr();
     }
 
-    /** Prints {@code jsonValue} as JSON when --json was given, else {@code text} (if not null). */
+    /** Whether this command prints JSON: --json was given (commands with {@code --output} add theirs). */
+    protected boolean json() {
+        return global().json();
+    }
+
+    /** Prints {@code jsonValue} as JSON when {@link #json()}, else {@code text} (if not null). */
     protected final void print(Object jsonValue, String text) {
-        if (global().json()) {
+        if (json()) {
             out().println(Json.write(jsonValue));
         } else if (text != null) {
             out().print(text.endsWith("\n") ? text : text + "\n");
         }
         out().flush();
+    }
+
+    /**
+     * A progress reporter for {@code task} over {@code totalBytes} (see {@link Progress.Mode#of}):
+     * {@code requested} when the user gave {@code -p}, {@code byDefault} when this command shows
+     * a bar on a terminal without being asked.
+     */
+    protected final Progress progress(String task, long totalBytes, boolean requested, boolean byDefault) {
+        Progress.Mode mode = Progress.Mode.of(requested, byDefault, json(), Terminal.stderr());
+        return Progress.start(mode, task, totalBytes, err());
     }
 
     @Override

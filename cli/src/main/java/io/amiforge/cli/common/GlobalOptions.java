@@ -22,26 +22,26 @@ public final class GlobalOptions {
     CommandSpec mixee;
 
     @Option(names = "--store", scope = ScopeType.INHERIT, paramLabel = "DIR",
-            description = "Store directory (default: $AMIFORGE_STORE, else ~/.amiforge).")
+            description = {"Store directory (default: $AMIFORGE_STORE, else ~/.amiforge).", "Example: --store /srv/amiforge"})
     Path store;
 
     @Option(names = "--account", scope = ScopeType.INHERIT, paramLabel = "ID",
-            description = "Acting account, 12 digits (default: $AMIFORGE_ACCOUNT, else 111122223333).")
+            description = {"Acting account, 12 digits (default: $AMIFORGE_ACCOUNT, else 111122223333).", "Example: --account 444455556666"})
     String account;
 
     @Option(names = "--region", scope = ScopeType.INHERIT, paramLabel = "R",
-            description = "Region (default: $AMIFORGE_REGION, else us-east-1).")
+            description = {"Region (default: $AMIFORGE_REGION, else us-east-1).", "Example: --region us-west-2"})
     String region;
 
-    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print JSON on stdout.")
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = {"Print JSON on stdout.", "Example: amiforge --json ami describe"})
     boolean json;
 
     private String pluginPath;
 
     @Option(names = "--plugin-path", scope = ScopeType.INHERIT, paramLabel = "DIR[:DIR...]",
             defaultValue = "${env:" + Plugins.ENV + "}",
-            description = "Plug-in jars (directories of jars, or jars, ':'-separated): their snapshot-store strategies"
-                    + " and image formats are registered (default: $" + Plugins.ENV + "). See 'amiforge store strategies'.")
+            description = {"Plug-in jars (directories of jars, or jars, ':'-separated): their snapshot-store strategies"
+                    + " and image formats are registered (default: $" + Plugins.ENV + "). See 'amiforge store strategies'.", "Example: --plugin-path plugins/"})
     void pluginPath(String path) {
         if (path == null || path.equals(pluginPath)) {
             return;

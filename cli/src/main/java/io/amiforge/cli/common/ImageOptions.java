@@ -14,12 +14,12 @@ import picocli.CommandLine.Option;
 public final class ImageOptions {
 
     @Option(names = {"-f", "--format"}, paramLabel = "FMT",
-            description = "Image format (raw, qcow2); given, the file's content is not probed.")
+            description = {"Image format (raw, qcow2); given, the file's content is not probed.", "Example: -f qcow2"})
     String format;
 
     @Option(names = "--backing-dir", paramLabel = "DIR",
-            description = "Also follow backing files inside DIR, absolute names included (default: only relative names"
-                    + " inside the image's own directory).")
+            description = {"Also follow backing files inside DIR, absolute names included (default: only relative names"
+                    + " inside the image's own directory).", "Example: --backing-dir /var/lib/images"})
     Path backingDir;
 
     /** {@code file} opened as these options say; an unknown format name is a usage error. */

@@ -9,6 +9,8 @@ import io.amiforge.boot.image.ImageBooter;
 import io.amiforge.boot.pv.TinyPvKernel;
 import io.amiforge.cli.cloud.CloudFactory;
 import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.Progress;
+import io.amiforge.cli.common.ProgressOptions;
 import io.amiforge.cloud.Architecture;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.cloud.Ec2Credentials;
@@ -35,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code amiforge demo}: the whole story on a fresh store, with real data at every step: build
@@ -43,8 +46,12 @@ import picocli.CommandLine.Command;
  * from it and list the changed blocks, copy it to another region incrementally, bundle and
  * unbundle an instance-store AMI and launch it, and walk the lifecycles to termination.
  */
-@Command(name = "demo", description = "End-to-end walk-through on a fresh store (build, snapshot, register, share, launch, boot, copy, bundle).")
+@Command(name = "demo", description = {"End-to-end walk-through on a fresh store (build, snapshot, register, share, launch, boot, copy, bundle).",
+        "Example: amiforge demo --store /tmp/demo-store"})
 public final class DemoCommand extends CommandBase {
+
+    @Mixin
+    ProgressOptions progressOptions = new ProgressOptions();
 
     private static final String OWNER = "111122223333";
     private static final String FRIEND = "444455556666";
@@ -179,7 +186,7 @@ public final class DemoCommand extends CommandBase {
             Ec2Credentials user = Ec2Credentials.loadOrCreate(work.resolve("user-credentials"), "demo-user-" + OWNER);
             Path bundleDir = work.resolve("bundle");
             Bundler.Result bundle;
-            try (DemoSteps.Progress progress = DemoSteps.progress("bundling", Files.size(pvRaw), "MiB", 1 << 20)) {
+            try (Progress progress = progress("      bundling", Files.size(pvRaw), progressOptions.requested(), true)) {
                 bundle = Bundler.withKeys(user.certificate(), user.privateKey(), cloud.ec2Credentials().certificate())
                         .withProgress(progress).bundle(pvRaw, bundleDir, "web-pv", OWNER,
                                 BundleManifest.MachineConfiguration.of("x86_64"));

@@ -1,13 +1,8 @@
 package io.amiforge.cli.demo;
 
 import java.io.PrintWriter;
-import java.util.function.LongConsumer;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
-/** How the demo talks: numbered step headings and indented detail on stdout, progress bars on stderr. */
+/** How the demo talks: numbered step headings and indented detail on stdout, progress through the command line's one reporter (cli.common.Progress). */
 final class DemoSteps {
 
     private final PrintWriter out;
@@ -41,26 +36,5 @@ final class DemoSteps {
 
     double seconds() {
         return (System.nanoTime() - started) / 1e9;
-    }
-
-    /** A progress bar over {@code max} units named {@code task}; the consumer moves it to an absolute position. */
-    static Progress progress(String task, long max, String unit, long unitSize) {
-        ProgressBar bar = new ProgressBarBuilder().setTaskName("      " + task).setInitialMax(max)
-                .setStyle(ProgressBarStyle.ASCII).setUnit(unit, unitSize).setUpdateIntervalMillis(100)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
-        return new Progress(bar);
-    }
-
-    /** A running progress bar: {@link #accept} moves it; {@link #close} finishes it. */
-    record Progress(ProgressBar bar) implements LongConsumer, AutoCloseable {
-        @Override
-        public void accept(long position) {
-            bar.stepTo(position);
-        }
-
-        @Override
-        public void close() {
-            bar.close();
-        }
     }
 }

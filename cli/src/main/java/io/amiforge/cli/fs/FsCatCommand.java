@@ -21,24 +21,25 @@ import picocli.CommandLine.Parameters;
  * (symbolic links followed) to standard output, streamed in 1 MiB pieces; with {@code --json},
  * one JSON document with the bytes in base64 ({@link JsonBytes}).
  */
-@Command(name = "cat", mixinStandardHelpOptions = true, description = "Write a file from a filesystem inside a disk image to stdout.")
+@Command(name = "cat", mixinStandardHelpOptions = true, description = {"Write a file from a filesystem inside a disk image to stdout.",
+        "Example: amiforge fs cat disk.qcow2 /etc/hostname --partition 1"})
 public final class FsCatCommand extends CommandBase {
 
     /** Where the bytes go: {@code System.out} (a test may replace it). */
     static volatile PrintStream target;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image (raw or qcow2; probed by content unless -f names it).")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = {"Disk image (raw or qcow2; probed by content unless -f names it).", "Example: disk.qcow2"})
     Path image;
 
     @Mixin
     ImageOptions imageOptions = new ImageOptions();
 
 
-    @Parameters(index = "1", paramLabel = "PATH", description = "File inside the filesystem.")
+    @Parameters(index = "1", paramLabel = "PATH", description = {"File inside the filesystem.", "Example: /etc/hostname"})
     String path;
 
-    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); "
-            + "default: whole disk if unpartitioned, else the only or first Linux partition.")
+    @Option(names = "--partition", paramLabel = "N", description = {"Partition number (1-based; 0 = whole disk); "
+            + "default: whole disk if unpartitioned, else the only or first Linux partition.", "Example: --partition 2"})
     Integer partition;
 
     @Override

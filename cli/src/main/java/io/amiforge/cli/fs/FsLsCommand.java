@@ -20,21 +20,22 @@ import picocli.CommandLine.Parameters;
  * file) inside the image. JSON: {@code {"path":..,"entries":[{name,type,mode,size,uid,gid,mtime}]}}
  * with {@code mode} as an octal string such as {@code "0755"}.
  */
-@Command(name = "ls", mixinStandardHelpOptions = true, description = "List a directory in a filesystem inside a disk image.")
+@Command(name = "ls", mixinStandardHelpOptions = true, description = {"List a directory in a filesystem inside a disk image.",
+        "Example: amiforge fs ls disk.qcow2 /etc --partition 1"})
 public final class FsLsCommand extends CommandBase {
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "Disk image (raw or qcow2; probed by content unless -f names it).")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = {"Disk image (raw or qcow2; probed by content unless -f names it).", "Example: disk.qcow2"})
     Path image;
 
     @Mixin
     ImageOptions imageOptions = new ImageOptions();
 
 
-    @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/", description = "Path inside the filesystem (default /).")
+    @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/", description = {"Path inside the filesystem (default /).", "Example: /boot"})
     String path;
 
-    @Option(names = "--partition", paramLabel = "N", description = "Partition number (1-based; 0 = whole disk); "
-            + "default: whole disk if unpartitioned, else the only or first Linux partition.")
+    @Option(names = "--partition", paramLabel = "N", description = {"Partition number (1-based; 0 = whole disk); "
+            + "default: whole disk if unpartitioned, else the only or first Linux partition.", "Example: --partition 2"})
     Integer partition;
 
     @Override

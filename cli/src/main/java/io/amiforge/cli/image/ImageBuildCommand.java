@@ -5,11 +5,16 @@ import io.amiforge.boot.hvm.AmiforgeBootChain;
 import io.amiforge.boot.hvm.TinyKernel;
 import io.amiforge.boot.pv.TinyPvKernel;
 import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.CreationOptions;
+import io.amiforge.cli.common.Progress;
+import io.amiforge.cli.common.ProgressDevice;
+import io.amiforge.cli.common.ProgressOptions;
 import io.amiforge.cli.common.Size;
 import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.imagefmt.build.ImageBuilder;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
+import io.amiforge.imagefmt.format.ImageSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -19,58 +24,89 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code amiforge image build ROOTDIR -o FILE --size S [--partition mbr|gpt|none] [--boot hvm|pv]
- * [--kernel F] [--initrd F] [--cmdline S] [-O raw|qcow2]}: a bootable disk image from a
+ * {@code amiforge image build ROOTDIR FILE --size S [--partition mbr|gpt|none] [--virtualization hvm|pv]
+ * [--kernel F] [--initrd F] [--cmdline S] [-O raw|qcow2] [-o OPTS]} (the old {@code -o FILE} still works): a bootable disk image from a
  * directory tree (see {@link ImageBuilder}). Without {@code --kernel}, amiforge's own guest kernel
  * for the boot mode is installed (the tiny bzImage for HVM, the tiny Xen PV ELF for PV), so every
  * image boots with no download; HVM images get amiforge's boot chain. The image is built next to
  * FILE and renamed over it only when complete, so a failure leaves no half-built image and an
  * existing FILE untouched. Honours SOURCE_DATE_EPOCH.
  */
-@Command(name = "build", mixinStandardHelpOptions = true, description = "Build a disk image from a directory tree.")
+@Command(name = "build",
+        description = {"Build a bootable disk image from a directory tree.",
+            "Example: amiforge image build rootfs/ disk.qcow2 --size 256M --virtualization hvm -O qcow2"})
 public final class ImageBuildCommand extends CommandBase {
 
-    @Parameters(index = "0", paramLabel = "ROOTDIR", description = "Directory whose content becomes the root filesystem.")
+    @Mixin
+    ProgressOptions progressOptions = new ProgressOptions();
+
+    @Parameters(index = "0", paramLabel = "ROOTDIR",
+            description = "Directory whose content becomes the root filesystem. Example: rootfs/")
     Path rootDir;
 
-    @Option(names = "-o", required = true, paramLabel = "FILE", description = "Output image file.")
-    Path output;
+    @Parameters(index = "1", paramLabel = "FILE", arity = "0..1",
+            description = "Output image file (built beside it, renamed over it when complete). Example: disk.raw")
+    Path outputFile;
 
-    @Option(names = "--size", required = true, paramLabel = "S", description = "Disk size (e.g. 256M, 2G).")
+    /** {@code -o}: creation options, or (the old spelling, a value without '=') the output file. */
+    @Option(names = "-o", paramLabel = "OPTS",
+            description = "Creation options for -O qcow2, key=value[,key=value]: cluster_size, compat."
+                    + " (Old spelling: -o FILE, a value without '=', names the output file.) Example: -o cluster_size=1M")
+    String creationOrFile;
+
+    @Option(names = "--size", required = true, paramLabel = "SIZE",
+            description = "Disk size: 512, 4K, 64M, 1G. Example: --size 256M")
     Size size;
 
-    @Option(names = "--partition", defaultValue = "mbr", paramLabel = "mbr|gpt|none", description = "Partition table (default mbr).")
+    @Option(names = "--partition", defaultValue = "mbr", paramLabel = "mbr|gpt|none",
+            description = "Partition table (default ${DEFAULT-VALUE}). Example: --partition gpt")
     String partitionName;
 
-    @Option(names = "--boot", paramLabel = "hvm|pv", description = "Make the image bootable this way.")
+    @Option(names = "--virtualization", paramLabel = "hvm|pv",
+            description = "Make the image bootable this way: hvm (BIOS, MBR boot chain) or pv (PV-GRUB menu.lst);"
+                    + " 'paravirtual' is accepted for pv. Example: --virtualization pv")
     String bootName;
 
-    @Option(names = "--kernel", paramLabel = "F", description = "Kernel image (default: the project's tiny guest kernel).")
+    @Option(names = "--boot", hidden = true, paramLabel = "hvm|pv",
+            description = "Old spelling of --virtualization. Example: --boot hvm")
+    void boot(String value) {
+        bootName = value;
+    }
+
+    @Option(names = "--kernel", paramLabel = "FILE",
+            description = "Kernel image to install (default: the project's tiny guest kernel). Example: --kernel vmlinuz")
     Path kernel;
 
-    @Option(names = "--initrd", paramLabel = "F", description = "Initrd (default: the registered one, if any).")
+    @Option(names = "--initrd", paramLabel = "FILE", description = "Initrd to install next to the kernel. Example: --initrd initrd.img")
     Path initrd;
 
-    @Option(names = "--cmdline", paramLabel = "S", description = "Kernel command line.")
+    @Option(names = "--cmdline", paramLabel = "TEXT",
+            description = "Kernel command line. Example: --cmdline 'console=ttyS0 root=/dev/xvda1'")
     String cmdline;
 
-    @Option(names = "-O", defaultValue = "raw", paramLabel = "raw|qcow2", description = "Output format (default raw).")
+    @Option(names = "-O", defaultValue = "raw", paramLabel = "raw|qcow2",
+            description = "Output format (default ${DEFAULT-VALUE}). Example: -O qcow2")
     String format;
 
     @Override
     protected int execute() throws IOException {
         ImageBuilder.PartitionScheme partition = choice("--partition", partitionName, ImageBuilder.PartitionScheme.class);
-        ImageBuilder.BootMode boot = bootName == null ? null : choice("--boot", bootName, ImageBuilder.BootMode.class);
+        ImageBuilder.BootMode boot = bootName == null ? null
+                : choice("--virtualization", bootName.equalsIgnoreCase("paravirtual") ? "pv" : bootName, ImageBuilder.BootMode.class);
+        Path output = outputFile(outputFile, creationOrFile);
+        CreateOptions creation = CreationOptions.apply(CreateOptions.defaults(),
+                creationOrFile != null && CreationOptions.looksLikeOptions(creationOrFile) ? creationOrFile : null);
         if (!format.equalsIgnoreCase("raw") && !format.equalsIgnoreCase("qcow2")) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", "-O " + format + ": expected raw or qcow2");
         }
         if ((kernel != null || initrd != null || cmdline != null) && (boot == null || boot == ImageBuilder.BootMode.NONE)) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                    "--kernel, --initrd and --cmdline need --boot hvm or --boot pv");
+                    "--kernel, --initrd and --cmdline need --virtualization hvm or --virtualization pv");
         }
         if (!Files.isDirectory(rootDir)) {
             throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "FileNotFound", rootDir + ": no such directory");
@@ -88,7 +124,10 @@ public final class ImageBuildCommand extends CommandBase {
         try {
             r = builder.buildRaw(partialRaw, size.bytes());
             if (qcow2) {
-                ImageConverter.convert(partialRaw, partial, "qcow2", CreateOptions.defaults());
+                try (Progress progress = progress("convert to qcow2", size.bytes(), progressOptions.requested(), false)) {
+                    ImageConverter.convert(ImageSource.of(partialRaw).withFormat("raw"), partial, "qcow2", creation, true,
+                            device -> ProgressDevice.wrap(device, progress));
+                }
                 Files.delete(partialRaw);
             }
             Files.move(partial, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -117,6 +156,20 @@ public final class ImageBuildCommand extends CommandBase {
         }
         print(json, text.toString());
         return 0;
+    }
+
+    /** The output file: the FILE argument, or the old {@code -o FILE}; exactly one of them. */
+    private static Path outputFile(Path positional, String dashO) {
+        Path old = dashO != null && !CreationOptions.looksLikeOptions(dashO) ? Path.of(dashO) : null;
+        if (positional != null && old != null) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "two output files: " + positional + " and -o " + dashO + " (give the file once, after ROOTDIR)");
+        }
+        if (positional == null && old == null) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "MissingParameter",
+                    "no output file: give it after ROOTDIR (example: image build rootfs/ disk.raw --size 256M)");
+        }
+        return positional != null ? positional : old;
     }
 
     private static <E extends Enum<E>> E choice(String option, String value, Class<E> type) {

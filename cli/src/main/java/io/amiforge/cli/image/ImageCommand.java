@@ -8,6 +8,11 @@ import picocli.CommandLine.Command;
                 ImageInfoCommand.class,
                 ImageConvertCommand.class,
                 ImageBuildCommand.class,
+                ImageCreateCommand.class,
+                ImageCompareCommand.class,
+                ImageMapCommand.class,
+                ImageMeasureCommand.class,
+                ImageCommitCommand.class,
         })
 public final class ImageCommand {
 }

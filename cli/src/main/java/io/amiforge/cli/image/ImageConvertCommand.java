@@ -1,9 +1,10 @@
 package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
-import io.amiforge.cli.common.CommandBase;
-import io.amiforge.cli.common.ImageOptions;
+import io.amiforge.cli.common.CreationOptions;
 import io.amiforge.cli.common.OutputPaths;
+import io.amiforge.cli.common.Progress;
+import io.amiforge.cli.common.ProgressDevice;
 import io.amiforge.cli.common.Size;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
@@ -13,37 +14,45 @@ import io.amiforge.imagefmt.format.ImageSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code image convert SRC DST -O raw|qcow2}: copies an image, flattening its backing chain,
- * into a new file. Zeros stay sparse: holes in raw, unallocated clusters in qcow2.
+ * {@code image convert [-f FMT] [-O FMT] [-o OPTS] [-p] SRC DST}: copies an image, flattening its
+ * backing chain, into a new file, as {@code qemu-img convert}. Zeros stay sparse: holes in raw,
+ * unallocated clusters in qcow2.
  */
-@Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Convert a disk image (with its backing chain, flattened) to raw or qcow2.")
-public final class ImageConvertCommand extends CommandBase {
+@Command(name = "convert",
+        description = {"Convert a disk image (with its backing chain, flattened) to another format.",
+            "Example: amiforge image convert -p -O qcow2 -o cluster_size=64K disk.raw disk.qcow2"})
+public final class ImageConvertCommand extends ImageCommandBase {
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "Source image (format probed by content unless -f names it).")
+    @Parameters(index = "0", paramLabel = "SRC",
+            description = "Source image (format probed by content unless -f names it). Example: disk.raw")
     Path source;
 
-    @Mixin
-    ImageOptions imageOptions = new ImageOptions();
-
-
-    @Parameters(index = "1", paramLabel = "DST", description = "Target file (replaced once the copy is complete; never inside the store).")
+    @Parameters(index = "1", paramLabel = "DST",
+            description = "Target file (replaced once the copy is complete; never inside the store). Example: disk.qcow2")
     Path target;
 
-    @Option(names = "-O", required = true, paramLabel = "FORMAT", description = "Target format: raw or qcow2.")
+    @Option(names = "-O", defaultValue = "raw", paramLabel = "FMT",
+            description = "Target format (default raw, as qemu-img). Example: -O qcow2")
     String format;
 
-    @Option(names = "--cluster-size", paramLabel = "SIZE", description = "qcow2 cluster size, 512 to 2M (default 64K).")
+    @Option(names = "-o", paramLabel = "OPTS",
+            description = "Creation options, key=value[,key=value]: cluster_size, compat, backing_file, backing_fmt."
+                    + " Example: -o cluster_size=1M,compat=0.10")
+    String creationOptions;
+
+    @Option(names = "--cluster-size", hidden = true, paramLabel = "SIZE",
+            description = "Old spelling of -o cluster_size=SIZE. Example: --cluster-size 64K")
     Size clusterSize;
 
-    @Option(names = "--compat", paramLabel = "LEVEL", description = "qcow2 compatibility level: 1.1 (default) or 0.10.")
+    @Option(names = "--compat", hidden = true, paramLabel = "LEVEL",
+            description = "Old spelling of -o compat=LEVEL. Example: --compat 0.10")
     String compat;
 
     @Override
@@ -55,24 +64,24 @@ public final class ImageConvertCommand extends CommandBase {
         }
         CreateOptions options = CreateOptions.defaults();
         if (clusterSize != null) {
-            if (clusterSize.bytes() > Integer.MAX_VALUE) {
-                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                        "cluster size " + clusterSize.bytes() + " is too large (at most 2M)");
-            }
-            options = options.withClusterSize((int) clusterSize.bytes());
+            options = CreationOptions.apply(options, "cluster_size=" + clusterSize.bytes());
         }
         if (compat != null) {
-            options = options.withCompat(compat);
+            options = CreationOptions.apply(options, "compat=" + compat);
         }
+        options = CreationOptions.apply(options, creationOptions);
         OutputPaths.refuseInsideStore(target, global().store());
         ImageSource src = imageOptions.source(source);
         ImageInfo info = ImageFormats.info(src);
-        long data = ImageConverter.convert(src, target, format, options);
+        long data;
+        try (Progress progress = progress("convert", info.virtualSize(), progressOptions.requested(), false)) {
+            data = ImageConverter.convert(src, target, format, options, true, device -> ProgressDevice.wrap(device, progress));
+        }
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("source", source.toString());
         json.put("sourceFormat", info.format());
         json.put("target", target.toString());
-        json.put("format", format.toLowerCase(java.util.Locale.ROOT));
+        json.put("format", format.toLowerCase(Locale.ROOT));
         json.put("virtualSize", info.virtualSize());
         json.put("dataBytes", data);
         print(json, "converted %s (%s, %d layer%s) to %s (%s): %d bytes of data written"

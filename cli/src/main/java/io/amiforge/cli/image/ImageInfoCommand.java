@@ -2,8 +2,6 @@ package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.cli.common.CommandBase;
-import io.amiforge.cli.common.ImageOptions;
 import io.amiforge.imagefmt.ext.ExtFileSystem;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
@@ -16,27 +14,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
  * {@code image info FILE}: like {@code qemu-img info --backing-chain}. JSON:
  * {@code {format, virtualSize, backingChain[], partitionTable, partitions[]}} plus details.
  */
-@Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Describe a disk image and its whole backing chain.")
-public final class ImageInfoCommand extends CommandBase {
+@Command(name = "info",
+        description = {"Describe a disk image, its whole backing chain and its partitions, as qemu-img info --backing-chain.",
+            "Example: amiforge image info --output=json disk.qcow2"})
+public final class ImageInfoCommand extends ImageCommandBase {
 
     /** What the partition reader found on a disk: the table type ("mbr", "gpt", null) and its entries. */
     public record Partitions(String partitionTable, List<?> partitions) {
     }
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "The image file (format probed by content unless -f names it).")
+    @Parameters(index = "0", paramLabel = "FILE",
+            description = "The image file (format probed by content unless -f names it). Example: disk.qcow2")
     Path file;
-
-    @Mixin
-    ImageOptions imageOptions = new ImageOptions();
-
 
     @Override
     protected int execute() {
@@ -54,7 +49,7 @@ public final class ImageInfoCommand extends CommandBase {
         json.put("backingChain", chain);
         json.put("partitionTable", partitions == null ? null : partitions.partitionTable());
         json.put("partitions", partitions == null ? null : partitions.partitions());
-        print(json, text(info, partitions));
+        print(json, text(info, ChainNames.of(file, info), partitions));
         return 0;
     }
 
@@ -122,54 +117,89 @@ public final class ImageInfoCommand extends CommandBase {
         return m;
     }
 
-    private static String text(ImageInfo info, Partitions partitions) {
+    private static String text(ImageInfo info, List<String> names, Partitions partitions) {
         StringBuilder out = new StringBuilder();
-        for (ImageInfo layer : info.backingChain()) {
+        for (int i = 0; i < info.backingChain().size(); i++) {
+            ImageInfo layer = info.backingChain().get(i);
             if (!out.isEmpty()) {
                 out.append('\n');
             }
-            out.append("image: ").append(layer.file()).append('\n');
+            out.append("image: ").append(names.get(i)).append('\n');
             out.append("file format: ").append(layer.format()).append('\n');
-            out.append("virtual size: ").append(human(layer.virtualSize())).append(" (").append(layer.virtualSize()).append(" bytes)\n");
-            out.append("disk size: ").append(human(layer.actualSize())).append('\n');
+            out.append("virtual size: ").append(HumanSize.of(layer.virtualSize())).append(" (").append(layer.virtualSize()).append(" bytes)\n");
+            out.append("disk size: ").append(HumanSize.of(layer.actualSize())).append('\n');
             if (layer.clusterSize() != 0) {
                 out.append("cluster_size: ").append(layer.clusterSize()).append('\n');
             }
             if (layer.backingFile() != null) {
-                out.append("backing file: ").append(layer.backingFile()).append('\n');
+                out.append("backing file: ").append(layer.backingFile());
+                if (i + 1 < names.size() && !names.get(i + 1).equals(layer.backingFile())) {
+                    out.append(" (actual path: ").append(names.get(i + 1)).append(')');
+                }
+                out.append('\n');
             }
             if (layer.backingFormat() != null) {
                 out.append("backing file format: ").append(layer.backingFormat()).append('\n');
             }
-            if (!layer.formatSpecific().isEmpty()) {
-                out.append("format specific information:\n");
-                layer.formatSpecific().entrySet().stream().sorted(Map.Entry.comparingByKey())
-                        .forEach(e -> out.append("    ").append(e.getKey()).append(": ").append(e.getValue()).append('\n'));
+            if (!layer.formatSpecific().isEmpty() || layer.corrupt()) {
+                out.append("Format specific information:\n");
+                formatSpecific(layer, out);
             }
             if (layer.dirty()) {
-                out.append("dirty: true\n");
-            }
-            if (layer.corrupt()) {
-                out.append("corrupt: true\n");
+                out.append("dirty flag: true\n");
             }
         }
-        if (partitions != null && partitions.partitionTable() != null) {
-            out.append("\npartition table: ").append(partitions.partitionTable()).append('\n');
+        if (partitions != null && partitions.partitionTable() != null
+                && !(partitions.partitionTable().equals("none") && partitions.partitions().isEmpty())) {
+            out.append("partition table: ").append(partitions.partitionTable()).append('\n');
             for (Object p : partitions.partitions()) {
-                out.append("    ").append(p).append('\n');
+                out.append("    ").append(partitionLine((Map<?, ?>) p)).append('\n');
             }
         }
         return out.toString();
     }
 
-    private static String human(long bytes) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double value = bytes;
-        int unit = 0;
-        while (value >= 1024 && unit < units.length - 1) {
-            value /= 1024;
-            unit++;
+    /** qemu-img's order of the qcow2 details it prints; other details follow in the format's order. */
+    private static final List<String> QEMU_ORDER = List.of("compat", "compressionType", "lazyRefcounts", "refcountBits", "corrupt", "extendedL2");
+
+    /** The "Format specific information" lines of {@code layer}, in qemu-img's order, corrupt included. */
+    private static void formatSpecific(ImageInfo layer, StringBuilder out) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        for (String key : QEMU_ORDER) {
+            if (key.equals("corrupt")) {
+                details.put(key, layer.corrupt());
+            } else if (layer.formatSpecific().containsKey(key)) {
+                details.put(key, layer.formatSpecific().get(key));
+            }
         }
-        return unit == 0 ? bytes + " B" : String.format(java.util.Locale.ROOT, "%.3g %s", value, units[unit]);
+        layer.formatSpecific().forEach(details::putIfAbsent);
+        if (Long.valueOf(0).equals(details.get("snapshots"))) {
+            details.remove("snapshots"); // qemu-img lists snapshots in their own section, and none when there are none
+        }
+        details.forEach((key, value) -> out.append("    ").append(words(key)).append(": ").append(value).append('\n'));
     }
+
+    /** One partition as a line: {@code 1: start 2048, 8192 sectors (4 MiB), type 0x83, bootable, ext2}. */
+    private static String partitionLine(Map<?, ?> p) {
+        long sectors = (Long) p.get("sectors");
+        StringBuilder line = new StringBuilder().append(p.get("index")).append(": start ").append(p.get("start"))
+                .append(", ").append(sectors).append(" sectors (").append(HumanSize.of(sectors * 512)).append(')');
+        if (p.get("type") != null) {
+            line.append(", type ").append(p.get("type"));
+        }
+        if (Boolean.TRUE.equals(p.get("bootable"))) {
+            line.append(", bootable");
+        }
+        line.append(", ").append(p.get("filesystem") == null ? "no filesystem found" : p.get("filesystem"));
+        if (p.get("warnings") instanceof List<?> warnings && !warnings.isEmpty()) {
+            line.append(" (warnings: ").append(String.join("; ", warnings.stream().map(String::valueOf).toList())).append(')');
+        }
+        return line.toString();
+    }
+
+    /** qemu-img's spelling of a format-specific key: {@code refcountBits} becomes {@code refcount bits}. */
+    static String words(String camelCase) {
+        return camelCase.replaceAll("([a-z0-9])([A-Z])", "$1 $2").toLowerCase(java.util.Locale.ROOT);
+    }
+
 }

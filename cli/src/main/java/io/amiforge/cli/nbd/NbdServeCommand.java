@@ -23,28 +23,29 @@ import picocli.CommandLine.Parameters;
  * name of the region's snapshot store.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve raw files, volumes and snapshots over NBD until interrupted.")
+        description = {"Serve raw files, volumes and snapshots over NBD until interrupted.",
+                "Example: amiforge nbd serve web-root snap-0123456789abcdef0 --listen 127.0.0.1:10809 --read-only"})
 public final class NbdServeCommand extends CommandBase {
 
     private static volatile CountDownLatch running;
 
     @Parameters(arity = "1..*", paramLabel = "EXPORT",
-            description = "NAME=PATH of a raw image file, or a volume or snapshot name.")
+            description = {"NAME=PATH of a raw image file, or a volume or snapshot name.", "Example: web-root"})
     List<String> exports;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:10809",
-            description = "Address to listen on (default ${DEFAULT-VALUE}); IPv6 as [::1]:10809.")
+            description = {"Address to listen on (default ${DEFAULT-VALUE}); IPv6 as [::1]:10809.", "Example: --listen 0.0.0.0:10809"})
     String listen;
 
-    @Option(names = "--read-only", description = "Export everything read-only.")
+    @Option(names = "--read-only", description = {"Export everything read-only.", "Example: --read-only"})
     boolean readOnly;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "64",
-            description = "Open connections at most (default ${DEFAULT-VALUE}); more are closed at once.")
+            description = {"Open connections at most (default ${DEFAULT-VALUE}); more are closed at once.", "Example: --max-connections 16"})
     int maxConnections;
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "300",
-            description = "Close connections idle this long with nothing in flight (default ${DEFAULT-VALUE}; 0: never).")
+            description = {"Close connections idle this long with nothing in flight (default ${DEFAULT-VALUE}; 0: never).", "Example: --idle-timeout 60"})
     long idleTimeoutSeconds;
 
     @Override

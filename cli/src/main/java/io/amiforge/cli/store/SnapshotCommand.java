@@ -19,10 +19,12 @@ import picocli.CommandLine.Parameters;
                 SnapshotCommand.Diff.class, SnapshotCommand.Permission.class})
 public final class SnapshotCommand {
 
-    @Command(name = "create", description = "Snapshot a volume (O(1): nothing is copied).")
+    @Command(name = "create", description = {"Snapshot a volume (O(1): nothing is copied).",
+            "Example: amiforge snapshot create web-root --description nightly"})
     public static final class Create extends CommandBase {
-        @Parameters(index = "0", paramLabel = "VOLUME") String volume;
-        @Option(names = "--description", paramLabel = "S", defaultValue = "") String description;
+        @Parameters(index = "0", paramLabel = "VOLUME", description = {"The volume to snapshot.", "Example: web-root"}) String volume;
+        @Option(names = "--description", paramLabel = "S", defaultValue = "", description = {"Free text stored with the snapshot.",
+                "Example: --description nightly"}) String description;
 
         @Override
         protected int execute() {
@@ -35,7 +37,7 @@ public final class SnapshotCommand {
         }
     }
 
-    @Command(name = "list", description = "List the snapshots.")
+    @Command(name = "list", description = {"List the snapshots.", "Example: amiforge snapshot list --json"})
     public static final class ListSnapshots extends CommandBase {
         @Override
         protected int execute() {
@@ -61,11 +63,13 @@ public final class SnapshotCommand {
         return s.createVolumePermission().isEmpty() ? "private" : "shared with " + String.join(",", s.createVolumePermission());
     }
 
-    @Command(name = "permission", description = "Share a snapshot: who besides its owner may create volumes (and register AMIs) from it.")
+    @Command(name = "permission", description = {"Share a snapshot: who besides its owner may create volumes (and register AMIs) from it.",
+            "Example: amiforge snapshot permission snap-0123456789abcdef0 --add 444455556666"})
     public static final class Permission extends CommandBase {
-        @Parameters(index = "0", paramLabel = "SNAPSHOT") String id;
-        @Option(names = "--add", paramLabel = "ID|all", description = "Grant an account (12 digits) or everyone.") List<String> add;
-        @Option(names = "--remove", paramLabel = "ID|all", description = "Revoke an account or everyone.") List<String> remove;
+        @Parameters(index = "0", paramLabel = "SNAPSHOT", description = {"The snapshot to share.", "Example: snap-0123456789abcdef0"}) String id;
+        @Option(names = "--add", paramLabel = "ID|all", description = {"Grant an account (12 digits) or everyone.", "Example: --add all"}) List<String> add;
+        @Option(names = "--remove", paramLabel = "ID|all", description = {"Revoke an account or everyone.",
+                "Example: --remove 444455556666"}) List<String> remove;
 
         @Override
         protected int execute() {
@@ -87,9 +91,10 @@ public final class SnapshotCommand {
         }
     }
 
-    @Command(name = "delete", description = "Delete a snapshot (what later snapshots need is kept).")
+    @Command(name = "delete", description = {"Delete a snapshot (what later snapshots need is kept).",
+            "Example: amiforge snapshot delete snap-0123456789abcdef0"})
     public static final class Delete extends CommandBase {
-        @Parameters(index = "0", paramLabel = "ID") String id;
+        @Parameters(index = "0", paramLabel = "ID", description = {"The snapshot to delete.", "Example: snap-0123456789abcdef0"}) String id;
 
         @Override
         protected int execute() {
@@ -102,10 +107,11 @@ public final class SnapshotCommand {
         }
     }
 
-    @Command(name = "diff", description = "Blocks that changed between two snapshots of one lineage.")
+    @Command(name = "diff", description = {"Blocks that changed between two snapshots of one lineage.",
+            "Example: amiforge snapshot diff snap-0123456789abcdef0 snap-0fedcba9876543210 --json"})
     public static final class Diff extends CommandBase {
-        @Parameters(index = "0", paramLabel = "FROM") String from;
-        @Parameters(index = "1", paramLabel = "TO") String to;
+        @Parameters(index = "0", paramLabel = "FROM", description = {"The older snapshot.", "Example: snap-0123456789abcdef0"}) String from;
+        @Parameters(index = "1", paramLabel = "TO", description = {"The newer snapshot of the same lineage.", "Example: snap-0fedcba9876543210"}) String to;
 
         @Override
         protected int execute() {

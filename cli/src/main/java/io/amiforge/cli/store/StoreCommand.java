@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         subcommands = {StoreCommand.Verify.class, StrategiesCommand.class})
 public final class StoreCommand {
 
-    @Command(name = "verify", description = "Check every stored block's checksum; exit 1 on damage.")
+    @Command(name = "verify", description = {"Check every stored block's checksum; exit 1 on damage.", "Example: amiforge store verify --json"})
     public static final class Verify extends CommandBase {
         @Override
         protected int execute() {

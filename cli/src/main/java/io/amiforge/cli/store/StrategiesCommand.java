@@ -16,8 +16,8 @@ import picocli.CommandLine.Command;
  * {@code amiforge store strategies}: every registered write strategy, read index and image
  * format, with its kind, one-line description and origin ("built-in" or the plug-in jar).
  */
-@Command(name = "strategies", description = "List the write strategies, read indexes and image formats, built-in"
-        + " and from the plug-in path (--plugin-path), with where each comes from.")
+@Command(name = "strategies", description = {"List the write strategies, read indexes and image formats, built-in"
+        + " and from the plug-in path (--plugin-path), with where each comes from.", "Example: amiforge store strategies --plugin-path plugins/"})
 public final class StrategiesCommand extends CommandBase {
 
     @Override

@@ -7,6 +7,9 @@ import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cli.common.ImageOptions;
 import io.amiforge.cli.common.JsonBytes;
 import io.amiforge.cli.common.OutputPaths;
+import io.amiforge.cli.common.Progress;
+import io.amiforge.cli.common.ProgressDevice;
+import io.amiforge.cli.common.ProgressOptions;
 import io.amiforge.cli.common.Size;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageSource;
@@ -47,18 +50,20 @@ public final class VolumeCommand {
         return new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", message);
     }
 
-    @Command(name = "create", description = "Create an empty (sparse) volume.")
+    @Command(name = "create", description = {"Create an empty (sparse) volume.", "Example: amiforge volume create web-root --size 8G --write-strategy cow"})
     public static final class Create extends CommandBase {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Option(names = "--size", required = true, paramLabel = "S") Size size;
-        @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K") Size blockSize;
+        @Parameters(index = "0", paramLabel = "NAME", description = {"Name of the new volume.", "Example: web-root"}) String name;
+        @Option(names = "--size", required = true, paramLabel = "S", description = {"Volume size: 512, 4K, 64M, 1G.", "Example: --size 8G"}) Size size;
+        @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K", description = {"Block size of the volume (default 4K), a power of two.",
+                "Example: --block-size 64K"}) Size blockSize;
         @Option(names = "--write-strategy", paramLabel = "NAME", defaultValue = VolumeOptions.DEFAULT_WRITE_STRATEGY,
                 completionCandidates = StrategyNames.Write.class,
-                description = "Write strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; plug-ins: --plugin-path).")
+                description = {"Write strategy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; plug-ins: --plugin-path).",
+                        "Example: --write-strategy row"})
         String write;
         @Option(names = "--index", paramLabel = "NAME", defaultValue = VolumeOptions.DEFAULT_READ_INDEX,
                 completionCandidates = StrategyNames.Read.class,
-                description = "Read index: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; plug-ins: --plugin-path).")
+                description = {"Read index: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; plug-ins: --plugin-path).", "Example: --index flat"})
         String index;
 
         @Override
@@ -77,13 +82,16 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "import", description = "Create a volume from a disk image: raw (zero blocks stay sparse), or qcow2,"
-            + " whose backing chain becomes one snapshot per layer.")
+    @Command(name = "import", description = {"Create a volume from a disk image: raw (zero blocks stay sparse), or qcow2,"
+            + " whose backing chain becomes one snapshot per layer.", "Example: amiforge volume import web-root disk.qcow2"})
     public static final class Import extends CommandBase {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Parameters(index = "1", paramLabel = "FILE") Path file;
-        @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K") Size blockSize;
+        @Parameters(index = "0", paramLabel = "NAME", description = {"Name of the new volume.", "Example: web-root"}) String name;
+        @Parameters(index = "1", paramLabel = "FILE", description = {"Disk image to import (probed by content unless -f names it).",
+                "Example: disk.qcow2"}) Path file;
+        @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K", description = {"Block size of the volume (default 4K), a power of two.",
+                "Example: --block-size 64K"}) Size blockSize;
         @Mixin ImageOptions imageOptions = new ImageOptions();
+        @Mixin ProgressOptions progressOptions = new ProgressOptions();
 
         @Override
         protected int execute() {
@@ -107,9 +115,10 @@ public final class VolumeCommand {
                 long size = Math.ceilDiv(Math.max(source.size(), 1), bs) * (long) bs;
                 // all or nothing: a failed or killed import leaves no volume of that name (ImportGuard)
                 try (ImportGuard guard = ImportGuard.begin(session.raw(), name)) {
-                    try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs))) {
+                    try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs));
+                            Progress progress = progress("import", source.size(), progressOptions.requested(), true)) {
                         guard.created(store.volume(name).id());
-                        copy(source, volume, source.size());
+                        copy(ProgressDevice.countingReads(source, progress), volume, source.size());
                         volume.flush();
                     }
                     guard.commit();
@@ -159,11 +168,13 @@ public final class VolumeCommand {
         return true;
     }
 
-    @Command(name = "write", description = "Write a file's bytes into a volume at an offset.")
+    @Command(name = "write", description = {"Write a file's bytes into a volume at an offset.",
+            "Example: amiforge volume write web-root --offset 1M --input patch.bin"})
     public static final class Write extends CommandBase {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Option(names = "--offset", required = true, paramLabel = "N") Size offset;
-        @Option(names = "--input", required = true, paramLabel = "FILE") Path input;
+        @Parameters(index = "0", paramLabel = "NAME", description = {"The volume to write.", "Example: web-root"}) String name;
+        @Option(names = "--offset", required = true, paramLabel = "N", description = {"Byte offset to write at.", "Example: --offset 1M"}) Size offset;
+        @Option(names = "--input", required = true, paramLabel = "FILE", description = {"File whose bytes are written.",
+                "Example: --input patch.bin"}) Path input;
 
         @Override
         protected int execute() throws IOException {
@@ -195,10 +206,10 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "info", description = "Show a volume, its strategies (with where they come from) and the counters"
-            + " they report, read when the volume is opened.")
+    @Command(name = "info", description = {"Show a volume, its strategies (with where they come from) and the counters"
+            + " they report, read when the volume is opened.", "Example: amiforge volume info web-root --json"})
     public static final class Info extends CommandBase {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "0", paramLabel = "NAME", description = {"The volume.", "Example: web-root"}) String name;
 
         @Override
         protected int execute() {
@@ -222,12 +233,19 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "read", description = "Read bytes of a volume (to stdout, or to a file with -o).")
+    @Command(name = "read", description = {"Read bytes of a volume (to stdout, or to FILE).",
+            "Example: amiforge volume read web-root mbr.bin --offset 0 --length 512"})
     public static final class Read extends CommandBase {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Option(names = "--offset", required = true, paramLabel = "N") Size offset;
-        @Option(names = "--length", required = true, paramLabel = "N") Size length;
-        @Option(names = {"-o", "--output"}, paramLabel = "FILE") Path output;
+        @Parameters(index = "0", paramLabel = "NAME", description = {"The volume to read.", "Example: web-root"}) String name;
+        @Option(names = "--offset", required = true, paramLabel = "N", description = {"Byte offset to read from.", "Example: --offset 0"}) Size offset;
+        @Option(names = "--length", required = true, paramLabel = "N", description = {"Bytes to read.", "Example: --length 4K"}) Size length;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "FILE",
+                description = {"Write the bytes to FILE instead of stdout.", "Example: mbr.bin"}) Path output;
+        @Option(names = {"-o", "--output"}, hidden = true, paramLabel = "FILE",
+                description = {"Old spelling of the FILE argument.", "Example: -o mbr.bin"})
+        void output(Path file) {
+            output = file;
+        }
 
         @Override
         protected int execute() throws IOException {
@@ -272,10 +290,11 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "clone", description = "Create a volume from a snapshot (lazy: nothing is copied).")
+    @Command(name = "clone", description = {"Create a volume from a snapshot (lazy: nothing is copied).",
+            "Example: amiforge volume clone snap-0123456789abcdef0 web-test"})
     public static final class Clone extends CommandBase {
-        @Parameters(index = "0", paramLabel = "SNAPSHOT") String snapshot;
-        @Parameters(index = "1", paramLabel = "NAME") String name;
+        @Parameters(index = "0", paramLabel = "SNAPSHOT", description = {"The snapshot to clone.", "Example: snap-0123456789abcdef0"}) String snapshot;
+        @Parameters(index = "1", paramLabel = "NAME", description = {"Name of the new volume.", "Example: web-test"}) String name;
 
         @Override
         protected int execute() {
@@ -289,10 +308,12 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "rollback", description = "Make a volume's contents those of a snapshot.")
+    @Command(name = "rollback", description = {"Make a volume's contents those of a snapshot.",
+            "Example: amiforge volume rollback web-root snap-0123456789abcdef0"})
     public static final class Rollback extends CommandBase {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
-        @Parameters(index = "1", paramLabel = "SNAPSHOT") String snapshot;
+        @Parameters(index = "0", paramLabel = "NAME", description = {"The volume to roll back.", "Example: web-root"}) String name;
+        @Parameters(index = "1", paramLabel = "SNAPSHOT", description = {"The snapshot of that volume to return to.",
+                "Example: snap-0123456789abcdef0"}) String snapshot;
 
         @Override
         protected int execute() {
@@ -306,9 +327,9 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "delete", description = "Delete a volume (its snapshots stay).")
+    @Command(name = "delete", description = {"Delete a volume (its snapshots stay).", "Example: amiforge volume delete web-test"})
     public static final class Delete extends CommandBase {
-        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "0", paramLabel = "NAME", description = {"The volume to delete.", "Example: web-test"}) String name;
 
         @Override
         protected int execute() {
@@ -321,7 +342,7 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "list", description = "List the volumes.")
+    @Command(name = "list", description = {"List the volumes.", "Example: amiforge volume list --json"})
     public static final class ListVolumes extends CommandBase {
         @Override
         protected int execute() {
@@ -339,19 +360,33 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "export", description = "Export a volume or snapshot as a flat raw or qcow2 image; a snapshot"
-            + " exported as qcow2 becomes a backing chain, one file per snapshot of its lineage.")
+    @Command(name = "export", description = {"Export a volume or snapshot as a flat raw or qcow2 image; a snapshot"
+            + " exported as qcow2 becomes a backing chain, one file per snapshot of its lineage.",
+                    "Example: amiforge volume export snap-0123456789abcdef0 web.qcow2 -O qcow2"})
     public static final class Export extends CommandBase {
-        @Parameters(index = "0", paramLabel = "NAME|SNAPSHOT") String source;
-        @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE") Path output;
-        @Option(names = "-O", paramLabel = "FORMAT", defaultValue = "raw") String format;
-        @Option(names = "--flat", description = "Export a snapshot as one qcow2 file instead of a backing chain.")
+        @Mixin ProgressOptions progressOptions = new ProgressOptions();
+        @Parameters(index = "0", paramLabel = "NAME|SNAPSHOT", description = {"The volume or snapshot (snap-...) to export.",
+                "Example: web-root"}) String source;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "FILE",
+                description = {"Image file to write (for a qcow2 chain, the top file).", "Example: web.qcow2"}) Path output;
+        @Option(names = {"-o", "--output"}, hidden = true, paramLabel = "FILE",
+                description = {"Old spelling of the FILE argument.", "Example: -o web.raw"})
+        void output(Path file) {
+            output = file;
+        }
+        @Option(names = "-O", paramLabel = "FORMAT", defaultValue = "raw", description = {"Output format: raw or qcow2 (default raw).",
+                "Example: -O qcow2"}) String format;
+        @Option(names = "--flat", description = {"Export a snapshot as one qcow2 file instead of a backing chain.", "Example: --flat"})
         boolean flat;
 
         @Override
         protected int execute() throws IOException {
             if (!format.equals("raw") && !format.equals("qcow2")) {
                 throw usage("export format '" + format + "' is not supported (supported: raw, qcow2)");
+            }
+            if (output == null) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "MissingParameter",
+                        "no output file: give it after the volume or snapshot (example: volume export web-root web.raw)");
             }
             OutputPaths.refuseInsideStore(output, global().store());
             boolean snapshot = source.startsWith("snap-");
@@ -368,8 +403,9 @@ public final class VolumeCommand {
                             + String.join(" <- ", files.stream().map(p -> p.getFileName().toString()).toList()));
                     return 0;
                 }
-                try (BlockDevice device = snapshot ? store.openSnapshot(source) : store.openVolume(source)) {
-                    ChainExporter.exportFlat(device, output, format);
+                try (BlockDevice device = snapshot ? store.openSnapshot(source) : store.openVolume(source);
+                        Progress progress = progress("export", device.size(), progressOptions.requested(), true)) {
+                    ChainExporter.exportFlat(ProgressDevice.wrap(device, progress), output, format);
                     json.put("files", List.of(output.toString()));
                     json.put("size", device.size());
                 }

@@ -61,7 +61,7 @@ class ImageCommandTest {
         assertThat(json.get("partitions")).isEmpty();
 
         Run text = run("image", "info", top.toString());
-        assertThat(text.out()).contains("file format: qcow2", "backing file: base.qcow2", "virtual size: 4.00 MiB (4194304 bytes)");
+        assertThat(text.out()).contains("file format: qcow2", "backing file: base.qcow2", "virtual size: 4 MiB (4194304 bytes)");
     }
 
     @Test
@@ -84,6 +84,9 @@ class ImageCommandTest {
         assertThat(first.get("type").asText()).isEqualTo("83");
         assertThat(first.get("bootable").asBoolean()).isTrue();
         assertThat(first.get("filesystem").asText()).isEqualTo("ext2");
+        Run text = run("image", "info", disk.toString());
+        assertThat(text.out()).contains("partition table: mbr\n    1: start 2048, 30720 sectors (15 MiB), type 83, bootable, ext2\n")
+                .as("no Java map in human output").doesNotContain("{", "=");
     }
 
     @Test

@@ -32,7 +32,20 @@ public enum InstanceState {
     }
 
     /** The operations on an existing instance. */
-    public enum Operation { STOP, START, REBOOT, TERMINATE, CREATE_IMAGE }
+    public enum Operation {
+        STOP("stopped"), START("started"), REBOOT("rebooted"), TERMINATE("terminated"), CREATE_IMAGE("imaged");
+
+        private final String pastParticiple;
+
+        Operation(String pastParticiple) {
+            this.pastParticiple = pastParticiple;
+        }
+
+        /** How messages say the operation was done to an instance: "stopped", "rebooted", "imaged". */
+        public String pastParticiple() {
+            return pastParticiple;
+        }
+    }
 
     /**
      * Fails, as EC2 does, unless {@code operation} is allowed on an instance in this state with
@@ -59,8 +72,7 @@ public enum InstanceState {
         if (!allowed) {
             throw new AmiforgeException(AmiforgeException.Kind.NOT_PERMITTED, "IncorrectInstanceState",
                     "The instance '" + instanceId + "' is not in a state from which it can be "
-                            + operation.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ')
-                            + "d (it is " + wireName() + ").");
+                            + operation.pastParticiple() + " (it is " + wireName() + ").");
         }
     }
 }

@@ -142,14 +142,16 @@ class CloudTest {
         }
         assertThat(cloud.stopInstance(OWNER, REGION, instance.instanceId()).state()).isEqualTo(InstanceState.STOPPED);
         assertThatThrownBy(() -> cloud.rebootInstance(OWNER, REGION, instance.instanceId()))
-                .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("IncorrectInstanceState"));
+                .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("IncorrectInstanceState"))
+                .hasMessageContaining("from which it can be rebooted (it is stopped)");
         Instance started = cloud.startInstance(OWNER, REGION, instance.instanceId());
         assertThat(started.lastBoot().console()).isEqualTo("hello from changed");
         Instance terminated = cloud.terminateInstance(OWNER, REGION, instance.instanceId());
         assertThat(terminated.state()).isEqualTo(InstanceState.TERMINATED);
         assertThat(cloud.store(REGION).listVolumes()).noneMatch(v -> v.name().equals(rootVolume));
         assertThatThrownBy(() -> cloud.startInstance(OWNER, REGION, instance.instanceId()))
-                .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("IncorrectInstanceState"));
+                .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("IncorrectInstanceState"))
+                .hasMessageContaining("from which it can be started (it is terminated)");
         assertThat(cloud.describeInstances(OWNER, REGION, null)).singleElement()
                 .satisfies(i -> assertThat(i.state()).isEqualTo(InstanceState.TERMINATED));
         assertThatThrownBy(() -> cloud.describeInstances(FRIEND, REGION, instance.instanceId()))

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /**
  * Copies an image (with its whole backing chain, flattened) into a new image of any format,
@@ -52,9 +53,20 @@ public final class ImageConverter {
 
     /** {@link #convert(Path, Path, String, CreateOptions, boolean)} of {@code source}. */
     public static long convert(ImageSource source, Path target, String format, CreateOptions options, boolean sync) {
+        return convert(source, target, format, options, sync, UnaryOperator.identity());
+    }
+
+    /**
+     * {@link #convert(ImageSource, Path, String, CreateOptions, boolean)} reading the source
+     * through {@code sourceView} (a device that passes reads through, as a progress meter does);
+     * the view is not closed, the source is.
+     */
+    public static long convert(ImageSource source, Path target, String format, CreateOptions options, boolean sync,
+                               UnaryOperator<BlockDevice> sourceView) {
         ImageFormats.byName(format);
         refuseOverwritingTheChain(source, target);
-        try (BlockDevice src = ImageFormats.open(source, true)) {
+        try (BlockDevice opened = ImageFormats.open(source, true)) {
+            BlockDevice src = sourceView.apply(opened);
             return OutputFile.write(target, temp -> {
                 try (BlockDevice dst = ImageFormats.create(temp, format, src.size(), options)) {
                     if (options.compressed() && !(dst instanceof CompressedWrites)) {

@@ -269,6 +269,20 @@ public final class Qcow2Image implements AutoCloseable {
         return extents;
     }
 
+    /**
+     * The offset in this file of guest byte {@code offset} when this layer stores it as plain
+     * (uncompressed) data, else -1 (compressed, a zero cluster, or unallocated here): the
+     * "offset" {@code qemu-img map} reports.
+     */
+    public long hostOffset(long offset) {
+        if (offset < 0 || offset >= virtualSize()) {
+            throw new BlockDeviceException.OutOfRange(file.name(), offset, 1, virtualSize());
+        }
+        Mapping m = new Mapping();
+        map(offset, 1, m);
+        return m.kind == Mapping.DATA ? m.host : -1;
+    }
+
     // ---------------------------------------------------------------- writing
 
     /** Reads the content below this layer (the backing chain) for copy-on-write. */
