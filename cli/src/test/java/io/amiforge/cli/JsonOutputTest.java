@@ -93,6 +93,16 @@ class JsonOutputTest {
                 "--boot", "hvm", "--cmdline", "console=ttyS0");
         ok(covered, "image", "info", disk);
         ok(covered, "image", "convert", disk, dir.resolve("disk.qcow2").toString(), "-O", "qcow2");
+        String base = dir.resolve("base.qcow2").toString();
+        String top = dir.resolve("top.qcow2").toString();
+        ok(covered, "image", "create", "-f", "qcow2", base, "4M");
+        ok(covered, "image", "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", top);
+        ok(covered, "image", "compare", base, top);
+        ok(covered, "image", "map", top);
+        ok(covered, "image", "measure", "-O", "qcow2", disk);
+        ok(covered, "image", "commit", "-d", top);
+        assertThat(ok(covered, "man", "image", "convert").get("manPage").asText()).contains(".SH NAME");
+        assertThat(ok(covered, "completion").get("script").asText()).contains("complete -F");
         ok(covered, "fs", "ls", disk, "/etc");
         JsonNode cat = ok(covered, "fs", "cat", disk, "/etc/motd");
         assertThat(new String(java.util.Base64.getDecoder().decode(cat.get("contentBase64").asText())))

@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code amiforge man [COMMAND...] | --dir DIR | --markdown}: the man page of a command, every
  * man page into a directory, or the Markdown reference ({@code docs/cli.md}), all written from
- * the same picocli model as {@code --help}.
+ * the same picocli model as {@code --help}. With {@code --json}, one document holding the text.
  */
 @Command(name = "man",
         description = {"Print a command's man page (roff), write every page into a directory, or print the Markdown reference.",
@@ -39,7 +39,8 @@ public final class ManCommand extends CommandBase implements WholeTree {
         CommandLine root = spec.root().commandLine();
         String version = root.getCommandSpec().version().length == 0 ? "amiforge" : root.getCommandSpec().version()[0];
         if (markdown) {
-            out().print(MarkdownReference.render(root));
+            String reference = MarkdownReference.render(root);
+            print(java.util.Map.of("markdown", reference), reference);
         } else if (dir != null) {
             Files.createDirectories(dir);
             List<CommandLine> all = CommandTree.commands(root);
@@ -58,9 +59,9 @@ public final class ManCommand extends CommandBase implements WholeTree {
                 }
                 target = next;
             }
-            out().print(ManPage.render(target.getCommandSpec(), version));
+            String page = ManPage.render(target.getCommandSpec(), version);
+            print(java.util.Map.of("command", target.getCommandSpec().qualifiedName(), "manPage", page), page);
         }
-        out().flush();
         return 0;
     }
 }
