@@ -352,6 +352,16 @@ final class Layer {
         return slot;
     }
 
+    /** Records {@code block} as an explicit zero (no data) for a {@link LayerBulk} load and encodes its entry into {@code entry}. */
+    void bulkZero(long block, int gen, ByteBuffer entry) {
+        long value = ZERO_SLOT << 32;
+        IndexEntry.encode(entry, block, value, gen);
+        index.set(block, value);
+        if (gens != null) {
+            gens.set(block, Integer.toUnsignedLong(gen) + 1);
+        }
+    }
+
     /** Writes a {@link LayerBulk} batch: the data of slots from {@code firstSlot} on, then their {@code count} entries. */
     void bulkWrite(ByteBuffer blocks, long firstSlot, ByteBuffer entries, int count) {
         try {
