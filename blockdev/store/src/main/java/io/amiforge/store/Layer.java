@@ -214,6 +214,11 @@ final class Layer {
         return index.get(block) != 0;
     }
 
+    /** The first block at or after {@code from} that this layer holds (data or explicit zero), or -1. */
+    long nextBlock(long from) {
+        return index.nextPresent(from);
+    }
+
     /** The generation recorded with the block (copy-on-write live layers), or -1. */
     int gen(long block) {
         return gens == null ? -1 : (int) (gens.get(block) - 1);

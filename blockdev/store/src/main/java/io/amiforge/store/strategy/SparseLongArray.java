@@ -77,6 +77,35 @@ public final class SparseLongArray {
         return 8L * top.length + tables * 8L * PAGE;
     }
 
+    /**
+     * The first index at or after {@code from} whose entry is non-zero, or -1 if none: absent
+     * middle tables and pages are skipped whole, so the cost follows the allocated pages, not
+     * the span.
+     */
+    public long nextPresent(long from) {
+        long index = Math.max(0, from);
+        while (true) {
+            int t = (int) (index >>> (PAGE_SHIFT + MID_SHIFT));
+            if (t >= top.length) {
+                return -1;
+            }
+            long[][] mid = top[t];
+            if (mid == null) {
+                index = (long) (t + 1) << (PAGE_SHIFT + MID_SHIFT);
+                continue;
+            }
+            long[] page = mid[(int) (index >>> PAGE_SHIFT) & (MID - 1)];
+            if (page != null) {
+                for (int p = (int) index & (PAGE - 1); p < PAGE; p++) {
+                    if (page[p] != 0) {
+                        return (index & -(long) PAGE) + p;
+                    }
+                }
+            }
+            index = (index | (PAGE - 1)) + 1;
+        }
+    }
+
     /** Calls {@code action(index, value)} for every non-zero entry in ascending index order. */
     public void forEach(LongBinaryOperator action) {
         for (int t = 0; t < top.length; t++) {
