@@ -39,7 +39,9 @@ import java.util.concurrent.TimeUnit;
  *       {@code -t writeback}.</li>
  * </ul>
  * Our peak RSS is this JVM's high-water mark reset before each run ({@code /proc/self/clear_refs});
- * qemu-img's is its own, from {@code /usr/bin/time}. Usage: {@code ImportExportComparison DIR [rounds]}.
+ * qemu-img's is its own, from {@code /usr/bin/time}. That the bytes survive is the tests' job
+ * ({@code FastImportTest} compares with qemu-img byte for byte); comparing 64 GiB files here
+ * would cost more than the runs. Usage: {@code ImportExportComparison DIR [rounds]}.
  */
 public final class ImportExportComparison {
 
@@ -121,9 +123,6 @@ public final class ImportExportComparison {
         op.run();
         double seconds = (System.nanoTime() - t0) / 1e9;
         record(name, seconds, peakRssKib());
-        if (name.startsWith("export")) {
-            check(dir.resolve("sparse.raw"), dir.resolve("export.raw"));
-        }
     }
 
     private static long peakRssKib() throws IOException {
@@ -211,18 +210,6 @@ public final class ImportExportComparison {
         if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
             throw new IllegalStateException(String.join(" ", Arrays.asList(command).subList(0, 2)) + " failed");
-        }
-    }
-
-    /** The export must be the input byte for byte (compared with cmp, which skips nothing). */
-    private static void check(Path expected, Path actual) {
-        try {
-            Process p = new ProcessBuilder("cmp", "-s", expected.toString(), actual.toString()).start();
-            if (p.waitFor() != 0) {
-                throw new IllegalStateException(actual + " differs from " + expected);
-            }
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException("cannot compare " + actual, e);
         }
     }
 

@@ -4,13 +4,19 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Appends many blocks to a {@link Layer} that no reader sees yet (flatten, import), in large
  * batches: the caller fills {@link #next()} with one block and calls {@link #add}, or fills
  * {@link #room} with several consecutive blocks and calls {@link #addRoom}; explicit zero
  * blocks are recorded with {@link #addZero}. Data goes out in 1 MiB writes, then the entries
- * that point at it. Journal thread only.
+ * that point at it. Two buffer sets take turns: while a writer thread writes one batch out, the
+ * caller fills the other (reading the source overlaps writing the layer); at most one batch is
+ * in flight, and {@link #close} waits for it and rethrows its failure. Journal thread only.
  */
 final class LayerBulk implements AutoCloseable {
 
@@ -18,9 +24,15 @@ final class LayerBulk implements AutoCloseable {
 
     private final Layer layer;
     private final int blockSize;
-    private final MemorySegment buffer;
+    private final MemorySegment[] buffers = new MemorySegment[2];
+    private final ByteBuffer[] entryBuffers = new ByteBuffer[2];
     private final MemorySegment zeros;
-    private final ByteBuffer entries;
+    private final ExecutorService writer;
+    /** The batch being written out, or null. */
+    private Future<?> inFlight;
+    private int turn;
+    private MemorySegment buffer;
+    private ByteBuffer entries;
     private final int capacity;
     /** Entries the buffer holds at most: data entries plus as many explicit zeros. */
     private final int entryCapacity;
@@ -32,11 +44,18 @@ final class LayerBulk implements AutoCloseable {
         this.layer = layer;
         this.blockSize = layer.blockSize;
         Arena arena = Arena.ofAuto();
-        this.buffer = arena.allocate(Math.max(BATCH, blockSize), 4096);
-        this.zeros = arena.allocate(blockSize, 4096);
-        this.capacity = (int) (buffer.byteSize() / blockSize);
+        long batch = Math.max(BATCH, blockSize);
+        this.capacity = (int) (batch / blockSize);
         this.entryCapacity = 2 * capacity;
-        this.entries = ByteBuffer.allocateDirect(entryCapacity * IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 2; i++) {
+            buffers[i] = arena.allocate(batch, 4096);
+            entryBuffers[i] = ByteBuffer.allocateDirect(entryCapacity * IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        this.buffer = buffers[0];
+        this.entries = entryBuffers[0];
+        this.zeros = arena.allocate(blockSize, 4096);
+        this.writer = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("amiforge-bulk " + layer.id)
+                .unstarted(r));
     }
 
     int blockSize() {
@@ -120,19 +139,54 @@ final class LayerBulk implements AutoCloseable {
         return e;
     }
 
+    /** Hands the filled batch to the writer thread (after the previous one is out) and switches buffers. */
     private void flush() {
         if (entryCount == 0) {
             return;
         }
-        entries.clear().limit(entryCount * IndexEntry.SIZE);
-        layer.bulkWrite(buffer.asSlice(0, (long) count * blockSize).asByteBuffer(), firstSlot, entries, entryCount);
-        entries.clear();
+        awaitInFlight();
+        ByteBuffer data = buffer.asSlice(0, (long) count * blockSize).asByteBuffer();
+        ByteBuffer written = entries.duplicate().clear().limit(entryCount * IndexEntry.SIZE); // the buffer keeps its limit
+        long slot = firstSlot;
+        int n = entryCount;
+        inFlight = writer.submit(() -> layer.bulkWrite(data, slot, written, n));
+        turn ^= 1;
+        buffer = buffers[turn];
+        entries = entryBuffers[turn];
         count = 0;
         entryCount = 0;
     }
 
+    private void awaitInFlight() {
+        Future<?> pending = inFlight;
+        if (pending == null) {
+            return;
+        }
+        inFlight = null;
+        try {
+            pending.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException("bulk write of layer " + layer.id + " failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing layer " + layer.id, e);
+        }
+    }
+
+    /** Writes out what is left and waits for it; a failed batch write is rethrown here at the latest. */
     @Override
     public void close() {
-        flush();
+        try {
+            flush();
+            awaitInFlight();
+        } finally {
+            writer.shutdownNow();
+        }
     }
 }
