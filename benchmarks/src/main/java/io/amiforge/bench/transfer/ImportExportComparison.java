@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +37,7 @@ import java.util.concurrent.TimeUnit;
  *       {@code qemu-img convert -O raw} of the base qcow2 (same bytes), default cache and
  *       {@code -t writeback}.</li>
  * </ul>
+ * Before every case {@code sync} writes back what earlier cases left dirty (outside the timing).
  * Our peak RSS is this JVM's high-water mark reset before each run ({@code /proc/self/clear_refs});
  * qemu-img's is its own, from {@code /usr/bin/time}. That the bytes survive is the tests' job
  * ({@code FastImportTest} compares with qemu-img byte for byte); comparing 64 GiB files here
@@ -117,7 +117,8 @@ public final class ImportExportComparison {
         }
     }
 
-    private void ours(String name, Runnable op) throws IOException {
+    private void ours(String name, Runnable op) throws Exception {
+        settle();
         Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // resets VmHWM
         long t0 = System.nanoTime();
         op.run();
@@ -143,6 +144,7 @@ public final class ImportExportComparison {
             command.add(arg.startsWith("out.") ? dir.resolve(arg).toString() : arg); // outputs go beside the inputs
         }
         Path err = dir.resolve("time.txt");
+        settle();
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(err.toFile()).start();
@@ -156,6 +158,11 @@ public final class ImportExportComparison {
         record(name, seconds, Long.parseLong(last[1]));
         Files.deleteIfExists(dir.resolve("out.qcow2"));
         Files.deleteIfExists(dir.resolve("out.raw"));
+    }
+
+    /** Writes back what earlier cases left dirty, so that no case pays for another's writeback. */
+    private static void settle() throws Exception {
+        exec("sync");
     }
 
     // ---- inputs ------------------------------------------------------------------------------
@@ -209,7 +216,7 @@ public final class ImportExportComparison {
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
-            throw new IllegalStateException(String.join(" ", Arrays.asList(command).subList(0, 2)) + " failed");
+            throw new IllegalStateException(command[0] + " failed (exit " + (p.isAlive() ? "none: timed out" : p.exitValue()) + ")");
         }
     }
 

@@ -13,14 +13,14 @@ import java.util.concurrent.Future;
  * Appends many blocks to a {@link Layer} that no reader sees yet (flatten, import), in large
  * batches: the caller fills {@link #next()} with one block and calls {@link #add}, or fills
  * {@link #room} with several consecutive blocks and calls {@link #addRoom}; explicit zero
- * blocks are recorded with {@link #addZero}. Data goes out in 1 MiB writes, then the entries
+ * blocks are recorded with {@link #addZero}. Data goes out in 4 MiB writes, then the entries
  * that point at it. Two buffer sets take turns: while a writer thread writes one batch out, the
  * caller fills the other (reading the source overlaps writing the layer); at most one batch is
  * in flight, and {@link #close} waits for it and rethrows its failure. Journal thread only.
  */
 final class LayerBulk implements AutoCloseable {
 
-    private static final int BATCH = 1 << 20;
+    private static final int BATCH = 4 << 20;
 
     private final Layer layer;
     private final int blockSize;

@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Fills a fresh layer from a device and the {@link BlockRuns} to take from it: each data run is
- * read in reads of up to a whole {@link LayerBulk} batch (1 MiB) straight into the batch buffer,
+ * read in reads of up to a whole {@link LayerBulk} batch (4 MiB) straight into the batch buffer,
  * so a byte is read once and written once; all-zero blocks store no data; zero runs read
  * nothing. Cost is proportional to the blocks in the runs, never to the device's size.
  */

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code importSnapshot} from {@link BlockRuns}: data runs are read in batches (crossing the
- * 1 MiB batch boundary), all-zero blocks store no data (left out of a base, explicit zeros over a
+ * 4 MiB batch boundary), all-zero blocks store no data (left out of a base, explicit zeros over a
  * parent), zero runs longer than a batch of entries, and {@link BlockRuns} merging and clamping.
  */
 class BulkImportTest {
@@ -24,12 +24,12 @@ class BulkImportTest {
     @TempDir
     Path dir;
 
-    /** Data in blocks 0-299 except the zero blocks 5, 256, 257 (the second batch starts at 256), and 200000-200002. */
+    /** Data in blocks 0-1099 except the zero blocks 5, 1024, 1025 (the second batch starts at 1024), and 200000-200002. */
     private static BlockDevice source() {
         MemoryBlockDevice device = new MemoryBlockDevice("source", BLOCKS * BS, BS);
         byte[] block = new byte[BS];
-        for (long b = 0; b < 300; b++) {
-            if (b == 5 || b == 256 || b == 257) {
+        for (long b = 0; b < 1100; b++) {
+            if (b == 5 || b == 1024 || b == 1025) {
                 continue;
             }
             Arrays.fill(block, (byte) (b % 251 + 1));
@@ -43,7 +43,7 @@ class BulkImportTest {
     }
 
     private static BlockRuns runs() {
-        return new BlockRuns().data(0, 300).zeros(400, 100_000).data(200_000, 3);
+        return new BlockRuns().data(0, 1100).zeros(1200, 100_000).data(200_000, 3);
     }
 
     private static byte valueAt(BlockDevice device, long block) {
@@ -61,9 +61,9 @@ class BulkImportTest {
             BlockDevice source = source();
             SnapshotInfo base = store.importSnapshot(null, source, runs(), "base");
             assertThat(base.blockSize()).isEqualTo(BS);
-            assertThat(store.blocks(base.id()).count()).isEqualTo(297 + 3);
+            assertThat(store.blocks(base.id()).count()).isEqualTo(1097 + 3);
             try (BlockDevice view = store.openSnapshot(base.id())) {
-                for (long b : new long[] {0, 4, 5, 6, 255, 256, 257, 258, 299, 300, 400, 200_000, 200_002, BLOCKS - 1}) {
+                for (long b : new long[] {0, 4, 5, 6, 1023, 1024, 1025, 1026, 1099, 1100, 1200, 200_000, 200_002, BLOCKS - 1}) {
                     assertThat(valueAt(view, b)).as("block %d", b).isEqualTo(valueAt(source, b));
                 }
             }
@@ -80,17 +80,17 @@ class BulkImportTest {
             for (long at = 0; at < 300_000L * BS; at += 64L << 20) { // a block of 0x11 every 16384 blocks
                 full.write(at, MemorySegment.ofArray(ones));
             }
-            full.write(256L * BS, MemorySegment.ofArray(ones)); // under the zero data blocks 256, 257
-            full.write(400L * BS, MemorySegment.ofArray(ones)); // under the zero run
+            full.write(1024L * BS, MemorySegment.ofArray(ones)); // under the zero data blocks 1024, 1025
+            full.write(1200L * BS, MemorySegment.ofArray(ones)); // under the zero run
             SnapshotInfo parent = store.importSnapshot(null, full, new BlockRuns().data(0, BLOCKS), "parent");
             BlockDevice source = source();
             SnapshotInfo child = store.importSnapshot(parent, source, runs(), "child");
-            assertThat(store.blocks(child.id()).count()).isEqualTo(300 + 100_000 + 3);
+            assertThat(store.blocks(child.id()).count()).isEqualTo(1100 + 100_000 + 3);
             try (BlockDevice view = store.openSnapshot(child.id())) {
-                for (long b : new long[] {0, 5, 256, 257, 258, 299, 400, 655, 16_384, 100_399, 200_000}) {
+                for (long b : new long[] {0, 5, 1024, 1025, 1026, 1099, 1200, 1455, 16_384, 101_199, 200_000}) {
                     assertThat(valueAt(view, b)).as("block %d", b).isEqualTo(valueAt(source, b));
                 }
-                assertThat(valueAt(view, 100_400)).as("past the zero run: the parent").isEqualTo((byte) 0);
+                assertThat(valueAt(view, 101_200)).as("past the zero run: the parent").isEqualTo((byte) 0);
                 assertThat(valueAt(view, 16_384 * 7)).as("past the zero run: the parent").isEqualTo((byte) 0x11);
             }
             assertThat(store.verify().ok()).isTrue();
