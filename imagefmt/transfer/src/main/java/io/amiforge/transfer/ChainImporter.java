@@ -24,7 +24,7 @@ import java.util.List;
  *
  * <p>Cost follows the data, not the virtual size: holes of a raw image are found with
  * SEEK_DATA/SEEK_HOLE and qcow2 layers are walked through their allocation map without reading
- * ({@link LayerRuns}); the blocks found are read a MiB at a time straight into the store's bulk
+ * ({@link LayerRuns}); the blocks found are read up to 4 MiB at a time straight into the store's bulk
  * path and written once, each layer with one durable commit. An image whose size is not a
  * multiple of the block size imports padded with zeros to the next multiple. A failed or short
  * read fails the import with the file and offset, and leaves nothing behind.
