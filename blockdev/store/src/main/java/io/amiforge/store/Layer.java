@@ -327,6 +327,11 @@ final class Layer {
         return table().get(block) != 0;
     }
 
+    /** The first block at or after {@code from} that this layer holds (data or explicit zero), or -1. */
+    long nextBlock(long from) {
+        return table().nextPresent(from);
+    }
+
     /** The generation recorded with the block (copy-on-write live layers), or -1. */
     int gen(long block) {
         return withGens ? table().tag(block, -1) : -1;
@@ -491,6 +496,13 @@ final class Layer {
         IndexEntry.encode(entry, block, value, gen);
         table.put(block, value, withGens ? gen : 0);
         return slot;
+    }
+
+    /** Records {@code block} as an explicit zero (no data) for a {@link LayerBulk} load and encodes its entry into {@code entry}. */
+    void bulkZero(long block, int gen, ByteBuffer entry) {
+        long value = ZERO_SLOT << 32;
+        IndexEntry.encode(entry, block, value, gen);
+        table().put(block, value, withGens ? gen : 0);
     }
 
     /** Writes a {@link LayerBulk} batch: the data of slots from {@code firstSlot} on, then their {@code count} entries. */

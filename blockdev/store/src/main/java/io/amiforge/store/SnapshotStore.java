@@ -503,14 +503,36 @@ public final class SnapshotStore implements AutoCloseable {
     /** As the public method; the new snapshot is {@code caller}'s and so must its parent be (null: trusted, the parent's owner). */
     SnapshotInfo importSnapshot(AccountId caller, SnapshotInfo parentInThisStore, BlockDevice layerContents,
             Roaring64Bitmap blocksPresent, String description) {
-        return run(() -> {
-            AccountId owner = caller;
-            if (owner == null) {
-                Catalog.SnapshotRecord parent = parentInThisStore == null ? null : catalog.snapshots.get(parentInThisStore.id());
-                owner = parent == null || parent.owner == null ? AccountId.DEFAULT : AccountId.of(parent.owner);
-            }
-            return volumes.importSnapshot(parentInThisStore, layerContents, blocksPresent, description, owner);
-        });
+        return run(() -> volumes.importSnapshot(parentInThisStore, layerContents, blocksPresent, description,
+                importOwner(caller, parentInThisStore)));
+    }
+
+    /**
+     * Creates a snapshot from the {@code runs} of {@code layerContents} (image import): data
+     * runs are read in large batches straight into the new layer, every byte written once, then
+     * committed with one durable catalog commit; cost is proportional to the blocks in the runs,
+     * not to the device's size. Data blocks that read as all zeros store nothing: on a base
+     * layer (no parent) they and the zero runs are left out, over a parent they become explicit
+     * zeros that shadow it. Its parent must be in this store; a failure leaves nothing behind.
+     */
+    public SnapshotInfo importSnapshot(SnapshotInfo parentInThisStore, BlockDevice layerContents, BlockRuns runs,
+            String description) {
+        return importSnapshot(null, parentInThisStore, layerContents, runs, description);
+    }
+
+    /** As the public method; the new snapshot is {@code caller}'s and so must its parent be (null: trusted, the parent's owner). */
+    SnapshotInfo importSnapshot(AccountId caller, SnapshotInfo parentInThisStore, BlockDevice layerContents,
+            BlockRuns runs, String description) {
+        return run(() -> volumes.importSnapshot(parentInThisStore, layerContents, runs, description,
+                importOwner(caller, parentInThisStore)));
+    }
+
+    private AccountId importOwner(AccountId caller, SnapshotInfo parentInThisStore) {
+        if (caller != null) {
+            return caller;
+        }
+        Catalog.SnapshotRecord parent = parentInThisStore == null ? null : catalog.snapshots.get(parentInThisStore.id());
+        return parent == null || parent.owner == null ? AccountId.DEFAULT : AccountId.of(parent.owner);
     }
 
     // ---- maintenance -------------------------------------------------------------------------

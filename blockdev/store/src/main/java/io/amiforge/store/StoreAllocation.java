@@ -24,11 +24,42 @@ final class StoreAllocation {
         long last = (end - 1) >>> shift;
         long block = offset >>> shift;
         boolean data = holdsData(source, block);
-        while (block < last && holdsData(source, block + 1) == data) {
-            block++;
+        if (data) {
+            while (block < last && holdsData(source, block + 1)) {
+                block++;
+            }
+        } else {
+            block = lastOfHole(source, block, last);
         }
         long stop = Math.min(end, (block + 1) << shift);
         return new Extent(offset, stop - offset, data ? Extent.Kind.DATA : Extent.Kind.ZERO);
+    }
+
+    /**
+     * The last block of the hole that starts at {@code block}, at most {@code last}: jumps from
+     * one block some layer holds to the next ({@link Layer#nextBlock}), so the cost follows the
+     * blocks stored, not the span of the hole.
+     */
+    private static long lastOfHole(BlockReads.Source source, long block, long last) {
+        Stack stack = (Stack) source.resolver().stack();
+        long next = block + 1;
+        while (next <= last) {
+            long candidate = -1;
+            for (Layer layer : stack.layers) {
+                long b = layer.nextBlock(next);
+                if (b >= 0 && (candidate < 0 || b < candidate)) {
+                    candidate = b;
+                }
+            }
+            if (candidate < 0 || candidate > last) {
+                return last;
+            }
+            if (holdsData(source, candidate)) {
+                return candidate - 1;
+            }
+            next = candidate + 1; // an explicit zero (or shadowed by one): still a hole
+        }
+        return last;
     }
 
     private static boolean holdsData(BlockReads.Source source, long block) {

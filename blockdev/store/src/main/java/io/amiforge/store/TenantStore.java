@@ -129,6 +129,12 @@ public final class TenantStore {
         return store.importSnapshot(account, parentInThisStore, layerContents, blocksPresent, description);
     }
 
+    /** {@link SnapshotStore#importSnapshot(SnapshotInfo, BlockDevice, BlockRuns, String)} for this account. */
+    public SnapshotInfo importSnapshot(SnapshotInfo parentInThisStore, BlockDevice layerContents, BlockRuns runs,
+            String description) {
+        return store.importSnapshot(account, parentInThisStore, layerContents, runs, description);
+    }
+
     /** Rolls one of this account's volumes back to one of its snapshots; {@code VolumeInUse} while attached. */
     public void rollback(String volumeName, String snapshotId) {
         store.rollback(account, volumeName, snapshotId);

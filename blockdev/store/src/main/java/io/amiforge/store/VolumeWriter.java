@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
 
 /**
@@ -273,9 +274,41 @@ final class VolumeWriter {
                 s.owner, List.of());
     }
 
-    /** See {@link SnapshotStore#importSnapshot}. */
+    /** See {@link SnapshotStore#importSnapshot(SnapshotInfo, BlockDevice, Roaring64Bitmap, String)}. */
     SnapshotInfo importSnapshot(SnapshotInfo parentInThisStore, BlockDevice layerContents, Roaring64Bitmap blocksPresent,
             String description, AccountId owner) {
+        // (the bitmap orders blocks as unsigned numbers: a negative one sorts last)
+        if (!blocksPresent.isEmpty() && (blocksPresent.first() < 0 || blocksPresent.last() < 0)) {
+            long bad = blocksPresent.first() < 0 ? blocksPresent.first() : blocksPresent.last();
+            throw StoreException.invalid("block " + bad + " is outside layer " + layerContents.name());
+        }
+        long last = blocksPresent.isEmpty() ? -1 : blocksPresent.last();
+        return importLayer(parentInThisStore, layerContents, last, description, owner, bulk -> {
+            int bs = bulk.blockSize();
+            var it = blocksPresent.getLongIterator();
+            while (it.hasNext()) {
+                long block = it.next();
+                MemorySegment buf = bulk.next();
+                layerContents.read(block * bs, buf);
+                bulk.add(block, Layer.crc(buf), 0);
+            }
+        });
+    }
+
+    /** See {@link SnapshotStore#importSnapshot(SnapshotInfo, BlockDevice, BlockRuns, String)}. */
+    SnapshotInfo importSnapshot(SnapshotInfo parentInThisStore, BlockDevice layerContents, BlockRuns runs,
+            String description, AccountId owner) {
+        boolean keepZeros = parentInThisStore != null; // zeros in a base layer read as zeros anyway
+        return importLayer(parentInThisStore, layerContents, runs.end() - 1, description, owner,
+                bulk -> LayerImport.fill(bulk, layerContents, runs, keepZeros));
+    }
+
+    /**
+     * Makes a snapshot whose new layer {@code fill} writes through a {@link LayerBulk};
+     * {@code lastBlock} is the highest block it will write (-1 for none), checked first.
+     */
+    private SnapshotInfo importLayer(SnapshotInfo parentInThisStore, BlockDevice layerContents, long lastBlock,
+            String description, AccountId owner, Consumer<LayerBulk> fill) {
         Catalog.SnapshotRecord parent = null;
         if (parentInThisStore != null) {
             parent = store.catalog.snapshots.get(parentInThisStore.id());
@@ -299,11 +332,8 @@ final class VolumeWriter {
                     + " is not a positive multiple of the block size " + bs);
         }
         long blocks = size / bs;
-        // (the bitmap orders blocks as unsigned numbers: a negative one sorts last)
-        if (!blocksPresent.isEmpty() && (blocksPresent.first() < 0 || blocksPresent.last() < 0
-                || blocksPresent.last() >= blocks)) {
-            long bad = blocksPresent.first() < 0 ? blocksPresent.first() : blocksPresent.last();
-            throw StoreException.invalid("block " + bad + " is outside layer " + layerContents.name()
+        if (lastBlock >= blocks) {
+            throw StoreException.invalid("block " + lastBlock + " is outside layer " + layerContents.name()
                     + " (" + blocks + " blocks)");
         }
         Catalog.SnapshotRecord s = new Catalog.SnapshotRecord();
@@ -321,16 +351,9 @@ final class VolumeWriter {
         s.materialized = true;
         s.owner = owner.value();
         Layer layer = Layer.empty(store.fileOps, store.chains.layersDir(), s.layer, bs, blocks, false);
-        long blockSize = bs;
-        var it = blocksPresent.getLongIterator();
         try {
             try (LayerBulk bulk = new LayerBulk(layer)) {
-                while (it.hasNext()) {
-                    long block = it.next();
-                    MemorySegment buf = bulk.next();
-                    layerContents.read(block * blockSize, buf);
-                    bulk.add(block, Layer.crc(buf), 0);
-                }
+                fill.accept(bulk);
             }
             store.chains.adopt(layer);
             store.journal.dirty(layer);

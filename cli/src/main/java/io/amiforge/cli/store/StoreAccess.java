@@ -46,11 +46,10 @@ public final class StoreAccess {
     }
 
     /** Opens the region's snapshot store (creating it if absent) as the acting account; the caller closes it
-     * (or the shutdown hook does, on SIGTERM). Imports a killed process left half done are removed first. */
+     * (or the shutdown hook does, on SIGTERM). */
     public static Session open(GlobalOptions global) {
         AccountId account = AccountId.of(global.account());
         SnapshotStore store = Shutdown.closeOnExit(SnapshotStore.open(storeDir(global)));
-        ImportGuard.recover(store); // a killed import's half volume goes before anyone sees it
         return new Session(store, store.as(account));
     }
 

@@ -91,81 +91,28 @@ public final class VolumeCommand {
         @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K", description = {"Block size of the volume (default 4K), a power of two.",
                 "Example: --block-size 64K"}) Size blockSize;
         @Mixin ImageOptions imageOptions = new ImageOptions();
-        @Mixin ProgressOptions progressOptions = new ProgressOptions();
 
         @Override
         protected int execute() {
             int bs = (int) blockSize.bytes();
             ImageSource image = imageOptions.source(file);
-            if (!ImageFormats.formatOf(image).name().equals("raw")) { // qcow2, vpc, vmdk, vhdx: read through the format
-                try (StoreAccess.Session session = StoreAccess.open(global())) {
-                    TenantStore store = session.store();
-                    ChainImporter.Result result = ChainImporter.importImage(store, name, image, bs);
-                    VolumeInfo info = store.volume(name);
-                    Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
-                    json.put("snapshots", result.snapshots().stream().map(StoreAccess::json).toList());
-                    print(json, info.id() + "\t" + info.name() + "\t" + result.snapshots().size() + " snapshot(s): "
-                            + String.join(" <- ", result.snapshots().stream().map(SnapshotInfo::id).toList()));
-                }
-                return 0;
-            }
-            try (FileBlockDevice source = FileBlockDevice.open(file, true);
-                    StoreAccess.Session session = StoreAccess.open(global())) {
+            boolean raw = ImageFormats.formatOf(image).name().equals("raw");
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
-                long size = Math.ceilDiv(Math.max(source.size(), 1), bs) * (long) bs;
-                // all or nothing: a failed or killed import leaves no volume of that name (ImportGuard)
-                try (ImportGuard guard = ImportGuard.begin(session.raw(), name)) {
-                    try (Volume volume = store.createVolume(name, size, VolumeOptions.defaults().blockSize(bs));
-                            Progress progress = progress("import", source.size(), progressOptions.requested(), true)) {
-                        guard.created(store.volume(name).id());
-                        copy(ProgressDevice.countingReads(source, progress), volume, source.size());
-                        volume.flush();
-                    }
-                    guard.commit();
-                }
+                // one bulk path for both: holes and unallocated clusters are never read, each byte is written once
+                ChainImporter.Result result = ChainImporter.importImage(store, name, image, bs);
                 VolumeInfo info = store.volume(name);
-                print(StoreAccess.json(info), info.id() + "\t" + info.name());
+                if (raw) {
+                    print(StoreAccess.json(info), info.id() + "\t" + info.name());
+                    return 0;
+                }
+                Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
+                json.put("snapshots", result.snapshots().stream().map(StoreAccess::json).toList());
+                print(json, info.id() + "\t" + info.name() + "\t" + result.snapshots().size() + " snapshot(s): "
+                        + String.join(" <- ", result.snapshots().stream().map(SnapshotInfo::id).toList()));
             }
             return 0;
         }
-    }
-
-    /** Copies {@code length} bytes from the start of {@code from} to {@code to}, skipping all-zero blocks. */
-    static void copy(BlockDevice from, BlockDevice to, long length) {
-        try (Arena arena = Arena.ofConfined()) {
-            int bs = to.blockSize();
-            int chunk = Math.max(COPY_CHUNK, bs);
-            MemorySegment buf = arena.allocate(chunk, 4096);
-            for (long done = 0; done < length; ) {
-                int n = (int) Math.min(chunk, length - done);
-                MemorySegment slice = buf.asSlice(0, n);
-                from.read(done, slice);
-                for (int at = 0; at < n; at += bs) {
-                    int m = Math.min(bs, n - at);
-                    MemorySegment block = slice.asSlice(at, m);
-                    if (!allZero(block)) {
-                        to.write(done + at, block);
-                    }
-                }
-                done += n;
-            }
-        }
-    }
-
-    static boolean allZero(MemorySegment s) {
-        long n = s.byteSize();
-        long i = 0;
-        for (; i + 8 <= n; i += 8) {
-            if (s.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
-                return false;
-            }
-        }
-        for (; i < n; i++) {
-            if (s.get(ValueLayout.JAVA_BYTE, i) != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     @Command(name = "write", description = {"Write a file's bytes into a volume at an offset.",

@@ -1,25 +1,19 @@
 package io.amiforge.transfer;
 
-import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
-import io.amiforge.blockdev.Extent;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.format.ImageSource;
-import io.amiforge.imagefmt.format.Zeros;
-import io.amiforge.imagefmt.qcow2.Qcow2Image;
 import io.amiforge.store.AccountId;
+import io.amiforge.store.BlockRuns;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.TenantStore;
 import io.amiforge.store.Volume;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.roaringbitmap.longlong.Roaring64Bitmap;
 
 /**
  * Imports a disk image into a snapshot store. A raw image (or the raw base of a chain) becomes
@@ -27,6 +21,13 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * snapshot holding the blocks that layer answers for (data or zero clusters), parented on the
  * snapshot of its backing file, so the chain's history becomes the snapshot chain. The volume
  * is then a clone of the top snapshot.
+ *
+ * <p>Cost follows the data, not the virtual size: holes of a raw image are found with
+ * SEEK_DATA/SEEK_HOLE and qcow2 layers are walked through their allocation map without reading
+ * ({@link LayerRuns}); the blocks found are read up to 4 MiB at a time straight into the store's bulk
+ * path and written once, each layer with one durable commit. An image whose size is not a
+ * multiple of the block size imports padded with zeros to the next multiple. A failed or short
+ * read fails the import with the file and offset, and leaves nothing behind.
  */
 public final class ChainImporter {
 
@@ -113,15 +114,11 @@ public final class ChainImporter {
             // Each layer is opened as the format the chain walk found, under the same backing rule.
             ImageSource layerSource = new ImageSource(layerFile, format, source.backingDir(), source.maxChainDepth());
             try (BlockDevice view = ImageFormats.open(layerSource, true)) {
-                if (view.size() % blockSize != 0) {
-                    throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidParameterValue", layerFile
-                            + ": virtual size " + view.size() + " is not a multiple of the block size " + blockSize);
-                }
-                Roaring64Bitmap blocks = format.equals("qcow2")
-                        ? qcow2LayerBlocks(layerFile, blockSize)
-                        : nonZeroBlocks(view, blockSize);
-                BlockDevice layerView = parent == null ? new BlockSizeView(view, blockSize) : view;
-                parent = store.importSnapshot(parent, layerView, blocks,
+                boolean qcow2 = format.equals("qcow2");
+                BlockRuns runs = qcow2 ? LayerRuns.ofQcow2(layerFile, blockSize, parent != null)
+                        : LayerRuns.ofDevice(view, blockSize);
+                ImportView layerView = new ImportView(view, layerFile, blockSize, format.equals("raw"));
+                parent = store.importSnapshot(parent, layerView, runs,
                         "imported from " + layerFile.getFileName() + " (" + format + ")");
                 snapshots.add(parent);
                 if (parent.blockSize() != blockSize) {
@@ -136,50 +133,5 @@ public final class ChainImporter {
         try (Volume _ = store.cloneVolume(parent.id(), volumeName)) {
             return new Result(volumeName, snapshots);
         }
-    }
-
-    /** The store blocks a qcow2 file answers for itself (data or zero clusters, not its backing file's). */
-    static Roaring64Bitmap qcow2LayerBlocks(Path file, int blockSize) {
-        Roaring64Bitmap blocks = new Roaring64Bitmap();
-        try (Qcow2Image layer = Qcow2Image.open(file, true)) {
-            for (Extent extent : layer.layerAllocation()) {
-                if (extent.kind() == Extent.Kind.UNALLOCATED) {
-                    continue;
-                }
-                long first = extent.offset() / blockSize;
-                long last = (extent.end() - 1) / blockSize;
-                blocks.addRange(first, last + 1);
-            }
-        }
-        return blocks;
-    }
-
-    /** The blocks of {@code device} that are not all zeros, skipping known holes without reading them. */
-    static Roaring64Bitmap nonZeroBlocks(BlockDevice device, int blockSize) {
-        Roaring64Bitmap blocks = new Roaring64Bitmap();
-        AllocationStatus allocation = device instanceof AllocationStatus a ? a : null;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(blockSize, 4096);
-            long size = device.size();
-            long block = 0;
-            long count = size / blockSize;
-            while (block < count) {
-                long offset = block * blockSize;
-                if (allocation != null) {
-                    Extent extent = allocation.extentAt(offset, size - offset);
-                    long skipTo = extent.end() / blockSize; // first block not wholly inside this run
-                    if (extent.kind() != Extent.Kind.DATA && skipTo > block) {
-                        block = skipTo;
-                        continue;
-                    }
-                }
-                device.read(offset, buf);
-                if (!Zeros.isZero(buf)) {
-                    blocks.addLong(block);
-                }
-                block++;
-            }
-        }
-        return blocks;
     }
 }

@@ -61,6 +61,8 @@ public final class BlockMap {
 
     private volatile Table table = Table.of(MIN_CAPACITY);
     private long count;
+    /** The keys in ascending order as of the last {@link #nextPresent} (rebuilt when {@link #count} moved). */
+    private volatile long[] sorted = new long[0];
 
     /** An empty map (a few hundred bytes). */
     public BlockMap() {
@@ -170,6 +172,30 @@ public final class BlockMap {
      * the keys first, so the action may change values and tags, and add entries it will not see).
      */
     public void forEach(LongBinaryOperator action) {
+        for (long block : sortedBlocks()) {
+            action.applyAsLong(block, get(block));
+        }
+    }
+
+    /**
+     * The first block at or after {@code from} that the map holds, or -1. Entries are never
+     * removed, so a sorted copy of the keys stays right until one is added; it is kept and
+     * rebuilt only then, and a walk from hole to hole costs a binary search per step.
+     */
+    public long nextPresent(long from) {
+        long[] blocks = sorted;
+        if (blocks.length != count) {
+            blocks = sortedBlocks();
+            sorted = blocks;
+        }
+        int i = Arrays.binarySearch(blocks, Math.max(0, from));
+        if (i < 0) {
+            i = -i - 1;
+        }
+        return i < blocks.length ? blocks[i] : -1;
+    }
+
+    private long[] sortedBlocks() {
         Table t = table;
         long[] blocks = new long[(int) count];
         int n = 0;
@@ -179,9 +205,7 @@ public final class BlockMap {
             }
         }
         Arrays.sort(blocks, 0, n);
-        for (int i = 0; i < n; i++) {
-            action.applyAsLong(blocks[i], get(blocks[i]));
-        }
+        return n == blocks.length ? blocks : Arrays.copyOf(blocks, n);
     }
 
     /** Calls {@code action(block, value, tag)} for every entry, in no order (no copy, no sort); the action must not add entries. */

@@ -1,0 +1,267 @@
+package io.amiforge.bench.transfer;
+
+import io.amiforge.store.SnapshotStore;
+import io.amiforge.store.Volume;
+import io.amiforge.transfer.ChainExporter;
+import io.amiforge.transfer.ChainImporter;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Import and export against {@code qemu-img convert}, in one run, alternating, each case
+ * {@code rounds} times (default 5): wall time (median, min-max) and peak RSS (median).
+ *
+ * <ul>
+ *   <li>{@code raw}: a sparse raw image ({@code amiforge.bench.size}, default 64 GiB) holding
+ *       {@code amiforge.bench.data} bytes (default 1 GiB) in scattered 1 MiB extents of random
+ *       bytes: our import (durable: fsync and catalog commit) vs {@code qemu-img convert -O qcow2}
+ *       with its default cache ({@code unsafe}: no flush), {@code -t writeback} (one flush at the
+ *       end, our durability), {@code -t none} and {@code -W}.</li>
+ *   <li>{@code chain}: a 4-layer qcow2 chain built with qemu-img/qemu-io over that raw (base =
+ *       the raw as qcow2; each upper layer 512 writes of 64 KiB and 64 zeroed 64 KiB ranges):
+ *       our import (one snapshot per layer) vs {@code qemu-img convert -O qcow2} of the top.</li>
+ *   <li>{@code export}: the imported raw volume exported raw (sparse, fsynced) vs
+ *       {@code qemu-img convert -O raw} of the base qcow2 (same bytes), default cache and
+ *       {@code -t writeback}.</li>
+ * </ul>
+ * Before every case {@code sync} writes back what earlier cases left dirty (outside the timing).
+ * Our peak RSS is this JVM's high-water mark reset before each run ({@code /proc/self/clear_refs});
+ * qemu-img's is its own, from {@code /usr/bin/time}. That the bytes survive is the tests' job
+ * ({@code FastImportTest} compares with qemu-img byte for byte); comparing 64 GiB files here
+ * would cost more than the runs. Usage: {@code ImportExportComparison DIR [rounds]}.
+ */
+public final class ImportExportComparison {
+
+    private static final long SIZE = Long.getLong("amiforge.bench.size", 64L << 30);
+    private static final long DATA = Long.getLong("amiforge.bench.data", 1L << 30);
+    private static final int EXTENT = 1 << 20;
+
+    private final Path dir;
+    private final Map<String, List<double[]>> results = new LinkedHashMap<>();
+
+    private ImportExportComparison(Path dir) {
+        this.dir = dir;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        Files.createDirectories(dir);
+        new ImportExportComparison(dir).run(rounds);
+    }
+
+    private void run(int rounds) throws Exception {
+        Path raw = dir.resolve("sparse.raw");
+        Path base = dir.resolve("chain-1.qcow2");
+        Path top = dir.resolve("chain-4.qcow2");
+        System.out.printf("input: %d-byte sparse raw, %d bytes of data in %d-byte extents; 4-layer qcow2 chain%n",
+                SIZE, DATA, EXTENT);
+        writeSparseRaw(raw);
+        buildChain(raw);
+        for (int round = 0; round < rounds; round++) {
+            System.out.println("round " + (round + 1) + " of " + rounds);
+            boolean oursFirst = round % 2 == 0;
+            for (int side = 0; side < 2; side++) {
+                if ((side == 0) == oursFirst) {
+                    ours("import raw: amiforge", () -> importInto("raw", raw));
+                    ours("import chain: amiforge", () -> importInto("chain", top));
+                    ours("export raw: amiforge", this::exportRaw);
+                } else {
+                    qemu("import raw: qemu-img convert -O qcow2", "convert", "-f", "raw", "-O", "qcow2", raw, "out.qcow2");
+                    qemu("import raw: qemu-img convert -O qcow2 -t writeback", "convert", "-t", "writeback", "-f", "raw",
+                            "-O", "qcow2", raw, "out.qcow2");
+                    qemu("import raw: qemu-img convert -O qcow2 -t none", "convert", "-t", "none", "-f", "raw", "-O",
+                            "qcow2", raw, "out.qcow2");
+                    qemu("import raw: qemu-img convert -O qcow2 -W", "convert", "-W", "-f", "raw", "-O", "qcow2", raw,
+                            "out.qcow2");
+                    qemu("import chain: qemu-img convert -O qcow2", "convert", "-O", "qcow2", top, "out.qcow2");
+                    qemu("import chain: qemu-img convert -O qcow2 -t writeback", "convert", "-t", "writeback", "-O",
+                            "qcow2", top, "out.qcow2");
+                    qemu("export raw: qemu-img convert -O raw", "convert", "-f", "qcow2", "-O", "raw", base, "out.raw");
+                    qemu("export raw: qemu-img convert -O raw -t writeback", "convert", "-t", "writeback", "-f", "qcow2",
+                            "-O", "raw", base, "out.raw");
+                }
+            }
+        }
+        report();
+    }
+
+    // ---- our side ----------------------------------------------------------------------------
+
+    private void importInto(String name, Path image) {
+        Path store = dir.resolve("store-" + name);
+        delete(store);
+        try (SnapshotStore s = SnapshotStore.open(store)) {
+            ChainImporter.importImage(s, "v", image);
+        }
+    }
+
+    private void exportRaw() {
+        Path store = dir.resolve("store-raw");
+        Path out = dir.resolve("export.raw");
+        try (SnapshotStore s = SnapshotStore.open(store); Volume v = s.openVolume("v")) {
+            ChainExporter.exportFlat(v, out, "raw");
+        }
+    }
+
+    private void ours(String name, Runnable op) throws Exception {
+        settle();
+        Files.writeString(Path.of("/proc/self/clear_refs"), "5"); // resets VmHWM
+        long t0 = System.nanoTime();
+        op.run();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        record(name, seconds, peakRssKib());
+    }
+
+    private static long peakRssKib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    // ---- qemu-img ----------------------------------------------------------------------------
+
+    private void qemu(String name, Object... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%e %M", "qemu-img"));
+        for (Object a : args) {
+            String arg = a.toString();
+            command.add(arg.startsWith("out.") ? dir.resolve(arg).toString() : arg); // outputs go beside the inputs
+        }
+        Path err = dir.resolve("time.txt");
+        settle();
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(err.toFile()).start();
+        if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", command) + " failed: " + Files.readString(err));
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        List<String> lines = Files.readAllLines(err, StandardCharsets.UTF_8);
+        String[] last = lines.getLast().trim().split(" ");
+        record(name, seconds, Long.parseLong(last[1]));
+        Files.deleteIfExists(dir.resolve("out.qcow2"));
+        Files.deleteIfExists(dir.resolve("out.raw"));
+    }
+
+    /** Writes back what earlier cases left dirty, so that no case pays for another's writeback. */
+    private static void settle() throws Exception {
+        exec("sync");
+    }
+
+    // ---- inputs ------------------------------------------------------------------------------
+
+    private static void writeSparseRaw(Path raw) throws IOException {
+        long slots = SIZE / EXTENT;
+        int extents = (int) (DATA / EXTENT);
+        long[] chosen = new Random(13).longs(0, slots).distinct().limit(extents).sorted().toArray();
+        SplittableRandom bytes = new SplittableRandom(42);
+        ByteBuffer buf = ByteBuffer.allocateDirect(EXTENT);
+        try (FileChannel out = FileChannel.open(raw, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            out.truncate(0);
+            for (long slot : chosen) {
+                buf.clear();
+                while (buf.hasRemaining()) {
+                    buf.putLong(bytes.nextLong());
+                }
+                buf.flip();
+                while (buf.hasRemaining()) {
+                    out.write(buf, slot * EXTENT + buf.position());
+                }
+            }
+            if (out.size() < SIZE) {
+                out.write(ByteBuffer.allocate(1), SIZE - 1); // the file's size; the last byte reads as zero
+            }
+        }
+    }
+
+    private void buildChain(Path raw) throws Exception {
+        exec("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), dir.resolve("chain-1.qcow2").toString());
+        SplittableRandom random = new SplittableRandom(7);
+        long clusters = SIZE / 65536;
+        for (int layer = 2; layer <= 4; layer++) {
+            Path file = dir.resolve("chain-" + layer + ".qcow2");
+            exec("qemu-img", "create", "-q", "-f", "qcow2", "-b", "chain-" + (layer - 1) + ".qcow2", "-F", "qcow2",
+                    file.toString());
+            List<String> io = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+            for (int i = 0; i < 576; i++) {
+                long offset = random.nextLong(clusters) * 65536;
+                io.add("-c");
+                io.add(i < 512 ? "write -P " + ((layer * 17 + i) % 250 + 1) + " " + offset + " 64k" : "write -z " + offset + " 64k");
+            }
+            io.add(file.toString());
+            exec(io.toArray(String[]::new));
+        }
+    }
+
+    private static void exec(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        if (!p.waitFor(600, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IllegalStateException(command[0] + " failed (exit " + (p.isAlive() ? "none: timed out" : p.exitValue()) + ")");
+        }
+    }
+
+    // ---- results -----------------------------------------------------------------------------
+
+    private void record(String name, double seconds, long rssKib) {
+        results.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {seconds, rssKib});
+        System.out.printf("  %-52s %8.3f s  %8d KiB peak RSS%n", name, seconds, rssKib);
+    }
+
+    private void report() {
+        System.out.println();
+        System.out.printf("%-52s %9s %19s %12s %4s%n", "case", "median s", "min-max s", "median RSS", "n");
+        Map<String, Double> medians = new LinkedHashMap<>();
+        for (Map.Entry<String, List<double[]>> e : results.entrySet()) {
+            double[] secs = e.getValue().stream().mapToDouble(r -> r[0]).sorted().toArray();
+            double[] rss = e.getValue().stream().mapToDouble(r -> r[1]).sorted().toArray();
+            double median = median(secs);
+            medians.put(e.getKey(), median);
+            System.out.printf("%-52s %9.3f %9.3f-%-9.3f %9.0f MiB %4d%n", e.getKey(), median, secs[0],
+                    secs[secs.length - 1], median(rss) / 1024, secs.length);
+        }
+        System.out.println();
+        for (String area : List.of("import raw", "import chain", "export raw")) {
+            Double ours = medians.get(area + ": amiforge");
+            medians.entrySet().stream().filter(m -> m.getKey().startsWith(area + ": qemu-img"))
+                    .sorted(Comparator.comparing(Map.Entry::getKey))
+                    .forEach(m -> System.out.printf("%-52s %.2fx (qemu-img median / ours)%n", m.getKey() + " vs ours",
+                            m.getValue() / ours));
+        }
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static void delete(Path path) {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (var walk = Files.walk(path)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot delete " + path, e);
+        }
+    }
+}
