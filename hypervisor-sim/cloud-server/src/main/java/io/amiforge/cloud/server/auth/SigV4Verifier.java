@@ -61,8 +61,8 @@ public final class SigV4Verifier {
      */
     public Caller verify(ApiRequest request, String service, boolean allowUnsignedPayload) {
         String authorization = request.header("Authorization");
-        boolean presigned = authorization == null && request.queryParam("X-Amz-Signature") != null;
-        Parts parts = presigned ? fromQuery(request) : fromHeader(authorization);
+        boolean inQuery = authorization == null && request.queryParam("X-Amz-Signature") != null;
+        Parts parts = inQuery ? fromQuery(request) : fromHeader(authorization);
         String[] scope = parts.credential.split("/", -1);
         if (scope.length != 5 || !"aws4_request".equals(scope[4]) || scope[0].isEmpty()) {
             throw malformed("Credential '" + parts.credential + "' is not ACCESS_KEY/DATE/REGION/SERVICE/aws4_request");
@@ -88,7 +88,7 @@ public final class SigV4Verifier {
         }
         String payloadHash = payloadHash(request, allowUnsignedPayload);
         String canonical = request.method() + '\n' + canonicalUri(request.rawPath()) + '\n'
-                + canonicalQuery(request, presigned) + '\n' + canonicalHeaders(request, parts.signedHeaders) + '\n'
+                + canonicalQuery(request, inQuery) + '\n' + canonicalHeaders(request, parts.signedHeaders) + '\n'
                 + String.join(";", parts.signedHeaders) + '\n' + payloadHash;
         String scopeText = scope[1] + '/' + scope[2] + '/' + scope[3] + "/aws4_request";
         String stringToSign = ALGORITHM + '\n' + amzDate + '\n' + scopeText + '\n'
@@ -110,7 +110,8 @@ public final class SigV4Verifier {
         return new Caller(key.account(), scope[2], key.accessKeyId());
     }
 
-    private record Parts(String credential, List<String> signedHeaders, String signature, long expiresSeconds) {
+    /** The signature's fields; {@code expiresSeconds} is -1 unless a query signature gives X-Amz-Expires. */
+    private record Parts(String credential, List<String> signedHeaders, String signature, long expiresSeconds, boolean inQuery) {
     }
 
     private static Parts fromHeader(String authorization) {
@@ -129,7 +130,8 @@ public final class SigV4Verifier {
             }
             fields.put(p.substring(0, eq), p.substring(eq + 1));
         }
-        return parts(fields.get("Credential"), fields.get("SignedHeaders"), fields.get("Signature"), -1, "Authorization header");
+        return parts(fields.get("Credential"), fields.get("SignedHeaders"), fields.get("Signature"), -1, false,
+                "Authorization header");
     }
 
     private static Parts fromQuery(ApiRequest request) {
@@ -137,20 +139,23 @@ public final class SigV4Verifier {
             throw malformed("X-Amz-Algorithm must be " + ALGORITHM);
         }
         String expires = request.queryParam("X-Amz-Expires");
-        long seconds;
-        try {
-            seconds = Long.parseLong(expires);
-        } catch (NumberFormatException e) {
-            throw malformed("X-Amz-Expires '" + expires + "' is not a number of seconds");
-        }
-        if (seconds < 1 || seconds > 604800) {
-            throw malformed("X-Amz-Expires " + seconds + " is not 1 to 604800 seconds");
+        long seconds = -1;
+        if (expires != null) {
+            try {
+                seconds = Long.parseLong(expires);
+            } catch (NumberFormatException e) {
+                throw malformed("X-Amz-Expires '" + expires + "' is not a number of seconds");
+            }
+            if (seconds < 1 || seconds > 604800) {
+                throw malformed("X-Amz-Expires " + seconds + " is not 1 to 604800 seconds");
+            }
         }
         return parts(request.queryParam("X-Amz-Credential"), request.queryParam("X-Amz-SignedHeaders"),
-                request.queryParam("X-Amz-Signature"), seconds, "query");
+                request.queryParam("X-Amz-Signature"), seconds, true, "query");
     }
 
-    private static Parts parts(String credential, String signedHeaders, String signature, long expires, String where) {
+    private static Parts parts(String credential, String signedHeaders, String signature, long expires, boolean inQuery,
+                               String where) {
         if (credential == null || signedHeaders == null || signature == null) {
             throw malformed("the " + where + " lacks Credential, SignedHeaders or Signature");
         }
@@ -161,11 +166,11 @@ public final class SigV4Verifier {
                 throw malformed("SignedHeaders '" + signedHeaders + "' is not a sorted list of lower-case header names");
             }
         }
-        return new Parts(credential, headers, signature, expires);
+        return new Parts(credential, headers, signature, expires, inQuery);
     }
 
     private static Instant requestTime(ApiRequest request, Parts parts) {
-        String text = parts.expiresSeconds >= 0 ? request.queryParam("X-Amz-Date") : request.header("X-Amz-Date");
+        String text = parts.inQuery ? request.queryParam("X-Amz-Date") : request.header("X-Amz-Date");
         if (text != null) {
             try {
                 return LocalDateTime.parse(text, AMZ_DATE).toInstant(ZoneOffset.UTC);

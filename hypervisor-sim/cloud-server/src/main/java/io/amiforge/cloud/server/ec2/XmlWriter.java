@@ -4,7 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * Writes an EC2 Query response document: elements in order, text escaped for XML (and
+ * Writes an EC2 Query response document: elements in order, text escaped for XML text (&amp; &lt; &gt;; and
  * characters XML 1.0 cannot carry replaced with U+FFFD), the root in the
  * {@code http://ec2.amazonaws.com/doc/2016-11-15/} namespace. Null values are left out, as
  * EC2 leaves out absent members.
@@ -65,8 +65,6 @@ final class XmlWriter {
                 case '<' -> out.append("&lt;");
                 case '>' -> out.append("&gt;");
                 case '&' -> out.append("&amp;");
-                case '"' -> out.append("&quot;");
-                case '\'' -> out.append("&apos;");
                 case '\t', '\n' -> out.append(c);
                 case '\r' -> out.append("&#13;");
                 default -> {
