@@ -26,12 +26,27 @@ final class BlockTokens {
         new SecureRandom().nextBytes(key);
     }
 
-    /** A token for {@code block} of {@code snapshotId}, read by {@code account}, valid until {@code expiry}. */
-    String issue(String account, String snapshotId, long block, Instant expiry) {
-        long expirySeconds = expiry.getEpochSecond();
-        ByteBuffer out = ByteBuffer.allocate(8 + MAC_BYTES);
-        out.putLong(expirySeconds).put(mac(account, snapshotId, block, expirySeconds));
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(out.array());
+    /** Issues the tokens of one listing: one MAC instance for all of them (not thread-safe; one per request). */
+    final class Issuer {
+        private final Mac mac = newMac();
+        private final Instant expiry;
+
+        private Issuer(Instant expiry) {
+            this.expiry = expiry;
+        }
+
+        /** A token for {@code block} of {@code snapshotId}, read by {@code account}, valid until the issuer's expiry. */
+        String issue(String account, String snapshotId, long block) {
+            long expirySeconds = expiry.getEpochSecond();
+            ByteBuffer out = ByteBuffer.allocate(8 + MAC_BYTES);
+            out.putLong(expirySeconds).put(mac(mac, account, snapshotId, block, expirySeconds));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(out.array());
+        }
+    }
+
+    /** An issuer of tokens valid until {@code expiry}. */
+    Issuer issuer(Instant expiry) {
+        return new Issuer(expiry);
     }
 
     /** Whether {@code token} was issued for exactly this account, snapshot and block and has not expired at {@code now}. */
@@ -49,15 +64,20 @@ final class BlockTokens {
         if (now.getEpochSecond() > expirySeconds) {
             return false;
         }
-        return MessageDigest.isEqual(Arrays.copyOfRange(raw, 8, raw.length), mac(account, snapshotId, block, expirySeconds));
+        return MessageDigest.isEqual(Arrays.copyOfRange(raw, 8, raw.length),
+                mac(newMac(), account, snapshotId, block, expirySeconds));
     }
 
-    private byte[] mac(String account, String snapshotId, long block, long expirySeconds) {
+    private static byte[] mac(Mac mac, String account, String snapshotId, long block, long expirySeconds) {
+        mac.update((account + '/' + snapshotId + '/' + block + '/' + expirySeconds).getBytes(StandardCharsets.US_ASCII));
+        return Arrays.copyOf(mac.doFinal(), MAC_BYTES);
+    }
+
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            mac.update((account + '/' + snapshotId + '/' + block + '/' + expirySeconds).getBytes(StandardCharsets.US_ASCII));
-            return Arrays.copyOf(mac.doFinal(), MAC_BYTES);
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is unavailable", e);
         }

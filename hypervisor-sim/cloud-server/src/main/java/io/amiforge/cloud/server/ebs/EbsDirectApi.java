@@ -360,10 +360,11 @@ public final class EbsDirectApi implements AutoCloseable {
         Roaring64Bitmap blocks = allBlocks(store, info);
         Page page = page(request, blocks);
         Instant expiry = clock.instant().plus(TOKEN_LIFETIME);
+        BlockTokens.Issuer issuer = tokens.issuer(expiry);
         ObjectNode out = JSON.createObjectNode();
         ArrayNode list = out.putArray("Blocks");
         for (long block : page.blocks) {
-            list.addObject().put("BlockIndex", block).put("BlockToken", tokens.issue(caller.account(), snapshotId, block, expiry));
+            list.addObject().put("BlockIndex", block).put("BlockToken", issuer.issue(caller.account(), snapshotId, block));
         }
         return listAnswer(out, page, expiry, info);
     }
@@ -384,19 +385,25 @@ public final class EbsDirectApi implements AutoCloseable {
                         + " have different volume sizes");
             }
             firstBlocks = allBlocks(store, first);
-            changed = diff(store, first, second);
+            String key = store.account().value() + '/' + store.directory() + '/' + firstId + ".." + secondId;
+            changed = blockSets.get(key);
+            if (changed == null) {
+                changed = diff(store, first, second);
+                blockSets.put(key, changed);
+            }
         }
         Page page = page(request, changed);
         Instant expiry = clock.instant().plus(TOKEN_LIFETIME);
+        BlockTokens.Issuer issuer = tokens.issuer(expiry);
         ObjectNode out = JSON.createObjectNode();
         ArrayNode list = out.putArray("ChangedBlocks");
         for (long block : page.blocks) {
             ObjectNode entry = list.addObject().put("BlockIndex", block);
             if (firstBlocks != null && firstBlocks.contains(block)) {
-                entry.put("FirstBlockToken", tokens.issue(caller.account(), firstId, block, expiry));
+                entry.put("FirstBlockToken", issuer.issue(caller.account(), firstId, block));
             }
             if (secondBlocks.contains(block)) {
-                entry.put("SecondBlockToken", tokens.issue(caller.account(), secondId, block, expiry));
+                entry.put("SecondBlockToken", issuer.issue(caller.account(), secondId, block));
             }
         }
         return listAnswer(out, page, expiry, second);
@@ -458,16 +465,19 @@ public final class EbsDirectApi implements AutoCloseable {
         return new Page(java.util.Arrays.copyOf(out, n), next);
     }
 
-    /** Every block of the snapshot (its layer and its ancestors'), in 512 KiB block indices; cached (snapshots are immutable). */
+    /**
+     * Every block of the snapshot (its layer and its ancestors'), in 512 KiB block indices;
+     * cached per snapshot, ancestors included (snapshots are immutable).
+     */
     private Roaring64Bitmap allBlocks(TenantStore store, SnapshotInfo info) {
         String key = store.account().value() + '/' + store.directory() + '/' + info.id();
         Roaring64Bitmap cached = blockSets.get(key);
         if (cached != null) {
             return cached;
         }
-        Roaring64Bitmap all = new Roaring64Bitmap();
-        for (SnapshotInfo s = info; s != null; s = s.parentId() == null ? null : store.snapshot(s.parentId())) {
-            all.or(toEbsBlocks(store.blocks(s.id()).bitmap(), s.blockSize()));
+        Roaring64Bitmap all = toEbsBlocks(store.blocks(info.id()).bitmap(), info.blockSize());
+        if (info.parentId() != null) {
+            all = Roaring64Bitmap.or(all, allBlocks(store, store.snapshot(info.parentId())));
         }
         blockSets.put(key, all);
         return all;
