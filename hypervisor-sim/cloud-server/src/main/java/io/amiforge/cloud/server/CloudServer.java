@@ -58,7 +58,7 @@ public final class CloudServer implements AutoCloseable {
         this.config = config;
         this.ebs = new EbsDirectApi(config.cloud, config.clock);
         this.router = new RequestRouter(new SigV4Verifier(AccessKeys.of(config.cloud.root()), config.clock),
-                new Ec2QueryApi(config.cloud), ebs);
+                new Ec2QueryApi(config.cloud, ebs), ebs);
     }
 
     /** A builder serving {@code cloud}. */

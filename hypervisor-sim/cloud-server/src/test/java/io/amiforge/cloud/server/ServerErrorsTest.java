@@ -161,6 +161,11 @@ class ServerErrorsTest {
                 "{\"VolumeSize\": 1}".getBytes(StandardCharsets.UTF_8), false);
         assertThat(started.status()).isEqualTo(201);
         String snapshot = started.body().replaceAll(".*\"SnapshotId\":\"(snap-[0-9a-f]+)\".*", "$1");
+        SignedHttp.Answer described = http.ec2(c.alice, "Action=DescribeSnapshots&Version=2016-11-15&Filter.1.Name=status"
+                + "&Filter.1.Value.1=pending");
+        assertThat(described.body()).as("an upload in progress is a pending snapshot").contains("<snapshotId>" + snapshot
+                + "</snapshotId>", "<status>pending</status>");
+        assertThat(http.ec2(c.bob, "Action=DescribeSnapshots&Version=2016-11-15").body()).doesNotContain(snapshot);
 
         Map<String, String> before = storeFiles();
         byte[] block = new byte[512 * 1024];
@@ -207,6 +212,8 @@ class ServerErrorsTest {
         SignedHttp.Answer complete = http.send(c.alice, "ebs", "POST", "/snapshots/completion/" + snapshot,
                 Map.of("x-amz-ChangedBlocksCount", "1"), new byte[0], false);
         assertThat(complete.status()).isEqualTo(202);
+        assertThat(http.ec2(c.alice, "Action=DescribeSnapshots&Version=2016-11-15&SnapshotId.1=" + snapshot).body())
+                .contains("<status>completed</status>");
         assertThat(c.cloud.store("us-east-1", TestCloud.ALICE).snapshot(snapshot).size()).isEqualTo(1L << 30);
         assertThat(http.send(c.alice, "ebs", "PUT", "/snapshots/" + snapshot + "/blocks/1",
                 Map.of("x-amz-Data-Length", "524288", "x-amz-Checksum", checksum, "x-amz-Checksum-Algorithm", "SHA256"),

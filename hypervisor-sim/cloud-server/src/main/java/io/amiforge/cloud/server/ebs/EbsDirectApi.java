@@ -82,6 +82,23 @@ public final class EbsDirectApi implements AutoCloseable {
         return volumeName.startsWith(VOLUME_PREFIX);
     }
 
+    /**
+     * The caller's uploads in progress in its region, as snapshots (size, description, start
+     * time, tags; no blocks counted), for DescribeSnapshots to show as {@code pending}.
+     */
+    public List<SnapshotInfo> pending(Caller caller) {
+        List<SnapshotInfo> out = new ArrayList<>();
+        for (UploadSession s : sessions.values()) {
+            if (s.account.equals(caller.account()) && s.region.equals(caller.region()) && s.status == UploadSession.Status.PENDING) {
+                Map<String, String> tags = new LinkedHashMap<>();
+                s.tags.forEach(t -> tags.put("tag:" + t.getKey(), t.getValue()));
+                out.add(new SnapshotInfo(s.snapshotId, s.volumeName, s.parentSnapshotId, s.volumeSizeGiB << 30, BLOCK_SIZE,
+                        s.description == null ? "" : s.description, s.startTime, s.digests.size(), tags, s.account, List.of()));
+            }
+        }
+        return out;
+    }
+
     /** Answers one request of {@code caller}; throws {@link ApiException} with EBS direct's error. */
     public ApiResponse handle(ApiRequest request, Caller caller) {
         String[] p = request.rawPath().substring(1).split("/", -1);

@@ -2,11 +2,12 @@ package io.amiforge.cloud.server.ec2;
 
 import io.amiforge.cloud.Cloud;
 import io.amiforge.cloud.server.auth.Caller;
+import io.amiforge.cloud.server.ebs.EbsDirectApi;
 import io.amiforge.cloud.server.http.ApiException;
 import io.amiforge.store.TenantStore;
 
-/** One EC2 action being answered: who asks, in which region, with which parameters. */
-record Ec2Call(String action, Ec2Params params, Caller caller, Cloud cloud, String requestId) {
+/** One EC2 action being answered: who asks, in which region, with which parameters; {@code uploads} are EBS direct's. */
+record Ec2Call(String action, Ec2Params params, Caller caller, Cloud cloud, EbsDirectApi uploads, String requestId) {
 
     String account() {
         return caller.account();

@@ -3,6 +3,7 @@ package io.amiforge.cloud.server.ec2;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.cloud.server.auth.Caller;
+import io.amiforge.cloud.server.ebs.EbsDirectApi;
 import io.amiforge.cloud.server.http.ApiException;
 import io.amiforge.cloud.server.http.ApiRequest;
 import io.amiforge.cloud.server.http.ApiResponse;
@@ -58,9 +59,12 @@ public final class Ec2QueryApi {
             "DeleteTags", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypes", "DescribeKeyPairs");
 
     private final Cloud cloud;
+    private final EbsDirectApi uploads;
 
-    public Ec2QueryApi(Cloud cloud) {
+    /** The API over {@code cloud}; {@code uploads} (EBS direct) shows its uploads in progress in DescribeSnapshots. */
+    public Ec2QueryApi(Cloud cloud, EbsDirectApi uploads) {
         this.cloud = cloud;
+        this.uploads = uploads;
     }
 
     /** The names of the implemented actions, sorted. */
@@ -103,7 +107,7 @@ public final class Ec2QueryApi {
                     + "' was supplied for the Version parameter (this endpoint speaks " + VERSION + ")");
         }
         try {
-            XmlWriter w = handler.apply(new Ec2Call(action, params, caller, cloud, requestId));
+            XmlWriter w = handler.apply(new Ec2Call(action, params, caller, cloud, uploads, requestId));
             return ApiResponse.text(200, "text/xml;charset=UTF-8", w.finish());
         } catch (AmiforgeException e) {
             throw Ec2Errors.of(e);

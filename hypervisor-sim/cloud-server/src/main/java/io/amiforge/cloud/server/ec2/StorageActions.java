@@ -15,7 +15,9 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * The EBS actions of the EC2 API: CreateVolume, DescribeVolumes, DeleteVolume, CreateSnapshot,
@@ -157,8 +159,13 @@ final class StorageActions {
     }
 
     private static void snapshotFields(XmlWriter w, SnapshotInfo s, Map<String, String> volumeIds) {
+        snapshotFields(w, s, volumeIds, false);
+    }
+
+    private static void snapshotFields(XmlWriter w, SnapshotInfo s, Map<String, String> volumeIds, boolean pending) {
         w.element("snapshotId", s.id()).element("volumeId", volumeIds.getOrDefault(s.volumeName(), "vol-ffffffff"))
-                .element("status", "completed").element("startTime", s.createdAt()).element("progress", "100%")
+                .element("status", pending ? "pending" : "completed").element("startTime", s.createdAt())
+                .element("progress", pending ? "0%" : "100%")
                 .element("ownerId", s.ownerId()).element("volumeSize", gib(s.size()))
                 .element("description", s.description()).element("encrypted", false).element("storageTier", "standard");
         w.start("tagSet");
@@ -180,7 +187,10 @@ final class StorageActions {
         call.dryRunStop();
         TenantStore store = call.store();
         String me = call.account();
-        List<SnapshotInfo> all = store.listSnapshots();
+        List<SnapshotInfo> pending = call.uploads().pending(call.caller());
+        Set<String> pendingIds = pending.stream().map(SnapshotInfo::id).collect(Collectors.toSet());
+        List<SnapshotInfo> all = new ArrayList<>(store.listSnapshots());
+        all.addAll(pending);
         for (String id : ids) {
             if (all.stream().noneMatch(s -> s.id().equals(id))) {
                 throw snapshotNotFound(id);
@@ -193,6 +203,11 @@ final class StorageActions {
                         ? s.createVolumePermission().contains("all")
                         : r.equals("self") || r.equals(me) ? true : s.ownerId().equals(r) || s.createVolumePermission().contains(r)))
                 .toList();
+        List<String> statuses = filters.remove("status");
+        if (statuses != null) {
+            snapshots = snapshots.stream().filter(s -> statuses.stream().anyMatch(want -> Pages.matches(want,
+                    pendingIds.contains(s.id()) ? "pending" : "completed"))).toList();
+        }
         snapshots = Pages.filter(snapshots, filters, SNAPSHOT_FILTERS);
         Pages.Page<SnapshotInfo> page = ids.isEmpty() ? Pages.page(snapshots, p, 5, 1000) : new Pages.Page<>(snapshots, null);
         Map<String, String> volumeIds = new HashMap<>();
@@ -200,7 +215,7 @@ final class StorageActions {
         XmlWriter w = call.response().start("snapshotSet");
         for (SnapshotInfo s : page.items()) {
             w.start("item");
-            snapshotFields(w, s, s.ownerId().equals(me) ? volumeIds : Map.of());
+            snapshotFields(w, s, s.ownerId().equals(me) ? volumeIds : Map.of(), pendingIds.contains(s.id()));
             w.end();
         }
         return w.end().element("nextToken", page.nextToken());
