@@ -3,6 +3,7 @@ module io.amiforge.cli {
     requires io.amiforge.cloud;
     requires io.amiforge.transfer;
     requires io.amiforge.nbd;
+    requires io.amiforge.cloud.server;
     requires info.picocli;
     requires me.tongfei.progressbar;
     requires com.fasterxml.jackson.databind;
@@ -16,6 +17,7 @@ module io.amiforge.cli {
     opens io.amiforge.cli.fs to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.image to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.nbd to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.serve to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.store to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.reference to info.picocli, com.fasterxml.jackson.databind;
 }

@@ -25,6 +25,8 @@ public final class AmiforgeCommand implements RootCommand {
             io.amiforge.cli.boot.BootCommand.class,
             ImageCommand.class,
             io.amiforge.cli.nbd.NbdCommand.class,
+            io.amiforge.cli.serve.ServeCommand.class,
+            io.amiforge.cli.serve.AccountCommand.class,
             io.amiforge.cli.store.VolumeCommand.class,
             io.amiforge.cli.store.SnapshotCommand.class,
             io.amiforge.cli.store.StoreCommand.class,

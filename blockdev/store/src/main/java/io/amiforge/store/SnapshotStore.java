@@ -393,10 +393,19 @@ public final class SnapshotStore implements AutoCloseable {
 
     /** The snapshot is owned by the volume's owner (in the same log batch as the snapshot itself). */
     SnapshotInfo createSnapshot(AccountId caller, String volumeName, String description) {
+        return createSnapshot(caller, volumeName, description, null);
+    }
+
+    SnapshotInfo createSnapshot(AccountId caller, String volumeName, String description, String reservedId) {
         return run(() -> {
             ownVolume(caller, volumeName);
-            return volumes.createSnapshot(volumeName, description);
+            return volumes.createSnapshot(volumeName, description, reservedId);
         });
+    }
+
+    /** A fresh id of the form snapshots get ({@code snap-} and 17 hex digits), for a snapshot announced before it is taken. */
+    public static String newSnapshotId() {
+        return Catalog.newId("snap-");
     }
 
     public List<SnapshotInfo> listSnapshots() {

@@ -95,6 +95,18 @@ public final class TenantStore {
         return store.createSnapshot(account, volumeName, description);
     }
 
+    /**
+     * Snapshots one of this account's volumes under an id handed out earlier by
+     * {@link SnapshotStore#newSnapshotId()} (EBS direct announces the id when an upload starts);
+     * {@code InvalidInput} if the id is malformed or taken.
+     */
+    public SnapshotInfo createSnapshot(String volumeName, String description, String reservedId) {
+        if (reservedId == null) {
+            throw StoreException.invalid("a reserved snapshot id is required");
+        }
+        return store.createSnapshot(account, volumeName, description, reservedId);
+    }
+
     /** The snapshots this account owns or may create volumes from. */
     public List<SnapshotInfo> listSnapshots() {
         return store.listSnapshots(account);

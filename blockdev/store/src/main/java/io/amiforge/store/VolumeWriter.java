@@ -223,11 +223,19 @@ final class VolumeWriter {
     }
 
     SnapshotInfo createSnapshot(String volumeName, String description) {
+        return createSnapshot(volumeName, description, null);
+    }
+
+    /** As above; {@code reservedId} (null: a new one) is an id handed out earlier, checked free here. */
+    SnapshotInfo createSnapshot(String volumeName, String description, String reservedId) {
+        if (reservedId != null && (!reservedId.matches("snap-[0-9a-f]{17}") || store.catalog.snapshots.containsKey(reservedId))) {
+            throw StoreException.invalid("snapshot id '" + reservedId + "' is malformed or already taken");
+        }
         VolumeState state = state(volumeName);
         Catalog.VolumeRecord v = state.rec;
         Catalog.SnapshotRecord s = new Catalog.SnapshotRecord();
         long cowBlocks = 0;
-        s.id = Catalog.newId("snap-");
+        s.id = reservedId != null ? reservedId : Catalog.newId("snap-");
         s.volume = v.name;
         s.volumeId = v.id;
         s.size = v.size;

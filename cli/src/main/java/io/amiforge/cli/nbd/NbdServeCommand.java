@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.HostPort;
 import io.amiforge.nbd.NbdExport;
 import io.amiforge.nbd.NbdServer;
 import java.nio.file.Path;
@@ -105,7 +106,7 @@ public final class NbdServeCommand extends CommandBase {
     }
 
     private void printServing(String host, int port, List<NbdExport> resolved) {
-        String shownHost = host.contains(":") ? "[" + host + "]" : host;
+        String shownHost = new HostPort(host, port).urlHost();
         ObjectNode json = JsonNodeFactory.instance.objectNode();
         json.put("listen", shownHost + ":" + port);
         json.put("port", port);
@@ -178,43 +179,6 @@ public final class NbdServeCommand extends CommandBase {
         }
         if (first != null) {
             throw first;
-        }
-    }
-
-    /** A parsed {@code --listen} value. */
-    record HostPort(String host, int port) {
-        static HostPort parse(String text) {
-            String host;
-            String port;
-            if (text.startsWith("[")) {
-                int close = text.indexOf(']');
-                if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
-                    throw invalid(text);
-                }
-                host = text.substring(1, close);
-                port = text.substring(close + 2);
-            } else {
-                int colon = text.lastIndexOf(':');
-                if (colon <= 0 || text.indexOf(':') != colon) {
-                    throw invalid(text);
-                }
-                host = text.substring(0, colon);
-                port = text.substring(colon + 1);
-            }
-            try {
-                int value = Integer.parseInt(port);
-                if (value < 0 || value > 65535) {
-                    throw invalid(text);
-                }
-                return new HostPort(host, value);
-            } catch (NumberFormatException e) {
-                throw invalid(text);
-            }
-        }
-
-        private static AmiforgeException invalid(String text) {
-            return new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                    "--listen '" + text + "' is not HOST:PORT (examples: 127.0.0.1:10809, [::1]:10809)");
         }
     }
 }

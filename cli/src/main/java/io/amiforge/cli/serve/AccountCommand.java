@@ -1,0 +1,20 @@
+package io.amiforge.cli.serve;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code amiforge account} group: API keys of the accounts. */
+@Command(name = "account", description = "Accounts and their API keys.", mixinStandardHelpOptions = true,
+        subcommands = {AccountCreateKeyCommand.class})
+public final class AccountCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (create-key)");
+    }
+}

@@ -1,0 +1,184 @@
+package io.amiforge.cloud.server.ec2;
+
+import io.amiforge.cloud.Instance;
+import io.amiforge.cloud.InstanceState;
+import io.amiforge.cloud.server.http.ApiException;
+import io.amiforge.store.VolumeInfo;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The instance actions: RunInstances, DescribeInstances, Start/Stop/Reboot/TerminateInstances
+ * and GetConsoleOutput (the serial console of the last boot, base64). Each instance is its own
+ * reservation ({@code r-} and the instance id's digits) in DescribeInstances.
+ */
+final class InstanceActions {
+
+    private static final Map<String, Function<Instance, List<String>>> FILTERS = Map.of(
+            "instance-id", i -> List.of(i.instanceId()),
+            "image-id", i -> List.of(i.imageId()),
+            "instance-type", i -> List.of(i.instanceType()),
+            "instance-state-name", i -> List.of(i.state().wireName()),
+            "instance-state-code", i -> List.of(Integer.toString(i.state().code())),
+            "availability-zone", i -> List.of(i.availabilityZone()),
+            "root-device-type", i -> List.of(i.rootDeviceType().wireName()));
+
+    private InstanceActions() {
+    }
+
+    static XmlWriter runInstances(Ec2Call call) {
+        Ec2Params p = call.params();
+        String image = Ids.image(p.required("ImageId"));
+        int min = p.integer("MinCount", 1, 20, -1);
+        int max = p.integer("MaxCount", 1, 20, -1);
+        if (min < 0 || max < 0) {
+            throw new ApiException(400, "MissingParameter", "The request must contain the parameters MinCount and MaxCount");
+        }
+        if (min > max) {
+            throw new ApiException(400, "InvalidParameterValue", "MinCount " + min + " is greater than MaxCount " + max);
+        }
+        String type = p.get("InstanceType") == null ? "m1.small" : p.get("InstanceType");
+        String zone = p.get("Placement.AvailabilityZone");
+        call.dryRunStop();
+        List<Instance> launched = new ArrayList<>();
+        for (int n = 0; n < max; n++) {
+            launched.add(call.cloud().runInstance(call.account(), call.region(), image, type, zone));
+        }
+        XmlWriter w = call.response().element("reservationId", reservationId(launched.getFirst()))
+                .element("ownerId", call.account()).start("groupSet").end().start("instancesSet");
+        Map<String, String> volumeIds = volumeIds(call);
+        for (int i = 0; i < launched.size(); i++) {
+            instance(w, launched.get(i), i, volumeIds);
+        }
+        return w.end();
+    }
+
+    private static String reservationId(Instance i) {
+        return "r-" + i.instanceId().substring(2);
+    }
+
+    private static Map<String, String> volumeIds(Ec2Call call) {
+        Map<String, String> ids = new HashMap<>();
+        for (VolumeInfo v : call.store().listVolumes()) {
+            ids.put(v.name(), v.id());
+        }
+        return ids;
+    }
+
+    private static void instance(XmlWriter w, Instance i, int launchIndex, Map<String, String> volumeIds) {
+        w.start("item").element("instanceId", i.instanceId()).element("imageId", i.imageId());
+        state(w, "instanceState", i.state());
+        w.element("privateDnsName", "").element("dnsName", "").element("reason", i.stateTransitionReason())
+                .element("amiLaunchIndex", launchIndex).element("instanceType", i.instanceType())
+                .element("launchTime", i.launchTime())
+                .start("placement").element("availabilityZone", i.availabilityZone()).element("groupName", "")
+                .element("tenancy", "default").end()
+                .start("monitoring").element("state", "disabled").end()
+                .element("architecture", i.architecture() == null ? null : i.architecture().wireName())
+                .element("rootDeviceType", i.rootDeviceType().wireName()).element("rootDeviceName", i.rootDeviceName())
+                .start("blockDeviceMapping");
+        for (Instance.AttachedVolume v : i.blockDeviceMappings()) {
+            String id = volumeIds.get(v.volumeName());
+            if (v.ephemeral() || v.deleted() || id == null) {
+                continue;
+            }
+            w.start("item").element("deviceName", v.deviceName()).start("ebs").element("volumeId", id)
+                    .element("status", "attached").element("attachTime", i.launchTime())
+                    .element("deleteOnTermination", v.deleteOnTermination()).end().end();
+        }
+        w.end().element("virtualizationType", i.virtualizationType() == null ? null : i.virtualizationType().wireName())
+                .element("hypervisor", "xen").end();
+    }
+
+    private static void state(XmlWriter w, String element, InstanceState state) {
+        w.start(element).element("code", state.code()).element("name", state.wireName()).end();
+    }
+
+    static XmlWriter describeInstances(Ec2Call call) {
+        Ec2Params p = call.params();
+        List<String> ids = p.list("InstanceId");
+        ids.forEach(Ids::instance);
+        Map<String, List<String>> filters = p.filters();
+        call.dryRunStop();
+        List<Instance> instances;
+        if (ids.isEmpty()) {
+            instances = call.cloud().describeInstances(call.account(), call.region(), null);
+        } else {
+            instances = new ArrayList<>();
+            for (String id : ids) {
+                instances.addAll(call.cloud().describeInstances(call.account(), call.region(), id));
+            }
+        }
+        instances = Pages.filter(instances, filters, FILTERS);
+        Pages.Page<Instance> page = ids.isEmpty() ? Pages.page(instances, p, 5, 1000) : new Pages.Page<>(instances, null);
+        Map<String, String> volumeIds = volumeIds(call);
+        XmlWriter w = call.response().start("reservationSet");
+        for (Instance i : page.items()) {
+            w.start("item").element("reservationId", reservationId(i)).element("ownerId", i.ownerId())
+                    .start("groupSet").end().start("instancesSet");
+            instance(w, i, 0, volumeIds);
+            w.end().end();
+        }
+        return w.end().element("nextToken", page.nextToken());
+    }
+
+    /** One of Start/Stop/Reboot/TerminateInstances over {@code InstanceId.N}. */
+    private interface Change {
+        Instance apply(Ec2Call call, String instanceId);
+    }
+
+    private static XmlWriter change(Ec2Call call, Change change, boolean answerStates) {
+        List<String> ids = call.params().list("InstanceId");
+        if (ids.isEmpty()) {
+            throw new ApiException(400, "MissingParameter", "The request must contain the parameter InstanceId");
+        }
+        ids.forEach(Ids::instance);
+        call.dryRunStop();
+        List<Instance[]> changed = new ArrayList<>();
+        for (String id : ids) {
+            Instance before = call.cloud().describeInstances(call.account(), call.region(), id).getFirst();
+            changed.add(new Instance[] {before, change.apply(call, id)});
+        }
+        if (!answerStates) {
+            return call.ok();
+        }
+        XmlWriter w = call.response().start("instancesSet");
+        for (Instance[] pair : changed) {
+            w.start("item").element("instanceId", pair[1].instanceId());
+            state(w, "currentState", pair[1].state());
+            state(w, "previousState", pair[0].state());
+            w.end();
+        }
+        return w.end();
+    }
+
+    static XmlWriter startInstances(Ec2Call call) {
+        return change(call, (c, id) -> c.cloud().startInstance(c.account(), c.region(), id), true);
+    }
+
+    static XmlWriter stopInstances(Ec2Call call) {
+        return change(call, (c, id) -> c.cloud().stopInstance(c.account(), c.region(), id), true);
+    }
+
+    static XmlWriter rebootInstances(Ec2Call call) {
+        return change(call, (c, id) -> c.cloud().rebootInstance(c.account(), c.region(), id), false);
+    }
+
+    static XmlWriter terminateInstances(Ec2Call call) {
+        return change(call, (c, id) -> c.cloud().terminateInstance(c.account(), c.region(), id), true);
+    }
+
+    static XmlWriter getConsoleOutput(Ec2Call call) {
+        String id = Ids.instance(call.params().required("InstanceId"));
+        call.dryRunStop();
+        String console = call.cloud().console(call.account(), call.region(), id);
+        return call.response().element("instanceId", id).element("timestamp", Instant.now().toString())
+                .element("output", Base64.getEncoder().encodeToString(console.getBytes(StandardCharsets.UTF_8)));
+    }
+}

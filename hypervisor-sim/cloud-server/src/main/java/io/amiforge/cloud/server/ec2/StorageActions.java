@@ -1,0 +1,309 @@
+package io.amiforge.cloud.server.ec2;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.cloud.Region;
+import io.amiforge.cloud.server.ebs.EbsDirectApi;
+import io.amiforge.cloud.server.http.ApiException;
+import io.amiforge.store.SnapshotInfo;
+import io.amiforge.store.TenantStore;
+import io.amiforge.store.Volume;
+import io.amiforge.store.VolumeInfo;
+import io.amiforge.store.VolumeOptions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The EBS actions of the EC2 API: CreateVolume, DescribeVolumes, DeleteVolume, CreateSnapshot,
+ * DescribeSnapshots, DeleteSnapshot, Describe/ModifySnapshotAttribute (createVolumePermission).
+ * Volumes are the caller's store volumes (ids {@code vol-}); snapshots its store snapshots and
+ * those shared with it. A volume being written through EBS direct is not shown.
+ */
+final class StorageActions {
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long GIB = 1L << 30;
+
+    private static final Map<String, Function<SnapshotInfo, List<String>>> SNAPSHOT_FILTERS = Map.of(
+            "snapshot-id", s -> List.of(s.id()),
+            "owner-id", s -> List.of(s.ownerId()),
+            "status", _ -> List.of("completed"),
+            "description", s -> List.of(s.description()),
+            "volume-size", s -> List.of(Long.toString(gib(s.size()))));
+
+    private static final Map<String, Function<VolumeInfo, List<String>>> VOLUME_FILTERS = Map.of(
+            "volume-id", v -> List.of(v.id()),
+            "status", v -> List.of(v.attachedTo() == null ? "available" : "in-use"),
+            "attachment.instance-id", v -> v.attachedTo() == null ? List.of() : List.of(v.attachedTo()),
+            "snapshot-id", v -> v.parentSnapshotId() == null ? List.of() : List.of(v.parentSnapshotId()),
+            "size", v -> List.of(Long.toString(gib(v.size()))));
+
+    private StorageActions() {
+    }
+
+    private static long gib(long bytes) {
+        return Math.ceilDiv(bytes, GIB);
+    }
+
+    // ------------------------------------------------------------------ volumes
+
+    static XmlWriter createVolume(Ec2Call call) {
+        Ec2Params p = call.params();
+        String snapshot = p.get("SnapshotId");
+        if (snapshot != null) {
+            Ids.snapshot(snapshot);
+        }
+        int size = p.integer("Size", 1, 65536, 0);
+        if (snapshot == null && size == 0) {
+            throw new ApiException(400, "MissingParameter", "The request must contain the parameter Size or SnapshotId");
+        }
+        String zone = Region.named(call.region()).zone(p.required("AvailabilityZone"));
+        call.dryRunStop();
+        TenantStore store = call.store();
+        String name = "ec2-" + HexFormat.of().formatHex(RANDOM.generateSeed(8));
+        Volume volume;
+        if (snapshot != null) {
+            SnapshotInfo info = store.snapshot(snapshot);
+            if (size != 0 && (long) size * GIB != info.size()) {
+                throw new ApiException(400, "InvalidParameterValue", "Size " + size + " GiB differs from snapshot " + snapshot
+                        + "'s " + info.size() + " bytes: amiforge does not resize volumes created from snapshots");
+            }
+            volume = store.cloneVolume(snapshot, name);
+        } else {
+            volume = store.createVolume(name, size * GIB, VolumeOptions.defaults());
+        }
+        volume.close();
+        VolumeInfo info = store.volume(name);
+        XmlWriter w = call.response();
+        volumeFields(w, info, zone);
+        return w;
+    }
+
+    private static void volumeFields(XmlWriter w, VolumeInfo v, String zone) {
+        w.element("volumeId", v.id()).element("size", gib(v.size())).element("snapshotId", v.parentSnapshotId())
+                .element("availabilityZone", zone).element("status", v.attachedTo() == null ? "available" : "in-use")
+                .element("createTime", v.createdAt()).element("volumeType", "gp3").element("encrypted", false)
+                .element("multiAttachEnabled", false);
+    }
+
+    static XmlWriter describeVolumes(Ec2Call call) {
+        Ec2Params p = call.params();
+        List<String> ids = p.list("VolumeId");
+        ids.forEach(Ids::volume);
+        Map<String, List<String>> filters = p.filters();
+        call.dryRunStop();
+        List<VolumeInfo> volumes = call.store().listVolumes().stream()
+                .filter(v -> !EbsDirectApi.isUploadVolume(v.name())).toList();
+        for (String id : ids) {
+            if (volumes.stream().noneMatch(v -> v.id().equals(id))) {
+                throw volumeNotFound(id);
+            }
+        }
+        if (!ids.isEmpty()) {
+            volumes = volumes.stream().filter(v -> ids.contains(v.id())).toList();
+        }
+        volumes = Pages.filter(volumes, filters, VOLUME_FILTERS);
+        Pages.Page<VolumeInfo> page = ids.isEmpty() ? Pages.page(volumes, p, 5, 500) : new Pages.Page<>(volumes, null);
+        String zone = Region.named(call.region()).zone(null);
+        XmlWriter w = call.response().start("volumeSet");
+        for (VolumeInfo v : page.items()) {
+            w.start("item");
+            volumeFields(w, v, zone);
+            w.start("attachmentSet");
+            if (v.attachedTo() != null) {
+                String prefix = v.attachedTo() + "-";
+                w.start("item").element("volumeId", v.id()).element("instanceId", v.attachedTo())
+                        .element("device", v.name().startsWith(prefix) ? "/dev/" + v.name().substring(prefix.length()) : null)
+                        .element("status", "attached").end();
+            }
+            w.end().end();
+        }
+        return w.end().element("nextToken", page.nextToken());
+    }
+
+    static XmlWriter deleteVolume(Ec2Call call) {
+        String id = Ids.volume(call.params().required("VolumeId"));
+        call.dryRunStop();
+        call.store().deleteVolume(volumeById(call.store(), id).name());
+        return call.ok();
+    }
+
+    private static VolumeInfo volumeById(TenantStore store, String id) {
+        return store.listVolumes().stream().filter(v -> v.id().equals(id) && !EbsDirectApi.isUploadVolume(v.name()))
+                .findFirst().orElseThrow(() -> volumeNotFound(id));
+    }
+
+    private static ApiException volumeNotFound(String id) {
+        return new ApiException(400, "InvalidVolume.NotFound", "The volume '" + id + "' does not exist.");
+    }
+
+    // ------------------------------------------------------------------ snapshots
+
+    static XmlWriter createSnapshot(Ec2Call call) {
+        Ec2Params p = call.params();
+        String volumeId = Ids.volume(p.required("VolumeId"));
+        String description = p.get("Description");
+        call.dryRunStop();
+        TenantStore store = call.store();
+        VolumeInfo volume = volumeById(store, volumeId);
+        SnapshotInfo s = store.createSnapshot(volume.name(), description);
+        XmlWriter w = call.response();
+        snapshotFields(w, s, Map.of(volume.name(), volume.id()));
+        return w;
+    }
+
+    private static void snapshotFields(XmlWriter w, SnapshotInfo s, Map<String, String> volumeIds) {
+        snapshotFields(w, s, volumeIds, false);
+    }
+
+    private static void snapshotFields(XmlWriter w, SnapshotInfo s, Map<String, String> volumeIds, boolean pending) {
+        w.element("snapshotId", s.id()).element("volumeId", volumeIds.getOrDefault(s.volumeName(), "vol-ffffffff"))
+                .element("status", pending ? "pending" : "completed").element("startTime", s.createdAt())
+                .element("progress", pending ? "0%" : "100%")
+                .element("ownerId", s.ownerId()).element("volumeSize", gib(s.size()))
+                .element("description", s.description()).element("encrypted", false).element("storageTier", "standard");
+        w.start("tagSet");
+        s.attributes().forEach((k, v) -> {
+            if (k.startsWith("tag:")) {
+                w.start("item").element("key", k.substring(4)).element("value", v).end();
+            }
+        });
+        w.end();
+    }
+
+    static XmlWriter describeSnapshots(Ec2Call call) {
+        Ec2Params p = call.params();
+        List<String> ids = p.list("SnapshotId");
+        ids.forEach(Ids::snapshot);
+        List<String> owners = p.list("Owner");
+        List<String> restorable = p.list("RestorableBy");
+        Map<String, List<String>> filters = p.filters();
+        call.dryRunStop();
+        TenantStore store = call.store();
+        String me = call.account();
+        List<SnapshotInfo> pending = call.uploads().pending(call.caller());
+        Set<String> pendingIds = pending.stream().map(SnapshotInfo::id).collect(Collectors.toSet());
+        List<SnapshotInfo> all = new ArrayList<>(store.listSnapshots());
+        all.addAll(pending);
+        for (String id : ids) {
+            if (all.stream().noneMatch(s -> s.id().equals(id))) {
+                throw snapshotNotFound(id);
+            }
+        }
+        List<SnapshotInfo> snapshots = all.stream()
+                .filter(s -> ids.isEmpty() || ids.contains(s.id()))
+                .filter(s -> owners.isEmpty() || owners.stream().anyMatch(o -> o.equals("self") ? s.ownerId().equals(me) : o.equals(s.ownerId())))
+                .filter(s -> restorable.isEmpty() || restorable.stream().anyMatch(r -> r.equals("all")
+                        ? s.createVolumePermission().contains("all")
+                        : r.equals("self") || r.equals(me) ? true : s.ownerId().equals(r) || s.createVolumePermission().contains(r)))
+                .toList();
+        List<String> statuses = filters.remove("status");
+        if (statuses != null) {
+            snapshots = snapshots.stream().filter(s -> statuses.stream().anyMatch(want -> Pages.matches(want,
+                    pendingIds.contains(s.id()) ? "pending" : "completed"))).toList();
+        }
+        snapshots = Pages.filter(snapshots, filters, SNAPSHOT_FILTERS);
+        Pages.Page<SnapshotInfo> page = ids.isEmpty() ? Pages.page(snapshots, p, 5, 1000) : new Pages.Page<>(snapshots, null);
+        Map<String, String> volumeIds = new HashMap<>();
+        store.listVolumes().forEach(v -> volumeIds.put(v.name(), v.id()));
+        XmlWriter w = call.response().start("snapshotSet");
+        for (SnapshotInfo s : page.items()) {
+            w.start("item");
+            snapshotFields(w, s, s.ownerId().equals(me) ? volumeIds : Map.of(), pendingIds.contains(s.id()));
+            w.end();
+        }
+        return w.end().element("nextToken", page.nextToken());
+    }
+
+    private static ApiException snapshotNotFound(String id) {
+        return new ApiException(400, "InvalidSnapshot.NotFound", "The snapshot '" + id + "' does not exist.");
+    }
+
+    static XmlWriter deleteSnapshot(Ec2Call call) {
+        String id = Ids.snapshot(call.params().required("SnapshotId"));
+        call.dryRunStop();
+        call.cloud().deleteSnapshot(call.account(), call.region(), id);
+        return call.ok();
+    }
+
+    /** The caller's own snapshot (a shared one is NotFound here, as the store treats it). */
+    private static SnapshotInfo owned(Ec2Call call, String id) {
+        SnapshotInfo s;
+        try {
+            s = call.store().snapshot(id);
+        } catch (AmiforgeException e) {
+            if (e.kind() == AmiforgeException.Kind.NOT_FOUND) {
+                throw snapshotNotFound(id);
+            }
+            throw e;
+        }
+        if (!s.ownerId().equals(call.account())) {
+            throw snapshotNotFound(id);
+        }
+        return s;
+    }
+
+    static XmlWriter describeSnapshotAttribute(Ec2Call call) {
+        Ec2Params p = call.params();
+        String id = Ids.snapshot(p.required("SnapshotId"));
+        String attribute = p.required("Attribute");
+        if (!attribute.equals("createVolumePermission")) {
+            throw Ec2Params.invalid("Attribute", attribute, "createVolumePermission");
+        }
+        call.dryRunStop();
+        SnapshotInfo s = owned(call, id);
+        XmlWriter w = call.response().element("snapshotId", id).start("createVolumePermission");
+        for (String who : s.createVolumePermission()) {
+            w.start("item").element(who.equals("all") ? "group" : "userId", who).end();
+        }
+        return w.end();
+    }
+
+    static XmlWriter modifySnapshotAttribute(Ec2Call call) {
+        Ec2Params p = call.params();
+        String id = Ids.snapshot(p.required("SnapshotId"));
+        String attribute = p.get("Attribute");
+        if (attribute != null && !attribute.equals("createVolumePermission")) {
+            throw Ec2Params.invalid("Attribute", attribute, "createVolumePermission");
+        }
+        List<String> add = new ArrayList<>();
+        List<String> remove = new ArrayList<>();
+        collect(p, "CreateVolumePermission.Add", add);
+        collect(p, "CreateVolumePermission.Remove", remove);
+        String operation = p.get("OperationType");
+        if (operation != null) {
+            List<String> target = switch (operation) {
+                case "add" -> add;
+                case "remove" -> remove;
+                default -> throw Ec2Params.invalid("OperationType", operation, "add or remove");
+            };
+            target.addAll(p.list("UserId"));
+            target.addAll(p.list("UserGroup"));
+        }
+        if (add.isEmpty() && remove.isEmpty()) {
+            throw new ApiException(400, "MissingParameter",
+                    "ModifySnapshotAttribute needs CreateVolumePermission.Add/Remove or OperationType with UserId/UserGroup");
+        }
+        call.dryRunStop();
+        owned(call, id);
+        call.store().modifyCreateVolumePermission(id, add, remove);
+        return call.ok();
+    }
+
+    private static void collect(Ec2Params p, String prefix, List<String> into) {
+        for (Map<String, String> m : p.members(prefix).values()) {
+            if (m.get("UserId") != null) {
+                into.add(m.get("UserId"));
+            }
+            if (m.get("Group") != null) {
+                into.add(m.get("Group"));
+            }
+        }
+    }
+}
