@@ -146,13 +146,13 @@ public final class HvmBoot {
                             g.sectorsPerTrack())));
             byte[] mbr = new byte[512];
             if (!drive.read(0, mbr)) {
-                console.print("No bootable device.\n");
+                bios.printOnScreen("No bootable device.\n");
                 return report(BootReport.Result.FAILED, "disk '" + drive.name() + "' is smaller than one sector ("
                         + drive.sectors() * 512 + " bytes usable); expected a 512-byte master boot record at LBA 0");
             }
             int sig = (mbr[510] & 0xFF) | (mbr[511] & 0xFF) << 8;
             if (sig != 0xAA55) {
-                console.print("No bootable device.\n");
+                bios.printOnScreen("No bootable device.\n");
                 return report(BootReport.Result.FAILED, "LBA 0 of '%s' has boot signature 0x%04X at offset 510; expected 0xAA55"
                         .formatted(drive.name(), sig));
             }
@@ -277,7 +277,7 @@ public final class HvmBoot {
                 details.put("unhandledInterrupts", bios.unhandledInterrupts());
             }
             return new BootReport("hvm", result, stages, console.text(), k, cpu.instructions(), bios.diskReads(), error,
-                    details);
+                    details, bios.screen());
         }
 
         // ---- CpuHost: delegate to the BIOS, watch for the kernel hand-off ----

@@ -84,7 +84,9 @@ class DebianKernelTest {
         assertThat(r.result()).as(r.error() + "\n" + r.console() + "\n" + r.details())
                 .isEqualTo(BootReport.Result.PROTECTED_MODE);
         // the kernel's own setup code printed through INT 10h (arch/x86/boot/edd.c)
-        assertThat(r.console()).contains("Probing EDD (edd=off to disable)... ok");
+        assertThat(r.screen().text()).contains("Probing EDD (edd=off to disable)... ok");
+        assertThat(r.console()).as("no console=ttyS0: only the loader wrote to the serial port")
+                .doesNotContain("Probing EDD");
         List<Map<String, Object>> e820 = (List<Map<String, Object>>) r.details().get("e820");
         assertThat(e820).hasSize(4);
         assertThat(e820.get(0)).containsEntry("base", "0x0").containsEntry("length", "0x9FC00").containsEntry("type", 1);

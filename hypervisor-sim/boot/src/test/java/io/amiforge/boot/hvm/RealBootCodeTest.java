@@ -81,7 +81,7 @@ class RealBootCodeTest {
         writeAt(img, 2048L * 512, Nasm.assemble(tmp, "vbr", VBR), 512);
         BootReport r = boot(img);
         assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.HALTED);
-        assertThat(r.console()).isEqualTo("VBR from the active partition, DL=");
+        assertThat(r.screen().text()).isEqualTo("VBR from the active partition, DL=");
         assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, 2048L);
         assertThat(r.stages()).extracting(BootReport.Stage::name).contains("VBR loaded");
     }
@@ -93,7 +93,7 @@ class RealBootCodeTest {
         writeAt(img, 0, Files.readAllBytes(SYSLINUX_MBR), 440);
         BootReport r = boot(img);
         assertThat(r.result()).isEqualTo(BootReport.Result.FAILED);
-        assertThat(r.console()).startsWith("Missing operating system.");
+        assertThat(r.screen().text()).startsWith("Missing operating system.");
         assertThat(r.error()).contains("INT 18h");
     }
 
@@ -122,7 +122,7 @@ class RealBootCodeTest {
         writeAt(img, 512, stage, 512);
         BootReport r = boot(img);
         assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.HALTED);
-        assertThat(r.console()).endsWith("next stage from LBA 1 running");
+        assertThat(r.screen().text()).endsWith("next stage from LBA 1 running");
         assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, 1L);
     }
 
@@ -140,7 +140,7 @@ class RealBootCodeTest {
         BootReport r = boot(img);
         // the LBA read fails (AH=04h), boot.img falls back to CHS, finds the sector outside the
         // geometry, prints its error and calls INT 18h, as on real hardware
-        assertThat(r.console()).isEqualTo("GRUB Geom Error\nNo bootable device.\n");
+        assertThat(r.screen().text()).isEqualTo("GRUB Geom Error\nNo bootable device.");
         assertThat(r.result()).isEqualTo(BootReport.Result.FAILED);
         assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, beyond);
     }
@@ -164,7 +164,7 @@ class RealBootCodeTest {
         writeAt(img, 512, coreBytes, coreBytes.length);
         BootReport r = boot(img);
         assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.PROTECTED_MODE);
-        assertThat(r.console()).startsWith("GRUB ");
+        assertThat(r.screen().text()).startsWith("GRUB ");
         int sectors = (coreBytes.length + 511) / 512;
         assertThat(r.diskReads().stream().mapToLong(DiskRead::sectors).sum() - 1)
                 .as("boot.img + diskboot.img read all of core.img").isEqualTo(sectors);

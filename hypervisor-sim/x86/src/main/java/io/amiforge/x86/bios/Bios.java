@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  * once; those from 20h up are counted ({@link #unhandledInterrupts()}), except the slave
  * PIC's IRQ vectors 70h-77h.
  *
- * <p>Text the guest prints through INT 10h or COM1 goes to the {@link Console}; every disk read
+ * <p>Bytes the guest sends to COM1 go to the {@link Console}; INT 10h output goes to the text
+ * screen in guest memory ({@link #screen()}); every disk read
  * is recorded ({@link Int13State}); BIOS work is charged to the {@link RunBudget}.
  */
 public final class Bios implements CpuHost {
@@ -36,6 +37,7 @@ public final class Bios implements CpuHost {
     private final Int15System int15;
     private final Int1AClock clock;
     private final IoPorts ports;
+    private final VgaText screen;
     private final BiosService[] services = new BiosService[Cpu.RESET_VECTOR + 1];
     private long unhandledInterrupts;
     private Cpu cpu;
@@ -52,10 +54,11 @@ public final class Bios implements CpuHost {
         this.clock = new Int1AClock(bda);
         Int14Serial serial = new Int14Serial(console, portState);
         this.ports = new IoPorts(portState, serial);
-        Int10Video video = new Int10Video(mem, bda, console, budget);
+        this.screen = new VgaText(mem, bda);
+        Int10Video video = new Int10Video(mem, bda, screen, budget);
         Equipment equipment = new Equipment(bda);
         Int16Keyboard int16 = new Int16Keyboard(keyboard);
-        Bootstrap bootstrap = new Bootstrap(mem, int13, console);
+        Bootstrap bootstrap = new Bootstrap(mem, int13, screen);
 
         bind(0x00, c -> CpuFaults.fault(c, "divide error"));
         bind(0x06, c -> CpuFaults.fault(c, "invalid opcode"));
@@ -86,6 +89,7 @@ public final class Bios implements CpuHost {
     public void install(Cpu cpu) {
         this.cpu = cpu;
         PowerOnSelfTest.run(mem, bda, disk.geometry());
+        screen.clear();
     }
 
     /** Brings the tick count at 0040:006C up to the bound CPU's instruction count. */
@@ -103,8 +107,19 @@ public final class Bios implements CpuHost {
         int13.record(new DiskRead(lba, count, where));
     }
 
+    /** What the guest sent to COM1. */
     public Console console() {
         return console;
+    }
+
+    /** The text screen as guest memory holds it now (INT 10h output and direct writes to 0xB8000). */
+    public Screen screen() {
+        return Screen.capture(mem);
+    }
+
+    /** Prints a BIOS message on the screen, as a BIOS does before or instead of booting. */
+    public void printOnScreen(String text) {
+        screen.print(text);
     }
 
     public DiskDrive disk() {
