@@ -179,7 +179,6 @@ public final class HvmBoot {
             long slice;
             while ((slice = budget.nextSlice(cpu.instructions())) > 0) {
                 why = cpu.run(slice);
-                bios.syncClock();
                 if (why != StopReason.BUDGET || budget.checkClock()) {
                     break;
                 }
@@ -295,6 +294,16 @@ public final class HvmBoot {
         @Override
         public void bios(int vector, Cpu c) {
             bios.bios(vector, c);
+        }
+
+        @Override
+        public long advanceTo(long now) {
+            return bios.advanceTo(now);
+        }
+
+        @Override
+        public int acknowledgeInterrupt() {
+            return bios.acknowledgeInterrupt();
         }
 
         @Override

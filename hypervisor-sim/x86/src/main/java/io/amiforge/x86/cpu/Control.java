@@ -49,6 +49,9 @@ final class Control {
         }
         x.lop = L_NONE;
         farJump(x, ncs, nip);
+        if ((x.flags & IF) != 0) {
+            x.eventSoon();
+        }
     }
 
     static void biosTrap(Exec x) {

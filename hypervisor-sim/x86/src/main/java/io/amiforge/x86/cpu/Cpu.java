@@ -12,8 +12,13 @@ package io.amiforge.x86.cpu;
  * decoded code forget those entries. The execution loop allocates nothing; a fault or a stop
  * unwinds with a pre-allocated stackless signal.
  *
+ * <p>Hardware interrupts come from the {@link CpuHost}: the loop asks it at the instruction
+ * count it named ({@link CpuHost#advanceTo}) and, with IF set, takes the vector it hands over
+ * ({@link CpuHost#acknowledgeInterrupt}); HLT with IF set skips ahead to that count, the wait
+ * counting as instructions (virtual time is the instruction count).
+ *
  * <p>Not emulated: protected mode (setting CR0.PE stops the run with
- * {@link StopReason#PROTECTED_MODE}), hardware interrupts, the trap flag, the FPU (escape
+ * {@link StopReason#PROTECTED_MODE}), the trap flag, the FPU (escape
  * opcodes decode their operand and do nothing), segment-limit faults (a word at offset 0xFFFF
  * wraps within the segment, as on the 8086).
  *
@@ -82,7 +87,8 @@ public final class Cpu {
 
     /** Runs until a stop or until {@code maxInstructions} more instructions have executed. */
     public StopReason run(long maxInstructions) {
-        x.limit = maxInstructions >= Long.MAX_VALUE - s.icount ? Long.MAX_VALUE : s.icount + maxInstructions;
+        x.runLimit = maxInstructions >= Long.MAX_VALUE - s.icount ? Long.MAX_VALUE : s.icount + maxInstructions;
+        x.limit = Math.min(x.runLimit, x.eventAt);
         x.stopReason = null;
         x.stopDetail = null;
         // the loop's operands in locals: they stay in registers across the dispatch calls
@@ -91,11 +97,16 @@ public final class Cpu {
         int[] ce = this.ce, sb = this.sb;
         while (true) {
             try {
-                long limit = x.limit;
-                while (x.icount < limit) {
-                    step(x, decoder, ce, sb);
+                while (true) {
+                    // the limit is re-read: STI, POPF, IRET and OUT may bring the next event forward
+                    while (x.icount < x.limit) {
+                        step(x, decoder, ce, sb);
+                    }
+                    if (x.icount >= x.runLimit) {
+                        return StopReason.BUDGET;
+                    }
+                    x.events();
                 }
-                return StopReason.BUDGET;
             } catch (CpuSignal signal) {
                 if (signal == CpuSignal.STOP) {
                     return x.stopReason;
@@ -109,6 +120,7 @@ public final class Cpu {
      * it raises; returns null, or the reason the instruction stopped the machine.
      */
     public StopReason stepInstruction() {
+        x.runLimit = Long.MAX_VALUE;
         x.limit = Long.MAX_VALUE;
         x.stopReason = null;
         try {

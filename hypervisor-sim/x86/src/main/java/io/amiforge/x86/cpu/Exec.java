@@ -38,8 +38,15 @@ final class Exec extends CpuState {
     int cur, cinf, startIp;
     /** Effective address of the memory operand: segment base and offset. */
     int eaBase, eaOff;
-    /** Instruction count at which the current run ends (REP loops check it). */
+    /**
+     * Instruction count at which the loop leaves {@link #step}s (REP loops check it too): the
+     * earlier of the run's end ({@link #runLimit}) and the next machine event ({@link #eventAt}).
+     */
     long limit;
+    /** Instruction count at which the current run ends. */
+    long runLimit;
+    /** Instruction count at which the timers and interrupt lines are next looked at (0: at once). */
+    long eventAt;
 
     StopReason stopReason;
     String stopDetail;
@@ -215,6 +222,35 @@ final class Exec extends CpuState {
 
     int pop() {
         return o32() == 0 ? pop16() : pop32();
+    }
+
+    // ---- hardware interrupts ----
+
+    /** Looks at the machine's timers and interrupt lines after the next instruction (IF was set, a port written). */
+    void eventSoon() {
+        long at = icount + 1;
+        if (at < eventAt) {
+            eventAt = at;
+        }
+        if (at < limit) {
+            limit = at;
+        }
+    }
+
+    /**
+     * At {@link #eventAt}: brings the machine's timers up to now and, with IF set, delivers the
+     * interrupt its controller hands over (through the IVT, returning to the next instruction).
+     */
+    void events() {
+        long next = host.advanceTo(icount);
+        if ((flags & Cpu.IF) != 0) {
+            int vector = host.acknowledgeInterrupt();
+            if (vector >= 0) {
+                Control.interrupt(this, vector, ip);
+            }
+        }
+        eventAt = next;
+        limit = Math.min(runLimit, next);
     }
 
     // ---- leaving the instruction early ----

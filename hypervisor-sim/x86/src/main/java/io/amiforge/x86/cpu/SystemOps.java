@@ -12,12 +12,35 @@ final class SystemOps {
     private SystemOps() {
     }
 
+    /**
+     * HLT: with IF clear the machine stops for good ({@code halted}); with IF set it waits for
+     * the next interrupt, skipping virtual time (the instruction count) ahead to it, or stops
+     * as {@code halted} when no interrupt source is armed or unmasked.
+     */
     static void hlt(Exec x) {
         if ((x.flags & IF) == 0) {
             x.stop(StopReason.HALTED, "HLT with interrupts disabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp));
         }
-        x.stop(StopReason.HALTED, "HLT with interrupts enabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
-                + " and no interrupt source (waits forever)");
+        long next = x.host.advanceTo(x.icount);
+        int vector = x.host.acknowledgeInterrupt();
+        if (vector >= 0) {
+            Control.interrupt(x, vector, x.ip);
+            x.eventAt = next;
+            x.limit = Math.min(x.runLimit, next);
+            return;
+        }
+        if (next == Long.MAX_VALUE) {
+            x.stop(StopReason.HALTED, "HLT with interrupts enabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
+                    + " and no interrupt source (waits forever)");
+        }
+        if (next >= x.runLimit) { // the wait outlasts the run: halt again when the next run starts
+            x.icount = x.runLimit;
+            x.ip = x.startIp;
+            return;
+        }
+        x.icount = next;
+        x.eventAt = next;
+        x.limit = next;
     }
 
     static String hex4(int v) {
@@ -117,6 +140,7 @@ final class SystemOps {
         } else {
             x.host.out(port, 2 + 2 * x.o32(), x.getReg(1 + x.o32(), EAX));
         }
+        x.eventSoon(); // a timer reprogrammed, a mask or an EOI written: look again
     }
 
     /** MOV r32,CRn (CR0, CR2-CR4; others #UD). */

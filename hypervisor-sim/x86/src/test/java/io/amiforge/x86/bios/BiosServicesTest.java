@@ -115,18 +115,6 @@ class BiosServicesTest {
         assertThat(m.cpu.stopDetail()).contains("keyboard script is empty");
     }
 
-    @Test
-    void clockTicksFollowTheInstructionCount() {
-        Machine m = new Machine(8);
-        m.cpu.setReg16(Cpu.EAX, 0);
-        m.call(0x1A);
-        assertThat(m.cpu.reg16(Cpu.EDX)).isZero();
-        m.cpu.setReg16(Cpu.EAX, 0x0400);
-        m.call(0x1A);
-        assertThat(m.cpu.reg16(Cpu.ECX)).as("century and year in BCD").isEqualTo(0x2020);
-        m.bios.syncClock();
-        assertThat(m.bios.dataArea().ticks()).isZero();
-    }
 
     @Test
     void com1TransmitsToTheConsoleUnlessTheDivisorLatchIsOpen() {
