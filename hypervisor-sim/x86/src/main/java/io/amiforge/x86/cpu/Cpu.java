@@ -75,6 +75,24 @@ public final class Cpu {
         dc.clear();
     }
 
+    /**
+     * Whether setting CR0.PE enters protected mode (true) or stops the run with
+     * {@link StopReason#PROTECTED_MODE} (false, the default).
+     */
+    public void setProtectedMode(boolean execute) {
+        x.protectedMode = execute;
+    }
+
+    /** Whether the CPU is in protected mode (CR0.PE). */
+    public boolean protectedMode() {
+        return s.pe;
+    }
+
+    /** EIP (all 32 bits; {@link #ip()} is the same register). */
+    public int eip() {
+        return s.ip;
+    }
+
     /** Opens or closes the A20 gate. */
     public void setA20(boolean on) {
         x.mem.setA20(on);
@@ -88,7 +106,7 @@ public final class Cpu {
     /** Runs until a stop or until {@code maxInstructions} more instructions have executed. */
     public StopReason run(long maxInstructions) {
         x.runLimit = maxInstructions >= Long.MAX_VALUE - s.icount ? Long.MAX_VALUE : s.icount + maxInstructions;
-        x.limit = Math.min(x.runLimit, x.eventAt);
+        x.limit = x.halted ? x.icount : Math.min(x.runLimit, x.eventAt);
         x.stopReason = null;
         x.stopDetail = null;
         // the loop's operands in locals: they stay in registers across the dispatch calls
@@ -183,8 +201,10 @@ public final class Cpu {
         return s.ip;
     }
 
+    /** Sets IP (EIP in a 32-bit code segment); a CPU halted waiting for an interrupt resumes there. */
     public void setIp(int v) {
-        s.ip = v & 0xFFFF;
+        s.ip = v & s.ipMask;
+        x.halted = false;
     }
 
     /** EFLAGS with the arithmetic flags computed. */
@@ -234,7 +254,7 @@ public final class Cpu {
 
     /** Reads guest memory at segment base + offset as the CPU would (A20 applies). */
     public int readLinear8(int linear) {
-        return x.ram[linear & x.a20] & 0xFF;
+        return Bus.rd8(x, 0, linear);
     }
 
     /** Delivers interrupt {@code vec} through the IVT with return address {@code retIp}. */
@@ -251,14 +271,14 @@ public final class Cpu {
         int ip0 = x.ip;
         int phys = (sb[CS] + ip0) & x.a20;
         int slot = (phys & (DecodeCache.SIZE - 1)) << 3;
-        if (ce[slot] != phys) {
+        if (ce[slot] != (phys | x.codeTag)) {
             slot = decoder.decode(phys, slot, ip0);
         }
         int inf = ce[slot + 1];
         x.cur = slot;
         x.cinf = inf;
         x.startIp = ip0;
-        x.ip = (ip0 + ((inf >>> 10) & 0xF)) & 0xFFFF;
+        x.ip = (ip0 + ((inf >>> 10) & 0xF)) & x.ipMask;
         x.icount++;
         int op = inf & 0x3FF;
         if ((inf & (1 << 21)) != 0) {
@@ -268,8 +288,8 @@ public final class Cpu {
                 x.eaOff = ce[slot + 2];
             } else {
                 x.ea();
-                if ((x.eaOff & 0xFFFF0000) != 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
-                    x.fault(13);
+                if (Integer.compareUnsigned(x.eaOff, x.eaLim) > 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
+                    x.fault(x.eaSeg == SS ? 12 : 13); // beyond the segment's limit (64 KiB in real mode)
                 }
             }
         }

@@ -29,6 +29,14 @@ public interface CpuHost {
     }
 
     /**
+     * The CPU is about to decode 32-bit protected-mode code at physical address {@code phys}
+     * (once per decode of that address, not per execution): where a loader enters a Linux
+     * kernel through the 32-bit boot protocol (ESI pointing at boot_params).
+     */
+    default void codeEntry32(int phys, Cpu cpu) {
+    }
+
+    /**
      * Brings the machine's timers up to virtual time {@code now} (the CPU's instruction count),
      * raising the interrupt requests that came due; returns the instruction count at which the
      * next one will ({@link Long#MAX_VALUE}: none scheduled). The CPU calls it at that count, and
