@@ -9,9 +9,11 @@ import io.amiforge.testkit.Processes;
 import io.amiforge.x86.bios.DiskRead;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -168,6 +170,60 @@ class RealBootCodeTest {
         int sectors = (coreBytes.length + 511) / 512;
         assertThat(r.diskReads().stream().mapToLong(DiskRead::sectors).sum() - 1)
                 .as("boot.img + diskboot.img read all of core.img").isEqualTo(sectors);
+    }
+
+    /** An image as grub-install leaves it: boot.img, core.img at LBA 1, an ext2 partition 1 with {@code files}. */
+    Path grubDisk(String name, Map<String, byte[]> files, String... modules) throws Exception {
+        Path core = tmp.resolve(name + "-core.img");
+        List<String> mk = new java.util.ArrayList<>(List.of(Interop.tool("grub-mkimage").toString(), "-O", "i386-pc",
+                "-d", GRUB_DIR.toString(), "-o", core.toString(), "-p", "(hd0,msdos1)/boot/grub"));
+        mk.addAll(List.of(modules));
+        Processes.run(mk).orFail();
+        byte[] coreBytes = Files.readAllBytes(core);
+        for (int i = 0; i < 8; i++) {
+            coreBytes[0x1F4 + i] = (byte) (i == 0 ? 2 : 0);
+        }
+        Path root = tmp.resolve(name + "-root");
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+            Path p = root.resolve(f.getKey());
+            Files.createDirectories(p.getParent());
+            Files.write(p, f.getValue());
+        }
+        Path fs = tmp.resolve(name + "-fs.img");
+        Processes.run(List.of(Interop.tool("mke2fs").toString(), "-q", "-F", "-t", "ext2", "-b", "1024", "-d",
+                root.toString(), fs.toString(), "4096")).orFail();
+        Path img = partitionedImage(name, true);
+        installBootImg(img, Files.readAllBytes(Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img")));
+        writeAt(img, 512, coreBytes, coreBytes.length);
+        byte[] fsBytes = Files.readAllBytes(fs);
+        writeAt(img, 2048L * 512, fsBytes, fsBytes.length);
+        return img;
+    }
+
+    static BootReport bootProtected(Path img) {
+        try (FileBlockDevice d = FileBlockDevice.open(img, true)) {
+            return HvmBoot.boot(d, HvmBoot.Options.defaults().withProtectedMode(true).withMaxInstructions(400_000_000)
+                    .withTimeLimit(java.time.Duration.ofSeconds(120)));
+        }
+    }
+
+    @Test
+    void realGrub2ReadsGrubCfgFromExt2RunsItsMenuAndHandsOffThroughThe32BitEntry() throws Exception {
+        String cfg = """
+                set timeout=1
+                menuentry 'amiforge tiny' {
+                    linux /boot/vmlinuz console=ttyS0 root=/dev/sda1 from=grub
+                }
+                """;
+        Path img = grubDisk("grubcfg", Map.of("boot/grub/grub.cfg", cfg.getBytes(StandardCharsets.US_ASCII),
+                "boot/vmlinuz", TinyKernel.bzImage()), "biosdisk", "part_msdos", "ext2", "normal", "linux", "configfile");
+        BootReport r = bootProtected(img);
+        assertThat(r.result()).as(r.error() + "\n" + r.screen() + "\n" + r.stages()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
+        assertThat(r.screen().text()).as("GRUB's menu timed out and booted the default entry").contains("Booting `amiforge tiny'");
+        assertThat(r.kernel().cmdline()).isEqualTo("BOOT_IMAGE=/boot/vmlinuz console=ttyS0 root=/dev/sda1 from=grub");
+        assertThat(r.kernel().attributes()).containsEntry("bootProtocol", "2.10").containsEntry("code32Start", "0x100000");
+        assertThat((String) r.details().get("entry")).startsWith("32-bit boot protocol");
+        assertThat(r.stages()).extracting(BootReport.Stage::name).contains("kernel hand-off");
     }
 
     /** As grub-bios-setup: boot.img's code, the disk's own partition table, kernel sector = LBA 1. */
