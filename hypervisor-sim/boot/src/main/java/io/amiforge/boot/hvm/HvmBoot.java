@@ -75,7 +75,7 @@ public final class HvmBoot {
         }
 
         public static Options defaults() {
-            return new Options(DEFAULT_MAX_INSTRUCTIONS, "", false, DEFAULT_MEMORY, DEFAULT_TIME_LIMIT, false);
+            return new Options(DEFAULT_MAX_INSTRUCTIONS, "", false, DEFAULT_MEMORY, DEFAULT_TIME_LIMIT, true);
         }
 
         public Options withMaxInstructions(long n) {
@@ -331,10 +331,9 @@ public final class HvmBoot {
             details.put("entry", "32-bit boot protocol at 0x%X".formatted(phys));
             stages.add(new BootReport.Stage("kernel hand-off", ("32-bit entry at 0x%X, boot_params at 0x%X, Linux boot"
                     + " protocol %s, cmdline '%s'").formatted(phys, params, h.protocolString(), h.cmdline())));
-            if (!options.followKernel()) {
-                c.stop(StopReason.KERNEL_HANDOFF, "jump to the kernel's 32-bit entry at 0x%X (boot_params at 0x%X)"
-                        .formatted(phys, params));
-            }
+            // the kernel's 32-bit code sets up paging (and long mode), which is not emulated: stop here
+            c.stop(StopReason.KERNEL_HANDOFF, "jump to the kernel's 32-bit entry at 0x%X (boot_params at 0x%X)"
+                    .formatted(phys, params));
         }
 
         @Override

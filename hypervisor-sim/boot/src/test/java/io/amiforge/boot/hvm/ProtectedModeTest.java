@@ -67,7 +67,7 @@ class ProtectedModeTest {
 
     @Test
     void withoutProtectedModeTheSameProgramStopsAtCr0Pe() throws Exception {
-        BootReport r = HvmBoot.boot(disk(resourceProgram("pmode")));
+        BootReport r = HvmBoot.boot(disk(resourceProgram("pmode")), HvmBoot.Options.defaults().withProtectedMode(false));
         assertThat(r.result()).isEqualTo(BootReport.Result.PROTECTED_MODE);
         assertThat(r.console()).isEmpty();
     }

@@ -71,7 +71,8 @@ class RealBootCodeTest {
 
     static BootReport boot(Path img) {
         try (FileBlockDevice d = FileBlockDevice.open(img, true)) {
-            return HvmBoot.boot(d, HvmBoot.Options.defaults().withMaxInstructions(50_000_000));
+            return HvmBoot.boot(d, HvmBoot.Options.defaults().withMaxInstructions(50_000_000)
+                    .withTimeLimit(java.time.Duration.ofSeconds(120)));
         }
     }
 
@@ -148,7 +149,7 @@ class RealBootCodeTest {
     }
 
     @Test
-    void grubCoreImgFromGrubMkimageRunsUntilItEntersProtectedMode() throws Exception {
+    void grubCoreImgWithoutItsFilesystemEndsAtTheRescuePrompt() throws Exception {
         Path mkimage = Interop.tool("grub-mkimage");
         Path bootImg = Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img");
         Path core = tmp.resolve("core.img");
@@ -165,10 +166,11 @@ class RealBootCodeTest {
         installBootImg(img, Files.readAllBytes(bootImg));
         writeAt(img, 512, coreBytes, coreBytes.length);
         BootReport r = boot(img);
-        assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.PROTECTED_MODE);
-        assertThat(r.screen().text()).startsWith("GRUB ");
+        assertThat(r.result()).as("polling INT 16h for a key at its prompt").isEqualTo(BootReport.Result.BUDGET_EXHAUSTED);
+        assertThat(r.screen().text()).as("the partition holds no filesystem: GRUB says so in protected mode")
+                .startsWith("GRUB loading.").contains("Welcome to GRUB!", "error: unknown filesystem.", "grub rescue>");
         int sectors = (coreBytes.length + 511) / 512;
-        assertThat(r.diskReads().stream().mapToLong(DiskRead::sectors).sum() - 1)
+        assertThat(r.diskReads().stream().filter(d -> d.lba() >= 1 && d.lba() <= sectors).mapToLong(DiskRead::sectors).sum())
                 .as("boot.img + diskboot.img read all of core.img").isEqualTo(sectors);
     }
 
