@@ -1,11 +1,15 @@
 package io.amiforge.x86.cpu;
 
 /**
- * An Intel 80386 in real mode: 16-bit default operand and address size with the 0x66/0x67
- * prefixes, 32-bit registers and SIB addressing, segment overrides including FS/GS, REP
- * prefixes, exact arithmetic flags (computed lazily from the last result), the integer
- * instruction set a boot loader or kernel setup uses, and faults delivered through the IVT
- * (divide error INT 0, invalid opcode INT 6 with the bytes and CS:IP kept for the report).
+ * An Intel 80386 in real and protected mode: 16- or 32-bit default operand and address size
+ * (CS.D) with the 0x66/0x67 prefixes, 32-bit registers and SIB addressing, segment overrides
+ * including FS/GS, REP prefixes, exact arithmetic flags (computed lazily from the last
+ * result), the integer instruction set a boot loader or kernel setup uses, and faults
+ * delivered through the IVT in real mode (divide error INT 0, invalid opcode INT 6 with the
+ * bytes and CS:IP kept for the report) or the IDT in protected mode. Protected mode
+ * ({@link #setProtectedMode}) runs at CPL 0 with descriptor caches, GDT/LDT segment loads
+ * with their checks, 16- and 32-bit code and stack segments and IDT gates; without it,
+ * setting CR0.PE stops the run with {@link StopReason#PROTECTED_MODE}.
  *
  * <p>Decode once, execute many: each instruction is decoded on first execution into the
  * {@link DecodeCache} under its physical address; writes into a 128-byte chunk that holds
@@ -17,10 +21,10 @@ package io.amiforge.x86.cpu;
  * ({@link CpuHost#acknowledgeInterrupt}); HLT with IF set skips ahead to that count, the wait
  * counting as instructions (virtual time is the instruction count).
  *
- * <p>Not emulated: protected mode (setting CR0.PE stops the run with
- * {@link StopReason#PROTECTED_MODE}), the trap flag, the FPU (escape
- * opcodes decode their operand and do nothing), segment-limit faults (a word at offset 0xFFFF
- * wraps within the segment, as on the 8086).
+ * <p>Not emulated: paging (setting CR0.PG stops the run as failed), privilege levels, task
+ * switches, V86 and long mode, the trap flag, the FPU (escape opcodes decode their operand
+ * and do nothing); in real mode with 16-bit addressing a word at offset 0xFFFF wraps within
+ * the segment, as on the 8086.
  *
  * <p>The parts: {@link CpuState} (registers, segments, lazy flags), {@link Decoder} (prefixes,
  * ModR/M, immediates into the {@link DecodeCache}), {@link Bus} (segmented memory access),
