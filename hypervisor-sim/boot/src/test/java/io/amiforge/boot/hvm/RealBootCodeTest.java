@@ -228,6 +228,27 @@ class RealBootCodeTest {
         assertThat(r.stages()).extracting(BootReport.Stage::name).contains("kernel hand-off");
     }
 
+    @Test
+    void realGrub2WithAMissingKernelShowsItsOwnErrorAndNeverHandsOff() throws Exception {
+        String cfg = """
+                set timeout=0
+                menuentry 'gone' {
+                    linux /boot/missing root=/dev/sda1
+                }
+                """;
+        Path img = grubDisk("grubmissing", Map.of("boot/grub/grub.cfg", cfg.getBytes(StandardCharsets.US_ASCII)),
+                "biosdisk", "part_msdos", "ext2", "normal", "linux", "configfile");
+        BootReport r;
+        try (FileBlockDevice d = FileBlockDevice.open(img, true)) {
+            r = HvmBoot.boot(d, HvmBoot.Options.defaults().withMaxInstructions(100_000_000)
+                    .withTimeLimit(java.time.Duration.ofSeconds(120)));
+        }
+        assertThat(r.screen().text()).as(r.result() + " " + r.error()).contains("error: file `/boot/missing' not found.");
+        assertThat(r.result()).as("GRUB waits for a key after the failed entry")
+                .isIn(BootReport.Result.HALTED, BootReport.Result.BUDGET_EXHAUSTED);
+        assertThat(r.kernel()).isNull();
+    }
+
     /** As grub-bios-setup: boot.img's code, the disk's own partition table, kernel sector = LBA 1. */
     static void installBootImg(Path img, byte[] bootImg) throws IOException {
         byte[] s0 = new byte[512];
