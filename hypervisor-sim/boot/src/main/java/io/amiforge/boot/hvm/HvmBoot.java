@@ -323,8 +323,13 @@ public final class HvmBoot {
             }
             entered32 = true;
             SetupHeader h = SetupHeader.read(mem, params);
-            if (kernel == null || kernel.kernelVersion() == null) {
-                kernel = h;
+            if (kernel == null) {
+                // the 32-bit protocol never loads the setup code that holds the version string: look on the disk
+                int syssize = mem.read32(params + 0x1F4);
+                kernel = h.withKernelVersion(KernelVersionOnDisk.find(drive, bios.diskReads(), h.setupSectors(), syssize,
+                        h.protocol()));
+            } else if (kernel.kernelVersion() != null) {
+                kernel = h.withKernelVersion(kernel.kernelVersion());
             }
             details.put("bootParams", "0x%X".formatted(params));
             details.put("e820", kernelE820(params));

@@ -223,6 +223,7 @@ class RealBootCodeTest {
         assertThat(r.result()).as(r.error() + "\n" + r.screen() + "\n" + r.stages()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
         assertThat(r.screen().text()).as("GRUB's menu timed out and booted the default entry").contains("Booting `amiforge tiny'");
         assertThat(r.kernel().cmdline()).isEqualTo("BOOT_IMAGE=/boot/vmlinuz console=ttyS0 root=/dev/sda1 from=grub");
+        assertThat(r.kernel().version()).as("read from the kernel file's sectors GRUB read").startsWith("amiforge-tiny 1.0");
         assertThat(r.kernel().attributes()).containsEntry("bootProtocol", "2.10").containsEntry("code32Start", "0x100000");
         assertThat((String) r.details().get("entry")).startsWith("32-bit boot protocol");
         assertThat(r.stages()).extracting(BootReport.Stage::name).contains("kernel hand-off");
