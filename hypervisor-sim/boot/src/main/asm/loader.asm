@@ -335,15 +335,30 @@ fail:
         hlt
         jmp .halt
 
+; every message goes to the screen (INT 10h teletype) and to COM1, as a serial console shows it
 print:
         lodsb
         or al, al
         jz .done
+        call serial_putc
         mov ah, 0x0e
         mov bx, 0x0007
         int 0x10
         jmp print
 .done:
+        ret
+
+serial_putc:                    ; AL to COM1 once its transmitter holding register is empty
+        push dx
+        push ax
+        mov dx, 0x3fd
+.wait:  in al, dx
+        test al, 0x20
+        jz .wait
+        pop ax
+        mov dx, 0x3f8
+        out dx, al
+        pop dx
         ret
 
 msg_hello:     db "amiforge loader", 13, 10, 0

@@ -204,12 +204,22 @@ print:
         jmp print
 .done:  ret
 
-putc:
+putc:                           ; AL to the screen (INT 10h) and to COM1, like console=ttyS0
         push ax
         push bx
+        push dx
+        push ax
+        mov dx, 0x3fd
+.wait:  in al, dx
+        test al, 0x20
+        jz .wait
+        pop ax
+        mov dx, 0x3f8
+        out dx, al
         mov ah, 0x0e
         mov bx, 0x0007
         int 0x10
+        pop dx
         pop bx
         pop ax
         ret

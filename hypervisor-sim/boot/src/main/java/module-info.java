@@ -8,6 +8,7 @@ module io.amiforge.boot {
     requires org.apache.commons.compress;
     requires org.tukaani.xz;
     requires com.github.luben.zstd_jni;
+    requires java.desktop;
 
     exports io.amiforge.boot;
     exports io.amiforge.boot.hvm;

@@ -4,6 +4,8 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.boot.BootReport;
 import io.amiforge.boot.hvm.HvmBoot;
+import io.amiforge.boot.hvm.ScreenImage;
+import io.amiforge.boot.hvm.TextFont;
 import io.amiforge.boot.image.ImageBooter;
 import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cli.common.ImageOptions;
@@ -20,8 +22,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code amiforge boot IMAGE --virtualization hvm|pv [--max-instructions N]} (old spelling {@code --mode}): boots a disk image in the
- * simulator and prints the boot report. Exit 0 when the boot reached a goal (kernel-handoff,
+ * {@code amiforge boot IMAGE --virtualization hvm|pv [--max-instructions N] [--screenshot FILE.png]} (old
+ * spelling {@code --mode}): boots a disk image in the simulator and prints the boot report (HVM: with
+ * the VGA text screen, which {@code --screenshot} also renders as a PNG). Exit 0 when the boot reached a goal (kernel-handoff,
  * halted, protected-mode), 1 when it did not (budget-exhausted, failed).
  */
 @Command(name = "boot", description = {"Simulates booting a disk image (hvm: BIOS + MBR; pv: PV-GRUB) and reports what happened.",
@@ -67,6 +70,9 @@ public final class BootCommand extends CommandBase {
             description = {"Keep running a Linux kernel's real-mode setup after the hand-off.", "Example: --follow-kernel"})
     boolean followKernel;
 
+    @Option(names = "--screenshot", paramLabel = "FILE.png", description = {"HVM: write the final VGA text screen as a PNG.", "Example: --screenshot screen.png"})
+    Path screenshot;
+
     @Override
     protected int execute() {
         if (mode == null) {
@@ -79,6 +85,10 @@ public final class BootCommand extends CommandBase {
         if (!mode.equals("hvm") && !mode.equals("pv")) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
                     "--virtualization must be hvm or pv, was '" + mode + "'");
+        }
+        if (screenshot != null && !mode.equals("hvm")) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--screenshot needs --mode hvm (a PV guest has no VGA screen)");
         }
         if (maxInstructions < 1) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
@@ -93,6 +103,9 @@ public final class BootCommand extends CommandBase {
                 report = ImageBooter.hvm(disk, HvmBoot.Options.defaults().withMaxInstructions(maxInstructions)
                         .withKeyboard(script).withFollowKernel(followKernel));
             }
+        }
+        if (screenshot != null && report.screen() != null) {
+            new ScreenImage(TextFont.generate()).writePng(report.screen(), screenshot);
         }
         print(toJson(report), toText(report));
         return switch (report.result()) {
@@ -115,6 +128,9 @@ public final class BootCommand extends CommandBase {
         }
         m.put("stages", stages);
         m.put("console", r.console());
+        if (r.screen() != null) {
+            m.put("screen", r.screen().rows());
+        }
         if (r.kernel() == null) {
             m.put("kernel", null);
         } else {
@@ -160,6 +176,10 @@ public final class BootCommand extends CommandBase {
             b.append("boot protocol: ").append(r.kernel().attributes().get("bootProtocol")).append('\n');
         }
         b.append("console:\n").append(r.console());
+        if (r.screen() != null) {
+            b.append(r.console().isEmpty() || r.console().endsWith("\n") ? "" : "\n").append("screen:\n")
+                    .append(r.screen().text()).append('\n');
+        }
         return b.toString();
     }
 }

@@ -65,6 +65,30 @@ class BootCommandTest {
     }
 
     @Test
+    void hvmScreenIsInTheReportAndRenderedAsPng() throws Exception {
+        Path png = tmp.resolve("shot.png");
+        Run r = run("boot", tinyKernelImage().toString(), "--mode", "hvm", "--json", "--screenshot", png.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("screen")).hasSize(25);
+        assertThat(j.get("screen").get(0).asText()).isEqualTo("amiforge loader");
+        java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(png.toFile());
+        assertThat(img.getWidth()).isEqualTo(640);
+        assertThat(img.getHeight()).isEqualTo(400);
+        boolean lit = false;
+        for (int y = 0; y < 16 && !lit; y++) {
+            for (int x = 0; x < 8 && !lit; x++) {
+                lit = (img.getRGB(x, y) & 0xFFFFFF) == 0xAAAAAA;
+            }
+        }
+        assertThat(lit).as("the first row's 'a' is drawn in light grey").isTrue();
+
+        Run pv = run("boot", tinyKernelImage().toString(), "--mode", "pv", "--screenshot", png.toString());
+        assertThat(pv.exit()).isEqualTo(2);
+        assertThat(pv.err()).contains("--screenshot needs --mode hvm");
+    }
+
+    @Test
     void exhaustedBudgetExitsOne() throws Exception {
         Run r = run("boot", tinyKernelImage().toString(), "--mode", "hvm", "--max-instructions", "1000");
         assertThat(r.exit()).isEqualTo(1);

@@ -1,15 +1,18 @@
 package io.amiforge.boot;
 
 import io.amiforge.x86.bios.DiskRead;
+import io.amiforge.x86.bios.Screen;
 import java.util.List;
 import java.util.Map;
 
 /**
  * What one simulated boot did, as {@code amiforge boot --json} prints it: the mode ({@code hvm}
- * or {@code pv}), the result, the stages passed in order, the console text the guest printed,
- * the kernel it reached (if any), the instruction count (0 for PV), every disk read, and the
- * error that stopped it (null unless the result is {@code failed} or the boot stopped early
- * for a reason worth naming). A guest failure is always a report, never a host exception.
+ * or {@code pv}), the result, the stages passed in order, the console (for HVM the bytes the
+ * guest sent to COM1, as EC2's console output; for PV the Xen console), the kernel it reached
+ * (if any), the instruction count (0 for PV), every disk read, the error that stopped it (null
+ * unless the result is {@code failed} or the boot stopped early for a reason worth naming),
+ * details, and the VGA text screen at the end ({@code screen}: HVM only, null for PV, as EC2's
+ * console screenshot). A guest failure is always a report, never a host exception.
  */
 public record BootReport(
         String mode,
@@ -20,12 +23,19 @@ public record BootReport(
         long instructions,
         List<DiskRead> diskReads,
         String error,
-        Map<String, Object> details) {
+        Map<String, Object> details,
+        Screen screen) {
 
     public BootReport {
         stages = List.copyOf(stages);
         diskReads = List.copyOf(diskReads);
         details = details == null ? Map.of() : Map.copyOf(details);
+    }
+
+    /** A report without a screen (PV boots, which have none). */
+    public BootReport(String mode, Result result, List<Stage> stages, String console, Kernel kernel, long instructions,
+            List<DiskRead> diskReads, String error, Map<String, Object> details) {
+        this(mode, result, stages, console, kernel, instructions, diskReads, error, details, null);
     }
 
     /** How a boot ended; {@link #wireName()} is the contract's spelling. */

@@ -50,9 +50,11 @@ public final class HvmBoot {
      * @param followKernel    keep executing a foreign kernel's setup code after the hand-off
      * @param memoryBytes     guest memory (1 MiB + 64 KiB to 4 GiB)
      * @param timeLimit       wall-clock limit of the run (positive)
+     * @param protectedMode   execute protected mode (segments through the GDT, interrupts through the
+     *                        IDT) instead of stopping at CR0.PE with {@code protected-mode}
      */
     public record Options(long maxInstructions, String keyboard, boolean followKernel, long memoryBytes,
-            Duration timeLimit) {
+            Duration timeLimit, boolean protectedMode) {
 
         public static final long DEFAULT_MAX_INSTRUCTIONS = 500_000_000L;
         public static final long DEFAULT_MEMORY = 256L << 20;
@@ -73,27 +75,31 @@ public final class HvmBoot {
         }
 
         public static Options defaults() {
-            return new Options(DEFAULT_MAX_INSTRUCTIONS, "", false, DEFAULT_MEMORY, DEFAULT_TIME_LIMIT);
+            return new Options(DEFAULT_MAX_INSTRUCTIONS, "", false, DEFAULT_MEMORY, DEFAULT_TIME_LIMIT, true);
         }
 
         public Options withMaxInstructions(long n) {
-            return new Options(n, keyboard, followKernel, memoryBytes, timeLimit);
+            return new Options(n, keyboard, followKernel, memoryBytes, timeLimit, protectedMode);
         }
 
         public Options withKeyboard(String keys) {
-            return new Options(maxInstructions, keys, followKernel, memoryBytes, timeLimit);
+            return new Options(maxInstructions, keys, followKernel, memoryBytes, timeLimit, protectedMode);
         }
 
         public Options withFollowKernel(boolean follow) {
-            return new Options(maxInstructions, keyboard, follow, memoryBytes, timeLimit);
+            return new Options(maxInstructions, keyboard, follow, memoryBytes, timeLimit, protectedMode);
         }
 
         public Options withMemoryBytes(long bytes) {
-            return new Options(maxInstructions, keyboard, followKernel, bytes, timeLimit);
+            return new Options(maxInstructions, keyboard, followKernel, bytes, timeLimit, protectedMode);
         }
 
         public Options withTimeLimit(Duration limit) {
-            return new Options(maxInstructions, keyboard, followKernel, memoryBytes, limit);
+            return new Options(maxInstructions, keyboard, followKernel, memoryBytes, limit, protectedMode);
+        }
+
+        public Options withProtectedMode(boolean execute) {
+            return new Options(maxInstructions, keyboard, followKernel, memoryBytes, timeLimit, execute);
         }
     }
 
@@ -127,7 +133,7 @@ public final class HvmBoot {
         private final List<BootReport.Stage> stages = new ArrayList<>();
         private final Map<String, Object> details = new LinkedHashMap<>();
         private SetupHeader kernel;
-        private boolean vbrSeen, loaderSeen;
+        private boolean vbrSeen, loaderSeen, entered32;
 
         Run(BlockDevice disk, Options options) {
             this.options = options;
@@ -136,6 +142,7 @@ public final class HvmBoot {
             this.budget = new RunBudget(options.maxInstructions(), options.timeLimit());
             this.bios = new Bios(mem, drive, new Keyboard(options.keyboard()), console, budget);
             this.cpu = new Cpu(mem, this);
+            cpu.setProtectedMode(options.protectedMode());
         }
 
         BootReport boot() {
@@ -146,13 +153,13 @@ public final class HvmBoot {
                             g.sectorsPerTrack())));
             byte[] mbr = new byte[512];
             if (!drive.read(0, mbr)) {
-                console.print("No bootable device.\n");
+                bios.printOnScreen("No bootable device.\n");
                 return report(BootReport.Result.FAILED, "disk '" + drive.name() + "' is smaller than one sector ("
                         + drive.sectors() * 512 + " bytes usable); expected a 512-byte master boot record at LBA 0");
             }
             int sig = (mbr[510] & 0xFF) | (mbr[511] & 0xFF) << 8;
             if (sig != 0xAA55) {
-                console.print("No bootable device.\n");
+                bios.printOnScreen("No bootable device.\n");
                 return report(BootReport.Result.FAILED, "LBA 0 of '%s' has boot signature 0x%04X at offset 510; expected 0xAA55"
                         .formatted(drive.name(), sig));
             }
@@ -179,7 +186,6 @@ public final class HvmBoot {
             long slice;
             while ((slice = budget.nextSlice(cpu.instructions())) > 0) {
                 why = cpu.run(slice);
-                bios.syncClock();
                 if (why != StopReason.BUDGET || budget.checkClock()) {
                     break;
                 }
@@ -277,7 +283,7 @@ public final class HvmBoot {
                 details.put("unhandledInterrupts", bios.unhandledInterrupts());
             }
             return new BootReport("hvm", result, stages, console.text(), k, cpu.instructions(), bios.diskReads(), error,
-                    details);
+                    details, bios.screen());
         }
 
         // ---- CpuHost: delegate to the BIOS, watch for the kernel hand-off ----
@@ -295,6 +301,44 @@ public final class HvmBoot {
         @Override
         public void bios(int vector, Cpu c) {
             bios.bios(vector, c);
+        }
+
+        @Override
+        public long advanceTo(long now) {
+            return bios.advanceTo(now);
+        }
+
+        @Override
+        public int acknowledgeInterrupt() {
+            return bios.acknowledgeInterrupt();
+        }
+
+        // the 32-bit boot protocol: a jump to code32_start with ESI at boot_params (GRUB's linux)
+        @Override
+        public void codeEntry32(int phys, Cpu c) {
+            long params = c.reg32(Cpu.ESI) & 0xFFFFFFFFL;
+            if (params + 0x1000 > mem.size() || mem.read32(params + SetupHeader.MAGIC_OFFSET) != 0x53726448
+                    || (mem.read32(params + 0x214) & 0xFFFFFFFFL) != (phys & 0xFFFFFFFFL) || entered32) {
+                return;
+            }
+            entered32 = true;
+            SetupHeader h = SetupHeader.read(mem, params);
+            if (kernel == null) {
+                // the 32-bit protocol never loads the setup code that holds the version string: look on the disk
+                int syssize = mem.read32(params + 0x1F4);
+                kernel = h.withKernelVersion(KernelVersionOnDisk.find(drive, bios.diskReads(), h.setupSectors(), syssize,
+                        h.protocol()));
+            } else if (kernel.kernelVersion() != null) {
+                kernel = h.withKernelVersion(kernel.kernelVersion());
+            }
+            details.put("bootParams", "0x%X".formatted(params));
+            details.put("e820", kernelE820(params));
+            details.put("entry", "32-bit boot protocol at 0x%X".formatted(phys));
+            stages.add(new BootReport.Stage("kernel hand-off", ("32-bit entry at 0x%X, boot_params at 0x%X, Linux boot"
+                    + " protocol %s, cmdline '%s'").formatted(phys, params, h.protocolString(), h.cmdline())));
+            // the kernel's 32-bit code sets up paging (and long mode), which is not emulated: stop here
+            c.stop(StopReason.KERNEL_HANDOFF, "jump to the kernel's 32-bit entry at 0x%X (boot_params at 0x%X)"
+                    .formatted(phys, params));
         }
 
         @Override

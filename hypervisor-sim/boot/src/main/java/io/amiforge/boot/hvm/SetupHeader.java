@@ -44,6 +44,12 @@ public record SetupHeader(
                 mem.read32(base + 0x214) & 0xFFFFFFFFL);
     }
 
+    /** This header with {@code version} as the kernel version string. */
+    SetupHeader withKernelVersion(String version) {
+        return new SetupHeader(base, protocol, version, cmdline, setupSectors, loadflags, typeOfLoader, cmdLinePtr,
+                ramdiskImage, ramdiskSize, heapEndPtr, code32Start);
+    }
+
     /** "2.15" style. */
     public String protocolString() {
         return (protocol >>> 8) + "." + String.format("%02d", protocol & 0xFF);

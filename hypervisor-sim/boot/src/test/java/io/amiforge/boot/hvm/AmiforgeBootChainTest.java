@@ -76,6 +76,8 @@ class AmiforgeBootChainTest {
                 .contains("BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable")
                 .contains("BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] usable")
                 .endsWith("amiforge tiny kernel: halting\n");
+        assertThat(r.screen().text()).as("the loader and the tiny kernel print on the screen and on COM1")
+                .contains("amiforge loader", "amiforge tiny kernel: real-mode setup running", "amiforge tiny kernel: halting");
         assertThat(r.kernel().version()).startsWith("amiforge-tiny 1.0");
         assertThat(r.kernel().cmdline()).isEqualTo(CMDLINE);
         assertThat(r.kernel().attributes()).containsEntry("bootProtocol", "2.10").containsEntry("typeOfLoader", 0xFF);

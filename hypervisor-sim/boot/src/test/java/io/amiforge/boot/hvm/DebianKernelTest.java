@@ -76,15 +76,20 @@ class DebianKernelTest {
 
     @Test
     @SuppressWarnings("unchecked")
-    void debianKernelSetupRunsUntilProtectedModeAndCollectsTheE820Map() throws IOException {
+    void debianKernelSetupRunsThroughProtectedModeToThe32BitEntryWithTheE820Map() throws IOException {
         byte[] kernel = Files.readAllBytes(vmlinuz);
         // without console=ttyS0: the setup code would echo every character to COM1 as well
         BootReport r = HvmBoot.boot(diskWithKernel(kernel, "root=/dev/xvda1 ro"),
                 HvmBoot.Options.defaults().withFollowKernel(true));
         assertThat(r.result()).as(r.error() + "\n" + r.console() + "\n" + r.details())
-                .isEqualTo(BootReport.Result.PROTECTED_MODE);
+                .isEqualTo(BootReport.Result.KERNEL_HANDOFF);
+        assertThat((String) r.details().get("entry")).as("the setup code's own jump to code32_start")
+                .startsWith("32-bit boot protocol at 0x100000");
+        assertThat(r.kernel().version()).as("known from the real-mode entry").contains("Debian");
         // the kernel's own setup code printed through INT 10h (arch/x86/boot/edd.c)
-        assertThat(r.console()).contains("Probing EDD (edd=off to disable)... ok");
+        assertThat(r.screen().text()).contains("Probing EDD (edd=off to disable)... ok");
+        assertThat(r.console()).as("no console=ttyS0: only the loader wrote to the serial port")
+                .doesNotContain("Probing EDD");
         List<Map<String, Object>> e820 = (List<Map<String, Object>>) r.details().get("e820");
         assertThat(e820).hasSize(4);
         assertThat(e820.get(0)).containsEntry("base", "0x0").containsEntry("length", "0x9FC00").containsEntry("type", 1);

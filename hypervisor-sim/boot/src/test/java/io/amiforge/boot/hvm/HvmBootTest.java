@@ -37,7 +37,8 @@ class HvmBootTest {
         MemoryBlockDevice d = disk(8);
         BootReport r = HvmBoot.boot(d);
         assertThat(r.result()).isEqualTo(BootReport.Result.FAILED);
-        assertThat(r.console()).contains("No bootable device");
+        assertThat(r.screen().text()).contains("No bootable device");
+        assertThat(r.console()).as("BIOS messages are on the screen only").isEmpty();
         assertThat(r.error()).contains("0x0000").contains("0xAA55");
     }
 
@@ -50,7 +51,8 @@ class HvmBootTest {
         put(d, 0, bootSector(code));
         BootReport r = HvmBoot.boot(d);
         assertThat(r.result()).isEqualTo(BootReport.Result.HALTED);
-        assertThat(r.console()).isEqualTo("OK!");
+        assertThat(r.screen().text()).as("INT 10h output only").isEqualTo("OK");
+        assertThat(r.console()).as("COM1 output only").isEqualTo("!");
         assertThat(r.instructions()).as("10 instructions + 2 BIOS stubs").isEqualTo(12);
         assertThat(r.stages()).extracting(BootReport.Stage::name).contains("BIOS POST", "MBR loaded", "halted");
     }
@@ -161,7 +163,7 @@ class HvmBootTest {
         put(d, 512, "one,two,\0".getBytes());
         put(d, 1024, "three \0".getBytes());
         BootReport r = HvmBoot.boot(d, HvmBoot.Options.defaults().withKeyboard("k"));
-        assertThat(r.console()).isEqualTo("one,two,three kt");
+        assertThat(r.screen().text()).isEqualTo("one,two,three kt");
         assertThat(r.result()).isEqualTo(BootReport.Result.HALTED);
         assertThat(r.diskReads()).containsExactly(new DiskRead(0, 1, "0000:7C00"),
                 new DiskRead(1, 1, "0000:8000"), new DiskRead(2, 1, "0000:8200"));

@@ -9,9 +9,11 @@ import io.amiforge.testkit.Processes;
 import io.amiforge.x86.bios.DiskRead;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,7 +71,8 @@ class RealBootCodeTest {
 
     static BootReport boot(Path img) {
         try (FileBlockDevice d = FileBlockDevice.open(img, true)) {
-            return HvmBoot.boot(d, HvmBoot.Options.defaults().withMaxInstructions(50_000_000));
+            return HvmBoot.boot(d, HvmBoot.Options.defaults().withMaxInstructions(50_000_000)
+                    .withTimeLimit(java.time.Duration.ofSeconds(120)));
         }
     }
 
@@ -81,7 +84,7 @@ class RealBootCodeTest {
         writeAt(img, 2048L * 512, Nasm.assemble(tmp, "vbr", VBR), 512);
         BootReport r = boot(img);
         assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.HALTED);
-        assertThat(r.console()).isEqualTo("VBR from the active partition, DL=");
+        assertThat(r.screen().text()).isEqualTo("VBR from the active partition, DL=");
         assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, 2048L);
         assertThat(r.stages()).extracting(BootReport.Stage::name).contains("VBR loaded");
     }
@@ -93,7 +96,7 @@ class RealBootCodeTest {
         writeAt(img, 0, Files.readAllBytes(SYSLINUX_MBR), 440);
         BootReport r = boot(img);
         assertThat(r.result()).isEqualTo(BootReport.Result.FAILED);
-        assertThat(r.console()).startsWith("Missing operating system.");
+        assertThat(r.screen().text()).startsWith("Missing operating system.");
         assertThat(r.error()).contains("INT 18h");
     }
 
@@ -122,7 +125,7 @@ class RealBootCodeTest {
         writeAt(img, 512, stage, 512);
         BootReport r = boot(img);
         assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.HALTED);
-        assertThat(r.console()).endsWith("next stage from LBA 1 running");
+        assertThat(r.screen().text()).endsWith("next stage from LBA 1 running");
         assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, 1L);
     }
 
@@ -140,13 +143,13 @@ class RealBootCodeTest {
         BootReport r = boot(img);
         // the LBA read fails (AH=04h), boot.img falls back to CHS, finds the sector outside the
         // geometry, prints its error and calls INT 18h, as on real hardware
-        assertThat(r.console()).isEqualTo("GRUB Geom Error\nNo bootable device.\n");
+        assertThat(r.screen().text()).isEqualTo("GRUB Geom Error\nNo bootable device.");
         assertThat(r.result()).isEqualTo(BootReport.Result.FAILED);
         assertThat(r.diskReads()).extracting(DiskRead::lba).containsExactly(0L, beyond);
     }
 
     @Test
-    void grubCoreImgFromGrubMkimageRunsUntilItEntersProtectedMode() throws Exception {
+    void grubCoreImgWithoutItsFilesystemEndsAtTheRescuePrompt() throws Exception {
         Path mkimage = Interop.tool("grub-mkimage");
         Path bootImg = Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img");
         Path core = tmp.resolve("core.img");
@@ -163,11 +166,88 @@ class RealBootCodeTest {
         installBootImg(img, Files.readAllBytes(bootImg));
         writeAt(img, 512, coreBytes, coreBytes.length);
         BootReport r = boot(img);
-        assertThat(r.result()).as(r.error() + "\n" + r.console()).isEqualTo(BootReport.Result.PROTECTED_MODE);
-        assertThat(r.console()).startsWith("GRUB ");
+        assertThat(r.result()).as("polling INT 16h for a key at its prompt").isEqualTo(BootReport.Result.BUDGET_EXHAUSTED);
+        assertThat(r.screen().text()).as("the partition holds no filesystem: GRUB says so in protected mode")
+                .startsWith("GRUB loading.").contains("Welcome to GRUB!", "error: unknown filesystem.", "grub rescue>");
         int sectors = (coreBytes.length + 511) / 512;
-        assertThat(r.diskReads().stream().mapToLong(DiskRead::sectors).sum() - 1)
+        assertThat(r.diskReads().stream().filter(d -> d.lba() >= 1 && d.lba() <= sectors).mapToLong(DiskRead::sectors).sum())
                 .as("boot.img + diskboot.img read all of core.img").isEqualTo(sectors);
+    }
+
+    /** An image as grub-install leaves it: boot.img, core.img at LBA 1, an ext2 partition 1 with {@code files}. */
+    Path grubDisk(String name, Map<String, byte[]> files, String... modules) throws Exception {
+        Path core = tmp.resolve(name + "-core.img");
+        List<String> mk = new java.util.ArrayList<>(List.of(Interop.tool("grub-mkimage").toString(), "-O", "i386-pc",
+                "-d", GRUB_DIR.toString(), "-o", core.toString(), "-p", "(hd0,msdos1)/boot/grub"));
+        mk.addAll(List.of(modules));
+        Processes.run(mk).orFail();
+        byte[] coreBytes = Files.readAllBytes(core);
+        for (int i = 0; i < 8; i++) {
+            coreBytes[0x1F4 + i] = (byte) (i == 0 ? 2 : 0);
+        }
+        Path root = tmp.resolve(name + "-root");
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+            Path p = root.resolve(f.getKey());
+            Files.createDirectories(p.getParent());
+            Files.write(p, f.getValue());
+        }
+        Path fs = tmp.resolve(name + "-fs.img");
+        Processes.run(List.of(Interop.tool("mke2fs").toString(), "-q", "-F", "-t", "ext2", "-b", "1024", "-d",
+                root.toString(), fs.toString(), "4096")).orFail();
+        Path img = partitionedImage(name, true);
+        installBootImg(img, Files.readAllBytes(Interop.file(GRUB_DIR.resolve("boot.img"), "grub-pc-bin's boot.img")));
+        writeAt(img, 512, coreBytes, coreBytes.length);
+        byte[] fsBytes = Files.readAllBytes(fs);
+        writeAt(img, 2048L * 512, fsBytes, fsBytes.length);
+        return img;
+    }
+
+    static BootReport bootProtected(Path img) {
+        try (FileBlockDevice d = FileBlockDevice.open(img, true)) {
+            return HvmBoot.boot(d, HvmBoot.Options.defaults().withProtectedMode(true).withMaxInstructions(400_000_000)
+                    .withTimeLimit(java.time.Duration.ofSeconds(120)));
+        }
+    }
+
+    @Test
+    void realGrub2ReadsGrubCfgFromExt2RunsItsMenuAndHandsOffThroughThe32BitEntry() throws Exception {
+        String cfg = """
+                set timeout=1
+                menuentry 'amiforge tiny' {
+                    linux /boot/vmlinuz console=ttyS0 root=/dev/sda1 from=grub
+                }
+                """;
+        Path img = grubDisk("grubcfg", Map.of("boot/grub/grub.cfg", cfg.getBytes(StandardCharsets.US_ASCII),
+                "boot/vmlinuz", TinyKernel.bzImage()), "biosdisk", "part_msdos", "ext2", "normal", "linux", "configfile");
+        BootReport r = bootProtected(img);
+        assertThat(r.result()).as(r.error() + "\n" + r.screen() + "\n" + r.stages()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
+        assertThat(r.screen().text()).as("GRUB's menu timed out and booted the default entry").contains("Booting `amiforge tiny'");
+        assertThat(r.kernel().cmdline()).isEqualTo("BOOT_IMAGE=/boot/vmlinuz console=ttyS0 root=/dev/sda1 from=grub");
+        assertThat(r.kernel().version()).as("read from the kernel file's sectors GRUB read").startsWith("amiforge-tiny 1.0");
+        assertThat(r.kernel().attributes()).containsEntry("bootProtocol", "2.10").containsEntry("code32Start", "0x100000");
+        assertThat((String) r.details().get("entry")).startsWith("32-bit boot protocol");
+        assertThat(r.stages()).extracting(BootReport.Stage::name).contains("kernel hand-off");
+    }
+
+    @Test
+    void realGrub2WithAMissingKernelShowsItsOwnErrorAndNeverHandsOff() throws Exception {
+        String cfg = """
+                set timeout=0
+                menuentry 'gone' {
+                    linux /boot/missing root=/dev/sda1
+                }
+                """;
+        Path img = grubDisk("grubmissing", Map.of("boot/grub/grub.cfg", cfg.getBytes(StandardCharsets.US_ASCII)),
+                "biosdisk", "part_msdos", "ext2", "normal", "linux", "configfile");
+        BootReport r;
+        try (FileBlockDevice d = FileBlockDevice.open(img, true)) {
+            r = HvmBoot.boot(d, HvmBoot.Options.defaults().withMaxInstructions(100_000_000)
+                    .withTimeLimit(java.time.Duration.ofSeconds(120)));
+        }
+        assertThat(r.screen().text()).as(r.result() + " " + r.error()).contains("error: file `/boot/missing' not found.");
+        assertThat(r.result()).as("GRUB waits for a key after the failed entry")
+                .isIn(BootReport.Result.HALTED, BootReport.Result.BUDGET_EXHAUSTED);
+        assertThat(r.kernel()).isNull();
     }
 
     /** As grub-bios-setup: boot.img's code, the disk's own partition table, kernel sector = LBA 1. */

@@ -35,6 +35,7 @@ public final class BiosDataArea {
     private static final int ACTIVE_PAGE = 0x462;
     private static final int CRTC_PORT = 0x463;
     private static final int TICKS = 0x46C;
+    private static final int MIDNIGHT = 0x470;
     private static final int DISK_STATUS = 0x474;
     private static final int HARD_DISKS = 0x475;
     private static final int VIDEO_ROWS = 0x484;
@@ -123,6 +124,23 @@ public final class BiosDataArea {
     /** Sets the tick count to {@code ticks} since boot, wrapped at midnight. */
     public void setTicks(long ticks) {
         mem.write32(TICKS, (int) (ticks % TICKS_PER_DAY));
+    }
+
+    /** Counts one timer tick (INT 08h), wrapping at midnight and setting the midnight flag (0040:0070). */
+    public void tick() {
+        long t = ticks() + 1;
+        if (t >= TICKS_PER_DAY) {
+            t = 0;
+            mem.write8(MIDNIGHT, 1);
+        }
+        mem.write32(TICKS, (int) t);
+    }
+
+    /** Reads and clears the midnight flag (0040:0070), as INT 1Ah AH=00h does. */
+    public int takeMidnightFlag() {
+        int f = mem.read8(MIDNIGHT);
+        mem.write8(MIDNIGHT, 0);
+        return f;
     }
 
     /** Status of the last hard-disk operation (0040:0074). */

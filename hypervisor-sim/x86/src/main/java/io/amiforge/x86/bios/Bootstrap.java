@@ -5,7 +5,7 @@ import io.amiforge.x86.cpu.Memory;
 import io.amiforge.x86.cpu.StopReason;
 
 /**
- * INT 18h (boot failure: prints {@code No bootable device.} and stops the run as
+ * INT 18h (boot failure: prints {@code No bootable device.} on the screen and stops the run as
  * {@code failed}) and INT 19h (bootstrap: loads LBA 0 of drive 0x80 to 0000:7C00 again and
  * enters it with DL=80h, at most {@link #MAX_BOOTSTRAPS} times, then stops as {@code failed}).
  */
@@ -16,17 +16,17 @@ final class Bootstrap {
 
     private final Memory mem;
     private final Int13Disk disk;
-    private final Console console;
+    private final VgaText screen;
     private int bootstraps;
 
-    Bootstrap(Memory mem, Int13Disk disk, Console console) {
+    Bootstrap(Memory mem, Int13Disk disk, VgaText screen) {
         this.mem = mem;
         this.disk = disk;
-        this.console = console;
+        this.screen = screen;
     }
 
     void bootFailure(Cpu c) {
-        console.print("No bootable device.\n");
+        screen.print("No bootable device.\n");
         c.stop(StopReason.FAILED, "the guest called INT 18h (boot failure: no bootable device)");
     }
 
@@ -35,7 +35,7 @@ final class Bootstrap {
             c.stop(StopReason.FAILED, "the guest called INT 19h (bootstrap) more than " + MAX_BOOTSTRAPS + " times");
         }
         if (disk.read(c, 0, 1, BOOT_SECTOR, "0000:7C00") != 1 || mem.read16(BOOT_SECTOR + 510) != 0xAA55) {
-            console.print("No bootable device.\n");
+            screen.print("No bootable device.\n");
             c.stop(StopReason.FAILED, "INT 19h: LBA 0 has no boot signature");
         }
         // replace the return frame so the stub's IRET enters the boot sector

@@ -1,8 +1,11 @@
 package io.amiforge.x86.bios;
 
 /**
- * Everything the guest printed (INT 10h and COM1), in order, bounded: after {@link #LIMIT}
- * characters further output is dropped and the text ends with a truncation note.
+ * The serial console: every byte the guest sent to COM1 (port 3F8h or INT 14h), in order, as
+ * EC2's console output shows it (CR, BEL and NUL dropped, BS removes the previous character of
+ * the line, bytes from 80h shown as their code page 437 glyphs), bounded: after {@link #LIMIT}
+ * characters further output is dropped and the text ends with a truncation note. The VGA
+ * screen is a separate thing ({@link Screen}).
  */
 public final class Console {
 
@@ -32,10 +35,10 @@ public final class Console {
             }
             return;
         }
-        text.append(ch < 0x80 ? (char) ch : (char) cp437(ch));
+        text.append(ch < 0x80 ? (char) ch : Cp437.glyph(ch));
     }
 
-    /** Appends host text (BIOS messages). */
+    /** Appends host text as if the guest had sent it. */
     public void print(String s) {
         for (int i = 0; i < s.length(); i++) {
             put(s.charAt(i));
@@ -44,13 +47,5 @@ public final class Console {
 
     public String text() {
         return truncated ? text + "\n[console truncated at " + LIMIT + " characters]" : text.toString();
-    }
-
-    private static int cp437(int ch) {
-        // box drawing and blocks are common in boot menus; map the rest to '?'
-        if (ch >= 0xB3 && ch <= 0xDA) {
-            return "│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌".charAt(ch - 0xB3);
-        }
-        return '?';
     }
 }

@@ -4,9 +4,10 @@ import io.amiforge.x86.cpu.Cpu;
 import io.amiforge.x86.cpu.Memory;
 
 /**
- * INT 10h, video in 80x25 text mode 3: characters the guest writes (teletype, write
- * character, write string) go to the {@link Console}; mode, cursor and page requests keep
- * their state in the {@link BiosDataArea}, where guests also read it; font, EGA and display
+ * INT 10h, video in 80x25 colour text mode 3: teletype, write character (with or without
+ * attribute), write string, scroll, read character and clear on mode set, all on the
+ * {@link VgaText} screen in guest memory (never on the serial console); mode, cursor and page
+ * state live in the {@link BiosDataArea}, where guests also read it; font, EGA and display
  * combination queries answer as a VGA would; other functions do nothing. Every character
  * written costs one instruction of the {@link RunBudget}.
  */
@@ -19,42 +20,47 @@ final class Int10Video {
 
     private final Memory mem;
     private final BiosDataArea bda;
-    private final Console console;
+    private final VgaText screen;
     private final RunBudget budget;
 
-    Int10Video(Memory mem, BiosDataArea bda, Console console, RunBudget budget) {
+    Int10Video(Memory mem, BiosDataArea bda, VgaText screen, RunBudget budget) {
         this.mem = mem;
         this.bda = bda;
-        this.console = console;
+        this.screen = screen;
         this.budget = budget;
     }
 
     void serve(Cpu c) {
-        int ah = c.reg8(4), al = c.reg8(0);
+        int ah = c.reg8(4), al = c.reg8(0), bh = c.reg8(7);
         switch (ah) {
             case 0x00 -> {
                 bda.setVideoMode(al & 0x7F);
-                bda.setCursor(0, 0);
+                bda.setActivePage(0);
+                for (int page = 0; page < 8; page++) {
+                    bda.setCursor(page, 0);
+                }
+                if ((al & 0x80) == 0) {
+                    screen.clear();
+                }
             }
             case 0x01 -> bda.setCursorShape(c.reg16(Cpu.ECX));
-            case 0x02 -> bda.setCursor(c.reg8(7), c.reg16(Cpu.EDX));
+            case 0x02 -> bda.setCursor(bh, c.reg16(Cpu.EDX));
             case 0x03 -> {
-                c.setReg16(Cpu.EDX, bda.cursor(c.reg8(7)));
+                c.setReg16(Cpu.EDX, bda.cursor(bh));
                 c.setReg16(Cpu.ECX, bda.cursorShape());
             }
-            case 0x05 -> bda.setActivePage(al);
-            case 0x08 -> c.setReg16(Cpu.EAX, 0x0720); // a blank in light grey on black
+            case 0x05 -> bda.setActivePage(al & 7);
+            case 0x06, 0x07 -> screen.scroll(bda.activePage(), al, bh, c.reg8(5), c.reg8(1), c.reg8(6), c.reg8(2),
+                    ah == 0x06);
+            case 0x08 -> c.setReg16(Cpu.EAX, screen.readAtCursor(bh));
             case 0x09, 0x0A -> {
                 int n = Math.min(c.reg16(Cpu.ECX), MAX_REPEAT);
                 budget.charge(c, n);
-                for (int i = 0; i < n; i++) {
-                    console.put(al);
-                }
+                screen.writeAtCursor(bh, al, ah == 0x09 ? c.reg8(3) : -1, n);
             }
             case 0x0E -> {
                 budget.charge(c, 1);
-                console.put(al);
-                advanceCursor(al);
+                screen.teletype(bda.activePage(), al, -1);
             }
             case 0x0F -> {
                 c.setReg8(0, bda.videoMode());
@@ -84,34 +90,23 @@ final class Int10Video {
         }
     }
 
-    // teletype moves the cursor of page 0: CR to column 0, LF down, BS left, wrap at column 80
-    private void advanceCursor(int ch) {
-        int pos = bda.cursor(0);
-        int row = pos >>> 8, col = pos & 0xFF;
-        int lastRow = BiosDataArea.ROWS - 1;
-        if (ch == '\n') {
-            row = Math.min(row + 1, lastRow);
-        } else if (ch == '\r') {
-            col = 0;
-        } else if (ch == 8) {
-            col = Math.max(0, col - 1);
-        } else if (++col >= BiosDataArea.COLUMNS) {
-            col = 0;
-            row = Math.min(row + 1, lastRow);
-        }
-        bda.setCursor(0, row << 8 | col);
-    }
-
-    // AH=13h: CX characters at ES:BP; AL bit 1 set means character/attribute pairs
+    // AH=13h: CX characters at ES:BP from row DH, column DL of page BH; AL bit 0: the cursor
+    // follows, bit 1: the string is character/attribute pairs (else every character gets BL)
     private void writeString(Cpu c) {
-        int mode = c.reg8(0);
+        int mode = c.reg8(0), page = c.reg8(7);
         int n = Math.min(c.reg16(Cpu.ECX), MAX_STRING);
         budget.charge(c, n);
         long at = (c.seg(Cpu.ES) << 4) + (long) c.reg16(Cpu.EBP);
-        int stride = (mode & 2) != 0 ? 2 : 1;
+        int saved = bda.cursor(page);
+        bda.setCursor(page, c.reg16(Cpu.EDX));
+        boolean pairs = (mode & 2) != 0;
         for (int i = 0; i < n; i++) {
-            console.put(mem.read8(at));
-            at += stride;
+            int ch = mem.read8(at++);
+            int attribute = pairs ? mem.read8(at++) : c.reg8(3);
+            screen.teletype(page, ch, attribute);
+        }
+        if ((mode & 1) == 0) {
+            bda.setCursor(page, saved);
         }
     }
 }

@@ -1,60 +1,60 @@
 package io.amiforge.x86.bios;
 
 import io.amiforge.x86.cpu.Cpu;
+import java.time.LocalDateTime;
 
 /**
- * INT 1Ah, time of day. There is no timer interrupt: the tick count follows the instruction
- * count, one tick per {@link #INSTRUCTIONS_PER_TICK} instructions since boot (at midnight of
- * 2020-01-01); the same count is kept at 0040:006C by {@link #sync}. Functions: 00h ticks,
- * 02h RTC time, 04h RTC date; 01h, 03h, 05h (set) are accepted and ignored; others CF=1.
+ * Time of day: INT 08h, the BIOS's IRQ 0 handler (counts a tick at 0040:006C, about 18.2 a
+ * second from the PIT as POST programs it, sets the midnight flag when the count wraps, and
+ * sends the master PIC its EOI; INT 1Ch is not chained), and INT 1Ah: 00h read ticks (AL = the
+ * midnight flag, cleared), 01h set ticks, 02h RTC time, 04h RTC date, both in BCD from the
+ * {@link Rtc}; 03h and 05h (set RTC) are accepted and ignored; others CF=1.
  */
 final class Int1AClock {
 
-    /** Instructions per timer tick (about 18.2 ticks a second at 18.2 million instructions a second). */
-    static final long INSTRUCTIONS_PER_TICK = 1_000_000L;
-
     private final BiosDataArea bda;
+    private final Rtc rtc;
+    private final Pic pic;
 
-    Int1AClock(BiosDataArea bda) {
+    Int1AClock(BiosDataArea bda, Rtc rtc, Pic pic) {
         this.bda = bda;
+        this.rtc = rtc;
+        this.pic = pic;
     }
 
-    static long ticks(Cpu c) {
-        return c.instructions() / INSTRUCTIONS_PER_TICK;
-    }
-
-    /** Brings the tick count at 0040:006C up to the CPU's instruction count. */
-    void sync(Cpu c) {
-        bda.setTicks(ticks(c));
+    /** INT 08h: one timer tick. */
+    void timerInterrupt(Cpu c) {
+        bda.tick();
+        pic.endOfInterruptMaster();
     }
 
     void serve(Cpu c) {
-        long t = ticks(c) % BiosDataArea.TICKS_PER_DAY;
         switch (c.reg8(4)) {
             case 0x00 -> {
+                long t = bda.ticks();
                 c.setReg16(Cpu.ECX, (int) (t >>> 16));
                 c.setReg16(Cpu.EDX, (int) t);
-                c.setReg8(0, 0); // midnight not passed
+                c.setReg8(0, bda.takeMidnightFlag());
             }
+            case 0x01 -> bda.setTicks((long) c.reg16(Cpu.ECX) << 16 | c.reg16(Cpu.EDX));
             case 0x02 -> {
-                long secs = ticks(c) * 10 / 182;
-                c.setReg8(5, bcd((int) (secs / 3600 % 24)));
-                c.setReg8(1, bcd((int) (secs / 60 % 60)));
-                c.setReg8(6, bcd((int) (secs % 60)));
+                LocalDateTime t = rtc.time(c.instructions());
+                c.setReg8(5, Rtc.bcd(t.getHour()));
+                c.setReg8(1, Rtc.bcd(t.getMinute()));
+                c.setReg8(6, Rtc.bcd(t.getSecond()));
                 c.setReg8(2, 0);
                 c.setFlag(Cpu.CF, false);
             }
             case 0x04 -> {
-                c.setReg16(Cpu.ECX, 0x2020);
-                c.setReg16(Cpu.EDX, 0x0101);
+                LocalDateTime t = rtc.time(c.instructions());
+                c.setReg8(5, Rtc.bcd(t.getYear() / 100));
+                c.setReg8(1, Rtc.bcd(t.getYear() % 100));
+                c.setReg8(6, Rtc.bcd(t.getMonthValue()));
+                c.setReg8(2, Rtc.bcd(t.getDayOfMonth()));
                 c.setFlag(Cpu.CF, false);
             }
-            case 0x01, 0x03, 0x05 -> c.setFlag(Cpu.CF, false);
+            case 0x03, 0x05 -> c.setFlag(Cpu.CF, false);
             default -> c.setFlag(Cpu.CF, true);
         }
-    }
-
-    private static int bcd(int v) {
-        return (v / 10) << 4 | (v % 10);
     }
 }

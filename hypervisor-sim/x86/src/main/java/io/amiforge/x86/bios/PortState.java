@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * The latches of the legacy devices behind the I/O ports, apart from their behaviour
  * ({@link IoPorts}, {@link Int14Serial}): COM1's line control, the 8042's pending command,
- * port 61h, the PIC masks, the CMOS index, and the POST codes written to port 80h (bounded).
+ * port 61h, and the POST codes written to port 80h (bounded). The PIT, PIC and RTC keep their own.
  */
 public final class PortState {
 
@@ -21,9 +21,6 @@ public final class PortState {
     int serialLineControl;
     int keyboardControllerCommand;
     int portB;
-    int picMaster;
-    int picSlave;
-    int cmosIndex;
     private final List<Integer> postCodes = new ArrayList<>();
 
     /** The POST codes the guest wrote to port 80h, in order, at most {@link #MAX_POST_CODES} (read-only view). */

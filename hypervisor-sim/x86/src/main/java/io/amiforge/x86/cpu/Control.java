@@ -10,20 +10,30 @@ import static io.amiforge.x86.cpu.CpuState.*;
  */
 final class Control {
 
+    /** Exceptions that push an error code in protected mode: #DF, #TS, #NP, #SS, #GP, #PF, #AC. */
+    private static final int ERROR_CODE_VECTORS = 1 << 8 | 1 << 10 | 1 << 11 | 1 << 12 | 1 << 13 | 1 << 14 | 1 << 17;
+    private static final int DOUBLE_FAULT = 8;
+
     private Control() {
     }
 
+    /** A near jump by {@code rel}: EIP wraps at 64 KiB with a 16-bit operand size. */
     static void jumpRel(Exec x, int rel) {
-        x.ip = (x.ip + rel) & 0xFFFF;
+        x.ip = (x.ip + rel) & (x.o32() == 1 ? -1 : 0xFFFF);
     }
 
     static void farJump(Exec x, int seg, int off) {
-        x.setSeg(CS, seg);
-        x.ip = off & 0xFFFF;
+        Segments.load(x, CS, seg);
+        x.ip = off & x.ipMask;
     }
 
-    /** Delivers interrupt {@code vec} through the IVT with return address {@code retIp}. */
+    /** Delivers interrupt {@code vec} through the IVT (real mode) or the IDT (protected mode) with return address {@code retIp}. */
     static void interrupt(Exec x, int vec, int retIp) {
+        if (x.pe) {
+            gate(x, vec & 0xFF, retIp, false);
+            return;
+        }
+        x.pendingErrorCode = -1;
         x.push16(x.flagsValue());
         x.push16(x.sr[CS]);
         x.push16(retIp);
@@ -32,6 +42,58 @@ final class Control {
         int off = Bus.rd16(x, 0, a);
         int seg = Bus.rd16(x, 0, a + 2);
         farJump(x, seg, off);
+    }
+
+    /**
+     * Protected-mode delivery through the IDT's interrupt or trap gate (16- or 32-bit) at the
+     * same privilege level: pushes EFLAGS, CS, EIP and the error code of the exceptions that
+     * have one, clears TF, NT and RF (and IF for interrupt gates). A vector without a usable
+     * gate raises #DF; one while delivering #DF is a triple fault, which resets the machine
+     * (the run stops as failed).
+     */
+    private static void gate(Exec x, int vec, int retIp, boolean nested) {
+        int errorCode = x.pendingErrorCode;
+        x.pendingErrorCode = -1;
+        int at = vec * 8;
+        int lo = 0, hi = 0, type = 0;
+        boolean usable = Integer.compareUnsigned(at + 7, x.idtLimit) <= 0;
+        if (usable) {
+            lo = Bus.rd32(x, x.idtBase, at);
+            hi = Bus.rd32(x, x.idtBase, at + 4);
+            type = (hi >>> 8) & 0x1F;
+            usable = (hi & 0x8000) != 0 && (type == 0x06 || type == 0x07 || type == 0x0E || type == 0x0F);
+        }
+        if (!usable) {
+            if (nested || vec == DOUBLE_FAULT) {
+                x.stop(StopReason.FAILED, String.format("triple fault: no usable IDT gate for vector %02Xh (IDT base %08X"
+                        + " limit %04X) at %04X:%08X; the machine resets", vec, x.idtBase, x.idtLimit, x.sr[CS], x.startIp));
+            }
+            x.faultVector = DOUBLE_FAULT;
+            x.pendingErrorCode = 0;
+            gate(x, DOUBLE_FAULT, retIp, true);
+            return;
+        }
+        boolean gate32 = (type & 0x08) != 0;
+        int flags = x.flagsValue(), cs = x.sr[CS];
+        Segments.load(x, CS, lo >>> 16);
+        if (gate32) {
+            x.push32(flags);
+            x.push32(cs);
+            x.push32(retIp);
+        } else {
+            x.push16(flags);
+            x.push16(cs);
+            x.push16(retIp);
+        }
+        if (errorCode >= 0 && (ERROR_CODE_VECTORS & (1 << vec)) != 0 && vec < 32) {
+            if (gate32) {
+                x.push32(errorCode);
+            } else {
+                x.push16(errorCode);
+            }
+        }
+        x.flags &= ~(TF | 0x4000 | 0x10000 | ((type & 1) == 0 ? IF : 0));
+        x.ip = gate32 ? (lo & 0xFFFF) | (hi & 0xFFFF0000) : lo & 0xFFFF;
     }
 
     static void iret(Exec x) {
@@ -49,6 +111,9 @@ final class Control {
         }
         x.lop = L_NONE;
         farJump(x, ncs, nip);
+        if ((x.flags & IF) != 0) {
+            x.eventSoon();
+        }
     }
 
     static void biosTrap(Exec x) {
@@ -70,21 +135,21 @@ final class Control {
             case 2 -> {
                 int t = x.readRM(sz);
                 x.push(x.ip);
-                x.ip = t & 0xFFFF;
+                x.ip = t;
             }
             case 3, 5 -> {
                 if (x.modrm() >= 0xC0) {
                     x.fault(6);
                 }
                 int off = Bus.rd(x, sz, x.eaBase, x.eaOff);
-                int seg = Bus.rd16(x, x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
+                int seg = Bus.rd16(x, x.eaBase, x.eaNext(2 + 2 * x.o32()));
                 if (f == 3) {
                     x.push(x.sr[CS]);
                     x.push(x.ip);
                 }
                 farJump(x, seg, off);
             }
-            case 4 -> x.ip = x.readRM(sz) & 0xFFFF;
+            case 4 -> x.ip = x.readRM(sz);
             case 6 -> x.push(x.readRM(sz));
             default -> x.fault(6);
         }
@@ -110,7 +175,7 @@ final class Control {
         }
         int sz = 1 + x.o32();
         int idx = x.getReg(sz, x.regField());
-        int lo = Bus.rd(x, sz, x.eaBase, x.eaOff), hi = Bus.rd(x, sz, x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
+        int lo = Bus.rd(x, sz, x.eaBase, x.eaOff), hi = Bus.rd(x, sz, x.eaBase, x.eaNext(2 + 2 * x.o32()));
         if (sz == 1) {
             idx = (short) idx;
             lo = (short) lo;
@@ -124,18 +189,18 @@ final class Control {
     static void enter(Exec x) {
         int size = x.imm(), level = x.imm2() & 31;
         x.push(x.r[EBP]);
-        int frame = x.r[ESP] & 0xFFFF;
+        int frame = x.r[ESP] & x.spMask;
         if (level > 0) {
-            int bp = x.r[EBP] & 0xFFFF;
+            int bp = x.r[EBP] & x.spMask;
             int w = 2 + 2 * x.o32();
             for (int i = 1; i < level; i++) {
-                bp = (bp - w) & 0xFFFF;
+                bp = (bp - w) & x.spMask;
                 x.push(x.o32() == 1 ? Bus.rd32(x, x.sb[SS], bp) : Bus.rd16(x, x.sb[SS], bp));
             }
             x.push(frame);
         }
         x.setReg(1 + x.o32(), EBP, frame);
-        x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] - size) & 0xFFFF);
+        x.addSp(-size);
     }
 
     /** CALL ptr16:16/32. */
@@ -147,8 +212,8 @@ final class Control {
 
     /** RET imm16: pops IP, then releases {@code popBytes} of arguments. */
     static void retNear(Exec x, int popBytes) {
-        x.ip = x.pop() & 0xFFFF;
-        x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] + popBytes) & 0xFFFF);
+        x.ip = x.pop();
+        x.addSp(popBytes);
     }
 
     /** RETF [imm16]: pops IP and CS, then releases {@code popBytes} of arguments. */
@@ -156,11 +221,11 @@ final class Control {
         int nip = x.pop();
         int ncs = x.pop();
         farJump(x, ncs, nip);
-        x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | ((x.r[ESP] + popBytes) & 0xFFFF);
+        x.addSp(popBytes);
     }
 
     static void leave(Exec x) {
-        x.r[ESP] = (x.r[ESP] & 0xFFFF0000) | (x.r[EBP] & 0xFFFF);
+        x.r[ESP] = (x.r[ESP] & ~x.spMask) | (x.r[EBP] & x.spMask);
         x.setReg(1 + x.o32(), EBP, x.pop());
     }
 

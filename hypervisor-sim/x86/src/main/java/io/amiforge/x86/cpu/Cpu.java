@@ -1,21 +1,30 @@
 package io.amiforge.x86.cpu;
 
 /**
- * An Intel 80386 in real mode: 16-bit default operand and address size with the 0x66/0x67
- * prefixes, 32-bit registers and SIB addressing, segment overrides including FS/GS, REP
- * prefixes, exact arithmetic flags (computed lazily from the last result), the integer
- * instruction set a boot loader or kernel setup uses, and faults delivered through the IVT
- * (divide error INT 0, invalid opcode INT 6 with the bytes and CS:IP kept for the report).
+ * An Intel 80386 in real and protected mode: 16- or 32-bit default operand and address size
+ * (CS.D) with the 0x66/0x67 prefixes, 32-bit registers and SIB addressing, segment overrides
+ * including FS/GS, REP prefixes, exact arithmetic flags (computed lazily from the last
+ * result), the integer instruction set a boot loader or kernel setup uses, and faults
+ * delivered through the IVT in real mode (divide error INT 0, invalid opcode INT 6 with the
+ * bytes and CS:IP kept for the report) or the IDT in protected mode. Protected mode
+ * ({@link #setProtectedMode}) runs at CPL 0 with descriptor caches, GDT/LDT segment loads
+ * with their checks, 16- and 32-bit code and stack segments and IDT gates; without it,
+ * setting CR0.PE stops the run with {@link StopReason#PROTECTED_MODE}.
  *
  * <p>Decode once, execute many: each instruction is decoded on first execution into the
  * {@link DecodeCache} under its physical address; writes into a 128-byte chunk that holds
  * decoded code forget those entries. The execution loop allocates nothing; a fault or a stop
  * unwinds with a pre-allocated stackless signal.
  *
- * <p>Not emulated: protected mode (setting CR0.PE stops the run with
- * {@link StopReason#PROTECTED_MODE}), hardware interrupts, the trap flag, the FPU (escape
- * opcodes decode their operand and do nothing), segment-limit faults (a word at offset 0xFFFF
- * wraps within the segment, as on the 8086).
+ * <p>Hardware interrupts come from the {@link CpuHost}: the loop asks it at the instruction
+ * count it named ({@link CpuHost#advanceTo}) and, with IF set, takes the vector it hands over
+ * ({@link CpuHost#acknowledgeInterrupt}); HLT with IF set skips ahead to that count, the wait
+ * counting as instructions (virtual time is the instruction count).
+ *
+ * <p>Not emulated: paging (setting CR0.PG stops the run as failed), privilege levels, task
+ * switches, V86 and long mode, the trap flag, the FPU (escape opcodes decode their operand
+ * and do nothing); in real mode with 16-bit addressing a word at offset 0xFFFF wraps within
+ * the segment, as on the 8086.
  *
  * <p>The parts: {@link CpuState} (registers, segments, lazy flags), {@link Decoder} (prefixes,
  * ModR/M, immediates into the {@link DecodeCache}), {@link Bus} (segmented memory access),
@@ -70,6 +79,24 @@ public final class Cpu {
         dc.clear();
     }
 
+    /**
+     * Whether setting CR0.PE enters protected mode (true) or stops the run with
+     * {@link StopReason#PROTECTED_MODE} (false, the default).
+     */
+    public void setProtectedMode(boolean execute) {
+        x.protectedMode = execute;
+    }
+
+    /** Whether the CPU is in protected mode (CR0.PE). */
+    public boolean protectedMode() {
+        return s.pe;
+    }
+
+    /** EIP (all 32 bits; {@link #ip()} is the same register). */
+    public int eip() {
+        return s.ip;
+    }
+
     /** Opens or closes the A20 gate. */
     public void setA20(boolean on) {
         x.mem.setA20(on);
@@ -82,7 +109,8 @@ public final class Cpu {
 
     /** Runs until a stop or until {@code maxInstructions} more instructions have executed. */
     public StopReason run(long maxInstructions) {
-        x.limit = maxInstructions >= Long.MAX_VALUE - s.icount ? Long.MAX_VALUE : s.icount + maxInstructions;
+        x.runLimit = maxInstructions >= Long.MAX_VALUE - s.icount ? Long.MAX_VALUE : s.icount + maxInstructions;
+        x.limit = x.halted ? x.icount : Math.min(x.runLimit, x.eventAt);
         x.stopReason = null;
         x.stopDetail = null;
         // the loop's operands in locals: they stay in registers across the dispatch calls
@@ -91,11 +119,16 @@ public final class Cpu {
         int[] ce = this.ce, sb = this.sb;
         while (true) {
             try {
-                long limit = x.limit;
-                while (x.icount < limit) {
-                    step(x, decoder, ce, sb);
+                while (true) {
+                    // the limit is re-read: STI, POPF, IRET and OUT may bring the next event forward
+                    while (x.icount < x.limit) {
+                        step(x, decoder, ce, sb);
+                    }
+                    if (x.icount >= x.runLimit) {
+                        return StopReason.BUDGET;
+                    }
+                    x.events();
                 }
-                return StopReason.BUDGET;
             } catch (CpuSignal signal) {
                 if (signal == CpuSignal.STOP) {
                     return x.stopReason;
@@ -109,6 +142,7 @@ public final class Cpu {
      * it raises; returns null, or the reason the instruction stopped the machine.
      */
     public StopReason stepInstruction() {
+        x.runLimit = Long.MAX_VALUE;
         x.limit = Long.MAX_VALUE;
         x.stopReason = null;
         try {
@@ -171,8 +205,10 @@ public final class Cpu {
         return s.ip;
     }
 
+    /** Sets IP (EIP in a 32-bit code segment); a CPU halted waiting for an interrupt resumes there. */
     public void setIp(int v) {
-        s.ip = v & 0xFFFF;
+        s.ip = v & s.ipMask;
+        x.halted = false;
     }
 
     /** EFLAGS with the arithmetic flags computed. */
@@ -222,7 +258,7 @@ public final class Cpu {
 
     /** Reads guest memory at segment base + offset as the CPU would (A20 applies). */
     public int readLinear8(int linear) {
-        return x.ram[linear & x.a20] & 0xFF;
+        return Bus.rd8(x, 0, linear);
     }
 
     /** Delivers interrupt {@code vec} through the IVT with return address {@code retIp}. */
@@ -239,14 +275,14 @@ public final class Cpu {
         int ip0 = x.ip;
         int phys = (sb[CS] + ip0) & x.a20;
         int slot = (phys & (DecodeCache.SIZE - 1)) << 3;
-        if (ce[slot] != phys) {
+        if (ce[slot] != (phys | x.codeTag)) {
             slot = decoder.decode(phys, slot, ip0);
         }
         int inf = ce[slot + 1];
         x.cur = slot;
         x.cinf = inf;
         x.startIp = ip0;
-        x.ip = (ip0 + ((inf >>> 10) & 0xF)) & 0xFFFF;
+        x.ip = (ip0 + ((inf >>> 10) & 0xF)) & x.ipMask;
         x.icount++;
         int op = inf & 0x3FF;
         if ((inf & (1 << 21)) != 0) {
@@ -256,8 +292,8 @@ public final class Cpu {
                 x.eaOff = ce[slot + 2];
             } else {
                 x.ea();
-                if ((x.eaOff & 0xFFFF0000) != 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
-                    x.fault(13);
+                if (Integer.compareUnsigned(x.eaOff, x.eaLim) > 0 && op != 0x8D && (op < 0x118 || op > 0x11F)) {
+                    x.fault(x.eaSeg == SS ? 12 : 13); // beyond the segment's limit (64 KiB in real mode)
                 }
             }
         }

@@ -27,4 +27,30 @@ public interface CpuHost {
      */
     default void kernelEntry(int phys, Cpu cpu) {
     }
+
+    /**
+     * The CPU is about to decode 32-bit protected-mode code at physical address {@code phys}
+     * (once per decode of that address, not per execution): where a loader enters a Linux
+     * kernel through the 32-bit boot protocol (ESI pointing at boot_params).
+     */
+    default void codeEntry32(int phys, Cpu cpu) {
+    }
+
+    /**
+     * Brings the machine's timers up to virtual time {@code now} (the CPU's instruction count),
+     * raising the interrupt requests that came due; returns the instruction count at which the
+     * next one will ({@link Long#MAX_VALUE}: none scheduled). The CPU calls it at that count, and
+     * soon after the guest enables interrupts or writes a port.
+     */
+    default long advanceTo(long now) {
+        return Long.MAX_VALUE;
+    }
+
+    /**
+     * Acknowledges the highest-priority interrupt request the CPU may take now (the CPU asks
+     * only with IF set) and returns its vector, or -1 when none is pending.
+     */
+    default int acknowledgeInterrupt() {
+        return -1;
+    }
 }

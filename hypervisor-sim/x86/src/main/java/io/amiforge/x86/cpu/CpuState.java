@@ -47,6 +47,23 @@ abstract sealed class CpuState permits Exec {
     /** Segment selectors and their bases (selector << 4 in real mode). */
     final int[] sr = new int[6];
     final int[] sb = new int[6];
+    /**
+     * The rest of each segment's descriptor cache: its limit (in bytes, granularity applied)
+     * and attributes (the descriptor's access byte in bits 0-7, its G, D/B, L and AVL flags in
+     * bits 12-15). A real-mode load changes only selector and base, so limits and attributes
+     * loaded in protected mode survive a return to real mode ("unreal mode"), as on a 386.
+     */
+    final int[] slim = {0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF};
+    final int[] sattr = {0x93, 0x9B, 0x93, 0x93, 0x93, 0x93};
+    /** Attribute bit of a segment's D/B flag (32-bit code or stack). */
+    static final int ATTR_BIG = 0x4000;
+    /** Width masks of EIP (CS.D) and of the stack pointer (SS.B): 0xFFFF or all ones. */
+    int ipMask = 0xFFFF, spMask = 0xFFFF;
+    /** CS.D << 31: kept in decode-cache tags, since the same bytes decode differently in 16- and 32-bit code. */
+    int codeTag;
+    /** CR0.PE: segment loads go through descriptor tables, interrupts through the IDT. */
+    boolean pe;
+    int ldtr, ldtBase, ldtLimit, tr, trBase, trLimit;
     int ip;
     /** EFLAGS; the arithmetic bits are stale while {@link #lop} is not {@link #L_NONE}. */
     int flags = 2;
@@ -86,10 +103,18 @@ abstract sealed class CpuState permits Exec {
         }
     }
 
-    /** Loads a segment register the real-mode way: base = selector * 16. */
+    /** Loads a segment register the real-mode way: base = selector * 16; limit and attributes stay cached. */
     void setSeg(int i, int v) {
         sr[i] = v & 0xFFFF;
         sb[i] = (v & 0xFFFF) << 4;
+    }
+
+    /** Recomputes the CS- and SS-dependent widths after either was loaded. */
+    void segmentsChanged() {
+        boolean code32 = (sattr[Cpu.CS] & ATTR_BIG) != 0;
+        ipMask = code32 ? -1 : 0xFFFF;
+        codeTag = code32 ? 1 << 31 : 0;
+        spMask = (sattr[Cpu.SS] & ATTR_BIG) != 0 ? -1 : 0xFFFF;
     }
 
     // ---- flags ----

@@ -17,9 +17,9 @@ final class DataMove {
         }
         int sz = 1 + x.o32();
         int off = Bus.rd(x, sz, x.eaBase, x.eaOff);
-        int s = Bus.rd16(x, x.eaBase, (x.eaOff + 2 + 2 * x.o32()) & 0xFFFF);
+        int s = Bus.rd16(x, x.eaBase, x.eaNext(2 + 2 * x.o32()));
+        x.loadSeg(seg, s);
         x.setReg(sz, x.regField(), off);
-        x.setSeg(seg, s);
     }
 
     static void pusha(Exec x) {
@@ -66,7 +66,7 @@ final class DataMove {
         int v = x.pop();
         if (x.modrm() < 0xC0 && x.a32() == 1 && (x.modrm() & 7) == 4) {
             x.ea();
-            if ((x.eaOff & 0xFFFF0000) != 0) {
+            if (Integer.compareUnsigned(x.eaOff, x.eaLim) > 0) {
                 x.fault(13);
             }
         }
@@ -94,7 +94,8 @@ final class DataMove {
     /** MOV AL/eAX to or from a direct offset (A0-A3). */
     static void movMoffs(Exec x, int op) {
         int sz = (op & 1) == 0 ? 0 : 1 + x.o32();
-        if (x.a32() == 1 && (x.disp() & 0xFFFF0000) != 0) {
+        int seg = x.segOv() != 0 ? x.segOv() - 1 : DS;
+        if (x.a32() == 1 && Integer.compareUnsigned(x.disp(), x.slim[seg]) > 0) {
             x.fault(13);
         }
         if (op < 0xA2) {

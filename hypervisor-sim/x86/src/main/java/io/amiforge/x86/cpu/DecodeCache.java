@@ -30,7 +30,7 @@ final class DecodeCache {
     void invalidateChunk(int start, int len) {
         for (int a = Math.max(0, start - 15), end = start + len; a < end; a++) {
             int i = (a & (SIZE - 1)) * STRIDE;
-            if (e[i] == a) {
+            if ((e[i] & 0x7FFFFFFF) == a) { // either code size
                 e[i] = -1;
             }
         }

@@ -145,9 +145,10 @@ final class Decoder {
         this.cpu = cpu;
     }
 
-    /** Code byte {@code k} of the instruction at CS:{@code ip0} (IP wraps within the segment). */
+    /** Code byte {@code k} of the instruction at CS:{@code ip0} (a 16-bit IP wraps within the segment). */
     private int fb(int ip0, int k) {
-        return x.ram[(sb[CS] + ((ip0 + k) & 0xFFFF)) & x.a20] & 0xFF;
+        int a = (sb[CS] + ((ip0 + k) & x.ipMask)) & x.a20;
+        return Integer.compareUnsigned(a, Memory.LOW_LIMIT) < 0 ? x.ram[a] & 0xFF : x.mem.read8(a & 0xFFFFFFFFL);
     }
 
     /**
@@ -155,21 +156,27 @@ final class Decoder {
      * the scratch entry if it may wrap the segment; returns the entry used.
      */
     int decode(int phys, int slot, int ip0) {
-        if (ip0 > 0xFFF0) {
+        // not cached: code that may wrap a 16-bit segment, and code outside the RAM array
+        if ((ip0 > 0xFFF0 && x.ipMask == 0xFFFF) || Integer.compareUnsigned(phys, Memory.LOW_LIMIT - 16) >= 0) {
             slot = SCRATCH;
         }
+        int tag = phys | x.codeTag;
         if (biosTraps && ((phys & ~0xFF) == BIOS_TRAP_BASE || phys == 0xFFFF0)) {
-            ce[slot] = slot == SCRATCH ? -1 : phys;
+            ce[slot] = slot == SCRATCH ? -1 : tag;
             ce[slot + 1] = OP_BIOS | (1 << 10);
             ce[slot + 3] = phys == 0xFFFF0 ? RESET_VECTOR : phys & 0xFF;
             return slot;
         }
         byte[] ram = x.ram;
-        if (phys + 6 < ram.length && (phys & 0xF) == 0 && ram[phys] == (byte) 0xEB && ram[phys + 2] == 'H'
+        if (phys >= 0 && phys + 6 < ram.length && (phys & 0xF) == 0 && ram[phys] == (byte) 0xEB && ram[phys + 2] == 'H'
                 && ram[phys + 3] == 'd' && ram[phys + 4] == 'r' && ram[phys + 5] == 'S') {
             host.kernelEntry(phys, cpu);
         }
-        int k = 0, o = 0, a = 0, seg = 0, rp = 0, b;
+        if (x.codeTag != 0) {
+            host.codeEntry32(phys, cpu);
+        }
+        int big = x.codeTag >>> 31; // a 32-bit code segment flips the default operand and address size
+        int k = 0, o = big, a = big, seg = 0, rp = 0, b;
         prefixes:
         while (true) {
             if (k >= 14) {
@@ -183,8 +190,8 @@ final class Decoder {
                 case 0x3E -> seg = 4;
                 case 0x64 -> seg = 5;
                 case 0x65 -> seg = 6;
-                case 0x66 -> o = 1;
-                case 0x67 -> a = 1;
+                case 0x66 -> o = big ^ 1;
+                case 0x67 -> a = big ^ 1;
                 case 0xF0 -> { }
                 case 0xF2 -> rp = 2;
                 case 0xF3 -> rp = 1;
@@ -292,7 +299,7 @@ final class Decoder {
             return storeInvalid(slot, phys, ip0, k);
         }
         if (slot != SCRATCH) {
-            ce[slot] = phys;
+            ce[slot] = tag;
             Bus.markCode(x, phys, k);
         }
         int direct = memop == 1 && a == 0 && (rm & 0xC7) == 0x06 ? 1 << 31 : 0;
@@ -310,7 +317,7 @@ final class Decoder {
     private int storeInvalid(int slot, int phys, int ip0, int k) {
         int len = Math.min(Math.max(k, 1), 15);
         if (slot != SCRATCH) {
-            ce[slot] = phys;
+            ce[slot] = phys | x.codeTag;
             Bus.markCode(x, phys, len);
         }
         ce[slot + 1] = OP_INVALID | len << 10;

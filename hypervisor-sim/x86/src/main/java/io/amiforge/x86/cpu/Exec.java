@@ -36,10 +36,22 @@ final class Exec extends CpuState {
 
     /** Index of the current entry in {@link #ce}, its info word, and the IP it started at. */
     int cur, cinf, startIp;
-    /** Effective address of the memory operand: segment base and offset. */
-    int eaBase, eaOff;
-    /** Instruction count at which the current run ends (REP loops check it). */
+    /** Effective address of the memory operand: segment base and offset, the segment's limit and number. */
+    int eaBase, eaOff, eaLim, eaSeg;
+    /**
+     * Instruction count at which the loop leaves {@link #step}s (REP loops check it too): the
+     * earlier of the run's end ({@link #runLimit}) and the next machine event ({@link #eventAt}).
+     */
     long limit;
+    /** Instruction count at which the current run ends. */
+    long runLimit;
+    /** Whether CR0.PE enters protected mode (else it stops the run). */
+    boolean protectedMode;
+    /** HLT with IF set: waiting for an interrupt; where the HLT was. */
+    boolean halted;
+    int haltCs, haltIp;
+    /** Instruction count at which the timers and interrupt lines are next looked at (0: at once). */
+    long eventAt;
 
     StopReason stopReason;
     String stopDetail;
@@ -157,6 +169,18 @@ final class Exec extends CpuState {
         }
         eaBase = sb[seg];
         eaOff = off;
+        eaLim = slim[seg];
+        eaSeg = seg;
+    }
+
+    /** Offset {@code k} bytes past the memory operand's (wrapping at 64 KiB for 16-bit real-mode addressing). */
+    int eaNext(int k) {
+        return pe || a32() == 1 ? eaOff + k : (eaOff + k) & 0xFFFF;
+    }
+
+    /** Loads segment register {@code i} as the current mode does ({@link Segments#load}). */
+    void loadSeg(int i, int selector) {
+        Segments.load(this, i, selector);
     }
 
     /** Base of the data segment: DS unless overridden. */
@@ -176,18 +200,23 @@ final class Exec extends CpuState {
         }
     }
 
-    // ---- stack (SS:SP, 16-bit stack pointer) ----
+    // ---- stack (SS:SP, or SS:ESP when SS.B is set: spMask) ----
 
     void push16(int v) {
-        int sp = (r[ESP] - 2) & 0xFFFF;
+        int sp = (r[ESP] - 2) & spMask;
         Bus.wr16(this, sb[SS], sp, v);
-        r[ESP] = (r[ESP] & 0xFFFF0000) | sp;
+        r[ESP] = (r[ESP] & ~spMask) | sp;
     }
 
     void push32(int v) {
-        int sp = (r[ESP] - 4) & 0xFFFF;
+        int sp = (r[ESP] - 4) & spMask;
         Bus.wr32(this, sb[SS], sp, v);
-        r[ESP] = (r[ESP] & 0xFFFF0000) | sp;
+        r[ESP] = (r[ESP] & ~spMask) | sp;
+    }
+
+    /** Adds {@code delta} to the stack pointer, in its width. */
+    void addSp(int delta) {
+        r[ESP] = (r[ESP] & ~spMask) | ((r[ESP] + delta) & spMask);
     }
 
     /** Pushes a word or, with the 0x66 prefix, a dword. */
@@ -200,21 +229,54 @@ final class Exec extends CpuState {
     }
 
     int pop16() {
-        int sp = r[ESP] & 0xFFFF;
+        int sp = r[ESP] & spMask;
         int v = Bus.rd16(this, sb[SS], sp);
-        r[ESP] = (r[ESP] & 0xFFFF0000) | ((sp + 2) & 0xFFFF);
+        r[ESP] = (r[ESP] & ~spMask) | ((sp + 2) & spMask);
         return v;
     }
 
     int pop32() {
-        int sp = r[ESP] & 0xFFFF;
+        int sp = r[ESP] & spMask;
         int v = Bus.rd32(this, sb[SS], sp);
-        r[ESP] = (r[ESP] & 0xFFFF0000) | ((sp + 4) & 0xFFFF);
+        r[ESP] = (r[ESP] & ~spMask) | ((sp + 4) & spMask);
         return v;
     }
 
     int pop() {
         return o32() == 0 ? pop16() : pop32();
+    }
+
+    // ---- hardware interrupts ----
+
+    /** Looks at the machine's timers and interrupt lines after the next instruction (IF was set, a port written). */
+    void eventSoon() {
+        long at = icount + 1;
+        if (at < eventAt) {
+            eventAt = at;
+        }
+        if (at < limit) {
+            limit = at;
+        }
+    }
+
+    /**
+     * At {@link #eventAt}: brings the machine's timers up to now and, with IF set, delivers the
+     * interrupt its controller hands over (through the IVT, returning to the next instruction).
+     */
+    void events() {
+        if (halted) {
+            SystemOps.waitForInterrupt(this);
+            return;
+        }
+        long next = host.advanceTo(icount);
+        if ((flags & Cpu.IF) != 0) {
+            int vector = host.acknowledgeInterrupt();
+            if (vector >= 0) {
+                Control.interrupt(this, vector, ip);
+            }
+        }
+        eventAt = next;
+        limit = Math.min(runLimit, next);
     }
 
     // ---- leaving the instruction early ----
@@ -230,11 +292,20 @@ final class Exec extends CpuState {
         faultBytesLen = 0;
         int n = Math.max(length(), 1);
         for (int i = 0; i < n && i < faultBytes.length; i++) {
-            faultBytes[faultBytesLen++] = (byte) Bus.rd8(this, sb[CS], (startIp + i) & 0xFFFF);
+            faultBytes[faultBytesLen++] = (byte) Bus.rd8(this, sb[CS], (startIp + i) & ipMask);
         }
         Control.interrupt(this, vec, startIp);
         throw CpuSignal.UNWIND;
     }
+
+    /** Raises fault {@code vec} with an error code (protected mode pushes it after the return address). */
+    void fault(int vec, int errorCode) {
+        pendingErrorCode = errorCode;
+        fault(vec);
+    }
+
+    /** Error code the next delivered exception pushes (protected mode), or -1. */
+    int pendingErrorCode = -1;
 
     /** Ends the current run with {@code reason}. */
     void stop(StopReason reason, String detail) {

@@ -35,6 +35,9 @@ final class FlagOps {
         } else {
             x.setFlags((x.flags & 0xFFFF0000) | x.pop16());
         }
+        if ((x.flags & IF) != 0) {
+            x.eventSoon();
+        }
     }
 
     static void sahf(Exec x) {
@@ -57,7 +60,10 @@ final class FlagOps {
             case 0xF8 -> x.flags = x.flagsValue() & ~CF;
             case 0xF9 -> x.flags = x.flagsValue() | CF;
             case 0xFA -> x.flags &= ~IF;
-            case 0xFB -> x.flags |= IF;
+            case 0xFB -> {
+                x.flags |= IF;
+                x.eventSoon(); // after the next instruction, as STI's interrupt shadow has it
+            }
             case 0xFC -> x.flags &= ~DF;
             default -> x.flags |= DF;
         }

@@ -26,7 +26,9 @@ public final class Memory {
 
     final byte[] ram = new byte[LOW_LIMIT + 16];
     final byte[] mark = new byte[(LOW_LIMIT >>> CHUNK_SHIFT) + 1];
-    int a20Mask = 0xFFFFF;
+    /** The A20 gate as an address mask: all ones when open, bit 20 cleared when closed. */
+    int a20Mask = A20_CLOSED;
+    static final int A20_OPEN = 0xFFFFFFFF, A20_CLOSED = 0xFFEFFFFF;
     private final long size;
     private final byte[][] ext;
     DecodeCache cache;
@@ -60,11 +62,11 @@ public final class Memory {
 
     /** Whether the A20 gate is open (addresses at and above 1 MiB do not wrap). */
     public boolean a20() {
-        return a20Mask != 0xFFFFF;
+        return a20Mask == A20_OPEN;
     }
 
     public void setA20(boolean enabled) {
-        a20Mask = enabled ? 0x1FFFFF : 0xFFFFF;
+        a20Mask = enabled ? A20_OPEN : A20_CLOSED;
     }
 
     /** Reads a byte at a physical address (0xFF outside memory). */

@@ -63,12 +63,12 @@ final class OneByte {
             case 0x3C -> Alu.cmpAlIb(x);
             case 0x3D -> Alu.cmpAxIv(x);
             case 0x06 -> x.push(x.sr[ES]);
-            case 0x07 -> x.setSeg(ES, x.pop());
+            case 0x07 -> x.loadSeg(ES, x.pop());
             case 0x0E -> x.push(x.sr[CS]);
             case 0x16 -> x.push(x.sr[SS]);
-            case 0x17 -> x.setSeg(SS, x.pop());
+            case 0x17 -> x.loadSeg(SS, x.pop());
             case 0x1E -> x.push(x.sr[DS]);
-            case 0x1F -> x.setSeg(DS, x.pop());
+            case 0x1F -> x.loadSeg(DS, x.pop());
             case 0x27 -> Bcd.daa(x);
             case 0x2F -> Bcd.das(x);
             case 0x37 -> Bcd.aaa(x, false);
@@ -123,21 +123,21 @@ final class OneByte {
                 if (s == CS || s > 5) {
                     x.fault(6);
                 }
-                x.setSeg(s, x.readRM(1));
+                x.loadSeg(s, x.readRM(1));
             }
             case 0x90 -> {
             }
             case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF -> Strings.string(x, op);
             case 0xB0, 0xB1, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7 -> x.setReg8(op & 7, x.imm());
             case 0xB8, 0xB9, 0xBA, 0xBB, 0xBC, 0xBD, 0xBE, 0xBF -> x.setReg(1 + x.o32(), op & 7, x.imm());
-            case 0xC3 -> x.ip = x.pop() & 0xFFFF;
+            case 0xC3 -> x.ip = x.pop();
             case 0xCD -> Control.interrupt(x, x.imm(), x.ip);
             case 0xE2 -> {
                 if (x.a32() == 0) {
                     int cx = (x.r[ECX] - 1) & 0xFFFF;
                     x.r[ECX] = (x.r[ECX] & 0xFFFF0000) | cx;
                     if (cx != 0) {
-                        x.ip = (x.ip + x.imm()) & 0xFFFF;
+                        Control.jumpRel(x, x.imm());
                     }
                 } else {
                     Control.loop(x, op);

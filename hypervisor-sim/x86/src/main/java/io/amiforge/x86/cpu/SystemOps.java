@@ -12,12 +12,44 @@ final class SystemOps {
     private SystemOps() {
     }
 
+    /**
+     * HLT: with IF clear the machine stops for good ({@code halted}); with IF set it waits for
+     * the next interrupt, skipping virtual time (the instruction count) ahead to it, or stops
+     * as {@code halted} when no interrupt source is armed or unmasked.
+     */
     static void hlt(Exec x) {
         if ((x.flags & IF) == 0) {
             x.stop(StopReason.HALTED, "HLT with interrupts disabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp));
         }
-        x.stop(StopReason.HALTED, "HLT with interrupts enabled at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
-                + " and no interrupt source (waits forever)");
+        x.halted = true;
+        x.haltCs = x.sr[CS];
+        x.haltIp = x.startIp;
+        waitForInterrupt(x);
+    }
+
+    /**
+     * The halted CPU's wait: takes a pending interrupt (which ends the halt), or skips the
+     * instruction count ahead to the next timer event (at most to the run's end, so a later
+     * run goes on waiting), or stops the run when nothing could ever wake it.
+     */
+    static void waitForInterrupt(Exec x) {
+        long next = x.host.advanceTo(x.icount);
+        int vector = x.host.acknowledgeInterrupt();
+        if (vector >= 0) {
+            x.halted = false;
+            Control.interrupt(x, vector, x.ip);
+            x.eventAt = next;
+            x.limit = Math.min(x.runLimit, next);
+            return;
+        }
+        if (next == Long.MAX_VALUE) {
+            x.halted = false;
+            x.stop(StopReason.HALTED, "HLT with interrupts enabled at " + hex4(x.haltCs) + ":" + hex4(x.haltIp)
+                    + " and no interrupt source (waits forever)");
+        }
+        x.icount = Math.min(next, x.runLimit);
+        x.eventAt = next;
+        x.limit = x.icount; // no instruction runs: the loop comes back to the event
     }
 
     static String hex4(int v) {
@@ -32,14 +64,14 @@ final class SystemOps {
                     x.fault(6);
                 }
                 Bus.wr16(x, x.eaBase, x.eaOff, f == 0 ? x.gdtLimit : x.idtLimit);
-                Bus.wr32(x, x.eaBase, (x.eaOff + 2) & 0xFFFF, f == 0 ? x.gdtBase : x.idtBase);
+                Bus.wr32(x, x.eaBase, x.eaNext(2), f == 0 ? x.gdtBase : x.idtBase);
             }
             case 2, 3 -> {
                 if (x.modrm() >= 0xC0) {
                     x.fault(6);
                 }
                 int lim = Bus.rd16(x, x.eaBase, x.eaOff);
-                int base = Bus.rd32(x, x.eaBase, (x.eaOff + 2) & 0xFFFF);
+                int base = Bus.rd32(x, x.eaBase, x.eaNext(2));
                 if (x.o32() == 0) {
                     base &= 0xFFFFFF;
                 }
@@ -59,14 +91,43 @@ final class SystemOps {
         }
     }
 
+    /**
+     * Group 6 (0F 00), protected mode only (#UD in real mode, as on a 386): SLDT, STR, LLDT,
+     * LTR; VERR/VERW are not modelled (#UD).
+     */
+    static void group6(Exec x) {
+        if (!x.pe) {
+            x.fault(6);
+        }
+        switch (x.regField()) {
+            case 0 -> x.writeRM(x.modrm() >= 0xC0 ? 1 + x.o32() : 1, x.ldtr);
+            case 1 -> x.writeRM(x.modrm() >= 0xC0 ? 1 + x.o32() : 1, x.tr);
+            case 2 -> Segments.loadSystem(x, x.readRM(1), false);
+            case 3 -> Segments.loadSystem(x, x.readRM(1), true);
+            default -> x.fault(6);
+        }
+    }
+
+    /**
+     * MOV CR0: with protected mode off ({@link Cpu#setProtectedMode}) setting PE stops the run
+     * with {@link StopReason#PROTECTED_MODE}; with it on, PE switches segment loads and
+     * interrupts to the descriptor tables and clearing it returns to real mode. Setting PG
+     * stops the run as failed: paging is not emulated.
+     */
     static void movToCr(Exec x, int n, int v) {
         switch (n) {
             case 0 -> {
-                x.cr0 = v;
-                if ((v & 1) != 0) {
+                if ((v & 1) != 0 && !x.protectedMode) {
+                    x.cr0 = v;
                     x.stop(StopReason.PROTECTED_MODE, "CR0.PE set at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
                             + String.format(" (CR0=%08X, GDT base %08X limit %04X)", v, x.gdtBase, x.gdtLimit));
                 }
+                if (v < 0) {
+                    x.stop(StopReason.FAILED, String.format("CR0.PG set at %04X:%08X (CR0=%08X, CR3=%08X): paging is not"
+                            + " emulated", x.sr[CS], x.startIp, v, x.cr3));
+                }
+                x.cr0 = v;
+                x.pe = (v & 1) != 0;
             }
             case 2 -> x.cr2 = v;
             case 3 -> x.cr3 = v;
@@ -117,6 +178,7 @@ final class SystemOps {
         } else {
             x.host.out(port, 2 + 2 * x.o32(), x.getReg(1 + x.o32(), EAX));
         }
+        x.eventSoon(); // a timer reprogrammed, a mask or an EOI written: look again
     }
 
     /** MOV r32,CRn (CR0, CR2-CR4; others #UD). */

@@ -23,7 +23,7 @@ final class TwoByte {
         int b = op & 0xFF;
         int sz = 1 + x.o32();
         switch (b) {
-            case 0x00 -> x.fault(6);
+            case 0x00 -> SystemOps.group6(x);
             case 0x01 -> SystemOps.group7(x);
             case 0x06, 0x08, 0x09 -> {
             }
@@ -52,10 +52,10 @@ final class TwoByte {
             case 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F ->
                     x.writeRM(0, x.cond(b & 0xF) ? 1 : 0);
             case 0xA0 -> x.push(x.sr[FS]);
-            case 0xA1 -> x.setSeg(FS, x.pop());
+            case 0xA1 -> x.loadSeg(FS, x.pop());
             case 0xA2 -> SystemOps.cpuid(x);
             case 0xA8 -> x.push(x.sr[GS]);
-            case 0xA9 -> x.setSeg(GS, x.pop());
+            case 0xA9 -> x.loadSeg(GS, x.pop());
             case 0xA3, 0xAB, 0xB3, 0xBB -> Bits.bitOp(x, (b >>> 3) & 3, sz, x.getReg(sz, x.regField()), true);
             case 0xBA -> {
                 if (x.regField() < 4) {

@@ -47,7 +47,7 @@ final class Machine {
         return (cpu.flags() & Cpu.CF) != 0;
     }
 
-    /** Runs {@code code} (bytes, as ints for brevity) at 0000:7C00 within the budget. */
+    /** Runs {@code code} (bytes, as ints for brevity) at 0000:7C00 until it stops or the whole budget is spent. */
     StopReason run(int... code) {
         byte[] bytes = new byte[code.length];
         for (int i = 0; i < code.length; i++) {
@@ -56,6 +56,11 @@ final class Machine {
         mem.load(CODE, bytes, 0, bytes.length);
         cpu.setSeg(Cpu.CS, 0);
         cpu.setIp(CODE);
-        return cpu.run(budget.nextSlice(cpu.instructions()));
+        StopReason why = StopReason.BUDGET;
+        long slice;
+        while ((slice = budget.nextSlice(cpu.instructions())) > 0 && (why = cpu.run(slice)) == StopReason.BUDGET) {
+            // slice after slice, as the HVM boot runs them
+        }
+        return why;
     }
 }
