@@ -28,7 +28,8 @@ public final class AmiforgeCommand implements RootCommand {
             io.amiforge.cli.store.VolumeCommand.class,
             io.amiforge.cli.store.SnapshotCommand.class,
             io.amiforge.cli.store.StoreCommand.class,
-            io.amiforge.cli.fs.FsCommand.class);
+            io.amiforge.cli.fs.FsCommand.class,
+            io.amiforge.cli.bench.BenchCommand.class);
 
     @Mixin
     GlobalOptions global;
