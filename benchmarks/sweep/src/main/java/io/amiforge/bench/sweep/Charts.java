@@ -8,6 +8,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +21,7 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.xy.XYSeries;
@@ -84,6 +86,8 @@ public final class Charts {
             LogAxis depth = new LogAxis("chain depth (snapshot layers, log scale)");
             depth.setBase(2);
             depth.setSmallestValue(1);
+            depth.setTickUnit(new NumberTickUnit(1));
+            depth.setNumberFormatOverride(new DecimalFormat("0"));
             plot.setDomainAxis(depth);
         }
         plot.getRenderer().setDefaultToolTipGenerator(null);

@@ -21,7 +21,8 @@ import java.util.stream.Stream;
  * Runs a {@link SweepConfig} in a fresh store under a scratch directory: one base snapshot with
  * every block written, then for each strategy pair and depth a clone of it with {@code depth - 1}
  * layers stacked (each rewrites 1% of the blocks, then a snapshot), measured under every
- * {@link Workload}, then deleted. One thread; latencies are wall-clock per operation.
+ * {@link Workload}, then deleted. Before the measured chains, each pair runs once on a depth-1
+ * chain whose rows are dropped, so that no pair is measured before the JIT has compiled it. One thread; latencies are wall-clock per operation.
  * Metadata memory is the heap taken by opening the built volume and reading through it once,
  * measured as a heap delta after GC (the store exposes no byte count of its indexes); disk
  * bytes and files are those the chain adds to the store directory.
@@ -44,7 +45,8 @@ public final class Sweep {
 
     /** Runs the sweep in a new store under {@code scratch} (created, then deleted) and returns its rows. */
     public List<ResultRow> run(Path scratch) {
-        progress.start((long) config.pairs().size() * config.depths().size() * (1 + Workload.values().length) + 1);
+        long perChain = 1 + Workload.values().length;
+        progress.start((config.pairs().size() * (config.depths().size() + 1L)) * perChain + 1);
         List<ResultRow> rows = new ArrayList<>();
         try {
             Files.createDirectories(scratch);
@@ -55,8 +57,12 @@ public final class Sweep {
                     progress.step("base snapshot");
                     String base = base(store, buf);
                     for (String pair : config.pairs()) {
+                        // warm-up: the JIT compiles each pair's paths on a depth-1 chain whose rows are dropped
+                        new Chain(store, dir, pair, 1, buf, "warm-up ").measure(base);
+                    }
+                    for (String pair : config.pairs()) {
                         for (int depth : config.depths()) {
-                            rows.addAll(new Chain(store, dir, pair, depth, buf).measure(base));
+                            rows.addAll(new Chain(store, dir, pair, depth, buf, "").measure(base));
                         }
                     }
                 }
@@ -103,9 +109,10 @@ public final class Sweep {
         private final List<String> snapshots = new ArrayList<>();
         private final long[] nanos;
         private long[] baseline;
+        private final String label;
         private Long memory;
 
-        Chain(SnapshotStore store, Path dir, String pair, int depth, MemorySegment buf) {
+        Chain(SnapshotStore store, Path dir, String pair, int depth, MemorySegment buf, String label) {
             this.store = store;
             this.dir = dir;
             int dash = pair.indexOf('-');
@@ -113,6 +120,7 @@ public final class Sweep {
             this.read = pair.substring(dash + 1);
             this.depth = depth;
             this.buf = buf;
+            this.label = label;
             this.name = "sweep-" + write + "-" + read + "-" + depth;
             this.nanos = new long[Math.max(config.dataOps(), config.metaOps())];
         }
@@ -231,12 +239,15 @@ public final class Sweep {
             return timed(Workload.CLONE, config.metaOps(), total, null);
         }
 
-        /** Deletes middle snapshots (never the newest, which the volume stands on) while at least three remain. */
+        /**
+         * Deletes the middle snapshot of the chain above the shared base (never the newest, which the
+         * volume stands on) while two remain; snapshot_create made at least {@code metaOps} of them.
+         */
         private ResultRow deleteMiddle() {
             long total = 0;
             int done = 0;
-            while (done < config.metaOps() && snapshots.size() >= 3) {
-                String middle = snapshots.remove(snapshots.size() / 2);
+            while (done < config.metaOps() && snapshots.size() >= 2) {
+                String middle = snapshots.remove((snapshots.size() - 1) / 2);
                 long t = System.nanoTime();
                 store.deleteSnapshot(middle);
                 nanos[done] = System.nanoTime() - t;
@@ -275,7 +286,7 @@ public final class Sweep {
         }
 
         private void step(String what) {
-            progress.step(write + "-" + read + " depth " + depth + ": " + what);
+            progress.step(label + write + "-" + read + " depth " + depth + ": " + what);
         }
     }
 
