@@ -37,6 +37,7 @@ public final class Sweep {
     private final WorkloadPlan plan;
     private String digest;
 
+    /** A sweep of {@code config} that tells {@code progress} each step. */
     public Sweep(SweepConfig config, SweepProgress progress) {
         this.config = config;
         this.progress = progress;
