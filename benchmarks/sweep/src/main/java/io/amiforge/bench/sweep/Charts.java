@@ -1,5 +1,6 @@
 package io.amiforge.bench.sweep;
 
+import java.awt.Color;
 import java.awt.Dimension;
 import java.awt.geom.Rectangle2D;
 import java.io.IOException;
@@ -82,6 +83,9 @@ public final class Charts {
         JFreeChart chart = ChartFactory.createXYLineChart(title, "chain depth (snapshot layers)", unit, data,
                 PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         if (rows.stream().mapToInt(ResultRow::depth).max().orElse(1) > 10 && rows.stream().allMatch(r -> r.depth() >= 1)) {
             LogAxis depth = new LogAxis("chain depth (snapshot layers, log scale)");
             depth.setBase(2);

@@ -15,7 +15,7 @@ package io.amiforge.bench.sweep;
  * @param p50Us median latency
  * @param p99Us 99th percentile latency
  * @param p999Us 99.9th percentile latency
- * @param writeAmplification bytes the store wrote (data and metadata) per guest byte written, or null
+ * @param writeAmplification bytes the store wrote (data, metadata, copy-outs) per guest byte written, or null
  * @param memoryBytes metadata held in memory by the open volume, or null
  * @param memorySource how {@code memoryBytes} was obtained, or null
  * @param diskBytes bytes on disk of the chain's files after the workload, or null

@@ -192,7 +192,7 @@ public final class Sweep {
         private ResultRow randomWrite(Volume v) {
             long[] blocks = plan.randomBlocks(Workload.RANDOM_WRITE.label(), depth, 0, config.dataOps());
             VolumeStats stats = v.stats();
-            long written = stats.dataBytesWritten() + stats.metadataBytesWritten();
+            long written = storeBytesWritten(stats);
             long start = System.nanoTime();
             long last = start;
             for (int i = 0; i < blocks.length; i++) {
@@ -206,7 +206,7 @@ public final class Sweep {
             long flush = System.nanoTime();
             v.flush();
             long total = last - start + System.nanoTime() - flush;
-            double amplification = (double) (stats.dataBytesWritten() + stats.metadataBytesWritten() - written)
+            double amplification = (double) (storeBytesWritten(stats) - written)
                     / ((long) blocks.length * SweepConfig.BLOCK);
             return timed(Workload.RANDOM_WRITE, blocks.length, total, amplification);
         }
@@ -289,6 +289,11 @@ public final class Sweep {
         private void step(String what) {
             progress.step(label + write + "-" + read + " depth " + depth + ": " + what);
         }
+    }
+
+    /** Bytes the store wrote for a volume: block data, metadata, and the blocks copy-on-write copied out. */
+    private static long storeBytesWritten(VolumeStats stats) {
+        return stats.dataBytesWritten() + stats.metadataBytesWritten() + stats.blocksCopied() * SweepConfig.BLOCK;
     }
 
     private static long usedAfterGc(MemoryMXBean heap) {
