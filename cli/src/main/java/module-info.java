@@ -3,6 +3,7 @@ module io.amiforge.cli {
     requires io.amiforge.cloud;
     requires io.amiforge.transfer;
     requires io.amiforge.nbd;
+    requires io.amiforge.bench.sweep;
     requires io.amiforge.cloud.server;
     requires info.picocli;
     requires me.tongfei.progressbar;
@@ -11,6 +12,7 @@ module io.amiforge.cli {
     opens io.amiforge.cli to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.ami to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.common to info.picocli, com.fasterxml.jackson.databind;
+    opens io.amiforge.cli.bench to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.boot to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.cloud to info.picocli, com.fasterxml.jackson.databind;
     opens io.amiforge.cli.demo to info.picocli, com.fasterxml.jackson.databind;

@@ -32,7 +32,8 @@ public final class AmiforgeCommand implements RootCommand {
             io.amiforge.cli.store.StoreCommand.class,
             io.amiforge.cli.fs.FsCommand.class,
             io.amiforge.cli.reference.ManCommand.class,
-            io.amiforge.cli.reference.CompletionCommand.class);
+            io.amiforge.cli.reference.CompletionCommand.class,
+            io.amiforge.cli.bench.BenchCommand.class);
 
     @Mixin
     GlobalOptions global;
