@@ -1,6 +1,7 @@
 package io.amiforge.nbd;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.blockdev.MemoryBlockDevice;
@@ -340,6 +341,36 @@ class NbdServerTest {
             c.request(CMD_STATUS, 0, 3, 0, 4 << 20, null);
             assertThat(descriptors(c.reply(0))).containsExactly(2 << 20, 3, 64 * 1024, 0, (2 << 20) - 64 * 1024, 3);
         }
+    }
+
+    @Test
+    void pipelinedWritesAndReadsKeepTheirBytesWithAnyNumberOfReadHelpers() throws Exception {
+        for (int helpers : new int[] {0, 3}) {
+            MemoryBlockDevice d = new MemoryBlockDevice("burst", SIZE);
+            try (d; NbdServer other = NbdServer.builder().listen("127.0.0.1", 0).readThreads(helpers)
+                    .export("burst", d, false, null).build();
+                    NbdTestClient c = new NbdTestClient(other.start())) {
+                c.go("burst", false, false);
+                int n = 64;
+                for (int i = 0; i < n; i++) { // all sent before any reply is read: payloads queue in the decoder
+                    c.request(CMD_WRITE, 0, i, i * 8192L, 4096, random(4096, i));
+                }
+                for (int i = 0; i < n; i++) {
+                    assertThat(c.reply(0).error()).isZero();
+                }
+                for (int i = 0; i < n; i++) {
+                    c.request(CMD_READ, 0, 1000 + i, i * 8192L, 4096, null);
+                }
+                for (int i = 0; i < n; i++) { // replies may come in any order: match them by cookie
+                    NbdTestClient.Reply r = c.reply(4096);
+                    assertThat(r.payload()).as("read cookie %d, %d helpers", r.cookie(), helpers)
+                            .isEqualTo(random(4096, r.cookie() - 1000));
+                }
+                assertThat(device(d, 4096, 4096)).isEqualTo(new byte[4096]); // the gaps stay zero
+            }
+        }
+        assertThatThrownBy(() -> NbdServer.builder().readThreads(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("read threads -1");
     }
 
     @Test

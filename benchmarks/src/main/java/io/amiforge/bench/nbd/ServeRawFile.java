@@ -1,0 +1,37 @@
+package io.amiforge.bench.nbd;
+
+import io.amiforge.blockdev.FileBlockDevice;
+import io.amiforge.nbd.NbdServer;
+import java.nio.file.Path;
+
+/**
+ * Serves one raw file read-write over NBD as export {@code bench} on 127.0.0.1 until standard
+ * input closes, so that a script can put amiforge beside {@code nbdkit file} and {@code qemu-nbd}
+ * and drive all three with the same client ({@code fio --ioengine=nbd}, {@code nbdcopy}).
+ * Prints {@code ready PORT} once it listens.
+ *
+ * <p>Arguments: {@code FILE PORT}; the system property {@code readThreads} sets
+ * {@link NbdServer.Builder#readThreads}.
+ */
+public final class ServeRawFile {
+
+    private ServeRawFile() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 2) {
+            System.err.println("usage: ServeRawFile FILE PORT");
+            System.exit(2);
+        }
+        try (FileBlockDevice device = FileBlockDevice.open(Path.of(args[0]), false);
+                NbdServer server = NbdServer.builder().listen("127.0.0.1", Integer.parseInt(args[1]))
+                        .readThreads(Integer.getInteger("readThreads", NbdServer.DEFAULT_READ_THREADS))
+                        .export("bench", device, false, null).build()) {
+            System.out.println("ready " + server.start());
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // wait for the script to close our standard input
+            }
+        }
+    }
+}
