@@ -42,16 +42,19 @@ class JsonOutputTest {
 
     /** Commands that run without arguments until stopped or for a long time, with what covers their output instead. */
     private static final List<String> NOT_RUN_BARE = List.of(
-            "demo"); // the whole walkthrough: DemoCommandTest
+            "demo", // the whole walkthrough: DemoCommandTest
+            "serve"); // serves until stopped: ServeCommandTest
 
     /** Commands without a success case here, and why. */
     private static final Map<String, String> NO_SUCCESS_CASE = Map.of(
             "demo", "builds, boots and bundles a whole image for minutes: DemoCommandTest",
-            "nbd serve", "serves until stopped: NbdServeCommandTest");
+            "nbd serve", "serves until stopped: NbdServeCommandTest",
+            "serve", "serves until stopped: ServeCommandTest");
 
     /** Commands whose arguments-that-do-not-exist case would run for minutes, with what covers their errors instead. */
     private static final Map<String, String> NOT_RUN_MISSING = Map.of(
-            "bench sweep", "--out names a directory to create, so a full sweep would run: BenchCommandsTest");
+            "bench sweep", "--out names a directory to create, so a full sweep would run: BenchCommandsTest",
+            "serve", "has no required argument, so it would serve until stopped: ServeCommandTest");
 
     @TempDir
     Path dir;
@@ -122,6 +125,7 @@ class JsonOutputTest {
         assertThat(java.util.Base64.getDecoder().decode(read.get("contentBase64").asText())).containsExactly(1, 2, 3, 4);
         ok(covered, "volume", "list");
         ok(covered, "store", "strategies");
+        assertThat(ok(covered, "account", "create-key").get("AccessKey").get("AccessKeyId").asText()).isNotBlank();
         String root0 = ok(covered, "snapshot", "create", "web", "--description", "base").get("snapshotId").asText();
         String first = ok(covered, "snapshot", "create", "blank").get("snapshotId").asText();
         ok(covered, "volume", "write", "blank", "--offset", "4096", "--input", bytes);

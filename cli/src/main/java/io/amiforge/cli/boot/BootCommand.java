@@ -70,7 +70,8 @@ public final class BootCommand extends CommandBase {
             description = {"Keep running a Linux kernel's real-mode setup after the hand-off.", "Example: --follow-kernel"})
     boolean followKernel;
 
-    @Option(names = "--screenshot", paramLabel = "FILE.png", description = {"HVM: write the final VGA text screen as a PNG.", "Example: --screenshot screen.png"})
+    @Option(names = "--screenshot", paramLabel = "FILE.png",
+            description = {"HVM: write the final VGA text screen as a PNG.", "Example: --screenshot screen.png"})
     Path screenshot;
 
     @Override
