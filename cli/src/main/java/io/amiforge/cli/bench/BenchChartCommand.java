@@ -17,14 +17,15 @@ import picocli.CommandLine.Option;
  * {@code amiforge bench chart --jmh FILE --out DIR}: the sweep's charts, CSV, JSON and page from
  * a JMH result file ({@code -rf json}).
  */
-@Command(name = "chart", description = "Draw the sweep's charts (PNG, SVG, index.html, results.csv/json) from JMH"
-        + " results written with -rf json.")
+@Command(name = "chart", description = {"Draw the sweep's charts (PNG, SVG, index.html, results.csv/json) from JMH"
+        + " results written with -rf json.", "Example: amiforge bench chart --jmh jmh.json --out charts/"})
 public final class BenchChartCommand extends CommandBase {
 
-    @Option(names = "--jmh", required = true, paramLabel = "FILE", description = "JMH results (java -jar benchmarks.jar -rf json -rff FILE).")
+    @Option(names = "--jmh", required = true, paramLabel = "FILE",
+            description = {"JMH results (java -jar benchmarks.jar -rf json -rff FILE).", "Example: --jmh jmh.json"})
     Path jmh;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the charts (created).")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = {"Directory for the charts (created).", "Example: --out charts/"})
     Path out;
 
     @Override

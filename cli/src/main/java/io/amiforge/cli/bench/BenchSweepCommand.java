@@ -19,28 +19,32 @@ import picocli.CommandLine.Option;
  * of --plugin-path included) over chain depths and workloads, written as results.csv,
  * results.json, PNG and SVG charts and index.html (see docs/bench.md).
  */
-@Command(name = "sweep", description = "Run every write strategy x read index (plug-ins included) over chain depths and"
-        + " workloads; write results.csv, results.json, PNG/SVG charts and index.html into --out.")
+@Command(name = "sweep", description = {"Run every write strategy x read index (plug-ins included) over chain depths and"
+        + " workloads; write results.csv, results.json, PNG/SVG charts and index.html into --out.",
+        "Example: amiforge bench sweep --quick --out sweep/"})
 public final class BenchSweepCommand extends CommandBase {
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory for the results (created).")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = {"Directory for the results (created).", "Example: --out sweep/"})
     Path out;
 
     @Option(names = "--depths", split = ",", paramLabel = "N[,N...]",
-            description = "Chain depths (default 1,8,64,512,1000; with --quick 1,8,64).")
+            description = {"Chain depths (default 1,8,64,512,1000; with --quick 1,8,64).", "Example: --depths 1,64,1000"})
     List<Integer> depths;
 
     @Option(names = "--strategies", defaultValue = "all", paramLabel = "all|WRITE-READ|NAME[,...]",
-            description = "Strategy pairs: all (default), WRITE-READ pairs, or a strategy name (paired with every other kind).")
+            description = {"Strategy pairs: all (default), WRITE-READ pairs, or a strategy name (paired with every other kind).",
+                "Example: --strategies row-flat,cow-walk"})
     String strategies;
 
-    @Option(names = "--quick", description = "Small volumes (16 MiB) and few operations: about a minute.")
+    @Option(names = "--quick", description = {"Small volumes (16 MiB) and few operations: about a minute.", "Example: --quick"})
     boolean quick;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Workload seed (default 1): same seed, same workload.")
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
+            description = {"Workload seed (default 1): same seed, same workload.", "Example: --seed 42"})
     long seed;
 
-    @Option(names = "--scratch", paramLabel = "DIR", description = "Where the bench store is built and deleted (default: the temp dir).")
+    @Option(names = "--scratch", paramLabel = "DIR",
+            description = {"Where the bench store is built and deleted (default: the temp dir).", "Example: --scratch /mnt/nvme/tmp"})
     Path scratch;
 
     @Override

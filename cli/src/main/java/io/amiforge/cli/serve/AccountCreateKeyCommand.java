@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
  * CreateAccessKey answers: {@code {"AccessKey": {"AccessKeyId", "SecretAccessKey", ...}}}.
  */
 @Command(name = "create-key", mixinStandardHelpOptions = true,
-        description = "Create an API key (access key id and secret) for the account (--account).")
+        description = {"Create an API key (access key id and secret) for the account (--account).",
+            "Example: amiforge account create-key --account 444455556666"})
 public final class AccountCreateKeyCommand extends CommandBase {
 
     @Override

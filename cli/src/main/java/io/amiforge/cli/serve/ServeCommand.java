@@ -18,13 +18,14 @@ import picocli.CommandLine.Option;
  * {@code amiforge account create-key}) until SIGINT or SIGTERM.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve the EC2 and EBS direct APIs over the store until interrupted.")
+        description = {"Serve the EC2 and EBS direct APIs over the store until interrupted.",
+            "Example: amiforge serve --listen 127.0.0.1:8787"})
 public final class ServeCommand extends CommandBase {
 
     private static volatile CountDownLatch running;
 
     @Option(names = "--listen", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:8787",
-            description = "Address to listen on (default ${DEFAULT-VALUE}; port 0 picks a free one).")
+            description = {"Address to listen on (default ${DEFAULT-VALUE}; port 0 picks a free one).", "Example: --listen 0.0.0.0:8787"})
     String listen;
 
     @Override
