@@ -71,4 +71,34 @@ class ShutdownTest {
             }
         }
     }
+
+    @Test
+    void aKilledImportLeavesNoVolumeOfThatNameAndTheRetrySucceeds() throws Exception {
+        Path store = dir.resolve("store");
+        Path image = deepChain(dir.resolve("chain"), 300);
+        Path storeDir = StoreAccess.storeDir(store, "us-east-1");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        try (Processes.Child child = Processes.command(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "--store", store.toString(), "volume", "import", "disk", image.toString())
+                .deadline(Duration.ofSeconds(90)).start()) {
+            long waited = 0;
+            while (!Files.exists(storeDir.resolve("catalog")) && waited < 60_000) {
+                Thread.sleep(50);
+                waited += 50;
+            }
+            Thread.sleep(1000); // the import is committing layers now
+            assertThat(child.isAlive()).as("import still running; stderr:\n%s", child.stderrTail()).isTrue();
+            child.kill(); // SIGKILL: no shutdown hook runs
+        }
+        try (SnapshotStore s = SnapshotStore.open(storeDir)) {
+            assertThat(s.listVolumes()).as("no volume of that name after the kill").isEmpty();
+            assertThat(s.verify().ok()).isTrue();
+        }
+        Path small = Files.write(dir.resolve("small.raw"), new byte[] {9, 8, 7, 6});
+        CliRunner.Run retry = CliRunner.run("--store", store.toString(), "volume", "import", "disk", small.toString(),
+                "-f", "raw", "--json");
+        assertThat(retry.exitCode()).as(retry.err()).isZero();
+        assertThat(retry.out()).contains("\"name\" : \"disk\"");
+    }
 }

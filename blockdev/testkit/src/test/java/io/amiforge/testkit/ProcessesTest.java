@@ -74,8 +74,13 @@ class ProcessesTest {
     }
 
     @Test
-    void killedChildKeepsItsOutputReadable() {
-        try (Processes.Child child = Processes.command(sh(), "-c", "echo before; exec sleep 300").start()) {
+    void killedChildKeepsItsOutputReadable() throws InterruptedException {
+        try (Processes.Child child = Processes.command(sh(), "-c", "echo before; echo written >&2; exec sleep 300").start()) {
+            // kill only once the line is written (the shell may not have run yet on a loaded machine)
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!child.stderrTail().contains("written") && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             child.kill();
             assertThat(child.readLine()).isEqualTo("before");
             assertThat(child.readLine()).isNull();

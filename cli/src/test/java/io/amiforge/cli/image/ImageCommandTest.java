@@ -129,7 +129,7 @@ class ImageCommandTest {
         assertThat(corrupt.exit()).isEqualTo(3);
         assertThat(corrupt.err()).contains("InvalidImageFormat", "cluster_bits", "file offset 20");
 
-        Run usage = run("image", "convert", bad.toString(), dir.resolve("x").toString(), "-O", "vhdx");
+        Run usage = run("image", "convert", bad.toString(), dir.resolve("x").toString(), "-O", "vdi");
         assertThat(usage.exit()).isEqualTo(2);
     }
 }
