@@ -30,6 +30,8 @@ final class Pit {
         /** Counts accumulated before the current run; instruction count the run started at (-1 paused). */
         long countedBefore, runningSince = -1;
         int latch = -1, latchHighPending, statusLatch = -1;
+        /** The low byte of a two-byte count, held until the high byte loads it (the running count keeps its reload). */
+        int pendingLow;
         /** For channel 0: the number of periods whose IRQ has been raised. */
         long irqsRaised;
         boolean nullCount = true;
@@ -132,14 +134,14 @@ final class Pit {
             default -> {
                 if (!ch.writeHigh) {
                     ch.lowWritten = true;
-                    ch.reload = (ch.reload & 0xFF00) | value;
+                    ch.pendingLow = value;
                     ch.writeHigh = true;
                     if (ch.mode == 0) { // writing the first byte stops a mode 0 count
                         ch.armed = false;
                     }
                 } else {
                     ch.writeHigh = false;
-                    load(ch, (ch.reload & 0xFF) | value << 8, now);
+                    load(ch, ch.pendingLow | value << 8, now);
                 }
             }
         }

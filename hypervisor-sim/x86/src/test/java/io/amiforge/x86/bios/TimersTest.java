@@ -155,4 +155,21 @@ class TimersTest {
         bios.out(0x70, 1, index);
         return bios.in(0x71, 1);
     }
+
+    @Test
+    void aLowByteAloneLeavesTheRunningCountAsItWas() {
+        // a guest wrote one byte of a word count to a running periodic channel (found by
+        // GuestCannotHarmHostProperties: the reload became 0 and the next read divided by it)
+        Pit pit = new Pit();
+        pit.write(0x43, 0x34, 0); // channel 0, word, mode 2
+        pit.write(0x40, 0x00, 0);
+        pit.write(0x40, 0x00, 0); // 0 means 65536
+        pit.write(0x40, 0x00, 16); // low byte of the next count only
+        int low = pit.read(0x40, 32);
+        int high = pit.read(0x40, 32);
+        assertThat(high << 8 | low).isEqualTo((0x10000 - 2) & 0xFFFF);
+        pit.write(0x40, 0x01, 48); // the high byte: count 0x0100 loads now
+        pit.read(0x40, 64);
+        assertThat(pit.read(0x40, 64)).isEqualTo(0x00);
+    }
 }
