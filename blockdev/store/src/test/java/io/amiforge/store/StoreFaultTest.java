@@ -6,13 +6,12 @@ import static org.assertj.core.api.Assertions.fail;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.store.spi.FileOps;
 import io.amiforge.testkit.FaultInjection;
+import io.amiforge.testkit.StateSnapshots;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -122,7 +121,7 @@ class StoreFaultTest {
             setup.run(s);
         }
         String before = describe(base);
-        Path clean = copy(base, tmp.resolve("clean"));
+        Path clean = StateSnapshots.copyTree(base, tmp.resolve("clean"));
         try (SnapshotStore s = SnapshotStore.open(clean)) {
             op.run(s);
         }
@@ -130,7 +129,7 @@ class StoreFaultTest {
         assertThat(after).as("the command changes the store").isNotEqualTo(before);
         for (int n = 1; ; n++) {
             assertThat(n).as("operations of one command").isLessThan(500);
-            Path dir = copy(base, tmp.resolve("n" + n));
+            Path dir = StateSnapshots.copyTree(base, tmp.resolve("n" + n));
             FaultInjection faults = FaultInjection.failNth(n);
             FileOps hook = (o, path) -> faults.before(o.name(), path);
             Throwable failure = null;
@@ -178,42 +177,17 @@ class StoreFaultTest {
         try (SnapshotStore s = SnapshotStore.open(dir)) {
             for (VolumeInfo v : s.listVolumes()) {
                 try (Volume vol = s.openVolume(v.name())) {
-                    lines.add("volume " + v.name() + " " + vol.size() + " " + digest(vol));
+                    lines.add("volume " + v.name() + " " + vol.size() + " " + StateSnapshots.digest(vol));
                 }
             }
             for (SnapshotInfo i : s.listSnapshots()) {
                 try (BlockDevice d = s.openSnapshot(i.id())) {
-                    lines.add("snapshot " + i.volumeName() + " " + i.description() + " " + digest(d));
+                    lines.add("snapshot " + i.volumeName() + " " + i.description() + " " + StateSnapshots.digest(d));
                 }
             }
         }
         lines.sort(null);
         return String.join("\n", lines);
-    }
-
-    private static String digest(BlockDevice d) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[64 * 1024];
-        for (long at = 0; at < d.size(); at += buf.length) {
-            int n = (int) Math.min(buf.length, d.size() - at);
-            d.read(at, MemorySegment.ofArray(buf).asSlice(0, n));
-            md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest(), 0, 8);
-    }
-
-    private static Path copy(Path from, Path to) throws IOException {
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) all::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else if (!p.getFileName().toString().endsWith(".lock")) {
-                    Files.copy(p, target);
-                }
-            }
-        }
-        return to;
     }
 
     private static MemorySegment filled(int size, int value) {

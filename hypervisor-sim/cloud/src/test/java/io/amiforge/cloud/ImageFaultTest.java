@@ -12,15 +12,14 @@ import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeInfo;
 import io.amiforge.store.VolumeOptions;
 import io.amiforge.testkit.FaultInjection;
+import io.amiforge.testkit.StateSnapshots;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -115,7 +114,7 @@ class ImageFaultTest {
             setup(cloud);
         }
         String before = describe(base);
-        Path clean = copy(base, tmp.resolve("clean"));
+        Path clean = StateSnapshots.copyTree(base, tmp.resolve("clean"));
         try (Cloud cloud = Cloud.open(clean, ImageFaultTest::boot)) {
             op.run(cloud);
         }
@@ -124,7 +123,7 @@ class ImageFaultTest {
         int faults = 0;
         for (int n = 1; ; n++) {
             assertThat(n).as("file operations of one command").isLessThan(400);
-            Path dir = copy(base, tmp.resolve("n" + n));
+            Path dir = StateSnapshots.copyTree(base, tmp.resolve("n" + n));
             FaultInjection injected = FaultInjection.failNth(n);
             Throwable failure = null;
             try (Cloud cloud = Cloud.open(dir, ImageFaultTest::boot, (o, path) -> injected.before(o.name(), path))) {
@@ -180,7 +179,7 @@ class ImageFaultTest {
                 Map<String, String> snapshots = new HashMap<>();
                 for (SnapshotInfo s : store.listSnapshots()) {
                     try (BlockDevice d = store.openSnapshot(s.id())) {
-                        String content = digest(d);
+                        String content = StateSnapshots.digest(d);
                         snapshots.put(s.id(), content);
                         lines.add(region + " snapshot " + s.volumeName() + " " + s.description() + " "
                                 + s.attributes().get(SnapshotCopier.COPIED_FROM) + " " + content);
@@ -188,7 +187,7 @@ class ImageFaultTest {
                 }
                 for (VolumeInfo v : store.listVolumes()) {
                     try (Volume vol = store.openVolume(v.name())) {
-                        lines.add(region + " volume " + v.name() + " " + vol.size() + " " + digest(vol) + " " + v.attachedTo());
+                        lines.add(region + " volume " + v.name() + " " + vol.size() + " " + StateSnapshots.digest(vol) + " " + v.attachedTo());
                     }
                 }
                 RegionState state = AtomicFiles.read(cloud.regionDir(region).resolve("registry.json"), RegionState.class);
@@ -214,31 +213,6 @@ class ImageFaultTest {
         }
         lines.sort(null);
         return String.join("\n", lines);
-    }
-
-    private static String digest(BlockDevice d) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        byte[] buf = new byte[64 * 1024];
-        for (long at = 0; at < d.size(); at += buf.length) {
-            int n = (int) Math.min(buf.length, d.size() - at);
-            d.read(at, MemorySegment.ofArray(buf).asSlice(0, n));
-            md.update(buf, 0, n);
-        }
-        return HexFormat.of().formatHex(md.digest(), 0, 8);
-    }
-
-    private static Path copy(Path from, Path to) throws IOException {
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : (Iterable<Path>) all::iterator) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else if (!p.getFileName().toString().endsWith(".lock")) {
-                    Files.copy(p, target);
-                }
-            }
-        }
-        return to;
     }
 
     private static void deleteTree(Path dir) throws IOException {
