@@ -194,38 +194,14 @@ final class ImageActions {
     static XmlWriter modifyImageAttribute(Ec2Call call) {
         Ec2Params p = call.params();
         String id = Ids.image(p.required("ImageId"));
-        List<String> add = new ArrayList<>();
-        List<String> remove = new ArrayList<>();
-        permissions(p, "LaunchPermission.Add", add);
-        permissions(p, "LaunchPermission.Remove", remove);
-        String operation = p.get("OperationType");
-        if (operation != null) {
-            List<String> target = switch (operation) {
-                case "add" -> add;
-                case "remove" -> remove;
-                default -> throw Ec2Params.invalid("OperationType", operation, "add or remove");
-            };
-            target.addAll(p.list("UserId"));
-            p.list("UserGroup").forEach(g -> target.add(checkGroup(g)));
-        }
-        if (add.isEmpty() && remove.isEmpty()) {
+        PermissionChange change = PermissionChange.of(p, "LaunchPermission", ImageActions::checkGroup);
+        if (change.isEmpty()) {
             throw new ApiException(400, "MissingParameter", "ModifyImageAttribute needs LaunchPermission.Add/Remove or "
                     + "OperationType with UserId/UserGroup (only launchPermission can be modified)");
         }
         call.dryRunStop();
-        call.cloud().modifyLaunchPermission(call.account(), call.region(), id, add, remove);
+        call.cloud().modifyLaunchPermission(call.account(), call.region(), id, change.add(), change.remove());
         return call.ok();
-    }
-
-    private static void permissions(Ec2Params p, String prefix, List<String> into) {
-        for (Map<String, String> m : p.members(prefix).values()) {
-            if (m.get("UserId") != null) {
-                into.add(m.get("UserId"));
-            }
-            if (m.get("Group") != null) {
-                into.add(checkGroup(m.get("Group")));
-            }
-        }
     }
 
     private static String checkGroup(String group) {

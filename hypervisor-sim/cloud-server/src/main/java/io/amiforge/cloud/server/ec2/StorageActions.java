@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -272,38 +273,14 @@ final class StorageActions {
         if (attribute != null && !attribute.equals("createVolumePermission")) {
             throw Ec2Params.invalid("Attribute", attribute, "createVolumePermission");
         }
-        List<String> add = new ArrayList<>();
-        List<String> remove = new ArrayList<>();
-        collect(p, "CreateVolumePermission.Add", add);
-        collect(p, "CreateVolumePermission.Remove", remove);
-        String operation = p.get("OperationType");
-        if (operation != null) {
-            List<String> target = switch (operation) {
-                case "add" -> add;
-                case "remove" -> remove;
-                default -> throw Ec2Params.invalid("OperationType", operation, "add or remove");
-            };
-            target.addAll(p.list("UserId"));
-            target.addAll(p.list("UserGroup"));
-        }
-        if (add.isEmpty() && remove.isEmpty()) {
+        PermissionChange change = PermissionChange.of(p, "CreateVolumePermission", UnaryOperator.identity());
+        if (change.isEmpty()) {
             throw new ApiException(400, "MissingParameter",
                     "ModifySnapshotAttribute needs CreateVolumePermission.Add/Remove or OperationType with UserId/UserGroup");
         }
         call.dryRunStop();
         owned(call, id);
-        call.store().modifyCreateVolumePermission(id, add, remove);
+        call.store().modifyCreateVolumePermission(id, change.add(), change.remove());
         return call.ok();
-    }
-
-    private static void collect(Ec2Params p, String prefix, List<String> into) {
-        for (Map<String, String> m : p.members(prefix).values()) {
-            if (m.get("UserId") != null) {
-                into.add(m.get("UserId"));
-            }
-            if (m.get("Group") != null) {
-                into.add(m.get("Group"));
-            }
-        }
     }
 }
