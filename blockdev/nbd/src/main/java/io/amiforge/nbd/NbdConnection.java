@@ -27,10 +27,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The transmission phase of one connection (after {@link NbdNegotiation}). Requests are
- * decoded on the event loop and submitted to the export's {@link io.amiforge.pipeline.RequestPipeline};
- * completions arrive on the pipeline's thread, are queued, and one drain task per burst writes
- * every finished reply on the event loop and flushes the socket once. Replies therefore leave
- * in completion order, not request order, as the protocol allows.
+ * decoded on the event loop. Reads up to the server's inline limit are served there at once
+ * (replies flushed once per socket read); everything else is submitted to the export's
+ * {@link io.amiforge.pipeline.RequestPipeline}, whose completions arrive on the pipeline's
+ * thread, are queued, and one drain task per burst writes every finished reply on the event
+ * loop and flushes the socket once. Replies therefore leave in completion order, not request
+ * order, as the protocol allows.
  *
  * <p>A protocol violation the connection cannot recover from (bad request magic; a READ or
  * WRITE over 32 MiB, answered EINVAL first) closes this connection only; requests already
@@ -71,6 +73,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private final NbdServer server;
     private final ExportState export;
     private final long bufferLimit;
+    private final int inlineReadLimit;
     private final long exportSize;
     private final boolean structured;
     private final boolean metaSelected;
@@ -88,6 +91,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     NbdConnection(NbdServer server, ExportState export, boolean structured, boolean allocationContext) {
         this.server = server;
         this.bufferLimit = server.connectionBufferLimit();
+        this.inlineReadLimit = server.inlineReadLimit();
         this.export = export;
         this.exportSize = export.size();
         this.structured = structured;
@@ -257,8 +261,29 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             buf.writeInt(SIMPLE_REPLY_MAGIC).writeInt(0).writeLong(cookie);
         }
         buf.writerIndex(header + length);
+        MemorySegment dst = segment(buf, header, length);
+        if (length <= inlineReadLimit && dst != null) {
+            readInline(cookie, offset, buf, dst);
+            return;
+        }
         Pending p = pending(cookie, CMD_READ, flags, offset, length, buf);
-        export.pipeline().read(offset, segment(buf, header, length), this, p, cookie);
+        export.pipeline().read(offset, dst, this, p, cookie);
+    }
+
+    /**
+     * Serves a read on the event loop: the device fills the reply buffer, which is queued at once
+     * and flushed with the other replies of this socket read ({@link #channelReadComplete}).
+     */
+    private void readInline(long cookie, long offset, ByteBuf buf, MemorySegment dst) {
+        try {
+            export.export().device().read(offset, dst);
+        } catch (RuntimeException e) { // as a pipelined read reports it: an errno and the message
+            buf.release();
+            replyError(cookie, errno(e), e.getMessage());
+            return;
+        }
+        ctx.write(buf, ctx.voidPromise());
+        needsFlush = true;
     }
 
     private void write(ByteBuf in, long cookie, int flags, long offset, int length, boolean inRange) {

@@ -60,6 +60,12 @@ public final class NbdServer implements AutoCloseable {
      */
     public static final int DEFAULT_READ_THREADS = 1;
 
+    /**
+     * Default {@link Builder#inlineReadLimit}: plain reads up to 64 KiB are served on the event
+     * loop that decoded them, without the pipeline's two thread hand-offs.
+     */
+    public static final int DEFAULT_INLINE_READ_LIMIT = 64 * 1024;
+
     private final String host;
     private final int requestedPort;
     private final int ioThreads;
@@ -68,6 +74,7 @@ public final class NbdServer implements AutoCloseable {
     private final long idleTimeoutMillis;
     private final long connectionBufferLimit;
     private final int readThreads;
+    private final int inlineReadLimit;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong buffered = new AtomicLong();
@@ -89,6 +96,7 @@ public final class NbdServer implements AutoCloseable {
         this.idleTimeoutMillis = b.idleTimeoutMillis;
         this.connectionBufferLimit = b.connectionBufferLimit;
         this.readThreads = b.readThreads;
+        this.inlineReadLimit = b.inlineReadLimit;
         this.exportList = List.copyOf(b.exports.values());
         this.sharedPipelines = Map.copyOf(b.pipelines);
     }
@@ -194,6 +202,10 @@ public final class NbdServer implements AutoCloseable {
         return negotiationTimeoutMillis;
     }
 
+    int inlineReadLimit() {
+        return inlineReadLimit;
+    }
+
     long connectionBufferLimit() {
         return connectionBufferLimit;
     }
@@ -262,6 +274,7 @@ public final class NbdServer implements AutoCloseable {
         private long idleTimeoutMillis = 300_000;
         private long connectionBufferLimit = 32L << 20;
         private int readThreads = DEFAULT_READ_THREADS;
+        private int inlineReadLimit = DEFAULT_INLINE_READ_LIMIT;
         private final Map<String, NbdExport> exports = new LinkedHashMap<>();
         private final Map<String, RequestPipeline> pipelines = new LinkedHashMap<>();
 
@@ -289,6 +302,24 @@ public final class NbdServer implements AutoCloseable {
                 throw new IllegalArgumentException("read threads " + threads + " is outside [0, 64]");
             }
             this.readThreads = threads;
+            return this;
+        }
+
+        /**
+         * Reads of at most this many bytes (default {@value NbdServer#DEFAULT_INLINE_READ_LIMIT};
+         * 0: none) are served by the event loop that decoded them: the device is read straight
+         * into the reply buffer there, and the replies of one socket read leave with one flush.
+         * Larger reads, hole-aware structured reads and every other command go through the
+         * export's pipeline. Such a read may pass a write still in the pipeline; the protocol
+         * gives requests in flight no order (a client that needs one waits for the write's reply,
+         * after which every read sees it). A read that blocks (a page-cache miss) holds up the
+         * other connections of that event loop meanwhile: use 0 for devices on slow storage.
+         */
+        public Builder inlineReadLimit(int bytes) {
+            if (bytes < 0 || bytes > NbdProtocol.MAX_PAYLOAD) {
+                throw new IllegalArgumentException("inline read limit " + bytes + " is outside [0, 32 MiB]");
+            }
+            this.inlineReadLimit = bytes;
             return this;
         }
 
