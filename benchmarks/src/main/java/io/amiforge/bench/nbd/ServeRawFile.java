@@ -10,8 +10,9 @@ import java.nio.file.Path;
  * and drive all three with the same client ({@code fio --ioengine=nbd}, {@code nbdcopy}).
  * Prints {@code ready PORT} once it listens.
  *
- * <p>Arguments: {@code FILE PORT}; the system property {@code readThreads} sets
- * {@link NbdServer.Builder#readThreads}.
+ * <p>Arguments: {@code FILE PORT}; the system properties {@code readThreads} and
+ * {@code inlineReadLimit} set {@link NbdServer.Builder#readThreads} and
+ * {@link NbdServer.Builder#inlineReadLimit}.
  */
 public final class ServeRawFile {
 
@@ -26,6 +27,7 @@ public final class ServeRawFile {
         try (FileBlockDevice device = FileBlockDevice.open(Path.of(args[0]), false);
                 NbdServer server = NbdServer.builder().listen("127.0.0.1", Integer.parseInt(args[1]))
                         .readThreads(Integer.getInteger("readThreads", NbdServer.DEFAULT_READ_THREADS))
+                        .inlineReadLimit(Integer.getInteger("inlineReadLimit", NbdServer.DEFAULT_INLINE_READ_LIMIT))
                         .export("bench", device, false, null).build()) {
             System.out.println("ready " + server.start());
             System.out.flush();

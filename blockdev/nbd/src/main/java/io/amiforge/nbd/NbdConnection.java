@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The transmission phase of one connection (after {@link NbdNegotiation}). Requests are
- * decoded on the event loop. Reads up to the server's inline limit are served there at once
- * (replies flushed once per socket read); everything else is submitted to the export's
+ * decoded on the event loop. Reads up to the server's inline limit (none by default) are served
+ * there at once; everything else is submitted to the export's
  * {@link io.amiforge.pipeline.RequestPipeline}, whose completions arrive on the pipeline's
  * thread, are queued, and one drain task per burst writes every finished reply on the event
  * loop and flushes the socket once. Replies therefore leave in completion order, not request
@@ -271,8 +271,8 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     }
 
     /**
-     * Serves a read on the event loop: the device fills the reply buffer, which is queued at once
-     * and flushed with the other replies of this socket read ({@link #channelReadComplete}).
+     * Serves a read on the event loop: the device fills the reply buffer, which is flushed at
+     * once (batching the replies of one socket read made client and server take turns).
      */
     private void readInline(long cookie, long offset, ByteBuf buf, MemorySegment dst) {
         try {
@@ -282,8 +282,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             replyError(cookie, errno(e), e.getMessage());
             return;
         }
-        ctx.write(buf, ctx.voidPromise());
-        needsFlush = true;
+        ctx.writeAndFlush(buf, ctx.voidPromise());
     }
 
     private void write(ByteBuf in, long cookie, int flags, long offset, int length, boolean inRange) {
