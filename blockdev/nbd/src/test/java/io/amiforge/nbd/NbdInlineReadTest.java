@@ -3,6 +3,7 @@ package io.amiforge.nbd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.blockdev.MemoryBlockDevice;
@@ -106,55 +107,7 @@ class NbdInlineReadTest {
     @Test
     void aFailingDeviceGivesTheSameErrorsInline() throws Exception {
         MemoryBlockDevice device = patterned();
-        BlockDevice failing = new BlockDevice() {
-            @Override
-            public void read(long offset, MemorySegment dst) {
-                if (offset == 8192) {
-                    throw new BlockDeviceException("disk on fire at 8192");
-                }
-                device.read(offset, dst);
-            }
-
-            @Override
-            public long size() {
-                return device.size();
-            }
-
-            @Override
-            public int blockSize() {
-                return device.blockSize();
-            }
-
-            @Override
-            public boolean isReadOnly() {
-                return false;
-            }
-
-            @Override
-            public void write(long offset, MemorySegment src) {
-                device.write(offset, src);
-            }
-
-            @Override
-            public void flush() {
-                device.flush();
-            }
-
-            @Override
-            public void discard(long offset, long length) {
-                device.discard(offset, length);
-            }
-
-            @Override
-            public String name() {
-                return "failing";
-            }
-
-            @Override
-            public void close() {
-                device.close();
-            }
-        };
+        BlockDevice failing = new FailingAt8192(device);
         try (NbdServer server = NbdServer.builder().listen("127.0.0.1", 0).inlineReadLimit(64 * 1024)
                 .export("f", failing, false, null).build()) {
             int port = server.start();
@@ -179,6 +132,42 @@ class NbdInlineReadTest {
             }
         } finally {
             device.close();
+        }
+    }
+
+    /** Reads through to {@code memory}, except that a read at offset 8192 fails. */
+    private static final class FailingAt8192 extends AbstractBlockDevice {
+        private final MemoryBlockDevice memory;
+
+        FailingAt8192(MemoryBlockDevice memory) {
+            super("failing", memory.size(), memory.blockSize(), false);
+            this.memory = memory;
+        }
+
+        @Override
+        protected void doRead(long offset, MemorySegment dst) {
+            if (offset == 8192) {
+                throw new BlockDeviceException("disk on fire at 8192");
+            }
+            memory.read(offset, dst);
+        }
+
+        @Override
+        protected void doWrite(long offset, MemorySegment src) {
+            memory.write(offset, src);
+        }
+
+        @Override
+        protected void doFlush() {
+        }
+
+        @Override
+        protected void doDiscard(long offset, long length) {
+            memory.discard(offset, length);
+        }
+
+        @Override
+        protected void doClose() {
         }
     }
 
