@@ -48,8 +48,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  *   <li>{@link #read}: one ranged GET up to {@link S3Config#readPartSize()}, else that many bytes
  *       per ranged GET, {@link S3Config#readParallelism()} in flight, each written straight into
  *       the caller's buffer;</li>
- *   <li>{@link #putIfAbsent}: {@code If-None-Match: *} (Ceph RGW 16.2 honours it atomically: of
- *       concurrent conditional PUTs exactly one gets 200, the others 412). It retries by itself
+ *   <li>{@link #putIfAbsent}: {@code If-None-Match: *} (Ceph RGW 16.2 honours it: of concurrent
+ *       conditional PUTs exactly one got 200 in every race tried, the others 412; see
+ *       {@code docs/object-store-s3.md}). It retries by itself
  *       rather than through the SDK, so that a first attempt that landed but whose answer was lost
  *       is recognised: a 412 on a retry whose stored bytes equal {@code body} counts as created;</li>
  *   <li>each request is tried {@link S3Config#maxAttempts()} times with backoff, each attempt

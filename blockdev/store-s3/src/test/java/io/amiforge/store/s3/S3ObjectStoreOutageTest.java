@@ -25,25 +25,21 @@ import org.junit.jupiter.api.Timeout;
 @Tag("ceph")
 class S3ObjectStoreOutageTest {
 
-    private static CephGateway ceph;
+    private static CephStore fixture;
     private static S3ObjectStore store;
+    private static CephGateway ceph;
 
     @BeforeAll
     static void startCeph() {
-        ceph = CephGateway.start();
-        store = new S3ObjectStore(S3Location.parse("s3://outage/p"), S3ObjectStoreTest.config(ceph)
-                .withRead(256 << 10, 2).withRetries(3, Duration.ofSeconds(5), Duration.ofSeconds(1)));
-        store.createBucketIfAbsent();
+        fixture = CephStore.start("s3://outage/p",
+                c -> c.withRead(256 << 10, 2).withRetries(3, Duration.ofSeconds(5), Duration.ofSeconds(1)));
+        store = fixture.store();
+        ceph = fixture.ceph();
     }
 
     @AfterAll
     static void stopCeph() {
-        if (store != null) {
-            store.close();
-        }
-        if (ceph != null) {
-            ceph.close();
-        }
+        CephStore.close(fixture);
     }
 
     @Test

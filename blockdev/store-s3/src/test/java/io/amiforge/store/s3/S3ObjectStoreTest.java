@@ -1,11 +1,12 @@
 package io.amiforge.store.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.store.objects.ObjectInfo;
 import io.amiforge.store.objects.ObjectStore;
 import io.amiforge.store.objects.ObjectStoreContract;
-import io.amiforge.testkit.CephGateway;
+import io.amiforge.store.objects.ObjectStoreException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -16,31 +17,19 @@ import org.junit.jupiter.api.Test;
 @Tag("ceph")
 class S3ObjectStoreTest extends ObjectStoreContract {
 
-    private static CephGateway ceph;
+    private static CephStore fixture;
     private static S3ObjectStore store;
-
-    static S3Config config(CephGateway gateway) {
-        return S3Config.defaults().withEndpoint(gateway.endpoint().toString()).withRegion(CephGateway.REGION)
-                .withKeys(CephGateway.ACCESS_KEY, CephGateway.SECRET_KEY)
-                .withUpload(S3Config.MIN_PART_SIZE, 4).withRead(1 << 20, 4);
-    }
 
     @BeforeAll
     static void startCeph() {
-        ceph = CephGateway.start();
-        store = new S3ObjectStore(S3Location.parse("s3://contract/some/prefix/"), config(ceph));
-        assertThat(store.createBucketIfAbsent()).isTrue();
+        fixture = CephStore.start("s3://contract/some/prefix/", c -> c);
+        store = fixture.store();
         assertThat(store.createBucketIfAbsent()).isFalse();
     }
 
     @AfterAll
     static void stopCeph() {
-        if (store != null) {
-            store.close();
-        }
-        if (ceph != null) {
-            ceph.close();
-        }
+        CephStore.close(fixture);
     }
 
     @Override
@@ -57,12 +46,26 @@ class S3ObjectStoreTest extends ObjectStoreContract {
     void keysLiveUnderThePrefixAndPrefixesDoNotMix() {
         assertThat(store.describe()).isEqualTo("s3://contract/some/prefix");
         store.put(ns + "k", new byte[] {1, 2, 3});
-        try (S3ObjectStore root = new S3ObjectStore(S3Location.parse("s3://contract"), config(ceph));
-             S3ObjectStore sibling = new S3ObjectStore(S3Location.parse("s3://contract/some/pre"), config(ceph))) {
+        try (S3ObjectStore root = new S3ObjectStore(S3Location.parse("s3://contract"), CephStore.config(fixture.ceph()));
+             S3ObjectStore sibling = new S3ObjectStore(S3Location.parse("s3://contract/some/pre"), CephStore.config(fixture.ceph()))) {
             assertThat(root.get("some/prefix/" + ns + "k")).containsExactly(1, 2, 3);
             assertThat(root.list("some/prefix/" + ns)).extracting(ObjectInfo::key).containsExactly("some/prefix/" + ns + "k");
             assertThat(sibling.list("")).isEmpty();
             assertThat(sibling.head("fix/" + ns + "k")).isNull();
+        }
+    }
+
+    @Test
+    void bucketIsCreatedOnceAndAMissingBucketIsNamed() {
+        try (S3ObjectStore other = new S3ObjectStore(S3Location.parse("s3://other-" + ns.substring(2, 10)),
+                CephStore.config(fixture.ceph()))) {
+            assertThatThrownBy(() -> other.get("k")).isInstanceOf(ObjectStoreException.class)
+                    .hasMessageContaining("the bucket does not exist")
+                    .satisfies(e -> assertThat(((ObjectStoreException) e).code()).isEqualTo("ObjectStoreNoBucket"));
+            assertThat(other.createBucketIfAbsent()).isTrue();
+            assertThat(other.createBucketIfAbsent()).isFalse();
+            other.put("k", new byte[] {9});
+            assertThat(other.get("k")).containsExactly(9);
         }
     }
 }
