@@ -7,9 +7,15 @@ module io.amiforge.store.s3 {
     requires transitive io.amiforge.store;
     requires software.amazon.awssdk.services.s3;
     requires software.amazon.awssdk.core;
+    requires software.amazon.awssdk.awscore;
+    requires software.amazon.awssdk.http;
+    requires org.reactivestreams;
+    requires software.amazon.awssdk.retries;
+    requires software.amazon.awssdk.retries.api;
     requires software.amazon.awssdk.auth;
     requires software.amazon.awssdk.regions;
     requires software.amazon.awssdk.http.nio.netty;
 
     exports io.amiforge.store.objects;
+    exports io.amiforge.store.s3;
 }
