@@ -12,4 +12,5 @@ module io.amiforge.store.s3 {
     requires software.amazon.awssdk.http.nio.netty;
 
     exports io.amiforge.store.objects;
+    exports io.amiforge.store.remote;
 }
