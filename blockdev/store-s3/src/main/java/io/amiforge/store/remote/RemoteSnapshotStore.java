@@ -3,6 +3,7 @@ package io.amiforge.store.remote;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.AccountId;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.StoreException;
@@ -116,7 +117,13 @@ public final class RemoteSnapshotStore implements AutoCloseable {
      * is thrown: no snapshot is visible anywhere.
      */
     public SnapshotInfo createSnapshot(String volumeName, String description) {
-        SnapshotInfo s = local.createSnapshot(volumeName, description);
+        return createSnapshot(null, volumeName, description);
+    }
+
+    /** As the public method, for {@code caller}'s volume (null: the trusted API); the snapshot is the volume owner's. */
+    SnapshotInfo createSnapshot(AccountId caller, String volumeName, String description) {
+        SnapshotInfo s = caller == null ? local.createSnapshot(volumeName, description)
+                : local.as(caller).createSnapshot(volumeName, description);
         try {
             return publish(local, s.id());
         } catch (RuntimeException | Error e) {
@@ -210,10 +217,68 @@ public final class RemoteSnapshotStore implements AutoCloseable {
         catalog.refresh();
         RemoteSnapshot r = catalog.snapshot().get(id);
         if (r == null) {
-            throw new StoreException(AmiforgeException.Kind.NOT_FOUND, "InvalidSnapshot.NotFound",
-                    "snapshot '" + id + "' does not exist in " + objects.describe());
+            throw notFound(id);
         }
         return r;
+    }
+
+    /** The answer for a missing snapshot, and for one the caller may not see (the same words). */
+    StoreException notFound(String id) {
+        return new StoreException(AmiforgeException.Kind.NOT_FOUND, "InvalidSnapshot.NotFound",
+                "snapshot '" + id + "' does not exist in " + objects.describe());
+    }
+
+    /** The record, if {@code caller} owns it ({@code usable}: or may create volumes from it); else NotFound. */
+    RemoteSnapshot record(AccountId caller, String id, boolean usable) {
+        RemoteSnapshot r = record(id);
+        if (caller != null && !visible(r, caller, usable)) {
+            throw notFound(id);
+        }
+        return r;
+    }
+
+    static boolean visible(RemoteSnapshot r, AccountId caller, boolean usable) {
+        return caller.value().equals(r.owner())
+                || usable && (r.permissions().contains("all") || r.permissions().contains(caller.value()));
+    }
+
+    /**
+     * The store as {@code account} sees it: only the snapshots it owns (and those shared with
+     * it, to describe and clone), its own volumes; the same rules as {@link SnapshotStore#as}.
+     */
+    public RemoteTenant as(AccountId account) {
+        return new RemoteTenant(this, Objects.requireNonNull(account, "account"));
+    }
+
+    /** Adds and removes create-volume permissions of a snapshot {@code caller} owns; one commit. */
+    SnapshotInfo modifyPermission(AccountId caller, String id, List<String> add, List<String> remove) {
+        for (String who : add) {
+            checkGrantee(who);
+        }
+        for (String who : remove) {
+            checkGrantee(who);
+        }
+        return catalog.commit(records -> {
+            RemoteSnapshot r = records.get(id);
+            if (r == null || caller != null && !caller.value().equals(r.owner())) {
+                throw notFound(id);
+            }
+            java.util.LinkedHashSet<String> perms = new java.util.LinkedHashSet<>(r.permissions());
+            perms.addAll(add);
+            perms.removeAll(remove);
+            perms.remove(r.owner());
+            if (perms.equals(new java.util.LinkedHashSet<>(r.permissions()))) {
+                return List.of();
+            }
+            return List.of(RemoteCatalog.Op.put(r.withPermissions(List.copyOf(perms))));
+        }).get(id).info();
+    }
+
+    private static void checkGrantee(String who) {
+        if (!"all".equals(who) && !AccountId.isValid(who)) {
+            throw new StoreException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "create-volume permission '" + who + "' is neither a 12-digit account id nor 'all'");
+        }
     }
 
     /** A read-only device of the remote snapshot's full contents, read lazily through the cache. */
@@ -243,6 +308,14 @@ public final class RemoteSnapshotStore implements AutoCloseable {
      */
     public Volume cloneVolume(String id, String newVolumeName) {
         return local.cloneVolume(localCopy(local, id), newVolumeName);
+    }
+
+    /** A volume of {@code caller}'s cloned from a remote snapshot it owns or may use. */
+    Volume cloneVolume(AccountId caller, String id, String newVolumeName) {
+        record(caller, id, true);
+        String copy = localCopy(local, id);
+        AccountId copyOwner = AccountId.of(local.snapshot(copy).ownerId());
+        return local.as(caller).cloneGranted(copyOwner, copy, newVolumeName);
     }
 
     /** The id of {@code target}'s copy of remote snapshot {@code id}, importing it (and its ancestors) if it has none. */
