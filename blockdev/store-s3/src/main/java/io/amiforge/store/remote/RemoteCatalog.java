@@ -98,6 +98,9 @@ final class RemoteCatalog {
             }
             try {
                 Parsed p = parse(objects.get(key), key);
+                if (p.seq != n) {
+                    continue; // not the checkpoint its name says
+                }
                 records.clear();
                 for (Op op : p.ops) {
                     records.put(op.id, op.record);
@@ -123,7 +126,11 @@ final class RemoteCatalog {
                 }
                 throw e;
             }
-            apply(parse(body, key).ops);
+            Parsed p = parse(body, key);
+            if (p.seq != seq + 1) {
+                throw new BlockDeviceException.Corrupt("catalog object " + key + ": says it is commit " + p.seq + ", expected " + (seq + 1));
+            }
+            apply(p.ops);
             seq++;
         }
     }
