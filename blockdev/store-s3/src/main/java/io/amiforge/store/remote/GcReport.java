@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * What {@link RemoteSnapshotStore#gc} removed.
  *
- * @param deleted          layer objects no snapshot names that were older than the grace period
+ * @param deleted          layer objects no snapshot names and superseded catalogue checkpoints, older than the grace period
  * @param abortedUploads   unfinished multipart uploads older than the grace period
  */
 public record GcReport(List<String> deleted, int abortedUploads) {

@@ -442,8 +442,9 @@ public final class RemoteSnapshotStore implements AutoCloseable {
     }
 
     /**
-     * Deletes layer objects no snapshot names that are older than {@code grace}, and aborts
-     * multipart uploads older than it. The grace period must outlast the slowest upload-to-commit
+     * Deletes layer objects no snapshot names that are older than {@code grace}, catalogue
+     * checkpoints but the newest two that are older than it, and aborts multipart uploads older
+     * than it. The grace period must outlast the slowest upload-to-commit
      * of any host (an object is uploaded before the commit that names it).
      */
     public GcReport gc(Duration grace) {
@@ -457,6 +458,15 @@ public final class RemoteSnapshotStore implements AutoCloseable {
         List<String> deleted = new ArrayList<>();
         for (ObjectInfo o : candidates) {
             if (!referenced.contains(o.key()) && now - o.lastModified() >= grace.toMillis()) {
+                objects.delete(o.key());
+                deleted.add(o.key());
+            }
+        }
+        // checkpoints but the newest two: a handle opens from the newest readable one (manifests are all kept)
+        List<ObjectInfo> checkpoints = objects.list(RemoteCatalog.CHECKPOINTS);
+        for (int i = 0; i < checkpoints.size() - 2; i++) {
+            ObjectInfo o = checkpoints.get(i);
+            if (now - o.lastModified() >= grace.toMillis()) {
                 objects.delete(o.key());
                 deleted.add(o.key());
             }

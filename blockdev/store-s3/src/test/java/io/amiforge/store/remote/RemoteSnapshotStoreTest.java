@@ -123,7 +123,12 @@ class RemoteSnapshotStoreTest {
                 }
             }
             assertThat(objects.list(RemoteCatalog.MANIFESTS)).hasSize(2 * n);
-            assertThat(objects.list(RemoteCatalog.CHECKPOINTS)).isNotEmpty();
+            assertThat(objects.list(RemoteCatalog.CHECKPOINTS)).hasSize(2 * n / SMALL.checkpointEvery());
+            assertThat(reader.gc(Duration.ZERO).deleted()).hasSize(2 * n / SMALL.checkpointEvery() - 2)
+                    .allSatisfy(key -> assertThat(key).startsWith(RemoteCatalog.CHECKPOINTS));
+            try (RemoteSnapshotStore late = open("late")) {
+                assertThat(late.listSnapshots()).isEqualTo(all);
+            }
         }
     }
 
