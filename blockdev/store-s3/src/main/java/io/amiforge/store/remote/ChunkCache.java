@@ -3,6 +3,7 @@ package io.amiforge.store.remote;
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.store.objects.ObjectStore;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -15,8 +16,8 @@ import java.util.Arrays;
 
 /**
  * A bounded read cache of object ranges on local disk: an LRU of fixed-size chunks (aligned
- * ranges of one object) in one file of {@code slots * chunkSize} bytes, so the disk it takes never
- * exceeds its size. A miss fetches the whole chunk with one ranged read; concurrent readers of a
+ * ranges of one object) in one sparse file of {@code slots * chunkSize} bytes, mapped once (a hit
+ * is a copy from the mapping), so the disk it takes never exceeds its size. A miss fetches the whole chunk with one ranged read; concurrent readers of a
  * chunk being fetched wait for that one fetch. A chunk being read is pinned and never evicted
  * under its reader; when every slot is pinned a read goes straight to the object store.
  *
@@ -36,6 +37,9 @@ final class ChunkCache implements AutoCloseable {
     private final FileChannel channel;
     private final FileLock lock;
     private final ThreadLocal<ByteBuffer> fetchBuffer;
+    /** The whole cache file mapped read-only (a hit is a memcpy), or null where mapping failed (reads use pread). */
+    private final MemorySegment mapped;
+    private final Arena mapArena;
 
     // per slot: the chunk key it holds (EMPTY if none), readers pinning it, whether it is being fetched, LRU links
     private final long[] slotKey;
@@ -106,9 +110,21 @@ final class ChunkCache implements AutoCloseable {
             }
             this.lock = l;
             channel.truncate(0); // starts empty: nothing in it is trusted across runs
+            channel.write(ByteBuffer.allocate(1), capacity() - 1); // sparse: disk is taken only by chunks written
         } catch (IOException e) {
             throw new BlockDeviceException.Io(file.toString(), "open of the read cache", e);
         }
+        Arena arena = Arena.ofShared();
+        MemorySegment map;
+        try {
+            map = channel.map(FileChannel.MapMode.READ_ONLY, 0, capacity(), arena);
+        } catch (IOException | UnsupportedOperationException e) {
+            arena.close();
+            arena = null;
+            map = null;
+        }
+        this.mapArena = arena;
+        this.mapped = map;
     }
 
     int chunkSize() {
@@ -120,13 +136,9 @@ final class ChunkCache implements AutoCloseable {
         return (long) slots * chunkSize;
     }
 
-    /** Bytes the cache file takes on disk now (never more than {@link #capacity}). */
-    long sizeOnDisk() {
-        try {
-            return channel.size();
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(file.toString(), "size of the read cache", e);
-        }
+    /** Bytes of chunks the cache holds now (never more than {@link #capacity}; the file is sparse). */
+    synchronized long bytesHeld() {
+        return (long) (fresh - freeCount) * chunkSize;
     }
 
     /** Counters: hits, misses, reads that bypassed a full cache, evictions, bytes fetched. */
@@ -153,10 +165,15 @@ final class ChunkCache implements AutoCloseable {
                     continue;
                 }
                 if (slot >= 0) {
-                    pins[slot]++;
                     unlink(slot);
                     pushFront(slot);
                     hits++;
+                    if (mapped != null) {
+                        // a hit is one copy from the mapping under the lock: no pin, no second lock
+                        MemorySegment.copy(mapped, ((long) slot << chunkShift) + (offset - chunkStart), dst, 0, dst.byteSize());
+                        return;
+                    }
+                    pins[slot]++;
                     break;
                 }
                 slot = victim();
@@ -187,8 +204,13 @@ final class ChunkCache implements AutoCloseable {
             if (fetch) {
                 fill(slot, key, chunkStart, Math.min(chunkSize, objectSize - chunkStart));
             }
-            ByteBuffer to = dst.asByteBuffer();
             long at = ((long) slot << chunkShift) + (offset - chunkStart);
+            if (mapped != null) {
+                MemorySegment.copy(mapped, at, dst, 0, dst.byteSize()); // the slot is pinned: nobody refills it meanwhile
+                release(slot, false);
+                return;
+            }
+            ByteBuffer to = dst.asByteBuffer();
             while (to.hasRemaining()) {
                 int n = channel.read(to, at + to.position());
                 if (n < 0) {
@@ -361,6 +383,9 @@ final class ChunkCache implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (mapArena != null) {
+            mapArena.close();
+        }
         try {
             lock.release();
             channel.close();

@@ -478,13 +478,13 @@ public final class RemoteSnapshotStore implements AutoCloseable {
     /** The read cache's bytes on disk, its bound and its counters (hits, misses, bypassed, evictions, bytes fetched). */
     public CacheStats cacheStats() {
         long[] s = cache.stats();
-        return new CacheStats(cache.sizeOnDisk(), cache.capacity(), s[0], s[1], s[2], s[3], s[4]);
+        return new CacheStats(cache.bytesHeld(), cache.capacity(), s[0], s[1], s[2], s[3], s[4]);
     }
 
     /**
      * The read cache's state.
      *
-     * @param bytesOnDisk  what the cache file takes now
+     * @param bytesHeld    bytes of cached chunks now (the cache file is sparse: this is what it takes on disk)
      * @param capacity     the most it may take
      * @param hits         chunk reads served from the cache
      * @param misses       chunks fetched
@@ -492,7 +492,7 @@ public final class RemoteSnapshotStore implements AutoCloseable {
      * @param evictions    chunks dropped to make room
      * @param fetchedBytes bytes fetched into the cache
      */
-    public record CacheStats(long bytesOnDisk, long capacity, long hits, long misses, long bypassed, long evictions,
+    public record CacheStats(long bytesHeld, long capacity, long hits, long misses, long bypassed, long evictions,
             long fetchedBytes) {
     }
 

@@ -65,7 +65,10 @@ class ChunkCacheTest {
             }
             assertThat(failure.get()).isNull();
             long[] stats = cache.stats();
-            assertThat(cache.sizeOnDisk()).isLessThanOrEqualTo(cache.capacity()).isEqualTo(3L * CHUNK);
+            assertThat(cache.bytesHeld()).isEqualTo(cache.capacity()).isEqualTo(3L * CHUNK);
+            String du = io.amiforge.testkit.Processes.run(List.of("du", "-B1", dir.resolve("c/chunks.dat").toString())).orFail()
+                    .stdoutText();
+            assertThat(Long.parseLong(du.split("\\s+")[0])).as("bytes the cache file takes on disk").isLessThanOrEqualTo(3L * CHUNK);
             assertThat(stats[3]).as("evictions").isPositive();
             assertThat(stats[0] + stats[1] + stats[2]).as("hits + misses + bypassed").isEqualTo(6 * 3000);
         }

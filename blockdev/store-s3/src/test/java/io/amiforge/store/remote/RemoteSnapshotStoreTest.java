@@ -228,7 +228,7 @@ class RemoteSnapshotStoreTest {
                 Devices.assertSameContents(local, remote);
                 RemoteSnapshotStore.CacheStats stats = b.cacheStats();
                 assertThat(stats.capacity()).isEqualTo(256 << 10);
-                assertThat(stats.bytesOnDisk()).isLessThanOrEqualTo(stats.capacity());
+                assertThat(stats.bytesHeld()).isLessThanOrEqualTo(stats.capacity());
                 assertThat(stats.evictions()).isPositive();
                 assertThat(stats.fetchedBytes()).isGreaterThan(stats.capacity());
             }
