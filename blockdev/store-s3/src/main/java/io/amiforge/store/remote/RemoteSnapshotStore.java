@@ -472,6 +472,7 @@ public final class RemoteSnapshotStore implements AutoCloseable {
             }
         }
         int aborted = objects.abortStaleUploads(LAYERS, grace.toMillis());
+        layers.keySet().retainAll(referenced); // open devices keep their own layers; new ones load what is named now
         return new GcReport(deleted, aborted);
     }
 

@@ -210,6 +210,21 @@ class RemoteSnapshotStoreTest {
         }
     }
 
+    @Test
+    void readsDuringAnOutageFailWithAClearErrorAndWorkAgainAfterIt() {
+        try (RemoteSnapshotStore a = open("a"); Volume v = a.local().createVolume("root", SIZE, VolumeOptions.defaults())) {
+            Devices.scribble(v, new Random(21), 500);
+            String id = a.createSnapshot("root", "s").id();
+            try (RemoteSnapshotStore b = open("b"); BlockDevice remote = b.openSnapshot(id); BlockDevice local = a.local().openSnapshot(id)) {
+                objects.failRequests(3, 1000, MemoryObjectStore.Fault.FAIL); // the gateway goes away after three more requests
+                assertThatThrownBy(() -> readAll(remote)).isInstanceOfSatisfying(AmiforgeException.class,
+                        e -> assertThat(e.code()).isEqualTo("ObjectStoreUnavailable")).hasMessageContaining("layers/" + id + ".pack");
+                objects.failRequests(0, 0, MemoryObjectStore.Fault.FAIL); // and comes back
+                Devices.assertSameContents(local, remote);
+            }
+        }
+    }
+
     private static void readAll(BlockDevice device) {
         MemorySegment buf = MemorySegment.ofArray(new byte[1 << 20]);
         for (long pos = 0; pos < device.size(); pos += buf.byteSize()) {
