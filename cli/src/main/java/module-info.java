@@ -2,6 +2,7 @@
 module io.amiforge.cli {
     requires io.amiforge.cloud;
     requires io.amiforge.transfer;
+    requires io.amiforge.store.s3;
     requires io.amiforge.nbd;
     requires io.amiforge.bench.sweep;
     requires io.amiforge.cloud.server;

@@ -18,4 +18,7 @@ module io.amiforge.store.s3 {
 
     exports io.amiforge.store.objects;
     exports io.amiforge.store.s3;
+    exports io.amiforge.store.remote;
+
+    uses io.amiforge.store.objects.ObjectStoreProvider;
 }

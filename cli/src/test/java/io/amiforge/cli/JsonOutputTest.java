@@ -138,6 +138,9 @@ class JsonOutputTest {
         Files.createDirectories(dir.resolve("out"));
         ok(covered, "volume", "export", "web", "-o", dir.resolve("out/web.raw").toString());
         ok(covered, "store", "verify");
+        String bucket = dir.resolve("bucket").toUri().toString();
+        ok(covered, "store", "migrate", "--from", dir.resolve("store").toString(), "--to", bucket);
+        ok(covered, "store", "gc", bucket, "--grace", "0s");
         String ami = ok(covered, "ami", "register", "--name", "web", "--root-snapshot", root0, "--virtualization", "hvm")
                 .get("ImageId").asText();
         ok(covered, "ami", "describe", "--owner", "self");

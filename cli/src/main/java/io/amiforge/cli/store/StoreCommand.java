@@ -4,21 +4,36 @@ import io.amiforge.cli.common.CommandBase;
 import io.amiforge.store.TenantStore;
 import io.amiforge.store.VerifyReport;
 import io.amiforge.store.VolumeInfo;
+import io.amiforge.store.remote.RemoteVerifyReport;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code amiforge store ...}: the snapshot store as a whole. */
-@Command(name = "store", description = "Check the snapshot store; list its strategies.", mixinStandardHelpOptions = true,
-        subcommands = {StoreCommand.Verify.class, StrategiesCommand.class})
+@Command(name = "store", description = "Check the snapshot store; list its strategies; move it to an object store.",
+        mixinStandardHelpOptions = true,
+        subcommands = {StoreCommand.Verify.class, StrategiesCommand.class, MigrateCommand.class, GcCommand.class})
 public final class StoreCommand {
 
-    @Command(name = "verify", description = {"Check every stored block's checksum; exit 1 on damage.", "Example: amiforge store verify --json"})
+    @Command(name = "verify", description = {"Check every stored block's checksum (with --remote: every object of an object store);"
+            + " exit 1 on damage.", "Example: amiforge store verify --json"})
     public static final class Verify extends CommandBase {
+        @Option(names = "--remote", paramLabel = "URL", description = {"Check the snapshots on this object store instead: every"
+                + " layer object read whole, its checksum, index and every block's checksum.", "Example: --remote s3://images/prod"})
+        String remoteUrl;
+
+        @Mixin
+        RemoteStoreOptions remote;
+
         @Override
         protected int execute() {
+            if (remoteUrl != null) {
+                return verifyRemote();
+            }
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
                 // the whole store is checked (damage anywhere is the host's business), but an account
@@ -55,6 +70,26 @@ public final class StoreCommand {
                 print(json, text.toString());
                 return report.ok() ? 0 : 1;
             }
+        }
+
+        private int verifyRemote() {
+            RemoteVerifyReport report;
+            try (RemoteStoreOptions.Session session = remote.open(global(), remoteUrl)) {
+                report = session.store().verify();
+            }
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("ok", report.clean());
+            json.put("objectsChecked", report.objectsChecked());
+            json.put("blocksChecked", report.blocksChecked());
+            json.put("damage", report.damage());
+            json.put("unreferenced", report.unreferenced());
+            StringBuilder text = new StringBuilder();
+            report.damage().forEach(d -> text.append("damaged: ").append(d).append('\n'));
+            report.unreferenced().forEach(k -> text.append("unreferenced: ").append(k).append(" (store gc removes it)\n"));
+            text.append(report.clean() ? "ok: " : "DAMAGE: ").append(report.objectsChecked()).append(" objects, ")
+                    .append(report.blocksChecked()).append(" blocks checked, ").append(report.damage().size()).append(" problems");
+            print(json, text.toString());
+            return report.clean() ? 0 : 1;
         }
     }
 }
