@@ -21,4 +21,5 @@ module io.amiforge.store.s3 {
     exports io.amiforge.store.remote;
 
     uses io.amiforge.store.objects.ObjectStoreProvider;
+    provides io.amiforge.store.objects.ObjectStoreProvider with io.amiforge.store.s3.S3ObjectStoreProvider;
 }

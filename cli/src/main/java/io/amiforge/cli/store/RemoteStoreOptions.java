@@ -37,6 +37,7 @@ public final class RemoteStoreOptions {
         Map<String, String> settings = new HashMap<>(System.getenv());
         if (endpoint != null) {
             settings.put("AWS_ENDPOINT_URL", endpoint);
+            settings.put("AWS_ENDPOINT_URL_S3", endpoint);
         }
         return ObjectStores.open(url, settings);
     }

@@ -3,17 +3,36 @@ package io.amiforge.store.objects;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@link DirectoryObjectStore} keeps the contract; {@link ObjectStores} opens it from a {@code file:///} URL. */
-class DirectoryObjectStoreTest extends ObjectStoreBasics {
+class DirectoryObjectStoreTest extends ObjectStoreContract {
+
+    @TempDir
+    Path dir;
+
+    private ObjectStore store;
 
     @Override
-    ObjectStore newStore() {
-        return new DirectoryObjectStore(dir.resolve("bucket"));
+    protected ObjectStore store() {
+        if (store == null) {
+            store = new DirectoryObjectStore(dir.resolve("bucket"));
+        }
+        return store;
+    }
+
+    @Override
+    protected int multipartLength() {
+        return 3 << 20;
+    }
+
+    static byte[] text(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test

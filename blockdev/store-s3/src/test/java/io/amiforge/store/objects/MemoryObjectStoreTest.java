@@ -8,13 +8,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The in-memory object store keeps the {@link ObjectStore} contract, and its fault hook does what it says. */
-class MemoryObjectStoreTest extends ObjectStoreBasics {
+class MemoryObjectStoreTest extends ObjectStoreContract {
+
+    @TempDir
+    Path dir;
+
+    private ObjectStore store;
 
     @Override
-    ObjectStore newStore() {
-        return new MemoryObjectStore();
+    protected ObjectStore store() {
+        if (store == null) {
+            store = new MemoryObjectStore();
+        }
+        return store;
+    }
+
+    @Override
+    protected int multipartLength() {
+        return 3 << 20;
+    }
+
+    static byte[] text(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
 
