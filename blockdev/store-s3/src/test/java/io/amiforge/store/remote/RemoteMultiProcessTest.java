@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.store.SnapshotInfo;
-import io.amiforge.store.objects.DirectoryObjectStore;
 import io.amiforge.store.objects.ObjectStore;
+import io.amiforge.store.objects.ObjectStores;
 import io.amiforge.testkit.Processes;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hosts as processes on one {@code file:///} object store ({@link RemoteWorker}): two committing
+ * Hosts as processes on one object store ({@link RemoteWorker}; here {@code file:///}, on Ceph in
+ * {@link RemoteMultiProcessCephTest}): two committing
  * at once lose nothing; one killed with SIGKILL in the middle of its uploads leaves only complete
  * snapshots, and gc removes what it left.
  */
@@ -30,12 +31,35 @@ class RemoteMultiProcessTest {
     @TempDir
     Path dir;
 
+    /** The object store's URL for this test. */
+    String url() {
+        return dir.resolve("bucket").toUri().toString();
+    }
+
+    /** The worker's arguments after the six common ones (the endpoint of a gateway). */
+    List<String> extraArguments() {
+        return List.of();
+    }
+
+    /** Opens the store the workers use. */
+    ObjectStore openObjects() {
+        return ObjectStores.open(url(), RemoteWorker.settings(extraArguments().isEmpty() ? null : extraArguments().get(0)));
+    }
+
+    /** Checks that no unfinished upload is left after gc. */
+    void assertNoStagedUploads(ObjectStore objects) throws Exception {
+        try (Stream<Path> staged = Files.list(dir.resolve("bucket/uploads"))) {
+            assertThat(staged).isEmpty();
+        }
+    }
+
     private Processes.Child start(String host, String volume, long blocks, int count, int churn) {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return Processes.command(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto", "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), RemoteWorker.class.getName(), dir.resolve("bucket").toString(),
-                dir.resolve(host).toString(), volume, Long.toString(blocks), Integer.toString(count), Integer.toString(churn))
-                .deadline(Duration.ofMinutes(4)).start();
+        List<String> command = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), RemoteWorker.class.getName(),
+                url(), dir.resolve(host).toString(), volume, Long.toString(blocks), Integer.toString(count), Integer.toString(churn)));
+        command.addAll(extraArguments());
+        return Processes.command(command).deadline(Duration.ofMinutes(4)).start();
     }
 
     private static List<String> lines(Processes.Child child) {
@@ -57,7 +81,7 @@ class RemoteMultiProcessTest {
         for (List<String> out : outputs) {
             assertThat(out).hasSize(n + 1).endsWith("done");
         }
-        try (ObjectStore objects = new DirectoryObjectStore(dir.resolve("bucket"));
+        try (ObjectStore objects = openObjects();
                 RemoteSnapshotStore reader = RemoteSnapshotStore.open(objects, dir.resolve("reader"), RemoteOptions.defaults())) {
             Map<String, SnapshotInfo> byDescription = reader.listSnapshots().stream()
                     .collect(Collectors.toMap(SnapshotInfo::description, Function.identity()));
@@ -89,7 +113,7 @@ class RemoteMultiProcessTest {
             Thread.sleep(70); // into the next pack or upload
             child.kill();
         }
-        try (ObjectStore objects = new DirectoryObjectStore(dir.resolve("bucket"));
+        try (ObjectStore objects = openObjects();
                 RemoteSnapshotStore after = RemoteSnapshotStore.open(objects, dir.resolve("after"), RemoteOptions.defaults())) {
             List<String> listed = after.listSnapshots().stream().map(SnapshotInfo::id).toList();
             assertThat(listed).containsAll(reported); // what was reported committed stays
@@ -98,9 +122,7 @@ class RemoteMultiProcessTest {
             assertThat(report.objectsChecked()).isEqualTo(listed.size());
             after.gc(Duration.ZERO);
             assertThat(after.verify().unreferenced()).isEmpty();
-            try (Stream<Path> staged = Files.list(dir.resolve("bucket/uploads"))) {
-                assertThat(staged).isEmpty();
-            }
+            assertNoStagedUploads(objects);
             assertThat(after.listSnapshots().stream().map(SnapshotInfo::id).toList()).isEqualTo(listed);
         }
     }

@@ -2,16 +2,19 @@ package io.amiforge.store.remote;
 
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
-import io.amiforge.store.objects.DirectoryObjectStore;
 import io.amiforge.store.objects.ObjectStore;
+import io.amiforge.store.objects.ObjectStores;
+import io.amiforge.testkit.CephGateway;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Random;
 
 /**
- * A child JVM of {@link RemoteMultiProcessTest}: one host. Arguments: bucket directory, local
- * directory, volume name, volume blocks (4 KiB), snapshots to take, blocks changed per snapshot.
+ * A child JVM of {@link RemoteMultiProcessTest}: one host. Arguments: object-store URL
+ * ({@code file:///DIR} or {@code s3://BUCKET/PREFIX}, then a seventh argument: the endpoint of a
+ * test Ceph gateway with its fixed keys), local directory, volume name, volume blocks (4 KiB), snapshots to take, blocks changed per snapshot.
  * Before snapshot k it writes block {@code k % blocks} full of byte {@code k} (and other random
  * blocks), and prints {@code snap <id>} once the snapshot is committed; {@code done} at the end.
  */
@@ -27,7 +30,7 @@ public final class RemoteWorker {
     }
 
     public static void main(String[] args) {
-        Path bucket = Path.of(args[0]);
+        String url = args[0];
         Path local = Path.of(args[1]);
         String volume = args[2];
         long blocks = Long.parseLong(args[3]);
@@ -35,7 +38,7 @@ public final class RemoteWorker {
         int churn = Integer.parseInt(args[5]);
         Random random = new Random(volume.hashCode());
         byte[] block = new byte[BLOCK];
-        try (ObjectStore objects = new DirectoryObjectStore(bucket);
+        try (ObjectStore objects = ObjectStores.open(url, settings(args.length > 6 ? args[6] : null));
                 RemoteSnapshotStore store = RemoteSnapshotStore.open(objects, local, new RemoteOptions(8L << 20, 64 << 10, 8));
                 Volume v = store.local().createVolume(volume, blocks * BLOCK, VolumeOptions.defaults())) {
             for (int k = 0; k < count; k++) {
@@ -51,5 +54,14 @@ public final class RemoteWorker {
             }
         }
         System.out.println("done");
+    }
+
+    /** The S3 settings for a test gateway at {@code endpoint}; none when it is null. */
+    static Map<String, String> settings(String endpoint) {
+        if (endpoint == null) {
+            return Map.of();
+        }
+        return Map.of("AWS_ENDPOINT_URL_S3", endpoint, "AWS_REGION", CephGateway.REGION,
+                "AWS_ACCESS_KEY_ID", CephGateway.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY", CephGateway.SECRET_KEY);
     }
 }
