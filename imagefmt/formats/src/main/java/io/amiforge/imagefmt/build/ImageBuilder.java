@@ -205,6 +205,9 @@ public final class ImageBuilder {
             if (boot == null) {
                 throw usage("an HVM image needs boot code (a BootCodeInstaller) and none was given");
             }
+            for (java.util.Map.Entry<String, byte[]> f : boot.rootFiles(line, i != null).entrySet()) {
+                src.putFile(f.getKey(), f.getValue(), 0644, 0, 0, mtime);
+            }
             long limit = scheme == PartitionScheme.NONE ? 2 : PARTITION_START;
             if (loaderLba + boot.loaderSectors() > limit) {
                 throw usage("%s: the HVM loader needs %d sectors at LBA %d but only %d are free before %s"
