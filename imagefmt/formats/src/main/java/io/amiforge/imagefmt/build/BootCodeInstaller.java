@@ -26,6 +26,16 @@ public interface BootCodeInstaller {
         return Map.of();
     }
 
+    /**
+     * Sectors of a boot partition the loader keeps its own filesystem in (SYSLINUX's FAT), for a
+     * kernel and initrd of these sizes; 0 (the default) for none. With a boot partition the
+     * builder makes it partition 1 (active, at LBA 2048, MBR only) and the root partition 2;
+     * {@link #install} fills it.
+     */
+    default long bootPartitionSectors(long kernelSize, long initrdSize) {
+        return 0;
+    }
+
     /** Writes the MBR code and the loader for {@code payload}. */
     void install(BlockDevice disk, long loaderLba, BootPayload payload);
 }
