@@ -26,7 +26,8 @@ import java.util.Map;
  * ({@code halted}), CR0.PE being set ({@code protected-mode}), the jump into a Linux kernel's
  * real-mode setup ({@code kernel-handoff}, with version string, boot protocol and command
  * line), the instruction budget or the wall-clock limit ({@code budget-exhausted}) or a fault
- * the BIOS cannot handle ({@code failed}, with the reason). The project's own
+ * the BIOS cannot handle ({@code failed}, with the reason), or a boot loader's own error on the
+ * screen while it waits for a key ({@code failed}, quoting it). The project's own
  * {@link TinyKernel} is always followed into; other kernels only with
  * {@link Options#followKernel()}.
  *
