@@ -149,6 +149,11 @@ class JsonOutputTest {
         String instance = ok(covered, "instance", "run", ami, "--type", "t3.micro").get("instanceId").asText();
         ok(covered, "instance", "describe", instance);
         ok(covered, "instance", "console", instance);
+        Path png = dir.resolve("out/screen.png");
+        JsonNode shot = ok(covered, "instance", "screenshot", instance, "--out", png.toString());
+        assertThat(shot.get("Width").asInt()).isEqualTo(640);
+        assertThat(shot.get("Screen").size()).as("25 text rows").isEqualTo(25);
+        assertThat(Files.readAllBytes(png)).startsWith(0x89, 'P', 'N', 'G').hasSize(shot.get("Bytes").asInt());
         ok(covered, "instance", "reboot", instance);
         ok(covered, "instance", "stop", instance);
         ok(covered, "instance", "start", instance);

@@ -3,7 +3,7 @@ package io.amiforge.cli.cloud;
 import picocli.CommandLine.Command;
 
 /** {@code amiforge instance ...}: launch instances and drive their lifecycle. */
-@Command(name = "instance", description = "Instances: run, stop, start, reboot, terminate, describe, console.",
+@Command(name = "instance", description = "Instances: run, stop, start, reboot, terminate, describe, console, screenshot.",
         mixinStandardHelpOptions = true,
         subcommands = {
                 InstanceRunCommand.class,
@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 InstanceLifecycleCommand.Terminate.class,
                 InstanceDescribeCommand.class,
                 InstanceConsoleCommand.class,
+                InstanceScreenshotCommand.class,
         })
 public final class InstanceCommand {
 }

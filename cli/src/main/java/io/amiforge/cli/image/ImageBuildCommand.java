@@ -2,6 +2,8 @@ package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.boot.hvm.AmiforgeBootChain;
+import io.amiforge.boot.hvm.GrubBootChain;
+import io.amiforge.boot.hvm.SyslinuxBootChain;
 import io.amiforge.boot.hvm.TinyKernel;
 import io.amiforge.boot.pv.TinyPvKernel;
 import io.amiforge.cli.common.CommandBase;
@@ -30,10 +32,12 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code amiforge image build ROOTDIR FILE --size S [--partition mbr|gpt|none] [--virtualization hvm|pv]
- * [--kernel F] [--initrd F] [--cmdline S] [-O raw|qcow2] [-o OPTS]} (the old {@code -o FILE} still works): a bootable disk image from a
+ * [--bootloader amiforge|grub|syslinux] [--kernel F] [--initrd F] [--cmdline S] [-O raw|qcow2] [-o OPTS]} (the old {@code -o FILE} still works):
+ * a bootable disk image from a
  * directory tree (see {@link ImageBuilder}). Without {@code --kernel}, amiforge's own guest kernel
  * for the boot mode is installed (the tiny bzImage for HVM, the tiny Xen PV ELF for PV), so every
- * image boots with no download; HVM images get amiforge's boot chain. The image is built next to
+ * image boots with no download; HVM images get amiforge's boot chain, or GRUB 2 / SYSLINUX with {@code --bootloader grub|syslinux}.
+ * The image is built next to
  * FILE and renamed over it only when complete, so a failure leaves no half-built image and an
  * existing FILE untouched. Honours SOURCE_DATE_EPOCH.
  */
@@ -89,6 +93,14 @@ public final class ImageBuildCommand extends CommandBase {
             description = "Kernel command line. Example: --cmdline 'console=ttyS0 root=/dev/xvda1'")
     String cmdline;
 
+    @Option(names = "--bootloader", defaultValue = "amiforge", paramLabel = "amiforge|grub|syslinux",
+            description = "HVM boot loader (default ${DEFAULT-VALUE}): amiforge (the project's own MBR loader, needs no host"
+                    + " tools), grub (GRUB 2 from the host's grub-pc-bin: boot.img, core.img before the first partition,"
+                    + " /boot/grub/grub.cfg) or syslinux (the host's syslinux, dosfstools and mtools: mbr.bin and a FAT boot"
+                    + " partition 1 with the kernel, initrd and syslinux.cfg; the root becomes partition 2; MBR only)."
+                    + " Example: --bootloader grub")
+    String bootloader;
+
     @Option(names = "-O", defaultValue = "raw", paramLabel = "raw|qcow2",
             description = "Output format (default ${DEFAULT-VALUE}). Example: -O qcow2")
     String format;
@@ -108,6 +120,15 @@ public final class ImageBuildCommand extends CommandBase {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
                     "--kernel, --initrd and --cmdline need --virtualization hvm or --virtualization pv");
         }
+        String loader = bootloader.toLowerCase(java.util.Locale.ROOT);
+        if (!List.of("amiforge", "grub", "syslinux").contains(loader)) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--bootloader " + bootloader + ": expected amiforge, grub or syslinux");
+        }
+        if (!loader.equals("amiforge") && boot != ImageBuilder.BootMode.HVM) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--bootloader " + loader + " needs --virtualization hvm (a PV image boots through PV-GRUB's menu.lst)");
+        }
         if (!Files.isDirectory(rootDir)) {
             throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "FileNotFound", rootDir + ": no such directory");
         }
@@ -116,7 +137,12 @@ public final class ImageBuildCommand extends CommandBase {
         ImageBuilder builder = ImageBuilder.from(rootDir).partition(partition)
                 .boot(boot == null ? ImageBuilder.BootMode.NONE : boot)
                 .kernel(kernelBytes).initrd(initrd == null ? null : read(initrd)).cmdline(cmdline)
-                .bootCode(boot == ImageBuilder.BootMode.HVM ? new AmiforgeBootChain() : null);
+                .bootCode(boot != ImageBuilder.BootMode.HVM ? null
+                        : switch (loader) {
+                            case "grub" -> new GrubBootChain(partition == ImageBuilder.PartitionScheme.GPT);
+                            case "syslinux" -> new SyslinuxBootChain();
+                            default -> new AmiforgeBootChain();
+                        });
         boolean qcow2 = format.equalsIgnoreCase("qcow2");
         Path partial = output.resolveSibling(output.getFileName() + ".partial");
         Path partialRaw = qcow2 ? output.resolveSibling(output.getFileName() + ".partial.raw") : partial;
@@ -144,6 +170,9 @@ public final class ImageBuildCommand extends CommandBase {
         json.put("rootPartition", Map.of("start", r.fsStartLba(), "sectors", r.fsSectors(), "filesystem", "ext2",
                 "uuid", r.filesystem().uuid().toString(), "blockSize", r.filesystem().blockSize()));
         json.put("boot", boot == null ? "none" : boot.name().toLowerCase());
+        if (boot == ImageBuilder.BootMode.HVM) {
+            json.put("bootloader", loader);
+        }
         if (r.payload() != null) {
             json.put("kernelExtents", extents(r.payload().kernel()));
             json.put("initrdExtents", extents(r.payload().initrd()));

@@ -89,6 +89,54 @@ class BootCommandTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Tag("interop")
+    void anImageBuiltWithBootloaderGrubBootsThroughGrubToTheKernel() throws Exception {
+        io.amiforge.testkit.Interop.tool("grub-mkimage");
+        Path root = Files.createDirectories(tmp.resolve("root/etc"));
+        Files.writeString(root.resolve("hostname"), "grub\n");
+        Path img = tmp.resolve("grub.raw");
+        Run build = run("image", "build", tmp.resolve("root").toString(), img.toString(), "--size", "24M",
+                "--virtualization", "hvm", "--bootloader", "grub", "--cmdline", "console=ttyS0 via=grub", "--json");
+        assertThat(build.exit()).as(build.err()).isZero();
+        assertThat(new ObjectMapper().readTree(build.out()).get("bootloader").asText()).isEqualTo("grub");
+        Run r = run("boot", img.toString(), "--virtualization", "hvm", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("result").asText()).isEqualTo("kernel-handoff");
+        assertThat(j.get("kernel").get("cmdline").asText()).isEqualTo("BOOT_IMAGE=/boot/vmlinuz console=ttyS0 via=grub");
+
+        Run pv = run("image", "build", tmp.resolve("root").toString(), tmp.resolve("pv.raw").toString(), "--size", "24M",
+                "--virtualization", "pv", "--bootloader", "grub");
+        assertThat(pv.exit()).isEqualTo(2);
+        assertThat(pv.err()).contains("--bootloader grub needs --virtualization hvm");
+        Run bad = run("image", "build", tmp.resolve("root").toString(), tmp.resolve("x.raw").toString(), "--size", "24M",
+                "--virtualization", "hvm", "--bootloader", "lilo");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--bootloader lilo: expected amiforge, grub or syslinux");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("interop")
+    void anImageBuiltWithBootloaderSyslinuxBootsThroughSyslinuxToTheKernel() throws Exception {
+        io.amiforge.testkit.Interop.tool("syslinux");
+        io.amiforge.testkit.Interop.tool("mcopy");
+        Files.createDirectories(tmp.resolve("root"));
+        Path img = tmp.resolve("syslinux.raw");
+        Run build = run("image", "build", tmp.resolve("root").toString(), img.toString(), "--size", "64M",
+                "--virtualization", "hvm", "--bootloader", "syslinux", "--json");
+        assertThat(build.exit()).as(build.err()).isZero();
+        JsonNode built = new ObjectMapper().readTree(build.out());
+        assertThat(built.get("bootloader").asText()).isEqualTo("syslinux");
+        assertThat(built.get("rootPartition").get("start").asLong()).as("after the 32 MiB FAT boot partition").isEqualTo(2048 + 65536);
+        Run r = run("boot", img.toString(), "--virtualization", "hvm", "--json");
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("result").asText()).as(r.out()).isEqualTo("halted");
+        assertThat(j.get("console").asText()).as("the tiny kernel prints what SYSLINUX passed")
+                .contains("command line: \"BOOT_IMAGE=/vmlinuz root=/dev/sda2 ro console=ttyS0\"");
+        assertThat(j.get("screen").toString()).contains("SYSLINUX 6.");
+    }
+
+    @Test
     void exhaustedBudgetExitsOne() throws Exception {
         Run r = run("boot", tinyKernelImage().toString(), "--mode", "hvm", "--max-instructions", "1000");
         assertThat(r.exit()).isEqualTo(1);

@@ -7,12 +7,14 @@ import io.amiforge.store.AccountId;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.TenantStore;
 import io.amiforge.store.spi.FileOps;
+import io.amiforge.x86.bios.Screen;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The simulated cloud over one store directory: per region, a snapshot store and a registry of
@@ -233,6 +235,15 @@ public final class Cloud implements AutoCloseable {
     /** The console text of the instance's last boot. */
     public String console(String caller, String region, String instanceId) {
         return instances.console(caller, region, instanceId);
+    }
+
+    /**
+     * The VGA text screen at the end of the instance's last boot, as EC2's GetConsoleScreenshot
+     * shows it (render it with {@link io.amiforge.boot.hvm.ScreenImage#encode}); empty for a PV
+     * instance (no screen) or one that has not booted.
+     */
+    public Optional<Screen> consoleScreen(String caller, String region, String instanceId) {
+        return instances.screen(caller, region, instanceId);
     }
 
     /**

@@ -3,7 +3,11 @@ package io.amiforge.cloud;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import io.amiforge.boot.BootReport;
+import io.amiforge.x86.bios.Screen;
+import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A launched instance, as DescribeInstances shows it, plus what the simulator keeps: the
@@ -49,11 +53,29 @@ public record Instance(
         }
     }
 
-    /** The outcome of the last boot: result, kernel reached, console text. */
+    /**
+     * The outcome of the last boot: result, kernel reached, console text, and the VGA text screen
+     * at the end (the cells of a {@link Screen}, base64; null for PV boots and boots recorded
+     * before screens were kept).
+     */
     public record BootSummary(@JsonProperty("Result") String result,
                               @JsonProperty("Kernel") String kernel,
                               @JsonProperty("Error") String error,
-                              @JsonProperty("Console") String console) {
+                              @JsonProperty("Console") String console,
+                              @JsonProperty("Screen") String screen) {
+
+        /** The summary of {@code report}. */
+        public static BootSummary of(BootReport report) {
+            String kernel = report.kernel() == null ? null
+                    : (report.kernel().version() != null ? report.kernel().version() : report.kernel().path());
+            return new BootSummary(report.result().wireName(), kernel, report.error(), report.console(),
+                    report.screen() == null ? null : Base64.getEncoder().encodeToString(report.screen().cells()));
+        }
+
+        /** The screen at the end of the boot, if it had one. */
+        public Optional<Screen> screenCells() {
+            return screen == null ? Optional.empty() : Optional.of(Screen.ofCells(Base64.getDecoder().decode(screen)));
+        }
     }
 
     public Instance with(InstanceState newState, String reason) {

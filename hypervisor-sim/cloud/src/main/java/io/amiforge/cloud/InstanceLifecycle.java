@@ -9,12 +9,14 @@ import io.amiforge.cloud.bundle.PemKeys;
 import io.amiforge.cloud.bundle.Unbundler;
 import io.amiforge.store.AccountId;
 import io.amiforge.store.TenantStore;
+import io.amiforge.x86.bios.Screen;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
@@ -170,10 +172,7 @@ final class InstanceLifecycle {
             try (BlockDevice root = openAttached(region, instance.rootVolume())) {
                 report = booter.boot(root, image, type);
             }
-            String kernel = report.kernel() == null ? null
-                    : (report.kernel().version() != null ? report.kernel().version() : report.kernel().path());
-            Instance.BootSummary summary = new Instance.BootSummary(report.result().wireName(), kernel, report.error(),
-                    report.console());
+            Instance.BootSummary summary = Instance.BootSummary.of(report);
             String id = instance.instanceId();
             return registry.mutate(region, state -> {
                 Instance updated = state.instance(id, instance.ownerId(), region).withVolumes(instance.blockDeviceMappings())
@@ -254,6 +253,11 @@ final class InstanceLifecycle {
     String console(String caller, String region, String instanceId) {
         Instance instance = find(caller, region, instanceId);
         return instance.lastBoot() == null ? "" : instance.lastBoot().console();
+    }
+
+    Optional<Screen> screen(String caller, String region, String instanceId) {
+        Instance instance = find(caller, region, instanceId);
+        return instance.lastBoot() == null ? Optional.empty() : instance.lastBoot().screenCells();
     }
 
     /** The image the instance was launched from, or a stand-in if it has been deregistered since. */

@@ -10,6 +10,7 @@ import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
+import io.amiforge.x86.bios.Screen;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,8 +48,9 @@ class CloudTest {
         byte[] first = new byte[16];
         root.read(0, MemorySegment.ofArray(first));
         booted.add(image.imageId() + ":" + new String(first).trim());
-        return new BootReport(image.virtualizationType().wireName(), BootReport.Result.HALTED, List.of(),
-                "hello from " + new String(first).trim(), null, 42, List.of(), null, null);
+        String hello = "hello from " + new String(first).trim();
+        return new BootReport(image.virtualizationType().wireName(), BootReport.Result.HALTED, List.of(), hello, null, 42,
+                List.of(), null, null, image.virtualizationType() == VirtualizationType.HVM ? Screen.ofText(List.of(hello)) : null);
     }
 
     /** A snapshot of a 16 MiB volume whose first bytes say {@code text}. */
@@ -120,7 +122,9 @@ class CloudTest {
         MachineImage pv = register("pv-image", VirtualizationType.PARAVIRTUAL);
         assertThatThrownBy(() -> cloud.runInstance(OWNER, REGION, pv.imageId(), "t3.micro", null))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("InvalidParameterCombination"));
-        assertThat(cloud.runInstance(OWNER, REGION, pv.imageId(), "m1.small", null).state()).isEqualTo(InstanceState.RUNNING);
+        Instance pvInstance = cloud.runInstance(OWNER, REGION, pv.imageId(), "m1.small", null);
+        assertThat(pvInstance.state()).isEqualTo(InstanceState.RUNNING);
+        assertThat(cloud.consoleScreen(OWNER, REGION, pvInstance.instanceId())).as("a PV guest has no VGA screen").isEmpty();
         MachineImage hvm = register("hvm-image", VirtualizationType.HVM);
         assertThatThrownBy(() -> cloud.runInstance(OWNER, REGION, hvm.imageId(), "t4g.micro", null))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("InvalidParameterValue"));
@@ -135,6 +139,8 @@ class CloudTest {
         MachineImage image = register("life", VirtualizationType.HVM);
         Instance instance = cloud.runInstance(OWNER, REGION, image.imageId(), "t3.micro", null);
         assertThat(instance.lastBoot().console()).isEqualTo("hello from life");
+        assertThat(cloud.consoleScreen(OWNER, REGION, instance.instanceId())).as("kept with the boot, as GetConsoleScreenshot needs it")
+                .hasValueSatisfying(screen -> assertThat(screen.rows().getFirst()).isEqualTo("hello from life"));
         String rootVolume = instance.rootVolume().volumeName();
         try (Volume root = cloud.store(REGION).openVolume(rootVolume)) {
             root.write(0, MemorySegment.ofArray("changed".getBytes()));

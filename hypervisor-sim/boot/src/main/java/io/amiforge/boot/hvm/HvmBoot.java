@@ -26,7 +26,8 @@ import java.util.Map;
  * ({@code halted}), CR0.PE being set ({@code protected-mode}), the jump into a Linux kernel's
  * real-mode setup ({@code kernel-handoff}, with version string, boot protocol and command
  * line), the instruction budget or the wall-clock limit ({@code budget-exhausted}) or a fault
- * the BIOS cannot handle ({@code failed}, with the reason). The project's own
+ * the BIOS cannot handle ({@code failed}, with the reason), or a boot loader's own error on the
+ * screen while it waits for a key ({@code failed}, quoting it). The project's own
  * {@link TinyKernel} is always followed into; other kernels only with
  * {@link Options#followKernel()}.
  *
@@ -122,11 +123,15 @@ public final class HvmBoot {
         }
     }
 
+    /** Empty keyboard polls after which a loader showing an error on the screen is taken to wait for a key. */
+    static final long LOADER_WAIT_POLLS = 256;
+
     private static final class Run implements CpuHost {
         private final Options options;
         private final Memory mem;
         private final DiskDrive drive;
         private final Console console = new Console();
+        private final Keyboard keyboard;
         private final RunBudget budget;
         private final Bios bios;
         private final Cpu cpu;
@@ -134,13 +139,15 @@ public final class HvmBoot {
         private final Map<String, Object> details = new LinkedHashMap<>();
         private SetupHeader kernel;
         private boolean vbrSeen, loaderSeen, entered32;
+        private String loaderError;
 
         Run(BlockDevice disk, Options options) {
             this.options = options;
             this.mem = new Memory(options.memoryBytes());
             this.drive = new DiskDrive(disk);
             this.budget = new RunBudget(options.maxInstructions(), options.timeLimit());
-            this.bios = new Bios(mem, drive, new Keyboard(options.keyboard()), console, budget);
+            this.keyboard = new Keyboard(options.keyboard());
+            this.bios = new Bios(mem, drive, keyboard, console, budget);
             this.cpu = new Cpu(mem, this);
             cpu.setProtectedMode(options.protectedMode());
         }
@@ -189,6 +196,9 @@ public final class HvmBoot {
                 if (why != StopReason.BUDGET || budget.checkClock()) {
                     break;
                 }
+                if (kernel == null && keyboard.emptyPolls() >= LOADER_WAIT_POLLS && (loaderError = LoaderError.find(bios.screen())) != null) {
+                    return StopReason.FAILED;
+                }
             }
             return why;
         }
@@ -215,6 +225,18 @@ public final class HvmBoot {
             };
             if (why == StopReason.BUDGET) {
                 detail = budget.exhausted(cpu);
+            }
+            if (kernel == null && loaderError == null && (why == StopReason.BUDGET || why == StopReason.HALTED)) {
+                loaderError = LoaderError.find(bios.screen());
+            }
+            if (loaderError != null) {
+                // the loader's own error is on the screen and it waits for a key (or retries the same entry)
+                result = BootReport.Result.FAILED;
+                details.put("stop", detail != null ? detail : "the boot loader waits for a key");
+                detail = "the boot loader could not start the kernel: '%s' (its error on the screen; it then waited for a key,"
+                        .formatted(loaderError) + " and the keyboard script is empty)";
+                stages.add(new BootReport.Stage("boot loader error", loaderError));
+                return report(result, detail);
             }
             if (why == StopReason.PROTECTED_MODE) {
                 stages.add(new BootReport.Stage("protected mode", detail));

@@ -2,6 +2,7 @@ package io.amiforge.boot.hvm;
 
 import io.amiforge.x86.bios.Screen;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -13,7 +14,7 @@ import javax.imageio.ImageIO;
  * Renders a VGA text {@link Screen} as a 640x400 image, the way a VGA shows mode 3 with an
  * 8x16 font: each cell's glyph in its attribute's foreground colour (bits 0-3) over its
  * background colour (bits 4-6; bit 7 is blink, drawn as steady), in the 16-colour VGA palette.
- * This is what {@code amiforge boot --screenshot FILE.png} writes.
+ * This is what {@code amiforge boot --screenshot FILE.png} and {@code amiforge instance screenshot} write.
  */
 public final class ScreenImage {
 
@@ -56,14 +57,32 @@ public final class ScreenImage {
 
     /** Writes {@code screen} as a PNG file at {@code file} (replacing it). */
     public void writePng(Screen screen, Path file) {
-        BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
-        img.setRGB(0, 0, WIDTH, HEIGHT, render(screen), 0, WIDTH);
+        byte[] png = encode(screen, "png");
         try (OutputStream out = Files.newOutputStream(file)) {
-            if (!ImageIO.write(img, "png", out)) {
-                throw new IllegalStateException("the JDK has no PNG writer");
-            }
+            out.write(png);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the screenshot to " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code screen} as the bytes of an image file: {@code "png"}, or {@code "jpg"} (what EC2's
+     * GetConsoleScreenshot returns, base64-encoded).
+     */
+    public byte[] encode(Screen screen, String format) {
+        if (!format.equals("png") && !format.equals("jpg")) {
+            throw new IllegalArgumentException("screenshot format '" + format + "': expected png or jpg");
+        }
+        BufferedImage img = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
+        img.setRGB(0, 0, WIDTH, HEIGHT, render(screen), 0, WIDTH);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            if (!ImageIO.write(img, format, out)) {
+                throw new IllegalStateException("the JDK has no " + format + " writer");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 }

@@ -9,7 +9,6 @@ import io.amiforge.boot.BootReport;
 import io.amiforge.imagefmt.build.BootPayload;
 import io.amiforge.x86.bios.DiskRead;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -89,11 +88,7 @@ class AmiforgeBootChainTest {
     @Test
     void foreignKernelStopsAtTheHandOffWithVersionProtocolAndCmdline() {
         MemoryBlockDevice d = partitionedDisk();
-        byte[] kernel = TinyKernel.bzImage();
-        String version = "amiforge-tiny";
-        int at = indexOf(kernel, version.getBytes(StandardCharsets.US_ASCII));
-        byte[] other = "6.1.0-99-fake".getBytes(StandardCharsets.US_ASCII);
-        System.arraycopy(other, 0, kernel, at, other.length);
+        byte[] kernel = TestKernels.foreign("6.1.0-99-fake");
         byte[] initrd = new byte[100_000];
         Arrays.fill(initrd, (byte) 0x5A);
         List<BootPayload.Extent> k = List.of(new BootPayload.Extent(64, 5));
@@ -128,18 +123,5 @@ class AmiforgeBootChainTest {
                 .hasMessageContaining("cover 2560 bytes");
         assertThatThrownBy(() -> chain.install(d, 8190, new BootPayload(k, 2560, List.of(), 0, "")))
                 .hasMessageContaining("no room");
-    }
-
-    static int indexOf(byte[] hay, byte[] needle) {
-        outer:
-        for (int i = 0; i <= hay.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (hay[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("not found");
     }
 }

@@ -166,7 +166,8 @@ class RealBootCodeTest {
         installBootImg(img, Files.readAllBytes(bootImg));
         writeAt(img, 512, coreBytes, coreBytes.length);
         BootReport r = boot(img);
-        assertThat(r.result()).as("polling INT 16h for a key at its prompt").isEqualTo(BootReport.Result.BUDGET_EXHAUSTED);
+        assertThat(r.result()).as("its error on the screen, polling INT 16h for a key at its prompt").isEqualTo(BootReport.Result.FAILED);
+        assertThat(r.error()).contains("error: unknown filesystem.");
         assertThat(r.screen().text()).as("the partition holds no filesystem: GRUB says so in protected mode")
                 .startsWith("GRUB loading.").contains("Welcome to GRUB!", "error: unknown filesystem.", "grub rescue>");
         int sectors = (coreBytes.length + 511) / 512;
@@ -239,14 +240,29 @@ class RealBootCodeTest {
                 """;
         Path img = grubDisk("grubmissing", Map.of("boot/grub/grub.cfg", cfg.getBytes(StandardCharsets.US_ASCII)),
                 "biosdisk", "part_msdos", "ext2", "normal", "linux", "configfile");
-        BootReport r;
-        try (FileBlockDevice d = FileBlockDevice.open(img, true)) {
-            r = HvmBoot.boot(d, HvmBoot.Options.defaults().withMaxInstructions(100_000_000)
-                    .withTimeLimit(java.time.Duration.ofSeconds(120)));
-        }
+        BootReport r = bootProtected(img);
         assertThat(r.screen().text()).as(r.result() + " " + r.error()).contains("error: file `/boot/missing' not found.");
-        assertThat(r.result()).as("GRUB waits for a key after the failed entry")
-                .isIn(BootReport.Result.HALTED, BootReport.Result.BUDGET_EXHAUSTED);
+        assertThat(r.result()).as("GRUB waits for a key after the failed entry: failed, in GRUB's words")
+                .isEqualTo(BootReport.Result.FAILED);
+        assertThat(r.error()).contains("error: file `/boot/missing' not found.");
+        assertThat(r.instructions()).as("stopped once GRUB waited for a key, not at the end of the budget").isLessThan(90_000_000);
+        assertThat(r.kernel()).isNull();
+    }
+
+    @Test
+    void realGrub2WithACorruptKernelHeaderFailsWithItsOwnError() throws Exception {
+        String cfg = """
+                set timeout=0
+                menuentry 'bad' {
+                    linux /boot/vmlinuz root=/dev/sda1
+                }
+                """;
+        Path img = grubDisk("grubbad", Map.of("boot/grub/grub.cfg", cfg.getBytes(StandardCharsets.US_ASCII),
+                "boot/vmlinuz", TestKernels.badHeader()), "biosdisk", "part_msdos", "ext2", "normal", "linux", "configfile");
+        BootReport r = bootProtected(img);
+        assertThat(r.result()).as(r.error() + "\n" + r.screen()).isEqualTo(BootReport.Result.FAILED);
+        assertThat(r.error()).contains("Booting `bad' / error: invalid magic number.");
+        assertThat(r.screen().text()).contains("Press any key to continue...");
         assertThat(r.kernel()).isNull();
     }
 

@@ -89,6 +89,7 @@ public final class Bios implements CpuHost {
         bind(0x18, bootstrap::bootFailure);
         bind(0x19, bootstrap::bootstrap);
         bind(0x1A, clock::serve);
+        bind(0x1C, c -> { }); // the user timer tick: a BIOS's own handler is a bare IRET
         bind(Cpu.RESET_VECTOR, CpuFaults::reset);
     }
 

@@ -1,16 +1,19 @@
 package io.amiforge.x86.bios;
 
 import io.amiforge.x86.cpu.Cpu;
+import io.amiforge.x86.cpu.Memory;
 import java.time.LocalDateTime;
 
 /**
  * Time of day: INT 08h, the BIOS's IRQ 0 handler (counts a tick at 0040:006C, about 18.2 a
  * second from the PIT as POST programs it, sets the midnight flag when the count wraps, and
- * sends the master PIC its EOI; INT 1Ch is not chained), and INT 1Ah: 00h read ticks (AL = the
+ * sends the master PIC its EOI, then continues in the guest's INT 1Ch handler when one is hooked), and INT 1Ah: 00h read ticks (AL = the
  * midnight flag, cleared), 01h set ticks, 02h RTC time, 04h RTC date, both in BCD from the
  * {@link Rtc}; 03h and 05h (set RTC) are accepted and ignored; others CF=1.
  */
 final class Int1AClock {
+
+    private static final int USER_TICK = 0x1C;
 
     private final BiosDataArea bda;
     private final Rtc rtc;
@@ -26,6 +29,12 @@ final class Int1AClock {
     void timerInterrupt(Cpu c) {
         bda.tick();
         pic.endOfInterruptMaster();
+        // INT 1Ch, the user timer tick: SYSLINUX counts its timeouts there. Only a hooked vector is
+        // chained (the BIOS's own 1Ch handler does nothing)
+        Memory mem = c.memory();
+        if (mem.read16(USER_TICK * 4L) != Cpu.BIOS_TRAP_OFFSET + USER_TICK || mem.read16(USER_TICK * 4L + 2) != Cpu.BIOS_SEGMENT) {
+            c.chainToVector(USER_TICK);
+        }
     }
 
     void serve(Cpu c) {

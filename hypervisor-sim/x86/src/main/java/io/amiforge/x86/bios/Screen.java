@@ -54,6 +54,23 @@ public final class Screen {
         return new Screen(cells);
     }
 
+    /**
+     * A screen from its {@link #cells()} (character, attribute) pairs, row by row; for a screen
+     * kept elsewhere (an instance's last boot in the cloud model).
+     */
+    public static Screen ofCells(byte[] cells) {
+        if (cells == null || cells.length != COLUMNS * ROWS * 2) {
+            throw new IllegalArgumentException("a text screen has " + COLUMNS * ROWS * 2 + " bytes of cells, got "
+                    + (cells == null ? "none" : cells.length));
+        }
+        return new Screen(cells.clone());
+    }
+
+    /** The cells as (character, attribute) byte pairs, row by row from the top left (a copy). */
+    public byte[] cells() {
+        return cells.clone();
+    }
+
     /** The character byte (code page 437) at {@code row}, {@code column}. */
     public int character(int row, int column) {
         return cells[index(row, column)] & 0xFF;

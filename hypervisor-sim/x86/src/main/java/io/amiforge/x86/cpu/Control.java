@@ -119,6 +119,14 @@ final class Control {
     static void biosTrap(Exec x) {
         int vec = x.imm();
         x.host.bios(vec, x.cpu);
+        int chain = x.chainVector;
+        if (chain >= 0) {
+            // continue in the guest's handler of another vector with the same frame: its IRET returns to the
+            // interrupted code, as a BIOS's INT n followed by IRET would
+            x.chainVector = -1;
+            farJump(x, Bus.rd16(x, 0, chain * 4 + 2), Bus.rd16(x, 0, chain * 4));
+            return;
+        }
         // the stub's IRET, keeping CF and ZF as the service left them
         int keep = x.flagsValue() & (CF | ZF);
         int nip = x.pop16();

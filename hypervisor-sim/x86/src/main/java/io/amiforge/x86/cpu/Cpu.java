@@ -97,6 +97,15 @@ public final class Cpu {
         return s.ip;
     }
 
+    /**
+     * From {@link CpuHost#bios}: instead of the stub's IRET, continue in the real-mode handler of
+     * {@code vector} (through the IVT) with the interrupt frame left on the stack, so that
+     * handler's IRET returns to the interrupted code (a BIOS chaining INT 1Ch from IRQ 0).
+     */
+    public void chainToVector(int vector) {
+        x.chainVector = vector & 0xFF;
+    }
+
     /** Opens or closes the A20 gate. */
     public void setA20(boolean on) {
         x.mem.setA20(on);

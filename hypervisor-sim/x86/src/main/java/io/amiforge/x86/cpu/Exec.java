@@ -49,6 +49,8 @@ final class Exec extends CpuState {
     boolean protectedMode;
     /** HLT with IF set: waiting for an interrupt; where the HLT was. */
     boolean halted;
+    /** A BIOS service's request to continue in another vector's handler instead of returning (-1: none). */
+    int chainVector = -1;
     int haltCs, haltIp;
     /** Instruction count at which the timers and interrupt lines are next looked at (0: at once). */
     long eventAt;

@@ -57,6 +57,24 @@ class TimersTest {
     }
 
     @Test
+    void theBiosIrq0HandlerChainsAHookedInt1ChAndReturnsToTheInterruptedCode() {
+        Machine m = new Machine(8, 5 * TICK + TICK / 2, "");
+        m.mem.write16(0x1C * 4, 0x0600); // IVT 1Ch -> 0000:0600, as SYSLINUX hooks it
+        m.mem.write16(0x1C * 4 + 2, 0);
+        // inc word [500h]; iret
+        int[] handler = {0xFF, 0x06, 0x00, 0x05, 0xCF};
+        for (int i = 0; i < handler.length; i++) {
+            m.mem.write8(0x600 + i, handler[i]);
+        }
+        // sti; l: inc word [502h]; hlt; jmp l
+        assertThat(m.run(0xFB, 0xFF, 0x06, 0x02, 0x05, 0xF4, 0xEB, 0xF9)).isEqualTo(StopReason.BUDGET);
+        assertThat(m.bios.dataArea().ticks()).as("the BIOS still counts its ticks").isEqualTo(5);
+        assertThat(m.mem.read16(0x500)).as("INT 1Ch once per tick").isEqualTo(5);
+        assertThat(m.mem.read16(0x502)).as("each IRET came back to the halted loop").isEqualTo(6);
+        assertThat(m.bios.unhandledInterrupts()).isZero();
+    }
+
+    @Test
     void channel2GatedThroughPort61hTimesAWaitAsLoadersDo() {
         Machine m = new Machine(8, 1_000_000, "");
         // in al,61h; and al,0FCh; out 61h,al; mov al,0B0h; out 43h,al; mov al,0E8h; out 42h,al; mov al,3;

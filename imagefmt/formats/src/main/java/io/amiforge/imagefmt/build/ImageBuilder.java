@@ -43,6 +43,8 @@ public final class ImageBuilder {
     public static final String KERNEL_PATH = "/boot/vmlinuz";
     public static final String INITRD_PATH = "/boot/initrd.img";
     public static final String MENU_LST_PATH = "/boot/grub/menu.lst";
+    /** MBR type of a loader's boot partition ({@link BootCodeInstaller#bootPartitionSectors}): FAT16 (06h). */
+    public static final String BOOT_PARTITION_TYPE = "06";
 
     /** The partition table to write. */
     public enum PartitionScheme { MBR, GPT, NONE }
@@ -167,6 +169,15 @@ public final class ImageBuilder {
             }
             default -> throw new IllegalStateException();
         }
+        long bootSectors = this.boot == BootMode.HVM && installer != null && kernel != null
+                ? installer.bootPartitionSectors(kernel.length, initrd == null ? 0 : initrd.length) : 0;
+        if (bootSectors > 0) {
+            if (scheme != PartitionScheme.MBR) {
+                throw usage("this boot loader keeps the kernel in a boot partition before the root partition: use --partition mbr");
+            }
+            bootSectors = (bootSectors + PARTITION_START - 1) / PARTITION_START * PARTITION_START;
+            start += bootSectors;
+        }
         long perBlock = blockSize / 512;
         long fsSectors = (end - start) / perBlock * perBlock;
         if (end <= start || fsSectors * 512 < 1 << 20) {
@@ -191,6 +202,9 @@ public final class ImageBuilder {
             }
             if (line == null) {
                 line = defaultCmdline(this.boot, scheme);
+                if (bootSectors > 0) {
+                    line = line.replace("/dev/sda1", "/dev/sda2"); // the root is partition 2, after the boot partition
+                }
             }
             if (line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0 || line.length() > 4096) {
                 throw usage("the kernel command line must be one line of at most 4096 characters");
@@ -205,6 +219,9 @@ public final class ImageBuilder {
             if (boot == null) {
                 throw usage("an HVM image needs boot code (a BootCodeInstaller) and none was given");
             }
+            for (java.util.Map.Entry<String, byte[]> f : boot.rootFiles(line, i != null).entrySet()) {
+                src.putFile(f.getKey(), f.getValue(), 0644, 0, 0, mtime);
+            }
             long limit = scheme == PartitionScheme.NONE ? 2 : PARTITION_START;
             if (loaderLba + boot.loaderSectors() > limit) {
                 throw usage("%s: the HVM loader needs %d sectors at LBA %d but only %d are free before %s"
@@ -214,15 +231,18 @@ public final class ImageBuilder {
         }
 
         disk.discard(0, disk.size());
-        Partition root = new Partition(1, start, fsSectors, scheme == PartitionScheme.GPT ? Partition.GPT_LINUX : Partition.MBR_LINUX,
-                scheme == PartitionScheme.GPT ? label : "", scheme == PartitionScheme.MBR || (scheme == PartitionScheme.GPT && this.boot == BootMode.HVM));
+        Partition root = new Partition(bootSectors > 0 ? 2 : 1, start, fsSectors, scheme == PartitionScheme.GPT ? Partition.GPT_LINUX : Partition.MBR_LINUX,
+                scheme == PartitionScheme.GPT ? label : "", bootSectors == 0 && (scheme == PartitionScheme.MBR
+                        || (scheme == PartitionScheme.GPT && this.boot == BootMode.HVM)));
+        List<Partition> partitions = bootSectors > 0
+                ? List.of(new Partition(1, PARTITION_START, bootSectors, BOOT_PARTITION_TYPE, "", true), root) : List.of(root);
         BlockDevice fsDevice = PartitionTable.open(disk, root);
         Ext2Writer.Options options = new Ext2Writer.Options(blockSize, label, sourceDateEpoch, null,
                 this.boot == BootMode.HVM ? Set.of(KERNEL_PATH, INITRD_PATH) : Set.of(), 16384);
         Ext2Writer.Result fs = Ext2Writer.write(fsDevice, src, options);
         UUID diskId = UUID.nameUUIDFromBytes(("disk:" + fs.uuid()).getBytes(StandardCharsets.UTF_8));
         switch (scheme) {
-            case MBR -> Mbr.write(disk, diskId.getMostSignificantBits() & 0xFFFFFFFFL, List.of(root));
+            case MBR -> Mbr.write(disk, diskId.getMostSignificantBits() & 0xFFFFFFFFL, partitions);
             case GPT -> Gpt.write(disk, diskId.toString(), List.of(root));
             case NONE -> {
             }

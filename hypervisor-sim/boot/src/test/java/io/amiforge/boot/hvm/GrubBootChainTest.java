@@ -1,0 +1,59 @@
+package io.amiforge.boot.hvm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.MemoryBlockDevice;
+import io.amiforge.boot.BootReport;
+import io.amiforge.imagefmt.build.ImageBuilder;
+import io.amiforge.testkit.Interop;
+import java.time.Duration;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Images built with {@code --bootloader grub}: the host's GRUB 2, installed without mounting, boots their kernel. */
+@Tag("interop")
+class GrubBootChainTest {
+
+    static BootReport buildAndBoot(ImageBuilder.PartitionScheme scheme, byte[] kernel, byte[] initrd, String cmdline) {
+        Interop.tool("grub-mkimage");
+        MemoryBlockDevice disk = new MemoryBlockDevice("grub-built", 16L << 20);
+        ImageBuilder.from((java.nio.file.Path) null).partition(scheme).boot(ImageBuilder.BootMode.HVM).kernel(kernel)
+                .initrd(initrd).cmdline(cmdline).sourceDateEpoch(1_700_000_000L)
+                .bootCode(new GrubBootChain(scheme == ImageBuilder.PartitionScheme.GPT)).build(disk);
+        return HvmBoot.boot(disk, HvmBoot.Options.defaults().withMaxInstructions(300_000_000).withTimeLimit(Duration.ofSeconds(120)));
+    }
+
+    @Test
+    void anMbrImageBootsThroughGrubToTheKernelWithItsCommandLineAndInitrd() {
+        BootReport r = buildAndBoot(ImageBuilder.PartitionScheme.MBR, TinyKernel.bzImage(), new byte[70_000], "console=ttyS0 from=builder");
+        assertThat(r.result()).as(r.error() + "\n" + r.screen()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
+        assertThat(r.kernel().cmdline()).isEqualTo("BOOT_IMAGE=/boot/vmlinuz console=ttyS0 from=builder");
+        assertThat(r.kernel().version()).startsWith("amiforge-tiny 1.0");
+        assertThat(r.kernel().attributes()).containsEntry("ramdiskSize", 70_000L).as("GRUB 2.x: type_of_loader 0x72")
+                .containsEntry("typeOfLoader", 0x72);
+        assertThat((String) r.details().get("entry")).startsWith("32-bit boot protocol");
+    }
+
+    @Test
+    void aGptImageBootsThroughGrubFromTheSectorsAfterTheEntryArray() {
+        BootReport r = buildAndBoot(ImageBuilder.PartitionScheme.GPT, TinyKernel.bzImage(), null, "root=/dev/sda1 gpt=yes");
+        assertThat(r.result()).as(r.error() + "\n" + r.screen()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
+        assertThat(r.kernel().cmdline()).isEqualTo("BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 gpt=yes");
+        assertThat(r.diskReads().get(1).lba()).as("boot.img reads core.img's first sector at LBA 34").isEqualTo(34L);
+    }
+
+    @Test
+    void grubCfgBootsTheKernelAtOnceAndRefusesWhatGrubsParserWouldRead() {
+        assertThat(GrubBootChain.grubCfg("console=ttyS0", true)).isEqualTo("""
+                set timeout=0
+                menuentry 'amiforge' {
+                \tlinux /boot/vmlinuz console=ttyS0
+                \tinitrd /boot/initrd.img
+                }
+                """);
+        assertThatThrownBy(() -> GrubBootChain.grubCfg("init=/bin/sh;reboot", false)).isInstanceOf(AmiforgeException.class)
+                .hasMessageContaining("';' at offset 12");
+    }
+}
