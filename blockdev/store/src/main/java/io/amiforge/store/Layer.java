@@ -411,6 +411,36 @@ final class Layer {
     }
 
     /**
+     * Reads {@code count} consecutive slots starting at the slot of {@code entry} into
+     * {@code dst} ({@code count} blocks long) in one copy from the mapping, or one positioned
+     * read when they lie outside it. Checks nothing: the caller checks each block's CRC32C.
+     */
+    void readSlots(long entry, int count, MemorySegment dst) {
+        long slot = (entry >>> 32) - 1;
+        long position = slot << blockShift;
+        long length = (long) count << blockShift;
+        MemorySegment map = mapped;
+        if (map != null && position + length <= map.byteSize()) {
+            MemorySegment.copy(map, position, dst, 0, length);
+            return;
+        }
+        ByteBuffer buffer = dst.asSlice(0, length).asByteBuffer();
+        FileChannel channel = readChannel();
+        try {
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, position + buffer.position()) < 0) {
+                    break; // short file: the CRC checks will fail
+                }
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("layer " + id, "read of slots " + slot + "-" + (slot + count - 1), e);
+        }
+        if (buffer.hasRemaining()) {
+            dst.asSlice(buffer.position(), length - buffer.position()).fill((byte) 0);
+        }
+    }
+
+    /**
      * The channel a read outside the mapping goes through: the writer's, or one opened for reads
      * (only when the data file could not be mapped, or grew since: kept until the layer closes).
      */
