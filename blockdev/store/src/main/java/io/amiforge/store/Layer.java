@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.DirectIo;
 import io.amiforge.store.spi.FileOps;
 import io.amiforge.store.spi.LayerStack;
 import io.amiforge.store.strategy.BlockMap;
@@ -66,6 +67,9 @@ final class Layer {
     private final List<Arena> mapArenas = new ArrayList<>();
     private FileChannel idx;
     private FileChannel readOnlyData;
+    /** The data file opened for direct writes of bulk batches (null: not available, or not tried yet). */
+    private FileChannel bulkDirect;
+    private boolean bulkDirectTried;
     private long idxLength;
     private long idxEntries;
     private long nextSlot;
@@ -541,9 +545,7 @@ final class Layer {
             ensureFiles();
             long position = firstSlot << blockShift;
             io.before(FileOps.Op.WRITE, dataPath);
-            while (blocks.hasRemaining()) {
-                data.write(blocks, position + blocks.position());
-            }
+            writeBulkData(blocks, position);
             io.before(FileOps.Op.WRITE, idxPath);
             while (entries.hasRemaining()) {
                 idxLength += idx.write(entries, idxLength);
@@ -552,6 +554,35 @@ final class Layer {
             dirty = true;
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "bulk write", e);
+        }
+    }
+
+    /**
+     * Writes a bulk batch's data at {@code position}: directly ({@code O_DIRECT}, no copy into
+     * the page cache, little left for the commit's fsync) when the file system takes it and the
+     * batch is aligned, else, or if a direct write is refused, through the page cache. Nobody
+     * reads a layer while it is loaded in bulk, so the page cache holds nothing of it to go stale.
+     */
+    private void writeBulkData(ByteBuffer blocks, long position) throws IOException {
+        if (!bulkDirectTried) {
+            bulkDirectTried = true;
+            bulkDirect = DirectIo.openForWrite(dataPath);
+        }
+        int start = blocks.position();
+        if (bulkDirect != null && DirectIo.aligned(position, blocks)) {
+            try {
+                while (blocks.hasRemaining()) {
+                    bulkDirect.write(blocks, position + blocks.position() - start);
+                }
+                return;
+            } catch (IOException e) {
+                bulkDirect.close(); // refused after all (an unusual sector size): the page cache it is
+                bulkDirect = null;
+                blocks.position(start);
+            }
+        }
+        while (blocks.hasRemaining()) {
+            data.write(blocks, position + blocks.position() - start);
         }
     }
 
@@ -646,6 +677,10 @@ final class Layer {
             }
             if (readOnlyData != null) {
                 readOnlyData.close();
+            }
+            if (bulkDirect != null) {
+                bulkDirect.close();
+                bulkDirect = null;
             }
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "close", e);

@@ -3,6 +3,7 @@ package io.amiforge.transfer;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.DirectIo;
 import io.amiforge.blockdev.Extent;
 import io.amiforge.imagefmt.format.Zeros;
 import java.io.IOException;
@@ -11,7 +12,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -35,14 +35,8 @@ final class RawExport {
     /** Bytes one worker reads and writes at a time. */
     static final int PIECE = 4 << 20;
     /** The unit of zero detection and the alignment of direct writes. */
-    private static final int PAGE = 4096;
+    private static final int PAGE = DirectIo.ALIGNMENT;
     private static final int WORKERS = 2;
-    /**
-     * The JDK's {@code O_DIRECT} open option ({@code com.sun.nio.file.ExtendedOpenOption.DIRECT},
-     * in {@code jdk.unsupported}), looked up by name so that the build's no-warnings rule holds;
-     * null on a JDK without it.
-     */
-    private static final OpenOption DIRECT = directOption();
 
     private final BlockDevice device;
     private final Path file;
@@ -68,7 +62,7 @@ final class RawExport {
             throw new BlockDeviceException.Io(file.toString(), "export: size the file", e);
         }
         try (FileChannel buffered = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            FileChannel direct = openDirect(file);
+            FileChannel direct = DirectIo.openForWrite(file);
             try {
                 RawExport export = new RawExport(device, file, buffered, direct);
                 export.run();
@@ -85,25 +79,6 @@ final class RawExport {
             }
         } catch (IOException e) {
             throw new BlockDeviceException.Io(file.toString(), "export", e);
-        }
-    }
-
-    private static FileChannel openDirect(Path file) {
-        if (DIRECT == null) {
-            return null;
-        }
-        try {
-            return FileChannel.open(file, StandardOpenOption.WRITE, DIRECT);
-        } catch (IOException | UnsupportedOperationException e) {
-            return null; // tmpfs and others: the page cache it is
-        }
-    }
-
-    private static OpenOption directOption() {
-        try {
-            return (OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption").getField("DIRECT").get(null);
-        } catch (ReflectiveOperationException | ClassCastException e) {
-            return null;
         }
     }
 
@@ -188,10 +163,9 @@ final class RawExport {
 
     private void write(long offset, MemorySegment data) {
         FileChannel d = direct;
-        // direct I/O needs page-aligned offsets and lengths (the buffer is page-aligned): a tail goes through the cache
-        boolean aligned = (offset & (PAGE - 1)) == 0 && (data.byteSize() & (PAGE - 1)) == 0;
+        // direct I/O needs aligned offsets and lengths (the buffer is page-aligned): a tail goes through the cache
         try {
-            if (d != null && aligned) {
+            if (d != null && DirectIo.aligned(offset, data.asByteBuffer())) {
                 try {
                     writeFully(d, offset, data);
                     written.addAndGet(data.byteSize());
