@@ -6,6 +6,7 @@ import io.amiforge.store.spi.FileOps;
 import io.amiforge.store.spi.LayerStack;
 import io.amiforge.store.strategy.BlockMap;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -69,6 +70,8 @@ final class Layer {
     private FileChannel readOnlyData;
     /** The data file opened for direct writes of bulk batches (null: not available, or not tried yet). */
     private FileChannel bulkDirect;
+    /** The data file, to size it before a direct write past its end. */
+    private RandomAccessFile bulkSizer;
     private boolean bulkDirectTried;
     private long idxLength;
     private long idxEntries;
@@ -567,22 +570,45 @@ final class Layer {
         if (!bulkDirectTried) {
             bulkDirectTried = true;
             bulkDirect = DirectIo.openForWrite(dataPath);
+            if (bulkDirect != null) {
+                bulkSizer = new RandomAccessFile(dataPath.toFile(), "rw");
+            }
         }
         int start = blocks.position();
         if (bulkDirect != null && DirectIo.aligned(position, blocks)) {
             try {
+                long end = position + blocks.remaining();
+                if (end > bulkSizer.length()) {
+                    // size the file first: a direct write that extends it waits for a journal commit on ext4
+                    bulkSizer.setLength(end);
+                }
                 while (blocks.hasRemaining()) {
                     bulkDirect.write(blocks, position + blocks.position() - start);
                 }
                 return;
             } catch (IOException e) {
-                bulkDirect.close(); // refused after all (an unusual sector size): the page cache it is
-                bulkDirect = null;
+                closeBulkDirect(); // refused after all (an unusual sector size): the page cache it is
                 blocks.position(start);
             }
         }
         while (blocks.hasRemaining()) {
             data.write(blocks, position + blocks.position() - start);
+        }
+    }
+
+    private void closeBulkDirect() throws IOException {
+        FileChannel d = bulkDirect;
+        RandomAccessFile sizer = bulkSizer;
+        bulkDirect = null;
+        bulkSizer = null;
+        try {
+            if (d != null) {
+                d.close();
+            }
+        } finally {
+            if (sizer != null) {
+                sizer.close();
+            }
         }
     }
 
@@ -678,10 +704,7 @@ final class Layer {
             if (readOnlyData != null) {
                 readOnlyData.close();
             }
-            if (bulkDirect != null) {
-                bulkDirect.close();
-                bulkDirect = null;
-            }
+            closeBulkDirect();
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "close", e);
         }
