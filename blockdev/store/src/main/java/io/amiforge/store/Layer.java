@@ -48,6 +48,8 @@ final class Layer {
 
     static final int ENTRY = IndexEntry.SIZE;
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
+    /** A run of slots at least this long is read ahead as a whole before it is copied ({@link #readSlots}). */
+    private static final long PREFETCH = 256 << 10;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
     /** The buffer a thread reads index files through (shared by every layer that thread opens). */
     private static final ThreadLocal<ByteBuffer> SCAN = ThreadLocal.withInitial(
@@ -428,7 +430,13 @@ final class Layer {
         long length = (long) count << blockShift;
         MemorySegment map = mapped;
         if (map != null && position + length <= map.byteSize()) {
-            MemorySegment.copy(map, position, dst, 0, length);
+            MemorySegment slots = map.asSlice(position, length);
+            if (length >= PREFETCH) {
+                // one readahead of the whole run (madvise WILLNEED) instead of a page fault per few pages:
+                // a layer written with direct I/O, or long ago, is not in the page cache
+                slots.load();
+            }
+            MemorySegment.copy(slots, 0, dst, 0, length);
             return;
         }
         ByteBuffer buffer = dst.asSlice(0, length).asByteBuffer();
