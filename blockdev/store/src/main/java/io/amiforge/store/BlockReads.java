@@ -24,14 +24,20 @@ final class BlockReads {
         VolumeStats stats();
     }
 
-    /** What one reading thread reuses: a block-sized scratch buffer and the lookup's answer. */
+    /** What one reading thread reuses: a block-sized scratch buffer, the lookup's answer and a run's checksums. */
     private static final class PerThread {
         MemorySegment scratch;
         final Location where = new Location();
+        /** The CRC32C of each block of the run being read ({@link #readRun}). */
+        final int[] crcs = new int[RUN];
     }
 
     private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
     private static final int RETRIES = 16;
+    /** Blocks one {@link #readRun} call covers at most (a large read is several calls). */
+    private static final int MAX_RUN = 1 << 16;
+    /** Blocks copied or zero-filled in one go at most. */
+    private static final int RUN = 1024;
 
     private BlockReads() {
     }
@@ -44,7 +50,10 @@ final class BlockReads {
         return t.scratch.asSlice(0, blockSize);
     }
 
-    /** Reads {@code dst.byteSize()} bytes at {@code offset} (already range-checked). */
+    /**
+     * Reads {@code dst.byteSize()} bytes at {@code offset} (already range-checked). Whole blocks
+     * go through {@link #readRun}, partial ones (the edges of an unaligned read) one by one.
+     */
     static void read(Source source, int blockSize, long offset, MemorySegment dst) {
         int shift = Integer.numberOfTrailingZeros(blockSize);
         long length = dst.byteSize();
@@ -55,13 +64,87 @@ final class BlockReads {
             int within = (int) (pos & (blockSize - 1));
             int n = (int) Math.min(blockSize - within, length - done);
             if (n == blockSize) {
-                readBlock(source, block, dst.asSlice(done, blockSize));
+                long whole = (length - done) >>> shift;
+                int count = (int) Math.min(whole, MAX_RUN);
+                readRun(source, blockSize, block, count, dst.asSlice(done, (long) count << shift));
+                n = count << shift;
             } else {
                 MemorySegment tmp = scratch(blockSize);
                 readBlock(source, block, tmp);
                 MemorySegment.copy(tmp, within, dst, done, n);
             }
             done += n;
+        }
+    }
+
+    /**
+     * Reads {@code count} whole blocks from {@code first} into {@code dst}: every block is
+     * located with the one resolver read at the start (a block a racing writer already put in a
+     * newer layer goes through {@link #readBlock}); consecutive blocks that are holes or explicit
+     * zeros are filled at once, consecutive blocks in consecutive slots of one layer (how a layer
+     * written or imported in order lies) are copied in one go, and each block's CRC32C is then
+     * checked; a block whose check fails is read again through {@link #readBlock}, which retries
+     * a racing overwrite and reports damage.
+     */
+    static void readRun(Source source, int blockSize, long first, int count, MemorySegment dst) {
+        int shift = Integer.numberOfTrailingZeros(blockSize);
+        PerThread t = PER_THREAD.get();
+        Location where = t.where;
+        int[] crcs = t.crcs;
+        ReadIndex.Resolver resolver = source.resolver();
+        Stack stack = (Stack) resolver.stack();
+        long visited = 0;
+        int careful = 0;
+        int i = 0;
+        while (i < count) {
+            resolver.locate(first + i, where);
+            int ordinal = where.ordinal();
+            long entry = where.entry();
+            if (ordinal >= stack.layers.length) {
+                readBlock(source, first + i, dst.asSlice((long) i << shift, blockSize));
+                careful++;
+                i++;
+                continue;
+            }
+            visited += resolver.visited(ordinal);
+            boolean zero = ordinal < 0 || entry == 0 || Layer.isZero(entry);
+            crcs[0] = Layer.crcOf(entry);
+            // extend the run while the next block lies the same way: a hole, or the next slot of this layer
+            int limit = Math.min(count, i + RUN);
+            int end = i + 1;
+            while (end < limit) {
+                resolver.locate(first + end, where);
+                int o = where.ordinal();
+                long e = where.entry();
+                boolean z = o < 0 || e == 0 || Layer.isZero(e);
+                if (o >= stack.layers.length || z != zero || !zero && (o != ordinal || (e >>> 32) != (entry >>> 32) + (end - i))) {
+                    break;
+                }
+                crcs[end - i] = Layer.crcOf(e);
+                visited += resolver.visited(o);
+                end++;
+            }
+            MemorySegment run = dst.asSlice((long) i << shift, (long) (end - i) << shift);
+            if (zero) {
+                run.fill((byte) 0);
+            } else {
+                stack.layers[ordinal].readSlots(entry, end - i, run);
+                for (int k = 0; k < end - i; k++) {
+                    MemorySegment block = run.asSlice((long) k << shift, blockSize);
+                    if (Layer.crc(block) != crcs[k]) {
+                        // a racing overwrite recycled the slot, or damage: the careful path tells which
+                        readBlock(source, first + i + k, block);
+                        visited -= resolver.visited(ordinal); // counted again there
+                        careful++;
+                    }
+                }
+            }
+            i = end;
+        }
+        VolumeStats stats = source.stats();
+        if (stats != null) {
+            stats.blocksRead.add(count - careful);
+            stats.layersVisited.add(visited);
         }
     }
 

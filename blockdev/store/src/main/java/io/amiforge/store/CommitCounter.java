@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -25,6 +26,7 @@ import java.nio.file.StandardOpenOption;
 final class CommitCounter implements AutoCloseable {
 
     private static final long SIZE = Long.BYTES;
+    private static final VarHandle VALUE = ValueLayout.JAVA_LONG.varHandle();
 
     private final Path file;
     private final FileChannel channel;
@@ -67,6 +69,15 @@ final class CommitCounter implements AutoCloseable {
     /** The current value (any process's bumps included). Catalog lock held. */
     long get() {
         return map.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+    }
+
+    /**
+     * The current value, read with acquire semantics: for a reader that does not hold the
+     * catalog lock (the lock's system calls order a locked {@link #get}). The mapping starts a
+     * page, so the value is aligned.
+     */
+    long getAcquire() {
+        return (long) VALUE.getAcquire(map, 0L);
     }
 
     /** Adds one and returns the new value. Catalog lock held, before the change is made visible. */

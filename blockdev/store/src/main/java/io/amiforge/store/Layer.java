@@ -1,10 +1,12 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.DirectIo;
 import io.amiforge.store.spi.FileOps;
 import io.amiforge.store.spi.LayerStack;
 import io.amiforge.store.strategy.BlockMap;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -46,6 +48,8 @@ final class Layer {
 
     static final int ENTRY = IndexEntry.SIZE;
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
+    /** A run of slots at least this long is read ahead as a whole before it is copied ({@link #readSlots}). */
+    private static final long PREFETCH = 256 << 10;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
     /** The buffer a thread reads index files through (shared by every layer that thread opens). */
     private static final ThreadLocal<ByteBuffer> SCAN = ThreadLocal.withInitial(
@@ -66,6 +70,11 @@ final class Layer {
     private final List<Arena> mapArenas = new ArrayList<>();
     private FileChannel idx;
     private FileChannel readOnlyData;
+    /** The data file opened for direct writes of bulk batches (null: not available, or not tried yet). */
+    private FileChannel bulkDirect;
+    /** The data file, to size it before a direct write past its end. */
+    private RandomAccessFile bulkSizer;
+    private boolean bulkDirectTried;
     private long idxLength;
     private long idxEntries;
     private long nextSlot;
@@ -411,6 +420,42 @@ final class Layer {
     }
 
     /**
+     * Reads {@code count} consecutive slots starting at the slot of {@code entry} into
+     * {@code dst} ({@code count} blocks long) in one copy from the mapping, or one positioned
+     * read when they lie outside it. Checks nothing: the caller checks each block's CRC32C.
+     */
+    void readSlots(long entry, int count, MemorySegment dst) {
+        long slot = (entry >>> 32) - 1;
+        long position = slot << blockShift;
+        long length = (long) count << blockShift;
+        MemorySegment map = mapped;
+        if (map != null && position + length <= map.byteSize()) {
+            MemorySegment slots = map.asSlice(position, length);
+            if (length >= PREFETCH) {
+                // one readahead of the whole run (madvise WILLNEED) instead of a page fault per few pages:
+                // a layer written with direct I/O, or long ago, is not in the page cache
+                slots.load();
+            }
+            MemorySegment.copy(slots, 0, dst, 0, length);
+            return;
+        }
+        ByteBuffer buffer = dst.asSlice(0, length).asByteBuffer();
+        FileChannel channel = readChannel();
+        try {
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, position + buffer.position()) < 0) {
+                    break; // short file: the CRC checks will fail
+                }
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("layer " + id, "read of slots " + slot + "-" + (slot + count - 1), e);
+        }
+        if (buffer.hasRemaining()) {
+            dst.asSlice(buffer.position(), length - buffer.position()).fill((byte) 0);
+        }
+    }
+
+    /**
      * The channel a read outside the mapping goes through: the writer's, or one opened for reads
      * (only when the data file could not be mapped, or grew since: kept until the layer closes).
      */
@@ -511,9 +556,7 @@ final class Layer {
             ensureFiles();
             long position = firstSlot << blockShift;
             io.before(FileOps.Op.WRITE, dataPath);
-            while (blocks.hasRemaining()) {
-                data.write(blocks, position + blocks.position());
-            }
+            writeBulkData(blocks, position);
             io.before(FileOps.Op.WRITE, idxPath);
             while (entries.hasRemaining()) {
                 idxLength += idx.write(entries, idxLength);
@@ -522,6 +565,58 @@ final class Layer {
             dirty = true;
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "bulk write", e);
+        }
+    }
+
+    /**
+     * Writes a bulk batch's data at {@code position}: directly ({@code O_DIRECT}, no copy into
+     * the page cache, little left for the commit's fsync) when the file system takes it and the
+     * batch is aligned, else, or if a direct write is refused, through the page cache. Nobody
+     * reads a layer while it is loaded in bulk, so the page cache holds nothing of it to go stale.
+     */
+    private void writeBulkData(ByteBuffer blocks, long position) throws IOException {
+        if (!bulkDirectTried) {
+            bulkDirectTried = true;
+            bulkDirect = DirectIo.openForWrite(dataPath);
+            if (bulkDirect != null) {
+                bulkSizer = new RandomAccessFile(dataPath.toFile(), "rw");
+            }
+        }
+        int start = blocks.position();
+        if (bulkDirect != null && DirectIo.aligned(position, blocks)) {
+            try {
+                long end = position + blocks.remaining();
+                if (end > bulkSizer.length()) {
+                    // size the file first: a direct write that extends it waits for a journal commit on ext4
+                    bulkSizer.setLength(end);
+                }
+                while (blocks.hasRemaining()) {
+                    bulkDirect.write(blocks, position + blocks.position() - start);
+                }
+                return;
+            } catch (IOException e) {
+                closeBulkDirect(); // refused after all (an unusual sector size): the page cache it is
+                blocks.position(start);
+            }
+        }
+        while (blocks.hasRemaining()) {
+            data.write(blocks, position + blocks.position() - start);
+        }
+    }
+
+    private void closeBulkDirect() throws IOException {
+        FileChannel d = bulkDirect;
+        RandomAccessFile sizer = bulkSizer;
+        bulkDirect = null;
+        bulkSizer = null;
+        try {
+            if (d != null) {
+                d.close();
+            }
+        } finally {
+            if (sizer != null) {
+                sizer.close();
+            }
         }
     }
 
@@ -617,6 +712,7 @@ final class Layer {
             if (readOnlyData != null) {
                 readOnlyData.close();
             }
+            closeBulkDirect();
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "close", e);
         }

@@ -269,6 +269,22 @@ public final class SnapshotStore implements AutoCloseable {
         });
     }
 
+    /**
+     * Runs {@code op}, which only reads the catalog (it changes no record: no copy-on-write
+     * snapshot is completed, nothing is committed), on the journal thread: without the catalog
+     * lock when no process committed since this one last looked ({@link CatalogLog#read}).
+     */
+    private <T> T read(Callable<T> op) {
+        checkOpen();
+        return journal.call(() -> {
+            try {
+                return log.read(op);
+            } finally {
+                volumes.releaseIdle();
+            }
+        });
+    }
+
     private void runVoid(Runnable op) {
         run(() -> {
             op.run();
@@ -317,7 +333,7 @@ public final class SnapshotStore implements AutoCloseable {
     }
 
     List<VolumeInfo> listVolumes(AccountId caller) {
-        return run(() -> catalog.volumes.values().stream()
+        return read(() -> catalog.volumes.values().stream()
                 .filter(v -> caller == null || caller.value().equals(v.owner)).map(SnapshotStore::info).toList());
     }
 
@@ -326,7 +342,7 @@ public final class SnapshotStore implements AutoCloseable {
     }
 
     VolumeInfo volume(AccountId caller, String name) {
-        return run(() -> info(ownVolume(caller, name)));
+        return read(() -> info(ownVolume(caller, name)));
     }
 
     private static VolumeInfo info(Catalog.VolumeRecord v) {
@@ -414,7 +430,7 @@ public final class SnapshotStore implements AutoCloseable {
 
     /** The snapshots {@code caller} owns or may create volumes from. */
     List<SnapshotInfo> listSnapshots(AccountId caller) {
-        return run(() -> catalog.snapshots.values().stream()
+        return read(() -> catalog.snapshots.values().stream()
                 .filter(s -> caller == null || caller.value().equals(s.owner) || s.permissions.contains("all")
                         || s.permissions.contains(caller.value()))
                 .map(this::info).toList());
@@ -425,7 +441,7 @@ public final class SnapshotStore implements AutoCloseable {
     }
 
     SnapshotInfo snapshot(AccountId caller, String id) {
-        return run(() -> info(usableSnapshot(caller, id)));
+        return read(() -> info(usableSnapshot(caller, id)));
     }
 
     SnapshotInfo info(Catalog.SnapshotRecord s) {

@@ -34,9 +34,13 @@ public final class ChainExporter {
      * bytes are the device's, whatever they look like (a guest's disk that starts with an image
      * header exports as those bytes). The file is written beside {@code target} under a
      * temporary name and renamed at the end ({@link OutputFile}). Returns data bytes written.
+     * Raw goes through {@link RawExport}: only the device's data is read, in large runs, and
+     * written with large direct writes.
      */
     public static long exportFlat(BlockDevice device, Path target, String format) {
-        ImageFormats.byName(format);
+        if ("raw".equals(ImageFormats.byName(format).name())) {
+            return OutputFile.write(target, temp -> RawExport.write(device, temp));
+        }
         CreateOptions options = CreateOptions.defaults();
         return OutputFile.write(target, temp -> {
             try (BlockDevice dst = ImageFormats.create(temp, format, device.size(), options)) {

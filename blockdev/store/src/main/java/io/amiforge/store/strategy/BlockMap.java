@@ -4,6 +4,7 @@ import io.amiforge.store.spi.Location;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongBinaryOperator;
 
 /**
@@ -24,20 +25,28 @@ public final class BlockMap {
 
     private static final VarHandle KEYS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int MIN_CAPACITY = 16;
+    /** Where the next table's salt comes from (a Weyl sequence: distinct, well spread). */
+    private static final AtomicLong SALTS = new AtomicLong(0x2545_F491_4F6C_DD1DL);
     private static final int GROUP_SHIFT = 3;
     private static final long SLOT_BYTES = 8 + 8 + 4;
 
-    /** One immutable-size table; keys hold block + 1 (0: empty slot). */
-    private record Table(long[] keys, long[] values, int[] tags, int mask, int shift) {
+    /**
+     * One immutable-size table; keys hold block + 1 (0: empty slot). Each table hashes with its
+     * own {@code salt}: copying one table into another in slot order (a flat index built from a
+     * layer's table) would otherwise insert in the target's hash order and pile every key of a
+     * region into the same probe run while the target is smaller (quadratic: 262,144 blocks took
+     * seconds to index).
+     */
+    private record Table(long[] keys, long[] values, int[] tags, int mask, int shift, long salt) {
         static Table of(int capacity) {
             int groups = capacity >>> GROUP_SHIFT;
             return new Table(new long[capacity], new long[capacity], new int[capacity], capacity - 1,
-                    64 - Integer.numberOfTrailingZeros(groups));
+                    64 - Integer.numberOfTrailingZeros(groups), SALTS.getAndAdd(0x9E37_79B9_7F4A_7C15L));
         }
 
         /** The first slot to probe for {@code block}: its group (hashed) and its place in the group. */
         int home(long block) {
-            long x = block >>> GROUP_SHIFT; // the murmur3 finalizer: block numbers are often strided
+            long x = (block >>> GROUP_SHIFT) ^ salt; // the murmur3 finalizer: block numbers are often strided
             x = (x ^ (x >>> 33)) * 0xFF51_AFD7_ED55_8CCDL;
             x = (x ^ (x >>> 33)) * 0xC4CE_B9FE_1A85_EC53L;
             long group = (x ^ (x >>> 33)) >>> shift;
