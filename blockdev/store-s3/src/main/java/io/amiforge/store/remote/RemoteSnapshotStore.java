@@ -99,6 +99,16 @@ public final class RemoteSnapshotStore implements AutoCloseable {
         }
     }
 
+    /**
+     * The remote tier over an existing local store (a cloud region's, say), which the caller keeps
+     * open and closes after this handle; the read cache and upload scratch go under {@code localDir}.
+     */
+    public static RemoteSnapshotStore over(ObjectStore objects, SnapshotStore local, Path localDir, RemoteOptions options) {
+        Objects.requireNonNull(objects, "objects");
+        Objects.requireNonNull(local, "local");
+        return new RemoteSnapshotStore(objects, local, false, localDir, options);
+    }
+
     /** The local store holding this handle's volumes (and the local copies of its snapshots). */
     public SnapshotStore local() {
         return local;
@@ -308,6 +318,15 @@ public final class RemoteSnapshotStore implements AutoCloseable {
      */
     public Volume cloneVolume(String id, String newVolumeName) {
         return local.cloneVolume(localCopy(local, id), newVolumeName);
+    }
+
+    /**
+     * The id of the local store's copy of remote snapshot {@code id}, copying it (and the
+     * ancestors it has no copy of) on first use: what a local consumer such as the cloud's image
+     * registry names, so an AMI can be registered from a snapshot kept on the object store.
+     */
+    public String localSnapshotOf(String id) {
+        return localCopy(local, id);
     }
 
     /** A volume of {@code caller}'s cloned from a remote snapshot it owns or may use. */
