@@ -70,7 +70,10 @@ final class RegionRegistry {
     /** The region's images and instances as last saved (empty if nothing was saved yet), a copy the caller may change. */
     RegionState load(String region) {
         firstUse(region);
-        Parsed kept = parsed(region);
+        Parsed kept = parsedIfSaved(region);
+        if (kept == null) {
+            return read(regionDir(region).resolve("registry.json")); // never changed by this amiforge: nothing to keep
+        }
         long before = kept.generation.read();
         Kept current = kept.state;
         if (current != null && current.generation == before && RegistryGeneration.stable(before)) {
@@ -93,6 +96,15 @@ final class RegionRegistry {
                     + state.formatVersion() + " is not supported (this amiforge reads version " + RegionState.FORMAT_VERSION + ")");
         }
         return state;
+    }
+
+    /** As {@link #parsed}, but null (and nothing created) if no change was ever saved: a read leaves no trace. */
+    private Parsed parsedIfSaved(String region) {
+        Parsed kept = parsed.get(Region.named(region).name());
+        if (kept != null || !Files.exists(regionDir(region).resolve("registry.seq"))) {
+            return kept;
+        }
+        return parsed(region);
     }
 
     /** The region's generation counter and kept state, mapping {@code registry.seq} on first use. */
