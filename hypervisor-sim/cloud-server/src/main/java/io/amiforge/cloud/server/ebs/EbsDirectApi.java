@@ -58,6 +58,7 @@ public final class EbsDirectApi implements AutoCloseable {
     private final Clock clock;
     private final BlockTokens tokens = new BlockTokens();
     private final PendingUploads uploads;
+    private final SnapshotReaders readers = new SnapshotReaders();
     private final Map<String, UploadSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, String> clientTokens = new ConcurrentHashMap<>();
     private final Map<String, Roaring64Bitmap> blockSets = java.util.Collections.synchronizedMap(
@@ -461,18 +462,33 @@ public final class EbsDirectApi implements AutoCloseable {
         }
         TenantStore store = cloud.store(caller.region(), caller.account());
         ByteBuffer data = ByteBuffer.allocateDirect(BLOCK_SIZE);
-        try (BlockDevice device = store.openSnapshot(snapshotId)) {
-            long offset = index * BLOCK_SIZE;
-            long length = Math.min(BLOCK_SIZE, device.size() - offset);
-            if (length <= 0) {
-                throw EbsErrors.validation("INVALID_BLOCK", "block " + index + " is beyond the end of " + snapshotId);
-            }
-            device.read(offset, MemorySegment.ofBuffer(data).asSlice(0, length));
+        try {
+            readBlock(readers.open(store, snapshotId), snapshotId, index, data);
+        } catch (ApiException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // a kept device of a snapshot deleted meanwhile, or the store's own error: open afresh once
+            readers.forget(store, snapshotId);
+            readBlock(store.openSnapshot(snapshotId), snapshotId, index, data);
         }
         MessageDigest digest = sha256();
         digest.update(data.duplicate());
         return new ApiResponse(200, "application/octet-stream", Map.of("x-amz-Data-Length", Integer.toString(BLOCK_SIZE),
                 "x-amz-Checksum", B64.encodeToString(digest.digest()), "x-amz-Checksum-Algorithm", "SHA256"), data);
+    }
+
+    private static void readBlock(BlockDevice device, String snapshotId, long index, ByteBuffer into) {
+        long offset = index * BLOCK_SIZE;
+        long length = Math.min(BLOCK_SIZE, device.size() - offset);
+        if (length <= 0) {
+            throw EbsErrors.validation("INVALID_BLOCK", "block " + index + " is beyond the end of " + snapshotId);
+        }
+        device.read(offset, MemorySegment.ofBuffer(into).asSlice(0, length));
+    }
+
+    /** Tells GetSnapshotBlock that {@code snapshotId} of the caller's was deleted (its kept device is dropped). */
+    public void snapshotDeleted(Caller caller, String snapshotId) {
+        readers.forget(cloud.store(caller.region(), caller.account()), snapshotId);
     }
 
     private ApiResponse listSnapshotBlocks(ApiRequest request, Caller caller, String snapshotId) {

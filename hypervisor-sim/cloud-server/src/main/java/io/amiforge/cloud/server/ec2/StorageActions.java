@@ -230,6 +230,7 @@ final class StorageActions {
         String id = Ids.snapshot(call.params().required("SnapshotId"));
         call.dryRunStop();
         call.cloud().deleteSnapshot(call.account(), call.region(), id);
+        call.uploads().snapshotDeleted(call.caller(), id);
         return call.ok();
     }
 
