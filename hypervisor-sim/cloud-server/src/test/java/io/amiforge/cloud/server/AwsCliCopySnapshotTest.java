@@ -2,17 +2,16 @@ package io.amiforge.cloud.server;
 
 import static io.amiforge.cloud.server.TestCloud.ALICE;
 import static io.amiforge.cloud.server.TestCloud.BOB;
+import static io.amiforge.cloud.server.TestCloud.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.TenantStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
 import io.amiforge.testkit.Processes;
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,15 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("interop")
 class AwsCliCopySnapshotTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @TempDir
     Path dir;
-
-    private static JsonNode ok(Processes.Result result) throws IOException {
-        assertThat(result.exitCode()).as("aws failed: %s", result.output()).isZero();
-        return JSON.readTree(result.stdoutText().strip());
-    }
 
     /** A snapshot of Alice's whose parent holds block 0 and which itself holds a block at 40 MiB. */
     private static String childSnapshot(TestCloud c) {
