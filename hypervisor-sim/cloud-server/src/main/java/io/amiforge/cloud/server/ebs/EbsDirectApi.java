@@ -27,9 +27,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
 
@@ -525,7 +527,7 @@ public final class EbsDirectApi implements AutoCloseable {
             String key = store.account().value() + '/' + store.directory() + '/' + firstId + ".." + secondId;
             changed = blockSets.get(key);
             if (changed == null) {
-                changed = diff(store, first, second);
+                changed = first.id().equals(second.id()) ? new Roaring64Bitmap() : diff(store, first, second);
                 blockSets.put(key, changed);
             }
         }
@@ -612,7 +614,7 @@ public final class EbsDirectApi implements AutoCloseable {
         if (cached != null) {
             return cached;
         }
-        Roaring64Bitmap all = toEbsBlocks(store.blocks(info.id()).bitmap(), info.blockSize());
+        Roaring64Bitmap all = layerBlocks(store, info);
         if (info.parentId() != null) {
             all = Roaring64Bitmap.or(all, allBlocks(store, store.snapshot(info.parentId())));
         }
@@ -620,10 +622,33 @@ public final class EbsDirectApi implements AutoCloseable {
         return all;
     }
 
-    private static Roaring64Bitmap diff(TenantStore store, SnapshotInfo first, SnapshotInfo second) {
+    /** The blocks of the snapshot's own layer (written since its parent), in 512 KiB block indices; cached. */
+    private Roaring64Bitmap layerBlocks(TenantStore store, SnapshotInfo info) {
+        String key = store.account().value() + '/' + store.directory() + '/' + info.id() + "/layer";
+        Roaring64Bitmap cached = blockSets.get(key);
+        if (cached == null) {
+            cached = toEbsBlocks(store.blocks(info.id()).bitmap(), info.blockSize());
+            blockSets.put(key, cached);
+        }
+        return cached;
+    }
+
+    /**
+     * The blocks that differ between two snapshots of one lineage: when one descends from the
+     * other, the union of the layers between them (the same layers {@link #allBlocks} has read, so
+     * a first listing scans each layer once); otherwise the store says they are unrelated.
+     */
+    private Roaring64Bitmap diff(TenantStore store, SnapshotInfo first, SnapshotInfo second) {
         if (first.blockSize() != second.blockSize()) {
             throw EbsErrors.validation("UNRELATED_SNAPSHOTS", "snapshots " + first.id() + " and " + second.id()
                     + " have different block sizes");
+        }
+        Roaring64Bitmap between = layersBetween(store, second, first.id());
+        if (between == null) {
+            between = layersBetween(store, first, second.id());
+        }
+        if (between != null) {
+            return between;
         }
         try {
             return toEbsBlocks(store.diff(first.id(), second.id()).bitmap(), second.blockSize());
@@ -633,6 +658,19 @@ public final class EbsDirectApi implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The union of the layers from {@code from} up its lineage to (excluding) {@code ancestor}; null if it is not one. */
+    private Roaring64Bitmap layersBetween(TenantStore store, SnapshotInfo from, String ancestor) {
+        Roaring64Bitmap union = new Roaring64Bitmap();
+        Set<String> seen = new HashSet<>();
+        for (SnapshotInfo s = from; s != null && seen.add(s.id()); s = s.parentId() == null ? null : store.snapshot(s.parentId())) {
+            if (s.id().equals(ancestor)) {
+                return union;
+            }
+            union.or(layerBlocks(store, s));
+        }
+        return null;
     }
 
     /** Store blocks of {@code blockSize} bytes as 512 KiB block indices. */
