@@ -162,13 +162,19 @@ class PendingUploadRestartTest {
     }
 
     @Test
-    void aDamagedBlockLogEndsTheUploadInErrorNamingTheDamage() throws Exception {
+    void aDamagedBlockLogEndsTheUploadInErrorNamingTheDamageAndAnUnreadableRecordIsLeftAlone() throws Exception {
         AccessKey alice = AccessKeys.of(root).create(ALICE);
         String snapshot = startedWithOneBlock(alice, "{\"VolumeSize\":1}");
         byte[] log = Files.readAllBytes(log(snapshot));
         log[10] ^= 1;
         Files.write(log(snapshot), log);
+        // and a record no server could have written: it is left alone, and the server still starts
+        Path forged = root.resolve("regions/us-east-1/ebs-direct/snap-0123456789abcdef0");
+        Files.createDirectories(forged);
+        Files.writeString(forged.resolve("upload.json"), "{\"snapshotId\":\"snap-0123456789abcdef0\",\"region\":\"mars-1\"}");
         try (Run second = new Run(T0.plus(Duration.ofMinutes(1)))) {
+            assertThat(second.put(alice, "snap-0123456789abcdef0", 0, block(1)).status()).isEqualTo(404);
+            assertThat(forged.resolve("upload.json")).exists();
             SignedHttp.Answer put = second.put(alice, snapshot, 1, block(2));
             assertThat(put.status()).isEqualTo(400);
             assertThat(put.body()).contains("blocks.log", "damaged");

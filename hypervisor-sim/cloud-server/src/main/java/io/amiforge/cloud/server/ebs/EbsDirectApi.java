@@ -80,7 +80,12 @@ public final class EbsDirectApi implements AutoCloseable {
         this.clock = clock;
         this.uploads = new PendingUploads(cloud.root());
         for (PendingUploads.Found found : uploads.all()) {
-            resume(found);
+            try {
+                resume(found);
+            } catch (RuntimeException ignored) {
+                // one saved upload that cannot be taken up (a region or account its record names wrongly, a store
+                // error) must not keep the server from starting: its files stay untouched and it is not served
+            }
         }
     }
 
@@ -266,12 +271,16 @@ public final class EbsDirectApi implements AutoCloseable {
         }
         Instant now = clock.instant();
         UploadSession session;
+        BlockLog log = null;
         try {
-            session = new UploadSession(snapshotId, caller.account(), caller.region(), volumeName, volume,
-                    uploads.log(caller.region(), snapshotId), sizeGiB, parent, description, tags, clientToken, now,
-                    now.plus(Duration.ofMinutes(timeoutMinutes)));
+            log = uploads.log(caller.region(), snapshotId);
+            session = new UploadSession(snapshotId, caller.account(), caller.region(), volumeName, volume, log, sizeGiB, parent,
+                    description, tags, clientToken, now, now.plus(Duration.ofMinutes(timeoutMinutes)));
             uploads.save(session.saved());
         } catch (RuntimeException e) {
+            if (log != null) {
+                log.close();
+            }
             volume.close();
             store.deleteVolume(volumeName);
             uploads.remove(caller.region(), snapshotId);
