@@ -4,6 +4,7 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.AmiforgeException.Kind;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.store.AccountId;
+import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.TenantStore;
 import io.amiforge.store.spi.FileOps;
@@ -27,7 +28,8 @@ import java.util.Optional;
  * registry's persistence ({@link RegionRegistry}), images ({@link ImageRegistry}), launch
  * permissions and snapshot authority ({@link ImagePermissions}), CopyImage ({@link ImageCopy}),
  * the instance lifecycle ({@link InstanceLifecycle}), the ending of interrupted launches
- * ({@link InstanceRecovery}) and CreateImage ({@link ImageCapture}).
+ * ({@link InstanceRecovery}), CreateImage ({@link ImageCapture}) and CopySnapshot
+ * ({@link SnapshotCopy}).
  *
  * <p>Layout: per region {@code ROOT/regions/NAME/store/} (the snapshot store),
  * {@code ROOT/regions/NAME/registry.json} (images and instances) with its lock
@@ -47,6 +49,7 @@ public final class Cloud implements AutoCloseable {
     private final ImageCopy copies;
     private final InstanceLifecycle instances;
     private final ImageCapture captures;
+    private final SnapshotCopy snapshotCopies;
 
     private Cloud(Path root, Booter booter, FileOps fileOps) {
         this.root = root;
@@ -59,6 +62,7 @@ public final class Cloud implements AutoCloseable {
         registry.onFirstUse(recovery::recover);
         this.instances = new InstanceLifecycle(this, registry, images, permissions, recovery, booter);
         this.captures = new ImageCapture(this, images, instances);
+        this.snapshotCopies = new SnapshotCopy(this);
     }
 
     /**
@@ -186,6 +190,16 @@ public final class Cloud implements AutoCloseable {
      */
     public CopyResult copyImage(String caller, String sourceRegion, String imageId, String destRegion, String name) {
         return copies.copy(caller, sourceRegion, imageId, destRegion, name);
+    }
+
+    /**
+     * EC2 CopySnapshot: copies a snapshot {@code caller} owns or may create volumes from into a
+     * new, independent snapshot of its own in {@code destRegion} (which may be the source region).
+     * {@code description} null gives EC2's "[Copied snap-... from REGION]".
+     */
+    public SnapshotInfo copySnapshot(String caller, String sourceRegion, String snapshotId, String destRegion,
+                                     String description) {
+        return snapshotCopies.copy(caller, sourceRegion, snapshotId, destRegion, description);
     }
 
     // ---------------------------------------------------------------- instances

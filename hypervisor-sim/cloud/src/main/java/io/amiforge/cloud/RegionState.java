@@ -25,6 +25,11 @@ record RegionState(@JsonProperty("formatVersion") int formatVersion,
         inFlight = inFlight == null ? new ArrayList<>() : new ArrayList<>(inFlight);
     }
 
+    /** A copy whose lists may change without changing this one (images and instances are immutable values). */
+    RegionState copy() {
+        return new RegionState(formatVersion, images, instances, inFlight);
+    }
+
     static RegionState empty() {
         return new RegionState(FORMAT_VERSION, List.of(), List.of(), List.of());
     }

@@ -40,7 +40,8 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * Request bodies above {@link Builder#maxBodyBytes} are refused (413) before they are read
- * whole. Closing ends pending EBS direct uploads and stops listening; it does not close the cloud.
+ * whole. Closing stops listening and makes pending EBS direct uploads durable (a server started
+ * on the same root continues them); it does not close the cloud.
  */
 public final class CloudServer implements AutoCloseable {
 

@@ -2,15 +2,14 @@ package io.amiforge.cloud.server;
 
 import static io.amiforge.cloud.server.TestCloud.ALICE;
 import static io.amiforge.cloud.server.TestCloud.BOB;
+import static io.amiforge.cloud.server.TestCloud.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.amiforge.boot.hvm.AmiforgeBootChain;
 import io.amiforge.boot.hvm.TinyKernel;
 import io.amiforge.imagefmt.build.ImageBuilder;
 import io.amiforge.testkit.Processes;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -32,17 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("interop")
 class AwsCliLifecycleTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BLOCK = 512 * 1024;
 
     @TempDir
     Path dir;
-
-    private static JsonNode ok(Processes.Result result) throws IOException {
-        assertThat(result.exitCode()).as("aws failed: %s", result.output()).isZero();
-        String out = result.stdoutText().strip();
-        return out.isEmpty() ? JSON.createObjectNode() : JSON.readTree(out);
-    }
 
     private static String sha256(byte[] data) throws Exception {
         return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(data));

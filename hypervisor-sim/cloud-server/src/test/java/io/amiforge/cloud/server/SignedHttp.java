@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -29,9 +30,16 @@ final class SignedHttp {
 
     private static final Set<String> SET_HERE = Set.of("host", "content-length", "connection");
     private final String endpoint;
+    private final Clock signingClock;
 
     SignedHttp(String endpoint) {
+        this(endpoint, Clock.systemUTC());
+    }
+
+    /** Signs every request at {@code signingClock}'s time (for servers on a test clock). */
+    SignedHttp(String endpoint, Clock signingClock) {
         this.endpoint = endpoint;
+        this.signingClock = signingClock;
     }
 
     /** An answer: status, headers and body text. */
@@ -53,6 +61,7 @@ final class SignedHttp {
                 .payload(ContentStreamProvider.fromByteArray(body))
                 .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, service)
                 .putProperty(AwsV4HttpSigner.REGION_NAME, "us-east-1")
+                .putProperty(AwsV4HttpSigner.SIGNING_CLOCK, signingClock)
                 .putProperty(AwsV4HttpSigner.AUTH_LOCATION, queryForm
                         ? AwsV4FamilyHttpSigner.AuthLocation.QUERY_STRING : AwsV4FamilyHttpSigner.AuthLocation.HEADER));
         URI uri = signed.request().getUri();

@@ -1,11 +1,16 @@
 package io.amiforge.cloud.server;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.cloud.SimulatorBooter;
 import io.amiforge.cloud.server.auth.AccessKey;
 import io.amiforge.cloud.server.auth.AccessKeys;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -21,6 +26,7 @@ final class TestCloud implements AutoCloseable {
     static final String ALICE = "111122223333";
     static final String BOB = "444455556666";
     static final Path AWS = Path.of("/usr/bin/aws");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     final Path root;
     final Cloud cloud;
@@ -56,6 +62,13 @@ final class TestCloud implements AutoCloseable {
         command.addAll(List.of(args));
         command.addAll(List.of("--endpoint-url", endpoint(), "--region", region, "--output", "json"));
         return Processes.command(command).run();
+    }
+
+    /** The JSON an {@code aws} run printed (an empty object for none), after checking it succeeded. */
+    static JsonNode ok(Processes.Result result) throws IOException {
+        assertThat(result.exitCode()).as("aws failed: %s", result.output()).isZero();
+        String out = result.stdoutText().strip();
+        return out.isEmpty() ? JSON.createObjectNode() : JSON.readTree(out);
     }
 
     @Override

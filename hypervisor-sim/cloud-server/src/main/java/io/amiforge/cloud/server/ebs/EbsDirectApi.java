@@ -27,9 +27,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
 
@@ -41,8 +43,8 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * deleted, so the result is an ordinary snapshot (DescribeSnapshots, RegisterImage, launch).
  * Snapshots made elsewhere are read in 512 KiB blocks whatever their store block size.
  *
- * <p>Pending uploads live in this object: a server restart forgets them (their volumes stay,
- * named {@code ebs-direct-SNAPSHOT}). Thread-safe.
+ * <p>Pending uploads are saved in the store ({@link PendingUploads}): a server started on the
+ * same root continues them, or ends them in error if their Timeout passed meanwhile. Thread-safe.
  */
 public final class EbsDirectApi implements AutoCloseable {
 
@@ -57,6 +59,8 @@ public final class EbsDirectApi implements AutoCloseable {
     private final Cloud cloud;
     private final Clock clock;
     private final BlockTokens tokens = new BlockTokens();
+    private final PendingUploads uploads;
+    private final SnapshotReaders readers = new SnapshotReaders();
     private final Map<String, UploadSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, String> clientTokens = new ConcurrentHashMap<>();
     private final Map<String, Roaring64Bitmap> blockSets = java.util.Collections.synchronizedMap(
@@ -67,9 +71,79 @@ public final class EbsDirectApi implements AutoCloseable {
                 }
             });
 
+    /**
+     * Serves EBS direct over {@code cloud}, taking up the uploads a server on the same root left
+     * pending (an upload whose volume another live process has open is left to it).
+     */
     public EbsDirectApi(Cloud cloud, Clock clock) {
         this.cloud = cloud;
         this.clock = clock;
+        this.uploads = new PendingUploads(cloud.root());
+        for (PendingUploads.Found found : uploads.all()) {
+            try {
+                resume(found);
+            } catch (RuntimeException ignored) {
+                // one saved upload that cannot be taken up (a region or account its record names wrongly, a store
+                // error) must not keep the server from starting: its files stay untouched and it is not served
+            }
+        }
+    }
+
+    /** Takes up one saved upload: pending again, completed after all, or in error (timed out, damaged, volume gone). */
+    private void resume(PendingUploads.Found found) {
+        PendingUploads.Saved saved = found.saved();
+        if (saved == null) {
+            return; // no record (StartSnapshot died before answering): nobody was told of this snapshot
+        }
+        TenantStore store = cloud.store(saved.region(), saved.account());
+        if (saved.failure() == null && store.listSnapshots().stream().anyMatch(i -> i.id().equals(saved.snapshotId()))) {
+            // CompleteSnapshot made the snapshot and died before tidying up
+            if (store.listVolumes().stream().anyMatch(v -> v.name().equals(saved.volumeName()))) {
+                store.deleteVolume(saved.volumeName());
+            }
+            uploads.remove(saved.region(), saved.snapshotId());
+            return;
+        }
+        UploadSession session;
+        if (saved.failure() != null) {
+            session = UploadSession.of(saved, null, null);
+        } else {
+            Volume volume;
+            try {
+                volume = store.openVolume(saved.volumeName());
+            } catch (AmiforgeException e) {
+                if ("StoreLocked".equals(e.code())) {
+                    return; // another server process has it
+                }
+                session = UploadSession.of(saved, null, null);
+                fail(session, "its volume " + saved.volumeName() + " cannot be opened: " + e.getMessage());
+                register(session);
+                return;
+            }
+            session = UploadSession.of(saved, volume, uploads.log(saved.region(), saved.snapshotId()));
+            session.digests.putAll(found.digests());
+            long outside = found.digests().keySet().stream().filter(b -> b >= session.blockCount()).count();
+            if (found.problem() != null || outside > 0) {
+                register(session);
+                fail(session, found.problem() != null ? found.problem()
+                        : "its block log names " + outside + " blocks beyond the volume's end");
+                return;
+            }
+        }
+        register(session);
+        if (session.status == UploadSession.Status.PENDING && clock.instant().isAfter(session.deadline)) {
+            abort(session);
+        }
+    }
+
+    private void register(UploadSession session) {
+        if (session.failure != null) {
+            session.status = UploadSession.Status.ERROR;
+        }
+        sessions.put(session.snapshotId, session);
+        if (session.clientToken != null) {
+            clientTokens.put(session.account + '/' + session.region + '/' + session.clientToken, session.snapshotId);
+        }
     }
 
     /** Whether {@code rawPath} is one of EBS direct's ({@code /snapshots...}). */
@@ -89,6 +163,9 @@ public final class EbsDirectApi implements AutoCloseable {
     public List<SnapshotInfo> pending(Caller caller) {
         List<SnapshotInfo> out = new ArrayList<>();
         for (UploadSession s : sessions.values()) {
+            if (s.status == UploadSession.Status.PENDING && clock.instant().isAfter(s.deadline)) {
+                abort(s);
+            }
             if (s.account.equals(caller.account()) && s.region.equals(caller.region()) && s.status == UploadSession.Status.PENDING) {
                 Map<String, String> tags = new LinkedHashMap<>();
                 s.tags.forEach(t -> tags.put("tag:" + t.getKey(), t.getValue()));
@@ -193,12 +270,23 @@ public final class EbsDirectApi implements AutoCloseable {
             volume = store.createVolume(volumeName, sizeBytes, VolumeOptions.defaults().blockSize(BLOCK_SIZE));
         }
         Instant now = clock.instant();
-        UploadSession session = new UploadSession(snapshotId, caller.account(), caller.region(), volumeName, volume, sizeGiB,
-                parent, description, tags, clientToken, now, now.plus(Duration.ofMinutes(timeoutMinutes)));
-        sessions.put(snapshotId, session);
-        if (clientToken != null) {
-            clientTokens.put(caller.account() + '/' + caller.region() + '/' + clientToken, snapshotId);
+        UploadSession session;
+        BlockLog log = null;
+        try {
+            log = uploads.log(caller.region(), snapshotId);
+            session = new UploadSession(snapshotId, caller.account(), caller.region(), volumeName, volume, log, sizeGiB, parent,
+                    description, tags, clientToken, now, now.plus(Duration.ofMinutes(timeoutMinutes)));
+            uploads.save(session.saved());
+        } catch (RuntimeException e) {
+            if (log != null) {
+                log.close();
+            }
+            volume.close();
+            store.deleteVolume(volumeName);
+            uploads.remove(caller.region(), snapshotId);
+            throw e;
         }
+        register(session);
         return started(session);
     }
 
@@ -233,7 +321,7 @@ public final class EbsDirectApi implements AutoCloseable {
         }
         if (s.status != UploadSession.Status.PENDING) {
             throw EbsErrors.validation("INVALID_SNAPSHOT_ID", "snapshot " + snapshotId + " is " + s.status.name().toLowerCase(java.util.Locale.ROOT)
-                    + (s.status == UploadSession.Status.ERROR ? " (its Timeout passed before CompleteSnapshot)" : "")
+                    + (s.status == UploadSession.Status.ERROR ? " (" + s.failure + ")" : "")
                     + ": blocks can be written only while it is pending");
         }
         return s;
@@ -266,6 +354,7 @@ public final class EbsDirectApi implements AutoCloseable {
             throw EbsErrors.validation("INVALID_PARAMETER_VALUE", "x-amz-Progress must be 0 to 100, not " + progress);
         }
         s.volume.write(index * BLOCK_SIZE, MemorySegment.ofBuffer(request.body()));
+        s.log.append(index, digest);
         s.digests.put(index, digest);
         return new ApiResponse(201, "application/json", Map.of("x-amz-Checksum", checksum, "x-amz-Checksum-Algorithm", "SHA256"),
                 ByteBuffer.allocate(0));
@@ -313,9 +402,13 @@ public final class EbsDirectApi implements AutoCloseable {
                 store.setSnapshotAttribute(s.snapshotId, "tag:" + tag.getKey(), tag.getValue());
             }
             store.deleteVolume(s.volumeName);
+            s.log.close();
+            uploads.remove(s.region, s.snapshotId);
             s.status = UploadSession.Status.COMPLETED;
         } catch (RuntimeException e) {
             s.status = UploadSession.Status.ERROR;
+            s.failure = "CompleteSnapshot failed: " + e.getMessage();
+            saveQuietly(s);
             throw e;
         } finally {
             sessions.remove(s.snapshotId);
@@ -332,18 +425,41 @@ public final class EbsDirectApi implements AutoCloseable {
         return digest.digest();
     }
 
+    /** Ends a pending upload whose Timeout passed: its volume and block log are deleted, the record says why. */
     private void abort(UploadSession s) {
+        fail(s, "its Timeout passed at " + s.deadline + " before CompleteSnapshot");
+    }
+
+    private void fail(UploadSession s, String why) {
         synchronized (s) {
-            if (s.status != UploadSession.Status.PENDING) {
+            if (s.status == UploadSession.Status.COMPLETING || s.status == UploadSession.Status.COMPLETED) {
                 return;
             }
             s.status = UploadSession.Status.ERROR;
+            if (s.failure == null) {
+                s.failure = why;
+            }
         }
         try {
-            s.volume.close();
-            cloud.store(s.region, s.account).deleteVolume(s.volumeName);
+            if (s.log != null) {
+                s.log.close();
+            }
+            if (s.volume != null) {
+                s.volume.close();
+                cloud.store(s.region, s.account).deleteVolume(s.volumeName);
+            }
         } catch (RuntimeException ignored) {
             // the volume is named ebs-direct-SNAPSHOT and can be deleted by hand; the session is over either way
+        }
+        saveQuietly(s);
+    }
+
+    /** Saves an ended session's record (so a restarted server still answers that it is in error), best effort. */
+    private void saveQuietly(UploadSession s) {
+        try {
+            uploads.save(s.saved());
+        } catch (RuntimeException ignored) {
+            // the answer does not depend on it; a restarted server finds the volume gone and ends the upload in error again
         }
     }
 
@@ -357,18 +473,33 @@ public final class EbsDirectApi implements AutoCloseable {
         }
         TenantStore store = cloud.store(caller.region(), caller.account());
         ByteBuffer data = ByteBuffer.allocateDirect(BLOCK_SIZE);
-        try (BlockDevice device = store.openSnapshot(snapshotId)) {
-            long offset = index * BLOCK_SIZE;
-            long length = Math.min(BLOCK_SIZE, device.size() - offset);
-            if (length <= 0) {
-                throw EbsErrors.validation("INVALID_BLOCK", "block " + index + " is beyond the end of " + snapshotId);
-            }
-            device.read(offset, MemorySegment.ofBuffer(data).asSlice(0, length));
+        try {
+            readBlock(readers.open(store, snapshotId), snapshotId, index, data);
+        } catch (ApiException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // a kept device of a snapshot deleted meanwhile, or the store's own error: open afresh once
+            readers.forget(store, snapshotId);
+            readBlock(store.openSnapshot(snapshotId), snapshotId, index, data);
         }
         MessageDigest digest = sha256();
         digest.update(data.duplicate());
         return new ApiResponse(200, "application/octet-stream", Map.of("x-amz-Data-Length", Integer.toString(BLOCK_SIZE),
                 "x-amz-Checksum", B64.encodeToString(digest.digest()), "x-amz-Checksum-Algorithm", "SHA256"), data);
+    }
+
+    private static void readBlock(BlockDevice device, String snapshotId, long index, ByteBuffer into) {
+        long offset = index * BLOCK_SIZE;
+        long length = Math.min(BLOCK_SIZE, device.size() - offset);
+        if (length <= 0) {
+            throw EbsErrors.validation("INVALID_BLOCK", "block " + index + " is beyond the end of " + snapshotId);
+        }
+        device.read(offset, MemorySegment.ofBuffer(into).asSlice(0, length));
+    }
+
+    /** Tells GetSnapshotBlock that {@code snapshotId} of the caller's was deleted (its kept device is dropped). */
+    public void snapshotDeleted(Caller caller, String snapshotId) {
+        readers.forget(cloud.store(caller.region(), caller.account()), snapshotId);
     }
 
     private ApiResponse listSnapshotBlocks(ApiRequest request, Caller caller, String snapshotId) {
@@ -405,7 +536,7 @@ public final class EbsDirectApi implements AutoCloseable {
             String key = store.account().value() + '/' + store.directory() + '/' + firstId + ".." + secondId;
             changed = blockSets.get(key);
             if (changed == null) {
-                changed = diff(store, first, second);
+                changed = first.id().equals(second.id()) ? new Roaring64Bitmap() : diff(store, first, second);
                 blockSets.put(key, changed);
             }
         }
@@ -492,7 +623,7 @@ public final class EbsDirectApi implements AutoCloseable {
         if (cached != null) {
             return cached;
         }
-        Roaring64Bitmap all = toEbsBlocks(store.blocks(info.id()).bitmap(), info.blockSize());
+        Roaring64Bitmap all = layerBlocks(store, info);
         if (info.parentId() != null) {
             all = Roaring64Bitmap.or(all, allBlocks(store, store.snapshot(info.parentId())));
         }
@@ -500,10 +631,33 @@ public final class EbsDirectApi implements AutoCloseable {
         return all;
     }
 
-    private static Roaring64Bitmap diff(TenantStore store, SnapshotInfo first, SnapshotInfo second) {
+    /** The blocks of the snapshot's own layer (written since its parent), in 512 KiB block indices; cached. */
+    private Roaring64Bitmap layerBlocks(TenantStore store, SnapshotInfo info) {
+        String key = store.account().value() + '/' + store.directory() + '/' + info.id() + "/layer";
+        Roaring64Bitmap cached = blockSets.get(key);
+        if (cached == null) {
+            cached = toEbsBlocks(store.blocks(info.id()).bitmap(), info.blockSize());
+            blockSets.put(key, cached);
+        }
+        return cached;
+    }
+
+    /**
+     * The blocks that differ between two snapshots of one lineage: when one descends from the
+     * other, the union of the layers between them (the same layers {@link #allBlocks} has read, so
+     * a first listing scans each layer once); otherwise the store says they are unrelated.
+     */
+    private Roaring64Bitmap diff(TenantStore store, SnapshotInfo first, SnapshotInfo second) {
         if (first.blockSize() != second.blockSize()) {
             throw EbsErrors.validation("UNRELATED_SNAPSHOTS", "snapshots " + first.id() + " and " + second.id()
                     + " have different block sizes");
+        }
+        Roaring64Bitmap between = layersBetween(store, second, first.id());
+        if (between == null) {
+            between = layersBetween(store, first, second.id());
+        }
+        if (between != null) {
+            return between;
         }
         try {
             return toEbsBlocks(store.diff(first.id(), second.id()).bitmap(), second.blockSize());
@@ -513,6 +667,19 @@ public final class EbsDirectApi implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The union of the layers from {@code from} up its lineage to (excluding) {@code ancestor}; null if it is not one. */
+    private Roaring64Bitmap layersBetween(TenantStore store, SnapshotInfo from, String ancestor) {
+        Roaring64Bitmap union = new Roaring64Bitmap();
+        Set<String> seen = new HashSet<>();
+        for (SnapshotInfo s = from; s != null && seen.add(s.id()); s = s.parentId() == null ? null : store.snapshot(s.parentId())) {
+            if (s.id().equals(ancestor)) {
+                return union;
+            }
+            union.or(layerBlocks(store, s));
+        }
+        return null;
     }
 
     /** Store blocks of {@code blockSize} bytes as 512 KiB block indices. */
@@ -571,12 +738,29 @@ public final class EbsDirectApi implements AutoCloseable {
         }
     }
 
-    /** Ends every pending upload (their volumes are deleted). */
+    /**
+     * Stops serving: every pending upload's volume and block log are made durable and closed; the
+     * uploads stay saved for the next server on this root.
+     */
     @Override
     public void close() {
+        RuntimeException failure = null;
         for (UploadSession s : List.copyOf(sessions.values())) {
-            abort(s);
+            if (s.status != UploadSession.Status.PENDING) {
+                continue;
+            }
+            try {
+                s.volume.flush();
+                s.volume.close();
+                s.log.force();
+                s.log.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
         }
         sessions.clear();
+        if (failure != null) {
+            throw failure;
+        }
     }
 }

@@ -43,6 +43,7 @@ public final class Ec2QueryApi {
             Map.entry("CreateSnapshot", StorageActions::createSnapshot),
             Map.entry("DescribeSnapshots", StorageActions::describeSnapshots),
             Map.entry("DeleteSnapshot", StorageActions::deleteSnapshot),
+            Map.entry("CopySnapshot", StorageActions::copySnapshot),
             Map.entry("DescribeSnapshotAttribute", StorageActions::describeSnapshotAttribute),
             Map.entry("ModifySnapshotAttribute", StorageActions::modifySnapshotAttribute),
             Map.entry("RunInstances", InstanceActions::runInstances),
@@ -54,7 +55,7 @@ public final class Ec2QueryApi {
             Map.entry("GetConsoleOutput", InstanceActions::getConsoleOutput)));
 
     /** EC2 actions of the list that this endpoint names but does not implement yet. */
-    private static final Set<String> NOT_IMPLEMENTED = Set.of("CopySnapshot", "GetConsoleScreenshot",
+    private static final Set<String> NOT_IMPLEMENTED = Set.of("GetConsoleScreenshot",
             "ResetSnapshotAttribute", "AttachVolume", "DetachVolume", "ImportImage", "ImportSnapshot", "CreateTags",
             "DeleteTags", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypes", "DescribeKeyPairs");
 

@@ -6,6 +6,7 @@ import io.amiforge.cloud.Cloud;
 import io.amiforge.cloud.MachineImage;
 import io.amiforge.cloud.VirtualizationType;
 import io.amiforge.cloud.server.http.ApiException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -84,12 +85,30 @@ final class ImageActions {
                 .element("sourceImageId", i.sourceImageId()).element("sourceImageRegion", i.sourceRegion()).end();
     }
 
+    /** RegisterImage of an instance-store image from a bundle ({@link BundleLocations} says where it is read from). */
+    private static XmlWriter registerBundle(Ec2Call call, String name) {
+        Ec2Params p = call.params();
+        if (!p.members("BlockDeviceMapping").isEmpty() || p.get("RootDeviceName") != null || p.get("RamdiskId") != null) {
+            throw new ApiException(400, "InvalidParameterCombination", "ImageLocation registers an instance-store image from its "
+                    + "bundle: BlockDeviceMapping, RootDeviceName and RamdiskId come from the manifest, not the request");
+        }
+        BundleLocations locations = new BundleLocations(call.cloud().root());
+        Path manifest = locations.manifest(p.get("ImageLocation"));
+        Path certificate = locations.certificate(call.account());
+        String virt = p.get("VirtualizationType");
+        VirtualizationType virtualization = virt == null ? VirtualizationType.PARAVIRTUAL : VirtualizationType.parse(virt);
+        String arch = p.get("Architecture");
+        call.dryRunStop();
+        MachineImage image = call.cloud().registerBundle(call.account(), call.region(), manifest, certificate, name,
+                virtualization, arch == null ? null : Architecture.parse(arch), p.get("KernelId"));
+        return call.response().element("imageId", image.imageId());
+    }
+
     static XmlWriter registerImage(Ec2Call call) {
         Ec2Params p = call.params();
         String name = p.required("Name");
         if (p.get("ImageLocation") != null) {
-            throw new ApiException(400, "InvalidParameterCombination", "ImageLocation (an S3 bundle) is not served by this "
-                    + "endpoint: register bundles with `amiforge ami register-bundle`, which reads the manifest from disk");
+            return registerBundle(call, name);
         }
         String rootDevice = p.get("RootDeviceName");
         String rootSnapshot = null;

@@ -159,6 +159,29 @@ final class StorageActions {
         return w;
     }
 
+    /**
+     * CopySnapshot, sent to the destination region: a new snapshot of the caller's with the
+     * contents of {@code SourceSnapshotId} in {@code SourceRegion} (its own, or one shared with it).
+     */
+    static XmlWriter copySnapshot(Ec2Call call) {
+        Ec2Params p = call.params();
+        String sourceRegion = p.required("SourceRegion");
+        String sourceId = Ids.snapshot(p.required("SourceSnapshotId"));
+        String destination = p.get("DestinationRegion");
+        if (destination != null && !destination.equals(call.region())) {
+            throw new ApiException(400, "InvalidParameterValue", "DestinationRegion " + destination + " differs from the region "
+                    + call.region() + " the request was signed for (send CopySnapshot to the destination region)");
+        }
+        if (p.bool("Encrypted", false) || p.get("KmsKeyId") != null || !p.members("TagSpecification").isEmpty()) {
+            throw new ApiException(400, "InvalidParameterValue", "CopySnapshot with Encrypted, KmsKeyId or TagSpecification "
+                    + "is not supported by amiforge (snapshots are not encrypted; tag with CreateTags is not available either)");
+        }
+        String description = p.get("Description");
+        call.dryRunStop();
+        SnapshotInfo copy = call.cloud().copySnapshot(call.account(), sourceRegion, sourceId, call.region(), description);
+        return call.response().element("snapshotId", copy.id());
+    }
+
     private static void snapshotFields(XmlWriter w, SnapshotInfo s, Map<String, String> volumeIds) {
         snapshotFields(w, s, volumeIds, false);
     }
@@ -230,6 +253,7 @@ final class StorageActions {
         String id = Ids.snapshot(call.params().required("SnapshotId"));
         call.dryRunStop();
         call.cloud().deleteSnapshot(call.account(), call.region(), id);
+        call.uploads().snapshotDeleted(call.caller(), id);
         return call.ok();
     }
 
