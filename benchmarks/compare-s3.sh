@@ -3,6 +3,8 @@
 # same bytes to the same throw-away Ceph RGW on this machine, alternating, in the same run.
 # Usage: benchmarks/compare-s3.sh [SIZE_MIB=256] [ROUNDS=7] [more S3VersusAwsCli arguments]
 # (JVM options for the benchmark's JVM, e.g. a heap limit, in JAVA_OPTS)
+# S3_BENCH_CLASS=io.amiforge.bench.s3.RemoteStoreFigures measures the snapshot store on the gateway instead
+# (snapshot create and cold read vs aws s3 cp, warm reads vs the local store, commit latency with 2 and 8 writers).
 # Needs: JDK 25, Maven, ceph-mon ceph-osd radosgw ceph-common (Debian 12), awscli, ../shared/ceph-rgw.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,5 +39,5 @@ endpoint="$(sed -n 's/^S3_ENDPOINT=//p' "$work/env")"
 echo "machine: $(nproc) cores, $(date -u +%FT%TZ), $(uname -r), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # shellcheck disable=SC2086 # JAVA_OPTS holds several options
 "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} -cp "$root/benchmarks/target/classes:$(cat "$cpfile")" \
-  io.amiforge.bench.s3.S3VersusAwsCli "$endpoint" "$work/data" "${1:-256}" "${2:-7}" "${@:3}"
+  "${S3_BENCH_CLASS:-io.amiforge.bench.s3.S3VersusAwsCli}" "$endpoint" "$work/data" "${1:-256}" "${2:-7}" "${@:3}"
 echo "radosgw RSS after the run: $(( $(ps -o rss= -p "$(awk '$2=="client.rgw"{print $1}' "$work/ceph/pids")") / 1024 )) MiB"

@@ -172,7 +172,7 @@ public final class S3VersusAwsCli {
     }
 
     /** {MiB/s, CPU s, peak RSS MiB} of one aws run, measured by /usr/bin/time. */
-    private static double[] aws(List<String> env, List<String> command, long size) throws Exception {
+    static double[] aws(List<String> env, List<String> command, long size) throws Exception {
         Path timing = Files.createTempFile("aws-time", ".txt");
         List<String> full = new ArrayList<>(List.of("/usr/bin/time", "-o", timing.toString(), "-f", "%e %U %S %M"));
         full.addAll(command);
@@ -192,11 +192,11 @@ public final class S3VersusAwsCli {
             Double.parseDouble(f[f.length - 3]) + Double.parseDouble(f[f.length - 2]), Long.parseLong(f[f.length - 1]) / 1024.0};
     }
 
-    private static long cpuNanos() {
+    static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    private static double peakRssMib() {
+    static double peakRssMib() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmHWM:")) {
@@ -209,7 +209,7 @@ public final class S3VersusAwsCli {
         return Double.NaN;
     }
 
-    private static void writeRandom(Path file, long size) throws IOException {
+    static void writeRandom(Path file, long size) throws IOException {
         SplittableRandom random = new SplittableRandom(42);
         byte[] block = new byte[1 << 20];
         try (OutputStream out = Files.newOutputStream(file)) {

@@ -110,6 +110,13 @@ class AwsCliLifecycleTest {
             assertThat(run.path("Instances").get(0).path("State").path("Name").asText()).isEqualTo("running");
             JsonNode console = ok(c.aws(c.alice, "us-east-1", "ec2", "get-console-output", "--instance-id", instance));
             assertThat(console.path("Output").asText()).as("the CLI decodes the base64 console").contains("uploaded=by-aws-cli");
+            JsonNode shot = ok(c.aws(c.alice, "us-east-1", "ec2", "get-console-screenshot", "--instance-id", instance));
+            assertThat(shot.path("InstanceId").asText()).isEqualTo(instance);
+            java.awt.image.BufferedImage screen = javax.imageio.ImageIO.read(
+                    new java.io.ByteArrayInputStream(Base64.getDecoder().decode(shot.path("ImageData").asText())));
+            assertThat(screen).as("a JPEG of the VGA text screen").isNotNull();
+            assertThat(screen.getWidth()).isEqualTo(640);
+            assertThat(screen.getHeight()).isEqualTo(400);
 
             // Bob cannot launch it until Alice shares it; then he can, and it boots for him too
             Processes.Result refused = c.aws(c.bob, "us-east-1", "ec2", "run-instances", "--image-id", ami, "--count", "1");

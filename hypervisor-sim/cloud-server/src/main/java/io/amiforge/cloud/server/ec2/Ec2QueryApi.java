@@ -52,12 +52,12 @@ public final class Ec2QueryApi {
             Map.entry("StopInstances", InstanceActions::stopInstances),
             Map.entry("RebootInstances", InstanceActions::rebootInstances),
             Map.entry("TerminateInstances", InstanceActions::terminateInstances),
-            Map.entry("GetConsoleOutput", InstanceActions::getConsoleOutput)));
+            Map.entry("GetConsoleOutput", InstanceActions::getConsoleOutput),
+            Map.entry("GetConsoleScreenshot", InstanceActions::getConsoleScreenshot)));
 
     /** EC2 actions of the list that this endpoint names but does not implement yet. */
-    private static final Set<String> NOT_IMPLEMENTED = Set.of("GetConsoleScreenshot",
-            "ResetSnapshotAttribute", "AttachVolume", "DetachVolume", "ImportImage", "ImportSnapshot", "CreateTags",
-            "DeleteTags", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypes", "DescribeKeyPairs");
+    private static final Set<String> NOT_IMPLEMENTED = Set.of("ResetSnapshotAttribute", "AttachVolume", "DetachVolume", "ImportImage",
+            "ImportSnapshot", "CreateTags", "DeleteTags", "DescribeTags", "DescribeInstanceStatus", "DescribeInstanceTypes", "DescribeKeyPairs");
 
     private final Cloud cloud;
     private final EbsDirectApi uploads;

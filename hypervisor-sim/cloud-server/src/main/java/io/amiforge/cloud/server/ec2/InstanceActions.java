@@ -1,5 +1,7 @@
 package io.amiforge.cloud.server.ec2;
 
+import io.amiforge.boot.hvm.ScreenImage;
+import io.amiforge.boot.hvm.TextFont;
 import io.amiforge.cloud.Instance;
 import io.amiforge.cloud.InstanceState;
 import io.amiforge.cloud.server.http.ApiException;
@@ -15,7 +17,8 @@ import java.util.function.Function;
 
 /**
  * The instance actions: RunInstances, DescribeInstances, Start/Stop/Reboot/TerminateInstances
- * and GetConsoleOutput (the serial console of the last boot, base64). Each instance is its own
+ * GetConsoleOutput (the serial console of the last boot, base64) and GetConsoleScreenshot (the
+ * VGA text screen of the last HVM boot as a base64 JPEG, as EC2 sends it). Each instance is its own
  * reservation ({@code r-} and the instance id's digits) in DescribeInstances.
  */
 final class InstanceActions {
@@ -180,5 +183,20 @@ final class InstanceActions {
         String console = call.cloud().console(call.account(), call.region(), id);
         return call.response().element("instanceId", id).element("timestamp", Instant.now().toString())
                 .element("output", Base64.getEncoder().encodeToString(console.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static XmlWriter getConsoleScreenshot(Ec2Call call) {
+        String id = Ids.instance(call.params().required("InstanceId"));
+        call.dryRunStop();
+        var screen = call.cloud().consoleScreen(call.account(), call.region(), id).orElseThrow(() -> new ApiException(400,
+                "UnsupportedOperation", "The instance " + id + " has no console screen: it has not booted, or it boots"
+                        + " paravirtual (a PV instance has no VGA screen)"));
+        byte[] jpeg = Renderer.INSTANCE.encode(screen, "jpg");
+        return call.response().element("imageData", Base64.getEncoder().encodeToString(jpeg)).element("instanceId", id);
+    }
+
+    /** The screen renderer, its font drawn once on first use. */
+    private static final class Renderer {
+        static final ScreenImage INSTANCE = new ScreenImage(TextFont.generate());
     }
 }
