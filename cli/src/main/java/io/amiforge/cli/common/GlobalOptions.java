@@ -2,6 +2,7 @@ package io.amiforge.cli.common;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.store.objects.ObjectStores;
 import io.amiforge.store.spi.Plugins;
 import java.nio.file.Path;
 import picocli.CommandLine;
@@ -11,8 +12,9 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
- * The contract's global options, accepted before or after any command: {@code --store},
- * {@code --account}, {@code --region}, {@code --json}, {@code --plugin-path}. Each falls back to
+ * The contract's global options, accepted before or after any command: {@code --store} (a
+ * directory, or an object store's URL for snapshots with {@code --host-dir} for this host's own
+ * state), {@code --account}, {@code --region}, {@code --json}, {@code --plugin-path}. Each falls back to
  * its environment variable and then to its default. The plug-in path is loaded as soon as it is
  * parsed, so that help texts, name checks and the command itself see the plug-ins.
  */
@@ -21,9 +23,16 @@ public final class GlobalOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
-    @Option(names = "--store", scope = ScopeType.INHERIT, paramLabel = "DIR",
-            description = {"Store directory (default: $AMIFORGE_STORE, else ~/.amiforge).", "Example: --store /srv/amiforge"})
-    Path store;
+    @Option(names = "--store", scope = ScopeType.INHERIT, paramLabel = "DIR|URL",
+            description = {"Store directory, or an object store for snapshots (s3://BUCKET/PREFIX with the usual AWS_* variables,"
+                    + " or file:///DIR), whose volumes and read cache stay in --host-dir (default: $AMIFORGE_STORE, else ~/.amiforge).",
+                "Example: --store s3://amis/team"})
+    String store;
+
+    @Option(names = "--host-dir", scope = ScopeType.INHERIT, paramLabel = "DIR",
+            description = {"With an object-store --store: this host's directory for its volumes, cloud state and read cache"
+                    + " (default: $AMIFORGE_HOST_DIR, else ~/.amiforge/hosts/<URL>).", "Example: --host-dir /var/lib/amiforge"})
+    Path hostDir;
 
     @Option(names = "--account", scope = ScopeType.INHERIT, paramLabel = "ID",
             description = {"Acting account, 12 digits (default: $AMIFORGE_ACCOUNT, else 111122223333).", "Example: --account 444455556666"})
@@ -56,24 +65,50 @@ public final class GlobalOptions {
         pluginPath = path;
     }
 
+    /**
+     * The local store directory: --store or $AMIFORGE_STORE when it names a directory; this host's
+     * directory (--host-dir) when it names an object store; else ~/.amiforge.
+     */
     public Path store() {
-        if (store != null) {
-            return store;
+        String given = storeText();
+        if (given == null) {
+            return home();
         }
-        String env = System.getenv("AMIFORGE_STORE");
-        if (env != null && !env.isBlank()) {
-            return Path.of(env);
-        }
-        return Path.of(System.getProperty("user.home"), ".amiforge");
+        return ObjectStores.isUrl(given) ? hostDir(given) : Path.of(given);
+    }
+
+    /** The object store's URL when --store (or $AMIFORGE_STORE) names one: snapshots live there. */
+    public java.util.Optional<String> remoteStore() {
+        String given = storeText();
+        return given != null && ObjectStores.isUrl(given) ? java.util.Optional.of(given) : java.util.Optional.empty();
     }
 
     /** The store given by --store or $AMIFORGE_STORE, if either was; empty when the default would be used. */
     public java.util.Optional<Path> explicitStore() {
+        return storeText() == null ? java.util.Optional.empty() : java.util.Optional.of(store());
+    }
+
+    private String storeText() {
         if (store != null) {
-            return java.util.Optional.of(store);
+            return store;
         }
         String env = System.getenv("AMIFORGE_STORE");
-        return env == null || env.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(Path.of(env));
+        return env == null || env.isBlank() ? null : env;
+    }
+
+    private Path hostDir(String url) {
+        if (hostDir != null) {
+            return hostDir;
+        }
+        String env = System.getenv("AMIFORGE_HOST_DIR");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env);
+        }
+        return home().resolve("hosts").resolve(url.replaceAll("[^A-Za-z0-9._-]+", "_"));
+    }
+
+    private static Path home() {
+        return Path.of(System.getProperty("user.home"), ".amiforge");
     }
 
     public String account() {

@@ -32,7 +32,7 @@ public final class GcCommand extends CommandBase {
     protected int execute() {
         Duration g = parse(grace);
         GcReport report;
-        try (RemoteStoreOptions.Session session = remote.open(global(), url)) {
+        try (StoreAccess.Remote session = remote.open(global(), url)) {
             report = session.store().gc(g);
         }
         Map<String, Object> json = new LinkedHashMap<>();

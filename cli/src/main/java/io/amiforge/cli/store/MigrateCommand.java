@@ -41,7 +41,7 @@ public final class MigrateCommand extends CommandBase {
         String url = up ? to : from;
         Path dir = StoreAccess.storeDir(Path.of(up ? from : to), global().region());
         StoreMigration.Result result;
-        try (RemoteStoreOptions.Session session = remote.open(global(), url);
+        try (StoreAccess.Remote session = remote.open(global(), url);
                 SnapshotStore local = Shutdown.closeOnExit(SnapshotStore.open(dir))) {
             result = up ? StoreMigration.toRemote(local, session.store()) : StoreMigration.toLocal(session.store(), local);
         }

@@ -3,6 +3,7 @@ package io.amiforge.cli.store;
 import io.amiforge.cli.common.GlobalOptions;
 import io.amiforge.cli.common.Shutdown;
 import io.amiforge.cli.common.Size;
+import io.amiforge.store.AccountId;
 import io.amiforge.store.objects.ObjectStore;
 import io.amiforge.store.objects.ObjectStores;
 import io.amiforge.store.remote.RemoteOptions;
@@ -42,27 +43,15 @@ public final class RemoteStoreOptions {
         return ObjectStores.open(url, settings);
     }
 
-    /** A remote store handle and the object store under it, closed together. */
-    record Session(RemoteSnapshotStore store, ObjectStore objects) implements AutoCloseable {
-        @Override
-        public void close() {
-            try {
-                store.close();
-            } finally {
-                objects.close();
-            }
-        }
-    }
-
     /** Opens the store on {@code url} with this host's cache directory; closed on exit too. */
-    Session open(GlobalOptions global, String url) {
+    StoreAccess.Remote open(GlobalOptions global, String url) {
         ObjectStore objects = objects(url);
         Path local = cacheDir != null ? cacheDir
                 : global.store().resolve("remote").resolve(url.replaceAll("[^A-Za-z0-9._-]+", "_"));
         try {
             RemoteSnapshotStore store = RemoteSnapshotStore.open(objects, local,
                     RemoteOptions.defaults().withCacheBytes(cacheSize.bytes()));
-            return Shutdown.closeOnExit(new Session(store, objects));
+            return Shutdown.closeOnExit(new StoreAccess.Remote(objects, store, store.as(AccountId.of(global.account()))));
         } catch (RuntimeException e) {
             objects.close();
             throw e;

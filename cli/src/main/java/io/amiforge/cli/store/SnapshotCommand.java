@@ -1,5 +1,6 @@
 package io.amiforge.cli.store;
 
+import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.cloud.CloudFactory;
 import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cloud.Cloud;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code amiforge snapshot ...}: immutable, incremental snapshots of volumes. */
-@Command(name = "snapshot", description = "Create, list, delete and compare snapshots.", mixinStandardHelpOptions = true,
+@Command(name = "snapshot", description = {"Create, list, delete and compare snapshots.",
+        "With --store s3://BUCKET/PREFIX they live on the object store (create uploads, list reads its catalogue)."}, mixinStandardHelpOptions = true,
         subcommands = {SnapshotCommand.Create.class, SnapshotCommand.ListSnapshots.class, SnapshotCommand.Delete.class,
                 SnapshotCommand.Diff.class, SnapshotCommand.Permission.class})
 public final class SnapshotCommand {
@@ -29,8 +31,8 @@ public final class SnapshotCommand {
         @Override
         protected int execute() {
             try (StoreAccess.Session session = StoreAccess.open(global())) {
-                TenantStore store = session.store();
-                SnapshotInfo s = store.createSnapshot(volume, description);
+                SnapshotInfo s = session.isRemote() ? session.remote().tenant().createSnapshot(volume, description)
+                        : session.store().createSnapshot(volume, description);
                 print(Map.of("snapshotId", s.id()), s.id());
             }
             return 0;
@@ -42,12 +44,13 @@ public final class SnapshotCommand {
         @Override
         protected int execute() {
             try (StoreAccess.Session session = StoreAccess.open(global())) {
-                TenantStore store = session.store();
-                List<SnapshotInfo> snapshots = store.listSnapshots();
+                String viewer = session.store().account().value();
+                List<SnapshotInfo> snapshots = session.isRemote() ? session.remote().tenant().listSnapshots()
+                        : session.store().listSnapshots();
                 StringBuilder text = new StringBuilder();
                 for (SnapshotInfo s : snapshots) {
                     text.append("%s\t%s\t%s\t%d blocks\t%s\t%s%n".formatted(s.id(), s.volumeName(),
-                            s.parentId() == null ? "-" : s.parentId(), s.blockCount(), sharing(s, store), s.description()));
+                            s.parentId() == null ? "-" : s.parentId(), s.blockCount(), sharing(s, viewer), s.description()));
                 }
                 print(Map.of("snapshots", snapshots.stream().map(StoreAccess::json).toList()), text.toString());
             }
@@ -56,8 +59,8 @@ public final class SnapshotCommand {
     }
 
     /** How a listed snapshot is shared, as its viewer may know it: the owner sees with whom. */
-    private static String sharing(SnapshotInfo s, TenantStore viewer) {
-        if (!s.ownerId().equals(viewer.account().value())) {
+    private static String sharing(SnapshotInfo s, String viewer) {
+        if (!s.ownerId().equals(viewer)) {
             return "shared by " + s.ownerId();
         }
         return s.createVolumePermission().isEmpty() ? "private" : "shared with " + String.join(",", s.createVolumePermission());
@@ -74,20 +77,17 @@ public final class SnapshotCommand {
         @Override
         protected int execute() {
             try (StoreAccess.Session session = StoreAccess.open(global())) {
-                TenantStore store = session.store();
-                SnapshotInfo s = (add == null && remove == null) ? ownSnapshot(store, id)
-                        : store.modifyCreateVolumePermission(id, add, remove);
+                List<String> adding = add == null ? List.of() : add;
+                List<String> removing = remove == null ? List.of() : remove;
+                // showing the permissions is the owner's business too: an empty change, so a shared snapshot is NotFound
+                SnapshotInfo s = session.isRemote() ? session.remote().tenant().modifyCreateVolumePermission(id, adding, removing)
+                        : session.store().modifyCreateVolumePermission(id, adding, removing);
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("snapshotId", s.id());
                 json.put("createVolumePermission", s.createVolumePermission());
-                print(json, s.id() + "\t" + sharing(s, store));
+                print(json, s.id() + "\t" + sharing(s, session.store().account().value()));
             }
             return 0;
-        }
-
-        /** Showing the permissions is the owner's business too: a shared snapshot is NotFound here. */
-        private static SnapshotInfo ownSnapshot(TenantStore store, String id) {
-            return store.modifyCreateVolumePermission(id, List.of(), List.of());
         }
     }
 
@@ -98,6 +98,14 @@ public final class SnapshotCommand {
 
         @Override
         protected int execute() {
+            if (global().remoteStore().isPresent()) {
+                // on an object store: deleted there (children keep what they read from it); AMIs of other hosts are not checked
+                try (StoreAccess.Session session = StoreAccess.open(global())) {
+                    session.remote().tenant().deleteSnapshot(id);
+                }
+                print(Map.of("deleted", id), "deleted " + id);
+                return 0;
+            }
             // through the cloud: a snapshot a registered AMI uses cannot go (InvalidSnapshot.InUse)
             try (Cloud cloud = CloudFactory.open(global().store())) {
                 cloud.deleteSnapshot(global().account(), global().region(), id);
@@ -116,6 +124,10 @@ public final class SnapshotCommand {
         @Override
         protected int execute() {
             try (StoreAccess.Session session = StoreAccess.open(global())) {
+                if (session.isRemote()) {
+                    throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", "snapshot diff works on a"
+                            + " local store only, not on " + global().remoteStore().get() + " (migrate the snapshots down first)");
+                }
                 TenantStore store = session.store();
                 ChangedBlocks changed = store.diff(from, to);
                 long[] blocks = changed.blocks();

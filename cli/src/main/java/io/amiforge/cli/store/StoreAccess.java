@@ -9,6 +9,11 @@ import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.TenantStore;
 import io.amiforge.store.VolumeInfo;
 import io.amiforge.store.VolumeStats;
+import io.amiforge.store.objects.ObjectStore;
+import io.amiforge.store.objects.ObjectStores;
+import io.amiforge.store.remote.RemoteOptions;
+import io.amiforge.store.remote.RemoteSnapshotStore;
+import io.amiforge.store.remote.RemoteTenant;
 import io.amiforge.store.spi.Strategies;
 import io.amiforge.store.spi.StrategyProvider;
 import java.nio.file.Path;
@@ -16,8 +21,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Opens a region's snapshot store where the cloud keeps it ({@link Cloud#storeDir}), and gives
- * the JSON shapes of volumes and snapshots.
+ * Opens a region's snapshot store where the cloud keeps it ({@link Cloud#storeDir}), with the
+ * object store of {@code --store URL} over it when one is named, and gives the JSON shapes of
+ * volumes and snapshots.
  */
 public final class StoreAccess {
 
@@ -38,10 +44,38 @@ public final class StoreAccess {
      * every tenant request goes through {@link #store()}; {@link #raw()} is for the few reads the
      * CLI does on the account's behalf after the view has checked ownership. Closing closes the store.
      */
-    public record Session(SnapshotStore raw, TenantStore store) implements AutoCloseable {
+    public record Session(SnapshotStore raw, TenantStore store, Remote remote) implements AutoCloseable {
+
+        /** Whether snapshots live on an object store ({@code --store URL}): then {@link #remote()} is not null. */
+        public boolean isRemote() {
+            return remote != null;
+        }
+
         @Override
         public void close() {
-            raw.close();
+            try {
+                if (remote != null) {
+                    remote.close();
+                }
+            } finally {
+                raw.close();
+            }
+        }
+    }
+
+    /**
+     * A store on an object store (the snapshots of --store URL over this host's local store, or
+     * the URL a store command names) and the object store under it, closed together:
+     * {@link #tenant()} is the acting account's view of it.
+     */
+    public record Remote(ObjectStore objects, RemoteSnapshotStore store, RemoteTenant tenant) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                store.close();
+            } finally {
+                objects.close();
+            }
         }
     }
 
@@ -50,7 +84,21 @@ public final class StoreAccess {
     public static Session open(GlobalOptions global) {
         AccountId account = AccountId.of(global.account());
         SnapshotStore store = Shutdown.closeOnExit(SnapshotStore.open(storeDir(global)));
-        return new Session(store, store.as(account));
+        Remote remote = null;
+        if (global.remoteStore().isPresent()) {
+            String url = global.remoteStore().get();
+            ObjectStore objects = ObjectStores.open(url, System.getenv());
+            try {
+                RemoteSnapshotStore tier = RemoteSnapshotStore.over(objects, store, global.store().resolve("object-store-cache"),
+                        RemoteOptions.defaults());
+                remote = Shutdown.closeOnExit(new Remote(objects, tier, tier.as(account)));
+            } catch (RuntimeException e) {
+                objects.close();
+                store.close();
+                throw e;
+            }
+        }
+        return new Session(store, store.as(account), remote);
     }
 
     public static Map<String, Object> json(VolumeInfo v) {

@@ -74,7 +74,7 @@ public final class StoreCommand {
 
         private int verifyRemote() {
             RemoteVerifyReport report;
-            try (RemoteStoreOptions.Session session = remote.open(global(), remoteUrl)) {
+            try (StoreAccess.Remote session = remote.open(global(), remoteUrl)) {
                 report = session.store().verify();
             }
             Map<String, Object> json = new LinkedHashMap<>();

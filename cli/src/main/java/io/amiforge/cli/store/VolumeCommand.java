@@ -247,7 +247,11 @@ public final class VolumeCommand {
         protected int execute() {
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
-                store.cloneVolume(snapshot, name).close();
+                if (session.isRemote()) {
+                    session.remote().tenant().cloneVolume(snapshot, name).close(); // a snapshot on the object store
+                } else {
+                    store.cloneVolume(snapshot, name).close();
+                }
                 VolumeInfo info = store.volume(name);
                 print(StoreAccess.json(info), info.id() + "\t" + info.name());
             }
