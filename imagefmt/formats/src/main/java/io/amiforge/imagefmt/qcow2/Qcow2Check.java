@@ -1,14 +1,8 @@
 package io.amiforge.imagefmt.qcow2;
 
-import io.amiforge.blockdev.AmiforgeException.Kind;
-import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.imagefmt.format.ImageFormatException;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -81,17 +75,7 @@ public final class Qcow2Check {
 
     /** Checks (and with {@code repair} other than NONE, repairs) the qcow2 file at {@code path}. */
     public static Result check(Path path, Repair repair) {
-        FileChannel channel;
-        try {
-            channel = repair == Repair.NONE ? FileChannel.open(path, StandardOpenOption.READ)
-                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException e) {
-            throw new ImageFormatException(Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
-        }
-        try {
-            Qcow2File file = new Qcow2File(path, channel);
+        try (Qcow2File file = Qcow2File.open(path, repair != Repair.NONE)) {
             Result first = new Qcow2Check(file).run(repair);
             if (repair == Repair.NONE || first.corruptionsFixed() + first.leaksFixed() == 0) {
                 return first;
@@ -104,14 +88,6 @@ public final class Qcow2Check {
             all.addAll(again.messages());
             return new Result(again.corruptions(), again.leaks(), first.corruptionsFixed(), first.leaksFixed(), again.totalClusters(),
                     again.allocatedClusters(), again.fragmentedClusters(), again.compressedClusters(), again.imageEndOffset(), List.copyOf(all));
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
-        } finally {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // the result (or the error being thrown) is what matters
-            }
         }
     }
 
