@@ -182,6 +182,13 @@ public final class Qcow2Check {
         return highest;
     }
 
+    /** Sets bit 63 of the active L1 and L2 entries from {@code refcounts} (after a snapshot operation); returns the entries changed. */
+    static long syncCopiedFlags(Qcow2File file, Qcow2Header h, Qcow2Refcounts refcounts) {
+        Qcow2Check check = new Qcow2Check(file);
+        check.copiedFlags(h, refcounts, true);
+        return check.corruptionsFixed;
+    }
+
     /** Checks bit 63 of the active L1 and L2 entries: set exactly when the cluster's refcount is 1. */
     private void copiedFlags(Qcow2Header h, Qcow2Refcounts refcounts, boolean fix) {
         int l1Size = h.l1Size;

@@ -86,6 +86,54 @@ final class Qcow2Edit implements AutoCloseable {
         refcounts.add(offset, 1);
     }
 
+    /**
+     * Adds {@code delta} to the refcount of every cluster one L2 entry references: a data or
+     * zero-allocated cluster, or each host cluster a compressed cluster's data touches.
+     */
+    void referenceEntry(long entry, int delta) {
+        int bits = header.clusterBits;
+        if ((entry & Qcow2Image.COMPRESSED) != 0) {
+            long start = CompressedClusters.hostStart(entry, bits);
+            long end = CompressedClusters.hostEnd(entry, bits);
+            for (long c = start >>> bits; c <= (end - 1) >>> bits; c++) {
+                refcounts.add(c << bits, delta);
+            }
+            return;
+        }
+        long offset = entry & Qcow2Image.OFFSET_MASK;
+        if (offset != 0) {
+            if ((offset & (clusterSize() - 1)) != 0 || offset >= file.size()) {
+                throw ImageFormatException.corrupt(file.name(), "L2 entry 0x%x: cluster offset 0x%x is unaligned or past the end of the file (size 0x%x)"
+                        .formatted(entry, offset, file.size()));
+            }
+            refcounts.add(offset, delta);
+        }
+    }
+
+    /**
+     * Adds {@code delta} to the refcounts of everything the L1 table {@code l1} reaches: each L2
+     * table once per entry naming it, and each cluster its entries reference (the way
+     * {@link Qcow2References} counts, so a snapshot's tables hold one reference each).
+     */
+    void referenceTree(long[] l1, int delta) {
+        int step = header.extendedL2() ? 2 : 1;
+        for (long entry : l1) {
+            long l2Offset = entry & Qcow2Image.OFFSET_MASK;
+            if (l2Offset == 0) {
+                continue;
+            }
+            if ((l2Offset & (clusterSize() - 1)) != 0 || l2Offset > file.size() - clusterSize()) {
+                throw ImageFormatException.corrupt(file.name(), "L1 entry 0x%x: L2 table offset 0x%x is unaligned or past the end of the file (size 0x%x)"
+                        .formatted(entry, l2Offset, file.size()));
+            }
+            refcounts.add(l2Offset, delta);
+            long[] l2 = readTable(l2Offset, clusterSize() / 8, "L2 table");
+            for (int j = 0; j < l2.length; j += step) {
+                referenceEntry(l2[j], delta);
+            }
+        }
+    }
+
     /** Reads a table of {@code entries} 64-bit entries at {@code offset}. */
     long[] readTable(long offset, long entries, String what) {
         long[] table = new long[Math.toIntExact(entries)];

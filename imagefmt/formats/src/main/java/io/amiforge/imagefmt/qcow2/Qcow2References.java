@@ -56,7 +56,7 @@ final class Qcow2References {
         r.range(0, 1, "header");
         r.table(h.l1TableOffset, Integer.toUnsignedLong(h.l1Size), true, "active L1 table");
         if (!snapshots.isEmpty()) {
-            long bytes = Qcow2SnapshotTable.encode(snapshots).length;
+            long bytes = Qcow2SnapshotTable.length(snapshots);
             r.range(h.snapshotsOffset, bytes, "snapshot table");
             for (Qcow2Snapshot s : snapshots) {
                 r.table(s.l1TableOffset(), Integer.toUnsignedLong(s.l1Size()), false, "L1 table of snapshot " + s.id());
@@ -114,17 +114,13 @@ final class Qcow2References {
 
     private void l2(long l2Offset, long[] table, boolean active) {
         int step = h.extendedL2() ? 2 : 1;
-        int csizeShift = 62 - (bits - 8);
-        long csizeMask = (1L << (bits - 8)) - 1;
-        long coffsetMask = (1L << csizeShift) - 1;
         long next = 0;
         for (int j = 0; j < table.length; j += step) {
             long e = table[j];
             long at = l2Offset + j * 8L;
             if ((e & Qcow2Image.COMPRESSED) != 0) {
-                long offset = e & coffsetMask;
-                long end = offset + (((e >>> csizeShift) & csizeMask) + 1) * 512 - (offset & 511);
-                range(offset, end - offset, "compressed cluster of L2 entry at 0x%x".formatted(at));
+                long offset = CompressedClusters.hostStart(e, bits);
+                range(offset, CompressedClusters.hostEnd(e, bits) - offset, "compressed cluster of L2 entry at 0x%x".formatted(at));
                 if (active) {
                     allocatedClusters++;
                     compressedClusters++;

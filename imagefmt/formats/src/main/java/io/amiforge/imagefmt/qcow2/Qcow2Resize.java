@@ -88,7 +88,7 @@ final class Qcow2Resize {
             long first = Math.max(0, firstGone - i * perL2);
             for (long j = first; j < perL2; j++) {
                 int at = (int) (j * step);
-                releaseEntry(edit, l2[at]);
+                edit.referenceEntry(l2[at], -1);
                 l2[at] = 0;
                 if (step == 2) {
                     l2[at + 1] = 0;
@@ -109,23 +109,6 @@ final class Qcow2Resize {
         edit.file.force();
         edit.writeHeader(SIZE_FIELD, ByteBuffer.allocate(8).putLong(0, newSize), "size");
         edit.commitRefcounts();
-    }
-
-    /** Frees what one L2 entry references: a data or zero-allocated cluster, or a compressed cluster's sectors. */
-    private static void releaseEntry(Qcow2Edit edit, long entry) {
-        int bits = edit.header.clusterBits;
-        if ((entry & Qcow2Image.COMPRESSED) != 0) {
-            int csizeShift = 62 - (bits - 8);
-            long csizeMask = (1L << (bits - 8)) - 1;
-            long offset = entry & ((1L << csizeShift) - 1);
-            long end = offset + (((entry >>> csizeShift) & csizeMask) + 1) * 512 - (offset & 511);
-            edit.release(offset, end - offset);
-            return;
-        }
-        long offset = entry & Qcow2Image.OFFSET_MASK;
-        if (offset != 0) {
-            edit.release(offset, 1);
-        }
     }
 
     /** Zeroes the part past {@code newSize} of the last cluster when it is stored as plain data of this image alone. */

@@ -78,6 +78,17 @@ final class Qcow2SnapshotTable {
         return List.copyOf(snapshots);
     }
 
+    /** Bytes the table of {@code snapshots} takes in the file, as read (each entry's own extra data size). */
+    static long length(List<Qcow2Snapshot> snapshots) {
+        long total = 0;
+        for (Qcow2Snapshot s : snapshots) {
+            long entry = FIXED + s.extraDataSize() + s.id().getBytes(StandardCharsets.UTF_8).length
+                    + s.name().getBytes(StandardCharsets.UTF_8).length;
+            total += (entry + 7) & ~7L;
+        }
+        return total;
+    }
+
     /** The table's bytes (entries 8-byte aligned, extra data 24 bytes as qemu writes it). */
     static byte[] encode(List<Qcow2Snapshot> snapshots) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
