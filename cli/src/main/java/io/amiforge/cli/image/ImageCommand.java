@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
                 ImageMeasureCommand.class,
                 ImageCommitCommand.class,
                 ImageCheckCommand.class,
+                ImageResizeCommand.class,
+                ImageRebaseCommand.class,
+                ImageSnapshotCommand.class,
         })
 public final class ImageCommand {
 }

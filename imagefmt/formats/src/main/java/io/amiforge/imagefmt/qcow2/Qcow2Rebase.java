@@ -50,12 +50,19 @@ public final class Qcow2Rebase {
         } else if (unsafe) {
             format = null;
         }
-        if (!unsafe) {
+        Qcow2Header before;
+        try (Qcow2File f = Qcow2File.open(file, false)) {
+            before = Qcow2Image.readHeader(f);
+        }
+        if (!unsafe && (before.backingFile != null || name != null)) {
+            if (before.nbSnapshots != 0) {
+                throw ImageFormatException.notWritable(file.toString(), "a safe rebase writes into the image, and images with "
+                        + "internal snapshots are not written by amiforge; delete the snapshots or use -u");
+            }
             copyDifferences(top, newBase, progress);
         }
         try (Qcow2File f = Qcow2File.open(file, true)) {
-            Qcow2Header h = Qcow2Image.readHeader(f);
-            Qcow2BackingName.write(f, h, name, name == null ? null : format);
+            Qcow2BackingName.write(f, Qcow2Image.readHeader(f), name, name == null ? null : format);
         }
     }
 

@@ -14,7 +14,8 @@ import java.nio.file.Path;
  * table keeps its size when shrinking, as qemu does. What the new range reads over a backing
  * file is the caller's: {@code ImageFormats.resize} makes it read zeros.
  *
- * <p>Refused: sizes not a multiple of 512 and images with internal snapshots (as qemu-img).
+ * <p>Refused: sizes not a multiple of 512, and shrinking an image with internal snapshots (as
+ * qemu-img). Growing one leaves the snapshots' own L1 tables as they are.
  */
 final class Qcow2Resize {
 
@@ -30,10 +31,6 @@ final class Qcow2Resize {
         }
         try (Qcow2Edit edit = Qcow2Edit.open(path, "resizing")) {
             Qcow2Header h = edit.header;
-            if (h.nbSnapshots != 0) {
-                throw ImageFormatException.unsupported(path.toString(), "cannot resize an image with internal snapshots "
-                        + "(delete them first, as qemu-img asks)");
-            }
             long cs = h.clusterSize();
             long perL2 = cs / (h.extendedL2() ? 16 : 8);
             long clusters = (newSize + cs - 1) / cs;
@@ -45,6 +42,10 @@ final class Qcow2Resize {
             if (newSize >= h.size) {
                 grow(edit, newSize, needL1);
             } else {
+                if (h.nbSnapshots != 0) {
+                    throw ImageFormatException.unsupported(path.toString(), "cannot shrink an image with internal snapshots "
+                            + "(delete them first, as qemu-img asks)");
+                }
                 shrink(edit, newSize);
             }
         }

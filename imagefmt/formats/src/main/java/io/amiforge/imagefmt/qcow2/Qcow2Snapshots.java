@@ -61,7 +61,7 @@ public final class Qcow2Snapshots {
             long l1Offset = edit.append(Qcow2Edit.bytesOf(copy), "snapshot L1 table");
             Instant now = Instant.now();
             Qcow2Snapshot created = new Qcow2Snapshot(nextId(snapshots), name, l1Offset, (int) l1Size, now.getEpochSecond(),
-                    now.getNano(), 0, 0, h.size, -1, 24);
+                    now.getNano(), 0, 0, h.size, 0, 24); // icount 0, as qemu-img writes it
             List<Qcow2Snapshot> table = new ArrayList<>(snapshots);
             table.add(created);
             switchTable(edit, snapshots, table);

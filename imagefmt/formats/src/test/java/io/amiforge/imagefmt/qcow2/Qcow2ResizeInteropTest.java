@@ -74,14 +74,17 @@ class Qcow2ResizeInteropTest {
     }
 
     @Test
-    void rawFilesAreTruncatedAndImagesWithSnapshotsRefused() throws IOException {
+    void rawFilesAreTruncatedAndImagesWithSnapshotsOnlyGrow() throws IOException {
         Path raw = Qemu.patternRaw(dir.resolve("disk.raw"), SIZE, 7);
         ImageFormats.resize(ImageSource.of(raw).withFormat("raw"), 1L << 20);
         assertThat(java.nio.file.Files.size(raw)).isEqualTo(1L << 20);
         Path image = qemuImage(raw, "cluster_size=65536");
         Qemu.img(dir, "snapshot", "-c", "s", image.toString()).orFail();
-        assertThatThrownBy(() -> ImageFormats.resize(ImageSource.of(image), SIZE)).isInstanceOf(ImageFormatException.class)
+        assertThatThrownBy(() -> ImageFormats.resize(ImageSource.of(image), 512 * 1024)).isInstanceOf(ImageFormatException.class)
                 .hasMessageContaining("internal snapshots");
+        ImageFormats.resize(ImageSource.of(image), SIZE); // growing keeps the snapshot
+        Qemu.check(image);
+        assertThat(Qcow2Snapshots.list(image)).hasSize(1);
         assertThatThrownBy(() -> ImageFormats.resize(ImageSource.of(image), 1000)).hasMessageContaining("multiple of 512");
     }
 
