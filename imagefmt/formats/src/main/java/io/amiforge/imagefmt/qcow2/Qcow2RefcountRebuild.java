@@ -26,11 +26,11 @@ final class Qcow2RefcountRebuild {
         try {
             refs = Qcow2References.count(file, h, Qcow2SnapshotTable.read(file, h), false);
         } catch (ImageFormatException e) {
-            throw ImageFormatException.notWritable(name, "cannot rebuild the refcounts: " + e.getMessage()
+            throw ImageFormatException.notWritable(name, "cannot rebuild refcounts: " + e.getMessage()
                     + "; repair it with 'qemu-img check -r all' or open it read-only");
         }
         if (refs.broken()) {
-            throw ImageFormatException.corrupt(name, "cannot rebuild the refcounts: " + refs.errors.getFirst());
+            throw ImageFormatException.corrupt(name, "cannot rebuild refcounts: " + refs.errors.getFirst().replaceFirst("^ERROR ", ""));
         }
         write(file, h, refs.counts);
     }

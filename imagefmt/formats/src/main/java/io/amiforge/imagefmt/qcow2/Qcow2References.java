@@ -102,8 +102,8 @@ final class Qcow2References {
             }
             long at = l1Offset + i * 8L;
             if ((offset & mask) != 0 || offset > fileSize - cs) {
-                errors.add("ERROR %s entry %d (file offset 0x%x): L2 table offset 0x%x is unaligned or past the end of the file"
-                        .formatted(what, i, at, offset));
+                errors.add("ERROR L1 entry %d (file offset 0x%x, %s): L2 table offset 0x%x is unaligned or past the end of the file"
+                        .formatted(i, at, what, offset));
                 continue;
             }
             one(offset >>> bits, "L2 table", at);
