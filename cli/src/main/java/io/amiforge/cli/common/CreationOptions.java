@@ -25,11 +25,13 @@ public final class CreationOptions {
             "raw", List.of(),
             "qcow2", List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type", "lazy_refcounts"),
             "vpc", List.of("subformat", "backing_file", "backing_fmt"),
-            "vmdk", List.of("subformat"));
+            "vmdk", List.of("subformat"),
+            "vhdx", List.of("subformat"));
     /** The subformats each format writes. */
     private static final Map<String, List<String>> SUBFORMATS = Map.of(
             "vpc", List.of("dynamic", "fixed"),
-            "vmdk", List.of("monolithicSparse", "streamOptimized"));
+            "vmdk", List.of("monolithicSparse", "streamOptimized"),
+            "vhdx", List.of("dynamic"));
 
     private CreationOptions() {
     }
