@@ -26,7 +26,8 @@ public final class CreationOptions {
             "qcow2", List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type", "lazy_refcounts"),
             "vpc", List.of("subformat", "backing_file", "backing_fmt"),
             "vmdk", List.of("subformat"),
-            "vhdx", List.of("subformat"));
+            "vhdx", List.of("subformat"),
+            "ova", List.of());
     /** The subformats each format writes. */
     private static final Map<String, List<String>> SUBFORMATS = Map.of(
             "vpc", List.of("dynamic", "fixed"),
