@@ -114,7 +114,8 @@ public final class Qcow2Check {
         boolean rebuild = refs.broken() && repair == Repair.ALL;
         if (!rebuild) {
             try {
-                highest = compare(h, refs, refcounts, repair);
+                // with references that could not be counted, clusters only they reach would look leaked: report, never free them
+                highest = compare(h, refs, refcounts, refs.broken() ? Repair.NONE : repair);
             } catch (ImageFormatException e) {
                 messages.add("ERROR " + e.getMessage());
                 corruptions++;

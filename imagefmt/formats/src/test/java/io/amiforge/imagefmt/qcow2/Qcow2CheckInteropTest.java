@@ -119,6 +119,20 @@ class Qcow2CheckInteropTest {
     }
 
     @Test
+    void whatABrokenL1EntryHidesIsNotFreedAsLeaks() throws IOException {
+        long l1 = readLong(40);
+        long entry = readLong(l1);
+        poke(l1, 0x7fff_0000_0000L | Qcow2Image.COPIED);
+        Qcow2Check.Result result = Qcow2Check.check(image, Qcow2Check.Repair.LEAKS);
+        assertThat(result.corruptions()).isPositive();
+        assertThat(result.leaks()).isPositive(); // the hidden L2 table and its clusters, reported
+        assertThat(result.leaksFixed()).isZero(); // and kept: putting the entry back gives a clean image
+        poke(l1, entry);
+        Qemu.check(image);
+        Qemu.compare(image, raw);
+    }
+
+    @Test
     void internalSnapshotsQemuMadeAreCountedAndALeakBesideThemRepaired() throws IOException {
         Qemu.img(dir, "snapshot", "-c", "one", image.toString()).orFail();
         Qemu.io(dir, image, "qcow2", "write -P 0x5a 0 1M").orFail();
