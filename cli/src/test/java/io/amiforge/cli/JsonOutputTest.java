@@ -110,6 +110,12 @@ class JsonOutputTest {
         ok(covered, "image", "map", top);
         ok(covered, "image", "measure", "-O", "qcow2", disk);
         ok(covered, "image", "commit", "-d", top);
+        ok(covered, "image", "check", top);
+        ok(covered, "image", "resize", base, "+1M");
+        ok(covered, "image", "snapshot", "-c", "first", base);
+        ok(covered, "image", "snapshot", "-l", base);
+        ok(covered, "image", "snapshot", "-d", "first", base);
+        ok(covered, "image", "rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", top);
         assertThat(ok(covered, "man", "image", "convert").get("manPage").asText()).contains(".SH NAME");
         assertThat(ok(covered, "completion").get("script").asText()).contains("complete -F");
         ok(covered, "fs", "ls", disk, "/etc");

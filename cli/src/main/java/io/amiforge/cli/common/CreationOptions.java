@@ -4,6 +4,7 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.imagefmt.format.CreateOptions;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code -o OPTS}, qemu-img's creation options: {@code key=value} pairs separated by commas
@@ -14,19 +15,42 @@ import java.util.Locale;
 public final class CreationOptions {
 
     /** The keys accepted, in the order help lists them. */
-    public static final List<String> KEYS = List.of("cluster_size", "compat", "backing_file", "backing_fmt");
+    public static final List<String> KEYS = List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type",
+            "lazy_refcounts", "subformat");
     /** qemu-img keys refused with a clear message until a format supports them. */
-    private static final List<String> NOT_YET = List.of("compression_type", "extended_l2", "subformat", "preallocation",
-            "data_file", "lazy_refcounts", "refcount_bits", "encryption", "encrypt.format");
+    private static final List<String> NOT_YET = List.of("extended_l2", "preallocation",
+            "data_file", "refcount_bits", "encryption", "encrypt.format");
+    /** The keys each writable format takes (as qemu-img's drivers); any other key is refused for that format. */
+    private static final Map<String, List<String>> BY_FORMAT = Map.of(
+            "raw", List.of(),
+            "qcow2", List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type", "lazy_refcounts"),
+            "vpc", List.of("subformat", "backing_file", "backing_fmt"),
+            "vmdk", List.of("subformat"),
+            "vhdx", List.of("subformat"),
+            "ova", List.of());
+    /** The subformats each format writes. */
+    private static final Map<String, List<String>> SUBFORMATS = Map.of(
+            "vpc", List.of("dynamic", "fixed"),
+            "vmdk", List.of("monolithicSparse", "streamOptimized"),
+            "vhdx", List.of("dynamic"));
 
     private CreationOptions() {
     }
 
     /** {@code base} with the options {@code text} names (null: {@code base} unchanged). */
     public static CreateOptions apply(CreateOptions base, String text) {
+        return apply(base, text, null);
+    }
+
+    /**
+     * {@code base} with the options {@code text} names, each checked to be one that
+     * {@code format} takes (null: any format's keys).
+     */
+    public static CreateOptions apply(CreateOptions base, String text, String format) {
         if (text == null || text.isBlank()) {
             return base;
         }
+        List<String> allowed = format == null ? KEYS : BY_FORMAT.getOrDefault(format.toLowerCase(Locale.ROOT), KEYS);
         CreateOptions options = base;
         for (String pair : text.split(",")) {
             int equals = pair.indexOf('=');
@@ -35,6 +59,10 @@ public final class CreationOptions {
             }
             String key = pair.substring(0, equals).trim().toLowerCase(Locale.ROOT);
             String value = pair.substring(equals + 1).trim();
+            if (KEYS.contains(key) && !allowed.contains(key)) {
+                throw usage("creation option '" + key + "' does not apply to format " + format + " (it takes: "
+                        + (allowed.isEmpty() ? "none" : String.join(", ", allowed)) + ")");
+            }
             options = switch (key) {
                 case "cluster_size" -> {
                     long bytes = Size.parse(value).bytes();
@@ -49,6 +77,20 @@ public final class CreationOptions {
                     }
                     yield options.withCompat(value.equals("v3") ? "1.1" : value.equals("v2") ? "0.10" : value);
                 }
+                case "compression_type" -> {
+                    if (!value.equals("zlib") && !value.equals("zstd")) {
+                        throw usage("compression_type=" + value + ": expected zlib or zstd");
+                    }
+                    yield options.withCompressionType(value);
+                }
+                case "lazy_refcounts" -> options.withLazyRefcounts(bool(key, value));
+                case "subformat" -> {
+                    List<String> known = SUBFORMATS.get(format == null ? "" : format.toLowerCase(Locale.ROOT));
+                    if (known != null && !known.contains(value)) {
+                        throw usage("subformat=" + value + ": format " + format + " writes " + String.join(" or ", known));
+                    }
+                    yield options.withSubformat(value);
+                }
                 case "backing_file" -> options.withBacking(value, options.backingFormat());
                 case "backing_fmt" -> options.withBacking(options.backingFile(), value);
                 default -> throw usage(NOT_YET.contains(key)
@@ -57,6 +99,14 @@ public final class CreationOptions {
             };
         }
         return options;
+    }
+
+    private static boolean bool(String key, String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "on", "true", "yes" -> true;
+            case "off", "false", "no" -> false;
+            default -> throw usage(key + "=" + value + ": expected on or off");
+        };
     }
 
     /** Whether {@code text} reads as creation options (has a {@code key=value} pair) rather than a file name. */

@@ -2,7 +2,7 @@ package io.amiforge.cli.image;
 
 import picocli.CommandLine.Command;
 
-/** The {@code image} command group: disk image files (info, convert, build). */
+/** The {@code image} command group: disk image files (info, convert, build, create, compare, map, measure, commit, check, ...). */
 @Command(name = "image", mixinStandardHelpOptions = true, description = "Inspect, convert and build disk images.",
         subcommands = {
                 ImageInfoCommand.class,
@@ -13,6 +13,10 @@ import picocli.CommandLine.Command;
                 ImageMapCommand.class,
                 ImageMeasureCommand.class,
                 ImageCommitCommand.class,
+                ImageCheckCommand.class,
+                ImageResizeCommand.class,
+                ImageRebaseCommand.class,
+                ImageSnapshotCommand.class,
         })
 public final class ImageCommand {
 }

@@ -43,9 +43,14 @@ public final class ImageConvertCommand extends ImageCommandBase {
     String format;
 
     @Option(names = "-o", paramLabel = "OPTS",
-            description = "Creation options, key=value[,key=value]: cluster_size, compat, backing_file, backing_fmt."
+            description = "Creation options, key=value[,key=value]: qcow2 cluster_size, compat, lazy_refcounts, compression_type;"
+                    + " vpc subformat=dynamic|fixed; vmdk subformat=monolithicSparse|streamOptimized."
                     + " Example: -o cluster_size=1M,compat=0.10")
     String creationOptions;
+
+    @Option(names = "-c", description = "Store every cluster compressed (qcow2; zlib, or zstd with -o compression_type=zstd),"
+            + " as qemu-img convert -c. Example: -c")
+    boolean compress;
 
     @Option(names = "--cluster-size", hidden = true, paramLabel = "SIZE",
             description = "Old spelling of -o cluster_size=SIZE. Example: --cluster-size 64K")
@@ -69,7 +74,14 @@ public final class ImageConvertCommand extends ImageCommandBase {
         if (compat != null) {
             options = CreationOptions.apply(options, "compat=" + compat);
         }
-        options = CreationOptions.apply(options, creationOptions);
+        options = CreationOptions.apply(options, creationOptions, ImageFormats.byName(format).name());
+        if (compress) {
+            if (!ImageFormats.byName(format).name().equals("qcow2")) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                        "-c: compressed output needs -O qcow2 (for VMDK use -o subformat=streamOptimized)");
+            }
+            options = options.withCompressed(true);
+        }
         OutputPaths.refuseInsideStore(target, global().store());
         ImageSource src = imageOptions.source(source);
         ImageInfo info = ImageFormats.info(src);

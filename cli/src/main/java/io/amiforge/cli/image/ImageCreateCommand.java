@@ -42,14 +42,15 @@ public final class ImageCreateCommand extends ImageCommandBase {
     String backingFormat;
 
     @Option(names = "-o", paramLabel = "OPTS",
-            description = {"Creation options, key=value[,key=value]: cluster_size, compat, backing_file, backing_fmt.",
+            description = {"Creation options, key=value[,key=value]: qcow2 cluster_size, compat, lazy_refcounts, compression_type,"
+                + " backing_file, backing_fmt; vpc subformat=dynamic|fixed; vmdk subformat=monolithicSparse|streamOptimized.",
                 "Example: -o cluster_size=2M"})
     String creationOptions;
 
     @Override
     protected int execute() {
         String format = imageOptions.format() == null ? "raw" : ImageFormats.byName(imageOptions.format()).name();
-        CreateOptions options = CreationOptions.apply(CreateOptions.defaults(), creationOptions);
+        CreateOptions options = CreationOptions.apply(CreateOptions.defaults(), creationOptions, format);
         if (backingFile != null) {
             options = options.withBacking(backingFile, options.backingFormat());
         }

@@ -176,7 +176,22 @@ public final class ImageInfoCommand extends ImageCommandBase {
         if (Long.valueOf(0).equals(details.get("snapshots"))) {
             details.remove("snapshots"); // qemu-img lists snapshots in their own section, and none when there are none
         }
-        details.forEach((key, value) -> out.append("    ").append(words(key)).append(": ").append(value).append('\n'));
+        details.forEach((key, value) -> {
+            if (value instanceof List<?> list) {
+                // nested records (an OVA's disks) as qemu-img nests them: "[0]:" then indented fields
+                out.append("    ").append(words(key)).append(":\n");
+                for (int i = 0; i < list.size(); i++) {
+                    out.append("        [").append(i).append("]:\n");
+                    if (list.get(i) instanceof Map<?, ?> item) {
+                        item.forEach((k, v) -> out.append("            ").append(words(String.valueOf(k))).append(": ").append(v).append('\n'));
+                    } else {
+                        out.append("            ").append(list.get(i)).append('\n');
+                    }
+                }
+            } else {
+                out.append("    ").append(words(key)).append(": ").append(value).append('\n');
+            }
+        });
     }
 
     /** One partition as a line: {@code 1: start 2048, 8192 sectors (4 MiB), type 0x83, bootable, ext2}. */

@@ -49,4 +49,15 @@ public interface ImageFormat {
 
     /** Describes this one file; the returned info's backing chain is empty. */
     ImageInfo info(Path path);
+
+    /**
+     * Changes the virtual size of the image at {@code path} (not open elsewhere) to
+     * {@code newSize}: growing adds a range that this file does not store (it reads as zeros,
+     * or from the backing file: {@link ImageFormats#resize} makes it zeros), shrinking drops
+     * everything past the new end. Formats that cannot be resized refuse with
+     * {@code UnsupportedImageFeature}.
+     */
+    default void resize(Path path, long newSize) {
+        throw ImageFormatException.unsupported(path.toString(), name() + " images cannot be resized by amiforge (raw and qcow2 can)");
+    }
 }

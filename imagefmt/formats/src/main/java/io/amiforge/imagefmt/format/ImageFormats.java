@@ -190,6 +190,26 @@ public final class ImageFormats {
         return layers.get(0).withBackingChain(layers);
     }
 
+    /**
+     * Resizes the image {@code source} names to {@code newSize} bytes, as {@code qemu-img
+     * resize}: a grown range reads as zeros even where a backing file is longer than the old
+     * size (it is discarded through the chain after the resize), a shrink drops what lies past
+     * the new end. The caller decides whether shrinking is allowed.
+     */
+    public static void resize(ImageSource source, long newSize) {
+        requireExists(source.file());
+        ImageFormat format = formatOf(source);
+        ImageInfo before = format.info(source.file());
+        format.resize(source.file(), newSize);
+        if (before.backingFile() != null && newSize > before.virtualSize()) {
+            try (BlockDevice device = open(source, false)) {
+                long from = Math.min(before.virtualSize(), device.size());
+                device.discard(from, device.size() - from);
+                device.flush();
+            }
+        }
+    }
+
     /** The files of {@code path}'s backing chain, top first, base last. */
     public static List<Path> chainFiles(Path path) {
         return chainFiles(ImageSource.of(path));

@@ -40,6 +40,18 @@ final class CompressedClusters {
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(cs));
     }
 
+    /** The host offset where the compressed data of L2 entry {@code entry} starts, for {@code clusterBits}-bit clusters. */
+    static long hostStart(long entry, int clusterBits) {
+        return entry & ((1L << (62 - (clusterBits - 8))) - 1);
+    }
+
+    /** The end (exclusive, sector-rounded as the spec counts it) of the compressed data of L2 entry {@code entry}. */
+    static long hostEnd(long entry, int clusterBits) {
+        int shift = 62 - (clusterBits - 8);
+        long offset = hostStart(entry, clusterBits);
+        return offset + (((entry >>> shift) & ((1L << (clusterBits - 8)) - 1)) + 1) * 512 - (offset & 511);
+    }
+
     /** Reads {@code dst.byteSize()} bytes at {@code inCluster} of the compressed cluster {@code descriptor}. */
     void read(long descriptor, long inCluster, MemorySegment dst) {
         Scratch s = scratch.get();

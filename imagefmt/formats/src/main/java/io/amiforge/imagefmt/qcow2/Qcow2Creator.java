@@ -43,6 +43,9 @@ final class Qcow2Creator {
                     name + ": compat '" + options.compat() + "' is not 0.10 or 1.1");
         };
         boolean zstd = zstd(name, options, version);
+        if (options.lazyRefcounts() && version != 3) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": lazy refcounts need compat 1.1 (qcow2 version 3)");
+        }
         if (virtualSize < 0) {
             throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": size " + virtualSize + " is negative");
         }
@@ -83,6 +86,9 @@ final class Qcow2Creator {
         if (zstd) {
             // compression_type 1 at byte 104: the header grows to 112 bytes and sets incompatible bit 3.
             header.putLong(72, Qcow2Header.INCOMPAT_COMPRESSION).put(104, (byte) 1);
+        }
+        if (options.lazyRefcounts()) {
+            header.putLong(80, Qcow2Header.COMPAT_LAZY_REFCOUNTS);
         }
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING)) {

@@ -1,18 +1,22 @@
 package io.amiforge.imagefmt.qcow2;
 
+import io.amiforge.blockdev.AmiforgeException.Kind;
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.imagefmt.format.ImageFormatException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Positional I/O on one qcow2 file, with the file's size tracked so that every offset taken
  * from metadata can be checked against it without a system call. Reads past the end of the
  * file return zeros (a short final cluster).
  */
-final class Qcow2File {
+final class Qcow2File implements AutoCloseable {
 
     private final Path path;
     private final String name;
@@ -24,6 +28,29 @@ final class Qcow2File {
         this.name = path.toString();
         this.channel = channel;
         this.size = channel.size();
+    }
+
+    /** Opens {@code path} for reading (and writing when {@code writable}); a missing file is {@code FileNotFound}. */
+    static Qcow2File open(Path path, boolean writable) {
+        FileChannel channel;
+        try {
+            channel = writable ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                    : FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new ImageFormatException(Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
+        }
+        try {
+            return new Qcow2File(path, channel);
+        } catch (IOException e) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // failing with the first error
+            }
+            throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
+        }
     }
 
     Path path() {
@@ -100,7 +127,8 @@ final class Qcow2File {
         }
     }
 
-    void close() {
+    @Override
+    public void close() {
         try {
             channel.close();
         } catch (IOException e) {

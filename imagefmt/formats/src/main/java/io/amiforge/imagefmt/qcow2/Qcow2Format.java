@@ -80,6 +80,12 @@ public final class Qcow2Format implements ImageFormat {
                 backingDir != null && Files.isDirectory(backingDir) ? backingDir : null));
     }
 
+    /** Grows or shrinks the file's virtual size (see {@code Qcow2Resize}); images with internal snapshots are refused. */
+    @Override
+    public void resize(Path path, long newSize) {
+        Qcow2Resize.resize(path, newSize);
+    }
+
     @Override
     public ImageInfo info(Path path) {
         Qcow2Header h;

@@ -11,80 +11,37 @@ import java.nio.ByteBuffer;
  * file (in the image's own refcount width), synced, and only then does the header switch to
  * them and drop the dirty bit. The old refcount structures become free clusters.
  *
- * <p>Refused (with a clear error) for images this cannot account for exactly: internal
- * snapshots, bitmaps, encryption headers, or more than {@value #MAX_CLUSTERS} clusters.
+ * <p>Internal snapshots are counted (their tables, L1 and L2 tables and clusters). Refused (with
+ * a clear error) for images this cannot account for exactly: bitmaps, encryption headers, or
+ * more than {@value Qcow2References#MAX_CLUSTERS} clusters (see {@link Qcow2References}).
  */
 final class Qcow2RefcountRebuild {
-
-    static final long MAX_CLUSTERS = 64L << 20;
 
     private Qcow2RefcountRebuild() {
     }
 
     static void rebuild(Qcow2File file, Qcow2Header h) {
         String name = file.name();
-        if (h.nbSnapshots != 0 || h.extensionTypes.contains(Qcow2Header.EXT_BITMAPS)
-                || h.extensionTypes.contains(Qcow2Header.EXT_CRYPTO)) {
-            throw ImageFormatException.notWritable(name, "image is marked dirty and has snapshots, bitmaps or encryption metadata "
-                    + "whose refcounts amiforge cannot rebuild; repair it with 'qemu-img check -r all' or open it read-only");
+        Qcow2References refs;
+        try {
+            refs = Qcow2References.count(file, h, Qcow2SnapshotTable.read(file, h), false);
+        } catch (ImageFormatException e) {
+            throw ImageFormatException.notWritable(name, "cannot rebuild refcounts: " + e.getMessage()
+                    + "; repair it with 'qemu-img check -r all' or open it read-only");
         }
+        if (refs.broken()) {
+            throw ImageFormatException.corrupt(name, "cannot rebuild refcounts: " + refs.errors.getFirst().replaceFirst("^ERROR ", ""));
+        }
+        write(file, h, refs.counts);
+    }
+
+    /** Writes a new refcount table and blocks holding {@code counts} after the end of the file, then switches the header. */
+    static void write(Qcow2File file, Qcow2Header h, int[] counts) {
+        String name = file.name();
         int cs = h.clusterSize();
         int bits = h.clusterBits;
         long mask = cs - 1;
         long fileSize = file.size();
-        long fileClusters = (fileSize + mask) >>> bits;
-        if (fileClusters > MAX_CLUSTERS) {
-            throw ImageFormatException.notWritable(name, "image is marked dirty and too large (" + fileClusters
-                    + " clusters) to rebuild its refcounts here; repair it with 'qemu-img check -r all'");
-        }
-        int[] counts = new int[(int) fileClusters];
-        counts[0]++;
-        long l1Bytes = (long) h.l1Size * 8;
-        for (long c = h.l1TableOffset >>> bits; c < (h.l1TableOffset + l1Bytes + mask) >>> bits; c++) {
-            counts[(int) c]++;
-        }
-        long[] l1 = new long[h.l1Size];
-        if (h.l1Size > 0) {
-            file.readMetadata(h.l1TableOffset, (int) l1Bytes, "L1 table").asLongBuffer().get(l1);
-        }
-        boolean extended = h.extendedL2();
-        int step = extended ? 2 : 1;
-        int csizeShift = 62 - (bits - 8);
-        long csizeMask = (1L << (bits - 8)) - 1;
-        long coffsetMask = (1L << csizeShift) - 1;
-        long[] table = new long[cs / 8];
-        for (int i = 0; i < l1.length; i++) {
-            long l2 = l1[i] & Qcow2Image.OFFSET_MASK;
-            if (l2 == 0) {
-                continue;
-            }
-            if ((l2 & mask) != 0 || l2 > fileSize - cs) {
-                throw ImageFormatException.corrupt(name, "L1 entry %d (file offset 0x%x): L2 table offset 0x%x is invalid; cannot rebuild refcounts"
-                        .formatted(i, h.l1TableOffset + i * 8L, l2));
-            }
-            counts[(int) (l2 >>> bits)]++;
-            file.readMetadata(l2, cs, "L2 table").asLongBuffer().get(table);
-            for (int j = 0; j < table.length; j += step) {
-                long e = table[j];
-                if ((e & Qcow2Image.COMPRESSED) != 0) {
-                    long offset = e & coffsetMask;
-                    long end = offset + (((e >>> csizeShift) & csizeMask) + 1) * 512 - (offset & 511);
-                    for (long c = offset >>> bits; c <= (end - 1) >>> bits; c++) {
-                        count(counts, c, name, l2, j);
-                    }
-                    continue;
-                }
-                long offset = e & Qcow2Image.OFFSET_MASK;
-                if (offset == 0) {
-                    continue;
-                }
-                if ((offset & mask) != 0) {
-                    throw ImageFormatException.corrupt(name, "L2 entry at file offset 0x%x: cluster offset 0x%x is not aligned; cannot rebuild refcounts"
-                            .formatted(l2 + j * 8L, offset));
-                }
-                count(counts, offset >>> bits, name, l2, j);
-            }
-        }
         // New table and blocks after everything that exists, sized by a fixed point as in Qcow2Creator.
         long start = (fileSize + mask) & ~mask;
         long first = start >>> bits;
@@ -129,17 +86,11 @@ final class Qcow2RefcountRebuild {
         file.force();
         ByteBuffer fields = ByteBuffer.allocate(12).putLong(0, tableOffset).putInt(8, (int) tableClusters);
         file.writeMetadata(48, fields, "header refcount_table_offset");
-        file.writeMetadata(72, ByteBuffer.allocate(8).putLong(0, h.incompatibleFeatures & ~Qcow2Header.INCOMPAT_DIRTY),
-                "header incompatible_features");
-        file.force();
-    }
-
-    private static void count(int[] counts, long cluster, String name, long l2, int index) {
-        if (cluster >= counts.length) {
-            throw ImageFormatException.corrupt(name, "L2 entry at file offset 0x%x points past the end of the file; cannot rebuild refcounts"
-                    .formatted(l2 + index * 8L));
+        if (h.version >= 3) {
+            file.writeMetadata(72, ByteBuffer.allocate(8).putLong(0, h.incompatibleFeatures & ~Qcow2Header.INCOMPAT_DIRTY),
+                    "header incompatible_features");
         }
-        counts[(int) cluster]++;
+        file.force();
     }
 
     private static void put(ByteBuffer blocks, long index, long value, int width) {

@@ -80,6 +80,19 @@ public final class RawFormat implements ImageFormat {
         }
     }
 
+    /** Sets the file's length: growing adds a hole, shrinking cuts the file. */
+    @Override
+    public void resize(Path path, long newSize) {
+        if (newSize < 0) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", path + ": size " + newSize + " is negative");
+        }
+        try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
+            file.setLength(newSize);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(path.toString(), "cannot resize", e);
+        }
+    }
+
     /** Bytes of {@code path} that are not holes; {@code length} where the OS cannot say. */
     public static long diskUsage(Path path, long length) {
         return NativeFile.allocatedBytes(path, length);

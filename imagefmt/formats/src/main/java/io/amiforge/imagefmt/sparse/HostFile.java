@@ -27,6 +27,9 @@ public final class HostFile implements AutoCloseable {
     private final String name;
     private final FileChannel channel;
     private final NavigableMap<Long, byte[]> pages;
+    /** Where offset 0 of this view lies in the file (a slice); 0 for the file itself. */
+    private final long base;
+    private final boolean slice;
     private volatile long size;
 
     private HostFile(Path path, FileChannel channel) throws IOException {
@@ -35,14 +38,31 @@ public final class HostFile implements AutoCloseable {
         this.channel = channel;
         this.size = channel.size();
         this.pages = null;
+        this.base = 0;
+        this.slice = false;
     }
 
-    private HostFile(HostFile file, NavigableMap<Long, byte[]> pages, long size) {
+    private HostFile(HostFile file, NavigableMap<Long, byte[]> pages, long size, long base, String name) {
         this.path = file.path;
-        this.name = file.name;
+        this.name = name;
         this.channel = file.channel;
         this.size = size;
         this.pages = pages;
+        this.base = base;
+        this.slice = base != 0 || file.slice || !name.equals(file.name);
+    }
+
+    /**
+     * A read-only view of {@code length} bytes from file offset {@code start} (a member of a tar
+     * archive), sharing this file's channel (close one of the two), named {@code name} in errors;
+     * offsets in the view start at 0 and nothing past its end is read.
+     */
+    public HostFile slice(long start, long length, String name) {
+        if (start < 0 || length < 0 || start > size - length) {
+            throw ImageFormatException.corrupt(this.name, "%s at file offset 0x%x (%d bytes) lies beyond the end of the file (size 0x%x)"
+                    .formatted(name, start, length, size));
+        }
+        return new HostFile(this, null, length, base + start, name);
     }
 
     /**
@@ -51,7 +71,7 @@ public final class HostFile implements AutoCloseable {
      * bytes, and which is at least {@code minSize} bytes long.
      */
     public HostFile withPages(NavigableMap<Long, byte[]> replayed, long minSize) {
-        return new HostFile(this, new TreeMap<>(replayed), Math.max(size, minSize));
+        return new HostFile(this, new TreeMap<>(replayed), Math.max(size, minSize), base, name);
     }
 
     /** Opens {@code path} for reading, and for writing unless {@code readOnly}. */
@@ -114,6 +134,22 @@ public final class HostFile implements AutoCloseable {
 
     private void readFile(long offset, ByteBuffer buffer) {
         int start = buffer.position();
+        if (slice) {
+            long inside = Math.max(0, Math.min(buffer.remaining(), size - offset));
+            int limit = buffer.limit();
+            buffer.limit(start + (int) inside);
+            readChannel(base + offset, buffer);
+            buffer.limit(limit);
+            while (buffer.hasRemaining()) {
+                buffer.put((byte) 0); // past the end of the slice
+            }
+            return;
+        }
+        readChannel(offset, buffer);
+    }
+
+    private void readChannel(long offset, ByteBuffer buffer) {
+        int start = buffer.position();
         try {
             while (buffer.hasRemaining()) {
                 int n = channel.read(buffer, offset + buffer.position() - start);
@@ -148,8 +184,8 @@ public final class HostFile implements AutoCloseable {
     }
 
     public void write(long offset, ByteBuffer buffer) {
-        if (pages != null) {
-            throw new IllegalStateException(name + ": a view with replayed pages is read-only");
+        if (pages != null || slice) {
+            throw new IllegalStateException(name + ": a view with replayed pages or a slice is read-only");
         }
         int start = buffer.position();
         try {

@@ -29,4 +29,12 @@ final class Guids {
         long low = b.duplicate().order(ByteOrder.BIG_ENDIAN).getLong(at + 8);
         return new UUID(high, low);
     }
+
+    /** Writes {@code guid} at {@code at} of {@code b} the way {@link #read} reads it. */
+    static void write(ByteBuffer b, int at, UUID guid) {
+        long high = guid.getMostSignificantBits();
+        ByteBuffer le = b.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        le.putInt(at, (int) (high >>> 32)).putShort(at + 4, (short) (high >>> 16)).putShort(at + 6, (short) high);
+        b.duplicate().order(ByteOrder.BIG_ENDIAN).putLong(at + 8, guid.getLeastSignificantBits());
+    }
 }

@@ -7,7 +7,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A VHDX disk (no parent) as a read-only device. Its BAT interleaves one sector-bitmap entry
+ * A VHDX disk (no parent) as a device, read-only or, when its log is empty, writable: a new
+ * block is appended at the next 1 MiB boundary after everything the file holds and marked
+ * fully present; the BAT is written back on flush and close (in place, not through the log:
+ * a crash between a block's data and the BAT write loses that block's data, never older data),
+ * and the file is extended to cover every block. Its BAT interleaves one sector-bitmap entry
  * after every {@link VhdxMetadata#chunkRatio()} payload entries; a payload entry's low three
  * bits are its state and bits 20-63 its file offset in MiB. Fully present blocks read from the
  * file, zero and unmapped blocks as zeros, not-present blocks as zeros (there is no parent).
@@ -21,11 +25,17 @@ final class VhdxDevice extends BlockMappedDevice {
     static final int FULLY_PRESENT = 6;
     static final int PARTIALLY_PRESENT = 7;
 
+    private static final long MIB = 1 << 20;
+
     private final long[] bat;
     private final long chunkRatio;
+    private final long batOffset;
+    private long nextFree;
+    private boolean batDirty;
 
-    VhdxDevice(HostFile file, VhdxRegions regions, VhdxMetadata metadata) {
-        super(file, metadata.virtualSize(), metadata.blockSize(), true, null);
+    VhdxDevice(HostFile file, VhdxRegions regions, VhdxMetadata metadata, boolean readOnly) {
+        super(file, metadata.virtualSize(), metadata.blockSize(), readOnly, null);
+        this.batOffset = regions.batOffset();
         this.chunkRatio = metadata.chunkRatio();
         long payload = (metadata.virtualSize() + metadata.blockSize() - 1) / metadata.blockSize();
         long entries = payload == 0 ? 0 : payload + (payload - 1) / chunkRatio;
@@ -51,6 +61,14 @@ final class VhdxDevice extends BlockMappedDevice {
             }
             bat[i] = entry;
         }
+        long end = Math.max(file.size(), Math.max(regions.batOffset() + regions.batLength(),
+                regions.metadataOffset() + regions.metadataLength()));
+        for (int i = 0; i < entries; i++) {
+            if ((i + 1) % (chunkRatio + 1) != 0 && (bat[i] & 7) == FULLY_PRESENT) {
+                end = Math.max(end, ((bat[i] >>> 20) << 20) + metadata.blockSize());
+            }
+        }
+        this.nextFree = (end + MIB - 1) & -MIB;
     }
 
     @Override
@@ -65,11 +83,27 @@ final class VhdxDevice extends BlockMappedDevice {
 
     @Override
     protected long allocate(long block) {
-        throw new IllegalStateException("VHDX devices are read-only");
+        long host = nextFree;
+        nextFree += blockBytes;
+        bat[(int) (block + block / chunkRatio)] = host | FULLY_PRESENT;
+        batDirty = true;
+        return host;
     }
 
     @Override
     protected void writeMetadata() {
-        // read-only: nothing to write
+        if (!batDirty) {
+            return;
+        }
+        if (file.size() < nextFree) {
+            file.truncate(nextFree); // every fully present block lies inside the file
+        }
+        file.force();
+        ByteBuffer b = ByteBuffer.allocate(bat.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long entry : bat) {
+            b.putLong(entry);
+        }
+        file.write(batOffset, b.rewind());
+        batDirty = false;
     }
 }

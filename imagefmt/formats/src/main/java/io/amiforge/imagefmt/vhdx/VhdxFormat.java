@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * VHDX (Hyper-V) images, read-only: the file type identifier "vhdxfile", the current of the
+ * VHDX (Hyper-V) images, read and written (dynamic disks): the file type identifier "vhdxfile", the current of the
  * two headers, the region table, the metadata items and the BAT, every structure checked by
  * its CRC-32C. A log with entries (an image not closed cleanly) is replayed into the view the
  * device reads, never into the file. Differencing disks are refused as unsupported.
@@ -42,14 +42,16 @@ public final class VhdxFormat implements ImageFormat {
 
     @Override
     public BlockDevice open(Path path, boolean readOnly, BackingChain chain) {
-        if (!readOnly) {
-            throw ImageFormatException.notWritable(path.toString(), "writing VHDX images is not supported; open it read-only or convert it");
-        }
-        HostFile file = HostFile.open(path, true);
+        HostFile file = HostFile.open(path, readOnly);
         try {
-            HostFile view = VhdxLog.replayed(file, check(file));
+            VhdxHeader header = check(file);
+            if (!readOnly && !header.logIsEmpty()) {
+                throw ImageFormatException.notWritable(path.toString(), "the VHDX log holds entries to replay (the image was not closed "
+                        + "cleanly); amiforge replays them only in memory: open it read-only, or let qemu-img or Hyper-V replay them");
+            }
+            HostFile view = VhdxLog.replayed(file, header);
             VhdxRegions regions = VhdxRegions.read(view);
-            return new VhdxDevice(view, regions, metadataOf(view, regions));
+            return new VhdxDevice(view, regions, metadataOf(view, regions), readOnly);
         } catch (RuntimeException | Error e) {
             file.close();
             throw e;
@@ -73,10 +75,19 @@ public final class VhdxFormat implements ImageFormat {
         return metadata;
     }
 
+    /** A new dynamic VHDX with 32 MiB blocks (qemu-img's default); a backing file (differencing disk) is refused. */
     @Override
     public BlockDevice create(Path path, long virtualSize, CreateOptions options) {
-        throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
-                path + ": writing VHDX images is not supported (read only); choose vpc, vmdk, qcow2 or raw");
+        if (options.backingFile() != null) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    path + ": differencing VHDX images are not supported; create a dynamic one");
+        }
+        if (options.subformat() != null && !options.subformat().equals("dynamic")) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    path + ": vhdx subformat '" + options.subformat() + "' cannot be created (supported: dynamic)");
+        }
+        VhdxCreator.create(path, virtualSize, VhdxCreator.DEFAULT_BLOCK_SIZE);
+        return open(path, false, BackingChain.startingAt(path, 0));
     }
 
     @Override

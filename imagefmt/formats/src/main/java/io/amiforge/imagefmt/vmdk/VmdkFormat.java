@@ -80,6 +80,27 @@ public final class VmdkFormat implements ImageFormat {
         }
     }
 
+    /**
+     * Opens, read-only, the sparse or stream-optimized VMDK stored as {@code length} bytes from
+     * offset {@code start} of {@code archive} (a disk inside an OVA's tar), named {@code name} in
+     * errors; closing the device closes the archive.
+     */
+    public static BlockDevice openMember(Path archive, long start, long length, String name) {
+        HostFile file = HostFile.open(archive, true);
+        try {
+            HostFile member = file.slice(start, length, archive + "(" + name + ")");
+            ByteBuffer first = ByteBuffer.allocate(VmdkSparseHeader.SIZE);
+            member.read(0, first);
+            if (!VmdkSparseHeader.hasMagic(first)) {
+                throw ImageFormatException.unsupported(member.name(), "only sparse and stream-optimized VMDK disks are read from an archive");
+            }
+            return openSparse(member, true);
+        } catch (RuntimeException | Error e) {
+            file.close();
+            throw e;
+        }
+    }
+
     /** The sparse extent in {@code file}, its grain directory from the header or, for a stream, the footer. */
     private static VmdkSparseExtent openSparse(HostFile file, boolean readOnly) {
         VmdkSparseHeader header = VmdkSparseHeader.parse(file.name(),

@@ -100,6 +100,8 @@ class VhdxInteropTest {
             QemuImg.assertSameContent(device, expected);
         }
         assertThat(ImageFormats.info(vhdx).formatSpecific()).containsEntry("logReplayNeeded", true);
+        assertThatThrownBy(() -> ImageFormats.open(vhdx, false)).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("log holds entries"); // we replay only in memory, so we do not write
         QemuImg.run(dir, "check", "-r", "all", vhdx.toString()); // qemu replays the log when it opens the image read-write
         QemuImg.compare(vhdx, "vhdx", expected);
     }
@@ -137,7 +139,6 @@ class VhdxInteropTest {
             c.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, (0x7ffffL << 20) | 6), batOffset);
             assertOpenFails(bat, "VHDX BAT entry 0 (file offset 0x" + Long.toHexString(batOffset) + ")", "beyond the end of the file");
         }
-        assertThatThrownBy(() -> ImageFormats.open(vhdx, false)).isInstanceOf(ImageFormatException.class).hasMessageContaining("read-only");
     }
 
     private static void assertOpenFails(Path file, String... fragments) {

@@ -1,0 +1,106 @@
+package io.amiforge.cli.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.amiforge.cli.CliRunner;
+import io.amiforge.cli.CliRunner.Run;
+import io.amiforge.testkit.Interop;
+import io.amiforge.testkit.Processes;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * {@code image convert -o} subformat options and {@code -c}: qemu-img sees what was asked
+ * ({@code qemu-img info}), finds the result consistent ({@code qemu-img check} where it can
+ * check the format) and reads it byte-identically to the source ({@code qemu-img compare}).
+ */
+@Tag("interop")
+class ConvertOptionsInteropTest {
+
+    @TempDir
+    Path dir;
+
+    private Processes.Result qemuImg(String... args) {
+        List<String> command = new ArrayList<>(List.of(Interop.tool("qemu-img").toString()));
+        command.addAll(List.of(args));
+        return Processes.command(command).in(dir).run();
+    }
+
+    private Path source() throws IOException {
+        Path raw = dir.resolve("src.raw");
+        Random random = new Random(42);
+        try (RandomAccessFile f = new RandomAccessFile(raw.toFile(), "rw")) {
+            f.setLength(24L << 20);
+            for (int i = 0; i < 20; i++) {
+                byte[] data = new byte[1 + random.nextInt(200_000)];
+                if (i % 3 == 0) {
+                    java.util.Arrays.fill(data, (byte) 'z');
+                } else {
+                    random.nextBytes(data);
+                }
+                f.seek((long) (random.nextDouble() * ((23L << 20))));
+                f.write(data);
+            }
+        }
+        return raw;
+    }
+
+    @ParameterizedTest(name = "-O {0} {1} -> {2}")
+    @CsvSource(delimiter = '|', value = {
+        "qcow2|-o cluster_size=4096,compat=0.10|compat: 0.10",
+        "qcow2|-o cluster_size=2M|cluster_size: 2097152",
+        "qcow2|-o lazy_refcounts=on|lazy refcounts: true",
+        "qcow2|-c|compression type: zlib",
+        "qcow2|-c -o compression_type=zstd|compression type: zstd",
+        "vpc|-o subformat=fixed|file format: vpc",
+        "vpc|-o subformat=dynamic|cluster_size: 2097152",
+        "vmdk|-o subformat=streamOptimized|create type: streamOptimized",
+        "vmdk|-o subformat=monolithicSparse|create type: monolithicSparse"})
+    void qemuImgReadsWhatWasAskedByteIdentically(String format, String options, String infoLine) throws IOException {
+        Path src = source();
+        Path out = dir.resolve("out." + format);
+        List<String> args = new ArrayList<>(List.of("image", "convert", "-O", format));
+        args.addAll(List.of(options.split(" ")));
+        args.addAll(List.of(src.toString(), out.toString()));
+        Run r = CliRunner.run(args.toArray(String[]::new));
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(qemuImg("info", "-f", format, out.toString()).stdoutText()).contains(infoLine);
+        if (!format.equals("vpc")) { // qemu-img cannot check vpc
+            Processes.Result check = qemuImg("check", "-f", format, out.toString());
+            assertThat(check.exitCode()).as(check.output()).isZero();
+        }
+        Processes.Result compare = qemuImg("compare", "-f", format, "-F", "raw", out.toString(), src.toString());
+        assertThat(compare.exitCode()).as(compare.output()).isZero();
+        if (options.contains("-c")) {
+            assertThat(qemuImg("map", "--output=json", "-f", format, out.toString()).stdoutText())
+                    .as("compressed clusters (data without an offset in qemu-img map) are there").contains("\"data\": true}");
+        }
+    }
+
+    @Test
+    void optionsAFormatDoesNotTakeAreUsageErrors() throws IOException {
+        Path src = source();
+        String out = dir.resolve("x.img").toString();
+        Run wrongKey = CliRunner.run("image", "convert", "-O", "vpc", "-o", "cluster_size=4K", src.toString(), out);
+        assertThat(wrongKey.exitCode()).isEqualTo(2);
+        assertThat(wrongKey.err()).contains("'cluster_size' does not apply to format vpc");
+        Run wrongSub = CliRunner.run("image", "convert", "-O", "vmdk", "-o", "subformat=twoGbMaxExtentFlat", src.toString(), out);
+        assertThat(wrongSub.exitCode()).isEqualTo(2);
+        assertThat(wrongSub.err()).contains("writes monolithicSparse or streamOptimized");
+        Run compressRaw = CliRunner.run("image", "convert", "-c", "-O", "raw", src.toString(), out);
+        assertThat(compressRaw.exitCode()).isEqualTo(2);
+        assertThat(compressRaw.err()).contains("-c: compressed output needs -O qcow2");
+        Run lazyV2 = CliRunner.run("image", "convert", "-O", "qcow2", "-o", "compat=0.10,lazy_refcounts=on", src.toString(), out);
+        assertThat(lazyV2.exitCode()).isEqualTo(2);
+        assertThat(lazyV2.err()).contains("lazy refcounts need compat 1.1");
+    }
+}
