@@ -23,6 +23,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The snapshot store on an S3 gateway, measured against {@code /usr/bin/aws s3 cp} of the same
@@ -39,7 +40,7 @@ import java.util.concurrent.Future;
  */
 public final class RemoteStoreFigures {
 
-    private static final String AWS = "/usr/bin/aws";
+    private static final String AWS = S3VersusAwsCli.AWS;
 
     private RemoteStoreFigures() {
     }
@@ -56,8 +57,7 @@ public final class RemoteStoreFigures {
         S3VersusAwsCli.writeRandom(data, size);
         Path awsConfig = work.resolve("aws-config");
         Files.writeString(awsConfig, "[default]\nregion = us-east-1\n");
-        List<String> env = List.of("AWS_CONFIG_FILE=" + awsConfig, "AWS_ACCESS_KEY_ID=" + ak,
-                "AWS_SECRET_ACCESS_KEY=" + sk, "AWS_SHARED_CREDENTIALS_FILE=/dev/null");
+        List<String> env = S3VersusAwsCli.awsEnvironment(awsConfig, ak, sk);
         S3Config config = S3Config.defaults().withEndpoint(endpoint).withKeys(ak, sk);
         try (S3ObjectStore bucket = new S3ObjectStore(S3Location.parse("s3://rsbench/x"), config)) {
             bucket.createBucketIfAbsent();
@@ -190,7 +190,7 @@ public final class RemoteStoreFigures {
         long piece = 8L << 20;
         ExecutorService pool = Executors.newFixedThreadPool(readers);
         List<Future<?>> work = new ArrayList<>();
-        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong next = new AtomicLong();
         for (int t = 0; t < readers; t++) {
             work.add(pool.submit(() -> {
                 MemorySegment buf = Arena.ofAuto().allocate(piece, 4096);

@@ -35,7 +35,7 @@ import java.util.SplittableRandom;
  */
 public final class S3VersusAwsCli {
 
-    private static final String AWS = "/usr/bin/aws";
+    static final String AWS = "/usr/bin/aws";
 
     private S3VersusAwsCli() {
     }
@@ -73,8 +73,7 @@ public final class S3VersusAwsCli {
         try (S3ObjectStore store = new S3ObjectStore(S3Location.parse("s3://bench"), config)) {
             store.createBucketIfAbsent();
         }
-        List<String> env = List.of("AWS_CONFIG_FILE=" + awsConfig, "AWS_ACCESS_KEY_ID=" + ak,
-                "AWS_SECRET_ACCESS_KEY=" + sk, "AWS_SHARED_CREDENTIALS_FILE=/dev/null");
+        List<String> env = awsEnvironment(awsConfig, ak, sk);
         String[] names = {"aws s3 cp upload", "amiforge putFile", "aws s3 cp download", "amiforge read",
             "aws upload - start-up", "aws download - start-up"};
         List<List<double[]>> runs = new ArrayList<>();
@@ -129,6 +128,12 @@ public final class S3VersusAwsCli {
                 + " against aws with its start-up subtracted: upload %.2fx, read %.2fx%n",
                 median(runs.get(1)) / median(runs.get(0)), median(runs.get(3)) / median(runs.get(2)),
                 median(runs.get(1)) / median(runs.get(4)), median(runs.get(3)) / median(runs.get(5)));
+    }
+
+    /** The environment of an aws run: its own config file and these keys, no shared credentials file. */
+    static List<String> awsEnvironment(Path config, String accessKey, String secretKey) {
+        return List.of("AWS_CONFIG_FILE=" + config, "AWS_ACCESS_KEY_ID=" + accessKey,
+                "AWS_SECRET_ACCESS_KEY=" + secretKey, "AWS_SHARED_CREDENTIALS_FILE=/dev/null");
     }
 
     /** An aws run's figures with {@code startup} seconds taken off its wall time. */

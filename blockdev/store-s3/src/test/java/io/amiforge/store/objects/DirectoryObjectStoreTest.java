@@ -3,7 +3,6 @@ package io.amiforge.store.objects;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,10 +28,6 @@ class DirectoryObjectStoreTest extends ObjectStoreContract {
     @Override
     protected int multipartLength() {
         return 3 << 20;
-    }
-
-    static byte[] text(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test

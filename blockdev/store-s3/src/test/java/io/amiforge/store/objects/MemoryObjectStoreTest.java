@@ -31,10 +31,6 @@ class MemoryObjectStoreTest extends ObjectStoreContract {
         return 3 << 20;
     }
 
-    static byte[] text(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
 
     @Test
     void injectedFaultsFailCleanlyOrHalfWayAndStaleUploadsAreAborted() throws Exception {

@@ -50,6 +50,11 @@ public abstract class ObjectStoreContract {
         ns = "t-" + UUID.randomUUID() + "/";
     }
 
+    /** {@code s} in UTF-8: a small object's body. */
+    protected static byte[] text(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
     protected static byte[] random(int length, long seed) {
         byte[] bytes = new byte[length];
         new Random(seed).nextBytes(bytes);
@@ -62,7 +67,7 @@ public abstract class ObjectStoreContract {
 
     @Test
     void putThenGetHeadAndReplace() {
-        byte[] first = "first".getBytes(StandardCharsets.UTF_8);
+        byte[] first = text("first");
         store().put(ns + "a", first);
         assertThat(store().get(ns + "a")).isEqualTo(first);
         ObjectInfo info = store().head(ns + "a");
@@ -116,7 +121,7 @@ public abstract class ObjectStoreContract {
                 CyclicBarrier barrier = new CyclicBarrier(threads);
                 List<Future<Boolean>> results = new ArrayList<>();
                 for (int t = 0; t < threads; t++) {
-                    byte[] body = ("writer " + t).getBytes(StandardCharsets.UTF_8);
+                    byte[] body = text("writer " + t);
                     results.add(pool.submit(() -> {
                         barrier.await();
                         return store().putIfAbsent(key, body);
