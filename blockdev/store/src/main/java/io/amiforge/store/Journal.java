@@ -3,7 +3,9 @@ package io.amiforge.store;
 import com.lmax.disruptor.BlockingWaitStrategy;
 import com.lmax.disruptor.EventHandler;
 import com.lmax.disruptor.ExceptionHandler;
+import com.lmax.disruptor.PhasedBackoffWaitStrategy;
 import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.WaitStrategy;
 import com.lmax.disruptor.dsl.Disruptor;
 import com.lmax.disruptor.dsl.ProducerType;
 import io.amiforge.blockdev.AmiforgeException;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -88,10 +91,23 @@ final class Journal implements AutoCloseable {
             Thread t = new Thread(runnable, "amiforge-journal " + name);
             t.setDaemon(true);
             return t;
-        }, ProducerType.MULTI, new BlockingWaitStrategy());
+        }, ProducerType.MULTI, waitStrategy());
         disruptor.handleEventsWith((EventHandler<Event>) this::onEvent);
         disruptor.setDefaultExceptionHandler(new Failing());
         ring = disruptor.start();
+    }
+
+    /**
+     * How the journal thread waits for the next event: {@code phased} (the default: spin 20 us,
+     * yield 200 us, then block, so a request that follows the last one closely, such as a
+     * snapshot right after a write, is picked up without a thread wake-up) or {@code blocking}
+     * (a lock and condition only: no CPU spent while idle). System property
+     * {@code amiforge.journal.wait}.
+     */
+    private static WaitStrategy waitStrategy() {
+        return "blocking".equals(System.getProperty("amiforge.journal.wait", "phased"))
+                ? new BlockingWaitStrategy()
+                : PhasedBackoffWaitStrategy.withLock(20, 200, TimeUnit.MICROSECONDS);
     }
 
     boolean onJournalThread() {
