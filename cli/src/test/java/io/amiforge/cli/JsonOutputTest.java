@@ -132,6 +132,8 @@ class JsonOutputTest {
         ok(covered, "volume", "list");
         ok(covered, "store", "strategies");
         assertThat(ok(covered, "account", "create-key").get("AccessKey").get("AccessKeyId").asText()).isNotBlank();
+        String signing = io.amiforge.cloud.Ec2Credentials.loadOrCreate(dir.resolve("signing"), "json").certificateFile().toString();
+        assertThat(ok(covered, "account", "import-certificate", signing).get("AccountId").asText()).matches("[0-9]{12}");
         String root0 = ok(covered, "snapshot", "create", "web", "--description", "base").get("snapshotId").asText();
         String first = ok(covered, "snapshot", "create", "blank").get("snapshotId").asText();
         ok(covered, "volume", "write", "blank", "--offset", "4096", "--input", bytes);

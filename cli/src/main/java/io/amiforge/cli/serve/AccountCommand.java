@@ -5,9 +5,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The {@code amiforge account} group: API keys of the accounts. */
-@Command(name = "account", description = "Accounts and their API keys.", mixinStandardHelpOptions = true,
-        subcommands = {AccountCreateKeyCommand.class})
+/** The {@code amiforge account} group: API keys and bundle signing certificates of the accounts. */
+@Command(name = "account", description = "Accounts: their API keys and bundle signing certificates.", mixinStandardHelpOptions = true,
+        subcommands = {AccountCreateKeyCommand.class, AccountImportCertificateCommand.class})
 public final class AccountCommand implements Runnable {
 
     @Spec
@@ -15,6 +15,6 @@ public final class AccountCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (create-key)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand (create-key, import-certificate)");
     }
 }

@@ -37,6 +37,15 @@ class ServeCommandTest {
         CliRunner.Run bad = CliRunner.run("--store", dir.toString(), "--account", "12", "account", "create-key");
         assertThat(bad.exitCode()).isNotZero();
         assertThat(bad.err()).contains("not 12 digits");
+        Path signing = io.amiforge.cloud.Ec2Credentials.loadOrCreate(dir.resolve("signing"), "alice").certificateFile();
+        CliRunner.Run certified = CliRunner.run("--store", dir.toString(), "--account", "444455556666", "account",
+                "import-certificate", signing.toString());
+        assertThat(certified.exitCode()).as(certified.err()).isZero();
+        assertThat(dir.resolve("accounts/certificates/444455556666.pem")).exists();
+        CliRunner.Run notACertificate = CliRunner.run("--store", dir.toString(), "--account", "444455556666", "account",
+                "import-certificate", dir.resolve("accounts/access-keys.json").toString());
+        assertThat(notACertificate.exitCode()).isNotZero();
+        assertThat(notACertificate.err()).contains("access-keys.json", "not an X.509 certificate").doesNotContain("Exception");
 
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.amiforge.cloud.Ec2Credentials;
 import io.amiforge.cloud.bundle.BundleManifest;
 import io.amiforge.cloud.bundle.Bundler;
+import io.amiforge.cloud.server.auth.SigningCertificates;
 import io.amiforge.testkit.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,9 +32,7 @@ class AwsCliRegisterBundleTest {
     Path dir;
 
     private static void certify(TestCloud c, String account, Ec2Credentials keys) throws IOException {
-        Path certificates = c.root.resolve("accounts").resolve("certificates");
-        Files.createDirectories(certificates);
-        Files.copy(keys.certificateFile(), certificates.resolve(account + ".pem"));
+        SigningCertificates.of(c.root).install(account, keys.certificateFile());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.amiforge.cloud.server.ec2;
 
+import io.amiforge.cloud.server.auth.SigningCertificates;
 import io.amiforge.cloud.server.http.ApiException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,7 +13,8 @@ import java.util.regex.Pattern;
  * ImageLocation {@code BUCKET/PREFIX/NAME.manifest.xml} names the manifest
  * {@code ROOT/s3/BUCKET/PREFIX/NAME.manifest.xml} with its parts beside it (where
  * {@code ec2-upload-bundle} would have put them). EC2 checks the manifest's signature against the
- * X.509 certificate the account registered; here that is {@code ROOT/accounts/certificates/ACCOUNT.pem}.
+ * X.509 certificate the account registered ({@link SigningCertificates}, installed with
+ * {@code amiforge account import-certificate}).
  *
  * <p>A location is bucket and key as S3 spells them; {@code .}/{@code ..} segments, empty
  * segments, backslashes and anything resolving (through links) outside {@code ROOT/s3/BUCKET} are
@@ -24,11 +26,11 @@ final class BundleLocations {
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9!_.*'()+=,@-]{1,255}");
 
     private final Path s3;
-    private final Path certificates;
+    private final SigningCertificates certificates;
 
     BundleLocations(Path root) {
         this.s3 = root.resolve("s3");
-        this.certificates = root.resolve("accounts").resolve("certificates");
+        this.certificates = SigningCertificates.of(root);
     }
 
     /** The manifest file {@code imageLocation} names; {@code InvalidParameterValue} or {@code InvalidManifest} if none. */
@@ -60,13 +62,9 @@ final class BundleLocations {
 
     /** The X.509 certificate {@code account} signs its bundles with; {@code InvalidManifest} if it has none. */
     Path certificate(String account) {
-        Path file = certificates.resolve(account + ".pem");
-        if (!Files.isRegularFile(file)) {
-            throw new ApiException(400, "InvalidManifest", "account " + account + " has no signing certificate to check the "
-                    + "manifest with (amiforge reads it from " + certificates.getFileName() + "/" + account + ".pem under the "
-                    + "store's accounts directory)");
-        }
-        return file;
+        return certificates.find(account).orElseThrow(() -> new ApiException(400, "InvalidManifest", "account " + account
+                + " has no signing certificate to check the manifest with (install one with `amiforge account import-certificate"
+                + " FILE --account " + account + "`)"));
     }
 
     private static ApiException invalid(String location, String why) {
