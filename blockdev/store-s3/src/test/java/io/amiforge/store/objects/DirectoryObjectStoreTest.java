@@ -18,7 +18,7 @@ class DirectoryObjectStoreTest extends ObjectStoreContract {
     private ObjectStore store;
 
     @Override
-    protected ObjectStore store() {
+    protected synchronized ObjectStore store() { // the contract calls it from several threads at once
         if (store == null) {
             store = new DirectoryObjectStore(dir.resolve("bucket"));
         }

@@ -16,13 +16,11 @@ class MemoryObjectStoreTest extends ObjectStoreContract {
     @TempDir
     Path dir;
 
-    private ObjectStore store;
+    /** Made up front: the contract calls {@link #store()} from several threads at once (a lazy one raced and lost puts). */
+    private final ObjectStore store = new MemoryObjectStore();
 
     @Override
     protected ObjectStore store() {
-        if (store == null) {
-            store = new MemoryObjectStore();
-        }
         return store;
     }
 
