@@ -1,6 +1,7 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import io.amiforge.cloud.MachineImage;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,9 @@ final class AmiDescribeCommand extends CloudCommandBase {
 
     @Override
     protected int run(Cloud cloud, String account, String region) {
+        if (imageIds != null) {
+            imageIds.forEach(id -> Ids.require(Ids.Resource.IMAGE, id));
+        }
         List<MachineImage> images = cloud.describeImages(account, region, new Cloud.ImageFilter(owners, executableBy, imageIds));
         StringBuilder text = new StringBuilder();
         for (MachineImage image : images) {

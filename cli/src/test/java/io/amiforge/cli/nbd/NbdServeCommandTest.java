@@ -154,7 +154,7 @@ class NbdServeCommandTest {
         assertThat(run("volume", "create", "vol-1", "--size", "64K", "--store", store).exit()).isZero();
         Run snapshot = run("snapshot", "create", "vol-1", "--store", store, "--json");
         assertThat(snapshot.exit()).isZero();
-        String snapshotId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(snapshot.out()).get("snapshotId").asText();
+        String snapshotId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(snapshot.out()).get("SnapshotId").asText();
         StringWriter out = new StringWriter();
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> Main.run(
                 new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),

@@ -59,9 +59,9 @@ class RemoteStoreCommandsTest {
         assertThat(list.out()).contains("remote-snapshot").contains(s1).contains(s2);
         String copyOfS2 = null;
         for (com.fasterxml.jackson.databind.JsonNode s : new com.fasterxml.jackson.databind.ObjectMapper().readTree(list.out())
-                .get("snapshots")) {
-            if (s2.equals(s.get("attributes").path("remote-snapshot").asText())) {
-                copyOfS2 = s.get("snapshotId").asText();
+                .get("Snapshots")) {
+            if (s2.equals(s.path("Attributes").path("remote-snapshot").asText())) {
+                copyOfS2 = s.get("SnapshotId").asText();
             }
         }
         assertThat(copyOfS2).matches("snap-[0-9a-f]{17}");
