@@ -1,5 +1,6 @@
 package io.amiforge.cli.cloud;
 
+import io.amiforge.cli.common.Json;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.cloud.Ids;
 import io.amiforge.cloud.MachineImage;
@@ -35,7 +36,13 @@ final class AmiDescribeCommand extends CloudCommandBase {
                     image.ownerId(), image.virtualizationType().wireName(), image.rootDeviceType().wireName(),
                     image.architecture().wireName(), image.isPublic() ? "public" : "private"));
         }
-        print(Map.of("Images", images), text.length() == 0 ? "(no images)" : text.toString());
+        // the image's own JSON, with the location EC2 shows when it has none of its own (OWNER/NAME)
+        List<Map<String, Object>> shown = images.stream().map(image -> {
+            Map<String, Object> fields = Json.fieldsOf(image);
+            fields.put("ImageLocation", image.location());
+            return fields;
+        }).toList();
+        print(Map.of("Images", shown), text.length() == 0 ? "(no images)" : text.toString());
         return 0;
     }
 }

@@ -72,6 +72,15 @@ public record MachineImage(
         return "Linux/UNIX";
     }
 
+    /**
+     * The location DescribeImages shows: the bundle manifest an instance-store image was registered
+     * from, else {@code OWNER/NAME} as EC2 shows it for an EBS-backed image.
+     */
+    @JsonIgnore
+    public String location() {
+        return imageLocation != null ? imageLocation : ownerId + "/" + name;
+    }
+
     /** The mapping of the root device, if the image has one. */
     @JsonIgnore
     public Optional<BlockDeviceMapping> rootMapping() {
