@@ -297,7 +297,8 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "list", description = {"List the volumes.", "Example: amiforge volume list --json"})
+    @Command(name = "list", description = {"List the volumes ({\"Volumes\":[...]} with --json, as EC2 DescribeVolumes; sizes in GiB"
+            + " rounded up, exact in SizeBytes).", "Example: amiforge volume list --json"})
     public static final class ListVolumes extends CommandBase {
         @Override
         protected int execute() {
