@@ -90,6 +90,6 @@ class AmiWorkflowTest {
         JsonNode imported = json("volume", "import", "web-copy", chainTop.toString());
         // the raw import's own snapshot, the one taken for the AMI, and the new top layer
         assertThat(imported.get("Snapshots")).hasSize(3);
-        assertThat(json("store", "verify").toString()).contains("\"ok\":true");
+        assertThat(json("store", "verify").toString()).contains("\"Ok\":true");
     }
 }

@@ -155,7 +155,7 @@ class JsonOutputTest {
         ok(covered, "volume", "write", "blank", "--offset", "0", "--input", bytes);
         pinned(ok(covered, "volume", "info", "blank"), "volume info", VOLUME);
         JsonNode read = ok(covered, "volume", "read", "blank", "--offset", "0", "--length", "4");
-        assertThat(java.util.Base64.getDecoder().decode(read.get("contentBase64").asText())).containsExactly(1, 2, 3, 4);
+        assertThat(java.util.Base64.getDecoder().decode(read.get("ContentBase64").asText())).containsExactly(1, 2, 3, 4);
         pinned(ok(covered, "volume", "list"), "volume list (EC2 DescribeVolumes)", prefixed("Volumes[].", VOLUME));
         ok(covered, "store", "strategies");
         assertThat(ok(covered, "account", "create-key").get("AccessKey").get("AccessKeyId").asText()).isNotBlank();

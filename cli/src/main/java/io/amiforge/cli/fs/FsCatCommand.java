@@ -51,7 +51,7 @@ public final class FsCatCommand extends CommandBase {
                 fields.put("image", image.toString());
                 fields.put("path", path);
                 fields.put("size", file.size());
-                try (JsonBytes json = JsonBytes.begin(out(), fields)) {
+                try (JsonBytes json = JsonBytes.begin(out(), fields, "contentBase64")) {
                     copy(file, json.content());
                 }
                 return 0;

@@ -210,7 +210,7 @@ public final class VolumeCommand {
                 fields.put("Offset", offset.bytes());
                 fields.put("Length", length.bytes());
                 // with --json and no -o: one JSON document with the bytes in base64, never raw bytes beside it
-                JsonBytes json = global().json() && output == null ? JsonBytes.begin(out(), fields) : null;
+                JsonBytes json = global().json() && output == null ? JsonBytes.begin(out(), fields, "ContentBase64") : null;
                 OutputStream sink = json != null ? json.content() : output == null ? System.out : Files.newOutputStream(output);
                 try {
                     MemorySegment buf = arena.allocate(COPY_CHUNK, 4096);

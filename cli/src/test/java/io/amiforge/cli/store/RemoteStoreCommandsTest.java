@@ -48,7 +48,7 @@ class RemoteStoreCommandsTest {
 
         Result up = run("a", "store", "migrate", "--from", dir.resolve("a").toString(), "--to", bucket, "--json");
         assertThat(up.exit()).as(up.err()).isZero();
-        assertThat(up.out().replaceAll("\\s", "")).contains("\"copied\":2").contains("\"skipped\":0");
+        assertThat(up.out().replaceAll("\\s", "")).contains("\"Copied\":2").contains("\"Skipped\":0");
         Result again = run("a", "store", "migrate", "--from", dir.resolve("a").toString(), "--to", bucket);
         assertThat(again.out()).contains("copied 0 snapshots, 2 already there");
         assertThat(run("a", "store", "verify", "--remote", bucket).exit()).isZero();
