@@ -139,11 +139,11 @@ class JsonOutputTest {
         ok(covered, "image", "snapshot", "-l", base);
         ok(covered, "image", "snapshot", "-d", "first", base);
         ok(covered, "image", "rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", top);
-        assertThat(ok(covered, "man", "image", "convert").get("manPage").asText()).contains(".SH NAME");
-        assertThat(ok(covered, "completion").get("script").asText()).contains("complete -F");
+        assertThat(ok(covered, "man", "image", "convert").get("ManPage").asText()).contains(".SH NAME");
+        assertThat(ok(covered, "completion").get("Script").asText()).contains("complete -F");
         ok(covered, "fs", "ls", disk, "/etc");
         JsonNode cat = ok(covered, "fs", "cat", disk, "/etc/motd");
-        assertThat(new String(java.util.Base64.getDecoder().decode(cat.get("contentBase64").asText())))
+        assertThat(new String(java.util.Base64.getDecoder().decode(cat.get("ContentBase64").asText())))
                 .isEqualTo("hello from the JSON test\n");
         ok(covered, "boot", disk, "--mode", "hvm");
         JsonNode blank = ok(covered, "volume", "create", "blank", "--size", "1M");

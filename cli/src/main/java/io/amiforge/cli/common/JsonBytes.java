@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * The {@code --json} form of a command that otherwise writes raw bytes to stdout ({@code fs cat},
  * {@code volume read}): one JSON object with the given fields and then the content field (named
- * by the command: {@code contentBase64}, {@code ContentBase64}), the bytes in base64. The bytes
+ * by the command, {@code ContentBase64}), the bytes in base64. The bytes
  * are streamed as they are written to {@link #content()}, so memory stays constant whatever
  * their size. {@link #close()} ends the document.
  */
