@@ -12,6 +12,8 @@ module io.amiforge.cloud {
 
     exports io.amiforge.cloud;
     exports io.amiforge.cloud.bundle;
+    exports io.amiforge.cloud.shape;
 
     opens io.amiforge.cloud to com.fasterxml.jackson.databind;
+    opens io.amiforge.cloud.shape to com.fasterxml.jackson.databind;
 }

@@ -52,7 +52,7 @@ class AmiWorkflowTest {
         assertThat(boot.get("console").asText()).contains("workflow=1");
 
         json("volume", "import", "web", image.toString());
-        String snapshot = json("snapshot", "create", "web", "--description", "base").get("snapshotId").asText();
+        String snapshot = json("snapshot", "create", "web", "--description", "base").get("SnapshotId").asText();
         String ami = json("ami", "register", "--name", "web", "--root-snapshot", snapshot, "--virtualization", "hvm")
                 .get("ImageId").asText();
         JsonNode images = json("ami", "describe", "--owner", "self").get("Images");
@@ -64,10 +64,12 @@ class AmiWorkflowTest {
         assertThat(stranger.exitCode()).isEqualTo(5);
         assertThat(stranger.err()).startsWith("amiforge: UnauthorizedOperation: ");
         json("ami", "launch-permission", ami, "--add", "444455556666");
-        JsonNode run = json("instance", "run", ami, "--type", "t3.micro", "--az", "us-east-1d", "--account", "444455556666");
-        assertThat(run.get("state").asText()).isEqualTo("running");
-        assertThat(run.get("boot").get("Result").asText()).isEqualTo("halted");
-        String instance = run.get("instanceId").asText();
+        JsonNode run = json("instance", "run", ami, "--type", "t3.micro", "--az", "us-east-1d", "--account", "444455556666")
+                .get("Instances").get(0);
+        assertThat(run.get("State").get("Name").asText()).isEqualTo("running");
+        assertThat(run.get("Placement").get("AvailabilityZone").asText()).isEqualTo("us-east-1d");
+        assertThat(run.get("LastBoot").get("Result").asText()).isEqualTo("halted");
+        String instance = run.get("InstanceId").asText();
         assertThat(json("instance", "console", instance, "--account", "444455556666").get("Output").asText())
                 .contains("workflow=1");
 
@@ -87,7 +89,7 @@ class AmiWorkflowTest {
                 chainTop.toString())).orFail();
         JsonNode imported = json("volume", "import", "web-copy", chainTop.toString());
         // the raw import's own snapshot, the one taken for the AMI, and the new top layer
-        assertThat(imported.get("snapshots")).hasSize(3);
-        assertThat(json("store", "verify").toString()).contains("\"ok\":true");
+        assertThat(imported.get("Snapshots")).hasSize(3);
+        assertThat(json("store", "verify").toString()).contains("\"Ok\":true");
     }
 }

@@ -146,7 +146,7 @@ class HostileImagesTest {
 
         CliRunner.Run snapshot = run("snapshot", "create", "guest", "--json");
         assertThat(snapshot.exitCode()).as(snapshot.err()).isZero();
-        String id = new ObjectMapper().readTree(snapshot.out()).get("snapshotId").asText();
+        String id = new ObjectMapper().readTree(snapshot.out()).get("SnapshotId").asText();
         assertThat(run("volume", "clone", id, "twin").exitCode()).isZero();
         assertThat(readVolume("twin", bytes.length)).isEqualTo(bytes);
         Path flat = dir.resolve("snapshot.raw");

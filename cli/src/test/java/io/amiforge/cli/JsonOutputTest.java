@@ -56,6 +56,29 @@ class JsonOutputTest {
             "bench sweep", "--out names a directory to create, so a full sweep would run: BenchCommandsTest",
             "serve", "has no required argument, so it would serve until stopped: ServeCommandTest");
 
+    /** The members of EC2's {@code Image} (DescribeImages) every image shows, as the AWS CLI names them. */
+    static final List<String> IMAGE = List.of("ImageId", "Name", "OwnerId", "State", "Architecture", "VirtualizationType",
+            "RootDeviceType", "RootDeviceName", "BlockDeviceMappings[].DeviceName", "BlockDeviceMappings[].Ebs.SnapshotId",
+            "BlockDeviceMappings[].Ebs.VolumeSize", "BlockDeviceMappings[].Ebs.DeleteOnTermination",
+            "BlockDeviceMappings[].Ebs.VolumeType", "Public", "CreationDate", "ImageType", "Hypervisor");
+    /** The members of EC2's {@code Snapshot} (DescribeSnapshots, CreateSnapshot). */
+    static final List<String> SNAPSHOT = List.of("SnapshotId", "VolumeId", "VolumeSize", "State", "OwnerId", "StartTime",
+            "Description", "Progress", "Encrypted", "StorageTier");
+    /** The members of EC2's {@code Volume} (DescribeVolumes, CreateVolume). */
+    static final List<String> VOLUME = List.of("VolumeId", "Size", "State", "AvailabilityZone", "CreateTime", "VolumeType",
+            "Encrypted", "MultiAttachEnabled");
+    /** The members of EC2's {@code Reservation} and its {@code Instance} (RunInstances, DescribeInstances). */
+    static final List<String> RESERVATION = List.of("ReservationId", "OwnerId", "Instances[].InstanceId", "Instances[].ImageId",
+            "Instances[].State.Code", "Instances[].State.Name", "Instances[].Placement.AvailabilityZone",
+            "Instances[].Placement.Tenancy", "Instances[].InstanceType", "Instances[].Architecture",
+            "Instances[].RootDeviceType", "Instances[].RootDeviceName", "Instances[].LaunchTime", "Instances[].AmiLaunchIndex",
+            "Instances[].VirtualizationType", "Instances[].Hypervisor", "Instances[].Monitoring.State",
+            "Instances[].BlockDeviceMappings[].DeviceName", "Instances[].BlockDeviceMappings[].Ebs.VolumeId",
+            "Instances[].BlockDeviceMappings[].Ebs.Status", "Instances[].BlockDeviceMappings[].Ebs.DeleteOnTermination");
+    /** The members of EC2's {@code InstanceStateChange} (Start/Stop/TerminateInstances). */
+    static final List<String> STATE_CHANGE = List.of("InstanceId", "CurrentState.Code", "CurrentState.Name",
+            "PreviousState.Code", "PreviousState.Name");
+
     @TempDir
     Path dir;
 
@@ -116,29 +139,40 @@ class JsonOutputTest {
         ok(covered, "image", "snapshot", "-l", base);
         ok(covered, "image", "snapshot", "-d", "first", base);
         ok(covered, "image", "rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", top);
-        assertThat(ok(covered, "man", "image", "convert").get("manPage").asText()).contains(".SH NAME");
-        assertThat(ok(covered, "completion").get("script").asText()).contains("complete -F");
+        assertThat(ok(covered, "man", "image", "convert").get("ManPage").asText()).contains(".SH NAME");
+        assertThat(ok(covered, "completion").get("Script").asText()).contains("complete -F");
         ok(covered, "fs", "ls", disk, "/etc");
         JsonNode cat = ok(covered, "fs", "cat", disk, "/etc/motd");
-        assertThat(new String(java.util.Base64.getDecoder().decode(cat.get("contentBase64").asText())))
+        assertThat(new String(java.util.Base64.getDecoder().decode(cat.get("ContentBase64").asText())))
                 .isEqualTo("hello from the JSON test\n");
         ok(covered, "boot", disk, "--mode", "hvm");
-        ok(covered, "volume", "create", "blank", "--size", "1M");
+        JsonNode blank = ok(covered, "volume", "create", "blank", "--size", "1M");
+        pinned(blank, "volume create (EC2 CreateVolume)", VOLUME);
+        assertThat(blank.get("Size").asLong()).as("1 MiB shows as 1 GiB, rounded up").isEqualTo(1);
+        assertThat(blank.get("SizeBytes").asLong()).isEqualTo(1 << 20);
+        assertThat(blank.get("State").asText()).isEqualTo("available");
         ok(covered, "volume", "import", "web", disk);
         ok(covered, "volume", "write", "blank", "--offset", "0", "--input", bytes);
-        ok(covered, "volume", "info", "blank");
+        pinned(ok(covered, "volume", "info", "blank"), "volume info", VOLUME);
         JsonNode read = ok(covered, "volume", "read", "blank", "--offset", "0", "--length", "4");
-        assertThat(java.util.Base64.getDecoder().decode(read.get("contentBase64").asText())).containsExactly(1, 2, 3, 4);
-        ok(covered, "volume", "list");
+        assertThat(java.util.Base64.getDecoder().decode(read.get("ContentBase64").asText())).containsExactly(1, 2, 3, 4);
+        pinned(ok(covered, "volume", "list"), "volume list (EC2 DescribeVolumes)", prefixed("Volumes[].", VOLUME));
         ok(covered, "store", "strategies");
         assertThat(ok(covered, "account", "create-key").get("AccessKey").get("AccessKeyId").asText()).isNotBlank();
         String signing = io.amiforge.cloud.Ec2Credentials.loadOrCreate(dir.resolve("signing"), "json").certificateFile().toString();
         assertThat(ok(covered, "account", "import-certificate", signing).get("AccountId").asText()).matches("[0-9]{12}");
-        String root0 = ok(covered, "snapshot", "create", "web", "--description", "base").get("snapshotId").asText();
-        String first = ok(covered, "snapshot", "create", "blank").get("snapshotId").asText();
+        JsonNode created = ok(covered, "snapshot", "create", "web", "--description", "base");
+        pinned(created, "snapshot create (EC2 CreateSnapshot)", SNAPSHOT);
+        assertThat(created.get("State").asText()).isEqualTo("completed");
+        String root0 = created.get("SnapshotId").asText();
+        String first = ok(covered, "snapshot", "create", "blank").get("SnapshotId").asText();
         ok(covered, "volume", "write", "blank", "--offset", "4096", "--input", bytes);
-        String second = ok(covered, "snapshot", "create", "blank").get("snapshotId").asText();
-        ok(covered, "snapshot", "list");
+        String second = ok(covered, "snapshot", "create", "blank").get("SnapshotId").asText();
+        pinned(ok(covered, "snapshot", "list"), "snapshot list (EC2 DescribeSnapshots)", prefixed("Snapshots[].", SNAPSHOT));
+        JsonNode one = ok(covered, "snapshot", "list", first);
+        assertThat(one.get("Snapshots")).hasSize(1);
+        assertThat(one.get("Snapshots").get(0).get("VolumeSize").asLong()).isEqualTo(1);
+        assertThat(one.get("Snapshots").get(0).get("SizeBytes").asLong()).isEqualTo(1 << 20);
         ok(covered, "snapshot", "diff", first, second);
         ok(covered, "snapshot", "permission", root0, "--add", "444455556666");
         ok(covered, "volume", "clone", root0, "web-clone");
@@ -151,23 +185,34 @@ class JsonOutputTest {
         ok(covered, "store", "gc", bucket, "--grace", "0s");
         String ami = ok(covered, "ami", "register", "--name", "web", "--root-snapshot", root0, "--virtualization", "hvm")
                 .get("ImageId").asText();
-        ok(covered, "ami", "describe", "--owner", "self");
+        pinned(ok(covered, "ami", "describe", "--owner", "self"), "ami describe (EC2 DescribeImages)", prefixed("Images[].", IMAGE));
         ok(covered, "ami", "launch-permission", ami, "--add", "444455556666");
         ok(covered, "ami", "reset-launch-permission", ami);
-        String instance = ok(covered, "instance", "run", ami, "--type", "t3.micro").get("instanceId").asText();
-        ok(covered, "instance", "describe", instance);
+        JsonNode reservation = ok(covered, "instance", "run", ami, "--type", "t3.micro");
+        pinned(reservation, "instance run (EC2 RunInstances)", RESERVATION);
+        JsonNode launched = reservation.get("Instances").get(0);
+        assertThat(launched.get("State").get("Code").asInt()).isEqualTo(16);
+        assertThat(launched.get("State").get("Name").asText()).isEqualTo("running");
+        String instance = launched.get("InstanceId").asText();
+        pinned(ok(covered, "instance", "describe", instance), "instance describe (EC2 DescribeInstances)",
+                prefixed("Reservations[].", RESERVATION));
         ok(covered, "instance", "console", instance);
         Path png = dir.resolve("out/screen.png");
         JsonNode shot = ok(covered, "instance", "screenshot", instance, "--out", png.toString());
         assertThat(shot.get("Width").asInt()).isEqualTo(640);
         assertThat(shot.get("Screen").size()).as("25 text rows").isEqualTo(25);
         assertThat(Files.readAllBytes(png)).startsWith(0x89, 'P', 'N', 'G').hasSize(shot.get("Bytes").asInt());
-        ok(covered, "instance", "reboot", instance);
-        ok(covered, "instance", "stop", instance);
-        ok(covered, "instance", "start", instance);
+        pinned(ok(covered, "instance", "reboot", instance), "instance reboot", prefixed("RebootingInstances[].", STATE_CHANGE));
+        JsonNode stopping = ok(covered, "instance", "stop", instance);
+        pinned(stopping, "instance stop (EC2 StopInstances)", prefixed("StoppingInstances[].", STATE_CHANGE));
+        assertThat(stopping.at("/StoppingInstances/0/PreviousState/Code").asInt()).isEqualTo(16);
+        assertThat(stopping.at("/StoppingInstances/0/CurrentState/Name").asText()).isEqualTo("stopped");
+        pinned(ok(covered, "instance", "start", instance), "instance start (EC2 StartInstances)",
+                prefixed("StartingInstances[].", STATE_CHANGE));
         ok(covered, "ami", "create-image", instance, "--name", "captured", "--no-reboot");
         ok(covered, "ami", "copy", ami, "--to-region", "us-west-2");
-        ok(covered, "instance", "terminate", instance);
+        pinned(ok(covered, "instance", "terminate", instance), "instance terminate (EC2 TerminateInstances)",
+                prefixed("TerminatingInstances[].", STATE_CHANGE));
         ok(covered, "ami", "deregister", ami);
         ok(covered, "snapshot", "delete", second);
         ok(covered, "volume", "delete", "web-clone");
@@ -214,6 +259,34 @@ class JsonOutputTest {
         String path = leafPath(args);
         covered.add(path);
         return node;
+    }
+
+    /** Fails unless {@code node} has every field path of {@code expected} (a renamed field is missing). */
+    private static void pinned(JsonNode node, String shown, List<String> expected) {
+        assertThat(paths(node)).as("%s: the AWS field names%n%s", shown, node).containsAll(expected);
+    }
+
+    private static List<String> prefixed(String prefix, List<String> paths) {
+        return paths.stream().map(p -> prefix + p).toList();
+    }
+
+    /** Every field path of {@code node}: {@code A.B} into objects, {@code A[].B} through the items of arrays. */
+    static Set<String> paths(JsonNode node) {
+        Set<String> out = new TreeSet<>();
+        collectPaths(node, "", out);
+        return out;
+    }
+
+    private static void collectPaths(JsonNode node, String prefix, Set<String> out) {
+        if (node.isObject()) {
+            node.properties().forEach(e -> {
+                String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+                out.add(path);
+                collectPaths(e.getValue(), path, out);
+            });
+        } else if (node.isArray()) {
+            node.forEach(item -> collectPaths(item, prefix + "[]", out));
+        }
     }
 
     /** The command path of an argument list: the words up to the first that is not a subcommand. */

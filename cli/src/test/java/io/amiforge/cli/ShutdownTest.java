@@ -99,6 +99,6 @@ class ShutdownTest {
         CliRunner.Run retry = CliRunner.run("--store", store.toString(), "volume", "import", "disk", small.toString(),
                 "-f", "raw", "--json");
         assertThat(retry.exitCode()).as(retry.err()).isZero();
-        assertThat(retry.out()).contains("\"name\" : \"disk\"");
+        assertThat(retry.out()).contains("\"VolumeName\" : \"disk\"");
     }
 }

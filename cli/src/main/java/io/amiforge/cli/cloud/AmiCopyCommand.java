@@ -1,6 +1,7 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -23,6 +24,7 @@ final class AmiCopyCommand extends CloudCommandBase {
 
     @Override
     protected int run(Cloud cloud, String account, String region) {
+        Ids.require(Ids.Resource.IMAGE, imageId);
         Cloud.CopyResult result = cloud.copyImage(account, region, imageId, toRegion, name);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("ImageId", result.image().imageId());

@@ -1,6 +1,7 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import io.amiforge.cloud.MachineImage;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -27,6 +28,7 @@ final class AmiCreateImageCommand extends CloudCommandBase {
 
     @Override
     protected int run(Cloud cloud, String account, String region) {
+        Ids.require(Ids.Resource.INSTANCE, instanceId);
         MachineImage image = cloud.createImage(account, region, instanceId, name, description, noReboot);
         String snapshot = image.rootMapping().map(m -> m.ebs().snapshotId()).orElse(null);
         print(Map.of("ImageId", image.imageId(), "RootSnapshotId", snapshot == null ? "" : snapshot),

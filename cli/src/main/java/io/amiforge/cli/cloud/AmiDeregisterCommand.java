@@ -1,7 +1,8 @@
 package io.amiforge.cli.cloud;
 
+import io.amiforge.cli.common.Json;
 import io.amiforge.cloud.Cloud;
-import java.util.Map;
+import io.amiforge.cloud.Ids;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -14,8 +15,9 @@ final class AmiDeregisterCommand extends CloudCommandBase {
 
     @Override
     protected int run(Cloud cloud, String account, String region) {
+        Ids.require(Ids.Resource.IMAGE, imageId);
         cloud.deregisterImage(account, region, imageId);
-        print(Map.of("ImageId", imageId, "Deregistered", true), imageId + " deregistered");
+        print(Json.object("ImageId", imageId, "Return", true), imageId + " deregistered");
         return 0;
     }
 }

@@ -1,6 +1,8 @@
 package io.amiforge.cli.cloud;
 
+import io.amiforge.cli.common.Json;
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import io.amiforge.cloud.MachineImage;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,9 @@ final class AmiDescribeCommand extends CloudCommandBase {
 
     @Override
     protected int run(Cloud cloud, String account, String region) {
+        if (imageIds != null) {
+            imageIds.forEach(id -> Ids.require(Ids.Resource.IMAGE, id));
+        }
         List<MachineImage> images = cloud.describeImages(account, region, new Cloud.ImageFilter(owners, executableBy, imageIds));
         StringBuilder text = new StringBuilder();
         for (MachineImage image : images) {
@@ -31,7 +36,13 @@ final class AmiDescribeCommand extends CloudCommandBase {
                     image.ownerId(), image.virtualizationType().wireName(), image.rootDeviceType().wireName(),
                     image.architecture().wireName(), image.isPublic() ? "public" : "private"));
         }
-        print(Map.of("Images", images), text.length() == 0 ? "(no images)" : text.toString());
+        // the image's own JSON, with the location EC2 shows when it has none of its own (OWNER/NAME)
+        List<Map<String, Object>> shown = images.stream().map(image -> {
+            Map<String, Object> fields = Json.fieldsOf(image);
+            fields.put("ImageLocation", image.location());
+            return fields;
+        }).toList();
+        print(Map.of("Images", shown), text.length() == 0 ? "(no images)" : text.toString());
         return 0;
     }
 }

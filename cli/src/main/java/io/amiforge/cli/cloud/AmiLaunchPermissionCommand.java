@@ -1,6 +1,7 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import io.amiforge.cloud.MachineImage;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,7 @@ final class AmiLaunchPermissionCommand extends CloudCommandBase {
         if (add.isEmpty() && remove.isEmpty()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --add or --remove");
         }
+        Ids.require(Ids.Resource.IMAGE, imageId);
         MachineImage image = cloud.modifyLaunchPermission(account, region, imageId, add, remove);
         printPermissions(image);
         return 0;

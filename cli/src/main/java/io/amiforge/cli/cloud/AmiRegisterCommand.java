@@ -3,6 +3,7 @@ package io.amiforge.cli.cloud;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cloud.Architecture;
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import io.amiforge.cloud.MachineImage;
 import io.amiforge.cloud.VirtualizationType;
 import java.nio.file.Path;
@@ -67,6 +68,7 @@ final class AmiRegisterCommand extends CloudCommandBase {
         Architecture arch = Architecture.parse(architecture);
         MachineImage image;
         if (source.rootSnapshot != null) {
+            Ids.require(Ids.Resource.SNAPSHOT, source.rootSnapshot);
             image = cloud.registerImage(account, region, new Cloud.RegisterRequest(name, description, source.rootSnapshot,
                     virt, arch, kernelId, ramdiskId, rootDeviceName, List.of()));
         } else {

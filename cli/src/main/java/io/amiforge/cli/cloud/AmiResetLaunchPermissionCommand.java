@@ -1,6 +1,7 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import io.amiforge.cloud.MachineImage;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -16,6 +17,7 @@ final class AmiResetLaunchPermissionCommand extends CloudCommandBase {
 
     @Override
     protected int run(Cloud cloud, String account, String region) {
+        Ids.require(Ids.Resource.IMAGE, imageId);
         MachineImage image = cloud.resetLaunchPermission(account, region, imageId);
         print(Map.of("ImageId", image.imageId(), "LaunchPermissions", image.launchPermissions()), image.imageId() + ": private");
         return 0;

@@ -1,6 +1,7 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -14,6 +15,7 @@ final class InstanceConsoleCommand extends CloudCommandBase {
 
     @Override
     protected int run(Cloud cloud, String account, String region) {
+        Ids.require(Ids.Resource.INSTANCE, instanceId);
         String console = cloud.console(account, region, instanceId);
         print(Map.of("InstanceId", instanceId, "Output", console), console);
         return 0;

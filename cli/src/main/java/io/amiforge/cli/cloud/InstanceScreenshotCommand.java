@@ -5,6 +5,7 @@ import io.amiforge.boot.hvm.ScreenImage;
 import io.amiforge.boot.hvm.TextFont;
 import io.amiforge.cli.common.OutputPaths;
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
 import io.amiforge.x86.bios.Screen;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,6 +36,7 @@ final class InstanceScreenshotCommand extends CloudCommandBase {
     @Override
     protected int run(Cloud cloud, String account, String region) throws IOException {
         OutputPaths.refuseInsideStore(out, global().store());
+        Ids.require(Ids.Resource.INSTANCE, instanceId);
         Screen screen = cloud.consoleScreen(account, region, instanceId).orElseThrow(() -> new AmiforgeException(
                 AmiforgeException.Kind.NOT_FOUND, "UnsupportedOperation", instanceId
                         + " has no console screen: it has not booted, or it boots paravirtual (PV has no VGA screen)"));

@@ -1,22 +1,11 @@
 package io.amiforge.cli.cloud;
 
 import io.amiforge.cloud.Instance;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
-/** How an instance prints: the contract's {@code {instanceId, state, boot}} and a one-line text form. */
+/** How an instance prints as text: one line (its JSON is {@link io.amiforge.cloud.shape.InstanceShape}). */
 final class InstanceView {
 
     private InstanceView() {
-    }
-
-    static Map<String, Object> json(Instance instance) {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("instanceId", instance.instanceId());
-        json.put("state", instance.state().wireName());
-        json.put("availabilityZone", instance.availabilityZone());
-        json.put("boot", instance.lastBoot());
-        return json;
     }
 
     static String text(Instance instance) {

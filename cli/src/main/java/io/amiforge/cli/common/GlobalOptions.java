@@ -42,7 +42,8 @@ public final class GlobalOptions {
             description = {"Region (default: $AMIFORGE_REGION, else us-east-1).", "Example: --region us-west-2"})
     String region;
 
-    @Option(names = "--json", scope = ScopeType.INHERIT, description = {"Print JSON on stdout.", "Example: amiforge --json ami describe"})
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = {"Print one JSON document on stdout: a command with an AWS"
+            + " twin prints that AWS response with the AWS CLI's field names (docs/json.md).", "Example: amiforge --json ami describe"})
     boolean json;
 
     private String pluginPath;

@@ -8,9 +8,10 @@ import java.util.Map;
 
 /**
  * The {@code --json} form of a command that otherwise writes raw bytes to stdout ({@code fs cat},
- * {@code volume read}): one JSON object with the given fields and then {@code contentBase64}, the
- * bytes in base64. The bytes are streamed as they are written to {@link #content()}, so memory
- * stays constant whatever their size. {@link #close()} ends the document.
+ * {@code volume read}): one JSON object with the given fields and then the content field (named
+ * by the command, {@code ContentBase64}), the bytes in base64. The bytes
+ * are streamed as they are written to {@link #content()}, so memory stays constant whatever
+ * their size. {@link #close()} ends the document.
  */
 public final class JsonBytes implements AutoCloseable {
 
@@ -34,11 +35,11 @@ public final class JsonBytes implements AutoCloseable {
         });
     }
 
-    /** Starts the document on {@code out}: {@code fields} (in their order), then the content field. */
-    public static JsonBytes begin(PrintWriter out, Map<String, Object> fields) {
+    /** Starts the document on {@code out}: {@code fields} (in their order), then the field {@code contentField}. */
+    public static JsonBytes begin(PrintWriter out, Map<String, Object> fields, String contentField) {
         StringBuilder head = new StringBuilder("{");
         fields.forEach((key, value) -> head.append(Json.write(key)).append(": ").append(Json.write(value)).append(", "));
-        out.print(head.append("\"contentBase64\": \""));
+        out.print(head.append(Json.write(contentField)).append(": \""));
         return new JsonBytes(out);
     }
 

@@ -48,10 +48,10 @@ public final class FsCatCommand extends CommandBase {
             ExtFileSystem.ExtFile file = opened.fs().openFile(path);
             if (global().json()) { // one JSON document: the file's bytes in base64, never raw bytes beside it
                 Map<String, Object> fields = new LinkedHashMap<>();
-                fields.put("image", image.toString());
-                fields.put("path", path);
-                fields.put("size", file.size());
-                try (JsonBytes json = JsonBytes.begin(out(), fields)) {
+                fields.put("Image", image.toString());
+                fields.put("Path", path);
+                fields.put("Size", file.size());
+                try (JsonBytes json = JsonBytes.begin(out(), fields, "ContentBase64")) {
                     copy(file, json.content());
                 }
                 return 0;

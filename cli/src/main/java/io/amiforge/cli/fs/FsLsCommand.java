@@ -48,20 +48,20 @@ public final class FsLsCommand extends CommandBase {
             StringBuilder text = new StringBuilder();
             for (DirEntry e : entries) {
                 Map<String, Object> m = new LinkedHashMap<>();
-                m.put("name", e.name());
-                m.put("type", e.type().label());
-                m.put("mode", "%04o".formatted(e.mode()));
-                m.put("size", e.size());
-                m.put("uid", e.stat().uid());
-                m.put("gid", e.stat().gid());
-                m.put("mtime", e.stat().mtime().toString());
+                m.put("Name", e.name());
+                m.put("Type", e.type().label());
+                m.put("Mode", "%04o".formatted(e.mode()));
+                m.put("Size", e.size());
+                m.put("Uid", e.stat().uid());
+                m.put("Gid", e.stat().gid());
+                m.put("Mtime", e.stat().mtime().toString());
                 json.add(m);
                 text.append("%s %5d %5d %12d %s %s%n".formatted(modeString(e.type(), e.mode()), e.stat().uid(), e.stat().gid(),
                         e.size(), e.stat().mtime(), e.name()));
             }
             Map<String, Object> root = new LinkedHashMap<>();
-            root.put("path", path);
-            root.put("entries", json);
+            root.put("Path", path);
+            root.put("Entries", json);
             print(root, text.isEmpty() ? "" : text.toString());
         }
         return 0;

@@ -108,14 +108,14 @@ public final class NbdServeCommand extends CommandBase {
     private void printServing(String host, int port, List<NbdExport> resolved) {
         String shownHost = new HostPort(host, port).urlHost();
         ObjectNode json = JsonNodeFactory.instance.objectNode();
-        json.put("listen", shownHost + ":" + port);
-        json.put("port", port);
-        var array = json.putArray("exports");
+        json.put("Listen", shownHost + ":" + port);
+        json.put("Port", port);
+        var array = json.putArray("Exports");
         StringBuilder text = new StringBuilder("listening on " + shownHost + ":" + port + "\n");
         for (NbdExport e : resolved) {
             String uri = "nbd://" + shownHost + ":" + port + "/" + e.name();
-            array.addObject().put("name", e.name()).put("size", e.device().size())
-                    .put("readOnly", e.readOnly()).put("uri", uri);
+            array.addObject().put("Name", e.name()).put("Size", e.device().size())
+                    .put("ReadOnly", e.readOnly()).put("Uri", uri);
             text.append("  ").append(uri).append("  ").append(e.device().size()).append(" bytes")
                     .append(e.readOnly() ? ", read-only" : "").append('\n');
         }

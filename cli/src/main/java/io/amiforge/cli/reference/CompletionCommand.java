@@ -17,7 +17,7 @@ public final class CompletionCommand extends CommandBase implements WholeTree {
     @Override
     protected int execute() {
         String script = AutoComplete.bash("amiforge", spec.root().commandLine());
-        print(java.util.Map.of("shell", "bash", "script", script), script);
+        print(java.util.Map.of("Shell", "bash", "Script", script), script);
         return 0;
     }
 }

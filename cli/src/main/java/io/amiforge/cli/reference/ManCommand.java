@@ -40,14 +40,14 @@ public final class ManCommand extends CommandBase implements WholeTree {
         String version = root.getCommandSpec().version().length == 0 ? "amiforge" : root.getCommandSpec().version()[0];
         if (markdown) {
             String reference = MarkdownReference.render(root);
-            print(java.util.Map.of("markdown", reference), reference);
+            print(java.util.Map.of("Markdown", reference), reference);
         } else if (dir != null) {
             Files.createDirectories(dir);
             List<CommandLine> all = CommandTree.commands(root);
             for (CommandLine c : all) {
                 Files.writeString(dir.resolve(ManPage.fileName(c.getCommandSpec())), ManPage.render(c.getCommandSpec(), version));
             }
-            print(java.util.Map.of("directory", dir.toString(), "pages", all.size()), all.size() + " man pages written to " + dir);
+            print(java.util.Map.of("Directory", dir.toString(), "Pages", all.size()), all.size() + " man pages written to " + dir);
         } else {
             CommandLine target = root;
             for (String name : command) {
@@ -60,7 +60,7 @@ public final class ManCommand extends CommandBase implements WholeTree {
                 target = next;
             }
             String page = ManPage.render(target.getCommandSpec(), version);
-            print(java.util.Map.of("command", target.getCommandSpec().qualifiedName(), "manPage", page), page);
+            print(java.util.Map.of("Command", target.getCommandSpec().qualifiedName(), "ManPage", page), page);
         }
         return 0;
     }

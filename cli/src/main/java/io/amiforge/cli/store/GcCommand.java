@@ -36,8 +36,8 @@ public final class GcCommand extends CommandBase {
             report = session.store().gc(g);
         }
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("deleted", report.deleted());
-        json.put("abortedUploads", report.abortedUploads());
+        json.put("Deleted", report.deleted());
+        json.put("AbortedUploads", report.abortedUploads());
         StringBuilder text = new StringBuilder();
         report.deleted().forEach(k -> text.append("deleted ").append(k).append('\n'));
         text.append(report.deleted().size()).append(" objects deleted, ").append(report.abortedUploads()).append(" uploads aborted");

@@ -46,10 +46,10 @@ public final class MigrateCommand extends CommandBase {
             result = up ? StoreMigration.toRemote(local, session.store()) : StoreMigration.toLocal(session.store(), local);
         }
         Map<String, Object> json = new LinkedHashMap<>();
-        json.put("from", from);
-        json.put("to", to);
-        json.put("copied", result.copied());
-        json.put("skipped", result.skipped());
+        json.put("From", from);
+        json.put("To", to);
+        json.put("Copied", result.copied());
+        json.put("Skipped", result.skipped());
         print(json, "copied " + result.copied() + " snapshots, " + result.skipped() + " already there");
         return 0;
     }

@@ -3,7 +3,10 @@ package io.amiforge.cli.store;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cli.cloud.CloudFactory;
 import io.amiforge.cli.common.CommandBase;
+import io.amiforge.cli.common.Json;
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Ids;
+import io.amiforge.cloud.shape.SnapshotShape;
 import io.amiforge.store.ChangedBlocks;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.TenantStore;
@@ -33,26 +36,39 @@ public final class SnapshotCommand {
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 SnapshotInfo s = session.isRemote() ? session.remote().tenant().createSnapshot(volume, description)
                         : session.store().createSnapshot(volume, description);
-                print(Map.of("snapshotId", s.id()), s.id());
+                print(StoreAccess.shapes(session.store(), List.of(s)).getFirst(), s.id());
             }
             return 0;
         }
     }
 
-    @Command(name = "list", description = {"List the snapshots.", "Example: amiforge snapshot list --json"})
+    @Command(name = "list", description = {"List the snapshots the account owns or may use ({\"Snapshots\":[...]} with --json,"
+            + " as EC2 DescribeSnapshots).", "Example: amiforge snapshot list snap-0123456789abcdef0 --json"})
     public static final class ListSnapshots extends CommandBase {
+        @Parameters(arity = "0..*", paramLabel = "SNAPSHOT", description = {"Only these snapshots (a missing one is an error).",
+                "Example: snap-0123456789abcdef0"}) List<String> ids;
+
         @Override
         protected int execute() {
+            List<String> wanted = ids == null ? List.of() : ids;
+            wanted.forEach(id -> Ids.require(Ids.Resource.SNAPSHOT, id));
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 String viewer = session.store().account().value();
-                List<SnapshotInfo> snapshots = session.isRemote() ? session.remote().tenant().listSnapshots()
+                List<SnapshotInfo> all = session.isRemote() ? session.remote().tenant().listSnapshots()
                         : session.store().listSnapshots();
+                for (String id : wanted) {
+                    if (all.stream().noneMatch(s -> s.id().equals(id))) {
+                        throw new AmiforgeException(AmiforgeException.Kind.NOT_FOUND, "InvalidSnapshot.NotFound",
+                                "The snapshot '" + id + "' does not exist.");
+                    }
+                }
+                List<SnapshotInfo> snapshots = wanted.isEmpty() ? all : all.stream().filter(s -> wanted.contains(s.id())).toList();
                 StringBuilder text = new StringBuilder();
                 for (SnapshotInfo s : snapshots) {
                     text.append("%s\t%s\t%s\t%d blocks\t%s\t%s%n".formatted(s.id(), s.volumeName(),
                             s.parentId() == null ? "-" : s.parentId(), s.blockCount(), sharing(s, viewer), s.description()));
                 }
-                print(Map.of("snapshots", snapshots.stream().map(StoreAccess::json).toList()), text.toString());
+                print(Map.of("Snapshots", StoreAccess.shapes(session.store(), snapshots)), text.toString());
             }
             return 0;
         }
@@ -76,16 +92,16 @@ public final class SnapshotCommand {
 
         @Override
         protected int execute() {
+            Ids.require(Ids.Resource.SNAPSHOT, id);
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 List<String> adding = add == null ? List.of() : add;
                 List<String> removing = remove == null ? List.of() : remove;
                 // showing the permissions is the owner's business too: an empty change, so a shared snapshot is NotFound
                 SnapshotInfo s = session.isRemote() ? session.remote().tenant().modifyCreateVolumePermission(id, adding, removing)
                         : session.store().modifyCreateVolumePermission(id, adding, removing);
-                Map<String, Object> json = new LinkedHashMap<>();
-                json.put("snapshotId", s.id());
-                json.put("createVolumePermission", s.createVolumePermission());
-                print(json, s.id() + "\t" + sharing(s, session.store().account().value()));
+                // the shape of EC2 DescribeSnapshotAttribute (createVolumePermission)
+                print(Json.object("SnapshotId", s.id(), "CreateVolumePermissions", SnapshotShape.Permission.of(s.createVolumePermission())),
+                        s.id() + "\t" + sharing(s, session.store().account().value()));
             }
             return 0;
         }
@@ -98,19 +114,20 @@ public final class SnapshotCommand {
 
         @Override
         protected int execute() {
+            Ids.require(Ids.Resource.SNAPSHOT, id);
             if (global().remoteStore().isPresent()) {
                 // on an object store: deleted there (children keep what they read from it); AMIs of other hosts are not checked
                 try (StoreAccess.Session session = StoreAccess.open(global())) {
                     session.remote().tenant().deleteSnapshot(id);
                 }
-                print(Map.of("deleted", id), "deleted " + id);
+                print(Json.object("SnapshotId", id, "Return", true), "deleted " + id);
                 return 0;
             }
             // through the cloud: a snapshot a registered AMI uses cannot go (InvalidSnapshot.InUse)
             try (Cloud cloud = CloudFactory.open(global().store())) {
                 cloud.deleteSnapshot(global().account(), global().region(), id);
             }
-            print(Map.of("deleted", id), "deleted " + id);
+            print(Json.object("SnapshotId", id, "Return", true), "deleted " + id);
             return 0;
         }
     }
@@ -123,6 +140,8 @@ public final class SnapshotCommand {
 
         @Override
         protected int execute() {
+            Ids.require(Ids.Resource.SNAPSHOT, from);
+            Ids.require(Ids.Resource.SNAPSHOT, to);
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 if (session.isRemote()) {
                     throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", "snapshot diff works on a"
@@ -132,8 +151,8 @@ public final class SnapshotCommand {
                 ChangedBlocks changed = store.diff(from, to);
                 long[] blocks = changed.blocks();
                 Map<String, Object> json = new LinkedHashMap<>();
-                json.put("blockSize", changed.blockSize());
-                json.put("changedBlocks", blocks);
+                json.put("BlockSize", changed.blockSize());
+                json.put("ChangedBlocks", blocks);
                 StringBuilder text = new StringBuilder();
                 text.append("block size ").append(changed.blockSize()).append(", ").append(blocks.length)
                         .append(" changed blocks\n");

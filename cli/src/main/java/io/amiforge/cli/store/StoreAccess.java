@@ -3,6 +3,10 @@ package io.amiforge.cli.store;
 import io.amiforge.cli.common.GlobalOptions;
 import io.amiforge.cli.common.Shutdown;
 import io.amiforge.cloud.Cloud;
+import io.amiforge.cloud.Region;
+import io.amiforge.cloud.shape.ReservationShape;
+import io.amiforge.cloud.shape.SnapshotShape;
+import io.amiforge.cloud.shape.VolumeShape;
 import io.amiforge.store.AccountId;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
@@ -18,6 +22,7 @@ import io.amiforge.store.spi.Strategies;
 import io.amiforge.store.spi.StrategyProvider;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -101,56 +106,47 @@ public final class StoreAccess {
         return new Session(store, store.as(account), remote);
     }
 
-    public static Map<String, Object> json(VolumeInfo v) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", v.name());
-        m.put("volumeId", v.id());
-        m.put("size", v.size());
-        m.put("blockSize", v.blockSize());
-        m.put("writeStrategy", v.writeStrategy());
-        m.put("readIndex", v.readIndex());
-        m.put("snapshotId", v.parentSnapshotId());
-        m.put("createTime", v.createdAt().toString());
-        m.put("ownerId", v.ownerId());
-        m.put("attachedTo", v.attachedTo());
-        return m;
+    /**
+     * {@code v} in EC2's {@code Volume} shape (DescribeVolumes), shown in the region's first zone:
+     * the store keeps no zone per volume.
+     */
+    public static VolumeShape shape(GlobalOptions global, VolumeInfo v) {
+        return VolumeShape.of(v, Region.named(global.region()).zone(null));
     }
 
-    /** A volume's counters, with what its strategies report under {@code strategyCounters}. */
+    /**
+     * {@code snapshots} in EC2's {@code Snapshot} shape (DescribeSnapshots), each with the id of
+     * the volume it was taken from when {@code store}'s account has that volume.
+     */
+    public static List<SnapshotShape> shapes(TenantStore store, List<SnapshotInfo> snapshots) {
+        Map<String, String> volumeIds = ReservationShape.volumeIds(store);
+        return snapshots.stream().map(s -> SnapshotShape.of(s, volumeIds, false)).toList();
+    }
+
+    /** A volume's counters, with what its strategies report under {@code StrategyCounters}. */
     public static Map<String, Object> json(VolumeStats stats) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("dataBytesWritten", stats.dataBytesWritten());
-        m.put("metadataBytesWritten", stats.metadataBytesWritten());
-        m.put("blocksCopied", stats.blocksCopied());
-        m.put("blocksRead", stats.blocksRead());
-        m.put("layersVisited", stats.layersVisited());
-        m.put("strategyCounters", stats.strategyCounters());
+        m.put("DataBytesWritten", stats.dataBytesWritten());
+        m.put("MetadataBytesWritten", stats.metadataBytesWritten());
+        m.put("BlocksCopied", stats.blocksCopied());
+        m.put("BlocksRead", stats.blocksRead());
+        m.put("LayersVisited", stats.layersVisited());
+        m.put("StrategyCounters", stats.strategyCounters());
         return m;
     }
 
     /** A strategy provider: name, kind, description and origin ("built-in" or its jar). */
     public static Map<String, Object> json(StrategyProvider p) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("name", p.name());
-        m.put("kind", p.kind().label());
-        m.put("description", p.description());
-        m.put("origin", Strategies.origin(p));
-        return m;
+        return provider(p.name(), p.kind().label(), p.description(), Strategies.origin(p));
     }
 
-    public static Map<String, Object> json(SnapshotInfo s) {
+    /** One row of {@code store strategies}. */
+    static Map<String, Object> provider(String name, String kind, String description, String origin) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("snapshotId", s.id());
-        m.put("volumeName", s.volumeName());
-        m.put("parentId", s.parentId());
-        m.put("volumeSize", s.size());
-        m.put("blockSize", s.blockSize());
-        m.put("description", s.description());
-        m.put("startTime", s.createdAt().toString());
-        m.put("blockCount", s.blockCount());
-        m.put("attributes", s.attributes());
-        m.put("ownerId", s.ownerId());
-        m.put("createVolumePermission", s.createVolumePermission());
+        m.put("Name", name);
+        m.put("Kind", kind);
+        m.put("Description", description);
+        m.put("Origin", origin);
         return m;
     }
 }

@@ -46,17 +46,17 @@ public final class StoreCommand {
                         all.damage().stream().filter(d -> mine.contains(d.snapshotId() != null ? d.snapshotId() : d.volume())).toList(),
                         all.notChecked().stream().filter(mine::contains).toList());
                 Map<String, Object> json = new LinkedHashMap<>();
-                json.put("ok", report.ok());
-                json.put("blocksChecked", report.blocksChecked());
-                json.put("damage", report.damage().stream().map(d -> {
+                json.put("Ok", report.ok());
+                json.put("BlocksChecked", report.blocksChecked());
+                json.put("Damage", report.damage().stream().map(d -> {
                     Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("snapshotId", d.snapshotId());
-                    m.put("volume", d.volume());
-                    m.put("block", d.block());
-                    m.put("detail", d.detail());
+                    m.put("SnapshotId", d.snapshotId());
+                    m.put("VolumeName", d.volume());
+                    m.put("Block", d.block());
+                    m.put("Detail", d.detail());
                     return m;
                 }).toList());
-                json.put("notChecked", report.notChecked());
+                json.put("NotChecked", report.notChecked());
                 StringBuilder text = new StringBuilder();
                 for (String volume : report.notChecked()) {
                     text.append("not checked: volume ").append(volume).append(" (open for writing in another process)\n");
@@ -78,11 +78,11 @@ public final class StoreCommand {
                 report = session.store().verify();
             }
             Map<String, Object> json = new LinkedHashMap<>();
-            json.put("ok", report.clean());
-            json.put("objectsChecked", report.objectsChecked());
-            json.put("blocksChecked", report.blocksChecked());
-            json.put("damage", report.damage());
-            json.put("unreferenced", report.unreferenced());
+            json.put("Ok", report.clean());
+            json.put("ObjectsChecked", report.objectsChecked());
+            json.put("BlocksChecked", report.blocksChecked());
+            json.put("Damage", report.damage());
+            json.put("Unreferenced", report.unreferenced());
             StringBuilder text = new StringBuilder();
             report.damage().forEach(d -> text.append("damaged: ").append(d).append('\n'));
             report.unreferenced().forEach(k -> text.append("unreferenced: ").append(k).append(" (store gc removes it)\n"));

@@ -7,7 +7,6 @@ import io.amiforge.store.spi.Plugins;
 import io.amiforge.store.spi.Strategies;
 import io.amiforge.store.spi.StrategyProvider;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -27,20 +26,16 @@ public final class StrategiesCommand extends CommandBase {
             rows.add(StoreAccess.json(p));
         }
         for (ImageFormat f : ImageFormats.all()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", f.name());
-            m.put("kind", "image-format");
-            m.put("description", f.acceptsAnything() ? "disk image format that accepts any content (probed last)"
-                    : "disk image format recognised by its signature");
-            m.put("origin", Plugins.origin(f.getClass()));
-            rows.add(m);
+            rows.add(StoreAccess.provider(f.name(), "image-format", f.acceptsAnything()
+                    ? "disk image format that accepts any content (probed last)" : "disk image format recognised by its signature",
+                    Plugins.origin(f.getClass())));
         }
         StringBuilder text = new StringBuilder("KIND\tNAME\tORIGIN\tDESCRIPTION\n");
         for (Map<String, Object> row : rows) {
-            text.append(row.get("kind")).append('\t').append(row.get("name")).append('\t').append(row.get("origin"))
-                    .append('\t').append(row.get("description")).append('\n');
+            text.append(row.get("Kind")).append('\t').append(row.get("Name")).append('\t').append(row.get("Origin"))
+                    .append('\t').append(row.get("Description")).append('\n');
         }
-        print(Map.of("providers", rows), text.toString());
+        print(Map.of("Providers", rows), text.toString());
         return 0;
     }
 }

@@ -5,12 +5,14 @@ import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cli.common.ImageOptions;
+import io.amiforge.cli.common.Json;
 import io.amiforge.cli.common.JsonBytes;
 import io.amiforge.cli.common.OutputPaths;
 import io.amiforge.cli.common.Progress;
 import io.amiforge.cli.common.ProgressDevice;
 import io.amiforge.cli.common.ProgressOptions;
 import io.amiforge.cli.common.Size;
+import io.amiforge.cloud.Ids;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageSource;
 import io.amiforge.store.SnapshotInfo;
@@ -76,7 +78,7 @@ public final class VolumeCommand {
                 TenantStore store = session.store();
                 store.createVolume(name, size.bytes(), options).close();
                 VolumeInfo info = store.volume(name);
-                print(StoreAccess.json(info), info.id() + "\t" + info.name());
+                print(StoreAccess.shape(global(), info), info.id() + "\t" + info.name());
             }
             return 0;
         }
@@ -103,11 +105,11 @@ public final class VolumeCommand {
                 ChainImporter.Result result = ChainImporter.importImage(store, name, image, bs);
                 VolumeInfo info = store.volume(name);
                 if (raw) {
-                    print(StoreAccess.json(info), info.id() + "\t" + info.name());
+                    print(StoreAccess.shape(global(), info), info.id() + "\t" + info.name());
                     return 0;
                 }
-                Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
-                json.put("snapshots", result.snapshots().stream().map(StoreAccess::json).toList());
+                Map<String, Object> json = Json.fieldsOf(StoreAccess.shape(global(), info));
+                json.put("Snapshots", StoreAccess.shapes(store, result.snapshots()));
                 print(json, info.id() + "\t" + info.name() + "\t" + result.snapshots().size() + " snapshot(s): "
                         + String.join(" <- ", result.snapshots().stream().map(SnapshotInfo::id).toList()));
             }
@@ -144,10 +146,10 @@ public final class VolumeCommand {
                 stats = StoreAccess.json(volume.stats());
             }
             Map<String, Object> json = new java.util.LinkedHashMap<>();
-            json.put("volume", name);
-            json.put("offset", offset.bytes());
-            json.put("bytesWritten", length);
-            json.put("stats", stats);
+            json.put("VolumeName", name);
+            json.put("Offset", offset.bytes());
+            json.put("BytesWritten", length);
+            json.put("Stats", stats);
             print(json, null);
             return 0;
         }
@@ -163,10 +165,10 @@ public final class VolumeCommand {
             try (StoreAccess.Session session = StoreAccess.open(global()); Volume volume = session.store().openVolume(name)) {
                 TenantStore store = session.store();
                 VolumeInfo info = store.volume(name);
-                Map<String, Object> json = new java.util.LinkedHashMap<>(StoreAccess.json(info));
-                json.put("strategies", List.of(StoreAccess.json(Strategies.writeStrategy(info.writeStrategy())),
+                Map<String, Object> json = Json.fieldsOf(StoreAccess.shape(global(), info));
+                json.put("Strategies", List.of(StoreAccess.json(Strategies.writeStrategy(info.writeStrategy())),
                         StoreAccess.json(Strategies.readIndex(info.readIndex()))));
-                json.put("stats", StoreAccess.json(volume.stats()));
+                json.put("Stats", StoreAccess.json(volume.stats()));
                 StringBuilder text = new StringBuilder();
                 text.append("%s\t%s\tsize %d\tblock %d\tparent %s%n".formatted(info.id(), info.name(), info.size(),
                         info.blockSize(), info.parentSnapshotId() == null ? "-" : info.parentSnapshotId()));
@@ -204,11 +206,11 @@ public final class VolumeCommand {
                 }
                 out().flush();
                 Map<String, Object> fields = new java.util.LinkedHashMap<>();
-                fields.put("name", name);
-                fields.put("offset", offset.bytes());
-                fields.put("length", length.bytes());
+                fields.put("VolumeName", name);
+                fields.put("Offset", offset.bytes());
+                fields.put("Length", length.bytes());
                 // with --json and no -o: one JSON document with the bytes in base64, never raw bytes beside it
-                JsonBytes json = global().json() && output == null ? JsonBytes.begin(out(), fields) : null;
+                JsonBytes json = global().json() && output == null ? JsonBytes.begin(out(), fields, "ContentBase64") : null;
                 OutputStream sink = json != null ? json.content() : output == null ? System.out : Files.newOutputStream(output);
                 try {
                     MemorySegment buf = arena.allocate(COPY_CHUNK, 4096);
@@ -229,7 +231,7 @@ public final class VolumeCommand {
                     }
                 }
                 if (global().json() && output != null) {
-                    fields.put("output", output.toString());
+                    fields.put("Output", output.toString());
                     print(fields, null);
                 }
             }
@@ -245,6 +247,7 @@ public final class VolumeCommand {
 
         @Override
         protected int execute() {
+            Ids.require(Ids.Resource.SNAPSHOT, snapshot);
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
                 if (session.isRemote()) {
@@ -253,7 +256,7 @@ public final class VolumeCommand {
                     store.cloneVolume(snapshot, name).close();
                 }
                 VolumeInfo info = store.volume(name);
-                print(StoreAccess.json(info), info.id() + "\t" + info.name());
+                print(StoreAccess.shape(global(), info), info.id() + "\t" + info.name());
             }
             return 0;
         }
@@ -268,11 +271,12 @@ public final class VolumeCommand {
 
         @Override
         protected int execute() {
+            Ids.require(Ids.Resource.SNAPSHOT, snapshot);
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
                 store.rollback(name, snapshot);
                 VolumeInfo info = store.volume(name);
-                print(StoreAccess.json(info), "rolled back " + name + " to " + snapshot);
+                print(StoreAccess.shape(global(), info), "rolled back " + name + " to " + snapshot);
             }
             return 0;
         }
@@ -288,12 +292,13 @@ public final class VolumeCommand {
                 TenantStore store = session.store();
                 store.deleteVolume(name);
             }
-            print(Map.of("deleted", name), "deleted " + name);
+            print(Json.object("VolumeName", name, "Return", true), "deleted " + name);
             return 0;
         }
     }
 
-    @Command(name = "list", description = {"List the volumes.", "Example: amiforge volume list --json"})
+    @Command(name = "list", description = {"List the volumes ({\"Volumes\":[...]} with --json, as EC2 DescribeVolumes; sizes in GiB"
+            + " rounded up, exact in SizeBytes).", "Example: amiforge volume list --json"})
     public static final class ListVolumes extends CommandBase {
         @Override
         protected int execute() {
@@ -305,7 +310,7 @@ public final class VolumeCommand {
                     text.append("%s\t%s\t%d\t%d\t%s/%s\t%s%n".formatted(v.id(), v.name(), v.size(), v.blockSize(),
                             v.writeStrategy(), v.readIndex(), v.parentSnapshotId() == null ? "-" : v.parentSnapshotId()));
                 }
-                print(Map.of("volumes", volumes.stream().map(StoreAccess::json).toList()), text.toString());
+                print(Map.of("Volumes", volumes.stream().map(v -> StoreAccess.shape(global(), v)).toList()), text.toString());
             }
             return 0;
         }
@@ -341,15 +346,18 @@ public final class VolumeCommand {
             }
             OutputPaths.refuseInsideStore(output, global().store());
             boolean snapshot = source.startsWith("snap-");
+            if (snapshot) {
+                Ids.require(Ids.Resource.SNAPSHOT, source);
+            }
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
                 Map<String, Object> json = new java.util.LinkedHashMap<>();
-                json.put("source", source);
-                json.put("format", format);
+                json.put("Source", source);
+                json.put("Format", format);
                 if (snapshot && format.equals("qcow2") && !flat) {
                     store.openSnapshot(source).close(); // only the owner may read a snapshot: else InvalidSnapshot.NotFound
                     List<Path> files = ChainExporter.exportChain(session.raw(), source, output);
-                    json.put("files", files.stream().map(Path::toString).toList());
+                    json.put("Files", files.stream().map(Path::toString).toList());
                     print(json, "exported " + source + " as a qcow2 chain of " + files.size() + " file(s): "
                             + String.join(" <- ", files.stream().map(p -> p.getFileName().toString()).toList()));
                     return 0;
@@ -357,8 +365,8 @@ public final class VolumeCommand {
                 try (BlockDevice device = snapshot ? store.openSnapshot(source) : store.openVolume(source);
                         Progress progress = progress("export", device.size(), progressOptions.requested(), true)) {
                     ChainExporter.exportFlat(ProgressDevice.wrap(device, progress), output, format);
-                    json.put("files", List.of(output.toString()));
-                    json.put("size", device.size());
+                    json.put("Files", List.of(output.toString()));
+                    json.put("SizeBytes", device.size());
                 }
                 print(json, "exported " + source + " to " + output);
             }

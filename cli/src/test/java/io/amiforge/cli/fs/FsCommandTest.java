@@ -52,12 +52,12 @@ class FsCommandTest {
 
             Run ls = run("fs", "ls", image.toString(), "/etc", "--json");
             assertThat(ls.exit()).as(ls.err()).isZero();
-            JsonNode entries = new ObjectMapper().readTree(ls.out()).get("entries");
+            JsonNode entries = new ObjectMapper().readTree(ls.out()).get("Entries");
             assertThat(entries).hasSize(2);
-            assertThat(entries.get(0).get("name").asText()).isEqualTo("blob");
-            assertThat(entries.get(0).get("type").asText()).isEqualTo("file");
-            assertThat(entries.get(0).get("size").asLong()).isEqualTo(blob.length);
-            assertThat(entries.get(0).get("mode").asText()).matches("0[0-7]{3}");
+            assertThat(entries.get(0).get("Name").asText()).isEqualTo("blob");
+            assertThat(entries.get(0).get("Type").asText()).isEqualTo("file");
+            assertThat(entries.get(0).get("Size").asLong()).isEqualTo(blob.length);
+            assertThat(entries.get(0).get("Mode").asText()).matches("0[0-7]{3}");
 
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             FsCatCommand.target = new PrintStream(bytes);

@@ -52,10 +52,10 @@ class NbdServeCommandTest {
             }
         }
         assertThat(printed).as("printed the listen address").isNotNull();
-        int port = printed.get("port").asInt();
-        assertThat(printed.get("listen").asText()).isEqualTo("127.0.0.1:" + port);
-        assertThat(printed.get("exports").get(0).get("uri").asText()).isEqualTo("nbd://127.0.0.1:" + port + "/disk");
-        assertThat(printed.get("exports").get(0).get("size").asLong()).isEqualTo(1 << 20);
+        int port = printed.get("Port").asInt();
+        assertThat(printed.get("Listen").asText()).isEqualTo("127.0.0.1:" + port);
+        assertThat(printed.get("Exports").get(0).get("Uri").asText()).isEqualTo("nbd://127.0.0.1:" + port + "/disk");
+        assertThat(printed.get("Exports").get(0).get("Size").asLong()).isEqualTo(1 << 20);
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
             socket.setSoTimeout(5000);
@@ -117,7 +117,7 @@ class NbdServeCommandTest {
         for (int i = 0; i < 200; i++) { // bounded: 20 s
             String text = out.toString();
             if (text.contains("}")) {
-                return new ObjectMapper().readTree(text).get("port").asInt();
+                return new ObjectMapper().readTree(text).get("Port").asInt();
             }
             assertThat(serving.isDone()).as("serve ended early: " + err).isFalse();
             Thread.sleep(100);
@@ -154,7 +154,7 @@ class NbdServeCommandTest {
         assertThat(run("volume", "create", "vol-1", "--size", "64K", "--store", store).exit()).isZero();
         Run snapshot = run("snapshot", "create", "vol-1", "--store", store, "--json");
         assertThat(snapshot.exit()).isZero();
-        String snapshotId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(snapshot.out()).get("snapshotId").asText();
+        String snapshotId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(snapshot.out()).get("SnapshotId").asText();
         StringWriter out = new StringWriter();
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> Main.run(
                 new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),

@@ -2,7 +2,9 @@ package io.amiforge.cli.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.amiforge.cli.CliRunner;
+import io.amiforge.cli.common.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -104,15 +106,24 @@ class OwnershipCommandsTest {
         }
     }
 
+    private static JsonNode json(CliRunner.Run run) {
+        try {
+            return Json.MAPPER.readTree(run.out());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Test
     void sharedSnapshotCanBeClonedByThePermittedAccountOnly() {
         CliRunner.Run shared = ok(ALICE, "snapshot", "permission", snapshot, "--add", BOB, "--json");
-        assertThat(shared.out()).contains("\"createVolumePermission\"").contains(BOB);
-        assertThat(ok(ALICE, "snapshot", "list", "--json").out()).contains("\"createVolumePermission\" : [ \"" + BOB + "\" ]")
-                .contains("\"ownerId\" : \"" + ALICE + "\"");
+        assertThat(shared.out()).contains("\"CreateVolumePermissions\"").contains("\"UserId\" : \"" + BOB + "\"");
+        JsonNode listed = json(ok(ALICE, "snapshot", "list", snapshot, "--json")).at("/Snapshots/0");
+        assertThat(listed.at("/CreateVolumePermissions/0/UserId").asText()).isEqualTo(BOB);
+        assertThat(listed.get("OwnerId").asText()).isEqualTo(ALICE);
         assertThat(ok(BOB, "snapshot", "list").out()).contains(snapshot).contains("shared by " + ALICE);
         ok(BOB, "volume", "clone", snapshot, "bobs");
-        assertThat(ok(BOB, "volume", "info", "bobs", "--json").out()).contains("\"ownerId\" : \"" + BOB + "\"");
+        assertThat(ok(BOB, "volume", "info", "bobs", "--json").out()).contains("\"OwnerId\" : \"" + BOB + "\"");
         assertThat(read(BOB, "bobs")).isEqualTo("alice's secret");
         // bob may clone, not read the snapshot itself, nor share it on
         assertThat(as(BOB, "volume", "export", snapshot, "-o", dir.resolve("x.raw").toString()).exitCode()).isEqualTo(4);

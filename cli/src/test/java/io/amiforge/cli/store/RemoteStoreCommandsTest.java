@@ -48,7 +48,7 @@ class RemoteStoreCommandsTest {
 
         Result up = run("a", "store", "migrate", "--from", dir.resolve("a").toString(), "--to", bucket, "--json");
         assertThat(up.exit()).as(up.err()).isZero();
-        assertThat(up.out().replaceAll("\\s", "")).contains("\"copied\":2").contains("\"skipped\":0");
+        assertThat(up.out().replaceAll("\\s", "")).contains("\"Copied\":2").contains("\"Skipped\":0");
         Result again = run("a", "store", "migrate", "--from", dir.resolve("a").toString(), "--to", bucket);
         assertThat(again.out()).contains("copied 0 snapshots, 2 already there");
         assertThat(run("a", "store", "verify", "--remote", bucket).exit()).isZero();
@@ -59,9 +59,9 @@ class RemoteStoreCommandsTest {
         assertThat(list.out()).contains("remote-snapshot").contains(s1).contains(s2);
         String copyOfS2 = null;
         for (com.fasterxml.jackson.databind.JsonNode s : new com.fasterxml.jackson.databind.ObjectMapper().readTree(list.out())
-                .get("snapshots")) {
-            if (s2.equals(s.get("attributes").path("remote-snapshot").asText())) {
-                copyOfS2 = s.get("snapshotId").asText();
+                .get("Snapshots")) {
+            if (s2.equals(s.path("Attributes").path("remote-snapshot").asText())) {
+                copyOfS2 = s.get("SnapshotId").asText();
             }
         }
         assertThat(copyOfS2).matches("snap-[0-9a-f]{17}");

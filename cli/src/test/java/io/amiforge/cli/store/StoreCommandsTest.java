@@ -37,7 +37,7 @@ class StoreCommandsTest {
     void volumeLifecycleThroughTheCommandLine() throws Exception {
         Result created = run("volume", "create", "web", "--size", "1M", "--json");
         assertThat(created.exit()).as(created.err()).isZero();
-        assertThat(created.out()).contains("\"volumeId\"").containsPattern("vol-[0-9a-f]{17}");
+        assertThat(created.out()).contains("\"VolumeId\"").containsPattern("vol-[0-9a-f]{17}");
 
         byte[] data = new byte[10000];
         new Random(1).nextBytes(data);
@@ -53,12 +53,12 @@ class StoreCommandsTest {
         Files.write(input, new byte[] {1, 2, 3});
         assertThat(run("volume", "write", "web", "--offset", "100000", "--input", input.toString()).exit()).isZero();
         Result snap2 = run("snapshot", "create", "web", "--json");
-        assertThat(snap2.out()).contains("\"snapshotId\"");
-        String s2 = snap2.out().replaceAll("(?s).*\"(snap-[0-9a-f]{17})\".*", "$1");
+        assertThat(snap2.out()).contains("\"SnapshotId\"");
+        String s2 = snap2.out().replaceAll("(?s).*\"SnapshotId\" : \"(snap-[0-9a-f]{17})\".*", "$1");
 
         Result diff = run("snapshot", "diff", s1, s2, "--json");
         assertThat(diff.exit()).as(diff.err()).isZero();
-        assertThat(diff.out().replaceAll("\\s", "")).contains("\"blockSize\":4096").contains("\"changedBlocks\":[24]");
+        assertThat(diff.out().replaceAll("\\s", "")).contains("\"BlockSize\":4096").contains("\"ChangedBlocks\":[24]");
 
         Path readBack = dir.resolve("out.bin");
         assertThat(run("volume", "read", "web", "--offset", "4096", "--length", "10000", "-o", readBack.toString()).exit()).isZero();
@@ -145,7 +145,7 @@ class StoreCommandsTest {
         }
         Result verify = run("store", "verify", "--json");
         assertThat(verify.exit()).isEqualTo(1);
-        assertThat(verify.out()).contains(snap).contains("\"block\" : 0");
+        assertThat(verify.out()).contains(snap).contains("\"Block\" : 0");
         Result read = run("volume", "read", "d", "--offset", "0", "--length", "10", "-o", dir.resolve("x").toString());
         assertThat(read.exit()).isEqualTo(3);
         assertThat(read.err()).contains("CorruptData").contains(snap).contains("block 0");

@@ -1,5 +1,6 @@
 package io.amiforge.cloud;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -17,7 +18,7 @@ import java.util.Optional;
 @JsonPropertyOrder({"ImageId", "Name", "Description", "OwnerId", "ImageOwnerAlias", "CreationDate", "State",
         "Architecture", "ImageType", "VirtualizationType", "Hypervisor", "RootDeviceType", "RootDeviceName",
         "BlockDeviceMappings", "KernelId", "RamdiskId", "ImageLocation", "Public", "ProductCodes", "BootMode",
-        "PlatformDetails", "SourceImageId", "SourceRegion", "LaunchPermissions"})
+        "PlatformDetails", "SourceImageId", "SourceImageRegion", "LaunchPermissions"})
 public record MachineImage(
         @JsonProperty("ImageId") String imageId,
         @JsonProperty("Name") String name,
@@ -37,7 +38,7 @@ public record MachineImage(
         @JsonProperty("ProductCodes") List<ProductCode> productCodes,
         @JsonProperty("BootMode") String bootMode,
         @JsonProperty("SourceImageId") String sourceImageId,
-        @JsonProperty("SourceRegion") String sourceRegion,
+        @JsonProperty("SourceImageRegion") @JsonAlias("SourceRegion") String sourceRegion, // SourceRegion: catalogues before 2026-12
         @JsonProperty("LaunchPermissions") LaunchPermissions launchPermissions) {
 
     public MachineImage {
@@ -69,6 +70,15 @@ public record MachineImage(
     @JsonProperty("PlatformDetails")
     public String platformDetails() {
         return "Linux/UNIX";
+    }
+
+    /**
+     * The location DescribeImages shows: the bundle manifest an instance-store image was registered
+     * from, else {@code OWNER/NAME} as EC2 shows it for an EBS-backed image.
+     */
+    @JsonIgnore
+    public String location() {
+        return imageLocation != null ? imageLocation : ownerId + "/" + name;
     }
 
     /** The mapping of the root device, if the image has one. */

@@ -60,8 +60,8 @@ class StrategyPluginTest {
     }
 
     private static JsonNode provider(JsonNode listing, String name) {
-        for (JsonNode p : listing.get("providers")) {
-            if (p.get("name").asText().equals(name)) {
+        for (JsonNode p : listing.get("Providers")) {
+            if (p.get("Name").asText().equals(name)) {
                 return p;
             }
         }
@@ -86,11 +86,11 @@ class StrategyPluginTest {
         JsonNode listing = JSON.readTree(listed.out());
         JsonNode plugin = provider(listing, "counting_cow");
         assertThat(plugin).as(listed.out()).isNotNull();
-        assertThat(plugin.get("kind").asText()).isEqualTo("write-strategy");
-        assertThat(plugin.get("origin").asText()).isEqualTo(copy.toAbsolutePath().toString());
-        assertThat(plugin.get("description").asText()).contains("counts");
-        assertThat(provider(listing, "row").get("origin").asText()).isEqualTo("built-in");
-        assertThat(provider(listing, "qcow2").get("kind").asText()).isEqualTo("image-format");
+        assertThat(plugin.get("Kind").asText()).isEqualTo("write-strategy");
+        assertThat(plugin.get("Origin").asText()).isEqualTo(copy.toAbsolutePath().toString());
+        assertThat(plugin.get("Description").asText()).contains("counts");
+        assertThat(provider(listing, "row").get("Origin").asText()).isEqualTo("built-in");
+        assertThat(provider(listing, "qcow2").get("Kind").asText()).isEqualTo("image-format");
 
         Run help = run("--plugin-path", plugins.toString(), "volume", "create", "--help");
         assertThat(help.out()).contains("row, cow, counting_cow");
@@ -98,7 +98,7 @@ class StrategyPluginTest {
         Run created = run("--plugin-path", plugins.toString(), "volume", "create", "v", "--size", "1M",
                 "--write-strategy", "counting_cow", "--json");
         assertThat(created.exit()).as(created.err()).isZero();
-        assertThat(JSON.readTree(created.out()).get("writeStrategy").asText()).isEqualTo("counting_cow");
+        assertThat(JSON.readTree(created.out()).get("WriteStrategy").asText()).isEqualTo("counting_cow");
 
         byte[] first = new byte[3 * 4096];
         new Random(1).nextBytes(first);
@@ -107,7 +107,7 @@ class StrategyPluginTest {
         Run wrote = run("--plugin-path", plugins.toString(), "volume", "write", "v", "--offset", "8192",
                 "--input", input.toString(), "--json");
         assertThat(wrote.exit()).as(wrote.err()).isZero();
-        JsonNode counters = JSON.readTree(wrote.out()).get("stats").get("strategyCounters");
+        JsonNode counters = JSON.readTree(wrote.out()).get("Stats").get("StrategyCounters");
         assertThat(counters.get("counting_cow.writes").asLong()).isEqualTo(3);
         assertThat(counters.get("counting_cow.copyOuts").asLong()).isZero();
 
@@ -121,7 +121,7 @@ class StrategyPluginTest {
         wrote = run("--plugin-path", plugins.toString(), "volume", "write", "v", "--offset", "12288",
                 "--input", input.toString(), "--json");
         assertThat(wrote.exit()).as(wrote.err()).isZero();
-        counters = JSON.readTree(wrote.out()).get("stats").get("strategyCounters");
+        counters = JSON.readTree(wrote.out()).get("Stats").get("StrategyCounters");
         assertThat(counters.get("counting_cow.copyOuts").asLong()).as("the overwrite copied the snapshot's block out").isEqualTo(1);
 
         byte[] expected = first.clone();
@@ -141,7 +141,7 @@ class StrategyPluginTest {
 
         Run info = run("--plugin-path", plugins.toString(), "volume", "info", "v", "--json");
         assertThat(info.exit()).as(info.err()).isZero();
-        assertThat(JSON.readTree(info.out()).get("strategies").get(0).get("origin").asText())
+        assertThat(JSON.readTree(info.out()).get("Strategies").get(0).get("Origin").asText())
                 .isEqualTo(copy.toAbsolutePath().toString());
     }
 

@@ -62,8 +62,8 @@ final class ImageActions {
     }
 
     private static void image(XmlWriter w, MachineImage i) {
-        w.start("item").element("imageId", i.imageId()).element("imageLocation", i.imageLocation() != null ? i.imageLocation()
-                : i.ownerId() + "/" + i.name()).element("imageState", i.state().wireName()).element("imageOwnerId", i.ownerId())
+        w.start("item").element("imageId", i.imageId()).element("imageLocation", i.location())
+                .element("imageState", i.state().wireName()).element("imageOwnerId", i.ownerId())
                 .element("creationDate", i.creationDate()).element("isPublic", i.isPublic())
                 .element("architecture", i.architecture().wireName()).element("imageType", i.imageType())
                 .element("kernelId", i.kernelId()).element("ramdiskId", i.ramdiskId())

@@ -3,14 +3,15 @@ package io.amiforge.cloud.server.ec2;
 import io.amiforge.boot.hvm.ScreenImage;
 import io.amiforge.boot.hvm.TextFont;
 import io.amiforge.cloud.Instance;
-import io.amiforge.cloud.InstanceState;
 import io.amiforge.cloud.server.http.ApiException;
-import io.amiforge.store.VolumeInfo;
+import io.amiforge.cloud.shape.InstanceShape;
+import io.amiforge.cloud.shape.ReservationShape;
+import io.amiforge.cloud.shape.StateChangeShape;
+import io.amiforge.cloud.shape.StateShape;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -53,54 +54,35 @@ final class InstanceActions {
         for (int n = 0; n < max; n++) {
             launched.add(call.cloud().runInstance(call.account(), call.region(), image, type, zone));
         }
-        XmlWriter w = call.response().element("reservationId", reservationId(launched.getFirst()))
-                .element("ownerId", call.account()).start("groupSet").end().start("instancesSet");
-        Map<String, String> volumeIds = volumeIds(call);
-        for (int i = 0; i < launched.size(); i++) {
-            instance(w, launched.get(i), i, volumeIds);
-        }
+        ReservationShape reservation = ReservationShape.of(launched, call.store());
+        XmlWriter w = call.response().element("reservationId", reservation.reservationId())
+                .element("ownerId", reservation.ownerId()).start("groupSet").end().start("instancesSet");
+        reservation.instances().forEach(i -> instance(w, i));
         return w.end();
     }
 
-    private static String reservationId(Instance i) {
-        return "r-" + i.instanceId().substring(2);
-    }
-
-    private static Map<String, String> volumeIds(Ec2Call call) {
-        Map<String, String> ids = new HashMap<>();
-        for (VolumeInfo v : call.store().listVolumes()) {
-            ids.put(v.name(), v.id());
-        }
-        return ids;
-    }
-
-    private static void instance(XmlWriter w, Instance i, int launchIndex, Map<String, String> volumeIds) {
+    private static void instance(XmlWriter w, InstanceShape i) {
         w.start("item").element("instanceId", i.instanceId()).element("imageId", i.imageId());
         state(w, "instanceState", i.state());
-        w.element("privateDnsName", "").element("dnsName", "").element("reason", i.stateTransitionReason())
-                .element("amiLaunchIndex", launchIndex).element("instanceType", i.instanceType())
-                .element("launchTime", i.launchTime())
-                .start("placement").element("availabilityZone", i.availabilityZone()).element("groupName", "")
-                .element("tenancy", "default").end()
-                .start("monitoring").element("state", "disabled").end()
-                .element("architecture", i.architecture() == null ? null : i.architecture().wireName())
-                .element("rootDeviceType", i.rootDeviceType().wireName()).element("rootDeviceName", i.rootDeviceName())
+        w.element("privateDnsName", i.privateDnsName()).element("dnsName", i.publicDnsName())
+                .element("reason", i.stateTransitionReason()).element("amiLaunchIndex", i.amiLaunchIndex())
+                .element("instanceType", i.instanceType()).element("launchTime", i.launchTime())
+                .start("placement").element("availabilityZone", i.placement().availabilityZone())
+                .element("groupName", i.placement().groupName()).element("tenancy", i.placement().tenancy()).end()
+                .start("monitoring").element("state", i.monitoring().state()).end()
+                .element("architecture", i.architecture())
+                .element("rootDeviceType", i.rootDeviceType()).element("rootDeviceName", i.rootDeviceName())
                 .start("blockDeviceMapping");
-        for (Instance.AttachedVolume v : i.blockDeviceMappings()) {
-            String id = volumeIds.get(v.volumeName());
-            if (v.ephemeral() || v.deleted() || id == null) {
-                continue;
-            }
-            w.start("item").element("deviceName", v.deviceName()).start("ebs").element("volumeId", id)
-                    .element("status", "attached").element("attachTime", i.launchTime())
-                    .element("deleteOnTermination", v.deleteOnTermination()).end().end();
+        for (InstanceShape.Device d : i.blockDeviceMappings()) {
+            w.start("item").element("deviceName", d.deviceName()).start("ebs").element("volumeId", d.ebs().volumeId())
+                    .element("status", d.ebs().status()).element("attachTime", d.ebs().attachTime())
+                    .element("deleteOnTermination", d.ebs().deleteOnTermination()).end().end();
         }
-        w.end().element("virtualizationType", i.virtualizationType() == null ? null : i.virtualizationType().wireName())
-                .element("hypervisor", "xen").end();
+        w.end().element("virtualizationType", i.virtualizationType()).element("hypervisor", i.hypervisor()).end();
     }
 
-    private static void state(XmlWriter w, String element, InstanceState state) {
-        w.start(element).element("code", state.code()).element("name", state.wireName()).end();
+    private static void state(XmlWriter w, String element, StateShape state) {
+        w.start(element).element("code", state.code()).element("name", state.name()).end();
     }
 
     static XmlWriter describeInstances(Ec2Call call) {
@@ -120,12 +102,11 @@ final class InstanceActions {
         }
         instances = Pages.filter(instances, filters, FILTERS);
         Pages.Page<Instance> page = ids.isEmpty() ? Pages.page(instances, p, 5, 1000) : new Pages.Page<>(instances, null);
-        Map<String, String> volumeIds = volumeIds(call);
         XmlWriter w = call.response().start("reservationSet");
-        for (Instance i : page.items()) {
-            w.start("item").element("reservationId", reservationId(i)).element("ownerId", i.ownerId())
+        for (ReservationShape r : ReservationShape.eachOf(page.items(), call.store())) {
+            w.start("item").element("reservationId", r.reservationId()).element("ownerId", r.ownerId())
                     .start("groupSet").end().start("instancesSet");
-            instance(w, i, 0, volumeIds);
+            r.instances().forEach(i -> instance(w, i));
             w.end().end();
         }
         return w.end().element("nextToken", page.nextToken());
@@ -153,9 +134,10 @@ final class InstanceActions {
         }
         XmlWriter w = call.response().start("instancesSet");
         for (Instance[] pair : changed) {
-            w.start("item").element("instanceId", pair[1].instanceId());
-            state(w, "currentState", pair[1].state());
-            state(w, "previousState", pair[0].state());
+            StateChangeShape c = StateChangeShape.of(pair[0], pair[1]);
+            w.start("item").element("instanceId", c.instanceId());
+            state(w, "currentState", c.currentState());
+            state(w, "previousState", c.previousState());
             w.end();
         }
         return w.end();

@@ -4,6 +4,9 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.cloud.Region;
 import io.amiforge.cloud.server.ebs.EbsDirectApi;
 import io.amiforge.cloud.server.http.ApiException;
+import io.amiforge.cloud.shape.Gib;
+import io.amiforge.cloud.shape.SnapshotShape;
+import io.amiforge.cloud.shape.VolumeShape;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.TenantStore;
 import io.amiforge.store.Volume;
@@ -29,27 +32,23 @@ import java.util.stream.Collectors;
 final class StorageActions {
 
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final long GIB = 1L << 30;
+    private static final long GIB = Gib.BYTES;
 
     private static final Map<String, Function<SnapshotInfo, List<String>>> SNAPSHOT_FILTERS = Map.of(
             "snapshot-id", s -> List.of(s.id()),
             "owner-id", s -> List.of(s.ownerId()),
             "status", _ -> List.of("completed"),
             "description", s -> List.of(s.description()),
-            "volume-size", s -> List.of(Long.toString(gib(s.size()))));
+            "volume-size", s -> List.of(Long.toString(Gib.ceil(s.size()))));
 
     private static final Map<String, Function<VolumeInfo, List<String>>> VOLUME_FILTERS = Map.of(
             "volume-id", v -> List.of(v.id()),
             "status", v -> List.of(v.attachedTo() == null ? "available" : "in-use"),
             "attachment.instance-id", v -> v.attachedTo() == null ? List.of() : List.of(v.attachedTo()),
             "snapshot-id", v -> v.parentSnapshotId() == null ? List.of() : List.of(v.parentSnapshotId()),
-            "size", v -> List.of(Long.toString(gib(v.size()))));
+            "size", v -> List.of(Long.toString(Gib.ceil(v.size()))));
 
     private StorageActions() {
-    }
-
-    private static long gib(long bytes) {
-        return Math.ceilDiv(bytes, GIB);
     }
 
     // ------------------------------------------------------------------ volumes
@@ -82,15 +81,15 @@ final class StorageActions {
         volume.close();
         VolumeInfo info = store.volume(name);
         XmlWriter w = call.response();
-        volumeFields(w, info, zone);
+        volumeFields(w, VolumeShape.of(info, zone));
         return w;
     }
 
-    private static void volumeFields(XmlWriter w, VolumeInfo v, String zone) {
-        w.element("volumeId", v.id()).element("size", gib(v.size())).element("snapshotId", v.parentSnapshotId())
-                .element("availabilityZone", zone).element("status", v.attachedTo() == null ? "available" : "in-use")
-                .element("createTime", v.createdAt()).element("volumeType", "gp3").element("encrypted", false)
-                .element("multiAttachEnabled", false);
+    private static void volumeFields(XmlWriter w, VolumeShape v) {
+        w.element("volumeId", v.volumeId()).element("size", v.size()).element("snapshotId", v.snapshotId())
+                .element("availabilityZone", v.availabilityZone()).element("status", v.state())
+                .element("createTime", v.createTime()).element("volumeType", v.volumeType()).element("encrypted", v.encrypted())
+                .element("multiAttachEnabled", v.multiAttachEnabled());
     }
 
     static XmlWriter describeVolumes(Ec2Call call) {
@@ -113,15 +112,14 @@ final class StorageActions {
         Pages.Page<VolumeInfo> page = ids.isEmpty() ? Pages.page(volumes, p, 5, 500) : new Pages.Page<>(volumes, null);
         String zone = Region.named(call.region()).zone(null);
         XmlWriter w = call.response().start("volumeSet");
-        for (VolumeInfo v : page.items()) {
+        for (VolumeInfo info : page.items()) {
+            VolumeShape v = VolumeShape.of(info, zone);
             w.start("item");
-            volumeFields(w, v, zone);
+            volumeFields(w, v);
             w.start("attachmentSet");
-            if (v.attachedTo() != null) {
-                String prefix = v.attachedTo() + "-";
-                w.start("item").element("volumeId", v.id()).element("instanceId", v.attachedTo())
-                        .element("device", v.name().startsWith(prefix) ? "/dev/" + v.name().substring(prefix.length()) : null)
-                        .element("status", "attached").end();
+            for (VolumeShape.Attachment a : v.attachments()) {
+                w.start("item").element("volumeId", a.volumeId()).element("instanceId", a.instanceId())
+                        .element("device", a.device()).element("status", a.state()).end();
             }
             w.end().end();
         }
@@ -186,18 +184,16 @@ final class StorageActions {
         snapshotFields(w, s, volumeIds, false);
     }
 
-    private static void snapshotFields(XmlWriter w, SnapshotInfo s, Map<String, String> volumeIds, boolean pending) {
-        w.element("snapshotId", s.id()).element("volumeId", volumeIds.getOrDefault(s.volumeName(), "vol-ffffffff"))
-                .element("status", pending ? "pending" : "completed").element("startTime", s.createdAt())
-                .element("progress", pending ? "0%" : "100%")
-                .element("ownerId", s.ownerId()).element("volumeSize", gib(s.size()))
-                .element("description", s.description()).element("encrypted", false).element("storageTier", "standard");
+    private static void snapshotFields(XmlWriter w, SnapshotInfo info, Map<String, String> volumeIds, boolean pending) {
+        SnapshotShape s = SnapshotShape.of(info, volumeIds, pending);
+        w.element("snapshotId", s.snapshotId()).element("volumeId", s.volumeId()).element("status", s.state())
+                .element("startTime", s.startTime()).element("progress", s.progress())
+                .element("ownerId", s.ownerId()).element("volumeSize", s.volumeSize())
+                .element("description", s.description()).element("encrypted", s.encrypted()).element("storageTier", s.storageTier());
         w.start("tagSet");
-        s.attributes().forEach((k, v) -> {
-            if (k.startsWith("tag:")) {
-                w.start("item").element("key", k.substring(4)).element("value", v).end();
-            }
-        });
+        for (SnapshotShape.Tag t : s.tags()) {
+            w.start("item").element("key", t.key()).element("value", t.value()).end();
+        }
         w.end();
     }
 
