@@ -135,7 +135,7 @@ final class ClusterLookup {
         m.set(kind, host, Math.min(length, limit));
     }
 
-    private long classifySub(long entry, long bitmap, int sub, long l2Offset, int index) {
+    long classifySub(long entry, long bitmap, int sub, long l2Offset, int index) {
         boolean allocated = ((bitmap >>> sub) & 1) != 0;
         boolean zero = ((bitmap >>> (32 + sub)) & 1) != 0;
         if (allocated && zero) {

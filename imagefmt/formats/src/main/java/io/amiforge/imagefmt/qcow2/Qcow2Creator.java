@@ -14,7 +14,7 @@ import java.nio.file.StandardOpenOption;
 /**
  * Lays out a new, empty qcow2 file: header cluster (header, backing format and feature name
  * extensions, backing file name), refcount table, L1 table, refcount blocks covering all of
- * them with 16-bit refcounts. Deterministic: the same arguments give the same bytes.
+ * them with refcounts of the width asked (16 bits by default). Deterministic: the same arguments give the same bytes.
  */
 final class Qcow2Creator {
 
@@ -54,8 +54,10 @@ final class Qcow2Creator {
         }
         virtualSize = (virtualSize + 511) & ~511L; // whole sectors, as qemu-img create rounds
         int bits = Integer.numberOfTrailingZeros(cs);
+        boolean extended = extendedL2(name, options, version, cs);
+        int refcountOrder = refcountOrder(name, options, version);
         long clusters = virtualSize == 0 ? 0 : (virtualSize - 1) / cs + 1;
-        long l2Entries = cs / 8;
+        long l2Entries = cs / (extended ? 16 : 8);
         long l1Size = clusters == 0 ? 0 : (clusters - 1) / l2Entries + 1;
         if (l1Size * 8 > Qcow2Header.MAX_L1_BYTES) {
             throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
@@ -63,7 +65,7 @@ final class Qcow2Creator {
                     .formatted(name, virtualSize, l1Size * 8, cs, Qcow2Header.MAX_L1_BYTES));
         }
         long l1Clusters = (l1Size * 8 + cs - 1) / cs;
-        long perBlock = cs / 2; // 16-bit refcounts
+        long perBlock = ((long) cs * 8) >>> refcountOrder;
         long blocks = 1;
         long tableClusters = 1;
         while (true) {
@@ -87,6 +89,12 @@ final class Qcow2Creator {
             // compression_type 1 at byte 104: the header grows to 112 bytes and sets incompatible bit 3.
             header.putLong(72, Qcow2Header.INCOMPAT_COMPRESSION).put(104, (byte) 1);
         }
+        if (extended) {
+            header.putLong(72, header.getLong(72) | Qcow2Header.INCOMPAT_EXTL2);
+        }
+        if (version == 3) {
+            header.putInt(96, refcountOrder);
+        }
         if (options.lazyRefcounts()) {
             header.putLong(80, Qcow2Header.COMPAT_LAZY_REFCOUNTS);
         }
@@ -98,11 +106,11 @@ final class Qcow2Creator {
                 table.putLong(i * 8, blocksOffset + (long) i * cs);
             }
             write(channel, table, tableOffset);
-            ByteBuffer refs = ByteBuffer.allocate((int) (blocks * cs));
+            byte[] refs = new byte[(int) (blocks * cs)];
             for (long c = 0; c < total; c++) {
-                refs.putShort((int) (c * 2), (short) 1);
+                Qcow2Refcounts.writeEntry(refs, refcountOrder, c, 1);
             }
-            write(channel, refs, blocksOffset);
+            write(channel, ByteBuffer.wrap(refs), blocksOffset);
             channel.truncate(total * cs);
             if (channel.size() < total * cs) {
                 write(channel, ByteBuffer.allocate(1), total * cs - 1);
@@ -110,6 +118,35 @@ final class Qcow2Creator {
         } catch (IOException e) {
             throw new BlockDeviceException.Io(name, "cannot create", e);
         }
+    }
+
+    /** Whether {@code options} ask for extended L2 entries, checked against the version and cluster size. */
+    private static boolean extendedL2(String name, CreateOptions options, int version, int cs) {
+        if (!options.extendedL2()) {
+            return false;
+        }
+        if (version != 3) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": extended L2 entries need compat 1.1 (qcow2 version 3)");
+        }
+        if (cs < 16384) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": extended L2 entries need clusters of at least 16 KiB (cluster size " + cs + ")");
+        }
+        return true;
+    }
+
+    /** log2 of the refcount width {@code options} ask for: a power of two from 1 to 64, only 16 in version 2. */
+    private static int refcountOrder(String name, CreateOptions options, int version) {
+        int bits = options.refcountBits();
+        if (bits < 1 || bits > 64 || Integer.bitCount(bits) != 1) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": refcount_bits " + bits + " is not a power of two from 1 to 64");
+        }
+        if (version != 3 && bits != 16) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": refcount_bits " + bits + " needs compat 1.1 (qcow2 version 2 has only 16-bit refcounts)");
+        }
+        return Integer.numberOfTrailingZeros(bits);
     }
 
     /** Whether {@code options} ask for zstd compressed clusters; zlib is the default. */

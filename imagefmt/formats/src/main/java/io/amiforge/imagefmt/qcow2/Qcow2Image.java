@@ -57,7 +57,6 @@ public final class Qcow2Image implements AutoCloseable {
     private final List<String> warnings = new ArrayList<>();
     private final int clusterSize;
     private final long clusterMask;
-    private final boolean extended;
     private final ClusterLookup lookup;
     private final CompressedClusters compressed;
     /** Null when read-only. */
@@ -72,7 +71,6 @@ public final class Qcow2Image implements AutoCloseable {
         this.header = header;
         this.clusterSize = header.clusterSize();
         this.clusterMask = clusterSize - 1;
-        this.extended = header.extendedL2();
         ReentrantLock lock = new ReentrantLock();
         L2Tables tables = new L2Tables(file, header, lock);
         this.lookup = new ClusterLookup(file, header, tables);
@@ -150,9 +148,6 @@ public final class Qcow2Image implements AutoCloseable {
         if (header.dirty()) {
             throw ImageFormatException.notWritable(file.name(), "image is marked dirty (incompatible feature bit 0, lazy refcounts "
                     + "were not written back); repair it with 'qemu-img check -r all' before writing, or open it read-only");
-        }
-        if (extended) {
-            throw ImageFormatException.notWritable(file.name(), "writing images with extended L2 entries (subclusters) is not supported; open read-only");
         }
         if (header.nbSnapshots != 0) {
             throw ImageFormatException.notWritable(file.name(), "image has " + Integer.toUnsignedString(header.nbSnapshots)
