@@ -59,6 +59,11 @@ class ConvertOptionsInteropTest {
         "qcow2|-o cluster_size=4096,compat=0.10|compat: 0.10",
         "qcow2|-o cluster_size=2M|cluster_size: 2097152",
         "qcow2|-o lazy_refcounts=on|lazy refcounts: true",
+        "qcow2|-o extended_l2=on,cluster_size=32K|extended l2: true",
+        "qcow2|-o refcount_bits=1|refcount bits: 1",
+        "qcow2|-o refcount_bits=64,preallocation=metadata|refcount bits: 64",
+        "qcow2|-o preallocation=falloc,extended_l2=on|extended l2: true",
+        "qcow2|-o preallocation=full|cluster_size: 65536",
         "qcow2|-c|compression type: zlib",
         "qcow2|-c -o compression_type=zstd|compression type: zstd",
         "vpc|-o subformat=fixed|file format: vpc",
@@ -102,5 +107,14 @@ class ConvertOptionsInteropTest {
         Run lazyV2 = CliRunner.run("image", "convert", "-O", "qcow2", "-o", "compat=0.10,lazy_refcounts=on", src.toString(), out);
         assertThat(lazyV2.exitCode()).isEqualTo(2);
         assertThat(lazyV2.err()).contains("lazy refcounts need compat 1.1");
+        Run subclustersSmall = CliRunner.run("image", "convert", "-O", "qcow2", "-o", "extended_l2=on,cluster_size=4K", src.toString(), out);
+        assertThat(subclustersSmall.exitCode()).isEqualTo(2);
+        assertThat(subclustersSmall.err()).contains("extended L2 entries need clusters of at least 16 KiB");
+        Run refcountOdd = CliRunner.run("image", "convert", "-O", "qcow2", "-o", "refcount_bits=3", src.toString(), out);
+        assertThat(refcountOdd.exitCode()).isEqualTo(2);
+        assertThat(refcountOdd.err()).contains("refcount_bits=3: expected a power of two from 1 to 64");
+        Run preallocBad = CliRunner.run("image", "convert", "-O", "qcow2", "-o", "preallocation=sparse", src.toString(), out);
+        assertThat(preallocBad.exitCode()).isEqualTo(2);
+        assertThat(preallocBad.err()).contains("preallocation=sparse: expected off, metadata, falloc or full");
     }
 }

@@ -65,11 +65,14 @@ final class Qcow2Creator {
                     .formatted(name, virtualSize, l1Size * 8, cs, Qcow2Header.MAX_L1_BYTES));
         }
         long l1Clusters = (l1Size * 8 + cs - 1) / cs;
+        Preallocation prealloc = preallocation(name, options, extended);
+        // Preallocated: every L2 table and every data cluster, after the refcount blocks.
+        long mapped = prealloc == Preallocation.OFF ? 0 : l1Size + clusters;
         long perBlock = ((long) cs * 8) >>> refcountOrder;
         long blocks = 1;
         long tableClusters = 1;
         while (true) {
-            long total = 1 + tableClusters + l1Clusters + blocks;
+            long total = 1 + tableClusters + l1Clusters + blocks + mapped;
             long needBlocks = (total + perBlock - 1) / perBlock;
             long needTable = (needBlocks * 8 + cs - 1) / cs;
             if (needBlocks == blocks && needTable == tableClusters) {
@@ -81,7 +84,12 @@ final class Qcow2Creator {
         long tableOffset = cs;
         long l1Offset = tableOffset + tableClusters * cs;
         long blocksOffset = l1Offset + l1Clusters * cs;
-        long total = 1 + tableClusters + l1Clusters + blocks;
+        long total = 1 + tableClusters + l1Clusters + blocks + mapped;
+        if (tableClusters * cs > Qcow2Header.MAX_REFTABLE_BYTES) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    "%s: size %d needs a refcount table of %d bytes, more than %d; use bigger clusters or wider refcounts"
+                    .formatted(name, virtualSize, tableClusters * cs, Qcow2Header.MAX_REFTABLE_BYTES));
+        }
 
         ByteBuffer header = headerCluster(name, options, version, bits, virtualSize, (int) l1Size, l1Offset, tableOffset,
                 (int) tableClusters);
@@ -106,18 +114,51 @@ final class Qcow2Creator {
                 table.putLong(i * 8, blocksOffset + (long) i * cs);
             }
             write(channel, table, tableOffset);
-            byte[] refs = new byte[(int) (blocks * cs)];
-            for (long c = 0; c < total; c++) {
-                Qcow2Refcounts.writeEntry(refs, refcountOrder, c, 1);
+            byte[] refs = new byte[cs];
+            for (long b = 0; b < blocks; b++) {
+                java.util.Arrays.fill(refs, (byte) 0);
+                for (long c = b * perBlock; c < Math.min(total, (b + 1) * perBlock); c++) {
+                    Qcow2Refcounts.writeEntry(refs, refcountOrder, c - b * perBlock, 1);
+                }
+                write(channel, ByteBuffer.wrap(refs), blocksOffset + b * cs);
             }
-            write(channel, ByteBuffer.wrap(refs), blocksOffset);
+            if (prealloc != Preallocation.OFF) {
+                long l2Offset = blocksOffset + blocks * cs;
+                // With a backing file the subclusters stay unallocated (they read from it) though their clusters are reserved.
+                long bitmap = options.backingFile() == null ? 0xffff_ffffL : 0;
+                Qcow2Preallocation.map(channel, cs, extended, bitmap, clusters, l1Size, l1Offset, l2Offset, l2Offset + l1Size * cs);
+            }
             channel.truncate(total * cs);
             if (channel.size() < total * cs) {
                 write(channel, ByteBuffer.allocate(1), total * cs - 1);
             }
+            if (prealloc == Preallocation.FALLOC || prealloc == Preallocation.FULL) {
+                long dataOffset = blocksOffset + (blocks + l1Size) * cs;
+                Qcow2Preallocation.fill(path, channel, dataOffset, clusters * cs, prealloc == Preallocation.FULL);
+            }
         } catch (IOException e) {
             throw new BlockDeviceException.Io(name, "cannot create", e);
         }
+    }
+
+    /** qemu-img's preallocation modes. */
+    enum Preallocation { OFF, METADATA, FALLOC, FULL }
+
+    private static Preallocation preallocation(String name, CreateOptions options, boolean extended) {
+        String mode = options.preallocation() == null ? "off" : options.preallocation();
+        Preallocation p = switch (mode) {
+            case "off" -> Preallocation.OFF;
+            case "metadata" -> Preallocation.METADATA;
+            case "falloc" -> Preallocation.FALLOC;
+            case "full" -> Preallocation.FULL;
+            default -> throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
+                    name + ": preallocation '" + mode + "' is not off, metadata, falloc or full");
+        };
+        if (p != Preallocation.OFF && options.backingFile() != null && !extended) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name
+                    + ": preallocation with a backing file needs extended L2 entries (preallocated clusters would hide the backing file)");
+        }
+        return p;
     }
 
     /** Whether {@code options} ask for extended L2 entries, checked against the version and cluster size. */
