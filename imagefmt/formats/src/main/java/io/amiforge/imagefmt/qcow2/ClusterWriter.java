@@ -25,6 +25,9 @@ final class ClusterWriter {
     private static final long ZERO_BLOCK = 4096;
 
     private final Qcow2File file;
+    /** Where guest data goes: {@link #file}, or the external data file (then clusters sit at their guest offsets, unrefcounted). */
+    private final Qcow2File dataFile;
+    private final boolean external;
     private final Qcow2Header header;
     private final ReentrantLock lock;
     private final L2Tables tables;
@@ -49,10 +52,12 @@ final class ClusterWriter {
     /** One cluster for copy-on-write, guarded by the lock. */
     private byte[] cowBuffer;
 
-    ClusterWriter(Qcow2File file, Qcow2Header header, ReentrantLock lock, L2Tables tables, ClusterLookup lookup,
+    ClusterWriter(Qcow2File file, Qcow2File dataFile, Qcow2Header header, ReentrantLock lock, L2Tables tables, ClusterLookup lookup,
                   CompressedClusters compressed, Qcow2Refcounts refcounts, MetadataClusters metadata,
                   HeaderUpdates headerUpdates, MetadataWriteBack writeBack) {
         this.file = file;
+        this.dataFile = dataFile;
+        this.external = dataFile != file;
         this.header = header;
         this.lock = lock;
         this.tables = tables;
@@ -87,8 +92,8 @@ final class ClusterWriter {
             long inCluster = pos & clusterMask;
             long n = Math.min(length - done, clusterSize - inCluster);
             long host = inPlaceHost(pos, n);
-            if (host != 0) {
-                file.write(host + inCluster, src.asSlice(done, n));
+            if (host >= 0) {
+                dataFile.write(host + inCluster, src.asSlice(done, n));
                 done += n;
                 continue;
             }
@@ -143,7 +148,7 @@ final class ClusterWriter {
 
     /**
      * The host cluster of {@code pos} when its {@code n} bytes from there may be written in place
-     * (refcount 1 and, with subclusters, every subcluster they touch allocated), else 0.
+     * (refcount 1 and, with subclusters, every subcluster they touch allocated), else -1.
      */
     private long inPlaceHost(long pos, long n) {
         long cluster = pos >>> clusterBits;
@@ -151,24 +156,27 @@ final class ClusterWriter {
         long l1Entry = tables.l1Entry((int) l1Index);
         long l2Offset = l1Entry & Qcow2Image.OFFSET_MASK;
         if (l2Offset == 0 || (l1Entry & Qcow2Image.COPIED) == 0) {
-            return 0;
+            return -1;
         }
         long[] table = tables.table((int) l1Index, l2Offset);
         int slot = slot((int) (cluster & (l2Entries - 1)));
         long entry = table[slot];
         if ((entry & (Qcow2Image.COPIED | Qcow2Image.COMPRESSED | Qcow2Image.ZERO_FLAG)) != Qcow2Image.COPIED) {
-            return 0;
+            return -1;
         }
         if (extended) {
             long touched = subclusterMask(pos & clusterMask, n);
             long bitmap = table[slot + 1];
             if ((bitmap & touched) != touched || ((bitmap >>> 32) & touched) != 0) {
-                return 0;
+                return -1;
             }
         }
         long host = entry & Qcow2Image.OFFSET_MASK;
+        if (external) {
+            return (host & clusterMask) == 0 ? host : -1;
+        }
         if (host == 0 || (host & clusterMask) != 0) {
-            return 0;
+            return -1;
         }
         if (metadata.contains(host)) {
             throw signalCorruption("L2 entry for guest offset 0x%x points at host cluster 0x%x, which holds metadata".formatted(pos, host));
@@ -181,9 +189,9 @@ final class ClusterWriter {
         long inCluster = pos & clusterMask;
         long remaining = src.byteSize() - done;
         long host = inPlaceHost(pos, Math.min(remaining, clusterSize - inCluster));
-        if (host != 0) { // another writer allocated it meanwhile
+        if (host >= 0) { // another writer allocated it meanwhile
             long n = Math.min(remaining, clusterSize - inCluster);
-            file.write(host + inCluster, src.asSlice(done, n));
+            dataFile.write(host + inCluster, src.asSlice(done, n));
             return n;
         }
         long cluster = pos >>> clusterBits;
@@ -199,8 +207,8 @@ final class ClusterWriter {
                 count++;
             }
             if (count > 0) {
-                long fresh = refcounts.allocate(count);
-                file.write(fresh, src.asSlice(done, (long) count * clusterSize));
+                long fresh = external ? cluster << clusterBits : refcounts.allocate(count);
+                dataFile.write(fresh, src.asSlice(done, (long) count * clusterSize));
                 for (int i = 0; i < count; i++) {
                     table[slot(index + i)] = (fresh + ((long) i << clusterBits)) | Qcow2Image.COPIED;
                     if (extended) {
@@ -231,8 +239,15 @@ final class ClusterWriter {
             buffer.asSlice(inImage).fill((byte) 0);
         }
         MemorySegment.copy(src, done, buffer, inCluster, n);
-        long fresh = refcounts.allocate(1);
-        writeFresh(fresh, buffer);
+        long fresh;
+        if (external) {
+            // The cluster's place in the data file is its guest offset; stale bytes there are overwritten.
+            fresh = clusterStart;
+            dataFile.write(fresh, buffer.asSlice(0, inImage));
+        } else {
+            fresh = refcounts.allocate(1);
+            writeFresh(fresh, buffer);
+        }
         table[index] = fresh | Qcow2Image.COPIED;
         tables.markDirty(l2Offset);
         release(entry);
@@ -315,7 +330,7 @@ final class ClusterWriter {
         }
         MemorySegment part = buffer.asSlice(a, b - a);
         switch ((int) (code & 3)) {
-            case Mapping.DATA -> file.read((code & ~3L) + (a & ((1L << subclusterBits) - 1)), part);
+            case Mapping.DATA -> dataFile.read((code & ~3L) + (a & ((1L << subclusterBits) - 1)), part);
             case Mapping.ZERO -> part.fill((byte) 0);
             default -> below.read(clusterStart + a, part);
         }
@@ -326,17 +341,17 @@ final class ClusterWriter {
      * new clusters lie past every byte the file held, so what is not written reads as zeros and
      * takes no disk space (the zeros copied from an unallocated backing range, for instance).
      */
-    private void writeFresh(long host, MemorySegment data) {
-        long length = data.byteSize();
+    private void writeFresh(long host, MemorySegment bytes) {
+        long length = bytes.byteSize();
         long runStart = -1;
         boolean wrote = false;
         for (long at = 0; at < length; at += ZERO_BLOCK) {
             long n = Math.min(ZERO_BLOCK, length - at);
-            boolean zero = MemorySegment.mismatch(data, at, at + n, Zeros.SEGMENT, 0, n) == -1;
+            boolean zero = MemorySegment.mismatch(bytes, at, at + n, Zeros.SEGMENT, 0, n) == -1;
             if (!zero && runStart < 0) {
                 runStart = at;
             } else if (zero && runStart >= 0) {
-                file.write(host + runStart, data.asSlice(runStart, at - runStart));
+                file.write(host + runStart, bytes.asSlice(runStart, at - runStart));
                 runStart = -1;
                 wrote = true;
             }
@@ -344,7 +359,7 @@ final class ClusterWriter {
         if (runStart >= 0 || !wrote) {
             // The last run; or, for all zeros, the last block, so that the file covers the cluster before the next flush.
             long from = runStart >= 0 ? runStart : Math.max(0, length - ZERO_BLOCK);
-            file.write(host + from, data.asSlice(from, length - from));
+            file.write(host + from, bytes.asSlice(from, length - from));
         }
     }
 
@@ -371,7 +386,7 @@ final class ClusterWriter {
         }
         long code = lookup.classify(entry, l2Offset, index);
         switch ((int) (code & 3)) {
-            case Mapping.DATA -> file.read(code & ~3L, buffer.asSlice(0, inImage));
+            case Mapping.DATA -> dataFile.read(code & ~3L, buffer.asSlice(0, inImage));
             case Mapping.ZERO -> buffer.fill((byte) 0);
             default -> {
                 if (skipFrom > 0) {
@@ -395,7 +410,7 @@ final class ClusterWriter {
             return;
         }
         long host = entry & Qcow2Image.OFFSET_MASK;
-        if (host != 0) {
+        if (host != 0 && !external) {
             refcounts.add(host, -1);
         }
     }
@@ -431,7 +446,8 @@ final class ClusterWriter {
             long clusterEnd = Math.min(clusterStart + clusterSize, virtualSize);
             long n = Math.min(end, clusterStart + clusterSize) - pos;
             boolean whole = inCluster == 0 && pos + n >= clusterEnd;
-            if (whole && (header.version >= 3 || !hasBelow)) {
+            // A raw external data file must read as the guest disk on its own: its zeros are written.
+            if (whole && (header.version >= 3 || !hasBelow) && !header.dataFileRaw()) {
                 lock.lock();
                 try {
                     releaseWhole(pos, hasBelow);

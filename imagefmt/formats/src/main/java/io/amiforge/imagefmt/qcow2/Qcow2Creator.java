@@ -67,7 +67,12 @@ final class Qcow2Creator {
         long l1Clusters = (l1Size * 8 + cs - 1) / cs;
         Preallocation prealloc = preallocation(name, options, extended);
         // Preallocated: every L2 table and every data cluster, after the refcount blocks.
-        long mapped = prealloc == Preallocation.OFF ? 0 : l1Size + clusters;
+        boolean external = dataFile(name, options, version, extended);
+        if (external && options.dataFileRaw() && prealloc == Preallocation.OFF) {
+            // A raw data file must read as the disk, and the metadata must agree: map every cluster 1:1, as qemu does.
+            prealloc = Preallocation.METADATA;
+        }
+        long mapped = prealloc == Preallocation.OFF ? 0 : l1Size + (external ? 0 : clusters);
         long perBlock = ((long) cs * 8) >>> refcountOrder;
         long blocks = 1;
         long tableClusters = 1;
@@ -106,6 +111,10 @@ final class Qcow2Creator {
         if (options.lazyRefcounts()) {
             header.putLong(80, Qcow2Header.COMPAT_LAZY_REFCOUNTS);
         }
+        if (external) {
+            header.putLong(72, header.getLong(72) | Qcow2Header.INCOMPAT_DATA_FILE);
+            header.putLong(88, options.dataFileRaw() ? Qcow2Header.AUTOCLEAR_DATA_FILE_RAW : 0);
+        }
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING)) {
             write(channel, header, 0);
@@ -126,18 +135,60 @@ final class Qcow2Creator {
                 long l2Offset = blocksOffset + blocks * cs;
                 // With a backing file the subclusters stay unallocated (they read from it) though their clusters are reserved.
                 long bitmap = options.backingFile() == null ? 0xffff_ffffL : 0;
-                Qcow2Preallocation.map(channel, cs, extended, bitmap, clusters, l1Size, l1Offset, l2Offset, l2Offset + l1Size * cs);
+                Qcow2Preallocation.map(channel, cs, extended, bitmap, clusters, l1Size, l1Offset, l2Offset,
+                        external ? 0 : l2Offset + l1Size * cs);
             }
             channel.truncate(total * cs);
             if (channel.size() < total * cs) {
                 write(channel, ByteBuffer.allocate(1), total * cs - 1);
             }
-            if (prealloc == Preallocation.FALLOC || prealloc == Preallocation.FULL) {
+            if (external) {
+                createDataFile(path, options, virtualSize, prealloc);
+            } else if (prealloc == Preallocation.FALLOC || prealloc == Preallocation.FULL) {
                 long dataOffset = blocksOffset + (blocks + l1Size) * cs;
                 Qcow2Preallocation.fill(path, channel, dataOffset, clusters * cs, prealloc == Preallocation.FULL);
             }
         } catch (IOException e) {
             throw new BlockDeviceException.Io(name, "cannot create", e);
+        }
+    }
+
+    /** Whether {@code options} name an external data file, checked against the other options. */
+    private static boolean dataFile(String name, CreateOptions options, int version, boolean extended) {
+        if (options.dataFile() == null) {
+            if (options.dataFileRaw()) {
+                throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": data_file_raw needs data_file");
+            }
+            return false;
+        }
+        String problem = options.dataFile().isEmpty() ? "an empty data file name"
+                : options.dataFile().getBytes(StandardCharsets.UTF_8).length > 1023 ? "a data file name over 1023 bytes"
+                : version != 3 ? "compat 0.10 (external data files need qcow2 version 3)"
+                : extended ? "extended_l2 (writing subclusters with an external data file is not supported)"
+                : options.compressed() ? "compressed clusters (an external data file holds no compressed clusters)"
+                : options.dataFileRaw() && options.backingFile() != null ? "data_file_raw with a backing file (a raw data file cannot defer to one)"
+                : null;
+        if (problem != null) {
+            throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": data_file cannot be combined with " + problem);
+        }
+        return true;
+    }
+
+    /**
+     * Creates (replacing) the external data file at the name {@code options} give, relative to
+     * the new image's directory: the creator chose it, so it is trusted. Sized to the disk, sparse
+     * unless preallocated.
+     */
+    private static void createDataFile(Path image, CreateOptions options, long virtualSize, Preallocation prealloc) throws IOException {
+        Path data = io.amiforge.imagefmt.format.BackingChain.resolve(image, options.dataFile());
+        try (FileChannel channel = FileChannel.open(data, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING)) {
+            if (virtualSize > 0) {
+                write(channel, ByteBuffer.allocate(1), virtualSize - 1);
+            }
+            if (prealloc == Preallocation.FALLOC || prealloc == Preallocation.FULL) {
+                Qcow2Preallocation.fill(data, channel, 0, virtualSize, prealloc == Preallocation.FULL);
+            }
         }
     }
 
@@ -225,7 +276,9 @@ final class Qcow2Creator {
         byte[] format = options.backingFormat() == null ? null : options.backingFormat().getBytes(StandardCharsets.UTF_8);
         boolean zstd = "zstd".equalsIgnoreCase(options.compressionType());
         int headerLength = version == 3 ? (zstd ? ZSTD_HEADER_LENGTH : Qcow2Header.V3_LENGTH) : Qcow2Header.V2_LENGTH;
-        int formatExt = format == null ? 0 : 8 + ((format.length + 7) & ~7);
+        byte[] dataName = options.dataFile() == null ? null : options.dataFile().getBytes(StandardCharsets.UTF_8);
+        int formatExt = (format == null ? 0 : 8 + ((format.length + 7) & ~7))
+                + (dataName == null ? 0 : 8 + ((dataName.length + 7) & ~7));
         int featureExt = 8 + FEATURES.length * 48;
         int backingLength = backing == null ? 0 : backing.length;
         boolean withFeatures = version == 3 && headerLength + formatExt + featureExt + 8 + backingLength <= cs;
@@ -250,7 +303,12 @@ final class Qcow2Creator {
         if (format != null) {
             b.putInt(pos, Qcow2Header.EXT_BACKING_FORMAT).putInt(pos + 4, format.length);
             b.put(pos + 8, format);
-            pos += formatExt;
+            pos += 8 + ((format.length + 7) & ~7);
+        }
+        if (dataName != null) {
+            b.putInt(pos, Qcow2Header.EXT_DATA_FILE).putInt(pos + 4, dataName.length);
+            b.put(pos + 8, dataName);
+            pos += 8 + ((dataName.length + 7) & ~7);
         }
         if (withFeatures) {
             b.putInt(pos, Qcow2Header.EXT_FEATURE_TABLE).putInt(pos + 4, FEATURES.length * 48);
