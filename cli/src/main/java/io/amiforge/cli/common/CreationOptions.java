@@ -16,14 +16,14 @@ public final class CreationOptions {
 
     /** The keys accepted, in the order help lists them. */
     public static final List<String> KEYS = List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type",
-            "lazy_refcounts", "extended_l2", "preallocation", "refcount_bits", "subformat");
+            "lazy_refcounts", "extended_l2", "preallocation", "refcount_bits", "data_file", "data_file_raw", "subformat");
     /** qemu-img keys refused with a clear message until a format supports them. */
-    private static final List<String> NOT_YET = List.of("data_file", "data_file_raw", "encryption", "encrypt.format");
+    private static final List<String> NOT_YET = List.of("encryption", "encrypt.format");
     /** The keys each writable format takes (as qemu-img's drivers); any other key is refused for that format. */
     private static final Map<String, List<String>> BY_FORMAT = Map.of(
             "raw", List.of(),
             "qcow2", List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type", "lazy_refcounts",
-                    "extended_l2", "preallocation", "refcount_bits"),
+                    "extended_l2", "preallocation", "refcount_bits", "data_file", "data_file_raw"),
             "vpc", List.of("subformat", "backing_file", "backing_fmt"),
             "vmdk", List.of("subformat"),
             "vhdx", List.of("subformat"),
@@ -85,6 +85,13 @@ public final class CreationOptions {
                 }
                 case "lazy_refcounts" -> options.withLazyRefcounts(bool(key, value));
                 case "extended_l2" -> options.withExtendedL2(bool(key, value));
+                case "data_file" -> {
+                    if (value.isEmpty()) {
+                        throw usage("data_file=: expected a file name (example: -o data_file=disk.data)");
+                    }
+                    yield options.withDataFile(value, options.dataFileRaw());
+                }
+                case "data_file_raw" -> options.withDataFile(options.dataFile(), bool(key, value));
                 case "preallocation" -> {
                     if (!List.of("off", "metadata", "falloc", "full").contains(value)) {
                         throw usage("preallocation=" + value + ": expected off, metadata, falloc or full");

@@ -64,6 +64,8 @@ class ConvertOptionsInteropTest {
         "qcow2|-o refcount_bits=64,preallocation=metadata|refcount bits: 64",
         "qcow2|-o preallocation=falloc,extended_l2=on|extended l2: true",
         "qcow2|-o preallocation=full|cluster_size: 65536",
+        "qcow2|-o data_file=out.data|data file: out.data",
+        "qcow2|-o data_file=out.data,data_file_raw=on|data file raw: true",
         "qcow2|-c|compression type: zlib",
         "qcow2|-c -o compression_type=zstd|compression type: zstd",
         "vpc|-o subformat=fixed|file format: vpc",
