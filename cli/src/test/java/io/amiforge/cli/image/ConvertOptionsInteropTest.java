@@ -119,4 +119,24 @@ class ConvertOptionsInteropTest {
         assertThat(preallocBad.exitCode()).isEqualTo(2);
         assertThat(preallocBad.err()).contains("preallocation=sparse: expected off, metadata, falloc or full");
     }
+
+    @Test
+    void aQcow2ImageWithAnExternalDataFileIsReadOnlyWithTheDataFileNamed() throws IOException {
+        Path src = source();
+        Path image = dir.resolve("ext.qcow2");
+        Run made = CliRunner.run("image", "convert", "-O", "qcow2", "-o", "data_file=ext.data", src.toString(), image.toString());
+        assertThat(made.exitCode()).as(made.err()).isZero();
+        String out = dir.resolve("back.raw").toString();
+        Run refused = CliRunner.run("image", "convert", "-O", "raw", image.toString(), out);
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.err()).contains("header extension 0x44415441").contains("'ext.data'").contains("--data-file PATH");
+        Run named = CliRunner.run("image", "convert", "--data-file", dir.resolve("ext.data").toString(), "-O", "raw",
+                image.toString(), out);
+        assertThat(named.exitCode()).as(named.err()).isZero();
+        Processes.Result compare = qemuImg("compare", "-f", "raw", "-F", "raw", out, src.toString());
+        assertThat(compare.exitCode()).as(compare.output()).isZero();
+        Run onRaw = CliRunner.run("image", "convert", "--data-file", "x.data", "-O", "raw", src.toString(), out);
+        assertThat(onRaw.exitCode()).isEqualTo(2);
+        assertThat(onRaw.err()).contains("format raw has no external data file");
+    }
 }

@@ -47,8 +47,9 @@ public record Qcow2DataFile(Path path, boolean relativeAllowed) {
         }
         if (!relativeAllowed || h.dataFile == null) {
             throw new ImageFormatException(Kind.USAGE, "DataFileRequired", file + ": " + where
-                    + "; amiforge never opens a host path because an image names it: name the data file (--data-file PATH)"
-                    + (h.dataFile == null ? "" : " or allow the stored name beside the image (--data-file-beside-image)"));
+                    + "; amiforge never opens a host path because an image names it: name the data file (--data-file PATH;"
+                    + " library: Qcow2DataFile.named)"
+                    + (h.dataFile == null ? "" : " or allow the stored name beside the image (Qcow2DataFile.besideImage)"));
         }
         Path name;
         try {

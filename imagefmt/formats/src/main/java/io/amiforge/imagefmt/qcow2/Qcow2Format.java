@@ -51,6 +51,12 @@ public final class Qcow2Format implements ImageFormat {
         return open(path, readOnly, chain, Qcow2DataFile.NONE);
     }
 
+    /** Opens {@code path} with its backing chain and the external data file {@code dataFile} names (null: none allowed). */
+    @Override
+    public BlockDevice open(Path path, boolean readOnly, BackingChain chain, Path dataFile) {
+        return open(path, readOnly, chain, dataFile == null ? Qcow2DataFile.NONE : Qcow2DataFile.named(dataFile));
+    }
+
     /**
      * Opens {@code path} with its backing chain; an external data file, if the image has one, is
      * the one {@code dataFile} allows (the generic open allows none, see {@link Qcow2DataFile}).
