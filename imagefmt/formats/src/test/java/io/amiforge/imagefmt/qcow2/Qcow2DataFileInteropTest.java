@@ -150,6 +150,15 @@ class Qcow2DataFileInteropTest {
     }
 
     @Test
+    void resizeAndSnapshotsOfSuchImagesAreRefusedByName() {
+        Path image = qemuImage("data_file=d.raw");
+        assertThatThrownBy(() -> Qcow2Format.INSTANCE.resize(image, SIZE * 2)).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("resizing of images with an external data file");
+        assertThatThrownBy(() -> Qcow2Snapshots.create(image, "s1")).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("creating a snapshot of images with an external data file");
+    }
+
+    @Test
     void badCombinationsAreRefusedByName() {
         Path image = dir.resolve("x.qcow2");
         assertThatThrownBy(() -> ImageFormats.create(image, "qcow2", SIZE, CreateOptions.defaults().withDataFile("d.raw", false)
