@@ -36,6 +36,11 @@ public final class ImageOptions {
         return source;
     }
 
+    /** The data file named with --data-file, or null. */
+    public Path dataFile() {
+        return dataFile;
+    }
+
     /** The format named with -f, or null. */
     public String format() {
         return format;

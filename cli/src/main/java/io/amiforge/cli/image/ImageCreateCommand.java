@@ -57,6 +57,10 @@ public final class ImageCreateCommand extends ImageCommandBase {
     @Override
     protected int execute() {
         String format = imageOptions.format() == null ? "raw" : ImageFormats.byName(imageOptions.format()).name();
+        if (imageOptions.dataFile() != null) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--data-file names the data file of an image being opened; to create one, use -o data_file=PATH");
+        }
         CreateOptions options = CreationOptions.apply(CreateOptions.defaults(), creationOptions, format);
         if (backingFile != null) {
             options = options.withBacking(backingFile, options.backingFormat());
