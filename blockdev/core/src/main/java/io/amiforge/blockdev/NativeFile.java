@@ -128,6 +128,21 @@ public final class NativeFile implements AutoCloseable {
         return whence == SEEK_DATA ? offset : Long.MAX_VALUE;
     }
 
+    /**
+     * Reserves disk blocks for {@code [offset, offset+length)} ({@code fallocate} mode 0: the file
+     * grows to cover the range, which reads as zeros); false when the file system cannot.
+     */
+    public synchronized boolean allocate(long offset, long length) {
+        if (closed || FALLOCATE == null) {
+            return false;
+        }
+        try {
+            return (int) FALLOCATE.invokeExact(fd, 0, offset, length) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     /** Punches a hole over {@code [offset, offset+length)} keeping the size; false if the filesystem refused. */
     public synchronized boolean punch(long offset, long length) {
         if (closed || length <= 0) {

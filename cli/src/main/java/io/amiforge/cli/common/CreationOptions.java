@@ -16,14 +16,14 @@ public final class CreationOptions {
 
     /** The keys accepted, in the order help lists them. */
     public static final List<String> KEYS = List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type",
-            "lazy_refcounts", "subformat");
+            "lazy_refcounts", "extended_l2", "preallocation", "refcount_bits", "data_file", "data_file_raw", "subformat");
     /** qemu-img keys refused with a clear message until a format supports them. */
-    private static final List<String> NOT_YET = List.of("extended_l2", "preallocation",
-            "data_file", "refcount_bits", "encryption", "encrypt.format");
+    private static final List<String> NOT_YET = List.of("encryption", "encrypt.format");
     /** The keys each writable format takes (as qemu-img's drivers); any other key is refused for that format. */
     private static final Map<String, List<String>> BY_FORMAT = Map.of(
             "raw", List.of(),
-            "qcow2", List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type", "lazy_refcounts"),
+            "qcow2", List.of("cluster_size", "compat", "backing_file", "backing_fmt", "compression_type", "lazy_refcounts",
+                    "extended_l2", "preallocation", "refcount_bits", "data_file", "data_file_raw"),
             "vpc", List.of("subformat", "backing_file", "backing_fmt"),
             "vmdk", List.of("subformat"),
             "vhdx", List.of("subformat"),
@@ -84,6 +84,27 @@ public final class CreationOptions {
                     yield options.withCompressionType(value);
                 }
                 case "lazy_refcounts" -> options.withLazyRefcounts(bool(key, value));
+                case "extended_l2" -> options.withExtendedL2(bool(key, value));
+                case "data_file" -> {
+                    if (value.isEmpty()) {
+                        throw usage("data_file=: expected a file name (example: -o data_file=disk.data)");
+                    }
+                    yield options.withDataFile(value, options.dataFileRaw());
+                }
+                case "data_file_raw" -> options.withDataFile(options.dataFile(), bool(key, value));
+                case "preallocation" -> {
+                    if (!List.of("off", "metadata", "falloc", "full").contains(value)) {
+                        throw usage("preallocation=" + value + ": expected off, metadata, falloc or full");
+                    }
+                    yield options.withPreallocation(value);
+                }
+                case "refcount_bits" -> {
+                    int bits = value.matches("[0-9]{1,2}") ? Integer.parseInt(value) : 0;
+                    if (bits < 1 || bits > 64 || Integer.bitCount(bits) != 1) {
+                        throw usage("refcount_bits=" + value + ": expected a power of two from 1 to 64 (1, 2, 4, 8, 16, 32, 64)");
+                    }
+                    yield options.withRefcountBits(bits);
+                }
                 case "subformat" -> {
                     List<String> known = SUBFORMATS.get(format == null ? "" : format.toLowerCase(Locale.ROOT));
                     if (known != null && !known.contains(value)) {

@@ -22,13 +22,23 @@ public final class ImageOptions {
                     + " inside the image's own directory).", "Example: --backing-dir /var/lib/images"})
     Path backingDir;
 
+    @Option(names = "--data-file", paramLabel = "PATH",
+            description = {"The external data file of a qcow2 image that has one (never opened just because the image names it).",
+                    "Example: --data-file disk.data"})
+    Path dataFile;
+
     /** {@code file} opened as these options say; an unknown format name is a usage error. */
     public ImageSource source(Path file) {
-        ImageSource source = ImageSource.of(file).withBackingDir(backingDir);
+        ImageSource source = ImageSource.of(file).withBackingDir(backingDir).withDataFile(dataFile);
         if (format != null) {
             source = source.withFormat(ImageFormats.byName(format).name());
         }
         return source;
+    }
+
+    /** The data file named with --data-file, or null. */
+    public Path dataFile() {
+        return dataFile;
     }
 
     /** The format named with -f, or null. */

@@ -43,9 +43,14 @@ public final class ImageConvertCommand extends ImageCommandBase {
     String format;
 
     @Option(names = "-o", paramLabel = "OPTS",
-            description = "Creation options, key=value[,key=value]: qcow2 cluster_size, compat, lazy_refcounts, compression_type;"
-                    + " vpc subformat=dynamic|fixed; vmdk subformat=monolithicSparse|streamOptimized."
-                    + " Example: -o cluster_size=1M,compat=0.10")
+            description = {"Creation options, key=value[,key=value]: qcow2 cluster_size, compat, lazy_refcounts, compression_type,"
+                    + " extended_l2, preallocation=off|metadata|falloc|full, refcount_bits=1..64, data_file=PATH, data_file_raw;"
+                    + " vpc subformat=dynamic|fixed; vmdk subformat=monolithicSparse|streamOptimized.",
+                    "Example: -o cluster_size=1M,compat=0.10",
+                    "Example: -o extended_l2=on,cluster_size=128K",
+                    "Example: -o preallocation=full",
+                    "Example: -o refcount_bits=64",
+                    "Example: -o data_file=out.data,data_file_raw=on"})
     String creationOptions;
 
     @Option(names = "-c", description = "Store every cluster compressed (qcow2; zlib, or zstd with -o compression_type=zstd),"

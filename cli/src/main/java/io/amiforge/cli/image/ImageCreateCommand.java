@@ -43,13 +43,24 @@ public final class ImageCreateCommand extends ImageCommandBase {
 
     @Option(names = "-o", paramLabel = "OPTS",
             description = {"Creation options, key=value[,key=value]: qcow2 cluster_size, compat, lazy_refcounts, compression_type,"
-                + " backing_file, backing_fmt; vpc subformat=dynamic|fixed; vmdk subformat=monolithicSparse|streamOptimized.",
-                "Example: -o cluster_size=2M"})
+                + " backing_file, backing_fmt, extended_l2 (32 subclusters per cluster, clusters of 16K or more),"
+                + " preallocation=off|metadata|falloc|full, refcount_bits=1..64 (a power of two),"
+                + " data_file=PATH (guest data in that raw file, relative to FILE's directory) and data_file_raw=on|off;"
+                + " vpc subformat=dynamic|fixed; vmdk subformat=monolithicSparse|streamOptimized.",
+                "Example: -o cluster_size=2M",
+                "Example: -o extended_l2=on,cluster_size=128K (with -b: small writes copy only the subclusters they touch)",
+                "Example: -o preallocation=metadata (or falloc, full: also reserve or write the data clusters)",
+                "Example: -o refcount_bits=1 (or 2, 4, 8, 16, 32, 64)",
+                "Example: -o data_file=disk.data,data_file_raw=on (disk.data alone then reads as the disk)"})
     String creationOptions;
 
     @Override
     protected int execute() {
         String format = imageOptions.format() == null ? "raw" : ImageFormats.byName(imageOptions.format()).name();
+        if (imageOptions.dataFile() != null) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "--data-file names the data file of an image being opened; to create one, use -o data_file=PATH");
+        }
         CreateOptions options = CreationOptions.apply(CreateOptions.defaults(), creationOptions, format);
         if (backingFile != null) {
             options = options.withBacking(backingFile, options.backingFormat());

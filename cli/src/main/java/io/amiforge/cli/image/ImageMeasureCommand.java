@@ -47,6 +47,12 @@ public final class ImageMeasureCommand extends ImageCommandBase {
         }
         String target = ImageFormats.byName(format).name();
         CreateOptions options = CreationOptions.apply(CreateOptions.defaults(), creationOptions);
+        if (options.extendedL2() || options.refcountBits() != 16 || options.dataFile() != null
+                || options.preallocation() != null && !options.preallocation().equals("off")) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "-o: image measure sizes qcow2 with 8-byte L2 entries, 16-bit refcounts and no preallocation;"
+                            + " extended_l2, refcount_bits, preallocation and data_file are not measured yet");
+        }
         long virtualSize;
         long data;
         if (file == null) {

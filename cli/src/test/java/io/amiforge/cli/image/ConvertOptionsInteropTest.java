@@ -59,6 +59,14 @@ class ConvertOptionsInteropTest {
         "qcow2|-o cluster_size=4096,compat=0.10|compat: 0.10",
         "qcow2|-o cluster_size=2M|cluster_size: 2097152",
         "qcow2|-o lazy_refcounts=on|lazy refcounts: true",
+        "qcow2|-o extended_l2=on,cluster_size=32K|extended l2: true",
+        "qcow2|-o refcount_bits=1|refcount bits: 1",
+        "qcow2|-o refcount_bits=64,preallocation=metadata|refcount bits: 64",
+        "qcow2|-o preallocation=falloc,extended_l2=on|extended l2: true",
+        "qcow2|-o preallocation=full|cluster_size: 65536",
+        "qcow2|-o data_file=out.data|data file: out.data",
+        "qcow2|-c -o extended_l2=on,cluster_size=32K|extended l2: true",
+        "qcow2|-o data_file=out.data,data_file_raw=on|data file raw: true",
         "qcow2|-c|compression type: zlib",
         "qcow2|-c -o compression_type=zstd|compression type: zstd",
         "vpc|-o subformat=fixed|file format: vpc",
@@ -86,21 +94,43 @@ class ConvertOptionsInteropTest {
         }
     }
 
+    /** {@code image convert ARGS SRC OUT} is a usage error (exit 2) whose message contains {@code message}. */
+    private void assertUsageError(String message, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of("image", "convert"));
+        command.addAll(List.of(args));
+        command.addAll(List.of(source().toString(), dir.resolve("x.img").toString()));
+        Run r = CliRunner.run(command.toArray(String[]::new));
+        assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).contains(message);
+    }
+
     @Test
     void optionsAFormatDoesNotTakeAreUsageErrors() throws IOException {
+        assertUsageError("'cluster_size' does not apply to format vpc", "-O", "vpc", "-o", "cluster_size=4K");
+        assertUsageError("writes monolithicSparse or streamOptimized", "-O", "vmdk", "-o", "subformat=twoGbMaxExtentFlat");
+        assertUsageError("-c: compressed output needs -O qcow2", "-c", "-O", "raw");
+        assertUsageError("lazy refcounts need compat 1.1", "-O", "qcow2", "-o", "compat=0.10,lazy_refcounts=on");
+        assertUsageError("extended L2 entries need clusters of at least 16 KiB", "-O", "qcow2", "-o", "extended_l2=on,cluster_size=4K");
+        assertUsageError("refcount_bits=3: expected a power of two from 1 to 64", "-O", "qcow2", "-o", "refcount_bits=3");
+        assertUsageError("preallocation=sparse: expected off, metadata, falloc or full", "-O", "qcow2", "-o", "preallocation=sparse");
+        assertUsageError("data_file cannot be combined with compressed clusters", "-c", "-O", "qcow2", "-o", "data_file=x.data");
+    }
+
+    @Test
+    void aQcow2ImageWithAnExternalDataFileIsReadOnlyWithTheDataFileNamed() throws IOException {
         Path src = source();
-        String out = dir.resolve("x.img").toString();
-        Run wrongKey = CliRunner.run("image", "convert", "-O", "vpc", "-o", "cluster_size=4K", src.toString(), out);
-        assertThat(wrongKey.exitCode()).isEqualTo(2);
-        assertThat(wrongKey.err()).contains("'cluster_size' does not apply to format vpc");
-        Run wrongSub = CliRunner.run("image", "convert", "-O", "vmdk", "-o", "subformat=twoGbMaxExtentFlat", src.toString(), out);
-        assertThat(wrongSub.exitCode()).isEqualTo(2);
-        assertThat(wrongSub.err()).contains("writes monolithicSparse or streamOptimized");
-        Run compressRaw = CliRunner.run("image", "convert", "-c", "-O", "raw", src.toString(), out);
-        assertThat(compressRaw.exitCode()).isEqualTo(2);
-        assertThat(compressRaw.err()).contains("-c: compressed output needs -O qcow2");
-        Run lazyV2 = CliRunner.run("image", "convert", "-O", "qcow2", "-o", "compat=0.10,lazy_refcounts=on", src.toString(), out);
-        assertThat(lazyV2.exitCode()).isEqualTo(2);
-        assertThat(lazyV2.err()).contains("lazy refcounts need compat 1.1");
+        Path image = dir.resolve("ext.qcow2");
+        Run made = CliRunner.run("image", "convert", "-O", "qcow2", "-o", "data_file=ext.data", src.toString(), image.toString());
+        assertThat(made.exitCode()).as(made.err()).isZero();
+        String out = dir.resolve("back.raw").toString();
+        Run refused = CliRunner.run("image", "convert", "-O", "raw", image.toString(), out);
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.err()).contains("header extension 0x44415441").contains("'ext.data'").contains("--data-file PATH");
+        Run named = CliRunner.run("image", "convert", "--data-file", dir.resolve("ext.data").toString(), "-O", "raw",
+                image.toString(), out);
+        assertThat(named.exitCode()).as(named.err()).isZero();
+        Processes.Result compare = qemuImg("compare", "-f", "raw", "-F", "raw", out, src.toString());
+        assertThat(compare.exitCode()).as(compare.output()).isZero();
+        assertUsageError("format raw has no external data file", "--data-file", "x.data", "-O", "raw");
     }
 }

@@ -41,6 +41,18 @@ public interface ImageFormat {
     BlockDevice open(Path path, boolean readOnly, BackingChain chain);
 
     /**
+     * {@link #open(Path, boolean, BackingChain)} with the external data file the caller names
+     * for {@code path} (null: none). Formats without external data files refuse a non-null one.
+     */
+    default BlockDevice open(Path path, boolean readOnly, BackingChain chain, Path dataFile) {
+        if (dataFile != null) {
+            throw new ImageFormatException(io.amiforge.blockdev.AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    path + ": format " + name() + " has no external data file (--data-file is for qcow2 images with one)");
+        }
+        return open(path, readOnly, chain);
+    }
+
+    /**
      * Creates {@code path} (replacing any file there) with {@code virtualSize} bytes, or the
      * backing file's size when {@code virtualSize} is negative and a backing file is given, and
      * returns it opened read-write with its backing chain.

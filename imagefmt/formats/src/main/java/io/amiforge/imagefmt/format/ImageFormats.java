@@ -142,7 +142,7 @@ public final class ImageFormats {
     /** Opens {@code source} with its backing chain, in its named format or the one its content shows. */
     public static BlockDevice open(ImageSource source, boolean readOnly) {
         requireExists(source.file());
-        return formatOf(source).open(source.file(), readOnly, source.chain());
+        return formatOf(source).open(source.file(), readOnly, source.chain(), source.dataFile());
     }
 
     /** The format {@code source} names, or, when it names none, the one its content shows. */

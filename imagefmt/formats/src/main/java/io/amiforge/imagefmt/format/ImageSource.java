@@ -12,8 +12,16 @@ import java.nio.file.Path;
  * @param backingDir    a directory backing files may also lie in (absolute backing names are
  *                      accepted inside it), or null for the top image's directory only
  * @param maxChainDepth the most backing layers allowed below the top image
+ * @param dataFile      the external data file the caller names for the top image (qcow2 with
+ *                      incompatible bit 2), or null: such images are then refused, never opened by
+ *                      the name they store
  */
-public record ImageSource(Path file, String format, Path backingDir, int maxChainDepth) {
+public record ImageSource(Path file, String format, Path backingDir, int maxChainDepth, Path dataFile) {
+
+    /** No external data file named. */
+    public ImageSource(Path file, String format, Path backingDir, int maxChainDepth) {
+        this(file, format, backingDir, maxChainDepth, null);
+    }
 
     public ImageSource {
         if (file == null) {
@@ -30,15 +38,20 @@ public record ImageSource(Path file, String format, Path backingDir, int maxChai
     }
 
     public ImageSource withFormat(String name) {
-        return new ImageSource(file, name, backingDir, maxChainDepth);
+        return new ImageSource(file, name, backingDir, maxChainDepth, dataFile);
     }
 
     public ImageSource withBackingDir(Path dir) {
-        return new ImageSource(file, format, dir, maxChainDepth);
+        return new ImageSource(file, format, dir, maxChainDepth, dataFile);
     }
 
     public ImageSource withMaxChainDepth(int depth) {
-        return new ImageSource(file, format, backingDir, depth);
+        return new ImageSource(file, format, backingDir, depth, dataFile);
+    }
+
+    /** This source with the top image's external data file named by the caller (null: none). */
+    public ImageSource withDataFile(Path data) {
+        return new ImageSource(file, format, backingDir, maxChainDepth, data);
     }
 
     /** A new walk down this image's backing chain. */

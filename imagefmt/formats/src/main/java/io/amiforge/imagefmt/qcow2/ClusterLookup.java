@@ -22,9 +22,12 @@ final class ClusterLookup {
     private final int l2Bits;
     private final int l2Entries;
     private final int subclusterBits;
+    /** Guest data is in an external data file: host offset = guest offset, 0 is valid, not bounded by this file. */
+    private final boolean external;
 
-    ClusterLookup(Qcow2File file, Qcow2Header header, L2Tables tables) {
+    ClusterLookup(Qcow2File file, Qcow2File data, Qcow2Header header, L2Tables tables) {
         this.file = file;
+        this.external = data != file;
         this.tables = tables;
         this.clusterBits = header.clusterBits;
         this.clusterSize = header.clusterSize();
@@ -59,6 +62,9 @@ final class ClusterLookup {
         }
         long entry = table[index];
         if ((entry & Qcow2Image.COMPRESSED) != 0) {
+            if (external) {
+                throw badL2(l2Offset, index, "compressed cluster in an image with an external data file");
+            }
             m.set(Mapping.COMPRESSED, entry, Math.min(limit, clusterSize - inCluster));
             return;
         }
@@ -88,13 +94,13 @@ final class ClusterLookup {
             return Mapping.ZERO;
         }
         long offset = entry & Qcow2Image.OFFSET_MASK;
-        if (offset == 0) {
+        if (offset == 0 && (!external || (entry & Qcow2Image.COPIED) == 0)) {
             return Mapping.UNALLOCATED;
         }
         if ((offset & clusterMask) != 0) {
             throw badL2(l2Offset, index, "data cluster offset 0x%x is not cluster-aligned".formatted(offset));
         }
-        if (offset >= file.size()) {
+        if (!external && offset >= file.size()) {
             throw badL2(l2Offset, index, "data cluster offset 0x%x lies beyond the end of the file (size 0x%x)"
                     .formatted(offset, file.size()));
         }
@@ -135,7 +141,7 @@ final class ClusterLookup {
         m.set(kind, host, Math.min(length, limit));
     }
 
-    private long classifySub(long entry, long bitmap, int sub, long l2Offset, int index) {
+    long classifySub(long entry, long bitmap, int sub, long l2Offset, int index) {
         boolean allocated = ((bitmap >>> sub) & 1) != 0;
         boolean zero = ((bitmap >>> (32 + sub)) & 1) != 0;
         if (allocated && zero) {
@@ -148,11 +154,11 @@ final class ClusterLookup {
             return Mapping.UNALLOCATED;
         }
         long offset = entry & Qcow2Image.OFFSET_MASK;
-        if (offset == 0 || (offset & clusterMask) != 0) {
+        if (offset == 0 && !external || (offset & clusterMask) != 0) {
             throw badL2(l2Offset, index, "subcluster %d is allocated but the cluster offset 0x%x is not a valid cluster offset"
                     .formatted(sub, offset));
         }
-        if (offset >= file.size()) {
+        if (!external && offset >= file.size()) {
             throw badL2(l2Offset, index, "data cluster offset 0x%x lies beyond the end of the file (size 0x%x)"
                     .formatted(offset, file.size()));
         }

@@ -19,7 +19,15 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class ClusterWriter {
 
+    /** Extended L2 bitmap: all 32 subclusters allocated (the high half, shifted, all zero). */
+    private static final long ALL_ALLOCATED = 0xffff_ffffL;
+    /** Granularity at which zeros are left out of a new cluster's data (a file system block). */
+    private static final long ZERO_BLOCK = 4096;
+
     private final Qcow2File file;
+    /** Where guest data goes: {@link #file}, or the external data file (then clusters sit at their guest offsets, unrefcounted). */
+    private final Qcow2File dataFile;
+    private final boolean external;
     private final Qcow2Header header;
     private final ReentrantLock lock;
     private final L2Tables tables;
@@ -35,6 +43,8 @@ final class ClusterWriter {
     private final int l2Bits;
     private final int l2Entries;
     private final long virtualSize;
+    private final boolean extended;
+    private final int subclusterBits;
     private volatile boolean corrupted;
     /** The host cluster compressed clusters are being packed into (0: none yet) and its bytes used; guarded by the lock. */
     private long packCluster;
@@ -42,10 +52,12 @@ final class ClusterWriter {
     /** One cluster for copy-on-write, guarded by the lock. */
     private byte[] cowBuffer;
 
-    ClusterWriter(Qcow2File file, Qcow2Header header, ReentrantLock lock, L2Tables tables, ClusterLookup lookup,
+    ClusterWriter(Qcow2File file, Qcow2File dataFile, Qcow2Header header, ReentrantLock lock, L2Tables tables, ClusterLookup lookup,
                   CompressedClusters compressed, Qcow2Refcounts refcounts, MetadataClusters metadata,
                   HeaderUpdates headerUpdates, MetadataWriteBack writeBack) {
         this.file = file;
+        this.dataFile = dataFile;
+        this.external = dataFile != file;
         this.header = header;
         this.lock = lock;
         this.tables = tables;
@@ -61,6 +73,13 @@ final class ClusterWriter {
         this.l2Bits = tables.l2Bits();
         this.l2Entries = tables.l2Entries();
         this.virtualSize = header.size & ~511L;
+        this.extended = header.extendedL2();
+        this.subclusterBits = clusterBits - 5;
+    }
+
+    /** Index in an L2 table's longs of entry {@code index} (extended entries are two longs: descriptor, bitmap). */
+    private int slot(int index) {
+        return extended ? index << 1 : index;
     }
 
     /** Writes {@code src} at guest offset {@code offset} (the caller checked the range). */
@@ -72,9 +91,9 @@ final class ClusterWriter {
             long pos = offset + done;
             long inCluster = pos & clusterMask;
             long n = Math.min(length - done, clusterSize - inCluster);
-            long host = inPlaceHost(pos);
-            if (host != 0) {
-                file.write(host + inCluster, src.asSlice(done, n));
+            long host = inPlaceHost(pos, n);
+            if (host >= 0) {
+                dataFile.write(host + inCluster, src.asSlice(done, n));
                 done += n;
                 continue;
             }
@@ -103,7 +122,7 @@ final class ClusterWriter {
             int index = (int) (cluster & (l2Entries - 1));
             long l2Offset = tables.l1Entry(l1Index) & Qcow2Image.OFFSET_MASK;
             long at;
-            if (packCluster != 0 && packUsed + length <= clusterSize) {
+            if (packCluster != 0 && packUsed + length <= clusterSize && Long.compareUnsigned(refcounts.maxValue(), 1) > 0) {
                 at = packCluster + packUsed;
                 refcounts.add(packCluster, 1);
             } else {
@@ -113,8 +132,12 @@ final class ClusterWriter {
             }
             packUsed += length;
             file.write(at, java.nio.ByteBuffer.wrap(data, 0, length));
-            long entry = table[index];
-            table[index] = compressed.descriptor(at, length);
+            int slot = slot(index);
+            long entry = table[slot];
+            table[slot] = compressed.descriptor(at, length);
+            if (extended) {
+                table[slot + 1] = 0; // compressed clusters have no subclusters: the bitmap is reserved, zero
+            }
             tables.markDirty(l2Offset);
             release(entry);
             boundDirtyTables();
@@ -123,22 +146,37 @@ final class ClusterWriter {
         }
     }
 
-    /** The host cluster of {@code pos} when it may be written in place (refcount 1), else 0. */
-    private long inPlaceHost(long pos) {
+    /**
+     * The host cluster of {@code pos} when its {@code n} bytes from there may be written in place
+     * (refcount 1 and, with subclusters, every subcluster they touch allocated), else -1.
+     */
+    private long inPlaceHost(long pos, long n) {
         long cluster = pos >>> clusterBits;
         long l1Index = cluster >>> l2Bits;
         long l1Entry = tables.l1Entry((int) l1Index);
         long l2Offset = l1Entry & Qcow2Image.OFFSET_MASK;
         if (l2Offset == 0 || (l1Entry & Qcow2Image.COPIED) == 0) {
-            return 0;
+            return -1;
         }
-        long entry = tables.table((int) l1Index, l2Offset)[(int) (cluster & (l2Entries - 1))];
+        long[] table = tables.table((int) l1Index, l2Offset);
+        int slot = slot((int) (cluster & (l2Entries - 1)));
+        long entry = table[slot];
         if ((entry & (Qcow2Image.COPIED | Qcow2Image.COMPRESSED | Qcow2Image.ZERO_FLAG)) != Qcow2Image.COPIED) {
-            return 0;
+            return -1;
+        }
+        if (extended) {
+            long touched = subclusterMask(pos & clusterMask, n);
+            long bitmap = table[slot + 1];
+            if ((bitmap & touched) != touched || ((bitmap >>> 32) & touched) != 0) {
+                return -1;
+            }
         }
         long host = entry & Qcow2Image.OFFSET_MASK;
+        if (external) {
+            return (host & clusterMask) == 0 ? host : -1;
+        }
         if (host == 0 || (host & clusterMask) != 0) {
-            return 0;
+            return -1;
         }
         if (metadata.contains(host)) {
             throw signalCorruption("L2 entry for guest offset 0x%x points at host cluster 0x%x, which holds metadata".formatted(pos, host));
@@ -150,10 +188,10 @@ final class ClusterWriter {
     private long allocatingWrite(long pos, MemorySegment src, long done, Qcow2Image.Below below) {
         long inCluster = pos & clusterMask;
         long remaining = src.byteSize() - done;
-        long host = inPlaceHost(pos);
-        if (host != 0) { // another writer allocated it meanwhile
+        long host = inPlaceHost(pos, Math.min(remaining, clusterSize - inCluster));
+        if (host >= 0) { // another writer allocated it meanwhile
             long n = Math.min(remaining, clusterSize - inCluster);
-            file.write(host + inCluster, src.asSlice(done, n));
+            dataFile.write(host + inCluster, src.asSlice(done, n));
             return n;
         }
         long cluster = pos >>> clusterBits;
@@ -165,14 +203,17 @@ final class ClusterWriter {
             // Whole clusters with nothing stored: allocate a contiguous run and write it at once.
             int count = 0;
             while (count < 1024 && index + count < l2Entries && (long) (count + 1) * clusterSize <= remaining
-                    && ((table[index + count] & ~Qcow2Image.ZERO_FLAG) == 0)) {
+                    && ((table[slot(index + count)] & ~Qcow2Image.ZERO_FLAG) == 0)) {
                 count++;
             }
             if (count > 0) {
-                long fresh = refcounts.allocate(count);
-                file.write(fresh, src.asSlice(done, (long) count * clusterSize));
+                long fresh = external ? cluster << clusterBits : refcounts.allocate(count);
+                dataFile.write(fresh, src.asSlice(done, (long) count * clusterSize));
                 for (int i = 0; i < count; i++) {
-                    table[index + i] = (fresh + ((long) i << clusterBits)) | Qcow2Image.COPIED;
+                    table[slot(index + i)] = (fresh + ((long) i << clusterBits)) | Qcow2Image.COPIED;
+                    if (extended) {
+                        table[slot(index + i) + 1] = ALL_ALLOCATED;
+                    }
                 }
                 tables.markDirty(l2Offset);
                 boundDirtyTables();
@@ -180,13 +221,17 @@ final class ClusterWriter {
             }
         }
         long n = Math.min(remaining, clusterSize - inCluster);
-        long entry = table[index];
         long clusterStart = cluster << clusterBits;
         long inImage = Math.min(clusterSize, virtualSize - clusterStart);
         if (cowBuffer == null) {
             cowBuffer = new byte[clusterSize];
         }
         MemorySegment buffer = MemorySegment.ofArray(cowBuffer);
+        if (extended) {
+            subclusterWrite(pos, src.asSlice(done, n), table, index, l2Offset, inImage, buffer, below);
+            return n;
+        }
+        long entry = table[index];
         if (inCluster > 0 || inCluster + n < inImage) {
             fillOld(entry, l2Offset, index, clusterStart, inImage, buffer, inCluster, n, below);
         }
@@ -194,13 +239,135 @@ final class ClusterWriter {
             buffer.asSlice(inImage).fill((byte) 0);
         }
         MemorySegment.copy(src, done, buffer, inCluster, n);
-        long fresh = refcounts.allocate(1);
-        file.write(fresh, buffer);
+        long fresh;
+        if (external) {
+            // The cluster's place in the data file is its guest offset; stale bytes there are overwritten.
+            fresh = clusterStart;
+            dataFile.write(fresh, buffer.asSlice(0, inImage));
+        } else {
+            fresh = refcounts.allocate(1);
+            writeFresh(fresh, buffer);
+        }
         table[index] = fresh | Qcow2Image.COPIED;
         tables.markDirty(l2Offset);
         release(entry);
         boundDirtyTables();
         return n;
+    }
+
+    /**
+     * Under the lock: writes {@code data} at {@code pos} into a cluster with extended L2 entries.
+     * A cluster this layer owns gets only the subclusters the write touches; an unallocated one
+     * gets a new host cluster of which only those subclusters are written (the others keep
+     * reading as before: from below, or as zeros), which is the copy-on-write saving of
+     * subclusters. A compressed or shared cluster is copied whole into a new cluster.
+     */
+    private void subclusterWrite(long pos, MemorySegment data, long[] table, int index, long l2Offset, long inImage,
+                                 MemorySegment buffer, Qcow2Image.Below below) {
+        int slot = slot(index);
+        long entry = table[slot];
+        long bitmap = table[slot + 1];
+        long clusterStart = pos & ~clusterMask;
+        long inCluster = pos - clusterStart;
+        long n = data.byteSize();
+        long host = entry & Qcow2Image.OFFSET_MASK;
+        if ((entry & Qcow2Image.COMPRESSED) != 0 || host != 0 && (entry & Qcow2Image.COPIED) == 0) {
+            if ((entry & Qcow2Image.COMPRESSED) != 0) {
+                compressed.read(entry, 0, buffer.asSlice(0, clusterSize));
+            } else {
+                fillSubclusters(entry, bitmap, l2Offset, index, clusterStart, 0, inImage, inCluster, inCluster + n, buffer, below);
+            }
+            if (inImage < clusterSize) {
+                buffer.asSlice(inImage).fill((byte) 0);
+            }
+            MemorySegment.copy(data, 0, buffer, inCluster, n);
+            long fresh = refcounts.allocate(1);
+            writeFresh(fresh, buffer);
+            table[slot] = fresh | Qcow2Image.COPIED;
+            table[slot + 1] = subclusterMask(0, inImage);
+            tables.markDirty(l2Offset);
+            release(entry);
+            boundDirtyTables();
+            return;
+        }
+        long subSize = 1L << subclusterBits;
+        long from = inCluster & -subSize;
+        long to = Math.min(inImage, (inCluster + n + subSize - 1) & -subSize);
+        fillSubclusters(entry, bitmap, l2Offset, index, clusterStart, from, to, inCluster, inCluster + n, buffer, below);
+        MemorySegment.copy(data, 0, buffer, inCluster, n);
+        if (host == 0) {
+            host = refcounts.allocate(1);
+            table[slot] = host | Qcow2Image.COPIED;
+            writeFresh(host + from, buffer.asSlice(from, to - from));
+        } else {
+            file.write(host + from, buffer.asSlice(from, to - from));
+        }
+        long touched = subclusterMask(inCluster, n);
+        table[slot + 1] = (bitmap | touched) & ~(touched << 32);
+        tables.markDirty(l2Offset);
+        boundDirtyTables();
+    }
+
+    /**
+     * Fills {@code buffer[from, to)} (offsets in the cluster) with the cluster's current content
+     * subcluster by subcluster, except {@code [skipFrom, skipTo)} which the caller overwrites:
+     * allocated subclusters from this file, zero ones with zeros, unallocated ones from below.
+     */
+    private void fillSubclusters(long entry, long bitmap, long l2Offset, int index, long clusterStart, long from, long to,
+                                 long skipFrom, long skipTo, MemorySegment buffer, Qcow2Image.Below below) {
+        long subSize = 1L << subclusterBits;
+        for (long a = from; a < to; a = (a & -subSize) + subSize) {
+            long b = Math.min(to, (a & -subSize) + subSize);
+            long code = lookup.classifySub(entry, bitmap, (int) (a >>> subclusterBits), l2Offset, index);
+            fillPiece(code, clusterStart, a, Math.min(b, skipFrom), buffer, below);
+            fillPiece(code, clusterStart, Math.max(a, skipTo), b, buffer, below);
+        }
+    }
+
+    private void fillPiece(long code, long clusterStart, long a, long b, MemorySegment buffer, Qcow2Image.Below below) {
+        if (a >= b) {
+            return;
+        }
+        MemorySegment part = buffer.asSlice(a, b - a);
+        switch ((int) (code & 3)) {
+            case Mapping.DATA -> dataFile.read((code & ~3L) + (a & ((1L << subclusterBits) - 1)), part);
+            case Mapping.ZERO -> part.fill((byte) 0);
+            default -> below.read(clusterStart + a, part);
+        }
+    }
+
+    /**
+     * Writes {@code data} into a newly allocated cluster, leaving out its all-zero 4 KiB blocks:
+     * new clusters lie past every byte the file held, so what is not written reads as zeros and
+     * takes no disk space (the zeros copied from an unallocated backing range, for instance).
+     */
+    private void writeFresh(long host, MemorySegment bytes) {
+        long length = bytes.byteSize();
+        long runStart = -1;
+        boolean wrote = false;
+        for (long at = 0; at < length; at += ZERO_BLOCK) {
+            long n = Math.min(ZERO_BLOCK, length - at);
+            boolean zero = MemorySegment.mismatch(bytes, at, at + n, Zeros.SEGMENT, 0, n) == -1;
+            if (!zero && runStart < 0) {
+                runStart = at;
+            } else if (zero && runStart >= 0) {
+                file.write(host + runStart, bytes.asSlice(runStart, at - runStart));
+                runStart = -1;
+                wrote = true;
+            }
+        }
+        if (runStart >= 0 || !wrote) {
+            // The last run; or, for all zeros, the last block, so that the file covers the cluster before the next flush.
+            long from = runStart >= 0 ? runStart : Math.max(0, length - ZERO_BLOCK);
+            file.write(host + from, bytes.asSlice(from, length - from));
+        }
+    }
+
+    /** The allocation-bitmap bits of the subclusters that {@code [inCluster, inCluster+n)} touches. */
+    private long subclusterMask(long inCluster, long n) {
+        int first = (int) (inCluster >>> subclusterBits);
+        int last = (int) ((inCluster + n - 1) >>> subclusterBits);
+        return (ALL_ALLOCATED >>> (31 - last)) & (ALL_ALLOCATED << first);
     }
 
     /** Dirty L2 tables stay pinned in the cache; past the cache's size, write them out (a flush). */
@@ -219,7 +386,7 @@ final class ClusterWriter {
         }
         long code = lookup.classify(entry, l2Offset, index);
         switch ((int) (code & 3)) {
-            case Mapping.DATA -> file.read(code & ~3L, buffer.asSlice(0, inImage));
+            case Mapping.DATA -> dataFile.read(code & ~3L, buffer.asSlice(0, inImage));
             case Mapping.ZERO -> buffer.fill((byte) 0);
             default -> {
                 if (skipFrom > 0) {
@@ -243,7 +410,7 @@ final class ClusterWriter {
             return;
         }
         long host = entry & Qcow2Image.OFFSET_MASK;
-        if (host != 0) {
+        if (host != 0 && !external) {
             refcounts.add(host, -1);
         }
     }
@@ -279,7 +446,8 @@ final class ClusterWriter {
             long clusterEnd = Math.min(clusterStart + clusterSize, virtualSize);
             long n = Math.min(end, clusterStart + clusterSize) - pos;
             boolean whole = inCluster == 0 && pos + n >= clusterEnd;
-            if (whole && (header.version >= 3 || !hasBelow)) {
+            // A raw external data file must read as the guest disk on its own: its zeros are written.
+            if (whole && (header.version >= 3 || !hasBelow) && !header.dataFileRaw()) {
                 lock.lock();
                 try {
                     releaseWhole(pos, hasBelow);
@@ -305,11 +473,22 @@ final class ClusterWriter {
         long l2Offset = tables.l1Entry(l1Index) & Qcow2Image.OFFSET_MASK;
         if (l2Offset != 0 || hasBelow) {
             long[] table = tableForWrite(l1Index);
-            int index = (int) (cluster & (l2Entries - 1));
-            long old = table[index];
+            int slot = slot((int) (cluster & (l2Entries - 1)));
+            long old = table[slot];
+            if (extended) {
+                // Every subcluster reads as zeros (or, with nothing below, is unallocated); the cluster is released.
+                long bitmap = hasBelow ? ALL_ALLOCATED << 32 : 0;
+                if (old != 0 || table[slot + 1] != bitmap) {
+                    table[slot] = 0;
+                    table[slot + 1] = bitmap;
+                    tables.markDirty(tables.l1Entry(l1Index) & Qcow2Image.OFFSET_MASK);
+                    release(old);
+                }
+                return;
+            }
             long replacement = header.version >= 3 && hasBelow ? Qcow2Image.ZERO_FLAG : 0;
             if (old != replacement) {
-                table[index] = replacement;
+                table[slot] = replacement;
                 tables.markDirty(tables.l1Entry(l1Index) & Qcow2Image.OFFSET_MASK);
                 release(old);
             }

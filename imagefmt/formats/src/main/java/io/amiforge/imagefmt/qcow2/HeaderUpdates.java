@@ -28,8 +28,10 @@ final class HeaderUpdates {
 
     /** Clears autoclear feature bits we do not maintain, before the first write. */
     void clearAutoclear() {
-        if (header.version >= 3 && header.autoclearFeatures != 0) {
-            ByteBuffer zero = ByteBuffer.allocate(8);
+        // The raw external data bit stays: writes land at their guest offsets and zeros are written out.
+        long kept = header.dataFileRaw() ? Qcow2Header.AUTOCLEAR_DATA_FILE_RAW : 0;
+        if (header.version >= 3 && header.autoclearFeatures != kept) {
+            ByteBuffer zero = ByteBuffer.allocate(8).putLong(0, kept);
             file.writeMetadata(AUTOCLEAR_FEATURES, zero, "header autoclear_features");
             file.force();
         }

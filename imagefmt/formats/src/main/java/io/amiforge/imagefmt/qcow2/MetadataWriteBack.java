@@ -11,13 +11,15 @@ import java.util.concurrent.locks.ReentrantLock;
 final class MetadataWriteBack {
 
     private final Qcow2File file;
+    private final Qcow2File data;
     private final ReentrantLock lock;
     private final Qcow2Refcounts refcounts;
     private final L2Tables tables;
     private final HeaderUpdates headerUpdates;
 
-    MetadataWriteBack(Qcow2File file, ReentrantLock lock, Qcow2Refcounts refcounts, L2Tables tables, HeaderUpdates headerUpdates) {
+    MetadataWriteBack(Qcow2File file, Qcow2File data, ReentrantLock lock, Qcow2Refcounts refcounts, L2Tables tables, HeaderUpdates headerUpdates) {
         this.file = file;
+        this.data = data;
         this.lock = lock;
         this.refcounts = refcounts;
         this.tables = tables;
@@ -28,6 +30,9 @@ final class MetadataWriteBack {
     void flush() {
         lock.lock();
         try {
+            if (data != file) {
+                data.force();
+            }
             file.force();
             if (!refcounts.dirty() && !tables.isDirty()) {
                 return;

@@ -217,7 +217,7 @@ public final class Qcow2Check {
             for (int j = 0; j < cs; j += step) {
                 long e = l2.getLong(j);
                 long offset = e & Qcow2Image.OFFSET_MASK;
-                if ((e & Qcow2Image.COMPRESSED) != 0 || offset == 0 || (offset & (cs - 1)) != 0) {
+                if ((e & Qcow2Image.COMPRESSED) != 0 || offset == 0 || (offset & (cs - 1)) != 0 || h.hasDataFile()) {
                     continue;
                 }
                 long rc = refcounts.get(offset >>> bits);

@@ -45,6 +45,11 @@ final class Qcow2Edit implements AutoCloseable {
             if (h.extensionTypes.contains(Qcow2Header.EXT_BITMAPS) || h.extensionTypes.contains(Qcow2Header.EXT_CRYPTO)) {
                 throw ImageFormatException.unsupported(file.name(), what + " of images with bitmaps or encryption metadata is not supported");
             }
+            if (h.hasDataFile()) {
+                // Resizing would have to resize the data file, snapshots cannot exist with one (qcow2.txt).
+                throw ImageFormatException.unsupported(file.name(), what + " of images with an external data file (incompatible"
+                        + " feature bit 2) is not supported");
+            }
             return new Qcow2Edit(file, h);
         } catch (RuntimeException e) {
             file.close();

@@ -48,7 +48,21 @@ public final class Qcow2Format implements ImageFormat {
 
     @Override
     public BlockDevice open(Path path, boolean readOnly, BackingChain chain) {
-        Qcow2Image top = Qcow2Image.open(path, readOnly);
+        return open(path, readOnly, chain, Qcow2DataFile.NONE);
+    }
+
+    /** Opens {@code path} with its backing chain and the external data file {@code dataFile} names (null: none allowed). */
+    @Override
+    public BlockDevice open(Path path, boolean readOnly, BackingChain chain, Path dataFile) {
+        return open(path, readOnly, chain, dataFile == null ? Qcow2DataFile.NONE : Qcow2DataFile.named(dataFile));
+    }
+
+    /**
+     * Opens {@code path} with its backing chain; an external data file, if the image has one, is
+     * the one {@code dataFile} allows (the generic open allows none, see {@link Qcow2DataFile}).
+     */
+    public BlockDevice open(Path path, boolean readOnly, BackingChain chain, Qcow2DataFile dataFile) {
+        Qcow2Image top = Qcow2Image.open(path, readOnly, dataFile);
         BlockDevice backing = null;
         try {
             if (top.backingFile() != null) {
@@ -76,8 +90,11 @@ public final class Qcow2Format implements ImageFormat {
             size = ImageFormats.info(ImageSource.of(backing).withFormat(options.backingFormat())).virtualSize();
         }
         Qcow2Creator.create(path, size, options);
+        // The creator named the data file too: the new image uses it.
+        Qcow2DataFile dataFile = options.dataFile() == null ? Qcow2DataFile.NONE
+                : Qcow2DataFile.named(BackingChain.resolve(path, options.dataFile()));
         return open(path, false, BackingChain.startingAt(path, BackingChain.DEFAULT_MAX_DEPTH,
-                backingDir != null && Files.isDirectory(backingDir) ? backingDir : null));
+                backingDir != null && Files.isDirectory(backingDir) ? backingDir : null), dataFile);
     }
 
     /** Grows or shrinks the file's virtual size (see {@code Qcow2Resize}); images with internal snapshots are refused. */
@@ -106,6 +123,10 @@ public final class Qcow2Format implements ImageFormat {
         specific.put("extendedL2", h.extendedL2());
         specific.put("compressionType", h.compressionType == 0 ? "zlib" : "zstd");
         specific.put("snapshots", Integer.toUnsignedLong(h.nbSnapshots));
+        if (h.hasDataFile()) {
+            specific.put("dataFile", h.dataFile);
+            specific.put("dataFileRaw", h.dataFileRaw());
+        }
         return new ImageInfo(path.toString(), name(), h.size & ~511L, NativeFile.allocatedBytes(path, length), h.clusterSize(),
                 h.backingFile, h.backingFormat, List.of(), h.dirty(), h.corrupt(), specific);
     }

@@ -68,6 +68,10 @@ public final class Qcow2Header {
     public final Map<Integer, String> featureNames;
     /** Types of the header extensions present, in file order (unknown ones included). */
     public final List<Integer> extensionTypes;
+    /** The external data file name from its header extension, exactly as stored, or null. */
+    public final String dataFile;
+    /** File offset of the external data file name extension's header, or -1 when there is none. */
+    public final int dataFileExtensionOffset;
 
     private Qcow2Header(ByteBuffer b, String file, long fileSize) {
         this.version = b.getInt(4);
@@ -101,6 +105,8 @@ public final class Qcow2Header {
         Map<Integer, String> features = new LinkedHashMap<>();
         List<Integer> types = new ArrayList<>();
         String format = null;
+        String dataName = null;
+        int dataAt = -1;
         // Header extensions: from the end of the header to an end marker, all inside cluster 0.
         int limit = b.limit();
         int pos = headerLength;
@@ -119,6 +125,10 @@ public final class Qcow2Header {
             types.add(type);
             switch (type) {
                 case EXT_BACKING_FORMAT -> format = string(b, data, (int) length);
+                case EXT_DATA_FILE -> {
+                    dataName = string(b, data, (int) length);
+                    dataAt = pos;
+                }
                 case EXT_FEATURE_TABLE -> {
                     for (int e = data; e + 48 <= data + length; e += 48) {
                         int kind = b.get(e) & 0xff;
@@ -137,6 +147,8 @@ public final class Qcow2Header {
         this.featureNames = java.util.Collections.unmodifiableMap(features);
         this.extensionTypes = List.copyOf(types);
         this.backingFormat = format;
+        this.dataFile = dataName;
+        this.dataFileExtensionOffset = dataAt;
         if (backingOffset != 0) {
             if (backingSize <= 0 || backingSize > 1023) {
                 throw ImageFormatException.field(file, "backing_file_size", 16, backingSize + ", expected 1 to 1023");
@@ -165,6 +177,16 @@ public final class Qcow2Header {
 
     public boolean extendedL2() {
         return (incompatibleFeatures & INCOMPAT_EXTL2) != 0;
+    }
+
+    /** Incompatible bit 2: guest data lives in an external data file, at the guest offsets. */
+    public boolean hasDataFile() {
+        return (incompatibleFeatures & INCOMPAT_DATA_FILE) != 0;
+    }
+
+    /** Autoclear bit 1 (with bit 2): the external data file is a valid raw image on its own. */
+    public boolean dataFileRaw() {
+        return hasDataFile() && (autoclearFeatures & AUTOCLEAR_DATA_FILE_RAW) != 0;
     }
 
     public boolean dirty() {
@@ -262,8 +284,9 @@ public final class Qcow2Header {
             throw ImageFormatException.unsupported(file, "header field incompatible_features (file offset 72): unknown incompatible features "
                     + names + "; the image cannot be opened safely");
         }
-        if ((incompatibleFeatures & INCOMPAT_DATA_FILE) != 0) {
-            throw ImageFormatException.unsupported(file, "header field incompatible_features (file offset 72): external data files are not supported");
+        if (hasDataFile() && nbSnapshots != 0) {
+            throw ImageFormatException.unsupported(file, "header field nb_snapshots (file offset 60): internal snapshots in an image"
+                    + " with an external data file (incompatible feature bit 2) are not supported");
         }
         if ((incompatibleFeatures & INCOMPAT_COMPRESSION) != 0 || compressionType != 0) {
             if ((incompatibleFeatures & INCOMPAT_COMPRESSION) == 0 || compressionType == 0) {

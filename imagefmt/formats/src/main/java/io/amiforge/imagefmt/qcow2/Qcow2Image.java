@@ -52,12 +52,13 @@ public final class Qcow2Image implements AutoCloseable {
     static final long ZERO_FLAG = 1L;
 
     private final Qcow2File file;
+    /** Where guest data lives: {@link #file} itself, or the external data file. */
+    private final Qcow2File data;
     private final Qcow2Header header;
     private final boolean readOnly;
     private final List<String> warnings = new ArrayList<>();
     private final int clusterSize;
     private final long clusterMask;
-    private final boolean extended;
     private final ClusterLookup lookup;
     private final CompressedClusters compressed;
     /** Null when read-only. */
@@ -67,15 +68,15 @@ public final class Qcow2Image implements AutoCloseable {
     private final ClusterCompressor compressor;
     private volatile boolean closed;
 
-    private Qcow2Image(Qcow2File file, Qcow2Header header, boolean readOnly) {
+    private Qcow2Image(Qcow2File file, Qcow2File data, Qcow2Header header, boolean readOnly) {
         this.file = file;
+        this.data = data;
         this.header = header;
         this.clusterSize = header.clusterSize();
         this.clusterMask = clusterSize - 1;
-        this.extended = header.extendedL2();
         ReentrantLock lock = new ReentrantLock();
         L2Tables tables = new L2Tables(file, header, lock);
-        this.lookup = new ClusterLookup(file, header, tables);
+        this.lookup = new ClusterLookup(file, data, header, tables);
         this.compressed = new CompressedClusters(file, header);
         this.compressor = new ClusterCompressor(header);
         boolean ro = readOnly;
@@ -93,25 +94,27 @@ public final class Qcow2Image implements AutoCloseable {
             metadata.collect(header, refcounts, tables);
             HeaderUpdates headerUpdates = new HeaderUpdates(file, header);
             headerUpdates.clearAutoclear();
-            this.writeBack = new MetadataWriteBack(file, lock, refcounts, tables, headerUpdates);
-            this.writer = new ClusterWriter(file, header, lock, tables, lookup, compressed, refcounts, metadata, headerUpdates, writeBack);
+            this.writeBack = new MetadataWriteBack(file, data, lock, refcounts, tables, headerUpdates);
+            this.writer = new ClusterWriter(file, data, header, lock, tables, lookup, compressed, refcounts, metadata, headerUpdates,
+                    writeBack);
         } else {
             this.writeBack = null;
             this.writer = null;
         }
     }
 
-    /** Opens one qcow2 file (not its backing file). A corrupt-marked image opens read-only with a warning. */
+    /**
+     * Opens one qcow2 file (not its backing file). A corrupt-marked image opens read-only with a
+     * warning; an image with an external data file is refused (see {@link Qcow2DataFile}).
+     */
     public static Qcow2Image open(Path path, boolean readOnly) {
-        FileChannel channel;
-        try {
-            channel = readOnly ? FileChannel.open(path, StandardOpenOption.READ)
-                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException e) {
-            throw new ImageFormatException(Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
-        }
+        return open(path, readOnly, Qcow2DataFile.NONE);
+    }
+
+    /** Opens one qcow2 file whose external data file, if it has one, is chosen by {@code dataFile}'s rule. */
+    public static Qcow2Image open(Path path, boolean readOnly, Qcow2DataFile dataFile) {
+        FileChannel channel = channel(path, readOnly);
+        FileChannel dataChannel = null;
         try {
             Qcow2File file = new Qcow2File(path, channel);
             Qcow2Header header = readHeader(file);
@@ -120,13 +123,32 @@ public final class Qcow2Image implements AutoCloseable {
                 Qcow2RefcountRebuild.rebuild(file, header);
                 header = readHeader(file);
             }
-            return new Qcow2Image(file, header, readOnly);
+            Qcow2File data = file;
+            if (header.hasDataFile()) {
+                Path dataPath = dataFile.resolve(path, header);
+                dataChannel = channel(dataPath, readOnly);
+                data = new Qcow2File(dataPath, dataChannel);
+            }
+            return new Qcow2Image(file, data, header, readOnly);
         } catch (IOException e) {
             closeQuietly(channel);
+            closeQuietly(dataChannel);
             throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
         } catch (RuntimeException e) {
             closeQuietly(channel);
+            closeQuietly(dataChannel);
             throw e;
+        }
+    }
+
+    private static FileChannel channel(Path path, boolean readOnly) {
+        try {
+            return readOnly ? FileChannel.open(path, StandardOpenOption.READ)
+                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            throw new ImageFormatException(Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(path.toString(), "cannot open", e);
         }
     }
 
@@ -139,6 +161,9 @@ public final class Qcow2Image implements AutoCloseable {
     }
 
     private static void closeQuietly(FileChannel channel) {
+        if (channel == null) {
+            return;
+        }
         try {
             channel.close();
         } catch (IOException ignored) {
@@ -151,8 +176,9 @@ public final class Qcow2Image implements AutoCloseable {
             throw ImageFormatException.notWritable(file.name(), "image is marked dirty (incompatible feature bit 0, lazy refcounts "
                     + "were not written back); repair it with 'qemu-img check -r all' before writing, or open it read-only");
         }
-        if (extended) {
-            throw ImageFormatException.notWritable(file.name(), "writing images with extended L2 entries (subclusters) is not supported; open read-only");
+        if (header.extendedL2() && header.hasDataFile()) {
+            throw ImageFormatException.notWritable(file.name(), "writing images with both extended L2 entries and an external data file"
+                    + " is not supported; open read-only");
         }
         if (header.nbSnapshots != 0) {
             throw ImageFormatException.notWritable(file.name(), "image has " + Integer.toUnsignedString(header.nbSnapshots)
@@ -206,7 +232,7 @@ public final class Qcow2Image implements AutoCloseable {
     }
 
     void readData(long host, MemorySegment dst) {
-        file.read(host, dst);
+        data.read(host, dst);
     }
 
     /** Reads {@code dst.byteSize()} bytes at {@code inCluster} of the compressed cluster {@code descriptor}. */
@@ -313,6 +339,9 @@ public final class Qcow2Image implements AutoCloseable {
      */
     void writeCompressed(long offset, byte[] cluster) {
         ClusterWriter w = writer();
+        if (header.hasDataFile()) {
+            throw ImageFormatException.notWritable(file.name(), "compressed clusters are not possible in an image with an external data file");
+        }
         byte[] packed = compressor.compress(cluster);
         if (packed == null) {
             long inImage = Math.min(clusterSize(), virtualSize() - offset);
@@ -351,7 +380,13 @@ public final class Qcow2Image implements AutoCloseable {
                 flush();
             }
         } finally {
-            file.close();
+            try {
+                file.close();
+            } finally {
+                if (data != file) {
+                    data.close();
+                }
+            }
         }
     }
 }

@@ -53,6 +53,11 @@ final class Qcow2Refcounts {
         this.nextFree = (fileSize + clusterSize - 1) & -(long) clusterSize;
     }
 
+    /** The largest refcount the image's refcount width holds (unsigned; -1 for 64 bits). */
+    long maxValue() {
+        return maxValue;
+    }
+
     /** The first byte after every cluster allocated so far. */
     long end() {
         return nextFree;
@@ -195,6 +200,11 @@ final class Qcow2Refcounts {
     }
 
     private void write(byte[] block, long index, long value) {
+        writeEntry(block, order, index, value);
+    }
+
+    /** Stores {@code value} as entry {@code index} of a refcount block of {@code 2^order}-bit entries. */
+    static void writeEntry(byte[] block, int order, long index, long value) {
         int bits = 1 << order;
         if (bits < 8) {
             long bit = index * bits;

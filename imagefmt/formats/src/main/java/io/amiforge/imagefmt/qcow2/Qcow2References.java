@@ -129,8 +129,8 @@ final class Qcow2References {
                 continue;
             }
             long offset = e & Qcow2Image.OFFSET_MASK;
-            if (offset == 0) {
-                continue;
+            if (offset == 0 || h.hasDataFile()) {
+                continue; // unallocated, or data in the external data file (not refcounted)
             }
             if ((offset & mask) != 0) {
                 errors.add("ERROR L2 entry at file offset 0x%x: cluster offset 0x%x is not aligned".formatted(at, offset));

@@ -31,27 +31,6 @@ class Qcow2WriteInteropTest {
     @TempDir
     Path dir;
 
-    /** Random writes (partial clusters, cluster-crossing, zeros, discards) applied to a device and a raw model. */
-    private static void scribble(BlockDevice device, Path model, long seed) throws Exception {
-        Random random = new Random(seed);
-        try (FileChannel channel = FileChannel.open(model, StandardOpenOption.WRITE)) {
-            for (int i = 0; i < 120; i++) {
-                int length = 1 + random.nextInt(i % 10 == 0 ? 3 << 20 : 70_000);
-                long offset = (long) (random.nextDouble() * (device.size() - length));
-                byte[] data = new byte[length];
-                if (i % 7 == 3) {
-                    device.discard(offset, length);
-                } else {
-                    if (i % 9 != 4) {
-                        random.nextBytes(data);
-                    }
-                    device.write(offset, MemorySegment.ofArray(data));
-                }
-                channel.write(ByteBuffer.wrap(data), offset);
-            }
-        }
-    }
-
     private Path modelOf(Path rawOrImage, String name) throws Exception {
         Path model = dir.resolve(name);
         Qemu.img(dir, "convert", "-O", "raw", rawOrImage.toString(), model.toString()).orFail();
@@ -70,7 +49,7 @@ class Qcow2WriteInteropTest {
         }
         try (BlockDevice device = ImageFormats.create(image, "qcow2", SIZE,
                 CreateOptions.defaults().withClusterSize(clusterSize).withCompat(compat))) {
-            scribble(device, model, clusterSize);
+            Qemu.scribble(device, model, clusterSize);
             device.flush();
         }
         Qemu.check(image);
@@ -89,7 +68,7 @@ class Qcow2WriteInteropTest {
         Qemu.img(dir, "convert", "-O", "qcow2", "-o", options, source.toString(), image.toString()).orFail();
         Path model = modelOf(source, "model.raw");
         try (BlockDevice device = ImageFormats.open(image, false)) {
-            scribble(device, model, 99);
+            Qemu.scribble(device, model, 99);
         }
         Qemu.check(image);
         Qemu.compare(image, model);
@@ -104,7 +83,7 @@ class Qcow2WriteInteropTest {
         Qemu.io(dir, image, "qcow2", "write -P 0x21 1M 512k", "write -z 1M 256k", "write -z -u 2M 64k").orFail();
         Path model = modelOf(image, "model.raw");
         try (BlockDevice device = ImageFormats.open(image, false)) {
-            scribble(device, model, 123);
+            Qemu.scribble(device, model, 123);
             device.write(1L << 20, MemorySegment.ofArray(new byte[5000]).fill((byte) 3)); // into a preallocated zero cluster
             try (FileChannel c = FileChannel.open(model, StandardOpenOption.WRITE)) {
                 c.write(ByteBuffer.wrap(new byte[5000]).put(0, new byte[5000]), 1L << 20);
@@ -154,7 +133,7 @@ class Qcow2WriteInteropTest {
         assertThat(ImageFormats.info(image).dirty()).as("dirty after the kill").isTrue();
         Path model = modelOf(image, "model.raw");
         try (BlockDevice device = ImageFormats.open(image, false)) {
-            scribble(device, model, 71);
+            Qemu.scribble(device, model, 71);
         }
         assertThat(ImageFormats.info(image).dirty()).isFalse();
         Qemu.check(image);
@@ -192,7 +171,7 @@ class Qcow2WriteInteropTest {
                 CreateOptions.defaults().withBacking("mid.qcow2", "qcow2"))) {
             assertThat(device.size()).isEqualTo(SIZE);
             Path model = modelOf(mid, "model.raw");
-            scribble(device, model, 12);
+            Qemu.scribble(device, model, 12);
             device.flush();
             Qemu.check(top);
             Qemu.compare(top, model);

@@ -6,6 +6,7 @@ import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -87,5 +88,26 @@ final class Qemu {
     static void compare(Path a, Path b) {
         Processes.Result r = img(a.getParent(), "compare", a.toString(), b.toString());
         assertThat(r.exitCode()).as("qemu-img compare %s %s:\n%s", a, b, r.output()).isZero();
+    }
+
+    /** Random writes (partial clusters, cluster-crossing, zeros, discards) applied to a device and a raw model. */
+    static void scribble(BlockDevice device, Path model, long seed) throws Exception {
+        Random random = new Random(seed);
+        try (FileChannel channel = FileChannel.open(model, StandardOpenOption.WRITE)) {
+            for (int i = 0; i < 120; i++) {
+                int length = 1 + random.nextInt(i % 10 == 0 ? 3 << 20 : 70_000);
+                long offset = (long) (random.nextDouble() * (device.size() - length));
+                byte[] data = new byte[length];
+                if (i % 7 == 3) {
+                    device.discard(offset, length);
+                } else {
+                    if (i % 9 != 4) {
+                        random.nextBytes(data);
+                    }
+                    device.write(offset, MemorySegment.ofArray(data));
+                }
+                channel.write(ByteBuffer.wrap(data), offset);
+            }
+        }
     }
 }
