@@ -150,6 +150,7 @@ class JsonOutputTest {
         String ami = ok(covered, "ami", "register", "--name", "web", "--root-snapshot", root0, "--virtualization", "hvm")
                 .get("ImageId").asText();
         ok(covered, "ami", "describe", "--owner", "self");
+        ok(covered, "ami", "import-image", disk, "--name", "imported");
         ok(covered, "ami", "launch-permission", ami, "--add", "444455556666");
         ok(covered, "ami", "reset-launch-permission", ami);
         String instance = ok(covered, "instance", "run", ami, "--type", "t3.micro").get("instanceId").asText();
