@@ -7,6 +7,7 @@ import io.amiforge.cli.common.ImageOptions;
 import io.amiforge.cloud.Architecture;
 import io.amiforge.cloud.Cloud;
 import io.amiforge.cloud.Ids;
+import io.amiforge.cloud.ImageState;
 import io.amiforge.cloud.MachineImage;
 import io.amiforge.cloud.VirtualizationType;
 import io.amiforge.imagefmt.format.ImageFormats;
@@ -75,6 +76,13 @@ final class AmiImportImageCommand extends CloudCommandBase {
             throw new AmiforgeException(Files.exists(file) ? Kind.INVALID_INPUT : Kind.NOT_FOUND,
                     Files.exists(file) ? "InvalidParameterValue" : "FileNotFound", file + ": " + (Files.exists(file)
                     ? "not a regular file" : "no such file"));
+        }
+        // Checked before the import too, so that a taken name costs no copy (register checks again).
+        boolean taken = cloud.describeImages(account, region, new Cloud.ImageFilter(List.of(account), null, null)).stream()
+                .anyMatch(i -> i.name().equals(name) && i.state() != ImageState.DEREGISTERED);
+        if (taken) {
+            throw new AmiforgeException(Kind.USAGE, "InvalidAMIName.Duplicate",
+                    "AMI name '" + name + "' is already in use by an image of account " + account + "; nothing was imported");
         }
         ImageInfo info = ImageFormats.info(source);
         try (BlockDevice disk = ImageFormats.open(source, true)) {

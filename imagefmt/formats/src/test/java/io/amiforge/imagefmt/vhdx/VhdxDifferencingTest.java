@@ -149,6 +149,38 @@ class VhdxDifferencingTest {
     }
 
     @Test
+    void aZeroBlockOfTheChildHidesTheParentAndStaysZeroWhereNotWritten() throws Exception {
+        Path parent = parent();
+        Path child = dir.resolve("child.vhdx");
+        ImageFormats.create(child, "vhdx", -1, CreateOptions.defaults().withBacking("parent.vhdx", null)).close();
+        long batOffset;
+        try (HostFile file = HostFile.open(child, true)) {
+            batOffset = VhdxRegions.read(file).batOffset();
+        }
+        QemuImg.poke(child, batOffset, (byte) VhdxDevice.ZERO_STATE); // payload block 0 reads as zeros
+        byte[] model = Files.readAllBytes(dir.resolve("base.raw"));
+        java.util.Arrays.fill(model, 0, VhdxCreator.DIFFERENCING_BLOCK_SIZE, (byte) 0);
+        Path expected = Files.write(dir.resolve("expected.raw"), model);
+        try (BlockDevice device = ImageFormats.open(child, true)) {
+            QemuImg.assertSameContent(device, expected);
+        }
+        byte[] data = {9, 8, 7, 6, 5};
+        try (BlockDevice device = ImageFormats.open(child, false)) {
+            device.write(1000, MemorySegment.ofArray(data));
+        }
+        System.arraycopy(data, 0, model, 1000, data.length);
+        Files.write(expected, model);
+        try (BlockDevice device = ImageFormats.open(child, true)) {
+            QemuImg.assertSameContent(device, expected);
+        }
+        ByteBuffer entry = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel c = FileChannel.open(child)) {
+            c.read(entry, batOffset);
+        }
+        assertThat(entry.getLong(0) & 7).as("the zero block became fully present").isEqualTo(VhdxDevice.FULLY_PRESENT);
+    }
+
+    @Test
     void differencingDisksWithBadParentsOrTablesAreRefused() throws Exception {
         Path parent = parent();
         Path raw = dir.resolve("plain.raw");
@@ -177,6 +209,18 @@ class VhdxDifferencingTest {
         VhdxCreator.create(unlinked, SIZE, VhdxCreator.DIFFERENCING_BLOCK_SIZE, new VhdxParentLocator(entries));
         assertThatThrownBy(() -> ImageFormats.open(unlinked, true)).isInstanceOf(ImageFormatException.class)
                 .hasMessageContaining("has no parent_linkage entry");
+
+        // A locator whose first key lies outside the item (VhdxCreator puts the locator at metadata + 64 KiB + 40).
+        Path outside = Files.copy(child, dir.resolve("outside.vhdx"));
+        long metadataOffset;
+        try (HostFile file = HostFile.open(outside, true)) {
+            metadataOffset = VhdxRegions.read(file).metadataOffset();
+        }
+        long keyOffsetField = metadataOffset + (64 << 10) + 40 + 20;
+        QemuImg.poke(outside, keyOffsetField, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 0x7fff0000).array());
+        assertThatThrownBy(() -> ImageFormats.open(outside, true)).isInstanceOf(ImageFormatException.class)
+                .hasMessageContainingAll("VHDX parent locator key of entry 0", "file offset " + (metadataOffset + (64 << 10) + 40),
+                        "lie outside");
 
         // A parent that is not a VHDX although the locator names it.
         entries.put(VhdxParentLocator.LINKAGE, "{" + UUID.randomUUID() + "}");
