@@ -3,12 +3,10 @@ package io.amiforge.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.amiforge.cli.common.Json;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -25,17 +23,11 @@ class AmiWorkflowTest {
     Path dir;
 
     private CliRunner.Run amiforge(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--store", dir.resolve("store").toString()));
-        return CliRunner.run(all.toArray(String[]::new));
+        return CliRunner.inStore(dir.resolve("store"), args);
     }
 
     private JsonNode json(String... args) throws Exception {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.add("--json");
-        CliRunner.Run run = amiforge(all.toArray(String[]::new));
-        assertThat(run.exitCode()).as(String.join(" ", args) + ": " + run.err()).isZero();
-        return Json.MAPPER.readTree(run.out());
+        return CliRunner.json(dir.resolve("store"), args);
     }
 
     @Test

@@ -186,6 +186,9 @@ class JsonOutputTest {
         String ami = ok(covered, "ami", "register", "--name", "web", "--root-snapshot", root0, "--virtualization", "hvm")
                 .get("ImageId").asText();
         pinned(ok(covered, "ami", "describe", "--owner", "self"), "ami describe (EC2 DescribeImages)", prefixed("Images[].", IMAGE));
+        JsonNode imported = ok(covered, "ami", "import-image", disk, "--name", "imported");
+        assertThat(imported.get("ImageId").asText()).startsWith("ami-");
+        assertThat(imported.get("SnapshotDetails").get(0).get("SnapshotId").asText()).startsWith("snap-");
         ok(covered, "ami", "launch-permission", ami, "--add", "444455556666");
         ok(covered, "ami", "reset-launch-permission", ami);
         JsonNode reservation = ok(covered, "instance", "run", ami, "--type", "t3.micro");

@@ -3,7 +3,7 @@ package io.amiforge.cli.cloud;
 import picocli.CommandLine.Command;
 
 /** {@code amiforge ami ...}: register, describe, share, copy and deregister machine images; bundles. */
-@Command(name = "ami", description = "Machine images (AMIs): register, describe, share, copy, bundle.",
+@Command(name = "ami", description = "Machine images (AMIs): register, import, describe, share, copy, bundle.",
         mixinStandardHelpOptions = true,
         subcommands = {
                 AmiRegisterCommand.class,
@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 AmiCopyCommand.class,
                 AmiDeregisterCommand.class,
                 AmiCreateImageCommand.class,
+                AmiImportImageCommand.class,
                 io.amiforge.cli.ami.AmiBundleCommand.class,
                 io.amiforge.cli.ami.AmiUnbundleCommand.class,
         })

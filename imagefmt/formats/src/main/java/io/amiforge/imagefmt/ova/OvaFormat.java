@@ -97,6 +97,7 @@ public final class OvaFormat implements ImageFormat {
         Map<String, Object> specific = new LinkedHashMap<>();
         specific.put("ovf", contents.ovf);
         specific.put("disks", disks);
+        specific.put("operatingSystem", contents.operatingSystem);
         long size = contents.disks.isEmpty() ? 0 : contents.disks.getFirst().capacity();
         long fileSize;
         try {
@@ -109,7 +110,7 @@ public final class OvaFormat implements ImageFormat {
     }
 
     /** The archive's members and its descriptor's disks. */
-    private record Contents(Path path, String ovf, List<Tar.Member> members, List<OvfDescriptor.Disk> disks) {
+    private record Contents(Path path, String ovf, List<Tar.Member> members, List<OvfDescriptor.Disk> disks, String operatingSystem) {
 
         Tar.Member member(String name) {
             return members.stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow(() ->
@@ -133,7 +134,8 @@ public final class OvaFormat implements ImageFormat {
                 // read it whole
             }
             String name = path + "(" + ovf.name() + ")";
-            return new Contents(path, ovf.name(), members, OvfDescriptor.disks(text.array(), name));
+            return new Contents(path, ovf.name(), members, OvfDescriptor.disks(text.array(), name),
+                    OvfDescriptor.operatingSystem(text.array(), name));
         } catch (java.nio.file.NoSuchFileException e) {
             throw new ImageFormatException(Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
         } catch (IOException e) {

@@ -22,8 +22,9 @@ import org.xml.sax.SAXException;
 /**
  * The facts amiforge keeps from an OVF descriptor (DMTF DSP0243): the disks of its
  * {@code DiskSection}, each with its capacity and the file of the {@code References} section
- * that holds it; and the descriptor amiforge writes for one stream-optimized VMDK disk. The XML
- * is parsed with DTDs and external entities refused (an OVA comes from anyone).
+ * that holds it; the guest operating system its {@code OperatingSystemSection} names; and the
+ * descriptor amiforge writes for one stream-optimized VMDK disk. The XML is parsed with DTDs
+ * and external entities refused (an OVA comes from anyone).
  */
 final class OvfDescriptor {
 
@@ -72,6 +73,35 @@ final class OvfDescriptor {
             disks.add(new Disk(id, href, capacity(disk, name, id), disk.getAttributeNS(OVF_NS, "format")));
         }
         return disks;
+    }
+
+    /**
+     * The guest operating system of the OVF text {@code xml}'s first {@code OperatingSystemSection}
+     * (already checked by {@link #disks}): its description, VMware's {@code osType} and the CIM
+     * id, those present, or null without such a section.
+     */
+    static String operatingSystem(byte[] xml, String name) {
+        NodeList sections = parse(xml, name).getElementsByTagNameNS(OVF_NS, "OperatingSystemSection");
+        if (sections.getLength() == 0) {
+            return null;
+        }
+        Element section = (Element) sections.item(0);
+        List<String> parts = new ArrayList<>();
+        NodeList descriptions = section.getElementsByTagNameNS(OVF_NS, "Description");
+        if (descriptions.getLength() > 0 && !descriptions.item(0).getTextContent().isBlank()) {
+            parts.add(descriptions.item(0).getTextContent().strip());
+        }
+        for (int i = 0; i < section.getAttributes().getLength(); i++) {
+            org.w3c.dom.Node attribute = section.getAttributes().item(i);
+            if ("osType".equals(attribute.getLocalName()) && !attribute.getNodeValue().isBlank()) {
+                parts.add("osType " + attribute.getNodeValue().strip());
+            }
+        }
+        String id = section.getAttributeNS(OVF_NS, "id");
+        if (!id.isBlank()) {
+            parts.add("CIM id " + id.strip());
+        }
+        return parts.isEmpty() ? null : String.join(", ", parts);
     }
 
     private static long capacity(Element disk, String name, String id) {

@@ -124,6 +124,24 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
         }
     }
 
+    /**
+     * {@code src}, to be written at {@code inBlock} of {@code block}, widened to whole
+     * {@code unit}-byte units (sectors a bitmap bit covers) by merging it with what those units
+     * read now; {@code src} itself when it already covers whole units. It starts at
+     * {@code inBlock / unit * unit}.
+     */
+    protected final MemorySegment wholeUnits(long block, int inBlock, MemorySegment src, int unit) {
+        int first = inBlock / unit * unit;
+        int end = (int) ((inBlock + src.byteSize() + unit - 1) / unit * unit);
+        if (first == inBlock && end == inBlock + src.byteSize()) {
+            return src;
+        }
+        MemorySegment data = MemorySegment.ofArray(new byte[end - first]);
+        doRead(block * blockBytes + first, data);
+        MemorySegment.copy(src, 0, data, inBlock - first, src.byteSize());
+        return data;
+    }
+
     /** Reads {@code dst} at guest offset {@code pos} from the parent (zeros past its end). */
     protected final void readParent(long pos, MemorySegment dst) {
         long inParent = Math.max(0, Math.min(dst.byteSize(), parent.size() - pos));

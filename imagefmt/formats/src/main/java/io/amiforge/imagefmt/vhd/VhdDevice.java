@@ -143,15 +143,10 @@ final class VhdDevice extends BlockMappedDevice {
             super.writeStored(block, host, inBlock, src);
             return;
         }
+        // Whole sectors only, since a bit covers a sector.
+        MemorySegment data = wholeUnits(block, inBlock, src, 512);
         int first = inBlock & ~511;
-        int end = (int) ((inBlock + src.byteSize() + 511) & ~511L);
-        MemorySegment data = src;
-        if (first != inBlock || end != inBlock + src.byteSize()) {
-            // Whole sectors only, since a bit covers a sector: merge with what the sectors read now.
-            data = MemorySegment.ofArray(new byte[end - first]);
-            doRead(block * blockBytes + first, data);
-            MemorySegment.copy(src, 0, data, inBlock - first, src.byteSize());
-        }
+        int end = first + (int) data.byteSize();
         lock.lock();
         try {
             long at = lookup(block);

@@ -14,12 +14,15 @@ import java.util.UUID;
  * type identifier (creator "amiforge") at 0, the two headers at 64 and 128 KiB (CRC-32C, an
  * empty 1 MiB log at 1 MiB), the two region tables at 192 and 256 KiB, the metadata region at
  * 2 MiB (file parameters, virtual disk size, logical sector size 512, physical sector size
- * 4096, disk id) and the BAT at 3 MiB, every entry "not present". Blocks are appended after it.
+ * 4096, disk id, and for a differencing disk the HasParent flag and the parent locator) and the
+ * BAT at 3 MiB, every entry "not present". Blocks are appended after it.
  */
 final class VhdxCreator {
 
     /** qemu-img's default block size for disks that are not huge. */
     static final int DEFAULT_BLOCK_SIZE = 32 << 20;
+    /** Hyper-V's block size for differencing disks: a small write copies nothing, but smaller blocks waste less. */
+    static final int DIFFERENCING_BLOCK_SIZE = 2 << 20;
     static final int LOGICAL_SECTOR = 512;
     private static final int MIB = 1 << 20;
     private static final long LOG_OFFSET = MIB;
@@ -30,14 +33,13 @@ final class VhdxCreator {
     private VhdxCreator() {
     }
 
-    static void create(Path path, long size, int blockSize) {
+    /** Creates {@code path}: a differencing disk when {@code parent} (its locator) is not null. */
+    static void create(Path path, long size, int blockSize, VhdxParentLocator parent) {
         if (size < 0 || size % LOGICAL_SECTOR != 0 || size > MAX_SIZE) {
             throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
                     path + ": size " + size + " is not a multiple of 512 up to 64 TiB (VHDX's limit)");
         }
-        long blocks = (size + blockSize - 1) / blockSize;
-        long chunkRatio = (1L << 23) * LOGICAL_SECTOR / blockSize;
-        long entries = blocks == 0 ? 0 : blocks + (blocks - 1) / chunkRatio;
+        long entries = new VhdxMetadata(blockSize, parent != null, size, LOGICAL_SECTOR, null, parent).batEntries();
         long batLength = Math.max(MIB, (entries * 8 + MIB - 1) & -(long) MIB);
         try (HostFile file = HostFile.create(path)) {
             file.write(0, identifier());
@@ -48,7 +50,7 @@ final class VhdxCreator {
             ByteBuffer regions = regions(batLength);
             file.write(VhdxRegions.FIRST, regions.duplicate());
             file.write(VhdxRegions.SECOND, regions.duplicate());
-            file.write(METADATA_OFFSET, metadata(size, blockSize));
+            file.write(METADATA_OFFSET, metadata(size, blockSize, parent));
             file.truncate(BAT_OFFSET + batLength); // the BAT: all zeros, every block not present
         }
     }
@@ -83,14 +85,14 @@ final class VhdxCreator {
         return b.rewind();
     }
 
-    private static ByteBuffer metadata(long size, int blockSize) {
+    private static ByteBuffer metadata(long size, int blockSize, VhdxParentLocator parent) {
         ByteBuffer b = ByteBuffer.allocate(MIB).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(0, 0x617461646174656dL).putShort(10, (short) 5); // "metadata", five items
+        b.putLong(0, 0x617461646174656dL).putShort(10, (short) (parent == null ? 5 : 6)); // "metadata", five or six items
         int data = 64 << 10;
         int required = 4;
         int virtualDisk = 2;
         item(b, 0, Guids.FILE_PARAMETERS, data, 8, required);
-        b.putInt(data, blockSize).putInt(data + 4, 0);
+        b.putInt(data, blockSize).putInt(data + 4, parent == null ? 0 : 2); // bit 1: HasParent
         item(b, 1, Guids.VIRTUAL_DISK_SIZE, data + 8, 8, required | virtualDisk);
         b.putLong(data + 8, size);
         item(b, 2, Guids.LOGICAL_SECTOR_SIZE, data + 16, 4, required | virtualDisk);
@@ -99,6 +101,11 @@ final class VhdxCreator {
         b.putInt(data + 20, 4096);
         item(b, 4, Guids.VIRTUAL_DISK_ID, data + 24, 16, required | virtualDisk);
         Guids.write(b, data + 24, UUID.randomUUID());
+        if (parent != null) {
+            ByteBuffer locator = parent.encode();
+            item(b, 5, Guids.PARENT_LOCATOR, data + 40, locator.limit(), required);
+            b.put(data + 40, locator, 0, locator.limit());
+        }
         return b.rewind();
     }
 

@@ -13,11 +13,12 @@ import java.util.UUID;
  *
  * @param offset     where the header was read
  * @param sequence   the header's sequence number
+ * @param dataWriteGuid changes before the disk's data first changes after an open; a differencing child links to it
  * @param logGuid    the log's identity, zero when the log is empty
  * @param logOffset  file offset of the log
  * @param logLength  bytes of the log
  */
-record VhdxHeader(long offset, long sequence, UUID logGuid, long logOffset, int logLength) {
+record VhdxHeader(long offset, long sequence, UUID dataWriteGuid, UUID logGuid, long logOffset, int logLength) {
 
     static final int SIZE = 4096;
     static final long FIRST = 64 << 10;
@@ -34,7 +35,7 @@ record VhdxHeader(long offset, long sequence, UUID logGuid, long logOffset, int 
         if (version != 1) {
             throw ImageFormatException.field(file.name(), "VHDX header Version", at + 66, version + ", expected 1");
         }
-        return new VhdxHeader(at, b.getLong(8), Guids.read(b, 48), b.getLong(72), b.getInt(68));
+        return new VhdxHeader(at, b.getLong(8), Guids.read(b, 32), Guids.read(b, 48), b.getLong(72), b.getInt(68));
     }
 
     /** The current header: the valid one with the higher sequence number. */
@@ -49,6 +50,25 @@ record VhdxHeader(long offset, long sequence, UUID logGuid, long logOffset, int 
             return second;
         }
         return first;
+    }
+
+    /**
+     * Before the first change of a disk opened for writing ([MS-VHDX] 2.2.2): new FileWriteGuid
+     * and DataWriteGuid in both headers, the other one first with the next sequence number, then
+     * this one with the one after, each forced to disk. A differencing child made before no longer
+     * links to the disk.
+     */
+    void renew(HostFile file) {
+        ByteBuffer b = file.readStructure(offset, SIZE, "VHDX header", ByteOrder.LITTLE_ENDIAN);
+        Guids.write(b, 16, UUID.randomUUID());
+        Guids.write(b, 32, UUID.randomUUID());
+        long other = offset == FIRST ? SECOND : FIRST;
+        for (long at : new long[] {other, offset}) {
+            b.putLong(8, b.getLong(8) + 1);
+            b.putInt(4, Checksums.crc32c(b, 4));
+            file.write(at, b.duplicate().rewind());
+            file.force();
+        }
     }
 
     boolean logIsEmpty() {

@@ -8,16 +8,19 @@ import java.util.UUID;
 
 /**
  * The VHDX metadata items amiforge needs, from the metadata region ("metadata" table of items):
- * block size, whether the disk has a parent, virtual size and logical sector size. A required
- * item of an unknown kind makes the file unreadable.
+ * block size, whether the disk has a parent (and its locator), virtual size and logical sector
+ * size. A required item of an unknown kind makes the file unreadable; a differencing disk
+ * without a parent locator is corrupt.
  *
  * @param blockSize         payload block bytes, a power of two from 1 MiB to 256 MiB
  * @param hasParent         a differencing disk
  * @param virtualSize       guest bytes
  * @param logicalSectorSize 512 or 4096
  * @param diskId            the virtual disk's identity
+ * @param parent            the parent locator of a differencing disk, else null
  */
-record VhdxMetadata(int blockSize, boolean hasParent, long virtualSize, int logicalSectorSize, UUID diskId) {
+record VhdxMetadata(int blockSize, boolean hasParent, long virtualSize, int logicalSectorSize, UUID diskId,
+                    VhdxParentLocator parent) {
 
     private static final long SIGNATURE = 0x617461646174656dL; // "metadata"
     private static final int MAX_ENTRIES = 2047;
@@ -38,6 +41,7 @@ record VhdxMetadata(int blockSize, boolean hasParent, long virtualSize, int logi
         Long size = null;
         Integer sector = null;
         UUID diskId = null;
+        VhdxParentLocator parent = null;
         for (int i = 0; i < count; i++) {
             int e = 32 + 32 * i;
             UUID item = Guids.read(b, e);
@@ -61,7 +65,9 @@ record VhdxMetadata(int blockSize, boolean hasParent, long virtualSize, int logi
             } else if (item.equals(Guids.VIRTUAL_DISK_ID)) {
                 requireLength(name, base + e, "virtual disk id", length, 16);
                 diskId = Guids.read(b, offset);
-            } else if (required && !item.equals(Guids.PHYSICAL_SECTOR_SIZE) && !item.equals(Guids.PARENT_LOCATOR)) {
+            } else if (item.equals(Guids.PARENT_LOCATOR)) {
+                parent = VhdxParentLocator.parse(name, b, offset, length, base);
+            } else if (required && !item.equals(Guids.PHYSICAL_SECTOR_SIZE)) {
                 throw ImageFormatException.unsupported(name, "VHDX metadata entry %d (file offset %d): required item %s is unknown"
                         .formatted(i, base + e, item));
             }
@@ -79,7 +85,11 @@ record VhdxMetadata(int blockSize, boolean hasParent, long virtualSize, int logi
         if (size < 0 || size % sector != 0 || size > (64L << 40)) {
             throw ImageFormatException.corrupt(name, "VHDX virtual disk size " + size + " is not a multiple of the sector size up to 64 TiB");
         }
-        return new VhdxMetadata(blockSize, hasParent, size, sector, diskId);
+        if (hasParent && parent == null) {
+            throw ImageFormatException.corrupt(name, "VHDX metadata at file offset " + base
+                    + " marks a differencing disk (HasParent) but has no parent locator item");
+        }
+        return new VhdxMetadata(blockSize, hasParent, size, sector, diskId, hasParent ? parent : null);
     }
 
     private static void requireLength(String name, long at, String item, int length, int expected) {
@@ -91,5 +101,17 @@ record VhdxMetadata(int blockSize, boolean hasParent, long virtualSize, int logi
     /** Payload blocks per sector bitmap block: one BAT entry for a bitmap follows every this many. */
     long chunkRatio() {
         return (1L << 23) * logicalSectorSize / blockSize;
+    }
+
+    /**
+     * BAT entries the disk needs: a differencing disk has a sector bitmap entry after every chunk,
+     * the last one too; any other disk only between chunks ([MS-VHDX] 2.5).
+     */
+    long batEntries() {
+        long payload = (virtualSize + blockSize - 1) / blockSize;
+        if (hasParent) {
+            return (payload + chunkRatio() - 1) / chunkRatio() * (chunkRatio() + 1);
+        }
+        return payload == 0 ? 0 : payload + (payload - 1) / chunkRatio();
     }
 }
