@@ -102,10 +102,10 @@ class AmiImportImageTest {
 
     /** Launches {@code ami} and checks the instance booted the disk's kernel with its command line. */
     private void bootsTheDisk(String ami) throws Exception {
-        JsonNode run = json("instance", "run", ami, "--type", "t3.micro");
-        assertThat(run.get("state").asText()).isEqualTo("running");
-        assertThat(run.get("boot").get("Result").asText()).isEqualTo("halted");
-        assertThat(run.get("boot").get("Console").asText()).contains(CMDLINE);
+        JsonNode run = json("instance", "run", ami, "--type", "t3.micro").get("Instances").get(0);
+        assertThat(run.get("State").get("Name").asText()).isEqualTo("running");
+        assertThat(run.get("LastBoot").get("Result").asText()).isEqualTo("halted");
+        assertThat(run.get("LastBoot").get("Console").asText()).contains(CMDLINE);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -132,7 +132,7 @@ class AmiImportImageTest {
         } else {
             assertThat(described.get("Description").asText()).isEqualTo("imported from %s (%s)".formatted(image.getFileName(), format));
         }
-        assertThat(json("volume", "list").get("volumes").size()).as("the import's volume is gone, as after VM Import").isZero();
+        assertThat(json("volume", "list").get("Volumes").size()).as("the import's volume is gone, as after VM Import").isZero();
         bootsTheDisk(ami);
     }
 
@@ -185,7 +185,7 @@ class AmiImportImageTest {
         CliRunner.Run twice = amiforge("ami", "import-image", disk.toString(), "--name", "taken");
         assertThat(twice.exitCode()).isNotZero();
         assertThat(twice.err()).contains("InvalidAMIName.Duplicate", "nothing was imported");
-        assertThat(json("snapshot", "list").get("snapshots").size()).as("only the snapshot of the import that registered is left").isEqualTo(1);
-        assertThat(json("volume", "list").get("volumes").size()).isZero();
+        assertThat(json("snapshot", "list").get("Snapshots").size()).as("only the snapshot of the import that registered is left").isEqualTo(1);
+        assertThat(json("volume", "list").get("Volumes").size()).isZero();
     }
 }
