@@ -147,6 +147,9 @@ final class Decoder {
 
     /** Code byte {@code k} of the instruction at CS:{@code ip0} (a 16-bit IP wraps within the segment). */
     private int fb(int ip0, int k) {
+        if (x.pg) {
+            return Bus.fetch8(x, sb[CS] + ((ip0 + k) & x.ipMask));
+        }
         int a = (sb[CS] + ((ip0 + k) & x.ipMask)) & x.a20;
         return Integer.compareUnsigned(a, Memory.LOW_LIMIT) < 0 ? x.ram[a] & 0xFF : x.mem.read8(a & 0xFFFFFFFFL);
     }
@@ -156,8 +159,10 @@ final class Decoder {
      * the scratch entry if it may wrap the segment; returns the entry used.
      */
     int decode(int phys, int slot, int ip0) {
-        // not cached: code that may wrap a 16-bit segment, and code outside the RAM array
-        if ((ip0 > 0xFFF0 && x.ipMask == 0xFFFF) || Integer.compareUnsigned(phys, Memory.LOW_LIMIT - 16) >= 0) {
+        // not cached: code that may wrap a 16-bit segment, code outside the RAM array, and with paging code that
+        // may cross into the next page (whose mapping can change under the cached entry)
+        if ((ip0 > 0xFFF0 && x.ipMask == 0xFFFF) || Integer.compareUnsigned(phys, Memory.LOW_LIMIT - 16) >= 0
+                || x.pg && ((sb[CS] + ip0) & 0xFFF) > 0xFF1) {
             slot = SCRATCH;
         }
         int tag = phys | x.codeTag;
