@@ -144,13 +144,15 @@ final class Bus {
     }
 
     /**
-     * With paging, translates the first and the last byte of a write of {@code n} bytes before
-     * any byte is written, so a write that crosses into a page it may not write faults with
-     * memory unchanged, as on the hardware.
+     * With paging, translates the first byte of a write of {@code n} bytes and, when it crosses
+     * into the next page, that page's first byte before any byte is written, so a write into a
+     * page it may not write faults with memory unchanged and CR2 at that page's start (as QEMU).
      */
     private static void checkWrite(Exec x, int lin, int n) {
         x.paging.write(x, lin);
-        x.paging.write(x, lin + n - 1);
+        if ((lin & 0xFFF) > 0x1000 - n) {
+            x.paging.write(x, (lin + n - 1) & ~0xFFF);
+        }
     }
 
     /** With paging, the code byte at linear {@code lin} for the decoder (#PF on a page that is not present). */
