@@ -41,10 +41,14 @@ final class Bus {
         return x.pe || x.a32() == 1 ? off + k : (off + k) & 0xFFFF;
     }
 
+    // The fast paths below are what the interpreter runs on almost every instruction: they stay
+    // small (the JIT inlines them into each handler) and leave everything else to the out-of-line
+    // slow paths, which alone know about paging.
+
     static int rd8(Exec x, int base, int off) {
         int a = (base + off) & x.a20;
         if (slow(x, a)) {
-            return x.pg ? physRd8(x, x.paging.read(x, base + off) & x.a20) : x.mem.read8(a & 0xFFFFFFFFL);
+            return slowRd8(x, base + off);
         }
         return x.ram[a] & 0xFF;
     }
@@ -52,11 +56,7 @@ final class Bus {
     static int rd16(Exec x, int base, int off) {
         int a = (base + off) & x.a20;
         if (off == 0xFFFF || (a & 0xFFFFF) == 0xFFFFF || slow(x, a)) {
-            int p = x.pg ? pagedLow(x, base + off, 2) : -1;
-            if (p >= 0) {
-                return (x.ram[p] & 0xFF) | (x.ram[p + 1] & 0xFF) << 8;
-            }
-            return rd8(x, base, off) | rd8(x, base, next(x, off, 1)) << 8;
+            return slowRd16(x, base, off);
         }
         return (x.ram[a] & 0xFF) | (x.ram[a + 1] & 0xFF) << 8;
     }
@@ -64,12 +64,7 @@ final class Bus {
     static int rd32(Exec x, int base, int off) {
         int a = (base + off) & x.a20;
         if ((off & 0xFFFF) > 0xFFFC || (a & 0xFFFFF) > 0xFFFFC || slow(x, a)) {
-            int p = x.pg ? pagedLow(x, base + off, 4) : -1;
-            if (p >= 0) {
-                return (x.ram[p] & 0xFF) | (x.ram[p + 1] & 0xFF) << 8 | (x.ram[p + 2] & 0xFF) << 16
-                        | (x.ram[p + 3] & 0xFF) << 24;
-            }
-            return rd16(x, base, off) | rd16(x, base, next(x, off, 2)) << 16;
+            return slowRd32(x, base, off);
         }
         return (x.ram[a] & 0xFF) | (x.ram[a + 1] & 0xFF) << 8 | (x.ram[a + 2] & 0xFF) << 16 | (x.ram[a + 3] & 0xFF) << 24;
     }
@@ -77,25 +72,24 @@ final class Bus {
     static void wr8(Exec x, int base, int off, int v) {
         int a = (base + off) & x.a20;
         if (slow(x, a)) {
-            if (x.pg) {
-                physWr8(x, x.paging.write(x, base + off) & x.a20, v);
-            } else {
-                x.mem.write8(a & 0xFFFFFFFFL, v);
-            }
+            slowWr8(x, base + off, v);
             return;
         }
-        physWr8(x, a, v);
+        byte m = x.mark[a >>> Memory.CHUNK_SHIFT];
+        if (m != 0) {
+            if (m == Memory.MARK_ROM) {
+                return;
+            }
+            x.mem.invalidate(a);
+        }
+        x.ram[a] = (byte) v;
     }
 
     static void wr16(Exec x, int base, int off, int v) {
         int a = (base + off) & x.a20;
         if (off == 0xFFFF || (a & 0xFFFFF) == 0xFFFFF || slow(x, a)
                 || (x.mark[a >>> Memory.CHUNK_SHIFT] | x.mark[(a + 1) >>> Memory.CHUNK_SHIFT]) != 0) {
-            if (x.pg) {
-                checkWrite(x, base + off, 2);
-            }
-            wr8(x, base, off, v);
-            wr8(x, base, next(x, off, 1), v >>> 8);
+            slowWr16(x, base, off, v);
             return;
         }
         x.ram[a] = (byte) v;
@@ -108,6 +102,42 @@ final class Bus {
         }
         wr16(x, base, off, v);
         wr16(x, base, next(x, off, 2), v >>> 16);
+    }
+
+    private static int slowRd8(Exec x, int lin) {
+        return x.pg ? physRd8(x, x.paging.read(x, lin) & x.mem.a20Mask) : x.mem.read8((lin & x.a20) & 0xFFFFFFFFL);
+    }
+
+    private static int slowRd16(Exec x, int base, int off) {
+        int p = x.pg ? pagedLow(x, base + off, 2) : -1;
+        if (p >= 0) {
+            return (x.ram[p] & 0xFF) | (x.ram[p + 1] & 0xFF) << 8;
+        }
+        return rd8(x, base, off) | rd8(x, base, next(x, off, 1)) << 8;
+    }
+
+    private static int slowRd32(Exec x, int base, int off) {
+        int p = x.pg ? pagedLow(x, base + off, 4) : -1;
+        if (p >= 0) {
+            return (x.ram[p] & 0xFF) | (x.ram[p + 1] & 0xFF) << 8 | (x.ram[p + 2] & 0xFF) << 16 | (x.ram[p + 3] & 0xFF) << 24;
+        }
+        return rd16(x, base, off) | rd16(x, base, next(x, off, 2)) << 16;
+    }
+
+    private static void slowWr8(Exec x, int lin, int v) {
+        if (x.pg) {
+            physWr8(x, x.paging.write(x, lin) & x.mem.a20Mask, v);
+        } else {
+            x.mem.write8((lin & x.a20) & 0xFFFFFFFFL, v);
+        }
+    }
+
+    private static void slowWr16(Exec x, int base, int off, int v) {
+        if (x.pg) {
+            checkWrite(x, base + off, 2);
+        }
+        wr8(x, base, off, v);
+        wr8(x, base, next(x, off, 1), v >>> 8);
     }
 
     /** A byte at physical address {@code p} (0xFF outside memory). */
@@ -136,7 +166,7 @@ final class Bus {
      * all of it lies in one page and in the RAM array (A20 open), else -1 (read byte by byte).
      */
     private static int pagedLow(Exec x, int lin, int n) {
-        if ((lin & 0xFFF) > 0x1000 - n || x.a20 != Memory.A20_OPEN) {
+        if ((lin & 0xFFF) > 0x1000 - n || x.mem.a20Mask != Memory.A20_OPEN) {
             return -1;
         }
         int p = x.paging.read(x, lin);
@@ -155,20 +185,14 @@ final class Bus {
         }
     }
 
-    /** With paging, the code byte at linear {@code lin} for the decoder (#PF on a page that is not present). */
-    static int fetch8(Exec x, int lin) {
-        return physRd8(x, x.paging.read(x, lin) & x.a20);
+    /** With paging, the physical address of the code byte at linear {@code lin} (#PF on a page that is not present). */
+    static int fetchAddress(Exec x, int lin) {
+        return x.paging.read(x, lin) & x.mem.a20Mask;
     }
 
-    /**
-     * The physical address of the instruction at CS:{@code ip0} with paging on, for the fetch
-     * loop: marks the instruction as started (a #PF on the fetch returns to it) before the
-     * translation can fault.
-     */
-    static int fetchPaged(Exec x, int ip0) {
-        x.startIp = ip0;
-        x.cinf = 0;
-        return x.paging.read(x, x.sb[Cpu.CS] + ip0) & x.a20;
+    /** With paging, the code byte at linear {@code lin} for the decoder (see {@link #fetchAddress}). */
+    static int fetch8(Exec x, int lin) {
+        return physRd8(x, fetchAddress(x, lin));
     }
 
     /** The byte at linear {@code lin} as the CPU would read it, without faulting or setting accessed bits (-1 if not mapped). */
@@ -177,7 +201,7 @@ final class Bus {
             return x.mem.read8((lin & x.a20) & 0xFFFFFFFFL);
         }
         long p = x.paging.peek(x, lin);
-        return p < 0 ? -1 : x.mem.read8(p & x.a20 & 0xFFFFFFFFL);
+        return p < 0 ? -1 : x.mem.read8(p & x.mem.a20Mask & 0xFFFFFFFFL);
     }
 
     /** Reads an operand of size code {@code sz} (0 byte, 1 word, 2 dword). */

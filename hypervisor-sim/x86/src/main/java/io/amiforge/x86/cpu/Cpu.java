@@ -112,7 +112,7 @@ public final class Cpu {
     /** Opens or closes the A20 gate. */
     public void setA20(boolean on) {
         x.mem.setA20(on);
-        x.a20 = x.mem.a20Mask;
+        x.a20 = x.pg ? Memory.A20_OPEN : x.mem.a20Mask;
     }
 
     public boolean a20() {
@@ -303,9 +303,6 @@ public final class Cpu {
     private static void step(Exec x, Decoder decoder, int[] ce, int[] sb) {
         int ip0 = x.ip;
         int phys = (sb[CS] + ip0) & x.a20;
-        if (x.pg) {
-            phys = Bus.fetchPaged(x, ip0);
-        }
         int slot = (phys & (DecodeCache.SIZE - 1)) << 3;
         if (ce[slot] != (phys | x.codeTag)) {
             slot = decoder.decode(phys, slot, ip0);

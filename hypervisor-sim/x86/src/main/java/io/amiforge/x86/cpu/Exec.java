@@ -26,7 +26,11 @@ import static io.amiforge.x86.cpu.Cpu.SS;
  */
 final class Exec extends CpuState {
 
-    /** Guest RAM, its chunk marks and the A20 mask as {@link Bus} uses them. */
+    /**
+     * Guest RAM, its chunk marks and the A20 mask as {@link Bus}'s fast paths and the fetch use
+     * them; with paging the mask is all ones (it applies to physical addresses, which the slow
+     * paths mask with {@link Memory#a20Mask}).
+     */
     final Memory mem;
     final byte[] ram, mark;
     int a20;
@@ -34,8 +38,6 @@ final class Exec extends CpuState {
     final CpuHost host;
     /** The paging unit's TLB and walker ({@link Bus} uses it while {@link #pg} is set). */
     final Paging paging = new Paging();
-    /** CR0.PG: linear addresses go through {@link #paging}. */
-    boolean pg;
     /** First linear address {@link Bus} does not take from the RAM array directly: all of them (0) with paging. */
     int fastEnd = Bus.FAST_END;
     /** How many fault deliveries are under way: a fault raised while delivering one becomes #DF, one in #DF a triple fault. */

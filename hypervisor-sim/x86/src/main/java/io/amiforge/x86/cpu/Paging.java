@@ -115,11 +115,11 @@ final class Paging {
     }
 
     private static long directoryEntry(Exec x, int lin) {
-        return ((x.cr3 & ~0xFFF) | ((lin >>> 20) & 0xFFC)) & x.a20 & 0xFFFFFFFFL;
+        return ((x.cr3 & ~0xFFF) | ((lin >>> 20) & 0xFFC)) & x.mem.a20Mask & 0xFFFFFFFFL;
     }
 
     private static long tableEntry(Exec x, int pde, int lin) {
-        return ((pde & ~0xFFF) | ((lin >>> 10) & 0xFFC)) & x.a20 & 0xFFFFFFFFL;
+        return ((pde & ~0xFFF) | ((lin >>> 10) & 0xFFC)) & x.mem.a20Mask & 0xFFFFFFFFL;
     }
 
     /** The table walk on a TLB miss: checks rights, sets accessed/dirty bits, fills the TLB entry. */

@@ -92,6 +92,7 @@ final class SystemOps {
                     x.fault(6);
                 }
                 x.paging.invalidate(x.eaBase + x.eaOff); // INVLPG
+                x.mem.cache.clearLinear(); // code cached under the old translation of that page
             }
             default -> x.fault(6);
         }
@@ -140,30 +141,38 @@ final class SystemOps {
                 if (((x.cr0 ^ v) & (Paging.CR0_PG | Paging.CR0_WP)) != 0) {
                     x.paging.flush();
                 }
-                if (pg && !x.pg) {
-                    x.mem.cache.clear(); // entries decoded without paging may cross what is now a page boundary
-                }
                 x.cr0 = v;
                 x.pe = (v & 1) != 0;
-                x.pg = pg;
-                x.fastEnd = pg ? 0 : Bus.FAST_END;
+                if (pg != x.pg) {
+                    x.pg = pg;
+                    x.fastEnd = pg ? 0 : Bus.FAST_END;
+                    x.a20 = pg ? Memory.A20_OPEN : x.mem.a20Mask;
+                    x.segmentsChanged(); // the code tag says which decode table answers
+                    x.mem.cache.clearLinear();
+                }
             }
             case 2 -> x.cr2 = v;
             case 3 -> {
                 x.cr3 = v;
-                x.paging.flush();
+                flushTranslations(x);
             }
             case 4 -> {
                 if (x.pg && (v & Paging.CR4_PAE) != 0) {
                     stopPae(x, x.cr0, v);
                 }
                 if (((x.cr4 ^ v) & (Paging.CR4_PSE | Paging.CR4_PGE)) != 0) {
-                    x.paging.flush();
+                    flushTranslations(x);
                 }
                 x.cr4 = v;
             }
             default -> x.fault(6);
         }
+    }
+
+    /** Forgets every translation: the TLB and the code decoded under it (keyed by linear address). */
+    private static void flushTranslations(Exec x) {
+        x.paging.flush();
+        x.mem.cache.clearLinear();
     }
 
     private static void stopPae(Exec x, int cr0, int cr4) {
