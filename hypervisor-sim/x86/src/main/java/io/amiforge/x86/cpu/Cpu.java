@@ -265,6 +265,11 @@ public final class Cpu {
         x.faultVector = -1;
     }
 
+    /** The error code of the last fault that has one (#GP selector, #PF bits), or -1. */
+    public int faultErrorCode() {
+        return x.faultErrorCode;
+    }
+
     public int faultCs() {
         return x.faultCs;
     }

@@ -68,6 +68,8 @@ final class Exec extends CpuState {
     StopReason stopReason;
     String stopDetail;
     int faultCs = -1, faultIp, faultVector = -1;
+    /** The error code of the fault raised last (-1: none; #PF: present/write/user/reserved bits). */
+    int faultErrorCode = -1;
     final byte[] faultBytes = new byte[16];
     int faultBytesLen;
 
@@ -300,6 +302,7 @@ final class Exec extends CpuState {
      * instruction's own), records vector, CS:IP and bytes for reports, and unwinds.
      */
     void fault(int vec) {
+        faultErrorCode = pendingErrorCode;
         faultCs = sr[CS];
         faultIp = startIp;
         faultBytesLen = 0;
