@@ -98,7 +98,8 @@ final class Bus {
 
     static void wr32(Exec x, int base, int off, int v) {
         if (x.pg) {
-            checkWrite(x, base + off, 4);
+            pagedWrite(x, base + off, 4, v);
+            return;
         }
         wr16(x, base, off, v);
         wr16(x, base, next(x, off, 2), v >>> 16);
@@ -134,7 +135,8 @@ final class Bus {
 
     private static void slowWr16(Exec x, int base, int off, int v) {
         if (x.pg) {
-            checkWrite(x, base + off, 2);
+            pagedWrite(x, base + off, 2, v);
+            return;
         }
         wr8(x, base, off, v);
         wr8(x, base, next(x, off, 1), v >>> 8);
@@ -174,14 +176,22 @@ final class Bus {
     }
 
     /**
-     * With paging, translates the first byte of a write of {@code n} bytes and, when it crosses
-     * into the next page, that page's first byte before any byte is written, so a write into a
-     * page it may not write faults with memory unchanged and CR2 at that page's start (as QEMU).
+     * With paging, writes the {@code n} low bytes of {@code v} at linear {@code lin}: one
+     * translation when they lie in one page; a write that crosses into the next page translates
+     * that page's first byte too before any byte is written, so a write into a page it may not
+     * write faults with memory unchanged and CR2 at that page's start (as QEMU).
      */
-    private static void checkWrite(Exec x, int lin, int n) {
-        x.paging.write(x, lin);
-        if ((lin & 0xFFF) > 0x1000 - n) {
-            x.paging.write(x, (lin + n - 1) & ~0xFFF);
+    private static void pagedWrite(Exec x, int lin, int n, int v) {
+        int p = x.paging.write(x, lin) & x.mem.a20Mask;
+        if ((lin & 0xFFF) <= 0x1000 - n) {
+            for (int i = 0; i < n; i++) { // physically contiguous within the page (A20 is page-aligned)
+                physWr8(x, p + i, v >>> (8 * i));
+            }
+            return;
+        }
+        x.paging.write(x, (lin + n - 1) & ~0xFFF);
+        for (int i = 0; i < n; i++) {
+            physWr8(x, x.paging.write(x, lin + i) & x.mem.a20Mask, v >>> (8 * i));
         }
     }
 
