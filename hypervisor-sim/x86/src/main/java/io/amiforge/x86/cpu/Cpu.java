@@ -21,8 +21,11 @@ package io.amiforge.x86.cpu;
  * ({@link CpuHost#acknowledgeInterrupt}); HLT with IF set skips ahead to that count, the wait
  * counting as instructions (virtual time is the instruction count).
  *
- * <p>Not emulated: paging (setting CR0.PG stops the run as failed), privilege levels, task
- * switches, V86 and long mode, the trap flag, the FPU (escape opcodes decode their operand
+ * <p>Paging (CR0.PG) is 32-bit paging with 4 KiB and 4 MiB pages, accessed and dirty bits, #PF
+ * with CR2 and its error code, and a software TLB that MOV CR3 and INVLPG flush
+ * ({@link Paging}); PAE paging stops the run as failed.
+ *
+ * <p>Not emulated: privilege levels, task switches, V86 and long mode, the trap flag, the FPU (escape opcodes decode their operand
  * and do nothing); in real mode with 16-bit addressing a word at offset 0xFFFF wraps within
  * the segment, as on the 8086.
  *
@@ -109,7 +112,7 @@ public final class Cpu {
     /** Opens or closes the A20 gate. */
     public void setA20(boolean on) {
         x.mem.setA20(on);
-        x.a20 = x.mem.a20Mask;
+        x.a20 = x.pg ? Memory.A20_OPEN : x.mem.a20Mask;
     }
 
     public boolean a20() {
@@ -238,6 +241,20 @@ public final class Cpu {
         return s.cr0;
     }
 
+    /** CR2: the linear address of the last page fault. */
+    public int cr2() {
+        return s.cr2;
+    }
+
+    /** CR3: the page directory's physical address (bits 31:12). */
+    public int cr3() {
+        return s.cr3;
+    }
+
+    public int cr4() {
+        return s.cr4;
+    }
+
     /** The fault (vector, CS:IP, instruction bytes) the CPU delivered most recently, or vector -1. */
     public int faultVector() {
         return x.faultVector;
@@ -246,6 +263,11 @@ public final class Cpu {
     /** Forgets the last fault. */
     public void clearFault() {
         x.faultVector = -1;
+    }
+
+    /** The error code of the last fault that has one (#GP selector, #PF bits), or -1. */
+    public int faultErrorCode() {
+        return x.faultErrorCode;
     }
 
     public int faultCs() {
@@ -265,9 +287,12 @@ public final class Cpu {
         return (sb[CS] + s.ip) & x.a20;
     }
 
-    /** Reads guest memory at segment base + offset as the CPU would (A20 applies). */
+    /**
+     * Reads the byte at a linear address as the CPU would (A20 and paging apply), without
+     * faulting or setting accessed bits: -1 when paging is on and the page is not mapped.
+     */
     public int readLinear8(int linear) {
-        return Bus.rd8(x, 0, linear);
+        return Bus.peek8(x, linear);
     }
 
     /** Delivers interrupt {@code vec} through the IVT with return address {@code retIp}. */

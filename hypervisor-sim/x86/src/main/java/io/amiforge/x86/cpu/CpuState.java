@@ -59,8 +59,20 @@ abstract sealed class CpuState permits Exec {
     static final int ATTR_BIG = 0x4000;
     /** Width masks of EIP (CS.D) and of the stack pointer (SS.B): 0xFFFF or all ones. */
     int ipMask = 0xFFFF, spMask = 0xFFFF;
-    /** CS.D << 31: kept in decode-cache tags, since the same bytes decode differently in 16- and 32-bit code. */
+    /**
+     * CS.D << 31, kept in decode-cache tags since the same bytes decode differently in 16- and
+     * 32-bit code, plus {@link #PAGED_TAG} while paging is on (the cache is then keyed by linear
+     * address).
+     */
     int codeTag;
+    /**
+     * Code-tag bit while paging is on: no physical decode-cache tag has it (they are below
+     * 1 MiB + 64 KiB), so the fetch loop's physical lookup misses and the decoder's linear
+     * table answers ({@link DecodeCache}).
+     */
+    static final int PAGED_TAG = 1 << 30;
+    /** CR0.PG: linear addresses go through the paging unit. */
+    boolean pg;
     /** CR0.PE: segment loads go through descriptor tables, interrupts through the IDT. */
     boolean pe;
     int ldtr, ldtBase, ldtLimit, tr, trBase, trLimit;
@@ -113,7 +125,7 @@ abstract sealed class CpuState permits Exec {
     void segmentsChanged() {
         boolean code32 = (sattr[Cpu.CS] & ATTR_BIG) != 0;
         ipMask = code32 ? -1 : 0xFFFF;
-        codeTag = code32 ? 1 << 31 : 0;
+        codeTag = (code32 ? 1 << 31 : 0) | (pg ? PAGED_TAG : 0);
         spMask = (sattr[Cpu.SS] & ATTR_BIG) != 0 ? -1 : 0xFFFF;
     }
 

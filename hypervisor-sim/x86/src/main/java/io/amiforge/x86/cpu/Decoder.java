@@ -147,22 +147,45 @@ final class Decoder {
 
     /** Code byte {@code k} of the instruction at CS:{@code ip0} (a 16-bit IP wraps within the segment). */
     private int fb(int ip0, int k) {
+        if (x.pg) {
+            return Bus.fetch8(x, sb[CS] + ((ip0 + k) & x.ipMask));
+        }
         int a = (sb[CS] + ((ip0 + k) & x.ipMask)) & x.a20;
         return Integer.compareUnsigned(a, Memory.LOW_LIMIT) < 0 ? x.ram[a] & 0xFF : x.mem.read8(a & 0xFFFFFFFFL);
     }
 
     /**
-     * Decodes the instruction at {@code phys} (= CS:{@code ip0}) into entry {@code slot}, or into
-     * the scratch entry if it may wrap the segment; returns the entry used.
+     * Decodes the instruction at {@code key} (= CS:{@code ip0}: the physical address, or with
+     * paging the linear one) into entry {@code slot}, or into the scratch entry if it cannot be
+     * cached; returns the entry used.
+     *
+     * <p>With paging the entry is the linear table's ({@link DecodeCache#linearSlot}): a hit
+     * there returns at once; on a miss the fetch is translated here (a #PF returns to this
+     * instruction) and the instruction is cached unless it crosses into the next page (whose
+     * mapping may differ) or lies outside the RAM array.
      */
-    int decode(int phys, int slot, int ip0) {
+    int decode(int key, int slot, int ip0) {
+        int phys = key;
+        if (x.pg) {
+            int ls = DecodeCache.linearSlot(key);
+            if (ce[ls] == key && ce[ls + DecodeCache.MODE] == x.codeTag) {
+                return ls;
+            }
+            x.startIp = ip0;
+            x.cinf = 0;
+            phys = Bus.fetchAddress(x, key);
+            slot = (key & 0xFFF) <= 0xFF1 ? ls : SCRATCH;
+        }
         // not cached: code that may wrap a 16-bit segment, and code outside the RAM array
         if ((ip0 > 0xFFF0 && x.ipMask == 0xFFFF) || Integer.compareUnsigned(phys, Memory.LOW_LIMIT - 16) >= 0) {
             slot = SCRATCH;
         }
-        int tag = phys | x.codeTag;
         if (biosTraps && ((phys & ~0xFF) == BIOS_TRAP_BASE || phys == 0xFFFF0)) {
-            ce[slot] = slot == SCRATCH ? -1 : tag;
+            if (slot == SCRATCH) {
+                ce[slot] = -1;
+            } else {
+                tag(slot, key, phys, 1);
+            }
             ce[slot + 1] = OP_BIOS | (1 << 10);
             ce[slot + 3] = phys == 0xFFFF0 ? RESET_VECTOR : phys & 0xFF;
             return slot;
@@ -172,7 +195,7 @@ final class Decoder {
                 && ram[phys + 3] == 'd' && ram[phys + 4] == 'r' && ram[phys + 5] == 'S') {
             host.kernelEntry(phys, cpu);
         }
-        if (x.codeTag != 0) {
+        if (x.codeTag < 0) {
             host.codeEntry32(phys, cpu);
         }
         int big = x.codeTag >>> 31; // a 32-bit code segment flips the default operand and address size
@@ -180,7 +203,7 @@ final class Decoder {
         prefixes:
         while (true) {
             if (k >= 14) {
-                return storeInvalid(slot, phys, ip0, k);
+                return storeInvalid(slot, key, phys, k);
             }
             b = fb(ip0, k++);
             switch (b) {
@@ -209,7 +232,7 @@ final class Decoder {
             t = ONE[op];
         }
         if ((t & BAD) != 0) {
-            return storeInvalid(slot, phys, ip0, k);
+            return storeInvalid(slot, key, phys, k);
         }
         int rm = 0, disp = 0, imm = 0, imm2 = 0, memop = 0;
         if ((t & M) != 0) {
@@ -296,11 +319,10 @@ final class Decoder {
             default -> { }
         }
         if (k > 15) {
-            return storeInvalid(slot, phys, ip0, k);
+            return storeInvalid(slot, key, phys, k);
         }
         if (slot != SCRATCH) {
-            ce[slot] = tag;
-            Bus.markCode(x, phys, k);
+            tag(slot, key, phys, k);
         }
         int direct = memop == 1 && a == 0 && (rm & 0xC7) == 0x06 ? 1 << 31 : 0;
         ce[slot + 1] = op | k << 10 | o << 14 | a << 15 | seg << 16 | rp << 19 | memop << 21 | rm << 22 | direct;
@@ -310,15 +332,29 @@ final class Decoder {
         return slot;
     }
 
+    /**
+     * Tags entry {@code slot} as the instruction of {@code len} bytes at {@code key} (physical, or
+     * linear in the linear table with the code tag beside it) and marks its physical bytes as code.
+     */
+    private void tag(int slot, int key, int phys, int len) {
+        if (x.pg) {
+            ce[slot] = key;
+            ce[slot + DecodeCache.MODE] = x.codeTag;
+            x.mem.cache.linear = true;
+        } else {
+            ce[slot] = key | x.codeTag;
+        }
+        Bus.markCode(x, phys, len);
+    }
+
     private int fetch32(int ip0, int k) {
         return fb(ip0, k) | fb(ip0, k + 1) << 8 | fb(ip0, k + 2) << 16 | fb(ip0, k + 3) << 24;
     }
 
-    private int storeInvalid(int slot, int phys, int ip0, int k) {
+    private int storeInvalid(int slot, int key, int phys, int k) {
         int len = Math.min(Math.max(k, 1), 15);
         if (slot != SCRATCH) {
-            ce[slot] = phys | x.codeTag;
-            Bus.markCode(x, phys, len);
+            tag(slot, key, phys, len);
         }
         ce[slot + 1] = OP_INVALID | len << 10;
         ce[slot + 3] = 0;

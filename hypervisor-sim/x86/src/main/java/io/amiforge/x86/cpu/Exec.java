@@ -26,12 +26,22 @@ import static io.amiforge.x86.cpu.Cpu.SS;
  */
 final class Exec extends CpuState {
 
-    /** Guest RAM, its chunk marks and the A20 mask as {@link Bus} uses them. */
+    /**
+     * Guest RAM, its chunk marks and the A20 mask as {@link Bus}'s fast paths and the fetch use
+     * them; with paging the mask is all ones (it applies to physical addresses, which the slow
+     * paths mask with {@link Memory#a20Mask}).
+     */
     final Memory mem;
     final byte[] ram, mark;
     int a20;
     final int[] ce;
     final CpuHost host;
+    /** The paging unit's TLB and walker ({@link Bus} uses it while {@link #pg} is set). */
+    final Paging paging = new Paging();
+    /** First linear address {@link Bus} does not take from the RAM array directly: all of them (0) with paging. */
+    int fastEnd = Bus.FAST_END;
+    /** How many fault deliveries are under way: a fault raised while delivering one becomes #DF, one in #DF a triple fault. */
+    int delivering;
     final Cpu cpu;
 
     /** Index of the current entry in {@link #ce}, its info word, and the IP it started at. */
@@ -58,6 +68,8 @@ final class Exec extends CpuState {
     StopReason stopReason;
     String stopDetail;
     int faultCs = -1, faultIp, faultVector = -1;
+    /** The error code of the fault raised last (-1: none; #PF: present/write/user/reserved bits). */
+    int faultErrorCode = -1;
     final byte[] faultBytes = new byte[16];
     int faultBytesLen;
 
@@ -274,6 +286,8 @@ final class Exec extends CpuState {
         if ((flags & Cpu.IF) != 0) {
             int vector = host.acknowledgeInterrupt();
             if (vector >= 0) {
+                startIp = ip; // a #PF while delivering returns to the interrupted instruction
+                cinf = 0;
                 Control.interrupt(this, vector, ip);
             }
         }
@@ -288,15 +302,34 @@ final class Exec extends CpuState {
      * instruction's own), records vector, CS:IP and bytes for reports, and unwinds.
      */
     void fault(int vec) {
-        faultVector = vec;
+        faultErrorCode = pendingErrorCode;
         faultCs = sr[CS];
         faultIp = startIp;
         faultBytesLen = 0;
         int n = Math.max(length(), 1);
         for (int i = 0; i < n && i < faultBytes.length; i++) {
-            faultBytes[faultBytesLen++] = (byte) Bus.rd8(this, sb[CS], (startIp + i) & ipMask);
+            int b = Bus.peek8(this, sb[CS] + ((startIp + i) & ipMask));
+            if (b < 0) {
+                break;
+            }
+            faultBytes[faultBytesLen++] = (byte) b;
         }
-        Control.interrupt(this, vec, startIp);
+        if (delivering > 0) {
+            // a fault while delivering another one (an IDT entry or the stack not mapped): #DF, and none for #DF
+            if (delivering > 1 || faultVector == 8) {
+                stop(StopReason.FAILED, String.format("triple fault: vector %02Xh raised while delivering vector %02Xh at"
+                        + " %04X:%08X (CR2=%08X); the machine resets", vec, faultVector, sr[CS], startIp, cr2));
+            }
+            vec = 8;
+            pendingErrorCode = 0;
+        }
+        faultVector = vec;
+        delivering++;
+        try {
+            Control.interrupt(this, vec, startIp);
+        } finally {
+            delivering--;
+        }
         throw CpuSignal.UNWIND;
     }
 

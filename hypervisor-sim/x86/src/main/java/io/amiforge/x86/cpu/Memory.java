@@ -208,6 +208,7 @@ public final class Memory {
         mark[chunk] = 0;
         if (cache != null) {
             cache.invalidateChunk(chunk << CHUNK_SHIFT, 1 << CHUNK_SHIFT);
+            cache.clearLinear();
         }
     }
 }

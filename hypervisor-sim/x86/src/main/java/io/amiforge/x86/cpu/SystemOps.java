@@ -3,9 +3,9 @@ package io.amiforge.x86.cpu;
 import static io.amiforge.x86.cpu.Cpu.*;
 
 /**
- * System instructions: port I/O, HLT (which stops the run: nothing would wake it), MOV to and
- * from control registers (setting CR0.PE stops the run with {@link StopReason#PROTECTED_MODE}),
- * SGDT/SIDT/LGDT/LIDT/SMSW/LMSW, CPUID (a family-6 Intel part that advertises long mode and NX), RDTSC and RDMSR.
+ * System instructions: port I/O, HLT (which waits for an interrupt or stops the run), MOV to and
+ * from control registers (CR0.PE and CR0.PG switch modes, CR3 names the page directory),
+ * SGDT/SIDT/LGDT/LIDT/SMSW/LMSW, INVLPG, CPUID (a family-6 Intel part that advertises long mode and NX), RDTSC and RDMSR.
  */
 final class SystemOps {
 
@@ -37,6 +37,8 @@ final class SystemOps {
         int vector = x.host.acknowledgeInterrupt();
         if (vector >= 0) {
             x.halted = false;
+            x.startIp = x.ip; // a #PF while delivering returns after the HLT
+            x.cinf = 0;
             Control.interrupt(x, vector, x.ip);
             x.eventAt = next;
             x.limit = Math.min(x.runLimit, next);
@@ -86,6 +88,11 @@ final class SystemOps {
             case 4 -> x.writeRM(1, x.cr0);
             case 6 -> movToCr(x, 0, (x.cr0 & ~0xF) | (x.readRM(1) & 0xF) | (x.cr0 & 1));
             case 7 -> {
+                if (x.modrm() >= 0xC0) {
+                    x.fault(6);
+                }
+                x.paging.invalidate(x.eaBase + x.eaOff); // INVLPG
+                x.mem.cache.clearLinear(); // code cached under the old translation of that page
             }
             default -> x.fault(6);
         }
@@ -111,8 +118,10 @@ final class SystemOps {
     /**
      * MOV CR0: with protected mode off ({@link Cpu#setProtectedMode}) setting PE stops the run
      * with {@link StopReason#PROTECTED_MODE}; with it on, PE switches segment loads and
-     * interrupts to the descriptor tables and clearing it returns to real mode. Setting PG
-     * stops the run as failed: paging is not emulated.
+     * interrupts to the descriptor tables and clearing it returns to real mode. PG turns on
+     * 32-bit paging ({@link Paging}; PG without PE is #GP(0)); PG with CR4.PAE stops the run as
+     * failed, since PAE paging is not emulated. MOV CR3 and a change of PG, WP, PSE or PGE
+     * flush the TLB.
      */
     static void movToCr(Exec x, int n, int v) {
         switch (n) {
@@ -122,18 +131,53 @@ final class SystemOps {
                     x.stop(StopReason.PROTECTED_MODE, "CR0.PE set at " + hex4(x.sr[CS]) + ":" + hex4(x.startIp)
                             + String.format(" (CR0=%08X, GDT base %08X limit %04X)", v, x.gdtBase, x.gdtLimit));
                 }
-                if (v < 0) {
-                    x.stop(StopReason.FAILED, String.format("CR0.PG set at %04X:%08X (CR0=%08X, CR3=%08X): paging is not"
-                            + " emulated", x.sr[CS], x.startIp, v, x.cr3));
+                boolean pg = (v & Paging.CR0_PG) != 0;
+                if (pg && (v & 1) == 0) {
+                    x.fault(13, 0);
+                }
+                if (pg && (x.cr4 & Paging.CR4_PAE) != 0) {
+                    stopPae(x, v, x.cr4);
+                }
+                if (((x.cr0 ^ v) & (Paging.CR0_PG | Paging.CR0_WP)) != 0) {
+                    x.paging.flush();
                 }
                 x.cr0 = v;
                 x.pe = (v & 1) != 0;
+                if (pg != x.pg) {
+                    x.pg = pg;
+                    x.fastEnd = pg ? 0 : Bus.FAST_END;
+                    x.a20 = pg ? Memory.A20_OPEN : x.mem.a20Mask;
+                    x.segmentsChanged(); // the code tag says which decode table answers
+                    x.mem.cache.clearLinear();
+                }
             }
             case 2 -> x.cr2 = v;
-            case 3 -> x.cr3 = v;
-            case 4 -> x.cr4 = v;
+            case 3 -> {
+                x.cr3 = v;
+                flushTranslations(x);
+            }
+            case 4 -> {
+                if (x.pg && (v & Paging.CR4_PAE) != 0) {
+                    stopPae(x, x.cr0, v);
+                }
+                if (((x.cr4 ^ v) & (Paging.CR4_PSE | Paging.CR4_PGE)) != 0) {
+                    flushTranslations(x);
+                }
+                x.cr4 = v;
+            }
             default -> x.fault(6);
         }
+    }
+
+    /** Forgets every translation: the TLB and the code decoded under it (keyed by linear address). */
+    private static void flushTranslations(Exec x) {
+        x.paging.flush();
+        x.mem.cache.clearLinear();
+    }
+
+    private static void stopPae(Exec x, int cr0, int cr4) {
+        x.stop(StopReason.FAILED, String.format("PAE paging enabled at %04X:%08X (CR0=%08X, CR4=%08X, CR3=%08X): only"
+                + " 32-bit paging is emulated, not PAE or long mode", x.sr[CS], x.startIp, cr0, cr4, x.cr3));
     }
 
     static void cpuid(Exec x) {
