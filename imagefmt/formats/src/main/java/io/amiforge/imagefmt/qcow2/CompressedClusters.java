@@ -12,9 +12,11 @@ import java.util.zip.Inflater;
 /**
  * Compressed clusters of one qcow2 file: decoding the L2 descriptor (host offset and sector
  * count, whose widths depend on the cluster size) and decompressing the data, raw deflate or,
- * with compression type 1, one zstd frame (the sector-rounded size may run past its end). Each
- * thread keeps its own buffers and inflater and remembers the last cluster it inflated, so
- * sequential reads of one compressed cluster inflate it once and reads allocate nothing.
+ * with compression type 1, one zstd frame (the sector-rounded size may run past its end). A read
+ * of a whole cluster into native memory (image conversion, large reads) decompresses straight into
+ * the destination; a part of a cluster is decompressed into the thread's buffer, which remembers
+ * the last cluster it holds, so sequential small reads of one cluster decompress it once. Each
+ * thread keeps its own buffers, inflater and zstd context: reads allocate nothing.
  */
 final class CompressedClusters {
 
@@ -55,10 +57,17 @@ final class CompressedClusters {
     /** Reads {@code dst.byteSize()} bytes at {@code inCluster} of the compressed cluster {@code descriptor}. */
     void read(long descriptor, long inCluster, MemorySegment dst) {
         Scratch s = scratch.get();
-        if (s.descriptor != descriptor || !s.valid) {
-            decompress(descriptor, s);
+        if (s.descriptor == descriptor && s.valid) {
+            MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
+        } else if (inCluster == 0 && dst.byteSize() == clusterSize && dst.isNative()) {
+            decompress(descriptor, s, dst.asByteBuffer()); // whole cluster: no copy through the thread's buffer
+        } else {
+            s.valid = false;
+            decompress(descriptor, s, s.outBuffer);
+            s.descriptor = descriptor;
+            s.valid = true;
+            MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
         }
-        MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
     }
 
     /** The L2 entry of a compressed cluster of {@code length} bytes at host offset {@code offset}. */
@@ -82,8 +91,8 @@ final class CompressedClusters {
         return ((descriptor >>> csizeShift) & csizeMask) + 1;
     }
 
-    private void decompress(long descriptor, Scratch s) {
-        s.valid = false;
+    /** Decompresses the cluster {@code descriptor} into the first {@code clusterSize} bytes of {@code out} (direct or heap). */
+    private void decompress(long descriptor, Scratch s, ByteBuffer out) {
         long offset = descriptor & coffsetMask;
         long size = sectors(descriptor) * 512 - (offset & 511);
         long fileSize = file.size();
@@ -94,53 +103,52 @@ final class CompressedClusters {
         int length = (int) Math.min(size, fileSize - offset);
         ByteBuffer in = ByteBuffer.wrap(s.in, 0, length);
         file.read(offset, in);
-        int produced = zstd ? unzstd(s, offset, length) : inflate(s, offset, length);
+        int produced = zstd ? unzstd(s, offset, length, out) : inflate(s, offset, length, out);
         if (produced < clusterSize) {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x decompresses to %d bytes, expected %d"
                     .formatted(offset, produced, clusterSize));
         }
-        s.descriptor = descriptor;
-        s.valid = true;
     }
 
-    private int unzstd(Scratch s, long offset, int length) {
+    private int unzstd(Scratch s, long offset, int length, ByteBuffer out) {
         try {
             // The sector-rounded size can run past the frame: decompress exactly the one frame.
             long frame = Zstd.findFrameCompressedSize(s.in, 0, length);
             if (Zstd.isError(frame)) {
                 throw new ZstdException(frame);
             }
-            return s.zstd().decompressByteArray(s.out, 0, clusterSize, s.in, 0, (int) frame);
+            return out.isDirect() ? s.zstd().decompressByteArrayToDirectByteBuffer(out, 0, clusterSize, s.in, 0, (int) frame)
+                    : s.zstd().decompressByteArray(out.array(), out.arrayOffset(), clusterSize, s.in, 0, (int) frame);
         } catch (ZstdException e) {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x (%d bytes) is not valid zstd data: %s"
                     .formatted(offset, length, e.getMessage()));
         }
     }
 
-    private int inflate(Scratch s, long offset, int length) {
+    private int inflate(Scratch s, long offset, int length, ByteBuffer out) {
         Inflater inflater = s.inflater;
         inflater.reset();
         inflater.setInput(s.in, 0, length);
-        int produced = 0;
+        ByteBuffer dst = out.duplicate().clear().limit(clusterSize);
         try {
-            while (produced < clusterSize) {
-                int n = inflater.inflate(s.out, produced, clusterSize - produced);
+            while (dst.hasRemaining()) {
+                int n = inflater.inflate(dst);
                 if (n == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
                     break;
                 }
-                produced += n;
             }
         } catch (DataFormatException e) {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x (%d bytes) is not valid deflate data: %s"
                     .formatted(offset, length, e.getMessage()));
         }
-        return produced;
+        return dst.position();
     }
 
     /** Per-thread buffers for decompression, so reads allocate nothing. */
     private static final class Scratch {
         final byte[] in;
         final byte[] out;
+        final ByteBuffer outBuffer;
         final MemorySegment outSegment;
         final Inflater inflater = new Inflater(true);
         private ZstdDecompressCtx zstd;
@@ -158,6 +166,7 @@ final class CompressedClusters {
         Scratch(int clusterSize) {
             in = new byte[2 * clusterSize + 512];
             out = new byte[clusterSize];
+            outBuffer = ByteBuffer.wrap(out);
             outSegment = MemorySegment.ofArray(out);
         }
     }

@@ -180,14 +180,20 @@ final class VmdkSparseExtent extends BlockMappedDevice {
             return;
         }
         Scratch s = scratch.get();
-        if (s.host != host) {
-            inflate(block, host, s);
+        if (s.host == host) {
+            MemorySegment.copy(s.grainSegment, inBlock, dst, 0, dst.byteSize());
+        } else if (inBlock == 0 && dst.byteSize() == blockBytes && dst.isNative()) {
+            inflate(block, host, s, dst.asByteBuffer()); // a whole grain: no copy through the thread's buffer
+        } else {
+            s.host = -1;
+            inflate(block, host, s, s.grainBuffer);
+            s.host = host;
+            MemorySegment.copy(s.grainSegment, inBlock, dst, 0, dst.byteSize());
         }
-        MemorySegment.copy(s.grainSegment, inBlock, dst, 0, dst.byteSize());
     }
 
-    private void inflate(long block, long host, Scratch s) {
-        s.host = -1;
+    /** Inflates the grain {@code block} stored at {@code host} into the first grain-size bytes of {@code out}. */
+    private void inflate(long block, long host, Scratch s, ByteBuffer out) {
         long dataAt = host;
         int length;
         if (header.markers()) {
@@ -210,24 +216,21 @@ final class VmdkSparseExtent extends BlockMappedDevice {
         Inflater inflater = s.inflater;
         inflater.reset();
         inflater.setInput(s.in, 0, length);
-        int produced = 0;
+        ByteBuffer dst = out.duplicate().clear().limit(blockBytes);
         try {
-            while (produced < s.grain.length) {
-                int n = inflater.inflate(s.grain, produced, s.grain.length - produced);
+            while (dst.hasRemaining()) {
+                int n = inflater.inflate(dst);
                 if (n == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
                     break;
                 }
-                produced += n;
             }
         } catch (DataFormatException e) {
             throw ImageFormatException.corrupt(file.name(), "VMDK compressed grain at file offset 0x%x (%d bytes) is not valid zlib data: %s"
                     .formatted(dataAt, length, e.getMessage()));
         }
-        if (produced < s.grain.length) {
-            // A short final grain is allowed: the rest reads as zeros.
-            java.util.Arrays.fill(s.grain, produced, s.grain.length, (byte) 0);
+        while (dst.hasRemaining()) {
+            dst.put((byte) 0); // a short final grain is allowed: the rest reads as zeros
         }
-        s.host = host;
     }
 
     @Override
@@ -237,14 +240,16 @@ final class VmdkSparseExtent extends BlockMappedDevice {
             return;
         }
         Scratch s = scratch.get();
-        if (inBlock != 0 || src.byteSize() != blockBytes) {
-            doRead(block * blockBytes, s.grainSegment); // the whole grain as it reads now, then the new bytes over it
-        }
-        MemorySegment.copy(src, 0, s.grainSegment, inBlock, src.byteSize());
-        s.host = -1;
         Deflater deflater = s.deflater;
         deflater.reset();
-        deflater.setInput(s.grain);
+        if (inBlock == 0 && src.byteSize() == blockBytes) {
+            deflater.setInput(src.asByteBuffer()); // a whole grain (image conversion): compressed where it lies
+        } else {
+            doRead(block * blockBytes, s.grainSegment); // the whole grain as it reads now, then the new bytes over it
+            MemorySegment.copy(src, 0, s.grainSegment, inBlock, src.byteSize());
+            deflater.setInput(s.grain);
+        }
+        s.host = -1;
         deflater.finish();
         int n = 12;
         while (!deflater.finished()) {
@@ -352,6 +357,7 @@ final class VmdkSparseExtent extends BlockMappedDevice {
     private static final class Scratch {
         final byte[] grain;
         final MemorySegment grainSegment;
+        final ByteBuffer grainBuffer;
         final byte[] in;
         final byte[] out;
         final Inflater inflater = new Inflater();
@@ -361,6 +367,7 @@ final class VmdkSparseExtent extends BlockMappedDevice {
         Scratch(int grainBytes) {
             grain = new byte[grainBytes];
             grainSegment = MemorySegment.ofArray(grain);
+            grainBuffer = ByteBuffer.wrap(grain);
             in = new byte[2 * grainBytes + 1024];
             out = new byte[2 * grainBytes + 1024];
         }
