@@ -4,6 +4,7 @@ import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageConverter;
 import io.amiforge.imagefmt.format.ImageSource;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -69,7 +70,7 @@ public final class FormatsVersusQemu {
             Path theirsImage = dir.resolve("theirs." + t.format());
             if (t.weWrite()) {
                 Path oursImage = dir.resolve("ours." + t.format());
-                double[][] s = alternate(runs, oursImage, theirsImage,
+                Timings s = alternate(runs, oursImage, theirsImage,
                         () -> ImageConverter.convert(ImageSource.of(raw).withFormat("raw"), oursImage, t.format(), t.options(), false),
                         mode -> qemu(concat(concat(List.of("convert", "-f", "raw", "-O", t.format()), mode, t.qemuOptions()),
                                 List.of(raw.toString(), theirsImage.toString()))));
@@ -84,7 +85,7 @@ public final class FormatsVersusQemu {
             }
             Path oursRaw = dir.resolve("ours-back.raw");
             Path theirsRaw = dir.resolve("theirs-back.raw");
-            double[][] s = alternate(runs, oursRaw, theirsRaw,
+            Timings s = alternate(runs, oursRaw, theirsRaw,
                     () -> ImageConverter.convert(ImageSource.of(theirsImage).withFormat(t.format()), oursRaw, "raw", CreateOptions.defaults(), false),
                     mode -> qemu(concat(List.of("convert", "-f", t.format(), "-O", "raw"), mode,
                             List.of(theirsImage.toString(), theirsRaw.toString()))));
@@ -94,30 +95,40 @@ public final class FormatsVersusQemu {
     }
 
     /**
-     * Seconds of {@code ours} and of {@code theirs} in each of {@link #QEMU_MODES}, run one after
-     * the other every round, after one untimed round of each: {@code [0]} ours, {@code [1 + m]} mode m.
+     * Wall and CPU seconds of {@code ours} and of {@code theirs} in each of {@link #QEMU_MODES},
+     * run one after the other every round, after one untimed round of each: index 0 ours,
+     * {@code 1 + m} mode m. Our CPU time is the whole JVM's (GC and JIT included); qemu-img's is
+     * its user + system time from {@code /usr/bin/time}.
      */
-    private static double[][] alternate(int runs, Path ourOutput, Path theirOutput, Step ours, QemuStep theirs) throws Exception {
-        double[][] s = new double[1 + QEMU_MODES.size()][runs];
+    private static Timings alternate(int runs, Path ourOutput, Path theirOutput, Step ours, QemuStep theirs) throws Exception {
+        Timings t = new Timings(new double[1 + QEMU_MODES.size()][runs], new double[1 + QEMU_MODES.size()][runs]);
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         for (int i = -1; i < runs; i++) {
             // Outputs are removed first (untimed): replacing a big file costs ext4 an early writeback
             // of the new one (auto_da_alloc) for amiforge's rename and qemu-img's O_TRUNC alike.
             Files.deleteIfExists(ourOutput);
+            long c0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             ours.run();
             if (i >= 0) {
-                s[0][i] = (System.nanoTime() - t0) / 1e9;
+                t.wall[0][i] = (System.nanoTime() - t0) / 1e9;
+                t.cpu[0][i] = (os.getProcessCpuTime() - c0) / 1e9;
             }
             for (int m = 0; m < QEMU_MODES.size(); m++) {
                 Files.deleteIfExists(theirOutput);
                 long t1 = System.nanoTime();
-                theirs.run(QEMU_MODES.get(m));
+                double cpu = theirs.run(QEMU_MODES.get(m));
                 if (i >= 0) {
-                    s[1 + m][i] = (System.nanoTime() - t1) / 1e9;
+                    t.wall[1 + m][i] = (System.nanoTime() - t1) / 1e9;
+                    t.cpu[1 + m][i] = cpu;
                 }
             }
         }
-        return s;
+        return t;
+    }
+
+    /** Wall and CPU seconds, {@code [side][round]}. */
+    private record Timings(double[][] wall, double[][] cpu) {
     }
 
     /** One timed step. */
@@ -126,21 +137,22 @@ public final class FormatsVersusQemu {
         void run() throws Exception;
     }
 
-    /** One timed qemu-img step with the given extra options. */
+    /** One timed qemu-img step with the given extra options; returns its CPU seconds. */
     @FunctionalInterface
     private interface QemuStep {
-        void run(List<String> mode) throws Exception;
+        double run(List<String> mode) throws Exception;
     }
 
-    private static void report(String what, double mib, double[][] s) {
+    private static void report(String what, double mib, Timings t) {
+        double[][] s = t.wall();
         double ours = median(s[0]);
         int best = 1;
         for (int m = 1; m < s.length; m++) {
             double[] b = s[m].clone();
             Arrays.sort(b);
-            System.out.printf(Locale.ROOT, "  qemu-img %-12s median %.3f s (%.0f MiB/s, %.3f-%.3f)%n",
+            System.out.printf(Locale.ROOT, "  qemu-img %-12s median %.3f s (%.0f MiB/s, %.3f-%.3f), CPU %.3f s%n",
                     QEMU_MODES.get(m - 1).isEmpty() ? "(default)" : String.join(" ", QEMU_MODES.get(m - 1)),
-                    b[b.length / 2], mib / b[b.length / 2], b[0], b[b.length - 1]);
+                    b[b.length / 2], mib / b[b.length / 2], b[0], b[b.length - 1], median(t.cpu()[m]));
             if (median(s[m]) < median(s[best])) {
                 best = m;
             }
@@ -151,6 +163,8 @@ public final class FormatsVersusQemu {
         String mode = QEMU_MODES.get(best - 1).isEmpty() ? "default" : String.join(" ", QEMU_MODES.get(best - 1));
         System.out.printf(Locale.ROOT, "%-32s amiforge median %.3f s (%.0f MiB/s, %.3f-%.3f) | best qemu-img (%s) median %.3f s (%.0f MiB/s) | ratio %.2fx%n",
                 what, ours, mib / ours, a[0], a[a.length - 1], mode, theirs, mib / theirs, theirs / ours);
+        System.out.printf(Locale.ROOT, "  CPU: amiforge median %.3f s, qemu-img (%s) median %.3f s: ratio %.2fx%n",
+                median(t.cpu()[0]), mode, median(t.cpu()[best]), median(t.cpu()[best]) / median(t.cpu()[0]));
     }
 
     private static double median(double[] values) {
@@ -169,15 +183,22 @@ public final class FormatsVersusQemu {
         return all;
     }
 
-    private static void qemu(List<String> args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add("qemu-img");
-        command.addAll(args);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        process.getOutputStream().close();
-        String out = new String(process.getInputStream().readAllBytes());
-        if (process.waitFor() != 0) {
-            throw new IOException("command failed: " + command + "\n" + out);
+    /** Runs qemu-img with {@code args}; returns its CPU seconds (user + system). */
+    private static double qemu(List<String> args) throws IOException, InterruptedException {
+        Path times = Files.createTempFile("qemu-time", ".txt");
+        try {
+            List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%U %S", "-o", times.toString(), "qemu-img"));
+            command.addAll(args);
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            process.getOutputStream().close();
+            String out = new String(process.getInputStream().readAllBytes());
+            if (process.waitFor() != 0) {
+                throw new IOException("command failed: " + command + "\n" + out);
+            }
+            String[] userSystem = Files.readAllLines(times).getLast().trim().split(" ");
+            return Double.parseDouble(userSystem[0]) + Double.parseDouble(userSystem[1]);
+        } finally {
+            Files.deleteIfExists(times);
         }
     }
 

@@ -106,6 +106,8 @@ public final class ImportExportComparison {
                     qemu("export raw: qemu-img convert -O raw", "convert", "-f", "qcow2", "-O", "raw", base, "out.raw");
                     qemu("export raw: qemu-img convert -O raw -t writeback", "convert", "-t", "writeback", "-f", "qcow2",
                             "-O", "raw", base, "out.raw");
+                    qemu("export raw: qemu-img convert -O raw -t writeback -W", "convert", "-t", "writeback", "-W", "-f",
+                            "qcow2", "-O", "raw", base, "out.raw");
                 }
             }
         }

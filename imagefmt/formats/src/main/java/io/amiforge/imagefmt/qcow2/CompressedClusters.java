@@ -4,6 +4,7 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import io.amiforge.imagefmt.format.ImageFormatException;
+import io.amiforge.imagefmt.format.ReadAheadWindow;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.zip.DataFormatException;
@@ -21,6 +22,7 @@ import java.util.zip.Inflater;
 final class CompressedClusters {
 
     private final Qcow2File file;
+    private final ReadAheadWindow.FileReader reader;
     private final int clusterSize;
     private final long clusterMask;
     private final int csizeShift;
@@ -28,9 +30,16 @@ final class CompressedClusters {
     private final long coffsetMask;
     private final ThreadLocal<Scratch> scratch;
     private final boolean zstd;
+    /** Bytes of compressed data a read-only image reads ahead per thread. */
+    private static final int WINDOW = 256 << 10;
 
-    CompressedClusters(Qcow2File file, Qcow2Header header) {
+    /**
+     * The compressed clusters of {@code file}; a read-only file's compressed data is read ahead
+     * ({@link ReadAheadWindow}), a writable one's is read cluster by cluster (its space can be reused).
+     */
+    CompressedClusters(Qcow2File file, Qcow2Header header, boolean readOnly) {
         this.file = file;
+        this.reader = file::read;
         int clusterBits = header.clusterBits;
         this.clusterSize = header.clusterSize();
         this.clusterMask = clusterSize - 1;
@@ -39,7 +48,7 @@ final class CompressedClusters {
         this.coffsetMask = (1L << csizeShift) - 1;
         this.zstd = header.compressionType == 1;
         int cs = clusterSize;
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(cs));
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(cs, readOnly));
     }
 
     /** The host offset where the compressed data of L2 entry {@code entry} starts, for {@code clusterBits}-bit clusters. */
@@ -101,34 +110,34 @@ final class CompressedClusters {
                     .formatted(offset, fileSize));
         }
         int length = (int) Math.min(size, fileSize - offset);
-        ByteBuffer in = ByteBuffer.wrap(s.in, 0, length);
-        file.read(offset, in);
-        int produced = zstd ? unzstd(s, offset, length, out) : inflate(s, offset, length, out);
+        int at = s.in.fetch(reader, offset, length, fileSize);
+        int produced = zstd ? unzstd(s, offset, at, length, out) : inflate(s, offset, at, length, out);
         if (produced < clusterSize) {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x decompresses to %d bytes, expected %d"
                     .formatted(offset, produced, clusterSize));
         }
     }
 
-    private int unzstd(Scratch s, long offset, int length, ByteBuffer out) {
+    private int unzstd(Scratch s, long offset, int at, int length, ByteBuffer out) {
+        byte[] in = s.in.bytes();
         try {
             // The sector-rounded size can run past the frame: decompress exactly the one frame.
-            long frame = Zstd.findFrameCompressedSize(s.in, 0, length);
+            long frame = Zstd.findFrameCompressedSize(in, at, length);
             if (Zstd.isError(frame)) {
                 throw new ZstdException(frame);
             }
-            return out.isDirect() ? s.zstd().decompressByteArrayToDirectByteBuffer(out, 0, clusterSize, s.in, 0, (int) frame)
-                    : s.zstd().decompressByteArray(out.array(), out.arrayOffset(), clusterSize, s.in, 0, (int) frame);
+            return out.isDirect() ? s.zstd().decompressByteArrayToDirectByteBuffer(out, 0, clusterSize, in, at, (int) frame)
+                    : s.zstd().decompressByteArray(out.array(), out.arrayOffset(), clusterSize, in, at, (int) frame);
         } catch (ZstdException e) {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x (%d bytes) is not valid zstd data: %s"
                     .formatted(offset, length, e.getMessage()));
         }
     }
 
-    private int inflate(Scratch s, long offset, int length, ByteBuffer out) {
+    private int inflate(Scratch s, long offset, int at, int length, ByteBuffer out) {
         Inflater inflater = s.inflater;
         inflater.reset();
-        inflater.setInput(s.in, 0, length);
+        inflater.setInput(s.in.bytes(), at, length);
         ByteBuffer dst = out.duplicate().clear().limit(clusterSize);
         try {
             while (dst.hasRemaining()) {
@@ -146,7 +155,7 @@ final class CompressedClusters {
 
     /** Per-thread buffers for decompression, so reads allocate nothing. */
     private static final class Scratch {
-        final byte[] in;
+        final ReadAheadWindow in;
         final byte[] out;
         final ByteBuffer outBuffer;
         final MemorySegment outSegment;
@@ -163,8 +172,8 @@ final class CompressedClusters {
             return zstd;
         }
 
-        Scratch(int clusterSize) {
-            in = new byte[2 * clusterSize + 512];
+        Scratch(int clusterSize, boolean readAhead) {
+            in = new ReadAheadWindow(Math.max(WINDOW, 2 * clusterSize + 512), readAhead);
             out = new byte[clusterSize];
             outBuffer = ByteBuffer.wrap(out);
             outSegment = MemorySegment.ofArray(out);
