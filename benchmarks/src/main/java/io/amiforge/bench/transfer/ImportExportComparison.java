@@ -34,8 +34,8 @@ import java.util.concurrent.TimeUnit;
  *       the raw as qcow2; each upper layer 512 writes of 64 KiB and 64 zeroed 64 KiB ranges):
  *       our import (one snapshot per layer) vs {@code qemu-img convert -O qcow2} of the top.</li>
  *   <li>{@code export}: the imported raw volume exported raw (sparse, fsynced) vs
- *       {@code qemu-img convert -O raw} of the base qcow2 (same bytes), default cache and
- *       {@code -t writeback}.</li>
+ *       {@code qemu-img convert -O raw} of the base qcow2 (same bytes), default cache,
+ *       {@code -t writeback} and {@code -t writeback -W}.</li>
  * </ul>
  * {@code -Damiforge.bench.cases=import raw,export raw} runs only the cases whose names start
  * with one of those (default: all three); an export without its import imports once, untimed.
@@ -106,6 +106,8 @@ public final class ImportExportComparison {
                     qemu("export raw: qemu-img convert -O raw", "convert", "-f", "qcow2", "-O", "raw", base, "out.raw");
                     qemu("export raw: qemu-img convert -O raw -t writeback", "convert", "-t", "writeback", "-f", "qcow2",
                             "-O", "raw", base, "out.raw");
+                    qemu("export raw: qemu-img convert -O raw -t writeback -W", "convert", "-t", "writeback", "-W", "-f",
+                            "qcow2", "-O", "raw", base, "out.raw");
                 }
             }
         }

@@ -4,6 +4,7 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import io.amiforge.imagefmt.format.ImageFormatException;
+import io.amiforge.imagefmt.format.ReadAheadWindow;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.zip.DataFormatException;
@@ -12,13 +13,16 @@ import java.util.zip.Inflater;
 /**
  * Compressed clusters of one qcow2 file: decoding the L2 descriptor (host offset and sector
  * count, whose widths depend on the cluster size) and decompressing the data, raw deflate or,
- * with compression type 1, one zstd frame (the sector-rounded size may run past its end). Each
- * thread keeps its own buffers and inflater and remembers the last cluster it inflated, so
- * sequential reads of one compressed cluster inflate it once and reads allocate nothing.
+ * with compression type 1, one zstd frame (the sector-rounded size may run past its end). A read
+ * of a whole cluster into native memory (image conversion, large reads) decompresses straight into
+ * the destination; a part of a cluster is decompressed into the thread's buffer, which remembers
+ * the last cluster it holds, so sequential small reads of one cluster decompress it once. Each
+ * thread keeps its own buffers, inflater and zstd context: reads allocate nothing.
  */
 final class CompressedClusters {
 
     private final Qcow2File file;
+    private final ReadAheadWindow.FileReader reader;
     private final int clusterSize;
     private final long clusterMask;
     private final int csizeShift;
@@ -26,9 +30,16 @@ final class CompressedClusters {
     private final long coffsetMask;
     private final ThreadLocal<Scratch> scratch;
     private final boolean zstd;
+    /** Bytes of compressed data a read-only image reads ahead per thread. */
+    private static final int WINDOW = 256 << 10;
 
-    CompressedClusters(Qcow2File file, Qcow2Header header) {
+    /**
+     * The compressed clusters of {@code file}; a read-only file's compressed data is read ahead
+     * ({@link ReadAheadWindow}), a writable one's is read cluster by cluster (its space can be reused).
+     */
+    CompressedClusters(Qcow2File file, Qcow2Header header, boolean readOnly) {
         this.file = file;
+        this.reader = file::read;
         int clusterBits = header.clusterBits;
         this.clusterSize = header.clusterSize();
         this.clusterMask = clusterSize - 1;
@@ -37,7 +48,7 @@ final class CompressedClusters {
         this.coffsetMask = (1L << csizeShift) - 1;
         this.zstd = header.compressionType == 1;
         int cs = clusterSize;
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(cs));
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(cs, readOnly));
     }
 
     /** The host offset where the compressed data of L2 entry {@code entry} starts, for {@code clusterBits}-bit clusters. */
@@ -55,10 +66,17 @@ final class CompressedClusters {
     /** Reads {@code dst.byteSize()} bytes at {@code inCluster} of the compressed cluster {@code descriptor}. */
     void read(long descriptor, long inCluster, MemorySegment dst) {
         Scratch s = scratch.get();
-        if (s.descriptor != descriptor || !s.valid) {
-            decompress(descriptor, s);
+        if (s.descriptor == descriptor && s.valid) {
+            MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
+        } else if (inCluster == 0 && dst.byteSize() == clusterSize && dst.isNative()) {
+            decompress(descriptor, s, dst.asByteBuffer()); // whole cluster: no copy through the thread's buffer
+        } else {
+            s.valid = false;
+            decompress(descriptor, s, s.outBuffer);
+            s.descriptor = descriptor;
+            s.valid = true;
+            MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
         }
-        MemorySegment.copy(s.outSegment, inCluster, dst, 0, dst.byteSize());
     }
 
     /** The L2 entry of a compressed cluster of {@code length} bytes at host offset {@code offset}. */
@@ -82,8 +100,8 @@ final class CompressedClusters {
         return ((descriptor >>> csizeShift) & csizeMask) + 1;
     }
 
-    private void decompress(long descriptor, Scratch s) {
-        s.valid = false;
+    /** Decompresses the cluster {@code descriptor} into the first {@code clusterSize} bytes of {@code out} (direct or heap). */
+    private void decompress(long descriptor, Scratch s, ByteBuffer out) {
         long offset = descriptor & coffsetMask;
         long size = sectors(descriptor) * 512 - (offset & 511);
         long fileSize = file.size();
@@ -92,55 +110,54 @@ final class CompressedClusters {
                     .formatted(offset, fileSize));
         }
         int length = (int) Math.min(size, fileSize - offset);
-        ByteBuffer in = ByteBuffer.wrap(s.in, 0, length);
-        file.read(offset, in);
-        int produced = zstd ? unzstd(s, offset, length) : inflate(s, offset, length);
+        int at = s.in.fetch(reader, offset, length, fileSize);
+        int produced = zstd ? unzstd(s, offset, at, length, out) : inflate(s, offset, at, length, out);
         if (produced < clusterSize) {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x decompresses to %d bytes, expected %d"
                     .formatted(offset, produced, clusterSize));
         }
-        s.descriptor = descriptor;
-        s.valid = true;
     }
 
-    private int unzstd(Scratch s, long offset, int length) {
+    private int unzstd(Scratch s, long offset, int at, int length, ByteBuffer out) {
+        byte[] in = s.in.bytes();
         try {
             // The sector-rounded size can run past the frame: decompress exactly the one frame.
-            long frame = Zstd.findFrameCompressedSize(s.in, 0, length);
+            long frame = Zstd.findFrameCompressedSize(in, at, length);
             if (Zstd.isError(frame)) {
                 throw new ZstdException(frame);
             }
-            return s.zstd().decompressByteArray(s.out, 0, clusterSize, s.in, 0, (int) frame);
+            return out.isDirect() ? s.zstd().decompressByteArrayToDirectByteBuffer(out, 0, clusterSize, in, at, (int) frame)
+                    : s.zstd().decompressByteArray(out.array(), out.arrayOffset(), clusterSize, in, at, (int) frame);
         } catch (ZstdException e) {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x (%d bytes) is not valid zstd data: %s"
                     .formatted(offset, length, e.getMessage()));
         }
     }
 
-    private int inflate(Scratch s, long offset, int length) {
+    private int inflate(Scratch s, long offset, int at, int length, ByteBuffer out) {
         Inflater inflater = s.inflater;
         inflater.reset();
-        inflater.setInput(s.in, 0, length);
-        int produced = 0;
+        inflater.setInput(s.in.bytes(), at, length);
+        ByteBuffer dst = out.duplicate().clear().limit(clusterSize);
         try {
-            while (produced < clusterSize) {
-                int n = inflater.inflate(s.out, produced, clusterSize - produced);
+            while (dst.hasRemaining()) {
+                int n = inflater.inflate(dst);
                 if (n == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
                     break;
                 }
-                produced += n;
             }
         } catch (DataFormatException e) {
             throw ImageFormatException.corrupt(file.name(), "compressed cluster at file offset 0x%x (%d bytes) is not valid deflate data: %s"
                     .formatted(offset, length, e.getMessage()));
         }
-        return produced;
+        return dst.position();
     }
 
     /** Per-thread buffers for decompression, so reads allocate nothing. */
     private static final class Scratch {
-        final byte[] in;
+        final ReadAheadWindow in;
         final byte[] out;
+        final ByteBuffer outBuffer;
         final MemorySegment outSegment;
         final Inflater inflater = new Inflater(true);
         private ZstdDecompressCtx zstd;
@@ -155,9 +172,10 @@ final class CompressedClusters {
             return zstd;
         }
 
-        Scratch(int clusterSize) {
-            in = new byte[2 * clusterSize + 512];
+        Scratch(int clusterSize, boolean readAhead) {
+            in = new ReadAheadWindow(Math.max(WINDOW, 2 * clusterSize + 512), readAhead);
             out = new byte[clusterSize];
+            outBuffer = ByteBuffer.wrap(out);
             outSegment = MemorySegment.ofArray(out);
         }
     }

@@ -77,7 +77,7 @@ public final class Qcow2Image implements AutoCloseable {
         ReentrantLock lock = new ReentrantLock();
         L2Tables tables = new L2Tables(file, header, lock);
         this.lookup = new ClusterLookup(file, data, header, tables);
-        this.compressed = new CompressedClusters(file, header);
+        this.compressed = new CompressedClusters(file, header, readOnly);
         this.compressor = new ClusterCompressor(header);
         boolean ro = readOnly;
         if (!ro && header.corrupt()) {

@@ -1,9 +1,12 @@
 package io.amiforge.imagefmt.vmdk;
 
 import io.amiforge.imagefmt.format.ImageFormatException;
+import io.amiforge.imagefmt.format.ReadAheadWindow;
 import io.amiforge.imagefmt.sparse.BlockMappedDevice;
 import io.amiforge.imagefmt.sparse.HostFile;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -30,6 +33,10 @@ final class VmdkSparseExtent extends BlockMappedDevice {
     private static final int MARKER_GT = 1;
     private static final int MARKER_GD = 2;
     private static final int MARKER_FOOTER = 3;
+    /** Bytes of compressed grains a read-only extent reads ahead per thread. */
+    private static final int WINDOW = 256 << 10;
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final VmdkSparseHeader header;
     private final long gdOffset;
@@ -39,6 +46,9 @@ final class VmdkSparseExtent extends BlockMappedDevice {
     private final boolean[] tableDirty;
     private final int gtBytes;
     private final ThreadLocal<Scratch> scratch;
+    private final ReadAheadWindow.FileReader reader;
+    /** The largest compressed grain accepted: twice the grain, as deflate's worst case is far below. */
+    private final int maxGrainBytes;
     private long nextFree;
     private boolean dirty;
 
@@ -66,9 +76,15 @@ final class VmdkSparseExtent extends BlockMappedDevice {
         this.tables = new AtomicReferenceArray<>(entries);
         this.tableDirty = new boolean[entries];
         int grain = blockBytes;
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(grain));
+        this.scratch = ThreadLocal.withInitial(() -> new Scratch(grain, readOnly));
+        this.reader = file::read;
+        this.maxGrainBytes = maxGrainBytes(grain);
         long descriptorEnd = (header.descriptorOffset() + header.descriptorSize()) * 512;
         this.nextFree = Math.max(Math.max(header.overhead() * 512, descriptorEnd), (file.size() + 511) & ~511L);
+    }
+
+    private static int maxGrainBytes(int grainBytes) {
+        return 2 * grainBytes + 1024;
     }
 
     /** Grain directory entries: one per grain table needed to cover the capacity. */
@@ -180,54 +196,61 @@ final class VmdkSparseExtent extends BlockMappedDevice {
             return;
         }
         Scratch s = scratch.get();
-        if (s.host != host) {
-            inflate(block, host, s);
+        if (s.host == host) {
+            MemorySegment.copy(s.grainSegment, inBlock, dst, 0, dst.byteSize());
+        } else if (inBlock == 0 && dst.byteSize() == blockBytes && dst.isNative()) {
+            inflate(block, host, s, dst.asByteBuffer()); // a whole grain: no copy through the thread's buffer
+        } else {
+            s.host = -1;
+            inflate(block, host, s, s.grainBuffer);
+            s.host = host;
+            MemorySegment.copy(s.grainSegment, inBlock, dst, 0, dst.byteSize());
         }
-        MemorySegment.copy(s.grainSegment, inBlock, dst, 0, dst.byteSize());
     }
 
-    private void inflate(long block, long host, Scratch s) {
-        s.host = -1;
+    /** Inflates the grain {@code block} stored at {@code host} into the first grain-size bytes of {@code out}. */
+    private void inflate(long block, long host, Scratch s, ByteBuffer out) {
         long dataAt = host;
         int length;
         if (header.markers()) {
-            ByteBuffer marker = file.readStructure(host, 12, "VMDK grain marker", ByteOrder.LITTLE_ENDIAN);
-            long lba = marker.getLong(0);
-            length = marker.getInt(8);
+            if (host > file.size() - 12) {
+                throw ImageFormatException.corrupt(file.name(), "VMDK grain marker at file offset 0x%x (12 bytes) lies beyond the end of the file (size 0x%x)"
+                        .formatted(host, file.size()));
+            }
+            int m = s.in.fetch(reader, host, 12, file.size()); // the grain after it is then read ahead with it
+            long lba = (long) LONG_LE.get(s.in.bytes(), m);
+            length = (int) INT_LE.get(s.in.bytes(), m + 8);
             if (lba != block * header.grainSize()) {
                 throw ImageFormatException.corrupt(file.name(), "VMDK grain marker at file offset 0x%x is for sector %d, expected %d"
                         .formatted(host, lba, block * header.grainSize()));
             }
-            if (length <= 0 || length > s.in.length || host + 12 > file.size() - length) {
+            if (length <= 0 || length > maxGrainBytes || host + 12 > file.size() - length) {
                 throw ImageFormatException.corrupt(file.name(), "VMDK grain marker at file offset 0x%x: compressed size %d is out of range"
                         .formatted(host, length));
             }
             dataAt = host + 12;
         } else {
-            length = (int) Math.min(s.in.length, file.size() - host);
+            length = (int) Math.min(maxGrainBytes, file.size() - host);
         }
-        file.read(dataAt, ByteBuffer.wrap(s.in, 0, length));
+        int at = s.in.fetch(reader, dataAt, length, file.size());
         Inflater inflater = s.inflater;
         inflater.reset();
-        inflater.setInput(s.in, 0, length);
-        int produced = 0;
+        inflater.setInput(s.in.bytes(), at, length);
+        ByteBuffer dst = out.duplicate().clear().limit(blockBytes);
         try {
-            while (produced < s.grain.length) {
-                int n = inflater.inflate(s.grain, produced, s.grain.length - produced);
+            while (dst.hasRemaining()) {
+                int n = inflater.inflate(dst);
                 if (n == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
                     break;
                 }
-                produced += n;
             }
         } catch (DataFormatException e) {
             throw ImageFormatException.corrupt(file.name(), "VMDK compressed grain at file offset 0x%x (%d bytes) is not valid zlib data: %s"
                     .formatted(dataAt, length, e.getMessage()));
         }
-        if (produced < s.grain.length) {
-            // A short final grain is allowed: the rest reads as zeros.
-            java.util.Arrays.fill(s.grain, produced, s.grain.length, (byte) 0);
+        while (dst.hasRemaining()) {
+            dst.put((byte) 0); // a short final grain is allowed: the rest reads as zeros
         }
-        s.host = host;
     }
 
     @Override
@@ -237,14 +260,16 @@ final class VmdkSparseExtent extends BlockMappedDevice {
             return;
         }
         Scratch s = scratch.get();
-        if (inBlock != 0 || src.byteSize() != blockBytes) {
-            doRead(block * blockBytes, s.grainSegment); // the whole grain as it reads now, then the new bytes over it
-        }
-        MemorySegment.copy(src, 0, s.grainSegment, inBlock, src.byteSize());
-        s.host = -1;
         Deflater deflater = s.deflater;
         deflater.reset();
-        deflater.setInput(s.grain);
+        if (inBlock == 0 && src.byteSize() == blockBytes) {
+            deflater.setInput(src.asByteBuffer()); // a whole grain (image conversion): compressed where it lies
+        } else {
+            doRead(block * blockBytes, s.grainSegment); // the whole grain as it reads now, then the new bytes over it
+            MemorySegment.copy(src, 0, s.grainSegment, inBlock, src.byteSize());
+            deflater.setInput(s.grain);
+        }
+        s.host = -1;
         deflater.finish();
         int n = 12;
         while (!deflater.finished()) {
@@ -352,16 +377,18 @@ final class VmdkSparseExtent extends BlockMappedDevice {
     private static final class Scratch {
         final byte[] grain;
         final MemorySegment grainSegment;
-        final byte[] in;
+        final ByteBuffer grainBuffer;
+        final ReadAheadWindow in;
         final byte[] out;
         final Inflater inflater = new Inflater();
         final Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION);
         long host = -1;
 
-        Scratch(int grainBytes) {
+        Scratch(int grainBytes, boolean readAhead) {
             grain = new byte[grainBytes];
             grainSegment = MemorySegment.ofArray(grain);
-            in = new byte[2 * grainBytes + 1024];
+            grainBuffer = ByteBuffer.wrap(grain);
+            in = new ReadAheadWindow(Math.max(WINDOW, maxGrainBytes(grainBytes)), readAhead);
             out = new byte[2 * grainBytes + 1024];
         }
     }

@@ -10,7 +10,9 @@ import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.sparse.QemuImg;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -47,6 +49,34 @@ class VmdkInteropTest {
             QemuImg.assertSameContent(device, expected);
         }
         assertThat(ImageFormats.info(vmdk).formatSpecific()).containsEntry("createType", subformat);
+    }
+
+    @Test
+    void compressedGrainsReadWholeIntoNativeMemoryAndInParts() throws Exception {
+        Path raw = QemuImg.patternRaw(dir.resolve("src.raw"), SIZE, 5);
+        byte[] head = new byte[512 << 10]; // the first grains hold data: half random, half compressible
+        new Random(5).nextBytes(head);
+        Arrays.fill(head, 100_000, 300_000, (byte) 'x');
+        try (FileChannel c = FileChannel.open(raw, StandardOpenOption.WRITE)) {
+            c.write(ByteBuffer.wrap(head), 0);
+        }
+        Path vmdk = dir.resolve("stream.vmdk");
+        QemuImg.run(dir, "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", raw.toString(), vmdk.toString()).orFail();
+        // conversion reads whole grains into native buffers: they are inflated straight into the destination
+        Path back = dir.resolve("back.raw");
+        ImageConverter.convert(vmdk, back, "raw", CreateOptions.defaults());
+        QemuImg.compare(vmdk, "vmdk", back);
+        // a native read that starts and ends inside grains mixes the two paths
+        byte[] expected = Files.readAllBytes(raw);
+        try (BlockDevice device = ImageFormats.open(vmdk, true); Arena arena = Arena.ofConfined()) {
+            long at = 65536 - 1000;
+            MemorySegment dst = arena.allocate(3 * 65536 + 2000);
+            device.read(at, dst);
+            assertThat(dst.toArray(ValueLayout.JAVA_BYTE)).isEqualTo(Arrays.copyOfRange(expected, (int) at, (int) (at + dst.byteSize())));
+            MemorySegment grain = arena.allocate(65536);
+            device.read(65536, grain);
+            assertThat(grain.toArray(ValueLayout.JAVA_BYTE)).isEqualTo(Arrays.copyOfRange(expected, 65536, 2 * 65536));
+        }
     }
 
     @ParameterizedTest(name = "{0}")
