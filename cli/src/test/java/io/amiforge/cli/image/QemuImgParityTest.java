@@ -60,7 +60,21 @@ class QemuImgParityTest {
         assertThat(create.out()).startsWith("Formatting '" + file("top.qcow2") + "', fmt=qcow2 cluster_size=65536")
                 .contains("backing_file=base.raw backing_fmt=raw size=67108864");
         qemu(qemuIo, "-c", "write -P 0x55 1M 200K", "-c", "write -z 8M 128K", "top.qcow2").orFail();
+        settle(file("base.raw"));
+        settle(file("top.qcow2"));
         return file("top.qcow2");
+    }
+
+    /**
+     * fsyncs {@code f}, so that ext4's delayed allocation is resolved before two tools read its
+     * "disk size" (st_blocks): between two unsynced reads writeback may change it (seen: 516 vs 520 KiB).
+     */
+    private static void settle(Path f) {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.force(true);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
