@@ -73,6 +73,9 @@ final class BlockDigests {
      * blocks: its further blocks are hashed on every read).
      */
     private boolean room(String key, int more) {
+        if (more > CAPACITY) {
+            return false;
+        }
         Iterator<Map.Entry<String, Map<Long, byte[]>>> eldest = bySnapshot.entrySet().iterator();
         while ((long) kept + more > CAPACITY && eldest.hasNext()) {
             Map.Entry<String, Map<Long, byte[]>> e = eldest.next();
