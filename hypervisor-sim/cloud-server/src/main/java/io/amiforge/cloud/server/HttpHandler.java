@@ -82,7 +82,9 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return content;
         }
         ByteBuf merged = ctx.alloc().directBuffer(content.readableBytes());
-        merged.writeBytes(content, content.readerIndex(), content.readableBytes());
+        for (ByteBuffer part : content.nioBuffers()) {
+            merged.writeBytes(part); // part by part: writeBytes(composite) would merge it into a heap array first
+        }
         return merged;
     }
 
