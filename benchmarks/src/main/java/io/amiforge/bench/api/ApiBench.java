@@ -22,6 +22,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,12 +70,21 @@ public final class ApiBench {
     private final AccessKey key;
     private final ExecutorService clientThreads = Executors.newFixedThreadPool(CLIENTS,
             Thread.ofPlatform().daemon().name("bench-client-", 0).factory());
+    private final ThreadLocal<BlockConnection> connections;
     private final ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(
             () -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build());
 
     private ApiBench(String endpoint, AccessKey key) {
         this.endpoint = endpoint;
         this.key = key;
+        URI at = URI.create(endpoint);
+        this.connections = ThreadLocal.withInitial(() -> {
+            try {
+                return new BlockConnection(at.getHost(), at.getPort(), BLOCK + 64 * 1024);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     public static void main(String[] args) throws Exception {
@@ -106,8 +116,10 @@ public final class ApiBench {
         Random random = new Random(42);
         byte[][] data = new byte[CLIENTS][BLOCK];
         String[] checksums = new String[CLIENTS];
+        ByteBuffer[] direct = new ByteBuffer[CLIENTS];
         for (int i = 0; i < CLIENTS; i++) {
             random.nextBytes(data[i]);
+            direct[i] = ByteBuffer.allocateDirect(BLOCK).put(data[i]).flip().asReadOnlyBuffer();
             checksums[i] = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(data[i]));
         }
         for (int round = 0; round < 2; round++) {
@@ -122,9 +134,15 @@ public final class ApiBench {
             long putNanos = parallel(client -> {
                 for (int n = 0; n < perClient; n++) {
                     long index = (long) client * perClient + n;
-                    send("ebs", "PUT", "/snapshots/" + snapshot + "/blocks/" + index, Map.of("x-amz-Data-Length",
-                            Integer.toString(BLOCK), "x-amz-Checksum", checksums[client], "x-amz-Checksum-Algorithm", "SHA256"),
-                            data[client], !signPayload, 201);
+                    String target = "/snapshots/" + snapshot + "/blocks/" + index;
+                    SignedRequest signed = sign("ebs", "PUT", target, Map.of("x-amz-Data-Length", Integer.toString(BLOCK),
+                            "x-amz-Checksum", checksums[client], "x-amz-Checksum-Algorithm", "SHA256"), data[client], !signPayload);
+                    BlockConnection connection = connections.get();
+                    int status = connection.exchange("PUT", wireTarget(signed), signed.request().headers(), direct[client]);
+                    if (status != 201) {
+                        throw new IllegalStateException("PUT " + target + ": HTTP " + status + ": "
+                                + StandardCharsets.UTF_8.decode(connection.body()));
+                    }
                 }
             });
             putCpu = cpuNanos() - putCpu;
@@ -139,9 +157,13 @@ public final class ApiBench {
             long getNanos = parallel(client -> {
                 for (int n = 0; n < perClient; n++) {
                     int index = client * perClient + n;
-                    byte[] back = sendBytes("GET", "/snapshots/" + snapshot + "/blocks/" + index + "?blockToken=" + tokens.get(index));
-                    if (!Arrays.equals(back, data[client])) {
-                        throw new IllegalStateException("block " + index + " read back differs");
+                    String target = "/snapshots/" + snapshot + "/blocks/" + index + "?blockToken=" + tokens.get(index);
+                    SignedRequest signed = sign("ebs", "GET", target, Map.of(), new byte[0], false);
+                    BlockConnection connection = connections.get();
+                    int status = connection.exchange("GET", wireTarget(signed), signed.request().headers(), null);
+                    if (status != 200 || connection.body().mismatch(direct[client]) != -1) {
+                        throw new IllegalStateException("GET " + target + ": HTTP " + status + (status == 200
+                                ? ": block " + index + " read back differs" : ": " + StandardCharsets.UTF_8.decode(connection.body())));
                     }
                 }
             });
@@ -347,16 +369,29 @@ public final class ApiBench {
         return text;
     }
 
-    private byte[] sendBytes(String method, String target) throws Exception {
-        HttpResponse<byte[]> response = exchange("ebs", method, target, Map.of(), new byte[0], false);
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException(method + " " + target + ": HTTP " + response.statusCode());
-        }
-        return response.body();
-    }
-
     private HttpResponse<byte[]> exchange(String service, String method, String target, Map<String, String> headers, byte[] body,
                                           boolean unsignedPayload) throws Exception {
+        SignedRequest signed = sign(service, method, target, headers, body, unsignedPayload);
+        HttpRequest.Builder out = HttpRequest.newBuilder(URI.create(signed.request().getUri().toString()
+                        .replaceFirst("^https:", "http:")))
+                .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        signed.request().headers().forEach((k, vs) -> {
+            if (!SET_BY_CLIENT.contains(k.toLowerCase(java.util.Locale.ROOT))) {
+                vs.forEach(v -> out.header(k, v));
+            }
+        });
+        return clients.get().send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** The path and query of a signed request as the signer encoded them (what its signature covers). */
+    private static String wireTarget(SignedRequest signed) {
+        URI uri = signed.request().getUri();
+        return uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    }
+
+    /** The request signed by the AWS SDK's SigV4 signer (Host included in its headers). */
+    private SignedRequest sign(String service, String method, String target, Map<String, String> headers, byte[] body,
+                               boolean unsignedPayload) {
         // the SDK signs the payload of any http request, so an unsigned one is signed as HTTPS clients sign it
         String signedEndpoint = unsignedPayload ? endpoint.replaceFirst("^http:", "https:") : endpoint;
         SdkHttpRequest.Builder request = SdkHttpRequest.builder().method(SdkHttpMethod.fromValue(method))
@@ -369,14 +404,6 @@ public final class ApiBench {
                 .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, service)
                 .putProperty(AwsV4HttpSigner.REGION_NAME, "us-east-1")
                 .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, !unsignedPayload));
-        HttpRequest.Builder out = HttpRequest.newBuilder(URI.create(signed.request().getUri().toString()
-                        .replaceFirst("^https:", "http:")))
-                .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        signed.request().headers().forEach((k, vs) -> {
-            if (!SET_BY_CLIENT.contains(k.toLowerCase(java.util.Locale.ROOT))) {
-                vs.forEach(v -> out.header(k, v));
-            }
-        });
-        return clients.get().send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return signed;
     }
 }
