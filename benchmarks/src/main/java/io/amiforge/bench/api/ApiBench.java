@@ -15,10 +15,14 @@ import io.amiforge.store.TenantStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
 import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,11 +47,17 @@ import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 /**
  * The endpoint's figures, through real signed HTTP requests against an in-process server:
  * {@code blocks} (PutSnapshotBlock then GetSnapshotBlock with 16 parallel clients, each on its
- * own keep-alive connection; a warm-up round first), {@code changed} (ListChangedBlocks of two
+ * own keep-alive connection; a warm-up round of the same 512 MiB first), {@code changed} (ListChangedBlocks of two
  * snapshots of a 1 TiB volume with 1% of its 512 KiB blocks changed, all pages), {@code images}
  * (DescribeImages latency percentiles with 10,000 images in the region). Clients sign with the
  * AWS SDK's SigV4 signer; block uploads use {@code UNSIGNED-PAYLOAD} with the SHA-256
- * {@code x-amz-Checksum} (precomputed: the server's cost is what is measured). Args: what...
+ * {@code x-amz-Checksum} (precomputed: the server's cost is what is measured), as the SDK signs
+ * them over HTTPS: the signer signs the payload whenever the URI is {@code http}, so each upload
+ * is signed for the {@code https} URI of the same host and port (the scheme is not part of a
+ * SigV4 signature) and sent over plain HTTP. {@code blocks-signed} is {@code blocks} with the
+ * payload signed too (the client hashes every body for {@code x-amz-content-sha256}, the server
+ * checks it with the one hash it computes for the checksum). Each phase prints the process's CPU
+ * time per MiB (clients and server together: they share the JVM). Args: what...
  */
 public final class ApiBench {
 
@@ -58,12 +68,23 @@ public final class ApiBench {
 
     private final String endpoint;
     private final AccessKey key;
+    private final ExecutorService clientThreads = Executors.newFixedThreadPool(CLIENTS,
+            Thread.ofPlatform().daemon().name("bench-client-", 0).factory());
+    private final ThreadLocal<BlockConnection> connections;
     private final ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(
             () -> HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build());
 
     private ApiBench(String endpoint, AccessKey key) {
         this.endpoint = endpoint;
         this.key = key;
+        URI at = URI.create(endpoint);
+        this.connections = ThreadLocal.withInitial(() -> {
+            try {
+                return new BlockConnection(at.getHost(), at.getPort(), BLOCK + 64 * 1024);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     public static void main(String[] args) throws Exception {
@@ -75,10 +96,11 @@ public final class ApiBench {
             ApiBench bench = new ApiBench("http://127.0.0.1:" + port, AccessKeys.of(dir).create("111122223333"));
             for (String what : args) {
                 switch (what) {
-                    case "blocks" -> bench.blocks();
+                    case "blocks" -> bench.blocks(false);
+                    case "blocks-signed" -> bench.blocks(true);
                     case "changed" -> bench.changed(cloud);
                     case "images" -> bench.images(imageIds);
-                    default -> throw new IllegalArgumentException("unknown benchmark " + what + " (blocks, changed, images)");
+                    default -> throw new IllegalArgumentException("unknown benchmark " + what + " (blocks, blocks-signed, changed, images)");
                 }
             }
         } finally {
@@ -90,70 +112,115 @@ public final class ApiBench {
 
     // ------------------------------------------------------------------ blocks
 
-    private void blocks() throws Exception {
+    private void blocks(boolean signPayload) throws Exception {
         Random random = new Random(42);
         byte[][] data = new byte[CLIENTS][BLOCK];
         String[] checksums = new String[CLIENTS];
+        ByteBuffer[] direct = new ByteBuffer[CLIENTS];
         for (int i = 0; i < CLIENTS; i++) {
             random.nextBytes(data[i]);
+            direct[i] = ByteBuffer.allocateDirect(BLOCK).put(data[i]).flip().asReadOnlyBuffer();
             checksums[i] = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(data[i]));
         }
         for (int round = 0; round < 2; round++) {
-            int perClient = round == 0 ? 16 : 64;
+            // the warm-up is as large as the measured round: 1,024 blocks fill every slot of the store journal's ring
+            // once (each slot allocates its block-sized buffer on first use), so the measured round is a long-running
+            // server's steady state, not the store's first 512 MiB
+            int perClient = 64;
             String snapshot = JSON.readTree(send("ebs", "POST", "/snapshots", Map.of("Content-Type", "application/json"),
                     "{\"VolumeSize\":16}".getBytes(StandardCharsets.UTF_8), false, 201)).path("SnapshotId").asText();
+            long putCpu = cpuNanos();
+            long putClientCpu = clientCpuNanos();
             long putNanos = parallel(client -> {
                 for (int n = 0; n < perClient; n++) {
                     long index = (long) client * perClient + n;
-                    send("ebs", "PUT", "/snapshots/" + snapshot + "/blocks/" + index, Map.of("x-amz-Data-Length",
-                            Integer.toString(BLOCK), "x-amz-Checksum", checksums[client], "x-amz-Checksum-Algorithm", "SHA256"),
-                            data[client], true, 201);
+                    String target = "/snapshots/" + snapshot + "/blocks/" + index;
+                    SignedRequest signed = sign("ebs", "PUT", target, Map.of("x-amz-Data-Length", Integer.toString(BLOCK),
+                            "x-amz-Checksum", checksums[client], "x-amz-Checksum-Algorithm", "SHA256"), data[client], !signPayload);
+                    BlockConnection connection = connections.get();
+                    int status = connection.exchange("PUT", wireTarget(signed), signed.request().headers(), direct[client]);
+                    if (status != 201) {
+                        throw new IllegalStateException("PUT " + target + ": HTTP " + status + ": "
+                                + StandardCharsets.UTF_8.decode(connection.body()));
+                    }
                 }
             });
+            putCpu = cpuNanos() - putCpu;
+            putClientCpu = clientCpuNanos() - putClientCpu;
             send("ebs", "POST", "/snapshots/completion/" + snapshot, Map.of("x-amz-ChangedBlocksCount",
                     Integer.toString(CLIENTS * perClient)), new byte[0], false, 202);
             List<String> tokens = new ArrayList<>();
             JsonNode listed = JSON.readTree(send("ebs", "GET", "/snapshots/" + snapshot + "/blocks", Map.of(), new byte[0], false, 200));
             listed.path("Blocks").forEach(b -> tokens.add(b.path("BlockToken").asText()));
+            long getCpu = cpuNanos();
+            long getClientCpu = clientCpuNanos();
             long getNanos = parallel(client -> {
                 for (int n = 0; n < perClient; n++) {
                     int index = client * perClient + n;
-                    byte[] back = sendBytes("GET", "/snapshots/" + snapshot + "/blocks/" + index + "?blockToken=" + tokens.get(index));
-                    if (!Arrays.equals(back, data[client])) {
-                        throw new IllegalStateException("block " + index + " read back differs");
+                    String target = "/snapshots/" + snapshot + "/blocks/" + index + "?blockToken=" + tokens.get(index);
+                    SignedRequest signed = sign("ebs", "GET", target, Map.of(), new byte[0], false);
+                    BlockConnection connection = connections.get();
+                    int status = connection.exchange("GET", wireTarget(signed), signed.request().headers(), null);
+                    if (status != 200 || connection.body().mismatch(direct[client]) != -1) {
+                        throw new IllegalStateException("GET " + target + ": HTTP " + status + (status == 200
+                                ? ": block " + index + " read back differs" : ": " + StandardCharsets.UTF_8.decode(connection.body())));
                     }
                 }
             });
+            getCpu = cpuNanos() - getCpu;
+            getClientCpu = clientCpuNanos() - getClientCpu;
             double mib = CLIENTS * perClient * (BLOCK / 1048576.0);
-            System.out.printf("%s: %d clients, %.0f MiB: PutSnapshotBlock %.0f MiB/s, GetSnapshotBlock %.0f MiB/s%n",
-                    round == 0 ? "warm-up" : "measured", CLIENTS, mib, mib / (putNanos / 1e9), mib / (getNanos / 1e9));
+            System.out.printf("%s%s: %d clients, %.0f MiB: PutSnapshotBlock %.0f MiB/s (CPU %.2f ms/MiB, clients %.2f), "
+                            + "GetSnapshotBlock %.0f MiB/s (CPU %.2f ms/MiB, clients %.2f)%n", round == 0 ? "warm-up" : "measured",
+                    signPayload ? " (payload signed)" : "", CLIENTS, mib, mib / (putNanos / 1e9), putCpu / 1e6 / mib,
+                    putClientCpu / 1e6 / mib, mib / (getNanos / 1e9), getCpu / 1e6 / mib, getClientCpu / 1e6 / mib);
         }
+    }
+
+    /** The CPU time the whole process has used (every thread: clients, server, store, GC, JIT). */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * The CPU time of the live client threads (the bench's client pool and java.net.http's own
+     * threads, by name); the rest of {@link #cpuNanos} is the server's, the store's and the JVM's.
+     * A client thread that ended in between is missed, so this is a lower bound.
+     */
+    private static long clientCpuNanos() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && (info.getThreadName().startsWith("bench-client-") || info.getThreadName().startsWith("HttpClient-"))) {
+                long t = threads.getThreadCpuTime(info.getThreadId());
+                sum += Math.max(t, 0);
+            }
+        }
+        return sum;
     }
 
     private interface ClientWork {
         void run(int client) throws Exception;
     }
 
-    /** Runs {@code work} on {@link #CLIENTS} threads at once; returns the wall time in ns. */
-    private static long parallel(ClientWork work) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(CLIENTS);
-        try {
-            long t0 = System.nanoTime();
-            List<Future<?>> futures = new ArrayList<>();
-            for (int c = 0; c < CLIENTS; c++) {
-                int client = c;
-                futures.add(pool.submit(() -> {
-                    work.run(client);
-                    return null;
-                }));
-            }
-            for (Future<?> f : futures) {
-                f.get();
-            }
-            return System.nanoTime() - t0;
-        } finally {
-            pool.shutdown();
+    /**
+     * Runs {@code work} on the {@link #CLIENTS} client threads at once; returns the wall time in ns.
+     * The threads (and so their keep-alive connections) live as long as the bench.
+     */
+    private long parallel(ClientWork work) throws Exception {
+        long t0 = System.nanoTime();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int c = 0; c < CLIENTS; c++) {
+            int client = c;
+            futures.add(clientThreads.submit(() -> {
+                work.run(client);
+                return null;
+            }));
         }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+        return System.nanoTime() - t0;
     }
 
     // ------------------------------------------------------------------ changed blocks
@@ -302,18 +369,33 @@ public final class ApiBench {
         return text;
     }
 
-    private byte[] sendBytes(String method, String target) throws Exception {
-        HttpResponse<byte[]> response = exchange("ebs", method, target, Map.of(), new byte[0], false);
-        if (response.statusCode() != 200) {
-            throw new IllegalStateException(method + " " + target + ": HTTP " + response.statusCode());
-        }
-        return response.body();
-    }
-
     private HttpResponse<byte[]> exchange(String service, String method, String target, Map<String, String> headers, byte[] body,
                                           boolean unsignedPayload) throws Exception {
+        SignedRequest signed = sign(service, method, target, headers, body, unsignedPayload);
+        HttpRequest.Builder out = HttpRequest.newBuilder(URI.create(signed.request().getUri().toString()
+                        .replaceFirst("^https:", "http:")))
+                .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        signed.request().headers().forEach((k, vs) -> {
+            if (!SET_BY_CLIENT.contains(k.toLowerCase(java.util.Locale.ROOT))) {
+                vs.forEach(v -> out.header(k, v));
+            }
+        });
+        return clients.get().send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** The path and query of a signed request as the signer encoded them (what its signature covers). */
+    private static String wireTarget(SignedRequest signed) {
+        URI uri = signed.request().getUri();
+        return uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    }
+
+    /** The request signed by the AWS SDK's SigV4 signer (Host included in its headers). */
+    private SignedRequest sign(String service, String method, String target, Map<String, String> headers, byte[] body,
+                               boolean unsignedPayload) {
+        // the SDK signs the payload of any http request, so an unsigned one is signed as HTTPS clients sign it
+        String signedEndpoint = unsignedPayload ? endpoint.replaceFirst("^http:", "https:") : endpoint;
         SdkHttpRequest.Builder request = SdkHttpRequest.builder().method(SdkHttpMethod.fromValue(method))
-                .uri(URI.create(endpoint + target));
+                .uri(URI.create(signedEndpoint + target));
         headers.forEach(request::putHeader);
         SignedRequest signed = AwsV4HttpSigner.create().sign(r -> r
                 .identity(AwsCredentialsIdentity.create(key.accessKeyId(), key.secretAccessKey()))
@@ -322,13 +404,6 @@ public final class ApiBench {
                 .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, service)
                 .putProperty(AwsV4HttpSigner.REGION_NAME, "us-east-1")
                 .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, !unsignedPayload));
-        HttpRequest.Builder out = HttpRequest.newBuilder(signed.request().getUri())
-                .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
-        signed.request().headers().forEach((k, vs) -> {
-            if (!SET_BY_CLIENT.contains(k.toLowerCase(java.util.Locale.ROOT))) {
-                vs.forEach(v -> out.header(k, v));
-            }
-        });
-        return clients.get().send(out.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return signed;
     }
 }

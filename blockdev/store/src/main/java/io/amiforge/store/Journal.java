@@ -24,7 +24,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The store's single writer: every mutation (block writes, flushes, snapshots and every other
  * metadata change) is an event on an LMAX Disruptor ring, applied in order by one thread.
- * Event slots are pre-allocated and carry a block-sized buffer, so a write allocates nothing.
+ * Event slots are pre-allocated; a whole block is applied from the writer's own segment, any
+ * other write is copied into its slot's block-sized buffer (allocated on the slot's first such
+ * use), so a write allocates nothing in steady state.
  *
  * <p>Group commit: a flush only marks its batch; when the handler reaches the end of a batch
  * ({@code endOfBatch}) it fsyncs every layer written since the last fsync once, then releases
@@ -51,7 +53,10 @@ final class Journal implements AutoCloseable {
         long block;
         int offset;
         int length;
+        /** The slot's own block-sized buffer (allocated on first use), kept for later writes. */
         MemorySegment buffer;
+        /** What the write applies: {@link #buffer} holding a copy, or the writer's own segment (see {@link #write}). */
+        MemorySegment data;
         Waiter waiter;
         boolean last;
         Callable<?> op;
@@ -59,6 +64,7 @@ final class Journal implements AutoCloseable {
 
         void clear() {
             volume = null;
+            data = null;
             waiter = null;
             op = null;
             future = null;
@@ -147,7 +153,7 @@ final class Journal implements AutoCloseable {
                     try {
                         if (w.error == null) {
                             checkNotFailed();
-                            e.volume.apply(e.block, e.offset, e.length, e.kind == ZERO ? null : e.buffer);
+                            e.volume.apply(e.block, e.offset, e.length, e.kind == ZERO ? null : e.data);
                         }
                     } catch (Throwable x) {
                         w.error = failWith(x);
@@ -245,7 +251,13 @@ final class Journal implements AutoCloseable {
         }
     }
 
-    /** Writes {@code src} at byte {@code offset} of {@code volume}, one event per block; waits until applied. */
+    /**
+     * Writes {@code src} at byte {@code offset} of {@code volume}, one event per block; waits until applied.
+     * A whole aligned block of a segment the journal thread may access is applied straight from
+     * {@code src} (the writer waits until every event of its write is applied, so the segment
+     * stays valid): no copy into the ring, whose slots then never allocate their buffer. A
+     * partial block, or a segment confined to the writer's thread, is copied into the slot.
+     */
     void write(VolumeState volume, long offset, long length, MemorySegment src) {
         checkNotFailed();
         boolean zero = src == null;
@@ -270,10 +282,16 @@ final class Journal implements AutoCloseable {
             e.waiter = w;
             e.last = done + n >= length;
             if (!zero) {
-                if (e.buffer == null || e.buffer.byteSize() < bs) {
-                    e.buffer = Arena.ofAuto().allocate(Math.max(bs, 4096), 4096);
+                Thread handler = handlerThread;
+                if (n == bs && handler != null && src.isAccessibleBy(handler)) {
+                    e.data = src.asSlice(done, n);
+                } else {
+                    if (e.buffer == null || e.buffer.byteSize() < bs) {
+                        e.buffer = Arena.ofAuto().allocate(Math.max(bs, 4096), 4096);
+                    }
+                    MemorySegment.copy(src, done, e.buffer, 0, n);
+                    e.data = e.buffer;
                 }
-                MemorySegment.copy(src, done, e.buffer, 0, n);
             }
             ring.publish(seq);
             done += n;

@@ -3,6 +3,7 @@ package io.amiforge.cloud.server;
 import io.amiforge.cloud.server.http.ApiException;
 import io.amiforge.cloud.server.http.ApiRequest;
 import io.amiforge.cloud.server.http.ApiResponse;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -53,17 +54,38 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             String uri = request.uri();
             int q = uri.indexOf('?');
             String path = q < 0 ? uri : uri.substring(0, q);
+            ByteBuf body = contiguous(ctx, request.content());
             try {
                 ApiRequest api = new ApiRequest(request.method().name(), path, q < 0 ? "" : uri.substring(q + 1),
-                        request.headers(), request.content().nioBuffer());
+                        request.headers(), body.nioBuffer());
                 response = router.answer(api, requestId);
             } catch (ApiException e) {
                 response = RequestRouter.unreadable(path, e, requestId);
             } finally {
+                if (body != request.content()) {
+                    body.release();
+                }
                 request.release();
             }
             write(ctx, response, requestId, keepAlive);
         });
+    }
+
+    /**
+     * The body in one piece: the aggregator's composite of socket reads (an EBS direct block
+     * arrives in dozens) copied once into a pooled direct buffer, where {@code nioBuffer()} on
+     * the composite would allocate a fresh heap array per request; a body already in one piece
+     * is returned as it is.
+     */
+    private static ByteBuf contiguous(ChannelHandlerContext ctx, ByteBuf content) {
+        if (content.nioBufferCount() <= 1) {
+            return content;
+        }
+        ByteBuf merged = ctx.alloc().directBuffer(content.readableBytes());
+        for (ByteBuffer part : content.nioBuffers()) {
+            merged.writeBytes(part); // part by part: writeBytes(composite) would merge it into a heap array first
+        }
+        return merged;
     }
 
     private static void write(ChannelHandlerContext ctx, ApiResponse response, String requestId, boolean keepAlive) {
@@ -76,6 +98,9 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         response.headers().forEach((k, v) -> out.headers().set(k, v));
         HttpUtil.setKeepAlive(out, keepAlive);
         var future = ctx.writeAndFlush(out);
+        if (response.release() != null) {
+            future.addListener(f -> response.released()); // written (or failed): the pooled body is free again
+        }
         if (keepAlive) {
             future.addListener(f -> {
                 if (f.isSuccess()) {

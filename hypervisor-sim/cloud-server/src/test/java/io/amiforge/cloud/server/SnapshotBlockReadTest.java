@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.amiforge.store.TenantStore;
+import io.amiforge.store.Volume;
+import io.amiforge.store.VolumeOptions;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -14,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * GetSnapshotBlock keeps snapshot devices open between requests ({@code SnapshotReaders}); a
- * snapshot deleted meanwhile is not read from a kept device but answered as missing.
+ * snapshot deleted meanwhile is not read from a kept device but answered as missing. Checksums
+ * are hashed once per block ({@code BlockDigests}) and stay right on every later read.
  */
 class SnapshotBlockReadTest {
 
@@ -55,6 +60,30 @@ class SnapshotBlockReadTest {
             SignedHttp.Answer gone = get(http, c, snapshot, listed.path("Blocks").get(0));
             assertThat(gone.status()).isEqualTo(404);
             assertThat(gone.header("x-amzn-ErrorType")).isEqualTo("ResourceNotFoundException");
+        }
+    }
+
+    @Test
+    void aBlockOfASnapshotMadeOutsideEbsDirectCarriesItsOwnChecksumOnEveryRead() throws Exception {
+        try (TestCloud c = new TestCloud(dir)) {
+            byte[] data = new byte[512 * 1024];
+            new java.util.Random(5).nextBytes(data);
+            TenantStore store = c.cloud.store("us-east-1", TestCloud.ALICE);
+            try (Volume v = store.createVolume("made-by-cli", 1L << 30, VolumeOptions.defaults())) {
+                v.write(3L * data.length, MemorySegment.ofArray(data));
+            }
+            String snapshot = store.createSnapshot("made-by-cli", "outside EBS direct").id();
+            SignedHttp http = new SignedHttp(c.endpoint());
+            JsonNode listed = JSON.readTree(http.send(c.alice, "ebs", "GET", "/snapshots/" + snapshot + "/blocks", Map.of(),
+                    new byte[0], false).body());
+            JsonNode block = listed.path("Blocks").get(0);
+            assertThat(block.path("BlockIndex").asInt()).isEqualTo(3);
+            String expected = Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(data));
+            for (int round = 0; round < 3; round++) {
+                SignedHttp.Answer got = get(http, c, snapshot, block);
+                assertThat(got.status()).isEqualTo(200);
+                assertThat(got.header("x-amz-Checksum")).as("read %d", round).isEqualTo(expected);
+            }
         }
     }
 

@@ -61,6 +61,8 @@ public final class EbsDirectApi implements AutoCloseable {
     private final BlockTokens tokens = new BlockTokens();
     private final PendingUploads uploads;
     private final SnapshotReaders readers = new SnapshotReaders();
+    private final BlockDigests digests = new BlockDigests();
+    private final BlockBuffers buffers = new BlockBuffers(BLOCK_SIZE);
     private final Map<String, UploadSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, String> clientTokens = new ConcurrentHashMap<>();
     private final Map<String, Roaring64Bitmap> blockSets = java.util.Collections.synchronizedMap(
@@ -401,6 +403,7 @@ public final class EbsDirectApi implements AutoCloseable {
             for (Map.Entry<String, String> tag : s.tags) {
                 store.setSnapshotAttribute(s.snapshotId, "tag:" + tag.getKey(), tag.getValue());
             }
+            digests.putAll(digestKey(store, s.snapshotId), s.digests);
             store.deleteVolume(s.volumeName);
             s.log.close();
             uploads.remove(s.region, s.snapshotId);
@@ -472,20 +475,38 @@ public final class EbsDirectApi implements AutoCloseable {
                     + " is missing, expired or not one ListSnapshotBlocks or ListChangedBlocks gave this account for it");
         }
         TenantStore store = cloud.store(caller.region(), caller.account());
-        ByteBuffer data = ByteBuffer.allocateDirect(BLOCK_SIZE);
+        ByteBuffer data = buffers.take();
+        byte[] digest;
         try {
-            readBlock(readers.open(store, snapshotId), snapshotId, index, data);
-        } catch (ApiException e) {
-            throw e;
+            try {
+                readBlock(readers.open(store, snapshotId), snapshotId, index, data);
+            } catch (ApiException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // a kept device of a snapshot deleted meanwhile, or the store's own error: open afresh once
+                readers.forget(store, snapshotId);
+                readBlock(store.openSnapshot(snapshotId), snapshotId, index, data);
+            }
+            String key = digestKey(store, snapshotId);
+            digest = digests.get(key, index);
+            if (digest == null) {
+                MessageDigest sha = sha256();
+                sha.update(data.duplicate());
+                digest = sha.digest();
+                digests.put(key, index, digest);
+            }
         } catch (RuntimeException e) {
-            // a kept device of a snapshot deleted meanwhile, or the store's own error: open afresh once
-            readers.forget(store, snapshotId);
-            readBlock(store.openSnapshot(snapshotId), snapshotId, index, data);
+            buffers.give(data);
+            throw e;
         }
-        MessageDigest digest = sha256();
-        digest.update(data.duplicate());
         return new ApiResponse(200, "application/octet-stream", Map.of("x-amz-Data-Length", Integer.toString(BLOCK_SIZE),
-                "x-amz-Checksum", B64.encodeToString(digest.digest()), "x-amz-Checksum-Algorithm", "SHA256"), data);
+                "x-amz-Checksum", B64.encodeToString(digest), "x-amz-Checksum-Algorithm", "SHA256"), data,
+                () -> buffers.give(data));
+    }
+
+    /** The key of a snapshot's digests: its store directory (one per region and store) and id. */
+    private static String digestKey(TenantStore store, String snapshotId) {
+        return store.directory() + "/" + snapshotId;
     }
 
     private static void readBlock(BlockDevice device, String snapshotId, long index, ByteBuffer into) {
@@ -499,7 +520,9 @@ public final class EbsDirectApi implements AutoCloseable {
 
     /** Tells GetSnapshotBlock that {@code snapshotId} of the caller's was deleted (its kept device is dropped). */
     public void snapshotDeleted(Caller caller, String snapshotId) {
-        readers.forget(cloud.store(caller.region(), caller.account()), snapshotId);
+        TenantStore store = cloud.store(caller.region(), caller.account());
+        readers.forget(store, snapshotId);
+        digests.forget(digestKey(store, snapshotId));
     }
 
     private ApiResponse listSnapshotBlocks(ApiRequest request, Caller caller, String snapshotId) {
