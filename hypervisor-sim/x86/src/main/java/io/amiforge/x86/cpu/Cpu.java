@@ -54,6 +54,17 @@ public final class Cpu {
     private final Exec x;
     /** The decode-cache entries and segment bases, read by the loop on every instruction. */
     private final int[] ce, sb;
+    /** Translated basic blocks, or null when the interpreter runs everything. */
+    private Blocks blocks;
+
+    /**
+     * Executions of a block's entry before it is translated to JVM bytecode: the system property
+     * {@code amiforge.x86.jit} ({@code on}, the default, or {@code off}) and
+     * {@code amiforge.x86.jit.threshold} (default {@value #DEFAULT_JIT_THRESHOLD}); 0 when off.
+     */
+    public static final int JIT_THRESHOLD = jitThreshold();
+    /** Default of {@code amiforge.x86.jit.threshold}. */
+    public static final int DEFAULT_JIT_THRESHOLD = 256;
 
     public Cpu(Memory mem, CpuHost host) {
         this.dc = new DecodeCache();
@@ -63,6 +74,43 @@ public final class Cpu {
         this.decoder = new Decoder(x, dc, host, this);
         this.ce = dc.e;
         this.sb = s.sb;
+        setTranslation(JIT_THRESHOLD);
+    }
+
+    private static int jitThreshold() {
+        String on = System.getProperty("amiforge.x86.jit", "on");
+        if (!on.equals("on") && !on.equals("off")) {
+            throw new IllegalArgumentException("amiforge.x86.jit=" + on + ": expected on or off");
+        }
+        String t = System.getProperty("amiforge.x86.jit.threshold", String.valueOf(DEFAULT_JIT_THRESHOLD));
+        int n;
+        try {
+            n = Integer.parseInt(t.strip());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException("amiforge.x86.jit.threshold=" + t + ": expected a whole number >= 1");
+        }
+        return on.equals("on") ? n : 0;
+    }
+
+    /**
+     * Translates hot basic blocks to JVM bytecode after {@code threshold} executions of their
+     * entry, or (0) interprets everything; forgets blocks translated so far. Without a
+     * translator on the class path ({@link BlockTranslator}) the CPU always interprets.
+     */
+    public void setTranslation(int threshold) {
+        if (threshold < 0) {
+            throw new IllegalArgumentException("translation threshold " + threshold + " < 0");
+        }
+        blocks = threshold > 0 && Blocks.available() ? new Blocks(threshold) : null;
+        dc.blocks = blocks;
+    }
+
+    /** Number of basic blocks translated so far (0 with translation off). */
+    public int translatedBlocks() {
+        return blocks == null ? 0 : blocks.translated();
     }
 
     // =====================================================================================
@@ -126,12 +174,21 @@ public final class Cpu {
         Exec x = this.x;
         Decoder decoder = this.decoder;
         int[] ce = this.ce, sb = this.sb;
+        Blocks blocks = this.blocks;
         while (true) {
             try {
                 while (true) {
                     // the limit is re-read: STI, POPF, IRET and OUT may bring the next event forward
-                    while (x.icount < x.limit) {
-                        step(x, decoder, ce, sb);
+                    if (blocks == null) {
+                        while (x.icount < x.limit) {
+                            step(x, decoder, ce, sb);
+                        }
+                    } else {
+                        while (x.icount < x.limit) {
+                            if (!blocks.runAt(x)) {
+                                step(x, decoder, ce, sb);
+                            }
+                        }
                     }
                     if (x.icount >= x.runLimit) {
                         return StopReason.BUDGET;

@@ -15,6 +15,8 @@ final class DecodeCache {
     /** Entry i occupies e[8i..8i+4]: tag, info, displacement, immediate, second immediate/SIB. */
     static final int STRIDE = 8, TAG = 0, INFO = 1, DISP = 2, IMM = 3, IMM2 = 4;
     final int[] e = new int[(SIZE + 1) * STRIDE];
+    /** The translated blocks over the same code, told of every invalidation (null: no translation). */
+    Blocks blocks;
 
     DecodeCache() {
         clear();
@@ -23,6 +25,9 @@ final class DecodeCache {
     void clear() {
         for (int i = 0; i < e.length; i += STRIDE) {
             e[i] = -1;
+        }
+        if (blocks != null) {
+            blocks.clear();
         }
     }
 
@@ -33,6 +38,9 @@ final class DecodeCache {
             if ((e[i] & 0x7FFFFFFF) == a) { // either code size
                 e[i] = -1;
             }
+        }
+        if (blocks != null) {
+            blocks.invalidate(start, len);
         }
     }
 }
