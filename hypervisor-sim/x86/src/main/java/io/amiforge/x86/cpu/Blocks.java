@@ -54,7 +54,10 @@ final class Blocks {
         return translated;
     }
 
-    /** Runs the block at CS:IP if there is one and it fits before {@link Exec#limit}; false: interpret one instruction. */
+    /**
+     * Runs the block at CS:IP if there is one and it fits before {@link Exec#limit}; false: the
+     * caller interprets one instruction.
+     */
     boolean runAt(Exec x) {
         if (x.cr0 < 0) {
             return false;
@@ -67,25 +70,35 @@ final class Blocks {
             if (x.icount + b.instructions > x.limit) {
                 return false;
             }
+            long before = x.icount;
             b.run(x, this);
-            return true;
+            return x.icount != before; // a block that left before its first instruction (a limit fault): interpret it
         }
         int c = counts[i];
         if (c < threshold) {
             counts[i] = c + 1;
         } else if (c == threshold) {
             counts[i] = c + 1;
-            translate(x, phys, ip, i);
+            CompiledBlock t = translate(x, phys, ip, DecodedBlock.MAX_INSTRUCTIONS);
+            if (t != null) {
+                table[i] = t;
+                translated++;
+            }
         }
         return false;
     }
 
-    private void translate(Exec x, int phys, int ip, int i) {
+    /**
+     * Translates the decoded instructions at CS:IP (= {@code phys}), at most {@code max} of
+     * them; null when the first is not decoded or not translatable. The block is not entered in
+     * the table.
+     */
+    CompiledBlock translate(Exec x, int phys, int ip, int max) {
         DecodedBlock d = scratch;
         d.reset(x.codeTag != 0);
         int[] ce = x.ce;
         int cur = ip, bytes = 0;
-        while (d.count() < DecodedBlock.MAX_INSTRUCTIONS) {
+        while (d.count() < max) {
             int p = (x.sb[Cpu.CS] + cur) & x.a20;
             if (p >>> 12 != phys >>> 12 || Integer.compareUnsigned(p, Memory.LOW_LIMIT - 16) >= 0) {
                 break;
@@ -104,11 +117,11 @@ final class Blocks {
             cur = (cur + len) & x.ipMask;
         }
         if (d.count() == 0) {
-            return;
+            return null;
         }
         BlockTranslator.Translation t = TRANSLATOR.translate(d);
         if (t == null) {
-            return;
+            return null;
         }
         CompiledBlock b;
         try {
@@ -124,8 +137,7 @@ final class Blocks {
         b.phys = phys;
         b.bytes = t.bytes();
         b.instructions = t.instructions();
-        table[i] = b;
-        translated++;
+        return b;
     }
 
     /** Drops the blocks that overlap {@code [start, start+len)} (guest code there was written). */

@@ -221,6 +221,36 @@ public final class Cpu {
         return null;
     }
 
+    /**
+     * Test support: decodes the instruction at CS:IP, translates it alone as a block and runs
+     * that, delivering a fault it raises; returns false (having done nothing) when translation
+     * is off or the translator does not know the instruction.
+     */
+    boolean stepTranslated() {
+        if (blocks == null) {
+            return false;
+        }
+        int ip0 = x.ip;
+        int phys = (sb[CS] + ip0) & x.a20;
+        int slot = (phys & (DecodeCache.SIZE - 1)) << 3;
+        if (ce[slot] != (phys | x.codeTag)) {
+            decoder.decode(phys, slot, ip0);
+        }
+        CompiledBlock b = blocks.translate(x, phys, ip0, 1);
+        if (b == null) {
+            return false;
+        }
+        x.runLimit = x.icount + 1; // one instruction: a jump to itself must not loop
+        x.limit = x.runLimit;
+        x.stopReason = null;
+        try {
+            b.run(x, blocks);
+        } catch (CpuSignal signal) {
+            // a fault was delivered (or a stop recorded) as stepInstruction would
+        }
+        return true;
+    }
+
     /** Ends the current {@link #run} with {@code reason}; callable from host callbacks. */
     public void stop(StopReason reason, String detail) {
         x.stop(reason, detail);
