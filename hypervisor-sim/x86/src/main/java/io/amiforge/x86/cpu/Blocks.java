@@ -24,6 +24,15 @@ final class Blocks {
     static final int MAX_RETRANSLATIONS = 4;
     private static final int SIZE = 1 << 16, MASK = SIZE - 1;
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+    /**
+     * Translations by block content, shared between CPUs: a boot that meets the blocks an
+     * earlier boot in this JVM met reuses their classes, already compiled by the JVM's JIT.
+     * Emptied when it reaches {@link #MAX_SHARED} entries.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<DecodedBlock.Key, Shared> SHARED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_SHARED = 50_000;
+    private static final Shared NOT_TRANSLATABLE = new Shared(Object.class, 0, 0);
     private static final BlockTranslator TRANSLATOR =
             ServiceLoader.load(BlockTranslator.class, Blocks.class.getClassLoader()).findFirst().orElse(null);
 
@@ -119,25 +128,46 @@ final class Blocks {
         if (d.count() == 0) {
             return null;
         }
-        BlockTranslator.Translation t = TRANSLATOR.translate(d);
-        if (t == null) {
+        DecodedBlock.Key key = d.key();
+        Shared shared = SHARED.get(key);
+        if (shared == null) {
+            BlockTranslator.Translation t = TRANSLATOR.translate(d);
+            shared = t == null ? NOT_TRANSLATABLE : new Shared(define(t.classFile(), phys, x, ip), t.instructions(),
+                    t.bytes());
+            if (SHARED.size() >= MAX_SHARED) {
+                SHARED.clear();
+            }
+            SHARED.put(key, shared);
+        }
+        if (shared == NOT_TRANSLATABLE) {
             return null;
         }
         CompiledBlock b;
         try {
-            b = (CompiledBlock) LOOKUP.defineHiddenClass(t.classFile(), true).lookupClass()
-                    .getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            throw new IllegalStateException("translated block at physical 0x" + Integer.toHexString(phys)
-                    + " (CS:IP " + Integer.toHexString(x.sr[Cpu.CS]) + ":" + Integer.toHexString(ip) + ") is invalid: "
-                    + e, e);
+            b = (CompiledBlock) shared.type.getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("translated block " + key + " cannot be instantiated: " + e, e);
         }
         b.tag = phys | x.codeTag;
         b.ip = ip;
         b.phys = phys;
-        b.bytes = t.bytes();
-        b.instructions = t.instructions();
+        b.bytes = shared.bytes;
+        b.instructions = shared.instructions;
         return b;
+    }
+
+    private static Class<?> define(byte[] classFile, int phys, Exec x, int ip) {
+        try {
+            return LOOKUP.defineHiddenClass(classFile, true).lookupClass();
+        } catch (IllegalAccessException | LinkageError e) {
+            throw new IllegalStateException("translated block at physical 0x" + Integer.toHexString(phys)
+                    + " (CS:IP " + Integer.toHexString(x.sr[Cpu.CS]) + ":" + Integer.toHexString(ip) + ") is invalid: "
+                    + e, e);
+        }
+    }
+
+    /** A translation shared by every CPU that meets the same decoded block (the class has no state of its own). */
+    private record Shared(Class<?> type, int instructions, int bytes) {
     }
 
     /** Drops the blocks that overlap {@code [start, start+len)} (guest code there was written). */

@@ -67,4 +67,37 @@ public final class DecodedBlock {
     public int imm2(int i) {
         return imm2[i];
     }
+
+    /** Everything a translation depends on, as a key for sharing translations between CPUs. */
+    Key key() {
+        int[] k = new int[2 + 5 * count];
+        k[0] = code32 ? 1 : 0;
+        k[1] = count;
+        for (int i = 0; i < count; i++) {
+            k[2 + 5 * i] = ip[i];
+            k[3 + 5 * i] = info[i];
+            k[4 + 5 * i] = disp[i];
+            k[5 + 5 * i] = imm[i];
+            k[6 + 5 * i] = imm2[i];
+        }
+        return new Key(k);
+    }
+
+    /** The content of a decoded block: equal keys translate to the same class. */
+    record Key(int[] content) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key other && java.util.Arrays.equals(content, other.content);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(content);
+        }
+
+        @Override
+        public String toString() {
+            return "block of " + content[1] + " instructions at IP 0x" + Integer.toHexString(content[2]);
+        }
+    }
 }
