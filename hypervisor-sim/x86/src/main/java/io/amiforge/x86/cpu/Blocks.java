@@ -73,6 +73,9 @@ final class Blocks {
         }
         int ip = x.ip;
         int phys = (x.sb[Cpu.CS] + ip) & x.a20;
+        if (Integer.compareUnsigned(phys, Memory.LOW_LIMIT - 16) >= 0) {
+            return false; // not in the decode cache, so never translated
+        }
         int i = phys & MASK;
         CompiledBlock b = table[i];
         if (b != null && b.tag == (phys | x.codeTag) && b.ip == ip) {
