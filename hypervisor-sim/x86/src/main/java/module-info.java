@@ -5,4 +5,7 @@ module io.amiforge.x86 {
 
     exports io.amiforge.x86.cpu;
     exports io.amiforge.x86.bios;
+
+    uses io.amiforge.x86.cpu.BlockTranslator;
+    provides io.amiforge.x86.cpu.BlockTranslator with io.amiforge.x86.jit.Translator;
 }

@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -20,7 +21,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Real-mode CPU speed in MIPS: a loop program (16-bit ALU ops, a memory read-modify-write,
  * a 32-bit add, DEC/JNZ and LOOP) runs {@link #INSTRUCTIONS} instructions per invocation;
- * the score in ops/us is millions of instructions per second.
+ * the score in ops/us is millions of instructions per second. {@link #jit} {@code on} translates
+ * the loop's blocks to JVM bytecode after {@link Cpu#DEFAULT_JIT_THRESHOLD} executions,
+ * {@code off} interprets every instruction.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -49,14 +52,23 @@ public class CpuLoopBenchmark {
         (byte) 0xEB, (byte) 0xEB,                       // jmp outer (-21)
     };
 
+    /** Block translation on or off. */
+    @Param({"on", "off"})
+    public String jit;
+
     Cpu cpu;
 
     @Setup(Level.Trial)
     public void setUp() {
-        cpu = newCpu();
+        cpu = newCpu(jit.equals("on"));
     }
 
+    /** The interpreter alone (what {@link CpuAbComparison} loads reflectively from two builds). */
     static Cpu newCpu() {
+        return newCpu(false);
+    }
+
+    static Cpu newCpu(boolean jit) {
         Memory mem = new Memory(Memory.LOW_LIMIT);
         mem.load(0x1000, PROGRAM, 0, PROGRAM.length);
         Cpu c = new Cpu(mem, new CpuHost() {
@@ -73,6 +85,7 @@ public class CpuLoopBenchmark {
             public void bios(int vector, Cpu c) {
             }
         });
+        c.setTranslation(jit ? Cpu.DEFAULT_JIT_THRESHOLD : 0);
         c.setIp(0x1000);
         return c;
     }
@@ -85,22 +98,26 @@ public class CpuLoopBenchmark {
     }
 
     /**
-     * Measures without JMH: {@code java -cp ... io.amiforge.bench.cpu.CpuLoopBenchmark [seconds]}; prints MIPS per
-     * wall-clock second and per second of this thread's CPU time (the latter is what one core delivers when the
-     * machine is shared).
+     * Measures without JMH: {@code java -cp ... io.amiforge.bench.cpu.CpuLoopBenchmark [seconds]}; alternates rounds
+     * with block translation on and off in one JVM and prints MIPS per wall-clock second and per second of this
+     * thread's CPU time (the latter is what one core delivers when the machine is shared).
      */
     public static void main(String[] args) {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        Cpu c = newCpu();
+        Cpu on = newCpu(true), off = newCpu(false);
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         int round = 0;
         while (System.nanoTime() < end) {
-            long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
-            c.run(INSTRUCTIONS * 5L);
-            long t1 = System.nanoTime(), c1 = mx.getCurrentThreadCpuTime();
-            System.out.printf("round %d: %.1f MIPS wall, %.1f MIPS per CPU-second%n", ++round,
-                    INSTRUCTIONS * 5.0 / ((t1 - t0) / 1000.0), INSTRUCTIONS * 5.0 / ((c1 - c0) / 1000.0));
+            round++;
+            for (Cpu c : new Cpu[] {on, off}) {
+                long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
+                c.run(INSTRUCTIONS * 5L);
+                long t1 = System.nanoTime(), c1 = mx.getCurrentThreadCpuTime();
+                System.out.printf("round %d, jit %s: %.1f MIPS wall, %.1f MIPS per CPU-second%n", round,
+                        c == on ? "on " : "off", INSTRUCTIONS * 5.0 / ((t1 - t0) / 1000.0),
+                        INSTRUCTIONS * 5.0 / ((c1 - c0) / 1000.0));
+            }
         }
     }
 }

@@ -57,6 +57,17 @@ public final class Cpu {
     private final Exec x;
     /** The decode-cache entries and segment bases, read by the loop on every instruction. */
     private final int[] ce, sb;
+    /** Translated basic blocks, or null when the interpreter runs everything. */
+    private Blocks blocks;
+
+    /**
+     * Executions of a block's entry before it is translated to JVM bytecode: the system property
+     * {@code amiforge.x86.jit} ({@code on}, the default, or {@code off}) and
+     * {@code amiforge.x86.jit.threshold} (default {@value #DEFAULT_JIT_THRESHOLD}); 0 when off.
+     */
+    public static final int JIT_THRESHOLD = jitThreshold();
+    /** Default of {@code amiforge.x86.jit.threshold}. */
+    public static final int DEFAULT_JIT_THRESHOLD = 256;
 
     public Cpu(Memory mem, CpuHost host) {
         this.dc = new DecodeCache();
@@ -66,6 +77,43 @@ public final class Cpu {
         this.decoder = new Decoder(x, dc, host, this);
         this.ce = dc.e;
         this.sb = s.sb;
+        setTranslation(JIT_THRESHOLD);
+    }
+
+    private static int jitThreshold() {
+        String on = System.getProperty("amiforge.x86.jit", "on");
+        if (!on.equals("on") && !on.equals("off")) {
+            throw new IllegalArgumentException("amiforge.x86.jit=" + on + ": expected on or off");
+        }
+        String t = System.getProperty("amiforge.x86.jit.threshold", String.valueOf(DEFAULT_JIT_THRESHOLD));
+        int n;
+        try {
+            n = Integer.parseInt(t.strip());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1) {
+            throw new IllegalArgumentException("amiforge.x86.jit.threshold=" + t + ": expected a whole number >= 1");
+        }
+        return on.equals("on") ? n : 0;
+    }
+
+    /**
+     * Translates hot basic blocks to JVM bytecode after {@code threshold} executions of their
+     * entry, or (0) interprets everything; forgets blocks translated so far. Without a
+     * translator on the class path ({@link BlockTranslator}) the CPU always interprets.
+     */
+    public void setTranslation(int threshold) {
+        if (threshold < 0) {
+            throw new IllegalArgumentException("translation threshold " + threshold + " < 0");
+        }
+        blocks = threshold > 0 && Blocks.available() ? new Blocks(threshold) : null;
+        dc.blocks = blocks;
+    }
+
+    /** Number of basic blocks translated so far (0 with translation off). */
+    public int translatedBlocks() {
+        return blocks == null ? 0 : blocks.translated();
     }
 
     // =====================================================================================
@@ -129,12 +177,21 @@ public final class Cpu {
         Exec x = this.x;
         Decoder decoder = this.decoder;
         int[] ce = this.ce, sb = this.sb;
+        Blocks blocks = this.blocks;
         while (true) {
             try {
                 while (true) {
                     // the limit is re-read: STI, POPF, IRET and OUT may bring the next event forward
-                    while (x.icount < x.limit) {
-                        step(x, decoder, ce, sb);
+                    if (blocks == null) {
+                        while (x.icount < x.limit) {
+                            step(x, decoder, ce, sb);
+                        }
+                    } else {
+                        while (x.icount < x.limit) {
+                            if (!blocks.runAt(x)) {
+                                step(x, decoder, ce, sb);
+                            }
+                        }
                     }
                     if (x.icount >= x.runLimit) {
                         return StopReason.BUDGET;
@@ -165,6 +222,36 @@ public final class Cpu {
             }
         }
         return null;
+    }
+
+    /**
+     * Test support: decodes the instruction at CS:IP, translates it alone as a block and runs
+     * that, delivering a fault it raises; returns false (having done nothing) when translation
+     * is off or the translator does not know the instruction.
+     */
+    boolean stepTranslated() {
+        if (blocks == null) {
+            return false;
+        }
+        int ip0 = x.ip;
+        int phys = (sb[CS] + ip0) & x.a20;
+        int slot = (phys & (DecodeCache.SIZE - 1)) << 3;
+        if (ce[slot] != (phys | x.codeTag)) {
+            decoder.decode(phys, slot, ip0);
+        }
+        CompiledBlock b = blocks.translate(x, phys, ip0, 1);
+        if (b == null) {
+            return false;
+        }
+        x.runLimit = x.icount + 1; // one instruction: a jump to itself must not loop
+        x.limit = x.runLimit;
+        x.stopReason = null;
+        try {
+            b.run(x, blocks);
+        } catch (CpuSignal signal) {
+            // a fault was delivered (or a stop recorded) as stepInstruction would
+        }
+        return true;
     }
 
     /** Ends the current {@link #run} with {@code reason}; callable from host callbacks. */

@@ -32,6 +32,8 @@ final class DecodeCache {
     final int[] e = new int[(LINEAR_BASE + LINEAR_SIZE) * STRIDE];
     /** Whether the linear table holds entries. */
     boolean linear;
+    /** The translated blocks over the same code, told of every invalidation (null: no translation). */
+    Blocks blocks;
 
     DecodeCache() {
         clear();
@@ -43,6 +45,9 @@ final class DecodeCache {
         }
         linear = true;
         clearLinear();
+        if (blocks != null) {
+            blocks.clear();
+        }
     }
 
     /** Index of the linear table's entry for linear address {@code lin}. */
@@ -67,6 +72,9 @@ final class DecodeCache {
             if ((e[i] & 0x7FFFFFFF) == a) { // either code size
                 e[i] = -1;
             }
+        }
+        if (blocks != null) {
+            blocks.invalidate(start, len);
         }
     }
 }

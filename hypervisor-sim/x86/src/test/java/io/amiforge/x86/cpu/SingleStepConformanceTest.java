@@ -69,9 +69,10 @@ class SingleStepConformanceTest {
         mem.setRomWritable(true);
         Cpu cpu = new Cpu(mem, new NullHost());
         cpu.setBiosTraps(false);
+        cpu.setTranslation(Cpu.DEFAULT_JIT_THRESHOLD); // for the translated pass, whatever -Damiforge.x86.jit says
         List<String> failures = new ArrayList<>();
         Map<String, Integer> excluded = new TreeMap<>();
-        int passed = 0;
+        int passed = 0, passedTranslated = 0;
         for (Path file : files) {
             String name = file.getFileName().toString().replace(".json.gz", "");
             if (EXCLUDED_FILES.contains(name)) {
@@ -89,7 +90,7 @@ class SingleStepConformanceTest {
                     excluded.merge(why, 1, Integer::sum);
                     continue;
                 }
-                String fail = runOne(cpu, mem, name, t, flagMask);
+                String fail = runOne(cpu, mem, name, t, flagMask, false);
                 if (fail == null) {
                     passed++;
                 } else if (fail.startsWith("EXCLUDE:")) {
@@ -97,9 +98,17 @@ class SingleStepConformanceTest {
                 } else {
                     failures.add(fail);
                 }
+                // the same vector through the block translator, where it knows the instruction
+                String jitFail = runOne(cpu, mem, name, t, flagMask, true);
+                if (jitFail == null && translatedNow) {
+                    passedTranslated++;
+                } else if (jitFail != null && !jitFail.startsWith("EXCLUDE:")) {
+                    failures.add(jitFail.replaceFirst(" ", " (translated) "));
+                }
             }
         }
-        System.out.println("single-step vectors passed: " + passed + "; excluded: " + excluded);
+        System.out.println("single-step vectors passed: " + passed + " (" + passedTranslated
+                + " of them also as translated blocks); excluded: " + excluded);
         Map<String, List<String>> byFile = new TreeMap<>();
         for (String f : failures) {
             byFile.computeIfAbsent(f.substring(0, f.indexOf(' ')), k -> new ArrayList<>()).add(f);
@@ -108,7 +117,11 @@ class SingleStepConformanceTest {
         byFile.forEach((k, v) -> summary.add(v.size() + " x " + v.get(0)));
         assertThat(summary).as("failing single-step vectors").isEmpty();
         assertThat(passed).isGreaterThan(50_000);
+        assertThat(passedTranslated).as("vectors run as translated blocks").isGreaterThan(15_000);
     }
+
+    /** Whether the last {@link #runOne} in translated mode ran the instruction as a block. */
+    private static boolean translatedNow;
 
     private static int flagMask(JsonNode meta, String name) {
         String[] parts = name.split("\\.");
@@ -154,7 +167,7 @@ class SingleStepConformanceTest {
         return b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0xF0 || b == 0xF1 || b == 0xF2 || b == 0xF3;
     }
 
-    private static String runOne(Cpu cpu, Memory mem, String file, JsonNode t, int flagMask) {
+    private static String runOne(Cpu cpu, Memory mem, String file, JsonNode t, int flagMask, boolean translated) {
         JsonNode init = t.get("initial");
         JsonNode ir = init.get("regs");
         for (int i = 0; i < 8; i++) {
@@ -171,7 +184,14 @@ class SingleStepConformanceTest {
             mem.write8(cell.get(0).asInt(), cell.get(1).asInt());
         }
         cpu.clearFault();
-        cpu.stepInstruction();
+        translatedNow = translated && cpu.stepTranslated();
+        if (translated && !translatedNow) {
+            cleanup(mem, t);
+            return null;
+        }
+        if (!translated) {
+            cpu.stepInstruction();
+        }
         JsonNode fin = t.get("final");
         JsonNode fr = fin.get("regs");
         StringBuilder diff = new StringBuilder();
