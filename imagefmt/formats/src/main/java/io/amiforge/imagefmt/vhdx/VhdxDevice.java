@@ -53,6 +53,12 @@ final class VhdxDevice extends BlockMappedDevice {
     private boolean batDirty;
     /** Whether the headers carry a new DataWriteGuid for this open (set before the first change). */
     private volatile boolean renewed;
+    /**
+     * Whether this device is the one {@link VhdxFormat#create} returned, over a file nobody has
+     * seen yet: its GUIDs are new, and until it is flushed no crash ordering matters (a crash
+     * leaves an image that was never complete, which a conversion's temporary output is).
+     */
+    private boolean fresh;
 
     /**
      * Opens the disk over {@code file} ({@code parent} non-null exactly when it is a differencing
@@ -123,6 +129,16 @@ final class VhdxDevice extends BlockMappedDevice {
             }
         }
         return offset + blockSize;
+    }
+
+    /**
+     * Marks the device as the creator's, over a file just made: no header renewal (its GUIDs are
+     * new; no child can link to it) and no fsync ordering data before the block table until its
+     * first flush, after which it behaves as any opened disk.
+     */
+    void created() {
+        renewed = true;
+        fresh = true;
     }
 
     /** Gives the headers a new DataWriteGuid once, before the first change of data (see {@link VhdxHeader#renew}). */
@@ -285,6 +301,12 @@ final class VhdxDevice extends BlockMappedDevice {
     }
 
     @Override
+    protected void doFlush() {
+        super.doFlush();
+        fresh = false; // durable now: from here on a crash must find data before the table
+    }
+
+    @Override
     protected void writeMetadata() {
         boolean bitmapsDirty = false;
         for (int c = 0; differencing && c < bitmapDirty.length; c++) {
@@ -303,7 +325,9 @@ final class VhdxDevice extends BlockMappedDevice {
                 bitmapDirty[c] = false;
             }
         }
-        file.force();
+        if (!fresh) {
+            file.force(); // data and bitmaps before the block table that points at them
+        }
         ByteBuffer b = ByteBuffer.allocate(bat.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long entry : bat) {
             b.putLong(entry);

@@ -132,7 +132,7 @@ public final class VhdxFormat implements ImageFormat {
         }
         if (options.backingFile() == null) {
             VhdxCreator.create(path, virtualSize, VhdxCreator.DEFAULT_BLOCK_SIZE, null);
-            return open(path, false, BackingChain.startingAt(path, 0));
+            return created(open(path, false, BackingChain.startingAt(path, 0)));
         }
         if (options.backingFormat() != null && !options.backingFormat().equals(name())) {
             throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue",
@@ -152,7 +152,13 @@ public final class VhdxFormat implements ImageFormat {
         UUID linkage = UUID.fromString(String.valueOf(parent.formatSpecific().get("dataWriteGuid")));
         VhdxCreator.create(path, size, VhdxCreator.DIFFERENCING_BLOCK_SIZE, VhdxParentLocator.of(linkage, options.backingFile()));
         // The creator named the parent: its directory is allowed when the new image is opened (as qcow2 does).
-        return open(path, false, BackingChain.startingAt(path, BackingChain.DEFAULT_MAX_DEPTH, parentPath.toAbsolutePath().getParent()));
+        return created(open(path, false, BackingChain.startingAt(path, BackingChain.DEFAULT_MAX_DEPTH, parentPath.toAbsolutePath().getParent())));
+    }
+
+    /** The device over a file {@link #create} just made (see {@link VhdxDevice#created}). */
+    private static BlockDevice created(BlockDevice device) {
+        ((VhdxDevice) device).created();
+        return device;
     }
 
     @Override
