@@ -1,8 +1,6 @@
 package io.amiforge.nbd;
 
-import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.MemoryBlockDevice;
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -10,15 +8,13 @@ import java.util.concurrent.TimeUnit;
  * A memory device whose I/O waits until the test opens the gate: a stand-in for a stalled
  * disk, so requests pile up in the server. Deliberately not an AllocationStatus (all data).
  */
-final class GatedDevice extends AbstractBlockDevice {
+final class GatedDevice extends HookedMemoryDevice {
 
-    private final MemoryBlockDevice memory;
     private final CountDownLatch gate = new CountDownLatch(1);
     private final CountDownLatch entered = new CountDownLatch(1);
 
     GatedDevice(long size) {
-        super("gated", size, 512, false);
-        memory = new MemoryBlockDevice("gated", size);
+        super("gated", new MemoryBlockDevice("gated", size, 512));
     }
 
     void open() {
@@ -30,7 +26,8 @@ final class GatedDevice extends AbstractBlockDevice {
         return entered.await(20, TimeUnit.SECONDS);
     }
 
-    private void pass() {
+    @Override
+    protected void beforeIo(long offset, boolean write) {
         entered.countDown();
         try {
             if (!gate.await(60, TimeUnit.SECONDS)) {
@@ -40,31 +37,5 @@ final class GatedDevice extends AbstractBlockDevice {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    @Override
-    protected void doRead(long offset, MemorySegment dst) {
-        pass();
-        memory.read(offset, dst);
-    }
-
-    @Override
-    protected void doWrite(long offset, MemorySegment src) {
-        pass();
-        memory.write(offset, src);
-    }
-
-    @Override
-    protected void doFlush() {
-    }
-
-    @Override
-    protected void doDiscard(long offset, long length) {
-        memory.discard(offset, length);
-    }
-
-    @Override
-    protected void doClose() {
-        memory.close();
     }
 }

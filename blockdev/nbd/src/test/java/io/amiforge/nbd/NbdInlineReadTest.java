@@ -3,7 +3,6 @@ package io.amiforge.nbd;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.blockdev.MemoryBlockDevice;
@@ -136,38 +135,17 @@ class NbdInlineReadTest {
     }
 
     /** Reads through to {@code memory}, except that a read at offset 8192 fails. */
-    private static final class FailingAt8192 extends AbstractBlockDevice {
-        private final MemoryBlockDevice memory;
+    private static final class FailingAt8192 extends HookedMemoryDevice {
 
         FailingAt8192(MemoryBlockDevice memory) {
-            super("failing", memory.size(), memory.blockSize(), false);
-            this.memory = memory;
+            super("failing", memory);
         }
 
         @Override
-        protected void doRead(long offset, MemorySegment dst) {
-            if (offset == 8192) {
+        protected void beforeIo(long offset, boolean write) {
+            if (!write && offset == 8192) {
                 throw new BlockDeviceException("disk on fire at 8192");
             }
-            memory.read(offset, dst);
-        }
-
-        @Override
-        protected void doWrite(long offset, MemorySegment src) {
-            memory.write(offset, src);
-        }
-
-        @Override
-        protected void doFlush() {
-        }
-
-        @Override
-        protected void doDiscard(long offset, long length) {
-            memory.discard(offset, length);
-        }
-
-        @Override
-        protected void doClose() {
         }
     }
 
