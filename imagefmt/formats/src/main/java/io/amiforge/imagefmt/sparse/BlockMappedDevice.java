@@ -142,6 +142,46 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
         return data;
     }
 
+    /**
+     * Reads {@code dst} at {@code inBlock} of {@code block}, stored at file offset {@code host},
+     * through a sector bitmap: runs of sectors whose bit is set come from this file, the others
+     * from the parent (zeros without one). Bit {@code firstBit + i} stands for sector {@code i}
+     * of the block; {@code msbFirst}: bit 0 of a byte is its top bit (VHD) or its low bit (VHDX).
+     */
+    protected final void readThroughBitmap(long block, long host, int inBlock, MemorySegment dst, byte[] bitmap, long firstBit,
+            boolean msbFirst, int sector) {
+        long done = 0;
+        long length = dst.byteSize();
+        while (done < length) {
+            boolean present = bit(bitmap, firstBit + (inBlock + done) / sector, msbFirst);
+            long run = Math.min(length - done, sector - (inBlock + done) % sector);
+            while (done + run < length && bit(bitmap, firstBit + (inBlock + done + run) / sector, msbFirst) == present) {
+                run = Math.min(length - done, run + sector);
+            }
+            MemorySegment part = dst.asSlice(done, run);
+            if (present) {
+                file.read(host + inBlock + done, part);
+            } else if (parent != null) {
+                readParent(block * blockBytes + inBlock + done, part);
+            } else {
+                part.fill((byte) 0);
+            }
+            done += run;
+        }
+    }
+
+    /** Sets bits {@code from} (inclusive) to {@code to} (exclusive) of {@code bitmap}, in the bit order {@link #readThroughBitmap} reads. */
+    protected static void setBits(byte[] bitmap, long from, long to, boolean msbFirst) {
+        for (long b = from; b < to; b++) {
+            bitmap[(int) (b >>> 3)] |= (byte) (msbFirst ? 0x80 >>> (b & 7) : 1 << (b & 7));
+        }
+    }
+
+    private static boolean bit(byte[] bitmap, long index, boolean msbFirst) {
+        int mask = msbFirst ? 0x80 >>> (index & 7) : 1 << (index & 7);
+        return (bitmap[(int) (index >>> 3)] & mask) != 0;
+    }
+
     /** Reads {@code dst} at guest offset {@code pos} from the parent (zeros past its end). */
     protected final void readParent(long pos, MemorySegment dst) {
         long inParent = Math.max(0, Math.min(dst.byteSize(), parent.size() - pos));

@@ -117,24 +117,7 @@ final class VhdDevice extends BlockMappedDevice {
             file.read(host + inBlock, dst);
             return;
         }
-        byte[] bitmap = bitmap(block, host);
-        long done = 0;
-        long length = dst.byteSize();
-        while (done < length) {
-            int sector = (inBlock + (int) done) >>> 9;
-            boolean present = bit(bitmap, sector);
-            long run = Math.min(length - done, 512 - ((inBlock + done) & 511));
-            while (done + run < length && bit(bitmap, (inBlock + (int) (done + run)) >>> 9) == present) {
-                run = Math.min(length - done, run + 512);
-            }
-            MemorySegment part = dst.asSlice(done, run);
-            if (present) {
-                file.read(host + inBlock + done, part);
-            } else {
-                readParent(block * blockBytes + inBlock + done, part);
-            }
-            done += run;
-        }
+        readThroughBitmap(block, host, inBlock, dst, bitmap(block, host), 0, true, 512);
     }
 
     @Override
@@ -155,9 +138,7 @@ final class VhdDevice extends BlockMappedDevice {
             }
             file.write(at + first, data);
             byte[] bitmap = bitmap(block, at);
-            for (int s = first >>> 9; s < end >>> 9; s++) {
-                bitmap[s >>> 3] |= (byte) (0x80 >>> (s & 7));
-            }
+            setBits(bitmap, first >>> 9, end >>> 9, true);
             bitmapDirty[(int) block] = true;
         } finally {
             lock.unlock();
@@ -178,10 +159,6 @@ final class VhdDevice extends BlockMappedDevice {
         } finally {
             lock.unlock();
         }
-    }
-
-    private static boolean bit(byte[] bitmap, int sector) {
-        return (bitmap[sector >>> 3] & (0x80 >>> (sector & 7))) != 0;
     }
 
     @Override

@@ -213,27 +213,8 @@ final class VhdxDevice extends BlockMappedDevice {
             file.read(host + inBlock, dst);
             return;
         }
-        byte[] bitmap = bitmap(block / chunkRatio);
         long base = (block % chunkRatio) * (blockBytes / sector);
-        long done = 0;
-        long length = dst.byteSize();
-        while (done < length) {
-            long first = (inBlock + done) / sector;
-            boolean present = bit(bitmap, base + first);
-            long run = Math.min(length - done, (first + 1) * sector - inBlock - done);
-            while (done + run < length && bit(bitmap, base + (inBlock + done + run) / sector) == present) {
-                run = Math.min(length - done, run + sector);
-            }
-            MemorySegment part = dst.asSlice(done, run);
-            if (present) {
-                file.read(host + inBlock + done, part);
-            } else if (parent != null) {
-                readParent(block * blockBytes + inBlock + done, part);
-            } else {
-                part.fill((byte) 0);
-            }
-            done += run;
-        }
+        readThroughBitmap(block, host, inBlock, dst, bitmap(block / chunkRatio), base, false, sector);
     }
 
     @Override
@@ -262,9 +243,7 @@ final class VhdxDevice extends BlockMappedDevice {
                 long chunk = block / chunkRatio;
                 byte[] bitmap = bitmap(chunk);
                 long base = (block % chunkRatio) * (blockBytes / sector);
-                for (long s = base + first / sector; s < base + end / sector; s++) {
-                    bitmap[(int) (s >>> 3)] |= (byte) (1 << (s & 7));
-                }
+                setBits(bitmap, base + first / sector, base + end / sector, false);
                 bitmapDirty[(int) chunk] = true;
             }
         } finally {
@@ -294,10 +273,6 @@ final class VhdxDevice extends BlockMappedDevice {
         } finally {
             lock.unlock();
         }
-    }
-
-    private static boolean bit(byte[] bitmap, long sector) {
-        return (bitmap[(int) (sector >>> 3)] & (1 << (sector & 7))) != 0;
     }
 
     @Override
