@@ -15,11 +15,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Durable JSON documents: written to a temporary file, fsynced, renamed over the old one, and
- * the directory fsynced, so a reader sees the old document or the new one, never a mix, and a
- * returned {@link #write} survives a crash.
+ * Durable files (the cloud's JSON documents, and any other whole file): written to a temporary
+ * file, fsynced, renamed over the old one, and the directory fsynced, so a reader sees the old
+ * content or the new one, never a mix, and a returned write survives a crash.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -30,9 +30,23 @@ final class AtomicFiles {
 
     /** Writes {@code value} as {@code file}, reporting each file operation to {@code fileOps} first. */
     static void write(Path file, Object value, FileOps fileOps) {
+        byte[] bytes;
+        try {
+            bytes = MAPPER.writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new AmiforgeException(AmiforgeException.Kind.FAILED, "IOError", file + ": cannot write: " + e.getMessage(), e);
+        }
+        writeBytes(file, bytes, fileOps);
+    }
+
+    /** Replaces {@code file} with {@code bytes} durably and atomically; {@code IOError} naming the file if it cannot. */
+    public static void writeBytes(Path file, byte[] bytes) {
+        writeBytes(file, bytes, FileOps.REAL);
+    }
+
+    private static void writeBytes(Path file, byte[] bytes, FileOps fileOps) {
         Path temp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            byte[] bytes = MAPPER.writeValueAsBytes(value);
             fileOps.before(FileOps.Op.CREATE, temp);
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {

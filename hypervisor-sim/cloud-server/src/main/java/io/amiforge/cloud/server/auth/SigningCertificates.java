@@ -2,16 +2,13 @@ package io.amiforge.cloud.server.auth;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.AmiforgeException.Kind;
+import io.amiforge.cloud.AtomicFiles;
 import io.amiforge.store.AccountId;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -110,24 +107,16 @@ public final class SigningCertificates {
 
     private void write(String account, X509Certificate certificate) {
         Path file = dir.resolve(account + ".pem");
-        Path tmp = dir.resolve(account + ".pem.tmp");
+        String pem;
         try {
             Files.createDirectories(dir);
-            String pem = "-----BEGIN CERTIFICATE-----\n"
+            pem = "-----BEGIN CERTIFICATE-----\n"
                     + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(certificate.getEncoded())
                     + "\n-----END CERTIFICATE-----\n";
-            Files.writeString(tmp, pem, StandardCharsets.US_ASCII);
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
         } catch (IOException | CertificateException e) {
-            throw new AmiforgeException(Kind.FAILED, "InternalError", "cannot write " + file + ": " + e.getMessage());
+            throw new AmiforgeException(Kind.FAILED, "IOError", "cannot write " + file + ": " + e.getMessage());
         }
+        AtomicFiles.writeBytes(file, pem.getBytes(StandardCharsets.US_ASCII));
     }
 
     private static int count(String text, String marker) {
