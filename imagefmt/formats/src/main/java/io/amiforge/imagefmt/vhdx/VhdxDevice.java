@@ -58,7 +58,7 @@ final class VhdxDevice extends BlockMappedDevice {
      * seen yet: its GUIDs are new, and until it is flushed no crash ordering matters (a crash
      * leaves an image that was never complete, which a conversion's temporary output is).
      */
-    private boolean fresh;
+    private volatile boolean fresh;
 
     /**
      * Opens the disk over {@code file} ({@code parent} non-null exactly when it is a differencing
