@@ -4,8 +4,8 @@ package io.amiforge.blockdev;
  * Implemented by devices that know where their data is, so that copies can skip what reads
  * as zeros without reading it and the NBD server can report holes: qcow2 unallocated and zero
  * clusters, holes in sparse files, unwritten chunks of a memory device, blocks a snapshot
- * chain never stored. A device that does not implement it is all {@link Extent.Kind#DATA};
- * callers test with {@code device instanceof AllocationStatus}.
+ * chain never stored. A device that does not implement it is all {@link Extent.Kind#DATA}:
+ * {@link #of} answers for any device.
  *
  * <h2>Contract</h2>
  * <ul>
@@ -27,4 +27,13 @@ public interface AllocationStatus {
 
     /** The run of bytes starting at {@code offset} with one status, at most {@code maxLength} long. */
     Extent extentAt(long offset, long maxLength);
+
+    /**
+     * {@code device}'s run at {@code offset}, at most {@code maxLength} long: its own answer, or
+     * all {@link Extent.Kind#DATA} when it does not implement this interface.
+     */
+    static Extent of(BlockDevice device, long offset, long maxLength) {
+        return device instanceof AllocationStatus status ? status.extentAt(offset, maxLength)
+                : new Extent(offset, maxLength, Extent.Kind.DATA);
+    }
 }

@@ -201,7 +201,7 @@ final class LayerMap {
 
         @Override
         public Extent extentAt(long pos, long maxLength) {
-            return device instanceof AllocationStatus status ? status.extentAt(pos, maxLength) : new Extent(pos, maxLength, Extent.Kind.DATA);
+            return AllocationStatus.of(device, pos, maxLength);
         }
 
         @Override

@@ -78,8 +78,7 @@ final class Measure {
         long pos = 0;
         long size = device.size();
         while (pos < size) {
-            Extent e = device instanceof AllocationStatus status ? status.extentAt(pos, size - pos)
-                    : new Extent(pos, size - pos, Extent.Kind.DATA);
+            Extent e = AllocationStatus.of(device, pos, size - pos);
             long n = e.length();
             if (e.kind() == Extent.Kind.DATA) {
                 n = Math.ceilDiv(pos + n, clusterSize) * clusterSize - pos; // on to the end of the cluster

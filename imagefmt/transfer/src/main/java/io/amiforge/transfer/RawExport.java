@@ -131,8 +131,7 @@ final class RawExport {
                 long end = Math.min(size, piece + PIECE);
                 long pos = piece;
                 while (pos < end) {
-                    Extent extent = device instanceof AllocationStatus status ? status.extentAt(pos, end - pos)
-                            : new Extent(pos, end - pos, Extent.Kind.DATA);
+                    Extent extent = AllocationStatus.of(device, pos, end - pos);
                     long stop = pos + extent.length();
                     if (extent.kind() == Extent.Kind.DATA) {
                         // whole pages (pieces start on one): the page before pos was not data, so nothing is written twice

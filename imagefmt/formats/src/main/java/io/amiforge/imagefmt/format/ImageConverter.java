@@ -130,8 +130,7 @@ public final class ImageConverter {
                     long end = Math.min(size, piece + CHUNK);
                     long pos = piece;
                     while (pos < end) {
-                        Extent extent = src instanceof AllocationStatus status ? status.extentAt(pos, end - pos)
-                                : new Extent(pos, end - pos, Extent.Kind.DATA);
+                        Extent extent = AllocationStatus.of(src, pos, end - pos);
                         long n = extent.length();
                         if (extent.kind() == Extent.Kind.DATA && compressor != null) {
                             // Whole clusters: widen the run to cluster edges (pieces are cluster-aligned, and
