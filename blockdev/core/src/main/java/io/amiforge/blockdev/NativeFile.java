@@ -14,8 +14,9 @@ import java.nio.file.Path;
 
 /**
  * The few Linux file calls the JDK does not offer, through the FFM API, on a descriptor of its
- * own: {@code lseek} with {@code SEEK_DATA}/{@code SEEK_HOLE} (find holes without reading them)
- * and {@code fallocate(PUNCH_HOLE|KEEP_SIZE)} (release space). Where they are unavailable
+ * own: {@code lseek} with {@code SEEK_DATA}/{@code SEEK_HOLE} (find holes without reading them),
+ * {@code fallocate(PUNCH_HOLE|KEEP_SIZE)} (release space) and {@code fstat}'s {@code st_blocks}
+ * (the space a file occupies). Where they are unavailable
  * {@link #open} returns null, and callers treat the file as fully allocated and write zeros
  * instead of punching. One instance is safe for concurrent use.
  */
@@ -34,6 +35,12 @@ public final class NativeFile implements AutoCloseable {
     private static final MethodHandle LSEEK;
     private static final MethodHandle FALLOCATE;
     private static final MethodHandle CLOSE;
+    /** {@code int fstat(int, struct stat *)}, or null (then {@link #allocatedBytes} counts data extents). */
+    private static final MethodHandle FSTAT;
+    /** Where {@code st_blocks} (512-byte units) lies in {@code struct stat}: 64 on x86-64 and on arm64 alike. */
+    private static final long ST_BLOCKS = 64;
+    /** Larger than {@code struct stat} on every Linux ABI (144 bytes on x86-64). */
+    private static final long STAT_BYTES = 256;
     private static final StructLayout CAPTURE;
     private static final VarHandle ERRNO;
 
@@ -42,6 +49,7 @@ public final class NativeFile implements AutoCloseable {
         MethodHandle lseek = null;
         MethodHandle fallocate = null;
         MethodHandle close = null;
+        MethodHandle fstat = null;
         StructLayout capture = null;
         VarHandle errno = null;
         try {
@@ -58,6 +66,8 @@ public final class NativeFile implements AutoCloseable {
                     ValueLayout.JAVA_LONG));
             close = linker.downcallHandle(libc.find("close").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            fstat = libc.find("fstat").map(f -> linker.downcallHandle(f,
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS))).orElse(null);
         } catch (Throwable e) {
             open = null;
         }
@@ -65,6 +75,7 @@ public final class NativeFile implements AutoCloseable {
         LSEEK = lseek;
         FALLOCATE = fallocate;
         CLOSE = close;
+        FSTAT = fstat;
         CAPTURE = capture;
         ERRNO = errno;
     }
@@ -106,6 +117,20 @@ public final class NativeFile implements AutoCloseable {
      */
     public long nextHole(long offset) {
         return seek(offset, SEEK_HOLE);
+    }
+
+    /** {@code st_blocks} of the file (512-byte units), or -1 if {@code fstat} is unavailable or fails. */
+    private synchronized long statBlocks() {
+        if (FSTAT == null || closed) {
+            return -1;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment stat = arena.allocate(STAT_BYTES, 8);
+            int r = (int) FSTAT.invokeExact(fd, stat);
+            return r == 0 ? stat.get(ValueLayout.JAVA_LONG, ST_BLOCKS) : -1;
+        } catch (Throwable t) {
+            return -1;
+        }
     }
 
     private synchronized long seek(long offset, int whence) {
@@ -168,11 +193,19 @@ public final class NativeFile implements AutoCloseable {
         }
     }
 
-    /** Bytes of {@code path} in allocated 4 KiB blocks (a file's "disk size"); {@code length} if unknown. */
+    /**
+     * The space {@code path} occupies on disk (a file's "disk size", as qemu-img reports it:
+     * {@code st_blocks} x 512, the file system's own metadata blocks for the file included);
+     * without {@code fstat}, its data extents in whole 4 KiB blocks; {@code length} if unknown.
+     */
     public static long allocatedBytes(Path path, long length) {
         try (NativeFile file = open(path, false)) {
             if (file == null) {
                 return length;
+            }
+            long blocks = file.statBlocks();
+            if (blocks >= 0) {
+                return blocks * 512;
             }
             long total = 0;
             long pos = 0;
