@@ -6,16 +6,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.AmiforgeException.Kind;
+import io.amiforge.cloud.AtomicFiles;
 import io.amiforge.store.AccountId;
 import io.amiforge.store.StoreLock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -127,19 +124,8 @@ public final class AccessKeys {
 
     private void writeFile(ObjectNode content) {
         Path file = dir.resolve("access-keys.json");
-        Path tmp = dir.resolve("access-keys.json.tmp");
         try {
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(content));
-            try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.writeOwnerOnly(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(content));
         } catch (IOException e) {
             throw ioError(file, e);
         }
@@ -156,13 +142,10 @@ public final class AccessKeys {
                 }
                 byte[] kek = new byte[32];
                 random.nextBytes(kek);
-                try {
-                    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                    Files.writeString(file, Base64.getEncoder().encodeToString(kek) + "\n", StandardCharsets.US_ASCII);
+                if (AtomicFiles.createOwnerOnly(file, (Base64.getEncoder().encodeToString(kek) + "\n").getBytes(StandardCharsets.US_ASCII))) {
                     return kek;
-                } catch (FileAlreadyExistsException raced) {
-                    // another process created it first: use its key
                 }
+                // another process created it first: use its key
             }
             byte[] kek = Base64.getDecoder().decode(Files.readString(file, StandardCharsets.US_ASCII).strip());
             if (kek.length != 32) {
