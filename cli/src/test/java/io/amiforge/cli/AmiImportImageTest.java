@@ -117,8 +117,15 @@ class AmiImportImageTest {
         assertThat(ami).startsWith("ami-");
         assertThat(imported.get("ImportTaskId").asText()).startsWith("import-ami-");
         JsonNode detail = imported.get("SnapshotDetails").get(0);
-        assertThat(detail.get("Format").asText()).isEqualTo(format.equals("vpc") ? "VHD" : format.toUpperCase(java.util.Locale.ROOT));
-        assertThat(detail.get("DiskImageSize").asLong()).isEqualTo(Files.size(image));
+        if (format.equals("ova")) { // one detail per disk, as VM Import: each a VMDK member of the archive
+            assertThat(imported.get("SnapshotDetails").size()).isEqualTo(2);
+            assertThat(detail.get("Format").asText()).isEqualTo("VMDK");
+            assertThat(detail.get("DiskImageSize").asLong()).isEqualTo(Files.size(dir.resolve("boot.vmdk")));
+            assertThat(imported.get("SnapshotDetails").get(1).get("DeviceName").asText()).isEqualTo("/dev/sdb");
+        } else {
+            assertThat(detail.get("Format").asText()).isEqualTo(format.equals("vpc") ? "VHD" : format.toUpperCase(java.util.Locale.ROOT));
+            assertThat(detail.get("DiskImageSize").asLong()).isEqualTo(Files.size(image));
+        }
 
         JsonNode described = json("ami", "describe", "--owner", "self").get("Images").get(0);
         assertThat(described.get("ImageId").asText()).isEqualTo(ami);
@@ -127,8 +134,12 @@ class AmiImportImageTest {
         assertThat(described.get("BlockDeviceMappings").get(0).get("Ebs").get("SnapshotId").asText())
                 .isEqualTo(detail.get("SnapshotId").asText());
         if (format.equals("ova")) {
-            assertThat(described.get("Description").asText())
-                    .contains("OVF app.ovf: 2 disks, boot disk bootdisk imported", "Other Linux (64-bit)", "otherLinux64Guest");
+            assertThat(described.get("Description").asText()).isEqualTo("imported from app.ova (ova); OVF app.ovf 'app': guest OS"
+                    + " Other Linux (64-bit), osType otherLinux64Guest, CIM id 101, 2 disks (bootdisk 16777216 bytes, datadisk 1048576 bytes);"
+                    + " boot disk 1 'bootdisk'");
+            assertThat(described.get("BlockDeviceMappings").get(1).get("DeviceName").asText()).isEqualTo("/dev/sdb");
+            assertThat(described.get("BlockDeviceMappings").get(1).get("Ebs").get("SnapshotId").asText())
+                    .isEqualTo(imported.get("SnapshotDetails").get(1).get("SnapshotId").asText());
         } else {
             assertThat(described.get("Description").asText()).isEqualTo("imported from %s (%s)".formatted(image.getFileName(), format));
         }
@@ -187,5 +198,61 @@ class AmiImportImageTest {
         assertThat(twice.err()).contains("InvalidAMIName.Duplicate", "nothing was imported");
         assertThat(json("snapshot", "list").get("Snapshots").size()).as("only the snapshot of the import that registered is left").isEqualTo(1);
         assertThat(json("volume", "list").get("Volumes").size()).isZero();
+    }
+
+    @Test
+    void everyDiskOfAnOvaWeWroteBecomesASnapshotAndTheBootableOneTheRoot() throws Exception {
+        byte[] dataOne = new byte[2 << 20];
+        java.util.Arrays.fill(dataOne, 0, 4096, (byte) 0x5a);
+        byte[] dataTwo = new byte[3 << 20];
+        java.util.Arrays.fill(dataTwo, 1 << 20, (1 << 20) + 512, (byte) 0xa5);
+        Path one = Files.write(dir.resolve("one.raw"), dataOne);
+        Path two = Files.write(dir.resolve("two.raw"), dataTwo);
+        Path ova = dir.resolve("three.ova");
+        List<io.amiforge.blockdev.BlockDevice> devices = new ArrayList<>();
+        try {
+            for (Path p : List.of(one, disk, two)) { // the boot disk is the second: the first that boots is the root
+                devices.add(io.amiforge.imagefmt.format.ImageFormats.open(p, true));
+            }
+            io.amiforge.imagefmt.ova.OvaFormat.writeAppliance(ova, devices);
+        } finally {
+            devices.forEach(io.amiforge.blockdev.BlockDevice::close);
+        }
+        JsonNode imported = json("ami", "import-image", ova.toString(), "--name", "three");
+        JsonNode details = imported.get("SnapshotDetails");
+        assertThat(details.size()).isEqualTo(3);
+        assertThat(List.of(details.get(0).get("DeviceName").asText(), details.get(1).get("DeviceName").asText(),
+                details.get(2).get("DeviceName").asText())).containsExactly("/dev/xvda", "/dev/sdb", "/dev/sdc");
+        assertThat(imported.get("Description").asText()).contains("3 disks (vmdisk1 2097152 bytes, vmdisk2 16777216 bytes,"
+                + " vmdisk3 3145728 bytes); boot disk 2 'vmdisk2'");
+        assertThat(json("snapshot", "list").get("Snapshots").size()).isEqualTo(3);
+        assertThat(json("volume", "list").get("Volumes").size()).isZero();
+
+        String ami = imported.get("ImageId").asText();
+        bootsTheDisk(ami);
+        JsonNode instance = json("instance", "describe").get("Reservations").get(0).get("Instances").get(0);
+        assertThat(instance.get("BlockDeviceMappings").size()).as("the instance has a volume per disk").isEqualTo(3);
+        // each data disk's snapshot holds its guest bytes
+        for (int i = 1; i <= 2; i++) {
+            Path back = dir.resolve("back" + i + ".raw");
+            CliRunner.Run export = amiforge("volume", "export", details.get(i).get("SnapshotId").asText(), back.toString());
+            assertThat(export.exitCode()).as(export.err()).isZero();
+            assertThat(Files.readAllBytes(back)).isEqualTo(i == 1 ? dataOne : dataTwo);
+        }
+    }
+
+    @Test
+    void anOvaWithoutABootableDiskIsRefusedNamingEachDisk() throws Exception {
+        Path blank = Files.write(dir.resolve("blank.raw"), new byte[1 << 20]);
+        Path ova = dir.resolve("data.ova");
+        try (var a = io.amiforge.imagefmt.format.ImageFormats.open(blank, true);
+                var b = io.amiforge.imagefmt.format.ImageFormats.open(blank, true)) {
+            io.amiforge.imagefmt.ova.OvaFormat.writeAppliance(ova, List.of(a, b));
+        }
+        CliRunner.Run run = amiforge("ami", "import-image", ova.toString(), "--name", "nothing");
+        assertThat(run.exitCode()).isEqualTo(3);
+        assertThat(run.err()).contains("data.ova (ova, 2 disks) has no disk that boots: disk 1 'vmdisk1' (data-disk1.vmdk): LBA 0",
+                "; disk 2 'vmdisk2' (data-disk2.vmdk): LBA 0");
+        assertThat(json("snapshot", "list").get("Snapshots").size()).isZero();
     }
 }

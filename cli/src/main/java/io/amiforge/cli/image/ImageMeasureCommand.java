@@ -36,7 +36,9 @@ public final class ImageMeasureCommand extends ImageCommandBase {
     String format;
 
     @Option(names = "-o", paramLabel = "OPTS",
-            description = {"Creation options of the target, key=value[,key=value]: cluster_size, compat.", "Example: -o cluster_size=1M"})
+            description = {"Creation options of the target, key=value[,key=value], as image create takes them (qcow2: cluster_size,"
+                + " extended_l2, refcount_bits, preallocation, data_file, compression_type, compat, lazy_refcounts, backing_file).",
+                "Example: -o cluster_size=1M,extended_l2=on"})
     String creationOptions;
 
     @Override
@@ -46,30 +48,28 @@ public final class ImageMeasureCommand extends ImageCommandBase {
                     "give either FILE or --size (example: image measure -O qcow2 disk.raw, or image measure -O qcow2 --size 10G)");
         }
         String target = ImageFormats.byName(format).name();
-        CreateOptions options = CreationOptions.apply(CreateOptions.defaults(), creationOptions);
-        if (options.extendedL2() || options.refcountBits() != 16 || options.dataFile() != null
-                || options.preallocation() != null && !options.preallocation().equals("off")) {
+        CreateOptions options = CreationOptions.apply(CreateOptions.defaults(), creationOptions, target);
+        if (!target.equals("qcow2") && !target.equals("raw")) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                    "-o: image measure sizes qcow2 with 8-byte L2 entries, 16-bit refcounts and no preallocation;"
-                            + " extended_l2, refcount_bits, preallocation and data_file are not measured yet");
+                    "image measure does not know how " + target + " lays out its data yet (it knows raw and qcow2)");
+        }
+        if (target.equals("qcow2")) {
+            Measure.checkQcow2(options); // before any file is read, as qemu-img
         }
         long virtualSize;
-        long data;
+        long data = 0;
         if (file == null) {
             virtualSize = size.bytes();
-            data = 0;
         } else {
             try (BlockDevice device = ImageFormats.open(imageOptions.source(file), true)) {
                 virtualSize = device.size();
-                data = target.equals("qcow2") ? Measure.dataClusters(device, options.clusterSize()) : 0;
+                if (target.equals("qcow2")) { // with a backing file, qemu-img assumes it shares nothing with FILE
+                    data = options.backingFile() != null ? Math.ceilDiv(virtualSize, options.clusterSize()) * options.clusterSize()
+                            : Measure.dataClusters(device, options.clusterSize());
+                }
             }
         }
-        Measure.Sizes sizes = switch (target) {
-            case "qcow2" -> Measure.qcow2(virtualSize, data, options.clusterSize());
-            case "raw" -> Measure.raw(virtualSize);
-            default -> throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                    "image measure does not know how " + target + " lays out its data yet (it knows raw and qcow2)");
-        };
+        Measure.Sizes sizes = target.equals("qcow2") ? Measure.qcow2(virtualSize, data, options) : Measure.raw(virtualSize);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("required", sizes.required());
         json.put("fully-allocated", sizes.fullyAllocated());

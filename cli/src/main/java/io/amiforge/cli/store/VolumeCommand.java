@@ -15,6 +15,7 @@ import io.amiforge.cli.common.Size;
 import io.amiforge.cloud.Ids;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageSource;
+import io.amiforge.imagefmt.ova.OvaAppliance;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.TenantStore;
 import io.amiforge.store.Volume;
@@ -23,6 +24,7 @@ import io.amiforge.store.VolumeOptions;
 import io.amiforge.store.spi.Strategies;
 import io.amiforge.transfer.ChainExporter;
 import io.amiforge.transfer.ChainImporter;
+import io.amiforge.transfer.OvaImporter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
@@ -30,6 +32,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -85,20 +89,31 @@ public final class VolumeCommand {
     }
 
     @Command(name = "import", description = {"Create a volume from a disk image: raw (zero blocks stay sparse), or qcow2,"
-            + " whose backing chain becomes one snapshot per layer.", "Example: amiforge volume import web-root disk.qcow2"})
+            + " whose backing chain becomes one snapshot per layer. Of an OVA every disk becomes a volume (NAME-1, NAME-2 ...;"
+            + " NAME alone for one disk), or the disk --disk chooses.", "Example: amiforge volume import web-root disk.qcow2"})
     public static final class Import extends CommandBase {
         @Parameters(index = "0", paramLabel = "NAME", description = {"Name of the new volume.", "Example: web-root"}) String name;
         @Parameters(index = "1", paramLabel = "FILE", description = {"Disk image to import (probed by content unless -f names it).",
                 "Example: disk.qcow2"}) Path file;
         @Option(names = "--block-size", paramLabel = "B", defaultValue = "4K", description = {"Block size of the volume (default 4K), a power of two.",
                 "Example: --block-size 64K"}) Size blockSize;
+        @Option(names = "--disk", paramLabel = "N", description = {"Of an OVA, import only disk N (from 1, in descriptor order) as NAME;"
+                + " image info FILE lists the disks.", "Example: --disk 2"}) Integer disk;
         @Mixin ImageOptions imageOptions = new ImageOptions();
 
         @Override
         protected int execute() {
             int bs = (int) blockSize.bytes();
             ImageSource image = imageOptions.source(file);
-            boolean raw = ImageFormats.formatOf(image).name().equals("raw");
+            String format = ImageFormats.formatOf(image).name();
+            if (format.equals("ova")) {
+                return importOva(bs);
+            }
+            if (disk != null) {
+                throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                        "--disk chooses a disk of an OVA; " + file + " is " + format + " (one disk): leave --disk out");
+            }
+            boolean raw = format.equals("raw");
             try (StoreAccess.Session session = StoreAccess.open(global())) {
                 TenantStore store = session.store();
                 // one bulk path for both: holes and unallocated clusters are never read, each byte is written once
@@ -112,6 +127,38 @@ public final class VolumeCommand {
                 json.put("Snapshots", StoreAccess.shapes(store, result.snapshots()));
                 print(json, info.id() + "\t" + info.name() + "\t" + result.snapshots().size() + " snapshot(s): "
                         + String.join(" <- ", result.snapshots().stream().map(SnapshotInfo::id).toList()));
+            }
+            return 0;
+        }
+
+        /** Every disk of the OVA as NAME-N (NAME for a single disk), or disk {@code --disk} as NAME. */
+        private int importOva(int bs) {
+            OvaAppliance appliance = OvaAppliance.read(file);
+            if (appliance.disks().isEmpty()) {
+                throw new AmiforgeException(AmiforgeException.Kind.INVALID_INPUT, "InvalidImageFormat", file + ": the OVF descriptor "
+                        + appliance.descriptor() + " lists no disk");
+            }
+            List<OvaAppliance.Disk> disks = disk != null ? List.of(appliance.disk(disk)) : appliance.disks();
+            List<String> names = disks.size() == 1 ? List.of(name) : disks.stream().map(d -> name + "-" + d.number()).toList();
+            try (StoreAccess.Session session = StoreAccess.open(global())) {
+                TenantStore store = session.store();
+                List<OvaImporter.Imported> imported = OvaImporter.importDisks(store, appliance, disks, names, bs);
+                List<Map<String, Object>> volumes = new ArrayList<>();
+                StringBuilder text = new StringBuilder();
+                for (OvaImporter.Imported one : imported) {
+                    VolumeInfo info = store.volume(one.volumeName());
+                    Map<String, Object> json = Json.fieldsOf(StoreAccess.shape(global(), info));
+                    Map<String, Object> source = new LinkedHashMap<>();
+                    source.put("Number", one.disk().number());
+                    source.put("Id", one.disk().id());
+                    source.put("Member", one.disk().member());
+                    json.put("Disk", source);
+                    volumes.add(json);
+                    text.append(text.isEmpty() ? "" : "\n").append(info.id()).append('\t').append(info.name()).append("\tdisk ")
+                            .append(one.disk().number()).append(" '").append(one.disk().id()).append("' (").append(one.disk().member())
+                            .append(')');
+                }
+                print(Map.of("Volumes", volumes), text.toString());
             }
             return 0;
         }

@@ -93,7 +93,7 @@ public final class ChainImporter {
      * Deletes the snapshots a failed import made, newest first, so that a failed import leaves
      * nothing behind (the volume itself is only created by the last step, one atomic clone).
      */
-    private static void undo(TenantStore store, List<SnapshotInfo> snapshots, Throwable failure) {
+    static void undo(TenantStore store, List<SnapshotInfo> snapshots, Throwable failure) {
         for (int i = snapshots.size() - 1; i >= 0; i--) {
             try {
                 store.deleteSnapshot(snapshots.get(i).id());
@@ -102,6 +102,22 @@ public final class ChainImporter {
                 return; // the store is failing: later snapshots are kept rather than a chain broken
             }
         }
+    }
+
+    /**
+     * Imports one layer: {@code runs} of {@code device} (read from {@code file}, checked for
+     * shortening when {@code raw}) as a snapshot over {@code parent}, added to {@code snapshots}
+     * as soon as it exists, and checked to have {@code blockSize}-byte blocks.
+     */
+    static SnapshotInfo importLayer(TenantStore store, SnapshotInfo parent, BlockDevice device, BlockRuns runs, Path file, boolean raw,
+            int blockSize, String description, List<SnapshotInfo> snapshots) {
+        SnapshotInfo made = store.importSnapshot(parent, new ImportView(device, file, blockSize, raw), runs, description);
+        snapshots.add(made);
+        if (made.blockSize() != blockSize) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", "the store keeps "
+                    + file + " in " + made.blockSize() + "-byte blocks, not " + blockSize + "; choose 4K or more");
+        }
+        return made;
     }
 
     private static Result importChain(TenantStore store, String volumeName, ImageSource source, int blockSize,
@@ -117,14 +133,8 @@ public final class ChainImporter {
                 boolean qcow2 = format.equals("qcow2");
                 BlockRuns runs = qcow2 ? LayerRuns.ofQcow2(layerFile, blockSize, parent != null)
                         : LayerRuns.ofDevice(view, blockSize);
-                ImportView layerView = new ImportView(view, layerFile, blockSize, format.equals("raw"));
-                parent = store.importSnapshot(parent, layerView, runs,
-                        "imported from " + layerFile.getFileName() + " (" + format + ")");
-                snapshots.add(parent);
-                if (parent.blockSize() != blockSize) {
-                    throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue", "the store keeps "
-                            + image + " in " + parent.blockSize() + "-byte blocks, not " + blockSize + "; choose 4K or more");
-                }
+                parent = importLayer(store, parent, view, runs, layerFile, format.equals("raw"), blockSize,
+                        "imported from " + layerFile.getFileName() + " (" + format + ")", snapshots);
             }
         }
         if (parent == null) {

@@ -8,12 +8,10 @@ import io.amiforge.imagefmt.format.ImageFormat;
 import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.raw.RawFormat;
-import io.amiforge.imagefmt.vmdk.VmdkFormat;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,9 +21,10 @@ import java.util.Map;
 
 /**
  * OVA appliances: a tar archive whose first member is an OVF descriptor, followed by the disks
- * it references (stream-optimized VMDKs). Reading opens the descriptor's first disk in place
- * inside the archive (nothing is extracted); {@link #info} lists every disk with its capacity
- * and archive member. Writing makes an OVA of one stream-optimized disk ({@link OvaWriter}).
+ * it references (stream-optimized VMDKs). Opening one as a device opens the descriptor's first
+ * disk in place inside the archive (nothing is extracted); {@link OvaAppliance} opens any disk
+ * and {@link #info} lists every disk with its capacity and archive member, and the OVF facts.
+ * Writing makes an OVA of one stream-optimized disk, or of several with {@link #writeAppliance}.
  * An OVA is never opened for writing: convert it.
  */
 public final class OvaFormat implements ImageFormat {
@@ -53,20 +52,11 @@ public final class OvaFormat implements ImageFormat {
         if (!readOnly) {
             throw ImageFormatException.notWritable(path.toString(), "an OVA is an archive written once; open it read-only or convert it");
         }
-        Contents contents = contents(path);
-        if (contents.disks.isEmpty()) {
-            throw ImageFormatException.corrupt(path.toString(), "the OVF descriptor " + contents.ovf + " lists no disk");
+        OvaAppliance appliance = OvaAppliance.read(path);
+        if (appliance.disks().isEmpty()) {
+            throw ImageFormatException.corrupt(path.toString(), "the OVF descriptor " + appliance.descriptor() + " lists no disk");
         }
-        OvfDescriptor.Disk disk = contents.disks.getFirst();
-        Tar.Member member = contents.member(disk.file());
-        BlockDevice device = VmdkFormat.openMember(path, member.offset(), member.size(), disk.file());
-        if (device.size() != disk.capacity()) {
-            String problem = "disk '%s' (%s) holds %d bytes but the OVF descriptor says %d".formatted(disk.id(), disk.file(),
-                    device.size(), disk.capacity());
-            device.close();
-            throw ImageFormatException.corrupt(path.toString(), problem);
-        }
-        return device;
+        return appliance.open(appliance.disks().getFirst());
     }
 
     @Override
@@ -83,22 +73,25 @@ public final class OvaFormat implements ImageFormat {
 
     @Override
     public ImageInfo info(Path path) {
-        Contents contents = contents(path);
+        OvaAppliance appliance = OvaAppliance.read(path);
         List<Map<String, Object>> disks = new ArrayList<>();
-        for (OvfDescriptor.Disk disk : contents.disks) {
+        for (OvaAppliance.Disk disk : appliance.disks()) {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("id", disk.id());
-            d.put("file", disk.file());
+            d.put("file", disk.member());
             d.put("capacity", disk.capacity());
             d.put("format", disk.format());
-            d.put("archiveOffset", contents.member(disk.file()).offset());
+            d.put("archiveOffset", disk.archiveOffset());
             disks.add(d);
         }
         Map<String, Object> specific = new LinkedHashMap<>();
-        specific.put("ovf", contents.ovf);
+        specific.put("ovf", appliance.descriptor());
+        specific.put("name", appliance.name());
         specific.put("disks", disks);
-        specific.put("operatingSystem", contents.operatingSystem);
-        long size = contents.disks.isEmpty() ? 0 : contents.disks.getFirst().capacity();
+        specific.put("operatingSystem", appliance.operatingSystem());
+        specific.put("cpus", appliance.cpus());
+        specific.put("memoryBytes", appliance.memoryBytes());
+        long size = appliance.disks().isEmpty() ? 0 : appliance.disks().getFirst().capacity();
         long fileSize;
         try {
             fileSize = java.nio.file.Files.size(path);
@@ -109,37 +102,12 @@ public final class OvaFormat implements ImageFormat {
                 false, false, specific);
     }
 
-    /** The archive's members and its descriptor's disks. */
-    private record Contents(Path path, String ovf, List<Tar.Member> members, List<OvfDescriptor.Disk> disks, String operatingSystem) {
-
-        Tar.Member member(String name) {
-            return members.stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow(() ->
-                    ImageFormatException.corrupt(path.toString(), "the OVF descriptor references '" + name
-                            + "', which is not in the archive"));
-        }
-    }
-
-    private static Contents contents(Path path) {
-        try (FileChannel channel = FileChannel.open(path)) {
-            List<Tar.Member> members = Tar.members(channel, path.toString());
-            if (members.isEmpty() || !members.getFirst().name().toLowerCase(Locale.ROOT).endsWith(".ovf")) {
-                throw ImageFormatException.corrupt(path.toString(), "the first member of an OVA must be its .ovf descriptor");
-            }
-            Tar.Member ovf = members.getFirst();
-            if (ovf.size() > 4 << 20) {
-                throw ImageFormatException.corrupt(path.toString(), "OVF descriptor " + ovf.name() + " is " + ovf.size() + " bytes, more than 4 MiB");
-            }
-            ByteBuffer text = ByteBuffer.allocate((int) ovf.size());
-            while (text.hasRemaining() && channel.read(text, ovf.offset() + text.position()) > 0) {
-                // read it whole
-            }
-            String name = path + "(" + ovf.name() + ")";
-            return new Contents(path, ovf.name(), members, OvfDescriptor.disks(text.array(), name),
-                    OvfDescriptor.operatingSystem(text.array(), name));
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new ImageFormatException(Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
-        } catch (IOException e) {
-            throw Tar.io(path, "cannot read", e);
-        }
+    /**
+     * Writes an OVA at {@code target} whose disks are {@code disks}' contents, in order (the first
+     * is the boot disk), each as a stream-optimized VMDK, under one virtual system named after
+     * the target. Nothing is at the target until the archive is whole.
+     */
+    public static void writeAppliance(Path target, List<? extends BlockDevice> disks) {
+        OvaWriter.writeAppliance(target, disks);
     }
 }

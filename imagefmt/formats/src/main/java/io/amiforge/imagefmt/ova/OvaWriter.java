@@ -3,6 +3,7 @@ package io.amiforge.imagefmt.ova;
 import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.imagefmt.format.CreateOptions;
+import io.amiforge.imagefmt.format.ImageConverter;
 import io.amiforge.imagefmt.vmdk.VmdkFormat;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -11,8 +12,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A new OVA being written: the guest disk goes into a stream-optimized VMDK beside the target
@@ -74,37 +78,80 @@ final class OvaWriter extends AbstractBlockDevice {
     protected void doClose() {
         try {
             vmdk.close();
-            writeArchive();
+            writeArchive(target, baseName, List.of(disk), List.of(size()));
         } finally {
-            try {
-                Files.deleteIfExists(disk);
-            } catch (IOException ignored) {
-                // the archive (or the error) is what matters; a stale file beside it is named by its suffix
-            }
+            deleteQuietly(disk);
         }
     }
 
-    private void writeArchive() {
-        String vmdkName = baseName + "-disk1.vmdk";
-        try (FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING); FileChannel in = FileChannel.open(disk)) {
-            long vmdkSize = in.size();
-            byte[] ovf = OvfDescriptor.write(baseName, vmdkName, vmdkSize, size()).getBytes(StandardCharsets.UTF_8);
+    /** See {@link OvaFormat#writeAppliance}: each disk into a VMDK beside the target, then the archive, renamed into place. */
+    static void writeAppliance(Path target, List<? extends BlockDevice> disks) {
+        if (disks.isEmpty()) {
+            throw new IllegalArgumentException("an OVA needs at least one disk");
+        }
+        String baseName = baseName(target);
+        Path partial = target.resolveSibling("." + target.getFileName() + ".partial");
+        List<Path> vmdks = new ArrayList<>();
+        List<Long> capacities = new ArrayList<>();
+        try {
+            for (BlockDevice device : disks) {
+                Path vmdk = target.resolveSibling(target.getFileName() + ".disk" + (vmdks.size() + 1) + ".vmdk");
+                vmdks.add(vmdk);
+                try (BlockDevice out = new VmdkFormat().create(vmdk, device.size(), CreateOptions.defaults().withSubformat("streamOptimized"))) {
+                    ImageConverter.copy(device, out, 64 << 10, 1);
+                }
+                capacities.add(device.size());
+            }
+            writeArchive(partial, baseName, vmdks, capacities);
+            Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw Tar.io(target, "cannot move the finished OVA into place", e);
+        } finally {
+            vmdks.forEach(OvaWriter::deleteQuietly);
+            deleteQuietly(partial);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // the archive (or the error) is what matters; a stale file beside it is named by its suffix
+        }
+    }
+
+    /**
+     * Writes the archive {@code archive}: the descriptor of system {@code baseName}, then each of
+     * {@code vmdks} as {@code baseName-diskN.vmdk} (guest sizes {@code capacities}), then the end marker.
+     */
+    private static void writeArchive(Path archive, String baseName, List<Path> vmdks, List<Long> capacities) {
+        try (FileChannel out = FileChannel.open(archive, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            List<OvfDescriptor.DiskFile> files = new ArrayList<>();
+            for (int i = 0; i < vmdks.size(); i++) {
+                files.add(new OvfDescriptor.DiskFile(baseName + "-disk" + (i + 1) + ".vmdk", Files.size(vmdks.get(i)), capacities.get(i)));
+            }
+            byte[] ovf = OvfDescriptor.write(baseName, files).getBytes(StandardCharsets.UTF_8);
             long now = Instant.now().getEpochSecond();
             long at = 0;
             at = put(out, at, Tar.header(baseName + ".ovf", ovf.length, now));
             at = put(out, at, ByteBuffer.wrap(ovf));
             at = pad(out, at);
-            at = put(out, at, Tar.header(vmdkName, vmdkSize, now));
-            long copied = 0;
-            while (copied < vmdkSize) {
-                copied += in.transferTo(copied, vmdkSize - copied, out.position(at + copied));
+            for (int i = 0; i < vmdks.size(); i++) {
+                try (FileChannel in = FileChannel.open(vmdks.get(i))) {
+                    long vmdkSize = files.get(i).fileSize();
+                    at = put(out, at, Tar.header(files.get(i).member(), vmdkSize, now));
+                    long copied = 0;
+                    while (copied < vmdkSize) {
+                        copied += in.transferTo(copied, vmdkSize - copied, out.position(at + copied));
+                    }
+                    at = pad(out, at + vmdkSize);
+                }
             }
-            at = pad(out, at + vmdkSize);
             put(out, at, ByteBuffer.allocate(2 * Tar.BLOCK)); // end of archive
             out.force(true);
         } catch (IOException e) {
-            throw Tar.io(target, "cannot write the OVA archive", e);
+            throw Tar.io(archive, "cannot write the OVA archive", e);
         }
     }
 

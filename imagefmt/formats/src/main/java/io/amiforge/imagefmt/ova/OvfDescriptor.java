@@ -44,11 +44,27 @@ final class OvfDescriptor {
     record Disk(String id, String file, long capacity, String format) {
     }
 
+    /**
+     * What a descriptor says about its appliance.
+     *
+     * @param name the first virtual system's {@code Name} (or its ovf:id; null without either)
+     * @param operatingSystem see {@link #operatingSystem}
+     * @param cpus the virtual CPUs of its hardware section (an Item of ResourceType 3), or null
+     * @param memoryBytes its memory (an Item of ResourceType 4, with its AllocationUnits), or null
+     * @param disks the disks of the DiskSection, in document order
+     */
+    record Facts(String name, String operatingSystem, Integer cpus, Long memoryBytes, List<Disk> disks) {
+    }
+
     private OvfDescriptor() {
     }
 
-    /** The disks of the OVF text {@code xml} (from {@code name}, for errors), in document order. */
-    static List<Disk> disks(byte[] xml, String name) {
+    /**
+     * The facts of the OVF text {@code xml} (from {@code name}, for errors). Refused by name: a
+     * disk whose fileRef the References section does not list, two files or two disks with one
+     * id, two disks in one file, a capacity or a hardware quantity that is not a count.
+     */
+    static Facts read(byte[] xml, String name) {
         if (xml.length > MAX_BYTES) {
             throw ImageFormatException.corrupt(name, "OVF descriptor of " + xml.length + " bytes is larger than " + MAX_BYTES);
         }
@@ -57,9 +73,13 @@ final class OvfDescriptor {
         NodeList refs = doc.getElementsByTagNameNS(OVF_NS, "File");
         for (int i = 0; i < refs.getLength(); i++) {
             Element file = (Element) refs.item(i);
-            files.put(file.getAttributeNS(OVF_NS, "id"), file.getAttributeNS(OVF_NS, "href"));
+            String id = file.getAttributeNS(OVF_NS, "id");
+            if (files.put(id, file.getAttributeNS(OVF_NS, "href")) != null) {
+                throw ImageFormatException.corrupt(name, "OVF References list file id '" + id + "' twice");
+            }
         }
         List<Disk> disks = new ArrayList<>();
+        Map<String, String> diskOfFile = new HashMap<>();
         NodeList list = doc.getElementsByTagNameNS(OVF_NS, "Disk");
         for (int i = 0; i < list.getLength(); i++) {
             Element disk = (Element) list.item(i);
@@ -70,18 +90,96 @@ final class OvfDescriptor {
                 throw ImageFormatException.corrupt(name, "OVF disk '%s' refers to file '%s', which the References section does not list"
                         .formatted(id, fileRef));
             }
+            if (disks.stream().anyMatch(d -> d.id().equals(id))) {
+                throw ImageFormatException.corrupt(name, "OVF DiskSection lists disk id '" + id + "' twice");
+            }
+            String other = diskOfFile.putIfAbsent(href, id);
+            if (other != null) {
+                throw ImageFormatException.corrupt(name, "OVF disks '%s' and '%s' are both in file '%s'".formatted(other, id, href));
+            }
             disks.add(new Disk(id, href, capacity(disk, name, id), disk.getAttributeNS(OVF_NS, "format")));
         }
-        return disks;
+        Element system = first(doc.getDocumentElement(), "VirtualSystem");
+        String systemName = null;
+        if (system != null) {
+            String given = property(system, "Name");
+            systemName = given != null && !given.isEmpty() ? given
+                    : system.getAttributeNS(OVF_NS, "id").isBlank() ? null : system.getAttributeNS(OVF_NS, "id").strip();
+        }
+        Long cpus = quantity(doc, name, 3, "CPU count");
+        return new Facts(systemName, operatingSystem(doc), cpus == null ? null : Math.toIntExact(Math.min(cpus, Integer.MAX_VALUE)),
+                quantity(doc, name, 4, "memory"), List.copyOf(disks));
+    }
+
+    /** The first element named {@code local} (any namespace) below {@code parent}, or null. */
+    private static Element first(Element parent, String local) {
+        NodeList found = parent.getElementsByTagNameNS("*", local);
+        return found.getLength() == 0 ? null : (Element) found.item(0);
+    }
+
+    /** The text of {@code item}'s child named {@code local} (the rasd: properties), or null. */
+    private static String property(Element item, String local) {
+        for (org.w3c.dom.Node child = item.getFirstChild(); child != null; child = child.getNextSibling()) {
+            if (child instanceof Element e && local.equals(e.getLocalName())) {
+                return e.getTextContent().strip();
+            }
+        }
+        return null;
     }
 
     /**
-     * The guest operating system of the OVF text {@code xml}'s first {@code OperatingSystemSection}
-     * (already checked by {@link #disks}): its description, VMware's {@code osType} and the CIM
-     * id, those present, or null without such a section.
+     * The VirtualQuantity of the first hardware Item of {@code resourceType} (3: CPUs, in
+     * units; 4: memory, in bytes from its AllocationUnits, MegaBytes when none), or null.
      */
-    static String operatingSystem(byte[] xml, String name) {
-        NodeList sections = parse(xml, name).getElementsByTagNameNS(OVF_NS, "OperatingSystemSection");
+    private static Long quantity(Document doc, String name, int resourceType, String what) {
+        NodeList items = doc.getElementsByTagNameNS("*", "Item");
+        for (int i = 0; i < items.getLength(); i++) {
+            Element item = (Element) items.item(i);
+            if (!String.valueOf(resourceType).equals(property(item, "ResourceType"))) {
+                continue;
+            }
+            String value = property(item, "VirtualQuantity");
+            if (value == null) {
+                return null;
+            }
+            String units = property(item, "AllocationUnits");
+            int shift = 0;
+            if (resourceType == 4) {
+                shift = units == null || units.equalsIgnoreCase("MegaBytes") || units.equalsIgnoreCase("MB") ? 20
+                        : units.equalsIgnoreCase("GigaBytes") || units.equalsIgnoreCase("GB") ? 30
+                        : unitsShift(units.toLowerCase(Locale.ROOT), name, "hardware item " + what);
+            }
+            try {
+                long n = Long.parseLong(value);
+                if (n < 0 || n > (Long.MAX_VALUE >>> shift)) {
+                    throw new NumberFormatException(value);
+                }
+                return n << shift;
+            } catch (NumberFormatException e) {
+                throw ImageFormatException.corrupt(name, "OVF hardware item %s: VirtualQuantity '%s' is not a count".formatted(what, value));
+            }
+        }
+        return null;
+    }
+
+    /** N of units {@code byte * 2^N} ({@code byte} is 0), refused by name otherwise. */
+    private static int unitsShift(String units, String name, String what) {
+        if (units.isEmpty() || units.equals("byte")) {
+            return 0;
+        }
+        Matcher m = UNITS.matcher(units);
+        if (!m.matches() || Integer.parseInt(m.group(1)) > 50) {
+            throw ImageFormatException.unsupported(name, "OVF %s: units '%s' are not 'byte' or 'byte * 2^N'".formatted(what, units));
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /**
+     * The guest operating system of the first {@code OperatingSystemSection}: its description,
+     * VMware's {@code osType} and the CIM id, those present, or null without such a section.
+     */
+    private static String operatingSystem(Document doc) {
+        NodeList sections = doc.getElementsByTagNameNS(OVF_NS, "OperatingSystemSection");
         if (sections.getLength() == 0) {
             return null;
         }
@@ -107,15 +205,7 @@ final class OvfDescriptor {
     private static long capacity(Element disk, String name, String id) {
         String value = disk.getAttributeNS(OVF_NS, "capacity").trim();
         String units = disk.getAttributeNS(OVF_NS, "capacityAllocationUnits").trim().toLowerCase(Locale.ROOT);
-        int shift = 0;
-        if (!units.isEmpty() && !units.equals("byte")) {
-            Matcher m = UNITS.matcher(units);
-            if (!m.matches() || Integer.parseInt(m.group(1)) > 50) {
-                throw ImageFormatException.unsupported(name, "OVF disk '%s': capacity units '%s' are not 'byte' or 'byte * 2^N'"
-                        .formatted(id, units));
-            }
-            shift = Integer.parseInt(m.group(1));
-        }
+        int shift = unitsShift(units, name, "disk '" + id + "': capacity");
         try {
             long bytes = Long.parseLong(value);
             if (bytes < 0 || bytes > (Long.MAX_VALUE >>> shift)) {
@@ -143,38 +233,61 @@ final class OvfDescriptor {
         }
     }
 
+    /** One disk file of a descriptor being written: the archive member, its size, the guest capacity. */
+    record DiskFile(String member, long fileSize, long capacity) {
+    }
+
     /** The descriptor of a virtual system {@code name} with one stream-optimized disk in {@code vmdk}. */
     static String write(String name, String vmdk, long vmdkSize, long capacity) {
+        return write(name, List.of(new DiskFile(vmdk, vmdkSize, capacity)));
+    }
+
+    /**
+     * The descriptor of a virtual system {@code name} whose stream-optimized disks are
+     * {@code disks}, in order (disk N is {@code vmdiskN} in file {@code fileN}, on address N-1 of
+     * the disk controller; the first is the boot disk).
+     */
+    static String write(String name, List<DiskFile> disks) {
         String system = escape(name);
+        StringBuilder files = new StringBuilder();
+        StringBuilder diskSection = new StringBuilder();
+        StringBuilder items = new StringBuilder();
+        for (int i = 0; i < disks.size(); i++) {
+            DiskFile disk = disks.get(i);
+            int n = i + 1;
+            files.append("    <File ovf:href=\"%s\" ovf:id=\"file%d\" ovf:size=\"%d\"/>\n".formatted(escape(disk.member()), n,
+                    disk.fileSize()));
+            diskSection.append(("    <Disk ovf:capacity=\"%d\" ovf:capacityAllocationUnits=\"byte\" ovf:diskId=\"vmdisk%d\""
+                    + " ovf:fileRef=\"file%d\" ovf:format=\"%s\"/>\n").formatted(disk.capacity(), n, n, STREAM_OPTIMIZED));
+            items.append("""
+                          <Item>
+                            <rasd:AddressOnParent>%d</rasd:AddressOnParent>
+                            <rasd:ElementName>disk%d</rasd:ElementName>
+                            <rasd:HostResource>ovf:/disk/vmdisk%d</rasd:HostResource>
+                            <rasd:InstanceID>%d</rasd:InstanceID>
+                            <rasd:ResourceType>17</rasd:ResourceType>
+                          </Item>
+                    """.formatted(i, i, n, n));
+        }
         return """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1" \
                 xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData" \
                 xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData">
                   <References>
-                    <File ovf:href="%s" ovf:id="file1" ovf:size="%d"/>
-                  </References>
+                %s  </References>
                   <DiskSection>
                     <Info>Virtual disk information</Info>
-                    <Disk ovf:capacity="%d" ovf:capacityAllocationUnits="byte" ovf:diskId="vmdisk1" ovf:fileRef="file1" \
-                ovf:format="%s"/>
-                  </DiskSection>
+                %s  </DiskSection>
                   <VirtualSystem ovf:id="%s">
                     <Info>A virtual machine written by amiforge</Info>
                     <Name>%s</Name>
                     <VirtualHardwareSection>
                       <Info>Virtual hardware requirements</Info>
-                      <Item>
-                        <rasd:AddressOnParent>0</rasd:AddressOnParent>
-                        <rasd:ElementName>disk0</rasd:ElementName>
-                        <rasd:HostResource>ovf:/disk/vmdisk1</rasd:HostResource>
-                        <rasd:InstanceID>1</rasd:InstanceID>
-                        <rasd:ResourceType>17</rasd:ResourceType>
-                      </Item>
-                    </VirtualHardwareSection>
+                %s    </VirtualHardwareSection>
                   </VirtualSystem>
                 </Envelope>
-                """.formatted(escape(vmdk), vmdkSize, capacity, STREAM_OPTIMIZED, system, system);
+                """.formatted(files, diskSection, system, system, items);
     }
 
     private static String escape(String text) {

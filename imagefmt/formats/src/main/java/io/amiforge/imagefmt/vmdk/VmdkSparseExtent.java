@@ -61,9 +61,15 @@ final class VmdkSparseExtent extends BlockMappedDevice {
         this(file, header, gdOffset, readDirectory(file, header, gdOffset), readOnly);
     }
 
-    /** A new, empty extent whose grain directory is still to be written (a stream being created). */
+    /**
+     * A new, empty extent whose grain directory is still to be written (a stream being created);
+     * dirty from the start, so that a stream no grain is written to still gets its directory,
+     * footer and end-of-stream marker on close.
+     */
     static VmdkSparseExtent empty(HostFile file, VmdkSparseHeader header) {
-        return new VmdkSparseExtent(file, header, 0, new int[(int) directoryEntries(header)], false);
+        VmdkSparseExtent extent = new VmdkSparseExtent(file, header, 0, new int[(int) directoryEntries(header)], false);
+        extent.dirty = true;
+        return extent;
     }
 
     private VmdkSparseExtent(HostFile file, VmdkSparseHeader header, long gdOffset, int[] directory, boolean readOnly) {

@@ -94,7 +94,7 @@ class OvaInteropTest {
         Files.write(dir.resolve("other.vmdk"), new byte[1024]);
         tar("--format=ustar", "-cf", "missing.ova", "vm.ovf", "other.vmdk").orFail();
         assertThatThrownBy(() -> ImageFormats.open(dir.resolve("missing.ova"), true)).isInstanceOf(ImageFormatException.class)
-                .hasMessageContaining("references 'missing.vmdk', which is not in the archive");
+                .hasMessageContaining("missing.ova", "references 'missing.vmdk' (disk 'vmdisk1'), which is not in the archive");
 
         Files.writeString(dir.resolve("vm.ovf"), "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>");
         tar("--format=ustar", "-cf", "xxe.ova", "vm.ovf").orFail();
@@ -109,5 +109,119 @@ class OvaInteropTest {
         Files.write(ova, bytes);
         assertThatThrownBy(() -> new OvaFormat().info(ova)).isInstanceOf(ImageFormatException.class)
                 .hasMessageContaining("tar header at file offset 0x" + Long.toHexString(second));
+    }
+
+    @Test
+    void anApplianceOfThreeDisksWrittenByUsListsAndReadsEveryDisk() throws Exception {
+        long[] sizes = {SIZE, 3L << 20, 8L << 20};
+        List<Path> raws = new ArrayList<>();
+        List<BlockDevice> devices = new ArrayList<>();
+        try {
+            for (int i = 0; i < sizes.length; i++) {
+                // the last disk is blank: a stream with no grain still ends with its directory, footer and end marker
+                raws.add(i == sizes.length - 1 ? Files.write(dir.resolve("d" + i + ".raw"), new byte[(int) sizes[i]])
+                        : QemuImg.patternRaw(dir.resolve("d" + i + ".raw"), sizes[i], 70 + i));
+                devices.add(ImageFormats.open(raws.get(i), true));
+            }
+            OvaFormat.writeAppliance(dir.resolve("three.ova"), devices);
+        } finally {
+            devices.forEach(BlockDevice::close);
+        }
+        Path ova = dir.resolve("three.ova");
+        assertThat(tar("tf", ova.toString()).orFail().stdoutText())
+                .isEqualTo("three.ovf\nthree-disk1.vmdk\nthree-disk2.vmdk\nthree-disk3.vmdk\n");
+        Path out = Files.createDirectories(dir.resolve("x"));
+        tar("xf", ova.toString(), "-C", out.toString()).orFail();
+        for (int i = 0; i < sizes.length; i++) {
+            Path vmdk = out.resolve("three-disk" + (i + 1) + ".vmdk");
+            QemuImg.check(vmdk, "vmdk");
+            QemuImg.compare(vmdk, "vmdk", raws.get(i));
+        }
+        OvaAppliance appliance = OvaAppliance.read(ova);
+        assertThat(appliance.name()).isEqualTo("three");
+        assertThat(appliance.disks()).extracting(OvaAppliance.Disk::id).containsExactly("vmdisk1", "vmdisk2", "vmdisk3");
+        assertThat(appliance.disks()).extracting(OvaAppliance.Disk::capacity).containsExactly(sizes[0], sizes[1], sizes[2]);
+        for (int i = 0; i < sizes.length; i++) {
+            try (BlockDevice device = appliance.open(appliance.disk(i + 1))) {
+                QemuImg.assertSameContent(device, raws.get(i));
+            }
+        }
+        assertThatThrownBy(() -> appliance.disk(4)).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("has 3 disks, no disk 4: 1: vmdisk1 (three-disk1.vmdk, " + SIZE + " bytes)");
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".partial") || n.endsWith(".vmdk"));
+        }
+    }
+
+    /** The descriptor of {@code disks} (id, file id, href, capacity in MiB), with {@code hardware} items and files listed. */
+    private static String descriptor(String[][] disks, String files, String hardware) {
+        StringBuilder diskSection = new StringBuilder();
+        for (String[] d : disks) {
+            diskSection.append("<Disk ovf:diskId=\"%s\" ovf:fileRef=\"%s\" ovf:capacity=\"%s\" ovf:capacityAllocationUnits=\"byte * 2^20\"/>"
+                    .formatted(d[0], d[1], d[2]));
+        }
+        return """
+                <?xml version="1.0"?>
+                <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+                  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">
+                  <References>%s</References>
+                  <DiskSection><Info>disks</Info>%s</DiskSection>
+                  <VirtualSystem ovf:id="vm-id"><Info>vm</Info><Name>Web Server</Name>
+                    <OperatingSystemSection ovf:id="96"><Info>os</Info><Description>Debian 12</Description></OperatingSystemSection>
+                    <VirtualHardwareSection><Info>hw</Info>%s</VirtualHardwareSection>
+                  </VirtualSystem>
+                </Envelope>
+                """.formatted(files, diskSection, hardware);
+    }
+
+    @Test
+    void aTarOfQemuImgDisksKeepsItsFactsAndBadDescriptorsNameFileAndMember() throws Exception {
+        QemuImg.run(dir, "create", "-f", "vmdk", "-o", "subformat=streamOptimized", "a.vmdk", "2M").orFail();
+        QemuImg.run(dir, "create", "-f", "vmdk", "-o", "subformat=streamOptimized", "b.vmdk", "3M").orFail();
+        String files = "<File ovf:id=\"f1\" ovf:href=\"a.vmdk\"/><File ovf:id=\"f2\" ovf:href=\"b.vmdk\"/>";
+        String hardware = """
+                <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:InstanceID>1</rasd:InstanceID>
+                  <rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>4</rasd:VirtualQuantity></Item>
+                <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:InstanceID>2</rasd:InstanceID>
+                  <rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>2048</rasd:VirtualQuantity></Item>
+                """;
+        Files.writeString(dir.resolve("vm.ovf"), descriptor(new String[][] {{"a", "f1", "2"}, {"b", "f2", "3"}}, files, hardware));
+        tar("--format=ustar", "-cf", "good.ova", "vm.ovf", "a.vmdk", "b.vmdk").orFail();
+        OvaAppliance good = OvaAppliance.read(dir.resolve("good.ova"));
+        assertThat(good.summary()).isEqualTo("OVF vm.ovf 'Web Server': guest OS Debian 12, CIM id 96, 4 CPUs, 2048 MiB memory,"
+                + " 2 disks (a 2097152 bytes, b 3145728 bytes)");
+        assertThat(ImageFormats.info(dir.resolve("good.ova")).formatSpecific()).containsEntry("cpus", 4)
+                .containsEntry("memoryBytes", 2048L << 20).containsEntry("name", "Web Server");
+        try (BlockDevice b = good.open(good.disk(2))) {
+            assertThat(b.size()).isEqualTo(3L << 20);
+        }
+
+        Files.writeString(dir.resolve("vm.ovf"), descriptor(new String[][] {{"a", "f1", "2"}, {"b", "f2", "4"}}, files, ""));
+        tar("--format=ustar", "-cf", "size.ova", "vm.ovf", "a.vmdk", "b.vmdk").orFail();
+        OvaAppliance size = OvaAppliance.read(dir.resolve("size.ova"));
+        assertThatThrownBy(() -> size.open(size.disk(2))).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("size.ova").hasMessageContaining("disk 'b' (member b.vmdk) holds 3145728 bytes but the OVF"
+                        + " descriptor vm.ovf says 4194304");
+
+        Files.writeString(dir.resolve("vm.ovf"), descriptor(new String[][] {{"a", "f1", "2"}, {"a", "f2", "3"}}, files, ""));
+        tar("--format=ustar", "-cf", "dupdisk.ova", "vm.ovf", "a.vmdk", "b.vmdk").orFail();
+        assertThatThrownBy(() -> OvaAppliance.read(dir.resolve("dupdisk.ova"))).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("dupdisk.ova(vm.ovf)").hasMessageContaining("lists disk id 'a' twice");
+
+        Files.writeString(dir.resolve("vm.ovf"), descriptor(new String[][] {{"a", "f1", "2"}},
+                "<File ovf:id=\"f1\" ovf:href=\"a.vmdk\"/><File ovf:id=\"f1\" ovf:href=\"b.vmdk\"/>", ""));
+        tar("--format=ustar", "-cf", "dupfile.ova", "vm.ovf", "a.vmdk", "b.vmdk").orFail();
+        assertThatThrownBy(() -> OvaAppliance.read(dir.resolve("dupfile.ova"))).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("dupfile.ova(vm.ovf)").hasMessageContaining("file id 'f1' twice");
+
+        Files.writeString(dir.resolve("vm.ovf"), descriptor(new String[][] {{"a", "f1", "2"}, {"b", "f1", "2"}}, files, ""));
+        tar("--format=ustar", "-cf", "shared.ova", "vm.ovf", "a.vmdk", "b.vmdk").orFail();
+        assertThatThrownBy(() -> OvaAppliance.read(dir.resolve("shared.ova"))).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("OVF disks 'a' and 'b' are both in file 'a.vmdk'");
+
+        Files.writeString(dir.resolve("vm.ovf"), descriptor(new String[][] {{"a", "f1", "2"}, {"b", "f2", "3"}}, files, ""));
+        tar("--format=ustar", "-cf", "gone.ova", "vm.ovf", "a.vmdk").orFail();
+        assertThatThrownBy(() -> OvaAppliance.read(dir.resolve("gone.ova"))).isInstanceOf(ImageFormatException.class)
+                .hasMessageContaining("gone.ova").hasMessageContaining("references 'b.vmdk' (disk 'b'), which is not in the archive");
     }
 }
