@@ -239,15 +239,7 @@ final class ClusterWriter {
             buffer.asSlice(inImage).fill((byte) 0);
         }
         MemorySegment.copy(src, done, buffer, inCluster, n);
-        long fresh;
-        if (external) {
-            // The cluster's place in the data file is its guest offset; stale bytes there are overwritten.
-            fresh = clusterStart;
-            dataFile.write(fresh, buffer.asSlice(0, inImage));
-        } else {
-            fresh = refcounts.allocate(1);
-            writeFresh(fresh, buffer);
-        }
+        long fresh = storeWhole(clusterStart, buffer, inImage);
         table[index] = fresh | Qcow2Image.COPIED;
         tables.markDirty(l2Offset);
         release(entry);
@@ -271,7 +263,9 @@ final class ClusterWriter {
         long inCluster = pos - clusterStart;
         long n = data.byteSize();
         long host = entry & Qcow2Image.OFFSET_MASK;
-        if ((entry & Qcow2Image.COMPRESSED) != 0 || host != 0 && (entry & Qcow2Image.COPIED) == 0) {
+        // In an external data file a cluster is at its guest offset (0 for the first one: then only the copied flag is set).
+        boolean present = host != 0 || external && (entry & Qcow2Image.COPIED) != 0;
+        if ((entry & Qcow2Image.COMPRESSED) != 0 || !external && present && (entry & Qcow2Image.COPIED) == 0) {
             if ((entry & Qcow2Image.COMPRESSED) != 0) {
                 compressed.read(entry, 0, buffer.asSlice(0, clusterSize));
             } else {
@@ -281,8 +275,7 @@ final class ClusterWriter {
                 buffer.asSlice(inImage).fill((byte) 0);
             }
             MemorySegment.copy(data, 0, buffer, inCluster, n);
-            long fresh = refcounts.allocate(1);
-            writeFresh(fresh, buffer);
+            long fresh = storeWhole(clusterStart, buffer, inImage);
             table[slot] = fresh | Qcow2Image.COPIED;
             table[slot + 1] = subclusterMask(0, inImage);
             tables.markDirty(l2Offset);
@@ -295,12 +288,17 @@ final class ClusterWriter {
         long to = Math.min(inImage, (inCluster + n + subSize - 1) & -subSize);
         fillSubclusters(entry, bitmap, l2Offset, index, clusterStart, from, to, inCluster, inCluster + n, buffer, below);
         MemorySegment.copy(data, 0, buffer, inCluster, n);
-        if (host == 0) {
+        if (!present && !external) {
             host = refcounts.allocate(1);
             table[slot] = host | Qcow2Image.COPIED;
             writeFresh(host + from, buffer.asSlice(from, to - from));
         } else {
-            file.write(host + from, buffer.asSlice(from, to - from));
+            if (!present) {
+                // Only the touched subclusters of the data file's cluster are written: the others are not read from it.
+                host = clusterStart;
+                table[slot] = host | Qcow2Image.COPIED;
+            }
+            dataFile.write(host + from, buffer.asSlice(from, to - from));
         }
         long touched = subclusterMask(inCluster, n);
         table[slot + 1] = (bitmap | touched) & ~(touched << 32);
@@ -334,6 +332,22 @@ final class ClusterWriter {
             case Mapping.ZERO -> part.fill((byte) 0);
             default -> below.read(clusterStart + a, part);
         }
+    }
+
+    /**
+     * Stores the first {@code inImage} bytes of {@code buffer} (a whole cluster, zero past the
+     * image's end) as the new data of the cluster at guest offset {@code clusterStart}; returns
+     * its host offset. In this file it is a newly allocated cluster; in an external data file it
+     * is the cluster's guest offset, whose stale bytes are overwritten.
+     */
+    private long storeWhole(long clusterStart, MemorySegment buffer, long inImage) {
+        if (external) {
+            dataFile.write(clusterStart, buffer.asSlice(0, inImage));
+            return clusterStart;
+        }
+        long fresh = refcounts.allocate(1);
+        writeFresh(fresh, buffer);
+        return fresh;
     }
 
     /**
