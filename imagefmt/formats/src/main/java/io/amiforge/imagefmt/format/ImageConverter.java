@@ -23,8 +23,8 @@ import java.util.function.UnaryOperator;
  * zeros are skipped too, so a raw target stays sparse and a qcow2 target leaves them unallocated.
  *
  * <p>With a backing file in the options ({@code qemu-img convert -B BASE}) the target is created
- * over it and only what differs from it is written: every unit (the cluster size, at least
- * 4 KiB) where the source reads differently from BASE is written, or discarded where the source
+ * over it and only what differs from it is written: every 4 KiB (a whole cluster when
+ * compressing) where the source reads differently from BASE is written, or discarded where the source
  * reads as zeros, so that the target reads as the source and units that BASE already holds stay
  * unallocated in it. Unlike qemu-img (which copies everything the source's top layer holds) the
  * contents are compared, so BASE need not be the source's own backing file. BASE is found as
@@ -35,6 +35,8 @@ public final class ImageConverter {
 
     /** Bytes read per step. */
     private static final int CHUNK = 2 << 20;
+    /** Bytes compared at a time when converting over a base (without compression). */
+    private static final int DIFFERENCE_UNIT = 4096;
     /** A unit that reads the same in source and target, one where the source reads as zeros, one with other data. */
     private static final int SAME = 0;
     private static final int ZERO = 1;
@@ -158,7 +160,8 @@ public final class ImageConverter {
     static long copy(BlockDevice src, BlockDevice dst, int zeroBlock, int threads, boolean compress, boolean overBase) {
         long size = src.size();
         CompressedWrites compressor = compress && dst instanceof CompressedWrites c ? c : null;
-        int unit = compressor != null ? compressor.compressionUnit() : Math.max(4096, Math.min(zeroBlock, CHUNK));
+        // Over a base, differences are found per 4 KiB (a qcow2 target copies the rest of a cluster from the base itself).
+        int unit = compressor != null ? compressor.compressionUnit() : overBase ? DIFFERENCE_UNIT : Math.max(4096, Math.min(zeroBlock, CHUNK));
         AtomicLong next = new AtomicLong();
         AtomicLong written = new AtomicLong();
         Runnable worker = () -> {

@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@code image convert -O qcow2 -B BASE} (and {@code -O vpc -B}): the target is created over
  * BASE and holds only what differs from it, checked with {@code qemu-img check}, {@code compare}
- * against the source, and {@code qemu-img map}: only the changed 64 KiB unit is data in the top
- * layer, the range the source zeroed over the base's data is zero there, the rest is the base's.
+ * against the source, and {@code qemu-img map}: only the changed cluster (or subclusters) is data
+ * in the top layer, the range the source zeroed over the base's data is zero there, the rest is the base's.
  */
 @Tag("interop")
 class Qcow2ConvertOverBaseInteropTest {
@@ -33,22 +33,28 @@ class Qcow2ConvertOverBaseInteropTest {
     @TempDir
     Path dir;
 
+    /**
+     * Written: the two 4 KiB units the change touches, or its whole cluster when compressing. In
+     * the top: the 64 KiB cluster (copied from the base around them), or only the four 2 KiB
+     * subclusters written with extended L2 entries.
+     */
     @ParameterizedTest(name = "{0}")
-    @CsvSource({"plain, false, false", "compressed, true, false", "extended_l2, false, true"})
-    void onlyTheDifferencesFromTheBaseAreWritten(String name, boolean compressed, boolean extended) throws Exception {
+    @CsvSource({"plain, false, false, 8192, 65536", "compressed, true, false, 65536, 65536", "extended_l2, false, true, 8192, 8192"})
+    void onlyTheDifferencesFromTheBaseAreWritten(String name, boolean compressed, boolean extended, long expectWritten, long expectData)
+            throws Exception {
         byte[] bytes = new byte[SIZE];
         new Random(8).nextBytes(bytes);
         Path baseRaw = Files.write(dir.resolve("base.raw"), bytes);
         Qemu.img(dir, "convert", "-f", "raw", "-O", "qcow2", baseRaw.toString(), dir.resolve("base.qcow2").toString()).orFail();
         byte[] changed = bytes.clone();
-        Arrays.fill(changed, (1 << 20) + 3000, (1 << 20) + 8000, (byte) 0x77); // one 64 KiB unit differs
+        Arrays.fill(changed, (1 << 20) + 3000, (1 << 20) + 8000, (byte) 0x77); // in two 4 KiB units of one cluster
         Arrays.fill(changed, 4 << 20, 5 << 20, (byte) 0); // the base's data zeroed
         Path source = Files.write(dir.resolve("source.raw"), changed);
 
         Path top = dir.resolve("top.qcow2");
         long written = ImageConverter.convert(source, top, "qcow2", CreateOptions.defaults().withBacking("base.qcow2", "qcow2")
                 .withCompressed(compressed).withExtendedL2(extended));
-        assertThat(written).isEqualTo(65536);
+        assertThat(written).isEqualTo(expectWritten);
         Qemu.check(top);
         Qemu.compare(top, source);
         assertThat(ImageFormats.info(top).backingFile()).isEqualTo("base.qcow2");
@@ -64,7 +70,7 @@ class Qcow2ConvertOverBaseInteropTest {
                 topZero += length;
             }
         }
-        assertThat(topData).as("data in the top layer").isEqualTo(65536);
+        assertThat(topData).as("data in the top layer").isEqualTo(expectData);
         assertThat(topZero).as("zeros in the top layer").isEqualTo(1 << 20);
     }
 
