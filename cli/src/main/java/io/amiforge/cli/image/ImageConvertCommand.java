@@ -21,13 +21,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code image convert [-f FMT] [-O FMT] [-o OPTS] [-p] SRC DST}: copies an image, flattening its
- * backing chain, into a new file, as {@code qemu-img convert}. Zeros stay sparse: holes in raw,
- * unallocated clusters in qcow2.
+ * {@code image convert [-f FMT] [-O FMT] [-o OPTS] [-B BASE [-F FMT]] [-p] SRC DST}: copies an
+ * image, flattening its backing chain, into a new file, as {@code qemu-img convert}. Zeros stay
+ * sparse: holes in raw, unallocated clusters in qcow2. With {@code -B} the target is created over
+ * BASE and holds only what differs from it.
  */
 @Command(name = "convert",
         description = {"Convert a disk image (with its backing chain, flattened) to another format.",
-            "Example: amiforge image convert -p -O qcow2 -o cluster_size=64K disk.raw disk.qcow2"})
+            "Example: amiforge image convert -p -O qcow2 -o cluster_size=64K disk.raw disk.qcow2",
+            "Example: amiforge image convert -O vhdx -B base.vhdx -F vhdx disk.qcow2 delta.vhdx"})
 public final class ImageConvertCommand extends ImageCommandBase {
 
     @Parameters(index = "0", paramLabel = "SRC",
@@ -57,6 +59,17 @@ public final class ImageConvertCommand extends ImageCommandBase {
             + " as qemu-img convert -c. Example: -c")
     boolean compress;
 
+    @Option(names = "-B", paramLabel = "BASE",
+            description = {"Write only what differs from BASE, which becomes DST's backing file (stored as given; a relative name is"
+                    + " relative to DST's directory), as qemu-img convert -B; DST then reads as SRC. Differences are found by"
+                    + " comparing contents, so BASE need not be SRC's own backing file. Targets: qcow2, vhdx (BASE a VHDX of the"
+                    + " same size: a differencing VHDX), vpc.", "Example: -O vhdx -B base.vhdx"})
+    String base;
+
+    @Option(names = "-F", paramLabel = "FMT",
+            description = {"Format of BASE, recorded in DST (then never probed; needs -B).", "Example: -B base.raw -F raw"})
+    String baseFormat;
+
     @Option(names = "--cluster-size", hidden = true, paramLabel = "SIZE",
             description = "Old spelling of -o cluster_size=SIZE. Example: --cluster-size 64K")
     Size clusterSize;
@@ -80,6 +93,13 @@ public final class ImageConvertCommand extends ImageCommandBase {
             options = CreationOptions.apply(options, "compat=" + compat);
         }
         options = CreationOptions.apply(options, creationOptions, ImageFormats.byName(format).name());
+        if (baseFormat != null && base == null) {
+            throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterCombination",
+                    "-F " + baseFormat + " names the format of a backing file, but -B gives none");
+        }
+        if (base != null) {
+            options = options.withBacking(base, baseFormat == null ? null : ImageFormats.byName(baseFormat).name());
+        }
         if (compress) {
             if (!ImageFormats.byName(format).name().equals("qcow2")) {
                 throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
@@ -99,11 +119,14 @@ public final class ImageConvertCommand extends ImageCommandBase {
         json.put("sourceFormat", info.format());
         json.put("target", target.toString());
         json.put("format", format.toLowerCase(Locale.ROOT));
+        if (base != null) {
+            json.put("backingFile", base);
+        }
         json.put("virtualSize", info.virtualSize());
         json.put("dataBytes", data);
-        print(json, "converted %s (%s, %d layer%s) to %s (%s): %d bytes of data written"
+        print(json, "converted %s (%s, %d layer%s) to %s (%s%s): %d bytes of data written"
                 .formatted(source, info.format(), info.backingChain().size(), info.backingChain().size() == 1 ? "" : "s",
-                        target, format, data));
+                        target, format, base == null ? "" : " over " + base, data));
         return 0;
     }
 }

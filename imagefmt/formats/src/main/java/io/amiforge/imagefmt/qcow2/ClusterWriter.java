@@ -239,15 +239,7 @@ final class ClusterWriter {
             buffer.asSlice(inImage).fill((byte) 0);
         }
         MemorySegment.copy(src, done, buffer, inCluster, n);
-        long fresh;
-        if (external) {
-            // The cluster's place in the data file is its guest offset; stale bytes there are overwritten.
-            fresh = clusterStart;
-            dataFile.write(fresh, buffer.asSlice(0, inImage));
-        } else {
-            fresh = refcounts.allocate(1);
-            writeFresh(fresh, buffer);
-        }
+        long fresh = storeWhole(clusterStart, buffer, inImage);
         table[index] = fresh | Qcow2Image.COPIED;
         tables.markDirty(l2Offset);
         release(entry);
@@ -271,7 +263,9 @@ final class ClusterWriter {
         long inCluster = pos - clusterStart;
         long n = data.byteSize();
         long host = entry & Qcow2Image.OFFSET_MASK;
-        if ((entry & Qcow2Image.COMPRESSED) != 0 || host != 0 && (entry & Qcow2Image.COPIED) == 0) {
+        // In an external data file a cluster is at its guest offset (0 for the first one: then only the copied flag is set).
+        boolean present = host != 0 || external && (entry & Qcow2Image.COPIED) != 0;
+        if ((entry & Qcow2Image.COMPRESSED) != 0 || !external && present && (entry & Qcow2Image.COPIED) == 0) {
             if ((entry & Qcow2Image.COMPRESSED) != 0) {
                 compressed.read(entry, 0, buffer.asSlice(0, clusterSize));
             } else {
@@ -281,8 +275,7 @@ final class ClusterWriter {
                 buffer.asSlice(inImage).fill((byte) 0);
             }
             MemorySegment.copy(data, 0, buffer, inCluster, n);
-            long fresh = refcounts.allocate(1);
-            writeFresh(fresh, buffer);
+            long fresh = storeWhole(clusterStart, buffer, inImage);
             table[slot] = fresh | Qcow2Image.COPIED;
             table[slot + 1] = subclusterMask(0, inImage);
             tables.markDirty(l2Offset);
@@ -295,12 +288,17 @@ final class ClusterWriter {
         long to = Math.min(inImage, (inCluster + n + subSize - 1) & -subSize);
         fillSubclusters(entry, bitmap, l2Offset, index, clusterStart, from, to, inCluster, inCluster + n, buffer, below);
         MemorySegment.copy(data, 0, buffer, inCluster, n);
-        if (host == 0) {
+        if (!present && !external) {
             host = refcounts.allocate(1);
             table[slot] = host | Qcow2Image.COPIED;
             writeFresh(host + from, buffer.asSlice(from, to - from));
         } else {
-            file.write(host + from, buffer.asSlice(from, to - from));
+            if (!present) {
+                // Only the touched subclusters of the data file's cluster are written: the others are not read from it.
+                host = clusterStart;
+                table[slot] = host | Qcow2Image.COPIED;
+            }
+            dataFile.write(host + from, buffer.asSlice(from, to - from));
         }
         long touched = subclusterMask(inCluster, n);
         table[slot + 1] = (bitmap | touched) & ~(touched << 32);
@@ -334,6 +332,22 @@ final class ClusterWriter {
             case Mapping.ZERO -> part.fill((byte) 0);
             default -> below.read(clusterStart + a, part);
         }
+    }
+
+    /**
+     * Stores the first {@code inImage} bytes of {@code buffer} (a whole cluster, zero past the
+     * image's end) as the new data of the cluster at guest offset {@code clusterStart}; returns
+     * its host offset. In this file it is a newly allocated cluster; in an external data file it
+     * is the cluster's guest offset, whose stale bytes are overwritten.
+     */
+    private long storeWhole(long clusterStart, MemorySegment buffer, long inImage) {
+        if (external) {
+            dataFile.write(clusterStart, buffer.asSlice(0, inImage));
+            return clusterStart;
+        }
+        long fresh = refcounts.allocate(1);
+        writeFresh(fresh, buffer);
+        return fresh;
     }
 
     /**
@@ -433,8 +447,9 @@ final class ClusterWriter {
 
     /**
      * Makes {@code [offset, offset+length)} read as zeros, releasing whole clusters: a zero
-     * cluster in version 3, unallocated in version 2 when nothing lies below; partial clusters
-     * (and version 2 over a backing file) are written with zeros.
+     * cluster in version 3, unallocated in version 2 when nothing lies below; with extended L2
+     * entries the whole subclusters of a partial cluster become zero subclusters; other partial
+     * clusters (and version 2 over a backing file) are written with zeros.
      */
     void discard(long offset, long length, boolean hasBelow, Qcow2Image.Below below) {
         requireNotCorrupted();
@@ -454,19 +469,72 @@ final class ClusterWriter {
                 } finally {
                     lock.unlock();
                 }
+            } else if (extended && !header.dataFileRaw()) {
+                discardSubclusters(pos, n, below);
             } else {
-                long done = 0;
-                while (done < n) {
-                    long k = Math.min(n - done, Zeros.CHUNK);
-                    write(pos + done, Zeros.SEGMENT.asSlice(0, k), below);
-                    done += k;
-                }
+                writeZeros(pos, n, below);
             }
             pos += n;
         }
     }
 
-    /** Under the lock: makes the whole cluster at {@code pos} a zero cluster (or unallocated when nothing lies below). */
+    /**
+     * Discards {@code [pos, pos+n)} inside one cluster of an image with extended L2 entries, as
+     * qemu 7.2 zeroes such a range (its discard ignores partial clusters, which would leave the
+     * data readable): the subclusters the range covers whole become zero subclusters (zero bit set,
+     * allocation bit clear, the host cluster kept), with or without a backing file, and the bytes
+     * of the subclusters at its edges are written with zeros. A compressed cluster is written
+     * with zeros (copied into a new cluster), as qemu falls back to.
+     */
+    private void discardSubclusters(long pos, long n, Qcow2Image.Below below) {
+        long subSize = 1L << subclusterBits;
+        long end = pos + n;
+        long first = (pos + subSize - 1) & -subSize;
+        // The image's last subcluster counts as covered when the range reaches the end of the image.
+        long last = end == virtualSize ? (end + subSize - 1) & -subSize : end & -subSize;
+        if (first >= last) {
+            writeZeros(pos, n, below);
+            return;
+        }
+        writeZeros(pos, first - pos, below);
+        boolean compressedCluster;
+        lock.lock();
+        try {
+            long cluster = pos >>> clusterBits;
+            int l1Index = (int) (cluster >>> l2Bits);
+            long[] table = tableForWrite(l1Index);
+            int slot = slot((int) (cluster & (l2Entries - 1)));
+            compressedCluster = (table[slot] & Qcow2Image.COMPRESSED) != 0;
+            long covered = subclusterMask(first & clusterMask, last - first);
+            long bitmap = table[slot + 1];
+            long zeroed = (bitmap & ~covered) | (covered << 32);
+            if (!compressedCluster && zeroed != bitmap) {
+                table[slot + 1] = zeroed;
+                tables.markDirty(tables.l1Entry(l1Index) & Qcow2Image.OFFSET_MASK);
+                boundDirtyTables();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (compressedCluster) {
+            writeZeros(first, Math.min(last, end) - first, below);
+        }
+        if (last < end) {
+            writeZeros(last, end - last, below);
+        }
+    }
+
+    /** Writes zeros over {@code [pos, pos+n)}. */
+    private void writeZeros(long pos, long n, Qcow2Image.Below below) {
+        long done = 0;
+        while (done < n) {
+            long k = Math.min(n - done, Zeros.CHUNK);
+            write(pos + done, Zeros.SEGMENT.asSlice(0, k), below);
+            done += k;
+        }
+    }
+
+    /** Under the lock: makes the whole cluster at {@code pos} a zero cluster (or, without extended L2 entries, unallocated when nothing lies below). */
     private void releaseWhole(long pos, boolean hasBelow) {
         long cluster = pos >>> clusterBits;
         int l1Index = (int) (cluster >>> l2Bits);
@@ -476,9 +544,10 @@ final class ClusterWriter {
             int slot = slot((int) (cluster & (l2Entries - 1)));
             long old = table[slot];
             if (extended) {
-                // Every subcluster reads as zeros (or, with nothing below, is unallocated); the cluster is released.
-                long bitmap = hasBelow ? ALL_ALLOCATED << 32 : 0;
-                if (old != 0 || table[slot + 1] != bitmap) {
+                // As qemu: a cluster with no host cluster and nothing below already reads as zeros and is left
+                // alone; any other becomes 32 zero subclusters and its host cluster is released.
+                long bitmap = ALL_ALLOCATED << 32;
+                if ((old != 0 || hasBelow) && (old != 0 || table[slot + 1] != bitmap)) {
                     table[slot] = 0;
                     table[slot + 1] = bitmap;
                     tables.markDirty(tables.l1Entry(l1Index) & Qcow2Image.OFFSET_MASK);

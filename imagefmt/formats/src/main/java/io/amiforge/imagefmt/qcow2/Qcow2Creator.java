@@ -67,7 +67,7 @@ final class Qcow2Creator {
         long l1Clusters = (l1Size * 8 + cs - 1) / cs;
         Preallocation prealloc = preallocation(name, options, extended);
         // Preallocated: every L2 table and every data cluster, after the refcount blocks.
-        boolean external = dataFile(name, options, version, extended);
+        boolean external = dataFile(name, options, version);
         if (external && options.dataFileRaw() && prealloc == Preallocation.OFF) {
             // A raw data file must read as the disk, and the metadata must agree: map every cluster 1:1, as qemu does.
             prealloc = Preallocation.METADATA;
@@ -154,7 +154,7 @@ final class Qcow2Creator {
     }
 
     /** Whether {@code options} name an external data file, checked against the other options. */
-    private static boolean dataFile(String name, CreateOptions options, int version, boolean extended) {
+    private static boolean dataFile(String name, CreateOptions options, int version) {
         if (options.dataFile() == null) {
             if (options.dataFileRaw()) {
                 throw new ImageFormatException(Kind.USAGE, "InvalidParameterValue", name + ": data_file_raw needs data_file");
@@ -164,7 +164,6 @@ final class Qcow2Creator {
         String problem = options.dataFile().isEmpty() ? "an empty data file name"
                 : options.dataFile().getBytes(StandardCharsets.UTF_8).length > 1023 ? "a data file name over 1023 bytes"
                 : version != 3 ? "compat 0.10 (external data files need qcow2 version 3)"
-                : extended ? "extended_l2 (writing subclusters with an external data file is not supported)"
                 : options.compressed() ? "compressed clusters (an external data file holds no compressed clusters)"
                 : options.dataFileRaw() && options.backingFile() != null ? "data_file_raw with a backing file (a raw data file cannot defer to one)"
                 : null;

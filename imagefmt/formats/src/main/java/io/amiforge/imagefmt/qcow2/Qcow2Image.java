@@ -176,10 +176,6 @@ public final class Qcow2Image implements AutoCloseable {
             throw ImageFormatException.notWritable(file.name(), "image is marked dirty (incompatible feature bit 0, lazy refcounts "
                     + "were not written back); repair it with 'qemu-img check -r all' before writing, or open it read-only");
         }
-        if (header.extendedL2() && header.hasDataFile()) {
-            throw ImageFormatException.notWritable(file.name(), "writing images with both extended L2 entries and an external data file"
-                    + " is not supported; open read-only");
-        }
         if (header.nbSnapshots != 0) {
             throw ImageFormatException.notWritable(file.name(), "image has " + Integer.toUnsignedString(header.nbSnapshots)
                     + " internal snapshots; writing such images is not supported, open read-only");

@@ -285,7 +285,9 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
             long pos = offset + done;
             long block = pos >>> blockShift;
             long n = Math.min(length - done, blockBytes - (pos & (blockBytes - 1)));
-            if (lookup(block) >= 0) {
+            long host = lookup(block);
+            // A block this image does not hold reads from the parent: zeros are stored over it.
+            if (host >= 0 || host == UNALLOCATED && parent != null) {
                 long z = 0;
                 while (z < n) {
                     long m = Math.min(n - z, Zeros.CHUNK);

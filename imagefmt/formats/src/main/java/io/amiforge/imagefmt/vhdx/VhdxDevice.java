@@ -172,7 +172,42 @@ final class VhdxDevice extends BlockMappedDevice {
     @Override
     protected void doDiscard(long offset, long length) {
         changing();
-        super.doDiscard(offset, length);
+        if (!differencing) {
+            super.doDiscard(offset, length);
+            return;
+        }
+        long end = offset + length;
+        long pos = offset;
+        while (pos < end) {
+            long block = pos / blockBytes;
+            long blockEnd = Math.min(size(), (block + 1) * blockBytes);
+            long n = Math.min(end, blockEnd) - pos;
+            if (pos == block * blockBytes && pos + n == blockEnd && zeroBlock(block)) {
+                pos += n;
+                continue;
+            }
+            super.doDiscard(pos, n); // stores zeros over what the block holds or its parent shows
+            pos += n;
+        }
+    }
+
+    /**
+     * Makes a whole block this differencing disk does not hold (the parent's data shows) a zero
+     * block, which reads as zeros and holds nothing; false if the block is in the file.
+     */
+    private boolean zeroBlock(long block) {
+        lock.lock();
+        try {
+            int i = index(block, chunkRatio);
+            if (lookup(block) != UNALLOCATED) {
+                return lookup(block) == ZERO;
+            }
+            bat[i] = ZERO_STATE;
+            batDirty = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static int index(long block, long chunkRatio) {

@@ -8,15 +8,19 @@ import io.amiforge.imagefmt.format.BackingChain;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageFormatException;
 import io.amiforge.imagefmt.format.ImageFormats;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -45,7 +49,8 @@ class Qcow2DataFileInteropTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"data_file=d.raw", "data_file=d.raw,data_file_raw=on", "data_file=d.raw,cluster_size=4k"})
+    @ValueSource(strings = {"data_file=d.raw", "data_file=d.raw,data_file_raw=on", "data_file=d.raw,cluster_size=4k",
+        "data_file=d.raw,extended_l2=on", "data_file=d.raw,data_file_raw=on,extended_l2=on,cluster_size=32k"})
     void imagesQemuWritesReadBackByteIdenticallyAndTakeOurWrites(String options) throws Exception {
         Path image = qemuImage(options);
         Path model = Qemu.qemuRaw(image);
@@ -66,9 +71,9 @@ class Qcow2DataFileInteropTest {
         }
     }
 
-    @ParameterizedTest(name = "raw {0}")
-    @ValueSource(booleans = {false, true})
-    void imagesWeWritePassCheckAndCompare(boolean raw) throws Exception {
+    @ParameterizedTest(name = "raw {0}, extended_l2 {1}")
+    @CsvSource({"false, false", "true, false", "false, true", "true, true"})
+    void imagesWeWritePassCheckAndCompare(boolean raw, boolean extended) throws Exception {
         Path image = dir.resolve("ours.qcow2");
         Files.createDirectories(dir.resolve("sub"));
         Path model = dir.resolve("model.raw");
@@ -76,7 +81,7 @@ class Qcow2DataFileInteropTest {
             c.write(ByteBuffer.wrap(new byte[1]), SIZE - 1);
         }
         try (BlockDevice device = ImageFormats.create(image, "qcow2", SIZE, CreateOptions.defaults().withClusterSize(16384)
-                .withDataFile("sub/data.raw", raw))) {
+                .withDataFile("sub/data.raw", raw).withExtendedL2(extended))) {
             Qemu.scribble(device, model, 5);
         }
         String info = Qemu.img(dir, "info", image.toString()).output();
@@ -95,6 +100,48 @@ class Qcow2DataFileInteropTest {
         try (BlockDevice device = open(image, true, Qcow2DataFile.named(dir.resolve("sub/data.raw")))) {
             Qemu.assertSameContent(device, after);
         }
+    }
+
+    /**
+     * Subclusters in an external data file: the same writes and discards, made by qemu-io into one
+     * copy of a qemu-made image and by us into another, leave the same L2 entries (as
+     * {@code qemu-img map} shows them, with data-file offsets) and the same content.
+     */
+    @Test
+    void subclusterWritesIntoADataFileMatchQemusMap() throws Exception {
+        Path theirs = Files.createDirectories(dir.resolve("theirs"));
+        Path ours = Files.createDirectories(dir.resolve("ours"));
+        Qemu.img(theirs, "create", "-f", "qcow2", "-o", "extended_l2=on,cluster_size=64k,data_file=d.raw",
+                theirs.resolve("x.qcow2").toString(), Long.toString(SIZE)).orFail();
+        Qemu.io(theirs, theirs.resolve("x.qcow2"), "qcow2", "write -P 0x41 64k 64k").orFail();
+        Files.copy(theirs.resolve("x.qcow2"), ours.resolve("x.qcow2"));
+        Files.copy(theirs.resolve("d.raw"), ours.resolve("d.raw"));
+        // {offset, length, byte}: byte -1 is a discard (qemu: write -z -u inside a cluster, discard of whole clusters).
+        long[][] ops = {{0, 4096, 0x11}, {130 << 10, 6 << 10, 0x22}, {512 << 10, 64 << 10, 0x33}, {(1 << 20) + 2048, 8192, 0x44},
+            {64 << 10, 64 << 10, 0x55}, {(512 << 10) + 4096, 8192, -1}, {(1 << 20) + 2048, 4096, -1}, {2 << 20, 64 << 10, 0x66},
+            {2 << 20, 64 << 10, -1}, {(3 << 20) + 1000, 3000, 0x77}};
+        List<String> commands = new ArrayList<>();
+        try (BlockDevice device = open(ours.resolve("x.qcow2"), false, Qcow2DataFile.besideImage())) {
+            for (long[] op : ops) {
+                if (op[2] < 0) {
+                    commands.add((op[1] == 64 << 10 ? "discard " : "write -z -u ") + op[0] + " " + op[1]);
+                    device.discard(op[0], op[1]);
+                } else {
+                    commands.add("write -P " + op[2] + " " + op[0] + " " + op[1]);
+                    byte[] data = new byte[(int) op[1]];
+                    java.util.Arrays.fill(data, (byte) op[2]);
+                    device.write(op[0], MemorySegment.ofArray(data));
+                }
+            }
+        }
+        Qemu.io(theirs, theirs.resolve("x.qcow2"), "qcow2", commands.toArray(String[]::new)).orFail();
+        Qemu.check(ours.resolve("x.qcow2"));
+        Qemu.compare(ours.resolve("x.qcow2"), theirs.resolve("x.qcow2"));
+        String ourMap = Qemu.img(ours, "map", "--output=json", ours.resolve("x.qcow2").toString()).orFail().output();
+        assertThat(ourMap).isEqualTo(Qemu.img(theirs, "map", "--output=json", theirs.resolve("x.qcow2").toString()).orFail().output());
+        // Subclusters of one cluster: 4 KiB written at 0 is data at data-file offset 0, the rest of that cluster is not.
+        assertThat(ourMap).contains("{ \"start\": 0, \"length\": 4096, \"depth\": 0, \"present\": true, \"zero\": false,"
+                + " \"data\": true, \"offset\": 0}");
     }
 
     @Test
@@ -161,8 +208,6 @@ class Qcow2DataFileInteropTest {
     @Test
     void badCombinationsAreRefusedByName() {
         Path image = dir.resolve("x.qcow2");
-        assertThatThrownBy(() -> ImageFormats.create(image, "qcow2", SIZE, CreateOptions.defaults().withDataFile("d.raw", false)
-                .withExtendedL2(true))).isInstanceOf(ImageFormatException.class).hasMessageContaining("data_file cannot be combined with extended_l2");
         assertThatThrownBy(() -> ImageFormats.create(image, "qcow2", SIZE, CreateOptions.defaults().withDataFile("d.raw", false)
                 .withCompat("0.10"))).isInstanceOf(ImageFormatException.class).hasMessageContaining("compat 0.10");
         assertThatThrownBy(() -> ImageFormats.create(image, "qcow2", SIZE, CreateOptions.defaults().withDataFile(null, true)))
