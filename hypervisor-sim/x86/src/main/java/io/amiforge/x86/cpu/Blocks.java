@@ -173,6 +173,19 @@ final class Blocks {
     private record Shared(Class<?> type, int instructions, int bytes) {
     }
 
+    /**
+     * Runs an instruction a translated block leaves to the interpreter (info word {@code inf} and its operands as the
+     * decode cache held them, in the scratch entry): the block has set IP past it, its start and the count.
+     */
+    static void interpret(Exec x, int inf, int disp, int imm, int imm2) {
+        int[] ce = x.ce;
+        int s = Decoder.SCRATCH;
+        ce[s + DecodeCache.DISP] = disp;
+        ce[s + DecodeCache.IMM] = imm;
+        ce[s + DecodeCache.IMM2] = imm2;
+        Cpu.execute(x, s, inf, ce, x.sb);
+    }
+
     /** Drops the blocks that overlap {@code [start, start+len)} (guest code there was written). */
     void invalidate(int start, int len) {
         epoch++;

@@ -44,7 +44,41 @@ final class Instr {
         return (op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190) || op == 0xE2 || op == 0xE9 || op == 0xEB;
     }
 
-    /** Whether the translator handles the instruction. */
+    /** {@link #viaInterpreter}: not at all, as a step the block goes on after, or as the block's last instruction. */
+    static final int NOT = 0, STEP = 1, LAST = 2;
+
+    /**
+     * Whether a block may run the instruction through the interpreter's own handler (a call out of the generated
+     * code instead of a return to the run loop): {@link #STEP} for instructions that change neither CS nor the code
+     * size nor the paging mode and count as one instruction, {@link #LAST} for near calls, returns and indirect jumps
+     * and REP string instructions (which set IP, or count each iteration, themselves), {@link #NOT} for the rest
+     * (far transfers, interrupts, HLT, OUT, CR/descriptor-table loads, STI): those end the block before them.
+     */
+    static int viaInterpreter(int inf) {
+        int op = op(inf), reg = (modrm(inf) >>> 3) & 7;
+        if (op < 0x40) {
+            return (op & 7) < 6 || (op & 7) == 7 && op >= 0x20 || op == 0x06 || op == 0x0E || op == 0x16 || op == 0x1E
+                    || op == 0x07 || op == 0x1F ? STEP : NOT; // ADC/SBB, DAA..AAS, PUSH/POP segment
+        }
+        if (op >= 0xA4 && op <= 0xAF && op != 0xA8 && op != 0xA9) {
+            return ((inf >>> 19) & 3) == 0 ? STEP : LAST;
+        }
+        return switch (op) {
+            case 0x60, 0x61, 0x68, 0x69, 0x6A, 0x6B, 0x80, 0x81, 0x82, 0x83, 0x86, 0x87, 0x8C, 0x91, 0x92, 0x93, 0x94,
+                    0x95, 0x96, 0x97, 0x98, 0x99, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2, 0xA3, 0xC0, 0xC1, 0xC8,
+                    0xC9, 0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD7, 0xE4, 0xE5, 0xEC, 0xED, 0xF5, 0xF6, 0xF7, 0xF8,
+                    0xF9, 0xFA, 0xFC, 0xFD -> STEP;
+            case 0x8E -> reg != 1 && reg < 6 ? STEP : NOT;
+            case 0xC2, 0xC3, 0xE8 -> LAST;
+            case 0xFF -> reg == 6 ? STEP : reg == 2 || reg == 4 ? LAST : NOT;
+            case 0x1A2, 0x1A3, 0x1A4, 0x1A5, 0x1AB, 0x1AC, 0x1AD, 0x1AF, 0x1B0, 0x1B1, 0x1B3, 0x1B6, 0x1B7, 0x1BA,
+                    0x1BB, 0x1BC, 0x1BD, 0x1BE, 0x1BF, 0x1C0, 0x1C1 -> STEP;
+            default -> (op >= 0x140 && op < 0x150) || (op >= 0x190 && op < 0x1A0) || (op >= 0x1C8 && op < 0x1D0)
+                    ? STEP : NOT;
+        };
+    }
+
+    /** Whether the translator handles the instruction in its own code. */
     static boolean known(int inf) {
         int op = op(inf), reg = (modrm(inf) >>> 3) & 7;
         if (op < 0x40) {
@@ -63,9 +97,21 @@ final class Instr {
     /** Number of instructions from the block's start that the translator covers (0: none). */
     static int translatable(DecodedBlock code) {
         int n = 0;
-        while (n < code.count() && known(code.info(n))) {
-            if (branch(op(code.info(n++)))) {
-                break;
+        while (n < code.count()) {
+            int inf = code.info(n);
+            if (known(inf)) {
+                if (branch(op(code.info(n++)))) {
+                    break;
+                }
+            } else {
+                int via = viaInterpreter(inf);
+                if (via == NOT) {
+                    break;
+                }
+                n++;
+                if (via == LAST) {
+                    break;
+                }
             }
         }
         return n;

@@ -21,8 +21,11 @@ import java.lang.constant.MethodTypeDesc;
  *
  * <p>Translated: MOV (88-8B, B0-BF, C6, C7), LEA, ADD/OR/AND/SUB/XOR/CMP in all forms (00-3D,
  * 80-83), TEST (84, 85, A8, A9), INC/DEC (40-4F, FE/FF /0 /1), PUSH/POP of a general register,
- * NOP, Jcc (short and near), JMP (short and near) and LOOP. Everything else (ADC/SBB, shifts,
- * string, I/O, system, far control transfers, calls and returns) ends the block.
+ * NOP, Jcc (short and near), JMP (short and near) and LOOP. Most other instructions (ADC/SBB,
+ * shifts, MUL/DIV, flag and string instructions, MOVZX/SETcc, PUSHF/POPF, IN, near calls and
+ * returns: {@link Instr#viaInterpreter}) are run through the interpreter's own handler, called
+ * from the block with the state it expects, so a block does not end at each of them; the rest
+ * (far transfers, interrupts, OUT, system instructions) ends the block before it.
  *
  * <p>Flags are deferred: an ALU result keeps its operands in JVM locals and writes the CPU's
  * lazy-flag record ({@code lop, lmsb, ldst, lsrc, lres}) only where the flags can be observed:
@@ -48,6 +51,8 @@ public final class Translator implements BlockTranslator {
             ConstantDescs.CD_int, ConstantDescs.CD_int);
     private static final MethodTypeDesc WRITE = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC,
             ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int);
+    private static final MethodTypeDesc INTERPRET = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC,
+            ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int);
     private static final MethodTypeDesc INT_TO_VOID = MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_int);
     private static final MethodTypeDesc TO_INT = MethodTypeDesc.of(ConstantDescs.CD_int);
     private static final MethodTypeDesc INT_TO_BOOL = MethodTypeDesc.of(ConstantDescs.CD_boolean, ConstantDescs.CD_int);
@@ -343,6 +348,9 @@ public final class Translator implements BlockTranslator {
             int inf = code.info(k), op = inf & 0x3FF, o32 = (inf >>> 14) & 1, sz = 1 + o32;
             int modrm = Instr.modrm(inf), reg = (modrm >>> 3) & 7;
             boolean mem = ((inf >>> 21) & 1) != 0;
+            if (!Instr.known(inf)) {
+                return viaInterpreter(k, inf);
+            }
             if (mem || (op >= 0x50 && op < 0x60)) {
                 busContext(k);
             }
@@ -482,6 +490,38 @@ public final class Translator implements BlockTranslator {
                     exit(nextIp(k), n);
                     return false;
                 }
+            }
+            return true;
+        }
+
+        /**
+         * Instruction {@code k} through the interpreter's handler ({@code Blocks.interpret}), with the state it
+         * expects: the flag record current, IP past the instruction, its start and the count including it. The block
+         * leaves after it when it is {@link Instr#LAST}, set IP elsewhere, brought the next machine event within the
+         * block (STI-like flag changes, a port read) or wrote translated code. Returns whether the block goes on.
+         */
+        private boolean viaInterpreter(int k, int inf) {
+            flushFlags();
+            int next = nextIp(k);
+            c.aload(X).loadConstant(next).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
+            c.aload(X).loadConstant(code.ip(k)).putfield(CPU_PKG_EXEC, "startIp", ConstantDescs.CD_int);
+            c.aload(X).lload(icount0).loadConstant((long) k + 1).ladd()
+                    .putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+            c.aload(X).loadConstant(inf).loadConstant(code.disp(k)).loadConstant(code.imm(k)).loadConstant(code.imm2(k))
+                    .invokestatic(BLOCKS, "interpret", INTERPRET);
+            if (Instr.viaInterpreter(inf) == Instr.LAST) {
+                c.return_();
+                return false;
+            }
+            if (k + 1 < n) {
+                Label leave = c.newLabel(), on = c.newLabel();
+                c.aload(X).getfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int).loadConstant(next).if_icmpne(leave);
+                c.aload(X).getfield(CPU_PKG_EXEC, "limit", ConstantDescs.CD_long).lload(icount0).loadConstant((long) n)
+                        .ladd().lcmp().iflt(leave);
+                c.aload(B).getfield(BLOCKS, "epoch", ConstantDescs.CD_int).iload(epoch0).if_icmpeq(on);
+                c.labelBinding(leave);
+                c.return_();
+                c.labelBinding(on);
             }
             return true;
         }
