@@ -73,8 +73,8 @@ final class Blocks {
         }
         int ip = x.ip;
         int phys = (x.sb[Cpu.CS] + ip) & x.a20;
-        if (Integer.compareUnsigned(phys, Memory.LOW_LIMIT - 16) >= 0) {
-            return false; // not in the decode cache, so never translated
+        if (Integer.compareUnsigned(phys, x.flat - 16) >= 0) {
+            return false; // above the flat RAM array: not in the decode cache, so never translated
         }
         int i = phys & MASK;
         CompiledBlock b = table[i];
@@ -112,7 +112,7 @@ final class Blocks {
         int cur = ip, bytes = 0;
         while (d.count() < max) {
             int p = (x.sb[Cpu.CS] + cur) & x.a20;
-            if (p >>> 12 != phys >>> 12 || Integer.compareUnsigned(p, Memory.LOW_LIMIT - 16) >= 0) {
+            if (p >>> 12 != phys >>> 12 || Integer.compareUnsigned(p, x.flat - 16) >= 0) {
                 break;
             }
             int slot = (p & (DecodeCache.SIZE - 1)) * DecodeCache.STRIDE;
