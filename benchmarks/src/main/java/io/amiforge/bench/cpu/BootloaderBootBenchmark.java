@@ -78,7 +78,8 @@ public class BootloaderBootBenchmark {
     /**
      * Timed driver: {@code java -cp benchmarks.jar io.amiforge.bench.cpu.BootloaderBootBenchmark LOADER BOOTS
      * [IMAGE-OUT]}: boots the image BOOTS times in this JVM and prints the first boot's (cold) wall time and the
-     * median of the rest, each with the booting thread's CPU time (what the boot cost a shared machine's core); with IMAGE-OUT also writes the raw image there (for QEMU).
+     * median of the rest, each with the booting thread's CPU time (what the boot cost a shared machine's core);
+     * with IMAGE-OUT also writes the raw image there (for QEMU).
      */
     public static void main(String[] args) throws Exception {
         String loader = args.length > 0 ? args[0] : "grub";
