@@ -94,26 +94,60 @@ final class Instr {
         };
     }
 
-    /** Number of instructions from the block's start that the translator covers (0: none). */
-    static int translatable(DecodedBlock code) {
+    /**
+     * Number of instructions from the block's start that the translator can cover (0: none): up to the first it
+     * can neither translate nor run through the interpreter, or {@code max}. Branches do not end the scan: a
+     * block jumps to those of its own instructions that a branch in it targets ({@link #reachable}).
+     */
+    static int translatable(DecodedBlock code, int max) {
         int n = 0;
-        while (n < code.count()) {
-            int inf = code.info(n);
-            if (known(inf)) {
-                if (branch(op(code.info(n++)))) {
-                    break;
+        while (n < Math.min(code.count(), max) && (known(code.info(n)) || viaInterpreter(code.info(n)) != NOT)) {
+            n++;
+        }
+        return n;
+    }
+
+    /** Whether instruction {@code k} never goes on to the next one (JMP, or one that ends the block itself). */
+    static boolean endsFlow(int inf) {
+        int op = op(inf);
+        return op == 0xE9 || op == 0xEB || !known(inf) && viaInterpreter(inf) == LAST;
+    }
+
+    /** Index of the instruction among the first {@code n} that starts at IP {@code ip}, or -1. */
+    static int indexOf(DecodedBlock code, int n, int ip) {
+        for (int j = 0; j < n; j++) {
+            if (code.ip(j) == ip) {
+                return j;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Which of the first {@code n} instructions the block can reach from its entry: by falling through, or as the
+     * target of one of its reachable branches.
+     */
+    static boolean[] reachable(DecodedBlock code, int n) {
+        boolean[] live = new boolean[n];
+        live[0] = true;
+        for (boolean changed = true; changed;) {
+            changed = false;
+            for (int k = 0; k < n; k++) {
+                if (!live[k]) {
+                    continue;
                 }
-            } else {
-                int via = viaInterpreter(inf);
-                if (via == NOT) {
-                    break;
+                int inf = code.info(k);
+                if (known(inf) && branch(op(inf))) {
+                    int j = indexOf(code, n, target(code, k));
+                    if (j >= 0 && !live[j]) {
+                        live[j] = changed = true;
+                    }
                 }
-                n++;
-                if (via == LAST) {
-                    break;
+                if (k + 1 < n && !endsFlow(inf) && !live[k + 1]) {
+                    live[k + 1] = changed = true;
                 }
             }
         }
-        return n;
+        return live;
     }
 }

@@ -2,11 +2,14 @@ package io.amiforge.x86.jit;
 
 import io.amiforge.x86.cpu.BlockTranslator;
 import io.amiforge.x86.cpu.DecodedBlock;
+import java.lang.classfile.Attributes;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassHierarchyResolver;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
+import java.lang.classfile.MethodModel;
 import java.lang.classfile.TypeKind;
+import java.lang.classfile.attribute.CodeAttribute;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
@@ -60,29 +63,57 @@ public final class Translator implements BlockTranslator {
             ClassHierarchyResolver.defaultResolver().orElse(
                     ClassHierarchyResolver.ofClassLoading(Translator.class.getClassLoader()))));
 
+    /**
+     * Longest {@code run} method emitted: HotSpot does not compile methods above 8000 bytes of bytecode
+     * ({@code -XX:HugeMethodLimit}), and a block its JIT never compiles would run slower than the interpreter; a
+     * longer block is translated again with half as many instructions.
+     */
+    private static final int MAX_RUN_BYTES = 7500;
+
     public Translator() {
     }
 
     @Override
     public Translation translate(DecodedBlock code) {
-        int n = Instr.translatable(code);
-        if (n == 0) {
-            return null;
+        for (int max = DecodedBlock.MAX_INSTRUCTIONS; max > 0; max /= 2) {
+            int scanned = Instr.translatable(code, max);
+            if (scanned == 0) {
+                return null;
+            }
+            boolean[] live = Instr.reachable(code, scanned);
+            int n = scanned;
+            while (!live[n - 1]) {
+                n--;
+            }
+            int count = n;
+            byte[] classFile = CLASS_FILE.build(SELF, cb -> cb
+                    .withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER)
+                    .withSuperclass(SUPER)
+                    .withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC, c -> c
+                            .aload(0)
+                            .invokespecial(SUPER, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void)
+                            .return_())
+                    .withMethodBody("run", RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL,
+                            c -> new Emitter(c, code, count, live).emit()));
+            if (runLength(classFile) <= MAX_RUN_BYTES || n == 1) {
+                int bytes = 0;
+                for (int i = 0; i < n; i++) {
+                    bytes += Instr.length(code.info(i));
+                }
+                return new Translation(classFile, n, bytes);
+            }
         }
-        int bytes = 0;
-        for (int i = 0; i < n; i++) {
-            bytes += Instr.length(code.info(i));
+        return null;
+    }
+
+    /** Bytecode length of the class's {@code run} method. */
+    private static int runLength(byte[] classFile) {
+        for (MethodModel m : ClassFile.of().parse(classFile).methods()) {
+            if (m.methodName().equalsString("run")) {
+                return m.findAttribute(Attributes.code()).map(CodeAttribute::codeLength).orElse(0);
+            }
         }
-        byte[] classFile = CLASS_FILE.build(SELF, cb -> cb
-                .withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER)
-                .withSuperclass(SUPER)
-                .withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC, c -> c
-                        .aload(0)
-                        .invokespecial(SUPER, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void)
-                        .return_())
-                .withMethodBody("run", RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL,
-                        c -> new Emitter(c, code, n).emit()));
-        return new Translation(classFile, n, bytes);
+        return 0;
     }
 
     /** Emits one block's {@code run} method; see the class comment. */
@@ -93,18 +124,39 @@ public final class Translator implements BlockTranslator {
         private final CodeBuilder c;
         private final DecodedBlock code;
         private final int n;
-        private final int r, epoch0, icount0;
+        /**
+         * Which instructions the entry reaches, and the labels of those a branch in the block targets (null: none).
+         */
+        private final boolean[] live;
+        private final Label[] at;
+        /**
+         * The locals: the register array, the epoch and instruction count at the entry (or the last jump back to
+         * it), and how many more instructions ran than the index of the current one says (jumps within the block).
+         */
+        private final int r, epoch0, icount0, extra;
         /** The pending flag record: kind (0 none), sign-bit position and the locals holding operands and result. */
         private int pKind, pMsb, pDst, pSrc, pRes;
         private int off, seg;
 
-        Emitter(CodeBuilder c, DecodedBlock code, int n) {
+        Emitter(CodeBuilder c, DecodedBlock code, int n, boolean[] live) {
             this.c = c;
             this.code = code;
             this.n = n;
+            this.live = live;
+            this.at = new Label[n];
             this.r = c.allocateLocal(TypeKind.REFERENCE);
             this.epoch0 = c.allocateLocal(TypeKind.INT);
             this.icount0 = c.allocateLocal(TypeKind.LONG);
+            this.extra = c.allocateLocal(TypeKind.INT);
+            for (int k = 0; k < n; k++) {
+                int inf = code.info(k);
+                if (live[k] && Instr.known(inf) && Instr.branch(Instr.op(inf))) {
+                    int j = Instr.indexOf(code, n, Instr.target(code, k));
+                    if (j > 0 && at[j] == null) {
+                        at[j] = c.newLabel();
+                    }
+                }
+            }
         }
 
         void emit() {
@@ -112,12 +164,24 @@ public final class Translator implements BlockTranslator {
             c.aload(B).getfield(BLOCKS, "epoch", ConstantDescs.CD_int).istore(epoch0);
             Label top = c.newBoundLabel();
             c.aload(X).getfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long).lstore(icount0);
+            c.iconst_0().istore(extra);
+            boolean falls = true;
             for (int k = 0; k < n; k++) {
-                if (!instruction(k, top)) {
-                    return;
+                if (!live[k]) {
+                    continue;
                 }
+                if (at[k] != null) {
+                    if (falls) {
+                        flushFlags(); // a jump here brings none pending
+                    }
+                    pKind = 0;
+                    c.labelBinding(at[k]);
+                }
+                falls = instruction(k, top);
             }
-            exit(nextIp(n - 1), n);
+            if (falls) {
+                exit(nextIp(n - 1), n);
+            }
         }
 
         // ---- helpers over the decoded instruction ----
@@ -146,30 +210,53 @@ public final class Translator implements BlockTranslator {
             pKind = 0;
         }
 
-        /** Leaves the block with {@code done} instructions executed and IP at {@code ip}. */
-        private void exit(int ip, int done) {
+        /** Pushes the instruction count once instruction {@code index} is next: the entry's + index + {@link #extra}. */
+        private void count(int index) {
+            c.lload(icount0).loadConstant((long) index).ladd().iload(extra).i2l().ladd();
+        }
+
+        /** Leaves the block with IP at {@code ip} and instruction {@code index} next (all before it executed). */
+        private void exit(int ip, int index) {
             storeFlags();
             c.aload(X).loadConstant(ip).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
-            c.aload(X).lload(icount0).loadConstant((long) done).ladd()
-                    .putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+            c.aload(X);
+            count(index);
+            c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
             c.return_();
         }
 
-        /** Goes to {@code target} after the whole block ran: back to the top when it is the entry and time allows. */
-        private void branch(int target, Label top) {
-            if (target == code.ip(0)) {
-                storeFlags();
+        /**
+         * Branch {@code k} taken to {@code target} (flags already stored): to the entry, back to the top while the
+         * next pass fits before {@code x.limit}; to another of the block's instructions, a jump there (backwards
+         * only while the rest of the block fits); elsewhere, out of the block.
+         */
+        private void branch(int k, int target, Label top) {
+            int j = Instr.indexOf(code, n, target);
+            if (j == 0) {
                 Label out = c.newLabel();
-                c.aload(X).lload(icount0).loadConstant((long) n).ladd()
-                        .putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+                c.aload(X);
+                count(k + 1);
+                c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
                 c.aload(X).getfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long).loadConstant((long) n).ladd()
                         .aload(X).getfield(CPU_PKG_EXEC, "limit", ConstantDescs.CD_long).lcmp().ifgt(out);
                 c.goto_(top);
                 c.labelBinding(out);
                 c.aload(X).loadConstant(target).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
                 c.return_();
+            } else if (j > 0) {
+                c.iinc(extra, k + 1 - j);
+                if (j <= k) {
+                    Label out = c.newLabel();
+                    count(n);
+                    c.aload(X).getfield(CPU_PKG_EXEC, "limit", ConstantDescs.CD_long).lcmp().ifgt(out);
+                    c.goto_(at[j]);
+                    c.labelBinding(out);
+                    exit(target, j);
+                } else {
+                    c.goto_(at[j]);
+                }
             } else {
-                exit(target, n);
+                exit(target, k + 1);
             }
         }
 
@@ -343,7 +430,7 @@ public final class Translator implements BlockTranslator {
 
         // ---- instructions ----
 
-        /** Emits instruction {@code k}; false when it ended the method (a branch). */
+        /** Emits instruction {@code k}; false when it never goes on to the next (JMP, or a block-ending one). */
         private boolean instruction(int k, Label top) {
             int inf = code.info(k), op = inf & 0x3FF, o32 = (inf >>> 14) & 1, sz = 1 + o32;
             int modrm = Instr.modrm(inf), reg = (modrm >>> 3) & 7;
@@ -457,6 +544,7 @@ public final class Translator implements BlockTranslator {
                     writeRm(k, inf, osz, incDec(osz, reg == 1));
                 }
                 case 0xE2 -> {
+                    flushFlags();
                     int a32 = (inf >>> 15) & 1;
                     c.aload(r).loadConstant(1).iaload().iconst_1().isub();
                     int cx = store();
@@ -471,13 +559,12 @@ public final class Translator implements BlockTranslator {
                     }
                     Label notTaken = c.newLabel();
                     c.ifeq(notTaken);
-                    branch(Instr.target(code, k), top);
+                    branch(k, Instr.target(code, k), top);
                     c.labelBinding(notTaken);
-                    exit(nextIp(k), n);
-                    return false;
                 }
                 case 0xE9, 0xEB -> {
-                    branch(Instr.target(code, k), top);
+                    flushFlags();
+                    branch(k, Instr.target(code, k), top);
                     return false;
                 }
                 default -> {
@@ -485,10 +572,8 @@ public final class Translator implements BlockTranslator {
                     flushFlags();
                     Label notTaken = c.newLabel();
                     c.aload(X).loadConstant(op & 0xF).invokevirtual(CPU_PKG_EXEC, "cond", INT_TO_BOOL).ifeq(notTaken);
-                    branch(Instr.target(code, k), top);
+                    branch(k, Instr.target(code, k), top);
                     c.labelBinding(notTaken);
-                    exit(nextIp(k), n);
-                    return false;
                 }
             }
             return true;
@@ -505,8 +590,9 @@ public final class Translator implements BlockTranslator {
             int next = nextIp(k);
             c.aload(X).loadConstant(next).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
             c.aload(X).loadConstant(code.ip(k)).putfield(CPU_PKG_EXEC, "startIp", ConstantDescs.CD_int);
-            c.aload(X).lload(icount0).loadConstant((long) k + 1).ladd()
-                    .putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+            c.aload(X);
+            count(k + 1);
+            c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
             c.aload(X).loadConstant(inf).loadConstant(code.disp(k)).loadConstant(code.imm(k)).loadConstant(code.imm2(k))
                     .invokestatic(BLOCKS, "interpret", INTERPRET);
             if (Instr.viaInterpreter(inf) == Instr.LAST) {
@@ -516,8 +602,9 @@ public final class Translator implements BlockTranslator {
             if (k + 1 < n) {
                 Label leave = c.newLabel(), on = c.newLabel();
                 c.aload(X).getfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int).loadConstant(next).if_icmpne(leave);
-                c.aload(X).getfield(CPU_PKG_EXEC, "limit", ConstantDescs.CD_long).lload(icount0).loadConstant((long) n)
-                        .ladd().lcmp().iflt(leave);
+                c.aload(X).getfield(CPU_PKG_EXEC, "limit", ConstantDescs.CD_long);
+                count(n);
+                c.lcmp().iflt(leave);
                 c.aload(B).getfield(BLOCKS, "epoch", ConstantDescs.CD_int).iload(epoch0).if_icmpeq(on);
                 c.labelBinding(leave);
                 c.return_();

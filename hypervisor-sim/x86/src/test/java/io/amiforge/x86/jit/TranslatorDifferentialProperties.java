@@ -23,7 +23,8 @@ import net.jqwik.api.Provide;
  * 16- or 32-bit memory operands, mixed with instructions a block runs through the interpreter's
  * handlers: ADC/SBB, shifts and rotates, CLC/STC/CMC, XCHG, PUSHF/POPF, group 3 (MUL/DIV...),
  * MOVZX/MOVSX/SETcc/CMOVcc/BT/BSF, string instructions once and with REP, CALL/RET, PUSH imm,
- * IMUL, MOV ES) closed by a counter in CS memory and JNZ.
+ * IMUL, MOV ES) and inner loops (LOOP back into the block), closed by a counter in CS memory and
+ * JNZ.
  * Data, extra and stack segments lie away from the code; a fault halts through the IVT.
  */
 class TranslatorDifferentialProperties {
@@ -111,7 +112,7 @@ class TranslatorDifferentialProperties {
         if (o32) {
             b.write(0x66);
         }
-        int kind = rnd.nextInt(28);
+        int kind = rnd.nextInt(29);
         switch (kind) {
             case 0, 1, 2, 3 -> { // ALU Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iv (ADC/SBB included)
                 int form = rnd.nextInt(6);
@@ -216,6 +217,16 @@ class TranslatorDifferentialProperties {
             case 26 -> { // MOV ES, r/m (ES changes under the block's later ES-overridden operands) after MOV AX, 0x2800+
                 b.reset();
                 b.writeBytes(new byte[] {(byte) 0xB8, 0, (byte) (0x28 + rnd.nextInt(4)), (byte) 0x8E, (byte) 0xC0});
+            }
+            case 27 -> { // MOV CX, small; an inner loop of one or two instructions that leave CX alone; LOOP back
+                b.reset();
+                byte[][] bodies = {{0x01, (byte) 0xD8}, {0x11, (byte) 0xF7}, {(byte) 0xD1, (byte) 0xE2},
+                    {0x0F, (byte) 0xAF, (byte) 0xC3}, {(byte) 0x9C, (byte) 0x9D}, {(byte) 0xF8}, {0x31, (byte) 0xC6},
+                    {0x72, 0x01, 0x40}, {0x4A}};
+                byte[] body = bodies[rnd.nextInt(bodies.length)];
+                b.writeBytes(new byte[] {(byte) 0xB9, (byte) (1 + rnd.nextInt(9)), 0});
+                b.writeBytes(body);
+                b.writeBytes(new byte[] {(byte) 0xE2, (byte) -(body.length + 2)});
             }
             default -> { // XCHG r/m (via the interpreter)
                 b.write(0x86 + rnd.nextInt(2));
