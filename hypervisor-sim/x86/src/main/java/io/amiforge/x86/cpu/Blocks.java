@@ -174,16 +174,19 @@ final class Blocks {
     }
 
     /**
-     * Runs an instruction a translated block leaves to the interpreter (info word {@code inf} and its operands as the
-     * decode cache held them, in the scratch entry): the block has set IP past it, its start and the count.
+     * Prepares an instruction a translated block leaves to the interpreter's handler (info word {@code inf} and its
+     * operands as the decode cache held them, put in the scratch entry): makes it current and computes its memory
+     * operand, as {@link Cpu#execute} does before it dispatches. The block has set IP past it, its start and the
+     * count, and calls the handler itself ({@code OneByte.exec}, {@code TwoByte.exec} or, for the instructions
+     * blocks run most, the handler method directly, so each call site has its own target).
      */
-    static void interpret(Exec x, int inf, int disp, int imm, int imm2) {
+    static void operand(Exec x, int inf, int disp, int imm, int imm2) {
         int[] ce = x.ce;
         int s = Decoder.SCRATCH;
         ce[s + DecodeCache.DISP] = disp;
         ce[s + DecodeCache.IMM] = imm;
         ce[s + DecodeCache.IMM2] = imm2;
-        Cpu.execute(x, s, inf, ce, x.sb);
+        Cpu.operand(x, s, inf, ce, x.sb);
     }
 
     /** Drops the blocks that overlap {@code [start, start+len)} (guest code there was written). */

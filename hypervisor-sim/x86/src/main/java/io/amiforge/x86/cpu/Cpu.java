@@ -414,9 +414,20 @@ public final class Cpu {
      * {@code inf}) with {@link Exec#ip}, {@link Exec#startIp} and {@link Exec#icount} already
      * moved past it: computes the operand address (a fault beyond the segment's limit) and
      * dispatches. Also how a translated block runs an instruction it leaves to the interpreter
-     * ({@link Blocks#interpret}).
+     * ({@link Blocks#operand}).
      */
     static void execute(Exec x, int slot, int inf, int[] ce, int[] sb) {
+        operand(x, slot, inf, ce, sb);
+        int op = inf & 0x3FF;
+        if (op < 0x100) {
+            OneByte.exec(x, op);
+        } else {
+            TwoByte.exec(x, op);
+        }
+    }
+
+    /** {@link #execute} up to the dispatch: makes entry {@code slot} current and computes its memory operand. */
+    static void operand(Exec x, int slot, int inf, int[] ce, int[] sb) {
         x.cur = slot;
         x.cinf = inf;
         int op = inf & 0x3FF;
@@ -431,11 +442,6 @@ public final class Cpu {
                     x.fault(x.eaSeg == SS ? 12 : 13); // beyond the segment's limit (64 KiB in real mode)
                 }
             }
-        }
-        if (op < 0x100) {
-            OneByte.exec(x, op);
-        } else {
-            TwoByte.exec(x, op);
         }
     }
 }

@@ -56,6 +56,16 @@ public final class Translator implements BlockTranslator {
             ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int);
     private static final MethodTypeDesc INTERPRET = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC,
             ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int);
+    private static final ClassDesc ALU = ClassDesc.of("io.amiforge.x86.cpu.Alu");
+    private static final ClassDesc SHIFTS = ClassDesc.of("io.amiforge.x86.cpu.Shifts");
+    private static final ClassDesc MULDIV = ClassDesc.of("io.amiforge.x86.cpu.MulDiv");
+    private static final ClassDesc FLAGOPS = ClassDesc.of("io.amiforge.x86.cpu.FlagOps");
+    private static final ClassDesc STRINGS = ClassDesc.of("io.amiforge.x86.cpu.Strings");
+    private static final ClassDesc ONE_BYTE = ClassDesc.of("io.amiforge.x86.cpu.OneByte");
+    private static final ClassDesc TWO_BYTE = ClassDesc.of("io.amiforge.x86.cpu.TwoByte");
+    private static final MethodTypeDesc EXEC_TO_VOID = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC);
+    private static final MethodTypeDesc EXEC_INT = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC,
+            ConstantDescs.CD_int);
     private static final MethodTypeDesc INT_TO_VOID = MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_int);
     private static final MethodTypeDesc TO_INT = MethodTypeDesc.of(ConstantDescs.CD_int);
     private static final MethodTypeDesc INT_TO_BOOL = MethodTypeDesc.of(ConstantDescs.CD_boolean, ConstantDescs.CD_int);
@@ -580,9 +590,9 @@ public final class Translator implements BlockTranslator {
         }
 
         /**
-         * Instruction {@code k} through the interpreter's handler ({@code Blocks.interpret}), with the state it
-         * expects: the flag record current, IP past the instruction, its start and the count including it. The block
-         * leaves after it when it is {@link Instr#LAST}, set IP elsewhere, brought the next machine event within the
+         * Instruction {@code k} through the interpreter's handler ({@code Blocks.operand}, then the handler), with
+         * the state it expects: the flag record current, IP past the instruction, its start and the count including
+         * it. The block leaves after it when it is {@link Instr#LAST}, set IP elsewhere, brought the next machine event within the
          * block (STI-like flag changes, a port read) or wrote translated code. Returns whether the block goes on.
          */
         private boolean viaInterpreter(int k, int inf) {
@@ -594,7 +604,8 @@ public final class Translator implements BlockTranslator {
             count(k + 1);
             c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
             c.aload(X).loadConstant(inf).loadConstant(code.disp(k)).loadConstant(code.imm(k)).loadConstant(code.imm2(k))
-                    .invokestatic(BLOCKS, "interpret", INTERPRET);
+                    .invokestatic(BLOCKS, "operand", INTERPRET);
+            handler(inf);
             if (Instr.viaInterpreter(inf) == Instr.LAST) {
                 c.return_();
                 return false;
@@ -611,6 +622,33 @@ public final class Translator implements BlockTranslator {
                 c.labelBinding(on);
             }
             return true;
+        }
+
+        /**
+         * Calls the interpreter's handler of the current instruction: for the ones blocks run most (ADC/SBB, shifts,
+         * group 3, PUSHF/POPF, flag and string instructions) the handler method itself, so the JIT sees one target
+         * per call site; otherwise the one- or two-byte dispatch switch.
+         */
+        private void handler(int inf) {
+            int op = Instr.op(inf), o32 = (inf >>> 14) & 1;
+            c.aload(X);
+            if (op < 0x40) { // ADC/SBB (the others of this range: the switch)
+                String[] forms = {"EbGb", "EvGv", "GbEb", "GvEv", "AlIb", "AxIv"};
+                int aop = op >>> 3;
+                if ((aop == 2 || aop == 3) && (op & 7) < 6) {
+                    c.invokestatic(ALU, (aop == 2 ? "adc" : "sbb") + forms[op & 7], EXEC_TO_VOID);
+                    return;
+                }
+            }
+            switch (op) {
+                case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> c.loadConstant(op).invokestatic(SHIFTS, "group2", EXEC_INT);
+                case 0xF6, 0xF7 -> c.loadConstant(op == 0xF6 ? 0 : 1 + o32).invokestatic(MULDIV, "group3", EXEC_INT);
+                case 0x9C, 0x9D -> c.invokestatic(FLAGOPS, op == 0x9C ? "pushf" : "popf", EXEC_TO_VOID);
+                case 0xF5, 0xF8, 0xF9, 0xFA, 0xFC, 0xFD -> c.loadConstant(op).invokestatic(FLAGOPS, "setClear", EXEC_INT);
+                case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF ->
+                        c.loadConstant(op).invokestatic(STRINGS, "string", EXEC_INT);
+                default -> c.loadConstant(op).invokestatic(op < 0x100 ? ONE_BYTE : TWO_BYTE, "exec", EXEC_INT);
+            }
         }
 
         /**
