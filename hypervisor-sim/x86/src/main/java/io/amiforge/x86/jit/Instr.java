@@ -39,9 +39,10 @@ final class Instr {
         return (next + code.imm(k)) & (((inf >>> 14) & 1) == 1 ? -1 : 0xFFFF);
     }
 
-    /** Whether the instruction ends a block after it (a relative branch the translator handles). */
+    /** Whether the instruction is a relative branch the translator handles (Jcc, LOOP, JMP, CALL). */
     static boolean branch(int op) {
-        return (op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190) || op == 0xE2 || op == 0xE9 || op == 0xEB;
+        return (op >= 0x70 && op < 0x80) || (op >= 0x180 && op < 0x190) || op == 0xE2 || op == 0xE8 || op == 0xE9
+                || op == 0xEB;
     }
 
     /** {@link #viaInterpreter}: not at all, as a step the block goes on after, or as the block's last instruction. */
@@ -69,7 +70,7 @@ final class Instr {
                     0xC9, 0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD7, 0xE4, 0xE5, 0xEC, 0xED, 0xF5, 0xF6, 0xF7, 0xF8,
                     0xF9, 0xFA, 0xFC, 0xFD -> STEP;
             case 0x8E -> reg != 1 && reg < 6 ? STEP : NOT;
-            case 0xC2, 0xC3, 0xE8 -> LAST;
+            case 0xC2 -> LAST;
             case 0xFF -> reg == 6 ? STEP : reg == 2 || reg == 4 ? LAST : NOT;
             case 0x1A2, 0x1A3, 0x1A4, 0x1A5, 0x1AB, 0x1AC, 0x1AD, 0x1AF, 0x1B0, 0x1B1, 0x1B3, 0x1B6, 0x1B7, 0x1BA,
                     0x1BB, 0x1BC, 0x1BD, 0x1BE, 0x1BF, 0x1C0, 0x1C1 -> STEP;
@@ -89,7 +90,7 @@ final class Instr {
             case 0x80, 0x81, 0x82, 0x83 -> reg != 2 && reg != 3;
             case 0x8D -> modrm(inf) < 0xC0;
             case 0xFE, 0xFF -> reg < 2;
-            case 0x84, 0x85, 0x88, 0x89, 0x8A, 0x8B, 0x90, 0xA8, 0xA9, 0xC6, 0xC7 -> true;
+            case 0x84, 0x85, 0x88, 0x89, 0x8A, 0x8B, 0x90, 0xA8, 0xA9, 0xC3, 0xC6, 0xC7 -> true;
             default -> (op >= 0x40 && op < 0x60) || (op >= 0xB0 && op < 0xC0) || branch(op);
         };
     }
@@ -107,10 +108,10 @@ final class Instr {
         return n;
     }
 
-    /** Whether instruction {@code k} never goes on to the next one (JMP, or one that ends the block itself). */
+    /** Whether the instruction never goes on to the next one (JMP, CALL, RET, or one that ends the block itself). */
     static boolean endsFlow(int inf) {
         int op = op(inf);
-        return op == 0xE9 || op == 0xEB || !known(inf) && viaInterpreter(inf) == LAST;
+        return op == 0xE8 || op == 0xE9 || op == 0xEB || op == 0xC3 || !known(inf) && viaInterpreter(inf) == LAST;
     }
 
     /** Index of the instruction among the first {@code n} that starts at IP {@code ip}, or -1. */

@@ -15,16 +15,17 @@ import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 
 /**
- * Translates a basic block of decoded 386 instructions to the class file of a
- * {@code CompiledBlock} (see {@link BlockTranslator} for the contract): straight-line code over
- * the CPU's registers and lazy flags, ended by the first instruction it does not know (the
- * interpreter runs that one) or by a branch (Jcc, JMP, LOOP). A block whose branch goes back to
- * its own entry loops inside the generated method while the next iteration fits before the
- * next machine event.
+ * Translates a block of decoded 386 instructions (consecutive in one page, up to 64) to the class
+ * file of a {@code CompiledBlock} (see {@link BlockTranslator} for the contract): code over the
+ * CPU's registers and lazy flags, ended by the first instruction it cannot run (the interpreter
+ * runs that one). Branches to the block's own instructions are jumps inside the generated method
+ * (backwards, and back to the entry, only while the rest fits before the next machine event);
+ * branches elsewhere leave it, with an exact instruction count either way.
  *
  * <p>Translated: MOV (88-8B, B0-BF, C6, C7), LEA, ADD/OR/AND/SUB/XOR/CMP in all forms (00-3D,
  * 80-83), TEST (84, 85, A8, A9), INC/DEC (40-4F, FE/FF /0 /1), PUSH/POP of a general register,
- * NOP, Jcc (short and near), JMP (short and near) and LOOP. Most other instructions (ADC/SBB,
+ * NOP, Jcc (short and near), JMP (short and near), LOOP, near CALL and RET. A branch to one of
+ * the block's own instructions jumps there (the block goes on past branches); others leave it. Most other instructions (ADC/SBB,
  * shifts, MUL/DIV, flag and string instructions, MOVZX/SETcc, PUSHF/POPF, IN, near calls and
  * returns: {@link Instr#viaInterpreter}) are run through the interpreter's own handler, called
  * from the block with the state it expects, so a block does not end at each of them; the rest
@@ -272,9 +273,14 @@ public final class Translator implements BlockTranslator {
 
         /** After a guest write: leave (at the next instruction) if it hit translated code. */
         private void checkEpoch(int k) {
+            checkEpoch(k, nextIp(k));
+        }
+
+        /** After a guest write by instruction {@code k}: leave, going on at {@code ip}, if it hit translated code. */
+        private void checkEpoch(int k, int ip) {
             Label same = c.newLabel();
             c.aload(B).getfield(BLOCKS, "epoch", ConstantDescs.CD_int).iload(epoch0).if_icmpeq(same);
-            exit(nextIp(k), k + 1);
+            exit(ip, k + 1);
             c.labelBinding(same);
         }
 
@@ -575,6 +581,28 @@ public final class Translator implements BlockTranslator {
                 case 0xE9, 0xEB -> {
                     flushFlags();
                     branch(k, Instr.target(code, k), top);
+                    return false;
+                }
+                case 0xE8 -> {
+                    int target = Instr.target(code, k);
+                    busContext(k);
+                    c.aload(X).loadConstant(nextIp(k))
+                            .invokevirtual(CPU_PKG_EXEC, o32 == 1 ? "push32" : "push16", INT_TO_VOID);
+                    checkEpoch(k, target);
+                    flushFlags();
+                    branch(k, target, top);
+                    return false;
+                }
+                case 0xC3 -> {
+                    busContext(k);
+                    c.aload(X).invokevirtual(CPU_PKG_EXEC, o32 == 1 ? "pop32" : "pop16", TO_INT);
+                    int target = store();
+                    storeFlags();
+                    c.aload(X).iload(target).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
+                    c.aload(X);
+                    count(k + 1);
+                    c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+                    c.return_();
                     return false;
                 }
                 default -> {
