@@ -92,6 +92,19 @@ final class Bus {
     }
 
     static void wr32(Exec x, int base, int off, int v) {
+        int a = (base + off) & x.a20;
+        if ((off & 0xFFFF) > 0xFFFC || (a & 0xFFFFF) > 0xFFFFC || slow(x, a)
+                || (x.mark[a >>> Memory.CHUNK_SHIFT] | x.mark[(a + 3) >>> Memory.CHUNK_SHIFT]) != 0) {
+            slowWr32(x, base, off, v);
+            return;
+        }
+        x.ram[a] = (byte) v;
+        x.ram[a + 1] = (byte) (v >>> 8);
+        x.ram[a + 2] = (byte) (v >>> 16);
+        x.ram[a + 3] = (byte) (v >>> 24);
+    }
+
+    private static void slowWr32(Exec x, int base, int off, int v) {
         if (x.pg) {
             pagedWrite(x, base + off, 4, v);
             return;
