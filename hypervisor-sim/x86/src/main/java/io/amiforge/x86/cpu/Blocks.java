@@ -73,8 +73,8 @@ final class Blocks {
         }
         int ip = x.ip;
         int phys = (x.sb[Cpu.CS] + ip) & x.a20;
-        if (Integer.compareUnsigned(phys, Memory.LOW_LIMIT - 16) >= 0) {
-            return false; // not in the decode cache, so never translated
+        if (Integer.compareUnsigned(phys, x.flat - 16) >= 0) {
+            return false; // above the flat RAM array: not in the decode cache, so never translated
         }
         int i = phys & MASK;
         CompiledBlock b = table[i];
@@ -112,7 +112,7 @@ final class Blocks {
         int cur = ip, bytes = 0;
         while (d.count() < max) {
             int p = (x.sb[Cpu.CS] + cur) & x.a20;
-            if (p >>> 12 != phys >>> 12 || Integer.compareUnsigned(p, Memory.LOW_LIMIT - 16) >= 0) {
+            if (p >>> 12 != phys >>> 12 || Integer.compareUnsigned(p, x.flat - 16) >= 0) {
                 break;
             }
             int slot = (p & (DecodeCache.SIZE - 1)) * DecodeCache.STRIDE;
@@ -171,6 +171,22 @@ final class Blocks {
 
     /** A translation shared by every CPU that meets the same decoded block (the class has no state of its own). */
     private record Shared(Class<?> type, int instructions, int bytes) {
+    }
+
+    /**
+     * Prepares an instruction a translated block leaves to the interpreter's handler (info word {@code inf} and its
+     * operands as the decode cache held them, put in the scratch entry): makes it current and computes its memory
+     * operand, as {@link Cpu#execute} does before it dispatches. The block has set IP past it, its start and the
+     * count, and calls the handler itself ({@code OneByte.exec}, {@code TwoByte.exec} or, for the instructions
+     * blocks run most, the handler method directly, so each call site has its own target).
+     */
+    static void operand(Exec x, int inf, int disp, int imm, int imm2) {
+        int[] ce = x.ce;
+        int s = Decoder.SCRATCH;
+        ce[s + DecodeCache.DISP] = disp;
+        ce[s + DecodeCache.IMM] = imm;
+        ce[s + DecodeCache.IMM2] = imm2;
+        Cpu.operand(x, s, inf, ce, x.sb);
     }
 
     /** Drops the blocks that overlap {@code [start, start+len)} (guest code there was written). */

@@ -7,8 +7,8 @@ package io.amiforge.x86.cpu;
  * closed splits the same way. Writes to ROM are dropped; writes into a chunk holding decoded
  * code forget those instructions ({@link Memory#invalidate}).
  *
- * <p>Fast path: without paging, a linear address below {@link Memory#LOW_LIMIT} indexes the RAM
- * array directly; anything above (protected or unreal mode reaching extended memory) goes
+ * <p>Fast path: without paging, a linear address in {@link Memory#flat} (the first
+ * {@link Memory#FLAT_MAX} of memory) indexes the RAM array directly; anything above goes
  * through {@link Memory}'s chunked accessors, which also answer 0xFF outside memory. With
  * paging (CR0.PG) every access takes the slow path, which translates the linear address
  * through {@link Paging}'s TLB (one page walk on a miss) and may raise #PF; a read within one
@@ -18,23 +18,18 @@ package io.amiforge.x86.cpu;
  */
 final class Bus {
 
-    private static final int LOW = Memory.LOW_LIMIT;
-
     private Bus() {
     }
 
     /**
      * Whether linear address {@code a} (already through the A20 mask) must take the slow path:
-     * at or above {@link Exec#fastEnd}, which is {@link #FAST_END} without paging and 0 (every
-     * address) with it. The fast path then indexes the RAM array directly; {@code FAST_END}
+     * at or above {@link Exec#fastEnd}, which is {@link Exec#flatEnd} without paging and 0 (every
+     * address) with it. The fast path then indexes the RAM array directly; {@code flatEnd}
      * leaves room for the 3 bytes after {@code a} of a dword.
      */
     private static boolean slow(Exec x, int a) {
         return Integer.compareUnsigned(a, x.fastEnd) >= 0;
     }
-
-    /** {@link Exec#fastEnd} without paging. */
-    static final int FAST_END = LOW - 3;
 
     /** Offset of the byte {@code k} on from {@code off}: wrapping at 64 KiB for 16-bit real-mode addressing. */
     private static int next(Exec x, int off, int k) {
@@ -97,6 +92,19 @@ final class Bus {
     }
 
     static void wr32(Exec x, int base, int off, int v) {
+        int a = (base + off) & x.a20;
+        if ((off & 0xFFFF) > 0xFFFC || (a & 0xFFFFF) > 0xFFFFC || slow(x, a)
+                || (x.mark[a >>> Memory.CHUNK_SHIFT] | x.mark[(a + 3) >>> Memory.CHUNK_SHIFT]) != 0) {
+            slowWr32(x, base, off, v);
+            return;
+        }
+        x.ram[a] = (byte) v;
+        x.ram[a + 1] = (byte) (v >>> 8);
+        x.ram[a + 2] = (byte) (v >>> 16);
+        x.ram[a + 3] = (byte) (v >>> 24);
+    }
+
+    private static void slowWr32(Exec x, int base, int off, int v) {
         if (x.pg) {
             pagedWrite(x, base + off, 4, v);
             return;
@@ -144,12 +152,12 @@ final class Bus {
 
     /** A byte at physical address {@code p} (0xFF outside memory). */
     private static int physRd8(Exec x, int p) {
-        return Integer.compareUnsigned(p, LOW) < 0 ? x.ram[p] & 0xFF : x.mem.read8(p & 0xFFFFFFFFL);
+        return Integer.compareUnsigned(p, x.flat) < 0 ? x.ram[p] & 0xFF : x.mem.read8(p & 0xFFFFFFFFL);
     }
 
     /** Writes a byte at physical address {@code p}: dropped on ROM, forgetting decoded code in its chunk. */
     private static void physWr8(Exec x, int p, int v) {
-        if (Integer.compareUnsigned(p, LOW) >= 0) {
+        if (Integer.compareUnsigned(p, x.flat) >= 0) {
             x.mem.write8(p & 0xFFFFFFFFL, v);
             return;
         }
@@ -172,7 +180,7 @@ final class Bus {
             return -1;
         }
         int p = x.paging.read(x, lin);
-        return Integer.compareUnsigned(p, FAST_END) < 0 ? p : -1;
+        return Integer.compareUnsigned(p, x.flatEnd) < 0 ? p : -1;
     }
 
     /**

@@ -243,7 +243,10 @@ public final class Cpu {
         if (b == null) {
             return false;
         }
-        x.runLimit = x.icount + 1; // one instruction: a jump to itself must not loop
+        int inf = ce[slot + 1], op = inf & 0x3FF;
+        boolean repString = op >= 0xA4 && op <= 0xAF && ((inf >>> 19) & 3) != 0;
+        // one instruction: a jump to itself must not loop, but a REP string instruction runs to its end
+        x.runLimit = repString ? Long.MAX_VALUE : x.icount + 1;
         x.limit = x.runLimit;
         x.stopReason = null;
         try {
@@ -400,11 +403,33 @@ public final class Cpu {
             slot = decoder.decode(phys, slot, ip0);
         }
         int inf = ce[slot + 1];
-        x.cur = slot;
-        x.cinf = inf;
         x.startIp = ip0;
         x.ip = (ip0 + ((inf >>> 10) & 0xF)) & x.ipMask;
         x.icount++;
+        execute(x, slot, inf, ce, sb);
+    }
+
+    /**
+     * Executes the decoded instruction in entry {@code slot} of {@link #ce} (info word
+     * {@code inf}) with {@link Exec#ip}, {@link Exec#startIp} and {@link Exec#icount} already
+     * moved past it: computes the operand address (a fault beyond the segment's limit) and
+     * dispatches. Also how a translated block runs an instruction it leaves to the interpreter
+     * ({@link Blocks#operand}).
+     */
+    static void execute(Exec x, int slot, int inf, int[] ce, int[] sb) {
+        operand(x, slot, inf, ce, sb);
+        int op = inf & 0x3FF;
+        if (op < 0x100) {
+            OneByte.exec(x, op);
+        } else {
+            TwoByte.exec(x, op);
+        }
+    }
+
+    /** {@link #execute} up to the dispatch: makes entry {@code slot} current and computes its memory operand. */
+    static void operand(Exec x, int slot, int inf, int[] ce, int[] sb) {
+        x.cur = slot;
+        x.cinf = inf;
         int op = inf & 0x3FF;
         if ((inf & (1 << 21)) != 0) {
             if (inf < 0) { // [disp16] with 16-bit addressing
@@ -417,11 +442,6 @@ public final class Cpu {
                     x.fault(x.eaSeg == SS ? 12 : 13); // beyond the segment's limit (64 KiB in real mode)
                 }
             }
-        }
-        if (op < 0x100) {
-            OneByte.exec(x, op);
-        } else {
-            TwoByte.exec(x, op);
         }
     }
 }

@@ -194,10 +194,14 @@ abstract sealed class CpuState permits Exec {
         flags = (v & 0x00247FD5) | 2;
     }
 
-    /** Sets the arithmetic flags from a result computed eagerly (shifts, multiplies, BCD). */
+    /**
+     * Sets the arithmetic flags from a result computed eagerly (shifts, multiplies, BCD). All six are replaced, so
+     * a pending lazy record is dropped without being evaluated ({@link #flagsValue} would change only those six).
+     */
     void setSZP(int sz, int res, int others) {
         res &= mask(sz);
-        int f = flagsValue() & ~ARITH;
+        lop = L_NONE;
+        int f = flags & ~ARITH;
         f |= PARITY[res & 0xFF] | others;
         if (res == 0) {
             f |= ZF;

@@ -151,7 +151,7 @@ final class Decoder {
             return Bus.fetch8(x, sb[CS] + ((ip0 + k) & x.ipMask));
         }
         int a = (sb[CS] + ((ip0 + k) & x.ipMask)) & x.a20;
-        return Integer.compareUnsigned(a, Memory.LOW_LIMIT) < 0 ? x.ram[a] & 0xFF : x.mem.read8(a & 0xFFFFFFFFL);
+        return Integer.compareUnsigned(a, x.flat) < 0 ? x.ram[a] & 0xFF : x.mem.read8(a & 0xFFFFFFFFL);
     }
 
     /**
@@ -176,8 +176,8 @@ final class Decoder {
             phys = Bus.fetchAddress(x, key);
             slot = (key & 0xFFF) <= 0xFF1 ? ls : SCRATCH;
         }
-        // not cached: code that may wrap a 16-bit segment, and code outside the RAM array
-        if ((ip0 > 0xFFF0 && x.ipMask == 0xFFFF) || Integer.compareUnsigned(phys, Memory.LOW_LIMIT - 16) >= 0) {
+        // not cached: code that may wrap a 16-bit segment, and code above the flat RAM array
+        if ((ip0 > 0xFFF0 && x.ipMask == 0xFFFF) || Integer.compareUnsigned(phys, x.flat - 16) >= 0) {
             slot = SCRATCH;
         }
         if (biosTraps && ((phys & ~0xFF) == BIOS_TRAP_BASE || phys == 0xFFFF0)) {

@@ -33,13 +33,17 @@ final class Exec extends CpuState {
      */
     final Memory mem;
     final byte[] ram, mark;
+    /** Size of {@link Memory#flat}, the part of physical memory that {@link #ram} holds. */
+    final int flat;
+    /** {@link #fastEnd} without paging: the first address whose dword would not lie wholly in {@link #ram}'s flat part. */
+    final int flatEnd;
     int a20;
     final int[] ce;
     final CpuHost host;
     /** The paging unit's TLB and walker ({@link Bus} uses it while {@link #pg} is set). */
     final Paging paging = new Paging();
     /** First linear address {@link Bus} does not take from the RAM array directly: all of them (0) with paging. */
-    int fastEnd = Bus.FAST_END;
+    int fastEnd;
     /** How many fault deliveries are under way: a fault raised while delivering one becomes #DF, one in #DF a triple fault. */
     int delivering;
     final Cpu cpu;
@@ -77,6 +81,9 @@ final class Exec extends CpuState {
         this.mem = mem;
         this.ram = mem.ram;
         this.mark = mem.mark;
+        this.flat = mem.flat;
+        this.flatEnd = mem.flat - 3;
+        this.fastEnd = flatEnd;
         this.a20 = mem.a20Mask;
         this.ce = dc.e;
         this.host = host;

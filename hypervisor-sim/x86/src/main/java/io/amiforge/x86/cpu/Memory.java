@@ -5,13 +5,15 @@ import java.util.Arrays;
 /**
  * The guest's physical memory: the first megabyte plus the high memory area (64 KiB above
  * 1 MiB, reachable from real mode only with the A20 gate open), and optional extended memory
- * above that, reachable only through physical accessors (the BIOS block move, loaders). The
- * BIOS ROM area (0xF0000-0xFFFFF) ignores guest writes. Extended memory is allocated in 64 KiB
- * chunks on first write, so a large configured size costs nothing until used; every size is
- * bounded by the constructor argument.
+ * above that (protected or unreal mode, the BIOS block move, loaders). The BIOS ROM area
+ * (0xF0000-0xFFFFF) ignores guest writes. The first {@link #FLAT_MAX} (64 MiB) of memory, or all
+ * of a smaller one, is one array allocated up front, which the CPU indexes directly and whose
+ * code it caches and translates; memory above it is allocated in 64 KiB chunks on first write,
+ * so a large configured size costs no more than that until used. Every size is bounded by the
+ * constructor argument.
  *
- * <p>Writes into memory that holds decoded instructions invalidate the CPU's decode cache for
- * that 128-byte chunk (self-modifying and relocated code stay exact).
+ * <p>Writes into the flat part that holds decoded instructions invalidate the CPU's decode cache
+ * for that 128-byte chunk (self-modifying and relocated code stay exact).
  */
 public final class Memory {
 
@@ -24,8 +26,16 @@ public final class Memory {
     static final byte MARK_ROM = 2;
     private static final int EXT_CHUNK = 1 << 16;
 
-    final byte[] ram = new byte[LOW_LIMIT + 16];
-    final byte[] mark = new byte[(LOW_LIMIT >>> CHUNK_SHIFT) + 1];
+    /**
+     * Most memory held in the flat array ({@link #ram}): up to this much of the guest's memory (all of a smaller
+     * one) is one array, which the CPU indexes directly and whose code it caches and translates; above it the
+     * 64 KiB chunks. GRUB decompresses its core at 1 MiB and runs its modules well above that.
+     */
+    static final int FLAT_MAX = 64 << 20;
+    /** Size of the flat part: the first {@code flat} bytes of physical memory are {@link #ram}'s. */
+    final int flat;
+    final byte[] ram;
+    final byte[] mark;
     /** The A20 gate as an address mask: all ones when open, bit 20 cleared when closed. */
     int a20Mask = A20_CLOSED;
     static final int A20_OPEN = 0xFFFFFFFF, A20_CLOSED = 0xFFEFFFFF;
@@ -39,6 +49,9 @@ public final class Memory {
             throw new IllegalArgumentException("memory size " + size + " outside [" + LOW_LIMIT + ", 4 GiB]");
         }
         this.size = size;
+        this.flat = (int) Math.min(size, FLAT_MAX);
+        this.ram = new byte[flat + 16];
+        this.mark = new byte[(flat >>> CHUNK_SHIFT) + 1];
         this.ext = new byte[(int) ((size - LOW_LIMIT + EXT_CHUNK - 1) / EXT_CHUNK)][];
         for (int a = ROM_BASE; a < 0x100000; a += 1 << CHUNK_SHIFT) {
             mark[a >>> CHUNK_SHIFT] = MARK_ROM;
@@ -71,10 +84,10 @@ public final class Memory {
 
     /** Reads a byte at a physical address (0xFF outside memory). */
     public int read8(long addr) {
-        if (addr >= 0 && addr < LOW_LIMIT) {
+        if (addr >= 0 && addr < flat) {
             return ram[(int) addr] & 0xFF;
         }
-        if (addr < LOW_LIMIT || addr >= size) {
+        if (addr < flat || addr >= size) {
             return 0xFF;
         }
         byte[] c = ext[(int) ((addr - LOW_LIMIT) / EXT_CHUNK)];
@@ -91,7 +104,7 @@ public final class Memory {
 
     /** Writes a byte at a physical address as the loader/BIOS (ROM included; ignored outside memory). */
     public void write8(long addr, int value) {
-        if (addr >= 0 && addr < LOW_LIMIT) {
+        if (addr >= 0 && addr < flat) {
             int a = (int) addr;
             if (mark[a >>> CHUNK_SHIFT] == MARK_CODE) {
                 invalidate(a);
@@ -99,7 +112,7 @@ public final class Memory {
             ram[a] = (byte) value;
             return;
         }
-        if (addr < LOW_LIMIT || addr >= size) {
+        if (addr < flat || addr >= size) {
             return;
         }
         int ci = (int) ((addr - LOW_LIMIT) / EXT_CHUNK);
@@ -131,8 +144,8 @@ public final class Memory {
             if (a < 0 || a >= size) {
                 return;
             }
-            if (a < LOW_LIMIT) {
-                int n = (int) Math.min(len - i, LOW_LIMIT - a);
+            if (a < flat) {
+                int n = (int) Math.min(len - i, flat - a);
                 int lo = (int) a;
                 for (int c = lo >>> CHUNK_SHIFT; c <= (lo + n - 1) >>> CHUNK_SHIFT; c++) {
                     if (mark[c] == MARK_CODE) {
@@ -163,8 +176,8 @@ public final class Memory {
                 java.util.Arrays.fill(dst, off + i, off + len, (byte) 0xFF);
                 return;
             }
-            if (a < LOW_LIMIT) {
-                int n = (int) Math.min(len - i, LOW_LIMIT - a);
+            if (a < flat) {
+                int n = (int) Math.min(len - i, flat - a);
                 System.arraycopy(ram, (int) a, dst, off + i, n);
                 i += n;
             } else {

@@ -145,7 +145,7 @@ final class SystemOps {
                 x.pe = (v & 1) != 0;
                 if (pg != x.pg) {
                     x.pg = pg;
-                    x.fastEnd = pg ? 0 : Bus.FAST_END;
+                    x.fastEnd = pg ? 0 : x.flatEnd;
                     x.a20 = pg ? Memory.A20_OPEN : x.mem.a20Mask;
                     x.segmentsChanged(); // the code tag says which decode table answers
                     x.mem.cache.clearLinear();

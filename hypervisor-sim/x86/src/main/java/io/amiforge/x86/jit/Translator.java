@@ -2,27 +2,34 @@ package io.amiforge.x86.jit;
 
 import io.amiforge.x86.cpu.BlockTranslator;
 import io.amiforge.x86.cpu.DecodedBlock;
+import java.lang.classfile.Attributes;
 import java.lang.classfile.ClassFile;
 import java.lang.classfile.ClassHierarchyResolver;
 import java.lang.classfile.CodeBuilder;
 import java.lang.classfile.Label;
+import java.lang.classfile.MethodModel;
 import java.lang.classfile.TypeKind;
+import java.lang.classfile.attribute.CodeAttribute;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.ConstantDescs;
 import java.lang.constant.MethodTypeDesc;
 
 /**
- * Translates a basic block of decoded 386 instructions to the class file of a
- * {@code CompiledBlock} (see {@link BlockTranslator} for the contract): straight-line code over
- * the CPU's registers and lazy flags, ended by the first instruction it does not know (the
- * interpreter runs that one) or by a branch (Jcc, JMP, LOOP). A block whose branch goes back to
- * its own entry loops inside the generated method while the next iteration fits before the
- * next machine event.
+ * Translates a block of decoded 386 instructions (consecutive in one page, up to 64) to the class
+ * file of a {@code CompiledBlock} (see {@link BlockTranslator} for the contract): code over the
+ * CPU's registers and lazy flags, ended by the first instruction it cannot run (the interpreter
+ * runs that one). Branches to the block's own instructions are jumps inside the generated method
+ * (backwards, and back to the entry, only while the rest fits before the next machine event);
+ * branches elsewhere leave it, with an exact instruction count either way.
  *
  * <p>Translated: MOV (88-8B, B0-BF, C6, C7), LEA, ADD/OR/AND/SUB/XOR/CMP in all forms (00-3D,
  * 80-83), TEST (84, 85, A8, A9), INC/DEC (40-4F, FE/FF /0 /1), PUSH/POP of a general register,
- * NOP, Jcc (short and near), JMP (short and near) and LOOP. Everything else (ADC/SBB, shifts,
- * string, I/O, system, far control transfers, calls and returns) ends the block.
+ * NOP, Jcc (short and near), JMP (short and near), LOOP, near CALL and RET. A branch to one of
+ * the block's own instructions jumps there (the block goes on past branches); others leave it. Most other instructions (ADC/SBB,
+ * shifts, MUL/DIV, flag and string instructions, MOVZX/SETcc, PUSHF/POPF, IN, near calls and
+ * returns: {@link Instr#viaInterpreter}) are run through the interpreter's own handler, called
+ * from the block with the state it expects, so a block does not end at each of them; the rest
+ * (far transfers, interrupts, OUT, system instructions) ends the block before it.
  *
  * <p>Flags are deferred: an ALU result keeps its operands in JVM locals and writes the CPU's
  * lazy-flag record ({@code lop, lmsb, ldst, lsrc, lres}) only where the flags can be observed:
@@ -48,6 +55,18 @@ public final class Translator implements BlockTranslator {
             ConstantDescs.CD_int, ConstantDescs.CD_int);
     private static final MethodTypeDesc WRITE = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC,
             ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int);
+    private static final MethodTypeDesc INTERPRET = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC,
+            ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int);
+    private static final ClassDesc ALU = ClassDesc.of("io.amiforge.x86.cpu.Alu");
+    private static final ClassDesc SHIFTS = ClassDesc.of("io.amiforge.x86.cpu.Shifts");
+    private static final ClassDesc MULDIV = ClassDesc.of("io.amiforge.x86.cpu.MulDiv");
+    private static final ClassDesc FLAGOPS = ClassDesc.of("io.amiforge.x86.cpu.FlagOps");
+    private static final ClassDesc STRINGS = ClassDesc.of("io.amiforge.x86.cpu.Strings");
+    private static final ClassDesc ONE_BYTE = ClassDesc.of("io.amiforge.x86.cpu.OneByte");
+    private static final ClassDesc TWO_BYTE = ClassDesc.of("io.amiforge.x86.cpu.TwoByte");
+    private static final MethodTypeDesc EXEC_TO_VOID = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC);
+    private static final MethodTypeDesc EXEC_INT = MethodTypeDesc.of(ConstantDescs.CD_void, CPU_PKG_EXEC,
+            ConstantDescs.CD_int);
     private static final MethodTypeDesc INT_TO_VOID = MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_int);
     private static final MethodTypeDesc TO_INT = MethodTypeDesc.of(ConstantDescs.CD_int);
     private static final MethodTypeDesc INT_TO_BOOL = MethodTypeDesc.of(ConstantDescs.CD_boolean, ConstantDescs.CD_int);
@@ -55,29 +74,57 @@ public final class Translator implements BlockTranslator {
             ClassHierarchyResolver.defaultResolver().orElse(
                     ClassHierarchyResolver.ofClassLoading(Translator.class.getClassLoader()))));
 
+    /**
+     * Longest {@code run} method emitted: HotSpot does not compile methods above 8000 bytes of bytecode
+     * ({@code -XX:HugeMethodLimit}), and a block its JIT never compiles would run slower than the interpreter; a
+     * longer block is translated again with half as many instructions.
+     */
+    private static final int MAX_RUN_BYTES = 7500;
+
     public Translator() {
     }
 
     @Override
     public Translation translate(DecodedBlock code) {
-        int n = Instr.translatable(code);
-        if (n == 0) {
-            return null;
+        for (int max = DecodedBlock.MAX_INSTRUCTIONS; max > 0; max /= 2) {
+            int scanned = Instr.translatable(code, max);
+            if (scanned == 0) {
+                return null;
+            }
+            boolean[] live = Instr.reachable(code, scanned);
+            int n = scanned;
+            while (!live[n - 1]) {
+                n--;
+            }
+            int count = n;
+            byte[] classFile = CLASS_FILE.build(SELF, cb -> cb
+                    .withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER)
+                    .withSuperclass(SUPER)
+                    .withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC, c -> c
+                            .aload(0)
+                            .invokespecial(SUPER, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void)
+                            .return_())
+                    .withMethodBody("run", RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL,
+                            c -> new Emitter(c, code, count, live).emit()));
+            if (runLength(classFile) <= MAX_RUN_BYTES || n == 1) {
+                int bytes = 0;
+                for (int i = 0; i < n; i++) {
+                    bytes += Instr.length(code.info(i));
+                }
+                return new Translation(classFile, n, bytes);
+            }
         }
-        int bytes = 0;
-        for (int i = 0; i < n; i++) {
-            bytes += Instr.length(code.info(i));
+        return null;
+    }
+
+    /** Bytecode length of the class's {@code run} method. */
+    private static int runLength(byte[] classFile) {
+        for (MethodModel m : ClassFile.of().parse(classFile).methods()) {
+            if (m.methodName().equalsString("run")) {
+                return m.findAttribute(Attributes.code()).map(CodeAttribute::codeLength).orElse(0);
+            }
         }
-        byte[] classFile = CLASS_FILE.build(SELF, cb -> cb
-                .withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER)
-                .withSuperclass(SUPER)
-                .withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, ClassFile.ACC_PUBLIC, c -> c
-                        .aload(0)
-                        .invokespecial(SUPER, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void)
-                        .return_())
-                .withMethodBody("run", RUN, ClassFile.ACC_PUBLIC | ClassFile.ACC_FINAL,
-                        c -> new Emitter(c, code, n).emit()));
-        return new Translation(classFile, n, bytes);
+        return 0;
     }
 
     /** Emits one block's {@code run} method; see the class comment. */
@@ -88,18 +135,39 @@ public final class Translator implements BlockTranslator {
         private final CodeBuilder c;
         private final DecodedBlock code;
         private final int n;
-        private final int r, epoch0, icount0;
+        /**
+         * Which instructions the entry reaches, and the labels of those a branch in the block targets (null: none).
+         */
+        private final boolean[] live;
+        private final Label[] at;
+        /**
+         * The locals: the register array, the epoch and instruction count at the entry (or the last jump back to
+         * it), and how many more instructions ran than the index of the current one says (jumps within the block).
+         */
+        private final int r, epoch0, icount0, extra;
         /** The pending flag record: kind (0 none), sign-bit position and the locals holding operands and result. */
         private int pKind, pMsb, pDst, pSrc, pRes;
         private int off, seg;
 
-        Emitter(CodeBuilder c, DecodedBlock code, int n) {
+        Emitter(CodeBuilder c, DecodedBlock code, int n, boolean[] live) {
             this.c = c;
             this.code = code;
             this.n = n;
+            this.live = live;
+            this.at = new Label[n];
             this.r = c.allocateLocal(TypeKind.REFERENCE);
             this.epoch0 = c.allocateLocal(TypeKind.INT);
             this.icount0 = c.allocateLocal(TypeKind.LONG);
+            this.extra = c.allocateLocal(TypeKind.INT);
+            for (int k = 0; k < n; k++) {
+                int inf = code.info(k);
+                if (live[k] && Instr.known(inf) && Instr.branch(Instr.op(inf))) {
+                    int j = Instr.indexOf(code, n, Instr.target(code, k));
+                    if (j > 0 && at[j] == null) {
+                        at[j] = c.newLabel();
+                    }
+                }
+            }
         }
 
         void emit() {
@@ -107,12 +175,24 @@ public final class Translator implements BlockTranslator {
             c.aload(B).getfield(BLOCKS, "epoch", ConstantDescs.CD_int).istore(epoch0);
             Label top = c.newBoundLabel();
             c.aload(X).getfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long).lstore(icount0);
+            c.iconst_0().istore(extra);
+            boolean falls = true;
             for (int k = 0; k < n; k++) {
-                if (!instruction(k, top)) {
-                    return;
+                if (!live[k]) {
+                    continue;
                 }
+                if (at[k] != null) {
+                    if (falls) {
+                        flushFlags(); // a jump here brings none pending
+                    }
+                    pKind = 0;
+                    c.labelBinding(at[k]);
+                }
+                falls = instruction(k, top);
             }
-            exit(nextIp(n - 1), n);
+            if (falls) {
+                exit(nextIp(n - 1), n);
+            }
         }
 
         // ---- helpers over the decoded instruction ----
@@ -141,38 +221,66 @@ public final class Translator implements BlockTranslator {
             pKind = 0;
         }
 
-        /** Leaves the block with {@code done} instructions executed and IP at {@code ip}. */
-        private void exit(int ip, int done) {
+        /** Pushes the instruction count once instruction {@code index} is next: the entry's + index + {@link #extra}. */
+        private void count(int index) {
+            c.lload(icount0).loadConstant((long) index).ladd().iload(extra).i2l().ladd();
+        }
+
+        /** Leaves the block with IP at {@code ip} and instruction {@code index} next (all before it executed). */
+        private void exit(int ip, int index) {
             storeFlags();
             c.aload(X).loadConstant(ip).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
-            c.aload(X).lload(icount0).loadConstant((long) done).ladd()
-                    .putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+            c.aload(X);
+            count(index);
+            c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
             c.return_();
         }
 
-        /** Goes to {@code target} after the whole block ran: back to the top when it is the entry and time allows. */
-        private void branch(int target, Label top) {
-            if (target == code.ip(0)) {
-                storeFlags();
+        /**
+         * Branch {@code k} taken to {@code target} (flags already stored): to the entry, back to the top while the
+         * next pass fits before {@code x.limit}; to another of the block's instructions, a jump there (backwards
+         * only while the rest of the block fits); elsewhere, out of the block.
+         */
+        private void branch(int k, int target, Label top) {
+            int j = Instr.indexOf(code, n, target);
+            if (j == 0) {
                 Label out = c.newLabel();
-                c.aload(X).lload(icount0).loadConstant((long) n).ladd()
-                        .putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+                c.aload(X);
+                count(k + 1);
+                c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
                 c.aload(X).getfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long).loadConstant((long) n).ladd()
                         .aload(X).getfield(CPU_PKG_EXEC, "limit", ConstantDescs.CD_long).lcmp().ifgt(out);
                 c.goto_(top);
                 c.labelBinding(out);
                 c.aload(X).loadConstant(target).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
                 c.return_();
+            } else if (j > 0) {
+                c.iinc(extra, k + 1 - j);
+                if (j <= k) {
+                    Label out = c.newLabel();
+                    count(n);
+                    c.aload(X).getfield(CPU_PKG_EXEC, "limit", ConstantDescs.CD_long).lcmp().ifgt(out);
+                    c.goto_(at[j]);
+                    c.labelBinding(out);
+                    exit(target, j);
+                } else {
+                    c.goto_(at[j]);
+                }
             } else {
-                exit(target, n);
+                exit(target, k + 1);
             }
         }
 
         /** After a guest write: leave (at the next instruction) if it hit translated code. */
         private void checkEpoch(int k) {
+            checkEpoch(k, nextIp(k));
+        }
+
+        /** After a guest write by instruction {@code k}: leave, going on at {@code ip}, if it hit translated code. */
+        private void checkEpoch(int k, int ip) {
             Label same = c.newLabel();
             c.aload(B).getfield(BLOCKS, "epoch", ConstantDescs.CD_int).iload(epoch0).if_icmpeq(same);
-            exit(nextIp(k), k + 1);
+            exit(ip, k + 1);
             c.labelBinding(same);
         }
 
@@ -338,11 +446,14 @@ public final class Translator implements BlockTranslator {
 
         // ---- instructions ----
 
-        /** Emits instruction {@code k}; false when it ended the method (a branch). */
+        /** Emits instruction {@code k}; false when it never goes on to the next (JMP, or a block-ending one). */
         private boolean instruction(int k, Label top) {
             int inf = code.info(k), op = inf & 0x3FF, o32 = (inf >>> 14) & 1, sz = 1 + o32;
             int modrm = Instr.modrm(inf), reg = (modrm >>> 3) & 7;
             boolean mem = ((inf >>> 21) & 1) != 0;
+            if (!Instr.known(inf)) {
+                return viaInterpreter(k, inf);
+            }
             if (mem || (op >= 0x50 && op < 0x60)) {
                 busContext(k);
             }
@@ -449,6 +560,7 @@ public final class Translator implements BlockTranslator {
                     writeRm(k, inf, osz, incDec(osz, reg == 1));
                 }
                 case 0xE2 -> {
+                    flushFlags();
                     int a32 = (inf >>> 15) & 1;
                     c.aload(r).loadConstant(1).iaload().iconst_1().isub();
                     int cx = store();
@@ -463,13 +575,34 @@ public final class Translator implements BlockTranslator {
                     }
                     Label notTaken = c.newLabel();
                     c.ifeq(notTaken);
-                    branch(Instr.target(code, k), top);
+                    branch(k, Instr.target(code, k), top);
                     c.labelBinding(notTaken);
-                    exit(nextIp(k), n);
-                    return false;
                 }
                 case 0xE9, 0xEB -> {
-                    branch(Instr.target(code, k), top);
+                    flushFlags();
+                    branch(k, Instr.target(code, k), top);
+                    return false;
+                }
+                case 0xE8 -> {
+                    int target = Instr.target(code, k);
+                    busContext(k);
+                    c.aload(X).loadConstant(nextIp(k))
+                            .invokevirtual(CPU_PKG_EXEC, o32 == 1 ? "push32" : "push16", INT_TO_VOID);
+                    checkEpoch(k, target);
+                    flushFlags();
+                    branch(k, target, top);
+                    return false;
+                }
+                case 0xC3 -> {
+                    busContext(k);
+                    c.aload(X).invokevirtual(CPU_PKG_EXEC, o32 == 1 ? "pop32" : "pop16", TO_INT);
+                    int target = store();
+                    storeFlags();
+                    c.aload(X).iload(target).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
+                    c.aload(X);
+                    count(k + 1);
+                    c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+                    c.return_();
                     return false;
                 }
                 default -> {
@@ -477,13 +610,73 @@ public final class Translator implements BlockTranslator {
                     flushFlags();
                     Label notTaken = c.newLabel();
                     c.aload(X).loadConstant(op & 0xF).invokevirtual(CPU_PKG_EXEC, "cond", INT_TO_BOOL).ifeq(notTaken);
-                    branch(Instr.target(code, k), top);
+                    branch(k, Instr.target(code, k), top);
                     c.labelBinding(notTaken);
-                    exit(nextIp(k), n);
-                    return false;
                 }
             }
             return true;
+        }
+
+        /**
+         * Instruction {@code k} through the interpreter's handler ({@code Blocks.operand}, then the handler), with
+         * the state it expects: the flag record current, IP past the instruction, its start and the count including
+         * it. The block leaves after it when it is {@link Instr#LAST}, set IP elsewhere, brought the next machine event within the
+         * block (STI-like flag changes, a port read) or wrote translated code. Returns whether the block goes on.
+         */
+        private boolean viaInterpreter(int k, int inf) {
+            flushFlags();
+            int next = nextIp(k);
+            c.aload(X).loadConstant(next).putfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int);
+            c.aload(X).loadConstant(code.ip(k)).putfield(CPU_PKG_EXEC, "startIp", ConstantDescs.CD_int);
+            c.aload(X);
+            count(k + 1);
+            c.putfield(CPU_PKG_EXEC, "icount", ConstantDescs.CD_long);
+            c.aload(X).loadConstant(inf).loadConstant(code.disp(k)).loadConstant(code.imm(k)).loadConstant(code.imm2(k))
+                    .invokestatic(BLOCKS, "operand", INTERPRET);
+            handler(inf);
+            if (Instr.viaInterpreter(inf) == Instr.LAST) {
+                c.return_();
+                return false;
+            }
+            if (k + 1 < n) {
+                Label leave = c.newLabel(), on = c.newLabel();
+                c.aload(X).getfield(CPU_PKG_EXEC, "ip", ConstantDescs.CD_int).loadConstant(next).if_icmpne(leave);
+                c.aload(X).getfield(CPU_PKG_EXEC, "limit", ConstantDescs.CD_long);
+                count(n);
+                c.lcmp().iflt(leave);
+                c.aload(B).getfield(BLOCKS, "epoch", ConstantDescs.CD_int).iload(epoch0).if_icmpeq(on);
+                c.labelBinding(leave);
+                c.return_();
+                c.labelBinding(on);
+            }
+            return true;
+        }
+
+        /**
+         * Calls the interpreter's handler of the current instruction: for the ones blocks run most (ADC/SBB, shifts,
+         * group 3, PUSHF/POPF, flag and string instructions) the handler method itself, so the JIT sees one target
+         * per call site; otherwise the one- or two-byte dispatch switch.
+         */
+        private void handler(int inf) {
+            int op = Instr.op(inf), o32 = (inf >>> 14) & 1;
+            c.aload(X);
+            if (op < 0x40) { // ADC/SBB (the others of this range: the switch)
+                String[] forms = {"EbGb", "EvGv", "GbEb", "GvEv", "AlIb", "AxIv"};
+                int aop = op >>> 3;
+                if ((aop == 2 || aop == 3) && (op & 7) < 6) {
+                    c.invokestatic(ALU, (aop == 2 ? "adc" : "sbb") + forms[op & 7], EXEC_TO_VOID);
+                    return;
+                }
+            }
+            switch (op) {
+                case 0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3 -> c.loadConstant(op).invokestatic(SHIFTS, "group2", EXEC_INT);
+                case 0xF6, 0xF7 -> c.loadConstant(op == 0xF6 ? 0 : 1 + o32).invokestatic(MULDIV, "group3", EXEC_INT);
+                case 0x9C, 0x9D -> c.invokestatic(FLAGOPS, op == 0x9C ? "pushf" : "popf", EXEC_TO_VOID);
+                case 0xF5, 0xF8, 0xF9, 0xFA, 0xFC, 0xFD -> c.loadConstant(op).invokestatic(FLAGOPS, "setClear", EXEC_INT);
+                case 0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF ->
+                        c.loadConstant(op).invokestatic(STRINGS, "string", EXEC_INT);
+                default -> c.loadConstant(op).invokestatic(op < 0x100 ? ONE_BYTE : TWO_BYTE, "exec", EXEC_INT);
+            }
         }
 
         /**

@@ -20,8 +20,11 @@ import net.jqwik.api.Provide;
  * registers, segments, IP, EFLAGS, instruction count and the first 256 KiB of memory must be
  * identical. A program is a loop of random instructions (the translated ALU, MOV, LEA,
  * INC/DEC, TEST, PUSH/POP, Jcc and LOOP forms with random registers, 8/16/32-bit operands and
- * 16- or 32-bit memory operands, mixed with instructions the translator leaves to the
- * interpreter: ADC/SBB, shifts, CLC/STC/CMC, XCHG) closed by a counter in CS memory and JNZ.
+ * 16- or 32-bit memory operands, mixed with instructions a block runs through the interpreter's
+ * handlers: ADC/SBB, shifts and rotates, CLC/STC/CMC, XCHG, PUSHF/POPF, group 3 (MUL/DIV...),
+ * MOVZX/MOVSX/SETcc/CMOVcc/BT/BSF, string instructions once and with REP, CALL/RET, PUSH imm,
+ * IMUL, MOV ES) and inner loops (LOOP back into the block), closed by a counter in CS memory and
+ * JNZ.
  * Data, extra and stack segments lie away from the code; a fault halts through the IVT.
  */
 class TranslatorDifferentialProperties {
@@ -109,7 +112,7 @@ class TranslatorDifferentialProperties {
         if (o32) {
             b.write(0x66);
         }
-        int kind = rnd.nextInt(20);
+        int kind = rnd.nextInt(29);
         switch (kind) {
             case 0, 1, 2, 3 -> { // ALU Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / eAX,Iv (ADC/SBB included)
                 int form = rnd.nextInt(6);
@@ -163,7 +166,7 @@ class TranslatorDifferentialProperties {
             case 15 -> { // Jcc over the next instruction: patched by program()
                 return new byte[] {0, 0};
             }
-            case 16 -> { // shifts and rotates by 1 or CL (interpreted)
+            case 16 -> { // shifts and rotates by 1 or CL (via the interpreter)
                 b.write(0xD0 + rnd.nextInt(4));
                 modrm(rnd, b, rnd.nextInt(8));
             }
@@ -172,7 +175,60 @@ class TranslatorDifferentialProperties {
                 b.write(0xE2);
                 b.write(0);
             }
-            default -> { // XCHG r/m (interpreted)
+            case 19 -> b.write(new int[] {0x9C, 0x9D, 0x9E, 0x9F, 0x27, 0x2F, 0xD7, 0x1E}[rnd.nextInt(8)]); // via interpreter
+            case 20 -> { // group 3 (TEST/NOT/NEG/MUL/IMUL/DIV/IDIV; a divide error halts) and shifts by an immediate
+                int op = new int[] {0xF6, 0xF7, 0xC0, 0xC1}[rnd.nextInt(4)];
+                b.write(op);
+                int reg = rnd.nextInt(8);
+                modrm(rnd, b, reg);
+                if (op >= 0xC0 || reg < 2) {
+                    imm(rnd, b, op == 0xF7 && reg < 2 ? (o32 ? 4 : 2) : 1);
+                }
+            }
+            case 21 -> { // MOVZX/MOVSX, SETcc, CMOVcc, BT, BSF/BSR, IMUL r, r/m
+                b.write(0x0F);
+                b.write(new int[] {0xB6, 0xB7, 0xBE, 0xBF, 0x90 + rnd.nextInt(16), 0x40 + rnd.nextInt(16), 0xA3, 0xBC,
+                    0xBD, 0xAF}[rnd.nextInt(10)]);
+                modrm(rnd, b, rnd.nextInt(8));
+            }
+            case 22 -> { // string instructions once
+                b.write(new int[] {0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF}[rnd.nextInt(10)]);
+            }
+            case 23 -> { // MOV CX, small; REP/REPE/REPNE string instruction (ends the block: counts each iteration)
+                b.reset();
+                b.writeBytes(new byte[] {(byte) 0xB9, (byte) rnd.nextInt(40), 0, (byte) (rnd.nextBoolean() ? 0xF3 : 0xF2)});
+                if (o32) {
+                    b.write(0x66);
+                }
+                b.write(new int[] {0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF}[rnd.nextInt(10)]);
+            }
+            case 24 -> { // CALL to a RET behind a JMP over it: CALL and RET end their blocks
+                b.reset();
+                b.writeBytes(new byte[] {(byte) 0xE8, 2, 0, (byte) 0xEB, 1, (byte) 0xC3});
+            }
+            case 25 -> { // PUSH imm8 / imm16, IMUL r, r/m, imm
+                int op = new int[] {0x6A, 0x68, 0x6B, 0x69}[rnd.nextInt(4)];
+                b.write(op);
+                if (op >= 0x69) {
+                    modrm(rnd, b, rnd.nextInt(8));
+                }
+                imm(rnd, b, (op & 2) != 0 ? 1 : o32 ? 4 : 2);
+            }
+            case 26 -> { // MOV ES, r/m (ES changes under the block's later ES-overridden operands) after MOV AX, 0x2800+
+                b.reset();
+                b.writeBytes(new byte[] {(byte) 0xB8, 0, (byte) (0x28 + rnd.nextInt(4)), (byte) 0x8E, (byte) 0xC0});
+            }
+            case 27 -> { // MOV CX, small; an inner loop of one or two instructions that leave CX alone; LOOP back
+                b.reset();
+                byte[][] bodies = {{0x01, (byte) 0xD8}, {0x11, (byte) 0xF7}, {(byte) 0xD1, (byte) 0xE2},
+                    {0x0F, (byte) 0xAF, (byte) 0xC3}, {(byte) 0x9C, (byte) 0x9D}, {(byte) 0xF8}, {0x31, (byte) 0xC6},
+                    {0x72, 0x01, 0x40}, {0x4A}};
+                byte[] body = bodies[rnd.nextInt(bodies.length)];
+                b.writeBytes(new byte[] {(byte) 0xB9, (byte) (1 + rnd.nextInt(9)), 0});
+                b.writeBytes(body);
+                b.writeBytes(new byte[] {(byte) 0xE2, (byte) -(body.length + 2)});
+            }
+            default -> { // XCHG r/m (via the interpreter)
                 b.write(0x86 + rnd.nextInt(2));
                 modrm(rnd, b, rnd.nextInt(8));
             }
