@@ -75,6 +75,9 @@ public final class NbdServer implements AutoCloseable {
      */
     public static final RequestPipeline.Wait DEFAULT_WAIT = RequestPipeline.Wait.BLOCKING;
 
+    /** Default {@link Builder#connectionBufferLimit}: 32 MiB. */
+    public static final long DEFAULT_CONNECTION_BUFFER_LIMIT = 32L << 20;
+
     private final String host;
     private final int requestedPort;
     private final int ioThreads;
@@ -283,7 +286,7 @@ public final class NbdServer implements AutoCloseable {
         private long negotiationTimeoutMillis = 30_000;
         private int maxConnections = 64;
         private long idleTimeoutMillis = 300_000;
-        private long connectionBufferLimit = 32L << 20;
+        private long connectionBufferLimit = DEFAULT_CONNECTION_BUFFER_LIMIT;
         private int readThreads = DEFAULT_READ_THREADS;
         private int inlineReadLimit = DEFAULT_INLINE_READ_LIMIT;
         private RequestPipeline.Wait pipelineWait;
