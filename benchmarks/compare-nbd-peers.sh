@@ -9,7 +9,10 @@
 # Prints one line per measurement, then median and range per server and workload, the load
 # (uptime) per round and each server's peak RSS (VmHWM).
 # SERVERS="..." picks servers; AMIFORGE_BEFORE_CP (a class path of an older build with
-# ServeRawFile) adds it as amiforge-before; AMIFORGE_JAVA_OPTS are extra JVM options.
+# ServeRawFile) adds it as amiforge-before; AMIFORGE_JAVA_OPTS are extra JVM options. A server named
+# amiforge-vN (N a number) is this build started with the extra options in $AMIFORGE_OPTS_N, for
+# same-run A/B comparisons of settings, e.g.
+#   SERVERS="amiforge amiforge-v1 nbdkit" AMIFORGE_OPTS_1="-DinlineReadLimit=65536" benchmarks/compare-nbd-peers.sh
 #   benchmarks/compare-nbd-peers.sh [--rounds R] [--seconds S] [--size MIB] [--dir DIR] [--cp CLASSPATH]
 # Needs fio (with its nbd engine), nbdkit, qemu-nbd, nbdcopy and a built benchmarks module
 # (the script builds it unless --cp names a class path).
@@ -58,6 +61,12 @@ start_server() { # name port -> sets spid
       read -r _ _ <&"${AMI[0]}" ;;
     amiforge-blocking) # the pipeline consumer blocks at once instead of spinning 20 us and yielding 200 us
       coproc AMI { exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Damiforge.pipeline.wait=blocking \
+        ${AMIFORGE_JAVA_OPTS:-} -cp "$cp" io.amiforge.bench.nbd.ServeRawFile "$disk" "$port"; }
+      spid=$AMI_PID
+      read -r _ _ <&"${AMI[0]}" ;;
+    amiforge-v[0-9]*)
+      opts_var=AMIFORGE_OPTS_${name#amiforge-v}
+      coproc AMI { exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${!opts_var:-} \
         ${AMIFORGE_JAVA_OPTS:-} -cp "$cp" io.amiforge.bench.nbd.ServeRawFile "$disk" "$port"; }
       spid=$AMI_PID
       read -r _ _ <&"${AMI[0]}" ;;

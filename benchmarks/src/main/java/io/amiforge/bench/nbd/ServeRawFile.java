@@ -10,9 +10,10 @@ import java.nio.file.Path;
  * and drive all three with the same client ({@code fio --ioengine=nbd}, {@code nbdcopy}).
  * Prints {@code ready PORT} once it listens.
  *
- * <p>Arguments: {@code FILE PORT}; the system properties {@code readThreads} and
- * {@code inlineReadLimit} set {@link NbdServer.Builder#readThreads} and
- * {@link NbdServer.Builder#inlineReadLimit}.
+ * <p>Arguments: {@code FILE PORT}; the system properties {@code readThreads},
+ * {@code inlineReadLimit} and {@code connectionBufferLimit} set
+ * {@link NbdServer.Builder#readThreads}, {@link NbdServer.Builder#inlineReadLimit} and
+ * {@link NbdServer.Builder#connectionBufferLimit}.
  */
 public final class ServeRawFile {
 
@@ -28,6 +29,8 @@ public final class ServeRawFile {
                 NbdServer server = NbdServer.builder().listen("127.0.0.1", Integer.parseInt(args[1]))
                         .readThreads(Integer.getInteger("readThreads", NbdServer.DEFAULT_READ_THREADS))
                         .inlineReadLimit(Integer.getInteger("inlineReadLimit", NbdServer.DEFAULT_INLINE_READ_LIMIT))
+                        .connectionBufferLimit(Long.getLong("connectionBufferLimit",
+                                NbdServer.DEFAULT_CONNECTION_BUFFER_LIMIT))
                         .export("bench", device, false, null).build()) {
             System.out.println("ready " + server.start());
             System.out.flush();

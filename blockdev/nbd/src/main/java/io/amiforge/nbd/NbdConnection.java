@@ -64,10 +64,17 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private final ArrayDeque<Pending> pool = new ArrayDeque<>();
     private final Runnable drainTask = this::drain;
     private final Runnable redecodeTask = this::redecode;
-    private final ChannelFutureListener outboundDrained = f -> {
+    private final Runnable afterOutboundDrained = () -> {
         outboundWatched = false;
         updateFlow();
     };
+    /**
+     * Runs {@link #afterOutboundDrained} as a task, not here: Netty completes the empty write's
+     * promise before it subtracts that entry from the pending bytes, so from inside the listener
+     * the outbound buffer never looks empty; re-arming there wrote another empty buffer that
+     * completed at once, and the event loop spun forever (nbdcopy hung against a 4 MiB limit).
+     */
+    private final ChannelFutureListener outboundDrained = f -> this.ctx.executor().execute(afterOutboundDrained);
     private final BlockTask holeReadTask = this::holeAwareRead;
     private final BlockTask statusTask = this::blockStatus;
     private final NbdServer server;

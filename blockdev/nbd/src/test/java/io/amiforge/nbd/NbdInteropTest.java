@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -170,6 +171,40 @@ class NbdInteropTest {
         Files.write(source, data);
         Processes.run(List.of(nbdcopy.toString(), "--flush", source.toString(), uri("disk"))).orFail();
         assertThat(Files.mismatch(source, image)).isEqualTo(-1);
+    }
+
+    /**
+     * nbdcopy keeps 64 reads of 256 KiB in flight on each of its connections; with a 1 MiB
+     * connection limit every connection pauses and resumes over and over while replies queue.
+     * Resuming once hung the server (the event loop spun re-arming its wait for the outbound
+     * buffer to drain): by hand, the third or fourth copy of 128 MiB never finished.
+     */
+    @Test
+    void nbdcopyFinishesWhenEveryConnectionKeepsHittingItsBufferLimit() throws Exception {
+        Path nbdcopy = Interop.tool("nbdcopy");
+        Path image = dir.resolve("dense.raw");
+        byte[] block = new byte[1 << 20];
+        new Random(7).nextBytes(block);
+        try (OutputStream out = Files.newOutputStream(image)) {
+            for (int i = 0; i < 128; i++) {
+                out.write(block);
+            }
+        }
+        FileBlockDevice disk = FileBlockDevice.open(image, false);
+        open.add(disk);
+        server = NbdServer.builder().listen("127.0.0.1", 0).connectionBufferLimit(1 << 20)
+                .export("disk", disk, false, null).build();
+        open.add(server);
+        port = server.start();
+        Path copy = dir.resolve("copy.raw");
+        Processes.command(List.of(nbdcopy.toString(), uri("disk"), copy.toString()))
+                .deadline(Duration.ofSeconds(60)).run().orFail();
+        assertThat(Files.mismatch(image, copy)).isEqualTo(-1);
+        Files.delete(copy);
+        for (int i = 0; i < 6; i++) {
+            Processes.command(List.of(nbdcopy.toString(), uri("disk"), "null:"))
+                    .deadline(Duration.ofSeconds(60)).run().orFail();
+        }
     }
 
     @Test

@@ -60,9 +60,10 @@ public final class RequestPipeline implements AutoCloseable {
 
     private final RequestExecutor executor;
 
-    private RequestPipeline(BlockDevice device, int slots, int mergeLimit, int readThreads, String threadName) {
+    private RequestPipeline(BlockDevice device, int slots, int mergeLimit, int readThreads, Wait wait,
+                            String threadName) {
         this.device = device;
-        this.ring = RingBuffer.createMultiProducer(BlockRequest::new, slots, waitStrategy());
+        this.ring = RingBuffer.createMultiProducer(BlockRequest::new, slots, wait.strategy());
         this.executor = new RequestExecutor(device, slots, mergeLimit, readThreads, threadName);
         this.processor = new BatchEventProcessorBuilder().setMaxBatchSize(slots)
                 .build(ring, ring.newBarrier(), executor);
@@ -72,18 +73,40 @@ public final class RequestPipeline implements AutoCloseable {
     }
 
     /**
-     * How the consumer waits for work: {@code phased} (the default: spin 20 us, yield 200 us,
-     * then block on a lock, so a request arriving soon after the last is picked up without a
-     * wake-up), {@code blocking} (a lock and condition only: least CPU while busy-idle),
-     * {@code yielding} (never sleeps; only for dedicated cores).
-     * Chosen with the system property {@code amiforge.pipeline.wait}.
+     * How the consumer waits for work. {@link #start(BlockDevice, int, int, int)} takes it from
+     * the system property {@code amiforge.pipeline.wait} ({@code phased}, {@code blocking},
+     * {@code yielding}; default {@code phased}).
      */
-    private static WaitStrategy waitStrategy() {
-        return switch (System.getProperty("amiforge.pipeline.wait", "phased")) {
-            case "blocking" -> new BlockingWaitStrategy();
-            case "yielding" -> new YieldingWaitStrategy();
-            default -> PhasedBackoffWaitStrategy.withLock(20, 200, TimeUnit.MICROSECONDS);
-        };
+    public enum Wait {
+        /** Spin 20 us, yield 200 us, then block on a lock: a request soon after the last needs no wake-up. */
+        PHASED,
+        /** A lock and condition only: the least CPU while waiting, a wake-up per idle period. */
+        BLOCKING,
+        /** Never sleeps; only for dedicated cores. */
+        YIELDING;
+
+        /** The mode the system property {@code amiforge.pipeline.wait} names, or {@code fallback} without it. */
+        public static Wait configured(Wait fallback) {
+            String name = System.getProperty("amiforge.pipeline.wait");
+            if (name == null) {
+                return fallback;
+            }
+            return switch (name) {
+                case "blocking" -> BLOCKING;
+                case "yielding" -> YIELDING;
+                case "phased" -> PHASED;
+                default -> throw new IllegalArgumentException("amiforge.pipeline.wait=" + name
+                        + " is not one of phased, blocking, yielding");
+            };
+        }
+
+        WaitStrategy strategy() {
+            return switch (this) {
+                case BLOCKING -> new BlockingWaitStrategy();
+                case YIELDING -> new YieldingWaitStrategy();
+                case PHASED -> PhasedBackoffWaitStrategy.withLock(20, 200, TimeUnit.MICROSECONDS);
+            };
+        }
     }
 
     /** Starts a pipeline with the default ring size, merge limit and reader threads. */
@@ -104,7 +127,16 @@ public final class RequestPipeline implements AutoCloseable {
      * @param readThreads helper threads for runs of independent reads (0: the consumer reads alone)
      */
     public static RequestPipeline start(BlockDevice device, int slots, int mergeLimit, int readThreads) {
+        return start(device, slots, mergeLimit, readThreads, Wait.configured(Wait.PHASED));
+    }
+
+    /**
+     * Like {@link #start(BlockDevice, int, int, int)}, with the consumer waiting for work as
+     * {@code wait} says instead of as the system property does.
+     */
+    public static RequestPipeline start(BlockDevice device, int slots, int mergeLimit, int readThreads, Wait wait) {
         Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(wait, "wait");
         if (slots < 2 || Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("ring size " + slots + " is not a power of two >= 2");
         }
@@ -114,7 +146,7 @@ public final class RequestPipeline implements AutoCloseable {
         if (readThreads < 0 || readThreads > 64) {
             throw new IllegalArgumentException("reader threads " + readThreads + " is outside [0, 64]");
         }
-        return new RequestPipeline(device, slots, mergeLimit, readThreads, "amiforge-pipeline-" + device.name());
+        return new RequestPipeline(device, slots, mergeLimit, readThreads, wait, "amiforge-pipeline-" + device.name());
     }
 
     /** The device requests run against. */

@@ -1,6 +1,7 @@
 package io.amiforge.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.BlockDeviceException;
 import java.lang.foreign.MemorySegment;
@@ -161,6 +162,47 @@ class RequestPipelineTest {
                 byte[] slot = new byte[512];
                 device.inner.read(512L * t, MemorySegment.ofArray(slot));
                 assertThat(slot).containsOnly((perThread - 1) & 0xff);
+            }
+        }
+    }
+
+    /** Each wait mode picks up requests that arrive after the consumer went idle. */
+    @Test
+    void everyWaitModeServesRequestsThatArriveWhileIdle() throws Exception {
+        for (RequestPipeline.Wait wait : RequestPipeline.Wait.values()) {
+            RecordingDevice device = new RecordingDevice(1 << 16);
+            try (RequestPipeline pipeline = RequestPipeline.start(device, 16, 0, 0, wait)) {
+                for (int i = 0; i < 3; i++) {
+                    Thread.sleep(5); // long past the phased wait's spin and yield: the consumer blocks
+                    Results results = new Results(2);
+                    pipeline.write(512L * i, filled(512, i + 1), 0, results, null, 1);
+                    byte[] back = new byte[512];
+                    pipeline.read(512L * i, MemorySegment.ofArray(back), results, null, 2);
+                    results.await();
+                    assertThat(back).as("%s, round %d", wait, i).containsOnly((byte) (i + 1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void anUnknownWaitPropertyIsAnErrorNamingIt() {
+        String saved = System.getProperty("amiforge.pipeline.wait");
+        try {
+            System.setProperty("amiforge.pipeline.wait", "spinny");
+            assertThatThrownBy(() -> RequestPipeline.Wait.configured(RequestPipeline.Wait.PHASED))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("spinny");
+            System.setProperty("amiforge.pipeline.wait", "blocking");
+            assertThat(RequestPipeline.Wait.configured(RequestPipeline.Wait.PHASED))
+                    .isEqualTo(RequestPipeline.Wait.BLOCKING);
+            System.clearProperty("amiforge.pipeline.wait");
+            assertThat(RequestPipeline.Wait.configured(RequestPipeline.Wait.YIELDING))
+                    .isEqualTo(RequestPipeline.Wait.YIELDING);
+        } finally {
+            if (saved == null) {
+                System.clearProperty("amiforge.pipeline.wait");
+            } else {
+                System.setProperty("amiforge.pipeline.wait", saved);
             }
         }
     }
