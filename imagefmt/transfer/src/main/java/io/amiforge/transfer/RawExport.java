@@ -3,7 +3,6 @@ package io.amiforge.transfer;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
-import io.amiforge.blockdev.DirectIo;
 import io.amiforge.blockdev.Extent;
 import io.amiforge.imagefmt.format.Zeros;
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,67 +20,52 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Writes a device as a sparse raw file, durably: only what the device reports as data
  * ({@link AllocationStatus}; a device without it is read whole) is read, in runs of up to
- * {@value #PIECE} bytes (a store device reads such a run in one pass over its index,
- * {@code BlockReads.readRun}), 4 KiB pages of zeros in it are skipped, and each run of non-zero
- * pages is written with one large write, bypassing the page cache ({@code O_DIRECT}) where the
- * file system allows it: no copy into the page cache and little left for the final fsync to
- * write. Holes stay holes (the file is sized first). Four workers take pieces in turn, so that
- * reads overlap writes and several direct writes are in flight. Where direct I/O is refused (tmpfs) the same writes go through
- * the page cache.
+ * {@value #PIECE} bytes (a store device reads such a run in one pass over its index and one
+ * positioned read per run of consecutive slots), 4 KiB pages of zeros in it are skipped, and each
+ * run of non-zero pages is written with one write through the page cache whose write-back starts
+ * at once ({@link WriteBehind}), so the disk writes while the next piece is read; one
+ * {@code fdatasync} at the end, as {@code qemu-img convert -t writeback} does. Holes stay holes
+ * (the file is sized first). Two workers take pieces in turn, so that reads overlap writes.
  */
 final class RawExport {
 
     /** Bytes one worker reads and writes at a time. */
     static final int PIECE = 4 << 20;
-    /** The unit of zero detection and the alignment of direct writes. */
-    private static final int PAGE = DirectIo.ALIGNMENT;
+    /** The unit of zero detection (and of what is written: whole pages of the device). */
+    private static final int PAGE = 4096;
     /**
-     * Workers taking pieces in turn: four, so that while some read, several direct writes are in
-     * flight at once (a direct write waits for the device; two workers left it with about one
-     * request at a time). Measured on the shared 2-core box: 1.4-2.5 s with four against 1.7-3.8 s
-     * with two for the 1 GiB export of benchmarks/results/transfer.md.
+     * Workers taking pieces in turn: two (one reads and checks while the other writes). Measured on
+     * the 2-core box: write-behind writes 1 GiB in 1 MiB pieces in 0.57-0.61 s from one writer and
+     * 0.58-0.65 s from two, against 1.05-1.46 s for direct writes from four workers and 0.88-0.99 s
+     * for page-cache writes left to the final fdatasync (benchmarks/results/transfer.md).
      */
-    private static final int WORKERS = 4;
+    private static final int WORKERS = 2;
 
     private final BlockDevice device;
     private final Path file;
-    private final FileChannel buffered;
-    /** The same file opened for direct I/O, or null where the file system refuses it. */
-    private volatile FileChannel direct;
+    private final FileChannel out;
+    private final WriteBehind behind;
     private final AtomicLong next = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
 
-    private RawExport(BlockDevice device, Path file, FileChannel buffered, FileChannel direct) {
+    private RawExport(BlockDevice device, Path file, FileChannel out, WriteBehind behind) {
         this.device = device;
         this.file = file;
-        this.buffered = buffered;
-        this.direct = direct;
+        this.out = out;
+        this.behind = behind;
     }
 
-    /** Writes {@code device} into the new (empty) {@code file}, fsynced; returns the data bytes written. */
+    /** Writes {@code device} into the new (empty) {@code file}, fdatasynced; returns the data bytes written. */
     static long write(BlockDevice device, Path file) {
-        try (RandomAccessFile sized = new RandomAccessFile(file.toFile(), "rw")) {
-            sized.setLength(0);
-            sized.setLength(device.size()); // one hole of the device's size
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(file.toString(), "export: size the file", e);
-        }
-        try (FileChannel buffered = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            FileChannel direct = DirectIo.openForWrite(file);
-            try {
-                RawExport export = new RawExport(device, file, buffered, direct);
-                export.run();
-                FileChannel d = export.direct;
-                if (d != null) {
-                    d.force(true);
-                }
-                buffered.force(true);
-                return export.written.get();
-            } finally {
-                if (direct != null) {
-                    direct.close();
-                }
-            }
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw");
+             WriteBehind behind = WriteBehind.open(file)) {
+            raf.setLength(0);
+            raf.setLength(device.size()); // one hole of the device's size (ftruncate)
+            FileChannel out = raf.getChannel();
+            RawExport export = new RawExport(device, file, out, behind);
+            export.run();
+            out.force(false); // fdatasync: the data and the size
+            return export.written.get();
         } catch (IOException e) {
             throw new BlockDeviceException.Io(file.toString(), "export", e);
         }
@@ -167,24 +150,13 @@ final class RawExport {
     }
 
     private void write(long offset, MemorySegment data) {
-        FileChannel d = direct;
-        // direct I/O needs aligned offsets and lengths (the buffer is page-aligned): a tail goes through the cache
         try {
-            if (d != null && DirectIo.aligned(offset, data.asByteBuffer())) {
-                try {
-                    writeFully(d, offset, data);
-                    written.addAndGet(data.byteSize());
-                    return;
-                } catch (IOException e) {
-                    direct = null; // refused after all (an unusual sector size): the rest goes through the cache
-                    d.force(true);
-                }
-            }
-            writeFully(buffered, offset, data);
-            written.addAndGet(data.byteSize());
+            writeFully(out, offset, data);
         } catch (IOException e) {
             throw new BlockDeviceException.Io(file.toString(), "write at offset " + offset, e);
         }
+        behind.start(offset, data.byteSize());
+        written.addAndGet(data.byteSize());
     }
 
     private static void writeFully(FileChannel channel, long offset, MemorySegment data) throws IOException {
