@@ -136,7 +136,8 @@ final class RawExport {
         long n = data.byteSize();
         long run = -1;
         for (long i = 0; i < n; i += PAGE) {
-            boolean zero = Zeros.isZero(data.asSlice(i, Math.min(PAGE, n - i)));
+            long page = Math.min(PAGE, n - i);
+            boolean zero = MemorySegment.mismatch(data, i, i + page, Zeros.SEGMENT, 0, page) == -1; // no slice per page
             if (!zero && run < 0) {
                 run = i;
             } else if (zero && run >= 0) {
