@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Raw export ({@link RawExport}): the file holds exactly the device's bytes (data across piece
  * edges, data in 512-byte blocks that are not page-aligned, a last block that ends off a page,
- * written zeros, discarded ranges over a snapshot), keeps the holes, and is the same on the work
- * directory's file system (ext4) and on tmpfs, which writes no data back.
+ * written zeros, discarded ranges over a snapshot), keeps the holes, and is the same whether the
+ * file system takes direct I/O (the work directory, ext4) or not (tmpfs: page-cache writes with
+ * {@link WriteBehind}).
  */
 class RawExportTest {
 
@@ -35,9 +36,9 @@ class RawExportTest {
     }
 
     @Test
-    void tmpfsGetsTheSameFile() throws IOException {
+    void aFileSystemWithoutDirectIoGetsTheSameFile() throws IOException {
         Path shm = Path.of("/dev/shm");
-        assertThat(shm).as("tmpfs").isDirectory();
+        assertThat(shm).as("tmpfs for the page-cache path").isDirectory();
         Path tmp = Files.createTempDirectory(shm, "raw-export");
         try {
             check(tmp);
