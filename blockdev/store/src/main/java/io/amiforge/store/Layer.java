@@ -49,12 +49,12 @@ final class Layer {
     static final int ENTRY = IndexEntry.SIZE;
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
     /**
-     * A run of slots at least this long is read with one positioned read, not through the mapping
-     * ({@link #readSlots}): the kernel reads it ahead as a whole and copies it without a page fault
-     * per page, and the pages do not become this process's resident memory (an export of a 1 GiB
-     * layer through the mapping grew the process by 1.3 GiB).
+     * A run of slots at least this long is read ahead as a whole before it is copied from the
+     * mapping, and unmapped from this process behind the copy ({@link #readSlots}): the pages stay
+     * in the page cache but do not stay this process's resident memory (an export of a 1 GiB layer
+     * grew the process by 1.3 GiB without it).
      */
-    private static final long PREAD_RUN = 256 << 10;
+    private static final long LONG_RUN = 256 << 10;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
     /** The buffer a thread reads index files through (shared by every layer that thread opens). */
     private static final ThreadLocal<ByteBuffer> SCAN = ThreadLocal.withInitial(
@@ -426,24 +426,27 @@ final class Layer {
 
     /**
      * Reads {@code count} consecutive slots starting at the slot of {@code entry} into
-     * {@code dst} ({@code count} blocks long): a short run (or one into heap memory) in one copy
-     * from the mapping, a long one ({@value #PREAD_RUN} bytes or more) into native memory, or one
-     * outside the mapping, with one positioned read.
-     * Checks nothing: the caller checks each block's CRC32C.
+     * {@code dst} ({@code count} blocks long) in one copy from the mapping (a run of
+     * {@value #LONG_RUN} bytes or more read ahead first and unmapped after), or one positioned
+     * read when they lie outside it. Checks nothing: the caller checks each block's CRC32C.
      */
     void readSlots(long entry, int count, MemorySegment dst) {
         long slot = (entry >>> 32) - 1;
         long position = slot << blockShift;
         long length = (long) count << blockShift;
         MemorySegment map = mapped;
-        // into heap memory a positioned read would go through a temporary direct buffer: copy from the mapping
-        boolean copy = length < PREAD_RUN || !dst.isNative();
-        if (map != null && copy && position + length <= map.byteSize()) {
+        if (map != null && position + length <= map.byteSize()) {
             MemorySegment slots = map.asSlice(position, length);
-            if (length >= PREAD_RUN) {
-                slots.load(); // one readahead of the whole run (madvise WILLNEED), not a page fault per few pages
+            if (length < LONG_RUN) {
+                MemorySegment.copy(slots, 0, dst, 0, length);
+                return;
             }
+            // one readahead of the whole run (madvise WILLNEED) instead of a page fault per few pages: a layer
+            // written with direct I/O, or long ago, is not in the page cache; a positioned read of a cold run
+            // from several threads was twice as slow
+            slots.load();
             MemorySegment.copy(slots, 0, dst, 0, length);
+            slots.unload(); // madvise(DONTNEED): the pages leave this process's RSS, not the page cache
             return;
         }
         ByteBuffer buffer = dst.asSlice(0, length).asByteBuffer();

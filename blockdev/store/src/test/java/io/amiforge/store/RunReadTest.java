@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * consecutive slots of one layer and blocks spread over a chain read back exactly what was
  * written (compared with a byte-array model, for aligned and unaligned reads of any length);
  * a damaged block inside a run is reported by number; the read counters count each block once.
- * Long runs (256 KiB and more) into native memory take the positioned-read path instead of the
- * mapping: the same bytes, the same damage report.
+ * Long runs (256 KiB and more), which are read ahead and unmapped behind the copy, read the same
+ * bytes into heap and native memory, again after they were unmapped, and report damage the same.
  */
 class RunReadTest {
 
@@ -89,7 +89,7 @@ class RunReadTest {
     }
 
     @Test
-    void longRunsIntoNativeMemoryReadTheSameBytesAsIntoTheHeap() throws Exception {
+    void longRunsReadTheSameBytesIntoHeapAndNativeMemoryAndAfterTheirUnmap() throws Exception {
         byte[] data = new byte[200 * BS]; // 800 KiB in consecutive slots
         new SplittableRandom(8).nextBytes(data);
         String snap;

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Writes a device as a sparse raw file, durably: only what the device reports as data
  * ({@link AllocationStatus}; a device without it is read whole) is read, in runs of up to
- * {@value #PIECE} bytes (a store device reads such a run in one pass over its index and one
- * positioned read per run of consecutive slots), 4 KiB pages of zeros in it are skipped, and each
+ * {@value #PIECE} bytes (a store device reads such a run in one pass over its index and one copy
+ * per run of consecutive slots), 4 KiB pages of zeros in it are skipped, and each
  * run of non-zero pages is written with one write that bypasses the page cache ({@code O_DIRECT})
  * where the file system allows it: no copy into the page cache (which costs CPU: 0.8-1.5 s per
  * GiB on a busy 2-core box, against 0.1 s for direct writes) and nothing left for the final
