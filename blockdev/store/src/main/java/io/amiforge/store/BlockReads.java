@@ -5,6 +5,8 @@ import io.amiforge.store.spi.Location;
 import io.amiforge.store.spi.ReadIndex;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
 
 /**
  * The one read path of volumes and snapshots: locate the block through the read index (one
@@ -30,6 +32,8 @@ final class BlockReads {
         final Location where = new Location();
         /** The CRC32C of each block of the run being read ({@link #readRun}). */
         final int[] crcs = new int[RUN];
+        /** Checks the blocks of a run through one buffer over it: no slice or buffer per block. */
+        final CRC32C crc = new CRC32C();
     }
 
     private static final ThreadLocal<PerThread> PER_THREAD = ThreadLocal.withInitial(PerThread::new);
@@ -129,11 +133,14 @@ final class BlockReads {
                 run.fill((byte) 0);
             } else {
                 stack.layers[ordinal].readSlots(entry, end - i, run);
+                ByteBuffer blocks = run.asByteBuffer();
                 for (int k = 0; k < end - i; k++) {
-                    MemorySegment block = run.asSlice((long) k << shift, blockSize);
-                    if (Layer.crc(block) != crcs[k]) {
+                    blocks.limit((k + 1) << shift).position(k << shift);
+                    t.crc.reset();
+                    t.crc.update(blocks);
+                    if ((int) t.crc.getValue() != crcs[k]) {
                         // a racing overwrite recycled the slot, or damage: the careful path tells which
-                        readBlock(source, first + i + k, block);
+                        readBlock(source, first + i + k, run.asSlice((long) k << shift, blockSize));
                         visited -= resolver.visited(ordinal); // counted again there
                         careful++;
                     }

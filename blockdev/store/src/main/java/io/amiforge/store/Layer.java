@@ -48,8 +48,13 @@ final class Layer {
 
     static final int ENTRY = IndexEntry.SIZE;
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
-    /** A run of slots at least this long is read ahead as a whole before it is copied ({@link #readSlots}). */
-    private static final long PREFETCH = 256 << 10;
+    /**
+     * A run of slots at least this long is read ahead as a whole before it is copied from the
+     * mapping, and unmapped from this process behind the copy ({@link #readSlots}): the pages stay
+     * in the page cache but do not stay this process's resident memory (an export of a 1 GiB layer
+     * grew the process by 1.3 GiB without it).
+     */
+    private static final long LONG_RUN = 256 << 10;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
     /** The buffer a thread reads index files through (shared by every layer that thread opens). */
     private static final ThreadLocal<ByteBuffer> SCAN = ThreadLocal.withInitial(
@@ -421,7 +426,8 @@ final class Layer {
 
     /**
      * Reads {@code count} consecutive slots starting at the slot of {@code entry} into
-     * {@code dst} ({@code count} blocks long) in one copy from the mapping, or one positioned
+     * {@code dst} ({@code count} blocks long) in one copy from the mapping (a run of
+     * {@value #LONG_RUN} bytes or more read ahead first and unmapped after), or one positioned
      * read when they lie outside it. Checks nothing: the caller checks each block's CRC32C.
      */
     void readSlots(long entry, int count, MemorySegment dst) {
@@ -431,12 +437,16 @@ final class Layer {
         MemorySegment map = mapped;
         if (map != null && position + length <= map.byteSize()) {
             MemorySegment slots = map.asSlice(position, length);
-            if (length >= PREFETCH) {
-                // one readahead of the whole run (madvise WILLNEED) instead of a page fault per few pages:
-                // a layer written with direct I/O, or long ago, is not in the page cache
-                slots.load();
+            if (length < LONG_RUN) {
+                MemorySegment.copy(slots, 0, dst, 0, length);
+                return;
             }
+            // one readahead of the whole run (madvise WILLNEED) instead of a page fault per few pages: a layer
+            // written with direct I/O, or long ago, is not in the page cache; a positioned read of a cold run
+            // from several threads was twice as slow
+            slots.load();
             MemorySegment.copy(slots, 0, dst, 0, length);
+            slots.unload(); // madvise(DONTNEED): the pages leave this process's RSS, not the page cache
             return;
         }
         ByteBuffer buffer = dst.asSlice(0, length).asByteBuffer();

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
+import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -19,6 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * consecutive slots of one layer and blocks spread over a chain read back exactly what was
  * written (compared with a byte-array model, for aligned and unaligned reads of any length);
  * a damaged block inside a run is reported by number; the read counters count each block once.
+ * Long runs (256 KiB and more), which are read ahead and unmapped behind the copy, read the same
+ * bytes into heap and native memory, again after they were unmapped, and report damage the same.
  */
 class RunReadTest {
 
@@ -84,6 +89,60 @@ class RunReadTest {
     }
 
     @Test
+    void longRunsReadTheSameBytesIntoHeapAndNativeMemoryAndAfterTheirUnmap() throws Exception {
+        byte[] data = new byte[200 * BS]; // 800 KiB in consecutive slots
+        new SplittableRandom(8).nextBytes(data);
+        String snap;
+        try (SnapshotStore store = SnapshotStore.open(dir); Volume v = store.createVolume("disk", 1 << 20, VolumeOptions.defaults())) {
+            v.write(10 * BS, MemorySegment.ofArray(data));
+            snap = store.createSnapshot("disk", "long run").id();
+        }
+        Path layer = dataFile();
+        try (SnapshotStore store = SnapshotStore.open(dir); BlockDevice s = store.openSnapshot(snap);
+                Arena arena = Arena.ofConfined()) {
+            for (int[] read : new int[][] {{10, 200}, {0, 256}, {75, 100}, {12, 64}}) { // whole, with holes, inside, short
+                int from = read[0];
+                int n = read[1];
+                byte[] expected = new byte[n * BS];
+                for (int b = from; b < from + n; b++) {
+                    if (b >= 10 && b < 210) {
+                        System.arraycopy(data, (b - 10) * BS, expected, (b - from) * BS, BS);
+                    }
+                }
+                byte[] heap = new byte[n * BS];
+                s.read((long) from * BS, MemorySegment.ofArray(heap));
+                MemorySegment nat = arena.allocate((long) n * BS, 4096);
+                s.read((long) from * BS, nat);
+                assertThat(heap).as("heap read of blocks %d-%d", from, from + n - 1).isEqualTo(expected);
+                assertThat(nat.toArray(ValueLayout.JAVA_BYTE)).as("native read of blocks %d-%d", from,
+                        from + n - 1).isEqualTo(expected);
+            }
+        }
+        flipByte(layer, 150L * BS + 9); // slot 150: block 160
+        try (SnapshotStore store = SnapshotStore.open(dir); BlockDevice s = store.openSnapshot(snap);
+                Arena arena = Arena.ofConfined()) {
+            assertThatThrownBy(() -> s.read(0, arena.allocate(256L * BS, 4096)))
+                    .isInstanceOf(BlockDeviceException.Corrupt.class)
+                    .hasMessageContaining(snap).hasMessageContaining("block 160");
+        }
+    }
+
+    private Path dataFile() throws IOException {
+        try (var files = Files.list(dir.resolve("layers"))) {
+            return files.filter(p -> p.toString().endsWith(".dat")).filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
+        }
+    }
+
+    private static void flipByte(Path file, long offset) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(offset);
+            int b = f.read();
+            f.seek(offset);
+            f.write(b ^ 0x01);
+        }
+    }
+
+    @Test
     void aDamagedBlockInsideARunIsReportedByNumber() throws Exception {
         String snap;
         byte[] data = new byte[8 * BS];
@@ -92,16 +151,7 @@ class RunReadTest {
             v.write(16 * BS, MemorySegment.ofArray(data)); // blocks 16-23 in slots 0-7
             snap = store.createSnapshot("disk", "before damage").id();
         }
-        Path layer;
-        try (var files = Files.list(dir.resolve("layers"))) {
-            layer = files.filter(p -> p.toString().endsWith(".dat")).filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
-        }
-        try (RandomAccessFile f = new RandomAccessFile(layer.toFile(), "rw")) {
-            f.seek(3 * BS + 17); // slot 3: block 19
-            int b = f.read();
-            f.seek(3 * BS + 17);
-            f.write(b ^ 0x01);
-        }
+        flipByte(dataFile(), 3 * BS + 17); // slot 3: block 19
         try (SnapshotStore store = SnapshotStore.open(dir); BlockDevice s = store.openSnapshot(snap)) {
             byte[] before = new byte[3 * BS];
             s.read(16 * BS, MemorySegment.ofArray(before));

@@ -13,7 +13,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,13 +21,17 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Writes a device as a sparse raw file, durably: only what the device reports as data
  * ({@link AllocationStatus}; a device without it is read whole) is read, in runs of up to
- * {@value #PIECE} bytes (a store device reads such a run in one pass over its index,
- * {@code BlockReads.readRun}), 4 KiB pages of zeros in it are skipped, and each run of non-zero
- * pages is written with one large write, bypassing the page cache ({@code O_DIRECT}) where the
- * file system allows it: no copy into the page cache and little left for the final fsync to
- * write. Holes stay holes (the file is sized first). Four workers take pieces in turn, so that
- * reads overlap writes and several direct writes are in flight. Where direct I/O is refused (tmpfs) the same writes go through
- * the page cache.
+ * {@value #PIECE} bytes (a store device reads such a run in one pass over its index and one copy
+ * per run of consecutive slots), 4 KiB pages of zeros in it are skipped, and each
+ * run of non-zero pages is written with one write that bypasses the page cache ({@code O_DIRECT})
+ * where the file system allows it: no copy into the page cache (which costs CPU: 0.8-1.5 s per
+ * GiB on a busy 2-core box, against 0.1 s for direct writes) and nothing left for the final
+ * {@code fdatasync}. Holes stay holes (the file is sized first). {@value #WORKERS} workers take
+ * pieces in turn, so that reads overlap writes and that many direct writes can be in flight (a
+ * direct write waits for the disk). Where direct I/O is refused (tmpfs), and for a tail that ends
+ * off a page, the writes go through the page cache and their write-back starts at once
+ * ({@link WriteBehind}); one {@code fdatasync} at the end either way, as {@code qemu-img convert
+ * -t writeback} does.
  */
 final class RawExport {
 
@@ -37,46 +40,42 @@ final class RawExport {
     /** The unit of zero detection and the alignment of direct writes. */
     private static final int PAGE = DirectIo.ALIGNMENT;
     /**
-     * Workers taking pieces in turn: four, so that while some read, several direct writes are in
-     * flight at once (a direct write waits for the device; two workers left it with about one
-     * request at a time). Measured on the shared 2-core box: 1.4-2.5 s with four against 1.7-3.8 s
-     * with two for the 1 GiB export of benchmarks/results/transfer.md.
+     * Workers taking pieces in turn, each with its own {@value #PIECE}-byte buffer. Eight: writing
+     * 1 GiB in 1 MiB direct writes took 1.08-1.22 s from four writers, 1.01-1.15 s from eight and
+     * 0.88-1.03 s from sixteen on the busy 2-core box (benchmarks/results/transfer.md, 02:29 UTC);
+     * a worker waiting for its write uses no CPU.
      */
-    private static final int WORKERS = 4;
+    private static final int WORKERS = 8;
 
     private final BlockDevice device;
     private final Path file;
     private final FileChannel buffered;
     /** The same file opened for direct I/O, or null where the file system refuses it. */
     private volatile FileChannel direct;
+    private final WriteBehind behind;
     private final AtomicLong next = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
 
-    private RawExport(BlockDevice device, Path file, FileChannel buffered, FileChannel direct) {
+    private RawExport(BlockDevice device, Path file, FileChannel buffered, FileChannel direct, WriteBehind behind) {
         this.device = device;
         this.file = file;
         this.buffered = buffered;
         this.direct = direct;
+        this.behind = behind;
     }
 
-    /** Writes {@code device} into the new (empty) {@code file}, fsynced; returns the data bytes written. */
+    /** Writes {@code device} into the new (empty) {@code file}, fdatasynced; returns the data bytes written. */
     static long write(BlockDevice device, Path file) {
-        try (RandomAccessFile sized = new RandomAccessFile(file.toFile(), "rw")) {
-            sized.setLength(0);
-            sized.setLength(device.size()); // one hole of the device's size
-        } catch (IOException e) {
-            throw new BlockDeviceException.Io(file.toString(), "export: size the file", e);
-        }
-        try (FileChannel buffered = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw");
+             WriteBehind behind = WriteBehind.open(file)) {
+            raf.setLength(0);
+            raf.setLength(device.size()); // one hole of the device's size (ftruncate)
+            FileChannel buffered = raf.getChannel();
             FileChannel direct = DirectIo.openForWrite(file);
             try {
-                RawExport export = new RawExport(device, file, buffered, direct);
+                RawExport export = new RawExport(device, file, buffered, direct, behind);
                 export.run();
-                FileChannel d = export.direct;
-                if (d != null) {
-                    d.force(true);
-                }
-                buffered.force(true);
+                buffered.force(false); // fdatasync: what went through the cache, the size, the allocation
                 return export.written.get();
             } finally {
                 if (direct != null) {
@@ -101,7 +100,7 @@ final class RawExport {
                     work();
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
-                    next.set(Long.MAX_VALUE / 2); // stop the other worker
+                    next.set(Long.MAX_VALUE / 2); // stop the other workers
                 }
             }));
         }
@@ -153,7 +152,8 @@ final class RawExport {
         long n = data.byteSize();
         long run = -1;
         for (long i = 0; i < n; i += PAGE) {
-            boolean zero = Zeros.isZero(data.asSlice(i, Math.min(PAGE, n - i)));
+            long page = Math.min(PAGE, n - i);
+            boolean zero = MemorySegment.mismatch(data, i, i + page, Zeros.SEGMENT, 0, page) == -1; // no slice per page
             if (!zero && run < 0) {
                 run = i;
             } else if (zero && run >= 0) {
@@ -177,14 +177,14 @@ final class RawExport {
                     return;
                 } catch (IOException e) {
                     direct = null; // refused after all (an unusual sector size): the rest goes through the cache
-                    d.force(true);
                 }
             }
             writeFully(buffered, offset, data);
-            written.addAndGet(data.byteSize());
         } catch (IOException e) {
             throw new BlockDeviceException.Io(file.toString(), "write at offset " + offset, e);
         }
+        behind.start(offset, data.byteSize());
+        written.addAndGet(data.byteSize());
     }
 
     private static void writeFully(FileChannel channel, long offset, MemorySegment data) throws IOException {

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Raw export ({@link RawExport}): the file holds exactly the device's bytes (data across piece
  * edges, data in 512-byte blocks that are not page-aligned, a last block that ends off a page,
  * written zeros, discarded ranges over a snapshot), keeps the holes, and is the same whether the
- * file system takes direct I/O (the work directory, ext4) or not (tmpfs).
+ * file system takes direct I/O (the work directory, ext4) or not (tmpfs: page-cache writes with
+ * {@link WriteBehind}).
  */
 class RawExportTest {
 
@@ -37,7 +38,7 @@ class RawExportTest {
     @Test
     void aFileSystemWithoutDirectIoGetsTheSameFile() throws IOException {
         Path shm = Path.of("/dev/shm");
-        assertThat(shm).as("tmpfs for the buffered path").isDirectory();
+        assertThat(shm).as("tmpfs for the page-cache path").isDirectory();
         Path tmp = Files.createTempDirectory(shm, "raw-export");
         try {
             check(tmp);
