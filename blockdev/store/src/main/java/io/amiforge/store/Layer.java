@@ -43,6 +43,12 @@ import org.roaringbitmap.RoaringBitmap;
  * read-only mapping of the data file made when the layer's entries are first read; a layer
  * that is only read holds no open file. Only the store's journal thread writes; readers read
  * concurrently and check the CRC of what they read.
+ *
+ * <p>A <em>packed</em> layer ({@link LayerPacker}) has its slots in a pack file that other layers
+ * share: its data file is a hard link to the pack and its entries carry the packed flag. Its
+ * slots are not its own to recycle: a block added later (a merge by a snapshot delete) goes to a
+ * fresh slot at the end of the shared file, and freed slots are never reused. It reads through
+ * the store's one mapping of the pack ({@link PackMappings}).
  */
 final class Layer {
 
@@ -85,9 +91,16 @@ final class Layer {
     private final List<String> openDamage = new ArrayList<>();
 
     private final FileOps io;
+    /** Where packed layers share their mapping (null: this layer maps its own file). */
+    private final PackMappings packMaps;
+    /** Whether the layer's entries say its slots are in a shared pack file (known once its index is read). */
+    private volatile boolean packed;
+    /** The shared mapping this layer uses (given back at close), or null. */
+    private PackMappings.Mapping packMapping;
 
-    private Layer(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens) {
+    private Layer(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, PackMappings packMaps) {
         this.io = io;
+        this.packMaps = packMaps;
         this.id = id;
         this.blockSize = blockSize;
         this.blockShift = Integer.numberOfTrailingZeros(blockSize);
@@ -99,7 +112,7 @@ final class Layer {
 
     /** A layer with no files yet: they are created on the first write. */
     static Layer empty(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens) {
-        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens);
+        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens, null);
         layer.index = new BlockMap();
         return layer;
     }
@@ -112,7 +125,13 @@ final class Layer {
      * may be reading them), a torn tail entry is skipped and the next entry written overwrites it.
      */
     static Layer open(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair) {
-        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens);
+        return open(io, dir, id, blockSize, blocks, withGens, repair, null);
+    }
+
+    /** {@link #open(FileOps, Path, String, int, long, boolean, boolean)}; a packed layer maps its pack through {@code packMaps}. */
+    static Layer open(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair,
+            PackMappings packMaps) {
+        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens, packMaps);
         if (repair) {
             layer.load(true);
         }
@@ -164,6 +183,9 @@ final class Layer {
                     }
                     buf.position(at + ENTRY);
                     continue;
+                }
+                if (IndexEntry.packed(buf, at)) {
+                    packed = true;
                 }
                 sink.accept(block, IndexEntry.value(buf, at), IndexEntry.gen(buf, at));
                 valid = pos + at + ENTRY;
@@ -244,12 +266,12 @@ final class Layer {
                 }
             });
             nextSlot = max[0] + 1;
-            for (long s = 0; s < nextSlot; s++) {
+            for (long s = 0; s < nextSlot && !packed; s++) { // a packed layer's gaps are other layers' slots
                 if (!live.contains((int) s)) {
                     slots.free(s);
                 }
             }
-            if (repair) {
+            if (repair && !packed) {
                 data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE,
                         StandardOpenOption.CREATE);
                 if (data.size() > nextSlot << blockShift) {
@@ -297,7 +319,7 @@ final class Layer {
             IOException[] failure = {null};
             table.forEachUnordered((block, value, tag) -> {
                 try {
-                    IndexEntry.encode(e, block, value, tag);
+                    IndexEntry.encode(e, block, value, tag, packed);
                     while (e.hasRemaining()) {
                         pos[0] += out.write(e, pos[0]);
                     }
@@ -379,6 +401,16 @@ final class Layer {
 
     private void map(FileChannel channel) {
         try {
+            if (packed && packMaps != null) {
+                if (packMapping == null) {
+                    // one mapping per pack, made once: slots appended later (merges) are read with pread
+                    packMapping = packMaps.acquire(channel, dataPath);
+                    if (packMapping != null) {
+                        mapped = packMapping.segment();
+                    }
+                }
+                return;
+            }
             long size = channel.size();
             MemorySegment current = mapped;
             long have = current == null ? 0 : current.byteSize();
@@ -500,7 +532,7 @@ final class Layer {
             if (data == null) {
                 value = ZERO_SLOT << 32;
             } else {
-                long slot = allocateSlot();
+                long slot = packed ? packedSlot() : allocateSlot();
                 ByteBuffer buffer = data.asByteBuffer();
                 long position = slot << blockShift;
                 io.before(FileOps.Op.WRITE, dataPath);
@@ -510,14 +542,14 @@ final class Layer {
                 value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc(data));
             }
             ByteBuffer e = entryBuffer;
-            IndexEntry.encode(e, block, value, gen);
+            IndexEntry.encode(e, block, value, gen, packed);
             io.before(FileOps.Op.WRITE, idxPath);
             while (e.hasRemaining()) {
                 idxLength += idx.write(e, idxLength);
             }
             idxEntries++;
             long old = table.put(block, value, withGens ? gen : 0);
-            if (old != 0 && !isZero(old)) {
+            if (old != 0 && !isZero(old) && !packed) {
                 slots.freeAfterSync((old >>> 32) - 1);
             }
             dirty = true;
@@ -630,7 +662,7 @@ final class Layer {
         try {
             ensureFiles();
             ByteBuffer e = entryBuffer;
-            IndexEntry.encode(e, block, value, gen);
+            IndexEntry.encode(e, block, value, gen, packed);
             io.before(FileOps.Op.WRITE, idxPath);
             while (e.hasRemaining()) {
                 idxLength += idx.write(e, idxLength);
@@ -642,6 +674,24 @@ final class Layer {
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "relabel of block " + block, e);
         }
+    }
+
+    /**
+     * A fresh slot of a packed layer: the first one past the end of the shared pack file, which
+     * every layer linking it appends to (one writer: the journal thread, under the catalog lock).
+     */
+    private long packedSlot() throws IOException {
+        long slot = (data.size() + blockSize - 1) >>> blockShift;
+        if (slot >= 0xFFFF_FFFEL) {
+            throw new BlockDeviceException("layer " + id + ": more than 2^32-2 block slots in its pack");
+        }
+        return slot;
+    }
+
+    /** Whether this layer's slots are in a pack file shared with other layers (reads its index if not read yet). */
+    boolean packed() {
+        table();
+        return packed;
     }
 
     private long allocateSlot() {
@@ -702,6 +752,10 @@ final class Layer {
             arena.close();
         }
         mapArenas.clear();
+        if (packMapping != null) {
+            packMaps.release(packMapping.key());
+            packMapping = null;
+        }
         try {
             if (data != null) {
                 data.close();
@@ -721,6 +775,14 @@ final class Layer {
     /** Closes and removes the layer's files (its space is returned to the file system). */
     void delete() {
         close();
+        deleteFiles();
+    }
+
+    /**
+     * Removes the layer's files but leaves it open: what is mapped stays readable until it is
+     * closed (the layer was replaced, and open devices may still read through it).
+     */
+    void deleteFiles() {
         try {
             Files.deleteIfExists(dataPath);
             Files.deleteIfExists(idxPath);
