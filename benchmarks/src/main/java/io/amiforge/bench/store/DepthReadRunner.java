@@ -13,9 +13,12 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
@@ -114,6 +117,10 @@ public final class DepthReadRunner {
             for (int d = 0; d < n; d++) {
                 volumes[d] = open.get(d / DEPTHS.length).openVolume("d" + DEPTHS[d % DEPTHS.length]);
                 memory[d] = volumes[d].stats().strategyCounters().getOrDefault(INDEX + ".memoryBytes", -1L);
+            }
+            for (Path p : stores) {
+                System.out.printf("%s: %d mappings of files in %s/layers, %d data files there%n", p.getFileName(),
+                        mappings(p.resolve("layers")), p.getFileName(), dataFiles(p.resolve("layers")));
             }
             for (int round = -1; round < rounds; round++) { // alternating depths; round -1 warms up
                 for (int d = 0; d < n; d++) {
@@ -216,6 +223,29 @@ public final class DepthReadRunner {
             for (int depth : DEPTHS) {
                 store.cloneVolume(snaps.get(depth - 1), "d" + depth, VolumeOptions.defaults().readIndex(INDEX)).close();
             }
+        }
+    }
+
+    /** Lines of /proc/self/maps naming a file in {@code layers} (-1 where there is no /proc). */
+    private static long mappings(Path layers) throws IOException {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.exists(maps)) {
+            return -1;
+        }
+        String dir = layers.toAbsolutePath().toString() + "/";
+        try (Stream<String> lines = Files.lines(maps)) {
+            return lines.filter(l -> l.contains(dir)).count();
+        }
+    }
+
+    /** Distinct data files (inodes: packed layers are links to one pack) in {@code layers}. */
+    private static long dataFiles(Path layers) throws IOException {
+        try (Stream<Path> files = Files.list(layers)) {
+            Set<Object> keys = new HashSet<>();
+            for (Path f : files.filter(f -> f.toString().endsWith(".dat")).toList()) {
+                keys.add(Files.readAttributes(f, BasicFileAttributes.class).fileKey());
+            }
+            return keys.size();
         }
     }
 

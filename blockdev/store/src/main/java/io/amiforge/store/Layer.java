@@ -55,7 +55,7 @@ final class Layer {
     static final int ENTRY = IndexEntry.SIZE;
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
     /** A run of slots at least this long is read ahead as a whole before it is copied ({@link #readSlots}). */
-    private static final long PREFETCH = 256 << 10;
+    static final long PREFETCH = 256 << 10;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
     /** The buffer a thread reads index files through (shared by every layer that thread opens). */
     private static final ThreadLocal<ByteBuffer> SCAN = ThreadLocal.withInitial(
@@ -96,7 +96,7 @@ final class Layer {
     /** Whether the layer's entries say its slots are in a shared pack file (known once its index is read). */
     private volatile boolean packed;
     /** The shared mapping this layer uses (given back at close), or null. */
-    private PackMappings.Mapping packMapping;
+    private volatile PackMappings.Mapping packMapping;
 
     private Layer(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, PackMappings packMaps) {
         this.io = io;
@@ -686,6 +686,16 @@ final class Layer {
             throw new BlockDeviceException("layer " + id + ": more than 2^32-2 block slots in its pack");
         }
         return slot;
+    }
+
+    /**
+     * The store's mapping of the pack file this layer's slots are in (slot {@code s} at byte
+     * {@code s * blockSize}), or null when the layer is not packed or not mapped yet. Valid while
+     * the layer is open.
+     */
+    MemorySegment sharedMapping() {
+        PackMappings.Mapping m = packMapping;
+        return m == null ? null : m.segment();
     }
 
     /** Whether this layer's slots are in a pack file shared with other layers (reads its index if not read yet). */
