@@ -38,7 +38,9 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * unnamed: the next pack deletes them), after it the new ones (the list of replaced layers,
  * written durably before the commit, tells the next pack which old files to delete). Volumes of
  * this process reading through the chain are rebuilt; a volume another process has open on it
- * makes the pack fail with {@code StoreLocked}. Journal thread, catalog lock held.
+ * makes the pack fail with {@code StoreLocked}. Before its first commit the store's {@code FORMAT}
+ * becomes version 3, which an amiforge that does not know packs refuses. Journal thread, catalog
+ * lock held.
  */
 final class LayerPacker {
 
@@ -155,6 +157,7 @@ final class LayerPacker {
             }
         }
         delete(packPath); // the layers' links hold the data now
+        store.markPacked();
         Path replacedPath = dir.resolve(packId + REPLACED);
         writeDurably(replacedPath, ByteBuffer.wrap(replaced.toString().getBytes(StandardCharsets.US_ASCII)));
         Catalog.fsyncDirectory(io, dir);

@@ -64,6 +64,8 @@ class PackTest {
                     assertThat(read(openSnap)).isEqualTo(before.get(middle));
                 }
                 assertThat(dataFiles(dir)).as("distinct data files after the pack").isLessThan(filesBefore);
+                assertThat(Files.readString(dir.resolve("FORMAT"))).as("an amiforge without packs refuses the store")
+                        .isEqualTo(SnapshotStore.FORMAT_NAME + " " + SnapshotStore.PACKED_FORMAT_VERSION + "\n");
                 assertSame(store, before, "after the pack, seed " + seed);
                 assertThat(volumeContents(store)).as("volumes").containsExactlyInAnyOrderEntriesOf(volumesBefore);
                 assertThat(store.pack(top).layers()).as("a packed chain is not packed again").isZero();
