@@ -90,7 +90,7 @@ final class LayerPacker {
         for (int i = 0; i < depth; i++) {
             Layer l = stack.layers[i];
             long n = l.blockCount();
-            if (n > 0 && n * l.blockSize <= SMALL_BYTES) {
+            if (n > 0 && n * l.blockSize <= SMALL_BYTES && l.blockSize == stack.layers[depth - 1].blockSize) {
                 take[i] = true;
                 counts[i] = (int) n;
                 taken++;
@@ -103,10 +103,14 @@ final class LayerPacker {
         if (taken < 2 || allPacked) {
             return new PackReport(0, 0, 0);
         }
+        if (entries > Integer.MAX_VALUE - 8) {
+            throw StoreException.invalid("snapshot " + snapshotId + ": its chain's small layers hold " + entries
+                    + " blocks, more than one pack takes (" + (Integer.MAX_VALUE - 8) + ")");
+        }
         lockVolumesOn(packedSnapshots);
 
         // which version of each block the top reads: top down, a block seen above is shadowed below
-        long[] keys = new long[Math.toIntExact(entries)];
+        long[] keys = new long[(int) entries];
         ByteBuffer[] indexes = new ByteBuffer[depth];
         ByteBuffer entry = ByteBuffer.allocate(IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         Roaring64Bitmap seen = new Roaring64Bitmap();
@@ -145,22 +149,39 @@ final class LayerPacker {
             }
         }
         int blockSize = stack.layers[lowest].blockSize;
-        writePack(stack, order, indexes, entry, packPath, blockSize);
         List<Layer> old = new ArrayList<>();
         StringBuilder replaced = new StringBuilder();
-        for (int i = 0; i < depth; i++) {
-            if (take[i]) {
-                writeIndex(newIds[i], indexes[i]);
-                link(newIds[i], packPath);
-                old.add(stack.layers[i]);
-                replaced.append(stack.layers[i].id).append('\n');
-            }
-        }
-        delete(packPath); // the layers' links hold the data now
-        store.markPacked();
         Path replacedPath = dir.resolve(packId + REPLACED);
-        writeDurably(replacedPath, ByteBuffer.wrap(replaced.toString().getBytes(StandardCharsets.US_ASCII)));
-        Catalog.fsyncDirectory(io, dir);
+        try {
+            writePack(stack, order, indexes, entry, packPath, blockSize);
+            for (int i = 0; i < depth; i++) {
+                if (take[i]) {
+                    writeIndex(newIds[i], indexes[i]);
+                    link(newIds[i], packPath);
+                    old.add(stack.layers[i]);
+                    replaced.append(stack.layers[i].id).append('\n');
+                }
+            }
+            delete(packPath); // the layers' links hold the data now
+            store.markPacked();
+            writeDurably(replacedPath, ByteBuffer.wrap(replaced.toString().getBytes(StandardCharsets.US_ASCII)));
+            Catalog.fsyncDirectory(io, dir);
+        } catch (RuntimeException e) {
+            // nothing names the new files yet: remove them now (what a crash leaves, the next pack's sweep removes)
+            try {
+                delete(packPath);
+                delete(replacedPath);
+                for (String id : newIds) {
+                    if (id != null) {
+                        delete(dir.resolve(id + ".idx"));
+                        delete(dir.resolve(id + ".dat"));
+                    }
+                }
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
 
         store.exclusive(() -> {
             for (int i = 0; i < depth; i++) {

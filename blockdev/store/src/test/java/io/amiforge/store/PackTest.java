@@ -1,8 +1,10 @@
 package io.amiforge.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.store.spi.FileOps;
 import io.amiforge.testkit.FaultInjection;
 import io.amiforge.testkit.StateSnapshots;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -148,6 +151,33 @@ class PackTest {
                 assertThat(layerIds(dir)).as(where + ": leftover files after the retry").isSubsetOf(namedLayers(s));
                 assertThat(namedLayers(s)).as(where + ": packed after the retry").noneMatch(layersBefore::contains);
             }
+        }
+    }
+
+    @Test
+    void damagedBlockStopsThePackAndChangesNothing() throws Exception {
+        Path dir = tmp.resolve("damaged");
+        String top;
+        Set<String> named;
+        try (SnapshotStore store = SnapshotStore.open(dir)) {
+            top = buildChain(store, new Random(5), 5).getLast();
+            named = namedLayers(store);
+        }
+        // flip one byte of the base layer's data (every block of it is live somewhere in the chain's views)
+        Path damaged;
+        try (Stream<Path> files = Files.list(dir.resolve("layers"))) {
+            damaged = files.filter(f -> f.toString().endsWith(".dat")).max(Comparator.comparingLong(f -> f.toFile().length()))
+                    .orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(damaged);
+        bytes[BS + 17] ^= 0x40;
+        Files.write(damaged, bytes);
+        try (SnapshotStore store = SnapshotStore.open(dir)) {
+            assertThatThrownBy(() -> store.pack(top)).isInstanceOf(BlockDeviceException.Corrupt.class)
+                    .hasMessageContaining("is damaged").hasMessageContaining("nothing was packed");
+            assertThat(namedLayers(store)).isEqualTo(named);
+            assertThat(layerIds(dir)).as("the failed pack's files are gone").isSubsetOf(named);
+            assertThat(Files.readString(dir.resolve("FORMAT"))).endsWith(" " + SnapshotStore.FORMAT_VERSION + "\n");
         }
     }
 
