@@ -133,7 +133,8 @@ final class BlockReads {
                 run.fill((byte) 0);
             } else {
                 long position = ((entry >>> 32) - 1) << shift;
-                if (pack != null && position + run.byteSize() <= pack.byteSize()) {
+                // a pack mapping no longer alive (every layer using it closed under a stale device): the layer reports it
+                if (pack != null && position + run.byteSize() <= pack.byteSize() && pack.scope().isAlive()) {
                     if (run.byteSize() >= Layer.PREFETCH) {
                         pack.asSlice(position, run.byteSize()).load(); // one readahead, as Layer.readSlots does
                     }
