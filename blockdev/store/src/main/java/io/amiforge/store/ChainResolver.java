@@ -223,11 +223,6 @@ final class ChainResolver {
         layer.deleteFiles();
     }
 
-    /** How many pack files this process has mapped. */
-    int packsMapped() {
-        return packs.mapped();
-    }
-
     /** Deletes a layer's files (its snapshot or volume is gone). */
     void dropLayer(Layer layer) {
         store.journal.forget(layer);

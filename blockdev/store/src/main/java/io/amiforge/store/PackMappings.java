@@ -70,9 +70,4 @@ final class PackMappings {
             s.arena.close();
         }
     }
-
-    /** How many pack files are mapped now. */
-    synchronized int mapped() {
-        return byFile.size();
-    }
 }
