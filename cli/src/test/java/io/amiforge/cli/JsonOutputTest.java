@@ -180,6 +180,7 @@ class JsonOutputTest {
         Files.createDirectories(dir.resolve("out"));
         ok(covered, "volume", "export", "web", "-o", dir.resolve("out/web.raw").toString());
         ok(covered, "store", "verify");
+        ok(covered, "store", "pack", second);
         String bucket = dir.resolve("bucket").toUri().toString();
         ok(covered, "store", "migrate", "--from", dir.resolve("store").toString(), "--to", bucket);
         ok(covered, "store", "gc", bucket, "--grace", "0s");

@@ -1,19 +1,26 @@
 package io.amiforge.bench.store;
 
+import io.amiforge.store.PackReport;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
 
 /**
@@ -28,6 +35,12 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * CPU-time rates move least). Prints, per depth, the median and the spread of the rounds and
  * the index's memory. Usage: {@code DepthReadRunner DIR [rounds]} (the store in {@code DIR/store}
  * is built once and reused when it exists).
+ *
+ * <p>Packed: {@code DIR/packed} is a copy of that store in which the depth-1000 snapshot's chain
+ * was packed ({@code SnapshotStore.pack}: its 999 small layers in one block-ordered file; made once
+ * and reused). Its four volumes are measured in the same rounds, alternating with the unpacked
+ * ones, and reported in a second table whose ratios are against the unpacked depth 1.
+ * {@code -Damiforge.bench.pack=false} leaves it out.
  */
 public final class DepthReadRunner {
 
@@ -38,6 +51,7 @@ public final class DepthReadRunner {
     private static final int PER_LAYER = 256;
     private static final int RANDOM_READS = 1 << 18;
     private static final String INDEX = System.getProperty("amiforge.bench.index", "flat");
+    private static final boolean PACK = Boolean.parseBoolean(System.getProperty("amiforge.bench.pack", "true"));
     private static final ThreadMXBean CPU = ManagementFactory.getThreadMXBean();
     /** The open runs on the store's journal thread: its cost is the process's CPU time. */
     private static final com.sun.management.OperatingSystemMXBean PROCESS =
@@ -57,21 +71,29 @@ public final class DepthReadRunner {
         }
         System.out.printf("built the 1000-deep chain (%d MiB base, %d x 1 MiB layers) in %.1f s%n",
                 SIZE >> 20, DEPTHS[DEPTHS.length - 1] - 1, (System.nanoTime() - t0) / 1e9);
+        List<Path> stores = new ArrayList<>(List.of(storeDir));
+        if (PACK) {
+            Path packedDir = dir.resolve("packed");
+            if (!Files.exists(packedDir)) {
+                pack(storeDir, packedDir);
+            }
+            stores.add(packedDir);
+        }
 
         long[] random = new long[RANDOM_READS];
         SplittableRandom rnd = new SplittableRandom(13);
         for (int i = 0; i < random.length; i++) {
             random[i] = rnd.nextLong(BLOCKS);
         }
-        int n = DEPTHS.length;
+        int n = DEPTHS.length * stores.size();
         double[][] openWall = new double[n][rounds];
         double[][] openCpu = new double[n][rounds];
         for (int round = -1; round < rounds; round++) { // round -1: warm-up, not recorded
             for (int d = 0; d < n; d++) {
-                try (SnapshotStore store = SnapshotStore.open(storeDir)) {
+                try (SnapshotStore store = SnapshotStore.open(stores.get(d / DEPTHS.length))) {
                     long w0 = System.nanoTime();
                     long c0 = PROCESS.getProcessCpuTime();
-                    Volume v = store.openVolume("d" + DEPTHS[d]);
+                    Volume v = store.openVolume("d" + DEPTHS[d % DEPTHS.length]);
                     if (round >= 0) {
                         openCpu[d][round] = (PROCESS.getProcessCpuTime() - c0) / 1e6;
                         openWall[d][round] = (System.nanoTime() - w0) / 1e6;
@@ -85,12 +107,20 @@ public final class DepthReadRunner {
         double[][] seqWall = new double[n][rounds];
         double[][] seqCpu = new double[n][rounds];
         long[] memory = new long[n];
-        try (SnapshotStore store = SnapshotStore.open(storeDir); Arena arena = Arena.ofConfined()) {
+        List<SnapshotStore> open = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            for (Path p : stores) {
+                open.add(SnapshotStore.open(p));
+            }
             MemorySegment buf = arena.allocate(BLOCK, 4096);
             Volume[] volumes = new Volume[n];
             for (int d = 0; d < n; d++) {
-                volumes[d] = store.openVolume("d" + DEPTHS[d]);
+                volumes[d] = open.get(d / DEPTHS.length).openVolume("d" + DEPTHS[d % DEPTHS.length]);
                 memory[d] = volumes[d].stats().strategyCounters().getOrDefault(INDEX + ".memoryBytes", -1L);
+            }
+            for (Path p : stores) {
+                System.out.printf("%s: %d mappings of files in %s/layers, %d data files there%n", p.getFileName(),
+                        mappings(p.resolve("layers")), p.getFileName(), dataFiles(p.resolve("layers")));
             }
             for (int round = -1; round < rounds; round++) { // alternating depths; round -1 warms up
                 for (int d = 0; d < n; d++) {
@@ -120,6 +150,10 @@ public final class DepthReadRunner {
             for (Volume v : volumes) {
                 v.close();
             }
+        } finally {
+            for (SnapshotStore store : open) {
+                store.close();
+            }
         }
         System.out.printf("index %s, %d rounds alternating the depths, median [min-max]; ratio = median / median at depth 1%n",
                 INDEX, rounds);
@@ -131,13 +165,38 @@ public final class DepthReadRunner {
     }
 
     private static void table(double[][] rand, double[][] seq, double[][] open, long[] memory, String openName) {
-        System.out.println("| depth | " + openName + " | random 4 KiB reads/s | ratio | ordered 4 KiB reads/s | ratio | index memory |");
-        System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
-        for (int d = 0; d < DEPTHS.length; d++) {
-            System.out.printf("| %d | %s | %s | %.2f | %s | %.2f | %s |%n", DEPTHS[d], spread(open[d], "%.1f"),
+        System.out.println("| store | depth | " + openName + " | random 4 KiB reads/s | ratio | ordered 4 KiB reads/s | ratio | index memory |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (int d = 0; d < rand.length; d++) {
+            System.out.printf("| %s | %d | %s | %s | %.2f | %s | %.2f | %s |%n", d < DEPTHS.length ? "unpacked" : "packed",
+                    DEPTHS[d % DEPTHS.length], spread(open[d], "%.1f"),
                     spread(rand[d], "%,.0f"), median(rand[d]) / median(rand[0]), spread(seq[d], "%,.0f"),
                     median(seq[d]) / median(seq[0]), memory[d] < 0 ? "-" : (memory[d] >> 10) + " KiB");
         }
+    }
+
+    /** Copies the store in {@code from} to {@code to} and packs the chain of the depth-1000 volume's snapshot there. */
+    private static void pack(Path from, Path to) throws IOException {
+        Path tmp = to.resolveSibling(to.getFileName() + ".tmp");
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = tmp.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        try (SnapshotStore store = SnapshotStore.open(tmp)) {
+            String top = store.listVolumes().stream().filter(v -> v.name().equals("d" + DEPTHS[DEPTHS.length - 1]))
+                    .findFirst().orElseThrow().parentSnapshotId();
+            long t0 = System.nanoTime();
+            PackReport r = store.pack(top);
+            System.out.printf("packed the chain of %s: %d layers, %d blocks, %d MiB in %.1f s%n", top, r.layers(),
+                    r.blocks(), r.bytes() >> 20, (System.nanoTime() - t0) / 1e9);
+        }
+        Files.move(tmp, to);
     }
 
     /** The base snapshot (imported: every block), 999 one-MiB layers on a volume, and a clone at each measured depth. */
@@ -164,6 +223,29 @@ public final class DepthReadRunner {
             for (int depth : DEPTHS) {
                 store.cloneVolume(snaps.get(depth - 1), "d" + depth, VolumeOptions.defaults().readIndex(INDEX)).close();
             }
+        }
+    }
+
+    /** Lines of /proc/self/maps naming a file in {@code layers} (-1 where there is no /proc). */
+    private static long mappings(Path layers) throws IOException {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.exists(maps)) {
+            return -1;
+        }
+        String dir = layers.toAbsolutePath().toString() + "/";
+        try (Stream<String> lines = Files.lines(maps)) {
+            return lines.filter(l -> l.contains(dir)).count();
+        }
+    }
+
+    /** Distinct data files (inodes: packed layers are links to one pack) in {@code layers}. */
+    private static long dataFiles(Path layers) throws IOException {
+        try (Stream<Path> files = Files.list(layers)) {
+            Set<Object> keys = new HashSet<>();
+            for (Path f : files.filter(f -> f.toString().endsWith(".dat")).toList()) {
+                keys.add(Files.readAttributes(f, BasicFileAttributes.class).fileKey());
+            }
+            return keys.size();
         }
     }
 

@@ -10,7 +10,9 @@ import java.util.zip.CRC32C;
 
 /**
  * The one read path of volumes and snapshots: locate the block through the read index (one
- * lookup with the flat index: layer and entry together), read its slot, check its CRC32C. A CRC mismatch while the entry changed under us (a concurrent
+ * lookup with the flat index: layer and entry together), read its slot (from the layer, or from
+ * the shared mapping of its pack: consecutive slots of a pack are one copy whatever their layers),
+ * check its CRC32C. A CRC mismatch while the entry changed under us (a concurrent
  * overwrite recycled the slot) is retried; a mismatch on a stable entry is damage, reported with
  * the snapshot (or volume) and block.
  */
@@ -112,6 +114,7 @@ final class BlockReads {
             }
             visited += resolver.visited(ordinal);
             boolean zero = ordinal < 0 || entry == 0 || Layer.isZero(entry);
+            MemorySegment pack = zero ? null : stack.pack(ordinal);
             crcs[0] = Layer.crcOf(entry);
             // extend the run while the next block lies the same way: a hole, or the next slot of this layer
             int limit = Math.min(count, i + RUN);
@@ -121,8 +124,9 @@ final class BlockReads {
                 int o = where.ordinal();
                 long e = where.entry();
                 boolean z = o < 0 || e == 0 || Layer.isZero(e);
-                if (o >= stack.layers.length || z != zero || !zero && (o != ordinal || (e >>> 32) != (entry >>> 32) + (end - i))) {
-                    break;
+                if (o >= stack.layers.length || z != zero
+                        || !zero && (o != ordinal && (pack == null || stack.pack(o) != pack) || (e >>> 32) != (entry >>> 32) + (end - i))) {
+                    break; // not the next slot of this layer, nor of the pack it shares with others
                 }
                 crcs[end - i] = Layer.crcOf(e);
                 visited += resolver.visited(o);
@@ -132,7 +136,13 @@ final class BlockReads {
             if (zero) {
                 run.fill((byte) 0);
             } else {
-                stack.layers[ordinal].readSlots(entry, end - i, run);
+                long position = ((entry >>> 32) - 1) << shift;
+                // a pack mapping no longer alive (every layer using it closed under a stale device): the layer reports it
+                if (pack != null && position + run.byteSize() <= pack.byteSize() && pack.scope().isAlive()) {
+                    Layer.copyRun(pack.asSlice(position, run.byteSize()), run);
+                } else {
+                    stack.layers[ordinal].readSlots(entry, end - i, run);
+                }
                 ByteBuffer blocks = run.asByteBuffer();
                 for (int k = 0; k < end - i; k++) {
                     blocks.limit((k + 1) << shift).position(k << shift);

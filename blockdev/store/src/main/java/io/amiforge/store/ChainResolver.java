@@ -28,6 +28,8 @@ final class ChainResolver {
     private final Path layersDir;
     private final Map<String, Layer> layers = new HashMap<>();
     private final List<Layer> retired = new ArrayList<>();
+    /** The mappings of pack files, shared by the packed layers linking them. */
+    private final PackMappings packs = new PackMappings();
     private final MemorySegment scratch = Arena.ofAuto().allocate(VolumeOptions.MAX_BLOCK_SIZE, 4096);
 
     ChainResolver(SnapshotStore store, Path layersDir) {
@@ -93,7 +95,7 @@ final class ChainResolver {
     Layer layerOf(Catalog.SnapshotRecord s) {
         Layer l = layers.get(s.layer);
         if (l == null) {
-            l = Layer.open(store.fileOps, layersDir, s.layer, s.blockSize, s.size / s.blockSize, false, false);
+            l = Layer.open(store.fileOps, layersDir, s.layer, s.blockSize, s.size / s.blockSize, false, false, packs);
             layers.put(s.layer, l);
         }
         return l;
@@ -206,6 +208,19 @@ final class ChainResolver {
             to.put(block, buf, gen);
         }
         store.journal.dirty(to);
+    }
+
+    /**
+     * A layer this process replaced (by a pack): new stacks open its successor; devices still
+     * reading through it keep it, mapped, until the store closes. Its files are deleted now.
+     */
+    void replaced(Layer layer) {
+        store.journal.forget(layer);
+        if (layers.get(layer.id) == layer) {
+            layers.remove(layer.id);
+        }
+        retired.add(layer);
+        layer.deleteFiles();
     }
 
     /** Deletes a layer's files (its snapshot or volume is gone). */

@@ -43,6 +43,12 @@ import org.roaringbitmap.RoaringBitmap;
  * read-only mapping of the data file made when the layer's entries are first read; a layer
  * that is only read holds no open file. Only the store's journal thread writes; readers read
  * concurrently and check the CRC of what they read.
+ *
+ * <p>A <em>packed</em> layer ({@link LayerPacker}) has its slots in a pack file that other layers
+ * share: its data file is a hard link to the pack and its entries carry the packed flag. Its
+ * slots are not its own to recycle: a block added later (a merge by a snapshot delete) goes to a
+ * fresh slot at the end of the shared file, and freed slots are never reused. It reads through
+ * the store's one mapping of the pack ({@link PackMappings}).
  */
 final class Layer {
 
@@ -50,11 +56,11 @@ final class Layer {
     static final long ZERO_SLOT = 0xFFFF_FFFFL;
     /**
      * A run of slots at least this long is read ahead as a whole before it is copied from the
-     * mapping, and unmapped from this process behind the copy ({@link #readSlots}): the pages stay
+     * mapping, and unmapped from this process behind the copy ({@link #copyRun}): the pages stay
      * in the page cache but do not stay this process's resident memory (an export of a 1 GiB layer
      * grew the process by 1.3 GiB without it).
      */
-    private static final long LONG_RUN = 256 << 10;
+    static final long LONG_RUN = 256 << 10;
     private static final ThreadLocal<CRC32C> CRC = ThreadLocal.withInitial(CRC32C::new);
     /** The buffer a thread reads index files through (shared by every layer that thread opens). */
     private static final ThreadLocal<ByteBuffer> SCAN = ThreadLocal.withInitial(
@@ -90,9 +96,16 @@ final class Layer {
     private final List<String> openDamage = new ArrayList<>();
 
     private final FileOps io;
+    /** Where packed layers share their mapping (null: this layer maps its own file). */
+    private final PackMappings packMaps;
+    /** Whether the layer's entries say its slots are in a shared pack file (known once its index is read). */
+    private volatile boolean packed;
+    /** The shared mapping this layer uses (given back at close), or null. */
+    private volatile PackMappings.Mapping packMapping;
 
-    private Layer(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens) {
+    private Layer(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, PackMappings packMaps) {
         this.io = io;
+        this.packMaps = packMaps;
         this.id = id;
         this.blockSize = blockSize;
         this.blockShift = Integer.numberOfTrailingZeros(blockSize);
@@ -104,7 +117,7 @@ final class Layer {
 
     /** A layer with no files yet: they are created on the first write. */
     static Layer empty(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens) {
-        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens);
+        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens, null);
         layer.index = new BlockMap();
         return layer;
     }
@@ -117,7 +130,13 @@ final class Layer {
      * may be reading them), a torn tail entry is skipped and the next entry written overwrites it.
      */
     static Layer open(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair) {
-        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens);
+        return open(io, dir, id, blockSize, blocks, withGens, repair, null);
+    }
+
+    /** {@link #open(FileOps, Path, String, int, long, boolean, boolean)}; a packed layer maps its pack through {@code packMaps}. */
+    static Layer open(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, boolean repair,
+            PackMappings packMaps) {
+        Layer layer = new Layer(io, dir, id, blockSize, blocks, withGens, packMaps);
         if (repair) {
             layer.load(true);
         }
@@ -169,6 +188,9 @@ final class Layer {
                     }
                     buf.position(at + ENTRY);
                     continue;
+                }
+                if (IndexEntry.packed(buf, at)) {
+                    packed = true;
                 }
                 sink.accept(block, IndexEntry.value(buf, at), IndexEntry.gen(buf, at));
                 valid = pos + at + ENTRY;
@@ -249,12 +271,12 @@ final class Layer {
                 }
             });
             nextSlot = max[0] + 1;
-            for (long s = 0; s < nextSlot; s++) {
+            for (long s = 0; s < nextSlot && !packed; s++) { // a packed layer's gaps are other layers' slots
                 if (!live.contains((int) s)) {
                     slots.free(s);
                 }
             }
-            if (repair) {
+            if (repair && !packed) {
                 data = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE,
                         StandardOpenOption.CREATE);
                 if (data.size() > nextSlot << blockShift) {
@@ -302,7 +324,7 @@ final class Layer {
             IOException[] failure = {null};
             table.forEachUnordered((block, value, tag) -> {
                 try {
-                    IndexEntry.encode(e, block, value, tag);
+                    IndexEntry.encode(e, block, value, tag, packed);
                     while (e.hasRemaining()) {
                         pos[0] += out.write(e, pos[0]);
                     }
@@ -384,6 +406,16 @@ final class Layer {
 
     private void map(FileChannel channel) {
         try {
+            if (packed && packMaps != null) {
+                if (packMapping == null) {
+                    // one mapping per pack, made once: slots appended later (merges) are read with pread
+                    packMapping = packMaps.acquire(channel, dataPath);
+                    if (packMapping != null) {
+                        mapped = packMapping.segment();
+                    }
+                }
+                return;
+            }
             long size = channel.size();
             MemorySegment current = mapped;
             long have = current == null ? 0 : current.byteSize();
@@ -436,17 +468,7 @@ final class Layer {
         long length = (long) count << blockShift;
         MemorySegment map = mapped;
         if (map != null && position + length <= map.byteSize()) {
-            MemorySegment slots = map.asSlice(position, length);
-            if (length < LONG_RUN) {
-                MemorySegment.copy(slots, 0, dst, 0, length);
-                return;
-            }
-            // one readahead of the whole run (madvise WILLNEED) instead of a page fault per few pages: a layer
-            // written with direct I/O, or long ago, is not in the page cache; a positioned read of a cold run
-            // from several threads was twice as slow
-            slots.load();
-            MemorySegment.copy(slots, 0, dst, 0, length);
-            slots.unload(); // madvise(DONTNEED): the pages leave this process's RSS, not the page cache
+            copyRun(map.asSlice(position, length), dst);
             return;
         }
         ByteBuffer buffer = dst.asSlice(0, length).asByteBuffer();
@@ -463,6 +485,24 @@ final class Layer {
         if (buffer.hasRemaining()) {
             dst.asSlice(buffer.position(), length - buffer.position()).fill((byte) 0);
         }
+    }
+
+    /**
+     * Copies the mapped run {@code slots} into {@code dst}; a run of {@value #LONG_RUN} bytes or more
+     * is read ahead first and unmapped from this process after the copy.
+     */
+    static void copyRun(MemorySegment slots, MemorySegment dst) {
+        long length = slots.byteSize();
+        if (length < LONG_RUN) {
+            MemorySegment.copy(slots, 0, dst, 0, length);
+            return;
+        }
+        // one readahead of the whole run (madvise WILLNEED) instead of a page fault per few pages: a layer
+        // written with direct I/O, or long ago, is not in the page cache; a positioned read of a cold run
+        // from several threads was twice as slow
+        slots.load();
+        MemorySegment.copy(slots, 0, dst, 0, length);
+        slots.unload(); // madvise(DONTNEED): the pages leave this process's RSS, not the page cache
     }
 
     /**
@@ -510,7 +550,7 @@ final class Layer {
             if (data == null) {
                 value = ZERO_SLOT << 32;
             } else {
-                long slot = allocateSlot();
+                long slot = packed ? packedSlot() : allocateSlot();
                 ByteBuffer buffer = data.asByteBuffer();
                 long position = slot << blockShift;
                 io.before(FileOps.Op.WRITE, dataPath);
@@ -520,14 +560,14 @@ final class Layer {
                 value = ((slot + 1) << 32) | Integer.toUnsignedLong(crc(data));
             }
             ByteBuffer e = entryBuffer;
-            IndexEntry.encode(e, block, value, gen);
+            IndexEntry.encode(e, block, value, gen, packed);
             io.before(FileOps.Op.WRITE, idxPath);
             while (e.hasRemaining()) {
                 idxLength += idx.write(e, idxLength);
             }
             idxEntries++;
             long old = table.put(block, value, withGens ? gen : 0);
-            if (old != 0 && !isZero(old)) {
+            if (old != 0 && !isZero(old) && !packed) {
                 slots.freeAfterSync((old >>> 32) - 1);
             }
             dirty = true;
@@ -640,7 +680,7 @@ final class Layer {
         try {
             ensureFiles();
             ByteBuffer e = entryBuffer;
-            IndexEntry.encode(e, block, value, gen);
+            IndexEntry.encode(e, block, value, gen, packed);
             io.before(FileOps.Op.WRITE, idxPath);
             while (e.hasRemaining()) {
                 idxLength += idx.write(e, idxLength);
@@ -652,6 +692,34 @@ final class Layer {
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "relabel of block " + block, e);
         }
+    }
+
+    /**
+     * A fresh slot of a packed layer: the first one past the end of the shared pack file, which
+     * every layer linking it appends to (one writer: the journal thread, under the catalog lock).
+     */
+    private long packedSlot() throws IOException {
+        long slot = (data.size() + blockSize - 1) >>> blockShift;
+        if (slot >= 0xFFFF_FFFEL) {
+            throw new BlockDeviceException("layer " + id + ": more than 2^32-2 block slots in its pack");
+        }
+        return slot;
+    }
+
+    /**
+     * The store's mapping of the pack file this layer's slots are in (slot {@code s} at byte
+     * {@code s * blockSize}), or null when the layer is not packed or not mapped yet. Valid while
+     * the layer is open.
+     */
+    MemorySegment sharedMapping() {
+        PackMappings.Mapping m = packMapping;
+        return m == null ? null : m.segment();
+    }
+
+    /** Whether this layer's slots are in a pack file shared with other layers (reads its index if not read yet). */
+    boolean packed() {
+        table();
+        return packed;
     }
 
     private long allocateSlot() {
@@ -712,6 +780,10 @@ final class Layer {
             arena.close();
         }
         mapArenas.clear();
+        if (packMapping != null) {
+            packMaps.release(packMapping.key());
+            packMapping = null;
+        }
         try {
             if (data != null) {
                 data.close();
@@ -731,6 +803,14 @@ final class Layer {
     /** Closes and removes the layer's files (its space is returned to the file system). */
     void delete() {
         close();
+        deleteFiles();
+    }
+
+    /**
+     * Removes the layer's files but leaves it open: what is mapped stays readable until it is
+     * closed (the layer was replaced, and open devices may still read through it).
+     */
+    void deleteFiles() {
         try {
             Files.deleteIfExists(dataPath);
             Files.deleteIfExists(idxPath);

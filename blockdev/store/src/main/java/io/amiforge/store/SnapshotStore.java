@@ -66,6 +66,12 @@ public final class SnapshotStore implements AutoCloseable {
     static final String FORMAT_NAME = "amiforge-snapshot-store";
     /** 2: a chained catalog log with deletions (format-3 catalog); a version-1 store is upgraded on open. */
     static final int FORMAT_VERSION = 2;
+    /**
+     * The format of a store holding packed layers ({@link #pack}): written before the first pack
+     * commits, so that an amiforge that does not know packs (and would recycle a packed layer's
+     * gaps, which are other layers' slots) refuses the store instead. This version reads both.
+     */
+    static final int PACKED_FORMAT_VERSION = 3;
 
     private final Path dir;
     final Catalog catalog = new Catalog();
@@ -74,6 +80,7 @@ public final class SnapshotStore implements AutoCloseable {
     final VolumeWriter volumes;
     final CatalogLog log;
     private final Maintenance maintenance;
+    private final LayerPacker packer;
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     private volatile boolean closed;
     private volatile boolean closing;
@@ -89,6 +96,7 @@ public final class SnapshotStore implements AutoCloseable {
         this.volumes = new VolumeWriter(this);
         this.log = new CatalogLog(fileOps, dir, catalog, volumes::held, chains::retire);
         this.maintenance = new Maintenance(this);
+        this.packer = new LayerPacker(this);
         this.journal.afterForce = log::syncIfUnsynced;
     }
 
@@ -153,13 +161,14 @@ public final class SnapshotStore implements AutoCloseable {
             if (version == 1) {
                 // FORMAT first: from here an older amiforge refuses the store by its version; the
                 // catalog (base and log) is rewritten in the new format right after (see open)
-                writeFormat(dir);
+                writeFormat(dir, FORMAT_VERSION);
                 return;
             }
-            if (version != FORMAT_VERSION) {
+            if (version != FORMAT_VERSION && version != PACKED_FORMAT_VERSION) {
                 throw new StoreException(AmiforgeException.Kind.INVALID_INPUT, "UnsupportedStoreVersion",
-                        "store " + dir + " has format version " + parts[1] + "; this amiforge reads version "
-                                + FORMAT_VERSION + (version > FORMAT_VERSION ? " (the store is newer: upgrade amiforge)" : ""));
+                        "store " + dir + " has format version " + parts[1] + "; this amiforge reads versions "
+                                + FORMAT_VERSION + " and " + PACKED_FORMAT_VERSION
+                                + (version > PACKED_FORMAT_VERSION ? " (the store is newer: upgrade amiforge)" : ""));
             }
             return;
         }
@@ -167,14 +176,14 @@ public final class SnapshotStore implements AutoCloseable {
             throw new StoreException(AmiforgeException.Kind.INVALID_INPUT, "UnsupportedStoreVersion",
                     "store " + dir + " has a catalog but no FORMAT file (expected '" + FORMAT_NAME + " " + FORMAT_VERSION + "')");
         }
-        writeFormat(dir);
+        writeFormat(dir, FORMAT_VERSION);
     }
 
-    /** Writes {@code FORMAT} (this version) durably: temporary file, fsync, rename, fsync the directory. */
-    private static void writeFormat(Path dir) throws IOException {
+    /** Writes {@code FORMAT} ({@code version}) durably: temporary file, fsync, rename, fsync the directory. */
+    private static void writeFormat(Path dir, int version) throws IOException {
         Path format = dir.resolve("FORMAT");
         Path tmp = dir.resolve("FORMAT.tmp");
-        Files.writeString(tmp, FORMAT_NAME + " " + FORMAT_VERSION + "\n", StandardCharsets.UTF_8);
+        Files.writeString(tmp, FORMAT_NAME + " " + version + "\n", StandardCharsets.UTF_8);
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             c.force(true);
         }
@@ -588,6 +597,30 @@ public final class SnapshotStore implements AutoCloseable {
             ownSnapshot(caller, id);
             maintenance.deleteSnapshot(id);
         });
+    }
+
+    /**
+     * Packs the small layers of snapshot {@code snapshotId}'s chain (each holding at most
+     * {@value LayerPacker#SMALL_BYTES} bytes) into one pack file laid out in block order for that
+     * snapshot's view, so that reading through a deep chain reads one file, mostly in order.
+     * Contents do not change; every snapshot stays readable. Crash-safe (copy-on-pack, one
+     * catalog commit). Fails with {@code StoreLocked} when another process has a volume on the
+     * chain open. Returns what was packed (nothing when fewer than two small layers are unpacked).
+     */
+    public PackReport pack(String snapshotId) {
+        return run(() -> packer.pack(snapshotId));
+    }
+
+    /** Marks the store as holding packed layers ({@link #PACKED_FORMAT_VERSION}) unless it says so already (catalog lock held). */
+    void markPacked() {
+        try {
+            String text = Files.readString(dir.resolve("FORMAT"), StandardCharsets.UTF_8).trim();
+            if (!text.equals(FORMAT_NAME + " " + PACKED_FORMAT_VERSION)) {
+                writeFormat(dir, PACKED_FORMAT_VERSION);
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("store " + dir, "write of FORMAT", e);
+        }
     }
 
     /** Collapses the volume's chain into its own layer: afterwards its reads touch one layer. */

@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.store.spi.LayerStack;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -9,14 +10,35 @@ import java.util.Arrays;
  */
 final class Stack implements LayerStack {
 
+    /** Marks a layer looked at by {@link #pack} that reads through no shared pack mapping. */
+    private static final MemorySegment NO_PACK = MemorySegment.ofArray(new byte[0]);
+
     final Layer[] layers;
     final String[] owners;
     private final long blocks;
+    /** Per ordinal, the pack mapping its layer reads through, {@link #NO_PACK}, or null until first asked. */
+    private final MemorySegment[] packs;
 
     Stack(Layer[] layers, String[] owners, long blocks) {
         this.layers = layers;
         this.owners = owners;
         this.blocks = blocks;
+        this.packs = new MemorySegment[layers.length];
+    }
+
+    /**
+     * The shared mapping of the pack the layer at {@code ordinal} keeps its slots in, or null
+     * (not packed). Asked once per layer, then read from an array: a read of a packed chain
+     * touches the same mapping whatever the layer, not a thousand layer objects. Ask only after
+     * the layer was read from (its index, and so its mapping, is loaded by then).
+     */
+    MemorySegment pack(int ordinal) {
+        MemorySegment m = packs[ordinal];
+        if (m == null) {
+            m = layers[ordinal].sharedMapping();
+            packs[ordinal] = m == null ? NO_PACK : m; // a benign race: every thread finds the same answer
+        }
+        return m == NO_PACK ? null : m;
     }
 
     /** This stack with {@code top} pushed on top. */

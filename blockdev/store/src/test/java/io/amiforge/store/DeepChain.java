@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * whole volume, every block written once, except the first block of each layer, which the next
  * layer overwrites (so shadowing is checked too). Its {@link #main} is the child JVM of
  * {@link DeepChainMemoryTest}: it opens the store and the volume and reads every written block
- * ({@code DeepChain DIR build} writes the chain into {@code DIR} instead).
+ * ({@code DeepChain DIR build} writes the chain into {@code DIR} instead; {@code DeepChain DIR pack}
+ * packs the chain first).
  */
 final class DeepChain {
 
@@ -94,6 +95,13 @@ final class DeepChain {
         if (args.length > 1 && args[1].equals("build")) {
             build(dir);
             return;
+        }
+        if (args.length > 1 && args[1].equals("pack")) {
+            try (SnapshotStore store = SnapshotStore.open(dir)) {
+                long t0 = System.nanoTime();
+                PackReport r = store.pack(store.listVolumes().getFirst().parentSnapshotId());
+                System.out.printf("packed %d layers, %d blocks in %d ms%n", r.layers(), r.blocks(), (System.nanoTime() - t0) / 1_000_000);
+            }
         }
         long start = System.nanoTime();
         try (SnapshotStore store = SnapshotStore.open(dir)) {

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * per layer opens and reads correctly in a child JVM limited to a 128 MiB heap (the code before
  * the compact index needed gigabytes: a 32 KiB page per touched 16 MiB per layer). The heap
  * limit is the assertion (with the child's own checks of every block and of its open files:
- * a layer that is only read keeps no file open); the open time is printed, not asserted.
+ * a layer that is only read keeps no file open); the open time is printed, not asserted. Then a
+ * second child packs the chain ({@link SnapshotStore#pack}) and reads it again, in the same heap.
  */
 class DeepChainMemoryTest {
 
@@ -33,5 +34,13 @@ class DeepChainMemoryTest {
         System.out.println("deep chain child: " + r.output().strip());
         assertThat(r.exitCode()).as("exit of the child JVM (-Xmx128m); its output: %s", r.output()).isZero();
         assertThat(r.stdoutText()).contains("ok").doesNotContain("OutOfMemoryError");
+
+        // packed: the child packs the chain's 1000 small layers into one file, then reads it all, within the same heap
+        Processes.Result p = Processes.command(List.of(java, "-Xmx128m", "-XX:+UseSerialGC",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                DeepChain.class.getName(), dir.toString(), "pack")).deadline(Duration.ofMinutes(5)).run();
+        System.out.println("deep chain child, packed: " + p.output().strip());
+        assertThat(p.exitCode()).as("exit of the packing child JVM (-Xmx128m); its output: %s", p.output()).isZero();
+        assertThat(p.stdoutText()).contains("packed 1000 layers").contains("ok").doesNotContain("OutOfMemoryError");
     }
 }

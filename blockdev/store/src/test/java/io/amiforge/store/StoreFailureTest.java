@@ -77,7 +77,7 @@ class StoreFailureTest {
         Files.writeString(dir.resolve("FORMAT"), "amiforge-snapshot-store 7\n");
         assertThatThrownBy(() -> SnapshotStore.open(dir))
                 .isInstanceOfSatisfying(AmiforgeException.class, e -> assertThat(e.code()).isEqualTo("UnsupportedStoreVersion"))
-                .hasMessageContaining("version 7").hasMessageContaining("reads version 2");
+                .hasMessageContaining("version 7").hasMessageContaining("reads versions 2 and 3");
     }
 
     @Test

@@ -22,7 +22,7 @@ import net.jqwik.api.constraints.IntRange;
 
 /**
  * Model-based: random programs of write / discard / snapshot / clone / rollback /
- * delete-snapshot / flatten / delete-volume / reopen run against the store and against a
+ * delete-snapshot / flatten / delete-volume / pack / reopen run against the store and against a
  * trivially correct model (a byte array per volume and per snapshot), for every strategy
  * combination. After every step each volume and snapshot must read exactly as the model,
  * verify must be clean, and a diff must cover every block that really differs.
@@ -127,6 +127,9 @@ class StoreModelTest {
                     log.add("delete-volume " + vol);
                     store.deleteVolume(vol);
                     volumes.remove(vol);
+                } else if (op < 93 && snap != null) {
+                    log.add("pack " + snap);
+                    store.pack(snap);
                 } else if (op < 96) {
                     log.add("reopen");
                     store.close();

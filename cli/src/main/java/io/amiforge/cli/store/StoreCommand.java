@@ -14,9 +14,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code amiforge store ...}: the snapshot store as a whole. */
-@Command(name = "store", description = "Check the snapshot store; list its strategies; move it to an object store.",
+@Command(name = "store", description = "Check the snapshot store; list its strategies; move it to an object store; pack deep chains.",
         mixinStandardHelpOptions = true,
-        subcommands = {StoreCommand.Verify.class, StrategiesCommand.class, MigrateCommand.class, GcCommand.class})
+        subcommands = {StoreCommand.Verify.class, StrategiesCommand.class, MigrateCommand.class, GcCommand.class, PackCommand.class})
 public final class StoreCommand {
 
     @Command(name = "verify", description = {"Check every stored block's checksum (with --remote: every object of an object store);"

@@ -1,0 +1,345 @@
+package io.amiforge.store;
+
+import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.store.spi.FileOps;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.roaringbitmap.longlong.Roaring64Bitmap;
+
+/**
+ * Packs the small layers of a snapshot's chain into one pack file, so that depth no longer means
+ * file count and an ordered read of the chain streams one file instead of jumping between a
+ * thousand. The pack is laid out for the chain's top: first the blocks that the top snapshot's
+ * view reads from the packed layers, in block order; then every other (shadowed) version in
+ * block order, newest first, which the snapshots lower in the chain read. Each packed layer gets
+ * a new id whose index names slots in the pack and whose data file is a hard link to it (so the
+ * pack's space is returned when the last layer linking it is deleted); a small layer is one
+ * holding at most {@link #SMALL_BYTES}.
+ *
+ * <p>Copy-on-pack, crash-safe: the pack (data checked against every block's CRC32C as it is
+ * copied) and the new index files are written and fsynced, the links made and the directory
+ * fsynced; one catalog commit then points every packed snapshot at its new layer; only then are
+ * the old files deleted. A crash before the commit leaves the old layers (the new files are
+ * unnamed: the next pack deletes them), after it the new ones (the list of replaced layers,
+ * written durably before the commit, tells the next pack which old files to delete). Volumes of
+ * this process reading through the chain are rebuilt; a volume another process has open on it
+ * makes the pack fail with {@code StoreLocked}. Before its first commit the store's {@code FORMAT}
+ * becomes version 3, which an amiforge that does not know packs refuses. Journal thread, catalog
+ * lock held.
+ */
+final class LayerPacker {
+
+    /** A snapshot layer holding at most this many bytes of block data is packed. */
+    static final long SMALL_BYTES = 64L << 20;
+    /** Id prefix of packed layers (files with it that no record names are leftovers of a crashed pack). */
+    static final String PREFIX = "lpk-";
+    private static final String PACK = ".pack";
+    private static final String REPLACED = ".replaced";
+    private static final int BATCH = 4 << 20;
+    private static final int ORDINAL_BITS = 16;
+    private static final long SHADOWED = 1L << 62;
+    private static final long BLOCK_MASK = (1L << (62 - ORDINAL_BITS)) - 1;
+
+    private final SnapshotStore store;
+    private final Catalog catalog;
+    private final ChainResolver chains;
+    private final VolumeWriter volumes;
+    private final FileOps io;
+    private final Path dir;
+
+    LayerPacker(SnapshotStore store) {
+        this.store = store;
+        this.catalog = store.catalog;
+        this.chains = store.chains;
+        this.volumes = store.volumes;
+        this.io = store.fileOps;
+        this.dir = store.chains.layersDir();
+    }
+
+    PackReport pack(String snapshotId) {
+        catalog.snapshot(snapshotId); // NotFound before anything else
+        sweep();
+        Stack stack = chains.snapshotStack(snapshotId);
+        int depth = stack.depth();
+        if (depth > 1 << ORDINAL_BITS || stack.blocks() > BLOCK_MASK) {
+            throw StoreException.invalid("snapshot " + snapshotId + ": a chain of " + depth + " layers and "
+                    + stack.blocks() + " blocks is too large to pack (at most " + (1 << ORDINAL_BITS) + " layers)");
+        }
+        boolean[] take = new boolean[depth];
+        int[] counts = new int[depth];
+        int taken = 0;
+        int lowest = depth;
+        boolean allPacked = true;
+        long entries = 0;
+        Set<String> packedSnapshots = new HashSet<>();
+        for (int i = 0; i < depth; i++) {
+            Layer l = stack.layers[i];
+            long n = l.blockCount();
+            if (n > 0 && n * l.blockSize <= SMALL_BYTES && l.blockSize == stack.layers[depth - 1].blockSize) {
+                take[i] = true;
+                counts[i] = (int) n;
+                taken++;
+                lowest = Math.min(lowest, i);
+                entries += n;
+                allPacked &= l.packed();
+                packedSnapshots.add(stack.owners[i]);
+            }
+        }
+        if (taken < 2 || allPacked) {
+            return new PackReport(0, 0, 0);
+        }
+        if (entries > Integer.MAX_VALUE - 8) {
+            throw StoreException.invalid("snapshot " + snapshotId + ": its chain's small layers hold " + entries
+                    + " blocks, more than one pack takes (" + (Integer.MAX_VALUE - 8) + ")");
+        }
+        lockVolumesOn(packedSnapshots);
+
+        // which version of each block the top reads: top down, a block seen above is shadowed below
+        long[] keys = new long[(int) entries];
+        ByteBuffer[] indexes = new ByteBuffer[depth];
+        ByteBuffer entry = ByteBuffer.allocate(IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        Roaring64Bitmap seen = new Roaring64Bitmap();
+        int n = 0;
+        for (int i = depth - 1; i >= lowest; i--) {
+            Layer l = stack.layers[i];
+            if (!take[i]) {
+                l.replay((block, value) -> seen.addLong(block));
+                continue;
+            }
+            ByteBuffer idx = ByteBuffer.allocate(counts[i] * IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            indexes[i] = idx;
+            long ordinalBits = (1L << ORDINAL_BITS) - 1 - i;
+            int[] k = {n};
+            l.forEachUnordered((block, value) -> {
+                if (Layer.isZero(value)) {
+                    IndexEntry.encode(entry, block, value, 0, true);
+                    idx.put(entry);
+                } else {
+                    keys[k[0]++] = (seen.contains(block) ? SHADOWED : 0) | block << ORDINAL_BITS | ordinalBits;
+                }
+                return 0;
+            });
+            n = k[0];
+            l.replay((block, value) -> seen.addLong(block));
+        }
+        long[] order = Arrays.copyOf(keys, n);
+        Arrays.sort(order);
+
+        String packId = Catalog.newId("pack-");
+        Path packPath = dir.resolve(packId + PACK);
+        String[] newIds = new String[depth];
+        for (int i = 0; i < depth; i++) {
+            if (take[i]) {
+                newIds[i] = Catalog.newId(PREFIX);
+            }
+        }
+        int blockSize = stack.layers[lowest].blockSize;
+        List<Layer> old = new ArrayList<>();
+        StringBuilder replaced = new StringBuilder();
+        Path replacedPath = dir.resolve(packId + REPLACED);
+        try {
+            writePack(stack, order, indexes, entry, packPath, blockSize);
+            for (int i = 0; i < depth; i++) {
+                if (take[i]) {
+                    writeIndex(newIds[i], indexes[i]);
+                    link(newIds[i], packPath);
+                    old.add(stack.layers[i]);
+                    replaced.append(stack.layers[i].id).append('\n');
+                }
+            }
+            delete(packPath); // the layers' links hold the data now
+            store.markPacked();
+            writeDurably(replacedPath, ByteBuffer.wrap(replaced.toString().getBytes(StandardCharsets.US_ASCII)));
+            Catalog.fsyncDirectory(io, dir);
+        } catch (RuntimeException e) {
+            // nothing names the new files yet: remove them now (what a crash leaves, the next pack's sweep removes)
+            try {
+                delete(packPath);
+                delete(replacedPath);
+                for (String id : newIds) {
+                    if (id != null) {
+                        delete(dir.resolve(id + ".idx"));
+                        delete(dir.resolve(id + ".dat"));
+                    }
+                }
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+
+        store.exclusive(() -> {
+            for (int i = 0; i < depth; i++) {
+                if (take[i]) {
+                    Catalog.SnapshotRecord r = catalog.snapshots.get(stack.owners[i]);
+                    r.layer = newIds[i];
+                    catalog.touch(r);
+                }
+            }
+            for (VolumeState st : volumes.all()) {
+                for (Layer l : old) {
+                    if (st.stack().contains(l)) {
+                        st.rebuild();
+                        break;
+                    }
+                }
+            }
+            store.commit();
+            for (Layer l : old) {
+                chains.replaced(l);
+            }
+        });
+        delete(replacedPath);
+        return new PackReport(taken, n, (long) n * blockSize);
+    }
+
+    /** Takes the lock of every volume reading through one of {@code snapshots}: its stack changes. */
+    private void lockVolumesOn(Set<String> snapshots) {
+        for (Catalog.VolumeRecord v : List.copyOf(catalog.volumes.values())) {
+            Set<String> visited = new HashSet<>();
+            for (String cur = v.base; cur != null && visited.add(cur); ) {
+                if (snapshots.contains(cur)) {
+                    volumes.state(v.name);
+                    break;
+                }
+                Catalog.SnapshotRecord s = catalog.snapshots.get(cur);
+                cur = s == null ? null : s.base;
+            }
+        }
+    }
+
+    /** Copies the blocks in {@code order} into the pack (slot = position), checking each CRC32C; encodes their new entries. */
+    private void writePack(Stack stack, long[] order, ByteBuffer[] indexes, ByteBuffer entry, Path packPath, int blockSize) {
+        int perBatch = BATCH / blockSize;
+        try (Arena arena = Arena.ofConfined()) {
+            io.before(FileOps.Op.CREATE, packPath);
+            try (FileChannel out = FileChannel.open(packPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                MemorySegment batch = arena.allocate((long) perBatch * blockSize, 4096);
+                int filled = 0;
+                long written = 0;
+                for (int slot = 0; slot < order.length; slot++) {
+                    long key = order[slot];
+                    long block = (key >>> ORDINAL_BITS) & BLOCK_MASK;
+                    int ordinal = (1 << ORDINAL_BITS) - 1 - (int) (key & ((1 << ORDINAL_BITS) - 1));
+                    Layer from = stack.layers[ordinal];
+                    long value = from.entry(block);
+                    int crc = from.readSlot(value, batch.asSlice((long) filled * blockSize, blockSize));
+                    if (crc != Layer.crcOf(value)) {
+                        throw new BlockDeviceException.Corrupt("snapshot %s: block %d is damaged (stored CRC32C %08x, data has %08x); nothing was packed"
+                                .formatted(stack.owners[ordinal], block, Layer.crcOf(value), crc));
+                    }
+                    IndexEntry.encode(entry, block, ((slot + 1L) << 32) | Integer.toUnsignedLong(crc), 0, true);
+                    indexes[ordinal].put(entry);
+                    if (++filled == perBatch || slot == order.length - 1) {
+                        ByteBuffer buf = batch.asSlice(0, (long) filled * blockSize).asByteBuffer();
+                        io.before(FileOps.Op.WRITE, packPath);
+                        while (buf.hasRemaining()) {
+                            written += out.write(buf, written);
+                        }
+                        filled = 0;
+                    }
+                }
+                io.before(FileOps.Op.FSYNC, packPath);
+                out.force(true);
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("pack " + packPath.getFileName(), "write", e);
+        }
+    }
+
+    private void writeIndex(String id, ByteBuffer index) {
+        index.flip();
+        writeDurably(dir.resolve(id + ".idx"), index);
+    }
+
+    private void writeDurably(Path path, ByteBuffer bytes) {
+        try {
+            io.before(FileOps.Op.CREATE, path);
+            try (FileChannel out = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                io.before(FileOps.Op.WRITE, path);
+                long pos = 0;
+                while (bytes.hasRemaining()) {
+                    pos += out.write(bytes, pos);
+                }
+                io.before(FileOps.Op.FSYNC, path);
+                out.force(true);
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(path.getFileName().toString(), "write", e);
+        }
+    }
+
+    private void link(String id, Path packPath) {
+        Path data = dir.resolve(id + ".dat");
+        try {
+            io.before(FileOps.Op.CREATE, data);
+            Files.createLink(data, packPath);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new BlockDeviceException.Io("layer " + id, "link to the pack " + packPath.getFileName()
+                    + " (packing needs a file system with hard links)", e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    private static void delete(Path path) {
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io(path.getFileName().toString(), "delete", e);
+        }
+    }
+
+    /**
+     * Deletes what a crashed pack left: a pack file's name, packed layers no record names, and the
+     * old layers a committed pack replaced (listed in its {@code .replaced} file) that no record names.
+     */
+    private void sweep() {
+        Set<String> named = new HashSet<>();
+        catalog.volumes.values().forEach(v -> named.add(v.layer));
+        catalog.snapshots.values().forEach(s -> named.add(s.layer));
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.toList();
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("store " + store.directory(), "list of the layers", e);
+        }
+        for (Path f : files) {
+            String name = f.getFileName().toString();
+            int dot = name.indexOf('.');
+            String id = dot < 0 ? name : name.substring(0, dot);
+            if (name.endsWith(PACK)) {
+                delete(f);
+            } else if (name.endsWith(REPLACED)) {
+                try {
+                    for (String old : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
+                        if (!old.isBlank() && !named.contains(old) && old.indexOf('/') < 0 && !old.startsWith(".")) {
+                            delete(dir.resolve(old + ".dat"));
+                            delete(dir.resolve(old + ".idx"));
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new BlockDeviceException.Io(name, "read", e);
+                }
+                delete(f);
+            } else if (id.startsWith(PREFIX) && !named.contains(id)) {
+                delete(f);
+            }
+        }
+    }
+}
