@@ -63,14 +63,16 @@ class ExtlinuxBootChainTest {
     }
 
     /**
-     * Our COM1 equals QEMU's where the two machines agree: SeaBIOS's E820 map reserves more
-     * (ACPI tables below 256 MiB, the BIOS flash below 4 GiB), and our BIOS's INT 16h AH=12h
-     * leaves AH alone, which SYSLINUX reads as Alt held: it shows {@code boot: } once before
-     * its timeout boots the default (see docs/hvm-boot.md).
+     * Our COM1 equals QEMU's line for line except where the two machines differ: SeaBIOS's E820
+     * map reserves more (ACPI tables below 256 MiB, the BIOS flash below 4 GiB), and our BIOS's
+     * INT 16h AH=12h sets AL but leaves AH=12h, which SYSLINUX reads as Alt held, so it prints
+     * {@code boot: } once before its timeout boots the default (docs/hvm-boot.md; with AX=0
+     * there the two are identical, so that line may also be absent).
      */
     static void assertSameSerialAsQemu(String ours, String qemu) {
         assertThat(comparable(ours, true)).isEqualTo(comparable(qemu, false));
-        assertThat(ours.lines().filter(l -> l.strip().equals("boot:"))).as("the one line QEMU does not print").hasSize(1);
+        assertThat(ours.lines().filter(l -> l.strip().equals("boot:"))).as("at most the one prompt QEMU does not print")
+                .hasSizeLessThanOrEqualTo(1);
     }
 
     static List<String> comparable(String serial, boolean withoutPrompt) {

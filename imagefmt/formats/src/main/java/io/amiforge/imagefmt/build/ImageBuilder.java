@@ -29,7 +29,8 @@ import java.util.UUID;
  *       reads it: {@code default 0}, {@code timeout 0}, one entry with
  *       {@code root (hd0,0)} (or {@code (hd0)} without a table), {@code kernel} with the command
  *       line, and {@code initrd}.</li>
- *   <li>{@link BootMode#HVM}: the kernel and initrd in one contiguous run each, then the
+ *   <li>{@link BootMode#HVM}: the kernel, the initrd and the installer's
+ *       {@link BootCodeInstaller#rootFiles root files} in one contiguous run each, then the
  *       {@link BootCodeInstaller} is called with the loader LBA (1 for MBR, 34 for GPT, after the
  *       entry array) and a {@link BootPayload} listing their sectors on the whole disk.</li>
  * </ul>
