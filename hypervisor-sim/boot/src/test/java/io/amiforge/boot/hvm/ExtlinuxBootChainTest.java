@@ -8,6 +8,7 @@ import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.blockdev.MemoryBlockDevice;
 import io.amiforge.boot.BootReport;
+import io.amiforge.boot.DebianKernelFixture;
 import io.amiforge.imagefmt.build.ImageBuilder;
 import io.amiforge.imagefmt.partition.Partition;
 import io.amiforge.imagefmt.partition.PartitionTable;
@@ -114,6 +115,33 @@ class ExtlinuxBootChainTest {
         assertThat(r.kernel().cmdline()).as("the builder's default command line")
                 .isEqualTo("BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 ro console=ttyS0");
         assertThat(r.kernel().attributes()).containsEntry("bootProtocol", "2.10").containsKey("typeOfLoader");
+    }
+
+    @Test
+    void aRealDebianKernelIsHandedOffWithItsVersionAndCommandLineAsOnQemu() throws Exception {
+        Path vmlinuz = DebianKernelFixture.vmlinuz(DebianKernelFixture.CLOUD, tmp);
+        String release = DebianKernelFixture.release(vmlinuz);
+        Path img = tmp.resolve("extlinux-debian.img");
+        builder(Files.readAllBytes(vmlinuz), null, "console=ttyS0 panic=-1 from=extlinux").buildRaw(img, 64L << 20);
+        BootReport r;
+        try (FileBlockDevice disk = FileBlockDevice.open(img, true)) {
+            r = boot(disk);
+        }
+        assertThat(r.result()).as(r.error() + "\n" + r.screen()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
+        assertThat(r.kernel().version()).startsWith(release + " (").contains("Debian");
+        String cmdline = "BOOT_IMAGE=/boot/vmlinuz console=ttyS0 panic=-1 from=extlinux";
+        assertThat(r.kernel().cmdline()).isEqualTo(cmdline);
+
+        List<String> qemu = QemuSerial.linesUntil(img, l -> l.contains("Command line: "));
+        int linux = qemu.size() - 2;
+        // the setup header's version string is the banner without the compiler part: "RELEASE (BUILDER) #1 SMP ..."
+        String version = r.kernel().version();
+        int build = version.indexOf(") #");
+        assertThat(build).as(version).isPositive();
+        assertThat(qemu.get(linux)).as("the kernel's first line on QEMU")
+                .contains("] Linux version " + version.substring(0, build + 1) + " (").endsWith(version.substring(build + 2));
+        assertThat(qemu.getLast()).endsWith("] Command line: " + cmdline);
+        assertThat(comparable(r.console(), true)).as("SYSLINUX's lines before the kernel's").isEqualTo(qemu.subList(0, linux));
     }
 
     @Test

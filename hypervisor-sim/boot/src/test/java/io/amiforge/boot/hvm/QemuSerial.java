@@ -9,6 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Boots a raw disk image on QEMU TCG + SeaBIOS ({@code qemu-system-x86_64 -accel tcg}, IDE,
@@ -30,5 +33,25 @@ final class QemuSerial {
         assertThat(q.exitCode()).as("QEMU exits through isa-debug-exit: " + q.output() + "\nserial:\n"
                 + (Files.exists(serial) ? Files.readString(serial, StandardCharsets.ISO_8859_1) : "")).isEqualTo(1);
         return Files.readString(serial, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * COM1's lines up to and including the first that {@code last} accepts, after which QEMU is
+     * killed (a real kernel would go on booting); serial on QEMU's stdout.
+     */
+    static List<String> linesUntil(Path image, Predicate<String> last) {
+        Path qemu = Interop.tool("qemu-system-x86_64");
+        List<String> lines = new ArrayList<>();
+        try (Processes.Child q = Processes.command(qemu.toString(), "-accel", "tcg", "-m", "256", "-display", "none", "-monitor",
+                "none", "-no-reboot", "-drive", "file=" + image + ",format=raw,if=ide,snapshot=on", "-serial", "stdio")
+                .deadline(Duration.ofSeconds(90)).start()) {
+            for (String line = q.readLine(); line != null; line = q.readLine()) {
+                lines.add(line);
+                if (last.test(line)) {
+                    return lines;
+                }
+            }
+        }
+        throw new AssertionError("QEMU's COM1 ended without the line looked for:\n" + String.join("\n", lines));
     }
 }
