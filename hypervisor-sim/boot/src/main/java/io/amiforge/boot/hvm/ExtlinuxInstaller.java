@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -76,7 +77,7 @@ public final class ExtlinuxInstaller {
         int perBlock = blockSize / 512;
         long blocks = (file.size() + blockSize - 1) / blockSize;
         long[] physical = new long[Math.toIntExact(blocks)];
-        java.util.Arrays.fill(physical, -1);
+        Arrays.fill(physical, -1);
         for (long[] run : file.runs()) {
             for (long j = 0; j < run[2]; j++) {
                 physical[Math.toIntExact(run[0] + j)] = run[1] + j;

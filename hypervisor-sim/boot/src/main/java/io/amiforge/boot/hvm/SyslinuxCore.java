@@ -14,7 +14,8 @@ import java.util.List;
  * no mounting, from the host's own {@code syslinux --install} run on a scratch FAT16 image
  * ({@code mkfs.fat}, read back with {@code mcopy}); the FAT install's patch fields (sector
  * list, checksum, ADV pointers) are overwritten by every later {@link LdlinuxPatch}. Needs
- * Debian's syslinux, dosfstools and mtools.
+ * Debian's syslinux, dosfstools and mtools. The arrays are shared, not copied: callers read
+ * them and patch copies.
  *
  * @param ldlinuxSys the whole ldlinux.sys file (core image + 1024 bytes of ADV)
  * @param ldlinuxC32 the ldlinux.c32 the same installer writes beside it
