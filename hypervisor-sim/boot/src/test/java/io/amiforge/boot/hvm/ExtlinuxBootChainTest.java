@@ -10,6 +10,7 @@ import io.amiforge.blockdev.MemoryBlockDevice;
 import io.amiforge.boot.BootReport;
 import io.amiforge.boot.DebianKernelFixture;
 import io.amiforge.imagefmt.build.ImageBuilder;
+import io.amiforge.imagefmt.ext.ExtFileSystem;
 import io.amiforge.imagefmt.partition.Partition;
 import io.amiforge.imagefmt.partition.PartitionTable;
 import io.amiforge.testkit.Interop;
@@ -115,6 +116,24 @@ class ExtlinuxBootChainTest {
         assertThat(r.kernel().cmdline()).as("the builder's default command line")
                 .isEqualTo("BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 ro console=ttyS0");
         assertThat(r.kernel().attributes()).containsEntry("bootProtocol", "2.10").containsKey("typeOfLoader");
+    }
+
+    @Test
+    void withOneKibBlocksTheLoadersZeroBlockIsStillAllocatedAndTheImageBoots() throws Exception {
+        MemoryBlockDevice disk = new MemoryBlockDevice("extlinux-1k", 32L << 20);
+        builder(TinyKernel.bzImage(), null, "console=ttyS0 blocks=1k").blockSize(1024).build(disk);
+        Partition root = PartitionTable.read(disk).partitions().getFirst();
+        ExtFileSystem ext = ExtFileSystem.open(PartitionTable.open(disk, root));
+        assertThat(ext.superblock().blockSize()).isEqualTo(1024);
+        List<long[]> runs = ext.openFile(ExtlinuxBootChain.DIR + "/ldlinux.sys").runs();
+        assertThat(runs.stream().mapToLong(run -> run[2]).sum()).as("every block allocated, the all-zero one included")
+                .isEqualTo((core.ldlinuxSys().length + 1023) / 1024);
+        assertThat(runs.getLast()[1] + runs.getLast()[2] - runs.getFirst()[1]).as("in one run: " + runs.stream()
+                .map(java.util.Arrays::toString).toList()).isEqualTo((core.ldlinuxSys().length + 1023) / 1024);
+        assertCleanFilesystem(disk, root, tmp.resolve("root-1k.ext2"));
+        BootReport r = boot(disk);
+        assertThat(r.result()).as(r.error() + "\n" + r.screen()).isEqualTo(BootReport.Result.HALTED);
+        assertThat(r.console()).contains("command line: \"BOOT_IMAGE=/boot/vmlinuz console=ttyS0 blocks=1k\"");
     }
 
     @Test
