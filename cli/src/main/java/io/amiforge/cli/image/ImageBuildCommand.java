@@ -2,6 +2,7 @@ package io.amiforge.cli.image;
 
 import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.boot.hvm.AmiforgeBootChain;
+import io.amiforge.boot.hvm.ExtlinuxBootChain;
 import io.amiforge.boot.hvm.GrubBootChain;
 import io.amiforge.boot.hvm.SyslinuxBootChain;
 import io.amiforge.boot.hvm.TinyKernel;
@@ -32,11 +33,11 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code amiforge image build ROOTDIR FILE --size S [--partition mbr|gpt|none] [--virtualization hvm|pv]
- * [--bootloader amiforge|grub|syslinux] [--kernel F] [--initrd F] [--cmdline S] [-O raw|qcow2] [-o OPTS]} (the old {@code -o FILE} still works):
+ * [--bootloader amiforge|grub|syslinux|extlinux] [--kernel F] [--initrd F] [--cmdline S] [-O raw|qcow2] [-o OPTS]} (the old {@code -o FILE} still works):
  * a bootable disk image from a
  * directory tree (see {@link ImageBuilder}). Without {@code --kernel}, amiforge's own guest kernel
  * for the boot mode is installed (the tiny bzImage for HVM, the tiny Xen PV ELF for PV), so every
- * image boots with no download; HVM images get amiforge's boot chain, or GRUB 2 / SYSLINUX with {@code --bootloader grub|syslinux}.
+ * image boots with no download; HVM images get amiforge's boot chain, or GRUB 2 / SYSLINUX / EXTLINUX with {@code --bootloader grub|syslinux|extlinux}.
  * The image is built next to
  * FILE and renamed over it only when complete, so a failure leaves no half-built image and an
  * existing FILE untouched. Honours SOURCE_DATE_EPOCH.
@@ -93,11 +94,13 @@ public final class ImageBuildCommand extends CommandBase {
             description = "Kernel command line. Example: --cmdline 'console=ttyS0 root=/dev/xvda1'")
     String cmdline;
 
-    @Option(names = "--bootloader", defaultValue = "amiforge", paramLabel = "amiforge|grub|syslinux",
+    @Option(names = "--bootloader", defaultValue = "amiforge", paramLabel = "amiforge|grub|syslinux|extlinux",
             description = "HVM boot loader (default ${DEFAULT-VALUE}): amiforge (the project's own MBR loader, needs no host"
                     + " tools), grub (GRUB 2 from the host's grub-pc-bin: boot.img, core.img before the first partition,"
-                    + " /boot/grub/grub.cfg) or syslinux (the host's syslinux, dosfstools and mtools: mbr.bin and a FAT boot"
-                    + " partition 1 with the kernel, initrd and syslinux.cfg; the root becomes partition 2; MBR only)."
+                    + " /boot/grub/grub.cfg), syslinux (the host's syslinux, dosfstools and mtools: mbr.bin and a FAT boot"
+                    + " partition 1 with the kernel, initrd and syslinux.cfg; the root becomes partition 2; MBR only) or extlinux"
+                    + " (the same host packages: SYSLINUX installed into the root filesystem's /boot/extlinux without mounting,"
+                    + " its boot sector in the root partition's first sector, mbr.bin in the MBR; MBR only)."
                     + " Example: --bootloader grub")
     String bootloader;
 
@@ -121,9 +124,9 @@ public final class ImageBuildCommand extends CommandBase {
                     "--kernel, --initrd and --cmdline need --virtualization hvm or --virtualization pv");
         }
         String loader = bootloader.toLowerCase(java.util.Locale.ROOT);
-        if (!List.of("amiforge", "grub", "syslinux").contains(loader)) {
+        if (!List.of("amiforge", "grub", "syslinux", "extlinux").contains(loader)) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
-                    "--bootloader " + bootloader + ": expected amiforge, grub or syslinux");
+                    "--bootloader " + bootloader + ": expected amiforge, grub, syslinux or extlinux");
         }
         if (!loader.equals("amiforge") && boot != ImageBuilder.BootMode.HVM) {
             throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
@@ -141,6 +144,7 @@ public final class ImageBuildCommand extends CommandBase {
                         : switch (loader) {
                             case "grub" -> new GrubBootChain(partition == ImageBuilder.PartitionScheme.GPT);
                             case "syslinux" -> new SyslinuxBootChain();
+                            case "extlinux" -> new ExtlinuxBootChain();
                             default -> new AmiforgeBootChain();
                         });
         boolean qcow2 = format.equalsIgnoreCase("qcow2");

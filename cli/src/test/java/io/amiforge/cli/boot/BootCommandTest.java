@@ -112,7 +112,7 @@ class BootCommandTest {
         Run bad = run("image", "build", tmp.resolve("root").toString(), tmp.resolve("x.raw").toString(), "--size", "24M",
                 "--virtualization", "hvm", "--bootloader", "lilo");
         assertThat(bad.exit()).isEqualTo(2);
-        assertThat(bad.err()).contains("--bootloader lilo: expected amiforge, grub or syslinux");
+        assertThat(bad.err()).contains("--bootloader lilo: expected amiforge, grub, syslinux or extlinux");
     }
 
     @Test
@@ -134,6 +134,26 @@ class BootCommandTest {
         assertThat(j.get("console").asText()).as("the tiny kernel prints what SYSLINUX passed")
                 .contains("command line: \"BOOT_IMAGE=/vmlinuz root=/dev/sda2 ro console=ttyS0\"");
         assertThat(j.get("screen").toString()).contains("SYSLINUX 6.");
+    }
+
+    @Test
+    @org.junit.jupiter.api.Tag("interop")
+    void anImageBuiltWithBootloaderExtlinuxBootsThroughExtlinuxToTheKernel() throws Exception {
+        io.amiforge.testkit.Interop.tool("syslinux");
+        io.amiforge.testkit.Interop.tool("mcopy");
+        Files.createDirectories(tmp.resolve("root"));
+        Path img = tmp.resolve("extlinux.raw");
+        Run build = run("image", "build", tmp.resolve("root").toString(), img.toString(), "--size", "32M",
+                "--virtualization", "hvm", "--bootloader", "extlinux", "--json");
+        assertThat(build.exit()).as(build.err()).isZero();
+        JsonNode built = new ObjectMapper().readTree(build.out());
+        assertThat(built.get("bootloader").asText()).isEqualTo("extlinux");
+        assertThat(built.get("rootPartition").get("start").asLong()).as("EXTLINUX boots from the root partition itself").isEqualTo(2048);
+        Run r = run("boot", img.toString(), "--virtualization", "hvm", "--json");
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("result").asText()).as(r.out()).isEqualTo("halted");
+        assertThat(j.get("console").asText()).as("SYSLINUX's own lines on COM1, then the tiny kernel's")
+                .contains("Loading /boot/vmlinuz... ok", "command line: \"BOOT_IMAGE=/boot/vmlinuz root=/dev/sda1 ro console=ttyS0\"");
     }
 
     @Test

@@ -67,4 +67,18 @@ final class HostTool {
         return new AmiforgeException(AmiforgeException.Kind.FAILED, "BootLoaderToolFailed", tool + " " + what
                 + " (command: " + String.join(" ", command) + ")");
     }
+
+    /** Deletes {@code dir} and everything under it (null: nothing); what cannot be deleted in the temporary directory is left. */
+    static void deleteTree(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // a scratch directory left behind in java.io.tmpdir is harmless; the caller's own result or error stands
+        }
+    }
 }

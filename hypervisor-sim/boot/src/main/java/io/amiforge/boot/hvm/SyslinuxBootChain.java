@@ -14,9 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * SYSLINUX for {@code image build --bootloader syslinux}, made with the host's own tools and no
@@ -30,9 +28,8 @@ import java.util.stream.Stream;
 public final class SyslinuxBootChain implements BootCodeInstaller {
 
     /** syslinux-common's MBR code. */
-    public static final Path MBR_BIN = Path.of("/usr/lib/syslinux/mbr/mbr.bin");
+    public static final Path MBR_BIN = SyslinuxMbr.MBR_BIN;
     private static final long MIB = 2048;
-    private static final int MBR_CODE = 440;
 
     /** An installer (stateless); the host tools are run by {@link #install}. */
     public SyslinuxBootChain() {
@@ -58,10 +55,7 @@ public final class SyslinuxBootChain implements BootCodeInstaller {
 
     @Override
     public void install(BlockDevice disk, long loaderLba, BootPayload payload) {
-        if (!Files.isRegularFile(MBR_BIN)) {
-            throw new AmiforgeException(AmiforgeException.Kind.FAILED, "BootLoaderToolMissing",
-                    MBR_BIN + " not found: install the Debian package syslinux-common to build images with --bootloader syslinux");
-        }
+        byte[] mbr = SyslinuxMbr.read("--bootloader syslinux");
         byte[] sector0 = new byte[512];
         disk.read(0, MemorySegment.ofArray(sector0));
         ByteBuffer table = ByteBuffer.wrap(sector0).order(ByteOrder.LITTLE_ENDIAN);
@@ -92,15 +86,11 @@ public final class SyslinuxBootChain implements BootCodeInstaller {
                         + fs.length + " bytes) does not fit its partition (" + sectors * 512 + " bytes)");
             }
             disk.write(start * 512, MemorySegment.ofArray(fs));
-            byte[] mbr = Files.readAllBytes(MBR_BIN);
-            System.arraycopy(mbr, 0, sector0, 0, Math.min(MBR_CODE, mbr.length));
-            sector0[510] = 0x55;
-            sector0[511] = (byte) 0xAA;
-            disk.write(0, MemorySegment.ofArray(sector0));
+            SyslinuxMbr.write(disk, mbr);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
-            delete(dir);
+            HostTool.deleteTree(dir);
         }
     }
 
@@ -126,18 +116,5 @@ public final class SyslinuxBootChain implements BootCodeInstaller {
             at += n;
         }
         return java.util.Arrays.copyOf(sectors, (int) size);
-    }
-
-    private static void delete(Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            // a temporary directory left behind is harmless; the build itself succeeded or has its own error
-        }
     }
 }

@@ -5,7 +5,7 @@ import io.amiforge.x86.cpu.StopReason;
 
 /**
  * INT 16h, the keyboard, served from the scripted {@link Keyboard}: read key (00h/10h), peek
- * (01h/11h, ZF=1 when none), shift flags (02h/12h, none held), store key (05h). A read with
+ * (01h/11h, ZF=1 when none), shift flags (02h in AL, 12h in AX; none held), store key (05h). A read with
  * the script empty, or more than {@link #MAX_EMPTY_POLLS} empty peeks in a row, stops the run
  * as {@code halted}: no key will ever come.
  */
@@ -39,7 +39,9 @@ final class Int16Keyboard {
                     c.stop(StopReason.HALTED, "polling the keyboard (INT 16h) with the keyboard script empty");
                 }
             }
-            case 0x02, 0x12 -> c.setReg8(0, 0);
+            case 0x02 -> c.setReg8(0, 0); // AL: shift flags, none held
+            // AL: shift flags, AH: extended shift flags, none held (SYSLINUX reads AH's bits 1 and 3 as Alt held)
+            case 0x12 -> c.setReg16(Cpu.EAX, 0);
             case 0x05 -> {
                 keyboard.push(c.reg16(Cpu.ECX));
                 c.setReg8(0, 0);

@@ -115,6 +115,16 @@ class BiosServicesTest {
         assertThat(m.cpu.stopDetail()).contains("keyboard script is empty");
     }
 
+    @Test
+    void shiftFlagsSayNoKeyIsHeld() {
+        Machine m = new Machine(8);
+        m.cpu.setReg16(Cpu.EAX, 0x02FF);
+        m.call(0x16);
+        assertThat(m.cpu.reg16(Cpu.EAX)).as("AH=02h: AL holds the flags, AH is kept").isEqualTo(0x0200);
+        m.cpu.setReg16(Cpu.EAX, 0x12FF);
+        m.call(0x16);
+        assertThat(m.cpu.reg16(Cpu.EAX)).as("AH=12h: AL and the extended flags in AH, none held (SeaBIOS: AX=0)").isZero();
+    }
 
     @Test
     void com1TransmitsToTheConsoleUnlessTheDivisorLatchIsOpen() {

@@ -20,7 +20,9 @@ public interface BootCodeInstaller {
      * Files the loader reads from the root filesystem (absolute path to content, e.g. GRUB's
      * {@code /boot/grub/grub.cfg}), for the kernel at {@link ImageBuilder#KERNEL_PATH} with
      * {@code cmdline} and, when {@code initrd}, the initrd at {@link ImageBuilder#INITRD_PATH};
-     * the builder writes them with the kernel. None by default (a loader reading a sector map).
+     * the builder writes them with the kernel, each with every block allocated in one run (a
+     * loader may read them by sector, as EXTLINUX reads ldlinux.sys). None by default (a loader
+     * reading a sector map).
      */
     default Map<String, byte[]> rootFiles(String cmdline, boolean initrd) {
         return Map.of();

@@ -29,7 +29,8 @@ import java.util.UUID;
  *       reads it: {@code default 0}, {@code timeout 0}, one entry with
  *       {@code root (hd0,0)} (or {@code (hd0)} without a table), {@code kernel} with the command
  *       line, and {@code initrd}.</li>
- *   <li>{@link BootMode#HVM}: the kernel and initrd in one contiguous run each, then the
+ *   <li>{@link BootMode#HVM}: the kernel, the initrd and the installer's
+ *       {@link BootCodeInstaller#rootFiles root files} in one contiguous run each, then the
  *       {@link BootCodeInstaller} is called with the loader LBA (1 for MBR, 34 for GPT, after the
  *       entry array) and a {@link BootPayload} listing their sectors on the whole disk.</li>
  * </ul>
@@ -215,12 +216,14 @@ public final class ImageBuilder {
             src.putFile(MENU_LST_PATH, menu.getBytes(StandardCharsets.UTF_8), 0644, 0, 0, mtime);
         }
         long loaderLba = scheme == PartitionScheme.GPT ? Gpt.FIRST_USABLE : 1;
+        Set<String> loaderFiles = new java.util.HashSet<>(Set.of(KERNEL_PATH, INITRD_PATH));
         if (this.boot == BootMode.HVM) {
             if (boot == null) {
                 throw usage("an HVM image needs boot code (a BootCodeInstaller) and none was given");
             }
             for (java.util.Map.Entry<String, byte[]> f : boot.rootFiles(line, i != null).entrySet()) {
                 src.putFile(f.getKey(), f.getValue(), 0644, 0, 0, mtime);
+                loaderFiles.add(f.getKey());
             }
             long limit = scheme == PartitionScheme.NONE ? 2 : PARTITION_START;
             if (loaderLba + boot.loaderSectors() > limit) {
@@ -238,7 +241,7 @@ public final class ImageBuilder {
                 ? List.of(new Partition(1, PARTITION_START, bootSectors, BOOT_PARTITION_TYPE, "", true), root) : List.of(root);
         BlockDevice fsDevice = PartitionTable.open(disk, root);
         Ext2Writer.Options options = new Ext2Writer.Options(blockSize, label, sourceDateEpoch, null,
-                this.boot == BootMode.HVM ? Set.of(KERNEL_PATH, INITRD_PATH) : Set.of(), 16384);
+                this.boot == BootMode.HVM ? loaderFiles : Set.of(), 16384);
         Ext2Writer.Result fs = Ext2Writer.write(fsDevice, src, options);
         UUID diskId = UUID.nameUUIDFromBytes(("disk:" + fs.uuid()).getBytes(StandardCharsets.UTF_8));
         switch (scheme) {
