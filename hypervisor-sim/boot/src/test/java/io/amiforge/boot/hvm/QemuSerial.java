@@ -54,4 +54,23 @@ final class QemuSerial {
         }
         throw new AssertionError("QEMU's COM1 ended without the line looked for:\n" + String.join("\n", lines));
     }
+
+    /**
+     * QEMU booting {@code image} reaches the same kernel with the same command line as our
+     * report {@code r} did: the kernel's first log line names the version the setup header
+     * gave us, and its {@code Command line:} line is {@code r}'s command line. Returns QEMU's
+     * lines before the kernel's own (the loader's), for a caller that compares those too.
+     */
+    static List<String> assertSameKernelAsQemu(io.amiforge.boot.BootReport r, Path image) {
+        List<String> qemu = linesUntil(image, l -> l.contains("Command line: "));
+        int linux = qemu.size() - 2;
+        // the setup header's version string is the banner without the compiler part: "RELEASE (BUILDER) #1 SMP ..."
+        String version = r.kernel().version();
+        int build = version.indexOf(") #");
+        assertThat(build).as(version).isPositive();
+        assertThat(qemu.get(linux)).as("the kernel's first line on QEMU")
+                .contains("] Linux version " + version.substring(0, build + 1) + " (").endsWith(version.substring(build + 2));
+        assertThat(qemu.getLast()).endsWith("] Command line: " + r.kernel().cmdline());
+        return qemu.subList(0, linux);
+    }
 }
