@@ -401,6 +401,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     void released(FileSlice slice) {
         sliceBytes -= slice.count();
         slices.addFirst(slice);
+        report();
     }
 
     private void write(ByteBuf in, long cookie, int flags, long offset, int length, boolean inRange) {
