@@ -11,9 +11,9 @@ import java.nio.file.Path;
  * Prints {@code ready PORT} once it listens.
  *
  * <p>Arguments: {@code FILE PORT}; the system properties {@code readThreads},
- * {@code inlineReadLimit} and {@code connectionBufferLimit} set
- * {@link NbdServer.Builder#readThreads}, {@link NbdServer.Builder#inlineReadLimit} and
- * {@link NbdServer.Builder#connectionBufferLimit}.
+ * {@code inlineReadLimit}, {@code connectionBufferLimit} and {@code sendfile} set
+ * {@link NbdServer.Builder#readThreads}, {@link NbdServer.Builder#inlineReadLimit},
+ * {@link NbdServer.Builder#connectionBufferLimit} and {@link NbdServer.Builder#sendfile}.
  */
 public final class ServeRawFile {
 
@@ -31,6 +31,7 @@ public final class ServeRawFile {
                         .inlineReadLimit(Integer.getInteger("inlineReadLimit", NbdServer.DEFAULT_INLINE_READ_LIMIT))
                         .connectionBufferLimit(Long.getLong("connectionBufferLimit",
                                 NbdServer.DEFAULT_CONNECTION_BUFFER_LIMIT))
+                        .sendfile(!"false".equals(System.getProperty("sendfile")))
                         .export("bench", device, false, null).build()) {
             System.out.println("ready " + server.start());
             System.out.flush();

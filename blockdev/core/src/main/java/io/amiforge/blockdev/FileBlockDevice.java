@@ -21,7 +21,7 @@ import java.util.Set;
  * are {@link Extent.Kind#ZERO}, the rest {@link Extent.Kind#DATA}; where the calls are
  * unavailable, or the file system does not track holes, everything is data.
  */
-public final class FileBlockDevice extends AbstractBlockDevice implements AllocationStatus {
+public final class FileBlockDevice extends AbstractBlockDevice implements AllocationStatus, FileBacked {
 
     private final Path path;
     private final FileChannel channel;
@@ -66,6 +66,13 @@ public final class FileBlockDevice extends AbstractBlockDevice implements Alloca
 
     public Path path() {
         return path;
+    }
+
+    /** The file itself (device offset = file offset); the device closes it. */
+    @Override
+    public FileChannel backingFile() {
+        checkOpen();
+        return channel;
     }
 
     @Override

@@ -25,6 +25,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * An NBD server (fixed newstyle protocol) exporting {@link BlockDevice}s by name, built on
@@ -87,6 +88,8 @@ public final class NbdServer implements AutoCloseable {
     private final long connectionBufferLimit;
     private final int readThreads;
     private final int inlineReadLimit;
+    private final boolean sendfile;
+    private final LongAdder readsFromFile = new LongAdder();
     private final RequestPipeline.Wait pipelineWait;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicLong refused = new AtomicLong();
@@ -110,6 +113,7 @@ public final class NbdServer implements AutoCloseable {
         this.connectionBufferLimit = b.connectionBufferLimit;
         this.readThreads = b.readThreads;
         this.inlineReadLimit = b.inlineReadLimit;
+        this.sendfile = b.sendfile;
         this.pipelineWait = b.pipelineWait != null ? b.pipelineWait : RequestPipeline.Wait.configured(DEFAULT_WAIT);
         this.exportList = List.copyOf(b.exports.values());
         this.sharedPipelines = Map.copyOf(b.pipelines);
@@ -220,6 +224,20 @@ public final class NbdServer implements AutoCloseable {
         return inlineReadLimit;
     }
 
+    boolean sendfile() {
+        return sendfile;
+    }
+
+    /** Counts a read answered from a file-backed device's file ({@link FileSlice}). */
+    void sentFromFile() {
+        readsFromFile.increment();
+    }
+
+    /** Reads answered with sendfile from a {@link io.amiforge.blockdev.FileBacked} device's file. */
+    public long readsSentFromFile() {
+        return readsFromFile.sum();
+    }
+
     long connectionBufferLimit() {
         return connectionBufferLimit;
     }
@@ -289,6 +307,7 @@ public final class NbdServer implements AutoCloseable {
         private long connectionBufferLimit = DEFAULT_CONNECTION_BUFFER_LIMIT;
         private int readThreads = DEFAULT_READ_THREADS;
         private int inlineReadLimit = DEFAULT_INLINE_READ_LIMIT;
+        private boolean sendfile = true;
         private RequestPipeline.Wait pipelineWait;
         private final Map<String, NbdExport> exports = new LinkedHashMap<>();
         private final Map<String, RequestPipeline> pipelines = new LinkedHashMap<>();
@@ -335,6 +354,18 @@ public final class NbdServer implements AutoCloseable {
                 throw new IllegalArgumentException("inline read limit " + bytes + " is outside [0, 32 MiB]");
             }
             this.inlineReadLimit = bytes;
+            return this;
+        }
+
+        /**
+         * Whether reads of exports whose device is {@link io.amiforge.blockdev.FileBacked} (a raw
+         * file) are answered on the event loop from the file with {@code sendfile}, no copy and no
+         * pipeline (default true; docs/nbd.md). They take no part in {@link #inlineReadLimit}.
+         * The bytes leave the page cache when the socket takes them: a read error after the reply
+         * header went out (the file shrunk or the device closed) closes the connection.
+         */
+        public Builder sendfile(boolean enabled) {
+            this.sendfile = enabled;
             return this;
         }
 

@@ -2,8 +2,11 @@ package io.amiforge.nbd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.blockdev.MemoryBlockDevice;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -14,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The bounds that keep hostile clients from exhausting the host: request size, buffered bytes
@@ -150,10 +154,21 @@ class NbdLimitsTest {
 
     @Test
     void readsWhoseRepliesAreNotReadDoNotGrowTheServersBuffers() throws Exception {
+        readsNotReadStayBounded(memory(16L * MIB), false);
+    }
+
+    /** The same with replies sent from a file (sendfile): queued file regions count too. */
+    @Test
+    void readsSentFromAFileWhoseRepliesAreNotReadStayBounded(@TempDir Path dir) throws Exception {
+        FileBlockDevice device = FileBlockDevice.create(dir.resolve("d.raw"), 16L * MIB);
+        toClose.add(device);
+        readsNotReadStayBounded(device, true);
+    }
+
+    private void readsNotReadStayBounded(BlockDevice device, boolean fromFile) throws Exception {
         long limit = MIB;
         int readSize = MIB;
         int reads = 96; // 96 MiB of replies requested in 2.7 KB of requests
-        MemoryBlockDevice device = memory(16L * MIB);
         device.write(0, MemorySegment.ofArray(NbdServerTest.fill(readSize, 0x3c)));
         NbdServer server = start(NbdServer.builder().connectionBufferLimit(limit).export("d", device, false, null));
         try (NbdTestClient c = new NbdTestClient(server.port())) {
@@ -171,6 +186,7 @@ class NbdLimitsTest {
                 assertThat(r.payload()[readSize - 1]).isEqualTo((byte) 0x3c);
             }
             assertThat(server.peakConnectionBufferedBytes()).isLessThanOrEqualTo(bound);
+            assertThat(server.readsSentFromFile()).isEqualTo(fromFile ? reads : 0);
         }
         for (int i = 0; i < 200 && server.bufferedBytes() != 0; i++) { // bounded wait for the counter to settle
             Thread.sleep(50);
