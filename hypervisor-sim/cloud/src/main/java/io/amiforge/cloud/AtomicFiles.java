@@ -14,7 +14,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Durable files (the cloud's JSON documents, and any other whole file): written to a temporary
@@ -22,6 +25,9 @@ import java.nio.file.attribute.PosixFilePermissions;
  * content or the new one, never a mix, and a returned write survives a crash.
  */
 public final class AtomicFiles {
+
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -51,26 +57,22 @@ public final class AtomicFiles {
      * (the temporary file is created so, and the rename keeps it).
      */
     public static void writeOwnerOnly(Path file, byte[] bytes) {
-        try {
-            Path temp = writeTemp(file, bytes, FileOps.REAL, true);
-            FileOps.REAL.before(FileOps.Op.RENAME, file);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            syncDirectory(file, FileOps.REAL);
-        } catch (IOException e) {
-            throw ioError(file, e);
-        }
+        replace(file, bytes, FileOps.REAL, true);
     }
 
     /**
      * Creates {@code file} (mode 0600) holding {@code bytes}, durably and atomically, unless it exists:
      * the file appears complete or not at all, so a crash never leaves a half-written secret behind.
+     * Safe against another process creating it at the same time: its bytes are written to a
+     * temporary file of its own, then hard-linked into place, which fails if the name exists.
      *
      * @return false, writing nothing, if {@code file} already exists (another process made it first)
      */
     public static boolean createOwnerOnly(Path file, byte[] bytes) {
         Path temp = null;
         try {
-            temp = writeTemp(file, bytes, FileOps.REAL, true);
+            temp = Files.createTempFile(file.getParent(), file.getFileName() + ".", ".tmp", OWNER_ONLY);
+            fill(temp, bytes, FileOps.REAL);
             try {
                 Files.createLink(file, temp);
             } catch (FileAlreadyExistsException raced) {
@@ -85,15 +87,26 @@ public final class AtomicFiles {
                 try {
                     Files.deleteIfExists(temp);
                 } catch (IOException ignored) {
-                    // a leftover temporary file is replaced by the next write
+                    // only a temporary file is left behind
                 }
             }
         }
     }
 
     private static void writeBytes(Path file, byte[] bytes, FileOps fileOps) {
+        replace(file, bytes, fileOps, false);
+    }
+
+    /** Writes {@code FILE.tmp} (created 0600 when {@code ownerOnly}), fsyncs it, renames it over {@code file}, fsyncs the directory. */
+    private static void replace(Path file, byte[] bytes, FileOps fileOps, boolean ownerOnly) {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
-            Path temp = writeTemp(file, bytes, fileOps, false);
+            fileOps.before(FileOps.Op.CREATE, temp);
+            if (ownerOnly) {
+                Files.deleteIfExists(temp);
+                Files.createFile(temp, OWNER_ONLY);
+            }
+            fill(temp, bytes, fileOps);
             fileOps.before(FileOps.Op.RENAME, file);
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             syncDirectory(file, fileOps);
@@ -102,14 +115,8 @@ public final class AtomicFiles {
         }
     }
 
-    /** {@code FILE.tmp} with {@code bytes}, fsynced; created 0600 when {@code ownerOnly}. */
-    private static Path writeTemp(Path file, byte[] bytes, FileOps fileOps, boolean ownerOnly) throws IOException {
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        fileOps.before(FileOps.Op.CREATE, temp);
-        if (ownerOnly) {
-            Files.deleteIfExists(temp);
-            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        }
+    /** {@code temp} (created if missing) holding exactly {@code bytes}, fsynced. */
+    private static void fill(Path temp, byte[] bytes, FileOps fileOps) throws IOException {
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buffer = ByteBuffer.wrap(bytes);
@@ -120,7 +127,6 @@ public final class AtomicFiles {
             fileOps.before(FileOps.Op.FSYNC, temp);
             channel.force(true);
         }
-        return temp;
     }
 
     private static void syncDirectory(Path file, FileOps fileOps) throws IOException {
