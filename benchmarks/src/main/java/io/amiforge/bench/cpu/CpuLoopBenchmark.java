@@ -71,20 +71,7 @@ public class CpuLoopBenchmark {
     static Cpu newCpu(boolean jit) {
         Memory mem = new Memory(Memory.LOW_LIMIT);
         mem.load(0x1000, PROGRAM, 0, PROGRAM.length);
-        Cpu c = new Cpu(mem, new CpuHost() {
-            @Override
-            public int in(int port, int size) {
-                return 0xFF;
-            }
-
-            @Override
-            public void out(int port, int size, int value) {
-            }
-
-            @Override
-            public void bios(int vector, Cpu c) {
-            }
-        });
+        Cpu c = new Cpu(mem, CpuHost.NONE);
         c.setTranslation(jit ? Cpu.DEFAULT_JIT_THRESHOLD : 0);
         c.setIp(0x1000);
         return c;

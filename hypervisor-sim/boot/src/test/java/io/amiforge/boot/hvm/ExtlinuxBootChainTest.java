@@ -40,10 +40,15 @@ class ExtlinuxBootChainTest {
 
     @BeforeAll
     static void hostSyslinux() {
+        core = hostCore();
+    }
+
+    /** The host's SYSLINUX core, after checking for the tools that take it out of a scratch FAT install. */
+    static SyslinuxCore hostCore() {
         Interop.tool("syslinux");
         Interop.tool("mcopy");
         Interop.tool("mkfs.fat");
-        core = SyslinuxCore.fromHost();
+        return SyslinuxCore.fromHost();
     }
 
     static ImageBuilder builder(byte[] kernel, byte[] initrd, String cmdline) {

@@ -42,10 +42,7 @@ class ExtlinuxInstallerTest {
 
     @BeforeAll
     static void hostSyslinux() {
-        Interop.tool("syslinux");
-        Interop.tool("mcopy");
-        Interop.tool("mkfs.fat");
-        core = SyslinuxCore.fromHost();
+        core = ExtlinuxBootChainTest.hostCore();
     }
 
     @Test

@@ -48,16 +48,20 @@ class SyslinuxBootChainTest {
         assertThat(r.kernel().attributes()).containsEntry("ramdiskSize", 30_000L).containsEntry("typeOfLoader", 0x30);
     }
 
+    /** Boots the raw image file {@code img} on the simulator (read-only), as QEMU will boot it. */
+    static BootReport bootFile(Path img) {
+        try (FileBlockDevice disk = FileBlockDevice.open(img, true)) {
+            return HvmBoot.boot(disk, HvmBoot.Options.defaults().withMaxInstructions(100_000_000).withTimeLimit(Duration.ofSeconds(120)));
+        }
+    }
+
     @Test
     void theTinyKernelPrintsTheSameLinesAsOnQemu(@TempDir Path tmp) throws Exception {
         Interop.tool("syslinux");
         Interop.tool("mcopy");
         Path img = tmp.resolve("syslinux-tiny.img");
         builder(TinyKernel.bzImage(), null, "console=ttyS0 from=syslinux").buildRaw(img, 64L << 20);
-        BootReport r;
-        try (FileBlockDevice disk = FileBlockDevice.open(img, true)) {
-            r = HvmBoot.boot(disk, HvmBoot.Options.defaults().withMaxInstructions(100_000_000).withTimeLimit(Duration.ofSeconds(120)));
-        }
+        BootReport r = bootFile(img);
         assertThat(r.result()).as(r.error() + "\n" + r.screen()).isEqualTo(BootReport.Result.HALTED);
         assertThat(r.console()).contains("command line: \"BOOT_IMAGE=/vmlinuz console=ttyS0 from=syslinux\"");
         ExtlinuxBootChainTest.assertSameSerialAsQemu(r.console(), QemuSerial.boot(img, tmp.resolve("qemu-serial.txt")));
@@ -70,10 +74,7 @@ class SyslinuxBootChainTest {
         Path vmlinuz = DebianKernelFixture.vmlinuz(DebianKernelFixture.CLOUD, tmp);
         Path img = tmp.resolve("syslinux-debian.img");
         builder(Files.readAllBytes(vmlinuz), null, "console=ttyS0 panic=-1 from=syslinux").buildRaw(img, 64L << 20);
-        BootReport r;
-        try (FileBlockDevice disk = FileBlockDevice.open(img, true)) {
-            r = HvmBoot.boot(disk, HvmBoot.Options.defaults().withMaxInstructions(100_000_000).withTimeLimit(Duration.ofSeconds(120)));
-        }
+        BootReport r = bootFile(img);
         assertThat(r.result()).as(r.error() + "\n" + r.screen()).isEqualTo(BootReport.Result.KERNEL_HANDOFF);
         assertThat(r.kernel().version()).startsWith(DebianKernelFixture.release(vmlinuz) + " (");
         assertThat(r.kernel().cmdline()).isEqualTo("BOOT_IMAGE=/vmlinuz console=ttyS0 panic=-1 from=syslinux");

@@ -7,6 +7,22 @@ package io.amiforge.x86.cpu;
  */
 public interface CpuHost {
 
+    /** A machine with nothing attached: every port reads all ones, writes and BIOS calls do nothing. */
+    CpuHost NONE = new CpuHost() {
+        @Override
+        public int in(int port, int size) {
+            return 0xFF;
+        }
+
+        @Override
+        public void out(int port, int size, int value) {
+        }
+
+        @Override
+        public void bios(int vector, Cpu cpu) {
+        }
+    };
+
     /** IN from {@code port}; {@code size} is 1, 2 or 4 bytes. */
     int in(int port, int size);
 

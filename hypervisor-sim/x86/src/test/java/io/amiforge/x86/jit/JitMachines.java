@@ -14,20 +14,7 @@ final class JitMachines {
     static Cpu machine(byte[] code, int ip, int threshold) {
         Memory mem = new Memory(Memory.LOW_LIMIT);
         mem.load(ip, code, 0, code.length);
-        Cpu c = new Cpu(mem, new CpuHost() {
-            @Override
-            public int in(int port, int size) {
-                return 0xFF;
-            }
-
-            @Override
-            public void out(int port, int size, int value) {
-            }
-
-            @Override
-            public void bios(int vector, Cpu cpu) {
-            }
-        });
+        Cpu c = new Cpu(mem, CpuHost.NONE);
         c.setBiosTraps(false);
         c.setTranslation(threshold);
         c.setIp(ip);
