@@ -7,6 +7,8 @@ module io.amiforge.nbd {
     requires io.netty.common;
     requires io.netty.handler;
     requires io.netty.transport;
+    requires io.netty.transport.classes.epoll;
+    requires io.netty.transport.unix.common;
 
     exports io.amiforge.nbd;
 }

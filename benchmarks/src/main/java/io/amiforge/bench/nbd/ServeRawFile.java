@@ -11,9 +11,8 @@ import java.nio.file.Path;
  * Prints {@code ready PORT} once it listens.
  *
  * <p>Arguments: {@code FILE PORT}; the system properties {@code readThreads},
- * {@code inlineReadLimit}, {@code connectionBufferLimit} and {@code sendfile} set
- * {@link NbdServer.Builder#readThreads}, {@link NbdServer.Builder#inlineReadLimit},
- * {@link NbdServer.Builder#connectionBufferLimit} and {@link NbdServer.Builder#sendfile}.
+ * {@code inlineReadLimit}, {@code inlineWriteLimit}, {@code connectionBufferLimit},
+ * {@code sendfile} and {@code streamReads} set the {@link NbdServer.Builder} settings of those names.
  */
 public final class ServeRawFile {
 
@@ -29,9 +28,11 @@ public final class ServeRawFile {
                 NbdServer server = NbdServer.builder().listen("127.0.0.1", Integer.parseInt(args[1]))
                         .readThreads(Integer.getInteger("readThreads", NbdServer.DEFAULT_READ_THREADS))
                         .inlineReadLimit(Integer.getInteger("inlineReadLimit", NbdServer.DEFAULT_INLINE_READ_LIMIT))
+                        .inlineWriteLimit(Integer.getInteger("inlineWriteLimit", NbdServer.DEFAULT_INLINE_WRITE_LIMIT))
                         .connectionBufferLimit(Long.getLong("connectionBufferLimit",
                                 NbdServer.DEFAULT_CONNECTION_BUFFER_LIMIT))
-                        .sendfile(!"false".equals(System.getProperty("sendfile")))
+                        .sendfile(Boolean.getBoolean("sendfile"))
+                        .streamReads(!"false".equals(System.getProperty("streamReads")))
                         .export("bench", device, false, null).build()) {
             System.out.println("ready " + server.start());
             System.out.flush();

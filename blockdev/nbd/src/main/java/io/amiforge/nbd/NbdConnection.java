@@ -16,6 +16,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.FileRegion;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.internal.PlatformDependent;
@@ -64,14 +65,13 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
      * a second syscall and a second TCP segment (the header alone, TCP_NODELAY), and random
      * 4 KiB reads at depth 16 ran at a quarter of the buffer path's rate (docs/nbd.md).
      */
-    static final int SENDFILE_MIN_READ = 64 * 1024;
+    static final int STREAM_MIN_READ = 64 * 1024;
     /** Requests in flight per connection before it stops decoding. */
     static final int MAX_INFLIGHT = 256;
 
     private final Queue<Pending> completed = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final ArrayDeque<Pending> pool = new ArrayDeque<>();
-    private final ArrayDeque<FileSlice> slices = new ArrayDeque<>();
     private final Runnable drainTask = this::drain;
     private final Runnable redecodeTask = this::redecode;
     private final Runnable afterOutboundDrained = () -> {
@@ -91,11 +91,14 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private final ExportState export;
     private final long bufferLimit;
     private final int inlineReadLimit;
+    private final int inlineWriteLimit;
     private final long exportSize;
     private final boolean structured;
     private final boolean metaSelected;
     /** The export's device when its bytes are a file's, so reads are sent from the file; else null. */
     private final FileBacked fileBacked;
+    /** Whether long reads of any device are streamed through the {@link #stage}. */
+    private final boolean streamReads;
 
     private ChannelHandlerContext ctx;
     private boolean closed;
@@ -106,18 +109,22 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private long reported;
     private boolean disconnecting;
     private boolean needsFlush;
-    /** Bytes of {@link FileSlice}s written and not yet taken by the socket (Netty does not count them). */
+    /** The stage of this connection's {@link DeviceRegion}s, made at the first. */
+    private Stage stage;
+    /** Bytes of regions written and not yet taken by the socket (Netty does not count them). */
     private long sliceBytes;
 
     NbdConnection(NbdServer server, ExportState export, boolean structured, boolean allocationContext) {
         this.server = server;
         this.bufferLimit = server.connectionBufferLimit();
         this.inlineReadLimit = server.inlineReadLimit();
+        this.inlineWriteLimit = server.inlineWriteLimit();
         this.export = export;
         this.exportSize = export.size();
         this.structured = structured;
         this.metaSelected = allocationContext;
         this.fileBacked = server.sendfile() && export.export().device() instanceof FileBacked f ? f : null;
+        this.streamReads = server.streamReads();
     }
 
     @Override
@@ -268,8 +275,8 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             replyError(cookie, 0, null); // a NONE chunk when structured
             return;
         }
-        if (fileBacked != null && length >= SENDFILE_MIN_READ) {
-            sendFromFile(cookie, flags, offset, length);
+        if (length >= STREAM_MIN_READ && (fileBacked != null || streamReads)) {
+            sendRegions(cookie, flags, offset, length);
             return;
         }
         if (structured && export.allocation() != null && length >= HOLE_READ_MIN && (flags & CMD_FLAG_DF) == 0) {
@@ -312,22 +319,27 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     }
 
     /**
-     * Serves a read of a file-backed device on the event loop with no copy: the reply header,
-     * then the file's bytes by {@code sendfile}; flushed at once. A structured read that may send
-     * holes (as {@link #holeAwareRead}) sends an OFFSET_HOLE chunk per hole and a header plus
-     * file run per data run. A failure before anything is written is an error reply; one while
-     * walking the extents after earlier chunks is an error chunk ending the reply.
+     * Serves a long read on the event loop without a buffer of its own: the reply header, then
+     * the data as a region the socket pulls, from the file by {@code sendfile} ({@link FileSlice},
+     * when enabled and the device is file-backed) or from the device through the connection's
+     * stage ({@link DeviceRegion}); flushed at once. A structured read that may send holes (as
+     * {@link #holeAwareRead}) sends an OFFSET_HOLE chunk per hole and a header plus region per
+     * data run. A failure before anything is written is an error reply; one while walking the
+     * extents after earlier chunks is an error chunk ending the reply.
      */
-    private void sendFromFile(long cookie, int flags, long offset, int length) {
-        FileChannel file;
-        try {
-            file = fileBacked.backingFile();
-        } catch (RuntimeException e) {
-            replyError(cookie, errno(e), e.getMessage());
-            return;
+    private void sendRegions(long cookie, int flags, long offset, int length) {
+        FileChannel file = null;
+        long base = 0;
+        if (fileBacked != null) {
+            try {
+                file = fileBacked.backingFile();
+            } catch (RuntimeException e) {
+                replyError(cookie, errno(e), e.getMessage());
+                return;
+            }
+            base = fileBacked.backingOffset();
+            server.sentFromFile();
         }
-        long base = fileBacked.backingOffset();
-        server.sentFromFile();
         AllocationStatus allocation = export.allocation();
         if (!structured || allocation == null || length < HOLE_READ_MIN || (flags & CMD_FLAG_DF) != 0) {
             ByteBuf head = ctx.alloc().directBuffer(CHUNK_HEADER + 8);
@@ -338,7 +350,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
                 head.writeInt(SIMPLE_REPLY_MAGIC).writeInt(0).writeLong(cookie);
             }
             ctx.write(head, ctx.voidPromise());
-            ctx.writeAndFlush(slice(file, base + offset, length), ctx.voidPromise());
+            ctx.writeAndFlush(region(file, base, offset, length), ctx.voidPromise());
             return;
         }
         long end = offset + length;
@@ -374,7 +386,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
                             .writeLong(cookie).writeInt(8 + n).writeLong(pos);
                     ctx.write(head, ctx.voidPromise());
                     head = null;
-                    ctx.write(slice(file, base + pos, n), ctx.voidPromise());
+                    ctx.write(region(file, base, pos, n), ctx.voidPromise());
                 }
                 chunks++;
                 pos = runEnd;
@@ -388,19 +400,21 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         ctx.flush();
     }
 
-    private FileSlice slice(FileChannel file, long position, int length) {
-        FileSlice slice = slices.pollFirst();
-        if (slice == null) {
-            slice = new FileSlice(this);
-        }
+    /** The data at export offset {@code position}: from {@code file} (at {@code base + position}) if given, else the device. */
+    private FileRegion region(FileChannel file, long base, long position, int length) {
         sliceBytes += length;
-        return slice.init(file, position, length);
+        if (file != null) {
+            return new FileSlice(this, file, base + position, length);
+        }
+        if (stage == null) {
+            stage = new Stage();
+        }
+        return new DeviceRegion(this, export.export().device(), stage, position, length);
     }
 
-    /** A slice the socket has taken (or the closed connection dropped): its bytes are no longer held. */
-    void released(FileSlice slice) {
-        sliceBytes -= slice.count();
-        slices.addFirst(slice);
+    /** A region the socket has taken (or the closed connection dropped): its bytes are no longer held. */
+    void released(long bytes) {
+        sliceBytes -= bytes;
         report();
     }
 
@@ -414,6 +428,14 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             replyNow(cookie, 0);
             return;
         }
+        if (length <= inlineWriteLimit && (flags & CMD_FLAG_FUA) == 0) {
+            MemorySegment src = segment(in, in.readerIndex(), length);
+            if (src != null) {
+                writeInline(cookie, offset, src);
+                in.skipBytes(length);
+                return;
+            }
+        }
         // Copied out of the receive buffer into a pooled buffer of its own. Keeping the receive
         // buffer alive instead (retain) costs far more: while its reference count is above one the
         // decoder can neither discard its read bytes nor append in place, so every socket read
@@ -423,6 +445,21 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         in.skipBytes(length);
         Pending p = pending(cookie, CMD_WRITE, flags, offset, length, payload);
         export.pipeline().write(offset, src, (flags & CMD_FLAG_FUA) != 0 ? BlockRequest.FUA : 0, this, p, cookie);
+    }
+
+    /**
+     * Serves a write on the event loop, straight from the receive buffer (no copy of the payload,
+     * no pipeline); the reply is flushed at once. Only writes without FUA: those are group-committed
+     * by the pipeline.
+     */
+    private void writeInline(long cookie, long offset, MemorySegment src) {
+        int error = 0;
+        try {
+            export.export().device().write(offset, src);
+        } catch (RuntimeException e) {
+            error = errno(e);
+        }
+        ctx.writeAndFlush(appendError(null, cookie, error, null, false), ctx.voidPromise());
     }
 
     private void submitSimple(BlockOp op, long cookie, long offset, long length, int pipelineFlags) {

@@ -45,7 +45,7 @@ class NbdInlineReadTest {
         CountDownLatch release = new CountDownLatch(1);
         try (RequestPipeline pipeline = RequestPipeline.start(device);
              NbdServer server = NbdServer.builder().listen("127.0.0.1", 0).inlineReadLimit(64 * 1024)
-                     .export(new NbdExport("s", device, false, null), pipeline).build()) {
+                     .streamReads(false).export(new NbdExport("s", device, false, null), pipeline).build()) {
             int port = server.start();
             CountDownLatch stalled = new CountDownLatch(1);
             pipeline.task((d, r) -> {
@@ -80,9 +80,43 @@ class NbdInlineReadTest {
     }
 
     @Test
-    void byDefaultEveryReadWaitsForThePipeline() throws Exception {
+    void withInlineAndStreamingOffEveryReadAndWriteWaitsForThePipeline() throws Exception {
         MemoryBlockDevice device = patterned();
         CountDownLatch release = new CountDownLatch(1);
+        try (RequestPipeline pipeline = RequestPipeline.start(device);
+             NbdServer server = NbdServer.builder().listen("127.0.0.1", 0).inlineReadLimit(0).inlineWriteLimit(0)
+                     .streamReads(false).export(new NbdExport("s", device, false, null), pipeline).build()) {
+            int port = server.start();
+            pipeline.task((d, r) -> release.await(10, TimeUnit.SECONDS), 0, 0, null, (r, f) -> { }, null, 0);
+            try (NbdTestClient c = new NbdTestClient(port)) {
+                c.go("s", false, false);
+                c.request(0, 0, 7, 512, 512, null);
+                c.request(1, 0, 8, 8192, 4096, new byte[4096]);
+                c.socket.setSoTimeout(300);
+                assertThatThrownBy(() -> c.reply(512)).isInstanceOf(SocketTimeoutException.class);
+                release.countDown();
+                c.socket.setSoTimeout(10_000);
+                assertThat(c.reply(512).payload()).isEqualTo(expected(device, 512, 512));
+                assertThat(c.reply(0).cookie()).isEqualTo(8);
+                assertThat(expected(device, 8192, 4096)).containsOnly((byte) 0);
+            }
+        } finally {
+            release.countDown();
+            device.close();
+        }
+    }
+
+    /**
+     * The defaults: short reads are served inline, long ones streamed from the event loop, writes
+     * without FUA applied inline; all are answered while the pipeline is stalled. A FUA write and
+     * a FLUSH wait for it.
+     */
+    @Test
+    void byDefaultReadsAndPlainWritesAreAnsweredWhileThePipelineIsStalled() throws Exception {
+        MemoryBlockDevice device = patterned();
+        CountDownLatch release = new CountDownLatch(1);
+        byte[] payload = new byte[70_000];
+        java.util.Arrays.fill(payload, (byte) 0x5a);
         try (RequestPipeline pipeline = RequestPipeline.start(device);
              NbdServer server = NbdServer.builder().listen("127.0.0.1", 0)
                      .export(new NbdExport("s", device, false, null), pipeline).build()) {
@@ -90,12 +124,19 @@ class NbdInlineReadTest {
             pipeline.task((d, r) -> release.await(10, TimeUnit.SECONDS), 0, 0, null, (r, f) -> { }, null, 0);
             try (NbdTestClient c = new NbdTestClient(port)) {
                 c.go("s", false, false);
-                c.request(0, 0, 7, 512, 512, null);
+                c.request(0, 0, 1, 512, 512, null);
+                assertThat(c.reply(512).payload()).isEqualTo(expected(device, 512, 512));
+                c.request(0, 0, 2, 4096, 512 * 1024, null);
+                assertThat(c.reply(512 * 1024).payload()).isEqualTo(expected(device, 4096, 512 * 1024));
+                c.request(1, 0, 3, 200_000, payload.length, payload);
+                assertThat(c.reply(0).cookie()).isEqualTo(3);
+                assertThat(expected(device, 200_000, payload.length)).isEqualTo(payload);
+                c.request(1, 1, 4, 0, 4096, new byte[4096]); // FUA: group-committed by the pipeline
                 c.socket.setSoTimeout(300);
-                assertThatThrownBy(() -> c.reply(512)).isInstanceOf(SocketTimeoutException.class);
+                assertThatThrownBy(() -> c.reply(0)).isInstanceOf(SocketTimeoutException.class);
                 release.countDown();
                 c.socket.setSoTimeout(10_000);
-                assertThat(c.reply(512).payload()).isEqualTo(expected(device, 512, 512));
+                assertThat(c.reply(0).cookie()).isEqualTo(4);
             }
         } finally {
             release.countDown();
@@ -134,7 +175,58 @@ class NbdInlineReadTest {
         }
     }
 
-    /** Reads through to {@code memory}, except that a read at offset 8192 fails. */
+    /**
+     * A long read streamed from the device fails while the stage is refilled, after the reply
+     * header and the first stage left: the connection closes (the client cannot be told in band),
+     * and the client has received no byte the device did not give.
+     */
+    @Test
+    void aStreamedReadThatFailsHalfWayClosesTheConnection() throws Exception {
+        MemoryBlockDevice device = patterned();
+        BlockDevice failing = new FailingAt8192(device);
+        try (NbdServer server = NbdServer.builder().listen("127.0.0.1", 0).export("f", failing, false, null).build()) {
+            int port = server.start();
+            try (NbdTestClient c = new NbdTestClient(port)) {
+                c.go("f", false, false);
+                c.request(0, 0, 1, 0, 1 << 20, null);
+                byte[] header = c.readExactly(16);
+                assertThat(java.nio.ByteBuffer.wrap(header).getInt(4)).isZero(); // the header left before the failure
+                byte[] first = c.readExactly(Stage.SIZE);
+                assertThat(first).isEqualTo(expected(device, 0, Stage.SIZE));
+                assertThat(c.closedByServer()).isTrue();
+            }
+            try (NbdTestClient c = new NbdTestClient(port)) { // other connections go on
+                c.go("f", false, false);
+                c.request(0, 0, 2, 0, Stage.SIZE, null);
+                assertThat(c.reply(Stage.SIZE).payload()).isEqualTo(expected(device, 0, Stage.SIZE));
+            }
+        } finally {
+            device.close();
+        }
+    }
+
+    @Test
+    void anInlineWriteThatFailsIsAnsweredEioAndTheConnectionGoesOn() throws Exception {
+        MemoryBlockDevice device = patterned();
+        BlockDevice failing = new FailingAt8192(device);
+        try (NbdServer server = NbdServer.builder().listen("127.0.0.1", 0).export("f", failing, false, null).build()) {
+            int port = server.start();
+            try (NbdTestClient c = new NbdTestClient(port)) {
+                c.go("f", false, false);
+                c.request(1, 0, 1, 8192, 4096, new byte[4096]);
+                NbdTestClient.Reply error = c.reply(0);
+                assertThat(error.cookie()).isEqualTo(1);
+                assertThat(error.error()).isEqualTo(NbdProtocol.EIO);
+                c.request(1, 0, 2, 4096, 4096, new byte[4096]);
+                assertThat(c.reply(0).error()).isZero();
+                assertThat(expected(device, 4096, 4096)).containsOnly((byte) 0);
+            }
+        } finally {
+            device.close();
+        }
+    }
+
+    /** Reads through to {@code memory}, except that I/O at offset 8192 or {@link Stage#SIZE} fails. */
     private static final class FailingAt8192 extends HookedMemoryDevice {
 
         FailingAt8192(MemoryBlockDevice memory) {
@@ -143,8 +235,8 @@ class NbdInlineReadTest {
 
         @Override
         protected void beforeIo(long offset, boolean write) {
-            if (!write && offset == 8192) {
-                throw new BlockDeviceException("disk on fire at 8192");
+            if (offset == 8192 || offset == Stage.SIZE) {
+                throw new BlockDeviceException("disk on fire at " + offset);
             }
         }
     }

@@ -116,7 +116,8 @@ class NbdLimitsTest {
         int writes = 192; // 48 MiB: far more than the limit plus the sockets' buffers
         GatedDevice device = new GatedDevice(64L * MIB);
         toClose.add(device);
-        NbdServer server = start(NbdServer.builder().connectionBufferLimit(limit).export("d", device, false, null));
+        NbdServer server = start(NbdServer.builder().connectionBufferLimit(limit).inlineWriteLimit(0) // writes wait in the pipeline
+                .export("d", device, false, null));
         try (NbdTestClient c = new NbdTestClient(server.port())) {
             c.go("d", false, false);
             AtomicLong sent = new AtomicLong();
@@ -152,6 +153,7 @@ class NbdLimitsTest {
         assertThat(last).containsOnly((byte) (writes - 1));
     }
 
+    /** Long reads are streamed through the connection's stage ({@link DeviceRegion}): queued regions count. */
     @Test
     void readsWhoseRepliesAreNotReadDoNotGrowTheServersBuffers() throws Exception {
         readsNotReadStayBounded(memory(16L * MIB), false);
@@ -170,7 +172,8 @@ class NbdLimitsTest {
         int readSize = MIB;
         int reads = 96; // 96 MiB of replies requested in 2.7 KB of requests
         device.write(0, MemorySegment.ofArray(NbdServerTest.fill(readSize, 0x3c)));
-        NbdServer server = start(NbdServer.builder().connectionBufferLimit(limit).export("d", device, false, null));
+        NbdServer server = start(NbdServer.builder().connectionBufferLimit(limit).sendfile(fromFile)
+                .export("d", device, false, null));
         try (NbdTestClient c = new NbdTestClient(server.port())) {
             c.go("d", false, false);
             for (int i = 0; i < reads; i++) {
@@ -198,7 +201,7 @@ class NbdLimitsTest {
     void idleConnectionsAreClosedButOnesWithRequestsInFlightAreNot() throws Exception {
         GatedDevice gated = new GatedDevice(MIB);
         toClose.add(gated);
-        NbdServer server = start(NbdServer.builder().idleTimeout(Duration.ofMillis(500))
+        NbdServer server = start(NbdServer.builder().idleTimeout(Duration.ofMillis(500)).inlineReadLimit(0)
                 .export("d", memory(MIB), false, null).export("g", gated, false, null));
         try (NbdTestClient busy = new NbdTestClient(server.port())) {
             busy.go("g", false, false);

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Reads of {@link FileBacked} exports are sent from the file ({@link FileSlice}, counted by
- * {@link NbdServer#readsSentFromFile}) when at least {@link NbdConnection#SENDFILE_MIN_READ} long, and return what the device reads, simple and structured,
+ * {@link NbdServer#readsSentFromFile}) when at least {@link NbdConnection.STREAM_MIN_READ} long, and return what the device reads, simple and structured,
  * holes and all; other devices and {@code sendfile(false)} take the buffer path. A write whose
  * reply came is seen by the next read; a closed device is an error reply; a file shrunk under
  * the export closes the connection.
@@ -49,7 +49,7 @@ class NbdSendfileTest {
         mem.write(0, MemorySegment.ofArray(random(SIZE, 3)));
         offsetDevice = new OffsetFileDevice(dir.resolve("offset.img"), 8192, 1 << 20);
         offsetDevice.write(0, MemorySegment.ofArray(random(1 << 20, 4)));
-        server = NbdServer.builder().listen("127.0.0.1", 0)
+        server = NbdServer.builder().listen("127.0.0.1", 0).sendfile(true)
                 .export("file", file, false, null)
                 .export("mem", mem, false, null)
                 .export("offset", offsetDevice, false, null)
@@ -170,7 +170,7 @@ class NbdSendfileTest {
         try (NbdTestClient c = new NbdTestClient(port)) {
             c.go("file", false, false);
             for (int i = 0; i < 20; i++) {
-                byte[] data = random(NbdConnection.SENDFILE_MIN_READ, 100 + i);
+                byte[] data = random(NbdConnection.STREAM_MIN_READ, 100 + i);
                 long offset = (long) data.length * i;
                 c.request(CMD_WRITE, 0, 1000 + i, offset, data.length, data);
                 NbdTestClient.Reply w = c.reply(0);

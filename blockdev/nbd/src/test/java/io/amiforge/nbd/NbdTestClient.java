@@ -195,6 +195,13 @@ final class NbdTestClient implements AutoCloseable {
         throw new IOException("bad reply magic " + Integer.toHexString(magic));
     }
 
+    /** The next {@code n} bytes from the server, whatever they are. */
+    byte[] readExactly(int n) throws IOException {
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+
     /** True when the server closed the connection (EOF or reset) within the socket timeout. */
     boolean closedByServer() {
         try {

@@ -1,0 +1,55 @@
+package io.amiforge.nbd;
+
+import io.amiforge.blockdev.BlockDevice;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+
+/**
+ * One connection's staging buffer for {@link DeviceRegion}s: device bytes read but not yet taken
+ * by the socket. A connection sends its regions one after the other, so the stage belongs to at
+ * most one region at a time, the one at the head of its outbound queue. Used on the event loop
+ * only. {@value #SIZE} bytes, allocated at the first long read.
+ */
+final class Stage {
+
+    static final int SIZE = 256 * 1024;
+
+    private ByteBuffer buffer;
+    private MemorySegment whole;
+    private DeviceRegion owner;
+
+    /** The staged bytes of {@code region} not yet written, or null if it has none staged. */
+    ByteBuffer holding(DeviceRegion region) {
+        return owner == region && buffer.hasRemaining() ? buffer : null;
+    }
+
+    /** Reads up to {@value #SIZE} bytes of {@code left} at {@code at} from the device for {@code region}. */
+    ByteBuffer fill(DeviceRegion region, BlockDevice device, long at, long left) throws IOException {
+        if (buffer == null) {
+            buffer = ByteBuffer.allocateDirect(SIZE);
+            whole = MemorySegment.ofBuffer(buffer);
+        }
+        int n = (int) Math.min(SIZE, left);
+        owner = region;
+        buffer.clear().limit(n);
+        try {
+            device.read(at, n == SIZE ? whole : whole.asSlice(0, n));
+        } catch (RuntimeException e) {
+            buffer.limit(0);
+            throw new IOException("reading " + n + " bytes at offset " + at + " of " + device.name()
+                    + " for an NBD read: " + e.getMessage(), e);
+        }
+        return buffer;
+    }
+
+    /** {@code region} is done (sent or dropped): its staged bytes, if any, are void. */
+    void release(DeviceRegion region) {
+        if (owner == region) {
+            owner = null;
+            if (buffer != null) {
+                buffer.limit(0);
+            }
+        }
+    }
+}
