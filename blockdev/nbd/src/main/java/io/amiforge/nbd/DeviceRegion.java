@@ -1,6 +1,7 @@
 package io.amiforge.nbd;
 
 import io.amiforge.blockdev.BlockDevice;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.FileRegion;
 import io.netty.util.AbstractReferenceCounted;
 import java.io.IOException;
@@ -8,9 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 
 /**
- * The data of a READ reply read from the device only as fast as the socket takes it: bytes
- * {@code [offset, offset+count)} of the export, read through the connection's small
- * {@link Stage} and written from there. A long read therefore costs no buffer of its own, and
+ * A READ reply's chunk header(s) and data, the data read from the device only as fast as the
+ * socket takes it: the header bytes, then bytes {@code [offset, offset+length)} of the export,
+ * staged together in the connection's small {@link Stage} and written from there (one send
+ * for header and data, not two). A long read therefore costs no buffer of its own, and
  * the device's bytes are copied into memory that is still in the CPU's cache when the socket
  * copies them out (a pooled buffer per request in flight made nbdcopy's working set tens of MiB).
  *
@@ -25,14 +27,20 @@ final class DeviceRegion extends AbstractReferenceCounted implements FileRegion 
     private final Stage stage;
     private final long offset;
     private final long count;
+    /** The header bytes sent before the data; released once staged. */
+    private ByteBuf head;
+    private final int headLength;
     private long transferred;
 
-    DeviceRegion(NbdConnection connection, BlockDevice device, Stage stage, long offset, long count) {
+    /** Takes over {@code head}. */
+    DeviceRegion(NbdConnection connection, ByteBuf head, BlockDevice device, Stage stage, long offset, long length) {
         this.connection = connection;
+        this.head = head;
+        this.headLength = head.readableBytes();
         this.device = device;
         this.stage = stage;
         this.offset = offset;
-        this.count = count;
+        this.count = headLength + length;
     }
 
     @Override
@@ -63,7 +71,11 @@ final class DeviceRegion extends AbstractReferenceCounted implements FileRegion 
         while (transferred < count) {
             ByteBuffer staged = stage.holding(this);
             if (staged == null) {
-                staged = stage.fill(this, device, offset + transferred, count - transferred);
+                staged = stage.fill(this, head, device, offset + Math.max(0, transferred - headLength), count - transferred);
+                if (head != null) {
+                    head.release();
+                    head = null;
+                }
             }
             int n = target.write(staged);
             if (n <= 0) {
@@ -99,6 +111,10 @@ final class DeviceRegion extends AbstractReferenceCounted implements FileRegion 
 
     @Override
     protected void deallocate() {
+        if (head != null) {
+            head.release();
+            head = null;
+        }
         stage.release(this);
         connection.released(count);
     }

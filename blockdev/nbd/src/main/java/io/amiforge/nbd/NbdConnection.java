@@ -66,12 +66,15 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
      * 4 KiB reads at depth 16 ran at a quarter of the buffer path's rate (docs/nbd.md).
      */
     static final int STREAM_MIN_READ = 64 * 1024;
+    /** Writes at least this long through the pipeline keep their payload in the receive buffer. */
+    static final int RETAINED_WRITE_MIN = 64 * 1024;
     /** Requests in flight per connection before it stops decoding. */
     static final int MAX_INFLIGHT = 256;
 
     private final Queue<Pending> completed = PlatformDependent.newMpscQueue();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final ArrayDeque<Pending> pool = new ArrayDeque<>();
+    private final RequestCumulator cumulator = new RequestCumulator();
     private final Runnable drainTask = this::drain;
     private final Runnable redecodeTask = this::redecode;
     private final Runnable afterOutboundDrained = () -> {
@@ -125,6 +128,7 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         this.metaSelected = allocationContext;
         this.fileBacked = server.sendfile() && export.export().device() instanceof FileBacked f ? f : null;
         this.streamReads = server.streamReads();
+        setCumulator(cumulator);
     }
 
     @Override
@@ -217,8 +221,10 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             return; // decoded when completions (or the client reading replies) free room
         }
         if (command == CMD_WRITE && in.readableBytes() < REQUEST_HEADER + length) {
+            cumulator.expect(REQUEST_HEADER + (int) length);
             return; // wait for the payload
         }
+        cumulator.expect(0);
         long cookie = in.getLong(start + 8);
         long offset = in.getLong(start + 16);
         in.skipBytes(REQUEST_HEADER);
@@ -349,8 +355,8 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             } else {
                 head.writeInt(SIMPLE_REPLY_MAGIC).writeInt(0).writeLong(cookie);
             }
-            ctx.write(head, ctx.voidPromise());
-            ctx.writeAndFlush(region(file, base, offset, length), ctx.voidPromise());
+            writeRegion(head, file, base, offset, length);
+            ctx.flush();
             return;
         }
         long end = offset + length;
@@ -384,9 +390,8 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
                 } else {
                     head.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(done).writeShort(REPLY_TYPE_OFFSET_DATA)
                             .writeLong(cookie).writeInt(8 + n).writeLong(pos);
-                    ctx.write(head, ctx.voidPromise());
+                    writeRegion(head, file, base, pos, n);
                     head = null;
-                    ctx.write(region(file, base, pos, n), ctx.voidPromise());
                 }
                 chunks++;
                 pos = runEnd;
@@ -400,16 +405,24 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
         ctx.flush();
     }
 
-    /** The data at export offset {@code position}: from {@code file} (at {@code base + position}) if given, else the device. */
-    private FileRegion region(FileChannel file, long base, long position, int length) {
-        sliceBytes += length;
+    /**
+     * Writes {@code head} (chunk headers) and then the data at export offset {@code position}:
+     * from {@code file} (at {@code base + position}) if given, the header first; else from the
+     * device, with the header sent from the stage in front of the data (one send, not two).
+     */
+    private void writeRegion(ByteBuf head, FileChannel file, long base, long position, int length) {
         if (file != null) {
-            return new FileSlice(this, file, base + position, length);
+            ctx.write(head, ctx.voidPromise());
+            sliceBytes += length;
+            ctx.write(new FileSlice(this, file, base + position, length), ctx.voidPromise());
+            return;
         }
         if (stage == null) {
             stage = new Stage();
         }
-        return new DeviceRegion(this, export.export().device(), stage, position, length);
+        DeviceRegion region = new DeviceRegion(this, head, export.export().device(), stage, position, length);
+        sliceBytes += region.count();
+        ctx.write(region, ctx.voidPromise());
     }
 
     /** A region the socket has taken (or the closed connection dropped): its bytes are no longer held. */
@@ -436,11 +449,12 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
                 return;
             }
         }
-        // Copied out of the receive buffer into a pooled buffer of its own. Keeping the receive
-        // buffer alive instead (retain) costs far more: while its reference count is above one the
-        // decoder can neither discard its read bytes nor append in place, so every socket read
-        // copies the whole, growing, accumulation (random 4 KiB writes ran at 1/17 of nbdkit).
-        ByteBuf payload = ctx.alloc().directBuffer(length).writeBytes(in, in.readerIndex(), length);
+        // A long payload stays where it was received: a slice of the receive buffer, kept until
+        // the pipeline has written it. RequestCumulator then moves only the bytes after it to a
+        // new buffer when more arrive, not the payload. A short one is copied into a buffer of
+        // its own, so that it does not pin a receive buffer many times its size.
+        ByteBuf payload = length >= RETAINED_WRITE_MIN ? in.retainedSlice(in.readerIndex(), length)
+                : ctx.alloc().directBuffer(length).writeBytes(in, in.readerIndex(), length);
         MemorySegment src = segment(payload, 0, length);
         in.skipBytes(length);
         Pending p = pending(cookie, CMD_WRITE, flags, offset, length, payload);

@@ -1,6 +1,7 @@
 package io.amiforge.nbd;
 
 import io.amiforge.blockdev.BlockDevice;
+import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -24,8 +25,11 @@ final class Stage {
         return owner == region && buffer.hasRemaining() ? buffer : null;
     }
 
-    /** Reads up to {@value #SIZE} bytes of {@code left} at {@code at} from the device for {@code region}. */
-    ByteBuffer fill(DeviceRegion region, BlockDevice device, long at, long left) throws IOException {
+    /**
+     * Stages for {@code region} all of {@code head} (null once it was staged) and then device
+     * bytes from {@code at}, up to {@value #SIZE} bytes in all of the {@code left} still to send.
+     */
+    ByteBuffer fill(DeviceRegion region, ByteBuf head, BlockDevice device, long at, long left) throws IOException {
         if (buffer == null) {
             buffer = ByteBuffer.allocateDirect(SIZE);
             whole = MemorySegment.ofBuffer(buffer);
@@ -33,11 +37,17 @@ final class Stage {
         int n = (int) Math.min(SIZE, left);
         owner = region;
         buffer.clear().limit(n);
+        int h = 0;
+        if (head != null) {
+            h = head.readableBytes();
+            head.getBytes(head.readerIndex(), buffer.duplicate().limit(h));
+        }
+        long data = n - h;
         try {
-            device.read(at, n == SIZE ? whole : whole.asSlice(0, n));
+            device.read(at, n == SIZE && h == 0 ? whole : whole.asSlice(h, data));
         } catch (RuntimeException e) {
             buffer.limit(0);
-            throw new IOException("reading " + n + " bytes at offset " + at + " of " + device.name()
+            throw new IOException("reading " + data + " bytes at offset " + at + " of " + device.name()
                     + " for an NBD read: " + e.getMessage(), e);
         }
         return buffer;

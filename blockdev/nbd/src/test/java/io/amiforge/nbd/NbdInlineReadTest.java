@@ -191,14 +191,14 @@ class NbdInlineReadTest {
                 c.request(0, 0, 1, 0, 1 << 20, null);
                 byte[] header = c.readExactly(16);
                 assertThat(java.nio.ByteBuffer.wrap(header).getInt(4)).isZero(); // the header left before the failure
-                byte[] first = c.readExactly(Stage.SIZE);
-                assertThat(first).isEqualTo(expected(device, 0, Stage.SIZE));
+                byte[] first = c.readExactly(Stage.SIZE - 16); // the first stage: header and data
+                assertThat(first).isEqualTo(expected(device, 0, Stage.SIZE - 16));
                 assertThat(c.closedByServer()).isTrue();
             }
             try (NbdTestClient c = new NbdTestClient(port)) { // other connections go on
                 c.go("f", false, false);
-                c.request(0, 0, 2, 0, Stage.SIZE, null);
-                assertThat(c.reply(Stage.SIZE).payload()).isEqualTo(expected(device, 0, Stage.SIZE));
+                c.request(0, 0, 2, 0, 128 * 1024, null);
+                assertThat(c.reply(128 * 1024).payload()).isEqualTo(expected(device, 0, 128 * 1024));
             }
         } finally {
             device.close();
@@ -226,7 +226,7 @@ class NbdInlineReadTest {
         }
     }
 
-    /** Reads through to {@code memory}, except that I/O at offset 8192 or {@link Stage#SIZE} fails. */
+    /** Reads through to {@code memory}, except that I/O at offset 8192 or {@link Stage#SIZE} - 16 (a stage after a simple reply's header) fails. */
     private static final class FailingAt8192 extends HookedMemoryDevice {
 
         FailingAt8192(MemoryBlockDevice memory) {
@@ -235,7 +235,7 @@ class NbdInlineReadTest {
 
         @Override
         protected void beforeIo(long offset, boolean write) {
-            if (offset == 8192 || offset == Stage.SIZE) {
+            if (offset == 8192 || offset == Stage.SIZE - 16) {
                 throw new BlockDeviceException("disk on fire at " + offset);
             }
         }
