@@ -10,7 +10,8 @@
 # (uptime) per round and each server's peak RSS (VmHWM).
 # SERVERS="..." picks servers; AMIFORGE_BEFORE_CP (a class path of an older build with
 # ServeRawFile) adds it as amiforge-before; AMIFORGE_JAVA_OPTS are extra JVM options. A server named
-# amiforge-vN (N a number) is this build started with the extra options in $AMIFORGE_OPTS_N, for
+# amiforge-vN (N a number) is this build started with the extra options in $AMIFORGE_OPTS_N (after the
+# launcher's server options, config/server-jvm.options, which amiforge gets too), for
 # same-run A/B comparisons of settings, e.g.
 #   SERVERS="amiforge amiforge-v1 nbdkit" AMIFORGE_OPTS_1="-DinlineReadLimit=65536" benchmarks/compare-nbd-peers.sh
 #   benchmarks/compare-nbd-peers.sh [--rounds R] [--seconds S] [--size MIB] [--dir DIR] [--cp CLASSPATH]
@@ -54,8 +55,9 @@ trap cleanup EXIT
 start_server() { # name port -> sets spid
   local name=$1 port=$2
   case $name in
-    amiforge)
-      coproc AMI { exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${AMIFORGE_JAVA_OPTS:-} -cp "$cp" \
+    amiforge) # with the JVM options `amiforge nbd serve` gets from the launcher
+      coproc AMI { exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED @config/server-jvm.options \
+        ${AMIFORGE_JAVA_OPTS:-} -cp "$cp" \
         io.amiforge.bench.nbd.ServeRawFile "$disk" "$port"; }
       spid=$AMI_PID
       read -r _ _ <&"${AMI[0]}" ;;
@@ -66,7 +68,7 @@ start_server() { # name port -> sets spid
       read -r _ _ <&"${AMI[0]}" ;;
     amiforge-v[0-9]*)
       opts_var=AMIFORGE_OPTS_${name#amiforge-v}
-      coproc AMI { exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${!opts_var:-} \
+      coproc AMI { exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED @config/server-jvm.options ${!opts_var:-} \
         ${AMIFORGE_JAVA_OPTS:-} -cp "$cp" io.amiforge.bench.nbd.ServeRawFile "$disk" "$port"; }
       spid=$AMI_PID
       read -r _ _ <&"${AMI[0]}" ;;

@@ -116,6 +116,7 @@ public final class NbdServer implements AutoCloseable {
     private final Map<String, RequestPipeline> sharedPipelines;
     private final ChannelGroup channels = new DefaultChannelGroup("nbd", GlobalEventExecutor.INSTANCE);
     private EventLoopGroup group;
+    private boolean epoll;
     private Channel listener;
     private volatile boolean closed;
 
@@ -154,13 +155,13 @@ public final class NbdServer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("NBD server was closed");
         }
+        epoll = useEpoll(); // before anything starts: an unknown transport leaves nothing running
         for (NbdExport e : exportList) {
             RequestPipeline shared = sharedPipelines.get(e.name());
             exports.put(e.name(), new ExportState(e, shared != null ? shared
                     : RequestPipeline.start(e.device(), RequestPipeline.DEFAULT_SLOTS, RequestPipeline.DEFAULT_MERGE_LIMIT,
                             readThreads, pipelineWait)));
         }
-        boolean epoll = useEpoll();
         group = new MultiThreadIoEventLoopGroup(ioThreads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         ServerBootstrap bootstrap = new ServerBootstrap().group(group)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
@@ -195,7 +196,12 @@ public final class NbdServer implements AutoCloseable {
         return port();
     }
 
-    private boolean useEpoll() {
+    /**
+     * Whether to use the native epoll transport: the system property {@code amiforge.nbd.transport}
+     * says {@code epoll} (required), {@code nio}, or {@code auto} (the default: epoll where its
+     * native library loads, as on Linux x86_64, else NIO).
+     */
+    private static boolean useEpoll() {
         String t = System.getProperty("amiforge.nbd.transport", "auto");
         return switch (t) {
             case "nio" -> false;
@@ -203,8 +209,18 @@ public final class NbdServer implements AutoCloseable {
                 Epoll.ensureAvailability();
                 yield true;
             }
-            default -> Epoll.isAvailable();
+            case "auto" -> Epoll.isAvailable();
+            default -> throw new AmiforgeException(AmiforgeException.Kind.USAGE, "InvalidParameterValue",
+                    "system property amiforge.nbd.transport is '" + t + "'; use auto, epoll or nio");
         };
+    }
+
+    /** The network transport in use: {@code epoll} or {@code nio}; only after {@link #start()}. */
+    public String transport() {
+        if (group == null) {
+            throw new IllegalStateException("NBD server is not started");
+        }
+        return epoll ? "epoll" : "nio";
     }
 
     /** The bound port; only after {@link #start()}. */
