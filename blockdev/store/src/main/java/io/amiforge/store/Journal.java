@@ -108,12 +108,16 @@ final class Journal implements AutoCloseable {
      * yield 200 us, then block, so a request that follows the last one closely, such as a
      * snapshot right after a write, is picked up without a thread wake-up) or {@code blocking}
      * (a lock and condition only: no CPU spent while idle). System property
-     * {@code amiforge.journal.wait}.
+     * {@code amiforge.journal.wait}; any other value is refused, naming it.
      */
-    private static WaitStrategy waitStrategy() {
-        return "blocking".equals(System.getProperty("amiforge.journal.wait", "phased"))
-                ? new BlockingWaitStrategy()
-                : PhasedBackoffWaitStrategy.withLock(20, 200, TimeUnit.MICROSECONDS);
+    static WaitStrategy waitStrategy() {
+        String name = System.getProperty("amiforge.journal.wait", "phased");
+        return switch (name) {
+            case "blocking" -> new BlockingWaitStrategy();
+            case "phased" -> PhasedBackoffWaitStrategy.withLock(20, 200, TimeUnit.MICROSECONDS);
+            default -> throw new IllegalArgumentException("amiforge.journal.wait=" + name
+                    + " is not one of phased, blocking");
+        };
     }
 
     boolean onJournalThread() {
