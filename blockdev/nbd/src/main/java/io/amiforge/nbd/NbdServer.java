@@ -536,9 +536,13 @@ public final class NbdServer implements AutoCloseable {
         }
 
         /**
-         * Adds an export whose I/O goes through an existing pipeline (for instance one the
-         * simulator's disk also uses), so both front ends share its ordering. The pipeline must
-         * run over {@code export.device()}; the server does not close it.
+         * Adds an export whose pipelined I/O goes through an existing pipeline (for instance one
+         * the simulator's disk also uses), so both front ends share its ordering and its FLUSH.
+         * Requests served on the event loop ({@link #inlineReadLimit}, {@link #inlineWriteLimit},
+         * {@link #streamReads}) do not pass through it: they are done before they are answered,
+         * so what either front end has seen answered the other sees; set those to 0 / false when
+         * requests in flight from both must also keep one order. The pipeline must run over
+         * {@code export.device()}; the server does not close it.
          */
         public Builder export(NbdExport export, RequestPipeline pipeline) {
             if (pipeline.device() != export.device()) {
