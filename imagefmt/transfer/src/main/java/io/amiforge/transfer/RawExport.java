@@ -48,12 +48,18 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class RawExport {
 
-    /** Bytes one worker reads and writes at a time. */
-    static final int PIECE = 4 << 20;
+    /**
+     * Bytes one worker reads and writes at a time (at least one store block: 512 KiB at most).
+     * 1 MiB: an export of 1 GiB took the same time as with 4 MiB pieces (dense: 1.05 s and 1.04 s,
+     * shared machine), and the eight buffers, with the runs mapped while they are copied, take
+     * 8 MiB instead of 32: a one-export JVM peaked at 115 MiB RSS instead of 140 MiB
+     * (benchmarks/results/transfer.md, run 6).
+     */
+    static final int PIECE = 1 << 20;
     /** The unit of zero detection and the alignment of direct writes. */
     private static final int PAGE = DirectIo.ALIGNMENT;
     /**
-     * Workers taking pieces in turn, each with its own {@value #PIECE}-byte buffer. Eight: writing
+     * Workers taking pieces in turn, each with its own piece-sized buffer. Eight: writing
      * 1 GiB in 1 MiB direct writes took 1.08-1.22 s from four writers, 1.01-1.15 s from eight and
      * 0.88-1.03 s from sixteen on the busy 2-core box (benchmarks/results/transfer.md, 02:29 UTC);
      * a worker waiting for its write uses no CPU.
@@ -196,10 +202,10 @@ final class RawExport {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(PIECE, PAGE);
-            long piece;
-            while ((piece = next.getAndAdd(PIECE)) < size) {
-                long end = Math.min(size, piece + PIECE);
-                long pos = piece;
+            long start;
+            while ((start = next.getAndAdd(PIECE)) < size) {
+                long end = Math.min(size, start + PIECE);
+                long pos = start;
                 while (pos < end) {
                     Extent extent = AllocationStatus.of(device, pos, end - pos);
                     long stop = pos + extent.length();

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Raw export ({@link RawExport}): the file holds exactly the device's bytes (data across piece
  * edges, data in 512-byte blocks that are not page-aligned, a last block that ends off a page,
- * written zeros, discarded ranges over a snapshot), keeps the holes (2 MiB of stored zeros,
+ * written zeros, discarded ranges over a snapshot), keeps the holes (1 MiB of stored zeros,
  * reserved before the direct writes, are punched back), and is the same whether the
  * file system takes direct I/O (the work directory, ext4) or not (tmpfs: page-cache writes with
  * {@link WriteBehind}). A device that fails part way leaves neither the target nor a temporary file.
@@ -128,7 +128,7 @@ class RawExportTest {
             write(v, 100 * 512, 1, random);
             write(v, SIZE - 512, 1, random); // the last block, which ends off a page
             v.write(2L * RawExport.PIECE, MemorySegment.ofArray(new byte[64 * 1024])); // written zeros
-            v.write(RawExport.PIECE + 8192, MemorySegment.ofArray(new byte[2 << 20])); // 2 MiB of them: must stay a hole
+            v.write(RawExport.PIECE + 8192, MemorySegment.ofArray(new byte[1 << 20])); // 1 MiB of them: must stay a hole
             write(v, 2L * RawExport.PIECE + 300 * 512, 600, random);
             store.createSnapshot("v", "under the discard");
             v.discard(2L * RawExport.PIECE + 400 * 512, 100 * 512); // explicit zeros over the snapshot's data
