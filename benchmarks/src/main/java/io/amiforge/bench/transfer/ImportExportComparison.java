@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>{@code raw}: a sparse raw image ({@code amiforge.bench.size}, default 64 GiB) holding
- *       {@code amiforge.bench.data} bytes (default 1 GiB) in scattered 1 MiB extents of random
- *       bytes: our import (durable: fsync and catalog commit) vs {@code qemu-img convert -O qcow2}
+ *       {@code amiforge.bench.data} bytes (default 1 GiB) in scattered extents of random bytes
+ *       ({@code amiforge.bench.extent} bytes each, default 1 MiB): our import (durable: fsync and catalog commit) vs {@code qemu-img convert -O qcow2}
  *       with its default cache ({@code unsafe}: no flush), {@code -t writeback} (one flush at the
  *       end, our durability), {@code -t none} and {@code -W}.</li>
  *   <li>{@code chain}: a 4-layer qcow2 chain built with qemu-img/qemu-io over that raw (base =
@@ -52,7 +52,7 @@ public final class ImportExportComparison {
 
     private static final long SIZE = Long.getLong("amiforge.bench.size", 64L << 30);
     private static final long DATA = Long.getLong("amiforge.bench.data", 1L << 30);
-    private static final int EXTENT = 1 << 20;
+    private static final int EXTENT = Integer.getInteger("amiforge.bench.extent", 1 << 20);
     private static final List<String> CASES = List.of(System.getProperty("amiforge.bench.cases",
             "import raw,import chain,export raw").split(","));
 
