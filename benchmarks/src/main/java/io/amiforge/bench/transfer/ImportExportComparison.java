@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>{@code raw}: a sparse raw image ({@code amiforge.bench.size}, default 64 GiB) holding
- *       {@code amiforge.bench.data} bytes (default 1 GiB) in scattered 1 MiB extents of random
- *       bytes: our import (durable: fsync and catalog commit) vs {@code qemu-img convert -O qcow2}
+ *       {@code amiforge.bench.data} bytes (default 1 GiB) in scattered extents of random bytes
+ *       ({@code amiforge.bench.extent} bytes each, default 1 MiB): our import (durable: fsync and catalog commit) vs {@code qemu-img convert -O qcow2}
  *       with its default cache ({@code unsafe}: no flush), {@code -t writeback} (one flush at the
  *       end, our durability), {@code -t none} and {@code -W}.</li>
  *   <li>{@code chain}: a 4-layer qcow2 chain built with qemu-img/qemu-io over that raw (base =
@@ -35,7 +35,9 @@ import java.util.concurrent.TimeUnit;
  *       our import (one snapshot per layer) vs {@code qemu-img convert -O qcow2} of the top.</li>
  *   <li>{@code export}: the imported raw volume exported raw (sparse, fsynced) vs
  *       {@code qemu-img convert -O raw} of the base qcow2 (same bytes), default cache,
- *       {@code -t writeback} and {@code -t writeback -W}.</li>
+ *       {@code -t writeback} and {@code -t writeback -W}; ours both in this JVM and in a JVM of
+ *       its own started for the one export ({@code export raw: amiforge, own JVM}: start, JIT
+ *       warm-up and the whole process's peak RSS counted, as qemu-img's are).</li>
  * </ul>
  * {@code -Damiforge.bench.cases=import raw,export raw} runs only the cases whose names start
  * with one of those (default: all three); an export without its import imports once, untimed.
@@ -43,13 +45,14 @@ import java.util.concurrent.TimeUnit;
  * Our peak RSS is this JVM's high-water mark reset before each run ({@code /proc/self/clear_refs});
  * qemu-img's is its own, from {@code /usr/bin/time}. That the bytes survive is the tests' job
  * ({@code FastImportTest} compares with qemu-img byte for byte); comparing 64 GiB files here
- * would cost more than the runs. Usage: {@code ImportExportComparison DIR [rounds]}.
+ * would cost more than the runs. Usage: {@code ImportExportComparison DIR [rounds]}
+ * ({@code ImportExportComparison --export-once DIR} is the own-JVM export case's child).
  */
 public final class ImportExportComparison {
 
     private static final long SIZE = Long.getLong("amiforge.bench.size", 64L << 30);
     private static final long DATA = Long.getLong("amiforge.bench.data", 1L << 30);
-    private static final int EXTENT = 1 << 20;
+    private static final int EXTENT = Integer.getInteger("amiforge.bench.extent", 1 << 20);
     private static final List<String> CASES = List.of(System.getProperty("amiforge.bench.cases",
             "import raw,import chain,export raw").split(","));
 
@@ -61,6 +64,10 @@ public final class ImportExportComparison {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--export-once")) {
+            new ImportExportComparison(Path.of(args[1])).exportRaw(); // the own-JVM case's child
+            return;
+        }
         Path dir = Path.of(args[0]);
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Files.createDirectories(dir);
@@ -92,6 +99,7 @@ public final class ImportExportComparison {
                     ours("import raw: amiforge", () -> importInto("raw", raw));
                     ours("import chain: amiforge", () -> importInto("chain", top));
                     ours("export raw: amiforge", this::exportRaw);
+                    ownJvm("export raw: amiforge, own JVM");
                 } else {
                     qemu("import raw: qemu-img convert -O qcow2", "convert", "-f", "raw", "-O", "qcow2", raw, "out.qcow2");
                     qemu("import raw: qemu-img convert -O qcow2 -t writeback", "convert", "-t", "writeback", "-f", "raw",
@@ -132,6 +140,18 @@ public final class ImportExportComparison {
         }
     }
 
+    /** Our export in a child JVM of its own, timed and measured (peak RSS) as qemu-img is. */
+    private void ownJvm(String name) throws Exception {
+        if (!selected(name)) {
+            return;
+        }
+        Files.deleteIfExists(dir.resolve("export.raw"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        timed(name, List.of("/usr/bin/time", "-f", "%e %M", java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), ImportExportComparison.class.getName(), "--export-once",
+                dir.toString()));
+    }
+
     private static boolean selected(String name) {
         return CASES.stream().anyMatch(c -> name.startsWith(c.trim()));
     }
@@ -170,6 +190,13 @@ public final class ImportExportComparison {
             String arg = a.toString();
             command.add(arg.startsWith("out.") ? dir.resolve(arg).toString() : arg); // outputs go beside the inputs
         }
+        timed(name, command);
+        Files.deleteIfExists(dir.resolve("out.qcow2"));
+        Files.deleteIfExists(dir.resolve("out.raw"));
+    }
+
+    /** Runs {@code command} (under {@code /usr/bin/time -f "%e %M"}) after {@link #settle}; records its time and peak RSS. */
+    private void timed(String name, List<String> command) throws Exception {
         Path err = dir.resolve("time.txt");
         settle();
         long t0 = System.nanoTime();
@@ -183,8 +210,6 @@ public final class ImportExportComparison {
         List<String> lines = Files.readAllLines(err, StandardCharsets.UTF_8);
         String[] last = lines.getLast().trim().split(" ");
         record(name, seconds, Long.parseLong(last[1]));
-        Files.deleteIfExists(dir.resolve("out.qcow2"));
-        Files.deleteIfExists(dir.resolve("out.raw"));
     }
 
     /** Writes back what earlier cases left dirty, so that no case pays for another's writeback. */
@@ -268,11 +293,16 @@ public final class ImportExportComparison {
         }
         System.out.println();
         for (String area : List.of("import raw", "import chain", "export raw")) {
-            Double ours = medians.get(area + ": amiforge");
-            medians.entrySet().stream().filter(m -> m.getKey().startsWith(area + ": qemu-img"))
-                    .sorted(Comparator.comparing(Map.Entry::getKey))
-                    .forEach(m -> System.out.printf("%-52s %.2fx (qemu-img median / ours)%n", m.getKey() + " vs ours",
-                            m.getValue() / ours));
+            for (String side : List.of("amiforge", "amiforge, own JVM")) {
+                Double ours = medians.get(area + ": " + side);
+                if (ours == null) {
+                    continue;
+                }
+                medians.entrySet().stream().filter(m -> m.getKey().startsWith(area + ": qemu-img"))
+                        .sorted(Comparator.comparing(Map.Entry::getKey))
+                        .forEach(m -> System.out.printf("%-52s %.2fx (qemu-img median / %s)%n", m.getKey() + " vs "
+                                + side, m.getValue() / ours, side));
+            }
         }
     }
 

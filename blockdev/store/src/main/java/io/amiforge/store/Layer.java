@@ -354,6 +354,11 @@ final class Layer {
         return entryBuffer;
     }
 
+    /** Whether the layer's own table is built (a layer read only through a flat index has none). */
+    boolean tableLoaded() {
+        return index != null;
+    }
+
     /** The packed entry of {@code block} in this layer, 0 if absent. */
     long entry(long block) {
         return table().get(block);

@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.Extent;
+import io.amiforge.store.spi.Location;
 import io.amiforge.store.spi.ReadIndex;
 
 /**
@@ -10,6 +11,9 @@ import io.amiforge.store.spi.ReadIndex;
  * is {@link Extent.Kind#DATA}. Nothing is read and nothing is scanned for zeros.
  */
 final class StoreAllocation {
+
+    /** The lookup's answer, reused by each calling thread (a lookup allocates nothing). */
+    private static final ThreadLocal<Location> WHERE = ThreadLocal.withInitial(Location::new);
 
     private StoreAllocation() {
     }
@@ -37,18 +41,24 @@ final class StoreAllocation {
 
     /**
      * The last block of the hole that starts at {@code block}, at most {@code last}: jumps from
-     * one block some layer holds to the next ({@link Layer#nextBlock}), so the cost follows the
-     * blocks stored, not the span of the hole.
+     * one block some layer holds to the next, so the cost follows the blocks stored, not the span
+     * of the hole. The next held block comes from the read index where it knows it (the flat
+     * index: one binary search in its sorted blocks, no layer's own table is loaded), else from
+     * each layer ({@link Layer#nextBlock}).
      */
     private static long lastOfHole(BlockReads.Source source, long block, long last) {
-        Stack stack = (Stack) source.resolver().stack();
+        ReadIndex.Resolver resolver = source.resolver();
+        Stack stack = (Stack) resolver.stack();
         long next = block + 1;
         while (next <= last) {
-            long candidate = -1;
-            for (Layer layer : stack.layers) {
-                long b = layer.nextBlock(next);
-                if (b >= 0 && (candidate < 0 || b < candidate)) {
-                    candidate = b;
+            long candidate = resolver.nextHeld(next);
+            if (candidate == ReadIndex.Resolver.UNKNOWN) {
+                candidate = -1;
+                for (Layer layer : stack.layers) {
+                    long b = layer.nextBlock(next);
+                    if (b >= 0 && (candidate < 0 || b < candidate)) {
+                        candidate = b;
+                    }
                 }
             }
             if (candidate < 0 || candidate > last) {
@@ -62,19 +72,18 @@ final class StoreAllocation {
         return last;
     }
 
+    /** Whether the top-most entry of {@code block} is stored data (one lookup in the read index). */
     private static boolean holdsData(BlockReads.Source source, long block) {
+        Location where = WHERE.get();
         while (true) {
             ReadIndex.Resolver resolver = source.resolver();
-            Stack stack = (Stack) resolver.stack();
-            int ordinal = resolver.find(block);
-            if (ordinal >= stack.layers.length) {
+            resolver.locate(block, where);
+            int ordinal = where.ordinal();
+            if (ordinal >= resolver.stack().depth()) {
                 continue; // the flat index already knows a layer pushed after we read the resolver
             }
-            if (ordinal < 0) {
-                return false;
-            }
-            long entry = stack.layers[ordinal].entry(block);
-            return entry != 0 && !Layer.isZero(entry);
+            long entry = where.entry();
+            return ordinal >= 0 && entry != 0 && !Layer.isZero(entry);
         }
     }
 }

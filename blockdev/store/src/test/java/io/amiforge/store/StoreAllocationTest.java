@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -69,6 +70,26 @@ class StoreAllocationTest {
         }
         try (SnapshotStore store = SnapshotStore.open(dir.resolve("store")); Volume v = store.openVolume("v")) {
             assertThat(dataBlocks(v)).containsExactly(3L, 10L, 20L, 40L); // the map survives a reopen
+        }
+    }
+
+    @Test
+    void holesAreWalkedThroughTheFlatIndexWithoutLoadingTheLayersOwnTables() {
+        String top;
+        try (SnapshotStore store = SnapshotStore.open(dir.resolve("store"));
+             Volume v = store.createVolume("v", (long) BS * BLOCKS, VolumeOptions.defaults().readIndex("flat"))) {
+            writeBlock(v, 1, 1);
+            writeBlock(v, 7, 2);
+            store.createSnapshot("v", "one");
+            writeBlock(v, 33, 3);
+            v.discard(7L * BS, BS);
+            top = store.createSnapshot("v", "two").id();
+        }
+        try (SnapshotStore store = SnapshotStore.open(dir.resolve("store"));
+             SnapshotDevice snapshot = (SnapshotDevice) store.openSnapshot(top)) {
+            assertThat(dataBlocks(snapshot)).containsExactly(1L, 33L);
+            Stack stack = (Stack) snapshot.resolver().stack();
+            assertThat(stack.layers).hasSize(2).noneMatch(Layer::tableLoaded); // an export reads no layer's index twice
         }
     }
 

@@ -1,8 +1,13 @@
 package io.amiforge.transfer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.amiforge.blockdev.AbstractBlockDevice;
+import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
+import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.blockdev.Extent;
 import io.amiforge.blockdev.NativeFile;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
@@ -19,9 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Raw export ({@link RawExport}): the file holds exactly the device's bytes (data across piece
  * edges, data in 512-byte blocks that are not page-aligned, a last block that ends off a page,
- * written zeros, discarded ranges over a snapshot), keeps the holes, and is the same whether the
+ * written zeros, discarded ranges over a snapshot), keeps the holes (1 MiB of stored zeros,
+ * reserved before the direct writes, are punched back), and is the same whether the
  * file system takes direct I/O (the work directory, ext4) or not (tmpfs: page-cache writes with
- * {@link WriteBehind}).
+ * {@link WriteBehind}). A device that fails part way leaves neither the target nor a temporary file.
  */
 class RawExportTest {
 
@@ -49,6 +55,69 @@ class RawExportTest {
         }
     }
 
+    @Test
+    void aDeviceThatFailsPartWayLeavesNoFile() throws IOException {
+        Path target = dir.resolve("failed.raw");
+        try (SnapshotStore store = SnapshotStore.open(dir.resolve("store"));
+                Volume v = store.createVolume("v", SIZE, VolumeOptions.defaults().blockSize(512))) {
+            SplittableRandom random = new SplittableRandom(5);
+            for (int piece = 0; piece < 3; piece++) {
+                write(v, piece * RawExport.PIECE + 4096, 64, random); // data in every piece
+            }
+            BlockDevice failing = new FailingReads(v, 2L * RawExport.PIECE);
+            assertThatThrownBy(() -> ChainExporter.exportFlat(failing, target, "raw"))
+                    .isInstanceOf(BlockDeviceException.Io.class).hasMessageContaining("injected");
+        }
+        assertThat(target).doesNotExist();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).as("files left beside the target")
+                    .noneMatch(name -> name.contains("failed.raw"));
+        }
+    }
+
+    /** {@code device}, whose reads at or past {@code from} fail; its allocation map is the device's. */
+    private static final class FailingReads extends AbstractBlockDevice implements AllocationStatus {
+        private final BlockDevice device;
+        private final long from;
+
+        FailingReads(BlockDevice device, long from) {
+            super("failing " + device.name(), device.size(), device.blockSize(), true);
+            this.device = device;
+            this.from = from;
+        }
+
+        @Override
+        public Extent extentAt(long offset, long maxLength) {
+            return AllocationStatus.of(device, offset, maxLength);
+        }
+
+        @Override
+        protected void doRead(long offset, MemorySegment dst) {
+            if (offset + dst.byteSize() > from) {
+                throw new BlockDeviceException.Io(name(), "read at offset " + offset, new IOException("injected failure"));
+            }
+            device.read(offset, dst);
+        }
+
+        @Override
+        protected void doWrite(long offset, MemorySegment src) {
+            throw new UnsupportedOperationException("read-only");
+        }
+
+        @Override
+        protected void doFlush() {
+        }
+
+        @Override
+        protected void doDiscard(long offset, long length) {
+            throw new UnsupportedOperationException("read-only");
+        }
+
+        @Override
+        protected void doClose() {
+        }
+    }
+
     private void check(Path out) throws IOException {
         byte[] expected;
         Path target = out.resolve("out.raw");
@@ -59,6 +128,7 @@ class RawExportTest {
             write(v, 100 * 512, 1, random);
             write(v, SIZE - 512, 1, random); // the last block, which ends off a page
             v.write(2L * RawExport.PIECE, MemorySegment.ofArray(new byte[64 * 1024])); // written zeros
+            v.write(RawExport.PIECE + 8192, MemorySegment.ofArray(new byte[1 << 20])); // 1 MiB of them: must stay a hole
             write(v, 2L * RawExport.PIECE + 300 * 512, 600, random);
             store.createSnapshot("v", "under the discard");
             v.discard(2L * RawExport.PIECE + 400 * 512, 100 * 512); // explicit zeros over the snapshot's data

@@ -17,6 +17,9 @@ public interface ReadIndex {
      */
     interface Resolver {
 
+        /** {@link #nextHeld}'s answer when the resolver does not know. */
+        long UNKNOWN = -2;
+
         /** The stack this resolver answers for. */
         LayerStack stack();
 
@@ -39,6 +42,17 @@ public interface ReadIndex {
             int ordinal = find(block);
             LayerStack stack = stack();
             into.set(ordinal, ordinal < 0 || ordinal >= stack.depth() ? 0 : stack.entry(ordinal, block));
+        }
+
+        /**
+         * The first block at or after {@code from} that some layer of the stack holds (data or an
+         * explicit zero), or -1 when none does; or {@link #UNKNOWN} when this resolver cannot tell
+         * without asking the layers, which is the default. The allocation map walks holes with it
+         * (an export of a sparse volume jumps from stored block to stored block): an index that
+         * keeps every block of the chain answers without loading each layer's own table.
+         */
+        default long nextHeld(long from) {
+            return UNKNOWN;
         }
 
         /** Layers looked at by a {@link #find} that returned {@code found} (the store's lookup statistics). */

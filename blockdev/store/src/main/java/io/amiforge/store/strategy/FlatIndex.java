@@ -45,6 +45,11 @@ public final class FlatIndex implements ReadIndex {
         }
 
         @Override
+        public long nextHeld(long from) {
+            return map.nextPresent(from);
+        }
+
+        @Override
         public int visited(int found) {
             return 1;
         }
