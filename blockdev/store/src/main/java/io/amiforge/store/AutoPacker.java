@@ -1,0 +1,230 @@
+package io.amiforge.store;
+
+import io.amiforge.blockdev.AmiforgeException;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Runs the {@link AutoPack} policy of one store: counts each volume's new small snapshot layers
+ * (on the journal thread, O(1) per snapshot) and, at the threshold, hands the newest snapshot's
+ * chain to one background thread. A pack is chosen and committed on the journal thread (short:
+ * O(layers looked at), then one catalog commit), and written on the background thread with no
+ * lock held, so volume reads, writes, flushes and snapshot creates go on while it copies. An
+ * operation that changes snapshot layers in place (delete snapshot, an explicit pack) first
+ * stops the copy in progress ({@link #excluding}); the pack is then given up, its files deleted,
+ * and tried again at the next snapshot of that volume.
+ *
+ * <p>Failures (an I/O error, a damaged block, a volume locked by another process) are not
+ * retried until the volume has had {@code layers} more small snapshots, are logged once per
+ * snapshot, and are listed by {@link #failures} (and so by {@link SnapshotStore#verify}); a
+ * failed pack changes nothing (copy-on-pack, see {@link LayerPacker}). Thread-safe.
+ */
+final class AutoPacker {
+
+    private static final System.Logger LOG = System.getLogger(AutoPacker.class.getName());
+    private static final int FAILURES_KEPT = 16;
+
+    private final SnapshotStore store;
+    private final LayerPacker packer;
+    private final AutoPack policy;
+    /** New small layers per volume since its last pack was handed over. */
+    private final Map<String, Integer> fresh = new ConcurrentHashMap<>();
+    /** Held while a pack's files are written; {@link #excluding} takes it. */
+    private final ReentrantLock copying = new ReentrantLock();
+    /** Bumped by every {@link #excluding} operation: a pack chosen before it is given up. */
+    private final AtomicLong changes = new AtomicLong();
+    private final Map<String, String> failures = new LinkedHashMap<>();
+    private final AtomicLong packs = new AtomicLong();
+    private final AtomicLong layersPacked = new AtomicLong();
+    private final AtomicLong bytesCopied = new AtomicLong();
+    private ExecutorService worker;
+    private volatile boolean closed;
+
+    AutoPacker(SnapshotStore store, LayerPacker packer, AutoPack policy) {
+        this.store = store;
+        this.packer = packer;
+        this.policy = policy;
+    }
+
+    /** The policy in force. */
+    AutoPack policy() {
+        return policy;
+    }
+
+    /** A row snapshot of {@code volume} froze {@code layer} as {@code snapshotId}'s (journal thread; O(1)). */
+    void snapshotTaken(String volume, String snapshotId, Layer layer) {
+        if (!policy.enabled() || closed) {
+            return;
+        }
+        long n = layer.blockCount();
+        if (n == 0 || n * layer.blockSize > LayerPacker.SMALL_BYTES) {
+            return;
+        }
+        if (fresh.merge(volume, 1, Integer::sum) >= policy.layers()) {
+            fresh.remove(volume);
+            worker().execute(() -> packChain(volume, snapshotId));
+        }
+    }
+
+    private synchronized ExecutorService worker() {
+        if (worker == null) {
+            String name = "amiforge-autopack-" + store.directory().getFileName();
+            worker = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return worker;
+    }
+
+    /** The background task: choose (journal), write (here), commit (journal). */
+    private void packChain(String volume, String snapshotId) {
+        if (closed) {
+            return;
+        }
+        try {
+            long[] seenChanges = new long[1];
+            LayerPacker.Job job = store.background(() -> {
+                seenChanges[0] = changes.get();
+                return packer.chooseTop(snapshotId, policy.layers());
+            });
+            if (job == null) {
+                return;
+            }
+            LayerPacker.Stop stop = () -> closed || changes.get() != seenChanges[0];
+            copying.lock();
+            try {
+                packer.prepare(job, stop);
+                packer.write(job, stop);
+            } finally {
+                copying.unlock();
+            }
+            PackReport report = store.background(() -> {
+                if (stop.now()) {
+                    packer.discard(job, null);
+                    return null;
+                }
+                return packer.commit(job);
+            });
+            if (report == null) {
+                rearm(volume);
+            } else {
+                packs.incrementAndGet();
+                layersPacked.addAndGet(report.layers());
+                bytesCopied.addAndGet(report.bytes());
+            }
+        } catch (LayerPacker.Stopped e) {
+            rearm(volume);
+        } catch (StoreException e) {
+            if (!"InvalidSnapshot.NotFound".equals(e.code()) && !closed) { // a snapshot deleted meanwhile needs no pack
+                failed(snapshotId, e);
+            }
+        } catch (RuntimeException e) {
+            if (!closed) {
+                failed(snapshotId, e);
+            }
+        }
+    }
+
+    /** The chain changed under a pack: the volume's next small snapshot tries again. */
+    private void rearm(String volume) {
+        if (!closed) {
+            fresh.merge(volume, policy.layers() - 1, Math::max);
+        }
+    }
+
+    private void failed(String snapshotId, RuntimeException e) {
+        String message = "automatic pack of the chain of snapshot " + snapshotId + " failed (nothing was changed; "
+                + "tried again after " + policy.layers() + " more snapshots of its volume): " + e.getMessage();
+        boolean first;
+        synchronized (failures) {
+            first = failures.put(snapshotId, message) == null;
+            if (failures.size() > FAILURES_KEPT) {
+                failures.remove(failures.keySet().iterator().next());
+            }
+        }
+        if (first) {
+            LOG.log(Level.WARNING, message, e);
+        }
+    }
+
+    /** The last failed automatic packs (at most 16), oldest first; empty when none failed. */
+    List<String> failures() {
+        synchronized (failures) {
+            return List.copyOf(new ArrayList<>(failures.values()));
+        }
+    }
+
+    /** Packs committed, layers they replaced and bytes they copied since the store opened. */
+    long[] counters() {
+        return new long[] {packs.get(), layersPacked.get(), bytesCopied.get()};
+    }
+
+    /**
+     * Runs {@code change} (journal thread) with no pack being written: a pack in progress stops
+     * at its next batch (and is given up); one chosen before {@code change} is given up too.
+     */
+    <T> T excluding(Callable<T> change) throws Exception {
+        changes.incrementAndGet();
+        copying.lock();
+        try {
+            return change.call();
+        } finally {
+            copying.unlock();
+        }
+    }
+
+    /** Waits until every pack handed over so far is committed, given up or failed. */
+    void await() {
+        ExecutorService w;
+        synchronized (this) {
+            w = worker;
+        }
+        if (w == null || closed) {
+            return;
+        }
+        Future<?> done = w.submit(() -> { });
+        try {
+            done.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException(AmiforgeException.Kind.FAILED, "Interrupted",
+                    "interrupted while waiting for the store's automatic packs");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Stops: a pack being written is given up (its files deleted); waits for the thread to end. Not on the journal thread. */
+    void close() {
+        closed = true;
+        changes.incrementAndGet();
+        ExecutorService w;
+        synchronized (this) {
+            w = worker;
+        }
+        if (w != null) {
+            w.shutdownNow();
+            try {
+                if (!w.awaitTermination(60, TimeUnit.SECONDS)) {
+                    LOG.log(Level.WARNING, "the automatic pack thread of store " + store.directory() + " did not stop within 60 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
