@@ -5,8 +5,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +30,10 @@ final class ChainResolver {
     private final Path layersDir;
     private final Map<String, Layer> layers = new HashMap<>();
     private final List<Layer> retired = new ArrayList<>();
+    /** Layers a pack of this process replaced that an open snapshot device still reads through. */
+    private final List<Layer> replacedInUse = new ArrayList<>();
+    /** The snapshot devices open in this process. */
+    private final Set<SnapshotDevice> devices = Collections.newSetFromMap(new IdentityHashMap<>());
     /** The mappings of pack files, shared by the packed layers linking them. */
     private final PackMappings packs = new PackMappings();
     private final MemorySegment scratch = Arena.ofAuto().allocate(VolumeOptions.MAX_BLOCK_SIZE, 4096);
@@ -211,16 +217,49 @@ final class ChainResolver {
     }
 
     /**
-     * A layer this process replaced (by a pack): new stacks open its successor; devices still
-     * reading through it keep it, mapped, until the store closes. Its files are deleted now.
+     * A layer this process replaced (by a pack; its volumes were rebuilt onto the successor):
+     * its files are deleted now, and it is closed now (its disk space and mapping given back)
+     * unless an open snapshot device still reads through it; then when the last such device
+     * closes.
      */
     void replaced(Layer layer) {
         store.journal.forget(layer);
         if (layers.get(layer.id) == layer) {
             layers.remove(layer.id);
         }
-        retired.add(layer);
         layer.deleteFiles();
+        if (inUse(layer)) {
+            replacedInUse.add(layer);
+        } else {
+            layer.close();
+        }
+    }
+
+    /** A snapshot device was opened (journal thread). */
+    void deviceOpened(SnapshotDevice device) {
+        devices.add(device);
+    }
+
+    /** A snapshot device was closed (journal thread): the replaced layers only it read through are closed. */
+    void deviceClosed(SnapshotDevice device) {
+        if (devices.remove(device)) {
+            replacedInUse.removeIf(l -> {
+                if (inUse(l)) {
+                    return false;
+                }
+                l.close();
+                return true;
+            });
+        }
+    }
+
+    private boolean inUse(Layer layer) {
+        for (SnapshotDevice d : devices) {
+            if (d.stack().contains(layer)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Deletes a layer's files (its snapshot or volume is gone). */
@@ -238,7 +277,12 @@ final class ChainResolver {
         for (Layer l : retired) {
             l.close();
         }
+        for (Layer l : replacedInUse) {
+            l.close();
+        }
         layers.clear();
         retired.clear();
+        replacedInUse.clear();
+        devices.clear();
     }
 }

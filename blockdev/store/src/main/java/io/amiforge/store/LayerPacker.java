@@ -301,20 +301,26 @@ final class LayerPacker {
 
     /**
      * Writes the pack, the new layers' index files and their links to the pack (every block's
-     * CRC32C checked as it is copied), durably; nothing names them yet. On failure (or
-     * {@link Stopped}) deletes what it wrote and rethrows.
+     * CRC32C checked as it is copied), and the list of the layers they replace, durably (the
+     * directory fsynced last); nothing names them yet. On failure (or {@link Stopped}) deletes
+     * what it wrote and rethrows.
      */
     void write(Job job, Stop stop) {
         Path packPath = dir.resolve(job.packId + PACK);
+        StringBuilder replaced = new StringBuilder();
         try {
             writePack(job.stack, job.order, job.indexes, packPath, job.stack.layers[job.lowest].blockSize, stop);
             for (int i = 0; i < job.take.length; i++) {
                 if (job.take[i]) {
                     writeIndex(job.newIds[i], job.indexes[i]);
                     link(job.newIds[i], packPath);
+                    replaced.append(job.stack.layers[i].id).append('\n');
                 }
             }
             delete(packPath); // the layers' links hold the data now
+            // what the next sweep deletes once no record names them (after a crash right after the commit)
+            writeDurably(dir.resolve(job.packId + REPLACED), ByteBuffer.wrap(replaced.toString().getBytes(StandardCharsets.US_ASCII)));
+            Catalog.fsyncDirectory(io, dir);
         } catch (RuntimeException e) {
             discard(job, e);
             throw e;
@@ -325,11 +331,16 @@ final class LayerPacker {
      * Points every packed snapshot at its new layer in one catalog commit, rebuilds the volumes
      * reading through them and deletes the old layers' files; null (and the pack's files deleted)
      * when the chain changed since {@link #chooseTop} or the files are gone (another process's
-     * sweep). Journal thread, catalog lock held.
+     * sweep). Journal thread, catalog lock held; the only fsync is the catalog commit's.
      */
     PackReport commit(Job job) {
         Stack stack = job.stack;
         int depth = stack.depth();
+        Path replacedPath = dir.resolve(job.packId + REPLACED);
+        if (!Files.exists(replacedPath)) {
+            discard(job, null);
+            return null;
+        }
         for (int i = 0; i < depth; i++) {
             if (job.take[i]) {
                 Catalog.SnapshotRecord r = catalog.snapshots.get(stack.owners[i]);
@@ -342,26 +353,16 @@ final class LayerPacker {
             }
         }
         List<Layer> old = new ArrayList<>();
-        StringBuilder replaced = new StringBuilder();
-        Path replacedPath = dir.resolve(job.packId + REPLACED);
+        for (int i = 0; i < depth; i++) {
+            if (job.take[i]) {
+                old.add(stack.layers[i]);
+            }
+        }
         try {
             lockVolumesOn(job.snapshots);
-            for (int i = 0; i < depth; i++) {
-                if (job.take[i]) {
-                    old.add(stack.layers[i]);
-                    replaced.append(stack.layers[i].id).append('\n');
-                }
-            }
             store.markPacked();
-            writeDurably(replacedPath, ByteBuffer.wrap(replaced.toString().getBytes(StandardCharsets.US_ASCII)));
-            Catalog.fsyncDirectory(io, dir);
         } catch (RuntimeException e) {
             // nothing names the new files yet: remove them now (what a crash leaves, the next pack's sweep removes)
-            try {
-                delete(replacedPath);
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
-            }
             discard(job, e);
             throw e;
         }
@@ -396,6 +397,7 @@ final class LayerPacker {
     void discard(Job job, RuntimeException failure) {
         try {
             delete(dir.resolve(job.packId + PACK));
+            delete(dir.resolve(job.packId + REPLACED));
             for (String id : job.newIds) {
                 if (id != null) {
                     delete(dir.resolve(id + ".idx"));

@@ -322,6 +322,16 @@ public final class SnapshotStore implements AutoCloseable {
         });
     }
 
+    /** A snapshot device was closed (any thread): layers replaced under it may be closed now. */
+    void snapshotDeviceClosed(SnapshotDevice device) {
+        if (!closing && !closed) {
+            journal.call(() -> {
+                chains.deviceClosed(device);
+                return null;
+            });
+        }
+    }
+
     /** A volume handle was closed (any thread). */
     void volumeClosed(VolumeState state) {
         if (!closing) {
@@ -542,7 +552,9 @@ public final class SnapshotStore implements AutoCloseable {
         return run(() -> {
             Catalog.SnapshotRecord s = ownSnapshot(caller, id);
             Stack stack = chains.snapshotStack(id);
-            return new SnapshotDevice(this, id, s.size, s.blockSize, stack);
+            SnapshotDevice device = new SnapshotDevice(this, id, s.size, s.blockSize, stack);
+            chains.deviceOpened(device);
+            return device;
         });
     }
 

@@ -1,5 +1,6 @@
 package io.amiforge.bench.sweep;
 
+import io.amiforge.store.AutoPack;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
@@ -18,10 +19,12 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Runs a {@link SweepConfig} in a fresh store under a scratch directory: one base snapshot with
- * every block written, then for each strategy pair and depth a clone of it with {@code depth - 1}
- * layers stacked (each rewrites 1% of the blocks, then a snapshot), measured under every
- * {@link Workload}, then deleted. Before the measured chains, each pair runs once on a depth-1
+ * Runs a {@link SweepConfig} in fresh stores under a scratch directory, one per packing
+ * ({@link SweepConfig#packs}: auto-pack on, the default, or off): one base snapshot with every
+ * block written, then for each strategy pair and depth a clone of it with {@code depth - 1}
+ * layers stacked (each rewrites 1% of the blocks, then a snapshot; with auto-pack on the sweep
+ * waits for the background packs before it measures), measured under every {@link Workload},
+ * then deleted. Before the measured chains, each pair runs once on a depth-1
  * chain whose rows are dropped, so that no pair is measured before the JIT has compiled it. One thread; latencies are wall-clock per operation.
  * Metadata memory is the heap taken by opening the built volume and reading through it once,
  * measured as a heap delta after GC (the store exposes no byte count of its indexes); disk
@@ -47,28 +50,38 @@ public final class Sweep {
     /** Runs the sweep in a new store under {@code scratch} (created, then deleted) and returns its rows. */
     public List<ResultRow> run(Path scratch) {
         long perChain = 1 + Workload.values().length;
-        progress.start((config.pairs().size() * (config.depths().size() + 1L)) * perChain + 1);
+        progress.start(((config.pairs().size() * (config.depths().size() + 1L)) * perChain + 1) * config.packs().size());
         List<ResultRow> rows = new ArrayList<>();
         try {
             Files.createDirectories(scratch);
-            Path dir = Files.createTempDirectory(scratch, "sweep-store");
-            try {
-                try (SnapshotStore store = SnapshotStore.open(dir); Arena arena = Arena.ofConfined()) {
-                    MemorySegment buf = arena.allocate(SweepConfig.BLOCK, 4096);
-                    progress.step("base snapshot");
-                    String base = base(store, buf);
-                    for (String pair : config.pairs()) {
-                        // warm-up: the JIT compiles each pair's paths on a depth-1 chain whose rows are dropped
-                        new Chain(store, dir, pair, 1, buf, "warm-up ").measure(base);
-                    }
-                    for (String pair : config.pairs()) {
-                        for (int depth : config.depths()) {
-                            rows.addAll(new Chain(store, dir, pair, depth, buf, "").measure(base));
+            for (String pack : config.packs()) {
+                // the same workload in each store (checked by the digests below)
+                WorkloadPlan runPlan = pack.equals(config.packs().getFirst()) ? plan
+                        : new WorkloadPlan(config.seed(), config.blocks());
+                Path dir = Files.createTempDirectory(scratch, "sweep-store");
+                try {
+                    AutoPack policy = pack.equals("auto") ? AutoPack.DEFAULT : AutoPack.OFF;
+                    try (SnapshotStore store = SnapshotStore.open(dir, policy); Arena arena = Arena.ofConfined()) {
+                        MemorySegment buf = arena.allocate(SweepConfig.BLOCK, 4096);
+                        progress.step("pack=" + pack + ": base snapshot");
+                        String base = base(store, buf, runPlan);
+                        for (String pair : config.pairs()) {
+                            // warm-up: the JIT compiles each pair's paths on a depth-1 chain whose rows are dropped
+                            new Chain(store, dir, pair, pack, 1, buf, "warm-up ", runPlan).measure(base);
+                        }
+                        for (String pair : config.pairs()) {
+                            for (int depth : config.depths()) {
+                                rows.addAll(new Chain(store, dir, pair, pack, depth, buf, "", runPlan).measure(base));
+                            }
                         }
                     }
+                } finally {
+                    delete(dir);
                 }
-            } finally {
-                delete(dir);
+                if (!runPlan.digest().equals(plan.digest())) {
+                    throw new IllegalStateException("the sweep ran another workload with pack=" + pack + " than with pack="
+                            + config.packs().getFirst());
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("bench scratch directory " + scratch + ": " + e.getMessage(), e);
@@ -85,7 +98,7 @@ public final class Sweep {
         return digest;
     }
 
-    private String base(SnapshotStore store, MemorySegment buf) {
+    private String base(SnapshotStore store, MemorySegment buf, WorkloadPlan plan) {
         try (Volume v = store.createVolume("sweep-base", config.volumeBytes(), VolumeOptions.defaults())) {
             for (long b = 0; b < config.blocks(); b++) {
                 plan.fill(buf, b, 0);
@@ -104,6 +117,8 @@ public final class Sweep {
         private final Path dir;
         private final String write;
         private final String read;
+        private final String pack;
+        private final WorkloadPlan plan;
         private final int depth;
         private final MemorySegment buf;
         private final String name;
@@ -113,8 +128,11 @@ public final class Sweep {
         private final String label;
         private Long memory;
 
-        Chain(SnapshotStore store, Path dir, String pair, int depth, MemorySegment buf, String label) {
+        Chain(SnapshotStore store, Path dir, String pair, String pack, int depth, MemorySegment buf, String label,
+                WorkloadPlan plan) {
             this.store = store;
+            this.pack = pack;
+            this.plan = plan;
             this.dir = dir;
             int dash = pair.indexOf('-');
             this.write = pair.substring(0, dash);
@@ -141,6 +159,7 @@ public final class Sweep {
                 }
                 v.flush();
             }
+            store.awaitMaintenance(); // with auto-pack on: measure the chain as the background left it
             List<ResultRow> rows = new ArrayList<>();
             long[] reads = plan.randomBlocks(Workload.RANDOM_READ.label(), depth, 0, config.dataOps());
             MemoryMXBean heap = ManagementFactory.getMemoryMXBean();
@@ -264,7 +283,7 @@ public final class Sweep {
             }
             Percentiles p = new Percentiles(nanos, Math.max(1, ops));
             double perSec = ops == 0 ? 0 : ops / (totalNanos / 1e9);
-            return new ResultRow(write, read, depth, w.label(), ops, perSec, p.us(0.5), p.us(0.99), p.us(0.999), amplification,
+            return new ResultRow(write, read, pack, depth, w.label(), ops, perSec, p.us(0.5), p.us(0.99), p.us(0.999), amplification,
                     memory, MEMORY_SOURCE, after[0] - baseline[0], after[1] - baseline[1]);
         }
 
@@ -287,7 +306,7 @@ public final class Sweep {
         }
 
         private void step(String what) {
-            progress.step(label + write + "-" + read + " depth " + depth + ": " + what);
+            progress.step(label + write + "-" + read + " pack=" + pack + " depth " + depth + ": " + what);
         }
     }
 
