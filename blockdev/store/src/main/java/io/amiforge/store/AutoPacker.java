@@ -49,8 +49,12 @@ final class AutoPacker {
     private final AtomicLong packs = new AtomicLong();
     private final AtomicLong layersPacked = new AtomicLong();
     private final AtomicLong bytesCopied = new AtomicLong();
+    /** Committed packs whose old layers' files wait for the catalog to be durable, with the durable count at the commit. */
+    private final List<Map.Entry<LayerPacker.Job, Long>> replaced = new ArrayList<>();
     private ExecutorService worker;
     private volatile boolean closed;
+    /** Whether the leftovers of crashed packs were swept since the store opened (by the first pack). */
+    private boolean swept;
 
     AutoPacker(SnapshotStore store, LayerPacker packer, AutoPack policy) {
         this.store = store;
@@ -97,8 +101,13 @@ final class AutoPacker {
         }
         try {
             long[] seenChanges = new long[1];
+            deleteReplaced();
             LayerPacker.Job job = store.background(() -> {
                 seenChanges[0] = changes.get();
+                if (!swept) {
+                    packer.sweepLeftovers(); // what a crash left (a process dying before its packs' old files went)
+                    swept = true;
+                }
                 return packer.chooseTop(snapshotId, policy.layers());
             });
             if (job == null) {
@@ -112,16 +121,22 @@ final class AutoPacker {
             } finally {
                 copying.unlock();
             }
+            long[] durableAt = new long[1];
             PackReport report = store.background(() -> {
                 if (stop.now()) {
                     packer.discard(job, null);
                     return null;
                 }
-                return packer.commit(job);
+                PackReport r = packer.commit(job, false); // no fsync on the journal: see deleteReplaced
+                durableAt[0] = store.log.syncs();
+                return r;
             });
             if (report == null) {
                 rearm(volume);
             } else {
+                synchronized (replaced) {
+                    replaced.add(Map.entry(job, durableAt[0]));
+                }
                 packs.incrementAndGet();
                 layersPacked.addAndGet(report.layers());
                 bytesCopied.addAndGet(report.bytes());
@@ -136,6 +151,35 @@ final class AutoPacker {
             if (!closed) {
                 failed(snapshotId, e);
             }
+        }
+    }
+
+    /**
+     * Deletes the old layers' files of the committed packs whose commit is durable now (a group
+     * commit, a flush or another metadata change fsynced the catalog log since): a pack's commit
+     * does not fsync, so that it does not hold the journal thread while the disk works.
+     */
+    void deleteReplaced() {
+        synchronized (replaced) {
+            long now = store.log.syncs();
+            replaced.removeIf(e -> {
+                if (e.getValue() >= now) {
+                    return false;
+                }
+                try {
+                    packer.deleteReplaced(e.getKey());
+                } catch (RuntimeException x) {
+                    failed(e.getKey().snapshotId, x); // the files stay: the next sweep deletes them
+                }
+                return true;
+            });
+        }
+    }
+
+    /** Whether committed packs still wait for a durable catalog before their old files go. */
+    private boolean replacedPending() {
+        synchronized (replaced) {
+            return !replaced.isEmpty();
         }
     }
 
@@ -187,7 +231,10 @@ final class AutoPacker {
         }
     }
 
-    /** Waits until every pack handed over so far is committed, given up or failed. */
+    /**
+     * Waits until every pack handed over so far is committed (durably, its old files deleted),
+     * given up or failed.
+     */
     void await() {
         ExecutorService w;
         synchronized (this) {
@@ -199,6 +246,13 @@ final class AutoPacker {
         Future<?> done = w.submit(() -> { });
         try {
             done.get();
+            if (replacedPending()) {
+                store.background(() -> {
+                    store.log.syncIfUnsynced();
+                    return null;
+                });
+                deleteReplaced();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException(AmiforgeException.Kind.FAILED, "Interrupted",

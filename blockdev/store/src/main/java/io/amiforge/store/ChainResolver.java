@@ -218,16 +218,18 @@ final class ChainResolver {
 
     /**
      * A layer this process replaced (by a pack; its volumes were rebuilt onto the successor):
-     * its files are deleted now, and it is closed now (its disk space and mapping given back)
-     * unless an open snapshot device still reads through it; then when the last such device
-     * closes.
+     * its files are deleted now ({@code deleteFiles}; else the packer deletes them once the
+     * commit is durable), and it is closed now (its mapping given back) unless an open snapshot
+     * device still reads through it; then when the last such device closes.
      */
-    void replaced(Layer layer) {
+    void replaced(Layer layer, boolean deleteFiles) {
         store.journal.forget(layer);
         if (layers.get(layer.id) == layer) {
             layers.remove(layer.id);
         }
-        layer.deleteFiles();
+        if (deleteFiles) {
+            layer.deleteFiles();
+        }
         if (inUse(layer)) {
             replacedInUse.add(layer);
         } else {

@@ -82,7 +82,7 @@ final class LayerPacker {
         lockVolumesOn(job.snapshots);
         prepare(job, NEVER);
         write(job, NEVER);
-        PackReport report = commit(job);
+        PackReport report = commit(job, true);
         return report == null ? new PackReport(0, 0, 0) : report;
     }
 
@@ -332,8 +332,14 @@ final class LayerPacker {
      * reading through them and deletes the old layers' files; null (and the pack's files deleted)
      * when the chain changed since {@link #chooseTop} or the files are gone (another process's
      * sweep). Journal thread, catalog lock held; the only fsync is the catalog commit's.
+     *
+     * <p>Not {@code durable} (an automatic pack): the records are appended to the catalog log
+     * without fsync, as a snapshot is (atomic, survives the process dying), and the old layers'
+     * files are left for {@link #deleteReplaced} once the catalog is durable (a power loss before
+     * that brings the old records back, and their files are still there); nothing here waits for
+     * the disk.
      */
-    PackReport commit(Job job) {
+    PackReport commit(Job job, boolean durable) {
         Stack stack = job.stack;
         int depth = stack.depth();
         Path replacedPath = dir.resolve(job.packId + REPLACED);
@@ -383,14 +389,39 @@ final class LayerPacker {
                     }
                 }
             }
-            store.commit();
+            if (durable) {
+                store.commit();
+            } else {
+                store.log.append(store.journal);
+            }
             for (Layer l : old) {
-                chains.replaced(l);
+                chains.replaced(l, durable);
             }
         });
-        delete(replacedPath);
+        if (durable) {
+            delete(replacedPath);
+        }
         int blockSize = stack.layers[job.lowest].blockSize;
         return new PackReport(job.taken, job.order.length, (long) job.order.length * blockSize);
+    }
+
+    /**
+     * Deletes the files of the layers a committed job replaced and its list of them (any thread;
+     * only once the commit is durable: no record names them then, nor can one again).
+     */
+    void deleteReplaced(Job job) {
+        for (int i = 0; i < job.take.length; i++) {
+            if (job.take[i]) {
+                delete(dir.resolve(job.stack.layers[i].id + ".dat"));
+                delete(dir.resolve(job.stack.layers[i].id + ".idx"));
+            }
+        }
+        delete(dir.resolve(job.packId + REPLACED));
+    }
+
+    /** Deletes what crashed packs left (see {@link #sweep}; journal thread, catalog lock held). */
+    void sweepLeftovers() {
+        sweep();
     }
 
     /** Deletes the files a job wrote (nothing names them yet); a failure to is added to {@code failure} (or thrown). */
@@ -514,6 +545,16 @@ final class LayerPacker {
         }
     }
 
+    private void forceCatalogLog() throws IOException {
+        Path log = CatalogLog.logPath(store.directory(), catalog.logGeneration);
+        if (Files.exists(log)) {
+            io.before(FileOps.Op.FSYNC, log);
+            try (FileChannel c = FileChannel.open(log, StandardOpenOption.READ)) {
+                c.force(false);
+            }
+        }
+    }
+
     /**
      * Deletes what a crashed pack left: a pack file's name, packed layers no record names, and the
      * old layers a committed pack replaced (listed in its {@code .replaced} file) that no record names.
@@ -538,6 +579,10 @@ final class LayerPacker {
                 delete(f);
             } else if (name.endsWith(REPLACED)) {
                 try {
+                    // the batch that replaced them may not be durable yet (an automatic pack commits without
+                    // fsync): make the log durable first, whoever appended to it, or a power loss could bring
+                    // back records naming the files deleted here
+                    forceCatalogLog();
                     for (String old : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
                         if (!old.isBlank() && !named.contains(old) && old.indexOf('/') < 0 && !old.startsWith(".")) {
                             delete(dir.resolve(old + ".dat"));

@@ -743,6 +743,13 @@ public final class SnapshotStore implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             failure = e; // still release files and locks: what was committed stays, nothing half is added
         }
+        if (failure == null) {
+            try {
+                autoPacker.deleteReplaced(); // the catalog is durable now: the old files of automatic packs go
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
+        }
         try {
             journal.close();
         } catch (RuntimeException | Error e) {
