@@ -246,6 +246,9 @@ public final class DepthReadRunner {
             if (!store.maintenanceFailures().isEmpty()) {
                 throw new IllegalStateException("automatic packs failed: " + store.maintenanceFailures());
             }
+            if (autoPack.enabled()) {
+                System.out.println("automatic packing while building: " + store.autoPackStats());
+            }
         }
     }
 

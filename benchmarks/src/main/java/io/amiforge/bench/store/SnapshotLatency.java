@@ -60,7 +60,7 @@ public final class SnapshotLatency {
             Latencies.report("snapshot create first 64 (depth 1..64)", Arrays.copyOf(nanos, Math.min(64, n)));
             Latencies.report("snapshot create last 64 (depth " + (n - 63) + ".." + n + ")", Arrays.copyOfRange(nanos, Math.max(0, n - 64), n));
             store.awaitMaintenance();
-            System.out.println("automatic pack failures: " + store.maintenanceFailures().size());
+            System.out.println("automatic pack failures: " + store.maintenanceFailures().size() + ", " + store.autoPackStats());
         } finally {
             Chains.delete(dir);
         }

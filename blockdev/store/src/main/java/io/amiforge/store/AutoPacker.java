@@ -20,8 +20,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * Runs the {@link AutoPack} policy of one store: counts each volume's new small snapshot layers
  * (on the journal thread, O(1) per snapshot) and, at the threshold, hands the newest snapshot's
  * chain to one background thread. A pack is chosen and committed on the journal thread (short:
- * O(layers looked at), then one catalog commit), and written on the background thread with no
- * lock held, so volume reads, writes, flushes and snapshot creates go on while it copies. An
+ * O(layers looked at); the commit appends to the catalog log without fsync and waits for no
+ * disk), and written on the background thread with no lock held, so volume reads, writes,
+ * flushes and snapshot creates go on while it copies. The replaced layers' files are deleted by
+ * the background thread once a later group commit made the catalog durable. An
  * operation that changes snapshot layers in place (delete snapshot, an explicit pack) first
  * stops the copy in progress ({@link #excluding}); the pack is then given up, its files deleted,
  * and tried again at the next snapshot of that volume.
@@ -49,6 +51,8 @@ final class AutoPacker {
     private final AtomicLong packs = new AtomicLong();
     private final AtomicLong layersPacked = new AtomicLong();
     private final AtomicLong bytesCopied = new AtomicLong();
+    /** Nanoseconds the packs' steps held the journal thread (choose and commit). */
+    private final AtomicLong journalNanos = new AtomicLong();
     /** Committed packs whose old layers' files wait for the catalog to be durable, with the durable count at the commit. */
     private final List<Map.Entry<LayerPacker.Job, Long>> replaced = new ArrayList<>();
     private ExecutorService worker;
@@ -103,12 +107,17 @@ final class AutoPacker {
             long[] seenChanges = new long[1];
             deleteReplaced();
             LayerPacker.Job job = store.background(() -> {
+                long t0 = System.nanoTime();
                 seenChanges[0] = changes.get();
+                try {
                 if (!swept) {
                     packer.sweepLeftovers(); // what a crash left (a process dying before its packs' old files went)
                     swept = true;
                 }
                 return packer.chooseTop(snapshotId, policy.layers());
+                } finally {
+                    journalNanos.addAndGet(System.nanoTime() - t0);
+                }
             });
             if (job == null) {
                 return;
@@ -118,19 +127,27 @@ final class AutoPacker {
             try {
                 packer.prepare(job, stop);
                 packer.write(job, stop);
+                packer.openNew(job);
             } finally {
                 copying.unlock();
             }
             long[] durableAt = new long[1];
-            PackReport report = store.background(() -> {
-                if (stop.now()) {
-                    packer.discard(job, null);
-                    return null;
-                }
-                PackReport r = packer.commit(job, false); // no fsync on the journal: see deleteReplaced
-                durableAt[0] = store.log.syncs();
-                return r;
-            });
+            PackReport report;
+            try {
+                report = store.background(() -> {
+                    if (stop.now()) {
+                        packer.discard(job, null);
+                        return null;
+                    }
+                    long t0 = System.nanoTime();
+                    PackReport r = packer.commit(job, false); // no fsync on the journal: see deleteReplaced
+                    durableAt[0] = store.log.syncs();
+                    journalNanos.addAndGet(System.nanoTime() - t0);
+                    return r;
+                });
+            } finally {
+                LayerPacker.closeLayers(job); // the old layers the commit replaced, unmapped here rather than on the journal
+            }
             if (report == null) {
                 rearm(volume);
             } else {
@@ -212,9 +229,12 @@ final class AutoPacker {
         }
     }
 
-    /** Packs committed, layers they replaced and bytes they copied since the store opened. */
+    /**
+     * Packs committed, layers they replaced, bytes they copied, and nanoseconds their choose and
+     * commit steps held the journal thread, since the store opened.
+     */
     long[] counters() {
-        return new long[] {packs.get(), layersPacked.get(), bytesCopied.get()};
+        return new long[] {packs.get(), layersPacked.get(), bytesCopied.get(), journalNanos.get()};
     }
 
     /**

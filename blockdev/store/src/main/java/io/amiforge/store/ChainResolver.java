@@ -107,6 +107,13 @@ final class ChainResolver {
         return l;
     }
 
+    /** Opens the layer {@code id} of a snapshot of {@code blockSize} and {@code blocks}, and reads its index (any thread; not kept). */
+    Layer openLoaded(String id, int blockSize, long blocks) {
+        Layer l = Layer.open(store.fileOps, layersDir, id, blockSize, blocks, false, false, packs);
+        l.blockCount(); // reads the index now
+        return l;
+    }
+
     /** Keeps {@code layer} open as a snapshot's layer (a frozen volume layer, an imported one). */
     void adopt(Layer layer) {
         layers.put(layer.id, layer);
@@ -223,6 +230,11 @@ final class ChainResolver {
      * device still reads through it; then when the last such device closes.
      */
     void replaced(Layer layer, boolean deleteFiles) {
+        replaced(layer, deleteFiles, null);
+    }
+
+    /** As {@link #replaced(Layer, boolean)}; a layer to close now is added to {@code toClose} (closed by the caller, off this thread) when not null. */
+    void replaced(Layer layer, boolean deleteFiles, List<Layer> toClose) {
         store.journal.forget(layer);
         if (layers.get(layer.id) == layer) {
             layers.remove(layer.id);
@@ -232,6 +244,8 @@ final class ChainResolver {
         }
         if (inUse(layer)) {
             replacedInUse.add(layer);
+        } else if (toClose != null) {
+            toClose.add(layer);
         } else {
             layer.close();
         }

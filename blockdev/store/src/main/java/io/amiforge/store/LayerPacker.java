@@ -104,16 +104,25 @@ final class LayerPacker {
         final Set<String> snapshots = new HashSet<>();
         final String packId = Catalog.newId("pack-");
         final String[] newIds;
+        /** The new layers, opened with their index read off the journal thread (automatic packs), or null. */
+        final Layer[] newLayers;
+        /** Old layers the commit left for the caller to close (off the journal thread). */
+        final List<Layer> toClose = new ArrayList<>();
         long[] order;
         ByteBuffer[] indexes;
 
-        Job(String snapshotId, Stack stack, boolean[] take) {
+        /** Per chosen ordinal, the block count of its snapshot's volume (what its layer is opened with). */
+        final long[] volumeBlocks;
+
+        Job(String snapshotId, Stack stack, boolean[] take, Catalog catalog) {
             this.snapshotId = snapshotId;
             this.stack = stack;
             this.take = take;
             int depth = stack.depth();
             this.counts = new int[depth];
             this.newIds = new String[depth];
+            this.newLayers = new Layer[depth];
+            this.volumeBlocks = new long[depth];
             int n = 0;
             int low = depth;
             long e = 0;
@@ -122,6 +131,8 @@ final class LayerPacker {
                     counts[i] = (int) stack.layers[i].blockCount();
                     newIds[i] = Catalog.newId(PREFIX);
                     snapshots.add(stack.owners[i]);
+                    Catalog.SnapshotRecord r = catalog.snapshots.get(stack.owners[i]);
+                    volumeBlocks[i] = r.size / r.blockSize;
                     n++;
                     low = Math.min(low, i);
                     e += counts[i];
@@ -172,7 +183,7 @@ final class LayerPacker {
                 onePack = key;
             }
         }
-        return taken < 2 || allInOnePack ? null : checked(new Job(snapshotId, stack, take));
+        return taken < 2 || allInOnePack ? null : checked(new Job(snapshotId, stack, take, catalog));
     }
 
     /**
@@ -230,7 +241,7 @@ final class LayerPacker {
             chosen += run;
             i = j;
         }
-        return checked(new Job(snapshotId, stack, take));
+        return checked(new Job(snapshotId, stack, take, catalog));
     }
 
     private Stack stackToPack(String snapshotId) {
@@ -312,6 +323,9 @@ final class LayerPacker {
             writePack(job.stack, job.order, job.indexes, packPath, job.stack.layers[job.lowest].blockSize, stop);
             for (int i = 0; i < job.take.length; i++) {
                 if (job.take[i]) {
+                    if (stop.now()) {
+                        throw new Stopped();
+                    }
                     writeIndex(job.newIds[i], job.indexes[i]);
                     link(job.newIds[i], packPath);
                     replaced.append(job.stack.layers[i].id).append('\n');
@@ -379,6 +393,10 @@ final class LayerPacker {
                     Catalog.SnapshotRecord r = catalog.snapshots.get(stack.owners[i]);
                     r.layer = job.newIds[i];
                     catalog.touch(r);
+                    if (job.newLayers[i] != null) {
+                        chains.adopt(job.newLayers[i]); // opened and read off this thread
+                        job.newLayers[i] = null;
+                    }
                 }
             }
             for (VolumeState st : volumes.all()) {
@@ -395,7 +413,7 @@ final class LayerPacker {
                 store.log.append(store.journal);
             }
             for (Layer l : old) {
-                chains.replaced(l, durable);
+                chains.replaced(l, durable, durable ? null : job.toClose);
             }
         });
         if (durable) {
@@ -424,8 +442,36 @@ final class LayerPacker {
         sweep();
     }
 
+    /**
+     * Opens the job's new layers and reads their indexes (after {@link #write}, any thread), so
+     * that the commit's rebuild of the volumes on the chain does not read them on the journal thread.
+     */
+    void openNew(Job job) {
+        for (int i = 0; i < job.take.length; i++) {
+            if (job.take[i]) {
+                Layer old = job.stack.layers[i];
+                job.newLayers[i] = chains.openLoaded(job.newIds[i], old.blockSize, job.volumeBlocks[i]);
+            }
+        }
+    }
+
+    /** Closes what the job opened or left to close (any thread). */
+    static void closeLayers(Job job) {
+        for (int i = 0; i < job.newLayers.length; i++) {
+            if (job.newLayers[i] != null) {
+                job.newLayers[i].close();
+                job.newLayers[i] = null;
+            }
+        }
+        for (Layer l : job.toClose) {
+            l.close();
+        }
+        job.toClose.clear();
+    }
+
     /** Deletes the files a job wrote (nothing names them yet); a failure to is added to {@code failure} (or thrown). */
     void discard(Job job, RuntimeException failure) {
+        closeLayers(job);
         try {
             delete(dir.resolve(job.packId + PACK));
             delete(dir.resolve(job.packId + REPLACED));
