@@ -189,7 +189,8 @@ final class LayerPacker {
     /**
      * The automatic choice (size-tiered, as an LSM tree merges runs): the unpacked small layers at
      * the top of the chain when there are at least {@code threshold} of them, together with each
-     * pack right below that holds no more layers than everything chosen above it. A pack so
+     * pack right below that holds no more layers than everything chosen above it; never the layer
+     * of a snapshot that another branch also builds on, nor any under it. A pack so
      * absorbed at least doubles, so a layer is copied at most log2(depth) times, and a chain
      * holds at most log2(depth) packs plus fewer than {@code threshold} unpacked small layers on
      * top. Null: nothing to do. Journal thread, catalog lock held.
@@ -241,7 +242,45 @@ final class LayerPacker {
             chosen += run;
             i = j;
         }
+        int branch = branchPoint(stack, take);
+        if (branch >= 0) {
+            // a snapshot other snapshots or volumes also build on: its layer and those under it are shared
+            // with another branch; a pack laid out for this one would keep them (and its dead data) alive
+            int unpacked = 0;
+            for (int k = 0; k < depth; k++) {
+                take[k] &= k > branch;
+                unpacked += take[k] && !stack.layers[k].packed() ? 1 : 0;
+            }
+            if (unpacked < threshold) {
+                return null;
+            }
+        }
         return checked(new Job(snapshotId, stack, take, catalog));
+    }
+
+    /**
+     * The highest chosen ordinal whose snapshot has more than one snapshot or volume built on it
+     * (a branch point), or -1. One pass over the catalog's records.
+     */
+    private int branchPoint(Stack stack, boolean[] take) {
+        java.util.Map<String, Integer> dependents = new java.util.HashMap<>();
+        for (int k = 0; k < take.length; k++) {
+            if (take[k]) {
+                dependents.put(stack.owners[k], 0);
+            }
+        }
+        for (Catalog.SnapshotRecord x : catalog.snapshots.values()) {
+            dependents.computeIfPresent(x.base == null ? "" : x.base, (k, n) -> n + 1);
+        }
+        for (Catalog.VolumeRecord v : catalog.volumes.values()) {
+            dependents.computeIfPresent(v.base == null ? "" : v.base, (k, n) -> n + 1);
+        }
+        for (int k = take.length - 1; k >= 0; k--) {
+            if (take[k] && dependents.get(stack.owners[k]) > 1) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     private Stack stackToPack(String snapshotId) {

@@ -78,6 +78,31 @@ class AutoPackTest {
     }
 
     @Test
+    void aSnapshotAnotherBranchBuildsOnIsNotPacked() throws Exception {
+        Path dir = tmp.resolve("branch");
+        Random random = new Random(3);
+        try (SnapshotStore store = SnapshotStore.open(dir, new AutoPack(true, THRESHOLD))) {
+            List<String> chain = PackTest.buildChain(store, random, 3);
+            store.cloneVolume(chain.get(1), "branch").close(); // snapshots 0 and 1 are shared with the branch
+            Map<String, String> sharedLayers = new LinkedHashMap<>();
+            for (String id : chain.subList(0, 2)) {
+                sharedLayers.put(id, store.catalog.snapshots.get(id).layer);
+            }
+            for (int i = 0; i < 2 * THRESHOLD; i++) {
+                PackTest.writeRandom(store, "disk", random, 2);
+                chain.add(store.createSnapshot("disk", "more " + i).id());
+            }
+            Map<String, byte[]> expected = PackTest.contents(store);
+            store.awaitMaintenance();
+            assertThat(store.autoPackStats().packs()).as("packs above the branch point").isPositive();
+            sharedLayers.forEach((id, layer) -> assertThat(store.catalog.snapshots.get(id).layer).as(id).isEqualTo(layer));
+            assertThat(chain.subList(2, chain.size())).as("snapshots above the branch point")
+                    .anyMatch(id -> store.catalog.snapshots.get(id).layer.startsWith(LayerPacker.PREFIX));
+            PackTest.assertSame(store, expected, "after packing above a branch point");
+        }
+    }
+
+    @Test
     void offPacksNothing() throws Exception {
         Path dir = tmp.resolve("off");
         try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {

@@ -13,9 +13,12 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -47,44 +50,67 @@ public final class Sweep {
         this.plan = new WorkloadPlan(config.seed(), config.blocks());
     }
 
-    /** Runs the sweep in a new store under {@code scratch} (created, then deleted) and returns its rows. */
+    /**
+     * Runs the sweep in new stores under {@code scratch} (created, then deleted), one per packing,
+     * all open at once: each pair and depth is measured in every store in turn (alternating, so
+     * that neither packing is measured colder than the other). Returns the rows.
+     */
     public List<ResultRow> run(Path scratch) {
         long perChain = 1 + Workload.values().length;
-        progress.start(((config.pairs().size() * (config.depths().size() + 1L)) * perChain + 1) * config.packs().size());
+        int packs = config.packs().size();
+        progress.start((config.pairs().size() * (config.depths().size() + 1L)) * perChain * packs + packs);
         List<ResultRow> rows = new ArrayList<>();
-        try {
+        List<SnapshotStore> stores = new ArrayList<>();
+        List<Path> dirs = new ArrayList<>();
+        List<WorkloadPlan> plans = new ArrayList<>();
+        List<String> bases = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
             Files.createDirectories(scratch);
+            MemorySegment buf = arena.allocate(SweepConfig.BLOCK, 4096);
             for (String pack : config.packs()) {
                 // the same workload in each store (checked by the digests below)
-                WorkloadPlan runPlan = pack.equals(config.packs().getFirst()) ? plan
-                        : new WorkloadPlan(config.seed(), config.blocks());
+                WorkloadPlan runPlan = plans.isEmpty() ? plan : new WorkloadPlan(config.seed(), config.blocks());
                 Path dir = Files.createTempDirectory(scratch, "sweep-store");
-                try {
-                    AutoPack policy = pack.equals("auto") ? AutoPack.DEFAULT : AutoPack.OFF;
-                    try (SnapshotStore store = SnapshotStore.open(dir, policy); Arena arena = Arena.ofConfined()) {
-                        MemorySegment buf = arena.allocate(SweepConfig.BLOCK, 4096);
-                        progress.step("pack=" + pack + ": base snapshot");
-                        String base = base(store, buf, runPlan);
-                        for (String pair : config.pairs()) {
-                            // warm-up: the JIT compiles each pair's paths on a depth-1 chain whose rows are dropped
-                            new Chain(store, dir, pair, pack, 1, buf, "warm-up ", runPlan).measure(base);
-                        }
-                        for (String pair : config.pairs()) {
-                            for (int depth : config.depths()) {
-                                rows.addAll(new Chain(store, dir, pair, pack, depth, buf, "", runPlan).measure(base));
-                            }
-                        }
-                    }
-                } finally {
-                    delete(dir);
+                dirs.add(dir);
+                plans.add(runPlan);
+                stores.add(SnapshotStore.open(dir, pack.equals("auto") ? AutoPack.DEFAULT : AutoPack.OFF));
+                progress.step("pack=" + pack + ": base snapshot");
+                bases.add(base(stores.getLast(), buf, runPlan));
+            }
+            for (String pair : config.pairs()) {
+                for (int p = 0; p < packs; p++) {
+                    // warm-up: the JIT compiles each pair's paths on a depth-1 chain whose rows are dropped
+                    new Chain(stores.get(p), dirs.get(p), pair, config.packs().get(p), 1, buf, "warm-up ", plans.get(p))
+                            .measure(bases.get(p));
                 }
-                if (!runPlan.digest().equals(plan.digest())) {
-                    throw new IllegalStateException("the sweep ran another workload with pack=" + pack + " than with pack="
-                            + config.packs().getFirst());
+            }
+            for (String pair : config.pairs()) {
+                for (int depth : config.depths()) {
+                    for (int p = 0; p < packs; p++) {
+                        rows.addAll(new Chain(stores.get(p), dirs.get(p), pair, config.packs().get(p), depth, buf, "",
+                                plans.get(p)).measure(bases.get(p)));
+                    }
+                }
+            }
+            for (int p = 1; p < packs; p++) {
+                if (!plans.get(p).digest().equals(plan.digest())) {
+                    throw new IllegalStateException("the sweep ran another workload with pack=" + config.packs().get(p)
+                            + " than with pack=" + config.packs().getFirst());
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("bench scratch directory " + scratch + ": " + e.getMessage(), e);
+        } finally {
+            for (SnapshotStore store : stores) {
+                store.close();
+            }
+            for (Path dir : dirs) {
+                try {
+                    delete(dir);
+                } catch (IOException e) {
+                    System.err.println("could not delete the bench store " + dir + ": " + e.getMessage());
+                }
+            }
         }
         digest = plan.digest();
         return rows;
@@ -145,6 +171,7 @@ public final class Sweep {
         }
 
         List<ResultRow> measure(String base) {
+            store.awaitMaintenance(); // the packs of the chain before are done and their old files gone
             baseline = disk();
             step("build");
             VolumeOptions options = VolumeOptions.defaults().blockSize(SweepConfig.BLOCK).writeStrategy(write).readIndex(read);
@@ -287,14 +314,18 @@ public final class Sweep {
                     memory, MEMORY_SOURCE, after[0] - baseline[0], after[1] - baseline[1]);
         }
 
-        /** Bytes and files under the store directory. */
+        /** Bytes and files under the store directory, each file once (packed layers are hard links to one pack). */
         private long[] disk() {
             long[] out = new long[2];
+            Set<Object> seen = new HashSet<>();
             try (Stream<Path> files = Files.walk(dir)) {
                 files.filter(Files::isRegularFile).forEach(f -> {
                     try {
-                        out[0] += Files.size(f);
-                        out[1]++;
+                        BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+                        if (a.fileKey() == null || seen.add(a.fileKey())) {
+                            out[0] += a.size();
+                            out[1]++;
+                        }
                     } catch (IOException e) {
                         // a file removed while walking: not counted
                     }
