@@ -110,11 +110,11 @@ final class AutoPacker {
                 long t0 = System.nanoTime();
                 seenChanges[0] = changes.get();
                 try {
-                if (!swept) {
-                    packer.sweepLeftovers(); // what a crash left (a process dying before its packs' old files went)
-                    swept = true;
-                }
-                return packer.chooseTop(snapshotId, policy.layers());
+                    if (!swept) {
+                        packer.sweepLeftovers(); // what a crash left (a process dying before its packs' old files went)
+                        swept = true;
+                    }
+                    return packer.chooseTop(snapshotId, policy.layers());
                 } finally {
                     journalNanos.addAndGet(System.nanoTime() - t0);
                 }
@@ -127,7 +127,12 @@ final class AutoPacker {
             try {
                 packer.prepare(job, stop);
                 packer.write(job, stop);
-                packer.openNew(job);
+                try {
+                    packer.openNew(job);
+                } catch (RuntimeException e) {
+                    packer.discard(job, e);
+                    throw e;
+                }
             } finally {
                 copying.unlock();
             }
