@@ -1,5 +1,6 @@
 package io.amiforge.bench.store;
 
+import io.amiforge.store.AutoPack;
 import io.amiforge.store.PackReport;
 import io.amiforge.store.SnapshotInfo;
 import io.amiforge.store.SnapshotStore;
@@ -36,11 +37,14 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * the index's memory. Usage: {@code DepthReadRunner DIR [rounds]} (the store in {@code DIR/store}
  * is built once and reused when it exists).
  *
- * <p>Packed: {@code DIR/packed} is a copy of that store in which the depth-1000 snapshot's chain
- * was packed ({@code SnapshotStore.pack}: its 999 small layers in one block-ordered file; made once
- * and reused). Its four volumes are measured in the same rounds, alternating with the unpacked
- * ones, and reported in a second table whose ratios are against the unpacked depth 1.
- * {@code -Damiforge.bench.pack=false} leaves it out.
+ * <p>Three stores, measured in the same rounds, alternating, each with ratios against its own
+ * depth 1: {@code DIR/store} built with auto-pack off ({@code AutoPack.OFF}: 999 small layer
+ * files, "off"); {@code DIR/auto} built the same way with the defaults (auto-pack on: the
+ * background packs the chain as it grows, size-tiered; the build waits for them with
+ * {@code awaitMaintenance}, "auto"); and {@code DIR/packed}, a copy of {@code DIR/store} in which
+ * the depth-1000 snapshot's chain was packed explicitly ({@code SnapshotStore.pack}: its 999 small
+ * layers in one block-ordered file, "packed"; {@code -Damiforge.bench.pack=false} leaves it out).
+ * Each is built once and reused.
  */
 public final class DepthReadRunner {
 
@@ -65,14 +69,13 @@ public final class DepthReadRunner {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Files.createDirectories(dir);
         Path storeDir = dir.resolve("store");
-        long t0 = System.nanoTime();
-        if (!Files.exists(storeDir)) {
-            build(storeDir);
-        }
-        System.out.printf("built the 1000-deep chain (%d MiB base, %d x 1 MiB layers) in %.1f s%n",
-                SIZE >> 20, DEPTHS[DEPTHS.length - 1] - 1, (System.nanoTime() - t0) / 1e9);
-        List<Path> stores = new ArrayList<>(List.of(storeDir));
+        Path autoDir = dir.resolve("auto");
+        buildOnce(storeDir, AutoPack.OFF);
+        buildOnce(autoDir, AutoPack.DEFAULT);
+        List<Path> stores = new ArrayList<>(List.of(storeDir, autoDir));
+        List<String> names = new ArrayList<>(List.of("off", "auto"));
         if (PACK) {
+            names.add("packed");
             Path packedDir = dir.resolve("packed");
             if (!Files.exists(packedDir)) {
                 pack(storeDir, packedDir);
@@ -155,23 +158,25 @@ public final class DepthReadRunner {
                 store.close();
             }
         }
-        System.out.printf("index %s, %d rounds alternating the depths, median [min-max]; ratio = median / median at depth 1%n",
-                INDEX, rounds);
+        System.out.printf("index %s, %d rounds alternating the depths, median [min-max]; ratio = median / median at depth 1"
+                + " of the same store%n", INDEX, rounds);
         System.out.println("reads/s per CPU-second of the reading thread, open in CPU ms of the process (what a shared"
                 + " machine distorts least):");
-        table(randCpu, seqCpu, openCpu, memory, "open, process CPU ms");
+        table(names, randCpu, seqCpu, openCpu, memory, "open, process CPU ms");
         System.out.println("reads/s of wall-clock time:");
-        table(randWall, seqWall, openWall, memory, "open wall ms");
+        table(names, randWall, seqWall, openWall, memory, "open wall ms");
     }
 
-    private static void table(double[][] rand, double[][] seq, double[][] open, long[] memory, String openName) {
+    private static void table(List<String> names, double[][] rand, double[][] seq, double[][] open, long[] memory,
+            String openName) {
         System.out.println("| store | depth | " + openName + " | random 4 KiB reads/s | ratio | ordered 4 KiB reads/s | ratio | index memory |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
         for (int d = 0; d < rand.length; d++) {
-            System.out.printf("| %s | %d | %s | %s | %.2f | %s | %.2f | %s |%n", d < DEPTHS.length ? "unpacked" : "packed",
+            int one = d - d % DEPTHS.length; // this store's depth 1
+            System.out.printf("| %s | %d | %s | %s | %.2f | %s | %.2f | %s |%n", names.get(d / DEPTHS.length),
                     DEPTHS[d % DEPTHS.length], spread(open[d], "%.1f"),
-                    spread(rand[d], "%,.0f"), median(rand[d]) / median(rand[0]), spread(seq[d], "%,.0f"),
-                    median(seq[d]) / median(seq[0]), memory[d] < 0 ? "-" : (memory[d] >> 10) + " KiB");
+                    spread(rand[d], "%,.0f"), median(rand[d]) / median(rand[one]), spread(seq[d], "%,.0f"),
+                    median(seq[d]) / median(seq[one]), memory[d] < 0 ? "-" : (memory[d] >> 10) + " KiB");
         }
     }
 
@@ -188,7 +193,7 @@ public final class DepthReadRunner {
                 }
             }
         }
-        try (SnapshotStore store = SnapshotStore.open(tmp)) {
+        try (SnapshotStore store = SnapshotStore.open(tmp, AutoPack.OFF)) {
             String top = store.listVolumes().stream().filter(v -> v.name().equals("d" + DEPTHS[DEPTHS.length - 1]))
                     .findFirst().orElseThrow().parentSnapshotId();
             long t0 = System.nanoTime();
@@ -199,9 +204,23 @@ public final class DepthReadRunner {
         Files.move(tmp, to);
     }
 
-    /** The base snapshot (imported: every block), 999 one-MiB layers on a volume, and a clone at each measured depth. */
-    private static void build(Path storeDir) {
-        try (SnapshotStore store = SnapshotStore.open(storeDir); Arena arena = Arena.ofConfined()) {
+    private static void buildOnce(Path storeDir, AutoPack autoPack) {
+        if (Files.exists(storeDir)) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        build(storeDir, autoPack);
+        System.out.printf("built the 1000-deep chain (%d MiB base, %d x 1 MiB layers) in %s, auto-pack %s, in %.1f s%n",
+                SIZE >> 20, DEPTHS[DEPTHS.length - 1] - 1, storeDir.getFileName(), autoPack.enabled() ? "on" : "off",
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * The base snapshot (imported: every block), 999 one-MiB layers on a volume, and a clone at
+     * each measured depth; with auto-pack on, waits for the background packs before closing.
+     */
+    private static void build(Path storeDir, AutoPack autoPack) {
+        try (SnapshotStore store = SnapshotStore.open(storeDir, autoPack); Arena arena = Arena.ofConfined()) {
             Roaring64Bitmap all = new Roaring64Bitmap();
             all.addRange(0, BLOCKS);
             SnapshotInfo base = store.importSnapshot(null, new PatternDevice(SIZE, BLOCK, 1), all, "base");
@@ -222,6 +241,13 @@ public final class DepthReadRunner {
             }
             for (int depth : DEPTHS) {
                 store.cloneVolume(snaps.get(depth - 1), "d" + depth, VolumeOptions.defaults().readIndex(INDEX)).close();
+            }
+            store.awaitMaintenance();
+            if (!store.maintenanceFailures().isEmpty()) {
+                throw new IllegalStateException("automatic packs failed: " + store.maintenanceFailures());
+            }
+            if (autoPack.enabled()) {
+                System.out.println("automatic packing while building: " + store.autoPackStats());
             }
         }
     }

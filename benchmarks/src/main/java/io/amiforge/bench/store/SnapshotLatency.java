@@ -1,5 +1,6 @@
 package io.amiforge.bench.store;
 
+import io.amiforge.store.AutoPack;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
@@ -11,7 +12,9 @@ import java.util.Arrays;
 /**
  * Snapshot-create latency without JMH's per-invocation teardown: {@code n} snapshots in a row of
  * a sparse volume (each after one 4 KiB write), printing percentiles. Args: size, write strategy (any registered name; plug-ins as in
- * {@link StrategyParams}), n.
+ * {@link StrategyParams}), n. The store packs automatically (the default) unless
+ * {@code -Damiforge.bench.autoPack=false}: with it on, a row volume's small layers are packed in
+ * the background every 8 snapshots while the snapshots are taken.
  */
 public final class SnapshotLatency {
 
@@ -24,7 +27,10 @@ public final class SnapshotLatency {
         int n = Integer.parseInt(args[2]);
         StrategyParams.loadPlugins();
         Path dir = Chains.tempDir("snap-latency");
-        try (SnapshotStore store = SnapshotStore.open(dir.resolve("store"));
+        AutoPack policy = Boolean.parseBoolean(System.getProperty("amiforge.bench.autoPack", "true")) ? AutoPack.DEFAULT
+                : AutoPack.OFF;
+        System.out.println("auto-pack " + (policy.enabled() ? "on" : "off"));
+        try (SnapshotStore store = SnapshotStore.open(dir.resolve("store"), policy);
                 Volume v = store.createVolume("v", size, VolumeOptions.defaults().writeStrategy(write));
                 Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(4096);
@@ -53,6 +59,8 @@ public final class SnapshotLatency {
             Latencies.report("snapshot create all " + n + " (depth 1.." + n + ")", nanos);
             Latencies.report("snapshot create first 64 (depth 1..64)", Arrays.copyOf(nanos, Math.min(64, n)));
             Latencies.report("snapshot create last 64 (depth " + (n - 63) + ".." + n + ")", Arrays.copyOfRange(nanos, Math.max(0, n - 64), n));
+            store.awaitMaintenance();
+            System.out.println("automatic pack failures: " + store.maintenanceFailures().size() + ", " + store.autoPackStats());
         } finally {
             Chains.delete(dir);
         }

@@ -55,6 +55,8 @@ final class CatalogLog {
     private int depth;
     /** A batch was appended without fsync (a snapshot); the next group commit fsyncs the log. */
     private boolean unsynced;
+    /** Durable points so far: bumped by every fsync of the log and every durably saved base (any thread may read it). */
+    private volatile long syncs;
     /** This process appended since it opened the store (closing it compacts if the log is large). */
     private boolean appended;
     /** The directory entry of the current log was fsynced (once per log generation). */
@@ -375,6 +377,15 @@ final class CatalogLog {
             logEntrySynced = true;
         }
         unsynced = false;
+        syncs++; // journal thread only writes it
+    }
+
+    /**
+     * How many times the catalog was made durable so far: a batch appended (without fsync) before
+     * this count grew past the value read after the append is durable now.
+     */
+    long syncs() {
+        return syncs;
     }
 
     /**
@@ -422,6 +433,7 @@ final class CatalogLog {
         try {
             Catalog.fsyncDirectory(io, dir);
             directoryUnsynced = false;
+            syncs++;
         } catch (RuntimeException e) {
             directoryUnsynced = true;
         }

@@ -5,8 +5,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +30,10 @@ final class ChainResolver {
     private final Path layersDir;
     private final Map<String, Layer> layers = new HashMap<>();
     private final List<Layer> retired = new ArrayList<>();
+    /** Layers a pack of this process replaced that an open snapshot device still reads through. */
+    private final List<Layer> replacedInUse = new ArrayList<>();
+    /** The snapshot devices open in this process. */
+    private final Set<SnapshotDevice> devices = Collections.newSetFromMap(new IdentityHashMap<>());
     /** The mappings of pack files, shared by the packed layers linking them. */
     private final PackMappings packs = new PackMappings();
     private final MemorySegment scratch = Arena.ofAuto().allocate(VolumeOptions.MAX_BLOCK_SIZE, 4096);
@@ -98,6 +104,13 @@ final class ChainResolver {
             l = Layer.open(store.fileOps, layersDir, s.layer, s.blockSize, s.size / s.blockSize, false, false, packs);
             layers.put(s.layer, l);
         }
+        return l;
+    }
+
+    /** Opens the layer {@code id} of a snapshot of {@code blockSize} and {@code blocks}, and reads its index (any thread; not kept). */
+    Layer openLoaded(String id, int blockSize, long blocks) {
+        Layer l = Layer.open(store.fileOps, layersDir, id, blockSize, blocks, false, false, packs);
+        l.blockCount(); // reads the index now
         return l;
     }
 
@@ -211,16 +224,58 @@ final class ChainResolver {
     }
 
     /**
-     * A layer this process replaced (by a pack): new stacks open its successor; devices still
-     * reading through it keep it, mapped, until the store closes. Its files are deleted now.
+     * A layer this process replaced (by a pack; its volumes were rebuilt onto the successor):
+     * its files are deleted now ({@code deleteFiles}; else the packer deletes them once the
+     * commit is durable), and it is closed now (its mapping given back) unless an open snapshot
+     * device still reads through it; then when the last such device closes.
      */
-    void replaced(Layer layer) {
+    void replaced(Layer layer, boolean deleteFiles) {
+        replaced(layer, deleteFiles, null);
+    }
+
+    /** As {@link #replaced(Layer, boolean)}; a layer to close now is added to {@code toClose} (closed by the caller, off this thread) when not null. */
+    void replaced(Layer layer, boolean deleteFiles, List<Layer> toClose) {
         store.journal.forget(layer);
         if (layers.get(layer.id) == layer) {
             layers.remove(layer.id);
         }
-        retired.add(layer);
-        layer.deleteFiles();
+        if (deleteFiles) {
+            layer.deleteFiles();
+        }
+        if (inUse(layer)) {
+            replacedInUse.add(layer);
+        } else if (toClose != null) {
+            toClose.add(layer);
+        } else {
+            layer.close();
+        }
+    }
+
+    /** A snapshot device was opened (journal thread). */
+    void deviceOpened(SnapshotDevice device) {
+        devices.add(device);
+    }
+
+    /** A snapshot device was closed (journal thread): the replaced layers only it read through are closed. */
+    void deviceClosed(SnapshotDevice device) {
+        if (devices.remove(device)) {
+            replacedInUse.removeIf(l -> {
+                if (inUse(l)) {
+                    return false;
+                }
+                l.close();
+                return true;
+            });
+        }
+    }
+
+    private boolean inUse(Layer layer) {
+        for (SnapshotDevice d : devices) {
+            if (d.stack().contains(layer)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Deletes a layer's files (its snapshot or volume is gone). */
@@ -238,7 +293,12 @@ final class ChainResolver {
         for (Layer l : retired) {
             l.close();
         }
+        for (Layer l : replacedInUse) {
+            l.close();
+        }
         layers.clear();
         retired.clear();
+        replacedInUse.clear();
+        devices.clear();
     }
 }

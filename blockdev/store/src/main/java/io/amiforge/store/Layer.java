@@ -102,6 +102,8 @@ final class Layer {
     private volatile boolean packed;
     /** The shared mapping this layer uses (given back at close), or null. */
     private volatile PackMappings.Mapping packMapping;
+    /** The data file's identity (device and inode), once asked. */
+    private volatile Object fileKey;
 
     private Layer(FileOps io, Path dir, String id, int blockSize, long blocks, boolean withGens, PackMappings packMaps) {
         this.io = io;
@@ -719,6 +721,24 @@ final class Layer {
     MemorySegment sharedMapping() {
         PackMappings.Mapping m = packMapping;
         return m == null ? null : m.segment();
+    }
+
+    /**
+     * The identity of this layer's data file (its device and inode: packed layers that share a
+     * pack share it), asked once and then remembered; null when the file system gives none or the
+     * file does not exist.
+     */
+    Object dataFileKey() {
+        Object key = fileKey;
+        if (key == null) {
+            try {
+                key = Files.readAttributes(dataPath, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+            } catch (IOException e) {
+                return null;
+            }
+            fileKey = key;
+        }
+        return key;
     }
 
     /** Whether this layer's slots are in a pack file shared with other layers (reads its index if not read yet). */

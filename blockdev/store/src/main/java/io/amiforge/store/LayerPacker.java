@@ -71,57 +71,263 @@ final class LayerPacker {
         this.dir = store.chains.layersDir();
     }
 
+    /** Packs every small layer of {@code snapshotId}'s chain now (the explicit {@link SnapshotStore#pack}). */
     PackReport pack(String snapshotId) {
         catalog.snapshot(snapshotId); // NotFound before anything else
         sweep();
-        Stack stack = chains.snapshotStack(snapshotId);
-        int depth = stack.depth();
-        if (depth > 1 << ORDINAL_BITS || stack.blocks() > BLOCK_MASK) {
-            throw StoreException.invalid("snapshot " + snapshotId + ": a chain of " + depth + " layers and "
-                    + stack.blocks() + " blocks is too large to pack (at most " + (1 << ORDINAL_BITS) + " layers)");
-        }
-        boolean[] take = new boolean[depth];
-        int[] counts = new int[depth];
-        int taken = 0;
-        int lowest = depth;
-        boolean allPacked = true;
-        long entries = 0;
-        Set<String> packedSnapshots = new HashSet<>();
-        for (int i = 0; i < depth; i++) {
-            Layer l = stack.layers[i];
-            long n = l.blockCount();
-            if (n > 0 && n * l.blockSize <= SMALL_BYTES && l.blockSize == stack.layers[depth - 1].blockSize) {
-                take[i] = true;
-                counts[i] = (int) n;
-                taken++;
-                lowest = Math.min(lowest, i);
-                entries += n;
-                allPacked &= l.packed();
-                packedSnapshots.add(stack.owners[i]);
-            }
-        }
-        if (taken < 2 || allPacked) {
+        Job job = chooseAll(snapshotId);
+        if (job == null) {
             return new PackReport(0, 0, 0);
         }
-        if (entries > Integer.MAX_VALUE - 8) {
-            throw StoreException.invalid("snapshot " + snapshotId + ": its chain's small layers hold " + entries
+        lockVolumesOn(job.snapshots);
+        prepare(job, NEVER);
+        write(job, NEVER);
+        PackReport report = commit(job, true);
+        return report == null ? new PackReport(0, 0, 0) : report;
+    }
+
+    /**
+     * One pack of some layers of one chain: chosen on the journal thread ({@link #chooseAll},
+     * {@link #chooseTop}), its pack and index files written anywhere ({@link #prepare},
+     * {@link #write}: the chosen layers are immutable while no {@code deleteSnapshot} merges into
+     * them), committed on the journal thread ({@link #commit}), which first checks that the chain
+     * is still what was chosen.
+     */
+    static final class Job {
+        final String snapshotId;
+        final Stack stack;
+        final boolean[] take;
+        final int[] counts;
+        final int taken;
+        final int lowest;
+        final long entries;
+        final Set<String> snapshots = new HashSet<>();
+        final String packId = Catalog.newId("pack-");
+        final String[] newIds;
+        /** The new layers, opened with their index read off the journal thread (automatic packs), or null. */
+        final Layer[] newLayers;
+        /** Old layers the commit left for the caller to close (off the journal thread). */
+        final List<Layer> toClose = new ArrayList<>();
+        long[] order;
+        ByteBuffer[] indexes;
+
+        /** Per chosen ordinal, the block count of its snapshot's volume (what its layer is opened with). */
+        final long[] volumeBlocks;
+
+        Job(String snapshotId, Stack stack, boolean[] take, Catalog catalog) {
+            this.snapshotId = snapshotId;
+            this.stack = stack;
+            this.take = take;
+            int depth = stack.depth();
+            this.counts = new int[depth];
+            this.newIds = new String[depth];
+            this.newLayers = new Layer[depth];
+            this.volumeBlocks = new long[depth];
+            int n = 0;
+            int low = depth;
+            long e = 0;
+            for (int i = 0; i < depth; i++) {
+                if (take[i]) {
+                    counts[i] = (int) stack.layers[i].blockCount();
+                    newIds[i] = Catalog.newId(PREFIX);
+                    snapshots.add(stack.owners[i]);
+                    Catalog.SnapshotRecord r = catalog.snapshots.get(stack.owners[i]);
+                    volumeBlocks[i] = r.size / r.blockSize;
+                    n++;
+                    low = Math.min(low, i);
+                    e += counts[i];
+                }
+            }
+            this.taken = n;
+            this.lowest = low;
+            this.entries = e;
+        }
+    }
+
+    /** Says, while a pack is written, whether to give it up (its chain is about to change). */
+    @FunctionalInterface
+    interface Stop {
+        boolean now();
+    }
+
+    private static final Stop NEVER = () -> false;
+
+    /** Thrown out of {@link #prepare} / {@link #write} when {@link Stop#now} said so; nothing is left behind. */
+    static final class Stopped extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Stopped() {
+            super("pack given up: its chain is changing", null, false, false);
+        }
+    }
+
+    /**
+     * Every small layer of the chain (null: fewer than two, or all already in one pack). Journal
+     * thread, catalog lock held.
+     */
+    Job chooseAll(String snapshotId) {
+        Stack stack = stackToPack(snapshotId);
+        int depth = stack.depth();
+        int blockSize = stack.top().blockSize;
+        boolean[] take = new boolean[depth];
+        int taken = 0;
+        Object onePack = null;
+        boolean allInOnePack = true;
+        for (int i = 0; i < depth; i++) {
+            Layer l = stack.layers[i];
+            if (small(l, blockSize)) {
+                take[i] = true;
+                taken++;
+                Object key = l.packed() ? l.dataFileKey() : null;
+                allInOnePack &= key != null && (onePack == null || onePack.equals(key));
+                onePack = key;
+            }
+        }
+        return taken < 2 || allInOnePack ? null : checked(new Job(snapshotId, stack, take, catalog));
+    }
+
+    /**
+     * The automatic choice (size-tiered, as an LSM tree merges runs): the unpacked small layers at
+     * the top of the chain when there are at least {@code threshold} of them, together with each
+     * pack right below that holds no more layers than everything chosen above it; never the layer
+     * of a snapshot that another branch also builds on, nor any under it. A pack so
+     * absorbed at least doubles, so a layer is copied at most log2(depth) times, and a chain
+     * holds at most log2(depth) packs plus fewer than {@code threshold} unpacked small layers on
+     * top. Null: nothing to do. Journal thread, catalog lock held.
+     */
+    Job chooseTop(String snapshotId, int threshold) {
+        Stack stack = stackToPack(snapshotId);
+        int depth = stack.depth();
+        int blockSize = stack.top().blockSize;
+        boolean[] take = new boolean[depth];
+        int chosen = 0;
+        int i = depth - 1;
+        for (; i >= 0; i--) {
+            Layer l = stack.layers[i];
+            if (l.blockCount() == 0) {
+                continue;
+            }
+            if (!small(l, blockSize) || l.packed()) {
+                break;
+            }
+            take[i] = true;
+            chosen++;
+        }
+        if (chosen < threshold) {
+            return null;
+        }
+        while (i >= 0) {
+            Object pack = stack.layers[i].dataFileKey();
+            if (!small(stack.layers[i], blockSize) || !stack.layers[i].packed() || pack == null) {
+                break;
+            }
+            int j = i;
+            int run = 0;
+            for (; j >= 0; j--) {
+                Layer l = stack.layers[j];
+                if (l.blockCount() == 0) {
+                    continue;
+                }
+                if (!small(l, blockSize) || !l.packed() || !pack.equals(l.dataFileKey())) {
+                    break;
+                }
+                run++;
+            }
+            if (run > chosen) {
+                break;
+            }
+            for (int k = j + 1; k <= i; k++) {
+                take[k] = stack.layers[k].blockCount() > 0;
+            }
+            chosen += run;
+            i = j;
+        }
+        int branch = branchPoint(stack, take);
+        if (branch >= 0) {
+            // a snapshot other snapshots or volumes also build on: its layer and those under it are shared
+            // with another branch; a pack laid out for this one would keep them (and its dead data) alive
+            int unpacked = 0;
+            for (int k = 0; k < depth; k++) {
+                take[k] &= k > branch;
+                unpacked += take[k] && !stack.layers[k].packed() ? 1 : 0;
+            }
+            if (unpacked < threshold) {
+                return null;
+            }
+        }
+        return checked(new Job(snapshotId, stack, take, catalog));
+    }
+
+    /**
+     * The highest chosen ordinal whose snapshot has more than one snapshot or volume built on it
+     * (a branch point), or -1. One pass over the catalog's records.
+     */
+    private int branchPoint(Stack stack, boolean[] take) {
+        java.util.Map<String, Integer> dependents = new java.util.HashMap<>();
+        for (int k = 0; k < take.length; k++) {
+            if (take[k]) {
+                dependents.put(stack.owners[k], 0);
+            }
+        }
+        for (Catalog.SnapshotRecord x : catalog.snapshots.values()) {
+            dependents.computeIfPresent(x.base == null ? "" : x.base, (k, n) -> n + 1);
+        }
+        for (Catalog.VolumeRecord v : catalog.volumes.values()) {
+            dependents.computeIfPresent(v.base == null ? "" : v.base, (k, n) -> n + 1);
+        }
+        for (int k = take.length - 1; k >= 0; k--) {
+            if (take[k] && dependents.get(stack.owners[k]) > 1) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    private Stack stackToPack(String snapshotId) {
+        catalog.snapshot(snapshotId); // NotFound before anything else
+        Stack stack = chains.snapshotStack(snapshotId);
+        if (stack.depth() > 1 << ORDINAL_BITS || stack.blocks() > BLOCK_MASK) {
+            throw StoreException.invalid("snapshot " + snapshotId + ": a chain of " + stack.depth() + " layers and "
+                    + stack.blocks() + " blocks is too large to pack (at most " + (1 << ORDINAL_BITS) + " layers)");
+        }
+        return stack;
+    }
+
+    private static boolean small(Layer l, int blockSize) {
+        long n = l.blockCount();
+        return n > 0 && n * l.blockSize <= SMALL_BYTES && l.blockSize == blockSize;
+    }
+
+    private static Job checked(Job job) {
+        if (job.entries > Integer.MAX_VALUE - 8) {
+            throw StoreException.invalid("snapshot " + job.snapshotId + ": its chain's small layers hold " + job.entries
                     + " blocks, more than one pack takes (" + (Integer.MAX_VALUE - 8) + ")");
         }
-        lockVolumesOn(packedSnapshots);
+        return job;
+    }
 
-        // which version of each block the top reads: top down, a block seen above is shadowed below
-        long[] keys = new long[(int) entries];
+    /**
+     * Orders the blocks of the chosen layers for the pack: which version of each block the top
+     * reads (top down, a block seen above is shadowed below). Reads only the stack's layers.
+     */
+    void prepare(Job job, Stop stop) {
+        Stack stack = job.stack;
+        int depth = stack.depth();
+        long[] keys = new long[(int) job.entries];
         ByteBuffer[] indexes = new ByteBuffer[depth];
         ByteBuffer entry = ByteBuffer.allocate(IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         Roaring64Bitmap seen = new Roaring64Bitmap();
         int n = 0;
-        for (int i = depth - 1; i >= lowest; i--) {
+        for (int i = depth - 1; i >= job.lowest; i--) {
+            if (stop.now()) {
+                throw new Stopped();
+            }
             Layer l = stack.layers[i];
-            if (!take[i]) {
+            if (!job.take[i]) {
                 l.replay((block, value) -> seen.addLong(block));
                 continue;
             }
-            ByteBuffer idx = ByteBuffer.allocate(counts[i] * IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer idx = ByteBuffer.allocate(job.counts[i] * IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
             indexes[i] = idx;
             long ordinalBits = (1L << ORDINAL_BITS) - 1 - i;
             int[] k = {n};
@@ -139,56 +345,97 @@ final class LayerPacker {
         }
         long[] order = Arrays.copyOf(keys, n);
         Arrays.sort(order);
+        job.order = order;
+        job.indexes = indexes;
+    }
 
-        String packId = Catalog.newId("pack-");
-        Path packPath = dir.resolve(packId + PACK);
-        String[] newIds = new String[depth];
-        for (int i = 0; i < depth; i++) {
-            if (take[i]) {
-                newIds[i] = Catalog.newId(PREFIX);
-            }
-        }
-        int blockSize = stack.layers[lowest].blockSize;
-        List<Layer> old = new ArrayList<>();
+    /**
+     * Writes the pack, the new layers' index files and their links to the pack (every block's
+     * CRC32C checked as it is copied), and the list of the layers they replace, durably (the
+     * directory fsynced last); nothing names them yet. On failure (or {@link Stopped}) deletes
+     * what it wrote and rethrows.
+     */
+    void write(Job job, Stop stop) {
+        Path packPath = dir.resolve(job.packId + PACK);
         StringBuilder replaced = new StringBuilder();
-        Path replacedPath = dir.resolve(packId + REPLACED);
         try {
-            writePack(stack, order, indexes, entry, packPath, blockSize);
-            for (int i = 0; i < depth; i++) {
-                if (take[i]) {
-                    writeIndex(newIds[i], indexes[i]);
-                    link(newIds[i], packPath);
-                    old.add(stack.layers[i]);
-                    replaced.append(stack.layers[i].id).append('\n');
+            writePack(job.stack, job.order, job.indexes, packPath, job.stack.layers[job.lowest].blockSize, stop);
+            for (int i = 0; i < job.take.length; i++) {
+                if (job.take[i]) {
+                    if (stop.now()) {
+                        throw new Stopped();
+                    }
+                    writeIndex(job.newIds[i], job.indexes[i]);
+                    link(job.newIds[i], packPath);
+                    replaced.append(job.stack.layers[i].id).append('\n');
                 }
             }
             delete(packPath); // the layers' links hold the data now
-            store.markPacked();
-            writeDurably(replacedPath, ByteBuffer.wrap(replaced.toString().getBytes(StandardCharsets.US_ASCII)));
+            // what the next sweep deletes once no record names them (after a crash right after the commit)
+            writeDurably(dir.resolve(job.packId + REPLACED), ByteBuffer.wrap(replaced.toString().getBytes(StandardCharsets.US_ASCII)));
             Catalog.fsyncDirectory(io, dir);
         } catch (RuntimeException e) {
-            // nothing names the new files yet: remove them now (what a crash leaves, the next pack's sweep removes)
-            try {
-                delete(packPath);
-                delete(replacedPath);
-                for (String id : newIds) {
-                    if (id != null) {
-                        delete(dir.resolve(id + ".idx"));
-                        delete(dir.resolve(id + ".dat"));
-                    }
+            discard(job, e);
+            throw e;
+        }
+    }
+
+    /**
+     * Points every packed snapshot at its new layer in one catalog commit, rebuilds the volumes
+     * reading through them and deletes the old layers' files; null (and the pack's files deleted)
+     * when the chain changed since {@link #chooseTop} or the files are gone (another process's
+     * sweep). Journal thread, catalog lock held; the only fsync is the catalog commit's.
+     *
+     * <p>Not {@code durable} (an automatic pack): the records are appended to the catalog log
+     * without fsync, as a snapshot is (atomic, survives the process dying), and the old layers'
+     * files are left for {@link #deleteReplaced} once the catalog is durable (a power loss before
+     * that brings the old records back, and their files are still there); nothing here waits for
+     * the disk.
+     */
+    PackReport commit(Job job, boolean durable) {
+        Stack stack = job.stack;
+        int depth = stack.depth();
+        Path replacedPath = dir.resolve(job.packId + REPLACED);
+        if (!Files.exists(replacedPath)) {
+            discard(job, null);
+            return null;
+        }
+        for (int i = 0; i < depth; i++) {
+            if (job.take[i]) {
+                Catalog.SnapshotRecord r = catalog.snapshots.get(stack.owners[i]);
+                if (r == null || !stack.layers[i].id.equals(r.layer) || chains.layerOf(r) != stack.layers[i]
+                        || stack.layers[i].blockCount() != job.counts[i]
+                        || !Files.exists(dir.resolve(job.newIds[i] + ".idx")) || !Files.exists(dir.resolve(job.newIds[i] + ".dat"))) {
+                    discard(job, null);
+                    return null;
                 }
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup);
             }
+        }
+        List<Layer> old = new ArrayList<>();
+        for (int i = 0; i < depth; i++) {
+            if (job.take[i]) {
+                old.add(stack.layers[i]);
+            }
+        }
+        try {
+            lockVolumesOn(job.snapshots);
+            store.markPacked();
+        } catch (RuntimeException e) {
+            // nothing names the new files yet: remove them now (what a crash leaves, the next pack's sweep removes)
+            discard(job, e);
             throw e;
         }
 
         store.exclusive(() -> {
             for (int i = 0; i < depth; i++) {
-                if (take[i]) {
+                if (job.take[i]) {
                     Catalog.SnapshotRecord r = catalog.snapshots.get(stack.owners[i]);
-                    r.layer = newIds[i];
+                    r.layer = job.newIds[i];
                     catalog.touch(r);
+                    if (job.newLayers[i] != null) {
+                        chains.adopt(job.newLayers[i]); // opened and read off this thread
+                        job.newLayers[i] = null;
+                    }
                 }
             }
             for (VolumeState st : volumes.all()) {
@@ -199,13 +446,86 @@ final class LayerPacker {
                     }
                 }
             }
-            store.commit();
+            if (durable) {
+                store.commit();
+            } else {
+                store.log.append(store.journal);
+            }
             for (Layer l : old) {
-                chains.replaced(l);
+                chains.replaced(l, durable, durable ? null : job.toClose);
             }
         });
-        delete(replacedPath);
-        return new PackReport(taken, n, (long) n * blockSize);
+        if (durable) {
+            delete(replacedPath);
+        }
+        int blockSize = stack.layers[job.lowest].blockSize;
+        return new PackReport(job.taken, job.order.length, (long) job.order.length * blockSize);
+    }
+
+    /**
+     * Deletes the files of the layers a committed job replaced and its list of them (any thread;
+     * only once the commit is durable: no record names them then, nor can one again).
+     */
+    void deleteReplaced(Job job) {
+        for (int i = 0; i < job.take.length; i++) {
+            if (job.take[i]) {
+                delete(dir.resolve(job.stack.layers[i].id + ".dat"));
+                delete(dir.resolve(job.stack.layers[i].id + ".idx"));
+            }
+        }
+        delete(dir.resolve(job.packId + REPLACED));
+    }
+
+    /** Deletes what crashed packs left (see {@link #sweep}; journal thread, catalog lock held). */
+    void sweepLeftovers() {
+        sweep();
+    }
+
+    /**
+     * Opens the job's new layers and reads their indexes (after {@link #write}, any thread), so
+     * that the commit's rebuild of the volumes on the chain does not read them on the journal thread.
+     */
+    void openNew(Job job) {
+        for (int i = 0; i < job.take.length; i++) {
+            if (job.take[i]) {
+                Layer old = job.stack.layers[i];
+                job.newLayers[i] = chains.openLoaded(job.newIds[i], old.blockSize, job.volumeBlocks[i]);
+            }
+        }
+    }
+
+    /** Closes what the job opened or left to close (any thread). */
+    static void closeLayers(Job job) {
+        for (int i = 0; i < job.newLayers.length; i++) {
+            if (job.newLayers[i] != null) {
+                job.newLayers[i].close();
+                job.newLayers[i] = null;
+            }
+        }
+        for (Layer l : job.toClose) {
+            l.close();
+        }
+        job.toClose.clear();
+    }
+
+    /** Deletes the files a job wrote (nothing names them yet); a failure to is added to {@code failure} (or thrown). */
+    void discard(Job job, RuntimeException failure) {
+        closeLayers(job);
+        try {
+            delete(dir.resolve(job.packId + PACK));
+            delete(dir.resolve(job.packId + REPLACED));
+            for (String id : job.newIds) {
+                if (id != null) {
+                    delete(dir.resolve(id + ".idx"));
+                    delete(dir.resolve(id + ".dat"));
+                }
+            }
+        } catch (RuntimeException cleanup) {
+            if (failure == null) {
+                throw cleanup;
+            }
+            failure.addSuppressed(cleanup);
+        }
     }
 
     /** Takes the lock of every volume reading through one of {@code snapshots}: its stack changes. */
@@ -223,9 +543,13 @@ final class LayerPacker {
         }
     }
 
-    /** Copies the blocks in {@code order} into the pack (slot = position), checking each CRC32C; encodes their new entries. */
-    private void writePack(Stack stack, long[] order, ByteBuffer[] indexes, ByteBuffer entry, Path packPath, int blockSize) {
+    /**
+     * Copies the blocks in {@code order} into the pack (slot = position), checking each CRC32C;
+     * encodes their new entries. Asks {@code stop} once per batch.
+     */
+    private void writePack(Stack stack, long[] order, ByteBuffer[] indexes, Path packPath, int blockSize, Stop stop) {
         int perBatch = BATCH / blockSize;
+        ByteBuffer entry = ByteBuffer.allocate(IndexEntry.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         try (Arena arena = Arena.ofConfined()) {
             io.before(FileOps.Op.CREATE, packPath);
             try (FileChannel out = FileChannel.open(packPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -246,6 +570,9 @@ final class LayerPacker {
                     IndexEntry.encode(entry, block, ((slot + 1L) << 32) | Integer.toUnsignedLong(crc), 0, true);
                     indexes[ordinal].put(entry);
                     if (++filled == perBatch || slot == order.length - 1) {
+                        if (stop.now()) {
+                            throw new Stopped();
+                        }
                         ByteBuffer buf = batch.asSlice(0, (long) filled * blockSize).asByteBuffer();
                         io.before(FileOps.Op.WRITE, packPath);
                         while (buf.hasRemaining()) {
@@ -303,6 +630,16 @@ final class LayerPacker {
         }
     }
 
+    private void forceCatalogLog() throws IOException {
+        Path log = CatalogLog.logPath(store.directory(), catalog.logGeneration);
+        if (Files.exists(log)) {
+            io.before(FileOps.Op.FSYNC, log);
+            try (FileChannel c = FileChannel.open(log, StandardOpenOption.READ)) {
+                c.force(false);
+            }
+        }
+    }
+
     /**
      * Deletes what a crashed pack left: a pack file's name, packed layers no record names, and the
      * old layers a committed pack replaced (listed in its {@code .replaced} file) that no record names.
@@ -327,6 +664,10 @@ final class LayerPacker {
                 delete(f);
             } else if (name.endsWith(REPLACED)) {
                 try {
+                    // the batch that replaced them may not be durable yet (an automatic pack commits without
+                    // fsync): make the log durable first, whoever appended to it, or a power loss could bring
+                    // back records naming the files deleted here
+                    forceCatalogLog();
                     for (String old : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
                         if (!old.isBlank() && !named.contains(old) && old.indexOf('/') < 0 && !old.startsWith(".")) {
                             delete(dir.resolve(old + ".dat"));

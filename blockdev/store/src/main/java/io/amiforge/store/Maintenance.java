@@ -335,7 +335,7 @@ final class Maintenance {
                 checkLayer(st.top(), null, v.name, damage, checked);
             }
         }
-        return new VerifyReport(checked[0], List.copyOf(damage), List.copyOf(notChecked));
+        return new VerifyReport(checked[0], List.copyOf(damage), List.copyOf(notChecked), store.autoPacker.failures());
     }
 
     private void checkLayer(Layer layer, String snapshotId, String volume, List<VerifyReport.Damage> damage, long[] checked) {

@@ -17,12 +17,19 @@ final class SnapshotDevice extends AbstractBlockDevice implements BlockReads.Sou
     private final SnapshotStore store;
     private final ReadIndex.Resolver resolver;
     private final String snapshotId;
+    private final Stack stack;
 
     SnapshotDevice(SnapshotStore store, String snapshotId, long size, int blockSize, Stack stack) {
         super("snapshot " + snapshotId, size, blockSize, true);
         this.store = store;
         this.snapshotId = snapshotId;
+        this.stack = stack;
         this.resolver = new FlatIndex().build(stack);
+    }
+
+    /** The layers this device reads through (kept open while it is: see {@link ChainResolver#replaced}). */
+    Stack stack() {
+        return stack;
     }
 
     @Override
@@ -81,6 +88,7 @@ final class SnapshotDevice extends AbstractBlockDevice implements BlockReads.Sou
 
     @Override
     protected void doClose() {
+        store.snapshotDeviceClosed(this);
     }
 
     String snapshotId() {

@@ -81,6 +81,7 @@ public final class SnapshotStore implements AutoCloseable {
     final CatalogLog log;
     private final Maintenance maintenance;
     private final LayerPacker packer;
+    final AutoPacker autoPacker;
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     private volatile boolean closed;
     private volatile boolean closing;
@@ -88,7 +89,7 @@ public final class SnapshotStore implements AutoCloseable {
     /** The file-operation hook (the real file system unless a test injects faults). */
     final FileOps fileOps;
 
-    private SnapshotStore(Path dir, FileOps fileOps) {
+    private SnapshotStore(Path dir, FileOps fileOps, AutoPack autoPack) {
         this.dir = dir;
         this.fileOps = fileOps;
         this.journal = new Journal(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString());
@@ -97,12 +98,21 @@ public final class SnapshotStore implements AutoCloseable {
         this.log = new CatalogLog(fileOps, dir, catalog, volumes::held, chains::retire);
         this.maintenance = new Maintenance(this);
         this.packer = new LayerPacker(this);
+        this.autoPacker = new AutoPacker(this, packer, autoPack);
         this.journal.afterForce = log::syncIfUnsynced;
     }
 
-    /** Opens the store in {@code dir}, creating it if absent. Other processes may have it open too. */
+    /**
+     * Opens the store in {@code dir}, creating it if absent, with automatic packing on
+     * ({@link AutoPack#DEFAULT}). Other processes may have it open too.
+     */
     public static SnapshotStore open(Path dir) {
-        return open(dir, FileOps.REAL);
+        return open(dir, FileOps.REAL, AutoPack.DEFAULT);
+    }
+
+    /** Opens the store in {@code dir} with the automatic packing {@code autoPack} ({@link AutoPack#OFF}: none). */
+    public static SnapshotStore open(Path dir, AutoPack autoPack) {
+        return open(dir, FileOps.REAL, autoPack);
     }
 
     /**
@@ -110,13 +120,19 @@ public final class SnapshotStore implements AutoCloseable {
      * {@code fileOps} first (a test injects faults this way; {@link FileOps#REAL} is the default).
      */
     public static SnapshotStore open(Path dir, FileOps fileOps) {
+        return open(dir, fileOps, AutoPack.DEFAULT);
+    }
+
+    /** As {@link #open(Path, FileOps)}, with the automatic packing {@code autoPack}. */
+    public static SnapshotStore open(Path dir, FileOps fileOps, AutoPack autoPack) {
         java.util.Objects.requireNonNull(fileOps, "fileOps");
+        java.util.Objects.requireNonNull(autoPack, "autoPack");
         try {
             Files.createDirectories(dir.resolve("layers"));
         } catch (IOException e) {
             throw new BlockDeviceException.Io(dir.toString(), "open store", e);
         }
-        SnapshotStore store = new SnapshotStore(dir, fileOps);
+        SnapshotStore store = new SnapshotStore(dir, fileOps, autoPack);
         try {
             store.journal.call(() -> store.log.locked(() -> {
                 checkFormat(dir);
@@ -294,11 +310,26 @@ public final class SnapshotStore implements AutoCloseable {
         });
     }
 
+    /** Runs {@code op} as a store call does (journal thread, catalog lock held): the automatic packer's steps. */
+    <T> T background(Callable<T> op) {
+        return run(op);
+    }
+
     private void runVoid(Runnable op) {
         run(() -> {
             op.run();
             return null;
         });
+    }
+
+    /** A snapshot device was closed (any thread): layers replaced under it may be closed now. */
+    void snapshotDeviceClosed(SnapshotDevice device) {
+        if (!closing && !closed) {
+            journal.call(() -> {
+                chains.deviceClosed(device);
+                return null;
+            });
+        }
     }
 
     /** A volume handle was closed (any thread). */
@@ -521,7 +552,9 @@ public final class SnapshotStore implements AutoCloseable {
         return run(() -> {
             Catalog.SnapshotRecord s = ownSnapshot(caller, id);
             Stack stack = chains.snapshotStack(id);
-            return new SnapshotDevice(this, id, s.size, s.blockSize, stack);
+            SnapshotDevice device = new SnapshotDevice(this, id, s.size, s.blockSize, stack);
+            chains.deviceOpened(device);
+            return device;
         });
     }
 
@@ -593,10 +626,11 @@ public final class SnapshotStore implements AutoCloseable {
     }
 
     void deleteSnapshot(AccountId caller, String id) {
-        runVoid(() -> {
+        run(() -> autoPacker.excluding(() -> {
             ownSnapshot(caller, id);
-            maintenance.deleteSnapshot(id);
-        });
+            maintenance.deleteSnapshot(id); // merges into its children's layers: no pack may read them meanwhile
+            return null;
+        }));
     }
 
     /**
@@ -608,7 +642,40 @@ public final class SnapshotStore implements AutoCloseable {
      * chain open. Returns what was packed (nothing when fewer than two small layers are unpacked).
      */
     public PackReport pack(String snapshotId) {
-        return run(() -> packer.pack(snapshotId));
+        return run(() -> autoPacker.excluding(() -> packer.pack(snapshotId)));
+    }
+
+    /**
+     * Waits until every automatic pack handed to the background so far has been committed,
+     * given up (its chain changed) or has failed: afterwards reads see the packed layout.
+     * Returns at once when auto-pack is off or nothing is pending. For tests and benchmarks.
+     */
+    public void awaitMaintenance() {
+        checkOpen();
+        autoPacker.await();
+    }
+
+    /**
+     * What automatic packing did since the store opened: packs committed, snapshot layers they
+     * replaced, bytes they copied, and the nanoseconds their steps held the journal thread (the
+     * time other store calls may have waited for them).
+     */
+    public PackStats autoPackStats() {
+        long[] c = autoPacker.counters();
+        return new PackStats(c[0], c[1], c[2], c[3]);
+    }
+
+    /** The automatic packing policy this store was opened with. */
+    public AutoPack autoPack() {
+        return autoPacker.policy();
+    }
+
+    /**
+     * The automatic packs that failed since the store was opened (the last 16, oldest first),
+     * each naming its snapshot and the cause; empty when none did. A failed pack changed nothing.
+     */
+    public List<String> maintenanceFailures() {
+        return autoPacker.failures();
     }
 
     /** Marks the store as holding packed layers ({@link #PACKED_FORMAT_VERSION}) unless it says so already (catalog lock held). */
@@ -673,6 +740,11 @@ public final class SnapshotStore implements AutoCloseable {
         closing = true;
         Throwable failure = null;
         try {
+            autoPacker.close(); // a pack being written is given up: its files are deleted, nothing changes
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        try {
             journal.call(() -> {
                 journal.forceAll();
                 log.closing(journal);
@@ -680,6 +752,13 @@ public final class SnapshotStore implements AutoCloseable {
             });
         } catch (RuntimeException | Error e) {
             failure = e; // still release files and locks: what was committed stays, nothing half is added
+        }
+        if (failure == null) {
+            try {
+                autoPacker.deleteReplaced(); // the catalog is durable now: the old files of automatic packs go
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
         }
         try {
             journal.close();

@@ -278,6 +278,9 @@ final class VolumeWriter {
         // change or close makes it durable (group commit) by fsyncing the log
         state.stats.metadataBytesWritten.add(store.log.append(store.journal));
         long count = "row".equals(s.mode) ? store.chains.layerOf(s).blockCount() : cowBlocks;
+        if ("row".equals(s.mode)) {
+            store.autoPacker.snapshotTaken(v.name, s.id, store.chains.layerOf(s));
+        }
         return new SnapshotInfo(s.id, s.volume, s.parent, s.size, s.blockSize, s.description, s.created, count, Map.of(),
                 s.owner, List.of());
     }

@@ -11,8 +11,9 @@ import java.nio.file.Path;
  * whole volume, every block written once, except the first block of each layer, which the next
  * layer overwrites (so shadowing is checked too). Its {@link #main} is the child JVM of
  * {@link DeepChainMemoryTest}: it opens the store and the volume and reads every written block
- * ({@code DeepChain DIR build} writes the chain into {@code DIR} instead; {@code DeepChain DIR pack}
- * packs the chain first).
+ * ({@code DeepChain DIR build} writes the chain into {@code DIR} instead, auto-pack off;
+ * {@code DeepChain DIR pack} packs the chain first; {@code DeepChain DIR auto} builds it in this JVM
+ * with the default auto-pack on, waits for the background packs, then reads it).
  */
 final class DeepChain {
 
@@ -61,9 +62,14 @@ final class DeepChain {
         buf.set(ValueLayout.JAVA_INT_UNALIGNED, 8, layer);
     }
 
-    /** Writes the chain into a new store in {@code dir}: {@value #DEPTH} layers, a snapshot after each. */
+    /** Writes the chain into a new store in {@code dir}: {@value #DEPTH} layers, a snapshot after each; auto-pack off. */
     static void build(Path dir) {
-        try (SnapshotStore store = SnapshotStore.open(dir);
+        build(dir, AutoPack.OFF);
+    }
+
+    /** As {@link #build(Path)} with {@code autoPack}; waits for the background packs before closing. */
+    static void build(Path dir, AutoPack autoPack) {
+        try (SnapshotStore store = SnapshotStore.open(dir, autoPack);
                 Volume v = store.createVolume(VOLUME, SIZE, VolumeOptions.defaults());
                 Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(BLOCK, 4096);
@@ -81,6 +87,14 @@ final class DeepChain {
                 v.flush();
                 store.createSnapshot(VOLUME, "layer " + layer);
             }
+            store.awaitMaintenance();
+            if (!store.maintenanceFailures().isEmpty()) {
+                throw new IllegalStateException("automatic packs failed: " + store.maintenanceFailures());
+            }
+            long[] c = store.autoPacker.counters();
+            if (autoPack.enabled()) {
+                System.out.printf("auto-packed: %d packs, %d layers, %d MiB copied%n", c[0], c[1], c[2] >> 20);
+            }
         }
     }
 
@@ -96,8 +110,13 @@ final class DeepChain {
             build(dir);
             return;
         }
+        if (args.length > 1 && args[1].equals("auto")) {
+            long t0 = System.nanoTime();
+            build(dir, AutoPack.DEFAULT);
+            System.out.printf("built with auto-pack in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        }
         if (args.length > 1 && args[1].equals("pack")) {
-            try (SnapshotStore store = SnapshotStore.open(dir)) {
+            try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {
                 long t0 = System.nanoTime();
                 PackReport r = store.pack(store.listVolumes().getFirst().parentSnapshotId());
                 System.out.printf("packed %d layers, %d blocks in %d ms%n", r.layers(), r.blocks(), (System.nanoTime() - t0) / 1_000_000);

@@ -16,12 +16,16 @@ import org.junit.jupiter.api.io.TempDir;
  * the compact index needed gigabytes: a 32 KiB page per touched 16 MiB per layer). The heap
  * limit is the assertion (with the child's own checks of every block and of its open files:
  * a layer that is only read keeps no file open); the open time is printed, not asserted. Then a
- * second child packs the chain ({@link SnapshotStore#pack}) and reads it again, in the same heap.
+ * second child packs the chain ({@link SnapshotStore#pack}) and reads it again, in the same heap;
+ * a third builds the chain itself with the default automatic packing on, waits for the
+ * background packs and reads it, in the same heap.
  */
 class DeepChainMemoryTest {
 
     @TempDir
     Path dir;
+    @TempDir
+    Path autoDir;
 
     @Test
     @Timeout(600)
@@ -42,5 +46,14 @@ class DeepChainMemoryTest {
         System.out.println("deep chain child, packed: " + p.output().strip());
         assertThat(p.exitCode()).as("exit of the packing child JVM (-Xmx128m); its output: %s", p.output()).isZero();
         assertThat(p.stdoutText()).contains("packed 1000 layers").contains("ok").doesNotContain("OutOfMemoryError");
+
+        // auto-packed: built, packed in the background as it grows, then read, all within the same heap
+        Processes.Result a = Processes.command(List.of(java, "-Xmx128m", "-XX:+UseSerialGC",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                DeepChain.class.getName(), autoDir.toString(), "auto")).deadline(Duration.ofMinutes(5)).run();
+        System.out.println("deep chain child, auto-packed: " + a.output().strip());
+        assertThat(a.exitCode()).as("exit of the auto-packing child JVM (-Xmx128m); its output: %s", a.output()).isZero();
+        assertThat(a.stdoutText()).contains("auto-packed").contains("ok").doesNotContain("OutOfMemoryError")
+                .doesNotContain("auto-packed: 0 packs");
     }
 }

@@ -47,7 +47,7 @@ class PackTest {
         for (long seed = 1; seed <= 6; seed++) {
             Path dir = tmp.resolve("s" + seed);
             Random random = new Random(seed);
-            try (SnapshotStore store = SnapshotStore.open(dir)) {
+            try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {
                 List<String> chain = buildChain(store, random, 12 + random.nextInt(20));
                 // a branch: a clone of a middle snapshot with its own snapshots
                 String middle = chain.get(chain.size() / 2);
@@ -74,7 +74,7 @@ class PackTest {
                 assertThat(store.pack(top).layers()).as("a packed chain is not packed again").isZero();
                 assertThat(store.verify().ok()).isTrue();
             }
-            try (SnapshotStore store = SnapshotStore.open(dir)) {
+            try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {
                 Map<String, byte[]> before = contents(store);
                 // delete packed snapshots: their blocks merge into packed children (appended to the shared pack)
                 List<String> ids = new ArrayList<>(before.keySet());
@@ -94,7 +94,7 @@ class PackTest {
                 assertThat(store.verify().ok()).as("verify").isTrue();
                 assertThat(before).containsKey(fresh);
             }
-            try (SnapshotStore store = SnapshotStore.open(dir)) {
+            try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {
                 assertThat(store.verify().ok()).isTrue();
                 assertThat(layerIds(dir)).as("no leftover files").isSubsetOf(namedLayers(store));
             }
@@ -103,7 +103,7 @@ class PackTest {
 
     @Test
     void chainWithoutTwoSmallLayersIsLeftAlone() throws Exception {
-        try (SnapshotStore store = SnapshotStore.open(tmp.resolve("one"))) {
+        try (SnapshotStore store = SnapshotStore.open(tmp.resolve("one"), AutoPack.OFF)) {
             List<String> chain = buildChain(store, new Random(3), 1);
             assertThat(store.pack(chain.getFirst())).isEqualTo(new PackReport(0, 0, 0));
         }
@@ -114,7 +114,7 @@ class PackTest {
         Path base = tmp.resolve("base");
         String top;
         Map<String, byte[]> expected;
-        try (SnapshotStore store = SnapshotStore.open(base)) {
+        try (SnapshotStore store = SnapshotStore.open(base, AutoPack.OFF)) {
             top = buildChain(store, new Random(42), 6).getLast();
             expected = contents(store);
         }
@@ -126,7 +126,7 @@ class PackTest {
             FaultInjection faults = FaultInjection.failNth(n);
             FileOps hook = (o, path) -> faults.before(o.name(), path);
             Throwable failure = null;
-            try (SnapshotStore s = SnapshotStore.open(dir, hook)) {
+            try (SnapshotStore s = SnapshotStore.open(dir, hook, AutoPack.OFF)) {
                 s.pack(top);
             } catch (Throwable t) {
                 failure = t;
@@ -137,7 +137,7 @@ class PackTest {
                 return;
             }
             String where = "fault at file operation " + n + " (" + failure + ")";
-            try (SnapshotStore s = SnapshotStore.open(dir)) {
+            try (SnapshotStore s = SnapshotStore.open(dir, AutoPack.OFF)) {
                 assertSame(s, expected, where);
                 assertThat(s.verify().ok()).as(where + ": verify").isTrue();
                 Set<String> named = namedLayers(s);
@@ -159,7 +159,7 @@ class PackTest {
         Path dir = tmp.resolve("damaged");
         String top;
         Set<String> named;
-        try (SnapshotStore store = SnapshotStore.open(dir)) {
+        try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {
             top = buildChain(store, new Random(5), 5).getLast();
             named = namedLayers(store);
         }
@@ -172,7 +172,7 @@ class PackTest {
         byte[] bytes = Files.readAllBytes(damaged);
         bytes[BS + 17] ^= 0x40;
         Files.write(damaged, bytes);
-        try (SnapshotStore store = SnapshotStore.open(dir)) {
+        try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {
             assertThatThrownBy(() -> store.pack(top)).isInstanceOf(BlockDeviceException.Corrupt.class)
                     .hasMessageContaining("is damaged").hasMessageContaining("nothing was packed");
             assertThat(namedLayers(store)).isEqualTo(named);
@@ -182,7 +182,7 @@ class PackTest {
     }
 
     /** A volume "disk" with a base snapshot writing every block, then {@code depth - 1} snapshots of a few random blocks each. */
-    private static List<String> buildChain(SnapshotStore store, Random random, int depth) {
+    static List<String> buildChain(SnapshotStore store, Random random, int depth) {
         List<String> ids = new ArrayList<>();
         store.createVolume("disk", (long) BLOCKS * BS, VolumeOptions.defaults()).close();
         try (Volume v = store.openVolume("disk")) {
@@ -200,7 +200,7 @@ class PackTest {
     }
 
     /** {@code count} random block writes (some all zero, some discards) to volume {@code name}. */
-    private static void writeRandom(SnapshotStore store, String name, Random random, int count) {
+    static void writeRandom(SnapshotStore store, String name, Random random, int count) {
         try (Volume v = store.openVolume(name)) {
             for (int i = 0; i < count; i++) {
                 long at = (long) random.nextInt(BLOCKS) * BS;
@@ -217,19 +217,19 @@ class PackTest {
         }
     }
 
-    private static MemorySegment block(Random random) {
+    static MemorySegment block(Random random) {
         byte[] b = new byte[BS];
         random.nextBytes(b);
         return MemorySegment.ofArray(b);
     }
 
-    private static byte[] read(BlockDevice d) {
+    static byte[] read(BlockDevice d) {
         byte[] out = new byte[(int) d.size()];
         d.read(0, MemorySegment.ofArray(out));
         return out;
     }
 
-    private static Map<String, byte[]> contents(SnapshotStore store) {
+    static Map<String, byte[]> contents(SnapshotStore store) {
         Map<String, byte[]> out = new LinkedHashMap<>();
         for (SnapshotInfo i : store.listSnapshots()) {
             try (BlockDevice d = store.openSnapshot(i.id())) {
@@ -249,7 +249,7 @@ class PackTest {
         return out;
     }
 
-    private static void assertSame(SnapshotStore store, Map<String, byte[]> expected, String when) {
+    static void assertSame(SnapshotStore store, Map<String, byte[]> expected, String when) {
         Map<String, byte[]> actual = contents(store);
         assertThat(actual.keySet()).as(when).containsExactlyInAnyOrderElementsOf(expected.keySet());
         for (Map.Entry<String, byte[]> e : expected.entrySet()) {
@@ -259,14 +259,14 @@ class PackTest {
         }
     }
 
-    private static Set<String> namedLayers(SnapshotStore s) {
+    static Set<String> namedLayers(SnapshotStore s) {
         Set<String> live = new TreeSet<>();
         s.catalog.volumes.values().forEach(v -> live.add(v.layer));
         s.catalog.snapshots.values().forEach(r -> live.add(r.layer));
         return live;
     }
 
-    private static Set<String> layerIds(Path dir) throws IOException {
+    static Set<String> layerIds(Path dir) throws IOException {
         Set<String> ids = new TreeSet<>();
         try (Stream<Path> files = Files.list(dir.resolve("layers"))) {
             files.map(p -> p.getFileName().toString()).forEach(name -> ids.add(name.substring(0, name.indexOf('.'))));
@@ -275,7 +275,7 @@ class PackTest {
     }
 
     /** Distinct data files (inodes) in the store's layers directory. */
-    private static int dataFiles(Path dir) throws IOException {
+    static int dataFiles(Path dir) throws IOException {
         Set<Object> keys = new HashSet<>();
         try (Stream<Path> files = Files.list(dir.resolve("layers"))) {
             for (Path p : files.filter(f -> f.toString().endsWith(".dat")).toList()) {

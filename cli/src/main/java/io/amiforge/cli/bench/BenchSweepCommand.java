@@ -59,6 +59,7 @@ public final class BenchSweepCommand extends CommandBase {
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("strategies", config.pairs());
         settings.put("depths", config.depths());
+        settings.put("packs", config.packs());
         settings.put("quick", quick);
         settings.put("volumeBytes", config.volumeBytes());
         settings.put("blockSize", SweepConfig.BLOCK);

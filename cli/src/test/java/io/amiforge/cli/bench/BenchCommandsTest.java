@@ -23,8 +23,9 @@ class BenchCommandsTest {
         CliRunner.Run run = CliRunner.run("bench", "sweep", "--quick", "--depths", "1,2", "--strategies", "row-flat",
                 "--seed", "3", "--out", out.toString(), "--scratch", dir.resolve("scratch").toString());
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.out()).contains("wrote 14 rows");
-        assertThat(run.err()).contains("row-flat depth 2: flatten").doesNotContain("%");
+        assertThat(run.out()).contains("wrote 28 rows"); // 7 workloads x 2 depths x 2 packings (auto, off)
+        assertThat(run.err()).contains("row-flat pack=auto depth 2: flatten").contains("row-flat pack=off depth 2: flatten")
+                .doesNotContain("%");
         assertThat(out.resolve("results.csv")).exists();
         assertThat(out.resolve("index.html")).exists();
         assertThat(out.resolve("throughput-random_read.svg")).exists();

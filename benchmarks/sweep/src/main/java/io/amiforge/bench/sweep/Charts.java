@@ -72,7 +72,7 @@ public final class Charts {
         for (ResultRow r : rows) {
             Double v = value.apply(r);
             if (v != null && Double.isFinite(v)) {
-                series.computeIfAbsent(r.pair(), k -> new XYSeries(k, true, true)).addOrUpdate((double) r.depth(), v.doubleValue());
+                series.computeIfAbsent(r.series(), k -> new XYSeries(k, true, true)).addOrUpdate((double) r.depth(), v.doubleValue());
             }
         }
         if (series.isEmpty()) {

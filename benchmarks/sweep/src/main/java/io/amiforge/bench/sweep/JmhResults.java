@@ -79,7 +79,7 @@ public final class JmhResults {
         String workload = parts.length >= 2 ? parts[parts.length - 2] + "." + parts[parts.length - 1] : benchmark;
         if (mode.equals("thrpt")) {
             double perSec = score * perSecond(file, where, unit.substring(unit.indexOf('/') + 1));
-            return new ResultRow(write, read, depth, workload, 0, perSec, Double.NaN, Double.NaN, Double.NaN, null, null, null,
+            return new ResultRow(write, read, null, depth, workload, 0, perSec, Double.NaN, Double.NaN, Double.NaN, null, null, null,
                     null, null);
         }
         double toUs = 1e6 / perSecond(file, where, unit.substring(0, Math.max(0, unit.indexOf('/'))));
@@ -87,7 +87,7 @@ public final class JmhResults {
         double p50 = pct.path("50.0").asDouble(score) * toUs;
         double p99 = pct.path("99.0").asDouble(score) * toUs;
         double p999 = pct.path("99.9").asDouble(score) * toUs;
-        return new ResultRow(write, read, depth, workload, 0, 1e6 / (score * toUs), mode.equals("sample") ? p50 : score * toUs,
+        return new ResultRow(write, read, null, depth, workload, 0, 1e6 / (score * toUs), mode.equals("sample") ? p50 : score * toUs,
                 mode.equals("sample") ? p99 : score * toUs, mode.equals("sample") ? p999 : score * toUs, null, null, null, null,
                 null);
     }

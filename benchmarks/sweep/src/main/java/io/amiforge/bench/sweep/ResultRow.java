@@ -8,6 +8,8 @@ package io.amiforge.bench.sweep;
  *
  * @param write write strategy name
  * @param read read index name
+ * @param pack the automatic packing of the store the row was measured in ({@code auto}: the
+ *             default, {@code off}), or null where the source does not say (JMH)
  * @param depth snapshot layers under the volume
  * @param workload workload label ({@link Workload#label()}, or the JMH benchmark)
  * @param ops operations timed
@@ -21,12 +23,17 @@ package io.amiforge.bench.sweep;
  * @param diskBytes bytes on disk of the chain's files after the workload, or null
  * @param files files of the chain after the workload, or null
  */
-public record ResultRow(String write, String read, int depth, String workload, long ops, double opsPerSec,
+public record ResultRow(String write, String read, String pack, int depth, String workload, long ops, double opsPerSec,
         double p50Us, double p99Us, double p999Us, Double writeAmplification, Long memoryBytes, String memorySource,
         Long diskBytes, Long files) {
 
-    /** The strategy pair as charts label it: {@code write-read}. */
+    /** The strategy pair: {@code write-read}. */
     public String pair() {
         return write + "-" + read;
+    }
+
+    /** What charts label a line with: the pair, and the packing when the row says it ({@code write-read pack=auto}). */
+    public String series() {
+        return pack == null ? pair() : pair() + " pack=" + pack;
     }
 }

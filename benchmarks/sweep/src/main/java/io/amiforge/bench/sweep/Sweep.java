@@ -1,5 +1,6 @@
 package io.amiforge.bench.sweep;
 
+import io.amiforge.store.AutoPack;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
@@ -12,16 +13,21 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Runs a {@link SweepConfig} in a fresh store under a scratch directory: one base snapshot with
- * every block written, then for each strategy pair and depth a clone of it with {@code depth - 1}
- * layers stacked (each rewrites 1% of the blocks, then a snapshot), measured under every
- * {@link Workload}, then deleted. Before the measured chains, each pair runs once on a depth-1
+ * Runs a {@link SweepConfig} in fresh stores under a scratch directory, one per packing
+ * ({@link SweepConfig#packs}: auto-pack on, the default, or off): one base snapshot with every
+ * block written, then for each strategy pair and depth a clone of it with {@code depth - 1}
+ * layers stacked (each rewrites 1% of the blocks, then a snapshot; with auto-pack on the sweep
+ * waits for the background packs before it measures), measured under every {@link Workload},
+ * then deleted. Before the measured chains, each pair runs once on a depth-1
  * chain whose rows are dropped, so that no pair is measured before the JIT has compiled it. One thread; latencies are wall-clock per operation.
  * Metadata memory is the heap taken by opening the built volume and reading through it once,
  * measured as a heap delta after GC (the store exposes no byte count of its indexes); disk
@@ -44,34 +50,67 @@ public final class Sweep {
         this.plan = new WorkloadPlan(config.seed(), config.blocks());
     }
 
-    /** Runs the sweep in a new store under {@code scratch} (created, then deleted) and returns its rows. */
+    /**
+     * Runs the sweep in new stores under {@code scratch} (created, then deleted), one per packing,
+     * all open at once: each pair and depth is measured in every store in turn (alternating, so
+     * that neither packing is measured colder than the other). Returns the rows.
+     */
     public List<ResultRow> run(Path scratch) {
         long perChain = 1 + Workload.values().length;
-        progress.start((config.pairs().size() * (config.depths().size() + 1L)) * perChain + 1);
+        int packs = config.packs().size();
+        progress.start((config.pairs().size() * (config.depths().size() + 1L)) * perChain * packs + packs);
         List<ResultRow> rows = new ArrayList<>();
-        try {
+        List<SnapshotStore> stores = new ArrayList<>();
+        List<Path> dirs = new ArrayList<>();
+        List<WorkloadPlan> plans = new ArrayList<>();
+        List<String> bases = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
             Files.createDirectories(scratch);
-            Path dir = Files.createTempDirectory(scratch, "sweep-store");
-            try {
-                try (SnapshotStore store = SnapshotStore.open(dir); Arena arena = Arena.ofConfined()) {
-                    MemorySegment buf = arena.allocate(SweepConfig.BLOCK, 4096);
-                    progress.step("base snapshot");
-                    String base = base(store, buf);
-                    for (String pair : config.pairs()) {
-                        // warm-up: the JIT compiles each pair's paths on a depth-1 chain whose rows are dropped
-                        new Chain(store, dir, pair, 1, buf, "warm-up ").measure(base);
-                    }
-                    for (String pair : config.pairs()) {
-                        for (int depth : config.depths()) {
-                            rows.addAll(new Chain(store, dir, pair, depth, buf, "").measure(base));
-                        }
+            MemorySegment buf = arena.allocate(SweepConfig.BLOCK, 4096);
+            for (String pack : config.packs()) {
+                // the same workload in each store (checked by the digests below)
+                WorkloadPlan runPlan = plans.isEmpty() ? plan : new WorkloadPlan(config.seed(), config.blocks());
+                Path dir = Files.createTempDirectory(scratch, "sweep-store");
+                dirs.add(dir);
+                plans.add(runPlan);
+                stores.add(SnapshotStore.open(dir, pack.equals("auto") ? AutoPack.DEFAULT : AutoPack.OFF));
+                progress.step("pack=" + pack + ": base snapshot");
+                bases.add(base(stores.getLast(), buf, runPlan));
+            }
+            for (String pair : config.pairs()) {
+                for (int p = 0; p < packs; p++) {
+                    // warm-up: the JIT compiles each pair's paths on a depth-1 chain whose rows are dropped
+                    new Chain(stores.get(p), dirs.get(p), pair, config.packs().get(p), 1, buf, "warm-up ", plans.get(p))
+                            .measure(bases.get(p));
+                }
+            }
+            for (String pair : config.pairs()) {
+                for (int depth : config.depths()) {
+                    for (int p = 0; p < packs; p++) {
+                        rows.addAll(new Chain(stores.get(p), dirs.get(p), pair, config.packs().get(p), depth, buf, "",
+                                plans.get(p)).measure(bases.get(p)));
                     }
                 }
-            } finally {
-                delete(dir);
+            }
+            for (int p = 1; p < packs; p++) {
+                if (!plans.get(p).digest().equals(plan.digest())) {
+                    throw new IllegalStateException("the sweep ran another workload with pack=" + config.packs().get(p)
+                            + " than with pack=" + config.packs().getFirst());
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("bench scratch directory " + scratch + ": " + e.getMessage(), e);
+        } finally {
+            for (SnapshotStore store : stores) {
+                store.close();
+            }
+            for (Path dir : dirs) {
+                try {
+                    delete(dir);
+                } catch (IOException e) {
+                    System.err.println("could not delete the bench store " + dir + ": " + e.getMessage());
+                }
+            }
         }
         digest = plan.digest();
         return rows;
@@ -85,7 +124,7 @@ public final class Sweep {
         return digest;
     }
 
-    private String base(SnapshotStore store, MemorySegment buf) {
+    private String base(SnapshotStore store, MemorySegment buf, WorkloadPlan plan) {
         try (Volume v = store.createVolume("sweep-base", config.volumeBytes(), VolumeOptions.defaults())) {
             for (long b = 0; b < config.blocks(); b++) {
                 plan.fill(buf, b, 0);
@@ -93,9 +132,9 @@ public final class Sweep {
             }
             v.flush();
         }
-        String id = store.createSnapshot("sweep-base", "sweep base").id();
-        store.deleteVolume("sweep-base");
-        return id;
+        // the volume stays (empty on top of the base): every chain is a second branch on the base, so an
+        // automatic pack never takes the shared base into one chain's pack (see docs/snapshot-store.md)
+        return store.createSnapshot("sweep-base", "sweep base").id();
     }
 
     /** One strategy pair at one depth: builds, measures and removes its chain. */
@@ -104,6 +143,8 @@ public final class Sweep {
         private final Path dir;
         private final String write;
         private final String read;
+        private final String pack;
+        private final WorkloadPlan plan;
         private final int depth;
         private final MemorySegment buf;
         private final String name;
@@ -113,8 +154,11 @@ public final class Sweep {
         private final String label;
         private Long memory;
 
-        Chain(SnapshotStore store, Path dir, String pair, int depth, MemorySegment buf, String label) {
+        Chain(SnapshotStore store, Path dir, String pair, String pack, int depth, MemorySegment buf, String label,
+                WorkloadPlan plan) {
             this.store = store;
+            this.pack = pack;
+            this.plan = plan;
             this.dir = dir;
             int dash = pair.indexOf('-');
             this.write = pair.substring(0, dash);
@@ -127,6 +171,7 @@ public final class Sweep {
         }
 
         List<ResultRow> measure(String base) {
+            store.awaitMaintenance(); // the packs of the chain before are done and their old files gone
             baseline = disk();
             step("build");
             VolumeOptions options = VolumeOptions.defaults().blockSize(SweepConfig.BLOCK).writeStrategy(write).readIndex(read);
@@ -141,6 +186,7 @@ public final class Sweep {
                 }
                 v.flush();
             }
+            store.awaitMaintenance(); // with auto-pack on: measure the chain as the background left it
             List<ResultRow> rows = new ArrayList<>();
             long[] reads = plan.randomBlocks(Workload.RANDOM_READ.label(), depth, 0, config.dataOps());
             MemoryMXBean heap = ManagementFactory.getMemoryMXBean();
@@ -264,18 +310,22 @@ public final class Sweep {
             }
             Percentiles p = new Percentiles(nanos, Math.max(1, ops));
             double perSec = ops == 0 ? 0 : ops / (totalNanos / 1e9);
-            return new ResultRow(write, read, depth, w.label(), ops, perSec, p.us(0.5), p.us(0.99), p.us(0.999), amplification,
+            return new ResultRow(write, read, pack, depth, w.label(), ops, perSec, p.us(0.5), p.us(0.99), p.us(0.999), amplification,
                     memory, MEMORY_SOURCE, after[0] - baseline[0], after[1] - baseline[1]);
         }
 
-        /** Bytes and files under the store directory. */
+        /** Bytes and files under the store directory, each file once (packed layers are hard links to one pack). */
         private long[] disk() {
             long[] out = new long[2];
+            Set<Object> seen = new HashSet<>();
             try (Stream<Path> files = Files.walk(dir)) {
                 files.filter(Files::isRegularFile).forEach(f -> {
                     try {
-                        out[0] += Files.size(f);
-                        out[1]++;
+                        BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+                        if (a.fileKey() == null || seen.add(a.fileKey())) {
+                            out[0] += a.size();
+                            out[1]++;
+                        }
                     } catch (IOException e) {
                         // a file removed while walking: not counted
                     }
@@ -287,7 +337,7 @@ public final class Sweep {
         }
 
         private void step(String what) {
-            progress.step(label + write + "-" + read + " depth " + depth + ": " + what);
+            progress.step(label + write + "-" + read + " pack=" + pack + " depth " + depth + ": " + what);
         }
     }
 

@@ -17,8 +17,15 @@ import java.util.List;
  * @param dataOps reads or writes timed per data workload
  * @param metaOps snapshots, clones and deletes timed per metadata workload
  * @param seed the seed of the workload
+ * @param packs the automatic packing of the stores measured, each {@code auto} (the store's
+ *              default, {@code AutoPack.DEFAULT}) or {@code off} ({@code AutoPack.OFF}): every
+ *              pair and depth is measured in a store of each
  */
-public record SweepConfig(List<String> pairs, List<Integer> depths, long volumeBytes, int dataOps, int metaOps, long seed) {
+public record SweepConfig(List<String> pairs, List<Integer> depths, long volumeBytes, int dataOps, int metaOps, long seed,
+        List<String> packs) {
+
+    /** The packings a sweep compares unless told otherwise. */
+    public static final List<String> PACKS = List.of("auto", "off");
 
     /** Block size of every sweep volume. */
     public static final int BLOCK = 4096;
@@ -33,6 +40,10 @@ public record SweepConfig(List<String> pairs, List<Integer> depths, long volumeB
     public SweepConfig {
         pairs = List.copyOf(pairs);
         depths = List.copyOf(depths);
+        packs = List.copyOf(packs);
+        if (packs.isEmpty() || !PACKS.containsAll(packs)) {
+            throw usage("packing " + packs + " is not a list of 'auto' and 'off'");
+        }
         if (pairs.isEmpty() || depths.isEmpty()) {
             throw usage("a sweep needs at least one strategy pair and one depth");
         }
@@ -47,6 +58,11 @@ public record SweepConfig(List<String> pairs, List<Integer> depths, long volumeB
         if (dataOps < 1 || metaOps < 1) {
             throw usage("operations per workload must be at least 1 (data " + dataOps + ", metadata " + metaOps + ")");
         }
+    }
+
+    /** A sweep of both packings ({@link #PACKS}). */
+    public SweepConfig(List<String> pairs, List<Integer> depths, long volumeBytes, int dataOps, int metaOps, long seed) {
+        this(pairs, depths, volumeBytes, dataOps, metaOps, seed, PACKS);
     }
 
     /**

@@ -13,14 +13,14 @@ import java.util.Map;
 
 /**
  * Writes a run into a directory: {@code results.csv} (header {@link #CSV_HEADER}, one row per
- * strategy pair, depth and workload), {@code results.json} (environment, run settings, workload
+ * strategy pair, packing, depth and workload), {@code results.json} (environment, run settings, workload
  * digest and the same rows), the {@link Charts} as PNG and SVG, and {@code index.html} showing
  * them with the environment.
  */
 public final class SweepReport {
 
     /** The columns of {@code results.csv}, in order. */
-    public static final List<String> CSV_HEADER = List.of("write", "read", "depth", "workload", "ops", "ops_per_sec", "p50_us",
+    public static final List<String> CSV_HEADER = List.of("write", "read", "pack", "depth", "workload", "ops", "ops_per_sec", "p50_us",
             "p99_us", "p999_us", "bytes_written_per_guest_byte", "metadata_memory_bytes", "memory_source", "disk_bytes", "files");
 
     private SweepReport() {
@@ -51,7 +51,7 @@ public final class SweepReport {
     static String csv(List<ResultRow> rows) {
         StringBuilder s = new StringBuilder(String.join(",", CSV_HEADER)).append('\n');
         for (ResultRow r : rows) {
-            s.append(String.join(",", r.write(), r.read(), Integer.toString(r.depth()), r.workload(), Long.toString(r.ops()),
+            s.append(String.join(",", r.write(), r.read(), text(r.pack()), Integer.toString(r.depth()), r.workload(), Long.toString(r.ops()),
                     num(r.opsPerSec()), num(r.p50Us()), num(r.p99Us()), num(r.p999Us()),
                     r.writeAmplification() == null ? "" : num(r.writeAmplification()), text(r.memoryBytes()),
                     text(r.memorySource()), text(r.diskBytes()), text(r.files()))).append('\n');

@@ -59,12 +59,14 @@ class SweepTest {
     void everyRegisteredPairIncludingThePluginHasARowPerDepthAndWorkload() {
         assertThat(Strategies.names(StrategyProvider.Kind.WRITE_STRATEGY)).contains("bench_probe");
         Set<String> seen = new HashSet<>();
-        rows.forEach(r -> seen.add(r.write() + "-" + r.read() + "@" + r.depth() + ":" + r.workload()));
+        rows.forEach(r -> seen.add(r.write() + "-" + r.read() + "/" + r.pack() + "@" + r.depth() + ":" + r.workload()));
         for (String w : Strategies.names(StrategyProvider.Kind.WRITE_STRATEGY)) {
             for (String r : Strategies.names(StrategyProvider.Kind.READ_INDEX)) {
                 for (int depth : DEPTHS) {
                     for (Workload workload : Workload.values()) {
-                        assertThat(seen).contains(w + "-" + r + "@" + depth + ":" + workload.label());
+                        for (String pack : SweepConfig.PACKS) {
+                            assertThat(seen).contains(w + "-" + r + "/" + pack + "@" + depth + ":" + workload.label());
+                        }
                     }
                 }
             }
@@ -91,8 +93,9 @@ class SweepTest {
         for (String line : lines.subList(1, lines.size())) {
             String[] cells = line.split(",", -1);
             assertThat(cells).hasSize(SweepReport.CSV_HEADER.size());
-            assertThat(Integer.parseInt(cells[2])).isIn(DEPTHS);
-            assertThat(Double.parseDouble(cells[5])).isPositive();
+            assertThat(cells[2]).isIn(SweepConfig.PACKS);
+            assertThat(Integer.parseInt(cells[3])).isIn(DEPTHS);
+            assertThat(Double.parseDouble(cells[6])).isPositive();
         }
     }
 
@@ -106,7 +109,7 @@ class SweepTest {
         assertThat(json.path("workloadDigest").asText()).isEqualTo(digest).hasSize(64);
         assertThat(json.path("rows").size()).isEqualTo(rows.size());
         JsonNode first = json.path("rows").get(0);
-        for (String field : List.of("write", "read", "depth", "workload", "ops", "opsPerSec", "p50Us", "p99Us", "p999Us",
+        for (String field : List.of("write", "read", "pack", "depth", "workload", "ops", "opsPerSec", "p50Us", "p99Us", "p999Us",
                 "writeAmplification", "memoryBytes", "memorySource", "diskBytes", "files")) {
             assertThat(first.has(field)).as(field).isTrue();
         }
