@@ -14,7 +14,11 @@ import java.nio.ByteBuffer;
  */
 final class Stage {
 
-    static final int SIZE = 256 * 1024;
+    /**
+     * 256 KiB of data and room for the chunk headers in front: a read of 256 KiB (nbdcopy's
+     * request size) is staged and sent in one piece, not as 256 KiB and then a last few bytes.
+     */
+    static final int SIZE = 256 * 1024 + 4096;
 
     private ByteBuffer buffer;
     private MemorySegment whole;
