@@ -447,7 +447,7 @@ public final class NbdServer implements AutoCloseable {
 
         /**
          * Whether reads of 64 KiB and more are answered on the event loop by reading the device
-         * only as the socket takes the data, through one 256 KiB stage per connection (default
+         * only as the socket takes the data, through one 260 KiB stage per connection (default
          * true; docs/nbd.md), instead of into a buffer of the read's size in the pipeline.
          * Reads of file-backed devices are sent by {@link #sendfile} instead when that is on.
          */
