@@ -42,24 +42,23 @@ GDB
     tail -1 "$WORK/qemu.time" | awk -v s="$start" -v e="$end" '{printf "%.3f %.3f\n", e - s, $1 + $2}'
 }
 
-qemu_syslinux() {
+qemu_until_exit() {  # IMAGE: QEMU boots it until the guest writes isa-debug-exit; prints "wall_s cpu_s"
     local start end
     start=$(date +%s.%N)
-    /usr/bin/time -f '%U %S' -o "$WORK/qemu.time" "${QEMU[@]}" -drive "file=$WORK/syslinux.img,format=raw" \
+    /usr/bin/time -f '%U %S' -o "$WORK/qemu.time" "${QEMU[@]}" -drive "file=$1,format=raw" \
         -device isa-debug-exit,iobase=0xf4 -no-reboot || true
     end=$(date +%s.%N)
     tail -1 "$WORK/qemu.time" | awk -v s="$start" -v e="$end" '{printf "%.3f %.3f\n", e - s, $1 + $2}'
 }
 
+qemu_syslinux() {
+    qemu_until_exit "$WORK/syslinux.img"
+}
+
 qemu_baseline() {  # QEMU start-up and SeaBIOS to the MBR: an MBR that exits at once (mov al,0; out 0xf4,al; hlt)
     python3 -c "import sys; b=bytearray(1<<20); b[0:5]=bytes([0xB0,0,0xE6,0xF4,0xF4]); b[510:512]=b'\x55\xaa'; sys.stdout.buffer.write(b)" \
         > "$WORK/exit.img"
-    local start end
-    start=$(date +%s.%N)
-    /usr/bin/time -f '%U %S' -o "$WORK/qemu.time" "${QEMU[@]}" -drive "file=$WORK/exit.img,format=raw" \
-        -device isa-debug-exit,iobase=0xf4 -no-reboot || true
-    end=$(date +%s.%N)
-    tail -1 "$WORK/qemu.time" | awk -v s="$start" -v e="$end" '{printf "%.3f %.3f\n", e - s, $1 + $2}'
+    qemu_until_exit "$WORK/exit.img"
 }
 
 echo "compare-boot-qemu: $ROUNDS rounds, $BOOTS boots per JVM, $(date -u '+%F %H:%M UTC'), $(nproc) cores"
