@@ -59,10 +59,11 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private static final int MAX_READ_CHUNKS = 64;
     private static final int MAX_STATUS_EXTENTS = 256;
     /**
-     * Reads at least this long of a {@link FileBacked} export are sent from its file. Shorter ones
-     * take the buffer path: header and data in one write. Sent from the file, a 4 KiB read costs
-     * a second syscall and a second TCP segment (the header alone, TCP_NODELAY), and random
-     * 4 KiB reads at depth 16 ran at a quarter of the buffer path's rate (docs/nbd.md).
+     * Reads at least this long are streamed ({@link DeviceRegion}, or {@link FileSlice} with
+     * sendfile); shorter ones take the buffer path: header and data in one write. Sent from a
+     * file, a 4 KiB read cost a second syscall and a second TCP segment (the header alone,
+     * TCP_NODELAY), and random 4 KiB reads at depth 16 ran at a quarter of the buffer path's rate
+     * (docs/nbd.md).
      */
     static final int STREAM_MIN_READ = 64 * 1024;
     /** Writes at least this long through the pipeline keep their payload in the receive buffer. */
@@ -358,32 +359,17 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
             ctx.flush();
             return;
         }
-        long end = offset + length;
-        long pos = offset;
-        int chunks = 0;
+        ReadRuns runs = new ReadRuns(allocation, offset, offset + length, MAX_READ_CHUNKS);
         ByteBuf head = null;
         try {
-            while (pos < end) {
-                long runEnd = end;
-                boolean hole = false;
-                if (chunks < MAX_READ_CHUNKS - 1) { // the last chunk takes the rest as data
-                    Extent e = allocation.extentAt(pos, end - pos);
-                    hole = e.kind() != Extent.Kind.DATA;
-                    runEnd = e.end();
-                    while (runEnd < end) { // following extents of the same kind join this chunk
-                        Extent next = allocation.extentAt(runEnd, end - runEnd);
-                        if ((next.kind() != Extent.Kind.DATA) != hole) {
-                            break;
-                        }
-                        runEnd = next.end();
-                    }
-                }
-                int n = (int) (runEnd - pos);
-                int done = runEnd == end ? REPLY_FLAG_DONE : 0;
+            while (runs.advance()) {
+                long pos = runs.start();
+                int n = runs.length();
+                int done = runs.last() ? REPLY_FLAG_DONE : 0;
                 if (head == null) {
                     head = ctx.alloc().directBuffer(256);
                 }
-                if (hole) {
+                if (runs.hole()) {
                     head.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(done).writeShort(REPLY_TYPE_OFFSET_HOLE)
                             .writeLong(cookie).writeInt(12).writeLong(pos).writeInt(n);
                 } else {
@@ -392,8 +378,6 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
                     writeRegion(head, file, base, pos, n);
                     head = null;
                 }
-                chunks++;
-                pos = runEnd;
             }
         } catch (RuntimeException e) { // the extents could not be read: an error chunk ends the reply
             head = appendError(head, cookie, errno(e), e.getMessage(), true);
@@ -561,32 +545,13 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
     private void holeAwareRead(BlockDevice device, BlockRequest request) {
         Pending p = (Pending) request.attachment();
         ByteBuf buf = p.buf;
-        AllocationStatus allocation = export.allocation();
-        long end = p.offset + p.length;
+        ReadRuns runs = new ReadRuns(export.allocation(), p.offset, p.offset + p.length, MAX_READ_CHUNKS);
         int lastChunk = -1;
-        int chunks = 0;
-        long pos = p.offset;
-        Extent next = null; // the extent after the current run, already asked for
-        while (pos < end) {
-            long runEnd = end;
-            boolean hole = false;
-            if (chunks < MAX_READ_CHUNKS - 1) { // the last chunk takes the rest as data
-                Extent e = next != null ? next : allocation.extentAt(pos, end - pos);
-                hole = e.kind() != Extent.Kind.DATA;
-                runEnd = e.end();
-                next = null;
-                while (runEnd < end) { // let following extents of the same kind join this chunk
-                    next = allocation.extentAt(runEnd, end - runEnd);
-                    if ((next.kind() != Extent.Kind.DATA) != hole) {
-                        break;
-                    }
-                    runEnd = next.end();
-                    next = null;
-                }
-            }
-            int n = (int) (runEnd - pos);
+        while (runs.advance()) {
+            long pos = runs.start();
+            int n = runs.length();
             lastChunk = buf.writerIndex();
-            if (hole) {
+            if (runs.hole()) {
                 buf.writeInt(STRUCTURED_REPLY_MAGIC).writeShort(0).writeShort(REPLY_TYPE_OFFSET_HOLE)
                         .writeLong(p.cookie).writeInt(12).writeLong(pos).writeInt(n);
             } else {
@@ -596,8 +561,6 @@ final class NbdConnection extends ByteToMessageDecoder implements BlockCompletio
                 buf.writerIndex(at + n);
                 device.read(pos, segment(buf, at, n));
             }
-            chunks++;
-            pos = runEnd;
         }
         buf.setShort(lastChunk + 4, REPLY_FLAG_DONE);
     }

@@ -288,6 +288,59 @@ class NbdServerTest {
         assertThat(assembled).isEqualTo(expected);
     }
 
+    /**
+     * A read of many holes is cut into the same chunks on both paths: streamed on the event loop
+     * (the default) and in the pipeline ({@code streamReads(false)}): at most 64 chunks, the last
+     * taking the rest as data, reassembling to the device's bytes.
+     */
+    @Test
+    void holeChunksAreTheSameStreamedAndThroughThePipeline() throws Exception {
+        long from = 6 << 20;
+        int length = 1 << 20;
+        for (long at = from; at < from + length; at += 8192) { // 128 data runs, 128 holes
+            file.write(at, MemorySegment.ofArray(fill(4096, (int) (at >>> 13))));
+        }
+        byte[] expected = new byte[length];
+        file.read(from, MemorySegment.ofArray(expected));
+        List<String> streamed = holeChunks(port, from, length, expected);
+        try (NbdServer pipelined = NbdServer.builder().listen("127.0.0.1", 0).streamReads(false)
+                .export("file", file, false, null).build()) {
+            assertThat(holeChunks(pipelined.start(), from, length, expected)).isEqualTo(streamed);
+        }
+        assertThat(streamed).hasSize(64);
+        assertThat(streamed.getLast()).startsWith("data " + (from + 63 * 4096));
+    }
+
+    /** The chunks of a structured read as "kind offset length", checked against {@code expected}. */
+    private static List<String> holeChunks(int port, long from, int length, byte[] expected) throws Exception {
+        List<String> chunks = new java.util.ArrayList<>();
+        byte[] assembled = fill(length, 0xee);
+        try (NbdTestClient c = new NbdTestClient(port)) {
+            c.go("file", true, false);
+            c.request(CMD_READ, 0, 9, from, length, null);
+            while (true) {
+                NbdTestClient.Reply r = c.reply(0);
+                ByteBuffer b = ByteBuffer.wrap(r.payload());
+                long offset = b.getLong();
+                int at = (int) (offset - from);
+                if (r.type() == 2) {
+                    int hole = b.getInt();
+                    Arrays.fill(assembled, at, at + hole, (byte) 0);
+                    chunks.add("hole " + offset + " " + hole);
+                } else {
+                    assertThat(r.type()).isEqualTo(1);
+                    chunks.add("data " + offset + " " + b.remaining());
+                    b.get(assembled, at, b.remaining());
+                }
+                if (r.done()) {
+                    break;
+                }
+            }
+        }
+        assertThat(assembled).isEqualTo(expected);
+        return chunks;
+    }
+
     @Test
     void dontFragmentReadsComeAsOneDataChunk() throws Exception {
         try (NbdTestClient c = new NbdTestClient(port)) {
