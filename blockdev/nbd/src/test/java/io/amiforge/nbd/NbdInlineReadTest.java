@@ -33,6 +33,16 @@ class NbdInlineReadTest {
         return device;
     }
 
+    /** Holds {@code pipeline}'s consumer in a task until {@code release} opens (at most 10 s); returns once it holds. */
+    private static void stall(RequestPipeline pipeline, CountDownLatch release) throws InterruptedException {
+        CountDownLatch stalled = new CountDownLatch(1);
+        pipeline.task((d, r) -> {
+            stalled.countDown();
+            release.await(10, TimeUnit.SECONDS);
+        }, 0, 0, null, (r, f) -> { }, null, 0);
+        assertThat(stalled.await(5, TimeUnit.SECONDS)).isTrue();
+    }
+
     private static byte[] expected(MemoryBlockDevice device, long offset, int length) {
         byte[] out = new byte[length];
         device.read(offset, MemorySegment.ofArray(out));
@@ -47,12 +57,7 @@ class NbdInlineReadTest {
              NbdServer server = NbdServer.builder().listen("127.0.0.1", 0).inlineReadLimit(64 * 1024)
                      .streamReads(false).export(new NbdExport("s", device, false, null), pipeline).build()) {
             int port = server.start();
-            CountDownLatch stalled = new CountDownLatch(1);
-            pipeline.task((d, r) -> {
-                stalled.countDown();
-                release.await(10, TimeUnit.SECONDS);
-            }, 0, 0, null, (r, f) -> { }, null, 0);
-            assertThat(stalled.await(5, TimeUnit.SECONDS)).isTrue();
+            stall(pipeline, release);
             try (NbdTestClient c = new NbdTestClient(port)) {
                 c.go("s", false, false);
                 c.request(0, 0, 1, 4096 * 3, 4096, null);
@@ -87,7 +92,7 @@ class NbdInlineReadTest {
              NbdServer server = NbdServer.builder().listen("127.0.0.1", 0).inlineReadLimit(0).inlineWriteLimit(0)
                      .streamReads(false).export(new NbdExport("s", device, false, null), pipeline).build()) {
             int port = server.start();
-            pipeline.task((d, r) -> release.await(10, TimeUnit.SECONDS), 0, 0, null, (r, f) -> { }, null, 0);
+            stall(pipeline, release);
             try (NbdTestClient c = new NbdTestClient(port)) {
                 c.go("s", false, false);
                 c.request(0, 0, 7, 512, 512, null);
@@ -121,7 +126,7 @@ class NbdInlineReadTest {
              NbdServer server = NbdServer.builder().listen("127.0.0.1", 0)
                      .export(new NbdExport("s", device, false, null), pipeline).build()) {
             int port = server.start();
-            pipeline.task((d, r) -> release.await(10, TimeUnit.SECONDS), 0, 0, null, (r, f) -> { }, null, 0);
+            stall(pipeline, release);
             try (NbdTestClient c = new NbdTestClient(port)) {
                 c.go("s", false, false);
                 c.request(0, 0, 1, 512, 512, null);
