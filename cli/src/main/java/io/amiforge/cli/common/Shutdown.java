@@ -2,14 +2,17 @@ package io.amiforge.cli.common;
 
 import java.io.PrintStream;
 import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.WeakHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What the {@code amiforge} process does when it is told to stop (SIGTERM, SIGINT) or a
- * background thread dies of an {@link Error}: stores the command opened are closed (their
- * catalogs are left consistent: every commit is atomic, so nothing half done is added) within a
- * bounded time, one line names the cause, and the process exits non-zero.
+ * background thread dies of an {@link Error}: a running command's own stop ({@link #onStop}: a
+ * server draining and flushing what it serves) runs first, then the stores the command opened
+ * are closed (their catalogs are left consistent: every commit is atomic, so nothing half done
+ * is added), all within a bounded time; one line names the cause, and the process exits non-zero.
  */
 public final class Shutdown {
 
@@ -19,6 +22,7 @@ public final class Shutdown {
     private static final long CLOSE_MILLIS = 5_000;
 
     private static final Set<AutoCloseable> OPEN = Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+    private static final List<Runnable> STOPS = new CopyOnWriteArrayList<>();
 
     private Shutdown() {
     }
@@ -27,6 +31,23 @@ public final class Shutdown {
     public static <T extends AutoCloseable> T closeOnExit(T resource) {
         OPEN.add(resource);
         return resource;
+    }
+
+    /**
+     * Registers {@code stop}, which ends a running command in order (a server that stops, drains
+     * and flushes what it serves, returning when it is done); when the process is told to stop it
+     * runs before the registered resources are closed, so they are not closed under it. Closing
+     * the returned registration removes it.
+     */
+    public static Registration onStop(Runnable stop) {
+        STOPS.add(stop);
+        return () -> STOPS.remove(stop);
+    }
+
+    /** A registered stop; {@link #close()} removes it. */
+    public interface Registration extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** Installs the shutdown hook and the handler of fatal errors in background threads (the {@code amiforge} process only). */
@@ -47,17 +68,29 @@ public final class Shutdown {
         });
     }
 
-    /** Closes every registered resource, giving up after {@link #CLOSE_MILLIS} (a close that hangs must not keep the process alive). */
+    /**
+     * Runs the registered stops, then closes every registered resource, giving up after
+     * {@link #CLOSE_MILLIS} in all (a stop or close that hangs must not keep the process alive).
+     */
     public static void closeAll() {
+        Runnable[] stops = STOPS.toArray(Runnable[]::new);
+        STOPS.clear();
         AutoCloseable[] open;
         synchronized (OPEN) {
             open = OPEN.toArray(AutoCloseable[]::new);
             OPEN.clear();
         }
-        if (open.length == 0) {
+        if (stops.length == 0 && open.length == 0) {
             return;
         }
         Thread closer = new Thread(() -> {
+            for (Runnable stop : stops) {
+                try {
+                    stop.run();
+                } catch (RuntimeException | Error e) {
+                    System.err.println("amiforge: stopping at exit failed: " + e);
+                }
+            }
             for (AutoCloseable c : open) {
                 try {
                     c.close();

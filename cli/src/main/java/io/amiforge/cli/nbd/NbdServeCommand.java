@@ -6,6 +6,7 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.cli.common.CommandBase;
 import io.amiforge.cli.common.HostPort;
+import io.amiforge.cli.common.Shutdown;
 import io.amiforge.nbd.NbdExport;
 import io.amiforge.nbd.NbdServer;
 import java.nio.file.Path;
@@ -65,12 +66,12 @@ public final class NbdServeCommand extends CommandBase {
             server = builder.build();
             int port = server.start();
             printServing(address.host(), port, resolved);
-            awaitShutdown(server, resolved, resolver);
-            return 0;
         } catch (RuntimeException | Error e) {
             shutdown(server, resolved, resolver);
             throw e;
         }
+        awaitShutdown(server, resolved, resolver);
+        return 0;
     }
 
     private static Duration idleTimeout(long seconds) {
@@ -122,30 +123,33 @@ public final class NbdServeCommand extends CommandBase {
         print(json, text.toString());
     }
 
+    /**
+     * Serves until {@link #requestStop} or the process is told to stop; then stops the server,
+     * flushes and closes the devices. A stop of the process waits for that ({@link Shutdown#onStop})
+     * before the stores are closed, so the devices are flushed while their store is still open.
+     */
     private void awaitShutdown(NbdServer server, List<NbdExport> resolved, ExportResolver resolver)
             throws InterruptedException {
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch stop = new CountDownLatch(1);
         running = stop;
-        Thread hook = Thread.ofPlatform().name("amiforge-nbd-shutdown").unstarted(() -> {
+        Shutdown.Registration registration = Shutdown.onStop(() -> {
             stop.countDown();
             try {
-                stopped.await(); // let the serving thread flush and close before the JVM goes
+                stopped.await(); // let the serving thread flush and close first
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
-        Runtime.getRuntime().addShutdownHook(hook);
         try {
             stop.await();
         } finally {
-            shutdown(server, resolved, resolver);
-            stopped.countDown();
-            running = null;
+            registration.close();
             try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // the JVM is already shutting down: the hook is running
+                shutdown(server, resolved, resolver);
+            } finally {
+                stopped.countDown(); // also when the shutdown failed: the process must not wait for it forever
+                running = null;
             }
         }
     }

@@ -31,6 +31,7 @@ public final class ServeCommand extends CommandBase {
     @Override
     protected int execute() throws Exception {
         HostPort address = HostPort.parse(listen);
+        CountDownLatch closed = new CountDownLatch(1);
         try (Cloud cloud = Shutdown.closeOnExit(CloudFactory.open(global().store()));
              CloudServer server = CloudServer.builder(cloud).listen(address.host(), address.port()).build()) {
             int port = server.start();
@@ -39,25 +40,34 @@ public final class ServeCommand extends CommandBase {
             json.put("Endpoint", endpoint);
             json.put("Port", port);
             print(json, "listening on " + endpoint + " (EC2 Query and EBS direct; keys: amiforge account create-key)");
-            awaitStop();
+            awaitStop(closed);
+        } finally {
+            closed.countDown();
         }
         return 0;
     }
 
-    private static void awaitStop() throws InterruptedException {
+    /**
+     * Waits for {@link #requestStop} or a stop of the process; a stop of the process then waits
+     * ({@link Shutdown#onStop}) until {@code closed}: the server and the cloud are closed here, in
+     * order, before the process closes what is left.
+     */
+    private static void awaitStop(CountDownLatch closed) throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
         running = stop;
-        Thread hook = Thread.ofPlatform().name("amiforge-serve-shutdown").unstarted(stop::countDown);
-        Runtime.getRuntime().addShutdownHook(hook);
+        Shutdown.Registration registration = Shutdown.onStop(() -> {
+            stop.countDown();
+            try {
+                closed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         try {
             stop.await();
         } finally {
+            registration.close();
             running = null;
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // the JVM is already shutting down: the hook is running
-            }
         }
     }
 
