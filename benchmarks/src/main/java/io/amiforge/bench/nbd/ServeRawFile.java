@@ -10,7 +10,7 @@ import java.nio.file.Path;
  * and drive all three with the same client ({@code fio --ioengine=nbd}, {@code nbdcopy}).
  * Prints {@code ready PORT} once it listens.
  *
- * <p>Arguments: {@code FILE PORT}; the system properties {@code readThreads},
+ * <p>Arguments: {@code FILE PORT}; the system properties {@code ioThreads}, {@code readThreads},
  * {@code inlineReadLimit}, {@code inlineWriteLimit}, {@code connectionBufferLimit},
  * {@code sendfile} and {@code streamReads} set the {@link NbdServer.Builder} settings of those names.
  */
@@ -24,8 +24,13 @@ public final class ServeRawFile {
             System.err.println("usage: ServeRawFile FILE PORT");
             System.exit(2);
         }
+        NbdServer.Builder builder = NbdServer.builder();
+        Integer ioThreads = Integer.getInteger("ioThreads");
+        if (ioThreads != null) {
+            builder.ioThreads(ioThreads);
+        }
         try (FileBlockDevice device = FileBlockDevice.open(Path.of(args[0]), false);
-                NbdServer server = NbdServer.builder().listen("127.0.0.1", Integer.parseInt(args[1]))
+                NbdServer server = builder.listen("127.0.0.1", Integer.parseInt(args[1]))
                         .readThreads(Integer.getInteger("readThreads", NbdServer.DEFAULT_READ_THREADS))
                         .inlineReadLimit(Integer.getInteger("inlineReadLimit", NbdServer.DEFAULT_INLINE_READ_LIMIT))
                         .inlineWriteLimit(Integer.getInteger("inlineWriteLimit", NbdServer.DEFAULT_INLINE_WRITE_LIMIT))

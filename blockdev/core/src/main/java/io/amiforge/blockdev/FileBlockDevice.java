@@ -20,29 +20,53 @@ import java.util.Set;
  * Allocation status comes from {@code lseek(SEEK_DATA/SEEK_HOLE)} ({@link NativeFile}): holes
  * are {@link Extent.Kind#ZERO}, the rest {@link Extent.Kind#DATA}; where the calls are
  * unavailable, or the file system does not track holes, everything is data.
+ *
+ * <p>Write-behind: each 4 MiB chunk of the file starts writing back as soon as it has been
+ * written ({@link WriteBackTrigger}), so a long stream of writes keeps the disk busy as it goes
+ * and the flush that ends it waits only for the tail; durability is unchanged (only
+ * {@link #flush()} promises it). The system property {@value #WRITE_BEHIND_PROPERTY} set to
+ * {@code false} leaves all write-back to the kernel, to compare.
  */
 public final class FileBlockDevice extends AbstractBlockDevice implements AllocationStatus, FileBacked {
+
+    /** System property: {@code false} turns write-behind off (default {@code true}). */
+    public static final String WRITE_BEHIND_PROPERTY = "amiforge.file.writeBehind";
 
     private final Path path;
     private final FileChannel channel;
     /** A descriptor of our own for lseek and fallocate; null where the native calls are unavailable. */
     private final NativeFile nativeFile;
+    /** Starts the write-back of filled chunks; null when write-behind is off or unavailable. */
+    private final WriteBackTrigger writeBack;
 
-    private FileBlockDevice(Path path, FileChannel channel, long size, int blockSize, boolean readOnly) {
+    private FileBlockDevice(Path path, FileChannel channel, long size, int blockSize, boolean readOnly, boolean behind) {
         super(path.getFileName() == null ? path.toString() : path.getFileName().toString(), size, blockSize, readOnly);
         this.path = path;
         this.channel = channel;
         this.nativeFile = NativeFile.open(path, !readOnly);
+        this.writeBack = nativeFile == null || readOnly || !behind ? null : new WriteBackTrigger(nativeFile::startWriteBack);
+    }
+
+    /** Whether {@value #WRITE_BEHIND_PROPERTY} asks for write-behind; an unknown value is refused, naming it. */
+    static boolean writeBehind() {
+        String value = System.getProperty(WRITE_BEHIND_PROPERTY, "true");
+        return switch (value) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(WRITE_BEHIND_PROPERTY + "=" + value
+                    + " is not a known setting (true or false)");
+        };
     }
 
     /** Opens an existing file; its current length is the device size. */
     public static FileBlockDevice open(Path path, boolean readOnly) {
+        boolean behind = writeBehind();
         Set<StandardOpenOption> options = readOnly
                 ? EnumSet.of(StandardOpenOption.READ)
                 : EnumSet.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             FileChannel channel = FileChannel.open(path, options);
-            return new FileBlockDevice(path, channel, channel.size(), 512, readOnly);
+            return new FileBlockDevice(path, channel, channel.size(), 512, readOnly, behind);
         } catch (NoSuchFileException e) {
             throw new BlockDeviceException(AmiforgeException.Kind.NOT_FOUND, "FileNotFound", path + ": no such file");
         } catch (IOException e) {
@@ -52,13 +76,14 @@ public final class FileBlockDevice extends AbstractBlockDevice implements Alloca
 
     /** Creates (or truncates) a sparse file of {@code size} bytes and opens it read-write. */
     public static FileBlockDevice create(Path path, long size) {
+        boolean behind = writeBehind();
         try {
             try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw")) {
                 file.setLength(0);
                 file.setLength(size); // ftruncate: the file is one hole
             }
             FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            return new FileBlockDevice(path, channel, size, 512, false);
+            return new FileBlockDevice(path, channel, size, 512, false, behind);
         } catch (IOException e) {
             throw new BlockDeviceException.Io(path.toString(), "cannot create", e);
         }
@@ -105,6 +130,9 @@ public final class FileBlockDevice extends AbstractBlockDevice implements Alloca
             }
         } catch (IOException e) {
             throw new BlockDeviceException.Io(name(), "write at offset " + offset, e);
+        }
+        if (writeBack != null) {
+            writeBack.wrote(offset, src.byteSize());
         }
     }
 

@@ -15,8 +15,9 @@ import java.nio.file.Path;
 /**
  * The few Linux file calls the JDK does not offer, through the FFM API, on a descriptor of its
  * own: {@code lseek} with {@code SEEK_DATA}/{@code SEEK_HOLE} (find holes without reading them),
- * {@code fallocate(PUNCH_HOLE|KEEP_SIZE)} (release space) and {@code fstat}'s {@code st_blocks}
- * (the space a file occupies). Where they are unavailable
+ * {@code fallocate(PUNCH_HOLE|KEEP_SIZE)} (release space), {@code fstat}'s {@code st_blocks}
+ * (the space a file occupies) and {@code sync_file_range(SYNC_FILE_RANGE_WRITE)} (start writing
+ * back a range without waiting). Where they are unavailable
  * {@link #open} returns null, and callers treat the file as fully allocated and write zeros
  * instead of punching. One instance is safe for concurrent use.
  */
@@ -30,11 +31,14 @@ public final class NativeFile implements AutoCloseable {
     private static final int ENXIO = 6;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
+    private static final int SYNC_FILE_RANGE_WRITE = 2;
 
     private static final MethodHandle OPEN;
     private static final MethodHandle LSEEK;
     private static final MethodHandle FALLOCATE;
     private static final MethodHandle CLOSE;
+    /** {@code int sync_file_range(int, off64_t, off64_t, unsigned)}, or null (then {@link #startWriteBack} does nothing). */
+    private static final MethodHandle SYNC_FILE_RANGE;
     /** {@code int fstat(int, struct stat *)}, or null (then {@link #allocatedBytes} counts data extents). */
     private static final MethodHandle FSTAT;
     /** Where {@code st_blocks} (512-byte units) lies in {@code struct stat}: 64 on x86-64 and on arm64 alike. */
@@ -50,6 +54,7 @@ public final class NativeFile implements AutoCloseable {
         MethodHandle fallocate = null;
         MethodHandle close = null;
         MethodHandle fstat = null;
+        MethodHandle syncFileRange = null;
         StructLayout capture = null;
         VarHandle errno = null;
         try {
@@ -68,6 +73,9 @@ public final class NativeFile implements AutoCloseable {
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             fstat = libc.find("fstat").map(f -> linker.downcallHandle(f,
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS))).orElse(null);
+            syncFileRange = libc.find("sync_file_range").map(f -> linker.downcallHandle(f, FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT))).orElse(null);
         } catch (Throwable e) {
             open = null;
         }
@@ -76,13 +84,14 @@ public final class NativeFile implements AutoCloseable {
         FALLOCATE = fallocate;
         CLOSE = close;
         FSTAT = fstat;
+        SYNC_FILE_RANGE = syncFileRange;
         CAPTURE = capture;
         ERRNO = errno;
     }
 
     private final int fd;
     private final MemorySegment callState;
-    private boolean closed;
+    private volatile boolean closed;
 
     private NativeFile(int fd) {
         this.fd = fd;
@@ -175,6 +184,25 @@ public final class NativeFile implements AutoCloseable {
         }
         try {
             return (int) FALLOCATE.invokeExact(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0;
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    /**
+     * Starts writing back the dirty pages of {@code [offset, offset+length)} (written through any
+     * descriptor of the file) and returns without waiting for them: a hint that lets the disk
+     * work while the writer goes on, so that a later fsync has little left to do. Durability
+     * still comes from that fsync, which also reports write errors. False when the call is
+     * unavailable or was refused. Not synchronized: the call may wait for the device's queue, and
+     * a concurrent {@link #close} at worst makes it a hint to another file or an error.
+     */
+    public boolean startWriteBack(long offset, long length) {
+        if (closed || SYNC_FILE_RANGE == null || length <= 0) {
+            return false;
+        }
+        try {
+            return (int) SYNC_FILE_RANGE.invokeExact(fd, offset, length, SYNC_FILE_RANGE_WRITE) == 0;
         } catch (Throwable e) {
             return false;
         }

@@ -9,6 +9,7 @@ import io.amiforge.testkit.Processes;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,6 +57,44 @@ class FileBlockDeviceTest extends BlockDeviceContractTest {
         try (FileBlockDevice device = FileBlockDevice.open(file, true)) {
             assertThatThrownBy(() -> device.write(0, MemorySegment.ofArray(new byte[1])))
                     .isInstanceOf(BlockDeviceException.ReadOnly.class);
+        }
+    }
+
+    @Test
+    void filledChunksAreWrittenBackBeforeAnyFlush() throws Exception {
+        Path file = dir.resolve("behind.raw");
+        long mib = 1 << 20;
+        try (FileBlockDevice device = FileBlockDevice.create(file, 64 * mib)) {
+            byte[] data = new byte[(int) mib];
+            java.util.Arrays.fill(data, (byte) 3);
+            Assumptions.assumeTrue(PageCacheState.unwritten(file, 0, mib) >= 0,
+                    "this kernel has no cachestat (Linux 6.5+), so dirty pages cannot be counted");
+            for (int i = 0; i < 16; i++) {
+                device.write(i * mib, MemorySegment.ofArray(data));
+            }
+            // the kernel by itself writes dirty pages back after 30 s (vm.dirty_expire_centisecs), or
+            // sooner when other processes fill the page cache: this test can only fail on a calm machine
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (PageCacheState.unwritten(file, 0, 16 * mib) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(PageCacheState.unwritten(file, 0, 16 * mib)).as("dirty pages of four filled chunks").isZero();
+        }
+    }
+
+    @Test
+    void anUnknownWriteBehindSettingIsRefused() {
+        String saved = System.getProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY);
+        System.setProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY, "sometimes");
+        try {
+            assertThatThrownBy(() -> FileBlockDevice.create(dir.resolve("x.raw"), 4096))
+                    .hasMessageContaining("amiforge.file.writeBehind=sometimes");
+        } finally {
+            if (saved == null) {
+                System.clearProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY);
+            } else {
+                System.setProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY, saved);
+            }
         }
     }
 
