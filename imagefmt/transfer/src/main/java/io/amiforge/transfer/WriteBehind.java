@@ -18,8 +18,9 @@ import java.nio.file.Path;
  * concurrent use (each call is one system call on a descriptor that lives until {@link #close}).
  *
  * <p>Nothing is bound or opened until the first {@link #start}: an export whose writes all bypass
- * the page cache ({@code O_DIRECT}) never needs it, and binding the three libc calls cost a
- * one-shot CLI export about 30-50 ms of a cold JVM (docs/cli-start.md).
+ * the page cache ({@code O_DIRECT}) never needs it, and binding {@code sync_file_range} made a
+ * cold JVM generate a downcall stub and eight more hidden classes in every CLI export
+ * (docs/cli-start.md; {@code open} and {@code close} share the stubs {@code NativeFile} binds).
  */
 @SuppressWarnings("restricted") // binding libc through FFM is this class's job; run with --enable-native-access
 final class WriteBehind implements AutoCloseable {
