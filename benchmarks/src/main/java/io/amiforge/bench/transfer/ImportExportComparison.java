@@ -37,7 +37,11 @@ import java.util.concurrent.TimeUnit;
  *       {@code qemu-img convert -O raw} of the base qcow2 (same bytes), default cache,
  *       {@code -t writeback} and {@code -t writeback -W}; ours both in this JVM and in a JVM of
  *       its own started for the one export ({@code export raw: amiforge, own JVM}: start, JIT
- *       warm-up and the whole process's peak RSS counted, as qemu-img's are).</li>
+ *       warm-up and the whole process's peak RSS counted, as qemu-img's are, but no start-up
+ *       cache), and the product's command as users run it ({@code export raw: amiforge CLI}:
+ *       {@code amiforge --store DIR volume export v FILE} through the launcher, with its AOT cache
+ *       and JVM options, from a store the CLI imported; {@code -Damiforge.bench.launcher=PATH},
+ *       default {@code ./amiforge}).</li>
  * </ul>
  * {@code -Damiforge.bench.cases=import raw,export raw} runs only the cases whose names start
  * with one of those (default: all three); an export without its import imports once, untimed.
@@ -55,6 +59,9 @@ public final class ImportExportComparison {
     private static final int EXTENT = Integer.getInteger("amiforge.bench.extent", 1 << 20);
     private static final List<String> CASES = List.of(System.getProperty("amiforge.bench.cases",
             "import raw,import chain,export raw").split(","));
+    /** The {@code amiforge} launcher the CLI case runs (a worktree's root script). */
+    private static final Path LAUNCHER = Path.of(System.getProperty("amiforge.bench.launcher", "amiforge")).toAbsolutePath();
+    private static final String CLI_CASE = "export raw: amiforge CLI";
 
     private final Path dir;
     private final Map<String, List<double[]>> results = new LinkedHashMap<>();
@@ -87,6 +94,9 @@ public final class ImportExportComparison {
         if (selected("export raw") && !selected("import raw")) {
             importInto("raw", raw); // what the export reads, untimed
         }
+        if (selected(CLI_CASE)) {
+            cliImport(raw); // the store the CLI case exports from, in the CLI's layout, untimed
+        }
         if (selected("export raw") && !Files.exists(base)) {
             // qemu-img exports the base qcow2, which holds the same bytes as the imported volume
             exec("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw.toString(), base.toString());
@@ -100,6 +110,7 @@ public final class ImportExportComparison {
                     ours("import chain: amiforge", () -> importInto("chain", top));
                     ours("export raw: amiforge", this::exportRaw);
                     ownJvm("export raw: amiforge, own JVM");
+                    cli(CLI_CASE);
                 } else {
                     qemu("import raw: qemu-img convert -O qcow2", "convert", "-f", "raw", "-O", "qcow2", raw, "out.qcow2");
                     qemu("import raw: qemu-img convert -O qcow2 -t writeback", "convert", "-t", "writeback", "-f", "raw",
@@ -150,6 +161,37 @@ public final class ImportExportComparison {
         timed(name, List.of("/usr/bin/time", "-f", "%e %M", java, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), ImportExportComparison.class.getName(), "--export-once",
                 dir.toString()));
+    }
+
+    /** Imports {@code raw} as volume v of a new store through the launcher, as a user would. */
+    private void cliImport(Path raw) throws Exception {
+        requireLauncher();
+        Path store = dir.resolve("store-cli");
+        delete(store);
+        exec(LAUNCHER.toString(), "--store", store.toString(), "volume", "import", "v", raw.toString());
+    }
+
+    /**
+     * The product's own command, as users run it: {@code amiforge --store DIR volume export v
+     * FILE} through the launcher (its AOT cache and JVM options; the launcher's own checks
+     * counted), timed and measured under {@code /usr/bin/time} as qemu-img is. Same durability as
+     * the in-process case: the data, then one fdatasync of the file.
+     */
+    private void cli(String name) throws Exception {
+        if (!selected(name)) {
+            return;
+        }
+        Path out = dir.resolve("export.raw");
+        Files.deleteIfExists(out);
+        timed(name, List.of("/usr/bin/time", "-f", "%e %M", LAUNCHER.toString(), "--store", dir.resolve("store-cli").toString(),
+                "volume", "export", "v", out.toString()));
+    }
+
+    private static void requireLauncher() {
+        if (!Files.isExecutable(LAUNCHER)) {
+            throw new IllegalStateException("no amiforge launcher at " + LAUNCHER + " (run from the project root or set"
+                    + " -Damiforge.bench.launcher=PATH)");
+        }
     }
 
     private static boolean selected(String name) {
@@ -293,7 +335,7 @@ public final class ImportExportComparison {
         }
         System.out.println();
         for (String area : List.of("import raw", "import chain", "export raw")) {
-            for (String side : List.of("amiforge", "amiforge, own JVM")) {
+            for (String side : List.of("amiforge", "amiforge, own JVM", "amiforge CLI")) {
                 Double ours = medians.get(area + ": " + side);
                 if (ours == null) {
                     continue;

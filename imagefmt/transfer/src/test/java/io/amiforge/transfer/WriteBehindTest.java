@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link WriteBehind}: on Linux the kernel accepts the write-back of a range just written (and the
  * file's bytes are what was written); an empty range, a file that cannot be opened and a closed
- * instance are no-ops that answer false, never an error.
+ * instance are no-ops that answer false, never an error; the file is opened at the first
+ * {@code start}, not before (an export whose writes bypass the page cache never opens it).
  */
 class WriteBehindTest {
 
@@ -55,5 +56,33 @@ class WriteBehindTest {
         behind.close();
         behind.close(); // twice: the descriptor is closed once
         assertThat(behind.start(0, 4096)).isFalse();
+    }
+
+    @Test
+    void theFileIsOpenedAtTheFirstStartAndClosedByClose() throws IOException {
+        Path file = Files.createFile(dir.resolve("h.raw"));
+        long before = descriptorsOf(file);
+        try (WriteBehind behind = WriteBehind.open(file)) {
+            assertThat(descriptorsOf(file)).as("nothing opened by open").isEqualTo(before);
+            behind.start(0, 4096);
+            assertThat(descriptorsOf(file)).as("opened by the first start").isEqualTo(before + 1);
+            behind.start(0, 4096);
+            assertThat(descriptorsOf(file)).as("opened once").isEqualTo(before + 1);
+        }
+        assertThat(descriptorsOf(file)).as("closed by close").isEqualTo(before);
+    }
+
+    /** How many of this process's descriptors are open on {@code file} (Linux). */
+    private static long descriptorsOf(Path file) throws IOException {
+        Path real = file.toRealPath();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(real);
+                } catch (IOException e) {
+                    return false; // closed while listing (the listing's own descriptor)
+                }
+            }).count();
+        }
     }
 }
