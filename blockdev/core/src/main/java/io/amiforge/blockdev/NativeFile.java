@@ -37,8 +37,6 @@ public final class NativeFile implements AutoCloseable {
     private static final MethodHandle LSEEK;
     private static final MethodHandle FALLOCATE;
     private static final MethodHandle CLOSE;
-    /** {@code int sync_file_range(int, off64_t, off64_t, unsigned)}, or null (then {@link #startWriteBack} does nothing). */
-    private static final MethodHandle SYNC_FILE_RANGE;
     /** {@code int fstat(int, struct stat *)}, or null (then {@link #allocatedBytes} counts data extents). */
     private static final MethodHandle FSTAT;
     /** Where {@code st_blocks} (512-byte units) lies in {@code struct stat}: 64 on x86-64 and on arm64 alike. */
@@ -54,7 +52,6 @@ public final class NativeFile implements AutoCloseable {
         MethodHandle fallocate = null;
         MethodHandle close = null;
         MethodHandle fstat = null;
-        MethodHandle syncFileRange = null;
         StructLayout capture = null;
         VarHandle errno = null;
         try {
@@ -73,9 +70,6 @@ public final class NativeFile implements AutoCloseable {
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             fstat = libc.find("fstat").map(f -> linker.downcallHandle(f,
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS))).orElse(null);
-            syncFileRange = libc.find("sync_file_range").map(f -> linker.downcallHandle(f, FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_INT))).orElse(null);
         } catch (Throwable e) {
             open = null;
         }
@@ -84,7 +78,6 @@ public final class NativeFile implements AutoCloseable {
         FALLOCATE = fallocate;
         CLOSE = close;
         FSTAT = fstat;
-        SYNC_FILE_RANGE = syncFileRange;
         CAPTURE = capture;
         ERRNO = errno;
     }
@@ -198,13 +191,39 @@ public final class NativeFile implements AutoCloseable {
      * a concurrent {@link #close} at worst makes it a hint to another file or an error.
      */
     public boolean startWriteBack(long offset, long length) {
-        if (closed || SYNC_FILE_RANGE == null || length <= 0) {
+        if (closed || WriteBackCall.SYNC_FILE_RANGE == null || length <= 0) {
             return false;
         }
         try {
-            return (int) SYNC_FILE_RANGE.invokeExact(fd, offset, length, SYNC_FILE_RANGE_WRITE) == 0;
+            return (int) WriteBackCall.SYNC_FILE_RANGE.invokeExact(fd, offset, length, SYNC_FILE_RANGE_WRITE) == 0;
         } catch (Throwable e) {
             return false;
+        }
+    }
+
+    /**
+     * {@code int sync_file_range(int, off64_t, off64_t, unsigned)}, bound at its first use (a
+     * downcall stub costs a cold JVM milliseconds; a process that never writes never pays them);
+     * null where it cannot be, and then {@link #startWriteBack} does nothing.
+     */
+    private static final class WriteBackCall {
+
+        static final MethodHandle SYNC_FILE_RANGE;
+
+        static {
+            MethodHandle call = null;
+            try {
+                Linker linker = Linker.nativeLinker();
+                call = linker.defaultLookup().find("sync_file_range").map(f -> linker.downcallHandle(f,
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT))).orElse(null);
+            } catch (Throwable e) {
+                call = null; // no native access: write-back starts when the kernel decides
+            }
+            SYNC_FILE_RANGE = call;
+        }
+
+        private WriteBackCall() {
         }
     }
 

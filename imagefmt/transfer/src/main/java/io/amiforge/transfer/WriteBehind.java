@@ -1,40 +1,28 @@
 package io.amiforge.transfer;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
+import io.amiforge.blockdev.NativeFile;
 import java.nio.file.Path;
 
 /**
  * Starts the write-back of ranges just written to a file through the page cache, at once
- * ({@code sync_file_range(SYNC_FILE_RANGE_WRITE)}, Linux), instead of leaving them dirty until
- * the final {@code fdatasync}: the disk then works while the writer produces the next data, and
- * the closing sync has little left to do. It is only a hint; durability still comes from that
- * sync (which also reports any write error). Where the call is unavailable (not Linux, no native
- * access) or the file cannot be opened, {@link #start} does nothing and answers false. Safe for
- * concurrent use (each call is one system call on a descriptor that lives until {@link #close}).
+ * ({@link NativeFile#startWriteBack}: {@code sync_file_range(SYNC_FILE_RANGE_WRITE)}, Linux),
+ * instead of leaving them dirty until the final {@code fdatasync}: the disk then works while the
+ * writer produces the next data, and the closing sync has little left to do. It is only a hint;
+ * durability still comes from that sync (which also reports any write error). Where the call is
+ * unavailable (not Linux, no native access) or the file cannot be opened, {@link #start} does
+ * nothing and answers false. Safe for concurrent use.
  *
- * <p>Nothing is bound or opened until the first {@link #start}: an export whose writes all bypass
- * the page cache ({@code O_DIRECT}) never needs it, and binding {@code sync_file_range} made a
- * cold JVM generate a downcall stub and eight more hidden classes in every CLI export
- * (docs/cli-start.md; {@code open} and {@code close} share the stubs {@code NativeFile} binds).
+ * <p>Nothing is opened until the first {@link #start}: an export whose writes all bypass the page
+ * cache ({@code O_DIRECT}) never needs the descriptor, nor the downcall that
+ * {@code NativeFile} binds at its first write-back (docs/cli-start.md).
  */
-@SuppressWarnings("restricted") // binding libc through FFM is this class's job; run with --enable-native-access
 final class WriteBehind implements AutoCloseable {
 
-    private static final int O_WRONLY = 1;
-    private static final int O_CLOEXEC = 0x80000;
-    private static final int SYNC_FILE_RANGE_WRITE = 2;
-    /** {@link #fd} before the first {@link #start}. */
-    private static final int UNOPENED = -2;
-
     private final Path file;
-    /** The descriptor the calls go through, -1 (inactive) or {@link #UNOPENED}. */
-    private volatile int fd = UNOPENED;
-    private volatile boolean closed;
+    /** The descriptor the calls go through, once opened; null before the first {@link #start} or if it cannot be opened. */
+    private NativeFile nativeFile;
+    private boolean opened;
+    private boolean closed;
 
     private WriteBehind(Path file) {
         this.file = file;
@@ -45,9 +33,9 @@ final class WriteBehind implements AutoCloseable {
         return new WriteBehind(file);
     }
 
-    /** Whether {@link #start} reaches the kernel (binds and opens, if that was not done yet). */
+    /** Whether {@link #start} can reach the kernel (opens the file, if that was not done yet). */
     boolean active() {
-        return descriptor() >= 0;
+        return descriptor() != null;
     }
 
     /**
@@ -55,41 +43,17 @@ final class WriteBehind implements AutoCloseable {
      * descriptor of the file) without waiting for it; whether the kernel accepted the request.
      */
     boolean start(long offset, long length) {
-        if (closed || length <= 0) {
-            return false;
-        }
-        int d = descriptor();
-        if (d < 0) {
-            return false;
-        }
-        try {
-            return (int) Libc.SYNC_FILE_RANGE.invokeExact(d, offset, length, SYNC_FILE_RANGE_WRITE) == 0;
-        } catch (Throwable e) {
-            return false;
-        }
+        NativeFile f = length <= 0 ? null : descriptor();
+        return f != null && f.startWriteBack(offset, length);
     }
 
-    /** The descriptor, opened on the first call (-1 when unavailable or closed). */
-    private int descriptor() {
-        int d = fd;
-        if (d != UNOPENED) {
-            return d;
+    /** The file's descriptor, opened on the first call; null when unavailable or closed. */
+    private synchronized NativeFile descriptor() {
+        if (!opened && !closed) {
+            opened = true;
+            nativeFile = NativeFile.open(file, true);
         }
-        synchronized (this) {
-            if (fd == UNOPENED) {
-                fd = closed || Libc.SYNC_FILE_RANGE == null ? -1 : openFile();
-            }
-            return fd;
-        }
-    }
-
-    private int openFile() {
-        try (Arena arena = Arena.ofConfined()) {
-            int d = (int) Libc.OPEN.invokeExact(arena.allocateFrom(file.toAbsolutePath().toString()), O_WRONLY | O_CLOEXEC);
-            return Math.max(d, -1);
-        } catch (Throwable e) {
-            return -1;
-        }
+        return closed ? null : nativeFile;
     }
 
     @Override
@@ -98,47 +62,8 @@ final class WriteBehind implements AutoCloseable {
             return;
         }
         closed = true;
-        int d = fd;
-        fd = -1;
-        if (d >= 0) {
-            try {
-                int ignored = (int) Libc.CLOSE.invokeExact(d);
-            } catch (Throwable e) {
-                // nothing was written through this descriptor: nothing is lost if close fails
-            }
-        }
-    }
-
-    /** The libc calls, bound on first use (class initialisation); all null where they cannot be. */
-    private static final class Libc {
-
-        static final MethodHandle OPEN;
-        static final MethodHandle SYNC_FILE_RANGE;
-        static final MethodHandle CLOSE;
-
-        static {
-            MethodHandle open = null;
-            MethodHandle syncFileRange = null;
-            MethodHandle close = null;
-            try {
-                Linker linker = Linker.nativeLinker();
-                SymbolLookup libc = linker.defaultLookup();
-                open = linker.downcallHandle(libc.find("open").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2));
-                syncFileRange = linker.downcallHandle(libc.find("sync_file_range").orElseThrow(), FunctionDescriptor.of(
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT));
-                close = linker.downcallHandle(libc.find("close").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-            } catch (Throwable e) {
-                syncFileRange = null; // no libc, or native access denied: write-back starts when the kernel decides
-            }
-            OPEN = open;
-            SYNC_FILE_RANGE = syncFileRange;
-            CLOSE = close;
-        }
-
-        private Libc() {
+        if (nativeFile != null) {
+            nativeFile.close(); // nothing was written through this descriptor: nothing is lost if close fails
         }
     }
 }
