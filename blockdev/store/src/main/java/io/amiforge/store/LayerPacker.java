@@ -529,9 +529,15 @@ final class LayerPacker {
         }
     }
 
-    /** Takes the lock of every volume reading through one of {@code snapshots}: its stack changes. */
+    /**
+     * Takes the lock of every volume reading through one of {@code snapshots}: its stack changes.
+     * A volume this process holds already is not looked at (its chain is not walked).
+     */
     private void lockVolumesOn(Set<String> snapshots) {
         for (Catalog.VolumeRecord v : List.copyOf(catalog.volumes.values())) {
+            if (volumes.holds(v.name)) {
+                continue;
+            }
             Set<String> visited = new HashSet<>();
             for (String cur = v.base; cur != null && visited.add(cur); ) {
                 if (snapshots.contains(cur)) {
