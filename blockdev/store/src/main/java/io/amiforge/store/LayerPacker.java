@@ -412,12 +412,6 @@ final class LayerPacker {
                 }
             }
         }
-        List<Layer> old = new ArrayList<>();
-        for (int i = 0; i < depth; i++) {
-            if (job.take[i]) {
-                old.add(stack.layers[i]);
-            }
-        }
         try {
             lockVolumesOn(job.snapshots);
             store.markPacked();
@@ -452,8 +446,10 @@ final class LayerPacker {
             for (VolumeState st : volumes.all()) {
                 st.relayer(stack, replacement);
             }
-            for (Layer l : old) {
-                chains.replaced(l, durable, durable ? null : job.toClose);
+            for (int i = 0; i < depth; i++) {
+                if (job.take[i]) {
+                    chains.replaced(stack.layers[i], i, durable, durable ? null : job.toClose);
+                }
             }
         });
         if (durable) {
