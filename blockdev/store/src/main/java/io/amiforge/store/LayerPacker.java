@@ -15,8 +15,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
@@ -261,16 +263,24 @@ final class LayerPacker {
 
     /**
      * The highest chosen ordinal whose snapshot has more than one snapshot or volume built on it
-     * (a branch point), or -1. One pass over the catalog's records.
+     * (a branch point), or -1. Looks at every volume, and at the snapshots from the newest back to
+     * the lowest chosen one only: a snapshot comes after the one it is built on in the catalog
+     * ({@link Catalog#snapshots}), so nothing older can be built on a chosen one. O(volumes +
+     * snapshots taken since the lowest chosen one), not O(snapshots in the store).
      */
     private int branchPoint(Stack stack, boolean[] take) {
-        java.util.Map<String, Integer> dependents = new java.util.HashMap<>();
+        Map<String, Integer> dependents = new HashMap<>();
+        String lowest = null;
         for (int k = 0; k < take.length; k++) {
             if (take[k]) {
                 dependents.put(stack.owners[k], 0);
+                lowest = lowest == null ? stack.owners[k] : lowest;
             }
         }
-        for (Catalog.SnapshotRecord x : catalog.snapshots.values()) {
+        for (Catalog.SnapshotRecord x : catalog.snapshots.sequencedValues().reversed()) {
+            if (x.id.equals(lowest)) {
+                break;
+            }
             dependents.computeIfPresent(x.base == null ? "" : x.base, (k, n) -> n + 1);
         }
         for (Catalog.VolumeRecord v : catalog.volumes.values()) {
