@@ -393,9 +393,9 @@ final class LayerPacker {
 
     /**
      * Points every packed snapshot at its new layer in one catalog commit, moves the volumes
-     * reading through them onto the new layers (patching their read index) and deletes the old layers' files; null (and the pack's files deleted)
-     * when the chain changed since {@link #chooseTop} or the files are gone (another process's
-     * sweep). Journal thread, catalog lock held; the only fsync is the catalog commit's.
+     * reading through them onto the new layers (patching their read index) and deletes the old
+     * layers' files; null (and the pack's files deleted) when the chain changed since
+     * {@link #chooseTop} or the files are gone (another process's sweep). Journal thread, catalog lock held; the only fsync is the catalog commit's.
      *
      * <p>Not {@code durable} (an automatic pack): the records are appended to the catalog log
      * without fsync, as a snapshot is (atomic, survives the process dying), and the old layers'
