@@ -22,6 +22,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SequencedMap;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -101,7 +102,12 @@ final class Catalog {
         }
     }
     final Map<String, VolumeRecord> volumes = new LinkedHashMap<>();
-    final Map<String, SnapshotRecord> snapshots = new LinkedHashMap<>();
+    /**
+     * In the order the records came in: a snapshot after the one it is built on (a record is
+     * added when created, replayed in commit order, written and read back in this order), which
+     * {@link LayerPacker}'s branch-point check relies on.
+     */
+    final SequencedMap<String, SnapshotRecord> snapshots = new LinkedHashMap<>();
     /** Records changed since the last commit (identity: a record replaced since is not written). */
     private final Set<VolumeRecord> touchedVolumes = new LinkedHashSet<>();
     private final Set<SnapshotRecord> touchedSnapshots = new LinkedHashSet<>();

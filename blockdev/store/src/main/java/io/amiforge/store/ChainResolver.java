@@ -224,17 +224,14 @@ final class ChainResolver {
     }
 
     /**
-     * A layer this process replaced (by a pack; its volumes were rebuilt onto the successor):
-     * its files are deleted now ({@code deleteFiles}; else the packer deletes them once the
-     * commit is durable), and it is closed now (its mapping given back) unless an open snapshot
-     * device still reads through it; then when the last such device closes.
+     * A layer this process replaced (by a pack; its volumes were moved onto the successor), at
+     * {@code ordinal} of every stack holding it: its files are deleted now ({@code deleteFiles};
+     * else the packer deletes them once the commit is durable), and it is closed now (its mapping
+     * given back; by the caller, off this thread, when {@code toClose} is not null: it is added
+     * there) unless an open snapshot device still reads through it; then when the last such
+     * device closes. O(open devices).
      */
-    void replaced(Layer layer, boolean deleteFiles) {
-        replaced(layer, deleteFiles, null);
-    }
-
-    /** As {@link #replaced(Layer, boolean)}; a layer to close now is added to {@code toClose} (closed by the caller, off this thread) when not null. */
-    void replaced(Layer layer, boolean deleteFiles, List<Layer> toClose) {
+    void replaced(Layer layer, int ordinal, boolean deleteFiles, List<Layer> toClose) {
         store.journal.forget(layer);
         if (layers.get(layer.id) == layer) {
             layers.remove(layer.id);
@@ -242,7 +239,12 @@ final class ChainResolver {
         if (deleteFiles) {
             layer.deleteFiles();
         }
-        if (inUse(layer)) {
+        boolean inUse = false;
+        for (SnapshotDevice d : devices) {
+            Stack s = d.stack();
+            inUse |= ordinal < s.depth() && s.layers[ordinal] == layer; // a snapshot layer has one ordinal in every stack
+        }
+        if (inUse) {
             replacedInUse.add(layer);
         } else if (toClose != null) {
             toClose.add(layer);

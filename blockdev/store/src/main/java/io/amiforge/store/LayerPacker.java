@@ -15,8 +15,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
@@ -37,7 +39,8 @@ import org.roaringbitmap.longlong.Roaring64Bitmap;
  * the old files deleted. A crash before the commit leaves the old layers (the new files are
  * unnamed: the next pack deletes them), after it the new ones (the list of replaced layers,
  * written durably before the commit, tells the next pack which old files to delete). Volumes of
- * this process reading through the chain are rebuilt; a volume another process has open on it
+ * this process reading through the chain swap in the new layers and patch their read index for
+ * the packed blocks ({@link VolumeState#relayer}); a volume another process has open on it
  * makes the pack fail with {@code StoreLocked}. Before its first commit the store's {@code FORMAT}
  * becomes version 3, which an amiforge that does not know packs refuses. Journal thread, catalog
  * lock held.
@@ -260,16 +263,24 @@ final class LayerPacker {
 
     /**
      * The highest chosen ordinal whose snapshot has more than one snapshot or volume built on it
-     * (a branch point), or -1. One pass over the catalog's records.
+     * (a branch point), or -1. Looks at every volume, and at the snapshots from the newest back to
+     * the lowest chosen one only: a snapshot comes after the one it is built on in the catalog
+     * ({@link Catalog#snapshots}), so nothing older can be built on a chosen one. O(volumes +
+     * snapshots taken since the lowest chosen one), not O(snapshots in the store).
      */
     private int branchPoint(Stack stack, boolean[] take) {
-        java.util.Map<String, Integer> dependents = new java.util.HashMap<>();
+        Map<String, Integer> dependents = new HashMap<>();
+        String lowest = null;
         for (int k = 0; k < take.length; k++) {
             if (take[k]) {
                 dependents.put(stack.owners[k], 0);
+                lowest = lowest == null ? stack.owners[k] : lowest;
             }
         }
-        for (Catalog.SnapshotRecord x : catalog.snapshots.values()) {
+        for (Catalog.SnapshotRecord x : catalog.snapshots.sequencedValues().reversed()) {
+            if (x.id.equals(lowest)) {
+                break;
+            }
             dependents.computeIfPresent(x.base == null ? "" : x.base, (k, n) -> n + 1);
         }
         for (Catalog.VolumeRecord v : catalog.volumes.values()) {
@@ -381,10 +392,10 @@ final class LayerPacker {
     }
 
     /**
-     * Points every packed snapshot at its new layer in one catalog commit, rebuilds the volumes
-     * reading through them and deletes the old layers' files; null (and the pack's files deleted)
-     * when the chain changed since {@link #chooseTop} or the files are gone (another process's
-     * sweep). Journal thread, catalog lock held; the only fsync is the catalog commit's.
+     * Points every packed snapshot at its new layer in one catalog commit, moves the volumes
+     * reading through them onto the new layers (patching their read index) and deletes the old
+     * layers' files; null (and the pack's files deleted) when the chain changed since
+     * {@link #chooseTop} or the files are gone (another process's sweep). Journal thread, catalog lock held; the only fsync is the catalog commit's.
      *
      * <p>Not {@code durable} (an automatic pack): the records are appended to the catalog log
      * without fsync, as a snapshot is (atomic, survives the process dying), and the old layers'
@@ -411,12 +422,6 @@ final class LayerPacker {
                 }
             }
         }
-        List<Layer> old = new ArrayList<>();
-        for (int i = 0; i < depth; i++) {
-            if (job.take[i]) {
-                old.add(stack.layers[i]);
-            }
-        }
         try {
             lockVolumesOn(job.snapshots);
             store.markPacked();
@@ -427,6 +432,7 @@ final class LayerPacker {
         }
 
         store.exclusive(() -> {
+            Layer[] replacement = new Layer[depth];
             for (int i = 0; i < depth; i++) {
                 if (job.take[i]) {
                     Catalog.SnapshotRecord r = catalog.snapshots.get(stack.owners[i]);
@@ -436,14 +442,7 @@ final class LayerPacker {
                         chains.adopt(job.newLayers[i]); // opened and read off this thread
                         job.newLayers[i] = null;
                     }
-                }
-            }
-            for (VolumeState st : volumes.all()) {
-                for (Layer l : old) {
-                    if (st.stack().contains(l)) {
-                        st.rebuild();
-                        break;
-                    }
+                    replacement[i] = chains.layerOf(r);
                 }
             }
             if (durable) {
@@ -451,8 +450,16 @@ final class LayerPacker {
             } else {
                 store.log.append(store.journal);
             }
-            for (Layer l : old) {
-                chains.replaced(l, durable, durable ? null : job.toClose);
+            // committed (a failed commit leaves the volumes on the old layers, which are still there); no read of
+            // this process is in progress (exclusive): each volume on the chain swaps in the new layers and patches
+            // its read index for their blocks only, O(blocks packed) instead of rebuilding it, O(blocks of the chain)
+            for (VolumeState st : volumes.all()) {
+                st.relayer(stack, replacement);
+            }
+            for (int i = 0; i < depth; i++) {
+                if (job.take[i]) {
+                    chains.replaced(stack.layers[i], i, durable, durable ? null : job.toClose);
+                }
             }
         });
         if (durable) {
@@ -483,7 +490,7 @@ final class LayerPacker {
 
     /**
      * Opens the job's new layers and reads their indexes (after {@link #write}, any thread), so
-     * that the commit's rebuild of the volumes on the chain does not read them on the journal thread.
+     * that the commit's patch of the volumes' read indexes does not read them on the journal thread.
      */
     void openNew(Job job) {
         for (int i = 0; i < job.take.length; i++) {
@@ -528,9 +535,15 @@ final class LayerPacker {
         }
     }
 
-    /** Takes the lock of every volume reading through one of {@code snapshots}: its stack changes. */
+    /**
+     * Takes the lock of every volume reading through one of {@code snapshots}: its stack changes.
+     * A volume this process holds already is not looked at (its chain is not walked).
+     */
     private void lockVolumesOn(Set<String> snapshots) {
         for (Catalog.VolumeRecord v : List.copyOf(catalog.volumes.values())) {
+            if (volumes.holds(v.name)) {
+                continue;
+            }
             Set<String> visited = new HashSet<>();
             for (String cur = v.base; cur != null && visited.add(cur); ) {
                 if (snapshots.contains(cur)) {

@@ -72,6 +72,8 @@ public final class SnapshotStore implements AutoCloseable {
      * gaps, which are other layers' slots) refuses the store instead. This version reads both.
      */
     static final int PACKED_FORMAT_VERSION = 3;
+    /** Whether {@code FORMAT} is known to say {@link #PACKED_FORMAT_VERSION} (journal thread). */
+    private boolean formatPacked;
 
     private final Path dir;
     final Catalog catalog = new Catalog();
@@ -680,11 +682,15 @@ public final class SnapshotStore implements AutoCloseable {
 
     /** Marks the store as holding packed layers ({@link #PACKED_FORMAT_VERSION}) unless it says so already (catalog lock held). */
     void markPacked() {
+        if (formatPacked) {
+            return; // FORMAT never goes back from 3: read once, not at every automatic pack's commit
+        }
         try {
             String text = Files.readString(dir.resolve("FORMAT"), StandardCharsets.UTF_8).trim();
             if (!text.equals(FORMAT_NAME + " " + PACKED_FORMAT_VERSION)) {
                 writeFormat(dir, PACKED_FORMAT_VERSION);
             }
+            formatPacked = true;
         } catch (IOException e) {
             throw new BlockDeviceException.Io("store " + dir, "write of FORMAT", e);
         }

@@ -50,6 +50,15 @@ final class Stack implements LayerStack {
         return new Stack(l, o, blocks);
     }
 
+    /** This stack with the layers at {@code ordinals} replaced by {@code with} (same owners, same depth). */
+    Stack replacing(int[] ordinals, Layer[] with) {
+        Layer[] l = layers.clone();
+        for (int i = 0; i < ordinals.length; i++) {
+            l[ordinals[i]] = with[i];
+        }
+        return new Stack(l, owners, blocks);
+    }
+
     /** This stack with its top layer's owner renamed (a frozen layer now belongs to a snapshot). */
     Stack withTopOwner(String owner) {
         String[] o = owners.clone();

@@ -5,6 +5,7 @@ import io.amiforge.store.spi.ReadIndex;
 import io.amiforge.store.spi.WriteStrategy;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * The shared state of one volume inside an open store (all {@link StoreVolume} handles of the
@@ -172,6 +173,35 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
         Layer target = store.chains.layerOf(s);
         store.chains.copyBlock(top(), block, target, 0, "volume " + rec.name, copyScratch);
         stats.blocksCopied.increment();
+    }
+
+    /**
+     * Follows a pack (journal thread, inside {@link SnapshotStore#exclusive}, so no read of this
+     * process is in progress): where this volume's stack has the layer of {@code packed} at an
+     * ordinal whose {@code replacement} is not null, that layer is replaced by it (same blocks,
+     * same contents, slots in the pack), and the read index is told which ordinals changed
+     * ({@link ReadIndex#relayered}: the flat index patches their blocks' entries). A snapshot layer
+     * has the same ordinal in every stack that holds it (stacks count from the chain's root).
+     * O(layers replaced) here, plus what the index does. Returns whether the volume read through
+     * any of them.
+     */
+    boolean relayer(Stack packed, Layer[] replacement) {
+        Stack stack = stack();
+        int n = 0;
+        int[] ordinals = new int[replacement.length];
+        Layer[] with = new Layer[replacement.length];
+        for (int i = 0; i < replacement.length && i < stack.depth(); i++) {
+            if (replacement[i] != null && stack.layers[i] == packed.layers[i]) {
+                ordinals[n] = i;
+                with[n++] = replacement[i];
+            }
+        }
+        if (n == 0) {
+            return false;
+        }
+        int[] changed = Arrays.copyOf(ordinals, n);
+        resolver = readIndex.relayered(resolver, stack.replacing(changed, Arrays.copyOf(with, n)), changed);
+        return true;
     }
 
     /** Rebuilds the stack and resolver from the record (after rollback, flatten, merges). */

@@ -43,6 +43,11 @@ final class VolumeWriter {
                 "volume " + name + " of store " + store.directory());
     }
 
+    /** Whether this process holds volume {@code name} (its lock, and its state in memory). */
+    boolean holds(String name) {
+        return states.containsKey(name);
+    }
+
     /** The volumes this process holds. */
     Iterable<VolumeState> all() {
         return List.copyOf(states.values());

@@ -103,6 +103,33 @@ class AutoPackTest {
     }
 
     @Test
+    void aSnapshotOfAnotherBranchMakesABranchPointToo() throws Exception {
+        Path dir = tmp.resolve("snapshot-branch");
+        Random random = new Random(5);
+        try (SnapshotStore store = SnapshotStore.open(dir, new AutoPack(true, THRESHOLD))) {
+            List<String> chain = PackTest.buildChain(store, random, 3);
+            store.cloneVolume(chain.get(1), "branch").close(); // a snapshot built on chain[1], then its volume goes
+            PackTest.writeRandom(store, "branch", random, 2);
+            String other = store.createSnapshot("branch", "other branch").id();
+            store.deleteVolume("branch");
+            Map<String, String> sharedLayers = new LinkedHashMap<>();
+            for (String id : chain.subList(0, 2)) {
+                sharedLayers.put(id, store.catalog.snapshots.get(id).layer);
+            }
+            for (int i = 0; i < 3 * THRESHOLD; i++) {
+                PackTest.writeRandom(store, "disk", random, 2);
+                chain.add(store.createSnapshot("disk", "more " + i).id());
+            }
+            Map<String, byte[]> expected = PackTest.contents(store);
+            store.awaitMaintenance();
+            assertThat(store.autoPackStats().packs()).as("packs above the branch point").isPositive();
+            sharedLayers.forEach((id, layer) -> assertThat(store.catalog.snapshots.get(id).layer).as(id).isEqualTo(layer));
+            assertThat(store.catalog.snapshots.get(other).base).isEqualTo(chain.get(1));
+            PackTest.assertSame(store, expected, "after packing above a snapshot branch point");
+        }
+    }
+
+    @Test
     void offPacksNothing() throws Exception {
         Path dir = tmp.resolve("off");
         try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {

@@ -4,12 +4,27 @@ package io.amiforge.store.spi;
  * Read resolution: which layer of a {@link LayerStack} answers for a block, and with which
  * entry. One instance per open volume, made by its {@link ReadIndexProvider}; it builds a
  * {@link Resolver} whenever the volume's stack is rebuilt (open, clone, rollback, flatten,
- * merges).
+ * merges), and follows a pack of some of its layers with {@link #relayered}.
  */
 public interface ReadIndex {
 
     /** Builds a resolver for {@code stack} from scratch. */
     Resolver build(LayerStack stack);
+
+    /**
+     * A resolver for {@code stack}, which is {@code current}'s stack with the layers at
+     * {@code ordinals} replaced by layers that hold exactly the same blocks with the same contents
+     * elsewhere (other entries): a pack moved their data. The depth and every other layer are
+     * unchanged. The store calls it with no reader of the volume in progress and uses
+     * {@code current} no more afterwards, so the answer may share and change {@code current}'s
+     * state. The default builds from scratch (O(blocks of the stack)); an index that keeps
+     * entries may patch instead: only a block whose top-most layer is one of {@code ordinals}
+     * changes its entry, to the new layer's ({@link LayerStack#replay} of that ordinal), which is
+     * O(blocks of the replaced layers).
+     */
+    default Resolver relayered(Resolver current, LayerStack stack, int[] ordinals) {
+        return build(stack);
+    }
 
     /**
      * Resolves blocks of one stack; {@link #find} and {@link #locate} may run concurrently with

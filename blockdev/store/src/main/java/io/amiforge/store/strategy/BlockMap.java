@@ -133,6 +133,23 @@ public final class BlockMap {
         return 0;
     }
 
+    /**
+     * Sets the value of {@code block} to a non-zero {@code value} if the block is present with
+     * {@code tag} (writer only; one probe); returns whether it was.
+     */
+    public boolean replaceTagged(long block, int tag, long value) {
+        if (value == 0) {
+            throw new IllegalArgumentException("block " + block + ": a value of 0 means absent");
+        }
+        Table t = table;
+        int i = t.slotOf(block);
+        if (i < 0 || t.tags[i] != tag) {
+            return false;
+        }
+        t.values[i] = value;
+        return true;
+    }
+
     /** Changes the tag of a present {@code block} (writer only); returns false if the block is absent. */
     public boolean retag(long block, int tag) {
         Table t = table;

@@ -12,7 +12,8 @@ import io.amiforge.store.spi.StrategyStats;
  * read costs one lookup at any depth and never asks the layer. Built in one pass over the
  * layers' recorded entries, bottom up ({@link LayerStack#replay}: O(blocks stored), without
  * building the layers' own tables); a snapshot reuses it unchanged, because taking a snapshot
- * only adds an empty layer on top and ordinals are stable. Memory follows the blocks stored
+ * only adds an empty layer on top and ordinals are stable, and a pack of some of its layers
+ * patches only their blocks' entries ({@link #relayered}). Memory follows the blocks stored
  * ({@link BlockMap}: 20-40 bytes each), not the chain's depth or the volume's size. Reports its
  * entries and the bytes of memory they take.
  */
@@ -28,6 +29,24 @@ public final class FlatIndex implements ReadIndex {
         for (int ordinal = 0; ordinal < stack.depth(); ordinal++) {
             int tag = ordinal;
             stack.replay(ordinal, (block, entry) -> map.put(block, entry, tag));
+        }
+        return new Flat(stack, map);
+    }
+
+    /**
+     * Patches {@code current}'s table instead of building a new one: for each block of a replaced
+     * layer whose table entry is that layer's (its tag is the ordinal; a block an upper layer
+     * shadows keeps its entry), the new layer's entry. O(blocks of the replaced layers), whatever
+     * the chain holds.
+     */
+    @Override
+    public Resolver relayered(Resolver current, LayerStack stack, int[] ordinals) {
+        if (!(current instanceof Flat flat) || flat.stack().depth() != stack.depth()) {
+            return build(stack);
+        }
+        BlockMap map = flat.map();
+        for (int ordinal : ordinals) {
+            stack.replay(ordinal, (block, entry) -> map.replaceTagged(block, ordinal, entry));
         }
         return new Flat(stack, map);
     }
