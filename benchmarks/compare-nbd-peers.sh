@@ -6,6 +6,8 @@
 # Durability is equal: every server acknowledges a write after pwrite(2) into the page cache and
 # syncs only on NBD_CMD_FLUSH (nbdkit file, qemu-nbd --cache=writeback); qemu-nbd is also run
 # with --cache=none --aio=io_uring (O_DIRECT) for its other strongest setting.
+# Every measurement starts after a sync (untimed), so that none pays for dirty pages an earlier
+# phase or server left behind.
 # Prints one line per measurement, then median and range per server and workload, the load
 # (uptime) per round and each server's peak RSS (VmHWM).
 # SERVERS="..." picks servers; AMIFORGE_BEFORE_CP (a class path of an older build with
@@ -114,12 +116,17 @@ for r in $(seq "$rounds"); do
     uri="nbd://127.0.0.1:$port/bench"
     seconds_saved=$seconds; seconds=2  # unmeasured warm-up (the JVM's JIT), the same for every server
     fio_iops "$uri" randread >/dev/null; fio_iops "$uri" randwrite >/dev/null
+    # and both streams once: a fresh JVM's first 1 GiB stream runs at 0.65-0.7x of its later ones while
+    # the long-read path compiles (measured 2026-12-05), which is start-up, not the server's steady state
+    nbdcopy "$uri" null:; nbdcopy --flush "$src" "$uri"
     seconds=$seconds_saved
-    rr=$(fio_iops "$uri" randread)
-    rw=$(fio_iops "$uri" randwrite)
-    t0=$(date +%s.%N); nbdcopy "$uri" null:; t1=$(date +%s.%N)
+    # sync (untimed) before each measurement: no phase pays for the writeback of what an earlier one left
+    # dirty (random writes dirty most of the file, more of it for a faster server), none inherits another's
+    sync; rr=$(fio_iops "$uri" randread)
+    sync; rw=$(fio_iops "$uri" randwrite)
+    sync; t0=$(date +%s.%N); nbdcopy "$uri" null:; t1=$(date +%s.%N)
     cr=$(mibs "$(echo "$t1 - $t0" | bc -l)")
-    t0=$(date +%s.%N); nbdcopy --flush "$src" "$uri"; t1=$(date +%s.%N)
+    sync; t0=$(date +%s.%N); nbdcopy --flush "$src" "$uri"; t1=$(date +%s.%N)
     cw=$(mibs "$(echo "$t1 - $t0" | bc -l)")
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$spid/status")
     if [[ $s == amiforge* ]]; then exec {AMI[1]}>&-; fi
