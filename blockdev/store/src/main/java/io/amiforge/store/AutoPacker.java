@@ -287,7 +287,13 @@ final class AutoPacker {
         }
     }
 
-    /** Stops: a pack being written is given up (its files deleted); waits for the thread to end. Not on the journal thread. */
+    /**
+     * Stops: a pack being written is given up (its files deleted) at its next batch, which sees
+     * {@link #closed}; waits for the thread to end. Not on the journal thread. The thread is not
+     * interrupted: an interrupt closes the {@code FileChannel} it is in, and a pack reads the old
+     * layers through their own channels, so a layer not yet fsynced then failed the store's closing
+     * fsync and could not be read again.
+     */
     void close() {
         closed = true;
         changes.incrementAndGet();
@@ -296,7 +302,7 @@ final class AutoPacker {
             w = worker;
         }
         if (w != null) {
-            w.shutdownNow();
+            w.shutdown();
             try {
                 if (!w.awaitTermination(60, TimeUnit.SECONDS)) {
                     LOG.log(Level.WARNING, "the automatic pack thread of store " + store.directory() + " did not stop within 60 s");
