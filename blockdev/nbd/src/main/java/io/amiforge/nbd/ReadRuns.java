@@ -59,10 +59,6 @@ final class ReadRuns {
         return start;
     }
 
-    long end() {
-        return runEnd;
-    }
-
     int length() {
         return (int) (runEnd - start);
     }

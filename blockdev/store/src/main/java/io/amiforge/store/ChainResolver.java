@@ -239,12 +239,7 @@ final class ChainResolver {
         if (deleteFiles) {
             layer.deleteFiles();
         }
-        boolean inUse = false;
-        for (SnapshotDevice d : devices) {
-            Stack s = d.stack();
-            inUse |= ordinal < s.depth() && s.layers[ordinal] == layer; // a snapshot layer has one ordinal in every stack
-        }
-        if (inUse) {
+        if (inUse(layer, ordinal)) {
             replacedInUse.add(layer);
         } else if (toClose != null) {
             toClose.add(layer);
@@ -271,6 +266,17 @@ final class ChainResolver {
         }
     }
 
+    /** As {@link #inUse(Layer)} for a layer every stack holding it holds at {@code ordinal}: one look per device. */
+    private boolean inUse(Layer layer, int ordinal) {
+        for (SnapshotDevice d : devices) {
+            if (d.stack().holds(ordinal, layer)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether an open snapshot device reads through {@code layer}. O(open devices x depth). */
     private boolean inUse(Layer layer) {
         for (SnapshotDevice d : devices) {
             if (d.stack().contains(layer)) {

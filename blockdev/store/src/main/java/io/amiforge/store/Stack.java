@@ -98,6 +98,11 @@ final class Stack implements LayerStack {
         return blocks;
     }
 
+    /** Whether this stack holds {@code layer} at {@code ordinal} (a snapshot layer has one ordinal in every stack). */
+    boolean holds(int ordinal, Layer layer) {
+        return ordinal < layers.length && layers[ordinal] == layer;
+    }
+
     boolean contains(Layer layer) {
         for (Layer l : layers) {
             if (l == layer) {

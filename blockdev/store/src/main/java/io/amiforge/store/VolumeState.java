@@ -182,26 +182,24 @@ final class VolumeState implements BlockReads.Source, WriteStrategy.CopyOutConte
      * same contents, slots in the pack), and the read index is told which ordinals changed
      * ({@link ReadIndex#relayered}: the flat index patches their blocks' entries). A snapshot layer
      * has the same ordinal in every stack that holds it (stacks count from the chain's root).
-     * O(layers replaced) here, plus what the index does. Returns whether the volume read through
-     * any of them.
+     * O(depth) here, plus what the index does.
      */
-    boolean relayer(Stack packed, Layer[] replacement) {
+    void relayer(Stack packed, Layer[] replacement) {
         Stack stack = stack();
         int n = 0;
         int[] ordinals = new int[replacement.length];
         Layer[] with = new Layer[replacement.length];
         for (int i = 0; i < replacement.length && i < stack.depth(); i++) {
-            if (replacement[i] != null && stack.layers[i] == packed.layers[i]) {
+            if (replacement[i] != null && stack.holds(i, packed.layers[i])) {
                 ordinals[n] = i;
                 with[n++] = replacement[i];
             }
         }
         if (n == 0) {
-            return false;
+            return;
         }
         int[] changed = Arrays.copyOf(ordinals, n);
         resolver = readIndex.relayered(resolver, stack.replacing(changed, Arrays.copyOf(with, n)), changed);
-        return true;
     }
 
     /** Rebuilds the stack and resolver from the record (after rollback, flatten, merges). */
