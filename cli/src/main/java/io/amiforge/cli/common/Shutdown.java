@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * What the {@code amiforge} process does when it is told to stop (SIGTERM, SIGINT) or a
@@ -34,12 +35,20 @@ public final class Shutdown {
     }
 
     /**
-     * Registers {@code stop}, which ends a running command in order (a server that stops, drains
-     * and flushes what it serves, returning when it is done); when the process is told to stop it
-     * runs before the registered resources are closed, so they are not closed under it. Closing
-     * the returned registration removes it.
+     * Registers the stop of a running command that ends itself in order (a server that stops,
+     * drains and flushes what it serves): when the process is told to stop, {@code request} is
+     * counted down and then {@code done} awaited, before the registered resources are closed, so
+     * they are not closed under the command. Closing the returned registration removes it.
      */
-    public static Registration onStop(Runnable stop) {
+    public static Registration onStop(CountDownLatch request, CountDownLatch done) {
+        Runnable stop = () -> {
+            request.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
         STOPS.add(stop);
         return () -> STOPS.remove(stop);
     }

@@ -133,14 +133,7 @@ public final class NbdServeCommand extends CommandBase {
         CountDownLatch stopped = new CountDownLatch(1);
         CountDownLatch stop = new CountDownLatch(1);
         running = stop;
-        Shutdown.Registration registration = Shutdown.onStop(() -> {
-            stop.countDown();
-            try {
-                stopped.await(); // let the serving thread flush and close first
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        Shutdown.Registration registration = Shutdown.onStop(stop, stopped); // the serving thread flushes and closes first
         try {
             stop.await();
         } finally {

@@ -55,14 +55,7 @@ public final class ServeCommand extends CommandBase {
     private static void awaitStop(CountDownLatch closed) throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
         running = stop;
-        Shutdown.Registration registration = Shutdown.onStop(() -> {
-            stop.countDown();
-            try {
-                closed.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
+        Shutdown.Registration registration = Shutdown.onStop(stop, closed);
         try {
             stop.await();
         } finally {
