@@ -260,32 +260,9 @@ class NbdServerTest {
     void structuredReadSendsTheHolesOfASparseFileAsHoleChunks() throws Exception {
         long from = (1 << 20) - 256 * 1024;
         int length = 1 << 20; // [768 KiB, 1792 KiB): hole, 64 KiB data, hole
-        byte[] assembled = fill(length, 0xee);
-        boolean sawHole = false;
-        try (NbdTestClient c = new NbdTestClient(port)) {
-            c.go("file", true, false);
-            c.request(CMD_READ, 0, 9, from, length, null);
-            while (true) {
-                NbdTestClient.Reply r = c.reply(0);
-                ByteBuffer b = ByteBuffer.wrap(r.payload());
-                long at = b.getLong() - from;
-                if (r.type() == 2) {
-                    int hole = b.getInt();
-                    Arrays.fill(assembled, (int) at, (int) at + hole, (byte) 0);
-                    sawHole = true;
-                } else {
-                    assertThat(r.type()).isEqualTo(1);
-                    b.get(assembled, (int) at, b.remaining());
-                }
-                if (r.done()) {
-                    break;
-                }
-            }
-        }
         byte[] expected = new byte[length];
         file.read(from, MemorySegment.ofArray(expected));
-        assertThat(sawHole).isTrue();
-        assertThat(assembled).isEqualTo(expected);
+        assertThat(holeChunks(port, from, length, expected)).anyMatch(chunk -> chunk.startsWith("hole "));
     }
 
     /**

@@ -87,18 +87,11 @@ class AutoPackTest {
         try (SnapshotStore store = SnapshotStore.open(dir, new AutoPack(true, THRESHOLD))) {
             List<String> chain = PackTest.buildChain(store, random, 3);
             store.cloneVolume(chain.get(1), "branch").close(); // snapshots 0 and 1 are shared with the branch
-            Map<String, String> sharedLayers = new LinkedHashMap<>();
-            for (String id : chain.subList(0, 2)) {
-                sharedLayers.put(id, store.catalog.snapshots.get(id).layer);
-            }
-            for (int i = 0; i < 2 * THRESHOLD; i++) {
-                PackTest.writeRandom(store, "disk", random, 2);
-                chain.add(store.createSnapshot("disk", "more " + i).id());
-            }
+            Map<String, String> sharedLayers = layersOf(store, chain.subList(0, 2));
+            snapshotMore(store, random, chain, 2 * THRESHOLD); // triggers packs
             Map<String, byte[]> expected = PackTest.contents(store);
             store.awaitMaintenance();
-            assertThat(store.autoPackStats().packs()).as("packs above the branch point").isPositive();
-            sharedLayers.forEach((id, layer) -> assertThat(store.catalog.snapshots.get(id).layer).as(id).isEqualTo(layer));
+            assertPackedAboveOnly(store, sharedLayers);
             assertThat(chain.subList(2, chain.size())).as("snapshots above the branch point")
                     .anyMatch(id -> store.catalog.snapshots.get(id).layer.startsWith(LayerPacker.PREFIX));
             PackTest.assertSame(store, expected, "after packing above a branch point");
@@ -115,18 +108,11 @@ class AutoPackTest {
             PackTest.writeRandom(store, "branch", random, 2);
             String other = store.createSnapshot("branch", "other branch").id();
             store.deleteVolume("branch");
-            Map<String, String> sharedLayers = new LinkedHashMap<>();
-            for (String id : chain.subList(0, 2)) {
-                sharedLayers.put(id, store.catalog.snapshots.get(id).layer);
-            }
-            for (int i = 0; i < 3 * THRESHOLD; i++) {
-                PackTest.writeRandom(store, "disk", random, 2);
-                chain.add(store.createSnapshot("disk", "more " + i).id());
-            }
+            Map<String, String> sharedLayers = layersOf(store, chain.subList(0, 2));
+            snapshotMore(store, random, chain, 3 * THRESHOLD); // triggers packs
             Map<String, byte[]> expected = PackTest.contents(store);
             store.awaitMaintenance();
-            assertThat(store.autoPackStats().packs()).as("packs above the branch point").isPositive();
-            sharedLayers.forEach((id, layer) -> assertThat(store.catalog.snapshots.get(id).layer).as(id).isEqualTo(layer));
+            assertPackedAboveOnly(store, sharedLayers);
             assertThat(store.catalog.snapshots.get(other).base).isEqualTo(chain.get(1));
             PackTest.assertSame(store, expected, "after packing above a snapshot branch point");
         }
@@ -295,5 +281,28 @@ class AutoPackTest {
             PackTest.assertSame(again, expected, "after a close during a pack");
             assertThat(again.verify().ok()).as("verify after reopening").isTrue();
         }
+    }
+
+    /** The layer each of {@code ids} names now. */
+    private static Map<String, String> layersOf(SnapshotStore store, List<String> ids) {
+        Map<String, String> layers = new LinkedHashMap<>();
+        for (String id : ids) {
+            layers.put(id, store.catalog.snapshots.get(id).layer);
+        }
+        return layers;
+    }
+
+    /** Writes and snapshots volume disk {@code n} times, adding the snapshots' ids to {@code chain}. */
+    private static void snapshotMore(SnapshotStore store, Random random, List<String> chain, int n) {
+        for (int i = 0; i < n; i++) {
+            PackTest.writeRandom(store, "disk", random, 2);
+            chain.add(store.createSnapshot("disk", "more " + i).id());
+        }
+    }
+
+    /** Packs ran, and the snapshots of {@code sharedLayers} (at and below a branch point) still name the same layers. */
+    private static void assertPackedAboveOnly(SnapshotStore store, Map<String, String> sharedLayers) {
+        assertThat(store.autoPackStats().packs()).as("packs above the branch point").isPositive();
+        sharedLayers.forEach((id, layer) -> assertThat(store.catalog.snapshots.get(id).layer).as(id).isEqualTo(layer));
     }
 }
