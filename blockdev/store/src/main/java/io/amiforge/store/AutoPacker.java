@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import io.amiforge.blockdev.AmiforgeException;
+import io.amiforge.blockdev.BackgroundPriority;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,10 +38,14 @@ final class AutoPacker {
 
     private static final System.Logger LOG = System.getLogger(AutoPacker.class.getName());
     private static final int FAILURES_KEPT = 16;
+    /** {@code low} (the default: {@link BackgroundPriority}) or {@code normal} (the process's priority, to compare). */
+    static final String PRIORITY_PROPERTY = "amiforge.autoPack.priority";
 
     private final SnapshotStore store;
     private final LayerPacker packer;
     private final AutoPack policy;
+    /** Whether the pack thread runs at background priority (nice 19, lowest best-effort I/O). */
+    private final boolean lowPriority;
     /** New small layers per volume since its last pack was handed over. */
     private final Map<String, Integer> fresh = new ConcurrentHashMap<>();
     /** Held while a pack's files are written; {@link #excluding} takes it. */
@@ -64,6 +69,17 @@ final class AutoPacker {
         this.store = store;
         this.packer = packer;
         this.policy = policy;
+        this.lowPriority = lowPriority();
+    }
+
+    /** Reads {@link #PRIORITY_PROPERTY} when the store opens: an unknown value fails the open, not a later snapshot. */
+    private static boolean lowPriority() {
+        String value = System.getProperty(PRIORITY_PROPERTY, "low");
+        return switch (value) {
+            case "low" -> true;
+            case "normal" -> false;
+            default -> throw StoreException.invalid(PRIORITY_PROPERTY + "=" + value + ": expected low or normal");
+        };
     }
 
     /** The policy in force. */
@@ -90,7 +106,12 @@ final class AutoPacker {
         if (worker == null) {
             String name = "amiforge-autopack-" + store.directory().getFileName();
             worker = Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, name);
+                Thread t = new Thread(() -> {
+                    if (lowPriority) {
+                        BackgroundPriority.lowerCurrentThread();
+                    }
+                    r.run();
+                }, name);
                 t.setDaemon(true);
                 return t;
             });
@@ -114,7 +135,7 @@ final class AutoPacker {
                         packer.sweepLeftovers(); // what a crash left (a process dying before its packs' old files went)
                         swept = true;
                     }
-                    return packer.chooseTop(snapshotId, policy.layers());
+                    return packer.chooseTop(snapshotId, volume, policy.layers());
                 } finally {
                     journalNanos.addAndGet(System.nanoTime() - t0);
                 }

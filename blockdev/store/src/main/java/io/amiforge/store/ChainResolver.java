@@ -97,6 +97,37 @@ final class ChainResolver {
         return new Stack(ls, owners, head.size / head.blockSize);
     }
 
+    /**
+     * The layers of snapshot {@code id}'s view taken from the stack of open volume {@code volume}
+     * built on it, or null when this process does not hold that volume or the volume is not built
+     * on the snapshot. Looks down the volume's stack from its top for the snapshot (a compare per
+     * layer) and copies the references below it; unlike {@link #snapshotStack} it walks no
+     * catalog records and completes no copy-on-write snapshot: check each layer used with
+     * {@link #current}.
+     */
+    Stack snapshotStackFromVolume(String volume, String id) {
+        if (!store.volumes.holds(volume)) {
+            return null;
+        }
+        Stack stack = store.volumes.state(volume).stack();
+        for (int i = stack.depth() - 2; i >= 0; i--) {
+            if (id.equals(stack.owners[i])) {
+                Catalog.SnapshotRecord s = store.catalog.snapshots.get(id);
+                return s == null ? null : stack.bottom(i + 1, s.size / s.blockSize);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether {@code layer} is the open layer of snapshot {@code s} and holds all its blocks
+     * (a complete copy-on-write snapshot or a frozen one): a stack taken earlier still reads
+     * through the right layer at this ordinal. O(1).
+     */
+    boolean current(Catalog.SnapshotRecord s, Layer layer) {
+        return s != null && s.materialized && layer.id.equals(s.layer) && layers.get(s.layer) == layer;
+    }
+
     /** The (open) layer of a snapshot. */
     Layer layerOf(Catalog.SnapshotRecord s) {
         Layer l = layers.get(s.layer);

@@ -82,11 +82,15 @@ final class LayerPacker {
         if (job == null) {
             return new PackReport(0, 0, 0);
         }
-        lockVolumesOn(job.snapshots);
-        prepare(job, NEVER);
-        write(job, NEVER);
-        PackReport report = commit(job, true);
-        return report == null ? new PackReport(0, 0, 0) : report;
+        List<StoreLock> locks = lockVolumesOn(job.snapshots);
+        try {
+            prepare(job, NEVER);
+            write(job, NEVER);
+            PackReport report = commit(job, true, locks);
+            return report == null ? new PackReport(0, 0, 0) : report;
+        } finally {
+            unlock(locks);
+        }
     }
 
     /**
@@ -198,8 +202,37 @@ final class LayerPacker {
      * holds at most log2(depth) packs plus fewer than {@code threshold} unpacked small layers on
      * top. Null: nothing to do. Journal thread, catalog lock held.
      */
-    Job chooseTop(String snapshotId, int threshold) {
-        Stack stack = stackToPack(snapshotId);
+    Job chooseTop(String snapshotId, String volume, int threshold) {
+        catalog.snapshot(snapshotId); // NotFound before anything else
+        // the volume's own stack usually holds the snapshot just below its top: no O(depth) walk of the catalog
+        Stack fromVolume = chains.snapshotStackFromVolume(volume, snapshotId);
+        if (fromVolume != null) {
+            Choice c = chooseTop(checkedSize(snapshotId, fromVolume), threshold);
+            if (current(fromVolume, c.lowestLookedAt)) {
+                return c.job(snapshotId, catalog);
+            }
+        }
+        return chooseTop(stackToPack(snapshotId), threshold).job(snapshotId, catalog);
+    }
+
+    /** Whether every layer of {@code stack} from {@code lowest} up is its snapshot's current, complete layer. */
+    private boolean current(Stack stack, int lowest) {
+        for (int i = stack.depth() - 1; i >= lowest; i--) {
+            if (!chains.current(catalog.snapshots.get(stack.owners[i]), stack.layers[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** What {@link #chooseTop(Stack, int)} chose ({@code take} null: nothing), and the lowest ordinal it looked at. */
+    private record Choice(Stack stack, boolean[] take, int lowestLookedAt) {
+        Job job(String snapshotId, Catalog catalog) {
+            return take == null ? null : checked(new Job(snapshotId, stack, take, catalog));
+        }
+    }
+
+    private Choice chooseTop(Stack stack, int threshold) {
         int depth = stack.depth();
         int blockSize = stack.top().blockSize;
         boolean[] take = new boolean[depth];
@@ -217,8 +250,9 @@ final class LayerPacker {
             chosen++;
         }
         if (chosen < threshold) {
-            return null;
+            return new Choice(stack, null, Math.max(i, 0));
         }
+        int lookedAt = Math.max(i, 0);
         while (i >= 0) {
             Object pack = stack.layers[i].dataFileKey();
             if (!small(stack.layers[i], blockSize) || !stack.layers[i].packed() || pack == null) {
@@ -236,6 +270,7 @@ final class LayerPacker {
                 }
                 run++;
             }
+            lookedAt = Math.max(j, 0);
             if (run > chosen) {
                 break;
             }
@@ -255,10 +290,10 @@ final class LayerPacker {
                 unpacked += take[k] && !stack.layers[k].packed() ? 1 : 0;
             }
             if (unpacked < threshold) {
-                return null;
+                return new Choice(stack, null, lookedAt);
             }
         }
-        return checked(new Job(snapshotId, stack, take, catalog));
+        return new Choice(stack, take, lookedAt);
     }
 
     /**
@@ -296,7 +331,10 @@ final class LayerPacker {
 
     private Stack stackToPack(String snapshotId) {
         catalog.snapshot(snapshotId); // NotFound before anything else
-        Stack stack = chains.snapshotStack(snapshotId);
+        return checkedSize(snapshotId, chains.snapshotStack(snapshotId));
+    }
+
+    private static Stack checkedSize(String snapshotId, Stack stack) {
         if (stack.depth() > 1 << ORDINAL_BITS || stack.blocks() > BLOCK_MASK) {
             throw StoreException.invalid("snapshot " + snapshotId + ": a chain of " + stack.depth() + " layers and "
                     + stack.blocks() + " blocks is too large to pack (at most " + (1 << ORDINAL_BITS) + " layers)");
@@ -404,6 +442,29 @@ final class LayerPacker {
      * the disk.
      */
     PackReport commit(Job job, boolean durable) {
+        return commit(job, durable, null);
+    }
+
+    /** {@link #commit(Job, boolean)} with the locks of the volumes on the chain already taken ({@code locks}), or not (null). */
+    private PackReport commit(Job job, boolean durable, List<StoreLock> locks) {
+        List<StoreLock> taken = null;
+        try {
+            if (locks == null) {
+                taken = lockVolumesOn(job.snapshots);
+            }
+        } catch (RuntimeException e) {
+            // nothing names the new files yet: remove them now (what a crash leaves, the next pack's sweep removes)
+            discard(job, e);
+            throw e;
+        }
+        try {
+            return commitLocked(job, durable);
+        } finally {
+            unlock(taken);
+        }
+    }
+
+    private PackReport commitLocked(Job job, boolean durable) {
         Stack stack = job.stack;
         int depth = stack.depth();
         Path replacedPath = dir.resolve(job.packId + REPLACED);
@@ -423,7 +484,6 @@ final class LayerPacker {
             }
         }
         try {
-            lockVolumesOn(job.snapshots);
             store.markPacked();
         } catch (RuntimeException e) {
             // nothing names the new files yet: remove them now (what a crash leaves, the next pack's sweep removes)
@@ -536,23 +596,59 @@ final class LayerPacker {
     }
 
     /**
-     * Takes the lock of every volume reading through one of {@code snapshots}: its stack changes.
-     * A volume this process holds already is not looked at (its chain is not walked).
+     * Takes the lock of every volume this process does not hold that reads through one of
+     * {@code snapshots} (its chain changes: no other process may open it meanwhile), without
+     * loading it; the caller gives them back ({@link #unlock}). A volume this process holds is
+     * skipped; its state is moved onto the new layers by the commit. O(volumes + snapshots taken
+     * since the oldest of {@code snapshots}), not O(volumes x depth). Throws {@code StoreLocked}
+     * (nothing held) when another process holds one.
      */
-    private void lockVolumesOn(Set<String> snapshots) {
-        for (Catalog.VolumeRecord v : List.copyOf(catalog.volumes.values())) {
-            if (volumes.holds(v.name)) {
-                continue;
-            }
-            Set<String> visited = new HashSet<>();
-            for (String cur = v.base; cur != null && visited.add(cur); ) {
-                if (snapshots.contains(cur)) {
-                    volumes.state(v.name);
-                    break;
+    private List<StoreLock> lockVolumesOn(Set<String> snapshots) {
+        Set<String> readThrough = null;
+        List<StoreLock> locks = new ArrayList<>();
+        try {
+            for (Catalog.VolumeRecord v : List.copyOf(catalog.volumes.values())) {
+                if (v.base == null || volumes.holds(v.name)) {
+                    continue;
                 }
-                Catalog.SnapshotRecord s = catalog.snapshots.get(cur);
-                cur = s == null ? null : s.base;
+                readThrough = readThrough == null ? withDescendants(snapshots) : readThrough;
+                if (readThrough.contains(v.base)) {
+                    locks.add(volumes.lockVolume(v.name));
+                }
             }
+        } catch (RuntimeException e) {
+            unlock(locks);
+            throw e;
+        }
+        return locks;
+    }
+
+    /**
+     * {@code snapshots} and every snapshot built on one of them, directly or not. Looks at the
+     * snapshots taken since the oldest of them only: a snapshot comes after the one it is built on
+     * in {@link Catalog#snapshots}.
+     */
+    private Set<String> withDescendants(Set<String> snapshots) {
+        List<Catalog.SnapshotRecord> newer = new ArrayList<>();
+        int left = snapshots.size();
+        for (Catalog.SnapshotRecord x : catalog.snapshots.sequencedValues().reversed()) {
+            if (snapshots.contains(x.id) && --left == 0) {
+                break;
+            }
+            newer.add(x);
+        }
+        Set<String> result = new HashSet<>(snapshots);
+        for (Catalog.SnapshotRecord x : newer.reversed()) { // oldest first: a base is decided before what is built on it
+            if (x.base != null && result.contains(x.base)) {
+                result.add(x.id);
+            }
+        }
+        return result;
+    }
+
+    private static void unlock(List<StoreLock> locks) {
+        if (locks != null) {
+            locks.forEach(StoreLock::close);
         }
     }
 

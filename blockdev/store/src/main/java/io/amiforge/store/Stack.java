@@ -59,6 +59,11 @@ final class Stack implements LayerStack {
         return new Stack(l, owners, blocks);
     }
 
+    /** The lowest {@code depth} layers of this stack, as the view of a volume of {@code blocks} blocks. */
+    Stack bottom(int depth, long blocks) {
+        return new Stack(Arrays.copyOf(layers, depth), Arrays.copyOf(owners, depth), blocks);
+    }
+
     /** This stack with its top layer's owner renamed (a frozen layer now belongs to a snapshot). */
     Stack withTopOwner(String owner) {
         String[] o = owners.clone();

@@ -38,7 +38,12 @@ final class VolumeWriter {
         return Set.copyOf(states.keySet());
     }
 
-    private StoreLock lockVolume(String name) {
+    /**
+     * Takes volume {@code name}'s lock without loading the volume (no stack, no read index): to
+     * keep other processes from opening it while its chain changes under it; the caller closes
+     * it. Throws {@code StoreLocked} if another process (or this one) holds it.
+     */
+    StoreLock lockVolume(String name) {
         return StoreLock.tryAcquire(store.directory().resolve("locks").resolve(name + ".lock"),
                 "volume " + name + " of store " + store.directory());
     }

@@ -1,6 +1,7 @@
 package io.amiforge.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.store.spi.FileOps;
@@ -115,6 +116,50 @@ class AutoPackTest {
             assertPackedAboveOnly(store, sharedLayers);
             assertThat(store.catalog.snapshots.get(other).base).isEqualTo(chain.get(1));
             PackTest.assertSame(store, expected, "after packing above a snapshot branch point");
+        }
+    }
+
+    @Test
+    void theChoiceThroughTheVolumesStackIsTheChoiceThroughTheCatalog() throws Exception {
+        Path dir = tmp.resolve("choice");
+        Random random = new Random(13);
+        try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF);
+                Volume disk = store.createVolume("disk", (long) PackTest.BLOCKS * PackTest.BS, VolumeOptions.defaults())) {
+            List<String> chain = new ArrayList<>();
+            snapshotMore(store, random, chain, 3 * THRESHOLD);
+            LayerPacker packer = new LayerPacker(store);
+            assertThat(store.pack(chain.get(THRESHOLD)).layers()).as("a pack below the top").isPositive();
+            snapshotMore(store, random, chain, 2 * THRESHOLD);
+            String cloned = chain.get(2 * THRESHOLD);
+            store.cloneVolume(cloned, "branch").close(); // a branch point inside the unpacked run
+            snapshotMore(store, random, chain, THRESHOLD);
+            for (String top : List.of(chain.getLast(), chain.get(chain.size() - 2), cloned)) {
+                LayerPacker.Job viaVolume = store.background(() -> packer.chooseTop(top, "disk", THRESHOLD));
+                LayerPacker.Job viaCatalog = store.background(() -> packer.chooseTop(top, "not held", THRESHOLD));
+                assertThat(viaVolume != null).as("a pack of %s either way", top).isEqualTo(viaCatalog != null);
+                if (viaVolume != null) {
+                    assertThat(viaVolume.take).as("the layers chosen for %s", top).containsExactly(viaCatalog.take);
+                    assertThat(viaVolume.stack.layers).as("the stack of %s", top).containsExactly(viaCatalog.stack.layers);
+                    assertThat(viaVolume.stack.blocks()).isEqualTo(viaCatalog.stack.blocks());
+                }
+            }
+            assertThat(disk.size()).as("held open throughout").isEqualTo((long) PackTest.BLOCKS * PackTest.BS);
+        }
+    }
+
+    @Test
+    void anUnknownPackPriorityFailsTheOpen() {
+        String before = System.getProperty(AutoPacker.PRIORITY_PROPERTY);
+        System.setProperty(AutoPacker.PRIORITY_PROPERTY, "fast");
+        try {
+            assertThatThrownBy(() -> SnapshotStore.open(tmp.resolve("priority")).close()).isInstanceOf(StoreException.class)
+                    .hasMessageContaining("amiforge.autoPack.priority=fast: expected low or normal");
+        } finally {
+            if (before == null) {
+                System.clearProperty(AutoPacker.PRIORITY_PROPERTY);
+            } else {
+                System.setProperty(AutoPacker.PRIORITY_PROPERTY, before);
+            }
         }
     }
 

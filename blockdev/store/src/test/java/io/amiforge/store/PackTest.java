@@ -36,8 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PackTest {
 
-    private static final int BS = 4096;
-    private static final int BLOCKS = 48;
+    static final int BS = 4096;
+    static final int BLOCKS = 48;
 
     @TempDir
     Path tmp;
@@ -106,6 +106,30 @@ class PackTest {
         try (SnapshotStore store = SnapshotStore.open(tmp.resolve("one"), AutoPack.OFF)) {
             List<String> chain = buildChain(store, new Random(3), 1);
             assertThat(store.pack(chain.getFirst())).isEqualTo(new PackReport(0, 0, 0));
+        }
+    }
+
+    @Test
+    void aClosedVolumeOnTheChainIsLockedForThePackAndGivenBack() throws Exception {
+        Path dir = tmp.resolve("clone");
+        try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {
+            List<String> chain = buildChain(store, new Random(9), 6);
+            store.cloneVolume(chain.getLast(), "clone").close(); // reads through every snapshot the pack replaces
+            Map<String, byte[]> expected = contents(store);
+            Set<String> layersBefore = namedLayers(store);
+            Path lockFile = dir.resolve("locks").resolve("clone.lock");
+            try (StoreLock elsewhere = StoreLock.tryAcquire(lockFile, "volume clone, held by a test")) {
+                assertThat(elsewhere).isNotNull();
+                assertThatThrownBy(() -> store.pack(chain.getLast())).isInstanceOf(StoreException.class)
+                        .hasMessageContaining("volume clone");
+            }
+            assertThat(namedLayers(store)).as("a refused pack changes nothing").isEqualTo(layersBefore);
+            assertThat(layerIds(dir)).as("and leaves no file").isSubsetOf(layersBefore);
+            assertThat(store.pack(chain.getLast()).layers()).isEqualTo(6);
+            assertSame(store, expected, "after the pack, the clone included");
+            try (StoreLock free = StoreLock.tryAcquire(lockFile, "volume clone")) {
+                assertThat(free).as("the pack gave the clone's lock back").isNotNull();
+            }
         }
     }
 
