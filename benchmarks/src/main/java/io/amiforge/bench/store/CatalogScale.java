@@ -1,5 +1,6 @@
 package io.amiforge.bench.store;
 
+import io.amiforge.store.AutoPack;
 import io.amiforge.store.SnapshotStore;
 import io.amiforge.store.Volume;
 import io.amiforge.store.VolumeOptions;
@@ -21,6 +22,7 @@ import java.util.stream.Stream;
  * Args: volume size, write strategy, volumes, n, durable commits (default 200), seed (default 1).
  * The store packs automatically (the default): with a row write strategy every 8 snapshots of a
  * volume trigger a background pack; its counters are printed at the end.
+ * {@code -Damiforge.bench.autoPack=false} turns it off (to compare), as in {@link SnapshotLatency}.
  */
 public final class CatalogScale {
 
@@ -37,7 +39,10 @@ public final class CatalogScale {
         StrategyParams.loadPlugins();
         Path dir = Chains.tempDir("catalog-scale");
         Path storeDir = dir.resolve("store");
-        try (SnapshotStore store = SnapshotStore.open(storeDir); Arena arena = Arena.ofConfined()) {
+        AutoPack policy = Boolean.parseBoolean(System.getProperty("amiforge.bench.autoPack", "true")) ? AutoPack.DEFAULT
+                : AutoPack.OFF;
+        System.out.println("auto-pack " + (policy.enabled() ? "on" : "off"));
+        try (SnapshotStore store = SnapshotStore.open(storeDir, policy); Arena arena = Arena.ofConfined()) {
             List<Volume> open = new ArrayList<>();
             for (int i = 0; i < volumes; i++) {
                 open.add(store.createVolume("v" + i, size, VolumeOptions.defaults().writeStrategy(write)));
@@ -51,6 +56,9 @@ public final class CatalogScale {
                 long t0 = System.nanoTime();
                 ids[i] = store.createSnapshot("v" + (i % volumes), "s" + i).id();
                 create[i] = System.nanoTime() - t0;
+            }
+            try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+                System.out.println("open files of the process after the creates: " + fds.count());
             }
             long[] commit = new long[durable];
             for (int i = 0; i < durable; i++) {

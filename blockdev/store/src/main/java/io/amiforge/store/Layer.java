@@ -81,6 +81,8 @@ final class Layer {
     private final List<Arena> mapArenas = new ArrayList<>();
     private FileChannel idx;
     private FileChannel readOnlyData;
+    /** Set by {@link #close}: nothing is mapped or opened again. */
+    private boolean closed;
     /** The data file opened for direct writes of bulk batches (null: not available, or not tried yet). */
     private FileChannel bulkDirect;
     /** The data file, to size it before a direct write past its end. */
@@ -412,6 +414,11 @@ final class Layer {
     }
 
     private void map(FileChannel channel) {
+        map(channel, false);
+    }
+
+    /** Maps the data file as {@link #remap} does; {@code whole}: whenever it has grown at all. */
+    private void map(FileChannel channel, boolean whole) {
         try {
             if (packed && packMaps != null) {
                 if (packMapping == null) {
@@ -426,7 +433,7 @@ final class Layer {
             long size = channel.size();
             MemorySegment current = mapped;
             long have = current == null ? 0 : current.byteSize();
-            if (size == 0 || size < have + (have >>> 1) + blockSize) {
+            if (size == 0 || (whole ? size <= have : size < have + (have >>> 1) + blockSize)) {
                 return;
             }
             Arena arena = Arena.ofShared();
@@ -777,6 +784,36 @@ final class Layer {
         }
     }
 
+    /**
+     * Gives back the descriptors of a layer no longer written (a snapshot froze it), so that a
+     * chain of many snapshots does not hold two open files per layer: maps the whole data file
+     * first (reads then need no descriptor), then closes the data and index files. Its pages
+     * stay in the page cache, dirty or not: {@link #force} opens the files again for its fsync,
+     * and a later write (a merge into this layer) reopens them for good. The caller keeps every
+     * reader of this process out (a read may be using the data file): the store's exclusive
+     * section.
+     */
+    synchronized void closeFiles() {
+        if (closed || data == null || idx == null) {
+            return;
+        }
+        try {
+            closeBulkDirect();
+            map(data, true);
+            data.close();
+            idx.close();
+            if (readOnlyData != null) {
+                readOnlyData.close();
+            }
+        } catch (IOException e) {
+            throw new BlockDeviceException.Io("layer " + id, "close of its files", e);
+        } finally {
+            data = null;
+            idx = null;
+            readOnlyData = null;
+        }
+    }
+
     /** fsyncs data then index (so a durable entry never points at data that is not); recycles freed slots. */
     void force() {
         if (!dirty) {
@@ -784,9 +821,13 @@ final class Layer {
         }
         try {
             io.before(FileOps.Op.FSYNC, dataPath);
-            data.force(false);
-            io.before(FileOps.Op.FSYNC, idxPath);
-            idx.force(false);
+            if (data == null || idx == null) { // closed by closeFiles: an fsync through any descriptor syncs the file
+                forceClosed();
+            } else {
+                data.force(false);
+                io.before(FileOps.Op.FSYNC, idxPath);
+                idx.force(false);
+            }
             if (newFiles) {
                 Catalog.fsyncDirectory(io, idxPath.getParent());
                 newFiles = false;
@@ -799,7 +840,21 @@ final class Layer {
         remap();
     }
 
+    /** {@link #force} of files {@link #closeFiles} closed: opened read-only for the fsync only. */
+    private void forceClosed() throws IOException {
+        try (FileChannel d = FileChannel.open(dataPath, StandardOpenOption.READ)) {
+            d.force(false);
+        } catch (NoSuchFileException e) {
+            // no block was ever written to it: nothing to sync
+        }
+        io.before(FileOps.Op.FSYNC, idxPath);
+        try (FileChannel i = FileChannel.open(idxPath, StandardOpenOption.READ)) {
+            i.force(false);
+        }
+    }
+
     synchronized void close() {
+        closed = true;
         mapped = null;
         for (Arena arena : mapArenas) {
             arena.close();

@@ -101,7 +101,10 @@ public final class SnapshotStore implements AutoCloseable {
         this.maintenance = new Maintenance(this);
         this.packer = new LayerPacker(this);
         this.autoPacker = new AutoPacker(this, packer, autoPack);
-        this.journal.afterForce = log::syncIfUnsynced;
+        this.journal.afterForce = () -> {
+            log.syncIfUnsynced();
+            chains.closeFrozenFiles(); // a group commit already waits for the disk: frozen layers give back their files
+        };
     }
 
     /**

@@ -263,6 +263,7 @@ final class VolumeWriter {
             s.base = v.base;
             s.materialized = true;
             store.chains.adopt(frozen);
+            store.chains.frozen(frozen);
             Layer fresh = Layer.empty(store.fileOps, store.chains.layersDir(), Catalog.newId("lay-"), v.blockSize, state.blocks, false);
             Stack grown = stack.withTopOwner(s.id).push(fresh, null);
             v.layer = fresh.id;
