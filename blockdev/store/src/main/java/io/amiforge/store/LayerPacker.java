@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
 
@@ -298,26 +299,18 @@ final class LayerPacker {
 
     /**
      * The highest chosen ordinal whose snapshot has more than one snapshot or volume built on it
-     * (a branch point), or -1. Looks at every volume, and at the snapshots from the newest back to
-     * the lowest chosen one only: a snapshot comes after the one it is built on in the catalog
-     * ({@link Catalog#snapshots}), so nothing older can be built on a chosen one. O(volumes +
-     * snapshots taken since the lowest chosen one), not O(snapshots in the store).
+     * (a branch point), or -1. Looks at every volume, and at the snapshots taken since the lowest
+     * chosen one only ({@link #forEachTakenSince}). O(volumes + snapshots taken since the lowest
+     * chosen one), not O(snapshots in the store).
      */
     private int branchPoint(Stack stack, boolean[] take) {
         Map<String, Integer> dependents = new HashMap<>();
-        String lowest = null;
         for (int k = 0; k < take.length; k++) {
             if (take[k]) {
                 dependents.put(stack.owners[k], 0);
-                lowest = lowest == null ? stack.owners[k] : lowest;
             }
         }
-        for (Catalog.SnapshotRecord x : catalog.snapshots.sequencedValues().reversed()) {
-            if (x.id.equals(lowest)) {
-                break;
-            }
-            dependents.computeIfPresent(x.base == null ? "" : x.base, (k, n) -> n + 1);
-        }
+        forEachTakenSince(dependents.keySet(), x -> dependents.computeIfPresent(x.base == null ? "" : x.base, (k, n) -> n + 1));
         for (Catalog.VolumeRecord v : catalog.volumes.values()) {
             dependents.computeIfPresent(v.base == null ? "" : v.base, (k, n) -> n + 1);
         }
@@ -624,19 +617,25 @@ final class LayerPacker {
     }
 
     /**
-     * {@code snapshots} and every snapshot built on one of them, directly or not. Looks at the
-     * snapshots taken since the oldest of them only: a snapshot comes after the one it is built on
-     * in {@link Catalog#snapshots}.
+     * Calls {@code action} for each snapshot taken after the oldest of {@code ids}, newest first
+     * (the others of {@code ids} among them): everything that can be built on one of them, since
+     * a snapshot comes after the one it is built on in {@link Catalog#snapshots}. O(snapshots
+     * taken since); all of them when one of {@code ids} is not in the catalog.
      */
+    private void forEachTakenSince(Set<String> ids, Consumer<Catalog.SnapshotRecord> action) {
+        int left = ids.size();
+        for (Catalog.SnapshotRecord x : catalog.snapshots.sequencedValues().reversed()) {
+            if (ids.contains(x.id) && --left == 0) {
+                return;
+            }
+            action.accept(x);
+        }
+    }
+
+    /** {@code snapshots} and every snapshot built on one of them, directly or not ({@link #forEachTakenSince}). */
     private Set<String> withDescendants(Set<String> snapshots) {
         List<Catalog.SnapshotRecord> newer = new ArrayList<>();
-        int left = snapshots.size();
-        for (Catalog.SnapshotRecord x : catalog.snapshots.sequencedValues().reversed()) {
-            if (snapshots.contains(x.id) && --left == 0) {
-                break;
-            }
-            newer.add(x);
-        }
+        forEachTakenSince(snapshots, newer::add);
         Set<String> result = new HashSet<>(snapshots);
         for (Catalog.SnapshotRecord x : newer.reversed()) { // oldest first: a base is decided before what is built on it
             if (x.base != null && result.contains(x.base)) {
