@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.blockdev.BlockDeviceException;
+import io.amiforge.testkit.SystemProperties;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -187,8 +188,7 @@ class RequestPipelineTest {
 
     @Test
     void anUnknownWaitPropertyIsAnErrorNamingIt() {
-        String saved = System.getProperty("amiforge.pipeline.wait");
-        try {
+        SystemProperties.restoring("amiforge.pipeline.wait", () -> {
             System.setProperty("amiforge.pipeline.wait", "spinny");
             assertThatThrownBy(() -> RequestPipeline.Wait.configured(RequestPipeline.Wait.PHASED))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("spinny");
@@ -198,13 +198,7 @@ class RequestPipelineTest {
             System.clearProperty("amiforge.pipeline.wait");
             assertThat(RequestPipeline.Wait.configured(RequestPipeline.Wait.YIELDING))
                     .isEqualTo(RequestPipeline.Wait.YIELDING);
-        } finally {
-            if (saved == null) {
-                System.clearProperty("amiforge.pipeline.wait");
-            } else {
-                System.setProperty("amiforge.pipeline.wait", saved);
-            }
-        }
+        });
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.store.spi.FileOps;
 import io.amiforge.testkit.FaultInjection;
 import io.amiforge.testkit.StateSnapshots;
+import io.amiforge.testkit.SystemProperties;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -149,18 +150,11 @@ class AutoPackTest {
 
     @Test
     void anUnknownPackPriorityFailsTheOpen() {
-        String before = System.getProperty(AutoPacker.PRIORITY_PROPERTY);
-        System.setProperty(AutoPacker.PRIORITY_PROPERTY, "fast");
-        try {
+        SystemProperties.restoring(AutoPacker.PRIORITY_PROPERTY, () -> {
+            System.setProperty(AutoPacker.PRIORITY_PROPERTY, "fast");
             assertThatThrownBy(() -> SnapshotStore.open(tmp.resolve("priority")).close()).isInstanceOf(StoreException.class)
                     .hasMessageContaining("amiforge.autoPack.priority=fast: expected low or normal");
-        } finally {
-            if (before == null) {
-                System.clearProperty(AutoPacker.PRIORITY_PROPERTY);
-            } else {
-                System.setProperty(AutoPacker.PRIORITY_PROPERTY, before);
-            }
-        }
+        });
     }
 
     @Test

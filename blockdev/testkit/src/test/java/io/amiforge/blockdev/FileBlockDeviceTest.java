@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.amiforge.testkit.BlockDeviceContractTest;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
+import io.amiforge.testkit.SystemProperties;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,18 +88,11 @@ class FileBlockDeviceTest extends BlockDeviceContractTest {
 
     @Test
     void anUnknownWriteBehindSettingIsRefused() {
-        String saved = System.getProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY);
-        System.setProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY, "sometimes");
-        try {
+        SystemProperties.restoring(FileBlockDevice.WRITE_BEHIND_PROPERTY, () -> {
+            System.setProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY, "sometimes");
             assertThatThrownBy(() -> FileBlockDevice.create(dir.resolve("x.raw"), 4096))
                     .hasMessageContaining("amiforge.file.writeBehind=sometimes");
-        } finally {
-            if (saved == null) {
-                System.clearProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY);
-            } else {
-                System.setProperty(FileBlockDevice.WRITE_BEHIND_PROPERTY, saved);
-            }
-        }
+        });
     }
 
     @Test
