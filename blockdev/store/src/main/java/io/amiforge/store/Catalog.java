@@ -105,9 +105,11 @@ final class Catalog {
     /**
      * In the order the records came in: a snapshot after the one it is built on (a record is
      * added when created, replayed in commit order, written and read back in this order), which
-     * {@link LayerPacker}'s branch-point check relies on.
+     * {@link LayerPacker}'s search for what is built on a packed chain relies on.
      */
     final SequencedMap<String, SnapshotRecord> snapshots = new LinkedHashMap<>();
+    /** How many records name each snapshot as their base; kept as records come, change and go. */
+    private final BuiltOn builtOn = new BuiltOn();
     /** Records changed since the last commit (identity: a record replaced since is not written). */
     private final Set<VolumeRecord> touchedVolumes = new LinkedHashSet<>();
     private final Set<SnapshotRecord> touchedSnapshots = new LinkedHashSet<>();
@@ -169,12 +171,15 @@ final class Catalog {
                 case "volume" -> {
                     VolumeRecord v = CatalogFormat.volume(f);
                     if (!held.contains(v.name)) {
-                        volumes.put(v.name, v);
+                        builtOn.forget(volumes.put(v.name, v));
+                        builtOn.count(v, v.base);
                     }
                 }
                 case "snapshot" -> {
                     SnapshotRecord s = CatalogFormat.snapshot(f);
                     SnapshotRecord before = snapshots.put(s.id, s);
+                    builtOn.forget(before);
+                    builtOn.count(s, s.base);
                     if (before != null && !layerKey(before).equals(layerKey(s))) {
                         changedLayers.add(before.layer);
                     }
@@ -182,11 +187,12 @@ final class Catalog {
                 case CatalogFormat.DELETE_VOLUME -> {
                     String name = Objects.requireNonNull(f.get("name"), "name");
                     if (!held.contains(name)) {
-                        volumes.remove(name);
+                        builtOn.forget(volumes.remove(name));
                     }
                 }
                 case CatalogFormat.DELETE_SNAPSHOT -> {
                     SnapshotRecord before = snapshots.remove(Objects.requireNonNull(f.get("id"), "id"));
+                    builtOn.forget(before);
                     if (before != null) {
                         changedLayers.add(before.layer);
                     }
@@ -207,26 +213,77 @@ final class Catalog {
 
     // ---- changes not yet committed --------------------------------------------------------------
 
-    /** Marks a volume record added or changed: the next commit writes it. */
+    /** Marks a volume record changed (every change to one is followed by this): the next commit writes it. */
     void touch(VolumeRecord v) {
         touchedVolumes.add(v);
+        if (volumes.get(v.name) == v) {
+            builtOn.count(v, v.base);
+        }
     }
 
-    /** Marks a snapshot record added or changed: the next commit writes it. */
+    /** Marks a snapshot record changed (every change to one is followed by this): the next commit writes it. */
     void touch(SnapshotRecord s) {
         touchedSnapshots.add(s);
+        if (snapshots.get(s.id) == s) {
+            builtOn.count(s, s.base);
+        }
+    }
+
+    /** Adds (or replaces) a volume record; the next commit writes it. */
+    void add(VolumeRecord v) {
+        builtOn.forget(volumes.put(v.name, v));
+        touch(v);
+    }
+
+    /** Adds (or replaces) a snapshot record; the next commit writes it. */
+    void add(SnapshotRecord s) {
+        builtOn.forget(snapshots.put(s.id, s));
+        touch(s);
+    }
+
+    /** Takes back {@link #add(VolumeRecord)} of a record not committed (no deletion is recorded). */
+    void discard(VolumeRecord v) {
+        if (volumes.remove(v.name, v)) {
+            builtOn.forget(v);
+        }
+    }
+
+    /** Takes back {@link #add(SnapshotRecord)} of a record not committed (no deletion is recorded). */
+    void discard(SnapshotRecord s) {
+        if (snapshots.remove(s.id, s)) {
+            builtOn.forget(s);
+        }
     }
 
     /** Removes a volume record; the next commit records the deletion. */
     void removeVolume(String name) {
-        volumes.remove(name);
+        builtOn.forget(volumes.remove(name));
         deletedVolumes.add(name);
     }
 
     /** Removes a snapshot record; the next commit records the deletion. */
     void removeSnapshot(String id) {
-        snapshots.remove(id);
+        builtOn.forget(snapshots.remove(id));
         deletedSnapshots.add(id);
+    }
+
+    /** How many snapshots and volumes name {@code snapshotId} as their base (build on it). O(1). */
+    int builtOn(String snapshotId) {
+        return builtOn.of(snapshotId);
+    }
+
+    /** {@link #builtOn} for every snapshot built on, counted afresh from the records (O(records)): to check the kept counts. */
+    Map<String, Integer> builtOnCounted() {
+        Map<String, Integer> counts = new HashMap<>();
+        volumes.values().forEach(v -> counts.merge(v.base == null ? "" : v.base, 1, Integer::sum));
+        snapshots.values().forEach(s -> counts.merge(s.base == null ? "" : s.base, 1, Integer::sum));
+        counts.remove("");
+        return counts;
+    }
+
+    /** The kept counts behind {@link #builtOn} (a copy): equal to {@link #builtOnCounted} unless a change was not told. */
+    Map<String, Integer> builtOnKept() {
+        return builtOn.counts();
     }
 
     /**
@@ -380,6 +437,9 @@ final class Catalog {
         }
         snapshots.clear();
         snapshots.putAll(fresh.snapshots);
+        builtOn.clear();
+        volumes.values().forEach(v -> builtOn.count(v, v.base));
+        snapshots.values().forEach(s -> builtOn.count(s, s.base));
     }
 
     /**

@@ -15,10 +15,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -299,23 +297,11 @@ final class LayerPacker {
 
     /**
      * The highest chosen ordinal whose snapshot has more than one snapshot or volume built on it
-     * (a branch point), or -1. Looks at every volume, and at the snapshots taken since the lowest
-     * chosen one only ({@link #forEachTakenSince}). O(volumes + snapshots taken since the lowest
-     * chosen one), not O(snapshots in the store).
+     * (a branch point), or -1. O(layers), from the counts the catalog keeps ({@link Catalog#builtOn}).
      */
     private int branchPoint(Stack stack, boolean[] take) {
-        Map<String, Integer> dependents = new HashMap<>();
-        for (int k = 0; k < take.length; k++) {
-            if (take[k]) {
-                dependents.put(stack.owners[k], 0);
-            }
-        }
-        forEachTakenSince(dependents.keySet(), x -> dependents.computeIfPresent(x.base == null ? "" : x.base, (k, n) -> n + 1));
-        for (Catalog.VolumeRecord v : catalog.volumes.values()) {
-            dependents.computeIfPresent(v.base == null ? "" : v.base, (k, n) -> n + 1);
-        }
         for (int k = take.length - 1; k >= 0; k--) {
-            if (take[k] && dependents.get(stack.owners[k]) > 1) {
+            if (take[k] && catalog.builtOn(stack.owners[k]) > 1) {
                 return k;
             }
         }

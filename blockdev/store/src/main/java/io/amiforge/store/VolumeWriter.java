@@ -172,12 +172,11 @@ final class VolumeWriter {
         StoreLock lock = lockVolume(v.name);
         VolumeState st;
         try {
-            store.catalog.volumes.put(v.name, v);
-            store.catalog.touch(v);
+            store.catalog.add(v);
             st = new VolumeState(store, v, store.chains.volumeStack(v, null), lock);
             store.commit();
         } catch (RuntimeException e) {
-            store.catalog.volumes.remove(v.name);
+            store.catalog.discard(v);
             lock.close();
             throw e;
         }
@@ -281,9 +280,8 @@ final class VolumeWriter {
             v.gen++;
         }
         v.parent = s.id;
-        store.catalog.snapshots.put(s.id, s);
+        store.catalog.add(s);
         store.catalog.touch(v);
-        store.catalog.touch(s);
         // O(1) and no fsync: the two changed records are appended to the catalog log as one
         // checksummed batch (atomic, survives the process dying); the next flush, metadata
         // change or close makes it durable (group commit) by fsyncing the log
@@ -379,12 +377,11 @@ final class VolumeWriter {
             }
             store.chains.adopt(layer);
             store.journal.dirty(layer);
-            store.catalog.snapshots.put(s.id, s);
-            store.catalog.touch(s);
+            store.catalog.add(s);
             store.commit(); // throws only if the catalog was not committed (later failures are deferred)
         } catch (RuntimeException | Error e) {
             // not committed: the layer's files go too, so a failed import leaves nothing behind
-            store.catalog.snapshots.remove(s.id);
+            store.catalog.discard(s);
             try {
                 store.chains.dropLayer(layer);
             } catch (RuntimeException | Error x) {

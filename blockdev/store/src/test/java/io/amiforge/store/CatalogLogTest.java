@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The catalog log on disk: a replay keeps exactly the valid prefix of batches, whatever the
  * tail looks like (cut anywhere, a damaged byte, a stale batch a shorter one left uncovered);
  * commits append only what changed; a large log is compacted into a new base; a version-1 store
- * is upgraded once, durably.
+ * is upgraded once, durably; the count of what is built on each snapshot follows every change.
  */
 class CatalogLogTest {
 
@@ -124,6 +124,81 @@ class CatalogLogTest {
     private static byte[] unchainedBatch(String description) {
         String lines = CatalogFormat.line(snapshot(description));
         return (lines + "commit " + CatalogFormat.crcOf(lines) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    // ---- what is built on each snapshot ----------------------------------------------------------
+
+    @Test
+    void theCountOfWhatIsBuiltOnEachSnapshotFollowsEveryChange() {
+        Path file = tmp.resolve("catalog");
+        Catalog catalog = new Catalog();
+        Catalog.SnapshotRecord a = snapshot("a");
+        Catalog.SnapshotRecord b = built(snapshot("b"), a);
+        Catalog.SnapshotRecord c = built(snapshot("c"), a);
+        for (Catalog.SnapshotRecord s : List.of(a, b, c)) {
+            catalog.apply(file, 1, CatalogFormat.line(s).strip());
+        }
+        assertBuiltOn(catalog, "replayed", a, 2, b, 0);
+
+        catalog.apply(file, 2, CatalogFormat.line(built(snapshot("c"), b)).strip()); // an upsert that moves c onto b
+        assertBuiltOn(catalog, "c replayed again, now on b", a, 1, b, 1);
+
+        Catalog.VolumeRecord v = volume("v", b);
+        catalog.apply(file, 3, CatalogFormat.line(v).strip());
+        assertBuiltOn(catalog, "a volume on b", a, 1, b, 2);
+        catalog.apply(file, 4, CatalogFormat.DELETE_VOLUME + " name=v", Set.of("v"), new HashSet<>());
+        assertBuiltOn(catalog, "the deletion of a volume this process holds is not applied", a, 1, b, 2);
+        catalog.apply(file, 5, CatalogFormat.DELETE_SNAPSHOT + " id=" + c.id, Set.of(), new HashSet<>());
+        assertBuiltOn(catalog, "c deleted", a, 1, b, 1);
+
+        catalog.snapshots.get(b.id).base = null; // as a flatten does, then touch
+        catalog.touch(catalog.snapshots.get(b.id));
+        assertBuiltOn(catalog, "b rebased and touched", a, 0, b, 1);
+
+        Catalog.SnapshotRecord d = built(snapshot("d"), a);
+        catalog.add(d);
+        assertBuiltOn(catalog, "d added", a, 1, b, 1);
+        catalog.discard(d);
+        assertBuiltOn(catalog, "d discarded", a, 0, b, 1);
+        catalog.removeVolume("v");
+        assertBuiltOn(catalog, "v removed", a, 0, b, 0);
+
+        Catalog fresh = new Catalog();
+        for (Catalog.SnapshotRecord s : List.of(snapshot("a"), built(snapshot("b"), a), built(snapshot("c"), a))) {
+            fresh.apply(file, 1, CatalogFormat.line(s).strip());
+        }
+        catalog.apply(file, 6, CatalogFormat.line(volume("held", a)).strip());
+        catalog.replaceWith(fresh, Set.of("held"));
+        assertBuiltOn(catalog, "replaced, keeping a held volume on a", a, 3, b, 0);
+    }
+
+    private static Catalog.SnapshotRecord built(Catalog.SnapshotRecord s, Catalog.SnapshotRecord on) {
+        s.base = on.id;
+        s.parent = on.id;
+        return s;
+    }
+
+    private static Catalog.VolumeRecord volume(String name, Catalog.SnapshotRecord on) {
+        Catalog.VolumeRecord v = new Catalog.VolumeRecord();
+        v.name = name;
+        v.id = "vol-" + name;
+        v.size = 1 << 20;
+        v.blockSize = BS;
+        v.write = "row";
+        v.read = "flat";
+        v.parent = on.id;
+        v.base = on.id;
+        v.layer = "lay-" + name;
+        v.created = java.time.Instant.parse("2026-12-04T00:00:00Z");
+        v.owner = AccountId.DEFAULT.value();
+        return v;
+    }
+
+    private static void assertBuiltOn(Catalog catalog, String after, Catalog.SnapshotRecord a, int onA,
+            Catalog.SnapshotRecord b, int onB) {
+        assertThat(catalog.builtOn(a.id)).as("built on a, %s", after).isEqualTo(onA);
+        assertThat(catalog.builtOn(b.id)).as("built on b, %s", after).isEqualTo(onB);
+        assertThat(catalog.builtOnKept()).as("kept counts against a fresh count, %s", after).isEqualTo(catalog.builtOnCounted());
     }
 
     // ---- through the store -----------------------------------------------------------------------

@@ -25,7 +25,8 @@ import net.jqwik.api.constraints.IntRange;
  * delete-snapshot / flatten / delete-volume / pack / reopen run against the store and against a
  * trivially correct model (a byte array per volume and per snapshot), for every strategy
  * combination. After every step each volume and snapshot must read exactly as the model,
- * verify must be clean, and a diff must cover every block that really differs.
+ * verify must be clean, a diff must cover every block that really differs, and the catalog's
+ * kept count of what is built on each snapshot must equal a count made afresh.
  */
 class StoreModelTest {
 
@@ -202,5 +203,7 @@ class StoreModelTest {
         }
         VerifyReport report = store.verify();
         assertThat(report.damage()).as("verify after:\n%s", context).isEmpty();
+        assertThat(store.catalog.builtOnKept()).as("what is built on each snapshot, kept as records change, after:\n%s", context)
+                .isEqualTo(store.catalog.builtOnCounted());
     }
 }
