@@ -56,8 +56,11 @@ final class AutoPacker {
     private final AtomicLong packs = new AtomicLong();
     private final AtomicLong layersPacked = new AtomicLong();
     private final AtomicLong bytesCopied = new AtomicLong();
-    /** Nanoseconds the packs' steps held the journal thread (choose and commit). */
-    private final AtomicLong journalNanos = new AtomicLong();
+    private final AtomicLong choices = new AtomicLong();
+    /** Nanoseconds the choices held the journal thread. */
+    private final AtomicLong chooseNanos = new AtomicLong();
+    /** Nanoseconds the commits held the journal thread. */
+    private final AtomicLong commitNanos = new AtomicLong();
     /** Committed packs whose old layers' files wait for the catalog to be durable, with the durable count at the commit. */
     private final List<Map.Entry<LayerPacker.Job, Long>> replaced = new ArrayList<>();
     private ExecutorService worker;
@@ -137,7 +140,8 @@ final class AutoPacker {
                     }
                     return packer.chooseTop(snapshotId, volume, policy.layers());
                 } finally {
-                    journalNanos.addAndGet(System.nanoTime() - t0);
+                    choices.incrementAndGet();
+                    chooseNanos.addAndGet(System.nanoTime() - t0);
                 }
             });
             if (job == null) {
@@ -168,7 +172,7 @@ final class AutoPacker {
                     long t0 = System.nanoTime();
                     PackReport r = packer.commit(job, false); // no fsync on the journal: see deleteReplaced
                     durableAt[0] = store.log.syncs();
-                    journalNanos.addAndGet(System.nanoTime() - t0);
+                    commitNanos.addAndGet(System.nanoTime() - t0);
                     return r;
                 });
             } finally {
@@ -255,12 +259,10 @@ final class AutoPacker {
         }
     }
 
-    /**
-     * Packs committed, layers they replaced, bytes they copied, and nanoseconds their choose and
-     * commit steps held the journal thread, since the store opened.
-     */
-    long[] counters() {
-        return new long[] {packs.get(), layersPacked.get(), bytesCopied.get(), journalNanos.get()};
+    /** What packing did since the store opened ({@link PackStats}). */
+    PackStats stats() {
+        return new PackStats(packs.get(), layersPacked.get(), bytesCopied.get(), choices.get(), chooseNanos.get(),
+                commitNanos.get());
     }
 
     /**

@@ -662,12 +662,11 @@ public final class SnapshotStore implements AutoCloseable {
 
     /**
      * What automatic packing did since the store opened: packs committed, snapshot layers they
-     * replaced, bytes they copied, and the nanoseconds their steps held the journal thread (the
-     * time other store calls may have waited for them).
+     * replaced, bytes they copied, and the time their choices and commits held the journal thread
+     * (the time other store calls may have waited for them).
      */
     public PackStats autoPackStats() {
-        long[] c = autoPacker.counters();
-        return new PackStats(c[0], c[1], c[2], c[3]);
+        return autoPacker.stats();
     }
 
     /** The automatic packing policy this store was opened with. */

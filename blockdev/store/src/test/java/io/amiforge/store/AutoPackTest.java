@@ -65,11 +65,14 @@ class AutoPackTest {
                 VerifyReport report = store.verify();
                 assertThat(report.ok()).isTrue();
                 assertThat(report.maintenanceFailures()).isEmpty();
-                long[] counters = store.autoPacker.counters();
-                assertThat(counters[0]).as("packs").isPositive();
+                PackStats stats = store.autoPackStats();
+                assertThat(stats.packs()).as("packs").isPositive();
+                assertThat(stats.choices()).as("choices: at least one per pack").isGreaterThanOrEqualTo(stats.packs());
+                assertThat(stats.chooseNanos()).as("time the choices held the journal").isPositive();
+                assertThat(stats.commitNanos()).as("time the commits held the journal").isPositive();
                 // size tiers: a layer is copied at most log2(depth) + 1 times (each layer holds <= 7 blocks here)
                 long bound = (long) (Math.log(depth) / Math.log(2) + 1) * depth * 7 * 4096;
-                assertThat(counters[2]).as("bytes copied by the packs").isLessThanOrEqualTo(bound);
+                assertThat(stats.bytesCopied()).as("bytes copied by the packs").isLessThanOrEqualTo(bound);
                 // a chain of ~36 small layers: < THRESHOLD unpacked on top, at most log2(depth) + 1 packs, the volume's own layer
                 int files = PackTest.dataFiles(dir);
                 assertThat(files).as("seed %d: distinct data files", seed)
@@ -164,7 +167,7 @@ class AutoPackTest {
             PackTest.buildChain(store, new Random(7), 20);
             store.awaitMaintenance();
             assertThat(store.autoPack().enabled()).isFalse();
-            assertThat(store.autoPacker.counters()[0]).isZero();
+            assertThat(store.autoPackStats().packs()).isZero();
             assertThat(PackTest.dataFiles(dir)).isGreaterThanOrEqualTo(20);
         }
     }
@@ -186,7 +189,7 @@ class AutoPackTest {
             assertThat(store.maintenanceFailures()).singleElement().asString()
                     .contains(chain.getLast()).contains("injected: disk full").contains("nothing was changed");
             assertThat(store.verify().maintenanceFailures()).hasSize(1);
-            assertThat(store.autoPacker.counters()[0]).isZero();
+            assertThat(store.autoPackStats().packs()).isZero();
             assertThat(PackTest.layerIds(dir)).as("the failed pack's files are gone").isSubsetOf(PackTest.namedLayers(store));
             int files = PackTest.dataFiles(dir);
             for (int i = 0; i < THRESHOLD; i++) {
@@ -197,7 +200,7 @@ class AutoPackTest {
                 }
             }
             store.awaitMaintenance();
-            assertThat(store.autoPacker.counters()[0]).as("the next trigger packed").isEqualTo(1);
+            assertThat(store.autoPackStats().packs()).as("the next trigger packed").isEqualTo(1);
             assertThat(store.maintenanceFailures()).as("not retried in between").hasSize(1);
             assertThat(PackTest.dataFiles(dir)).isLessThan(files);
             PackTest.assertSame(store, expected, "after the retry");

@@ -91,9 +91,9 @@ final class DeepChain {
             if (!store.maintenanceFailures().isEmpty()) {
                 throw new IllegalStateException("automatic packs failed: " + store.maintenanceFailures());
             }
-            long[] c = store.autoPacker.counters();
+            PackStats c = store.autoPackStats();
             if (autoPack.enabled()) {
-                System.out.printf("auto-packed: %d packs, %d layers, %d MiB copied%n", c[0], c[1], c[2] >> 20);
+                System.out.printf("auto-packed: %d packs, %d layers, %d MiB copied%n", c.packs(), c.layers(), c.bytesCopied() >> 20);
             }
         }
     }
