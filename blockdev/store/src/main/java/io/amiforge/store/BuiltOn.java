@@ -1,58 +1,101 @@
 package io.amiforge.store;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
- * How many records of a catalog (snapshots and volumes) are built on each snapshot, that is name
- * it as their base: what {@link LayerPacker}'s branch-point check asks, in O(1) instead of a walk
- * of every snapshot taken since. The {@link Catalog} tells it of every record it takes in, changes
- * ({@link Catalog#touch}) or lets go; each record is counted under the base it had when last told.
+ * The records of a catalog (snapshots and volumes) built on each snapshot, that is naming it as
+ * their base: what {@link LayerPacker} asks to find branch points and what reads through a packed
+ * chain, in O(what is built on it) instead of a walk of every snapshot and volume. The
+ * {@link Catalog} tells it of every record it takes in, changes ({@link Catalog#touch}) or lets
+ * go; each record is filed under the base it had when last told. Most snapshots have one record
+ * on them, kept as itself; several are kept in a list.
  */
 final class BuiltOn {
 
-    private final Map<String, Integer> counts = new HashMap<>();
-    /** Each counted record, and the base it is counted under (which may be null). */
-    private final Map<Object, String> countedUnder = new IdentityHashMap<>();
+    /** Per base: the one record on it, or a {@code List} of several. */
+    private final Map<String, Object> on = new HashMap<>();
+    /** Each filed record, and the base it is filed under (which may be null: not filed anywhere). */
+    private final Map<Object, String> filedUnder = new IdentityHashMap<>();
 
-    /** Counts {@code record} under {@code base}, and no longer under the base it was counted under. */
-    void count(Object record, String base) {
-        boolean known = countedUnder.containsKey(record);
-        String before = countedUnder.put(record, base);
+    /** Files {@code record} under {@code base}, and takes it out from under the base it was filed under. */
+    void file(Object record, String base) {
+        boolean known = filedUnder.containsKey(record);
+        String before = filedUnder.put(record, base);
         if (known) {
-            decrement(before);
+            remove(before, record);
         }
         if (base != null) {
-            counts.merge(base, 1, Integer::sum);
+            add(base, record);
         }
     }
 
-    /** Stops counting {@code record} (null or not counted: nothing). */
+    /** Takes {@code record} out (null or not filed: nothing). */
     void forget(Object record) {
-        if (record != null && countedUnder.containsKey(record)) {
-            decrement(countedUnder.remove(record));
+        if (record != null && filedUnder.containsKey(record)) {
+            remove(filedUnder.remove(record), record);
         }
     }
 
-    /** How many counted records name {@code snapshotId} as their base. */
-    int of(String snapshotId) {
-        return counts.getOrDefault(snapshotId, 0);
+    /** How many records are built on {@code snapshotId}. O(1). */
+    int count(String snapshotId) {
+        Object o = on.get(snapshotId);
+        return o == null ? 0 : o instanceof List<?> list ? list.size() : 1;
+    }
+
+    /** Calls {@code action} with each record built on {@code snapshotId}. */
+    void forEach(String snapshotId, Consumer<Object> action) {
+        Object o = on.get(snapshotId);
+        if (o instanceof List<?> list) {
+            List.copyOf(list).forEach(action);
+        } else if (o != null) {
+            action.accept(o);
+        }
     }
 
     void clear() {
-        counts.clear();
-        countedUnder.clear();
+        on.clear();
+        filedUnder.clear();
     }
 
-    /** Every base with its count (a copy): to compare with a count made from the records. */
+    /** Every base with its count: to compare with a count made from the records. */
     Map<String, Integer> counts() {
-        return new HashMap<>(counts);
+        Map<String, Integer> counts = new HashMap<>();
+        on.keySet().forEach(base -> counts.put(base, count(base)));
+        return counts;
     }
 
-    private void decrement(String base) {
-        if (base != null) {
-            counts.computeIfPresent(base, (k, n) -> n == 1 ? null : n - 1);
+    @SuppressWarnings("unchecked")
+    private void add(String base, Object record) {
+        Object o = on.get(base);
+        if (o == null) {
+            on.put(base, record);
+        } else if (o instanceof List<?> list) {
+            ((List<Object>) list).add(record);
+        } else {
+            List<Object> list = new ArrayList<>(2);
+            list.add(o);
+            list.add(record);
+            on.put(base, list);
+        }
+    }
+
+    private void remove(String base, Object record) {
+        if (base == null) {
+            return;
+        }
+        Object o = on.get(base);
+        if (o == record) {
+            on.remove(base);
+        } else if (o instanceof List<?> list) {
+            list.removeIf(x -> x == record);
+            if (list.size() == 1) {
+                on.put(base, list.getFirst());
+            }
         }
     }
 }

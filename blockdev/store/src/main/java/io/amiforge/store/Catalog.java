@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * The store's metadata: every volume and snapshot record, and the changes made to them since
@@ -104,11 +105,10 @@ final class Catalog {
     final Map<String, VolumeRecord> volumes = new LinkedHashMap<>();
     /**
      * In the order the records came in: a snapshot after the one it is built on (a record is
-     * added when created, replayed in commit order, written and read back in this order), which
-     * {@link LayerPacker}'s search for what is built on a packed chain relies on.
+     * added when created, replayed in commit order, written and read back in this order).
      */
     final SequencedMap<String, SnapshotRecord> snapshots = new LinkedHashMap<>();
-    /** How many records name each snapshot as their base; kept as records come, change and go. */
+    /** The records naming each snapshot as their base; kept as records come, change and go. */
     private final BuiltOn builtOn = new BuiltOn();
     /** Records changed since the last commit (identity: a record replaced since is not written). */
     private final Set<VolumeRecord> touchedVolumes = new LinkedHashSet<>();
@@ -172,14 +172,14 @@ final class Catalog {
                     VolumeRecord v = CatalogFormat.volume(f);
                     if (!held.contains(v.name)) {
                         builtOn.forget(volumes.put(v.name, v));
-                        builtOn.count(v, v.base);
+                        builtOn.file(v, v.base);
                     }
                 }
                 case "snapshot" -> {
                     SnapshotRecord s = CatalogFormat.snapshot(f);
                     SnapshotRecord before = snapshots.put(s.id, s);
                     builtOn.forget(before);
-                    builtOn.count(s, s.base);
+                    builtOn.file(s, s.base);
                     if (before != null && !layerKey(before).equals(layerKey(s))) {
                         changedLayers.add(before.layer);
                     }
@@ -217,7 +217,7 @@ final class Catalog {
     void touch(VolumeRecord v) {
         touchedVolumes.add(v);
         if (volumes.get(v.name) == v) {
-            builtOn.count(v, v.base);
+            builtOn.file(v, v.base);
         }
     }
 
@@ -225,7 +225,7 @@ final class Catalog {
     void touch(SnapshotRecord s) {
         touchedSnapshots.add(s);
         if (snapshots.get(s.id) == s) {
-            builtOn.count(s, s.base);
+            builtOn.file(s, s.base);
         }
     }
 
@@ -269,7 +269,21 @@ final class Catalog {
 
     /** How many snapshots and volumes name {@code snapshotId} as their base (build on it). O(1). */
     int builtOn(String snapshotId) {
-        return builtOn.of(snapshotId);
+        return builtOn.count(snapshotId);
+    }
+
+    /**
+     * Calls {@code snapshot} with each snapshot and {@code volume} with each volume built on
+     * {@code snapshotId} (naming it as their base). O(what is built on it).
+     */
+    void forEachBuiltOn(String snapshotId, Consumer<SnapshotRecord> snapshot, Consumer<VolumeRecord> volume) {
+        builtOn.forEach(snapshotId, r -> {
+            if (r instanceof SnapshotRecord s) {
+                snapshot.accept(s);
+            } else {
+                volume.accept((VolumeRecord) r);
+            }
+        });
     }
 
     /** {@link #builtOn} for every snapshot built on, counted afresh from the records (O(records)): to check the kept counts. */
@@ -438,8 +452,8 @@ final class Catalog {
         snapshots.clear();
         snapshots.putAll(fresh.snapshots);
         builtOn.clear();
-        volumes.values().forEach(v -> builtOn.count(v, v.base));
-        snapshots.values().forEach(s -> builtOn.count(s, s.base));
+        volumes.values().forEach(v -> builtOn.file(v, v.base));
+        snapshots.values().forEach(s -> builtOn.file(s, s.base));
     }
 
     /**

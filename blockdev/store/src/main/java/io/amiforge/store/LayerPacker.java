@@ -13,12 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.roaringbitmap.longlong.Roaring64Bitmap;
 
@@ -578,20 +578,16 @@ final class LayerPacker {
      * Takes the lock of every volume this process does not hold that reads through one of
      * {@code snapshots} (its chain changes: no other process may open it meanwhile), without
      * loading it; the caller gives them back ({@link #unlock}). A volume this process holds is
-     * skipped; its state is moved onto the new layers by the commit. O(volumes + snapshots taken
-     * since the oldest of {@code snapshots}), not O(volumes x depth). Throws {@code StoreLocked}
+     * skipped; its state is moved onto the new layers by the commit. O(what is built on
+     * {@code snapshots}, directly or not; {@link Catalog#forEachBuiltOn}), not O(volumes x depth).
+     * Throws {@code StoreLocked}
      * (nothing held) when another process holds one.
      */
     private List<StoreLock> lockVolumesOn(Set<String> snapshots) {
-        Set<String> readThrough = null;
         List<StoreLock> locks = new ArrayList<>();
         try {
-            for (Catalog.VolumeRecord v : List.copyOf(catalog.volumes.values())) {
-                if (v.base == null || volumes.holds(v.name)) {
-                    continue;
-                }
-                readThrough = readThrough == null ? withDescendants(snapshots) : readThrough;
-                if (readThrough.contains(v.base)) {
+            for (Catalog.VolumeRecord v : volumesOn(snapshots)) {
+                if (!volumes.holds(v.name)) {
                     locks.add(volumes.lockVolume(v.name));
                 }
             }
@@ -602,33 +598,19 @@ final class LayerPacker {
         return locks;
     }
 
-    /**
-     * Calls {@code action} for each snapshot taken after the oldest of {@code ids}, newest first
-     * (the others of {@code ids} among them): everything that can be built on one of them, since
-     * a snapshot comes after the one it is built on in {@link Catalog#snapshots}. O(snapshots
-     * taken since); all of them when one of {@code ids} is not in the catalog.
-     */
-    private void forEachTakenSince(Set<String> ids, Consumer<Catalog.SnapshotRecord> action) {
-        int left = ids.size();
-        for (Catalog.SnapshotRecord x : catalog.snapshots.sequencedValues().reversed()) {
-            if (ids.contains(x.id) && --left == 0) {
-                return;
-            }
-            action.accept(x);
+    /** The volumes built on one of {@code snapshots} or on a snapshot built on one, directly or not. O(what is built on them). */
+    private List<Catalog.VolumeRecord> volumesOn(Set<String> snapshots) {
+        List<Catalog.VolumeRecord> found = new ArrayList<>();
+        Set<String> seen = new HashSet<>(snapshots);
+        ArrayDeque<String> next = new ArrayDeque<>(snapshots);
+        while (!next.isEmpty()) {
+            catalog.forEachBuiltOn(next.poll(), s -> {
+                if (seen.add(s.id)) {
+                    next.add(s.id);
+                }
+            }, found::add);
         }
-    }
-
-    /** {@code snapshots} and every snapshot built on one of them, directly or not ({@link #forEachTakenSince}). */
-    private Set<String> withDescendants(Set<String> snapshots) {
-        List<Catalog.SnapshotRecord> newer = new ArrayList<>();
-        forEachTakenSince(snapshots, newer::add);
-        Set<String> result = new HashSet<>(snapshots);
-        for (Catalog.SnapshotRecord x : newer.reversed()) { // oldest first: a base is decided before what is built on it
-            if (x.base != null && result.contains(x.base)) {
-                result.add(x.id);
-            }
-        }
-        return result;
+        return found;
     }
 
     private static void unlock(List<StoreLock> locks) {

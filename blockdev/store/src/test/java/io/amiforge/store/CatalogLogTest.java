@@ -146,6 +146,9 @@ class CatalogLogTest {
         Catalog.VolumeRecord v = volume("v", b);
         catalog.apply(file, 3, CatalogFormat.line(v).strip());
         assertBuiltOn(catalog, "a volume on b", a, 1, b, 2);
+        List<String> onB = new ArrayList<>();
+        catalog.forEachBuiltOn(b.id, x -> onB.add(x.id), x -> onB.add(x.name));
+        assertThat(onB).as("what is built on b").containsExactlyInAnyOrder(c.id, "v");
         catalog.apply(file, 4, CatalogFormat.DELETE_VOLUME + " name=v", Set.of("v"), new HashSet<>());
         assertBuiltOn(catalog, "the deletion of a volume this process holds is not applied", a, 1, b, 2);
         catalog.apply(file, 5, CatalogFormat.DELETE_SNAPSHOT + " id=" + c.id, Set.of(), new HashSet<>());

@@ -115,20 +115,27 @@ class PackTest {
         try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF)) {
             List<String> chain = buildChain(store, new Random(9), 6);
             store.cloneVolume(chain.getLast(), "clone").close(); // reads through every snapshot the pack replaces
+            writeRandom(store, "clone", new Random(10), 2);
+            String onClone = store.createSnapshot("clone", "on the clone").id();
+            store.cloneVolume(onClone, "deep").close(); // reads through them too, two steps removed
             Map<String, byte[]> expected = contents(store);
             Set<String> layersBefore = namedLayers(store);
-            Path lockFile = dir.resolve("locks").resolve("clone.lock");
-            try (StoreLock elsewhere = StoreLock.tryAcquire(lockFile, "volume clone, held by a test")) {
-                assertThat(elsewhere).isNotNull();
-                assertThatThrownBy(() -> store.pack(chain.getLast())).isInstanceOf(StoreException.class)
-                        .hasMessageContaining("volume clone");
+            for (String volume : List.of("clone", "deep")) {
+                try (StoreLock elsewhere = StoreLock.tryAcquire(dir.resolve("locks").resolve(volume + ".lock"),
+                        "volume " + volume + ", held by a test")) {
+                    assertThat(elsewhere).isNotNull();
+                    assertThatThrownBy(() -> store.pack(chain.getLast())).isInstanceOf(StoreException.class)
+                            .hasMessageContaining("volume " + volume);
+                }
             }
             assertThat(namedLayers(store)).as("a refused pack changes nothing").isEqualTo(layersBefore);
             assertThat(layerIds(dir)).as("and leaves no file").isSubsetOf(layersBefore);
             assertThat(store.pack(chain.getLast()).layers()).isEqualTo(6);
-            assertSame(store, expected, "after the pack, the clone included");
-            try (StoreLock free = StoreLock.tryAcquire(lockFile, "volume clone")) {
-                assertThat(free).as("the pack gave the clone's lock back").isNotNull();
+            assertSame(store, expected, "after the pack, the clones included");
+            for (String volume : List.of("clone", "deep")) {
+                try (StoreLock free = StoreLock.tryAcquire(dir.resolve("locks").resolve(volume + ".lock"), "volume " + volume)) {
+                    assertThat(free).as("the pack gave the lock of %s back", volume).isNotNull();
+                }
             }
         }
     }
