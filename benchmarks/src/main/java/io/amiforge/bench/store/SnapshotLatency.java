@@ -11,7 +11,8 @@ import java.util.Arrays;
 
 /**
  * Snapshot-create latency without JMH's per-invocation teardown: {@code n} snapshots in a row of
- * a sparse volume (each after one 4 KiB write), printing percentiles. Args: size, write strategy (any registered name; plug-ins as in
+ * a sparse volume (each after one 4 KiB write, which is timed too: the first write to the fresh
+ * layer of the snapshot before), printing percentiles. Args: size, write strategy (any registered name; plug-ins as in
  * {@link StrategyParams}), n. The store packs automatically (the default) unless
  * {@code -Damiforge.bench.autoPack=false}: with it on, a row volume's small layers are packed in
  * the background every 8 snapshots while the snapshots are taken.
@@ -35,9 +36,12 @@ public final class SnapshotLatency {
                 Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(4096);
             long[] nanos = new long[n];
+            long[] firstWrite = new long[n];
             for (int i = 0; i < n; i++) {
                 buf.fill((byte) i);
-                v.write((i * 7919L % (size / 4096)) * 4096, buf);
+                long w0 = System.nanoTime();
+                v.write((i * 7919L % (size / 4096)) * 4096, buf); // the first write to the fresh layer of the last snapshot
+                firstWrite[i] = System.nanoTime() - w0;
                 long t0 = System.nanoTime();
                 store.createSnapshot("v", "s" + i);
                 nanos[i] = System.nanoTime() - t0;
@@ -56,6 +60,8 @@ public final class SnapshotLatency {
                 noWrite[i] = System.nanoTime() - t0;
             }
             Latencies.report("snapshot create without a write in between", noWrite);
+            Latencies.report("4 KiB write, the first after a snapshot (after the first " + n / 5 + ")",
+                    Arrays.copyOfRange(firstWrite, n / 5, n));
             Latencies.report("snapshot create all " + n + " (depth 1.." + n + ")", nanos);
             Latencies.report("snapshot create first 64 (depth 1..64)", Arrays.copyOf(nanos, Math.min(64, n)));
             Latencies.report("snapshot create last 64 (depth " + (n - 63) + ".." + n + ")", Arrays.copyOfRange(nanos, Math.max(0, n - 64), n));

@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -765,21 +766,31 @@ final class Layer {
         return nextSlot++;
     }
 
-    /** Opens the files for writing (creating them if new); the table is loaded, so {@link #idxLength} is known. */
+    /**
+     * Opens the files for writing (creating them if new); the table is loaded, so {@link #idxLength}
+     * is known. The first write to every fresh layer (after each snapshot) comes here: no exception
+     * and no extra system call in that case (a {@code createDirectories} per call threw and caught
+     * two exceptions, as the directory exists, on the journal thread).
+     */
     private void ensureFiles() throws IOException {
         entryBuffer();
         if (idx == null) {
-            boolean existed = Files.exists(idxPath);
-            Files.createDirectories(idxPath.getParent());
             io.before(FileOps.Op.CREATE, dataPath);
-            FileChannel d = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                    StandardOpenOption.CREATE);
+            FileChannel d;
+            try {
+                d = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+            } catch (NoSuchFileException e) {
+                Files.createDirectories(dataPath.getParent()); // the layers directory went away: make it again
+                d = FileChannel.open(dataPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+            }
             readOnlyData = data; // a channel of openForRead, maybe in use by a reader: closed with the layer
             data = d;
             io.before(FileOps.Op.CREATE, idxPath);
-            idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
-            if (!existed) {
+            try {
+                idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
                 newFiles = true; // the directory is fsynced with the next force(), not on this write
+            } catch (FileAlreadyExistsException e) {
+                idx = FileChannel.open(idxPath, StandardOpenOption.READ, StandardOpenOption.WRITE); // a layer written again
             }
         }
     }
