@@ -11,10 +11,13 @@ import com.lmax.disruptor.dsl.ProducerType;
 import io.amiforge.blockdev.AmiforgeException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -129,10 +132,27 @@ final class Journal implements AutoCloseable {
         dirty.put(layer, Boolean.TRUE);
     }
 
-    /** fsyncs every dirty layer (journal thread only). */
+    /**
+     * fsyncs every dirty layer, then once each directory that holds new files among them (not once
+     * per new layer: a flush after a thousand snapshots had a thousand directory fsyncs). Journal
+     * thread only.
+     */
     void forceAll() {
+        List<Layer> newFiles = null;
         for (Layer layer : dirty.keySet()) {
-            layer.force();
+            if (layer.forceFiles()) {
+                newFiles = newFiles == null ? new ArrayList<>() : newFiles;
+                newFiles.add(layer);
+            }
+        }
+        if (newFiles != null) {
+            Set<Path> synced = new HashSet<>();
+            for (Layer layer : newFiles) {
+                if (synced.add(layer.directory())) {
+                    layer.fsyncDirectory();
+                }
+            }
+            newFiles.forEach(Layer::directorySynced);
         }
         dirty.clear();
         Runnable after = afterForce;

@@ -825,10 +825,25 @@ final class Layer {
         }
     }
 
-    /** fsyncs data then index (so a durable entry never points at data that is not); recycles freed slots. */
+    /**
+     * fsyncs data then index (so a durable entry never points at data that is not), and the
+     * directory if the files are new; recycles freed slots.
+     */
     void force() {
+        if (forceFiles()) {
+            fsyncDirectory();
+            directorySynced();
+        }
+    }
+
+    /**
+     * {@link #force} but for the directory: returns true when the files are new, and then the
+     * caller fsyncs the {@link #directory} ({@link #fsyncDirectory}, once for any number of layers
+     * in it) and calls {@link #directorySynced}.
+     */
+    boolean forceFiles() {
         if (!dirty) {
-            return;
+            return newFiles;
         }
         try {
             io.before(FileOps.Op.FSYNC, dataPath);
@@ -839,16 +854,28 @@ final class Layer {
                 io.before(FileOps.Op.FSYNC, idxPath);
                 idx.force(false);
             }
-            if (newFiles) {
-                Catalog.fsyncDirectory(io, idxPath.getParent());
-                newFiles = false;
-            }
         } catch (IOException e) {
             throw new BlockDeviceException.Io("layer " + id, "fsync", e);
         }
         slots.synced();
         dirty = false;
         remap();
+        return newFiles;
+    }
+
+    /** The directory holding the layer's files. */
+    Path directory() {
+        return idxPath.getParent();
+    }
+
+    /** fsyncs the directory holding the layer's files (their entries). */
+    void fsyncDirectory() {
+        Catalog.fsyncDirectory(io, directory());
+    }
+
+    /** The directory was fsynced after the files were: their entries are durable. */
+    void directorySynced() {
+        newFiles = false;
     }
 
     /** {@link #force} of files {@link #closeFiles} closed: opened read-only for the fsync only. */

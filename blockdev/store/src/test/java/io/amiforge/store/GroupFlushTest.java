@@ -1,0 +1,70 @@
+package io.amiforge.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.amiforge.store.spi.FileOps;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A flush after many snapshots (one new layer each, none synced yet) fsyncs every layer's data
+ * and index file and the layers directory once, not once per new layer; what it made durable
+ * reads back after a reopen.
+ */
+class GroupFlushTest {
+
+    private static final int BS = 4096;
+    private static final int SNAPSHOTS = 40;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aFlushAfterManySnapshotsFsyncsTheLayersDirectoryOnce() throws Exception {
+        Path dir = tmp.resolve("store");
+        Map<Path, Integer> fsyncs = new ConcurrentHashMap<>();
+        FileOps counting = (op, path) -> {
+            if (op == FileOps.Op.FSYNC) {
+                fsyncs.merge(path, 1, Integer::sum);
+            }
+        };
+        try (SnapshotStore store = SnapshotStore.open(dir, counting, AutoPack.OFF);
+                Volume v = store.createVolume("v", 64L * BS, VolumeOptions.defaults().blockSize(BS));
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate(BS);
+            for (int i = 0; i < SNAPSHOTS; i++) {
+                block.fill((byte) (i + 1));
+                v.write((long) i * BS, block);
+                store.createSnapshot("v", "s" + i);
+            }
+            block.fill((byte) 99);
+            v.write(63L * BS, block);
+            fsyncs.clear();
+            v.flush();
+        }
+        Path layers = dir.resolve("layers");
+        assertThat(fsyncs.get(layers)).as("fsyncs of the layers directory in one flush of %d new layers", SNAPSHOTS + 1)
+                .isEqualTo(1);
+        assertThat(fsyncs.keySet().stream().filter(p -> p.toString().endsWith(".dat")).count())
+                .as("data files fsynced").isEqualTo(SNAPSHOTS + 1);
+        assertThat(fsyncs.keySet().stream().filter(p -> p.toString().endsWith(".idx")).count())
+                .as("index files fsynced").isEqualTo(SNAPSHOTS + 1);
+        try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF); Arena arena = Arena.ofConfined()) {
+            MemorySegment read = arena.allocate(BS);
+            try (Volume v = store.openVolume("v")) {
+                for (int i = 0; i < SNAPSHOTS; i++) {
+                    v.read((long) i * BS, read);
+                    assertThat(read.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).as("block %d", i).isEqualTo((byte) (i + 1));
+                }
+                v.read(63L * BS, read);
+                assertThat(read.get(java.lang.foreign.ValueLayout.JAVA_BYTE, BS - 1)).isEqualTo((byte) 99);
+            }
+            assertThat(store.verify().ok()).isTrue();
+        }
+    }
+}
