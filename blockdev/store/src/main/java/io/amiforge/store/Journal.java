@@ -133,19 +133,13 @@ final class Journal implements AutoCloseable {
     }
 
     /**
-     * fsyncs every dirty layer, then once each directory that holds new files among them (not once
-     * per new layer: a flush after a thousand snapshots had a thousand directory fsyncs). Journal
-     * thread only.
+     * fsyncs every dirty layer (many side by side: {@link LayerSync}), then once each directory that
+     * holds new files among them (not once per new layer: a flush after a thousand snapshots had a
+     * thousand directory fsyncs). Journal thread only.
      */
     void forceAll() {
-        List<Layer> newFiles = null;
-        for (Layer layer : dirty.keySet()) {
-            if (layer.forceFiles()) {
-                newFiles = newFiles == null ? new ArrayList<>() : newFiles;
-                newFiles.add(layer);
-            }
-        }
-        if (newFiles != null) {
+        List<Layer> newFiles = LayerSync.forceFiles(dirty.keySet());
+        if (!newFiles.isEmpty()) {
             Set<Path> synced = new HashSet<>();
             for (Layer layer : newFiles) {
                 if (synced.add(layer.directory())) {

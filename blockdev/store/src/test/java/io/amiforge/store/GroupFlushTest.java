@@ -1,20 +1,25 @@
 package io.amiforge.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.amiforge.store.spi.FileOps;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A flush after many snapshots (one new layer each, none synced yet) fsyncs every layer's data
- * and index file and the layers directory once, not once per new layer; what it made durable
- * reads back after a reopen.
+ * and index file, side by side on the sync threads, and the layers directory once, not once per
+ * new layer; what it made durable reads back after a reopen. One failed sync among many fails the
+ * flush, naming its layer, once all the others have ended.
  */
 class GroupFlushTest {
 
@@ -28,9 +33,13 @@ class GroupFlushTest {
     void aFlushAfterManySnapshotsFsyncsTheLayersDirectoryOnce() throws Exception {
         Path dir = tmp.resolve("store");
         Map<Path, Integer> fsyncs = new ConcurrentHashMap<>();
+        Set<String> threads = ConcurrentHashMap.newKeySet();
         FileOps counting = (op, path) -> {
             if (op == FileOps.Op.FSYNC) {
                 fsyncs.merge(path, 1, Integer::sum);
+                if (path.toString().endsWith(".idx")) {
+                    threads.add(Thread.currentThread().getName().replaceAll("[0-9]+$", ""));
+                }
             }
         };
         try (SnapshotStore store = SnapshotStore.open(dir, counting, AutoPack.OFF);
@@ -54,6 +63,7 @@ class GroupFlushTest {
                 .as("data files fsynced").isEqualTo(SNAPSHOTS + 1);
         assertThat(fsyncs.keySet().stream().filter(p -> p.toString().endsWith(".idx")).count())
                 .as("index files fsynced").isEqualTo(SNAPSHOTS + 1);
+        assertThat(threads).as("threads that synced the %d layers", SNAPSHOTS + 1).containsExactly("amiforge-fsync-");
         try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF); Arena arena = Arena.ofConfined()) {
             MemorySegment read = arena.allocate(BS);
             try (Volume v = store.openVolume("v")) {
@@ -65,6 +75,52 @@ class GroupFlushTest {
                 assertThat(read.get(java.lang.foreign.ValueLayout.JAVA_BYTE, BS - 1)).isEqualTo((byte) 99);
             }
             assertThat(store.verify().ok()).isTrue();
+        }
+    }
+
+    @Test
+    void aFailedSyncAmongManyFailsTheFlushAfterTheOthersAndTheNextFlushSucceeds() throws Exception {
+        Path dir = tmp.resolve("failing");
+        Map<Path, Integer> fsyncs = new ConcurrentHashMap<>();
+        AtomicBoolean fail = new AtomicBoolean();
+        Path[] victim = new Path[1];
+        FileOps failing = (op, path) -> {
+            if (op == FileOps.Op.FSYNC && path.toString().endsWith(".idx")) {
+                fsyncs.merge(path, 1, Integer::sum);
+                if (fail.get() && path.equals(victim[0])) {
+                    throw new IOException("injected fsync failure");
+                }
+            }
+        };
+        try (SnapshotStore store = SnapshotStore.open(dir, failing, AutoPack.OFF);
+                Volume v = store.createVolume("v", 64L * BS, VolumeOptions.defaults().blockSize(BS));
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate(BS);
+            for (int i = 0; i < SNAPSHOTS; i++) {
+                block.fill((byte) (i + 1));
+                v.write((long) i * BS, block);
+                String id = store.createSnapshot("v", "s" + i).id();
+                if (i == SNAPSHOTS / 2) {
+                    victim[0] = dir.resolve("layers").resolve(store.catalog.snapshot(id).layer + ".idx");
+                }
+            }
+            fsyncs.clear();
+            fail.set(true);
+            assertThatThrownBy(v::flush).as("the flush with one failed sync").hasMessageContaining("fsync")
+                    .hasMessageContaining(victim[0].getFileName().toString().replace(".idx", ""));
+            assertThat(fsyncs).as("every layer's index was synced, the failed one included").hasSize(SNAPSHOTS);
+            fail.set(false);
+            fsyncs.clear();
+            v.flush();
+            assertThat(fsyncs).as("the next flush syncs what the failed one left: the failed layer").containsOnlyKeys(victim[0]);
+        }
+        try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF); Arena arena = Arena.ofConfined();
+                Volume v = store.openVolume("v")) {
+            MemorySegment read = arena.allocate(BS);
+            for (int i = 0; i < SNAPSHOTS; i++) {
+                v.read((long) i * BS, read);
+                assertThat(read.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).as("block %d", i).isEqualTo((byte) (i + 1));
+            }
         }
     }
 }
