@@ -7,7 +7,10 @@ import io.amiforge.store.spi.FileOps;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,12 +48,8 @@ class GroupFlushTest {
         try (SnapshotStore store = SnapshotStore.open(dir, counting, AutoPack.OFF);
                 Volume v = store.createVolume("v", 64L * BS, VolumeOptions.defaults().blockSize(BS));
                 Arena arena = Arena.ofConfined()) {
+            takeSnapshots(store, v, arena);
             MemorySegment block = arena.allocate(BS);
-            for (int i = 0; i < SNAPSHOTS; i++) {
-                block.fill((byte) (i + 1));
-                v.write((long) i * BS, block);
-                store.createSnapshot("v", "s" + i);
-            }
             block.fill((byte) 99);
             v.write(63L * BS, block);
             fsyncs.clear();
@@ -67,12 +66,9 @@ class GroupFlushTest {
         try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF); Arena arena = Arena.ofConfined()) {
             MemorySegment read = arena.allocate(BS);
             try (Volume v = store.openVolume("v")) {
-                for (int i = 0; i < SNAPSHOTS; i++) {
-                    v.read((long) i * BS, read);
-                    assertThat(read.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).as("block %d", i).isEqualTo((byte) (i + 1));
-                }
+                assertBlocks(v, arena);
                 v.read(63L * BS, read);
-                assertThat(read.get(java.lang.foreign.ValueLayout.JAVA_BYTE, BS - 1)).isEqualTo((byte) 99);
+                assertThat(read.get(ValueLayout.JAVA_BYTE, BS - 1)).isEqualTo((byte) 99);
             }
             assertThat(store.verify().ok()).isTrue();
         }
@@ -95,15 +91,8 @@ class GroupFlushTest {
         try (SnapshotStore store = SnapshotStore.open(dir, failing, AutoPack.OFF);
                 Volume v = store.createVolume("v", 64L * BS, VolumeOptions.defaults().blockSize(BS));
                 Arena arena = Arena.ofConfined()) {
-            MemorySegment block = arena.allocate(BS);
-            for (int i = 0; i < SNAPSHOTS; i++) {
-                block.fill((byte) (i + 1));
-                v.write((long) i * BS, block);
-                String id = store.createSnapshot("v", "s" + i).id();
-                if (i == SNAPSHOTS / 2) {
-                    victim[0] = dir.resolve("layers").resolve(store.catalog.snapshot(id).layer + ".idx");
-                }
-            }
+            String middle = takeSnapshots(store, v, arena).get(SNAPSHOTS / 2);
+            victim[0] = dir.resolve("layers").resolve(store.catalog.snapshot(middle).layer + ".idx");
             fsyncs.clear();
             fail.set(true);
             assertThatThrownBy(v::flush).as("the flush with one failed sync").hasMessageContaining("fsync")
@@ -116,11 +105,27 @@ class GroupFlushTest {
         }
         try (SnapshotStore store = SnapshotStore.open(dir, AutoPack.OFF); Arena arena = Arena.ofConfined();
                 Volume v = store.openVolume("v")) {
-            MemorySegment read = arena.allocate(BS);
-            for (int i = 0; i < SNAPSHOTS; i++) {
-                v.read((long) i * BS, read);
-                assertThat(read.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0)).as("block %d", i).isEqualTo((byte) (i + 1));
-            }
+            assertBlocks(v, arena);
+        }
+    }
+
+    /** Writes block i, then snapshots, {@value #SNAPSHOTS} times (no flush: every layer stays dirty); the snapshot ids. */
+    private static List<String> takeSnapshots(SnapshotStore store, Volume v, Arena arena) {
+        MemorySegment block = arena.allocate(BS);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < SNAPSHOTS; i++) {
+            block.fill((byte) (i + 1));
+            v.write((long) i * BS, block);
+            ids.add(store.createSnapshot("v", "s" + i).id());
+        }
+        return ids;
+    }
+
+    private static void assertBlocks(Volume v, Arena arena) {
+        MemorySegment read = arena.allocate(BS);
+        for (int i = 0; i < SNAPSHOTS; i++) {
+            v.read((long) i * BS, read);
+            assertThat(read.get(ValueLayout.JAVA_BYTE, 0)).as("block %d", i).isEqualTo((byte) (i + 1));
         }
     }
 }
