@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -25,6 +26,9 @@ final class BuiltOn {
     /** Files {@code record} under {@code base}, and takes it out from under the base it was filed under. */
     void file(Object record, String base) {
         boolean known = filedUnder.containsKey(record);
+        if (known && Objects.equals(filedUnder.get(record), base)) {
+            return; // a touch that left the base as it was: no list of what is built on it is walked
+        }
         String before = filedUnder.put(record, base);
         if (known) {
             remove(before, record);

@@ -28,6 +28,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * The store's metadata: every volume and snapshot record, and the changes made to them since
@@ -289,9 +290,8 @@ final class Catalog {
     /** {@link #builtOn} for every snapshot built on, counted afresh from the records (O(records)): to check the kept counts. */
     Map<String, Integer> builtOnCounted() {
         Map<String, Integer> counts = new HashMap<>();
-        volumes.values().forEach(v -> counts.merge(v.base == null ? "" : v.base, 1, Integer::sum));
-        snapshots.values().forEach(s -> counts.merge(s.base == null ? "" : s.base, 1, Integer::sum));
-        counts.remove("");
+        Stream.concat(volumes.values().stream().map(v -> v.base), snapshots.values().stream().map(s -> s.base))
+                .filter(Objects::nonNull).forEach(base -> counts.merge(base, 1, Integer::sum));
         return counts;
     }
 

@@ -580,8 +580,7 @@ final class LayerPacker {
      * loading it; the caller gives them back ({@link #unlock}). A volume this process holds is
      * skipped; its state is moved onto the new layers by the commit. O(what is built on
      * {@code snapshots}, directly or not; {@link Catalog#forEachBuiltOn}), not O(volumes x depth).
-     * Throws {@code StoreLocked}
-     * (nothing held) when another process holds one.
+     * Throws {@code StoreLocked} (nothing held) when another process holds one.
      */
     private List<StoreLock> lockVolumesOn(Set<String> snapshots) {
         List<StoreLock> locks = new ArrayList<>();

@@ -7,7 +7,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * fsyncs the files of many layers at once ({@link Layer#forceFiles}): the flush after many
@@ -22,7 +21,6 @@ final class LayerSync {
     /** From this many layers on, the syncs run side by side. */
     static final int PARALLEL_FROM = 16;
     private static final int THREADS = 8;
-    private static volatile ExecutorService pool;
 
     private LayerSync() {
     }
@@ -44,7 +42,7 @@ final class LayerSync {
         }
         List<Layer> order = List.copyOf(layers);
         List<Future<Boolean>> syncs = new ArrayList<>(order.size());
-        ExecutorService threads = pool();
+        ExecutorService threads = Pool.EXECUTOR;
         for (Layer layer : order) {
             syncs.add(threads.submit(layer::forceFiles));
         }
@@ -82,22 +80,9 @@ final class LayerSync {
         }
     }
 
-    private static ExecutorService pool() {
-        ExecutorService p = pool;
-        if (p == null) {
-            synchronized (LayerSync.class) {
-                p = pool;
-                if (p == null) {
-                    AtomicInteger n = new AtomicInteger();
-                    p = Executors.newFixedThreadPool(THREADS, r -> {
-                        Thread t = new Thread(r, "amiforge-fsync-" + n.incrementAndGet());
-                        t.setDaemon(true);
-                        return t;
-                    });
-                    pool = p;
-                }
-            }
-        }
-        return p;
+    /** The sync threads, started on the first flush that needs them (class initialization is lazy and safe). */
+    private static final class Pool {
+        static final ExecutorService EXECUTOR = Executors.newFixedThreadPool(THREADS,
+                Thread.ofPlatform().daemon().name("amiforge-fsync-", 1).factory());
     }
 }
