@@ -63,7 +63,7 @@ final class MultipartFileUpload {
         try {
             uploadId = create.get().uploadId();
         } catch (InterruptedException e) {
-            create.thenAccept(created -> s3.abortMultipartUpload(b -> b.bucket(bucket).key(objectKey).uploadId(created.uploadId())));
+            abortOnceCreated(create, e);
             throw e;
         }
         CompletedPart[] parts = new CompletedPart[count];
@@ -76,11 +76,63 @@ final class MultipartFileUpload {
                                 .contentLength(n), fileBody(file, offset + from, n))
                         .thenAccept(r -> parts[number - 1] = CompletedPart.builder().partNumber(number).eTag(r.eTag()).build());
             });
-            s3.completeMultipartUpload(b -> b.bucket(bucket).key(objectKey).uploadId(uploadId)
-                    .multipartUpload(m -> m.parts(Arrays.asList(parts)))).get();
         } catch (InterruptedException | ExecutionException | RuntimeException e) {
             abort(uploadId, e);
             throw e;
+        }
+        complete(uploadId, parts);
+    }
+
+    /**
+     * Completes the upload. An interrupt here does not race an abort against the complete already
+     * sent: it waits (at most {@code settle}) for the complete's answer, so the object is either
+     * whole (returns, the interrupt kept) or absent (aborted, throws).
+     */
+    private void complete(String uploadId, CompletedPart[] parts) throws InterruptedException, ExecutionException {
+        CompletableFuture<?> complete = s3.completeMultipartUpload(b -> b.bucket(bucket).key(objectKey).uploadId(uploadId)
+                .multipartUpload(m -> m.parts(Arrays.asList(parts))));
+        try {
+            complete.get();
+        } catch (InterruptedException e) {
+            boolean done;
+            try {
+                complete.get(settle.toMillis(), TimeUnit.MILLISECONDS);
+                done = true;
+            } catch (ExecutionException | TimeoutException | InterruptedException notDone) {
+                done = false;
+            }
+            Thread.currentThread().interrupt();
+            if (done) {
+                return;
+            }
+            abort(uploadId, e);
+            throw e;
+        } catch (ExecutionException | RuntimeException e) {
+            abort(uploadId, e);
+            throw e;
+        }
+    }
+
+    /**
+     * After an interrupt during the create: waits (at most {@code settle}, the interrupt kept) for
+     * the create's answer and aborts the upload it made, so that none is left behind once
+     * {@link #upload} has thrown. A create still unanswered after that is aborted when it answers.
+     */
+    private void abortOnceCreated(CompletableFuture<CreateMultipartUploadResponse> create, InterruptedException failure) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            abort(create.get(settle.toMillis(), TimeUnit.MILLISECONDS).uploadId(), failure);
+        } catch (ExecutionException e) {
+            // no upload was made
+        } catch (TimeoutException | InterruptedException e) {
+            interrupted |= e instanceof InterruptedException;
+            create.thenAccept(created -> s3.abortMultipartUpload(b -> b.bucket(bucket).key(objectKey).uploadId(created.uploadId())));
+            failure.addSuppressed(new IllegalStateException("the create of a multipart upload of '" + objectKey
+                    + "' did not answer within " + settle + "; its upload is aborted when it does", e));
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
