@@ -47,7 +47,11 @@ public final class ImageMapCommand extends ImageCommandBase {
         return 0;
     }
 
-    /** qemu-img's human map: one line per range of stored data, with the file that holds it. */
+    /**
+     * qemu-img's human map: one line per range of stored data, with the file that holds it. Where
+     * qemu-img refuses the table (compressed data, offsets a format does not give), the column
+     * says {@code (compressed)} or {@code (unknown)}.
+     */
     private static String human(List<LayerMap.Entry> entries, List<String> files) {
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File"));
         for (LayerMap.Entry e : entries) {
@@ -55,7 +59,7 @@ public final class ImageMapCommand extends ImageCommandBase {
                 continue;
             }
             out.append(String.format(Locale.ROOT, "%-16s%-16s%-16s%s%n", hex(e.start()), hex(e.length()),
-                    e.offset() < 0 ? "(compressed)" : hex(e.offset()), files.get(e.depth())));
+                    e.offset() >= 0 ? hex(e.offset()) : e.compressed() ? "(compressed)" : "(unknown)", files.get(e.depth())));
         }
         return out.toString();
     }

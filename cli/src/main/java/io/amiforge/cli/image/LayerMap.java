@@ -7,6 +7,7 @@ import io.amiforge.blockdev.FileBlockDevice;
 import io.amiforge.imagefmt.format.ImageFormats;
 import io.amiforge.imagefmt.format.ImageInfo;
 import io.amiforge.imagefmt.format.ImageSource;
+import io.amiforge.imagefmt.format.LayerLayout;
 import io.amiforge.imagefmt.qcow2.Qcow2Image;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,12 +20,22 @@ import java.util.List;
  * any layer does ({@code present}), whether it reads as zeros or as stored data, and the file
  * offset of stored data. Layers are opened one by one through the backing chain {@link
  * ImageFormats#info} walks: qcow2 layers alone (their own clusters only), raw layers as files
- * (holes are zeros); a layer of any other format answers for everything below it as one layer.
+ * (holes are zeros), layers whose device has a {@link LayerLayout} (VMDK, VHD, VHDX) alone with
+ * their offsets; a layer of any other format answers for everything below it as one layer,
+ * without offsets.
  */
 final class LayerMap {
 
-    /** One run of guest bytes with one answer; {@code offset} is -1 when there is none to give. */
-    record Entry(long start, long length, int depth, boolean present, boolean zero, boolean data, long offset) {
+    /**
+     * One run of guest bytes with one answer; {@code offset} is -1 when there is none to give,
+     * and then {@code compressed} says whether that is because the data is stored compressed.
+     */
+    record Entry(long start, long length, int depth, boolean present, boolean zero, boolean data, long offset,
+            boolean compressed) {
+
+        Entry(long start, long length, int depth, boolean present, boolean zero, boolean data, long offset) {
+            this(start, length, depth, present, zero, data, offset, false);
+        }
 
         long end() {
             return start + length;
@@ -33,11 +44,12 @@ final class LayerMap {
         /** Whether {@code next} continues this entry (same answer, and contiguous in the file where mapped). */
         boolean continuedBy(Entry next) {
             return next.start == end() && next.depth == depth && next.present == present && next.zero == zero
-                    && next.data == data && (offset < 0 ? next.offset < 0 : next.offset == offset + length);
+                    && next.data == data && next.compressed == compressed
+                    && (offset < 0 ? next.offset < 0 : next.offset == offset + length);
         }
 
         Entry extendedTo(long newEnd) {
-            return new Entry(start, newEnd - start, depth, present, zero, data, offset);
+            return new Entry(start, newEnd - start, depth, present, zero, data, offset, compressed);
         }
     }
 
@@ -108,7 +120,10 @@ final class LayerMap {
             return switch (layer.format()) {
                 case "qcow2" -> new Qcow2Layer(Qcow2Image.open(file, true));
                 case "raw" -> new RawLayer(FileBlockDevice.open(file, true));
-                default -> new DeviceLayer(ImageFormats.open(new ImageSource(file, layer.format(), top.backingDir(), top.maxChainDepth()), true));
+                default -> {
+                    BlockDevice device = ImageFormats.open(new ImageSource(file, layer.format(), top.backingDir(), top.maxChainDepth()), true);
+                    yield device instanceof LayerLayout layout ? new LaidOutLayer(device, layout) : new DeviceLayer(device);
+                }
             };
         }
     }
@@ -183,12 +198,40 @@ final class LayerMap {
             while (end < pos + length && image.hostOffset(end) == (host < 0 ? -1 : host + (end - pos))) {
                 end = Math.min(pos + length, end + cluster); // the run goes on while it stays contiguous in the file
             }
-            return new Entry(pos, end - pos, depth, true, false, true, host);
+            return new Entry(pos, end - pos, depth, true, false, true, host, host < 0);
         }
 
         @Override
         public void close() {
             image.close();
+        }
+    }
+
+    /** A layer whose device says what its own file holds, and where ({@link LayerLayout}). */
+    private record LaidOutLayer(BlockDevice device, LayerLayout layout) implements Layer {
+        @Override
+        public long size() {
+            return device.size();
+        }
+
+        @Override
+        public Extent extentAt(long pos, long maxLength) {
+            return layout.ownExtentAt(pos, maxLength);
+        }
+
+        @Override
+        public Entry entry(long pos, long length, int depth, Extent.Kind kind) {
+            if (kind == Extent.Kind.ZERO) {
+                return new Entry(pos, length, depth, true, true, false, -1);
+            }
+            long host = layout.hostOffset(pos);
+            long run = layout.hostRunLength(pos, length);
+            return new Entry(pos, run, depth, true, false, true, host, host < 0 && layout.compressed());
+        }
+
+        @Override
+        public void close() {
+            device.close();
         }
     }
 

@@ -113,6 +113,31 @@ class QemuImgParityTest {
                 .isEqualTo(qemu(qemuImg, "map", top.toString()).orFail().stdoutText());
     }
 
+    /**
+     * VMDK (monolithic sparse) and VHD made by qemu-img from a qcow2 with data and zero writes:
+     * the same JSON (offsets into the file, unstored VMDK grains not present, unstored VHD blocks
+     * present as zeros) and table; a stream-optimized VMDK's data has no offset and says so.
+     */
+    @Test
+    void mapGivesQemuImgsOffsetsForVmdkAndVhd() throws Exception {
+        qemu(qemuImg, "create", "-f", "qcow2", "src.qcow2", "64M").orFail();
+        qemu(qemuIo, "-c", "write -P 0x5a 0 1M", "-c", "write -P 0x33 10M 64K", "-c", "write -P 0x77 30M 3M", "src.qcow2").orFail();
+        ObjectMapper mapper = new ObjectMapper();
+        for (String[] target : List.of(new String[] {"vmdk", "disk.vmdk"}, new String[] {"vpc", "disk.vhd"})) {
+            qemu(qemuImg, "convert", "-O", target[0], "src.qcow2", target[1]).orFail();
+            String image = file(target[1]).toString();
+            JsonNode theirs = mapper.readTree(qemu(qemuImg, "map", "--output=json", image).orFail().stdoutText());
+            assertThat(mapper.readTree(amiforge("image", "map", "--output=json", image).out())).as(target[1]).isEqualTo(theirs);
+            assertThat(theirs.findValues("offset")).as("qemu-img gives offsets for %s", target[1]).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(amiforge("image", "map", image).out()).as(target[1])
+                    .isEqualTo(qemu(qemuImg, "map", image).orFail().stdoutText());
+        }
+        qemu(qemuImg, "convert", "-O", "vmdk", "-o", "subformat=streamOptimized", "src.qcow2", "stream.vmdk").orFail();
+        JsonNode stream = mapper.readTree(amiforge("image", "map", "--output=json", file("stream.vmdk").toString()).out());
+        assertThat(stream).isEqualTo(mapper.readTree(qemu(qemuImg, "map", "--output=json", "stream.vmdk").orFail().stdoutText()));
+        assertThat(amiforge("image", "map", file("stream.vmdk").toString()).out()).contains("(compressed)");
+    }
+
     @Test
     void compareSaysWhatQemuImgSaysAndExitsAsItDoes() {
         Path top = chain();

@@ -5,6 +5,7 @@ import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.blockdev.Extent;
+import io.amiforge.imagefmt.format.LayerLayout;
 import io.amiforge.imagefmt.format.PrescannedWrites;
 import io.amiforge.imagefmt.format.Zeros;
 import java.lang.foreign.MemorySegment;
@@ -20,9 +21,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Subclasses answer {@link #lookup}, {@link #allocate} and {@link #writeMetadata}, and may
  * override {@link #readStored} and {@link #writeStored} for blocks whose bytes are not stored
- * as they are (sector bitmaps, compressed grains).
+ * as they are (sector bitmaps, compressed grains), and {@link #heldRun} for blocks that hold only
+ * some of their sectors.
  */
-public abstract class BlockMappedDevice extends AbstractBlockDevice implements AllocationStatus, PrescannedWrites {
+public abstract class BlockMappedDevice extends AbstractBlockDevice implements AllocationStatus, LayerLayout, PrescannedWrites {
 
     /** {@link #lookup}: the block is not in this image (parent's data, or zeros). */
     public static final long UNALLOCATED = -1;
@@ -177,6 +179,88 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
         }
     }
 
+    /**
+     * The run at {@code inBlock} of the stored {@code block} (at host offset {@code host}) that
+     * this file holds, as a signed length of at most {@code maxLength}: positive when this file
+     * holds the run, negative when it belongs to the parent (a clear bit in a sector bitmap).
+     * Every byte of a stored block is held unless a subclass says otherwise.
+     */
+    protected long heldRun(long block, long host, int inBlock, long maxLength) {
+        return maxLength;
+    }
+
+    /**
+     * Whether a block this file does not store belongs to a backing file, so that the layer does
+     * not hold it (VMDK, differencing disks), rather than to this file as zeros (a dynamic VHD or
+     * VHDX, which cannot have a backing file). This is how {@code qemu-img map} reports them
+     * ({@code "present": false} or {@code true}).
+     */
+    protected boolean unallocatedIsBacking() {
+        return parent != null;
+    }
+
+    @Override
+    public Extent ownExtentAt(long offset, long maxLength) {
+        return merged(offset, maxLength, this::ownRun);
+    }
+
+    /** The run from {@code pos} to at most {@code blockEnd} in {@code block} (at {@code host}) as this file alone holds it. */
+    private Extent ownRun(long pos, long blockEnd, long block, long host) {
+        if (host >= 0) {
+            long held = heldRun(block, host, (int) (pos & (blockBytes - 1)), blockEnd - pos);
+            return new Extent(pos, Math.abs(held), held > 0 ? Extent.Kind.DATA : Extent.Kind.UNALLOCATED);
+        }
+        boolean zero = host == ZERO || !unallocatedIsBacking();
+        return new Extent(pos, blockEnd - pos, zero ? Extent.Kind.ZERO : Extent.Kind.UNALLOCATED);
+    }
+
+    @Override
+    public long hostOffset(long offset) {
+        checkExtentQuery(offset, 1);
+        long block = offset >>> blockShift;
+        long host = lookup(block);
+        int inBlock = (int) (offset & (blockBytes - 1));
+        if (host < 0 || compressed() || heldRun(block, host, inBlock, 1) < 0) {
+            return -1;
+        }
+        return host + inBlock;
+    }
+
+    @Override
+    public long hostRunLength(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        long first = hostOffset(offset);
+        long end = offset + maxLength;
+        long pos = offset;
+        while (pos < end && hostOffset(pos) == (first < 0 ? -1 : first + (pos - offset))) {
+            long block = pos >>> blockShift;
+            long blockEnd = Math.min(end, (block + 1) << blockShift);
+            long host = lookup(block);
+            // within a block the answer changes only where the bytes it holds do (a sector bitmap)
+            pos += host >= 0 ? Math.abs(heldRun(block, host, (int) (pos & (blockBytes - 1)), blockEnd - pos)) : blockEnd - pos;
+        }
+        return pos - offset;
+    }
+
+    /** Plain blocks by default; a format that stores them compressed says so. */
+    @Override
+    public boolean compressed() {
+        return false;
+    }
+
+    /**
+     * {@link #heldRun} through a sector bitmap: the run of sectors from {@code inBlock} whose
+     * bits ({@code firstBit + sector index}) are all set (positive length) or all clear (negative).
+     */
+    protected static long bitmapRun(byte[] bitmap, long firstBit, boolean msbFirst, int sector, int inBlock, long maxLength) {
+        boolean present = bit(bitmap, firstBit + inBlock / sector, msbFirst);
+        long run = Math.min(maxLength, sector - inBlock % sector);
+        while (run < maxLength && bit(bitmap, firstBit + (inBlock + run) / sector, msbFirst) == present) {
+            run = Math.min(maxLength, run + sector);
+        }
+        return present ? run : -run;
+    }
+
     private static boolean bit(byte[] bitmap, long index, boolean msbFirst) {
         int mask = msbFirst ? 0x80 >>> (index & 7) : 1 << (index & 7);
         return (bitmap[(int) (index >>> 3)] & mask) != 0;
@@ -301,38 +385,44 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
 
     @Override
     public Extent extentAt(long offset, long maxLength) {
+        return merged(offset, maxLength, this::chainRun);
+    }
+
+    /** The run from {@code pos} to at most {@code blockEnd} in {@code block} (at {@code host}) as the whole chain reads it. */
+    private Extent chainRun(long pos, long blockEnd, long block, long host) {
+        if (host >= 0) {
+            return new Extent(pos, blockEnd - pos, Extent.Kind.DATA);
+        }
+        if (host != UNALLOCATED || parent == null || pos >= parent.size()) {
+            return new Extent(pos, blockEnd - pos, Extent.Kind.ZERO);
+        }
+        if (parent instanceof AllocationStatus status) {
+            Extent e = status.extentAt(pos, Math.min(blockEnd, parent.size()) - pos);
+            return new Extent(pos, e.length(), e.kind() == Extent.Kind.DATA ? Extent.Kind.DATA : Extent.Kind.ZERO);
+        }
+        return new Extent(pos, Math.min(blockEnd, parent.size()) - pos, Extent.Kind.DATA);
+    }
+
+    /** A block's run from {@code pos}, ending at most at {@code blockEnd}. */
+    private interface BlockRun {
+        Extent run(long pos, long blockEnd, long block, long host);
+    }
+
+    /** The runs {@code step} gives from {@code offset}, block after block, merged while their kind stays the same. */
+    private Extent merged(long offset, long maxLength, BlockRun step) {
         checkExtentQuery(offset, maxLength);
         long end = offset + maxLength;
         Extent.Kind kind = null;
         long pos = offset;
         while (pos < end) {
             long block = pos >>> blockShift;
-            long blockEnd = Math.min(end, (block + 1) << blockShift);
-            long host = lookup(block);
-            Extent.Kind here;
-            long stop = blockEnd;
-            if (host >= 0) {
-                here = Extent.Kind.DATA;
-            } else if (host == UNALLOCATED && parent != null) {
-                if (pos >= parent.size()) {
-                    here = Extent.Kind.ZERO;
-                } else if (parent instanceof AllocationStatus status) {
-                    Extent e = status.extentAt(pos, Math.min(blockEnd, parent.size()) - pos);
-                    here = e.kind() == Extent.Kind.DATA ? Extent.Kind.DATA : Extent.Kind.ZERO;
-                    stop = e.end();
-                } else {
-                    here = Extent.Kind.DATA;
-                    stop = Math.min(blockEnd, parent.size());
-                }
-            } else {
-                here = Extent.Kind.ZERO;
-            }
+            Extent here = step.run(pos, Math.min(end, (block + 1) << blockShift), block, lookup(block));
             if (kind == null) {
-                kind = here;
-            } else if (kind != here) {
+                kind = here.kind();
+            } else if (kind != here.kind()) {
                 break;
             }
-            pos = stop;
+            pos = here.end();
         }
         return new Extent(offset, pos - offset, kind);
     }

@@ -112,6 +112,17 @@ final class VhdDevice extends BlockMappedDevice {
     }
 
     @Override
+    protected boolean unallocatedIsBacking() {
+        return differencing;
+    }
+
+    /** A differencing disk holds the sectors whose bit is set; a dynamic disk its whole stored blocks. */
+    @Override
+    protected long heldRun(long block, long host, int inBlock, long maxLength) {
+        return differencing ? bitmapRun(bitmap(block, host), 0, true, 512, inBlock, maxLength) : maxLength;
+    }
+
+    @Override
     protected void readStored(long block, long host, int inBlock, MemorySegment dst) {
         if (!differencing) {
             file.read(host + inBlock, dst);

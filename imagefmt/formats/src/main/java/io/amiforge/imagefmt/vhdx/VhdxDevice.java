@@ -243,6 +243,21 @@ final class VhdxDevice extends BlockMappedDevice {
     }
 
     @Override
+    protected boolean unallocatedIsBacking() {
+        return differencing;
+    }
+
+    /** A partially present block holds the sectors whose bit is set in its chunk's bitmap; other stored blocks all of theirs. */
+    @Override
+    protected long heldRun(long block, long host, int inBlock, long maxLength) {
+        if ((bat[index(block, chunkRatio)] & 7) != PARTIALLY_PRESENT) {
+            return maxLength;
+        }
+        long base = (block % chunkRatio) * (blockBytes / sector);
+        return bitmapRun(bitmap(block / chunkRatio), base, false, sector, inBlock, maxLength);
+    }
+
+    @Override
     protected void readStored(long block, long host, int inBlock, MemorySegment dst) {
         if ((bat[index(block, chunkRatio)] & 7) != PARTIALLY_PRESENT) {
             file.read(host + inBlock, dst);

@@ -195,6 +195,17 @@ final class VmdkSparseExtent extends BlockMappedDevice {
         return !header.compressed();
     }
 
+    /** A grain this extent does not store is not present in it (as qemu-img map says): a VMDK may link to a parent. */
+    @Override
+    protected boolean unallocatedIsBacking() {
+        return true;
+    }
+
+    @Override
+    public boolean compressed() {
+        return header.compressed();
+    }
+
     @Override
     protected void readStored(long block, long host, int inBlock, MemorySegment dst) {
         if (!header.compressed()) {

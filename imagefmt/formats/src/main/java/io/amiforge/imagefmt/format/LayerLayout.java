@@ -1,0 +1,37 @@
+package io.amiforge.imagefmt.format;
+
+import io.amiforge.blockdev.Extent;
+
+/**
+ * Where one image file keeps the guest bytes it holds, seen without its backing file, as
+ * {@code qemu-img map} reports each layer of a chain: which runs this file holds, and at which
+ * offset of the file a held byte is stored when it is stored as plain bytes. A device that
+ * implements it answers for its own file; {@link io.amiforge.blockdev.AllocationStatus} answers
+ * for the whole chain.
+ */
+public interface LayerLayout {
+
+    /**
+     * The run at guest {@code offset} in this file alone, at most {@code maxLength} bytes long:
+     * {@link Extent.Kind#DATA} or {@link Extent.Kind#ZERO} where this file holds it,
+     * {@link Extent.Kind#UNALLOCATED} where its bytes belong to a backing file (or read as zeros
+     * when there is none).
+     */
+    Extent ownExtentAt(long offset, long maxLength);
+
+    /**
+     * The offset in this file of the guest byte at {@code offset} when this file holds it as
+     * plain bytes; -1 when it does not hold it or stores it transformed (compressed).
+     */
+    long hostOffset(long offset);
+
+    /**
+     * The length (at most {@code maxLength}) of the run from guest {@code offset} that is stored
+     * in one piece: every byte at {@code hostOffset(offset) + i}, or, where {@link #hostOffset}
+     * is -1, every byte without an offset.
+     */
+    long hostRunLength(long offset, long maxLength);
+
+    /** Whether the data this file holds is stored compressed (then {@link #hostOffset} is -1 for it). */
+    boolean compressed();
+}
