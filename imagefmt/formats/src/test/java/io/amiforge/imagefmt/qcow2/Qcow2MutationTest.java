@@ -7,11 +7,11 @@ import io.amiforge.blockdev.AmiforgeException;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.imagefmt.format.CreateOptions;
 import io.amiforge.imagefmt.format.ImageFormats;
+import io.amiforge.imagefmt.sparse.Mutations;
 import io.amiforge.testkit.Interop;
 import io.amiforge.testkit.Processes;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,10 +19,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Tag;
@@ -83,12 +81,7 @@ class Qcow2MutationTest {
 
     @AfterContainer
     static void cleanUp() throws IOException {
-        if (dir == null) {
-            return; // skipped before it made anything
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        Mutations.deleteTree(dir);
     }
 
     @Property(tries = 150)
@@ -117,10 +110,7 @@ class Qcow2MutationTest {
             int flips = 1 + random.nextInt(6);
             for (int i = 0; i < flips; i++) {
                 long offset = random.nextInt(10) < 6 ? random.nextInt(112) : (long) (random.nextDouble() * Math.min(size, 96 * 1024));
-                ByteBuffer b = ByteBuffer.allocate(1);
-                channel.read(b, offset);
-                byte value = random.nextBoolean() ? (byte) (b.get(0) ^ (1 << random.nextInt(8))) : (byte) random.nextInt(256);
-                channel.write(ByteBuffer.wrap(new byte[] {value}), offset);
+                Mutations.flip(channel, random, offset);
             }
         }
     }
