@@ -55,11 +55,12 @@ public final class ImageMapCommand extends ImageCommandBase {
     private static String human(List<LayerMap.Entry> entries, List<String> files) {
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%-16s%-16s%-16s%s%n", "Offset", "Length", "Mapped to", "File"));
         for (LayerMap.Entry e : entries) {
-            if (!e.data()) {
-                continue;
+            if (!e.data() || e.zero()) {
+                continue; // as qemu-img: data that reads as zeros (a hole in a plain region) is not listed
             }
             out.append(String.format(Locale.ROOT, "%-16s%-16s%-16s%s%n", hex(e.start()), hex(e.length()),
-                    e.offset() >= 0 ? hex(e.offset()) : e.compressed() ? "(compressed)" : "(unknown)", files.get(e.depth())));
+                    e.offset() >= 0 ? hex(e.offset()) : e.compressed() ? "(compressed)" : "(unknown)",
+                    e.file() != null ? e.file() : files.get(e.depth())));
         }
         return out.toString();
     }

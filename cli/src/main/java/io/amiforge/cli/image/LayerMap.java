@@ -28,13 +28,15 @@ final class LayerMap {
 
     /**
      * One run of guest bytes with one answer; {@code offset} is -1 when there is none to give,
-     * and then {@code compressed} says whether that is because the data is stored compressed.
+     * and then {@code compressed} says whether that is because the data is stored compressed;
+     * {@code file} names the file the offset is in when it is not the layer's own (a VMDK
+     * descriptor's extent), else null.
      */
     record Entry(long start, long length, int depth, boolean present, boolean zero, boolean data, long offset,
-            boolean compressed) {
+            boolean compressed, String file) {
 
         Entry(long start, long length, int depth, boolean present, boolean zero, boolean data, long offset) {
-            this(start, length, depth, present, zero, data, offset, false);
+            this(start, length, depth, present, zero, data, offset, false, null);
         }
 
         long end() {
@@ -44,12 +46,12 @@ final class LayerMap {
         /** Whether {@code next} continues this entry (same answer, and contiguous in the file where mapped). */
         boolean continuedBy(Entry next) {
             return next.start == end() && next.depth == depth && next.present == present && next.zero == zero
-                    && next.data == data && next.compressed == compressed
+                    && next.data == data && next.compressed == compressed && java.util.Objects.equals(next.file, file)
                     && (offset < 0 ? next.offset < 0 : next.offset == offset + length);
         }
 
         Entry extendedTo(long newEnd) {
-            return new Entry(start, newEnd - start, depth, present, zero, data, offset, compressed);
+            return new Entry(start, newEnd - start, depth, present, zero, data, offset, compressed, file);
         }
     }
 
@@ -198,7 +200,7 @@ final class LayerMap {
             while (end < pos + length && image.hostOffset(end) == (host < 0 ? -1 : host + (end - pos))) {
                 end = Math.min(pos + length, end + cluster); // the run goes on while it stays contiguous in the file
             }
-            return new Entry(pos, end - pos, depth, true, false, true, host, host < 0);
+            return new Entry(pos, end - pos, depth, true, false, true, host, host < 0, null);
         }
 
         @Override
@@ -219,14 +221,16 @@ final class LayerMap {
             return layout.ownExtentAt(pos, maxLength);
         }
 
+        /** A run of zeros with an offset (a hole in a plain region) is data and zeros there, as qemu-img says. */
         @Override
         public Entry entry(long pos, long length, int depth, Extent.Kind kind) {
-            if (kind == Extent.Kind.ZERO) {
+            long host = layout.hostOffset(pos);
+            boolean zero = kind == Extent.Kind.ZERO;
+            if (zero && host < 0) {
                 return new Entry(pos, length, depth, true, true, false, -1);
             }
-            long host = layout.hostOffset(pos);
             long run = layout.hostRunLength(pos, length);
-            return new Entry(pos, run, depth, true, false, true, host, host < 0 && layout.compressed());
+            return new Entry(pos, run, depth, true, zero, true, host, host < 0 && layout.compressed(), layout.hostFile(pos));
         }
 
         @Override

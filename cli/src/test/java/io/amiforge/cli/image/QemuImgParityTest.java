@@ -114,24 +114,39 @@ class QemuImgParityTest {
     }
 
     /**
-     * VMDK (monolithic sparse) and VHD made by qemu-img from a qcow2 with data and zero writes:
-     * the same JSON (offsets into the file, unstored VMDK grains not present, unstored VHD blocks
-     * present as zeros) and table; a stream-optimized VMDK's data has no offset and says so.
+     * VMDKs (monolithic sparse, a descriptor with a flat extent, one with sparse extents) and
+     * VHDs (dynamic, fixed) made by qemu-img from a qcow2 with data: the same JSON (offsets into
+     * the files, unstored VMDK grains not present, unstored VHD blocks present as zeros, holes in
+     * a flat region data and zeros) and table (naming the extent files); a stream-optimized VMDK's
+     * data has no offset and says so.
      */
     @Test
     void mapGivesQemuImgsOffsetsForVmdkAndVhd() throws Exception {
         qemu(qemuImg, "create", "-f", "qcow2", "src.qcow2", "64M").orFail();
         qemu(qemuIo, "-c", "write -P 0x5a 0 1M", "-c", "write -P 0x33 10M 64K", "-c", "write -P 0x77 30M 3M", "src.qcow2").orFail();
         ObjectMapper mapper = new ObjectMapper();
-        for (String[] target : List.of(new String[] {"vmdk", "disk.vmdk"}, new String[] {"vpc", "disk.vhd"})) {
-            qemu(qemuImg, "convert", "-O", target[0], "src.qcow2", target[1]).orFail();
+        // monolithic sparse, a descriptor with a FLAT extent (holes in it are data and zeros at an offset) and one with
+        // a SPARSE extent (offsets in the extent files, which the table names), a dynamic VHD, a fixed VHD named vpc
+        List<String[]> targets = List.of(new String[] {"vmdk", "disk.vmdk"}, new String[] {"vmdk", "flat.vmdk", "subformat=monolithicFlat"},
+                new String[] {"vmdk", "split.vmdk", "subformat=twoGbMaxExtentSparse"}, new String[] {"vpc", "disk.vhd"},
+                new String[] {"vpc", "fixed.vhd", "subformat=fixed"});
+        for (String[] target : targets) {
+            List<String> convert = new ArrayList<>(List.of("convert", "-O", target[0]));
+            if (target.length > 2) {
+                convert.addAll(List.of("-o", target[2]));
+            }
+            convert.addAll(List.of("src.qcow2", target[1]));
+            qemu(qemuImg, convert.toArray(String[]::new)).orFail();
             String image = file(target[1]).toString();
-            JsonNode theirs = mapper.readTree(qemu(qemuImg, "map", "--output=json", image).orFail().stdoutText());
-            assertThat(mapper.readTree(amiforge("image", "map", "--output=json", image).out())).as(target[1]).isEqualTo(theirs);
+            JsonNode theirs = mapper.readTree(qemu(qemuImg, "map", "-f", target[0], "--output=json", image).orFail().stdoutText());
+            assertThat(mapper.readTree(amiforge("image", "map", "-f", target[0], "--output=json", image).out())).as(target[1])
+                    .isEqualTo(theirs);
             assertThat(theirs.findValues("offset")).as("qemu-img gives offsets for %s", target[1]).hasSizeGreaterThanOrEqualTo(2);
-            assertThat(amiforge("image", "map", image).out()).as(target[1])
-                    .isEqualTo(qemu(qemuImg, "map", image).orFail().stdoutText());
+            assertThat(amiforge("image", "map", "-f", target[0], image).out()).as(target[1])
+                    .isEqualTo(qemu(qemuImg, "map", "-f", target[0], image).orFail().stdoutText());
         }
+        assertThat(amiforge("image", "map", file("split.vmdk").toString()).out()).as("the extent file in the table")
+                .contains(file("split-s001.vmdk").toString());
         qemu(qemuImg, "convert", "-O", "vmdk", "-o", "subformat=streamOptimized", "src.qcow2", "stream.vmdk").orFail();
         JsonNode stream = mapper.readTree(amiforge("image", "map", "--output=json", file("stream.vmdk").toString()).out());
         assertThat(stream).isEqualTo(mapper.readTree(qemu(qemuImg, "map", "--output=json", "stream.vmdk").orFail().stdoutText()));

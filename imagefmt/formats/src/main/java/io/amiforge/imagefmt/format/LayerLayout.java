@@ -7,7 +7,8 @@ import io.amiforge.blockdev.Extent;
  * {@code qemu-img map} reports each layer of a chain: which runs this file holds, and at which
  * offset of the file a held byte is stored when it is stored as plain bytes. A device that
  * implements it answers for its own file; {@link io.amiforge.blockdev.AllocationStatus} answers
- * for the whole chain.
+ * for the whole chain. A run that reads as zeros but still has an offset (a hole in a plain
+ * region of the file) is reported by {@code qemu-img map} as data and zeros at that offset.
  */
 public interface LayerLayout {
 
@@ -34,4 +35,12 @@ public interface LayerLayout {
 
     /** Whether the data this file holds is stored compressed (then {@link #hostOffset} is -1 for it). */
     boolean compressed();
+
+    /**
+     * The file that holds the guest byte at {@code offset}, named as the image names it relative
+     * to its own path (a VMDK descriptor's extent files), or null when it is the image file itself.
+     */
+    default String hostFile(long offset) {
+        return null;
+    }
 }

@@ -4,6 +4,7 @@ import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.Extent;
 import io.amiforge.blockdev.NativeFile;
+import io.amiforge.imagefmt.format.LayerLayout;
 import io.amiforge.imagefmt.format.Zeros;
 import java.lang.foreign.MemorySegment;
 
@@ -11,9 +12,10 @@ import java.lang.foreign.MemorySegment;
  * {@code size} guest bytes stored as they are from file offset {@code start} of an image file:
  * a fixed VHD (its footer follows), a VMDK FLAT extent. Holes in the file (found with
  * {@code SEEK_DATA}/{@code SEEK_HOLE}, never by reading) are reported as zeros, so copies skip
- * them; bytes past the end of the file read as zeros.
+ * them; bytes past the end of the file read as zeros. As a {@link LayerLayout} it holds every
+ * byte, each at its own offset from {@code start}, holes included.
  */
-public final class FileRegionDevice extends AbstractBlockDevice implements AllocationStatus {
+public final class FileRegionDevice extends AbstractBlockDevice implements AllocationStatus, LayerLayout {
 
     private final HostFile file;
     private final long start;
@@ -66,6 +68,28 @@ public final class FileRegionDevice extends AbstractBlockDevice implements Alloc
         long hole = nativeFile.nextHole(from);
         long stop = hole <= from ? end : Math.min(hole, end);
         return new Extent(offset, stop - from, Extent.Kind.DATA);
+    }
+
+    @Override
+    public Extent ownExtentAt(long offset, long maxLength) {
+        return extentAt(offset, maxLength);
+    }
+
+    @Override
+    public long hostOffset(long offset) {
+        checkExtentQuery(offset, 1);
+        return start + offset;
+    }
+
+    @Override
+    public long hostRunLength(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        return maxLength;
+    }
+
+    @Override
+    public boolean compressed() {
+        return false;
     }
 
     @Override

@@ -4,22 +4,30 @@ import io.amiforge.blockdev.AbstractBlockDevice;
 import io.amiforge.blockdev.AllocationStatus;
 import io.amiforge.blockdev.BlockDevice;
 import io.amiforge.blockdev.Extent;
+import io.amiforge.imagefmt.format.LayerLayout;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
  * A disk described by a VMDK descriptor file: its extents one after the other in guest order.
- * A ZERO extent (a null device) reads as zeros and refuses writes of anything else.
+ * A ZERO extent (a null device) reads as zeros and refuses writes of anything else. Its
+ * {@link LayerLayout} is its extents': offsets in the extent files, which it names.
  */
-final class VmdkDevice extends AbstractBlockDevice implements AllocationStatus {
+final class VmdkDevice extends AbstractBlockDevice implements AllocationStatus, LayerLayout {
 
     private final List<BlockDevice> extents;
     private final long[] starts;
+    /** Per extent, its file as named from the descriptor's path, or null (a ZERO extent). */
+    private final List<String> files;
 
-    /** {@code extents} in order, with {@code sizes} guest bytes each (null devices are ZERO extents). */
-    VmdkDevice(String name, List<BlockDevice> extents, long[] sizes, boolean readOnly) {
+    /**
+     * {@code extents} in order, with {@code sizes} guest bytes each (null devices are ZERO
+     * extents), stored in {@code files} (null for a ZERO extent).
+     */
+    VmdkDevice(String name, List<BlockDevice> extents, long[] sizes, List<String> files, boolean readOnly) {
         super(name, total(sizes), 512, readOnly);
         this.extents = extents;
+        this.files = files;
         this.starts = new long[sizes.length + 1];
         for (int i = 0; i < sizes.length; i++) {
             starts[i + 1] = starts[i] + sizes[i];
@@ -119,6 +127,44 @@ final class VmdkDevice extends AbstractBlockDevice implements AllocationStatus {
             return new Extent(offset, e.length(), e.kind());
         }
         return new Extent(offset, n, Extent.Kind.DATA);
+    }
+
+    @Override
+    public Extent ownExtentAt(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        int i = extentIndex(offset);
+        long n = Math.min(maxLength, starts[i + 1] - offset);
+        if (extents.get(i) instanceof LayerLayout layout) {
+            Extent e = layout.ownExtentAt(offset - starts[i], n);
+            return new Extent(offset, e.length(), e.kind());
+        }
+        return extentAt(offset, n);
+    }
+
+    @Override
+    public long hostOffset(long offset) {
+        checkExtentQuery(offset, 1);
+        int i = extentIndex(offset);
+        return extents.get(i) instanceof LayerLayout layout ? layout.hostOffset(offset - starts[i]) : -1;
+    }
+
+    @Override
+    public long hostRunLength(long offset, long maxLength) {
+        checkExtentQuery(offset, maxLength);
+        int i = extentIndex(offset);
+        long n = Math.min(maxLength, starts[i + 1] - offset);
+        return extents.get(i) instanceof LayerLayout layout ? layout.hostRunLength(offset - starts[i], n) : n;
+    }
+
+    @Override
+    public boolean compressed() {
+        return extents.stream().anyMatch(e -> e instanceof LayerLayout layout && layout.compressed());
+    }
+
+    @Override
+    public String hostFile(long offset) {
+        checkExtentQuery(offset, 1);
+        return files.get(extentIndex(offset));
     }
 
     @Override

@@ -149,12 +149,14 @@ public final class VmdkFormat implements ImageFormat {
         }
         BackingChain extentRule = BackingChain.startingAt(path, MAX_EXTENTS);
         List<BlockDevice> devices = new ArrayList<>();
+        List<String> files = new ArrayList<>();
         long[] sizes = new long[descriptor.extents().size()];
         try {
             for (int i = 0; i < sizes.length; i++) {
                 VmdkDescriptor.Extent extent = descriptor.extents().get(i);
                 sizes[i] = Math.multiplyExact(extent.sectors(), 512);
                 boolean extentReadOnly = readOnly || !extent.access().equals("RW");
+                files.add(extent.type().equals("ZERO") ? null : path.resolveSibling(extent.file()).toString());
                 devices.add(switch (extent.type()) {
                     case "ZERO" -> null;
                     case "FLAT", "VMFS" -> {
@@ -181,7 +183,7 @@ public final class VmdkFormat implements ImageFormat {
                             "VMDK extent %d has type %s (supported: SPARSE, FLAT, VMFS, ZERO)".formatted(i, extent.type()));
                 });
             }
-            return new VmdkDevice(path.toString(), devices, sizes, readOnly);
+            return new VmdkDevice(path.toString(), devices, sizes, files, readOnly);
         } catch (RuntimeException | Error e) {
             for (BlockDevice device : devices) {
                 if (device != null) {
