@@ -223,7 +223,7 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
         if (host < 0 || compressed() || heldRun(block, host, inBlock, 1) < 0) {
             return -1;
         }
-        return host + inBlock;
+        return file.fileOffset(host + inBlock);
     }
 
     @Override

@@ -78,7 +78,7 @@ public final class FileRegionDevice extends AbstractBlockDevice implements Alloc
     @Override
     public long hostOffset(long offset) {
         checkExtentQuery(offset, 1);
-        return start + offset;
+        return file.fileOffset(start + offset);
     }
 
     @Override

@@ -102,6 +102,11 @@ public final class HostFile implements AutoCloseable {
         return path;
     }
 
+    /** The offset in the file of this view's offset {@code offset} (they differ in a slice: a member of a tar). */
+    public long fileOffset(long offset) {
+        return base + offset;
+    }
+
     public String name() {
         return name;
     }

@@ -74,6 +74,36 @@ class LayerLayoutTest {
         }
     }
 
+    /** A VMDK stored inside another file (an OVA's tar member) gives offsets in that file, not in the member. */
+    @Test
+    void aMemberOfAnArchiveGivesOffsetsInTheArchive() throws IOException {
+        Path image = dir.resolve("disk.vmdk");
+        try (BlockDevice device = ImageFormats.create(image, "vmdk", SIZE, CreateOptions.defaults())) {
+            scribble(device, new BitSet(), 512, 13);
+        }
+        byte[] disk = java.nio.file.Files.readAllBytes(image);
+        int start = 3 * 1024; // where a tar puts a member after its headers
+        byte[] archive = new byte[start + disk.length];
+        java.util.Arrays.fill(archive, 0, start, (byte) 0x7e);
+        System.arraycopy(disk, 0, archive, start, disk.length);
+        Path container = java.nio.file.Files.write(dir.resolve("disk.ova"), archive);
+        try (BlockDevice device = io.amiforge.imagefmt.vmdk.VmdkFormat.openMember(container, start, disk.length, "disk.vmdk");
+             FileChannel file = FileChannel.open(container)) {
+            LayerLayout layout = (LayerLayout) device;
+            long pos = 0;
+            int held = 0;
+            while (pos < SIZE) {
+                Extent e = layout.ownExtentAt(pos, SIZE - pos);
+                if (e.kind() == Extent.Kind.DATA) {
+                    assertStoredWhereSaid(device, layout, file, pos, e.length());
+                    held++;
+                }
+                pos = e.end();
+            }
+            assertThat(held).isPositive();
+        }
+    }
+
     @Test
     void aDifferencingVhdHoldsExactlyTheSectorsWrittenToIt() throws IOException {
         differencingChildHoldsItsSectors("vpc", "parent.vhd", 512);
