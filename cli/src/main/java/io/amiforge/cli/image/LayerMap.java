@@ -19,9 +19,9 @@ import java.util.List;
  * runs of {@link Entry entries} with the depth of the layer that answers (0 is the top), whether
  * any layer does ({@code present}), whether it reads as zeros or as stored data, and the file
  * offset of stored data. Layers are opened one by one through the backing chain {@link
- * ImageFormats#info} walks: qcow2 layers alone (their own clusters only), raw layers as files
- * (holes are zeros), layers whose device has a {@link LayerLayout} (VMDK, VHD, VHDX) alone with
- * their offsets; a layer of any other format answers for everything below it as one layer,
+ * ImageFormats#info} walks: raw layers as files (holes are zeros), layers with a
+ * {@link LayerLayout} (qcow2, VMDK, VHD, VHDX) alone with their offsets (qcow2: their own
+ * clusters only); a layer of any other format answers for everything below it as one layer,
  * without offsets.
  */
 final class LayerMap {
@@ -120,11 +120,15 @@ final class LayerMap {
         static Layer open(ImageInfo layer, ImageSource top) {
             Path file = Path.of(layer.file());
             return switch (layer.format()) {
-                case "qcow2" -> new Qcow2Layer(Qcow2Image.open(file, true));
+                case "qcow2" -> {
+                    Qcow2Image image = Qcow2Image.open(file, true);
+                    yield new LaidOutLayer(image, image.virtualSize(), image::close);
+                }
                 case "raw" -> new RawLayer(FileBlockDevice.open(file, true));
                 default -> {
                     BlockDevice device = ImageFormats.open(new ImageSource(file, layer.format(), top.backingDir(), top.maxChainDepth()), true);
-                    yield device instanceof LayerLayout layout ? new LaidOutLayer(device, layout) : new DeviceLayer(device);
+                    yield device instanceof LayerLayout layout ? new LaidOutLayer(layout, device.size(), device::close)
+                            : new DeviceLayer(device);
                 }
             };
         }
@@ -154,67 +158,8 @@ final class LayerMap {
         }
     }
 
-    /** One qcow2 file without its backing file: its own data and zero clusters; the rest is unallocated. */
-    private static final class Qcow2Layer implements Layer {
-        private final Qcow2Image image;
-        private final List<Extent> allocation;
-
-        Qcow2Layer(Qcow2Image image) {
-            this.image = image;
-            this.allocation = image.layerAllocation();
-        }
-
-        @Override
-        public long size() {
-            return image.virtualSize();
-        }
-
-        @Override
-        public Extent extentAt(long pos, long maxLength) {
-            int low = 0;
-            int high = allocation.size() - 1;
-            while (low <= high) { // the last extent starting at or before pos
-                int mid = (low + high) >>> 1;
-                if (allocation.get(mid).offset() <= pos) {
-                    low = mid + 1;
-                } else {
-                    high = mid - 1;
-                }
-            }
-            if (high >= 0 && allocation.get(high).end() > pos) {
-                Extent e = allocation.get(high);
-                return new Extent(pos, Math.min(maxLength, e.end() - pos), e.kind());
-            }
-            long next = low < allocation.size() ? allocation.get(low).offset() : Long.MAX_VALUE;
-            return new Extent(pos, Math.min(maxLength, next - pos), Extent.Kind.UNALLOCATED);
-        }
-
-        @Override
-        public Entry entry(long pos, long length, int depth, Extent.Kind kind) {
-            if (kind == Extent.Kind.ZERO) {
-                return new Entry(pos, length, depth, true, true, false, -1);
-            }
-            long cluster = image.clusterSize();
-            long host = image.hostOffset(pos);
-            long end = Math.min(pos + length, (pos & -cluster) + cluster);
-            while (end < pos + length && image.hostOffset(end) == (host < 0 ? -1 : host + (end - pos))) {
-                end = Math.min(pos + length, end + cluster); // the run goes on while it stays contiguous in the file
-            }
-            return new Entry(pos, end - pos, depth, true, false, true, host, host < 0, null);
-        }
-
-        @Override
-        public void close() {
-            image.close();
-        }
-    }
-
-    /** A layer whose device says what its own file holds, and where ({@link LayerLayout}). */
-    private record LaidOutLayer(BlockDevice device, LayerLayout layout) implements Layer {
-        @Override
-        public long size() {
-            return device.size();
-        }
+    /** A layer whose file says what it holds itself, and where ({@link LayerLayout}); {@code closer} closes it. */
+    private record LaidOutLayer(LayerLayout layout, long size, Runnable closer) implements Layer {
 
         @Override
         public Extent extentAt(long pos, long maxLength) {
@@ -230,12 +175,12 @@ final class LayerMap {
                 return new Entry(pos, length, depth, true, true, false, -1);
             }
             long run = layout.hostRunLength(pos, length);
-            return new Entry(pos, run, depth, true, zero, true, host, host < 0 && layout.compressed(), layout.hostFile(pos));
+            return new Entry(pos, run, depth, true, zero, true, host, host < 0, layout.hostFile(pos)); // data without an offset: compressed
         }
 
         @Override
         public void close() {
-            device.close();
+            closer.run();
         }
     }
 

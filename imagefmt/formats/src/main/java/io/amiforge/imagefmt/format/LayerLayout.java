@@ -22,7 +22,8 @@ public interface LayerLayout {
 
     /**
      * The offset in this file of the guest byte at {@code offset} when this file holds it as
-     * plain bytes; -1 when it does not hold it or stores it transformed (compressed).
+     * plain bytes; -1 when it does not hold it or stores it transformed (compressed): a byte
+     * {@link #ownExtentAt} calls data that has no offset is stored compressed.
      */
     long hostOffset(long offset);
 
@@ -32,9 +33,6 @@ public interface LayerLayout {
      * is -1, every byte without an offset.
      */
     long hostRunLength(long offset, long maxLength);
-
-    /** Whether the data this file holds is stored compressed (then {@link #hostOffset} is -1 for it). */
-    boolean compressed();
 
     /**
      * The file that holds the guest byte at {@code offset}, named as the image names it relative

@@ -4,6 +4,7 @@ import io.amiforge.blockdev.AmiforgeException.Kind;
 import io.amiforge.blockdev.BlockDeviceException;
 import io.amiforge.blockdev.Extent;
 import io.amiforge.imagefmt.format.ImageFormatException;
+import io.amiforge.imagefmt.format.LayerLayout;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -38,7 +39,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * (in-place and copy-on-write writes, discard), {@code MetadataClusters} (overlap checks),
  * {@code HeaderUpdates} and {@code MetadataWriteBack} (the flush order).
  */
-public final class Qcow2Image implements AutoCloseable {
+public final class Qcow2Image implements AutoCloseable, LayerLayout {
 
     private static final System.Logger LOG = System.getLogger(Qcow2Image.class.getName());
 
@@ -292,10 +293,44 @@ public final class Qcow2Image implements AutoCloseable {
     }
 
     /**
+     * The run at {@code offset} in this file alone ({@link LayerLayout}): {@link Extent.Kind#DATA}
+     * (stored or compressed), {@link Extent.Kind#ZERO} (zero clusters), or
+     * {@link Extent.Kind#UNALLOCATED} (read from the backing file), as {@link #layerAllocation}.
+     */
+    @Override
+    public Extent ownExtentAt(long offset, long maxLength) {
+        if (offset < 0 || maxLength < 1 || offset >= virtualSize() || maxLength > virtualSize() - offset) {
+            throw new BlockDeviceException.OutOfRange(file.name(), offset, maxLength, virtualSize());
+        }
+        Mapping m = new Mapping();
+        map(offset, maxLength, m);
+        Extent.Kind kind = switch (m.kind) {
+            case Mapping.DATA, Mapping.COMPRESSED -> Extent.Kind.DATA;
+            case Mapping.ZERO -> Extent.Kind.ZERO;
+            default -> Extent.Kind.UNALLOCATED;
+        };
+        return new Extent(offset, Math.min(maxLength, m.length), kind);
+    }
+
+    /** Runs stay in one piece cluster by cluster while their host offsets follow on ({@link LayerLayout}). */
+    @Override
+    public long hostRunLength(long offset, long maxLength) {
+        long host = hostOffset(offset);
+        long cluster = clusterSize();
+        long end = offset + maxLength;
+        long pos = Math.min(end, (offset & -cluster) + cluster);
+        while (pos < end && hostOffset(pos) == (host < 0 ? -1 : host + (pos - offset))) {
+            pos = Math.min(end, pos + cluster);
+        }
+        return pos - offset;
+    }
+
+    /**
      * The offset in this file of guest byte {@code offset} when this layer stores it as plain
      * (uncompressed) data, else -1 (compressed, a zero cluster, or unallocated here): the
      * "offset" {@code qemu-img map} reports.
      */
+    @Override
     public long hostOffset(long offset) {
         if (offset < 0 || offset >= virtualSize()) {
             throw new BlockDeviceException.OutOfRange(file.name(), offset, 1, virtualSize());

@@ -242,9 +242,8 @@ public abstract class BlockMappedDevice extends AbstractBlockDevice implements A
         return pos - offset;
     }
 
-    /** Plain blocks by default; a format that stores them compressed says so. */
-    @Override
-    public boolean compressed() {
+    /** Whether blocks are stored compressed (then they have no host offset); plain by default. */
+    protected boolean compressed() {
         return false;
     }
 

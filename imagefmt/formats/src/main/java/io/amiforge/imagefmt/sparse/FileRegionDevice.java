@@ -88,11 +88,6 @@ public final class FileRegionDevice extends AbstractBlockDevice implements Alloc
     }
 
     @Override
-    public boolean compressed() {
-        return false;
-    }
-
-    @Override
     protected void doClose() {
         try {
             file.close();

@@ -157,11 +157,6 @@ final class VmdkDevice extends AbstractBlockDevice implements AllocationStatus, 
     }
 
     @Override
-    public boolean compressed() {
-        return extents.stream().anyMatch(e -> e instanceof LayerLayout layout && layout.compressed());
-    }
-
-    @Override
     public String hostFile(long offset) {
         checkExtentQuery(offset, 1);
         return files.get(extentIndex(offset));

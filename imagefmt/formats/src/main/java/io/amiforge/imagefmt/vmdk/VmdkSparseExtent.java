@@ -202,7 +202,7 @@ final class VmdkSparseExtent extends BlockMappedDevice {
     }
 
     @Override
-    public boolean compressed() {
+    protected boolean compressed() {
         return header.compressed();
     }
 
